@@ -1,0 +1,195 @@
+/**
+ * THE record definitions shared by AssemblyScript (assembly/), TypeScript (src/) and C (native/).
+ *
+ * Owns: every fixed-layout record that crosses the JS↔WASM boundary, the enums inside them,
+ * `ABI_VERSION` and the ABI hash. `npm run gen:abi` writes `assembly/abi/records.ts` and
+ * `native/include/records.h` from this file; `test/abi` fails when they are stale.
+ *
+ * Layout: little-endian, explicit offsets, natural alignment, no implicit padding (padding is
+ * declared as `_padN` fields so that an `@unmanaged` AS class reproduces it exactly).
+ *
+ * ```
+ * CMD  (32 B, = one .tso record)         writer: host (inbox)        reader: engine
+ * ┌────┬────┬────┬────┬─────────┬──────────────┬──────────────┬─────────┬─────────┐
+ * │ op │side│type│tif │ symbol  │      id      │    price     │   qty   │ account │
+ * │ u8 │ u8 │ u8 │ u8 │   u32   │     u64      │     i64      │   u32   │   u32   │
+ * 0    1    2    3    4         8              16             24        28        32
+ *
+ * EVT  (64 B)                            writer: engine (outbox)     reader: host
+ *  0 type u8 (ASCII A R T X M) · 1 reason u8 · 2 flags u8 (bit0 last event of its command,
+ *  bit1 self-trade prevention) · 3 side u8 (of `id`) · 4 symbol u32 · 8 id u64 (taker for T) ·
+ * 16 maker u64 (T) · 24 price i64 · 32 qty u32 · 36 leaves u32 (leaves of `id` after the event)
+ * 40 makerLeaves u32 (T) · 44 cmd u32 (index of the command in its batch) · 48 account u32 ·
+ * 52 makerAccount u32 (T) · 56 tradeId u64 (T, engine-wide, from 1)
+ *
+ * LEVEL (24 B, L2 depth output)          writer: engine (scratch)    reader: host
+ *  0 price i64 · 8 qty u64 (sum of leaves) · 16 count u32 · 20 _pad u32
+ *
+ * ORDER (40 B, L3 output and snapshot body)   writer: engine or host (restore)
+ *  0 symbol u32 · 4 side u8 · 5..7 pad · 8 price i64 · 16 id u64 · 24 leaves u32 ·
+ * 28 account u32 · 32 filled u64
+ *
+ * CTRL (64 B, argument/result block)     writer: both, one call at a time (single thread)
+ *  0 arg0 i64 · 8 arg1 i64 · 16 hash u64 (result of engineStateHash) · 24 tradeSeq u64 ·
+ * 32..63 reserved
+ * ```
+ *
+ * Ownership: the host writes CMD records and CTRL args before a call and reads EVT/LEVEL/ORDER/
+ * CTRL results after it returns. Within one engine instance everything runs on one thread, so no
+ * Atomics are involved at this boundary (the cross-thread rings of the gateway have their own
+ * records and orderings).
+ *
+ * Invariants: offsets strictly increasing, each field aligned to its size, record size a
+ * multiple of 8, enum values never reused (a retired value stays as a comment).
+ * Complexity/Allocation: module-load only. Known limitations: none.
+ */
+
+export const ABI_VERSION = 1;
+
+export type FieldType = 'u8' | 'u16' | 'u32' | 'i32' | 'u64' | 'i64' | 'f64';
+
+export interface FieldDef {
+  readonly name: string;
+  readonly type: FieldType;
+  readonly offset: number;
+}
+
+export interface RecordDef {
+  readonly name: string;
+  readonly size: number;
+  readonly fields: readonly FieldDef[];
+}
+
+export const FIELD_SIZE: Record<FieldType, number> = { u8: 1, u16: 2, u32: 4, i32: 4, u64: 8, i64: 8, f64: 8 };
+
+function rec(name: string, size: number, fields: [string, FieldType, number][]): RecordDef {
+  return { name, size, fields: fields.map(([n, type, offset]) => ({ name: n, type, offset })) };
+}
+
+export const CMD = rec('Cmd', 32, [
+  ['op', 'u8', 0], ['side', 'u8', 1], ['type', 'u8', 2], ['tif', 'u8', 3],
+  ['symbol', 'u32', 4], ['id', 'u64', 8], ['price', 'i64', 16], ['qty', 'u32', 24], ['account', 'u32', 28],
+]);
+
+export const EVT = rec('Evt', 64, [
+  ['type', 'u8', 0], ['reason', 'u8', 1], ['flags', 'u8', 2], ['side', 'u8', 3],
+  ['symbol', 'u32', 4], ['id', 'u64', 8], ['maker', 'u64', 16], ['price', 'i64', 24],
+  ['qty', 'u32', 32], ['leaves', 'u32', 36], ['makerLeaves', 'u32', 40], ['cmd', 'u32', 44],
+  ['account', 'u32', 48], ['makerAccount', 'u32', 52], ['tradeId', 'u64', 56],
+]);
+
+export const LEVEL = rec('Level', 24, [
+  ['price', 'i64', 0], ['qty', 'u64', 8], ['count', 'u32', 16], ['_pad0', 'u32', 20],
+]);
+
+export const ORDER = rec('Order', 40, [
+  ['symbol', 'u32', 0], ['side', 'u8', 4], ['_pad0', 'u8', 5], ['_pad1', 'u16', 6],
+  ['price', 'i64', 8], ['id', 'u64', 16], ['leaves', 'u32', 24], ['account', 'u32', 28], ['filled', 'u64', 32],
+]);
+
+export const CTRL = rec('Ctrl', 64, [
+  ['arg0', 'i64', 0], ['arg1', 'i64', 8], ['hash', 'u64', 16], ['tradeSeq', 'u64', 24],
+  ['_res0', 'u64', 32], ['_res1', 'u64', 40], ['_res2', 'u64', 48], ['_res3', 'u64', 56],
+]);
+
+export const RECORDS: readonly RecordDef[] = [CMD, EVT, LEVEL, ORDER, CTRL];
+
+/** Enums: name → value. Values are never reused. */
+export const ENUMS = {
+  Op: { NEW: 1, CANCEL: 2, MODIFY: 3 },
+  Side: { BUY: 0, SELL: 1 },
+  OrdType: { LIMIT: 0, MARKET: 1 },
+  Tif: { GTC: 0, IOC: 1, FOK: 2, POST_ONLY: 3 },
+  EvtType: { ACCEPTED: 65 /* 'A' */, REJECTED: 82 /* 'R' */, TRADE: 84 /* 'T' */, CANCELLED: 88 /* 'X' */, MODIFIED: 77 /* 'M' */ },
+  /** Engine reject reasons: codes 1..63 belong to the engine. */
+  Reason: {
+    NONE: 0,
+    UNKNOWN_SYMBOL: 1,
+    BAD_QTY: 2,
+    BAD_PRICE: 3,
+    DUPLICATE_ID: 4,
+    WOULD_CROSS: 5,
+    UNKNOWN_ORDER: 6,
+    CAPACITY: 7,
+    BAD_OP: 8,
+    BAD_SIDE: 9,
+    BAD_TYPE: 10,
+    BAD_TIF: 11,
+    SELF_TRADE: 12,
+  },
+  Stp: { NONE: 0, CANCEL_RESTING: 1, CANCEL_INCOMING: 2, CANCEL_BOTH: 3 },
+  EvtFlag: { LAST: 1, STP: 2 },
+  Pool: { ORDERS: 0, LEVELS: 1 },
+} as const;
+
+/** DESIGN's snake_case reason names, indexed by code. */
+export const REASON_NAMES: Readonly<Record<number, string>> = {
+  1: 'unknown_symbol',
+  2: 'bad_qty',
+  3: 'bad_price',
+  4: 'duplicate_id',
+  5: 'would_cross',
+  6: 'unknown_order',
+  7: 'capacity',
+  8: 'bad_op',
+  9: 'bad_side',
+  10: 'bad_type',
+  11: 'bad_tif',
+  12: 'self_trade',
+};
+
+/** Canonical text of the whole ABI; the hash is FNV-1a 32 of it. */
+export function abiCanonical(): string {
+  const parts: string[] = [`v${ABI_VERSION}`];
+  for (const r of RECORDS) {
+    parts.push(`${r.name}:${r.size}:` + r.fields.map((f) => `${f.name}/${f.type}@${f.offset}`).join(','));
+  }
+  for (const [en, vals] of Object.entries(ENUMS)) {
+    parts.push(`${en}:` + Object.entries(vals).map(([k, v]) => `${k}=${v}`).join(','));
+  }
+  return parts.join(';');
+}
+
+export function fnv1a32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i) & 0xff;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+export const ABI_HASH = fnv1a32(abiCanonical());
+
+/** Checks the layout rules; throws on the first violation (used by gen and tests). */
+export function checkLayout(r: RecordDef): void {
+  let end = 0;
+  for (const f of r.fields) {
+    const sz = FIELD_SIZE[f.type];
+    if (f.offset !== end) throw new Error(`${r.name}.${f.name}: offset ${f.offset}, expected ${end} (declare padding explicitly)`);
+    if (f.offset % sz !== 0) throw new Error(`${r.name}.${f.name}: offset ${f.offset} not aligned to ${sz}`);
+    end = f.offset + sz;
+  }
+  if (end !== r.size) throw new Error(`${r.name}: fields end at ${end}, size is ${r.size}`);
+  if (r.size % 8 !== 0) throw new Error(`${r.name}: size ${r.size} not a multiple of 8`);
+}
+
+/** Offsets by name, for the TS side: `OFF.Evt.price`. */
+function offsets(r: RecordDef): Record<string, number> {
+  return Object.fromEntries(r.fields.map((f) => [f.name, f.offset]));
+}
+
+export const CMD_SIZE = CMD.size;
+export const EVT_SIZE = EVT.size;
+export const LEVEL_SIZE = LEVEL.size;
+export const ORDER_SIZE = ORDER.size;
+export const CTRL_SIZE = CTRL.size;
+
+export const CMD_OFF = offsets(CMD) as { op: number; side: number; type: number; tif: number; symbol: number; id: number; price: number; qty: number; account: number };
+export const EVT_OFF = offsets(EVT) as {
+  type: number; reason: number; flags: number; side: number; symbol: number; id: number; maker: number; price: number;
+  qty: number; leaves: number; makerLeaves: number; cmd: number; account: number; makerAccount: number; tradeId: number;
+};
+export const LEVEL_OFF = offsets(LEVEL) as { price: number; qty: number; count: number };
+export const ORDER_OFF = offsets(ORDER) as { symbol: number; side: number; price: number; id: number; leaves: number; account: number; filled: number };
+export const CTRL_OFF = offsets(CTRL) as { arg0: number; arg1: number; hash: number; tradeSeq: number };

@@ -1,0 +1,79 @@
+/**
+ * Domain types of the engine's command and event streams (object form, for tools and tests).
+ * The hot path never builds these objects: it moves fixed-layout records (src/abi/records.ts).
+ *
+ * Layout: ids and prices are `bigint` here because any positive i64 is a valid price and ids are
+ * u64; quantities are u32 lots (`number`). Invariants: enum values as in ENUMS.
+ * Allocation: every object here allocates; use only off the hot path. Known limitations: none.
+ */
+import { ENUMS, REASON_NAMES } from '../abi/records.js';
+
+export const Op = ENUMS.Op;
+export const Side = ENUMS.Side;
+export const OrdType = ENUMS.OrdType;
+export const Tif = ENUMS.Tif;
+export const Stp = ENUMS.Stp;
+export const Reason = ENUMS.Reason;
+
+/** One command, the object form of a 32-byte CMD/.tso record. */
+export interface Command {
+  op: number; // 1 new, 2 cancel, 3 modify
+  side: number; // 0 buy, 1 sell
+  type: number; // 0 limit, 1 market
+  tif: number; // 0 GTC, 1 IOC, 2 FOK, 3 post-only
+  symbol: number; // u32
+  id: bigint; // u64
+  price: bigint; // i64 ticks
+  qty: number; // u32 lots
+  account: number; // u32
+}
+
+export type EventType = 'A' | 'R' | 'T' | 'X' | 'M';
+
+/** One engine event, the object form of a 64-byte EVT record. */
+export interface EngineEvent {
+  type: EventType;
+  symbol: number;
+  id: bigint; // subject order (taker for T)
+  maker: bigint; // T only (0n otherwise)
+  price: bigint; // T: trade price; M: new price; A: order price
+  qty: number; // T: fill; X: quantity removed; M: new leaves; A: order qty
+  reason: string | null; // R: DESIGN reason; X: 'self_trade' when cancelled by STP, else null
+  leaves: number; // leaves of `id` after this event
+  makerLeaves: number; // T only
+  account: number;
+  makerAccount: number; // T only
+  tradeId: bigint; // T only (0n otherwise)
+  cmd: number; // index of the command within its batch
+  last: boolean; // last event of its command
+}
+
+export function reasonName(code: number): string {
+  return REASON_NAMES[code] ?? `reason_${code}`;
+}
+
+/** DESIGN's one-line CSV form of an event. */
+export function eventLine(e: Pick<EngineEvent, 'type' | 'id' | 'maker' | 'price' | 'qty' | 'reason'>): string {
+  switch (e.type) {
+    case 'A': return `A,${e.id}`;
+    case 'R': return `R,${e.id},${e.reason}`;
+    case 'T': return `T,${e.id},${e.maker},${e.price},${e.qty}`;
+    case 'X': return `X,${e.id},${e.qty}`;
+    case 'M': return `M,${e.id},${e.price},${e.qty}`;
+  }
+}
+
+/** One resting order in the final book, DESIGN's book.csv line. */
+export interface RestingOrder {
+  symbol: number;
+  side: number;
+  price: bigint;
+  id: bigint;
+  leaves: number;
+  account: number;
+  filled: bigint;
+}
+
+export function bookLine(o: Pick<RestingOrder, 'symbol' | 'side' | 'price' | 'id' | 'leaves'>): string {
+  return `${o.symbol},${o.side === 0 ? 'B' : 'S'},${o.price},${o.id},${o.leaves}`;
+}
