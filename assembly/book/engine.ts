@@ -1,0 +1,612 @@
+/**
+ * Order books and matching: per-symbol price-time priority books in linear memory.
+ *
+ * Owns: engine memory layout, the order index, price levels, matching and the batch loop.
+ *
+ * Layout (reserved once by `engineInit`, never grown afterwards):
+ * ```
+ * heap base ─▶ CTRL (64) │ pool headers (2×32) │ books (nSym×64) │ inbox (inCap×32 CMD)
+ *             │ outbox (outCap×64 EVT) │ scratch │ order nodes ((cap+1)×64)
+ *             │ level nodes ((cap+1)×48) │ order index (pow2 ≥ 2·cap, u32 slots)
+ * ```
+ * ORDER node (64 B): 0 id u64 · 8 price i64 · 16 filled u64 · 24 leaves u32 · 28 account u32 ·
+ *   32 symbol u32 · 36 prev u32 · 40 next u32 · 44 level u32 · 48 side u32 · 52..63 unused
+ * LEVEL node (48 B): 0 price i64 · 8 total u64 · 16 count u32 · 20 head u32 · 24 tail u32 ·
+ *   28 prev u32 (better price) · 32 next u32 (worse price) · 36 left u32 · 40 right u32 · 44 prio u32
+ * BOOK (64 B): 0 best[2] u32 · 8 root[2] u32 · 16 stp u32 · 20 bandOn u32 · 24 bandLo i64 ·
+ *   32 bandHi i64 · 40 orders u32 · 44 levels[2] u32
+ *
+ * Levels of one side form a doubly linked list in priority order (best first, O(1) best and
+ * next-best) and a treap keyed by price (O(log L) to find or place a level, no linear search).
+ * Orders of a level form an intrusive FIFO. The order index is an open-addressing table keyed by
+ * (symbol, id) with linear probing and backward-shift deletion (no tombstones).
+ *
+ * Invariants: bids strictly descending, asks strictly ascending, best bid < best ask after every
+ * command; level total = Σ leaves, count = number of orders; every resting order is in the
+ * index exactly once; leaves > 0. `engineValidate` checks all of them.
+ * Complexity: new/cancel/modify O(1) expected plus O(log L) when a level is created or removed,
+ * plus O(fills). Allocation: none after init; nodes come from the pools.
+ * Known limitations: capacity (orders, levels) fixed at init; ids unique per symbol only.
+ */
+import {
+  CMD_SIZE, CMD_OP, CMD_SIDE, CMD_TYPE, CMD_TIF, CMD_SYMBOL, CMD_ID, CMD_PRICE, CMD_QTY, CMD_ACCOUNT,
+  EVT_SIZE, EVT_TYPE, EVT_REASON, EVT_FLAGS, EVT_SIDE, EVT_SYMBOL, EVT_ID, EVT_MAKER, EVT_PRICE, EVT_QTY,
+  EVT_LEAVES, EVT_MAKER_LEAVES, EVT_CMD, EVT_ACCOUNT, EVT_MAKER_ACCOUNT, EVT_TRADE_ID,
+  CTRL_SIZE,
+  OP_NEW, OP_CANCEL, OP_MODIFY, SIDE_BUY, ORD_TYPE_LIMIT, ORD_TYPE_MARKET, TIF_GTC, TIF_FOK, TIF_POST_ONLY,
+  EVT_TYPE_ACCEPTED, EVT_TYPE_REJECTED, EVT_TYPE_TRADE, EVT_TYPE_CANCELLED, EVT_TYPE_MODIFIED,
+  REASON_UNKNOWN_SYMBOL, REASON_BAD_QTY, REASON_BAD_PRICE, REASON_DUPLICATE_ID, REASON_WOULD_CROSS,
+  REASON_UNKNOWN_ORDER, REASON_CAPACITY, REASON_BAD_OP, REASON_BAD_SIDE, REASON_BAD_TYPE, REASON_BAD_TIF,
+  REASON_SELF_TRADE, STP_NONE, STP_CANCEL_RESTING, STP_CANCEL_INCOMING, STP_CANCEL_BOTH,
+  EVT_FLAG_LAST, EVT_FLAG_STP,
+} from '../abi/records';
+import { POOL_HEADER, poolInit, poolAlloc, poolFree, poolFull } from '../mem/pool';
+
+// ── internal node layouts ──────────────────────────────────────────────────────────────────
+@inline export const ON_SIZE: u32 = 64;
+@inline export const O_ID: u32 = 0;
+@inline export const O_PRICE: u32 = 8;
+@inline export const O_FILLED: u32 = 16;
+@inline export const O_LEAVES: u32 = 24;
+@inline export const O_ACCT: u32 = 28;
+@inline export const O_SYM: u32 = 32;
+@inline export const O_PREV: u32 = 36;
+@inline export const O_NEXT: u32 = 40;
+@inline export const O_LEVEL: u32 = 44;
+@inline export const O_SIDE: u32 = 48;
+
+@inline export const LN_SIZE: u32 = 48;
+@inline export const L_PRICE: u32 = 0;
+@inline export const L_TOTAL: u32 = 8;
+@inline export const L_COUNT: u32 = 16;
+@inline export const L_HEAD: u32 = 20;
+@inline export const L_TAIL: u32 = 24;
+@inline export const L_PREV: u32 = 28;
+@inline export const L_NEXT: u32 = 32;
+@inline export const L_LEFT: u32 = 36;
+@inline export const L_RIGHT: u32 = 40;
+@inline export const L_PRIO: u32 = 44;
+
+@inline export const BK_SIZE: u32 = 64;
+@inline export const B_BEST: u32 = 0;
+@inline export const B_ROOT: u32 = 8;
+@inline export const B_STP: u32 = 16;
+@inline export const B_BAND: u32 = 20;
+@inline export const B_BLO: u32 = 24;
+@inline export const B_BHI: u32 = 32;
+@inline export const B_ORDERS: u32 = 40;
+@inline export const B_LEVELS: u32 = 44;
+
+@inline export const SCRATCH_BYTES: u32 = 1 << 18;
+@inline const EVT_RESERVE: u32 = 4; // events a step may need: T or X, X, X, final X/flag
+
+// ── engine globals ─────────────────────────────────────────────────────────────────────────
+export let nSym: u32 = 0;
+export let cap: u32 = 0;
+export let ctrl: usize = 0;
+export let orderPool: usize = 0;
+export let levelPool: usize = 0;
+export let books: usize = 0;
+export let inbox: usize = 0;
+export let inboxCap: u32 = 0;
+export let outbox: usize = 0;
+export let outboxCap: u32 = 0;
+export let scratch: usize = 0;
+export let onodes: usize = 0;
+export let lnodes: usize = 0;
+export let htab: usize = 0;
+export let hmask: u32 = 0;
+export let memEnd: usize = 0;
+export let tradeSeq: u64 = 0;
+export function setTradeSeq(v: u64): void { tradeSeq = v; }
+
+let outCount: u32 = 0;
+let inCursor: u32 = 0;
+let batchN: u32 = 0;
+let inBatch: bool = false;
+let pending: bool = false;
+
+// taker in progress (resumable when the outbox fills mid-command)
+let tkSym: u32 = 0;
+let tkSide: u32 = 0;
+let tkId: u64 = 0;
+let tkAcct: u32 = 0;
+let tkLimit: i64 = 0;
+let tkMarket: bool = false;
+let tkRem: u32 = 0;
+let tkFilled: u64 = 0;
+let tkRest: bool = false;
+let tkCmd: u32 = 0;
+
+// ── accessors ──────────────────────────────────────────────────────────────────────────────
+@inline export function oAddr(o: u32): usize { return onodes + (<usize>o << 6); }
+@inline export function lAddr(l: u32): usize { return lnodes + <usize>l * LN_SIZE; }
+@inline export function bAddr(s: u32): usize { return books + (<usize>s << 6); }
+
+@inline function hashKey(sym: u32, id: u64): u32 {
+  let h = id ^ (<u64>sym * 0x9E3779B97F4A7C15);
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccd;
+  h ^= h >> 33;
+  return <u32>h;
+}
+
+@inline function prioOf(price: i64): u32 {
+  let z = <u64>price + 0x9E3779B97F4A7C15;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
+  return <u32>(z ^ (z >> 31));
+}
+
+// ── init ───────────────────────────────────────────────────────────────────────────────────
+@inline function align64(x: usize): usize { return (x + 63) & ~(<usize>63); }
+
+/** Reserves and zeroes all engine memory. Returns 0, or -1 (bad arguments) / -2 (no memory). */
+export function engineInit(symbols: u32, capacity: u32, inCap: u32, outCap: u32): i32 {
+  if (symbols == 0 || symbols > (1 << 24) || capacity == 0 || capacity > (1 << 25)) return -1;
+  if (inCap == 0 || inCap > (1 << 20) || outCap < 16 || outCap > (1 << 22)) return -1;
+  let hsize: u32 = 16;
+  while (hsize < capacity * 2) hsize <<= 1;
+
+  let p = align64(__heap_base);
+  const c = p; p += CTRL_SIZE;
+  const op = p; p += POOL_HEADER;
+  const lp = p; p += POOL_HEADER;
+  p = align64(p);
+  const bk = p; p += <usize>symbols * BK_SIZE;
+  const ib = p; p += <usize>inCap * CMD_SIZE;
+  const ob = p; p += <usize>outCap * EVT_SIZE;
+  const sc = p; p += SCRATCH_BYTES;
+  const on = p; p += (<usize>capacity + 1) * ON_SIZE;
+  const ln = p; p += align64((<usize>capacity + 1) * LN_SIZE);
+  const ht = p; p += <usize>hsize * 4;
+  const end = p;
+
+  const have = <usize>memory.size() << 16;
+  if (end > have) {
+    const need = <i32>((end - have + 0xffff) >> 16);
+    if (memory.grow(need) < 0) return -2;
+  }
+  memory.fill(c, 0, end - c);
+
+  nSym = symbols; cap = capacity; ctrl = c; orderPool = op; levelPool = lp; books = bk;
+  inbox = ib; inboxCap = inCap; outbox = ob; outboxCap = outCap; scratch = sc;
+  onodes = on; lnodes = ln; htab = ht; hmask = hsize - 1; memEnd = end;
+  poolInit(op, on, ON_SIZE, capacity);
+  poolInit(lp, ln, LN_SIZE, capacity);
+  tradeSeq = 0; outCount = 0; inCursor = 0; batchN = 0; inBatch = false; pending = false;
+  return 0;
+}
+
+// ── order index ────────────────────────────────────────────────────────────────────────────
+export function indexFind(sym: u32, id: u64): u32 {
+  let i = hashKey(sym, id) & hmask;
+  while (true) {
+    const o = load<u32>(htab + (<usize>i << 2));
+    if (o == 0) return 0;
+    const a = oAddr(o);
+    if (load<u64>(a, O_ID) == id && load<u32>(a, O_SYM) == sym) return o;
+    i = (i + 1) & hmask;
+  }
+  return 0;
+}
+
+function indexInsert(o: u32): void {
+  const a = oAddr(o);
+  let i = hashKey(load<u32>(a, O_SYM), load<u64>(a, O_ID)) & hmask;
+  while (load<u32>(htab + (<usize>i << 2)) != 0) i = (i + 1) & hmask;
+  store<u32>(htab + (<usize>i << 2), o);
+}
+
+function indexRemove(o: u32): void {
+  const a = oAddr(o);
+  let i = hashKey(load<u32>(a, O_SYM), load<u64>(a, O_ID)) & hmask;
+  while (load<u32>(htab + (<usize>i << 2)) != o) i = (i + 1) & hmask;
+  // backward-shift deletion
+  let j = i;
+  while (true) {
+    j = (j + 1) & hmask;
+    const e = load<u32>(htab + (<usize>j << 2));
+    if (e == 0) break;
+    const ea = oAddr(e);
+    const k = hashKey(load<u32>(ea, O_SYM), load<u64>(ea, O_ID)) & hmask;
+    // move e to i unless its home k lies cyclically in (i, j]
+    const inRange = i <= j ? (k > i && k <= j) : (k > i || k <= j);
+    if (!inRange) {
+      store<u32>(htab + (<usize>i << 2), e);
+      i = j;
+    }
+  }
+  store<u32>(htab + (<usize>i << 2), 0);
+}
+
+// ── price levels: treap by price + priority-ordered list ───────────────────────────────────
+function tInsert(root: u32, n: u32, price: i64): u32 {
+  if (root == 0) return n;
+  const ra = lAddr(root);
+  if (price < load<i64>(ra, L_PRICE)) {
+    const l = tInsert(load<u32>(ra, L_LEFT), n, price);
+    store<u32>(ra, l, L_LEFT);
+    if (load<u32>(lAddr(l), L_PRIO) > load<u32>(ra, L_PRIO)) {
+      // rotate right
+      const la = lAddr(l);
+      store<u32>(ra, load<u32>(la, L_RIGHT), L_LEFT);
+      store<u32>(la, root, L_RIGHT);
+      return l;
+    }
+  } else {
+    const r = tInsert(load<u32>(ra, L_RIGHT), n, price);
+    store<u32>(ra, r, L_RIGHT);
+    if (load<u32>(lAddr(r), L_PRIO) > load<u32>(ra, L_PRIO)) {
+      const rb = lAddr(r);
+      store<u32>(ra, load<u32>(rb, L_LEFT), L_RIGHT);
+      store<u32>(rb, root, L_LEFT);
+      return r;
+    }
+  }
+  return root;
+}
+
+function tMerge(a: u32, b: u32): u32 {
+  if (a == 0) return b;
+  if (b == 0) return a;
+  const aa = lAddr(a);
+  const ba = lAddr(b);
+  if (load<u32>(aa, L_PRIO) > load<u32>(ba, L_PRIO)) {
+    store<u32>(aa, tMerge(load<u32>(aa, L_RIGHT), b), L_RIGHT);
+    return a;
+  }
+  store<u32>(ba, tMerge(a, load<u32>(ba, L_LEFT)), L_LEFT);
+  return b;
+}
+
+function tDelete(root: u32, price: i64): u32 {
+  const ra = lAddr(root);
+  const p = load<i64>(ra, L_PRICE);
+  if (price == p) return tMerge(load<u32>(ra, L_LEFT), load<u32>(ra, L_RIGHT));
+  if (price < p) store<u32>(ra, tDelete(load<u32>(ra, L_LEFT), price), L_LEFT);
+  else store<u32>(ra, tDelete(load<u32>(ra, L_RIGHT), price), L_RIGHT);
+  return root;
+}
+
+export function levelFind(bk: usize, side: u32, price: i64): u32 {
+  const best = load<u32>(bk + (side << 2), B_BEST);
+  if (best != 0 && load<i64>(lAddr(best), L_PRICE) == price) return best;
+  let cur = load<u32>(bk + (side << 2), B_ROOT);
+  while (cur != 0) {
+    const a = lAddr(cur);
+    const p = load<i64>(a, L_PRICE);
+    if (price == p) return cur;
+    cur = price < p ? load<u32>(a, L_LEFT) : load<u32>(a, L_RIGHT);
+  }
+  return 0;
+}
+
+function levelCreate(bk: usize, side: u32, price: i64): u32 {
+  const lv = poolAlloc(levelPool);
+  const la = lAddr(lv);
+  store<i64>(la, price, L_PRICE);
+  store<u32>(la, prioOf(price), L_PRIO);
+  const so = <usize>(side << 2);
+  const root = load<u32>(bk + so, B_ROOT);
+  // neighbours by price
+  let lower: u32 = 0;
+  let higher: u32 = 0;
+  let cur = root;
+  while (cur != 0) {
+    const a = lAddr(cur);
+    if (price < load<i64>(a, L_PRICE)) { higher = cur; cur = load<u32>(a, L_LEFT); } else { lower = cur; cur = load<u32>(a, L_RIGHT); }
+  }
+  store<u32>(bk + so, tInsert(root, lv, price), B_ROOT);
+  const better = side == SIDE_BUY ? higher : lower;
+  const worse = side == SIDE_BUY ? lower : higher;
+  store<u32>(la, better, L_PREV);
+  store<u32>(la, worse, L_NEXT);
+  if (better != 0) store<u32>(lAddr(better), lv, L_NEXT); else store<u32>(bk + so, lv, B_BEST);
+  if (worse != 0) store<u32>(lAddr(worse), lv, L_PREV);
+  store<u32>(bk + so, load<u32>(bk + so, B_LEVELS) + 1, B_LEVELS);
+  return lv;
+}
+
+function levelRemove(bk: usize, side: u32, lv: u32): void {
+  const la = lAddr(lv);
+  const so = <usize>(side << 2);
+  const prev = load<u32>(la, L_PREV);
+  const next = load<u32>(la, L_NEXT);
+  if (prev != 0) store<u32>(lAddr(prev), next, L_NEXT); else store<u32>(bk + so, next, B_BEST);
+  if (next != 0) store<u32>(lAddr(next), prev, L_PREV);
+  store<u32>(bk + so, tDelete(load<u32>(bk + so, B_ROOT), load<i64>(la, L_PRICE)), B_ROOT);
+  store<u32>(bk + so, load<u32>(bk + so, B_LEVELS) - 1, B_LEVELS);
+  poolFree(levelPool, lv);
+}
+
+// ── resting orders ─────────────────────────────────────────────────────────────────────────
+/** Appends order node `o` (fields id/price/leaves/account/symbol/side/filled set) to its level. */
+export function restOrder(bk: usize, o: u32): void {
+  const a = oAddr(o);
+  const side = load<u32>(a, O_SIDE);
+  const price = load<i64>(a, O_PRICE);
+  let lv = levelFind(bk, side, price);
+  if (lv == 0) lv = levelCreate(bk, side, price);
+  const la = lAddr(lv);
+  const tail = load<u32>(la, L_TAIL);
+  store<u32>(a, tail, O_PREV);
+  store<u32>(a, 0, O_NEXT);
+  store<u32>(a, lv, O_LEVEL);
+  if (tail != 0) store<u32>(oAddr(tail), o, O_NEXT); else store<u32>(la, o, L_HEAD);
+  store<u32>(la, o, L_TAIL);
+  store<u32>(la, load<u32>(la, L_COUNT) + 1, L_COUNT);
+  store<u64>(la, load<u64>(la, L_TOTAL) + <u64>load<u32>(a, O_LEAVES), L_TOTAL);
+  indexInsert(o);
+  store<u32>(bk, load<u32>(bk, B_ORDERS) + 1, B_ORDERS);
+}
+
+/** Unlinks, unindexes and frees a resting order. */
+function removeOrder(bk: usize, o: u32): void {
+  const a = oAddr(o);
+  const lv = load<u32>(a, O_LEVEL);
+  const la = lAddr(lv);
+  const prev = load<u32>(a, O_PREV);
+  const next = load<u32>(a, O_NEXT);
+  if (prev != 0) store<u32>(oAddr(prev), next, O_NEXT); else store<u32>(la, next, L_HEAD);
+  if (next != 0) store<u32>(oAddr(next), prev, O_PREV); else store<u32>(la, prev, L_TAIL);
+  const cnt = load<u32>(la, L_COUNT) - 1;
+  store<u32>(la, cnt, L_COUNT);
+  store<u64>(la, load<u64>(la, L_TOTAL) - <u64>load<u32>(a, O_LEAVES), L_TOTAL);
+  if (cnt == 0) levelRemove(bk, load<u32>(a, O_SIDE), lv);
+  indexRemove(o);
+  poolFree(orderPool, o);
+  store<u32>(bk, load<u32>(bk, B_ORDERS) - 1, B_ORDERS);
+}
+
+// ── events ─────────────────────────────────────────────────────────────────────────────────
+@inline function emit(type: u32, reason: u32, flags: u32, side: u32, sym: u32, id: u64, maker: u64, price: i64,
+  qty: u32, leaves: u32, makerLeaves: u32, acct: u32, makerAcct: u32, tradeId: u64): void {
+  const e = outbox + (<usize>outCount << 6);
+  store<u8>(e, <u8>type, EVT_TYPE);
+  store<u8>(e, <u8>reason, EVT_REASON);
+  store<u8>(e, <u8>flags, EVT_FLAGS);
+  store<u8>(e, <u8>side, EVT_SIDE);
+  store<u32>(e, sym, EVT_SYMBOL);
+  store<u64>(e, id, EVT_ID);
+  store<u64>(e, maker, EVT_MAKER);
+  store<i64>(e, price, EVT_PRICE);
+  store<u32>(e, qty, EVT_QTY);
+  store<u32>(e, leaves, EVT_LEAVES);
+  store<u32>(e, makerLeaves, EVT_MAKER_LEAVES);
+  store<u32>(e, tkCmd, EVT_CMD);
+  store<u32>(e, acct, EVT_ACCOUNT);
+  store<u32>(e, makerAcct, EVT_MAKER_ACCOUNT);
+  store<u64>(e, tradeId, EVT_TRADE_ID);
+  outCount++;
+}
+
+@inline function reject(c: usize, reason: u32): void {
+  emit(EVT_TYPE_REJECTED, reason, 0, load<u8>(c, CMD_SIDE), load<u32>(c, CMD_SYMBOL), load<u64>(c, CMD_ID), 0,
+    load<i64>(c, CMD_PRICE), load<u32>(c, CMD_QTY), 0, 0, load<u32>(c, CMD_ACCOUNT), 0, 0);
+}
+
+/** X for a resting order removed by self-trade prevention. */
+@inline function stpCancelMaker(bk: usize, o: u32): void {
+  const a = oAddr(o);
+  emit(EVT_TYPE_CANCELLED, REASON_SELF_TRADE, EVT_FLAG_STP, load<u32>(a, O_SIDE), tkSym, load<u64>(a, O_ID), 0,
+    load<i64>(a, O_PRICE), load<u32>(a, O_LEAVES), 0, 0, load<u32>(a, O_ACCT), 0, 0);
+  removeOrder(bk, o);
+}
+
+// ── matching ───────────────────────────────────────────────────────────────────────────────
+@inline function crosses(side: u32, levelPrice: i64, limit: i64): bool {
+  return side == SIDE_BUY ? levelPrice <= limit : levelPrice >= limit;
+}
+
+/** Matches the taker in progress. Returns false if it paused because the outbox is full. */
+function matchLoop(): bool {
+  const bk = bAddr(tkSym);
+  const opp: u32 = tkSide ^ 1;
+  const oppBest = bk + (<usize>opp << 2);
+  const stp = load<u32>(bk, B_STP);
+  while (tkRem > 0) {
+    if (outCount + EVT_RESERVE > outboxCap) return false;
+    const lv = load<u32>(oppBest, B_BEST);
+    if (lv == 0) break;
+    const la = lAddr(lv);
+    const lp = load<i64>(la, L_PRICE);
+    if (!tkMarket && !crosses(tkSide, lp, tkLimit)) break;
+    const o = load<u32>(la, L_HEAD);
+    const a = oAddr(o);
+    if (stp != STP_NONE && load<u32>(a, O_ACCT) == tkAcct) {
+      if (stp != STP_CANCEL_INCOMING) stpCancelMaker(bk, o);
+      if (stp != STP_CANCEL_RESTING) {
+        emit(EVT_TYPE_CANCELLED, REASON_SELF_TRADE, EVT_FLAG_STP, tkSide, tkSym, tkId, 0, tkLimit, tkRem, 0, 0, tkAcct, 0, 0);
+        tkRem = 0;
+        tkRest = false;
+      }
+      continue;
+    }
+    const ml = load<u32>(a, O_LEAVES);
+    const q = tkRem < ml ? tkRem : ml;
+    tkRem -= q;
+    tkFilled += <u64>q;
+    store<u32>(a, ml - q, O_LEAVES);
+    store<u64>(a, load<u64>(a, O_FILLED) + <u64>q, O_FILLED);
+    store<u64>(la, load<u64>(la, L_TOTAL) - <u64>q, L_TOTAL);
+    tradeSeq++;
+    emit(EVT_TYPE_TRADE, 0, 0, tkSide, tkSym, tkId, load<u64>(a, O_ID), lp, q, tkRem, ml - q,
+      tkAcct, load<u32>(a, O_ACCT), tradeSeq);
+    if (ml == q) removeOrder(bk, o);
+  }
+  return true;
+}
+
+/** Rests or cancels what is left of the taker, ending the command. */
+function finishTaker(): void {
+  pending = false;
+  if (tkRem == 0) return;
+  if (tkRest) {
+    const o = poolAlloc(orderPool); // capacity was checked on entry (or freed by the modify)
+    const a = oAddr(o);
+    store<u64>(a, tkId, O_ID);
+    store<i64>(a, tkLimit, O_PRICE);
+    store<u64>(a, tkFilled, O_FILLED);
+    store<u32>(a, tkRem, O_LEAVES);
+    store<u32>(a, tkAcct, O_ACCT);
+    store<u32>(a, tkSym, O_SYM);
+    store<u32>(a, tkSide, O_SIDE);
+    restOrder(bAddr(tkSym), o);
+  } else {
+    emit(EVT_TYPE_CANCELLED, 0, 0, tkSide, tkSym, tkId, 0, tkLimit, tkRem, 0, 0, tkAcct, 0, 0);
+  }
+}
+
+/** Whether a FOK taker can be filled completely (self-trade prevention taken into account). */
+function fokFillable(qty: u32): bool {
+  const bk = bAddr(tkSym);
+  const stp = load<u32>(bk, B_STP);
+  let need = <u64>qty;
+  let lv = load<u32>(bk + (<usize>(tkSide ^ 1) << 2), B_BEST);
+  while (lv != 0) {
+    const la = lAddr(lv);
+    if (!tkMarket && !crosses(tkSide, load<i64>(la, L_PRICE), tkLimit)) return false;
+    if (stp == STP_NONE) {
+      const t = load<u64>(la, L_TOTAL);
+      if (t >= need) return true;
+      need -= t;
+    } else {
+      let o = load<u32>(la, L_HEAD);
+      while (o != 0) {
+        const a = oAddr(o);
+        if (load<u32>(a, O_ACCT) == tkAcct) {
+          if (stp != STP_CANCEL_RESTING) return false;
+        } else {
+          const l = <u64>load<u32>(a, O_LEAVES);
+          if (l >= need) return true;
+          need -= l;
+        }
+        o = load<u32>(a, O_NEXT);
+      }
+    }
+    lv = load<u32>(la, L_NEXT);
+  }
+  return false;
+}
+
+@inline function bandRejects(bk: usize, price: i64): bool {
+  return load<u32>(bk, B_BAND) != 0 && (price < load<i64>(bk, B_BLO) || price > load<i64>(bk, B_BHI));
+}
+
+function newOrder(c: usize): void {
+  const side = <u32>load<u8>(c, CMD_SIDE);
+  const type = <u32>load<u8>(c, CMD_TYPE);
+  const tif = <u32>load<u8>(c, CMD_TIF);
+  const sym = load<u32>(c, CMD_SYMBOL);
+  if (side > 1) { reject(c, REASON_BAD_SIDE); return; }
+  if (type > 1) { reject(c, REASON_BAD_TYPE); return; }
+  if (tif > 3) { reject(c, REASON_BAD_TIF); return; }
+  if (sym >= nSym) { reject(c, REASON_UNKNOWN_SYMBOL); return; }
+  const qty = load<u32>(c, CMD_QTY);
+  if (qty == 0) { reject(c, REASON_BAD_QTY); return; }
+  const price = load<i64>(c, CMD_PRICE);
+  const bk = bAddr(sym);
+  const limit = type == ORD_TYPE_LIMIT;
+  if (limit && (price <= 0 || bandRejects(bk, price))) { reject(c, REASON_BAD_PRICE); return; }
+  const id = load<u64>(c, CMD_ID);
+  if (indexFind(sym, id) != 0) { reject(c, REASON_DUPLICATE_ID); return; }
+  if (limit && tif == TIF_POST_ONLY) {
+    const b = load<u32>(bk + (<usize>(side ^ 1) << 2), B_BEST);
+    if (b != 0 && crosses(side, load<i64>(lAddr(b), L_PRICE), price)) { reject(c, REASON_WOULD_CROSS); return; }
+  }
+  const rests = limit && (tif == TIF_GTC || tif == TIF_POST_ONLY);
+  if (rests && poolFull(orderPool)) { reject(c, REASON_CAPACITY); return; }
+  tkSym = sym; tkSide = side; tkId = id; tkAcct = load<u32>(c, CMD_ACCOUNT);
+  tkLimit = limit ? price : 0; tkMarket = !limit; tkRem = qty; tkFilled = 0; tkRest = rests;
+  emit(EVT_TYPE_ACCEPTED, 0, 0, side, sym, id, 0, tkLimit, qty, qty, 0, tkAcct, 0, 0);
+  if (limit && tif == TIF_FOK && !fokFillable(qty)) {
+    emit(EVT_TYPE_CANCELLED, 0, 0, side, sym, id, 0, tkLimit, qty, 0, 0, tkAcct, 0, 0);
+    return;
+  }
+  pending = true;
+  if (matchLoop()) finishTaker();
+}
+
+function cancelOrder(c: usize): void {
+  const sym = load<u32>(c, CMD_SYMBOL);
+  const id = load<u64>(c, CMD_ID);
+  const o = sym < nSym ? indexFind(sym, id) : 0;
+  if (o == 0) { reject(c, REASON_UNKNOWN_ORDER); return; }
+  const a = oAddr(o);
+  emit(EVT_TYPE_CANCELLED, 0, 0, load<u32>(a, O_SIDE), sym, id, 0, load<i64>(a, O_PRICE), load<u32>(a, O_LEAVES), 0, 0,
+    load<u32>(a, O_ACCT), 0, 0);
+  removeOrder(bAddr(sym), o);
+}
+
+function modifyOrder(c: usize): void {
+  const sym = load<u32>(c, CMD_SYMBOL);
+  const id = load<u64>(c, CMD_ID);
+  const o = sym < nSym ? indexFind(sym, id) : 0;
+  if (o == 0) { reject(c, REASON_UNKNOWN_ORDER); return; }
+  const qty = load<u32>(c, CMD_QTY);
+  if (qty == 0) { reject(c, REASON_BAD_QTY); return; }
+  const price = load<i64>(c, CMD_PRICE);
+  const bk = bAddr(sym);
+  if (price <= 0 || bandRejects(bk, price)) { reject(c, REASON_BAD_PRICE); return; }
+  const a = oAddr(o);
+  const leaves = load<u32>(a, O_LEAVES);
+  const side = load<u32>(a, O_SIDE);
+  const acct = load<u32>(a, O_ACCT);
+  emit(EVT_TYPE_MODIFIED, 0, 0, side, sym, id, 0, price, qty, qty, 0, acct, 0, 0);
+  if (price == load<i64>(a, O_PRICE) && qty < leaves) {
+    const la = lAddr(load<u32>(a, O_LEVEL));
+    store<u64>(la, load<u64>(la, L_TOTAL) - <u64>(leaves - qty), L_TOTAL);
+    store<u32>(a, qty, O_LEAVES);
+    return;
+  }
+  const filled = load<u64>(a, O_FILLED);
+  removeOrder(bk, o);
+  tkSym = sym; tkSide = side; tkId = id; tkAcct = acct;
+  tkLimit = price; tkMarket = false; tkRem = qty; tkFilled = filled; tkRest = true;
+  pending = true;
+  if (matchLoop()) finishTaker();
+}
+
+@inline function markLast(): void {
+  if (outCount == 0) return;
+  const f = outbox + (<usize>(outCount - 1) << 6) + EVT_FLAGS;
+  store<u8>(f, load<u8>(f) | <u8>EVT_FLAG_LAST);
+}
+
+/**
+ * Runs inbox commands [0, n). Returns the number of events in the outbox, or -1 for a bad n.
+ * If the outbox fills, it returns early; call again (same n) after draining until
+ * `bookBusy()` is 0. `bookConsumed()` tells how many commands are complete.
+ */
+export function bookRun(n: u32): i32 {
+  outCount = 0;
+  if (!inBatch) {
+    if (n > inboxCap) return -1;
+    inCursor = 0; batchN = n; inBatch = true;
+  }
+  if (pending) {
+    if (!matchLoop()) return <i32>outCount;
+    finishTaker();
+    markLast();
+    inCursor++;
+  }
+  while (inCursor < batchN) {
+    if (outCount + EVT_RESERVE > outboxCap) return <i32>outCount;
+    const c = inbox + (<usize>inCursor << 5);
+    tkCmd = inCursor;
+    const op = <u32>load<u8>(c, CMD_OP);
+    if (op == OP_NEW) newOrder(c);
+    else if (op == OP_CANCEL) cancelOrder(c);
+    else if (op == OP_MODIFY) modifyOrder(c);
+    else reject(c, REASON_BAD_OP);
+    if (pending) return <i32>outCount;
+    markLast();
+    inCursor++;
+  }
+  inBatch = false;
+  return <i32>outCount;
+}
+
+export function bookConsumed(): u32 { return inCursor; }
+export function bookBusy(): u32 { return inBatch ? 1 : 0; }

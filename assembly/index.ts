@@ -1,0 +1,32 @@
+/**
+ * The only export surface of the WASM module: flat functions over numbers and offsets.
+ *
+ * Owns: nothing but re-exports. Layout: see book/engine.ts (memory map) and
+ * src/abi/records.ts (records). Invariants: no export takes or returns i64 (64-bit values
+ * travel through CTRL). Allocation: none. Known limitations: one engine per instance.
+ */
+import { ABI_HASH, ABI_VERSION } from './abi/records';
+import { ctrl, inbox, outbox, scratch, inboxCap, outboxCap, memEnd } from './book/engine';
+
+export { abiOffsetOf } from './abi/records';
+export { engineInit, bookRun, bookConsumed, bookBusy } from './book/engine';
+export {
+  bookDepth, bookLevelOrders, bookOrder, bookOrderCount, bookLevelCount, bookSetStp, bookGetStp, bookSetBand,
+  bookGetBand, engineGetTradeSeq, engineSetTradeSeq, poolStatCapacity, poolStatInUse, poolStatHighWater,
+  poolStatFreeList, engineStateHash, engineValidate, snapBegin, snapNext, restoreOrders,
+} from './book/query';
+
+export function abiVersion(): u32 { return ABI_VERSION; }
+export function abiHash(): u32 { return ABI_HASH; }
+export function engineCtrlPtr(): usize { return ctrl; }
+export function engineInboxPtr(): usize { return inbox; }
+export function engineOutboxPtr(): usize { return outbox; }
+export function engineScratchPtr(): usize { return scratch; }
+export function engineInboxCap(): u32 { return inboxCap; }
+export function engineOutboxCap(): u32 { return outboxCap; }
+export function engineMemEnd(): usize { return memEnd; }
+/** 1 when the module was built with SIMD128 (always; asconfig enables it explicitly). */
+export function engineSimd(): u32 {
+  const v = i32x4.splat(1);
+  return <u32>i32x4.extract_lane(i32x4.add(v, v), 0) >> 1;
+}

@@ -1,0 +1,38 @@
+/**
+ * The host error catalog: every error the host raises has a code here (ERR_<AREA>_<WHAT>), a
+ * message template for people, and the HTTP status the API will answer with.
+ *
+ * Invariants: codes unique, never reused; each one documented in docs/errors.md (checked by
+ * test/unit/errors.test.ts). Allocation: an error object per raise (never on the hot path).
+ * Known limitations: none.
+ */
+export const ERRORS = {
+  ERR_ENGINE_WASM_MISSING: { status: 500, message: 'the engine WebAssembly build is missing' },
+  ERR_ENGINE_ABI_MISMATCH: { status: 500, message: 'the engine WebAssembly ABI differs from the host' },
+  ERR_ENGINE_ABORT: { status: 500, message: 'an engine assertion failed' },
+  ERR_ENGINE_TRAP: { status: 500, message: 'the engine trapped; its state is unusable' },
+  ERR_ENGINE_CONFIG: { status: 400, message: 'invalid engine configuration' },
+  ERR_ENGINE_NO_MEMORY: { status: 500, message: 'the engine could not reserve its memory' },
+  ERR_ENGINE_BAD_COMMAND: { status: 400, message: 'a command field is out of range' },
+  ERR_ENGINE_BUSY: { status: 409, message: 'a batch is in progress' },
+  ERR_ENGINE_INVARIANT: { status: 500, message: 'an engine invariant is broken' },
+  ERR_SNAPSHOT_FORMAT: { status: 400, message: 'not a valid engine snapshot' },
+  ERR_SNAPSHOT_CORRUPT: { status: 400, message: 'the engine snapshot is corrupt' },
+  ERR_TSO_FORMAT: { status: 400, message: 'not a valid order stream file' },
+  ERR_CSV_FORMAT: { status: 400, message: 'not a valid order stream CSV' },
+  ERR_CLI_USAGE: { status: 400, message: 'bad command-line usage' },
+  ERR_IO: { status: 500, message: 'a file could not be read or written' },
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class TradsysError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+    super(detail ?? ERRORS[code].message, options);
+    this.name = 'TradsysError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+  }
+}

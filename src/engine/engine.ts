@@ -1,0 +1,551 @@
+/**
+ * The engine driver: the only module that calls the WASM exports.
+ *
+ * Owns: one WASM instance (one matching engine of `symbols` books and `capacity` resting
+ * orders), its memory views, batch submission, queries, snapshot/restore.
+ *
+ * Layout: the inbox takes CMD records (= .tso records), the outbox yields EVT records, queries
+ * come back through scratch (LEVEL / ORDER) and CTRL (src/abi/records.ts).
+ * Invariants: views are rebuilt if `memory.buffer` changes (it does not after `engineInit`);
+ * a WASM trap is turned into an `EngineError` (ERR_ENGINE_TRAP) and the instance is marked
+ * dead — no call after that reaches the corrupt instance.
+ * Complexity: `submitRaw` costs one `set()` and one `bookRun` call per inbox-full of commands.
+ * Allocation: `submitRaw` allocates nothing per command; the object API (`submit`, `depth`, ...)
+ * allocates its results. Known limitations: one thread; not re-entrant from a sink.
+ */
+import {
+  CMD_OFF, CMD_SIZE, CTRL_OFF, ENUMS, EVT_OFF, EVT_SIZE, LEVEL_OFF, LEVEL_SIZE, ORDER_OFF, ORDER_SIZE,
+} from '../abi/records.js';
+import type { Command, EngineEvent, EventType, RestingOrder } from '../domain/types.js';
+import { reasonName } from '../domain/types.js';
+import { EngineError } from './errors.js';
+import { instantiate, type BuildKind, type EngineExports } from './wasm.js';
+
+export interface EngineOptions {
+  /** Number of symbols; ids 0..symbols-1 exist. */
+  symbols: number;
+  /** Maximum resting orders over all symbols (pool size). */
+  capacity: number;
+  /** Commands per `bookRun` call (default 4096). */
+  inboxCapacity?: number;
+  /** Event records per outbox fill (default 65536). */
+  outboxCapacity?: number;
+  /** WASM build (default release). */
+  build?: BuildKind;
+}
+
+export interface PoolStats { capacity: number; inUse: number; highWater: number; freeList: number }
+export interface MemoryStats { orders: PoolStats; levels: PoolStats; wasmBytes: number; engineBytes: number }
+export interface DepthLevel { price: bigint; qty: bigint; count: number }
+export type StpMode = 'none' | 'cancel_resting' | 'cancel_incoming' | 'cancel_both';
+
+/** Receives each outbox fill: `count` EVT records starting at byte `0` of `bytes`/`view`. */
+export type EventSink = (view: DataView, bytes: Uint8Array, count: number) => void;
+
+const STP_MODES: readonly StpMode[] = ['none', 'cancel_resting', 'cancel_incoming', 'cancel_both'];
+const U32_MAX = 0xffffffff;
+const I64_MIN = -(1n << 63n);
+const I64_MAX = (1n << 63n) - 1n;
+const U64_MAX = (1n << 64n) - 1n;
+const EVT_TYPES: Record<number, EventType> = { 65: 'A', 82: 'R', 84: 'T', 88: 'X', 77: 'M' };
+
+const SNAP_MAGIC = 0x31535354; // 'TSS1' little-endian
+const SNAP_VERSION = 1;
+const SNAP_HEADER = 64;
+const SNAP_OPT = 32;
+
+export class Engine {
+  readonly symbols: number;
+  readonly capacity: number;
+  readonly inboxCapacity: number;
+  readonly outboxCapacity: number;
+  readonly build: BuildKind;
+  private readonly ex: EngineExports;
+  private buf!: ArrayBuffer;
+  private u8!: Uint8Array;
+  private dv!: DataView;
+  private inboxPtr = 0;
+  private outboxPtr = 0;
+  private scratchPtr = 0;
+  private ctrlPtr = 0;
+  private inboxU8!: Uint8Array;
+  private outboxU8!: Uint8Array;
+  private outboxDv!: DataView;
+  private dead: Error | null = null;
+
+  constructor(opts: EngineOptions) {
+    const symbols = opts.symbols;
+    const capacity = opts.capacity;
+    const inCap = opts.inboxCapacity ?? 4096;
+    const outCap = opts.outboxCapacity ?? 65536;
+    for (const [k, v, lo, hi] of [['symbols', symbols, 1, 1 << 24], ['capacity', capacity, 1, 1 << 25],
+      ['inboxCapacity', inCap, 1, 1 << 20], ['outboxCapacity', outCap, 16, 1 << 22]] as const) {
+      if (!Number.isInteger(v) || v < lo || v > hi) {
+        throw new EngineError('ERR_ENGINE_CONFIG', `${k} must be an integer in [${lo}, ${hi}], got ${String(v)}`);
+      }
+    }
+    this.symbols = symbols;
+    this.capacity = capacity;
+    this.inboxCapacity = inCap;
+    this.outboxCapacity = outCap;
+    this.build = opts.build ?? 'release';
+    this.ex = instantiate(this.build);
+    const rc = this.ex.engineInit(symbols, capacity, inCap, outCap);
+    if (rc === -2) throw new EngineError('ERR_ENGINE_NO_MEMORY', `cannot reserve memory for ${capacity} orders and ${symbols} symbols`);
+    if (rc !== 0) throw new EngineError('ERR_ENGINE_CONFIG', `engineInit refused the configuration (${rc})`);
+    this.inboxPtr = this.ex.engineInboxPtr();
+    this.outboxPtr = this.ex.engineOutboxPtr();
+    this.scratchPtr = this.ex.engineScratchPtr();
+    this.ctrlPtr = this.ex.engineCtrlPtr();
+    this.views();
+  }
+
+  static create(opts: EngineOptions): Engine {
+    return new Engine(opts);
+  }
+
+  private views(): void {
+    const b = this.ex.memory.buffer;
+    if (b === this.buf) return;
+    this.buf = b;
+    this.u8 = new Uint8Array(b);
+    this.dv = new DataView(b);
+    this.inboxU8 = new Uint8Array(b, this.inboxPtr, this.inboxCapacity * CMD_SIZE);
+    this.outboxU8 = new Uint8Array(b, this.outboxPtr, this.outboxCapacity * EVT_SIZE);
+    this.outboxDv = new DataView(b, this.outboxPtr, this.outboxCapacity * EVT_SIZE);
+  }
+
+  /** Runs `f` against the instance, turning a trap into an EngineError and fencing the instance. */
+  private call<T>(f: () => T): T {
+    if (this.dead) throw new EngineError('ERR_ENGINE_TRAP', `engine is unusable after an earlier failure: ${this.dead.message}`);
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof WebAssembly.RuntimeError || (e instanceof EngineError && e.code === 'ERR_ENGINE_ABORT')) {
+        this.dead = e as Error;
+        throw new EngineError('ERR_ENGINE_TRAP', `engine trapped: ${(e as Error).message}; restore from a snapshot or replay the journal`, { cause: e });
+      }
+      throw e;
+    }
+  }
+
+  // ── batches ────────────────────────────────────────────────────────────────────────────
+  /** The inbox as bytes (CMD records); write up to `inboxCapacity` records then `runInbox`. */
+  get inbox(): Uint8Array { this.views(); return this.inboxU8; }
+
+  /** Runs `n` commands already in the inbox; `sink` gets every outbox fill. Returns events. */
+  runInbox(n: number, sink: EventSink): number {
+    if (!Number.isInteger(n) || n < 0 || n > this.inboxCapacity) {
+      throw new EngineError('ERR_ENGINE_BAD_COMMAND', `batch size ${n} outside [0, ${this.inboxCapacity}]`);
+    }
+    if (n === 0) return 0;
+    return this.call(() => {
+      const ex = this.ex;
+      let total = 0;
+      do {
+        const k = ex.bookRun(n);
+        if (k < 0) throw new EngineError('ERR_ENGINE_BUSY', 'bookRun refused the batch');
+        this.views();
+        total += k;
+        if (k > 0) sink(this.outboxDv, this.outboxU8, k);
+      } while (ex.bookBusy() !== 0);
+      return total;
+    });
+  }
+
+  /**
+   * Runs `count` CMD records from `bytes` (starting at byte `offset`), one `set()` and one
+   * `bookRun` per inbox-full. The record bytes are the engine's input as they are: enum fields
+   * out of range are answered with reject events, never a trap. Returns the number of events.
+   */
+  submitRaw(bytes: Uint8Array, offset: number, count: number, sink: EventSink): number {
+    if (offset < 0 || count < 0 || offset + count * CMD_SIZE > bytes.length) {
+      throw new EngineError('ERR_ENGINE_BAD_COMMAND', `submitRaw: ${count} records at ${offset} exceed ${bytes.length} bytes`);
+    }
+    let events = 0;
+    let done = 0;
+    while (done < count) {
+      const n = Math.min(this.inboxCapacity, count - done);
+      const start = offset + done * CMD_SIZE;
+      this.inbox.set(bytes.subarray(start, start + n * CMD_SIZE));
+      events += this.runInbox(n, sink);
+      done += n;
+    }
+    return events;
+  }
+
+  /** Object API: validates and runs commands, returns their events (allocates). */
+  submit(cmds: readonly Command[]): EngineEvent[] {
+    const out: EngineEvent[] = [];
+    const bytes = new Uint8Array(Math.min(cmds.length, this.inboxCapacity) * CMD_SIZE);
+    const dv = new DataView(bytes.buffer);
+    let base = 0;
+    while (base < cmds.length) {
+      const n = Math.min(this.inboxCapacity, cmds.length - base);
+      for (let i = 0; i < n; i++) encodeCommand(dv, i * CMD_SIZE, cmds[base + i]!, base + i);
+      this.submitRaw(bytes, 0, n, (v, _b, k) => {
+        for (let i = 0; i < k; i++) {
+          const e = decodeEvent(v, i * EVT_SIZE);
+          e.cmd += base;
+          out.push(e);
+        }
+      });
+      base += n;
+    }
+    return out;
+  }
+
+  // ── queries ────────────────────────────────────────────────────────────────────────────
+  private checkSymbol(symbol: number): void {
+    if (!Number.isInteger(symbol) || symbol < 0 || symbol >= this.symbols) {
+      throw new EngineError('ERR_ENGINE_BAD_COMMAND', `unknown symbol ${String(symbol)} (0..${this.symbols - 1})`);
+    }
+  }
+  private checkSide(side: number): void {
+    if (side !== 0 && side !== 1) throw new EngineError('ERR_ENGINE_BAD_COMMAND', `side must be 0 (buy) or 1 (sell), got ${String(side)}`);
+  }
+  private idle(): void {
+    if (this.ex.bookBusy() !== 0) throw new EngineError('ERR_ENGINE_BUSY', 'a batch is in progress');
+  }
+
+  /** L2: the best `n` levels of one side, best first. */
+  depth(symbol: number, side: number, n = 10): DepthLevel[] {
+    this.checkSymbol(symbol);
+    this.checkSide(side);
+    return this.call(() => {
+      this.idle();
+      const k = this.ex.bookDepth(symbol, side, Math.max(0, Math.min(n, 1 << 20)));
+      this.views();
+      const out: DepthLevel[] = [];
+      for (let i = 0; i < k; i++) {
+        const p = this.scratchPtr + i * LEVEL_SIZE;
+        out.push({
+          price: this.dv.getBigInt64(p + LEVEL_OFF.price, true),
+          qty: this.dv.getBigUint64(p + LEVEL_OFF.qty, true),
+          count: this.dv.getUint32(p + LEVEL_OFF.count, true),
+        });
+      }
+      return out;
+    });
+  }
+
+  /** L3: the orders resting at `price` on one side, in time priority (paged). */
+  levelOrders(symbol: number, side: number, price: bigint | number, offset = 0, max = 1000): RestingOrder[] {
+    this.checkSymbol(symbol);
+    this.checkSide(side);
+    const px = toI64(price, 'price');
+    return this.call(() => {
+      this.idle();
+      this.dv.setBigInt64(this.ctrlPtr + CTRL_OFF.arg0, px, true);
+      const k = this.ex.bookLevelOrders(symbol, side, offset, max);
+      this.views();
+      const out: RestingOrder[] = [];
+      for (let i = 0; i < k; i++) out.push(this.readOrder(this.scratchPtr + i * ORDER_SIZE));
+      return out;
+    });
+  }
+
+  /** The resting order `id` of `symbol`, or null. */
+  order(symbol: number, id: bigint | number): RestingOrder | null {
+    this.checkSymbol(symbol);
+    const i = toU64(id, 'id');
+    return this.call(() => {
+      this.dv.setBigUint64(this.ctrlPtr + CTRL_OFF.arg0, i, true);
+      return this.ex.bookOrder(symbol) === 1 ? this.readOrder(this.scratchPtr) : null;
+    });
+  }
+
+  private readOrder(p: number): RestingOrder {
+    const dv = this.dv;
+    return {
+      symbol: dv.getUint32(p + ORDER_OFF.symbol, true),
+      side: dv.getUint8(p + ORDER_OFF.side),
+      price: dv.getBigInt64(p + ORDER_OFF.price, true),
+      id: dv.getBigUint64(p + ORDER_OFF.id, true),
+      leaves: dv.getUint32(p + ORDER_OFF.leaves, true),
+      account: dv.getUint32(p + ORDER_OFF.account, true),
+      filled: dv.getBigUint64(p + ORDER_OFF.filled, true),
+    };
+  }
+
+  /** Resting orders of a symbol. */
+  orderCount(symbol: number): number {
+    this.checkSymbol(symbol);
+    return this.ex.bookOrderCount(symbol);
+  }
+
+  /** Every resting order in canonical order (symbols ascending, bids best first, then asks). */
+  *orders(): Generator<RestingOrder> {
+    this.call(() => { this.idle(); this.ex.snapBegin(); });
+    const chunk = 4096;
+    for (;;) {
+      const k = this.call(() => this.ex.snapNext(chunk));
+      if (k === 0) return;
+      this.views();
+      const got: RestingOrder[] = [];
+      for (let i = 0; i < k; i++) got.push(this.readOrder(this.scratchPtr + i * ORDER_SIZE));
+      yield* got;
+    }
+  }
+
+  /** Deterministic hash of the logical engine state (placement-independent). */
+  stateHash(): bigint {
+    return this.call(() => {
+      this.idle();
+      this.ex.engineStateHash();
+      this.views();
+      return this.dv.getBigUint64(this.ctrlPtr + CTRL_OFF.hash, true);
+    });
+  }
+
+  /** Checks every structural invariant inside the engine; throws ERR_ENGINE_INVARIANT with its code. */
+  validate(): void {
+    const rc = this.call(() => this.ex.engineValidate());
+    if (rc !== 0) throw new EngineError('ERR_ENGINE_INVARIANT', `engine invariant ${rc} broken (see assembly/book/query.ts engineValidate)`);
+  }
+
+  /** Trades executed so far (the last trade id). */
+  tradeSeq(): bigint {
+    this.ex.engineGetTradeSeq();
+    this.views();
+    return this.dv.getBigUint64(this.ctrlPtr + CTRL_OFF.tradeSeq, true);
+  }
+
+  memoryStats(): MemoryStats {
+    const pool = (p: number): PoolStats => ({
+      capacity: this.ex.poolStatCapacity(p), inUse: this.ex.poolStatInUse(p),
+      highWater: this.ex.poolStatHighWater(p), freeList: this.ex.poolStatFreeList(p),
+    });
+    return { orders: pool(ENUMS.Pool.ORDERS), levels: pool(ENUMS.Pool.LEVELS), wasmBytes: this.ex.memory.buffer.byteLength, engineBytes: this.ex.engineMemEnd() };
+  }
+
+  /** Self-trade prevention for one symbol (by account); default 'none'. */
+  setSelfTradePrevention(symbol: number, mode: StpMode): void {
+    this.checkSymbol(symbol);
+    const m = STP_MODES.indexOf(mode);
+    if (m < 0) throw new EngineError('ERR_ENGINE_CONFIG', `self-trade prevention must be one of ${STP_MODES.join(', ')}`);
+    this.call(() => { this.idle(); this.ex.bookSetStp(symbol, m); });
+  }
+  selfTradePrevention(symbol: number): StpMode {
+    this.checkSymbol(symbol);
+    return STP_MODES[this.ex.bookGetStp(symbol)]!;
+  }
+
+  /** Optional price band for limit prices (new and modify); outside prices get `bad_price`. */
+  setPriceBand(symbol: number, band: { min: bigint | number; max: bigint | number } | null): void {
+    this.checkSymbol(symbol);
+    this.call(() => {
+      this.idle();
+      if (band === null) { this.ex.bookSetBand(symbol, 0); return; }
+      const lo = toI64(band.min, 'band min');
+      const hi = toI64(band.max, 'band max');
+      if (lo <= 0n || hi < lo) throw new EngineError('ERR_ENGINE_CONFIG', `price band needs 0 < min ≤ max, got [${lo}, ${hi}]`);
+      this.dv.setBigInt64(this.ctrlPtr + CTRL_OFF.arg0, lo, true);
+      this.dv.setBigInt64(this.ctrlPtr + CTRL_OFF.arg1, hi, true);
+      this.ex.bookSetBand(symbol, 1);
+    });
+  }
+  priceBand(symbol: number): { min: bigint; max: bigint } | null {
+    this.checkSymbol(symbol);
+    const on = this.ex.bookGetBand(symbol);
+    if (on !== 1) return null;
+    this.views();
+    return { min: this.dv.getBigInt64(this.ctrlPtr + CTRL_OFF.arg0, true), max: this.dv.getBigInt64(this.ctrlPtr + CTRL_OFF.arg1, true) };
+  }
+
+  // ── snapshot / restore ─────────────────────────────────────────────────────────────────
+  /**
+   * The whole engine state as bytes. Layout (little-endian):
+   * header 64 B: magic 'TSS1' u32 · version u32 · abiHash u32 · symbols u32 · capacity u32 ·
+   * optionCount u32 · tradeSeq u64 · orderCount u64 · stateHash u64 · crc32 of the body u32 · pad;
+   * then optionCount × 32 B (symbol u32 · stp u32 · bandOn u32 · pad u32 · bandMin i64 · bandMax i64);
+   * then orderCount ORDER records (40 B) in canonical order.
+   */
+  snapshot(): Uint8Array {
+    const opts: number[] = [];
+    for (let s = 0; s < this.symbols; s++) {
+      if (this.ex.bookGetStp(s) !== 0 || this.ex.bookGetBand(s) === 1) opts.push(s);
+    }
+    const orders = this.call(() => { this.idle(); return this.ex.poolStatInUse(ENUMS.Pool.ORDERS); });
+    const size = SNAP_HEADER + opts.length * SNAP_OPT + orders * ORDER_SIZE;
+    const out = new Uint8Array(size);
+    const dv = new DataView(out.buffer);
+    let p = SNAP_HEADER;
+    for (const s of opts) {
+      const on = this.ex.bookGetBand(s);
+      this.views();
+      dv.setUint32(p, s, true);
+      dv.setUint32(p + 4, this.ex.bookGetStp(s), true);
+      dv.setUint32(p + 8, on, true);
+      dv.setBigInt64(p + 16, this.dv.getBigInt64(this.ctrlPtr + CTRL_OFF.arg0, true), true);
+      dv.setBigInt64(p + 24, this.dv.getBigInt64(this.ctrlPtr + CTRL_OFF.arg1, true), true);
+      p += SNAP_OPT;
+    }
+    this.call(() => {
+      this.ex.snapBegin();
+      for (;;) {
+        const k = this.ex.snapNext(4096);
+        if (k === 0) break;
+        this.views();
+        out.set(this.u8.subarray(this.scratchPtr, this.scratchPtr + k * ORDER_SIZE), p);
+        p += k * ORDER_SIZE;
+      }
+    });
+    if (p !== size) throw new EngineError('ERR_ENGINE_INVARIANT', `snapshot walked ${(p - SNAP_HEADER - opts.length * SNAP_OPT) / ORDER_SIZE} orders, pool says ${orders}`);
+    dv.setUint32(0, SNAP_MAGIC, true);
+    dv.setUint32(4, SNAP_VERSION, true);
+    dv.setUint32(8, this.ex.abiHash() >>> 0, true);
+    dv.setUint32(12, this.symbols, true);
+    dv.setUint32(16, this.capacity, true);
+    dv.setUint32(20, opts.length, true);
+    dv.setBigUint64(24, this.tradeSeq(), true);
+    dv.setBigUint64(32, BigInt(orders), true);
+    dv.setBigUint64(40, this.stateHash(), true);
+    dv.setUint32(48, crc32(out.subarray(SNAP_HEADER)), true);
+    return out;
+  }
+
+  /** A new engine holding exactly the state of `snapshot` (checked by CRC, invariants and hash). */
+  static restore(snapshot: Uint8Array, opts: Partial<Omit<EngineOptions, 'symbols'>> = {}): Engine {
+    if (snapshot.length < SNAP_HEADER) throw new EngineError('ERR_SNAPSHOT_FORMAT', `snapshot too short (${snapshot.length} bytes)`);
+    const dv = new DataView(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength);
+    if (dv.getUint32(0, true) !== SNAP_MAGIC) throw new EngineError('ERR_SNAPSHOT_FORMAT', 'bad snapshot magic (expected TSS1)');
+    if (dv.getUint32(4, true) !== SNAP_VERSION) throw new EngineError('ERR_SNAPSHOT_FORMAT', `unsupported snapshot version ${dv.getUint32(4, true)}`);
+    const symbols = dv.getUint32(12, true);
+    const capacity = opts.capacity ?? dv.getUint32(16, true);
+    const nOpts = dv.getUint32(20, true);
+    const tradeSeq = dv.getBigUint64(24, true);
+    const orders = Number(dv.getBigUint64(32, true));
+    const hash = dv.getBigUint64(40, true);
+    const size = SNAP_HEADER + nOpts * SNAP_OPT + orders * ORDER_SIZE;
+    if (snapshot.length !== size) throw new EngineError('ERR_SNAPSHOT_FORMAT', `snapshot is ${snapshot.length} bytes, header says ${size}`);
+    if (crc32(snapshot.subarray(SNAP_HEADER)) !== dv.getUint32(48, true)) throw new EngineError('ERR_SNAPSHOT_CORRUPT', 'snapshot CRC mismatch');
+    if (orders > capacity) throw new EngineError('ERR_ENGINE_CONFIG', `snapshot holds ${orders} orders, capacity ${capacity}`);
+    const e = new Engine({ ...opts, symbols, capacity });
+    let p = SNAP_HEADER;
+    for (let i = 0; i < nOpts; i++, p += SNAP_OPT) {
+      const s = dv.getUint32(p, true);
+      if (s >= symbols) throw new EngineError('ERR_SNAPSHOT_CORRUPT', `option record ${i}: symbol ${s} out of range`);
+      e.setSelfTradePrevention(s, STP_MODES[dv.getUint32(p + 4, true)] ?? 'none');
+      if (dv.getUint32(p + 8, true) === 1) e.setPriceBand(s, { min: dv.getBigInt64(p + 16, true), max: dv.getBigInt64(p + 24, true) });
+    }
+    const chunk = 4096;
+    for (let done = 0; done < orders; done += chunk) {
+      const k = Math.min(chunk, orders - done);
+      const from = p + done * ORDER_SIZE;
+      e.call(() => {
+        e.views();
+        e.u8.set(snapshot.subarray(from, from + k * ORDER_SIZE), e.scratchPtr);
+        const rc = e.ex.restoreOrders(k);
+        if (rc !== 0) throw new EngineError('ERR_SNAPSHOT_CORRUPT', `snapshot order record ${done - rc - 1} is invalid`);
+      });
+    }
+    e.views();
+    e.dv.setBigUint64(e.ctrlPtr + CTRL_OFF.tradeSeq, tradeSeq, true);
+    e.ex.engineSetTradeSeq();
+    const rc = e.ex.engineValidate();
+    if (rc !== 0) throw new EngineError('ERR_SNAPSHOT_CORRUPT', `restored book breaks invariant ${rc}`);
+    if (e.stateHash() !== hash) throw new EngineError('ERR_SNAPSHOT_CORRUPT', 'restored state hash differs from the snapshot');
+    return e;
+  }
+
+  /** Raw exports, for the ABI tests and the benchmarks only. */
+  get raw(): EngineExports { return this.ex; }
+}
+
+// ── record codecs ────────────────────────────────────────────────────────────────────────
+function toU64(v: bigint | number, what: string): bigint {
+  const b = typeof v === 'bigint' ? v : Number.isSafeInteger(v) ? BigInt(v) : NaN;
+  if (typeof b !== 'bigint' || b < 0n || b > U64_MAX) throw new EngineError('ERR_ENGINE_BAD_COMMAND', `${what} must be an integer in [0, 2^64-1], got ${String(v)}`);
+  return b;
+}
+function toI64(v: bigint | number, what: string): bigint {
+  const b = typeof v === 'bigint' ? v : Number.isSafeInteger(v) ? BigInt(v) : NaN;
+  if (typeof b !== 'bigint' || b < I64_MIN || b > I64_MAX) throw new EngineError('ERR_ENGINE_BAD_COMMAND', `${what} must be an i64 integer, got ${String(v)}`);
+  return b;
+}
+function u8field(v: number, what: string, idx: number): number {
+  if (!Number.isInteger(v) || v < 0 || v > 255) throw new EngineError('ERR_ENGINE_BAD_COMMAND', `command ${idx}: ${what} must be a u8, got ${String(v)}`);
+  return v;
+}
+function u32field(v: number, what: string, idx: number): number {
+  if (!Number.isInteger(v) || v < 0 || v > U32_MAX) throw new EngineError('ERR_ENGINE_BAD_COMMAND', `command ${idx}: ${what} must be a u32, got ${String(v)}`);
+  return v;
+}
+
+/** Writes one command as a CMD record; throws ERR_ENGINE_BAD_COMMAND for a field out of its type's range. */
+export function encodeCommand(dv: DataView, p: number, c: Command, idx = 0): void {
+  dv.setUint8(p + CMD_OFF.op, u8field(c.op, 'op', idx));
+  dv.setUint8(p + CMD_OFF.side, u8field(c.side, 'side', idx));
+  dv.setUint8(p + CMD_OFF.type, u8field(c.type, 'type', idx));
+  dv.setUint8(p + CMD_OFF.tif, u8field(c.tif, 'tif', idx));
+  dv.setUint32(p + CMD_OFF.symbol, u32field(c.symbol, 'symbol', idx), true);
+  dv.setBigUint64(p + CMD_OFF.id, toU64(c.id, `command ${idx}: id`), true);
+  dv.setBigInt64(p + CMD_OFF.price, toI64(c.price, `command ${idx}: price`), true);
+  dv.setUint32(p + CMD_OFF.qty, u32field(c.qty, 'qty', idx), true);
+  dv.setUint32(p + CMD_OFF.account, u32field(c.account, 'account', idx), true);
+}
+
+export function decodeCommand(dv: DataView, p: number): Command {
+  return {
+    op: dv.getUint8(p + CMD_OFF.op), side: dv.getUint8(p + CMD_OFF.side), type: dv.getUint8(p + CMD_OFF.type),
+    tif: dv.getUint8(p + CMD_OFF.tif), symbol: dv.getUint32(p + CMD_OFF.symbol, true),
+    id: dv.getBigUint64(p + CMD_OFF.id, true), price: dv.getBigInt64(p + CMD_OFF.price, true),
+    qty: dv.getUint32(p + CMD_OFF.qty, true), account: dv.getUint32(p + CMD_OFF.account, true),
+  };
+}
+
+/** Reads one EVT record into an object (allocates). */
+export function decodeEvent(dv: DataView, p: number): EngineEvent {
+  const code = dv.getUint8(p + EVT_OFF.type);
+  const type = EVT_TYPES[code];
+  if (!type) throw new EngineError('ERR_ENGINE_INVARIANT', `unknown event type ${code}`);
+  const reason = dv.getUint8(p + EVT_OFF.reason);
+  const flags = dv.getUint8(p + EVT_OFF.flags);
+  return {
+    type,
+    symbol: dv.getUint32(p + EVT_OFF.symbol, true),
+    id: dv.getBigUint64(p + EVT_OFF.id, true),
+    maker: dv.getBigUint64(p + EVT_OFF.maker, true),
+    price: dv.getBigInt64(p + EVT_OFF.price, true),
+    qty: dv.getUint32(p + EVT_OFF.qty, true),
+    reason: reason === 0 ? null : reasonName(reason),
+    leaves: dv.getUint32(p + EVT_OFF.leaves, true),
+    makerLeaves: dv.getUint32(p + EVT_OFF.makerLeaves, true),
+    account: dv.getUint32(p + EVT_OFF.account, true),
+    makerAccount: dv.getUint32(p + EVT_OFF.makerAccount, true),
+    tradeId: dv.getBigUint64(p + EVT_OFF.tradeId, true),
+    cmd: dv.getUint32(p + EVT_OFF.cmd, true),
+    last: (flags & ENUMS.EvtFlag.LAST) !== 0,
+  };
+}
+
+/** DESIGN's CSV line for the EVT record at `p` (no object in between). */
+export function eventLineAt(dv: DataView, p: number): string {
+  const t = dv.getUint8(p + EVT_OFF.type);
+  const id = dv.getBigUint64(p + EVT_OFF.id, true);
+  switch (t) {
+    case 65: return `A,${id}`;
+    case 82: return `R,${id},${reasonName(dv.getUint8(p + EVT_OFF.reason))}`;
+    case 84: return `T,${id},${dv.getBigUint64(p + EVT_OFF.maker, true)},${dv.getBigInt64(p + EVT_OFF.price, true)},${dv.getUint32(p + EVT_OFF.qty, true)}`;
+    case 88: return `X,${id},${dv.getUint32(p + EVT_OFF.qty, true)}`;
+    case 77: return `M,${id},${dv.getBigInt64(p + EVT_OFF.price, true)},${dv.getUint32(p + EVT_OFF.qty, true)}`;
+    default: throw new EngineError('ERR_ENGINE_INVARIANT', `unknown event type ${t}`);
+  }
+}
+
+let crcTable: Uint32Array | null = null;
+/** CRC-32 (IEEE) of `b`. */
+export function crc32(b: Uint8Array): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let i = 0; i < 256; i++) {
+      let c = i;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[i] = c >>> 0;
+    }
+  }
+  let c = 0xffffffff;
+  for (let i = 0; i < b.length; i++) c = crcTable[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}

@@ -1,0 +1,102 @@
+/**
+ * Loading of the engine WebAssembly module: locate, compile once, instantiate, check the ABI.
+ *
+ * Owns: the compiled `WebAssembly.Module` cache and the raw export typing.
+ * Invariants: an instance whose `abiHash()`/`abiVersion()` differ from src/abi/records.ts is
+ * refused. Allocation: one compile per build kind and process. Known limitations: synchronous
+ * compile (the module is ~12 KiB).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ABI_HASH, ABI_VERSION } from '../abi/records.js';
+import { EngineError } from './errors.js';
+
+export type BuildKind = 'release' | 'debug';
+
+/** The raw exports (numbers only). */
+export interface EngineExports {
+  memory: WebAssembly.Memory;
+  abiVersion(): number;
+  abiHash(): number;
+  abiOffsetOf(rec: number, field: number): number;
+  engineInit(symbols: number, capacity: number, inCap: number, outCap: number): number;
+  engineCtrlPtr(): number;
+  engineInboxPtr(): number;
+  engineOutboxPtr(): number;
+  engineScratchPtr(): number;
+  engineInboxCap(): number;
+  engineOutboxCap(): number;
+  engineMemEnd(): number;
+  engineSimd(): number;
+  bookRun(n: number): number;
+  bookConsumed(): number;
+  bookBusy(): number;
+  bookDepth(sym: number, side: number, n: number): number;
+  bookLevelOrders(sym: number, side: number, offset: number, max: number): number;
+  bookOrder(sym: number): number;
+  bookOrderCount(sym: number): number;
+  bookLevelCount(sym: number, side: number): number;
+  bookSetStp(sym: number, mode: number): number;
+  bookGetStp(sym: number): number;
+  bookSetBand(sym: number, on: number): number;
+  bookGetBand(sym: number): number;
+  engineGetTradeSeq(): void;
+  engineSetTradeSeq(): void;
+  poolStatCapacity(p: number): number;
+  poolStatInUse(p: number): number;
+  poolStatHighWater(p: number): number;
+  poolStatFreeList(p: number): number;
+  engineStateHash(): void;
+  engineValidate(): number;
+  snapBegin(): void;
+  snapNext(max: number): number;
+  restoreOrders(n: number): number;
+}
+
+const modules = new Map<BuildKind, WebAssembly.Module>();
+
+/** Finds build/wasm/engine.<kind>.wasm above this module (works from src/ and build/dist/). */
+export function wasmPath(kind: BuildKind = 'release'): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const p = join(dir, 'build', 'wasm', `engine.${kind}.wasm`);
+    if (existsSync(p)) return p;
+    const q = join(dir, 'wasm', `engine.${kind}.wasm`);
+    if (existsSync(q)) return q;
+    dir = dirname(dir);
+  }
+  throw new EngineError('ERR_ENGINE_WASM_MISSING', `engine.${kind}.wasm not found: run \`npm run build\` first`);
+}
+
+export function loadModule(kind: BuildKind = 'release'): WebAssembly.Module {
+  let m = modules.get(kind);
+  if (!m) {
+    const bytes = readFileSync(wasmPath(kind));
+    m = new WebAssembly.Module(bytes);
+    modules.set(kind, m);
+  }
+  return m;
+}
+
+function abortImport(msg: number, file: number, line: number, col: number): never {
+  throw new EngineError('ERR_ENGINE_ABORT', `engine assertion failed (msg@${msg} file@${file} ${line}:${col})`);
+}
+
+/** Instantiates a fresh engine module and checks its ABI against src/abi/records.ts. */
+export function instantiate(kind: BuildKind = 'release'): EngineExports {
+  const inst = new WebAssembly.Instance(loadModule(kind), { env: { abort: abortImport } });
+  const ex = inst.exports as unknown as EngineExports;
+  if (ex.abiVersion() !== ABI_VERSION || ex.abiHash() >>> 0 !== ABI_HASH) {
+    throw new EngineError('ERR_ENGINE_ABI_MISMATCH',
+      `engine ABI ${ex.abiVersion()}/${(ex.abiHash() >>> 0).toString(16)} differs from host ${ABI_VERSION}/${ABI_HASH.toString(16)}: rebuild with \`npm run build\``);
+  }
+  return ex;
+}
+
+/** Whether this Node.js can run WASM SIMD128 (the module requires it). */
+export function simdSupported(): boolean {
+  // (module (func (result v128) i32.const 0 i8x16.splat))
+  const probe = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 10, 9, 1, 7, 0, 65, 0, 253, 15, 26, 11]);
+  try { return WebAssembly.validate(probe); } catch { return false; }
+}

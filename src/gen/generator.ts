@@ -1,0 +1,171 @@
+/**
+ * Seeded generator of realistic order streams (CMD / .tso records) for replay, tests, the demo
+ * and the benchmarks.
+ *
+ * Owns: the workload mixes and their exact definitions (documented in bench/README.md).
+ * Layout: output is `count` 32-byte CMD records (no header).
+ * Invariants: the same options give the same bytes on every platform (integer PRNG, no
+ * Math.random, no floats in outputs). Ids are unique per stream (1, 2, 3, ...) except where a
+ * bad input is injected on purpose.
+ * Complexity: O(count). Allocation: the output buffer plus per-symbol live-id lists.
+ * Known limitations: the generator tracks live ids without running a book, so some cancels and
+ * modifies name orders that have already traded (answered `unknown_order`), as in real flow.
+ */
+import { CMD_OFF, CMD_SIZE } from '../abi/records.js';
+
+export const MIXES = ['default', 'cancel-heavy', 'deep-book', 'aggressive', 'exchange-core'] as const;
+export type Mix = (typeof MIXES)[number];
+
+export interface GenOptions {
+  seed?: number;
+  count: number;
+  symbols?: number;
+  mix?: Mix;
+  /** Share of deliberately bad commands (unknown symbol, qty 0, price ≤ 0, duplicate id, unknown id). */
+  badRate?: number;
+  accounts?: number;
+}
+
+/** Percentages of each action, per mix. `spread` is the half-width of resting prices in ticks. */
+interface MixDef {
+  gtc: number; ioc: number; fok: number; post: number; market: number; cancel: number; modify: number; move: number;
+  spread: number; cross: number;
+}
+export const MIX_DEFS: Record<Mix, MixDef> = {
+  // cross: percentage of limit orders priced through the touch (aggressive)
+  default: { gtc: 50, ioc: 10, fok: 3, post: 2, market: 5, cancel: 22, modify: 8, move: 0, spread: 20, cross: 15 },
+  'cancel-heavy': { gtc: 40, ioc: 3, fok: 1, post: 1, market: 1, cancel: 48, modify: 6, move: 0, spread: 20, cross: 5 },
+  'deep-book': { gtc: 70, ioc: 4, fok: 1, post: 3, market: 2, cancel: 12, modify: 8, move: 0, spread: 2000, cross: 3 },
+  aggressive: { gtc: 30, ioc: 25, fok: 10, post: 0, market: 20, cancel: 8, modify: 7, move: 0, spread: 10, cross: 60 },
+  // exchange-core's published benchmark mix: 9% GTC, 3% IOC, 6% cancel, 82% move
+  'exchange-core': { gtc: 9, ioc: 3, fok: 0, post: 0, market: 0, cancel: 6, modify: 0, move: 82, spread: 30, cross: 10 },
+};
+
+/** mulberry32: small, fast, deterministic. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface LiveOrder { id: number; side: number; price: number; qty: number }
+
+export function generate(opts: GenOptions): Uint8Array {
+  const count = opts.count;
+  if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be a non-negative integer, got ${count}`);
+  const symbols = opts.symbols ?? 8;
+  const mix = MIX_DEFS[opts.mix ?? 'default'];
+  if (!mix) throw new RangeError(`unknown mix "${String(opts.mix)}" (one of ${MIXES.join(', ')})`);
+  const badRate = opts.badRate ?? 0.001;
+  const accounts = opts.accounts ?? 64;
+  const rnd = prng(opts.seed ?? 1);
+  const out = new Uint8Array(count * CMD_SIZE);
+  const dv = new DataView(out.buffer);
+  const u32 = new Uint32Array(out.buffer);
+  const mids = Array.from({ length: symbols }, (_, s) => 10_000 + 100 * s);
+  const live: LiveOrder[][] = Array.from({ length: symbols }, () => []);
+  let nextId = 1;
+  const cum = [mix.gtc, mix.ioc, mix.fok, mix.post, mix.market, mix.cancel, mix.modify, mix.move];
+  for (let i = 1; i < cum.length; i++) cum[i]! += cum[i - 1]!;
+  const total = cum[cum.length - 1]!;
+
+  const pickSymbol = (): number => {
+    // skewed: half the flow on the first quarter of the symbols
+    const r = rnd();
+    const hot = Math.max(1, symbols >> 2);
+    return r < 0.5 ? Math.floor(rnd() * hot) : Math.floor(rnd() * symbols);
+  };
+  const qtyOf = (): number => 1 + Math.floor(rnd() * rnd() * 100);
+  const restPrice = (side: number, mid: number): number => {
+    const off = 1 + Math.floor(rnd() * rnd() * mix.spread);
+    return side === 0 ? mid - off : mid + off;
+  };
+  const crossPrice = (side: number, mid: number): number => {
+    const off = Math.floor(rnd() * 5);
+    return side === 0 ? mid + off : mid - off;
+  };
+  const write = (i: number, op: number, side: number, type: number, tif: number, sym: number, id: number, price: number, qty: number, acct: number): void => {
+    const p = i * CMD_SIZE;
+    out[p + CMD_OFF.op] = op;
+    out[p + CMD_OFF.side] = side;
+    out[p + CMD_OFF.type] = type;
+    out[p + CMD_OFF.tif] = tif;
+    u32[(p + CMD_OFF.symbol) >> 2] = sym;
+    dv.setBigUint64(p + CMD_OFF.id, BigInt(id), true);
+    dv.setBigInt64(p + CMD_OFF.price, BigInt(price), true);
+    u32[(p + CMD_OFF.qty) >> 2] = qty;
+    u32[(p + CMD_OFF.account) >> 2] = acct;
+  };
+
+  for (let i = 0; i < count; i++) {
+    const sym = pickSymbol();
+    // random walk of the mid, one tick at a time
+    const w = rnd();
+    if (w < 0.02) mids[sym]! += 1; else if (w < 0.04 && mids[sym]! > 100) mids[sym]! -= 1;
+    const mid = mids[sym]!;
+    const acct = 1 + Math.floor(rnd() * accounts);
+    const lv = live[sym]!;
+
+    if (rnd() < badRate) {
+      const k = Math.floor(rnd() * 5);
+      if (k === 0) write(i, 1, 0, 0, 0, symbols + Math.floor(rnd() * 100), nextId++, mid, 10, acct); // unknown symbol
+      else if (k === 1) write(i, 1, 1, 0, 0, sym, nextId++, mid, 0, acct); // bad qty
+      else if (k === 2) write(i, 1, 0, 0, 0, sym, nextId++, -Math.floor(rnd() * 10), 5, acct); // bad price
+      else if (k === 3 && lv.length > 0) write(i, 1, 0, 0, 0, sym, lv[Math.floor(rnd() * lv.length)]!.id, mid - 50, 5, acct); // duplicate
+      else write(i, 2, 0, 0, 0, sym, nextId + 1_000_000 + Math.floor(rnd() * 1000), 0, 0, 0); // unknown id
+      continue;
+    }
+
+    let r = rnd() * total;
+    if ((r >= cum[4]! && lv.length === 0)) r = 0; // nothing to cancel/modify: place instead
+    const side = rnd() < 0.5 ? 0 : 1;
+    if (r < cum[4]!) {
+      const id = nextId++;
+      const q = qtyOf();
+      if (r < cum[0]!) {
+        const px = rnd() * 100 < mix.cross ? crossPrice(side, mid) : restPrice(side, mid);
+        write(i, 1, side, 0, 0, sym, id, Math.max(1, px), q, acct);
+        lv.push({ id, side, price: Math.max(1, px), qty: q });
+      } else if (r < cum[1]!) {
+        write(i, 1, side, 0, 1, sym, id, Math.max(1, crossPrice(side, mid)), q, acct);
+      } else if (r < cum[2]!) {
+        write(i, 1, side, 0, 2, sym, id, Math.max(1, crossPrice(side, mid)), q, acct);
+      } else if (r < cum[3]!) {
+        const px = Math.max(1, restPrice(side, mid));
+        write(i, 1, side, 0, 3, sym, id, px, q, acct);
+        lv.push({ id, side, price: px, qty: q });
+      } else {
+        write(i, 1, side, 1, 0, sym, id, 0, q, acct);
+      }
+      continue;
+    }
+    const j = Math.floor(rnd() * lv.length);
+    const o = lv[j]!;
+    if (r < cum[5]!) {
+      write(i, 2, 0, 0, 0, sym, o.id, 0, 0, 0);
+      lv[j] = lv[lv.length - 1]!;
+      lv.pop();
+    } else if (r < cum[6]!) {
+      // modify: mostly size reductions in place, sometimes a new price
+      if (rnd() < 0.6 && o.qty > 1) {
+        o.qty = 1 + Math.floor(rnd() * (o.qty - 1));
+      } else {
+        o.price = Math.max(1, restPrice(o.side, mid));
+        o.qty = qtyOf();
+      }
+      write(i, 3, o.side, 0, 0, sym, o.id, o.price, o.qty, 0);
+    } else {
+      // move (exchange-core): same size, new price near the touch
+      o.price = Math.max(1, rnd() * 100 < mix.cross ? crossPrice(o.side, mid) : restPrice(o.side, mid));
+      write(i, 3, o.side, 0, 0, sym, o.id, o.price, o.qty, 0);
+    }
+    // keep live lists bounded (old orders are likely gone anyway)
+    if (lv.length > 200_000) lv.splice(0, 100_000);
+  }
+  return out;
+}
