@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+/**
+ * The `tradsys` command line: `replay`, `gen`, `demo`, `help`, `version`.
+ *
+ * Owns: argument parsing and exit codes (0 ok, 1 failure, 2 usage). Errors print one line
+ * saying what is wrong and what to do; no stack traces for expected errors.
+ * Allocation: CLI only, not on any hot path. Known limitations: flags take `--name value` or
+ * `--name=value`.
+ */
+import { closeSync, openSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TradsysError } from '../domain/errors.js';
+import { MIXES, generate, type Mix } from '../gen/generator.js';
+import { writeOrderFile } from '../codec/tso.js';
+import { formatSummary, replay } from './replay.js';
+import { runDemo } from './demo.js';
+import type { StpMode } from '../engine/engine.js';
+
+const USAGE = `tradsys — WebAssembly matching engine and trading platform
+
+usage:
+  tradsys replay --symbols N --in FILE.tso|FILE.csv [--events OUT.csv|-] [--book BOOK.csv|-]
+                 [--capacity ORDERS] [--stp none|cancel_resting|cancel_incoming|cancel_both] [--quiet]
+  tradsys gen --out FILE.tso|FILE.csv [--count N] [--symbols N] [--seed N]
+              [--mix ${MIXES.join('|')}] [--bad-rate R]
+  tradsys demo [--symbols N] [--count N] [--seed N] [--mix NAME]
+  tradsys help | version
+
+replay runs an order stream through the engine: events (A/R/T/X/M lines) to --events, the final
+book to --book, and a summary (commands, events by type, wall time, commands/s) on stderr.`;
+
+type Flags = Map<string, string | true>;
+
+function parse(argv: string[], allowed: Record<string, 'value' | 'bool'>): Flags {
+  const flags: Flags = new Map();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) throw new TradsysError('ERR_CLI_USAGE', `unexpected argument "${a}"`);
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+    const kind = allowed[name];
+    if (!kind) throw new TradsysError('ERR_CLI_USAGE', `unknown option --${name}`);
+    if (kind === 'bool') { flags.set(name, true); continue; }
+    const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
+    if (v === undefined || (eq < 0 && v.startsWith('--'))) throw new TradsysError('ERR_CLI_USAGE', `--${name} needs a value`);
+    flags.set(name, v);
+  }
+  return flags;
+}
+
+function str(f: Flags, name: string): string | undefined {
+  const v = f.get(name);
+  return typeof v === 'string' ? v : undefined;
+}
+
+function int(f: Flags, name: string, dflt: number | undefined, lo: number, hi: number): number | undefined {
+  const v = str(f, name);
+  if (v === undefined) return dflt;
+  if (!/^\d+$/.test(v) || Number(v) < lo || Number(v) > hi) throw new TradsysError('ERR_CLI_USAGE', `--${name} must be an integer in [${lo}, ${hi}], got "${v}"`);
+  return Number(v);
+}
+
+const STP_MODES = ['none', 'cancel_resting', 'cancel_incoming', 'cancel_both'];
+
+function cmdReplay(argv: string[]): number {
+  const f = parse(argv, { symbols: 'value', in: 'value', events: 'value', book: 'value', capacity: 'value', stp: 'value', quiet: 'bool' });
+  const symbols = int(f, 'symbols', undefined, 1, 1 << 24);
+  const input = str(f, 'in');
+  if (symbols === undefined) throw new TradsysError('ERR_CLI_USAGE', 'replay needs --symbols N (symbols 0..N-1 exist)');
+  if (!input) throw new TradsysError('ERR_CLI_USAGE', 'replay needs --in FILE.tso|FILE.csv');
+  const stp = str(f, 'stp') ?? 'none';
+  if (!STP_MODES.includes(stp)) throw new TradsysError('ERR_CLI_USAGE', `--stp must be one of ${STP_MODES.join(', ')}`);
+  const quiet = f.has('quiet');
+  const s = replay({
+    symbols, input, events: str(f, 'events') ?? null, book: str(f, 'book') ?? null,
+    capacity: int(f, 'capacity', undefined, 1, 1 << 25) ?? null, stp: stp as StpMode,
+    progress: quiet ? undefined : (l) => process.stderr.write(l + '\n'),
+  });
+  if (!quiet) process.stderr.write(formatSummary(s, input) + '\n');
+  return 0;
+}
+
+function cmdGen(argv: string[]): number {
+  const f = parse(argv, { out: 'value', count: 'value', symbols: 'value', seed: 'value', mix: 'value', 'bad-rate': 'value' });
+  const out = str(f, 'out');
+  if (!out) throw new TradsysError('ERR_CLI_USAGE', 'gen needs --out FILE.tso|FILE.csv');
+  const count = int(f, 'count', 1_000_000, 0, 100_000_000)!;
+  const symbols = int(f, 'symbols', 8, 1, 1 << 24)!;
+  const seed = int(f, 'seed', 1, 0, 0xffffffff)!;
+  const mix = (str(f, 'mix') ?? 'default') as Mix;
+  if (!MIXES.includes(mix)) throw new TradsysError('ERR_CLI_USAGE', `--mix must be one of ${MIXES.join(', ')}`);
+  const br = str(f, 'bad-rate');
+  const badRate = br === undefined ? 0.001 : Number(br);
+  if (!Number.isFinite(badRate) || badRate < 0 || badRate > 1) throw new TradsysError('ERR_CLI_USAGE', `--bad-rate must be a number in [0, 1], got "${br}"`);
+  const t0 = Date.now();
+  const recs = generate({ count, symbols, seed, mix, badRate });
+  let fd: number;
+  try { fd = openSync(out, 'w'); } catch (e) { throw new TradsysError('ERR_IO', `cannot write ${out}: ${(e as Error).message}`); }
+  try { writeOrderFile(fd, recs, count, out.toLowerCase().endsWith('.csv')); } finally { closeSync(fd); }
+  process.stderr.write(`gen: ${count.toLocaleString('en-US')} commands (mix ${mix}, ${symbols} symbols, seed ${seed}, bad-rate ${badRate}) → ${out} in ${((Date.now() - t0) / 1000).toFixed(2)} s\n`);
+  return 0;
+}
+
+function cmdDemo(argv: string[]): number {
+  const f = parse(argv, { symbols: 'value', count: 'value', seed: 'value', mix: 'value' });
+  const mix = (str(f, 'mix') ?? 'default') as Mix;
+  if (!MIXES.includes(mix)) throw new TradsysError('ERR_CLI_USAGE', `--mix must be one of ${MIXES.join(', ')}`);
+  runDemo({
+    symbols: int(f, 'symbols', 8, 1, 100_000)!, count: int(f, 'count', 2_000_000, 1, 50_000_000)!,
+    seed: int(f, 'seed', 42, 0, 0xffffffff)!, mix, out: (l) => process.stdout.write(l + '\n'),
+  });
+  return 0;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function main(argv: string[]): number {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'replay': return cmdReplay(rest);
+      case 'gen': return cmdGen(rest);
+      case 'demo': return cmdDemo(rest);
+      case 'version': case '--version': process.stdout.write(`tradsys ${version()}\n`); return 0;
+      case undefined: case 'help': case '--help': case '-h': process.stdout.write(USAGE + '\n'); return 0;
+      default: throw new TradsysError('ERR_CLI_USAGE', `unknown command "${cmd}"`);
+    }
+  } catch (e) {
+    if (e instanceof TradsysError) {
+      process.stderr.write(`tradsys: ${e.message}\n`);
+      if (e.code === 'ERR_CLI_USAGE') { process.stderr.write('run `tradsys help` for usage\n'); return 2; }
+      return 1;
+    }
+    throw e;
+  }
+}
+
+function invokedDirectly(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) process.exitCode = main(process.argv.slice(2));
