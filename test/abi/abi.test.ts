@@ -1,0 +1,57 @@
+/**
+ * The AS↔TS boundary, checked three ways: generated files are fresh, the WASM ABI hash equals
+ * the TS one, and `offsetof` of every generated `@unmanaged` class matches the definition.
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { ABI_HASH, ABI_VERSION, RECORDS, abiCanonical, checkLayout, fnv1a32 } from '../../src/abi/records.js';
+import { generate, ROOT } from '../../src/abi/gen.js';
+import { instantiate } from '../../src/engine/wasm.js';
+
+describe('ABI', () => {
+  it('generated files are up to date (npm run gen:abi)', () => {
+    for (const [rel, text] of Object.entries(generate())) {
+      expect(readFileSync(join(ROOT, rel), 'utf8'), `${rel} is stale: run npm run gen:abi`).toBe(text);
+    }
+  });
+
+  it('every record follows the layout rules', () => {
+    for (const r of RECORDS) expect(() => checkLayout(r)).not.toThrow();
+    expect(() => checkLayout({ name: 'Bad', size: 16, fields: [{ name: 'a', type: 'u8', offset: 0 }, { name: 'b', type: 'u64', offset: 1 }] })).toThrow(/offset 1, expected 1|not aligned/);
+    expect(() => checkLayout({ name: 'Gap', size: 16, fields: [{ name: 'a', type: 'u32', offset: 0 }, { name: 'b', type: 'u64', offset: 8 }] })).toThrow(/declare padding/);
+  });
+
+  it('the hash covers the canonical description', () => {
+    expect(ABI_HASH).toBe(fnv1a32(abiCanonical()));
+    expect(abiCanonical()).toContain('Cmd:32:op/u8@0');
+  });
+
+  for (const build of ['release', 'debug'] as const) {
+    it(`the ${build} WASM module reports the same version, hash and offsets`, () => {
+      const ex = instantiate(build);
+      expect(ex.abiVersion()).toBe(ABI_VERSION);
+      expect(ex.abiHash() >>> 0).toBe(ABI_HASH);
+      RECORDS.forEach((r, ri) => {
+        r.fields.forEach((f, fi) => expect(ex.abiOffsetOf(ri, fi), `${r.name}.${f.name}`).toBe(f.offset));
+        expect(ex.abiOffsetOf(ri, -1), `${r.name} size`).toBe(r.size);
+      });
+      expect(ex.engineSimd()).toBe(1);
+    });
+  }
+
+  it('the C header compiles and its static asserts hold', () => {
+    let cc = '';
+    for (const c of ['cc', 'gcc', 'clang']) {
+      try { execFileSync(c, ['--version'], { stdio: 'ignore' }); cc = c; break; } catch { /* try the next */ }
+    }
+    if (!cc) return void expect.soft(cc, 'no C compiler on this machine: header check skipped').toBe('');
+    const dir = mkdtempSync(join(tmpdir(), 'abi-'));
+    writeFileSync(join(dir, 'probe.c'), `#include "${join(ROOT, 'native/include/records.h')}"\nint main(void) { return TS_ABI_VERSION == ${ABI_VERSION} && TS_ABI_HASH == ${ABI_HASH}u ? 0 : 1; }\n`);
+    execFileSync(cc, ['-std=c11', '-Wall', '-Werror', '-o', join(dir, 'probe'), join(dir, 'probe.c')], { cwd: dir });
+    execFileSync(join(dir, 'probe'));
+  });
+});

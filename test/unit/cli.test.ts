@@ -1,0 +1,93 @@
+/**
+ * The `tradsys` CLI as a user meets it (real processes): usage errors, bad files named by record
+ * or line, gen → replay round trips in both formats.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI } from '../support/cli.js';
+import { CSV_HEADER, tsoHeader } from '../../src/codec/tso.js';
+
+const run = (...args: string[]): { status: number | null; stdout: string; stderr: string } =>
+  spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'cli-'));
+
+describe('tradsys CLI', () => {
+  it('prints usage and refuses unknown commands and options', () => {
+    expect(run('help').stdout).toMatch(/tradsys replay --symbols N --in/);
+    const r = run('frobnicate');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/unknown command "frobnicate"/);
+    expect(run('replay', '--in', 'x.tso').stderr).toMatch(/replay needs --symbols N/);
+    expect(run('replay', '--symbols', '2').stderr).toMatch(/replay needs --in/);
+    expect(run('replay', '--symbols', 'two', '--in', 'x').stderr).toMatch(/--symbols must be an integer/);
+    expect(run('replay', '--symbols', '2', '--in', 'x', '--bogus', '1').stderr).toMatch(/unknown option --bogus/);
+    expect(run('gen', '--out', 'x.tso', '--mix', 'nope').stderr).toMatch(/--mix must be one of default, cancel-heavy, deep-book, aggressive, exchange-core/);
+  });
+
+  it('names the missing file', () => {
+    const r = run('replay', '--symbols', '2', '--in', '/nonexistent/f.tso');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/cannot open \/nonexistent\/f.tso/);
+  });
+
+  it('names the bad record of a .tso file', () => {
+    const d = tmp();
+    const body = new Uint8Array(3 * 32);
+    body[0] = 1; body[32] = 1; body[64] = 7; // record 2: op 7
+    const f = join(d, 'bad.tso');
+    writeFileSync(f, Buffer.concat([tsoHeader(3), body]));
+    const r = run('replay', '--symbols', '1', '--in', f);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/bad.tso: record 2: op 7 is not 1 \(new\), 2 \(cancel\) or 3 \(modify\)/);
+    writeFileSync(f, Buffer.concat([tsoHeader(4), body]));
+    expect(run('replay', '--symbols', '1', '--in', f).stderr).toMatch(/header says 4 records but the file holds 3/);
+    writeFileSync(f, Buffer.from('TSX1' + '\0'.repeat(12)));
+    expect(run('replay', '--symbols', '1', '--in', f).stderr).toMatch(/bad magic/);
+    writeFileSync(f, Buffer.concat([tsoHeader(2), body]));
+    expect(run('replay', '--symbols', '1', '--in', f).stderr).toMatch(/32 bytes after the last of 2 records/);
+  });
+
+  it('names the bad line of a CSV file', () => {
+    const d = tmp();
+    const f = join(d, 'bad.csv');
+    writeFileSync(f, `${CSV_HEADER}\nN,B,L,GTC,0,1,100,5,1\nN,X,L,GTC,0,2,100,5,1\n`);
+    let r = run('replay', '--symbols', '1', '--in', f);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/bad.csv:3: side "X" is not B or S/);
+    writeFileSync(f, `op,side\nN,B\n`);
+    expect(run('replay', '--symbols', '1', '--in', f).stderr).toMatch(/bad.csv:1: first line must be the header/);
+    writeFileSync(f, `${CSV_HEADER}\nN,B,L,GTC,0,1,100,5\n`);
+    expect(run('replay', '--symbols', '1', '--in', f).stderr).toMatch(/bad.csv:2: expected 9 fields/);
+    writeFileSync(f, `${CSV_HEADER}\nN,B,L,GTC,0,1,9223372036854775808,5,1\n`);
+    expect(run('replay', '--symbols', '1', '--in', f).stderr).toMatch(/bad.csv:2: price "9223372036854775808" is not a 64-bit signed integer/);
+    writeFileSync(f, `${CSV_HEADER}\nN,B,L,GTC,0,1,100,-5,1\nN,B,L,GTC,0,2,-100,5,1\n`);
+    r = run('replay', '--symbols', '1', '--in', f, '--events', '-', '--quiet');
+    expect(r.stdout).toBe('R,1,bad_qty\nR,2,bad_price\n');
+  });
+
+  it('gen writes .tso and .csv that replay to the same events', () => {
+    const d = tmp();
+    for (const ext of ['tso', 'csv']) {
+      const g = run('gen', '--out', join(d, `s.${ext}`), '--count', '5000', '--symbols', '4', '--seed', '11', '--mix', 'exchange-core');
+      expect(g.status, g.stderr).toBe(0);
+      expect(g.stderr).toMatch(/gen: 5,000 commands \(mix exchange-core/);
+      const r = run('replay', '--symbols', '4', '--in', join(d, `s.${ext}`), '--events', join(d, `${ext}.events`), '--book', join(d, `${ext}.book`));
+      expect(r.status, r.stderr).toBe(0);
+    }
+    expect(readFileSync(join(d, 'tso.events'), 'utf8')).toBe(readFileSync(join(d, 'csv.events'), 'utf8'));
+    expect(readFileSync(join(d, 'tso.book'), 'utf8')).toBe(readFileSync(join(d, 'csv.book'), 'utf8'));
+    expect(readFileSync(join(d, 'tso.events'), 'utf8').split('\n').length).toBeGreaterThan(5000);
+  });
+
+  it('demo prints orders, trades, the top of book and throughput', () => {
+    const r = run('demo', '--count', '20000', '--symbols', '3');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/replayed 20,000 commands in .* M commands\/s/);
+    expect(r.stdout).toMatch(/events: accepted [\d,]+ · rejected [\d,]+ · trades [\d,]+/);
+    expect(r.stdout).toMatch(/top of book/);
+    expect(r.stdout).toMatch(/invariants: ok/);
+  });
+});
