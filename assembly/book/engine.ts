@@ -7,17 +7,21 @@
  * ```
  * heap base ─▶ CTRL (64) │ pool headers (2×32) │ books (nSym×64) │ inbox (inCap×32 CMD)
  *             │ outbox (outCap×64 EVT) │ scratch │ order nodes ((cap+1)×64)
- *             │ level nodes ((cap+1)×48) │ order index (pow2 ≥ 2·cap, u32 slots)
+ *             │ level nodes ((cap+1)×64) │ order index (pow2 ≥ 2·cap, u32 slots)
+ *             │ level index (pow2 ≥ 2·cap, u32 slots)
  * ```
  * ORDER node (64 B): 0 id u64 · 8 price i64 · 16 filled u64 · 24 leaves u32 · 28 account u32 ·
  *   32 symbol u32 · 36 prev u32 · 40 next u32 · 44 level u32 · 48 side u32 · 52..63 unused
- * LEVEL node (48 B): 0 price i64 · 8 total u64 · 16 count u32 · 20 head u32 · 24 tail u32 ·
- *   28 prev u32 (better price) · 32 next u32 (worse price) · 36 left u32 · 40 right u32 · 44 prio u32
+ * LEVEL node (64 B): 0 price i64 · 8 total u64 · 16 count u32 · 20 head u32 · 24 tail u32 ·
+ *   28 prev u32 (better price) · 32 next u32 (worse price) · 36 left u32 · 40 right u32 · 44 prio u32 ·
+ *   48 symbol u32 · 52 side u32
  * BOOK (64 B): 0 best[2] u32 · 8 root[2] u32 · 16 stp u32 · 20 bandOn u32 · 24 bandLo i64 ·
  *   32 bandHi i64 · 40 orders u32 · 44 levels[2] u32
  *
  * Levels of one side form a doubly linked list in priority order (best first, O(1) best and
- * next-best) and a treap keyed by price (O(log L) to find or place a level, no linear search).
+ * next-best), a treap keyed by price (O(log L) to place a new level between its neighbours, no
+ * linear search), and entries of the level index, keyed by (symbol, side, price), so that an
+ * order joining an existing level finds it in O(1).
  * Orders of a level form an intrusive FIFO. The order index is an open-addressing table keyed by
  * (symbol, id) with linear probing and backward-shift deletion (no tombstones).
  *
@@ -55,7 +59,7 @@ import { POOL_HEADER, poolInit, poolAlloc, poolFree, poolFull } from '../mem/poo
 @inline export const O_LEVEL: u32 = 44;
 @inline export const O_SIDE: u32 = 48;
 
-@inline export const LN_SIZE: u32 = 48;
+@inline export const LN_SIZE: u32 = 64;
 @inline export const L_PRICE: u32 = 0;
 @inline export const L_TOTAL: u32 = 8;
 @inline export const L_COUNT: u32 = 16;
@@ -66,6 +70,8 @@ import { POOL_HEADER, poolInit, poolAlloc, poolFree, poolFull } from '../mem/poo
 @inline export const L_LEFT: u32 = 36;
 @inline export const L_RIGHT: u32 = 40;
 @inline export const L_PRIO: u32 = 44;
+@inline export const L_SYM: u32 = 48;
+@inline export const L_SIDE: u32 = 52;
 
 @inline export const BK_SIZE: u32 = 64;
 @inline export const B_BEST: u32 = 0;
@@ -96,6 +102,7 @@ export let onodes: usize = 0;
 export let lnodes: usize = 0;
 export let htab: usize = 0;
 export let hmask: u32 = 0;
+export let ltab: usize = 0;
 export let memEnd: usize = 0;
 export let tradeSeq: u64 = 0;
 export function setTradeSeq(v: u64): void { tradeSeq = v; }
@@ -120,15 +127,20 @@ let tkCmd: u32 = 0;
 
 // ── accessors ──────────────────────────────────────────────────────────────────────────────
 @inline export function oAddr(o: u32): usize { return onodes + (<usize>o << 6); }
-@inline export function lAddr(l: u32): usize { return lnodes + <usize>l * LN_SIZE; }
+@inline export function lAddr(l: u32): usize { return lnodes + (<usize>l << 6); }
 @inline export function bAddr(s: u32): usize { return books + (<usize>s << 6); }
 
+/**
+ * Order index hash: 16 consecutive ids of a symbol share one 64-byte run of slots (ids are
+ * usually sequential, so recent orders stay in cache); the blocks themselves are scattered by a
+ * full 64-bit mix, which keeps runs of occupied slots short for any id pattern.
+ */
 @inline function hashKey(sym: u32, id: u64): u32 {
-  let h = id ^ (<u64>sym * 0x9E3779B97F4A7C15);
+  let h = (id >> 4) ^ (<u64>sym * 0x9E3779B97F4A7C15);
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccd;
   h ^= h >> 33;
-  return <u32>h;
+  return (<u32>h << 4) | (<u32>id & 15);
 }
 
 @inline function prioOf(price: i64): u32 {
@@ -160,6 +172,7 @@ export function engineInit(symbols: u32, capacity: u32, inCap: u32, outCap: u32)
   const on = p; p += (<usize>capacity + 1) * ON_SIZE;
   const ln = p; p += align64((<usize>capacity + 1) * LN_SIZE);
   const ht = p; p += <usize>hsize * 4;
+  const lt = p; p += <usize>hsize * 4;
   const end = p;
 
   const have = <usize>memory.size() << 16;
@@ -171,9 +184,9 @@ export function engineInit(symbols: u32, capacity: u32, inCap: u32, outCap: u32)
 
   nSym = symbols; cap = capacity; ctrl = c; orderPool = op; levelPool = lp; books = bk;
   inbox = ib; inboxCap = inCap; outbox = ob; outboxCap = outCap; scratch = sc;
-  onodes = on; lnodes = ln; htab = ht; hmask = hsize - 1; memEnd = end;
-  poolInit(op, on, ON_SIZE, capacity);
-  poolInit(lp, ln, LN_SIZE, capacity);
+  onodes = on; lnodes = ln; htab = ht; ltab = lt; hmask = hsize - 1; memEnd = end;
+  poolInit(op, on, ON_SIZE, capacity, false);
+  poolInit(lp, ln, LN_SIZE, capacity, true);
   tradeSeq = 0; outCount = 0; inCursor = 0; batchN = 0; inBatch = false; pending = false;
   return 0;
 }
@@ -218,6 +231,56 @@ function indexRemove(o: u32): void {
     }
   }
   store<u32>(htab + (<usize>i << 2), 0);
+}
+
+// ── level index ────────────────────────────────────────────────────────────────────────────
+/** Level index hash: 8 adjacent prices of a book side share a run of slots (same idea as hashKey). */
+@inline function levelHash(sym: u32, side: u32, price: i64): u32 {
+  let h = (<u64>price >> 3) ^ ((<u64>(sym << 1 | side) + 1) * 0xC2B2AE3D27D4EB4F);
+  h ^= h >> 31;
+  h *= 0x94D049BB133111EB;
+  h ^= h >> 29;
+  return (<u32>h << 3) | (<u32>price & 7);
+}
+
+function ltabInsert(lv: u32): void {
+  const a = lAddr(lv);
+  let i = levelHash(load<u32>(a, L_SYM), load<u32>(a, L_SIDE), load<i64>(a, L_PRICE)) & hmask;
+  while (load<u32>(ltab + (<usize>i << 2)) != 0) i = (i + 1) & hmask;
+  store<u32>(ltab + (<usize>i << 2), lv);
+}
+
+function ltabRemove(lv: u32): void {
+  const a = lAddr(lv);
+  let i = levelHash(load<u32>(a, L_SYM), load<u32>(a, L_SIDE), load<i64>(a, L_PRICE)) & hmask;
+  while (load<u32>(ltab + (<usize>i << 2)) != lv) i = (i + 1) & hmask;
+  let j = i;
+  while (true) {
+    j = (j + 1) & hmask;
+    const e = load<u32>(ltab + (<usize>j << 2));
+    if (e == 0) break;
+    const ea = lAddr(e);
+    const k = levelHash(load<u32>(ea, L_SYM), load<u32>(ea, L_SIDE), load<i64>(ea, L_PRICE)) & hmask;
+    const inRange = i <= j ? (k > i && k <= j) : (k > i || k <= j);
+    if (!inRange) {
+      store<u32>(ltab + (<usize>i << 2), e);
+      i = j;
+    }
+  }
+  store<u32>(ltab + (<usize>i << 2), 0);
+}
+
+/** The level of (sym, side) at `price`, or 0 (O(1) expected). */
+export function levelFind(sym: u32, side: u32, price: i64): u32 {
+  let i = levelHash(sym, side, price) & hmask;
+  while (true) {
+    const lv = load<u32>(ltab + (<usize>i << 2));
+    if (lv == 0) return 0;
+    const a = lAddr(lv);
+    if (load<i64>(a, L_PRICE) == price && load<u32>(a, L_SYM) == sym && load<u32>(a, L_SIDE) == side) return lv;
+    i = (i + 1) & hmask;
+  }
+  return 0;
 }
 
 // ── price levels: treap by price + priority-ordered list ───────────────────────────────────
@@ -269,9 +332,8 @@ function tDelete(root: u32, price: i64): u32 {
   return root;
 }
 
-export function levelFind(bk: usize, side: u32, price: i64): u32 {
-  const best = load<u32>(bk + (side << 2), B_BEST);
-  if (best != 0 && load<i64>(lAddr(best), L_PRICE) == price) return best;
+/** The level at `price` found through the treap (used by engineValidate). */
+export function treapFind(bk: usize, side: u32, price: i64): u32 {
   let cur = load<u32>(bk + (side << 2), B_ROOT);
   while (cur != 0) {
     const a = lAddr(cur);
@@ -282,11 +344,14 @@ export function levelFind(bk: usize, side: u32, price: i64): u32 {
   return 0;
 }
 
-function levelCreate(bk: usize, side: u32, price: i64): u32 {
+function levelCreate(bk: usize, sym: u32, side: u32, price: i64): u32 {
   const lv = poolAlloc(levelPool);
   const la = lAddr(lv);
   store<i64>(la, price, L_PRICE);
   store<u32>(la, prioOf(price), L_PRIO);
+  store<u32>(la, sym, L_SYM);
+  store<u32>(la, side, L_SIDE);
+  ltabInsert(lv);
   const so = <usize>(side << 2);
   const root = load<u32>(bk + so, B_ROOT);
   // neighbours by price
@@ -317,6 +382,7 @@ function levelRemove(bk: usize, side: u32, lv: u32): void {
   if (next != 0) store<u32>(lAddr(next), prev, L_PREV);
   store<u32>(bk + so, tDelete(load<u32>(bk + so, B_ROOT), load<i64>(la, L_PRICE)), B_ROOT);
   store<u32>(bk + so, load<u32>(bk + so, B_LEVELS) - 1, B_LEVELS);
+  ltabRemove(lv);
   poolFree(levelPool, lv);
 }
 
@@ -326,8 +392,9 @@ export function restOrder(bk: usize, o: u32): void {
   const a = oAddr(o);
   const side = load<u32>(a, O_SIDE);
   const price = load<i64>(a, O_PRICE);
-  let lv = levelFind(bk, side, price);
-  if (lv == 0) lv = levelCreate(bk, side, price);
+  const sym = load<u32>(a, O_SYM);
+  let lv = levelFind(sym, side, price);
+  if (lv == 0) lv = levelCreate(bk, sym, side, price);
   const la = lAddr(lv);
   const tail = load<u32>(la, L_TAIL);
   store<u32>(a, tail, O_PREV);

@@ -17,7 +17,7 @@ import {
 } from '../abi/records';
 import { poolCap, poolInUse, poolHigh, poolFreeLen, poolAlloc, poolFull } from '../mem/pool';
 import {
-  nSym, ctrl, scratch, orderPool, levelPool, tradeSeq, oAddr, lAddr, bAddr, indexFind, levelFind, restOrder,
+  nSym, ctrl, scratch, orderPool, levelPool, tradeSeq, oAddr, lAddr, bAddr, indexFind, levelFind, treapFind, restOrder,
   O_ID, O_PRICE, O_FILLED, O_LEAVES, O_ACCT, O_SYM, O_NEXT, O_LEVEL, O_SIDE,
   L_PRICE, L_TOTAL, L_COUNT, L_HEAD, L_TAIL, L_PREV, L_NEXT,
   B_BEST, B_STP, setTradeSeq, B_BAND, B_BLO, B_BHI, B_ORDERS, B_LEVELS, SCRATCH_BYTES,
@@ -61,7 +61,7 @@ export function bookLevelOrders(sym: u32, side: u32, offset: u32, max: u32): i32
   if (sym >= nSym || side > 1) return -1;
   const lim = SCRATCH_BYTES / ORDER_SIZE;
   if (max > lim) max = lim;
-  const lv = levelFind(bAddr(sym), side, load<i64>(ctrl, CTRL_ARG0));
+  const lv = levelFind(sym, side, load<i64>(ctrl, CTRL_ARG0));
   if (lv == 0) return 0;
   let o = load<u32>(lAddr(lv), L_HEAD);
   while (o != 0 && offset > 0) { o = load<u32>(oAddr(o), O_NEXT); offset--; }
@@ -194,7 +194,7 @@ export function engineValidate(): i32 {
           const pp = load<i64>(lAddr(prevLv), L_PRICE);
           if (side == SIDE_BUY ? p >= pp : p <= pp) return 3; // ordering
         }
-        if (levelFind(b, side, p) != lv) return 4; // treap reaches it
+        if (treapFind(b, side, p) != lv || levelFind(s, side, p) != lv) return 4; // treap and level index reach it
         let o = load<u32>(la, L_HEAD);
         let prevO: u32 = 0;
         let total: u64 = 0;

@@ -6,8 +6,8 @@
  *
  * Layout (pool header, 32 B, in linear memory):
  * ┌──────┬──────┬──────┬──────┬──────────┬─────────┬───────┬──────┐
- * │ base │ size │ cap  │ bump │ freeHead │ freeLen │ inUse │ high │   all u32
- * 0      4      8      12     16         20        24      28     32
+ * │ base │ size │ cap  │ bump │ freeHead │ freeLen │ inUse │ high │ zero │  all u32
+ * 0      4      8      12     16         20        24      28     32     36 (header 48)
  * A free node's first u32 holds the next free index (LIFO free list).
  *
  * Invariants: inUse = bump - freeLen; high = max inUse ever; 0 < index ≤ cap.
@@ -23,9 +23,11 @@
 @inline const P_FREELEN: u32 = 20;
 @inline const P_INUSE: u32 = 24;
 @inline const P_HIGH: u32 = 28;
-@inline export const POOL_HEADER: u32 = 32;
+@inline const P_ZERO: u32 = 32;
+@inline export const POOL_HEADER: u32 = 48;
 
-export function poolInit(p: usize, base: usize, size: u32, cap: u32): void {
+/** `zero`: whether a reused node is zeroed (callers that set every field pass false). */
+export function poolInit(p: usize, base: usize, size: u32, cap: u32, zero: bool): void {
   store<u32>(p, <u32>base, P_BASE);
   store<u32>(p, size, P_SIZE);
   store<u32>(p, cap, P_CAP);
@@ -34,9 +36,10 @@ export function poolInit(p: usize, base: usize, size: u32, cap: u32): void {
   store<u32>(p, 0, P_FREELEN);
   store<u32>(p, 0, P_INUSE);
   store<u32>(p, 0, P_HIGH);
+  store<u32>(p, zero ? 1 : 0, P_ZERO);
 }
 
-/** Returns a zeroed node index, or 0 when the pool is full. */
+/** Returns a node index (zeroed if the pool zeroes), or 0 when the pool is full. */
 export function poolAlloc(p: usize): u32 {
   let idx = load<u32>(p, P_FREE);
   const size = load<u32>(p, P_SIZE);
@@ -44,7 +47,7 @@ export function poolAlloc(p: usize): u32 {
     const addr = <usize>load<u32>(p, P_BASE) + <usize>idx * size;
     store<u32>(p, load<u32>(addr), P_FREE);
     store<u32>(p, load<u32>(p, P_FREELEN) - 1, P_FREELEN);
-    memory.fill(addr, 0, size);
+    if (load<u32>(p, P_ZERO) != 0) memory.fill(addr, 0, size);
   } else {
     const bump = load<u32>(p, P_BUMP);
     if (bump >= load<u32>(p, P_CAP)) return 0;

@@ -115,17 +115,26 @@ export class Engine {
     this.outboxDv = new DataView(b, this.outboxPtr, this.outboxCapacity * EVT_SIZE);
   }
 
+  private fenced(): never {
+    throw new EngineError('ERR_ENGINE_TRAP', `engine is unusable after an earlier failure: ${this.dead!.message}`);
+  }
+
+  /** Rethrows `e`; a trap becomes ERR_ENGINE_TRAP and fences the instance for good. */
+  private fail(e: unknown): never {
+    if (e instanceof WebAssembly.RuntimeError || (e instanceof EngineError && e.code === 'ERR_ENGINE_ABORT')) {
+      this.dead = e as Error;
+      throw new EngineError('ERR_ENGINE_TRAP', `engine trapped: ${(e as Error).message}; restore from a snapshot or replay the journal`, { cause: e });
+    }
+    throw e;
+  }
+
   /** Runs `f` against the instance, turning a trap into an EngineError and fencing the instance. */
   private call<T>(f: () => T): T {
-    if (this.dead) throw new EngineError('ERR_ENGINE_TRAP', `engine is unusable after an earlier failure: ${this.dead.message}`);
+    if (this.dead) this.fenced();
     try {
       return f();
     } catch (e) {
-      if (e instanceof WebAssembly.RuntimeError || (e instanceof EngineError && e.code === 'ERR_ENGINE_ABORT')) {
-        this.dead = e as Error;
-        throw new EngineError('ERR_ENGINE_TRAP', `engine trapped: ${(e as Error).message}; restore from a snapshot or replay the journal`, { cause: e });
-      }
-      throw e;
+      return this.fail(e);
     }
   }
 
@@ -139,18 +148,21 @@ export class Engine {
       throw new EngineError('ERR_ENGINE_BAD_COMMAND', `batch size ${n} outside [0, ${this.inboxCapacity}]`);
     }
     if (n === 0) return 0;
-    return this.call(() => {
-      const ex = this.ex;
-      let total = 0;
+    if (this.dead) this.fenced();
+    const ex = this.ex;
+    let total = 0;
+    try {
       do {
         const k = ex.bookRun(n);
         if (k < 0) throw new EngineError('ERR_ENGINE_BUSY', 'bookRun refused the batch');
-        this.views();
+        if (ex.memory.buffer !== this.buf) this.views();
         total += k;
         if (k > 0) sink(this.outboxDv, this.outboxU8, k);
       } while (ex.bookBusy() !== 0);
-      return total;
-    });
+    } catch (e) {
+      this.fail(e);
+    }
+    return total;
   }
 
   /**
