@@ -14,7 +14,7 @@
  * --seed N (default 42) · --mix a,b (default all) · --batch N (commands per call, default 4096)
  * · --latency N (commands timed one by one, default 200,000) · --peer-count N (commands for
  * nodejs-order-book, default 200,000) · --reps N (timed repetitions, median reported, default 3)
- * · --json · --out FILE.
+ * · --json · --out FILE. Timed runs size the order pool at 2 × the peak resting orders (power of two).
  */
 import { cpus, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -79,7 +79,7 @@ function hashEvents(v: DataView, k: number, h: number): number {
   return h;
 }
 
-function verify(mix: Mix, recs: Uint8Array, n: number, symbols: number): { events: number; refChecked: number } {
+function verify(mix: Mix, recs: Uint8Array, n: number, symbols: number): { events: number; refChecked: number; restingHighWater: number } {
   // full stream: WASM vs FastBook, record fields hashed, plus final books
   const e = new Engine({ symbols, capacity: n, inboxCapacity: 4096 });
   const f = new FastBook({ symbols, capacity: n, outboxEvents: 1 << 20 });
@@ -99,6 +99,7 @@ function verify(mix: Mix, recs: Uint8Array, n: number, symbols: number): { event
   const fb = f.bookLines();
   if (eb.length !== fb.length || eb.some((l, i) => l !== fb[i])) throw new Error(`[${mix}] WASM and FastBook final books differ`);
   e.validate();
+  const restingHighWater = e.memoryStats().orders.highWater;
   // prefix: WASM vs the reference book, line by line
   const m = Math.min(n, 20_000);
   const ref = new RefEngine({ symbols });
@@ -109,16 +110,16 @@ function verify(mix: Mix, recs: Uint8Array, n: number, symbols: number): { event
   const want: string[] = [];
   for (let i = 0; i < m; i++) want.push(...ref.apply(decodeCommand(dv, i * CMD_SIZE)));
   if (got.length !== want.length || got.some((l, i) => l !== want[i])) throw new Error(`[${mix}] WASM differs from the reference book in the first ${m} commands`);
-  return { events, refChecked: m };
+  return { events, refChecked: m, restingHighWater };
 }
 
-function timeWasm(recs: Uint8Array, n: number, a: Args): Result {
+function timeWasm(recs: Uint8Array, n: number, a: Args, cap: number): Result {
   const secs: number[] = [];
   let events = 0;
   let mem: Record<string, number> = {};
   const sink = (): void => {};
   for (let r = 0; r < a.reps + 1; r++) {
-    const e = new Engine({ symbols: a.symbols, capacity: n, inboxCapacity: a.batch });
+    const e = new Engine({ symbols: a.symbols, capacity: cap, inboxCapacity: a.batch });
     const wasmBefore = e.raw.memory.buffer.byteLength;
     // first half warms the book to steady state; growth is measured over the second half
     const t0 = process.hrtime.bigint();
@@ -133,7 +134,7 @@ function timeWasm(recs: Uint8Array, n: number, a: Args): Result {
   }
   // per-command latency: one command per call (inbox set + bookRun + sink), timer included
   const h = hist();
-  const e = new Engine({ symbols: a.symbols, capacity: n, inboxCapacity: 16 });
+  const e = new Engine({ symbols: a.symbols, capacity: cap, inboxCapacity: 16 });
   const L = Math.min(a.latency, n);
   const inbox = new Int32Array(e.inbox.buffer, e.inbox.byteOffset, CMD_SIZE / 4);
   const src = new Int32Array(recs.buffer, recs.byteOffset, recs.byteLength >> 2);
@@ -148,23 +149,23 @@ function timeWasm(recs: Uint8Array, n: number, a: Args): Result {
   return { name: 'wasm', commands: n, seconds: s, commandsPerSecond: n / s, events, latencyNs: summarize(h), memory: mem };
 }
 
-function timeFast(recs: Uint8Array, n: number, a: Args): Result {
+function timeFast(recs: Uint8Array, n: number, a: Args, cap: number): Result {
   const secs: number[] = [];
   let events = 0;
   let heap = 0;
   for (let r = 0; r < a.reps + 1; r++) {
     const h0 = process.memoryUsage().arrayBuffers;
-    const f = new FastBook({ symbols: a.symbols, capacity: n, outboxEvents: 1 << 20 });
+    const f = new FastBook({ symbols: a.symbols, capacity: cap, outboxEvents: 1 << 20 });
+    heap = process.memoryUsage().arrayBuffers - h0;
     const t0 = process.hrtime.bigint();
     let ev = 0;
     for (let off = 0; off < n; off += a.batch) ev += f.run(recs, off * CMD_SIZE, Math.min(a.batch, n - off));
     const dt = Number(process.hrtime.bigint() - t0) / 1e9;
     if (r > 0) secs.push(dt);
     events = ev;
-    heap = process.memoryUsage().arrayBuffers - h0;
   }
   const h = hist();
-  const f = new FastBook({ symbols: a.symbols, capacity: n, outboxEvents: 1 << 16 });
+  const f = new FastBook({ symbols: a.symbols, capacity: cap, outboxEvents: 1 << 16 });
   const L = Math.min(a.latency, n);
   for (let i = 0; i < L; i++) {
     const t0 = process.hrtime.bigint();
@@ -223,13 +224,17 @@ function main(): void {
     log(`[${mix}] verifying WASM == FastBook (full stream) and WASM == reference (prefix)…`);
     const v = verify(mix, recs, a.count, a.symbols);
     log(`[${mix}] timing wasm…`);
-    const w = timeWasm(recs, a.count, a);
+    // timed runs size the order pool for the workload (2 × the peak resting orders seen in
+    // verification, a power of two), as a deployment would; no capacity reject can occur
+    let cap = 1024;
+    while (cap < 2 * v.restingHighWater) cap *= 2;
+    const w = timeWasm(recs, a.count, a, cap);
     log(`[${mix}] timing fast-ts…`);
-    const f = timeFast(recs, a.count, a);
+    const f = timeFast(recs, a.count, a, cap);
     log(`[${mix}] timing nodejs-order-book (${Math.min(a.count, a.peerCount).toLocaleString('en-US')} commands)…`);
     const p = timeNob(recs, a.count, a);
     mixes[mix] = {
-      workload: MIX_DEFS[mix], verified: v, results: [w, f, p],
+      workload: MIX_DEFS[mix], verified: v, capacity: cap, results: [w, f, p],
       ratios: { wasmOverFastTs: w.commandsPerSecond / f.commandsPerSecond, wasmOverNodejsOrderBook: w.commandsPerSecond / p.commandsPerSecond },
     };
   }
