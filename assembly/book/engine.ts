@@ -393,7 +393,8 @@ export function restOrder(bk: usize, o: u32): void {
   const side = load<u32>(a, O_SIDE);
   const price = load<i64>(a, O_PRICE);
   const sym = load<u32>(a, O_SYM);
-  let lv = levelFind(sym, side, price);
+  let lv = load<u32>(bk + (<usize>side << 2), B_BEST);
+  if (lv == 0 || load<i64>(lAddr(lv), L_PRICE) != price) lv = levelFind(sym, side, price);
   if (lv == 0) lv = levelCreate(bk, sym, side, price);
   const la = lAddr(lv);
   const tail = load<u32>(la, L_TAIL);
