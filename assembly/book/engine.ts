@@ -211,26 +211,39 @@ function indexInsert(o: u32): void {
   store<u32>(htab + (<usize>i << 2), o);
 }
 
-function indexRemove(o: u32): void {
+@inline function indexRemove(o: u32): void {
   const a = oAddr(o);
   let i = hashKey(load<u32>(a, O_SYM), load<u64>(a, O_ID)) & hmask;
   while (load<u32>(htab + (<usize>i << 2)) != o) i = (i + 1) & hmask;
-  // backward-shift deletion
+  tabShiftOut(htab, i, false);
+}
+
+/** Home slot of the node in a table entry (orders or levels). */
+@inline function homeOf(e: u32, levels: bool): u32 {
+  if (levels) {
+    const a = lAddr(e);
+    return levelHash(load<u32>(a, L_SYM), load<u32>(a, L_SIDE), load<i64>(a, L_PRICE)) & hmask;
+  }
+  const a = oAddr(e);
+  return hashKey(load<u32>(a, O_SYM), load<u64>(a, O_ID)) & hmask;
+}
+
+/** Empties slot `i` of a linear-probing table by backward shifting (no tombstones). */
+@inline function tabShiftOut(tab: usize, i: u32, levels: bool): void {
   let j = i;
   while (true) {
     j = (j + 1) & hmask;
-    const e = load<u32>(htab + (<usize>j << 2));
+    const e = load<u32>(tab + (<usize>j << 2));
     if (e == 0) break;
-    const ea = oAddr(e);
-    const k = hashKey(load<u32>(ea, O_SYM), load<u64>(ea, O_ID)) & hmask;
-    // move e to i unless its home k lies cyclically in (i, j]
+    const k = homeOf(e, levels);
+    // move e back to i unless its home k lies cyclically in (i, j]
     const inRange = i <= j ? (k > i && k <= j) : (k > i || k <= j);
     if (!inRange) {
-      store<u32>(htab + (<usize>i << 2), e);
+      store<u32>(tab + (<usize>i << 2), e);
       i = j;
     }
   }
-  store<u32>(htab + (<usize>i << 2), 0);
+  store<u32>(tab + (<usize>i << 2), 0);
 }
 
 // ── level index ────────────────────────────────────────────────────────────────────────────
@@ -254,20 +267,7 @@ function ltabRemove(lv: u32): void {
   const a = lAddr(lv);
   let i = levelHash(load<u32>(a, L_SYM), load<u32>(a, L_SIDE), load<i64>(a, L_PRICE)) & hmask;
   while (load<u32>(ltab + (<usize>i << 2)) != lv) i = (i + 1) & hmask;
-  let j = i;
-  while (true) {
-    j = (j + 1) & hmask;
-    const e = load<u32>(ltab + (<usize>j << 2));
-    if (e == 0) break;
-    const ea = lAddr(e);
-    const k = levelHash(load<u32>(ea, L_SYM), load<u32>(ea, L_SIDE), load<i64>(ea, L_PRICE)) & hmask;
-    const inRange = i <= j ? (k > i && k <= j) : (k > i || k <= j);
-    if (!inRange) {
-      store<u32>(ltab + (<usize>i << 2), e);
-      i = j;
-    }
-  }
-  store<u32>(ltab + (<usize>i << 2), 0);
+  tabShiftOut(ltab, i, true);
 }
 
 /** The level of (sym, side) at `price`, or 0 (O(1) expected). */

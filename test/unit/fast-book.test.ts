@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { prng } from '../../src/gen/generator.js';
 import { FastBook } from '../../bench/baselines/fast-book.js';
 import { NobAdapter } from '../../bench/baselines/nob-adapter.js';
 import { CMD_OFF, CMD_SIZE, EVT_OFF, EVT_SIZE, REASON_NAMES } from '../../src/abi/records.js';
@@ -383,17 +384,6 @@ describe('FastBook: records', () => {
 
 // ── deep books, far prices ───────────────────────────────────────────────────────────────────
 
-/** Small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('FastBook: deep books', () => {
   it('thousands of levels with prices far apart stay ordered through inserts, cancels and sweeps', () => {
