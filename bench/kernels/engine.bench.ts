@@ -149,14 +149,23 @@ function timeWasm(recs: Uint8Array, n: number, a: Args, cap: number): Result {
   return { name: 'wasm', commands: n, seconds: s, commandsPerSecond: n / s, events, latencyNs: summarize(h), memory: mem };
 }
 
+/** Bytes of the distinct ArrayBuffers behind an object's typed-array fields. */
+function typedArrayBytes(o: object): number {
+  const seen = new Set<ArrayBufferLike>();
+  let n = 0;
+  for (const v of Object.values(o)) {
+    if (ArrayBuffer.isView(v) && !seen.has(v.buffer)) { seen.add(v.buffer); n += v.buffer.byteLength; }
+  }
+  return n;
+}
+
 function timeFast(recs: Uint8Array, n: number, a: Args, cap: number): Result {
   const secs: number[] = [];
   let events = 0;
   let heap = 0;
   for (let r = 0; r < a.reps + 1; r++) {
-    const h0 = process.memoryUsage().arrayBuffers;
     const f = new FastBook({ symbols: a.symbols, capacity: cap, outboxEvents: 1 << 20 });
-    heap = process.memoryUsage().arrayBuffers - h0;
+    heap = typedArrayBytes(f);
     const t0 = process.hrtime.bigint();
     let ev = 0;
     for (let off = 0; off < n; off += a.batch) ev += f.run(recs, off * CMD_SIZE, Math.min(a.batch, n - off));
