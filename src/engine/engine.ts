@@ -532,16 +532,27 @@ export function decodeEvent(dv: DataView, p: number): EngineEvent {
   };
 }
 
+/** Decimal text of the u64 at `p` (number arithmetic below 2^53, BigInt above). */
+function u64Text(dv: DataView, p: number): string {
+  const hi = dv.getUint32(p + 4, true);
+  return hi < 0x200000 ? String(hi * 4294967296 + dv.getUint32(p, true)) : dv.getBigUint64(p, true).toString();
+}
+/** Decimal text of the i64 at `p`. */
+function i64Text(dv: DataView, p: number): string {
+  const hi = dv.getInt32(p + 4, true);
+  return hi < 0x200000 && hi >= -0x200000 ? String(hi * 4294967296 + dv.getUint32(p, true)) : dv.getBigInt64(p, true).toString();
+}
+
 /** DESIGN's CSV line for the EVT record at `p` (no object in between). */
 export function eventLineAt(dv: DataView, p: number): string {
   const t = dv.getUint8(p + EVT_OFF.type);
-  const id = dv.getBigUint64(p + EVT_OFF.id, true);
+  const id = u64Text(dv, p + EVT_OFF.id);
   switch (t) {
-    case 65: return `A,${id}`;
-    case 82: return `R,${id},${reasonName(dv.getUint8(p + EVT_OFF.reason))}`;
-    case 84: return `T,${id},${dv.getBigUint64(p + EVT_OFF.maker, true)},${dv.getBigInt64(p + EVT_OFF.price, true)},${dv.getUint32(p + EVT_OFF.qty, true)}`;
-    case 88: return `X,${id},${dv.getUint32(p + EVT_OFF.qty, true)}`;
-    case 77: return `M,${id},${dv.getBigInt64(p + EVT_OFF.price, true)},${dv.getUint32(p + EVT_OFF.qty, true)}`;
+    case 65: return 'A,' + id;
+    case 82: return 'R,' + id + ',' + reasonName(dv.getUint8(p + EVT_OFF.reason));
+    case 84: return 'T,' + id + ',' + u64Text(dv, p + EVT_OFF.maker) + ',' + i64Text(dv, p + EVT_OFF.price) + ',' + dv.getUint32(p + EVT_OFF.qty, true);
+    case 88: return 'X,' + id + ',' + dv.getUint32(p + EVT_OFF.qty, true);
+    case 77: return 'M,' + id + ',' + i64Text(dv, p + EVT_OFF.price) + ',' + dv.getUint32(p + EVT_OFF.qty, true);
     default: throw new EngineError('ERR_ENGINE_INVARIANT', `unknown event type ${t}`);
   }
 }

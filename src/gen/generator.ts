@@ -8,10 +8,14 @@
  * Math.random, no floats in outputs). Ids are unique per stream (1, 2, 3, ...) except where a
  * bad input is injected on purpose.
  * Complexity: O(count). Allocation: the output buffer plus per-symbol live-id lists.
- * Known limitations: the generator tracks live ids without running a book, so some cancels and
- * modifies name orders that have already traded (answered `unknown_order`), as in real flow.
+ * Feedback: the stream is generated in slices of 64 commands; each slice is run through a private
+ * WASM engine and its events (fills, cancels, rejects) update the generator's list of live orders,
+ * so cancels and modifies name orders that really rest (within a slice some race with fills and
+ * are answered `unknown_order`, as in real flow). `feedback: false` turns this off.
+ * Known limitations: with feedback, generation costs about as much as a replay.
  */
-import { CMD_OFF, CMD_SIZE } from '../abi/records.js';
+import { CMD_OFF, CMD_SIZE, EVT_OFF, EVT_SIZE } from '../abi/records.js';
+import { Engine } from '../engine/engine.js';
 
 export const MIXES = ['default', 'cancel-heavy', 'deep-book', 'aggressive', 'exchange-core'] as const;
 export type Mix = (typeof MIXES)[number];
@@ -24,6 +28,8 @@ export interface GenOptions {
   /** Share of deliberately bad commands (unknown symbol, qty 0, price ≤ 0, duplicate id, unknown id). */
   badRate?: number;
   accounts?: number;
+  /** Track live orders through a private engine (default true). */
+  feedback?: boolean;
 }
 
 /** Percentages of each action, per mix. `spread` is the half-width of resting prices in ticks. */
@@ -53,7 +59,7 @@ export function prng(seed: number): () => number {
   };
 }
 
-interface LiveOrder { id: number; side: number; price: number; qty: number }
+interface LiveOrder { id: number; sym: number; side: number; price: number; qty: number; idx: number }
 
 export function generate(opts: GenOptions): Uint8Array {
   const count = opts.count;
@@ -69,6 +75,43 @@ export function generate(opts: GenOptions): Uint8Array {
   const u32 = new Uint32Array(out.buffer);
   const mids = Array.from({ length: symbols }, (_, s) => 10_000 + 100 * s);
   const live: LiveOrder[][] = Array.from({ length: symbols }, () => []);
+  const byId = new Map<number, LiveOrder>();
+  const track = (o: Omit<LiveOrder, 'idx'>): void => {
+    const lst = live[o.sym]!;
+    const x = { ...o, idx: lst.length };
+    lst.push(x);
+    byId.set(o.id, x);
+  };
+  const untrack = (x: LiveOrder): void => {
+    const lst = live[x.sym]!;
+    const last = lst.pop()!;
+    if (last !== x) { lst[x.idx] = last; last.idx = x.idx; }
+    byId.delete(x.id);
+  };
+  const feedback = opts.feedback ?? true;
+  const engine = feedback ? new Engine({ symbols, capacity: Math.max(1024, Math.min(count, 1 << 24)), inboxCapacity: 64, outboxCapacity: 4096 }) : null;
+  const SLICE = 64;
+  let fed = 0;
+  const onEvents = (v: DataView, b: Uint8Array, k: number): void => {
+    for (let e = 0; e < k; e++) {
+      const p = e * EVT_SIZE;
+      const t = b[p + EVT_OFF.type];
+      const id = Number(v.getBigUint64(p + EVT_OFF.id, true));
+      if (t === 84) {
+        const m = byId.get(Number(v.getBigUint64(p + EVT_OFF.maker, true)));
+        if (m) { const ml = v.getUint32(p + EVT_OFF.makerLeaves, true); if (ml === 0) untrack(m); else m.qty = ml; }
+        const tk = byId.get(id);
+        if (tk) { const l = v.getUint32(p + EVT_OFF.leaves, true); if (l === 0) untrack(tk); else tk.qty = l; }
+      } else if (t === 88 || t === 82) {
+        const x = byId.get(id);
+        // an R for a duplicate id names someone else's live order: keep that one
+        if (x && !(t === 82 && b[p + EVT_OFF.reason] === 4)) untrack(x);
+      }
+    }
+  };
+  const feed = (upTo: number): void => {
+    if (engine && upTo > fed) { engine.submitRaw(out, fed * CMD_SIZE, upTo - fed, onEvents); fed = upTo; }
+  };
   let nextId = 1;
   const cum = [mix.gtc, mix.ioc, mix.fok, mix.post, mix.market, mix.cancel, mix.modify, mix.move];
   for (let i = 1; i < cum.length; i++) cum[i]! += cum[i - 1]!;
@@ -103,6 +146,7 @@ export function generate(opts: GenOptions): Uint8Array {
   };
 
   for (let i = 0; i < count; i++) {
+    if (i % SLICE === 0) feed(i);
     const sym = pickSymbol();
     // random walk of the mid, one tick at a time
     const w = rnd();
@@ -130,7 +174,7 @@ export function generate(opts: GenOptions): Uint8Array {
       if (r < cum[0]!) {
         const px = rnd() * 100 < mix.cross ? crossPrice(side, mid) : restPrice(side, mid);
         write(i, 1, side, 0, 0, sym, id, Math.max(1, px), q, acct);
-        lv.push({ id, side, price: Math.max(1, px), qty: q });
+        track({ id, sym, side, price: Math.max(1, px), qty: q });
       } else if (r < cum[1]!) {
         write(i, 1, side, 0, 1, sym, id, Math.max(1, crossPrice(side, mid)), q, acct);
       } else if (r < cum[2]!) {
@@ -138,7 +182,7 @@ export function generate(opts: GenOptions): Uint8Array {
       } else if (r < cum[3]!) {
         const px = Math.max(1, restPrice(side, mid));
         write(i, 1, side, 0, 3, sym, id, px, q, acct);
-        lv.push({ id, side, price: px, qty: q });
+        track({ id, sym, side, price: px, qty: q });
       } else {
         write(i, 1, side, 1, 0, sym, id, 0, q, acct);
       }
@@ -148,8 +192,7 @@ export function generate(opts: GenOptions): Uint8Array {
     const o = lv[j]!;
     if (r < cum[5]!) {
       write(i, 2, 0, 0, 0, sym, o.id, 0, 0, 0);
-      lv[j] = lv[lv.length - 1]!;
-      lv.pop();
+      untrack(o);
     } else if (r < cum[6]!) {
       // modify: mostly size reductions in place, sometimes a new price
       if (rnd() < 0.6 && o.qty > 1) {
@@ -164,8 +207,7 @@ export function generate(opts: GenOptions): Uint8Array {
       o.price = Math.max(1, rnd() * 100 < mix.cross ? crossPrice(o.side, mid) : restPrice(o.side, mid));
       write(i, 3, o.side, 0, 0, sym, o.id, o.price, o.qty, 0);
     }
-    // keep live lists bounded (old orders are likely gone anyway)
-    if (lv.length > 200_000) lv.splice(0, 100_000);
   }
+  feed(count);
   return out;
 }
