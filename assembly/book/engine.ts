@@ -124,6 +124,7 @@ let tkRem: u32 = 0;
 let tkFilled: u64 = 0;
 let tkRest: bool = false;
 let tkCmd: u32 = 0;
+let tkNode: u32 = 0; // a modified order's own node, unlinked but still indexed while it matches
 
 // ── accessors ──────────────────────────────────────────────────────────────────────────────
 @inline export function oAddr(o: u32): usize { return onodes + (<usize>o << 6); }
@@ -187,7 +188,7 @@ export function engineInit(symbols: u32, capacity: u32, inCap: u32, outCap: u32)
   onodes = on; lnodes = ln; htab = ht; ltab = lt; hmask = hsize - 1; memEnd = end;
   poolInit(op, on, ON_SIZE, capacity, false);
   poolInit(lp, ln, LN_SIZE, capacity, true);
-  tradeSeq = 0; outCount = 0; inCursor = 0; batchN = 0; inBatch = false; pending = false;
+  tradeSeq = 0; outCount = 0; inCursor = 0; batchN = 0; inBatch = false; pending = false; tkNode = 0;
   return 0;
 }
 
@@ -387,8 +388,8 @@ function levelRemove(bk: usize, side: u32, lv: u32): void {
 }
 
 // ── resting orders ─────────────────────────────────────────────────────────────────────────
-/** Appends order node `o` (fields id/price/leaves/account/symbol/side/filled set) to its level. */
-export function restOrder(bk: usize, o: u32): void {
+/** Appends order node `o` (price/leaves/symbol/side set) to the back of its level. */
+function linkOrder(bk: usize, o: u32): void {
   const a = oAddr(o);
   const side = load<u32>(a, O_SIDE);
   const price = load<i64>(a, O_PRICE);
@@ -405,12 +406,17 @@ export function restOrder(bk: usize, o: u32): void {
   store<u32>(la, o, L_TAIL);
   store<u32>(la, load<u32>(la, L_COUNT) + 1, L_COUNT);
   store<u64>(la, load<u64>(la, L_TOTAL) + <u64>load<u32>(a, O_LEAVES), L_TOTAL);
+}
+
+/** Rests a new order node (all fields set): level, index, count. */
+export function restOrder(bk: usize, o: u32): void {
+  linkOrder(bk, o);
   indexInsert(o);
   store<u32>(bk, load<u32>(bk, B_ORDERS) + 1, B_ORDERS);
 }
 
-/** Unlinks, unindexes and frees a resting order. */
-function removeOrder(bk: usize, o: u32): void {
+/** Takes an order out of its level (it stays indexed and allocated). */
+function unlinkOrder(bk: usize, o: u32): void {
   const a = oAddr(o);
   const lv = load<u32>(a, O_LEVEL);
   const la = lAddr(lv);
@@ -422,9 +428,19 @@ function removeOrder(bk: usize, o: u32): void {
   store<u32>(la, cnt, L_COUNT);
   store<u64>(la, load<u64>(la, L_TOTAL) - <u64>load<u32>(a, O_LEAVES), L_TOTAL);
   if (cnt == 0) levelRemove(bk, load<u32>(a, O_SIDE), lv);
+}
+
+/** Unindexes and frees an order that is in no level. */
+@inline function dropOrder(bk: usize, o: u32): void {
   indexRemove(o);
   poolFree(orderPool, o);
   store<u32>(bk, load<u32>(bk, B_ORDERS) - 1, B_ORDERS);
+}
+
+/** Unlinks, unindexes and frees a resting order. */
+function removeOrder(bk: usize, o: u32): void {
+  unlinkOrder(bk, o);
+  dropOrder(bk, o);
 }
 
 // ── events ─────────────────────────────────────────────────────────────────────────────────
@@ -509,21 +525,33 @@ function matchLoop(): bool {
 /** Rests or cancels what is left of the taker, ending the command. */
 function finishTaker(): void {
   pending = false;
-  if (tkRem == 0) return;
-  if (tkRest) {
-    const o = poolAlloc(orderPool); // capacity was checked on entry (or freed by the modify)
-    const a = oAddr(o);
-    store<u64>(a, tkId, O_ID);
+  const node = tkNode;
+  tkNode = 0;
+  const bk = bAddr(tkSym);
+  if (tkRem == 0 || !tkRest) {
+    if (tkRem > 0) emit(EVT_TYPE_CANCELLED, 0, 0, tkSide, tkSym, tkId, 0, tkLimit, tkRem, 0, 0, tkAcct, 0, 0);
+    if (node != 0) dropOrder(bk, node);
+    return;
+  }
+  if (node != 0) {
+    // a modify that lost priority: the same node goes to the back of its (new) level
+    const a = oAddr(node);
     store<i64>(a, tkLimit, O_PRICE);
     store<u64>(a, tkFilled, O_FILLED);
     store<u32>(a, tkRem, O_LEAVES);
-    store<u32>(a, tkAcct, O_ACCT);
-    store<u32>(a, tkSym, O_SYM);
-    store<u32>(a, tkSide, O_SIDE);
-    restOrder(bAddr(tkSym), o);
-  } else {
-    emit(EVT_TYPE_CANCELLED, 0, 0, tkSide, tkSym, tkId, 0, tkLimit, tkRem, 0, 0, tkAcct, 0, 0);
+    linkOrder(bk, node);
+    return;
   }
+  const o = poolAlloc(orderPool); // capacity was checked on entry
+  const a = oAddr(o);
+  store<u64>(a, tkId, O_ID);
+  store<i64>(a, tkLimit, O_PRICE);
+  store<u64>(a, tkFilled, O_FILLED);
+  store<u32>(a, tkRem, O_LEAVES);
+  store<u32>(a, tkAcct, O_ACCT);
+  store<u32>(a, tkSym, O_SYM);
+  store<u32>(a, tkSide, O_SIDE);
+  restOrder(bk, o);
 }
 
 /** Whether a FOK taker can be filled completely (self-trade prevention taken into account). */
@@ -586,7 +614,7 @@ function newOrder(c: usize): void {
   const rests = limit && (tif == TIF_GTC || tif == TIF_POST_ONLY);
   if (rests && poolFull(orderPool)) { reject(c, REASON_CAPACITY); return; }
   tkSym = sym; tkSide = side; tkId = id; tkAcct = load<u32>(c, CMD_ACCOUNT);
-  tkLimit = limit ? price : 0; tkMarket = !limit; tkRem = qty; tkFilled = 0; tkRest = rests;
+  tkLimit = limit ? price : 0; tkMarket = !limit; tkRem = qty; tkFilled = 0; tkRest = rests; tkNode = 0;
   emit(EVT_TYPE_ACCEPTED, 0, 0, side, sym, id, 0, tkLimit, qty, qty, 0, tkAcct, 0, 0);
   if (limit && tif == TIF_FOK && !fokFillable(qty)) {
     emit(EVT_TYPE_CANCELLED, 0, 0, side, sym, id, 0, tkLimit, qty, 0, 0, tkAcct, 0, 0);
@@ -629,7 +657,8 @@ function modifyOrder(c: usize): void {
     return;
   }
   const filled = load<u64>(a, O_FILLED);
-  removeOrder(bk, o);
+  unlinkOrder(bk, o);
+  tkNode = o;
   tkSym = sym; tkSide = side; tkId = id; tkAcct = acct;
   tkLimit = price; tkMarket = false; tkRem = qty; tkFilled = filled; tkRest = true;
   pending = true;
