@@ -8,20 +8,25 @@
  * heap base ─▶ CTRL (64) │ pool headers (2×32) │ books (nSym×64) │ inbox (inCap×32 CMD)
  *             │ outbox (outCap×64 EVT) │ scratch │ order nodes ((cap+1)×64)
  *             │ level nodes ((cap+1)×64) │ order index (pow2 ≥ 2·cap, u32 slots)
- *             │ level index (pow2 ≥ 2·cap, u32 slots)
+ *             │ level index (pow2 ≥ 2·cap, u32 slots) │ ladders (nSym×2×144)
  * ```
  * ORDER node (64 B): 0 id u64 · 8 price i64 · 16 filled u64 · 24 leaves u32 · 28 account u32 ·
  *   32 symbol u32 · 36 prev u32 · 40 next u32 · 44 level u32 · 48 side u32 · 52..63 unused
  * LEVEL node (64 B): 0 price i64 · 8 total u64 · 16 count u32 · 20 head u32 · 24 tail u32 ·
  *   28 prev u32 (better price) · 32 next u32 (worse price) · 36 left u32 · 40 right u32 · 44 prio u32 ·
- *   48 symbol u32 · 52 side u32
+ *   48 symbol u32 · 52 side u32 · 56 inLadder u32
+ * LADDER (144 B per book side): 0 base i64 (price of bit 0) · 8 summary u64 (bit w: word w ≠ 0) ·
+ *   16 words[16] u64 (bit i: a level rests at base + i)
  * BOOK (64 B): 0 best[2] u32 · 8 root[2] u32 · 16 stp u32 · 20 bandOn u32 · 24 bandLo i64 ·
  *   32 bandHi i64 · 40 orders u32 · 44 levels[2] u32
  *
  * Levels of one side form a doubly linked list in priority order (best first, O(1) best and
- * next-best), a treap keyed by price (O(log L) to place a new level between its neighbours, no
- * linear search), and entries of the level index, keyed by (symbol, side, price), so that an
- * order joining an existing level finds it in O(1).
+ * next-best) and entries of the level index, keyed by (symbol, side, price), so that an order
+ * joining an existing level finds it in O(1). To place a new level between its neighbours, a
+ * tick-indexed ladder (a 1024-tick bitmap window with a summary word, anchored where the side's
+ * first level appears) finds the nearest level in O(1) with count-leading/trailing-zeros; levels
+ * outside the window go to a treap keyed by price (O(log L)). Each level records which of the two
+ * holds it; the window re-anchors whenever the ladder is empty.
  * Orders of a level form an intrusive FIFO. The order index is an open-addressing table keyed by
  * (symbol, id) with linear probing and backward-shift deletion (no tombstones).
  *
@@ -72,6 +77,7 @@ import { POOL_HEADER, poolInit, poolAlloc, poolFree, poolFull } from '../mem/poo
 @inline export const L_PRIO: u32 = 44;
 @inline export const L_SYM: u32 = 48;
 @inline export const L_SIDE: u32 = 52;
+@inline export const L_LADDER: u32 = 56; // 1: tracked by the ladder, 0: by the treap
 
 @inline export const BK_SIZE: u32 = 64;
 @inline export const B_BEST: u32 = 0;
@@ -84,6 +90,11 @@ import { POOL_HEADER, poolInit, poolAlloc, poolFree, poolFull } from '../mem/poo
 @inline export const B_LEVELS: u32 = 44;
 
 @inline export const SCRATCH_BYTES: u32 = 1 << 18;
+@inline export const LD_SIZE: u32 = 144;
+@inline export const LD_WIDTH: i32 = 1024; // ticks covered by a ladder window
+@inline const LD_BASE: u32 = 0;
+@inline const LD_SUM: u32 = 8;
+@inline const LD_WORDS: u32 = 16;
 @inline const EVT_RESERVE: u32 = 4; // events a step may need: T or X, X, X, final X/flag
 
 // ── engine globals ─────────────────────────────────────────────────────────────────────────
@@ -103,6 +114,7 @@ export let lnodes: usize = 0;
 export let htab: usize = 0;
 export let hmask: u32 = 0;
 export let ltab: usize = 0;
+export let ladders: usize = 0;
 export let memEnd: usize = 0;
 export let tradeSeq: u64 = 0;
 export function setTradeSeq(v: u64): void { tradeSeq = v; }
@@ -174,6 +186,7 @@ export function engineInit(symbols: u32, capacity: u32, inCap: u32, outCap: u32)
   const ln = p; p += align64((<usize>capacity + 1) * LN_SIZE);
   const ht = p; p += <usize>hsize * 4;
   const lt = p; p += <usize>hsize * 4;
+  const ld = p; p += <usize>symbols * 2 * LD_SIZE;
   const end = p;
 
   const have = <usize>memory.size() << 16;
@@ -185,7 +198,7 @@ export function engineInit(symbols: u32, capacity: u32, inCap: u32, outCap: u32)
 
   nSym = symbols; cap = capacity; ctrl = c; orderPool = op; levelPool = lp; books = bk;
   inbox = ib; inboxCap = inCap; outbox = ob; outboxCap = outCap; scratch = sc;
-  onodes = on; lnodes = ln; htab = ht; ltab = lt; hmask = hsize - 1; memEnd = end;
+  onodes = on; lnodes = ln; htab = ht; ltab = lt; ladders = ld; hmask = hsize - 1; memEnd = end;
   poolInit(op, on, ON_SIZE, capacity, false);
   poolInit(lp, ln, LN_SIZE, capacity, true);
   tradeSeq = 0; outCount = 0; inCursor = 0; batchN = 0; inBatch = false; pending = false; tkNode = 0;
@@ -345,6 +358,102 @@ export function treapFind(bk: usize, side: u32, price: i64): u32 {
   return 0;
 }
 
+// ── ladder: tick-indexed bitmap near the touch ─────────────────────────────────────────────
+@inline export function ldAddr(sym: u32, side: u32): usize { return ladders + <usize>((sym << 1) | side) * LD_SIZE; }
+
+/** Position of `price` in the ladder window, or -1 outside it. */
+@inline export function ldPos(ld: usize, price: i64): i32 {
+  const base = load<i64>(ld, LD_BASE);
+  return price >= base && <u64>(price - base) < <u64>LD_WIDTH ? <i32>(price - base) : -1;
+}
+
+@inline function ldSet(ld: usize, pos: i32): void {
+  const w = <usize>(pos >> 6);
+  const wa = ld + LD_WORDS + (w << 3);
+  store<u64>(wa, load<u64>(wa) | (<u64>1 << <u64>(pos & 63)));
+  store<u64>(ld, load<u64>(ld, LD_SUM) | (<u64>1 << <u64>w), LD_SUM);
+}
+
+@inline function ldClear(ld: usize, pos: i32): void {
+  const w = <usize>(pos >> 6);
+  const wa = ld + LD_WORDS + (w << 3);
+  const v = load<u64>(wa) & ~(<u64>1 << <u64>(pos & 63));
+  store<u64>(wa, v);
+  if (v == 0) store<u64>(ld, load<u64>(ld, LD_SUM) & ~(<u64>1 << <u64>w), LD_SUM);
+}
+
+/** Highest set position < pos (pos in [0, LD_WIDTH]), or -1. */
+function ldBelow(ld: usize, pos: i32): i32 {
+  if (pos <= 0) return -1;
+  let w = (pos - 1) >> 6;
+  const b = <u64>((pos - 1) & 63);
+  const keep = b == 63 ? <u64>-1 : (<u64>1 << (b + 1)) - 1;
+  const m = load<u64>(ld + LD_WORDS + (<usize>w << 3)) & keep;
+  if (m != 0) return (w << 6) + 63 - <i32>clz(m);
+  const sm = load<u64>(ld, LD_SUM) & ((<u64>1 << <u64>w) - 1);
+  if (sm == 0) return -1;
+  w = 63 - <i32>clz(sm);
+  return (w << 6) + 63 - <i32>clz(load<u64>(ld + LD_WORDS + (<usize>w << 3)));
+}
+
+/** Lowest set position > pos (pos in [-1, LD_WIDTH - 1]), or -1. */
+function ldAbove(ld: usize, pos: i32): i32 {
+  const q = pos + 1;
+  if (q >= LD_WIDTH) return -1;
+  let w = q >> 6;
+  const m = load<u64>(ld + LD_WORDS + (<usize>w << 3)) & (<u64>-1 << <u64>(q & 63));
+  if (m != 0) return (w << 6) + <i32>ctz(m);
+  const sm = load<u64>(ld, LD_SUM) & (<u64>-1 << <u64>(w + 1)); // w ≤ 15
+  if (sm == 0) return -1;
+  w = <i32>ctz(sm);
+  return (w << 6) + <i32>ctz(load<u64>(ld + LD_WORDS + (<usize>w << 3)));
+}
+
+/**
+ * The nearest level better than `price` on a side (bids: higher, asks: lower), from the ladder
+ * and the treap, or 0.
+ */
+function betterNeighbour(bk: usize, sym: u32, side: u32, price: i64): u32 {
+  const ld = ldAddr(sym, side);
+  const base = load<i64>(ld, LD_BASE);
+  let cand: u32 = 0;
+  if (load<u64>(ld, LD_SUM) != 0) {
+    let pos: i32;
+    let k: i32;
+    if (side == SIDE_BUY) {
+      // lowest ladder price above `price`
+      pos = price < base ? -1 : (<u64>(price - base) >= <u64>LD_WIDTH ? LD_WIDTH : <i32>(price - base));
+      k = pos >= LD_WIDTH ? -1 : ldAbove(ld, pos);
+    } else {
+      pos = price < base ? 0 : (<u64>(price - base) >= <u64>LD_WIDTH ? LD_WIDTH : <i32>(price - base));
+      k = ldBelow(ld, pos);
+    }
+    if (k >= 0) cand = levelFind(sym, side, base + <i64>k);
+  }
+  let cur = load<u32>(bk + (<usize>side << 2), B_ROOT);
+  if (cur != 0) {
+    let t: u32 = 0;
+    while (cur != 0) {
+      const a = lAddr(cur);
+      const p = load<i64>(a, L_PRICE);
+      if (side == SIDE_BUY) {
+        if (price < p) { t = cur; cur = load<u32>(a, L_LEFT); } else cur = load<u32>(a, L_RIGHT);
+      } else {
+        if (price > p) { t = cur; cur = load<u32>(a, L_RIGHT); } else cur = load<u32>(a, L_LEFT);
+      }
+    }
+    if (t != 0) {
+      if (cand == 0) cand = t;
+      else {
+        const tp = load<i64>(lAddr(t), L_PRICE);
+        const cp = load<i64>(lAddr(cand), L_PRICE);
+        if (side == SIDE_BUY ? tp < cp : tp > cp) cand = t;
+      }
+    }
+  }
+  return cand;
+}
+
 function levelCreate(bk: usize, sym: u32, side: u32, price: i64): u32 {
   const lv = poolAlloc(levelPool);
   const la = lAddr(lv);
@@ -354,18 +463,18 @@ function levelCreate(bk: usize, sym: u32, side: u32, price: i64): u32 {
   store<u32>(la, side, L_SIDE);
   ltabInsert(lv);
   const so = <usize>(side << 2);
-  const root = load<u32>(bk + so, B_ROOT);
-  // neighbours by price
-  let lower: u32 = 0;
-  let higher: u32 = 0;
-  let cur = root;
-  while (cur != 0) {
-    const a = lAddr(cur);
-    if (price < load<i64>(a, L_PRICE)) { higher = cur; cur = load<u32>(a, L_LEFT); } else { lower = cur; cur = load<u32>(a, L_RIGHT); }
+  const better = betterNeighbour(bk, sym, side, price);
+  const worse = better != 0 ? load<u32>(lAddr(better), L_NEXT) : load<u32>(bk + so, B_BEST);
+  // track it in the ladder when it fits the window (re-anchoring an empty ladder), else the treap
+  const ld = ldAddr(sym, side);
+  if (load<u64>(ld, LD_SUM) == 0) store<i64>(ld, price - <i64>(LD_WIDTH >> 1), LD_BASE);
+  const pos = ldPos(ld, price);
+  if (pos >= 0) {
+    ldSet(ld, pos);
+    store<u32>(la, 1, L_LADDER);
+  } else {
+    store<u32>(bk + so, tInsert(load<u32>(bk + so, B_ROOT), lv, price), B_ROOT);
   }
-  store<u32>(bk + so, tInsert(root, lv, price), B_ROOT);
-  const better = side == SIDE_BUY ? higher : lower;
-  const worse = side == SIDE_BUY ? lower : higher;
   store<u32>(la, better, L_PREV);
   store<u32>(la, worse, L_NEXT);
   if (better != 0) store<u32>(lAddr(better), lv, L_NEXT); else store<u32>(bk + so, lv, B_BEST);
@@ -381,7 +490,13 @@ function levelRemove(bk: usize, side: u32, lv: u32): void {
   const next = load<u32>(la, L_NEXT);
   if (prev != 0) store<u32>(lAddr(prev), next, L_NEXT); else store<u32>(bk + so, next, B_BEST);
   if (next != 0) store<u32>(lAddr(next), prev, L_PREV);
-  store<u32>(bk + so, tDelete(load<u32>(bk + so, B_ROOT), load<i64>(la, L_PRICE)), B_ROOT);
+  const price = load<i64>(la, L_PRICE);
+  if (load<u32>(la, L_LADDER) != 0) {
+    const ld = ldAddr(load<u32>(la, L_SYM), side);
+    ldClear(ld, ldPos(ld, price));
+  } else {
+    store<u32>(bk + so, tDelete(load<u32>(bk + so, B_ROOT), price), B_ROOT);
+  }
   store<u32>(bk + so, load<u32>(bk + so, B_LEVELS) - 1, B_LEVELS);
   ltabRemove(lv);
   poolFree(levelPool, lv);

@@ -17,7 +17,7 @@ import {
 } from '../abi/records';
 import { poolCap, poolInUse, poolHigh, poolFreeLen, poolAlloc, poolFull } from '../mem/pool';
 import {
-  nSym, ctrl, scratch, orderPool, levelPool, tradeSeq, oAddr, lAddr, bAddr, indexFind, levelFind, treapFind, restOrder,
+  nSym, ctrl, scratch, orderPool, levelPool, tradeSeq, oAddr, lAddr, bAddr, indexFind, levelFind, treapFind, restOrder, ldAddr, ldPos, L_LADDER,
   O_ID, O_PRICE, O_FILLED, O_LEAVES, O_ACCT, O_SYM, O_NEXT, O_LEVEL, O_SIDE,
   L_PRICE, L_TOTAL, L_COUNT, L_HEAD, L_TAIL, L_PREV, L_NEXT,
   B_BEST, B_STP, setTradeSeq, B_BAND, B_BLO, B_BHI, B_ORDERS, B_LEVELS, SCRATCH_BYTES,
@@ -185,6 +185,7 @@ export function engineValidate(): i32 {
       let lv = load<u32>(b + (<usize>side << 2), B_BEST);
       let prevLv: u32 = 0;
       let nLv: u32 = 0;
+      let ladderLevels: u32 = 0;
       while (lv != 0) {
         const la = lAddr(lv);
         if (load<u32>(la, L_PREV) != prevLv) return 1; // list links
@@ -194,7 +195,13 @@ export function engineValidate(): i32 {
           const pp = load<i64>(lAddr(prevLv), L_PRICE);
           if (side == SIDE_BUY ? p >= pp : p <= pp) return 3; // ordering
         }
-        if (treapFind(b, side, p) != lv || levelFind(s, side, p) != lv) return 4; // treap and level index reach it
+        if (levelFind(s, side, p) != lv) return 4; // level index reaches it
+        if (load<u32>(la, L_LADDER) != 0) {
+          const ld = ldAddr(s, side);
+          const pos = ldPos(ld, p);
+          if (pos < 0 || (load<u64>(ld + 16 + (<usize>(pos >> 6) << 3)) & (<u64>1 << <u64>(pos & 63))) == 0) return 18; // ladder bit
+          ladderLevels++;
+        } else if (treapFind(b, side, p) != lv) return 19; // treap reaches it
         let o = load<u32>(la, L_HEAD);
         let prevO: u32 = 0;
         let total: u64 = 0;
@@ -221,6 +228,16 @@ export function engineValidate(): i32 {
         lv = load<u32>(la, L_NEXT);
       }
       if (nLv != load<u32>(b + (<usize>side << 2), B_LEVELS)) return 13;
+      // ladder bits = ladder levels, summary consistent with the words
+      const ld = ldAddr(s, side);
+      let bits: u32 = 0;
+      let sum: u64 = 0;
+      for (let w: u32 = 0; w < 16; w++) {
+        const v = load<u64>(ld + 16 + (<usize>w << 3));
+        bits += <u32>popcnt(v);
+        if (v != 0) sum |= <u64>1 << <u64>w;
+      }
+      if (bits != ladderLevels || sum != load<u64>(ld, 8)) return 20;
       levels += nLv;
     }
     if (symOrders != load<u32>(b, B_ORDERS)) return 14;

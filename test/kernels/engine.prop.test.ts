@@ -42,6 +42,20 @@ for (const build of ['release', 'debug'] as const) {
       );
     });
 
+    it('wide prices (ladder window left, re-anchored, mixed with the treap): identical events and books', () => {
+      fc.assert(
+        fc.property(scenarioArb(SYMBOLS, 400, true), (sc) => {
+          const { e, ref } = setup(build, sc);
+          for (const c of sc.cmds) {
+            expect(e.submit([c]).map(eventLine)).toEqual(ref.apply(c));
+            e.validate();
+          }
+          expect([...e.orders()].map(bookLine)).toEqual(ref.bookLines());
+        }),
+        { seed: 424242, numRuns: RUNS },
+      );
+    });
+
     it('batching and outbox size do not change the events (whole stream in one call, tiny outbox)', () => {
       fc.assert(
         fc.property(scenarioArb(SYMBOLS, 500), fc.integer({ min: 16, max: 64 }), (sc, outbox) => {

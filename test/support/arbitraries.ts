@@ -8,16 +8,23 @@ import type { Command } from '../../src/domain/types.js';
 export const I64_MAX = (1n << 63n) - 1n;
 export const U32_MAX = 0xffffffff;
 
-const priceArb = fc.oneof(
-  { weight: 20, arbitrary: fc.bigInt({ min: 95n, max: 105n }) },
-  { weight: 1, arbitrary: fc.constantFrom(0n, -1n, 1n, I64_MAX, I64_MAX - 1n, -(1n << 63n)) },
+const extremes = fc.constantFrom(0n, -1n, 1n, I64_MAX, I64_MAX - 1n, -(1n << 63n));
+const narrowPrice = fc.oneof({ weight: 20, arbitrary: fc.bigInt({ min: 95n, max: 105n }) }, { weight: 1, arbitrary: extremes });
+/** Wide: levels far apart too, so that the engine's 1024-tick ladder window is left, re-anchored
+ * and mixed with its treap. */
+const widePrice = fc.oneof(
+  { weight: 10, arbitrary: fc.bigInt({ min: 95n, max: 105n }) },
+  { weight: 6, arbitrary: fc.bigInt({ min: 1n, max: 3000n }) },
+  { weight: 3, arbitrary: fc.constantFrom(600n, 611n, 1123n, 1124n, 1125n, 1635n, 2147n) },
+  { weight: 1, arbitrary: extremes },
 );
 const qtyArb = fc.oneof(
   { weight: 20, arbitrary: fc.integer({ min: 1, max: 20 }) },
   { weight: 1, arbitrary: fc.constantFrom(0, U32_MAX, U32_MAX - 1) },
 );
 
-export function commandArb(symbols: number): fc.Arbitrary<Command> {
+export function commandArb(symbols: number, wide = false): fc.Arbitrary<Command> {
+  const priceArb = wide ? widePrice : narrowPrice;
   return fc.record({
     op: fc.oneof({ weight: 12, arbitrary: fc.constant(1) }, { weight: 4, arbitrary: fc.constant(2) }, { weight: 4, arbitrary: fc.constant(3) }, { weight: 1, arbitrary: fc.constantFrom(0, 4, 255) }),
     side: fc.oneof({ weight: 30, arbitrary: fc.constantFrom(0, 1) }, { weight: 1, arbitrary: fc.constant(2) }),
@@ -33,11 +40,11 @@ export function commandArb(symbols: number): fc.Arbitrary<Command> {
 
 export interface Scenario { stp: number[]; capacity: number; band: [bigint, bigint] | null; cmds: Command[] }
 
-export function scenarioArb(symbols: number, maxCmds = 300): fc.Arbitrary<Scenario> {
+export function scenarioArb(symbols: number, maxCmds = 300, wide = false): fc.Arbitrary<Scenario> {
   return fc.record({
     stp: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: symbols, maxLength: symbols }),
     capacity: fc.oneof(fc.integer({ min: 1, max: 12 }), fc.constant(100_000)),
     band: fc.option(fc.tuple(fc.bigInt({ min: 90n, max: 99n }), fc.bigInt({ min: 100n, max: 110n })), { nil: null }),
-    cmds: fc.array(commandArb(symbols), { minLength: 1, maxLength: maxCmds }),
+    cmds: fc.array(commandArb(symbols, wide), { minLength: 1, maxLength: maxCmds }),
   });
 }
