@@ -168,7 +168,7 @@ let tkNode: u32 = 0; // a modified order's own node, unlinked but still indexed 
 
 /** Reserves and zeroes all engine memory. Returns 0, or -1 (bad arguments) / -2 (no memory). */
 export function engineInit(symbols: u32, capacity: u32, inCap: u32, outCap: u32): i32 {
-  if (symbols == 0 || symbols > (1 << 24) || capacity == 0 || capacity > (1 << 25)) return -1;
+  if (symbols == 0 || symbols > (1 << 20) || capacity == 0 || capacity > (1 << 25)) return -1;
   if (inCap == 0 || inCap > (1 << 20) || outCap < 16 || outCap > (1 << 22)) return -1;
   let hsize: u32 = 16;
   while (hsize < capacity * 2) hsize <<= 1;

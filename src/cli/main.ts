@@ -65,7 +65,7 @@ const STP_MODES = ['none', 'cancel_resting', 'cancel_incoming', 'cancel_both'];
 
 function cmdReplay(argv: string[]): number {
   const f = parse(argv, { symbols: 'value', in: 'value', events: 'value', book: 'value', capacity: 'value', stp: 'value', quiet: 'bool' });
-  const symbols = int(f, 'symbols', undefined, 1, 1 << 24);
+  const symbols = int(f, 'symbols', undefined, 1, 1 << 20);
   const input = str(f, 'in');
   if (symbols === undefined) throw new TradsysError('ERR_CLI_USAGE', 'replay needs --symbols N (symbols 0..N-1 exist)');
   if (!input) throw new TradsysError('ERR_CLI_USAGE', 'replay needs --in FILE.tso|FILE.csv');
@@ -86,7 +86,7 @@ function cmdGen(argv: string[]): number {
   const out = str(f, 'out');
   if (!out) throw new TradsysError('ERR_CLI_USAGE', 'gen needs --out FILE.tso|FILE.csv');
   const count = int(f, 'count', 1_000_000, 0, 100_000_000)!;
-  const symbols = int(f, 'symbols', 8, 1, 1 << 24)!;
+  const symbols = int(f, 'symbols', 8, 1, 1 << 20)!;
   const seed = int(f, 'seed', 1, 0, 0xffffffff)!;
   const mix = (str(f, 'mix') ?? 'default') as Mix;
   if (!MIXES.includes(mix)) throw new TradsysError('ERR_CLI_USAGE', `--mix must be one of ${MIXES.join(', ')}`);

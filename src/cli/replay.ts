@@ -49,8 +49,8 @@ function openOut(path: string): number {
 }
 
 export function replay(o: ReplayOptions): ReplaySummary {
-  if (!Number.isInteger(o.symbols) || o.symbols < 1 || o.symbols > 1 << 24) {
-    throw new TradsysError('ERR_CLI_USAGE', `--symbols must be an integer in [1, 16777216], got ${String(o.symbols)}`);
+  if (!Number.isInteger(o.symbols) || o.symbols < 1 || o.symbols > 1 << 20) {
+    throw new TradsysError('ERR_CLI_USAGE', `--symbols must be an integer in [1, 1048576], got ${String(o.symbols)}`);
   }
   const src = openOrderFile(o.input);
   let evFd = -1;

@@ -78,7 +78,7 @@ export class Engine {
     const capacity = opts.capacity;
     const inCap = opts.inboxCapacity ?? 4096;
     const outCap = opts.outboxCapacity ?? 65536;
-    for (const [k, v, lo, hi] of [['symbols', symbols, 1, 1 << 24], ['capacity', capacity, 1, 1 << 25],
+    for (const [k, v, lo, hi] of [['symbols', symbols, 1, 1 << 20], ['capacity', capacity, 1, 1 << 25],
       ['inboxCapacity', inCap, 1, 1 << 20], ['outboxCapacity', outCap, 16, 1 << 22]] as const) {
       if (!Number.isInteger(v) || v < lo || v > hi) {
         throw new EngineError('ERR_ENGINE_CONFIG', `${k} must be an integer in [${lo}, ${hi}], got ${String(v)}`);
