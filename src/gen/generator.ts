@@ -36,15 +36,18 @@ export interface GenOptions {
 interface MixDef {
   gtc: number; ioc: number; fok: number; post: number; market: number; cancel: number; modify: number; move: number;
   spread: number; cross: number;
+  /** Standing depth: while a symbol holds fewer live orders, a cancel becomes a GTC placement
+   * with probability 1 − live/depth, so books settle around this many orders per symbol. */
+  depth: number;
 }
 export const MIX_DEFS: Record<Mix, MixDef> = {
   // cross: percentage of limit orders priced through the touch (aggressive)
-  default: { gtc: 50, ioc: 10, fok: 3, post: 2, market: 5, cancel: 22, modify: 8, move: 0, spread: 20, cross: 15 },
-  'cancel-heavy': { gtc: 40, ioc: 3, fok: 1, post: 1, market: 1, cancel: 48, modify: 6, move: 0, spread: 20, cross: 5 },
-  'deep-book': { gtc: 70, ioc: 4, fok: 1, post: 3, market: 2, cancel: 12, modify: 8, move: 0, spread: 2000, cross: 3 },
-  aggressive: { gtc: 30, ioc: 25, fok: 10, post: 0, market: 20, cancel: 8, modify: 7, move: 0, spread: 10, cross: 60 },
+  default: { gtc: 50, ioc: 10, fok: 3, post: 2, market: 5, cancel: 22, modify: 8, move: 0, spread: 20, cross: 15, depth: 2000 },
+  'cancel-heavy': { gtc: 40, ioc: 3, fok: 1, post: 1, market: 1, cancel: 48, modify: 6, move: 0, spread: 20, cross: 5, depth: 1000 },
+  'deep-book': { gtc: 70, ioc: 4, fok: 1, post: 3, market: 2, cancel: 12, modify: 8, move: 0, spread: 2000, cross: 3, depth: 1_000_000 },
+  aggressive: { gtc: 30, ioc: 25, fok: 10, post: 0, market: 20, cancel: 8, modify: 7, move: 0, spread: 10, cross: 60, depth: 500 },
   // exchange-core's published benchmark mix: 9% GTC, 3% IOC, 6% cancel, 82% move
-  'exchange-core': { gtc: 9, ioc: 3, fok: 0, post: 0, market: 0, cancel: 6, modify: 0, move: 82, spread: 30, cross: 10 },
+  'exchange-core': { gtc: 9, ioc: 3, fok: 0, post: 0, market: 0, cancel: 6, modify: 0, move: 82, spread: 30, cross: 10, depth: 2000 },
 };
 
 /** mulberry32: small, fast, deterministic. */
@@ -166,7 +169,8 @@ export function generate(opts: GenOptions): Uint8Array {
     }
 
     let r = rnd() * total;
-    if ((r >= cum[4]! && lv.length === 0)) r = 0; // nothing to cancel/modify: place instead
+    if (r >= cum[4]! && lv.length === 0) r = 0; // nothing to cancel/modify: place instead
+    else if (r >= cum[4]! && r < cum[5]! && lv.length < mix.depth && rnd() >= lv.length / mix.depth) r = 0; // keep the standing depth
     const side = rnd() < 0.5 ? 0 : 1;
     if (r < cum[4]!) {
       const id = nextId++;
