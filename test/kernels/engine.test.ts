@@ -165,6 +165,21 @@ for (const build of ['release', 'debug'] as BuildKind[]) {
       e.validate();
     });
 
+    it('turns a WASM trap into ERR_ENGINE_TRAP and fences the instance', () => {
+      const e = new Engine({ symbols: 1, capacity: 10, build });
+      lines(e, [buy(1, 100, 5)]);
+      // corrupt the order pool header (CTRL is 64 bytes, then the pool header: base u32 first)
+      const dv = new DataView(e.raw.memory.buffer);
+      dv.setUint32(e.raw.engineCtrlPtr() + 64, 0xfffff000, true);
+      let err: unknown;
+      try { e.submit([cmd({ op: 2, id: 1n })]); } catch (x) { err = x; }
+      expect(err).toBeInstanceOf(TradsysError);
+      expect((err as TradsysError).code).toBe('ERR_ENGINE_TRAP');
+      expect((err as Error).message).toMatch(/engine trapped: .*restore from a snapshot or replay the journal/);
+      expect(() => e.submit([buy(2, 100, 1)])).toThrow(/unusable after an earlier failure/);
+      expect(() => e.stateHash()).toThrow(/unusable/);
+    });
+
     it('rejects bad snapshots with a clear error', () => {
       const e = new Engine({ symbols: 2, capacity: 10, build });
       lines(e, [buy(1, 100, 5), sell(2, 101, 5)]);
