@@ -25,7 +25,9 @@ export function runDemo(o: DemoOptions): void {
   const recs = generate({ count: o.count, symbols: o.symbols, seed: o.seed, mix: o.mix, badRate: 0.001 });
   out(`generated in ${((Date.now() - t0) / 1000).toFixed(2)} s`);
 
-  const engine = new Engine({ symbols: o.symbols, capacity: Math.max(1024, o.count), inboxCapacity: 4096 });
+  // pool sized for the mix's standing depth (deep-book: every order may rest)
+  const capacity = o.mix === 'deep-book' ? Math.max(1024, o.count) : Math.max(1024, Math.min(o.count, 1 << 18));
+  const engine = new Engine({ symbols: o.symbols, capacity, inboxCapacity: 4096 });
   const counts = new Float64Array(256);
   let qtyTraded = 0;
   let lastTrade = '';

@@ -148,4 +148,14 @@ function invokedDirectly(): boolean {
   }
 }
 
-if (invokedDirectly()) process.exitCode = main(process.argv.slice(2));
+if (invokedDirectly()) {
+  // a closed pipe (`tradsys replay --events - | head`) ends the command quietly
+  const quietOnEpipe = (e: NodeJS.ErrnoException): void => { if (e.code === 'EPIPE') process.exit(0); else throw e; };
+  process.stdout.on('error', quietOnEpipe);
+  try {
+    process.exitCode = main(process.argv.slice(2));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0);
+    throw e;
+  }
+}

@@ -82,6 +82,19 @@ describe('tradsys CLI', () => {
     expect(readFileSync(join(d, 'tso.events'), 'utf8').split('\n').length).toBeGreaterThan(5000);
   });
 
+  it('ends quietly when its output pipe closes early', async () => {
+    const { spawn } = await import('node:child_process');
+    const d = tmp();
+    expect(run('gen', '--out', join(d, 'big.tso'), '--count', '200000', '--symbols', '4').status).toBe(0);
+    const child = spawn(process.execPath, [CLI, 'replay', '--symbols', '4', '--in', join(d, 'big.tso'), '--events', '-', '--quiet']);
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    expect(stderr).not.toMatch(/EPIPE|Error/);
+    expect(code).toBe(0);
+  });
+
   it('demo prints orders, trades, the top of book and throughput', () => {
     const r = run('demo', '--count', '20000', '--symbols', '3');
     expect(r.status, r.stderr).toBe(0);
