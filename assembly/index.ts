@@ -24,7 +24,7 @@ export function engineOutboxPtr(): usize { return outbox; }
 export function engineScratchPtr(): usize { return scratch; }
 export function engineInboxCap(): u32 { return inboxCap; }
 export function engineOutboxCap(): u32 { return outboxCap; }
-export function engineMemEnd(): usize { return memEnd; }
+export function engineMemEnd(): u32 { return <u32>memEnd; }
 /** 1 when the module was built with SIMD128 (always; asconfig enables it explicitly). */
 export function engineSimd(): u32 {
   const v = i32x4.splat(1);

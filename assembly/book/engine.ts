@@ -14,7 +14,7 @@
  *   32 symbol u32 · 36 prev u32 · 40 next u32 · 44 level u32 · 48 side u32 · 52..63 unused
  * LEVEL node (64 B): 0 price i64 · 8 total u64 · 16 count u32 · 20 head u32 · 24 tail u32 ·
  *   28 prev u32 (better price) · 32 next u32 (worse price) · 36 left u32 · 40 right u32 · 44 prio u32 ·
- *   48 symbol u32 · 52 side u32 · 56 inLadder u32
+ *   48 symbol u32 · 52 side u32 · 56 inLadder u32 · 60 treap parent u32
  * LADDER (144 B per book side): 0 base i64 (price of bit 0) · 8 summary u64 (bit w: word w ≠ 0) ·
  *   16 words[16] u64 (bit i: a level rests at base + i)
  * BOOK (64 B): 0 best[2] u32 · 8 root[2] u32 · 16 stp u32 · 20 bandOn u32 · 24 bandLo i64 ·
@@ -78,6 +78,7 @@ import { POOL_HEADER, poolInit, poolAlloc, poolFree, poolFull } from '../mem/poo
 @inline export const L_SYM: u32 = 48;
 @inline export const L_SIDE: u32 = 52;
 @inline export const L_LADDER: u32 = 56; // 1: tracked by the ladder, 0: by the treap
+@inline export const L_PARENT: u32 = 60; // treap parent
 
 @inline export const BK_SIZE: u32 = 64;
 @inline export const B_BEST: u32 = 0;
@@ -117,6 +118,9 @@ export let ltab: usize = 0;
 export let ladders: usize = 0;
 export let memEnd: usize = 0;
 export let tradeSeq: u64 = 0;
+/** Secret hash key and treap priority state, from the host's seed (not part of the logical state). */
+let hashSeed: u64 = 0;
+let prioState: u32 = 1;
 export function setTradeSeq(v: u64): void { tradeSeq = v; }
 
 let outCount: u32 = 0;
@@ -149,29 +153,46 @@ let tkNode: u32 = 0; // a modified order's own node, unlinked but still indexed 
  * full 64-bit mix, which keeps runs of occupied slots short for any id pattern.
  */
 @inline function hashKey(sym: u32, id: u64): u32 {
-  let h = (id >> 4) ^ (<u64>sym * 0x9E3779B97F4A7C15);
+  let h = ((id >> 4) ^ (<u64>sym * 0x9E3779B97F4A7C15)) + hashSeed;
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccd;
   h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53;
+  h ^= h >> 29;
   return (<u32>h << 4) | (<u32>id & 15);
 }
 
-@inline function prioOf(price: i64): u32 {
-  let z = <u64>price + 0x9E3779B97F4A7C15;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
-  return <u32>(z ^ (z >> 31));
+/**
+ * Treap priority of a new level: the next value of a xorshift sequence seeded at init by the
+ * host. Priorities never depend on prices, so no choice of prices can make the treap degenerate;
+ * the treap's shape never affects events, books or the state hash.
+ */
+@inline function nextPrio(): u32 {
+  let x = prioState;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  prioState = x;
+  return x;
 }
 
 // ── init ───────────────────────────────────────────────────────────────────────────────────
 @inline function align64(x: usize): usize { return (x + 63) & ~(<usize>63); }
 
-/** Reserves and zeroes all engine memory. Returns 0, or -1 (bad arguments) / -2 (no memory). */
-export function engineInit(symbols: u32, capacity: u32, inCap: u32, outCap: u32): i32 {
-  if (symbols == 0 || symbols > (1 << 20) || capacity == 0 || capacity > (1 << 25)) return -1;
+/**
+ * Reserves and zeroes all engine memory. `seedLo/seedHi` key the hash tables and the treap
+ * priorities (performance only: events never depend on them). Returns 0, or -1 (bad arguments) /
+ * -2 (the layout does not fit the 4 GiB address space, or memory.grow failed).
+ */
+export function engineInit(symbols: u32, capacity: u32, inCap: u32, outCap: u32, seedLo: u32, seedHi: u32): i32 {
+  if (symbols == 0 || symbols > (1 << 20) || capacity == 0 || capacity > (1 << 24)) return -1;
   if (inCap == 0 || inCap > (1 << 20) || outCap < 16 || outCap > (1 << 22)) return -1;
   let hsize: u32 = 16;
   while (hsize < capacity * 2) hsize <<= 1;
+  // the whole layout, computed in 64 bits so that it cannot wrap
+  const total: u64 = <u64>__heap_base + 1024 + <u64>symbols * (BK_SIZE + 2 * LD_SIZE) + <u64>inCap * CMD_SIZE +
+    <u64>outCap * EVT_SIZE + SCRATCH_BYTES + (<u64>capacity + 1) * (ON_SIZE + LN_SIZE) + <u64>hsize * 8;
+  if (total > 0xFFFF0000) return -2;
 
   let p = align64(__heap_base);
   const c = p; p += CTRL_SIZE;
@@ -201,6 +222,8 @@ export function engineInit(symbols: u32, capacity: u32, inCap: u32, outCap: u32)
   onodes = on; lnodes = ln; htab = ht; ltab = lt; ladders = ld; hmask = hsize - 1; memEnd = end;
   poolInit(op, on, ON_SIZE, capacity, false);
   poolInit(lp, ln, LN_SIZE, capacity, true);
+  hashSeed = (<u64>seedHi << 32) | <u64>seedLo;
+  prioState = (seedLo ^ seedHi ^ 0x9E3779B9) | 1;
   tradeSeq = 0; outCount = 0; inCursor = 0; batchN = 0; inBatch = false; pending = false; tkNode = 0;
   return 0;
 }
@@ -263,10 +286,12 @@ function indexInsert(o: u32): void {
 // ── level index ────────────────────────────────────────────────────────────────────────────
 /** Level index hash: 8 adjacent prices of a book side share a run of slots (same idea as hashKey). */
 @inline function levelHash(sym: u32, side: u32, price: i64): u32 {
-  let h = (<u64>price >> 3) ^ ((<u64>(sym << 1 | side) + 1) * 0xC2B2AE3D27D4EB4F);
+  let h = ((<u64>price >> 3) ^ ((<u64>(sym << 1 | side) + 1) * 0xC2B2AE3D27D4EB4F)) + hashSeed;
   h ^= h >> 31;
   h *= 0x94D049BB133111EB;
   h ^= h >> 29;
+  h *= 0xff51afd7ed558ccd;
+  h ^= h >> 32;
   return (<u32>h << 3) | (<u32>price & 7);
 }
 
@@ -298,52 +323,82 @@ export function levelFind(sym: u32, side: u32, price: i64): u32 {
 }
 
 // ── price levels: treap by price + priority-ordered list ───────────────────────────────────
-function tInsert(root: u32, n: u32, price: i64): u32 {
-  if (root == 0) return n;
-  const ra = lAddr(root);
-  if (price < load<i64>(ra, L_PRICE)) {
-    const l = tInsert(load<u32>(ra, L_LEFT), n, price);
-    store<u32>(ra, l, L_LEFT);
-    if (load<u32>(lAddr(l), L_PRIO) > load<u32>(ra, L_PRIO)) {
-      // rotate right
-      const la = lAddr(l);
-      store<u32>(ra, load<u32>(la, L_RIGHT), L_LEFT);
-      store<u32>(la, root, L_RIGHT);
-      return l;
-    }
+// The treap is iterative (parent links, rotations): no recursion, so no input can exhaust the
+// WASM stack. `rootAt` is the address of the side's root slot in its book.
+
+/** Rotates `x` above its parent. */
+function tRotateUp(rootAt: usize, x: u32): void {
+  const xa = lAddr(x);
+  const p = load<u32>(xa, L_PARENT);
+  const pa = lAddr(p);
+  const g = load<u32>(pa, L_PARENT);
+  if (load<u32>(pa, L_LEFT) == x) {
+    const b = load<u32>(xa, L_RIGHT);
+    store<u32>(pa, b, L_LEFT);
+    if (b != 0) store<u32>(lAddr(b), p, L_PARENT);
+    store<u32>(xa, p, L_RIGHT);
   } else {
-    const r = tInsert(load<u32>(ra, L_RIGHT), n, price);
-    store<u32>(ra, r, L_RIGHT);
-    if (load<u32>(lAddr(r), L_PRIO) > load<u32>(ra, L_PRIO)) {
-      const rb = lAddr(r);
-      store<u32>(ra, load<u32>(rb, L_LEFT), L_RIGHT);
-      store<u32>(rb, root, L_LEFT);
-      return r;
+    const b = load<u32>(xa, L_LEFT);
+    store<u32>(pa, b, L_RIGHT);
+    if (b != 0) store<u32>(lAddr(b), p, L_PARENT);
+    store<u32>(xa, p, L_LEFT);
+  }
+  store<u32>(pa, x, L_PARENT);
+  store<u32>(xa, g, L_PARENT);
+  if (g == 0) store<u32>(rootAt, x);
+  else {
+    const ga = lAddr(g);
+    if (load<u32>(ga, L_LEFT) == p) store<u32>(ga, x, L_LEFT); else store<u32>(ga, x, L_RIGHT);
+  }
+}
+
+/** Inserts level `n` (price set, children 0) by price, then restores the heap order. */
+function tInsert(rootAt: usize, n: u32, price: i64): void {
+  const na = lAddr(n);
+  store<u32>(na, nextPrio(), L_PRIO);
+  store<u32>(na, 0, L_LEFT);
+  store<u32>(na, 0, L_RIGHT);
+  let cur = load<u32>(rootAt);
+  if (cur == 0) {
+    store<u32>(na, 0, L_PARENT);
+    store<u32>(rootAt, n);
+    return;
+  }
+  while (true) {
+    const ca = lAddr(cur);
+    const off: u32 = price < load<i64>(ca, L_PRICE) ? L_LEFT : L_RIGHT;
+    const next = load<u32>(ca + off);
+    if (next == 0) {
+      store<u32>(ca + off, n);
+      store<u32>(na, cur, L_PARENT);
+      break;
     }
+    cur = next;
   }
-  return root;
+  const prio = load<u32>(na, L_PRIO);
+  while (true) {
+    const p = load<u32>(na, L_PARENT);
+    if (p == 0 || load<u32>(lAddr(p), L_PRIO) >= prio) break;
+    tRotateUp(rootAt, n);
+  }
 }
 
-function tMerge(a: u32, b: u32): u32 {
-  if (a == 0) return b;
-  if (b == 0) return a;
-  const aa = lAddr(a);
-  const ba = lAddr(b);
-  if (load<u32>(aa, L_PRIO) > load<u32>(ba, L_PRIO)) {
-    store<u32>(aa, tMerge(load<u32>(aa, L_RIGHT), b), L_RIGHT);
-    return a;
+/** Removes level `x` from the treap: rotates it down to a leaf, then detaches it. */
+function tRemove(rootAt: usize, x: u32): void {
+  const xa = lAddr(x);
+  while (true) {
+    const l = load<u32>(xa, L_LEFT);
+    const r = load<u32>(xa, L_RIGHT);
+    if (l == 0 && r == 0) break;
+    const c = l == 0 ? r : r == 0 ? l : (load<u32>(lAddr(l), L_PRIO) > load<u32>(lAddr(r), L_PRIO) ? l : r);
+    tRotateUp(rootAt, c);
   }
-  store<u32>(ba, tMerge(a, load<u32>(ba, L_LEFT)), L_LEFT);
-  return b;
-}
-
-function tDelete(root: u32, price: i64): u32 {
-  const ra = lAddr(root);
-  const p = load<i64>(ra, L_PRICE);
-  if (price == p) return tMerge(load<u32>(ra, L_LEFT), load<u32>(ra, L_RIGHT));
-  if (price < p) store<u32>(ra, tDelete(load<u32>(ra, L_LEFT), price), L_LEFT);
-  else store<u32>(ra, tDelete(load<u32>(ra, L_RIGHT), price), L_RIGHT);
-  return root;
+  const p = load<u32>(xa, L_PARENT);
+  if (p == 0) store<u32>(rootAt, 0);
+  else {
+    const pa = lAddr(p);
+    if (load<u32>(pa, L_LEFT) == x) store<u32>(pa, 0, L_LEFT); else store<u32>(pa, 0, L_RIGHT);
+  }
 }
 
 /** The level at `price` found through the treap (used by engineValidate). */
@@ -458,7 +513,6 @@ function levelCreate(bk: usize, sym: u32, side: u32, price: i64): u32 {
   const lv = poolAlloc(levelPool);
   const la = lAddr(lv);
   store<i64>(la, price, L_PRICE);
-  store<u32>(la, prioOf(price), L_PRIO);
   store<u32>(la, sym, L_SYM);
   store<u32>(la, side, L_SIDE);
   ltabInsert(lv);
@@ -473,7 +527,7 @@ function levelCreate(bk: usize, sym: u32, side: u32, price: i64): u32 {
     ldSet(ld, pos);
     store<u32>(la, 1, L_LADDER);
   } else {
-    store<u32>(bk + so, tInsert(load<u32>(bk + so, B_ROOT), lv, price), B_ROOT);
+    tInsert(bk + so + B_ROOT, lv, price);
   }
   store<u32>(la, better, L_PREV);
   store<u32>(la, worse, L_NEXT);
@@ -495,7 +549,7 @@ function levelRemove(bk: usize, side: u32, lv: u32): void {
     const ld = ldAddr(load<u32>(la, L_SYM), side);
     ldClear(ld, ldPos(ld, price));
   } else {
-    store<u32>(bk + so, tDelete(load<u32>(bk + so, B_ROOT), price), B_ROOT);
+    tRemove(bk + so + B_ROOT, lv);
   }
   store<u32>(bk + so, load<u32>(bk + so, B_LEVELS) - 1, B_LEVELS);
   ltabRemove(lv);
@@ -710,10 +764,10 @@ function newOrder(c: usize): void {
   const type = <u32>load<u8>(c, CMD_TYPE);
   const tif = <u32>load<u8>(c, CMD_TIF);
   const sym = load<u32>(c, CMD_SYMBOL);
+  if (sym >= nSym) { reject(c, REASON_UNKNOWN_SYMBOL); return; }
   if (side > 1) { reject(c, REASON_BAD_SIDE); return; }
   if (type > 1) { reject(c, REASON_BAD_TYPE); return; }
-  if (tif > 3) { reject(c, REASON_BAD_TIF); return; }
-  if (sym >= nSym) { reject(c, REASON_UNKNOWN_SYMBOL); return; }
+  if (tif > 3 && type == ORD_TYPE_LIMIT) { reject(c, REASON_BAD_TIF); return; } // market ignores tif
   const qty = load<u32>(c, CMD_QTY);
   if (qty == 0) { reject(c, REASON_BAD_QTY); return; }
   const price = load<i64>(c, CMD_PRICE);

@@ -259,11 +259,11 @@ export class FastBook {
     const side = (w0 >>> 8) & 255;
     const type = (w0 >>> 16) & 255;
     const tif = w0 >>> 24;
-    if (side > 1) return this.reject(u, b, cmd, R.BAD_SIDE);
-    if (type > 1) return this.reject(u, b, cmd, R.BAD_TYPE);
-    if (tif > 3) return this.reject(u, b, cmd, R.BAD_TIF);
     const sym = u[b + 1]!;
     if (sym >= this.nSym) return this.reject(u, b, cmd, R.UNKNOWN_SYMBOL);
+    if (side > 1) return this.reject(u, b, cmd, R.BAD_SIDE);
+    if (type > 1) return this.reject(u, b, cmd, R.BAD_TYPE);
+    if (tif > 3 && type === 0) return this.reject(u, b, cmd, R.BAD_TIF); // market ignores tif
     const qty = u[b + 6]!;
     if (qty === 0) return this.reject(u, b, cmd, R.BAD_QTY);
     const limit = type === 0;

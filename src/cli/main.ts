@@ -74,7 +74,7 @@ function cmdReplay(argv: string[]): number {
   const quiet = f.has('quiet');
   const s = replay({
     symbols, input, events: str(f, 'events') ?? null, book: str(f, 'book') ?? null,
-    capacity: int(f, 'capacity', undefined, 1, 1 << 25) ?? null, stp: stp as StpMode,
+    capacity: int(f, 'capacity', undefined, 1, 1 << 24) ?? null, stp: stp as StpMode,
     progress: quiet ? undefined : (l) => process.stderr.write(l + '\n'),
   });
   if (!quiet) process.stderr.write(formatSummary(s, input) + '\n');
@@ -118,6 +118,14 @@ function version(): string {
   return pkg.version;
 }
 
+/** Whether `e` (or an error it wraps) is a closed pipe. */
+export function isEpipe(e: unknown): boolean {
+  for (let x = e, i = 0; x instanceof Error && i < 8; x = x.cause, i++) {
+    if ((x as NodeJS.ErrnoException).code === 'EPIPE') return true;
+  }
+  return false;
+}
+
 export function main(argv: string[]): number {
   const [cmd, ...rest] = argv;
   try {
@@ -130,6 +138,7 @@ export function main(argv: string[]): number {
       default: throw new TradsysError('ERR_CLI_USAGE', `unknown command "${cmd}"`);
     }
   } catch (e) {
+    if (isEpipe(e)) throw e;
     if (e instanceof TradsysError) {
       process.stderr.write(`tradsys: ${e.message}\n`);
       if (e.code === 'ERR_CLI_USAGE') { process.stderr.write('run `tradsys help` for usage\n'); return 2; }
@@ -155,7 +164,7 @@ if (invokedDirectly()) {
   try {
     process.exitCode = main(process.argv.slice(2));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0);
+    if (isEpipe(e)) process.exit(0);
     throw e;
   }
 }

@@ -47,7 +47,7 @@ export function checkRecord(dv: DataView, p: number): string | null {
   const type = dv.getUint8(p + CMD_OFF.type);
   if (type > 1) return `type ${type} is not 0 (limit) or 1 (market)`;
   const tif = dv.getUint8(p + CMD_OFF.tif);
-  if (tif > 3) return `tif ${tif} is not 0 (GTC), 1 (IOC), 2 (FOK) or 3 (post-only)`;
+  if (tif > 3 && type === 0) return `tif ${tif} is not 0 (GTC), 1 (IOC), 2 (FOK) or 3 (post-only)`;
   return null;
 }
 
@@ -125,11 +125,17 @@ function csvErr(path: string, line: number, msg: string): TradsysError {
   return new TradsysError('ERR_CSV_FORMAT', `${path}:${line}: ${msg}`);
 }
 function openInput(path: string): number {
+  let fd: number;
   try {
-    return openSync(path, 'r');
+    fd = openSync(path, 'r');
   } catch (e) {
     throw new TradsysError('ERR_IO', `cannot open ${path}: ${(e as Error).message}`, { cause: e });
   }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new TradsysError('ERR_IO', `${path} is not a regular file`);
+  }
+  return fd;
 }
 
 function parseInt64(s: string, lo: bigint, hi: bigint): bigint | null {

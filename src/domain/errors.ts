@@ -11,6 +11,7 @@ export const ERRORS = {
   ERR_ENGINE_ABI_MISMATCH: { status: 500, message: 'the engine WebAssembly ABI differs from the host' },
   ERR_ENGINE_ABORT: { status: 500, message: 'an engine assertion failed' },
   ERR_ENGINE_TRAP: { status: 500, message: 'the engine trapped; its state is unusable' },
+  ERR_ENGINE_SINK: { status: 500, message: 'the event sink threw mid-batch; the instance is fenced' },
   ERR_ENGINE_CONFIG: { status: 400, message: 'invalid engine configuration' },
   ERR_ENGINE_NO_MEMORY: { status: 500, message: 'the engine could not reserve its memory' },
   ERR_ENGINE_BAD_COMMAND: { status: 400, message: 'a command field is out of range' },

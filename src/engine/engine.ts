@@ -19,6 +19,7 @@ import {
 import type { Command, EngineEvent, EventType, RestingOrder } from '../domain/types.js';
 import { reasonName } from '../domain/types.js';
 import { EngineError } from './errors.js';
+import { randomBytes } from 'node:crypto';
 import { instantiate, type BuildKind, type EngineExports } from './wasm.js';
 
 export interface EngineOptions {
@@ -32,6 +33,11 @@ export interface EngineOptions {
   outboxCapacity?: number;
   /** WASM build (default release). */
   build?: BuildKind;
+  /**
+   * Key of the engine's hash tables and treap priorities (default: random per instance). It only
+   * affects speed under adversarial ids/prices, never events, books or the state hash.
+   */
+  seed?: number;
 }
 
 export interface PoolStats { capacity: number; inUse: number; highWater: number; freeList: number }
@@ -72,13 +78,15 @@ export class Engine {
   private outboxU8!: Uint8Array;
   private outboxDv!: DataView;
   private dead: Error | null = null;
+  /** Bumped by every change of state; `orders()` refuses to continue across one. */
+  private epoch = 0;
 
   constructor(opts: EngineOptions) {
     const symbols = opts.symbols;
     const capacity = opts.capacity;
     const inCap = opts.inboxCapacity ?? 4096;
     const outCap = opts.outboxCapacity ?? 65536;
-    for (const [k, v, lo, hi] of [['symbols', symbols, 1, 1 << 20], ['capacity', capacity, 1, 1 << 25],
+    for (const [k, v, lo, hi] of [['symbols', symbols, 1, 1 << 20], ['capacity', capacity, 1, 1 << 24],
       ['inboxCapacity', inCap, 1, 1 << 20], ['outboxCapacity', outCap, 16, 1 << 22]] as const) {
       if (!Number.isInteger(v) || v < lo || v > hi) {
         throw new EngineError('ERR_ENGINE_CONFIG', `${k} must be an integer in [${lo}, ${hi}], got ${String(v)}`);
@@ -90,7 +98,9 @@ export class Engine {
     this.outboxCapacity = outCap;
     this.build = opts.build ?? 'release';
     this.ex = instantiate(this.build);
-    const rc = this.ex.engineInit(symbols, capacity, inCap, outCap);
+    const seed = opts.seed ?? randomBytes(4).readUInt32LE(0);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new EngineError('ERR_ENGINE_CONFIG', `seed must be a u32, got ${String(seed)}`);
+    const rc = this.ex.engineInit(symbols, capacity, inCap, outCap, seed, Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2f) >>> 0);
     if (rc === -2) throw new EngineError('ERR_ENGINE_NO_MEMORY', `cannot reserve memory for ${capacity} orders and ${symbols} symbols`);
     if (rc !== 0) throw new EngineError('ERR_ENGINE_CONFIG', `engineInit refused the configuration (${rc})`);
     this.inboxPtr = this.ex.engineInboxPtr();
@@ -121,7 +131,7 @@ export class Engine {
 
   /** Rethrows `e`; a trap becomes ERR_ENGINE_TRAP and fences the instance for good. */
   private fail(e: unknown): never {
-    if (e instanceof WebAssembly.RuntimeError || (e instanceof EngineError && e.code === 'ERR_ENGINE_ABORT')) {
+    if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError || (e instanceof EngineError && e.code === 'ERR_ENGINE_ABORT')) {
       this.dead = e as Error;
       throw new EngineError('ERR_ENGINE_TRAP', `engine trapped: ${(e as Error).message}; restore from a snapshot or replay the journal`, { cause: e });
     }
@@ -150,17 +160,30 @@ export class Engine {
     if (n === 0) return 0;
     if (this.dead) this.fenced();
     const ex = this.ex;
+    if (ex.bookBusy() !== 0) throw new EngineError('ERR_ENGINE_BUSY', 'a batch is in progress (runInbox called from an event sink?)');
+    this.epoch++;
     let total = 0;
+    let k = 0;
     try {
       do {
-        const k = ex.bookRun(n);
+        k = ex.bookRun(n);
         if (k < 0) throw new EngineError('ERR_ENGINE_BUSY', 'bookRun refused the batch');
         if (ex.memory.buffer !== this.buf) this.views();
         total += k;
         if (k > 0) sink(this.outboxDv, this.outboxU8, k);
       } while (ex.bookBusy() !== 0);
     } catch (e) {
-      this.fail(e);
+      if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError || (e instanceof EngineError && e.code === 'ERR_ENGINE_ABORT')) this.fail(e);
+      // the sink threw: finish the batch so that the engine is whole, then fence it, since the
+      // caller has lost the events of the rest of the batch
+      let lost = 0;
+      try {
+        while (ex.bookBusy() !== 0) { const m = ex.bookRun(n); if (m < 0) break; lost += m; }
+      } catch (e2) {
+        this.fail(e2);
+      }
+      this.dead = e as Error;
+      throw new EngineError('ERR_ENGINE_SINK', `the event sink threw (${(e as Error).message}); ${lost} later events of the batch were not delivered, so the instance is fenced: restore from a snapshot or replay the journal`, { cause: e });
     }
     return total;
   }
@@ -289,8 +312,10 @@ export class Engine {
   /** Every resting order in canonical order (symbols ascending, bids best first, then asks). */
   *orders(): Generator<RestingOrder> {
     this.call(() => { this.idle(); this.ex.snapBegin(); });
+    const epoch = this.epoch;
     const chunk = 4096;
     for (;;) {
+      if (this.epoch !== epoch) throw new EngineError('ERR_ENGINE_BUSY', 'the engine changed while orders() was being iterated');
       const k = this.call(() => this.ex.snapNext(chunk));
       if (k === 0) return;
       this.views();
@@ -328,7 +353,7 @@ export class Engine {
       capacity: this.ex.poolStatCapacity(p), inUse: this.ex.poolStatInUse(p),
       highWater: this.ex.poolStatHighWater(p), freeList: this.ex.poolStatFreeList(p),
     });
-    return { orders: pool(ENUMS.Pool.ORDERS), levels: pool(ENUMS.Pool.LEVELS), wasmBytes: this.ex.memory.buffer.byteLength, engineBytes: this.ex.engineMemEnd() };
+    return { orders: pool(ENUMS.Pool.ORDERS), levels: pool(ENUMS.Pool.LEVELS), wasmBytes: this.ex.memory.buffer.byteLength, engineBytes: this.ex.engineMemEnd() >>> 0 };
   }
 
   /** Self-trade prevention for one symbol (by account); default 'none'. */
@@ -336,7 +361,7 @@ export class Engine {
     this.checkSymbol(symbol);
     const m = STP_MODES.indexOf(mode);
     if (m < 0) throw new EngineError('ERR_ENGINE_CONFIG', `self-trade prevention must be one of ${STP_MODES.join(', ')}`);
-    this.call(() => { this.idle(); this.ex.bookSetStp(symbol, m); });
+    this.call(() => { this.idle(); this.epoch++; this.ex.bookSetStp(symbol, m); });
   }
   selfTradePrevention(symbol: number): StpMode {
     this.checkSymbol(symbol);
@@ -348,6 +373,7 @@ export class Engine {
     this.checkSymbol(symbol);
     this.call(() => {
       this.idle();
+      this.epoch++;
       if (band === null) { this.ex.bookSetBand(symbol, 0); return; }
       const lo = toI64(band.min, 'band min');
       const hi = toI64(band.max, 'band max');

@@ -20,7 +20,7 @@ export interface EngineExports {
   abiVersion(): number;
   abiHash(): number;
   abiOffsetOf(rec: number, field: number): number;
-  engineInit(symbols: number, capacity: number, inCap: number, outCap: number): number;
+  engineInit(symbols: number, capacity: number, inCap: number, outCap: number, seedLo: number, seedHi: number): number;
   engineCtrlPtr(): number;
   engineInboxPtr(): number;
   engineOutboxPtr(): number;

@@ -4,7 +4,7 @@
  * bad input, snapshot format errors and scale. Run over both builds.
  */
 import { describe, expect, it } from 'vitest';
-import { Engine, eventLine, type BuildKind, type Command } from '../../src/engine/index.js';
+import { Engine, encodeCommand, eventLine, type BuildKind, type Command } from '../../src/engine/index.js';
 import { generate } from '../../src/gen/generator.js';
 import { CMD_SIZE } from '../../src/abi/records.js';
 import { TradsysError } from '../../src/domain/errors.js';
@@ -178,6 +178,45 @@ for (const build of ['release', 'debug'] as BuildKind[]) {
       expect((err as Error).message).toMatch(/engine trapped: .*restore from a snapshot or replay the journal/);
       expect(() => e.submit([buy(2, 100, 1)])).toThrow(/unusable after an earlier failure/);
       expect(() => e.stateHash()).toThrow(/unusable/);
+    });
+
+    it('keeps O(log L) and a sound book for 30,000 levels placed in price order outside the ladder window', () => {
+      const e = new Engine({ symbols: 1, capacity: 70_000, build, seed: 1 });
+      const n = 30_000;
+      // ascending prices 2048 ticks apart: every level but the first lies outside the window, the
+      // insertion order that turns a naive search tree into a list
+      const cmds: Command[] = [];
+      for (let i = 0; i < n; i++) cmds.push(sell(i + 1, 1_000_000 + i * 2048, 1));
+      expect(e.submit(cmds).length).toBe(n);
+      for (let i = 0; i < n; i += 2) cmds[i] = cmd({ op: 2, id: BigInt(i + 1) }); // cancel every other level
+      expect(e.submit(cmds.filter((c) => c.op === 2)).every((x) => x.type === 'X')).toBe(true);
+      e.validate();
+      expect(e.depth(0, 1, 2).map((l) => l.price)).toEqual([1_000_000n + 2048n, 1_000_000n + 3n * 2048n]);
+      expect(lines(e, [buy(n + 1, 1_000_000 + 5 * 2048, 2)])).toEqual([`A,${n + 1}`, `T,${n + 1},2,${1_000_000 + 2048},1`, `T,${n + 1},4,${1_000_000 + 3 * 2048},1`]);
+      e.validate();
+    });
+
+    it('fences the instance when the event sink throws, after finishing the batch', () => {
+      const e = new Engine({ symbols: 1, capacity: 100, build, outboxCapacity: 16 });
+      lines(e, [sell(1, 100, 1), sell(2, 100, 1), sell(3, 100, 1), sell(4, 100, 1), sell(5, 100, 1)]);
+      const bytes = new Uint8Array(32 * 2);
+      const dv = new DataView(bytes.buffer);
+      encodeCommand(dv, 0, buy(10, 100, 5));
+      encodeCommand(dv, 32, buy(11, 99, 5));
+      let calls = 0;
+      expect(() => e.submitRaw(bytes, 0, 2, () => { if (++calls === 1) throw new Error('disk full'); })).toThrow(/event sink threw \(disk full\).*fenced/);
+      expect(() => e.submit([buy(12, 98, 1)])).toThrow(/unusable after an earlier failure/);
+    });
+
+    it('refuses to go on iterating orders() across a change of state', () => {
+      const e = new Engine({ symbols: 1, capacity: 10_000, build });
+      const cmds: Command[] = [];
+      for (let i = 1; i <= 5000; i++) cmds.push(buy(i, 1000 - (i % 50), 1));
+      e.submit(cmds);
+      const it = e.orders();
+      for (let i = 0; i < 4096; i++) it.next();
+      e.submit([cmd({ op: 2, id: 1n })]);
+      expect(() => { for (let i = 0; i < 10; i++) it.next(); }).toThrow(/changed while orders\(\) was being iterated/);
     });
 
     it('rejects bad snapshots with a clear error', () => {

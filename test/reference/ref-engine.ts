@@ -10,7 +10,7 @@
  * is keyed by (symbol, id). Every lookup, insert and removal is a linear scan.
  *
  * Decisions beyond DESIGN (all exact, mirrored by the real engine):
- * - Op checked first (`bad_op`). New: bad_side, bad_type, bad_tif, unknown_symbol, bad_qty,
+ * - Op checked first (`bad_op`). New: unknown_symbol, bad_side, bad_type, bad_tif (limit only), bad_qty,
  *   bad_price (limit price ≤ 0, or outside the symbol's band), duplicate_id (same id resting in
  *   the same symbol), would_cross (post-only limit only, STP ignored), capacity (GTC or post-only
  *   limit when `resting === capacity`, before matching).
@@ -199,11 +199,12 @@ export class RefEngine {
     const reject = (reason: string): void => {
       out.push(`R,${cmd.id},${reason}`);
     };
-    if (cmd.side !== BUY && cmd.side !== SELL) return reject('bad_side');
-    if (cmd.type !== 0 && cmd.type !== 1) return reject('bad_type');
-    if (cmd.tif !== 0 && cmd.tif !== 1 && cmd.tif !== 2 && cmd.tif !== 3) return reject('bad_tif');
     const book = this.book(cmd.symbol);
     if (book === undefined) return reject('unknown_symbol');
+    if (cmd.side !== BUY && cmd.side !== SELL) return reject('bad_side');
+    if (cmd.type !== 0 && cmd.type !== 1) return reject('bad_type');
+    // market orders ignore time in force, so any value is accepted for them
+    if (cmd.type === 0 && cmd.tif !== 0 && cmd.tif !== 1 && cmd.tif !== 2 && cmd.tif !== 3) return reject('bad_tif');
     if (!(cmd.qty > 0)) return reject('bad_qty');
     const isLimit = cmd.type === 0;
     if (isLimit) {

@@ -27,10 +27,15 @@ describe('tradsys CLI', () => {
     expect(run('gen', '--out', 'x.tso', '--mix', 'nope').stderr).toMatch(/--mix must be one of default, cancel-heavy, deep-book, aggressive, exchange-core/);
   });
 
-  it('names the missing file', () => {
+  it('names the missing file, and refuses a directory', () => {
     const r = run('replay', '--symbols', '2', '--in', '/nonexistent/f.tso');
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/cannot open \/nonexistent\/f.tso/);
+    const d = tmp();
+    const r2 = run('replay', '--symbols', '2', '--in', d);
+    expect(r2.status).toBe(1);
+    expect(r2.stderr).toMatch(/is not a regular file/);
+    expect(r2.stderr).not.toMatch(/ at /);
   });
 
   it('names the bad record of a .tso file', () => {

@@ -172,14 +172,14 @@ describe('FastBook: new orders', () => {
     expect(fb.resting).toBe(0);
   });
 
-  it('validation order: bad_side, bad_type, bad_tif, unknown_symbol, bad_qty, bad_price, duplicate_id', () => {
+  it('validation order: unknown_symbol, bad_side, bad_type, bad_tif, bad_qty, bad_price, duplicate_id', () => {
     const fb = book({ symbols: 2 });
     expect(runLines(fb, [
       N(1, 'B', 0, 0, { side: 2, type: 2, tif: 9, sym: 7 }),
-      N(2, 'B', 0, 0, { type: 2, tif: 9, sym: 7 }),
-      N(3, 'B', 0, 0, { tif: 4, sym: 7 }),
-      N(4, 'B', 0, 0, { type: 1, tif: 4 }), // market tif still validated
-      N(5, 'B', 0, 0, { sym: 2 }),
+      N(2, 'B', 0, 0, { side: 2, type: 2, tif: 9 }),
+      N(3, 'B', 0, 0, { type: 2, tif: 9 }),
+      N(4, 'B', 0, 0, { tif: 4 }),
+      N(5, 'B', 0, 0, { type: 1, tif: 4 }), // market ignores tif: on to bad_qty
       N(6, 'B', 0, 0),
       N(7, 'B', 0, 1),
       N(8, 'B', -5, 1),
@@ -190,7 +190,7 @@ describe('FastBook: new orders', () => {
       { ...N(10, 'B', 10, 1), op: 0 },
       { ...N(11, 'B', 10, 1), op: 4 },
     ])).toEqual([
-      'R,1,bad_side', 'R,2,bad_type', 'R,3,bad_tif', 'R,4,bad_tif', 'R,5,unknown_symbol', 'R,6,bad_qty',
+      'R,1,unknown_symbol', 'R,2,bad_side', 'R,3,bad_type', 'R,4,bad_tif', 'R,5,bad_qty', 'R,6,bad_qty',
       'R,7,bad_price', 'R,8,bad_price', 'A,9', 'R,9,bad_qty', 'R,9,duplicate_id', 'A,9', 'R,10,bad_op', 'R,11,bad_op',
     ]);
     expect(fb.bookLines()).toEqual(['0,B,10,9,1', '1,S,11,9,1']);

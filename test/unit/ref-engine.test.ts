@@ -50,11 +50,12 @@ describe('validation of new orders', () => {
     expect(e.resting).toBe(0);
   });
 
-  it('checks side, type, tif, symbol, qty, price in that order', () => {
+  it('checks symbol, side, type, tif, qty, price in that order', () => {
     const e = engine(2);
-    expect(e.apply(cmd({ id: 1n, side: 2, type: 7, tif: 9, symbol: 5, qty: 0 }))).toEqual(['R,1,bad_side']);
-    expect(e.apply(cmd({ id: 2n, side: 1, type: 2, tif: 9, symbol: 5, qty: 0 }))).toEqual(['R,2,bad_type']);
-    expect(e.apply(cmd({ id: 3n, side: 0, type: 0, tif: 4, symbol: 5, qty: 0 }))).toEqual(['R,3,bad_tif']);
+    expect(e.apply(cmd({ id: 1n, side: 2, type: 7, tif: 9, symbol: 5, qty: 0 }))).toEqual(['R,1,unknown_symbol']);
+    expect(e.apply(cmd({ id: 2n, side: 2, type: 7, tif: 9, symbol: 1, qty: 0 }))).toEqual(['R,2,bad_side']);
+    expect(e.apply(cmd({ id: 3n, side: 1, type: 2, tif: 9, symbol: 1, qty: 0 }))).toEqual(['R,3,bad_type']);
+    expect(e.apply(cmd({ id: 4n, side: 0, type: 0, tif: 4, symbol: 1, qty: 0 }))).toEqual(['R,4,bad_tif']);
     expect(e.apply(cmd({ id: 4n, tif: 3, symbol: 2, qty: 0, price: 0n }))).toEqual(['R,4,unknown_symbol']);
     expect(e.apply(cmd({ id: 5n, symbol: 1, qty: 0, price: 0n }))).toEqual(['R,5,bad_qty']);
     expect(e.apply(cmd({ id: 6n, symbol: 1, qty: -3, price: 10n }))).toEqual(['R,6,bad_qty']);
@@ -64,9 +65,9 @@ describe('validation of new orders', () => {
     expect(e.resting).toBe(1);
   });
 
-  it('market tif is still validated', () => {
+  it('market orders ignore time in force, whatever its value', () => {
     const e = engine();
-    expect(e.apply(mkt(1, 0, 5, { tif: 4 }))).toEqual(['R,1,bad_tif']);
+    expect(e.apply(mkt(1, 0, 5, { tif: 4 }))).toEqual(['A,1', 'X,1,5']);
   });
 
   it('bad_price before duplicate_id; duplicate_id only within the same symbol', () => {
