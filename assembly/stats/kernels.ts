@@ -1,0 +1,304 @@
+/**
+ * Batch statistics kernels over f64 arrays in linear memory, each in two twins: SIMD (f64x2) and
+ * scalar. Both twins keep four partial sums in the same lane order (lanes 0,1 of two v128
+ * accumulators ≡ four scalar accumulators), so they return bit-identical results; the scalar twin
+ * is the check of the SIMD one and the path for hosts without SIMD.
+ *
+ * Layout: arrays are contiguous little-endian f64; a matrix is column-major (column j of an
+ * n-row matrix starts at `a + j·n·8`). Results go to `out` (f64 slots) or are returned.
+ * Invariants: two-pass centred sums with the correction term Σd (the "corrected two-pass"
+ * algorithm), so a 1e9 offset with tiny moves loses nothing; least squares by Householder QR,
+ * never by normal equations.
+ * Complexity: O(n) per pass; corrMatrix O(n·k²); QR O(n·k²). Allocation: none.
+ * Known limitations: callers own the memory (the TS side places arrays in the stats arena).
+ */
+
+// ── reductions ─────────────────────────────────────────────────────────────────────────────
+@inline function sum4(a: f64, b: f64, c: f64, d: f64): f64 { return (a + c) + (b + d); }
+
+/** Σ x[i] over n values. */
+@inline function sumImpl(p: usize, n: i32, simd: bool): f64 {
+  let i = 0;
+  let s: f64;
+  if (simd) {
+    let a0 = f64x2.splat(0);
+    let a1 = f64x2.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const q = p + (<usize>i << 3);
+      a0 = f64x2.add(a0, v128.load(q));
+      a1 = f64x2.add(a1, v128.load(q, 16));
+    }
+    s = sum4(f64x2.extract_lane(a0, 0), f64x2.extract_lane(a0, 1), f64x2.extract_lane(a1, 0), f64x2.extract_lane(a1, 1));
+  } else {
+    let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0;
+    for (; i + 4 <= n; i += 4) {
+      const q = p + (<usize>i << 3);
+      s0 += load<f64>(q); s1 += load<f64>(q, 8); s2 += load<f64>(q, 16); s3 += load<f64>(q, 24);
+    }
+    s = sum4(s0, s1, s2, s3);
+  }
+  for (; i < n; i++) s += load<f64>(p + (<usize>i << 3));
+  return s;
+}
+
+/** Σ (x-m) and Σ (x-m)² → out[0], out[1]. */
+@inline function devImpl(p: usize, n: i32, m: f64, out: usize, simd: bool): void {
+  let i = 0;
+  let d: f64, dd: f64;
+  if (simd) {
+    const mv = f64x2.splat(m);
+    let a0 = f64x2.splat(0), a1 = f64x2.splat(0), b0 = f64x2.splat(0), b1 = f64x2.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const q = p + (<usize>i << 3);
+      const x0 = f64x2.sub(v128.load(q), mv);
+      const x1 = f64x2.sub(v128.load(q, 16), mv);
+      a0 = f64x2.add(a0, x0); a1 = f64x2.add(a1, x1);
+      b0 = f64x2.add(b0, f64x2.mul(x0, x0)); b1 = f64x2.add(b1, f64x2.mul(x1, x1));
+    }
+    d = sum4(f64x2.extract_lane(a0, 0), f64x2.extract_lane(a0, 1), f64x2.extract_lane(a1, 0), f64x2.extract_lane(a1, 1));
+    dd = sum4(f64x2.extract_lane(b0, 0), f64x2.extract_lane(b0, 1), f64x2.extract_lane(b1, 0), f64x2.extract_lane(b1, 1));
+  } else {
+    let a0: f64 = 0, a1: f64 = 0, a2: f64 = 0, a3: f64 = 0, b0: f64 = 0, b1: f64 = 0, b2: f64 = 0, b3: f64 = 0;
+    for (; i + 4 <= n; i += 4) {
+      const q = p + (<usize>i << 3);
+      const x0 = load<f64>(q) - m, x1 = load<f64>(q, 8) - m, x2 = load<f64>(q, 16) - m, x3 = load<f64>(q, 24) - m;
+      a0 += x0; a1 += x1; a2 += x2; a3 += x3;
+      b0 += x0 * x0; b1 += x1 * x1; b2 += x2 * x2; b3 += x3 * x3;
+    }
+    d = sum4(a0, a1, a2, a3);
+    dd = sum4(b0, b1, b2, b3);
+  }
+  for (; i < n; i++) {
+    const x = load<f64>(p + (<usize>i << 3)) - m;
+    d += x;
+    dd += x * x;
+  }
+  store<f64>(out, d);
+  store<f64>(out, dd, 8);
+}
+
+/** Σ (x-mx)(y-my) with the Σdx, Σdy needed for the correction → returns the corrected cross sum. */
+@inline function crossImpl(px: usize, py: usize, n: i32, mx: f64, my: f64, simd: bool): f64 {
+  let i = 0;
+  let s: f64;
+  if (simd) {
+    const mxv = f64x2.splat(mx), myv = f64x2.splat(my);
+    let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 3;
+      a0 = f64x2.add(a0, f64x2.mul(f64x2.sub(v128.load(px + o), mxv), f64x2.sub(v128.load(py + o), myv)));
+      a1 = f64x2.add(a1, f64x2.mul(f64x2.sub(v128.load(px + o, 16), mxv), f64x2.sub(v128.load(py + o, 16), myv)));
+    }
+    s = sum4(f64x2.extract_lane(a0, 0), f64x2.extract_lane(a0, 1), f64x2.extract_lane(a1, 0), f64x2.extract_lane(a1, 1));
+  } else {
+    let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0;
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 3;
+      s0 += (load<f64>(px + o) - mx) * (load<f64>(py + o) - my);
+      s1 += (load<f64>(px + o, 8) - mx) * (load<f64>(py + o, 8) - my);
+      s2 += (load<f64>(px + o, 16) - mx) * (load<f64>(py + o, 16) - my);
+      s3 += (load<f64>(px + o, 24) - mx) * (load<f64>(py + o, 24) - my);
+    }
+    s = sum4(s0, s1, s2, s3);
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 3;
+    s += (load<f64>(px + o) - mx) * (load<f64>(py + o) - my);
+  }
+  return s;
+}
+
+/** mean and M2 = Σ(x-mean)² (corrected two-pass) → out[0], out[1]. */
+@inline function meanVarImpl(p: usize, n: i32, out: usize, simd: bool): void {
+  if (n <= 0) { store<f64>(out, NaN); store<f64>(out, 0, 8); return; }
+  const m0 = sumImpl(p, n, simd) / <f64>n;
+  devImpl(p, n, m0, out, simd);
+  const d = load<f64>(out);
+  const dd = load<f64>(out, 8);
+  store<f64>(out, m0 + d / <f64>n);
+  store<f64>(out, dd - d * d / <f64>n, 8);
+}
+
+export function statsMeanVar(p: usize, n: i32, out: usize): void { meanVarImpl(p, n, out, true); }
+export function statsMeanVarScalar(p: usize, n: i32, out: usize): void { meanVarImpl(p, n, out, false); }
+
+/** mx, my, Sxx, Syy, Sxy (centred, corrected) → out[0..4]. */
+@inline function covImpl(px: usize, py: usize, n: i32, out: usize, simd: bool): void {
+  if (n <= 0) { for (let k = 0; k < 5; k++) store<f64>(out + (<usize>k << 3), NaN); return; }
+  const fn = <f64>n;
+  const mx0 = sumImpl(px, n, simd) / fn;
+  const my0 = sumImpl(py, n, simd) / fn;
+  devImpl(px, n, mx0, out, simd);
+  const dx = load<f64>(out), sxx = load<f64>(out, 8);
+  devImpl(py, n, my0, out, simd);
+  const dy = load<f64>(out), syy = load<f64>(out, 8);
+  const sxy = crossImpl(px, py, n, mx0, my0, simd);
+  store<f64>(out, mx0 + dx / fn);
+  store<f64>(out, my0 + dy / fn, 8);
+  store<f64>(out, sxx - dx * dx / fn, 16);
+  store<f64>(out, syy - dy * dy / fn, 24);
+  store<f64>(out, sxy - dx * dy / fn, 32);
+}
+
+export function statsCov(px: usize, py: usize, n: i32, out: usize): void { covImpl(px, py, n, out, true); }
+export function statsCovScalar(px: usize, py: usize, n: i32, out: usize): void { covImpl(px, py, n, out, false); }
+
+/** Residuals y - (alpha + beta·x) into `pr`; returns Σ residual². */
+@inline function residImpl(px: usize, py: usize, n: i32, alpha: f64, beta: f64, pr: usize, simd: bool): f64 {
+  let i = 0;
+  let s: f64;
+  if (simd) {
+    const av = f64x2.splat(alpha), bv = f64x2.splat(beta);
+    let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 3;
+      const r0 = f64x2.sub(v128.load(py + o), f64x2.add(av, f64x2.mul(bv, v128.load(px + o))));
+      const r1 = f64x2.sub(v128.load(py + o, 16), f64x2.add(av, f64x2.mul(bv, v128.load(px + o, 16))));
+      v128.store(pr + o, r0);
+      v128.store(pr + o, r1, 16);
+      a0 = f64x2.add(a0, f64x2.mul(r0, r0));
+      a1 = f64x2.add(a1, f64x2.mul(r1, r1));
+    }
+    s = sum4(f64x2.extract_lane(a0, 0), f64x2.extract_lane(a0, 1), f64x2.extract_lane(a1, 0), f64x2.extract_lane(a1, 1));
+  } else {
+    let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0;
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 3;
+      const r0 = load<f64>(py + o) - (alpha + beta * load<f64>(px + o));
+      const r1 = load<f64>(py + o, 8) - (alpha + beta * load<f64>(px + o, 8));
+      const r2 = load<f64>(py + o, 16) - (alpha + beta * load<f64>(px + o, 16));
+      const r3 = load<f64>(py + o, 24) - (alpha + beta * load<f64>(px + o, 24));
+      store<f64>(pr + o, r0); store<f64>(pr + o, r1, 8); store<f64>(pr + o, r2, 16); store<f64>(pr + o, r3, 24);
+      s0 += r0 * r0; s1 += r1 * r1; s2 += r2 * r2; s3 += r3 * r3;
+    }
+    s = sum4(s0, s1, s2, s3);
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 3;
+    const r = load<f64>(py + o) - (alpha + beta * load<f64>(px + o));
+    store<f64>(pr + o, r);
+    s += r * r;
+  }
+  return s;
+}
+
+export function statsResid(px: usize, py: usize, n: i32, alpha: f64, beta: f64, pr: usize): f64 { return residImpl(px, py, n, alpha, beta, pr, true); }
+export function statsResidScalar(px: usize, py: usize, n: i32, alpha: f64, beta: f64, pr: usize): f64 { return residImpl(px, py, n, alpha, beta, pr, false); }
+
+// ── correlation matrix ─────────────────────────────────────────────────────────────────────
+/**
+ * Correlation matrix of k series of n values (series j at `data + j·n·8`) into `out` (k×k,
+ * row-major). `work` needs k·n·8 bytes (centred copies). A series with zero variance gives NaN
+ * in its row and column (1 on the diagonal stays NaN too: its correlation is undefined).
+ */
+@inline function corrImpl(data: usize, n: i32, k: i32, out: usize, work: usize, simd: bool): void {
+  const nb = <usize>n << 3;
+  for (let j = 0; j < k; j++) {
+    const src = data + <usize>j * nb;
+    const dst = work + <usize>j * nb;
+    const m = sumImpl(src, n, simd) / <f64>n;
+    let i = 0;
+    if (simd) {
+      const mv = f64x2.splat(m);
+      for (; i + 2 <= n; i += 2) v128.store(dst + (<usize>i << 3), f64x2.sub(v128.load(src + (<usize>i << 3)), mv));
+    }
+    for (; i < n; i++) store<f64>(dst + (<usize>i << 3), load<f64>(src + (<usize>i << 3)) - m);
+    // remove the residual mean (second pass), so the centring is exact to rounding
+    const r = sumImpl(dst, n, simd) / <f64>n;
+    for (i = 0; i < n; i++) store<f64>(dst + (<usize>i << 3), load<f64>(dst + (<usize>i << 3)) - r);
+  }
+  for (let a = 0; a < k; a++) {
+    const pa = work + <usize>a * nb;
+    for (let b = a; b < k; b++) {
+      const s = crossImpl(pa, work + <usize>b * nb, n, 0, 0, simd);
+      store<f64>(out + ((<usize>a * k + b) << 3), s);
+      store<f64>(out + ((<usize>b * k + a) << 3), s);
+    }
+  }
+  for (let a = 0; a < k; a++) {
+    const va = load<f64>(out + ((<usize>a * k + a) << 3));
+    for (let b = 0; b < k; b++) {
+      if (b == a) continue;
+      const vb = load<f64>(out + ((<usize>b * k + b) << 3));
+      if (b < a) continue;
+      const c = va > 0 && vb > 0 ? load<f64>(out + ((<usize>a * k + b) << 3)) / Math.sqrt(va * vb) : NaN;
+      store<f64>(out + ((<usize>a * k + b) << 3), c);
+      store<f64>(out + ((<usize>b * k + a) << 3), c);
+    }
+  }
+  for (let a = 0; a < k; a++) {
+    const d = out + ((<usize>a * k + a) << 3);
+    store<f64>(d, load<f64>(d) > 0 ? 1.0 : NaN);
+  }
+}
+
+export function statsCorrMatrix(data: usize, n: i32, k: i32, out: usize, work: usize): void { corrImpl(data, n, k, out, work, true); }
+export function statsCorrMatrixScalar(data: usize, n: i32, k: i32, out: usize, work: usize): void { corrImpl(data, n, k, out, work, false); }
+
+// ── Householder QR least squares ───────────────────────────────────────────────────────────
+/** x·y over n values (4 partial sums, same order in both twins). */
+@inline function dotImpl(px: usize, py: usize, n: i32, simd: bool): f64 { return crossImpl(px, py, n, 0, 0, simd); }
+
+/** y -= t·x over n values. */
+@inline function axpyImpl(px: usize, py: usize, n: i32, t: f64, simd: bool): void {
+  let i = 0;
+  if (simd) {
+    const tv = f64x2.splat(t);
+    for (; i + 2 <= n; i += 2) {
+      const o = <usize>i << 3;
+      v128.store(py + o, f64x2.sub(v128.load(py + o), f64x2.mul(tv, v128.load(px + o))));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 3;
+    store<f64>(py + o, load<f64>(py + o) - t * load<f64>(px + o));
+  }
+}
+
+/**
+ * Householder QR of the n×k column-major matrix `a` (k ≤ n), applied to the right-hand side `b`
+ * as well: afterwards R's strict upper triangle is in `a` (R[j][c] at a[c·n + j]), R's diagonal
+ * in `diag`, and `b` holds Qᵀb (its first k entries are z, Σ_{i≥m} b[i]² is the residual sum of
+ * squares of the regression on the first m columns). Returns the numerical rank (columns whose
+ * |R_jj| exceeds n·ε·max|R_jj|; a column below it gets diag 0 and is skipped).
+ */
+@inline function qrImpl(a: usize, n: i32, k: i32, b: usize, diag: usize, simd: bool): i32 {
+  const nb = <usize>n << 3;
+  let rank = 0;
+  let maxd: f64 = 0;
+  for (let j = 0; j < k; j++) {
+    const col = a + <usize>j * nb + (<usize>j << 3);
+    const len = n - j;
+    const s = dotImpl(col, col, len, simd);
+    const nrm = Math.sqrt(s);
+    if (nrm == 0 || nrm <= maxd * <f64>n * 2.220446049250313e-16) {
+      store<f64>(diag + (<usize>j << 3), 0);
+      continue;
+    }
+    if (nrm > maxd) maxd = nrm;
+    const x0 = load<f64>(col);
+    const alpha = x0 > 0 ? -nrm : nrm;
+    const v0 = x0 - alpha;
+    store<f64>(col, v0);
+    const vtv = s - x0 * x0 + v0 * v0;
+    store<f64>(diag + (<usize>j << 3), alpha);
+    rank++;
+    for (let c = j + 1; c < k; c++) {
+      const cc = a + <usize>c * nb + (<usize>j << 3);
+      const t = 2 * dotImpl(col, cc, len, simd) / vtv;
+      axpyImpl(col, cc, len, t, simd);
+    }
+    const bb = b + (<usize>j << 3);
+    const tb = 2 * dotImpl(col, bb, len, simd) / vtv;
+    axpyImpl(col, bb, len, tb, simd);
+  }
+  return rank;
+}
+
+export function statsQr(a: usize, n: i32, k: i32, b: usize, diag: usize): i32 { return qrImpl(a, n, k, b, diag, true); }
+export function statsQrScalar(a: usize, n: i32, k: i32, b: usize, diag: usize): i32 { return qrImpl(a, n, k, b, diag, false); }
+
+/** Σ b[i]² for i in [from, n) (residual sums of squares of prefix regressions). */
+export function statsTailSq(b: usize, from: i32, n: i32): f64 {
+  return dotImpl(b + (<usize>from << 3), b + (<usize>from << 3), n - from, true);
+}

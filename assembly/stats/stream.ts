@@ -1,0 +1,281 @@
+/**
+ * Streaming statistics blocks in linear memory: running (Welford), rolling (shifted sums over a
+ * ring), rolling pairs, EWMA and pair monitors, updated one value at a time or from a batch of
+ * ticks with one call.
+ *
+ * Layout: a block is an array of f64 slots at a 16-byte aligned address (the TS side allocates
+ * them from the stats arena and reads results straight from these slots):
+ * ```
+ * RUNNING  [0] kind=1 · [1] n · [2] mean · [3] M2
+ * ROLLING  [0] kind=2 · [1] window · [2] count · [3] head · [4] sinceRecompute · [5] K (shift) ·
+ *          [6] S1 = Σ(x-K) · [7] S2 = Σ(x-K)² · [8] newest x · ring[window] from slot 16
+ * PAIR     [0] kind=3 · [1] window · [2] count · [3] head · [4] since · [5] Kx · [6] Ky · [7] Sx ·
+ *          [8] Sy · [9] Sxx · [10] Syy · [11] Sxy · [12] newest x · [13] newest y ·
+ *          ring x[window] from slot 16, ring y[window] after it
+ * EWMA     [0] kind=4 · [1] alpha · [2] n · [3] mean · [4] variance
+ * PAIRMON  [0] kind=5 · [1] pair block · [2] spread ROLLING block · [3] half-life PAIR block ·
+ *          [4] previous spread · [5] has previous · [6] newest spread · [7] updates
+ * TICKS    three parallel arrays (batch input): ids u32[n] · xs f64[n] · ys f64[n]
+ * ```
+ * Invariants: rolling sums are kept about a shift K and recomputed exactly (two-pass, K = the
+ * window mean) every `window` pushes, so add/remove drift is bounded by one window of updates
+ * and prices around 1e9 with tiny moves keep full precision. Running stats use Welford's update
+ * and Chan's merge. Complexity: O(1) amortised per update. Allocation: none.
+ * Known limitations: blocks do not check their kind on the single-value paths (the TS wrappers
+ * own the pointers); the batch path dispatches on the kind slot.
+ */
+
+@inline const K_RUNNING: f64 = 1;
+@inline const K_ROLLING: f64 = 2;
+@inline const K_PAIR: f64 = 3;
+@inline const K_EWMA: f64 = 4;
+@inline const K_PAIRMON: f64 = 5;
+@inline const RING: usize = 16 << 3;
+
+@inline function f(p: usize, slot: u32): f64 { return load<f64>(p + (<usize>slot << 3)); }
+@inline function set(p: usize, slot: u32, v: f64): void { store<f64>(p + (<usize>slot << 3), v); }
+
+// ── running ────────────────────────────────────────────────────────────────────────────────
+export function runInit(p: usize): void { set(p, 0, K_RUNNING); set(p, 1, 0); set(p, 2, 0); set(p, 3, 0); }
+
+export function runPush(p: usize, x: f64): void {
+  const n = f(p, 1) + 1;
+  const mean = f(p, 2);
+  const d = x - mean;
+  const m = mean + d / n;
+  set(p, 1, n);
+  set(p, 2, m);
+  set(p, 3, f(p, 3) + d * (x - m));
+}
+
+/** Merges a batch summary (n, mean, M2) into the block (Chan et al.). */
+@inline function runMergeSummary(p: usize, nb: f64, mb: f64, m2b: f64): void {
+  if (nb == 0) return;
+  const na = f(p, 1);
+  if (na == 0) { set(p, 1, nb); set(p, 2, mb); set(p, 3, m2b); return; }
+  const n = na + nb;
+  const d = mb - f(p, 2);
+  set(p, 2, f(p, 2) + d * nb / n);
+  set(p, 3, f(p, 3) + m2b + d * d * na * nb / n);
+  set(p, 1, n);
+}
+
+export function runMerge(p: usize, q: usize): void { runMergeSummary(p, f(q, 1), f(q, 2), f(q, 3)); }
+
+/** Pushes n values: the batch is reduced by the SIMD two-pass kernel, then merged. */
+export function runPushMany(p: usize, xs: usize, n: i32, tmp: usize): void {
+  if (n <= 0) return;
+  statsMeanVarInline(xs, n, tmp);
+  runMergeSummary(p, <f64>n, load<f64>(tmp), load<f64>(tmp, 8));
+}
+
+// re-implemented here (inlined) to keep this module free of cross-module calls on hot paths
+@inline function statsMeanVarInline(p: usize, n: i32, out: usize): void {
+  let s0 = f64x2.splat(0), s1 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const q = p + (<usize>i << 3);
+    s0 = f64x2.add(s0, v128.load(q));
+    s1 = f64x2.add(s1, v128.load(q, 16));
+  }
+  let s = (f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s1, 0)) + (f64x2.extract_lane(s0, 1) + f64x2.extract_lane(s1, 1));
+  for (; i < n; i++) s += load<f64>(p + (<usize>i << 3));
+  const m0 = s / <f64>n;
+  let d: f64 = 0, dd: f64 = 0;
+  for (i = 0; i < n; i++) {
+    const x = load<f64>(p + (<usize>i << 3)) - m0;
+    d += x;
+    dd += x * x;
+  }
+  store<f64>(out, m0 + d / <f64>n);
+  store<f64>(out, dd - d * d / <f64>n, 8);
+}
+
+// ── rolling ────────────────────────────────────────────────────────────────────────────────
+export function rollInit(p: usize, window: i32): void {
+  memory.fill(p, 0, RING + (<usize>window << 3));
+  set(p, 0, K_ROLLING);
+  set(p, 1, <f64>window);
+}
+
+function rollRecompute(p: usize): void {
+  const w = <i32>f(p, 1);
+  const cnt = <i32>f(p, 2);
+  const ring = p + RING;
+  // the live values are ring[0..cnt) when not yet full, else the whole ring
+  let s: f64 = 0;
+  for (let i = 0; i < cnt; i++) s += load<f64>(ring + (<usize>i << 3));
+  let k = s / <f64>cnt;
+  let s1: f64 = 0;
+  let s2: f64 = 0;
+  for (let i = 0; i < cnt; i++) {
+    const d = load<f64>(ring + (<usize>i << 3)) - k;
+    s1 += d;
+    s2 += d * d;
+  }
+  set(p, 5, k);
+  set(p, 6, s1);
+  set(p, 7, s2);
+  set(p, 4, 0);
+  void w;
+}
+
+export function rollPush(p: usize, x: f64): void {
+  const w = <i32>f(p, 1);
+  let cnt = <i32>f(p, 2);
+  let head = <i32>f(p, 3);
+  const ring = p + RING;
+  const k = cnt == 0 ? x : f(p, 5);
+  if (cnt == 0) set(p, 5, x);
+  let s1 = f(p, 6);
+  let s2 = f(p, 7);
+  if (cnt == w) {
+    const old = load<f64>(ring + (<usize>head << 3)) - k;
+    s1 -= old;
+    s2 -= old * old;
+  } else {
+    cnt++;
+  }
+  const d = x - k;
+  s1 += d;
+  s2 += d * d;
+  store<f64>(ring + (<usize>head << 3), x);
+  head = head + 1 == w ? 0 : head + 1;
+  set(p, 2, <f64>cnt);
+  set(p, 3, <f64>head);
+  set(p, 6, s1);
+  set(p, 7, s2);
+  set(p, 8, x);
+  const since = f(p, 4) + 1;
+  set(p, 4, since);
+  if (since >= <f64>w) rollRecompute(p);
+}
+
+export function rollPushMany(p: usize, xs: usize, n: i32): void {
+  for (let i = 0; i < n; i++) rollPush(p, load<f64>(xs + (<usize>i << 3)));
+}
+
+// ── rolling pair ───────────────────────────────────────────────────────────────────────────
+export function pairInit(p: usize, window: i32): void {
+  memory.fill(p, 0, RING + (<usize>window << 4));
+  set(p, 0, K_PAIR);
+  set(p, 1, <f64>window);
+}
+
+function pairRecompute(p: usize): void {
+  const w = <i32>f(p, 1);
+  const cnt = <i32>f(p, 2);
+  const rx = p + RING;
+  const ry = rx + (<usize>w << 3);
+  let sx: f64 = 0, sy: f64 = 0;
+  for (let i = 0; i < cnt; i++) { sx += load<f64>(rx + (<usize>i << 3)); sy += load<f64>(ry + (<usize>i << 3)); }
+  const kx = sx / <f64>cnt;
+  const ky = sy / <f64>cnt;
+  let a: f64 = 0, b: f64 = 0, xx: f64 = 0, yy: f64 = 0, xy: f64 = 0;
+  for (let i = 0; i < cnt; i++) {
+    const dx = load<f64>(rx + (<usize>i << 3)) - kx;
+    const dy = load<f64>(ry + (<usize>i << 3)) - ky;
+    a += dx; b += dy; xx += dx * dx; yy += dy * dy; xy += dx * dy;
+  }
+  set(p, 5, kx); set(p, 6, ky); set(p, 7, a); set(p, 8, b); set(p, 9, xx); set(p, 10, yy); set(p, 11, xy);
+  set(p, 4, 0);
+}
+
+export function pairPush(p: usize, x: f64, y: f64): void {
+  const w = <i32>f(p, 1);
+  let cnt = <i32>f(p, 2);
+  let head = <i32>f(p, 3);
+  const rx = p + RING;
+  const ry = rx + (<usize>w << 3);
+  if (cnt == 0) { set(p, 5, x); set(p, 6, y); }
+  const kx = f(p, 5);
+  const ky = f(p, 6);
+  let sx = f(p, 7), sy = f(p, 8), sxx = f(p, 9), syy = f(p, 10), sxy = f(p, 11);
+  if (cnt == w) {
+    const ox = load<f64>(rx + (<usize>head << 3)) - kx;
+    const oy = load<f64>(ry + (<usize>head << 3)) - ky;
+    sx -= ox; sy -= oy; sxx -= ox * ox; syy -= oy * oy; sxy -= ox * oy;
+  } else {
+    cnt++;
+  }
+  const dx = x - kx;
+  const dy = y - ky;
+  sx += dx; sy += dy; sxx += dx * dx; syy += dy * dy; sxy += dx * dy;
+  store<f64>(rx + (<usize>head << 3), x);
+  store<f64>(ry + (<usize>head << 3), y);
+  head = head + 1 == w ? 0 : head + 1;
+  set(p, 2, <f64>cnt); set(p, 3, <f64>head);
+  set(p, 7, sx); set(p, 8, sy); set(p, 9, sxx); set(p, 10, syy); set(p, 11, sxy);
+  set(p, 12, x); set(p, 13, y);
+  const since = f(p, 4) + 1;
+  set(p, 4, since);
+  if (since >= <f64>w) pairRecompute(p);
+}
+
+// ── EWMA ───────────────────────────────────────────────────────────────────────────────────
+export function ewmaInit(p: usize, alpha: f64): void {
+  set(p, 0, K_EWMA); set(p, 1, alpha); set(p, 2, 0); set(p, 3, NaN); set(p, 4, NaN);
+}
+
+/** pandas ewm(alpha, adjust=False): mean, and the bias=True variance (West's recursion). */
+export function ewmaPush(p: usize, x: f64): void {
+  const n = f(p, 2);
+  if (n == 0) { set(p, 2, 1); set(p, 3, x); set(p, 4, 0); return; }
+  const a = f(p, 1);
+  const m = f(p, 3);
+  const d = x - m;
+  const inc = a * d;
+  set(p, 3, m + inc);
+  set(p, 4, (1 - a) * (f(p, 4) + d * inc));
+  set(p, 2, n + 1);
+}
+
+// ── pair monitor ───────────────────────────────────────────────────────────────────────────
+export function pmInit(p: usize, pair: usize, spread: usize, half: usize): void {
+  set(p, 0, K_PAIRMON); set(p, 1, <f64>pair); set(p, 2, <f64>spread); set(p, 3, <f64>half);
+  set(p, 4, 0); set(p, 5, 0); set(p, 6, NaN); set(p, 7, 0);
+}
+
+/** Hedge ratio from the rolling pair, spread = y − (α + βx) fed to the spread window and, as
+ * (s[t-1], s[t] − s[t-1]), to the half-life regression. O(1). */
+export function pmPush(p: usize, x: f64, y: f64): void {
+  const pair = <usize>f(p, 1);
+  pairPush(pair, x, y);
+  set(p, 7, f(p, 7) + 1);
+  const n = f(pair, 2);
+  const sxx = f(pair, 9) - f(pair, 7) * f(pair, 7) / n;
+  if (n < 2 || !(sxx > 0)) { set(p, 6, NaN); return; }
+  const sxy = f(pair, 11) - f(pair, 7) * f(pair, 8) / n;
+  const beta = sxy / sxx;
+  const mx = f(pair, 5) + f(pair, 7) / n;
+  const my = f(pair, 6) + f(pair, 8) / n;
+  const s = y - (my - beta * mx) - beta * x;
+  set(p, 6, s);
+  rollPush(<usize>f(p, 2), s);
+  if (f(p, 5) != 0) pairPush(<usize>f(p, 3), f(p, 4), s - f(p, 4));
+  set(p, 4, s);
+  set(p, 5, 1);
+}
+
+// ── batches ────────────────────────────────────────────────────────────────────────────────
+/**
+ * Applies `n` ticks to the blocks whose addresses are in the u32 table `table` (`count` entries):
+ * tick i is (ids[i] u32, xs[i] f64, ys[i] f64), three parallel arrays the host fills in place.
+ * Returns the number of ticks applied, or -(i+1) for the first tick whose id is out of range —
+ * nothing from it on is applied.
+ */
+export function statsBatch(table: usize, count: u32, ids: usize, xs: usize, ys: usize, n: i32): i32 {
+  for (let i = 0; i < n; i++) {
+    const id = load<u32>(ids + (<usize>i << 2));
+    if (id >= count) return -(i + 1);
+    const p = <usize>load<u32>(table + (<usize>id << 2));
+    const x = load<f64>(xs + (<usize>i << 3));
+    const kind = f(p, 0);
+    if (kind == K_RUNNING) runPush(p, x);
+    else if (kind == K_ROLLING) rollPush(p, x);
+    else if (kind == K_PAIR) pairPush(p, x, load<f64>(ys + (<usize>i << 3)));
+    else if (kind == K_EWMA) ewmaPush(p, x);
+    else if (kind == K_PAIRMON) pmPush(p, x, load<f64>(ys + (<usize>i << 3)));
+  }
+  return n;
+}
