@@ -6,7 +6,7 @@
  * Layout: a block is an array of f64 slots at a 16-byte aligned address (the TS side allocates
  * them from the stats arena and reads results straight from these slots):
  * ```
- * RUNNING  [0] kind=1 · [1] n · [2] mean · [3] M2
+ * RUNNING  [0] kind=1 · [1] n · [2] mean − K · [3] M2 · [4] K (the first value)
  * ROLLING  [0] kind=2 · [1] window · [2] count · [3] head · [4] sinceRecompute · [5] K (shift) ·
  *          [6] S1 = Σ(x-K) · [7] S2 = Σ(x-K)² · [8] newest x · ring[window] from slot 16
  * PAIR     [0] kind=3 · [1] window · [2] count · [3] head · [4] since · [5] Kx · [6] Ky · [7] Sx ·
@@ -36,31 +36,37 @@
 @inline function set(p: usize, slot: u32, v: f64): void { store<f64>(p + (<usize>slot << 3), v); }
 
 // ── running ────────────────────────────────────────────────────────────────────────────────
-export function runInit(p: usize): void { set(p, 0, K_RUNNING); set(p, 1, 0); set(p, 2, 0); set(p, 3, 0); }
+// Welford's update in a shifted frame: values are taken relative to K (the first value), so the
+// running mean stays small and x − mean keeps full precision even at a 1e9 level (textbook
+// Welford on raw prices loses digits in the mean).
+export function runInit(p: usize): void { set(p, 0, K_RUNNING); set(p, 1, 0); set(p, 2, 0); set(p, 3, 0); set(p, 4, 0); }
 
 export function runPush(p: usize, x: f64): void {
-  const n = f(p, 1) + 1;
+  let n = f(p, 1);
+  if (n == 0) set(p, 4, x);
+  const y = x - f(p, 4);
+  n += 1;
   const mean = f(p, 2);
-  const d = x - mean;
+  const d = y - mean;
   const m = mean + d / n;
   set(p, 1, n);
   set(p, 2, m);
-  set(p, 3, f(p, 3) + d * (x - m));
+  set(p, 3, f(p, 3) + d * (y - m));
 }
 
-/** Merges a batch summary (n, mean, M2) into the block (Chan et al.). */
+/** Merges a summary (n, mean, M2) into the block (Chan et al.), in the block's frame. */
 @inline function runMergeSummary(p: usize, nb: f64, mb: f64, m2b: f64): void {
   if (nb == 0) return;
   const na = f(p, 1);
-  if (na == 0) { set(p, 1, nb); set(p, 2, mb); set(p, 3, m2b); return; }
+  if (na == 0) { set(p, 1, nb); set(p, 4, mb); set(p, 2, 0); set(p, 3, m2b); return; }
   const n = na + nb;
-  const d = mb - f(p, 2);
+  const d = (mb - f(p, 4)) - f(p, 2);
   set(p, 2, f(p, 2) + d * nb / n);
   set(p, 3, f(p, 3) + m2b + d * d * na * nb / n);
   set(p, 1, n);
 }
 
-export function runMerge(p: usize, q: usize): void { runMergeSummary(p, f(q, 1), f(q, 2), f(q, 3)); }
+export function runMerge(p: usize, q: usize): void { runMergeSummary(p, f(q, 1), f(q, 4) + f(q, 2), f(q, 3)); }
 
 /** Pushes n values: the batch is reduced by the SIMD two-pass kernel, then merged. */
 export function runPushMany(p: usize, xs: usize, n: i32, tmp: usize): void {

@@ -29,16 +29,16 @@ function checkDdof(ddof: number): void {
 
 const scratch = new Scratch();
 
-/** Welford running mean/variance (all values since creation or reset). */
+/** Welford running mean/variance in a shifted frame (all values since creation or reset). */
 export class RunningStats {
   /** @internal block address */
   readonly ptr: number;
   private readonly s = stats();
 
   constructor() {
-    this.ptr = this.s.alloc(32);
+    this.ptr = this.s.alloc(48);
     this.s.ex.runInit(this.ptr);
-    blockReaper.register(this, [this.ptr, 32]);
+    blockReaper.register(this, [this.ptr, 48]);
   }
 
   push(x: number): void {
@@ -56,7 +56,7 @@ export class RunningStats {
   }
 
   get count(): number { return this.s.f64()[(this.ptr >>> 3) + 1]!; }
-  get mean(): number { const f = this.s.f64(); const i = this.ptr >>> 3; return f[i + 1] === 0 ? Number.NaN : f[i + 2]!; }
+  get mean(): number { const f = this.s.f64(); const i = this.ptr >>> 3; return f[i + 1] === 0 ? Number.NaN : f[i + 4]! + f[i + 2]!; }
   variance(ddof: Ddof = 1): number | null {
     checkDdof(ddof);
     const f = this.s.f64();
