@@ -236,8 +236,71 @@ export function statsCorrMatrix(data: usize, n: i32, k: i32, out: usize, work: u
 export function statsCorrMatrixScalar(data: usize, n: i32, k: i32, out: usize, work: usize): void { corrImpl(data, n, k, out, work, false); }
 
 // ── Householder QR least squares ───────────────────────────────────────────────────────────
+/** Two f64 of scratch for dot2Impl results (static data, 16-byte aligned). */
+const qrTmp: usize = memory.data(16, 16);
 /** x·y over n values (4 partial sums, same order in both twins). */
 @inline function dotImpl(px: usize, py: usize, n: i32, simd: bool): f64 { return crossImpl(px, py, n, 0, 0, simd); }
+
+/** Two dot products v·a and v·b in one pass (4 partial sums each, as dotImpl) → out[0], out[1]. */
+@inline function dot2Impl(pv: usize, pa: usize, pb: usize, n: i32, out: usize, simd: bool): void {
+  let i = 0;
+  let sa: f64, sb: f64;
+  if (simd) {
+    let a0 = f64x2.splat(0), a1 = f64x2.splat(0), b0 = f64x2.splat(0), b1 = f64x2.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 3;
+      const v0 = v128.load(pv + o);
+      const v1 = v128.load(pv + o, 16);
+      a0 = f64x2.add(a0, f64x2.mul(v0, v128.load(pa + o)));
+      a1 = f64x2.add(a1, f64x2.mul(v1, v128.load(pa + o, 16)));
+      b0 = f64x2.add(b0, f64x2.mul(v0, v128.load(pb + o)));
+      b1 = f64x2.add(b1, f64x2.mul(v1, v128.load(pb + o, 16)));
+    }
+    sa = sum4(f64x2.extract_lane(a0, 0), f64x2.extract_lane(a0, 1), f64x2.extract_lane(a1, 0), f64x2.extract_lane(a1, 1));
+    sb = sum4(f64x2.extract_lane(b0, 0), f64x2.extract_lane(b0, 1), f64x2.extract_lane(b1, 0), f64x2.extract_lane(b1, 1));
+  } else {
+    let a0: f64 = 0, a1: f64 = 0, a2: f64 = 0, a3: f64 = 0, b0: f64 = 0, b1: f64 = 0, b2: f64 = 0, b3: f64 = 0;
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 3;
+      const v0 = load<f64>(pv + o), v1 = load<f64>(pv + o, 8), v2 = load<f64>(pv + o, 16), v3 = load<f64>(pv + o, 24);
+      a0 += v0 * load<f64>(pa + o); a1 += v1 * load<f64>(pa + o, 8); a2 += v2 * load<f64>(pa + o, 16); a3 += v3 * load<f64>(pa + o, 24);
+      b0 += v0 * load<f64>(pb + o); b1 += v1 * load<f64>(pb + o, 8); b2 += v2 * load<f64>(pb + o, 16); b3 += v3 * load<f64>(pb + o, 24);
+    }
+    sa = sum4(a0, a1, a2, a3);
+    sb = sum4(b0, b1, b2, b3);
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 3;
+    const v = load<f64>(pv + o);
+    sa += v * load<f64>(pa + o);
+    sb += v * load<f64>(pb + o);
+  }
+  store<f64>(out, sa);
+  store<f64>(out, sb, 8);
+}
+
+/** a -= ta·v and b -= tb·v in one pass. */
+@inline function axpy2Impl(pv: usize, pa: usize, ta: f64, pb: usize, tb: f64, n: i32, simd: bool): void {
+  let i = 0;
+  if (simd) {
+    const tav = f64x2.splat(ta), tbv = f64x2.splat(tb);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 3;
+      const v0 = v128.load(pv + o);
+      const v1 = v128.load(pv + o, 16);
+      v128.store(pa + o, f64x2.sub(v128.load(pa + o), f64x2.mul(tav, v0)));
+      v128.store(pa + o, f64x2.sub(v128.load(pa + o, 16), f64x2.mul(tav, v1)), 16);
+      v128.store(pb + o, f64x2.sub(v128.load(pb + o), f64x2.mul(tbv, v0)));
+      v128.store(pb + o, f64x2.sub(v128.load(pb + o, 16), f64x2.mul(tbv, v1)), 16);
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 3;
+    const v = load<f64>(pv + o);
+    store<f64>(pa + o, load<f64>(pa + o) - ta * v);
+    store<f64>(pb + o, load<f64>(pb + o) - tb * v);
+  }
+}
 
 /** y -= t·x over n values. */
 @inline function axpyImpl(px: usize, py: usize, n: i32, t: f64, simd: bool): void {
@@ -283,7 +346,14 @@ export function statsCorrMatrixScalar(data: usize, n: i32, k: i32, out: usize, w
     const vtv = s - x0 * x0 + v0 * v0;
     store<f64>(diag + (<usize>j << 3), alpha);
     rank++;
-    for (let c = j + 1; c < k; c++) {
+    let c = j + 1;
+    for (; c + 1 < k; c += 2) {
+      const ca = a + <usize>c * nb + (<usize>j << 3);
+      const cb = ca + nb;
+      dot2Impl(col, ca, cb, len, qrTmp, simd);
+      axpy2Impl(col, ca, 2 * load<f64>(qrTmp) / vtv, cb, 2 * load<f64>(qrTmp, 8) / vtv, len, simd);
+    }
+    if (c < k) {
       const cc = a + <usize>c * nb + (<usize>j << 3);
       const t = 2 * dotImpl(col, cc, len, simd) / vtv;
       axpyImpl(col, cc, len, t, simd);

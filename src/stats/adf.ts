@@ -15,7 +15,7 @@
  * exact answer (statsmodels on the mean-shifted series).
  */
 import { MACKINNON, type Regression } from './mackinnon.js';
-import { qr } from './kernels.js';
+import { qr, qrFill } from './kernels.js';
 
 export interface AdfOptions { maxlag?: number | null; regression?: Regression; autolag?: 'AIC' | 'BIC' | 't-stat' | 'aic' | 'bic' | null }
 export interface AdfResult {
@@ -80,14 +80,6 @@ function trendColumns(regression: Regression, nobs: number): Float64Array[] {
   return cols;
 }
 
-/** Lag columns of Δx for a regression on the last `nobs` rows: Δx(t−1), …, Δx(t−lags). */
-function lagColumns(xdiff: Float64Array, nobs: number, lags: number): Float64Array[] {
-  const m = xdiff.length;
-  const cols: Float64Array[] = [];
-  for (let l = 1; l <= lags; l++) cols.push(xdiff.slice(m - nobs - l, m - l));
-  return cols;
-}
-
 function normAutolag(a: AdfOptions['autolag'] | CointOptions['autolag'] | undefined, dflt: string): string | null {
   if (a === null) return null;
   const v = (a ?? dflt).toLowerCase();
@@ -129,6 +121,18 @@ export function adfuller(xIn: Float64Array | readonly number[], opts: AdfOptions
     return out;
   }
 
+  // x(t−1) is centred when the regression has a constant: no t statistic changes, but a 1e9 price
+  // level no longer swamps the regression (statsmodels' pseudo-inverse loses ~6 digits there;
+  // this matches statsmodels run on the mean-shifted series, the exact answer).
+  if (xdiff.every((d) => d === 0)) {
+    // a constant series: statsmodels reports NaN statistics, lag 0 under a lag search
+    if (autolag !== null) { usedlag = 0; nobs = xdiff.length; icbest = autolag === 't-stat' ? Number.NaN : Number.NEGATIVE_INFINITY; }
+    const [c1, c5, c10] = mackinnoncrit(1, regression, nobs);
+    const out: AdfResult = { stat: Number.NaN, pvalue: Number.NaN, usedlag, nobs, critValues: { '1%': c1, '5%': c5, '10%': c10 } };
+    if (icbest !== undefined) out.icbest = icbest;
+    return out;
+  }
+
   // x(t−1). With a constant in the regression, centring it changes no t statistic but keeps a
   // 1e9 price level from swamping the regression (statsmodels' pseudo-inverse loses ~6 digits
   // there; this matches statsmodels run on the mean-shifted series, the exact answer).
@@ -142,14 +146,27 @@ export function adfuller(xIn: Float64Array | readonly number[], opts: AdfOptions
     }
     return c;
   };
-  const yOf = (rows: number): Float64Array => xdiff.slice(xdiff.length - rows);
 
+  // one design for every candidate: [trend…, x(t−1), Δx(t−1) … Δx(t−maxlag)] on the same rows
+  const center = regression === 'n' ? 0 : (() => { let m = 0; for (let i = 0; i < nobs; i++) m += x[maxlag + i]!; return m / nobs; })();
+  const kcols = ntrend + 1 + maxlag;
+  // write the design straight into WASM memory: trend columns, x(t−1) − centre, Δx lags, then y
+  const f = qrFill(nobs, kcols, (v, base) => {
+    let o = base;
+    if (regression !== 'n') { v.fill(1, o, o + nobs); o += nobs; }
+    if (regression === 'ct' || regression === 'ctt') { for (let i = 0; i < nobs; i++) v[o + i] = i + 1; o += nobs; }
+    if (regression === 'ctt') { for (let i = 0; i < nobs; i++) v[o + i] = (i + 1) * (i + 1); o += nobs; }
+    for (let i = 0; i < nobs; i++) v[o + i] = x[maxlag + i]! - center;
+    o += nobs;
+    const L = xdiff.length;
+    for (let l = 1; l <= maxlag; l++) { v.set(xdiff.subarray(L - nobs - l, L - l), o); o += nobs; }
+    v.set(xdiff.subarray(L - nobs), o);
+  });
+  const cols = { length: kcols };
+  if (f.rank < cols.length) throw new RangeError('adfuller: the regression design is rank deficient (constant or perfectly collinear series)');
+  const startlag = ntrend + 1;
+  let m = cols.length;
   if (autolag !== null) {
-    // one design for every candidate: [trend…, x(t−1), Δx(t−1) … Δx(t−maxlag)] on the same rows
-    const cols = [...trendColumns(regression, nobs), level(nobs), ...lagColumns(xdiff, nobs, maxlag)];
-    const f = qr(cols, yOf(nobs));
-    if (f.rank < cols.length) throw new RangeError('adfuller: the regression design is rank deficient (constant or perfectly collinear series)');
-    const startlag = ntrend + 1;
     let bestlag = startlag + maxlag;
     if (autolag === 'aic' || autolag === 'bic') {
       let best = Number.POSITIVE_INFINITY;
@@ -171,15 +188,66 @@ export function adfuller(xIn: Float64Array | readonly number[], opts: AdfOptions
       }
     }
     usedlag = bestlag - startlag;
-    nobs = xdiff.length - usedlag;
+    m = bestlag;
   }
-  // final regression: trend, Δ lags, x(t−1) last so that its t statistic is z·sign(R)/σ
-  const cols = [...trendColumns(regression, nobs), ...lagColumns(xdiff, nobs, usedlag), level(nobs)];
-  const f = qr(cols, yOf(nobs));
-  if (f.rank < cols.length) throw new RangeError('adfuller: the regression design is rank deficient (constant or perfectly collinear series)');
-  const k = cols.length;
-  const sigma = Math.sqrt(f.rss(k) / (nobs - k));
-  const stat = (f.z[k - 1]! * Math.sign(f.diag[k - 1]!)) / sigma;
+  // The chosen regression uses the first m columns on maxlag − usedlag more (earlier) rows, as
+  // statsmodels refits it. Those rows are appended to the prefix's R by Givens rotations instead
+  // of a second factorisation. (Trend values continue backwards from the design's 1..nobs; the
+  // column space, hence the x(t−1) coefficient, is the same as statsmodels' 1..nobs'.)
+  const R = new Float64Array(m * m);
+  for (let j = 0; j < m; j++) for (let c = j; c < m; c++) R[j * m + c] = f.R[j * f.k + c]!;
+  const z = f.z.slice(0, m);
+  let rss = f.rss(m);
+  const v = new Float64Array(m);
+  for (let t = usedlag; t < maxlag; t++) {
+    const i = t - maxlag; // row index relative to the design's first row (negative)
+    let col = 0;
+    if (regression !== 'n') v[col++] = 1;
+    if (regression === 'ct' || regression === 'ctt') v[col++] = i + 1;
+    if (regression === 'ctt') v[col++] = (i + 1) * (i + 1);
+    v[col++] = x[t]! - center;
+    for (let l = 1; l <= usedlag; l++) v[col++] = xdiff[t - l]!;
+    let yv = xdiff[t]!;
+    for (let j = 0; j < m; j++) {
+      const b = v[j]!;
+      if (b === 0) continue;
+      const a0 = R[j * m + j]!;
+      const r = Math.hypot(a0, b);
+      const c = a0 / r;
+      const s = b / r;
+      R[j * m + j] = r;
+      for (let k = j + 1; k < m; k++) {
+        const rk = R[j * m + k]!;
+        const vk = v[k]!;
+        R[j * m + k] = c * rk + s * vk;
+        v[k] = -s * rk + c * vk;
+      }
+      const zj = z[j]!;
+      z[j] = c * zj + s * yv;
+      yv = -s * zj + c * yv;
+    }
+    rss += yv * yv;
+  }
+  nobs = xdiff.length - usedlag;
+  // t statistic of x(t−1) (column ntrend): b = R⁻¹z, se = σ·‖row of R⁻¹‖
+  const jl = ntrend;
+  const coef = new Float64Array(m);
+  for (let j = m - 1; j >= 0; j--) {
+    let acc = z[j]!;
+    for (let c = j + 1; c < m; c++) acc -= R[j * m + c]! * coef[c]!;
+    coef[j] = acc / R[j * m + j]!;
+  }
+  const w = new Float64Array(m);
+  w[jl] = 1 / R[jl * m + jl]!;
+  let nw = w[jl]! * w[jl]!;
+  for (let r = jl + 1; r < m; r++) {
+    let acc = 0;
+    for (let l = jl; l < r; l++) acc += R[l * m + r]! * w[l]!;
+    w[r] = -acc / R[r * m + r]!;
+    nw += w[r]! * w[r]!;
+  }
+  const sigma = Math.sqrt(rss / (nobs - m));
+  const stat = coef[jl]! / (sigma * Math.sqrt(nw));
   const [c1, c5, c10] = mackinnoncrit(1, regression, nobs);
   const out: AdfResult = { stat, pvalue: mackinnonp(stat, regression, 1), usedlag, nobs, critValues: { '1%': c1, '5%': c5, '10%': c10 } };
   if (icbest !== undefined) out.icbest = icbest;

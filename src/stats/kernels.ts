@@ -123,6 +123,8 @@ export function correlationMatrix(series: readonly (Float64Array | readonly numb
  */
 export interface Qr {
   n: number; k: number; rank: number; z: Float64Array; diag: Float64Array;
+  /** R (k×k, row-major, upper triangular, diagonal included). */
+  R: Float64Array;
   rss(m: number): number;
   /** Coefficients of the regression on all k columns (back substitution). */
   coef(): Float64Array;
@@ -131,25 +133,36 @@ export interface Qr {
 export function qr(columns: readonly Float64Array[], y: Float64Array, opts: KernelOptions = {}): Qr {
   const k = columns.length;
   const n = y.length;
+  columns.forEach((c, j) => { if (c.length !== n) throw new RangeError(`qr: column ${j} has ${c.length} rows, y has ${n}`); });
+  return qrFill(n, k, (f, base) => { columns.forEach((c, j) => f.set(c, base + j * n)); f.set(y, base + k * n); }, opts);
+}
+
+/**
+ * As `qr`, for callers that write the design straight into WASM memory: `fill(view, base)` must
+ * put column j at view[base + j·n …] and the right-hand side at view[base + k·n …].
+ */
+export function qrFill(n: number, k: number, fill: (view: Float64Array, base: number) => void, opts: KernelOptions = {}): Qr {
   if (k === 0 || k > n) throw new RangeError(`qr: needs 1 ≤ columns ≤ rows, got ${k} columns for ${n} rows`);
   const s = stats();
-  const a = sa.ensure(k * n * 8);
-  const b = sb.ensure(n * 8);
+  const a = sa.ensure((k + 1) * n * 8);
+  const b = a + k * n * 8;
   const d = sc.ensure(k * 8);
-  columns.forEach((c, j) => { if (c.length !== n) throw new RangeError(`qr: column ${j} has ${c.length} rows, y has ${n}`); put(a + j * n * 8, c); });
-  put(b, y);
+  fill(s.f64(), a >>> 3);
   const rank = (opts.scalar ? s.ex.statsQrScalar : s.ex.statsQr)(a, n, k, b, d);
   const f = s.f64();
   const qtb = f.slice(b >>> 3, (b >>> 3) + n);
   const diag = f.slice(d >>> 3, (d >>> 3) + k);
   // strict upper triangle of R: R[j][c] at a[c·n + j]
   const rUpper = new Float64Array(k * k);
-  for (let c = 0; c < k; c++) for (let j = 0; j < c; j++) rUpper[j * k + c] = f[(a >>> 3) + c * n + j]!;
+  for (let c = 0; c < k; c++) {
+    for (let j = 0; j < c; j++) rUpper[j * k + c] = f[(a >>> 3) + c * n + j]!;
+    rUpper[c * k + c] = diag[c]!;
+  }
   // suffix sums of squares for rss(m)
   const tail = new Float64Array(n + 1);
   for (let i = n - 1; i >= 0; i--) tail[i] = tail[i + 1]! + qtb[i]! * qtb[i]!;
   return {
-    n, k, rank, z: qtb.slice(0, k), diag,
+    n, k, rank, z: qtb.slice(0, k), diag, R: rUpper,
     rss: (m: number) => tail[m]!,
     coef: () => {
       const out = new Float64Array(k);
