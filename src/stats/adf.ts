@@ -124,30 +124,7 @@ export function adfuller(xIn: Float64Array | readonly number[], opts: AdfOptions
   // x(t−1) is centred when the regression has a constant: no t statistic changes, but a 1e9 price
   // level no longer swamps the regression (statsmodels' pseudo-inverse loses ~6 digits there;
   // this matches statsmodels run on the mean-shifted series, the exact answer).
-  if (xdiff.every((d) => d === 0)) {
-    // a constant series: statsmodels reports NaN statistics, lag 0 under a lag search
-    if (autolag !== null) { usedlag = 0; nobs = xdiff.length; icbest = autolag === 't-stat' ? Number.NaN : Number.NEGATIVE_INFINITY; }
-    const [c1, c5, c10] = mackinnoncrit(1, regression, nobs);
-    const out: AdfResult = { stat: Number.NaN, pvalue: Number.NaN, usedlag, nobs, critValues: { '1%': c1, '5%': c5, '10%': c10 } };
-    if (icbest !== undefined) out.icbest = icbest;
-    return out;
-  }
-
-  // x(t−1). With a constant in the regression, centring it changes no t statistic but keeps a
-  // 1e9 price level from swamping the regression (statsmodels' pseudo-inverse loses ~6 digits
-  // there; this matches statsmodels run on the mean-shifted series, the exact answer).
-  const level = (rows: number): Float64Array => {
-    const c = x.slice(n0 - rows - 1, n0 - 1);
-    if (regression !== 'n') {
-      let m = 0;
-      for (let i = 0; i < rows; i++) m += c[i]!;
-      m /= rows;
-      for (let i = 0; i < rows; i++) c[i]! -= m;
-    }
-    return c;
-  };
-
-  // one design for every candidate: [trend…, x(t−1), Δx(t−1) … Δx(t−maxlag)] on the same rows
+  // One design for every candidate: [trend…, x(t−1), Δx(t−1) … Δx(t−maxlag)] on the same rows
   const center = regression === 'n' ? 0 : (() => { let m = 0; for (let i = 0; i < nobs; i++) m += x[maxlag + i]!; return m / nobs; })();
   const kcols = ntrend + 1 + maxlag;
   // write the design straight into WASM memory: trend columns, x(t−1) − centre, Δx lags, then y
