@@ -7,18 +7,17 @@
  * them from the stats arena and reads results straight from these slots):
  * ```
  * RUNNING  [0] kind=1 · [1] n · [2] mean − K · [3] M2 · [4] K (the first value)
- * ROLLING  [0] kind=2 · [1] window · [2] count · [3] head · [4] sinceRecompute · [5] K (shift) ·
- *          [6] S1 = Σ(x-K) · [7] S2 = Σ(x-K)² · [8] newest x · ring[window] from slot 16
- * PAIR     [0] kind=3 · [1] window · [2] count · [3] head · [4] since · [5] Kx · [6] Ky · [7] Sx ·
- *          [8] Sy · [9] Sxx · [10] Syy · [11] Sxy · [12] newest x · [13] newest y ·
- *          ring x[window] from slot 16, ring y[window] after it
+ * ROLLING  [0] kind=2 · bytes 8..19: window i32 · count i32 · head i32 · [5] K (shift) · [6] S1 = Σ(x-K) ·
+ *          [7] S2 = Σ(x-K)² · ring[window] from slot 16 (newest at head − 1)
+ * PAIR     [0] kind=3 · bytes 8..19: window i32 · count i32 · head i32 · [5] Kx · [6] Ky · [7] Sx · [8] Sy ·
+ *          [9] Sxx · [10] Syy · [11] Sxy · ring x[window] from slot 16, ring y[window] after it
  * EWMA     [0] kind=4 · [1] alpha · [2] n · [3] mean · [4] variance
  * PAIRMON  [0] kind=5 · [1] pair block · [2] spread ROLLING block · [3] half-life PAIR block ·
  *          [4] previous spread · [5] has previous · [6] newest spread · [7] updates
  * TICKS    three parallel arrays (batch input): ids u32[n] · xs f64[n] · ys f64[n]
  * ```
  * Invariants: rolling sums are kept about a shift K and recomputed exactly (two-pass, K = the
- * window mean) every `window` pushes, so add/remove drift is bounded by one window of updates
+ * window mean) every time the ring wraps, i.e. every `window` pushes, so add/remove drift is bounded by one window of updates
  * and prices around 1e9 with tiny moves keep full precision. Running stats use Welford's update
  * and Chan's merge. Complexity: O(1) amortised per update. Allocation: none.
  * Known limitations: blocks do not check their kind on the single-value paths (the TS wrappers
@@ -31,6 +30,10 @@
 @inline const K_EWMA: f64 = 4;
 @inline const K_PAIRMON: f64 = 5;
 @inline const RING: usize = 16 << 3;
+// rolling and pair headers keep their integers as i32 in slots 1–2
+@inline const H_W: u32 = 8;
+@inline const H_CNT: u32 = 12;
+@inline const H_HEAD: u32 = 16;
 
 @inline function f(p: usize, slot: u32): f64 { return load<f64>(p + (<usize>slot << 3)); }
 @inline function set(p: usize, slot: u32, v: f64): void { store<f64>(p + (<usize>slot << 3), v); }
@@ -101,12 +104,12 @@ export function runPushMany(p: usize, xs: usize, n: i32, tmp: usize): void {
 export function rollInit(p: usize, window: i32): void {
   memory.fill(p, 0, RING + (<usize>window << 3));
   set(p, 0, K_ROLLING);
-  set(p, 1, <f64>window);
+  store<i32>(p, window, H_W);
 }
 
 function rollRecompute(p: usize): void {
-  const w = <i32>f(p, 1);
-  const cnt = <i32>f(p, 2);
+  const w = load<i32>(p, H_W);
+  const cnt = load<i32>(p, H_CNT);
   const ring = p + RING;
   // the live values are ring[0..cnt) when not yet full, else the whole ring
   let s: f64 = 0;
@@ -127,9 +130,9 @@ function rollRecompute(p: usize): void {
 }
 
 export function rollPush(p: usize, x: f64): void {
-  const w = <i32>f(p, 1);
-  let cnt = <i32>f(p, 2);
-  let head = <i32>f(p, 3);
+  const w = load<i32>(p, H_W);
+  let cnt = load<i32>(p, H_CNT);
+  let head = load<i32>(p, H_HEAD);
   const ring = p + RING;
   const k = cnt == 0 ? x : f(p, 5);
   if (cnt == 0) set(p, 5, x);
@@ -146,15 +149,14 @@ export function rollPush(p: usize, x: f64): void {
   s1 += d;
   s2 += d * d;
   store<f64>(ring + (<usize>head << 3), x);
-  head = head + 1 == w ? 0 : head + 1;
-  set(p, 2, <f64>cnt);
-  set(p, 3, <f64>head);
+  head++;
+  if (head == w) head = 0;
+  store<i32>(p, cnt, H_CNT);
+  store<i32>(p, head, H_HEAD);
   set(p, 6, s1);
   set(p, 7, s2);
-  set(p, 8, x);
-  const since = f(p, 4) + 1;
-  set(p, 4, since);
-  if (since >= <f64>w) rollRecompute(p);
+  // exact recompute each time the ring wraps (every `window` pushes): drift stays bounded
+  if (head == 0) rollRecompute(p);
 }
 
 export function rollPushMany(p: usize, xs: usize, n: i32): void {
@@ -165,12 +167,12 @@ export function rollPushMany(p: usize, xs: usize, n: i32): void {
 export function pairInit(p: usize, window: i32): void {
   memory.fill(p, 0, RING + (<usize>window << 4));
   set(p, 0, K_PAIR);
-  set(p, 1, <f64>window);
+  store<i32>(p, window, H_W);
 }
 
 function pairRecompute(p: usize): void {
-  const w = <i32>f(p, 1);
-  const cnt = <i32>f(p, 2);
+  const w = load<i32>(p, H_W);
+  const cnt = load<i32>(p, H_CNT);
   const rx = p + RING;
   const ry = rx + (<usize>w << 3);
   let sx: f64 = 0, sy: f64 = 0;
@@ -188,9 +190,9 @@ function pairRecompute(p: usize): void {
 }
 
 export function pairPush(p: usize, x: f64, y: f64): void {
-  const w = <i32>f(p, 1);
-  let cnt = <i32>f(p, 2);
-  let head = <i32>f(p, 3);
+  const w = load<i32>(p, H_W);
+  let cnt = load<i32>(p, H_CNT);
+  let head = load<i32>(p, H_HEAD);
   const rx = p + RING;
   const ry = rx + (<usize>w << 3);
   if (cnt == 0) { set(p, 5, x); set(p, 6, y); }
@@ -209,13 +211,12 @@ export function pairPush(p: usize, x: f64, y: f64): void {
   sx += dx; sy += dy; sxx += dx * dx; syy += dy * dy; sxy += dx * dy;
   store<f64>(rx + (<usize>head << 3), x);
   store<f64>(ry + (<usize>head << 3), y);
-  head = head + 1 == w ? 0 : head + 1;
-  set(p, 2, <f64>cnt); set(p, 3, <f64>head);
+  head++;
+  if (head == w) head = 0;
+  store<i32>(p, cnt, H_CNT);
+  store<i32>(p, head, H_HEAD);
   set(p, 7, sx); set(p, 8, sy); set(p, 9, sxx); set(p, 10, syy); set(p, 11, sxy);
-  set(p, 12, x); set(p, 13, y);
-  const since = f(p, 4) + 1;
-  set(p, 4, since);
-  if (since >= <f64>w) pairRecompute(p);
+  if (head == 0) pairRecompute(p);
 }
 
 // ── EWMA ───────────────────────────────────────────────────────────────────────────────────
@@ -248,7 +249,7 @@ export function pmPush(p: usize, x: f64, y: f64): void {
   const pair = <usize>f(p, 1);
   pairPush(pair, x, y);
   set(p, 7, f(p, 7) + 1);
-  const n = f(pair, 2);
+  const n = <f64>load<i32>(pair, H_CNT);
   const sxx = f(pair, 9) - f(pair, 7) * f(pair, 7) / n;
   if (n < 2 || !(sxx > 0)) { set(p, 6, NaN); return; }
   const sxy = f(pair, 11) - f(pair, 7) * f(pair, 8) / n;

@@ -15,7 +15,7 @@
  * exact answer (statsmodels on the mean-shifted series).
  */
 import { MACKINNON, type Regression } from './mackinnon.js';
-import { qr, qrFill } from './kernels.js';
+import { ols, qr, qrFill } from './kernels.js';
 
 export interface AdfOptions { maxlag?: number | null; regression?: Regression; autolag?: 'AIC' | 'BIC' | 't-stat' | 'aic' | 'bic' | null }
 export interface AdfResult {
@@ -75,8 +75,8 @@ function trendColumns(regression: Regression, nobs: number): Float64Array[] {
   const cols: Float64Array[] = [];
   if (regression === 'n') return cols;
   cols.push(new Float64Array(nobs).fill(1));
-  if (regression === 'ct' || regression === 'ctt') cols.push(Float64Array.from({ length: nobs }, (_, i) => i + 1));
-  if (regression === 'ctt') cols.push(Float64Array.from({ length: nobs }, (_, i) => (i + 1) * (i + 1)));
+  if (regression === 'ct' || regression === 'ctt') { const t = new Float64Array(nobs); for (let i = 0; i < nobs; i++) t[i] = i + 1; cols.push(t); }
+  if (regression === 'ctt') { const t = new Float64Array(nobs); for (let i = 0; i < nobs; i++) t[i] = (i + 1) * (i + 1); cols.push(t); }
   return cols;
 }
 
@@ -231,6 +231,16 @@ export function adfuller(xIn: Float64Array | readonly number[], opts: AdfOptions
   return out;
 }
 
+/** Σ (y − ȳ)², two passes. */
+function rsquaredDenominator(y: Float64Array): number {
+  let m = 0;
+  for (let i = 0; i < y.length; i++) m += y[i]!;
+  m /= y.length;
+  let s = 0;
+  for (let i = 0; i < y.length; i++) s += (y[i]! - m) * (y[i]! - m);
+  return s;
+}
+
 /** Engle-Granger two-step cointegration test of y0 on y1 (statsmodels `coint`). */
 export function coint(y0In: Float64Array | readonly number[], y1In: Float64Array | readonly number[], opts: CointOptions = {}): CointResult {
   const y0 = y0In instanceof Float64Array ? y0In : Float64Array.from(y0In);
@@ -241,23 +251,30 @@ export function coint(y0In: Float64Array | readonly number[], y1In: Float64Array
   const n = y0.length;
   if (n < 3) throw new RangeError(`coint: needs at least 3 observations, got ${n}`);
   for (let i = 0; i < n; i++) if (!Number.isFinite(y0[i]!) || !Number.isFinite(y1[i]!)) throw new RangeError(`coint: value ${i} is not finite`);
-  const cols = [y1, ...trendColumns(trend, n)];
-  const f = qr(cols, y0);
-  if (f.rank < cols.length) throw new RangeError('coint: y1 is constant or collinear with the trend');
-  const b = f.coef();
-  const resid = new Float64Array(n);
-  let my = 0;
-  for (let i = 0; i < n; i++) my += y0[i]!;
-  my /= n;
-  let tss = 0;
-  let rss = 0;
-  for (let i = 0; i < n; i++) {
-    let fit = 0;
-    for (let j = 0; j < cols.length; j++) fit += b[j]! * cols[j]![i]!;
-    const r = y0[i]! - fit;
-    resid[i] = r;
-    rss += r * r;
-    tss += (y0[i]! - my) * (y0[i]! - my);
+  let resid: Float64Array;
+  let rss: number;
+  let tss: number;
+  if (trend === 'c') {
+    // y0 on [y1, 1]: the centred simple regression kernel (same fit as QR, one SIMD pass each)
+    const o = ols(y0, y1);
+    resid = o.residuals;
+    rss = 0;
+    for (let i = 0; i < n; i++) rss += resid[i]! * resid[i]!;
+    tss = rsquaredDenominator(y0);
+    if (!Number.isFinite(o.beta)) throw new RangeError('coint: y1 is constant');
+  } else {
+    const cols = [y1, ...trendColumns(trend, n)];
+    const f = qr(cols, y0);
+    if (f.rank < cols.length) throw new RangeError('coint: y1 is constant or collinear with the trend');
+    const b = f.coef();
+    resid = new Float64Array(n);
+    rss = 0;
+    for (let i = 0; i < n; i++) {
+      const r = y0[i]! - (b[0]! * y1[i]! + b[1]! + b[2]! * (i + 1));
+      resid[i] = r;
+      rss += r * r;
+    }
+    tss = rsquaredDenominator(y0);
   }
   const rsquared = 1 - rss / tss;
   let stat: number;

@@ -97,14 +97,14 @@ export class RollingStats {
     put(p, xs);
     this.s.ex.rollPushMany(this.ptr, p, xs.length);
   }
-  get count(): number { return this.s.f64()[(this.ptr >>> 3) + 2]!; }
+  get count(): number { return this.s.u32()[(this.ptr + 12) >>> 2]!; }
   get mean(): number {
-    const f = this.s.f64(); const i = this.ptr >>> 3; const n = f[i + 2]!;
+    const f = this.s.f64(); const i = this.ptr >>> 3; const n = this.count;
     return n === 0 ? Number.NaN : f[i + 5]! + f[i + 6]! / n;
   }
   variance(ddof: Ddof = 1): number | null {
     checkDdof(ddof);
-    const f = this.s.f64(); const i = this.ptr >>> 3; const n = f[i + 2]!;
+    const f = this.s.f64(); const i = this.ptr >>> 3; const n = this.count;
     if (n - ddof <= 0) return null;
     const s1 = f[i + 6]!;
     return Math.max(0, f[i + 7]! - (s1 * s1) / n) / (n - ddof);
@@ -114,7 +114,7 @@ export class RollingStats {
   /** The window's values, oldest first (allocates). */
   values(): Float64Array {
     const f = this.s.f64(); const i = this.ptr >>> 3;
-    const n = f[i + 2]!; const head = f[i + 3]!; const w = this.window;
+    const n = this.count; const head = this.s.u32()[(this.ptr + 16) >>> 2]!; const w = this.window;
     const out = new Float64Array(n);
     const start = n < w ? 0 : head;
     for (let k = 0; k < n; k++) out[k] = f[i + 16 + ((start + k) % w)]!;
@@ -145,7 +145,7 @@ export class RollingPairStats {
     finite(y, 'RollingPairStats.push y');
     this.s.ex.pairPush(this.ptr, x, y);
   }
-  get count(): number { return this.s.f64()[(this.ptr >>> 3) + 2]!; }
+  get count(): number { return this.s.u32()[(this.ptr + 12) >>> 2]!; }
   private slot(k: number): number { return this.s.f64()[(this.ptr >>> 3) + k]!; }
   get meanX(): number { const n = this.count; return n === 0 ? Number.NaN : this.slot(5) + this.slot(7) / n; }
   get meanY(): number { const n = this.count; return n === 0 ? Number.NaN : this.slot(6) + this.slot(8) / n; }
@@ -171,12 +171,14 @@ export class RollingPairStats {
   /** z-score of the newest x within the window. */
   zscoreX(ddof: Ddof = 1): number | null {
     const v = this.varianceX(ddof);
-    return v === null || v === 0 ? null : (this.slot(12) - this.meanX) / Math.sqrt(v);
+    const head = this.s.u32()[(this.ptr + 16) >>> 2]!;
+    const newest = this.slot(16 + (head === 0 ? this.window - 1 : head - 1));
+    return v === null || v === 0 ? null : (newest - this.meanX) / Math.sqrt(v);
   }
   /** The window's pairs, oldest first (allocates). */
   values(): { x: Float64Array; y: Float64Array } {
     const f = this.s.f64(); const i = this.ptr >>> 3;
-    const n = f[i + 2]!; const head = f[i + 3]!; const w = this.window;
+    const n = this.count; const head = this.s.u32()[(this.ptr + 16) >>> 2]!; const w = this.window;
     const x = new Float64Array(n); const y = new Float64Array(n);
     const start = n < w ? 0 : head;
     for (let k = 0; k < n; k++) { const j = (start + k) % w; x[k] = f[i + 16 + j]!; y[k] = f[i + 16 + w + j]!; }
