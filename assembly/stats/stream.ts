@@ -107,14 +107,16 @@ export function rollInit(p: usize, window: i32): void {
   store<i32>(p, window, H_W);
 }
 
+/**
+ * Exact recompute of the rolling sums from the ring, in one pass about the current shift K (which
+ * is close to the window mean, so the pass is accurate); then K moves to about the new mean,
+ * K' = K + S1/n, with Δ = K' − K (exact) carried into the sums: S1' = S1 − nΔ,
+ * S2' = S2 − 2ΔS1 + nΔ².
+ */
 function rollRecompute(p: usize): void {
-  const w = load<i32>(p, H_W);
   const cnt = load<i32>(p, H_CNT);
   const ring = p + RING;
-  // the live values are ring[0..cnt) when not yet full, else the whole ring
-  let s: f64 = 0;
-  for (let i = 0; i < cnt; i++) s += load<f64>(ring + (<usize>i << 3));
-  let k = s / <f64>cnt;
+  const k = f(p, 5);
   let s1: f64 = 0;
   let s2: f64 = 0;
   for (let i = 0; i < cnt; i++) {
@@ -122,11 +124,13 @@ function rollRecompute(p: usize): void {
     s1 += d;
     s2 += d * d;
   }
-  set(p, 5, k);
-  set(p, 6, s1);
-  set(p, 7, s2);
-  set(p, 4, 0);
-  void w;
+  const n = <f64>cnt;
+  // move K to (about) the mean; Δ = K' − K is exact, and the sums follow it exactly
+  const k2 = k + s1 / n;
+  const dk = k2 - k;
+  set(p, 5, k2);
+  set(p, 6, s1 - n * dk);
+  set(p, 7, s2 - 2 * dk * s1 + n * dk * dk);
 }
 
 export function rollPush(p: usize, x: f64): void {
@@ -170,23 +174,30 @@ export function pairInit(p: usize, window: i32): void {
   store<i32>(p, window, H_W);
 }
 
+/** As rollRecompute, for the five pair sums. */
 function pairRecompute(p: usize): void {
   const w = load<i32>(p, H_W);
   const cnt = load<i32>(p, H_CNT);
   const rx = p + RING;
   const ry = rx + (<usize>w << 3);
-  let sx: f64 = 0, sy: f64 = 0;
-  for (let i = 0; i < cnt; i++) { sx += load<f64>(rx + (<usize>i << 3)); sy += load<f64>(ry + (<usize>i << 3)); }
-  const kx = sx / <f64>cnt;
-  const ky = sy / <f64>cnt;
+  const kx = f(p, 5);
+  const ky = f(p, 6);
   let a: f64 = 0, b: f64 = 0, xx: f64 = 0, yy: f64 = 0, xy: f64 = 0;
   for (let i = 0; i < cnt; i++) {
     const dx = load<f64>(rx + (<usize>i << 3)) - kx;
     const dy = load<f64>(ry + (<usize>i << 3)) - ky;
     a += dx; b += dy; xx += dx * dx; yy += dy * dy; xy += dx * dy;
   }
-  set(p, 5, kx); set(p, 6, ky); set(p, 7, a); set(p, 8, b); set(p, 9, xx); set(p, 10, yy); set(p, 11, xy);
-  set(p, 4, 0);
+  const n = <f64>cnt;
+  const kx2 = kx + a / n;
+  const ky2 = ky + b / n;
+  const ex = kx2 - kx;
+  const ey = ky2 - ky;
+  set(p, 5, kx2); set(p, 6, ky2);
+  set(p, 7, a - n * ex); set(p, 8, b - n * ey);
+  set(p, 9, xx - 2 * ex * a + n * ex * ex);
+  set(p, 10, yy - 2 * ey * b + n * ey * ey);
+  set(p, 11, xy - ex * b - ey * a + n * ex * ey);
 }
 
 export function pairPush(p: usize, x: f64, y: f64): void {
