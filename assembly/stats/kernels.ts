@@ -236,8 +236,8 @@ export function statsCorrMatrix(data: usize, n: i32, k: i32, out: usize, work: u
 export function statsCorrMatrixScalar(data: usize, n: i32, k: i32, out: usize, work: usize): void { corrImpl(data, n, k, out, work, false); }
 
 // ── Householder QR least squares ───────────────────────────────────────────────────────────
-/** Two f64 of scratch for dot2Impl results (static data, 16-byte aligned). */
-const qrTmp: usize = memory.data(16, 16);
+/** Four f64 of scratch for dot2Impl/dot4Impl results (static data, 16-byte aligned). */
+const qrTmp: usize = memory.data(32, 16);
 /** x·y over n values (4 partial sums, same order in both twins). */
 @inline function dotImpl(px: usize, py: usize, n: i32, simd: bool): f64 { return crossImpl(px, py, n, 0, 0, simd); }
 
@@ -277,6 +277,71 @@ const qrTmp: usize = memory.data(16, 16);
   }
   store<f64>(out, sa);
   store<f64>(out, sb, 8);
+}
+
+/** Four dot products v·a, v·b, v·c, v·d in one pass (4 partial sums each) → out[0..3]. */
+@inline function dot4Impl(pv: usize, pa: usize, pb: usize, pc: usize, pd: usize, n: i32, out: usize, simd: bool): void {
+  let i = 0;
+  let sa: f64, sb: f64, sc: f64, sd: f64;
+  if (simd) {
+    let a0 = f64x2.splat(0), a1 = f64x2.splat(0), b0 = f64x2.splat(0), b1 = f64x2.splat(0);
+    let c0 = f64x2.splat(0), c1 = f64x2.splat(0), d0 = f64x2.splat(0), d1 = f64x2.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 3;
+      const v0 = v128.load(pv + o);
+      const v1 = v128.load(pv + o, 16);
+      a0 = f64x2.add(a0, f64x2.mul(v0, v128.load(pa + o))); a1 = f64x2.add(a1, f64x2.mul(v1, v128.load(pa + o, 16)));
+      b0 = f64x2.add(b0, f64x2.mul(v0, v128.load(pb + o))); b1 = f64x2.add(b1, f64x2.mul(v1, v128.load(pb + o, 16)));
+      c0 = f64x2.add(c0, f64x2.mul(v0, v128.load(pc + o))); c1 = f64x2.add(c1, f64x2.mul(v1, v128.load(pc + o, 16)));
+      d0 = f64x2.add(d0, f64x2.mul(v0, v128.load(pd + o))); d1 = f64x2.add(d1, f64x2.mul(v1, v128.load(pd + o, 16)));
+    }
+    sa = sum4(f64x2.extract_lane(a0, 0), f64x2.extract_lane(a0, 1), f64x2.extract_lane(a1, 0), f64x2.extract_lane(a1, 1));
+    sb = sum4(f64x2.extract_lane(b0, 0), f64x2.extract_lane(b0, 1), f64x2.extract_lane(b1, 0), f64x2.extract_lane(b1, 1));
+    sc = sum4(f64x2.extract_lane(c0, 0), f64x2.extract_lane(c0, 1), f64x2.extract_lane(c1, 0), f64x2.extract_lane(c1, 1));
+    sd = sum4(f64x2.extract_lane(d0, 0), f64x2.extract_lane(d0, 1), f64x2.extract_lane(d1, 0), f64x2.extract_lane(d1, 1));
+  } else {
+    let a0: f64 = 0, a1: f64 = 0, a2: f64 = 0, a3: f64 = 0, b0: f64 = 0, b1: f64 = 0, b2: f64 = 0, b3: f64 = 0;
+    let c0: f64 = 0, c1: f64 = 0, c2: f64 = 0, c3: f64 = 0, d0: f64 = 0, d1: f64 = 0, d2: f64 = 0, d3: f64 = 0;
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 3;
+      const v0 = load<f64>(pv + o), v1 = load<f64>(pv + o, 8), v2 = load<f64>(pv + o, 16), v3 = load<f64>(pv + o, 24);
+      a0 += v0 * load<f64>(pa + o); a1 += v1 * load<f64>(pa + o, 8); a2 += v2 * load<f64>(pa + o, 16); a3 += v3 * load<f64>(pa + o, 24);
+      b0 += v0 * load<f64>(pb + o); b1 += v1 * load<f64>(pb + o, 8); b2 += v2 * load<f64>(pb + o, 16); b3 += v3 * load<f64>(pb + o, 24);
+      c0 += v0 * load<f64>(pc + o); c1 += v1 * load<f64>(pc + o, 8); c2 += v2 * load<f64>(pc + o, 16); c3 += v3 * load<f64>(pc + o, 24);
+      d0 += v0 * load<f64>(pd + o); d1 += v1 * load<f64>(pd + o, 8); d2 += v2 * load<f64>(pd + o, 16); d3 += v3 * load<f64>(pd + o, 24);
+    }
+    sa = sum4(a0, a1, a2, a3); sb = sum4(b0, b1, b2, b3); sc = sum4(c0, c1, c2, c3); sd = sum4(d0, d1, d2, d3);
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 3;
+    const v = load<f64>(pv + o);
+    sa += v * load<f64>(pa + o); sb += v * load<f64>(pb + o); sc += v * load<f64>(pc + o); sd += v * load<f64>(pd + o);
+  }
+  store<f64>(out, sa); store<f64>(out, sb, 8); store<f64>(out, sc, 16); store<f64>(out, sd, 24);
+}
+
+/** a..d -= t·v for four columns in one pass. */
+@inline function axpy4Impl(pv: usize, pa: usize, ta: f64, pb: usize, tb: f64, pc: usize, tc: f64, pd: usize, td: f64, n: i32, simd: bool): void {
+  let i = 0;
+  if (simd) {
+    const tav = f64x2.splat(ta), tbv = f64x2.splat(tb), tcv = f64x2.splat(tc), tdv = f64x2.splat(td);
+    for (; i + 2 <= n; i += 2) {
+      const o = <usize>i << 3;
+      const v = v128.load(pv + o);
+      v128.store(pa + o, f64x2.sub(v128.load(pa + o), f64x2.mul(tav, v)));
+      v128.store(pb + o, f64x2.sub(v128.load(pb + o), f64x2.mul(tbv, v)));
+      v128.store(pc + o, f64x2.sub(v128.load(pc + o), f64x2.mul(tcv, v)));
+      v128.store(pd + o, f64x2.sub(v128.load(pd + o), f64x2.mul(tdv, v)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 3;
+    const v = load<f64>(pv + o);
+    store<f64>(pa + o, load<f64>(pa + o) - ta * v);
+    store<f64>(pb + o, load<f64>(pb + o) - tb * v);
+    store<f64>(pc + o, load<f64>(pc + o) - tc * v);
+    store<f64>(pd + o, load<f64>(pd + o) - td * v);
+  }
 }
 
 /** a -= ta·v and b -= tb·v in one pass. */
@@ -347,6 +412,12 @@ const qrTmp: usize = memory.data(16, 16);
     store<f64>(diag + (<usize>j << 3), alpha);
     rank++;
     let c = j + 1;
+    for (; c + 3 < k; c += 4) {
+      const ca = a + <usize>c * nb + (<usize>j << 3);
+      dot4Impl(col, ca, ca + nb, ca + 2 * nb, ca + 3 * nb, len, qrTmp, simd);
+      axpy4Impl(col, ca, 2 * load<f64>(qrTmp) / vtv, ca + nb, 2 * load<f64>(qrTmp, 8) / vtv,
+        ca + 2 * nb, 2 * load<f64>(qrTmp, 16) / vtv, ca + 3 * nb, 2 * load<f64>(qrTmp, 24) / vtv, len, simd);
+    }
     for (; c + 1 < k; c += 2) {
       const ca = a + <usize>c * nb + (<usize>j << 3);
       const cb = ca + nb;

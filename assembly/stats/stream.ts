@@ -10,7 +10,7 @@
  * ROLLING  [0] kind=2 · bytes 8..19: window i32 · count i32 · head i32 · [5] K (shift) · [6] S1 = Σ(x-K) ·
  *          [7] S2 = Σ(x-K)² · ring[window] from slot 16 (newest at head − 1)
  * PAIR     [0] kind=3 · bytes 8..19: window i32 · count i32 · head i32 · [5] Kx · [6] Ky · [7] Sx · [8] Sy ·
- *          [9] Sxx · [10] Syy · [11] Sxy · ring x[window] from slot 16, ring y[window] after it
+ *          [9] Sxx · [10] Syy · [11] Sxy · ring of (x, y) pairs [window] from slot 16
  * EWMA     [0] kind=4 · [1] alpha · [2] n · [3] mean · [4] variance
  * PAIRMON  [0] kind=5 · [1] pair block · [2] spread ROLLING block · [3] half-life PAIR block ·
  *          [4] previous spread · [5] has previous · [6] newest spread · [7] updates
@@ -176,16 +176,14 @@ export function pairInit(p: usize, window: i32): void {
 
 /** As rollRecompute, for the five pair sums. */
 function pairRecompute(p: usize): void {
-  const w = load<i32>(p, H_W);
   const cnt = load<i32>(p, H_CNT);
-  const rx = p + RING;
-  const ry = rx + (<usize>w << 3);
+  const ring = p + RING;
   const kx = f(p, 5);
   const ky = f(p, 6);
   let a: f64 = 0, b: f64 = 0, xx: f64 = 0, yy: f64 = 0, xy: f64 = 0;
   for (let i = 0; i < cnt; i++) {
-    const dx = load<f64>(rx + (<usize>i << 3)) - kx;
-    const dy = load<f64>(ry + (<usize>i << 3)) - ky;
+    const dx = load<f64>(ring + (<usize>i << 4)) - kx;
+    const dy = load<f64>(ring + (<usize>i << 4), 8) - ky;
     a += dx; b += dy; xx += dx * dx; yy += dy * dy; xy += dx * dy;
   }
   const n = <f64>cnt;
@@ -204,15 +202,14 @@ export function pairPush(p: usize, x: f64, y: f64): void {
   const w = load<i32>(p, H_W);
   let cnt = load<i32>(p, H_CNT);
   let head = load<i32>(p, H_HEAD);
-  const rx = p + RING;
-  const ry = rx + (<usize>w << 3);
+  const slot = p + RING + (<usize>head << 4); // (x, y) pairs interleaved: one cache line per push
   if (cnt == 0) { set(p, 5, x); set(p, 6, y); }
   const kx = f(p, 5);
   const ky = f(p, 6);
   let sx = f(p, 7), sy = f(p, 8), sxx = f(p, 9), syy = f(p, 10), sxy = f(p, 11);
   if (cnt == w) {
-    const ox = load<f64>(rx + (<usize>head << 3)) - kx;
-    const oy = load<f64>(ry + (<usize>head << 3)) - ky;
+    const ox = load<f64>(slot) - kx;
+    const oy = load<f64>(slot, 8) - ky;
     sx -= ox; sy -= oy; sxx -= ox * ox; syy -= oy * oy; sxy -= ox * oy;
   } else {
     cnt++;
@@ -220,8 +217,8 @@ export function pairPush(p: usize, x: f64, y: f64): void {
   const dx = x - kx;
   const dy = y - ky;
   sx += dx; sy += dy; sxx += dx * dx; syy += dy * dy; sxy += dx * dy;
-  store<f64>(rx + (<usize>head << 3), x);
-  store<f64>(ry + (<usize>head << 3), y);
+  store<f64>(slot, x);
+  store<f64>(slot, y, 8);
   head++;
   if (head == w) head = 0;
   store<i32>(p, cnt, H_CNT);

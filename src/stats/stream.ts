@@ -172,7 +172,7 @@ export class RollingPairStats {
   zscoreX(ddof: Ddof = 1): number | null {
     const v = this.varianceX(ddof);
     const head = this.s.u32()[(this.ptr + 16) >>> 2]!;
-    const newest = this.slot(16 + (head === 0 ? this.window - 1 : head - 1));
+    const newest = this.slot(16 + 2 * (head === 0 ? this.window - 1 : head - 1));
     return v === null || v === 0 ? null : (newest - this.meanX) / Math.sqrt(v);
   }
   /** The window's pairs, oldest first (allocates). */
@@ -181,7 +181,7 @@ export class RollingPairStats {
     const n = this.count; const head = this.s.u32()[(this.ptr + 16) >>> 2]!; const w = this.window;
     const x = new Float64Array(n); const y = new Float64Array(n);
     const start = n < w ? 0 : head;
-    for (let k = 0; k < n; k++) { const j = (start + k) % w; x[k] = f[i + 16 + j]!; y[k] = f[i + 16 + w + j]!; }
+    for (let k = 0; k < n; k++) { const j = (start + k) % w; x[k] = f[i + 16 + 2 * j]!; y[k] = f[i + 17 + 2 * j]!; }
     return { x, y };
   }
   reset(): void { this.s.ex.pairInit(this.ptr, this.window); }
