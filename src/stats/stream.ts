@@ -29,6 +29,14 @@ function checkDdof(ddof: number): void {
 
 const scratch = new Scratch();
 
+/** Allocates a block for `owner`, initialises it, and returns it to the arena when owner is collected. */
+function block(owner: object, bytes: number, init: (p: number) => void): number {
+  const p = stats().alloc(bytes);
+  init(p);
+  blockReaper.register(owner, [p, bytes]);
+  return p;
+}
+
 /** Welford running mean/variance in a shifted frame (all values since creation or reset). */
 export class RunningStats {
   /** @internal block address */
@@ -36,9 +44,7 @@ export class RunningStats {
   private readonly s = stats();
 
   constructor() {
-    this.ptr = this.s.alloc(48);
-    this.s.ex.runInit(this.ptr);
-    blockReaper.register(this, [this.ptr, 48]);
+    this.ptr = block(this, 48, (p) => this.s.ex.runInit(p));
   }
 
   push(x: number): void {
@@ -80,10 +86,7 @@ export class RollingStats {
   constructor(window: number) {
     checkWindow(window);
     this.window = window;
-    const bytes = 128 + window * 8;
-    this.ptr = this.s.alloc(bytes);
-    this.s.ex.rollInit(this.ptr, window);
-    blockReaper.register(this, [this.ptr, bytes]);
+    this.ptr = block(this, 128 + window * 8, (p) => this.s.ex.rollInit(p, window));
   }
 
   push(x: number): void {
@@ -134,10 +137,7 @@ export class RollingPairStats {
   constructor(window: number) {
     checkWindow(window);
     this.window = window;
-    const bytes = 128 + window * 16;
-    this.ptr = this.s.alloc(bytes);
-    this.s.ex.pairInit(this.ptr, window);
-    blockReaper.register(this, [this.ptr, bytes]);
+    this.ptr = block(this, 128 + window * 16, (p) => this.s.ex.pairInit(p, window));
   }
 
   push(x: number, y: number): void {
@@ -203,9 +203,7 @@ export class Ewma {
     } else throw new RangeError('Ewma: alpha or halflife is required');
     if (!(alpha > 0 && alpha <= 1)) throw new RangeError(`Ewma: alpha must be in (0, 1], got ${alpha}`);
     this.alpha = alpha;
-    this.ptr = this.s.alloc(48);
-    this.s.ex.ewmaInit(this.ptr, alpha);
-    blockReaper.register(this, [this.ptr, 48]);
+    this.ptr = block(this, 48, (p) => this.s.ex.ewmaInit(p, alpha));
   }
   push(x: number): void { finite(x, 'Ewma.push'); this.s.ex.ewmaPush(this.ptr, x); }
   get count(): number { return this.s.f64()[(this.ptr >>> 3) + 2]!; }
@@ -247,9 +245,7 @@ export class PairMonitor {
     this.pair = new RollingPairStats(window);
     this.spreadStats = new RollingStats(window);
     this.half = new RollingPairStats(window);
-    this.ptr = this.s.alloc(64);
-    this.s.ex.pmInit(this.ptr, this.pair.ptr, this.spreadStats.ptr, this.half.ptr);
-    blockReaper.register(this, [this.ptr, 64]);
+    this.ptr = block(this, 64, (p) => this.s.ex.pmInit(p, this.pair.ptr, this.spreadStats.ptr, this.half.ptr));
   }
 
   push(x: number, y: number): void {
