@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 #define TS_ABI_VERSION 1
-#define TS_ABI_HASH 0x7a6fe8fbu
+#define TS_ABI_HASH 0xd4c4c42bu
 
 typedef struct ts_cmd {
   uint8_t op;
@@ -115,6 +115,78 @@ _Static_assert(offsetof(ts_ctrl_t, _res0) == 32, "Ctrl._res0");
 _Static_assert(offsetof(ts_ctrl_t, _res1) == 40, "Ctrl._res1");
 _Static_assert(offsetof(ts_ctrl_t, _res2) == 48, "Ctrl._res2");
 _Static_assert(offsetof(ts_ctrl_t, _res3) == 56, "Ctrl._res3");
+
+typedef struct ts_ringcmd {
+  uint8_t op;
+  uint8_t side;
+  uint8_t type;
+  uint8_t tif;
+  uint32_t symbol;
+  uint64_t id;
+  int64_t price;
+  uint32_t qty;
+  uint32_t account;
+  uint32_t origin;
+  uint32_t token;
+  int64_t tsIn;
+} ts_ringcmd_t;
+_Static_assert(sizeof(ts_ringcmd_t) == 48, "RingCmd size");
+_Static_assert(offsetof(ts_ringcmd_t, op) == 0, "RingCmd.op");
+_Static_assert(offsetof(ts_ringcmd_t, side) == 1, "RingCmd.side");
+_Static_assert(offsetof(ts_ringcmd_t, type) == 2, "RingCmd.type");
+_Static_assert(offsetof(ts_ringcmd_t, tif) == 3, "RingCmd.tif");
+_Static_assert(offsetof(ts_ringcmd_t, symbol) == 4, "RingCmd.symbol");
+_Static_assert(offsetof(ts_ringcmd_t, id) == 8, "RingCmd.id");
+_Static_assert(offsetof(ts_ringcmd_t, price) == 16, "RingCmd.price");
+_Static_assert(offsetof(ts_ringcmd_t, qty) == 24, "RingCmd.qty");
+_Static_assert(offsetof(ts_ringcmd_t, account) == 28, "RingCmd.account");
+_Static_assert(offsetof(ts_ringcmd_t, origin) == 32, "RingCmd.origin");
+_Static_assert(offsetof(ts_ringcmd_t, token) == 36, "RingCmd.token");
+_Static_assert(offsetof(ts_ringcmd_t, tsIn) == 40, "RingCmd.tsIn");
+
+typedef struct ts_ringevt {
+  uint64_t seq;
+  int64_t tsInit;
+  uint32_t origin;
+  uint32_t token;
+  int64_t tsIn;
+  uint8_t evtType;
+  uint8_t evtReason;
+  uint8_t evtFlags;
+  uint8_t evtSide;
+  uint32_t evtSymbol;
+  uint64_t evtId;
+  uint64_t evtMaker;
+  int64_t evtPrice;
+  uint32_t evtQty;
+  uint32_t evtLeaves;
+  uint32_t evtMakerLeaves;
+  uint32_t evtCmd;
+  uint32_t evtAccount;
+  uint32_t evtMakerAccount;
+  uint64_t evtTradeId;
+} ts_ringevt_t;
+_Static_assert(sizeof(ts_ringevt_t) == 96, "RingEvt size");
+_Static_assert(offsetof(ts_ringevt_t, seq) == 0, "RingEvt.seq");
+_Static_assert(offsetof(ts_ringevt_t, tsInit) == 8, "RingEvt.tsInit");
+_Static_assert(offsetof(ts_ringevt_t, origin) == 16, "RingEvt.origin");
+_Static_assert(offsetof(ts_ringevt_t, token) == 20, "RingEvt.token");
+_Static_assert(offsetof(ts_ringevt_t, tsIn) == 24, "RingEvt.tsIn");
+_Static_assert(offsetof(ts_ringevt_t, evtType) == 32, "RingEvt.evtType");
+_Static_assert(offsetof(ts_ringevt_t, evtReason) == 33, "RingEvt.evtReason");
+_Static_assert(offsetof(ts_ringevt_t, evtFlags) == 34, "RingEvt.evtFlags");
+_Static_assert(offsetof(ts_ringevt_t, evtSide) == 35, "RingEvt.evtSide");
+_Static_assert(offsetof(ts_ringevt_t, evtSymbol) == 36, "RingEvt.evtSymbol");
+_Static_assert(offsetof(ts_ringevt_t, evtId) == 40, "RingEvt.evtId");
+_Static_assert(offsetof(ts_ringevt_t, evtMaker) == 48, "RingEvt.evtMaker");
+_Static_assert(offsetof(ts_ringevt_t, evtPrice) == 56, "RingEvt.evtPrice");
+_Static_assert(offsetof(ts_ringevt_t, evtQty) == 64, "RingEvt.evtQty");
+_Static_assert(offsetof(ts_ringevt_t, evtLeaves) == 68, "RingEvt.evtLeaves");
+_Static_assert(offsetof(ts_ringevt_t, evtMakerLeaves) == 72, "RingEvt.evtMakerLeaves");
+_Static_assert(offsetof(ts_ringevt_t, evtCmd) == 76, "RingEvt.evtCmd");
+_Static_assert(offsetof(ts_ringevt_t, evtAccount) == 80, "RingEvt.evtAccount");
+_Static_assert(offsetof(ts_ringevt_t, evtMakerAccount) == 84, "RingEvt.evtMakerAccount");
+_Static_assert(offsetof(ts_ringevt_t, evtTradeId) == 88, "RingEvt.evtTradeId");
 
 #define TS_OP_NEW 1
 #define TS_OP_CANCEL 2

@@ -32,7 +32,17 @@
  * CTRL (64 B, argument/result block)     writer: both, one call at a time (single thread)
  *  0 arg0 i64 · 8 arg1 i64 · 16 hash u64 (result of engineStateHash) · 24 tradeSeq u64 ·
  * 32..63 reserved
+ *
+ * RING_CMD (48 B, command ring slot)      writer: gateway threads     reader: engine thread
+ *  0..31 the CMD record · 32 origin u32 (connection/producer) · 36 token u32 (request tag) ·
+ * 40 tsIn i64 (ns, when the gateway accepted it)
+ *
+ * RING_EVT (96 B, event ring slot)        writer: engine thread       readers: consumers
+ *  0 seq u64 (engine sequence of the command, from 1) · 8 tsInit i64 (ns, when the engine took the
+ * batch) · 16 origin u32 · 20 token u32 · 24 tsIn i64 (copied from the command) · 32..95 the EVT
+ * record (field offsets +32)
  * ```
+ * Ring publication (Atomics orderings) is described in src/ring/*.ts.
  *
  * Ownership: the host writes CMD records and CTRL args before a call and reads EVT/LEVEL/ORDER/
  * CTRL results after it returns. Within one engine instance everything runs on one thread, so no
@@ -92,7 +102,23 @@ export const CTRL = rec('Ctrl', 64, [
   ['_res0', 'u64', 32], ['_res1', 'u64', 40], ['_res2', 'u64', 48], ['_res3', 'u64', 56],
 ]);
 
-export const RECORDS: readonly RecordDef[] = [CMD, EVT, LEVEL, ORDER, CTRL];
+/** Command ring slot (gateway → engine thread): a CMD record plus routing metadata. */
+export const RING_CMD = rec('RingCmd', 48, [
+  ['op', 'u8', 0], ['side', 'u8', 1], ['type', 'u8', 2], ['tif', 'u8', 3],
+  ['symbol', 'u32', 4], ['id', 'u64', 8], ['price', 'i64', 16], ['qty', 'u32', 24], ['account', 'u32', 28],
+  ['origin', 'u32', 32], ['token', 'u32', 36], ['tsIn', 'i64', 40],
+]);
+
+/** Event ring slot (engine thread → consumers): the command's seq and stamps, then the EVT. */
+export const RING_EVT = rec('RingEvt', 96, [
+  ['seq', 'u64', 0], ['tsInit', 'i64', 8], ['origin', 'u32', 16], ['token', 'u32', 20], ['tsIn', 'i64', 24],
+  ['evtType', 'u8', 32], ['evtReason', 'u8', 33], ['evtFlags', 'u8', 34], ['evtSide', 'u8', 35],
+  ['evtSymbol', 'u32', 36], ['evtId', 'u64', 40], ['evtMaker', 'u64', 48], ['evtPrice', 'i64', 56],
+  ['evtQty', 'u32', 64], ['evtLeaves', 'u32', 68], ['evtMakerLeaves', 'u32', 72], ['evtCmd', 'u32', 76],
+  ['evtAccount', 'u32', 80], ['evtMakerAccount', 'u32', 84], ['evtTradeId', 'u64', 88],
+]);
+
+export const RECORDS: readonly RecordDef[] = [CMD, EVT, LEVEL, ORDER, CTRL, RING_CMD, RING_EVT];
 
 /** Enums: name → value. Values are never reused. */
 export const ENUMS = {
@@ -192,4 +218,8 @@ export const EVT_OFF = offsets(EVT) as {
 };
 export const LEVEL_OFF = offsets(LEVEL) as { price: number; qty: number; count: number };
 export const ORDER_OFF = offsets(ORDER) as { symbol: number; side: number; price: number; id: number; leaves: number; account: number; filled: number };
+export const RING_CMD_SIZE = RING_CMD.size;
+export const RING_EVT_SIZE = RING_EVT.size;
+export const RING_CMD_OFF = offsets(RING_CMD) as { origin: number; token: number; tsIn: number };
+export const RING_EVT_OFF = offsets(RING_EVT) as { seq: number; tsInit: number; origin: number; token: number; tsIn: number; evtType: number };
 export const CTRL_OFF = offsets(CTRL) as { arg0: number; arg1: number; hash: number; tradeSeq: number };

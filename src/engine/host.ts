@@ -1,0 +1,109 @@
+/**
+ * EngineHost: runs the engine alone on its own worker thread (src/engine/worker.ts) behind the
+ * command ring (many producers) and the event ring (many consumers, each with its own cursor).
+ *
+ * Owns: the worker, both rings and the control block. Producers call `submit` (non-blocking,
+ * false when the ring is full) from any thread that holds `cmdRing` — here, the main thread;
+ * consumers `join()` the event ring and `poll` RING_EVT records.
+ * Invariants: commands keep their order per producer; every event carries its command's seq.
+ * Allocation: `submit` copies into a reused record; none per command otherwise.
+ * Known limitations: the worker is started from build/dist in production; from the TypeScript
+ * sources (tests) it is started through tsx, which must be installed (a devDependency).
+ */
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { RING_CMD_SIZE, RING_CMD_OFF, RING_EVT_SIZE, CMD_SIZE } from '../abi/records.js';
+import { MpscRing } from '../ring/mpsc-ring.js';
+import { SpmcRing } from '../ring/spmc-ring.js';
+import type { Command } from '../domain/types.js';
+import { encodeCommand, type EngineOptions } from './engine.js';
+import { CTL_SEQ_HI, CTL_SEQ_LO, CTL_STATE, CTL_STOP, type EngineWorkerData } from './worker.js';
+import { EngineError } from './errors.js';
+
+export interface EngineHostOptions {
+  engine: EngineOptions;
+  /** Command ring slots (power of two, default 65536). */
+  commandSlots?: number;
+  /** Event ring slots (power of two, default 262144). */
+  eventSlots?: number;
+  /** Commands per engine batch (default 1024). */
+  batch?: number;
+}
+
+export class EngineHost {
+  readonly cmdRing: MpscRing;
+  readonly evtRing: SpmcRing;
+  private readonly control: Int32Array;
+  private readonly worker: Worker;
+  private readonly rec = new Uint8Array(RING_CMD_SIZE);
+  private readonly recDv = new DataView(this.rec.buffer);
+  private exited: Promise<void>;
+  private failure: string | null = null;
+
+  private constructor(opts: EngineHostOptions) {
+    this.cmdRing = MpscRing.create(opts.commandSlots ?? 65536, RING_CMD_SIZE);
+    this.evtRing = SpmcRing.create(opts.eventSlots ?? 262144, RING_EVT_SIZE);
+    const ctl = new SharedArrayBuffer(64);
+    this.control = new Int32Array(ctl);
+    const data: EngineWorkerData = { cmdRing: this.cmdRing.sab, evtRing: this.evtRing.sab, control: ctl, engine: opts.engine, batch: opts.batch ?? 1024 };
+    const url = new URL('./worker.js', import.meta.url);
+    const self = fileURLToPath(import.meta.url);
+    if (self.endsWith('.ts')) {
+      // running from the TypeScript sources: register tsx inside the worker, then load worker.ts
+      const ts = new URL('./worker.ts', import.meta.url).href;
+      const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(ts)}); });`;
+      this.worker = new Worker(boot, { eval: true, workerData: data });
+    } else {
+      this.worker = new Worker(url, { workerData: data });
+    }
+    this.worker.on('message', (m: { type: string; message?: string }) => { if (m.type === 'failed') this.failure = m.message ?? 'engine thread failed'; });
+    this.exited = new Promise((res) => this.worker.once('exit', () => res()));
+    this.worker.on('error', (e) => { this.failure = e.message; });
+  }
+
+  /** Starts the engine thread and waits until it runs (or fails). */
+  static async start(opts: EngineHostOptions): Promise<EngineHost> {
+    const h = new EngineHost(opts);
+    const deadline = Date.now() + 30_000;
+    while (Atomics.load(h.control, CTL_STATE) === 0) {
+      if (h.failure) throw new EngineError('ERR_ENGINE_TRAP', `engine thread failed to start: ${h.failure}`);
+      if (Date.now() > deadline) throw new EngineError('ERR_ENGINE_TRAP', 'engine thread did not start within 30 s');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    if (Atomics.load(h.control, CTL_STATE) === 3) throw new EngineError('ERR_ENGINE_TRAP', `engine thread failed: ${h.failure ?? 'unknown'}`);
+    return h;
+  }
+
+  /** Queues one command (non-blocking). Returns false when the command ring is full. */
+  submit(cmd: Command, origin = 0, token = 0): boolean {
+    if (this.failure) throw new EngineError('ERR_ENGINE_TRAP', `engine thread failed: ${this.failure}`);
+    encodeCommand(this.recDv, 0, cmd);
+    this.recDv.setUint32(RING_CMD_OFF.origin, origin, true);
+    this.recDv.setUint32(RING_CMD_OFF.token, token, true);
+    this.recDv.setBigInt64(RING_CMD_OFF.tsIn, process.hrtime.bigint(), true);
+    return this.cmdRing.tryPush(this.rec);
+  }
+
+  /** Queues a raw CMD record (32 bytes at `offset`) without building an object. */
+  submitRaw(bytes: Uint8Array, offset: number, origin = 0, token = 0, tsIn = 0n): boolean {
+    this.rec.set(bytes.subarray(offset, offset + CMD_SIZE));
+    this.recDv.setUint32(RING_CMD_OFF.origin, origin, true);
+    this.recDv.setUint32(RING_CMD_OFF.token, token, true);
+    this.recDv.setBigInt64(RING_CMD_OFF.tsIn, tsIn, true);
+    return this.cmdRing.tryPush(this.rec);
+  }
+
+  /** Commands the engine has sequenced so far. */
+  get lastSeq(): number {
+    return Atomics.load(this.control, CTL_SEQ_HI) * 4294967296 + (Atomics.load(this.control, CTL_SEQ_LO) >>> 0);
+  }
+
+  get failed(): string | null { return this.failure; }
+
+  /** Stops the engine thread (after the batch in progress) and waits for it to exit. */
+  async stop(): Promise<void> {
+    Atomics.store(this.control, CTL_STOP, 1);
+    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 5000))]);
+    await this.worker.terminate();
+  }
+}

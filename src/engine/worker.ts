@@ -1,0 +1,106 @@
+/**
+ * The engine thread: the single writer. Takes commands from the MPSC command ring in batches,
+ * stamps each with the next engine sequence number and the batch's tsInit, runs them through the
+ * WASM engine with one call per batch, and publishes every event — tagged with its command's seq,
+ * origin, token and stamps — to the SPMC event ring.
+ *
+ * Layout: RING_CMD and RING_EVT records (src/abi/records.ts); control block: Int32Array over a
+ * SharedArrayBuffer, [0] stop flag, [1] state (0 starting, 1 running, 2 stopped, 3 failed),
+ * [2..3] last seq (u64 as two u32).
+ * Invariants: seq is contiguous from 1 (one per command, rejects included); events of a command are
+ * published in engine order and never reordered across commands.
+ * Allocation: staging buffers once at start; none per command.
+ * Known limitations: pre-trade risk and the journal are not in this loop yet (issues 4/5).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { CMD_SIZE, EVT_SIZE, RING_CMD_SIZE, RING_EVT_SIZE, RING_CMD_OFF, RING_EVT_OFF, EVT_OFF } from '../abi/records.js';
+import { MpscRing } from '../ring/mpsc-ring.js';
+import { SpmcRing } from '../ring/spmc-ring.js';
+import { Engine, type EngineOptions } from './engine.js';
+
+export interface EngineWorkerData {
+  cmdRing: SharedArrayBuffer;
+  evtRing: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+  engine: EngineOptions;
+  /** Commands per batch (≤ the engine's inbox). */
+  batch: number;
+}
+
+export const CTL_STOP = 0;
+export const CTL_STATE = 1;
+export const CTL_SEQ_LO = 2;
+export const CTL_SEQ_HI = 3;
+
+function run(d: EngineWorkerData): void {
+  const ctl = new Int32Array(d.control);
+  const cmds = new MpscRing(d.cmdRing);
+  const evts = new SpmcRing(d.evtRing);
+  const engine = new Engine({ ...d.engine, inboxCapacity: Math.max(d.batch, d.engine.inboxCapacity ?? 0) });
+  const batch = d.batch;
+  const staging = new Uint8Array(batch * RING_CMD_SIZE);
+  const st32 = new Uint32Array(staging.buffer);
+  const out = new Uint8Array(4096 * RING_EVT_SIZE);
+  const out32 = new Uint32Array(out.buffer);
+  let seq = 0; // last assigned (fits a double exactly for 2^53 commands)
+  let batchSeq0 = 0;
+  let tsLo = 0;
+  let tsHi = 0;
+  Atomics.store(ctl, CTL_STATE, 1);
+  const sink = (v: DataView, b: Uint8Array, k: number): void => {
+    let o = 0;
+    for (let i = 0; i < k; i++) {
+      if (o === 4096) { flush(o); o = 0; }
+      const cmdIdx = v.getUint32(i * EVT_SIZE + EVT_OFF.cmd, true);
+      const base = o * RING_EVT_SIZE;
+      const s = batchSeq0 + cmdIdx;
+      const w = base >> 2;
+      // u64/i64 fields as (lo, hi) u32 words: no BigInt per event
+      out32[w + (RING_EVT_OFF.seq >> 2)] = s % 4294967296;
+      out32[w + (RING_EVT_OFF.seq >> 2) + 1] = Math.floor(s / 4294967296);
+      out32[w + (RING_EVT_OFF.tsInit >> 2)] = tsLo;
+      out32[w + (RING_EVT_OFF.tsInit >> 2) + 1] = tsHi;
+      const c = (cmdIdx * RING_CMD_SIZE) >> 2;
+      out32[w + (RING_EVT_OFF.origin >> 2)] = st32[c + (RING_CMD_OFF.origin >> 2)]!;
+      out32[w + (RING_EVT_OFF.token >> 2)] = st32[c + (RING_CMD_OFF.token >> 2)]!;
+      out32[w + (RING_EVT_OFF.tsIn >> 2)] = st32[c + (RING_CMD_OFF.tsIn >> 2)]!;
+      out32[w + (RING_EVT_OFF.tsIn >> 2) + 1] = st32[c + (RING_CMD_OFF.tsIn >> 2) + 1]!;
+      out.set(b.subarray(i * EVT_SIZE, (i + 1) * EVT_SIZE), base + RING_EVT_OFF.evtType);
+      o++;
+    }
+    flush(o);
+  };
+  const flush = (n: number): void => {
+    let done = 0;
+    while (done < n) {
+      done += evts.publish(out, done * RING_EVT_SIZE, n - done, 100);
+      if (done < n && Atomics.load(ctl, CTL_STOP) !== 0) throw new Error('stopped while consumers lagged');
+    }
+  };
+  const inbox = engine.inbox;
+  while (Atomics.load(ctl, CTL_STOP) === 0) {
+    if (!cmds.waitReady(20)) continue;
+    const n = cmds.poll(staging, 0, batch);
+    if (n === 0) continue;
+    const t = process.hrtime.bigint(); // one BigInt per batch
+    tsLo = Number(t & 0xffffffffn);
+    tsHi = Number(t >> 32n);
+    batchSeq0 = seq + 1;
+    for (let i = 0; i < n; i++) inbox.set(staging.subarray(i * RING_CMD_SIZE, i * RING_CMD_SIZE + CMD_SIZE), i * CMD_SIZE);
+    engine.runInbox(n, sink);
+    seq += n;
+    Atomics.store(ctl, CTL_SEQ_LO, seq % 4294967296);
+    Atomics.store(ctl, CTL_SEQ_HI, Math.floor(seq / 4294967296));
+  }
+  Atomics.store(ctl, CTL_STATE, 2);
+}
+
+if (parentPort && workerData && (workerData as { cmdRing?: unknown }).cmdRing) {
+  try {
+    run(workerData as EngineWorkerData);
+    parentPort.postMessage({ type: 'stopped' });
+  } catch (e) {
+    Atomics.store(new Int32Array((workerData as EngineWorkerData).control), CTL_STATE, 3);
+    parentPort.postMessage({ type: 'failed', message: (e as Error).message });
+  }
+}
