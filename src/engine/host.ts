@@ -37,6 +37,9 @@ export class EngineHost {
   private readonly worker: Worker;
   private readonly rec = new Uint8Array(RING_CMD_SIZE);
   private readonly recDv = new DataView(this.rec.buffer);
+  private readonly rec32 = new Int32Array(this.rec.buffer);
+  private rawBuf: ArrayBufferLike | null = null;
+  private raw32: Int32Array<ArrayBufferLike> = new Int32Array(0);
   private exited: Promise<void>;
   private failure: string | null = null;
 
@@ -84,12 +87,14 @@ export class EngineHost {
     return this.cmdRing.tryPush(this.rec);
   }
 
-  /** Queues a raw CMD record (32 bytes at `offset`) without building an object. */
+  /** Queues a raw CMD record (32 bytes at `offset`, 4-byte aligned) without building an object or allocating. */
   submitRaw(bytes: Uint8Array, offset: number, origin = 0, token = 0, tsIn = 0n): boolean {
-    this.rec.set(bytes.subarray(offset, offset + CMD_SIZE));
-    this.recDv.setUint32(RING_CMD_OFF.origin, origin, true);
-    this.recDv.setUint32(RING_CMD_OFF.token, token, true);
-    this.recDv.setBigInt64(RING_CMD_OFF.tsIn, tsIn, true);
+    if (bytes.buffer !== this.rawBuf) { this.rawBuf = bytes.buffer; this.raw32 = new Int32Array(bytes.buffer, 0, bytes.buffer.byteLength >> 2); }
+    const from = (bytes.byteOffset + offset) >> 2;
+    for (let k = 0; k < CMD_SIZE >> 2; k++) this.rec32[k] = this.raw32[from + k]!;
+    this.rec32[RING_CMD_OFF.origin >> 2] = origin | 0;
+    this.rec32[RING_CMD_OFF.token >> 2] = token | 0;
+    if (tsIn === 0n) { this.rec32[RING_CMD_OFF.tsIn >> 2] = 0; this.rec32[(RING_CMD_OFF.tsIn >> 2) + 1] = 0; } else this.recDv.setBigInt64(RING_CMD_OFF.tsIn, tsIn, true);
     return this.cmdRing.tryPush(this.rec);
   }
 

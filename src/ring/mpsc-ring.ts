@@ -36,7 +36,11 @@ export class MpscRing {
   private readonly h: Int32Array;
   private readonly seq: Int32Array;
   private readonly data: Uint8Array;
+  private readonly data32: Int32Array;
+  private readonly words: number;
   private readonly mask: number;
+  private srcBuf: ArrayBufferLike | null = null;
+  private src32: Int32Array = new Int32Array(0);
   /** Consumer's next position (consumer thread only). */
   private head = 0;
 
@@ -66,11 +70,19 @@ export class MpscRing {
     this.mask = this.capacity - 1;
     this.seq = new Int32Array(sab, HEADER_BYTES, this.capacity);
     this.data = new Uint8Array(sab, HEADER_BYTES + this.capacity * 4, this.capacity * this.slotBytes);
+    this.data32 = new Int32Array(sab, HEADER_BYTES + this.capacity * 4, (this.capacity * this.slotBytes) >> 2);
+    this.words = this.slotBytes >> 2;
+  }
+
+  /** A cached Int32Array over `b`'s buffer (records are copied word by word, allocation-free). */
+  private view32(b: Uint8Array): Int32Array {
+    if (b.buffer !== this.srcBuf) { this.srcBuf = b.buffer; this.src32 = new Int32Array(b.buffer, 0, b.buffer.byteLength >> 2); }
+    return this.src32;
   }
 
   /**
-   * Copies one record (`slotBytes` from `src` at `offset`) into the ring. Returns false, without
-   * blocking, if the ring is full.
+   * Copies one record (`slotBytes` from `src` at `offset`, 4-byte aligned) into the ring. Returns
+   * false, without blocking, if the ring is full.
    */
   tryPush(src: Uint8Array, offset = 0): boolean {
     const h = this.h;
@@ -81,7 +93,10 @@ export class MpscRing {
       if (dif === 0) {
         const prev = Atomics.compareExchange(h, H_CLAIM, pos, (pos + 1) | 0);
         if (prev === pos) {
-          this.data.set(src.subarray(offset, offset + this.slotBytes), idx * this.slotBytes);
+          const s32 = this.view32(src);
+          const from = (src.byteOffset + offset) >> 2;
+          const to = idx * this.words;
+          for (let w = 0; w < this.words; w++) this.data32[to + w] = s32[from + w]!;
           Atomics.store(this.seq, idx, (pos + 1) | 0);
           if (Atomics.load(h, H_SLEEPING) !== 0) {
             Atomics.add(h, H_SIGNAL, 1);
@@ -123,7 +138,10 @@ export class MpscRing {
       const pos = this.head;
       const idx = pos & this.mask;
       if (Atomics.load(this.seq, idx) !== ((pos + 1) | 0)) break;
-      dst.set(this.data.subarray(idx * sb, idx * sb + sb), offset + n * sb);
+      const d32 = this.view32(dst);
+      const to = (dst.byteOffset + offset + n * sb) >> 2;
+      const from = idx * this.words;
+      for (let w = 0; w < this.words; w++) d32[to + w] = this.data32[from + w]!;
       Atomics.store(this.seq, idx, (pos + this.capacity) | 0);
       this.head = (pos + 1) | 0;
       n++;

@@ -34,8 +34,11 @@ export class SpmcRing {
   readonly slotBytes: number;
   private readonly h: Int32Array;
   private readonly readers: Int32Array;
-  private readonly data: Uint8Array;
+  private readonly data32: Int32Array;
+  private readonly words: number;
   private readonly mask: number;
+  private bufA: ArrayBufferLike | null = null;
+  private viewA: Int32Array = new Int32Array(0);
 
   static create(capacity: number, slotBytes: number): SpmcRing {
     if (!Number.isInteger(capacity) || capacity < 2 || (capacity & (capacity - 1)) !== 0 || capacity > 1 << 24) {
@@ -58,7 +61,14 @@ export class SpmcRing {
     this.slotBytes = this.h[H_SLOT]!;
     this.mask = this.capacity - 1;
     this.readers = new Int32Array(sab, HEADER_BYTES, MAX_READERS * 2);
-    this.data = new Uint8Array(sab, HEADER_BYTES + READERS_BYTES, this.capacity * this.slotBytes);
+    this.data32 = new Int32Array(sab, HEADER_BYTES + READERS_BYTES, (this.capacity * this.slotBytes) >> 2);
+    this.words = this.slotBytes >> 2;
+  }
+
+  /** A cached Int32Array over `b`'s buffer (records are copied word by word, allocation-free). */
+  private view32(b: Uint8Array): Int32Array {
+    if (b.buffer !== this.bufA) { this.bufA = b.buffer; this.viewA = new Int32Array(b.buffer, 0, b.buffer.byteLength >> 2); }
+    return this.viewA;
   }
 
   get published(): number { return Atomics.load(this.h, H_PUB); }
@@ -82,11 +92,14 @@ export class SpmcRing {
   tryPublish(src: Uint8Array, offset: number, count: number): number {
     const n = Math.min(count, this.free());
     if (n <= 0) return 0;
-    const sb = this.slotBytes;
+    const W = this.words;
+    const s32 = this.view32(src);
+    let from = (src.byteOffset + offset) >> 2;
     let pos = Atomics.load(this.h, H_PUB);
     for (let i = 0; i < n; i++, pos = (pos + 1) | 0) {
-      const idx = pos & this.mask;
-      this.data.set(src.subarray(offset + i * sb, offset + (i + 1) * sb), idx * sb);
+      const to = (pos & this.mask) * W;
+      for (let w = 0; w < W; w++) this.data32[to + w] = s32[from + w]!;
+      from += W;
     }
     Atomics.store(this.h, H_PUB, pos);
     Atomics.notify(this.h, H_PUB);
@@ -134,10 +147,13 @@ export class SpmcRing {
     const cur = Atomics.load(this.readers, r * 2 + 1);
     const avail = (Atomics.load(this.h, H_PUB) - cur) | 0;
     const n = Math.min(avail, max);
-    const sb = this.slotBytes;
+    const W = this.words;
+    const d32 = this.view32(dst);
+    let to = (dst.byteOffset + offset) >> 2;
     for (let i = 0; i < n; i++) {
-      const idx = ((cur + i) | 0) & this.mask;
-      dst.set(this.data.subarray(idx * sb, idx * sb + sb), offset + i * sb);
+      const from = (((cur + i) | 0) & this.mask) * W;
+      for (let w = 0; w < W; w++) d32[to + w] = this.data32[from + w]!;
+      to += W;
     }
     if (n > 0) Atomics.store(this.readers, r * 2 + 1, (cur + n) | 0);
     return n;
