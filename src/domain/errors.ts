@@ -22,6 +22,10 @@ export const ERRORS = {
   ERR_TSO_FORMAT: { status: 400, message: 'not a valid order stream file' },
   ERR_CSV_FORMAT: { status: 400, message: 'not a valid order stream CSV' },
   ERR_CLI_USAGE: { status: 400, message: 'bad command-line usage' },
+  ERR_DECIMAL_FORMAT: { status: 400, message: 'not a plain decimal string' },
+  ERR_PRICE_TICK: { status: 400, message: 'price is not a multiple of the tick size' },
+  ERR_QTY_LOT: { status: 400, message: 'quantity is not a multiple of the lot size' },
+  ERR_INSTRUMENT_SPEC: { status: 400, message: 'invalid instrument reference data' },
   ERR_IO: { status: 500, message: 'a file could not be read or written' },
 } as const;
 
