@@ -16,6 +16,7 @@ import { writeOrderFile } from '../codec/tso.js';
 import { formatSummary, replay } from './replay.js';
 import { runDemo } from './demo.js';
 import type { StpMode } from '../engine/engine.js';
+import { KeyStore, type Permission } from '../gateway/auth.js';
 
 const USAGE = `tradsys — WebAssembly matching engine and trading platform
 
@@ -25,6 +26,9 @@ usage:
   tradsys gen --out FILE.tso|FILE.csv [--count N] [--symbols N] [--seed N]
               [--mix ${MIXES.join('|')}] [--bad-rate R]
   tradsys demo [--symbols N] [--count N] [--seed N] [--mix NAME]
+  tradsys keys create --account A [--permissions trade,read] [--data DIR] [--json]
+  tradsys keys list [--data DIR] [--json]
+  tradsys keys revoke --key KEY [--data DIR]
   tradsys help | version
 
 replay runs an order stream through the engine: events (A/R/T/X/M lines) to --events, the final
@@ -113,6 +117,36 @@ function cmdDemo(argv: string[]): number {
   return 0;
 }
 
+function cmdKeys(argv: string[]): number {
+  const [sub, ...rest] = argv;
+  const f = parse(rest, { account: 'value', permissions: 'value', data: 'value', json: 'bool', key: 'value' });
+  const store = new KeyStore(str(f, 'data') ?? 'data');
+  const json = f.has('json');
+  if (sub === 'create') {
+    const account = int(f, 'account', undefined, 1, 0xffffffff);
+    if (account === undefined) throw new TradsysError('ERR_CLI_USAGE', 'keys create needs --account A');
+    const perms = (str(f, 'permissions') ?? 'trade,read').split(',').map((p) => p.trim()).filter(Boolean) as Permission[];
+    const k = store.create(account, perms);
+    if (json) process.stdout.write(JSON.stringify({ account: k.account, key: k.key, secret: k.secret }) + '\n');
+    else process.stdout.write(`account ${k.account}\nkey     ${k.key}\nsecret  ${k.secret}\npermissions ${k.permissions.join(',')}\n(stored in ${store.path}; the secret is not shown again)\n`);
+    return 0;
+  }
+  if (sub === 'list') {
+    const keys = store.list();
+    if (json) process.stdout.write(JSON.stringify(keys) + '\n');
+    else for (const k of keys) process.stdout.write(`${k.key}  account ${k.account}  ${k.permissions.join(',')}  created ${k.created}${k.revoked ? `  revoked ${k.revoked}` : ''}\n`);
+    return 0;
+  }
+  if (sub === 'revoke') {
+    const key = str(f, 'key');
+    if (!key) throw new TradsysError('ERR_CLI_USAGE', 'keys revoke needs --key KEY');
+    if (!store.revoke(key)) throw new TradsysError('ERR_CLI_USAGE', `no active key ${key} in ${store.path}`);
+    process.stdout.write(`revoked ${key}\n`);
+    return 0;
+  }
+  throw new TradsysError('ERR_CLI_USAGE', `keys: unknown subcommand ${sub === undefined ? '(none)' : `"${sub}"`} (create, list, revoke)`);
+}
+
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
@@ -133,6 +167,7 @@ export function main(argv: string[]): number {
       case 'replay': return cmdReplay(rest);
       case 'gen': return cmdGen(rest);
       case 'demo': return cmdDemo(rest);
+      case 'keys': return cmdKeys(rest);
       case 'version': case '--version': process.stdout.write(`tradsys ${version()}\n`); return 0;
       case undefined: case 'help': case '--help': case '-h': process.stdout.write(USAGE + '\n'); return 0;
       default: throw new TradsysError('ERR_CLI_USAGE', `unknown command "${cmd}"`);
