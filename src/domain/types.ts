@@ -34,6 +34,7 @@ export type EventType = 'A' | 'R' | 'T' | 'X' | 'M';
 export interface EngineEvent {
   type: EventType;
   symbol: number;
+  side: number; // side of `id` (the taker's for T)
   id: bigint; // subject order (taker for T)
   maker: bigint; // T only (0n otherwise)
   price: bigint; // T: trade price; M: new price; A: order price

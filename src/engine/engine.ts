@@ -543,6 +543,7 @@ export function decodeEvent(dv: DataView, p: number): EngineEvent {
   return {
     type,
     symbol: dv.getUint32(p + EVT_OFF.symbol, true),
+    side: dv.getUint8(p + EVT_OFF.side),
     id: dv.getBigUint64(p + EVT_OFF.id, true),
     maker: dv.getBigUint64(p + EVT_OFF.maker, true),
     price: dv.getBigInt64(p + EVT_OFF.price, true),
