@@ -12,7 +12,8 @@
  * Invariants: after every command, levels equal the engine's L2 depth exactly (tested against
  * Engine.depth on generated streams).
  * Checksum: CRC-32 (IEEE) of the ASCII text of the top 10 levels, bids best first then asks best
- * first, each as `price:qty` joined by `,` with `|` between the sides (docs/protocol.md).
+ * first, each as `price:qty` (the decimal strings clients receive) joined by `,` with `|`
+ * between the sides (docs/protocol.md).
  * Complexity: O(1) per event except sorted snapshots (O(L log L)). Allocation: map entries per
  * resting order and level (gateway side, off the engine thread).
  * Known limitations: prices and quantities must be below 2^53 (they are numbers here).
@@ -131,9 +132,12 @@ export class BookProjection {
     return { bids: out(0), asks: out(1) };
   }
 
-  /** CRC-32 of the top 10 levels (see the module header for the exact text). */
-  checksum(symbol: number): number {
-    const side = (s: number): string => this.depth(symbol, s, 10).map(([p, q]) => `${p}:${q}`).join(',');
+  /**
+   * CRC-32 of the top 10 levels (see the module header for the exact text). `fmtPrice`/`fmtQty`
+   * turn ticks and lots into the strings clients see (default: the integers).
+   */
+  checksum(symbol: number, fmtPrice: (p: number) => string = String, fmtQty: (q: number) => string = String): number {
+    const side = (s: number): string => this.depth(symbol, s, 10).map(([p, q]) => `${fmtPrice(p)}:${fmtQty(q)}`).join(',');
     return crc32(Buffer.from(`${side(0)}|${side(1)}`, 'ascii'));
   }
 }

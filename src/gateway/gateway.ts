@@ -1,0 +1,336 @@
+/**
+ * The gateway: fastify (HTTP) + ws (WebSocket /ws, JSON protocol) in front of the engine thread.
+ *
+ * Owns: client connections, authentication, order entry (orders → command ring, with the
+ * connection as origin), execution reports to the owning account, market data (book snapshot +
+ * deltas with per-symbol sequence numbers and checksums, public trades) from the event ring, and
+ * the HTTP read API. One `pump()` drains the event ring and fans out, batched per cycle.
+ * Invariants: reports go only to the owner; another account's order ids answer exactly like
+ * unknown ids; a client's book rebuilt from snapshot + deltas equals the projection (tested).
+ * Allocation: per client message and per report (JSON frames); the engine side is allocation-free.
+ * Known limitations (issue 4, in progress): binary protocol, pre-trade risk, HTTP order entry,
+ * rate limits and slow-consumer handling are not built yet.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { RING_EVT_SIZE, RING_EVT_OFF, EVT_OFF, REASON_NAMES } from '../abi/records.js';
+import { EngineHost } from '../engine/host.js';
+import { Instrument, loadInstruments, type InstrumentSpec } from '../domain/instruments.js';
+import { TradsysError } from '../domain/errors.js';
+import { KeyStore } from './auth.js';
+import { OrderRegistry, type OrderInfo } from './orders.js';
+import { BookProjection } from '../marketdata/book-projection.js';
+import { parseClientMessage, ProtocolError, errorFrame, type ClientMessage } from '../codec/json-protocol.js';
+
+export interface GatewayConfig {
+  dataDir: string;
+  instruments?: InstrumentSpec[];
+  /** Resting-order capacity of the engine (default 1,000,000). */
+  capacity?: number;
+  /** Max WS message size in bytes (default 4096). */
+  maxPayload?: number;
+}
+
+interface Conn {
+  id: number;
+  ws: WebSocket;
+  account: number | null;
+  canTrade: boolean;
+  books: Set<number>;
+  trades: Set<number>;
+}
+
+const EVT = RING_EVT_OFF.evtType; // EVT record offset inside a RING_EVT slot
+
+export class Gateway {
+  readonly app: FastifyInstance;
+  readonly instruments: Instrument[];
+  readonly bySymbol = new Map<string, Instrument>();
+  readonly keys: KeyStore;
+  readonly orders = new OrderRegistry();
+  readonly book: BookProjection;
+  readonly counters = { wsConnections: 0, ordersIn: 0, eventsOut: 0, rejectsGateway: 0, framesOut: 0 };
+  private readonly conns = new Map<number, Conn>();
+  private nextConn = 1;
+  private readonly wss: WebSocketServer;
+  private readonly reader: number;
+  private readonly buf = new Uint8Array(RING_EVT_SIZE * 4096);
+  private readonly dv = new DataView(this.buf.buffer);
+  private readonly bookSeq: number[];
+  private readonly lastSentSeq: number[];
+  private pumpTimer: NodeJS.Timeout | null = null;
+  private tradeIds = 0;
+
+  private constructor(readonly host: EngineHost, cfg: GatewayConfig, instruments: Instrument[]) {
+    this.instruments = instruments;
+    for (const i of instruments) this.bySymbol.set(i.symbol, i);
+    this.keys = new KeyStore(cfg.dataDir);
+    this.book = new BookProjection(instruments.length);
+    this.bookSeq = instruments.map(() => 0);
+    this.lastSentSeq = instruments.map(() => 0);
+    this.reader = host.evtRing.join();
+    this.app = Fastify({ logger: false, bodyLimit: 16 * 1024 });
+    this.routes();
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: cfg.maxPayload ?? 4096 });
+    this.app.server.on('upgrade', (req, socket, head) => {
+      if (new URL(req.url ?? '/', 'http://x').pathname !== '/ws') { socket.destroy(); return; }
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
+    });
+  }
+
+  /** Builds the gateway and starts its engine thread (not listening yet). */
+  static async build(cfg: GatewayConfig): Promise<Gateway> {
+    const instruments = loadInstruments(cfg.instruments ?? (await import('../domain/instruments.js')).DEMO_INSTRUMENTS);
+    const host = await EngineHost.start({ engine: { symbols: instruments.length, capacity: cfg.capacity ?? 1_000_000 } });
+    const g = new Gateway(host, cfg, instruments);
+    g.pumpTimer = setInterval(() => g.pump(), 1);
+    return g;
+  }
+
+  async listen(port: number, host = '127.0.0.1'): Promise<string> {
+    return this.app.listen({ port, host });
+  }
+
+  async close(): Promise<void> {
+    if (this.pumpTimer) clearInterval(this.pumpTimer);
+    for (const c of this.conns.values()) c.ws.terminate();
+    this.wss.close();
+    await this.app.close();
+    await this.host.stop();
+  }
+
+  // ── HTTP ───────────────────────────────────────────────────────────────────────────────
+  private routes(): void {
+    const app = this.app;
+    app.get('/health', async () => ({ status: this.host.failed ? 'failed' : 'ok', engineSeq: this.host.lastSeq, connections: this.conns.size }));
+    app.get('/api/v1/symbols', async () => this.instruments.map((i) => i.toJSON()));
+    app.get<{ Params: { symbol: string }; Querystring: { depth?: string } }>('/api/v1/book/:symbol', async (req, reply) => {
+      const ins = this.bySymbol.get(req.params.symbol);
+      if (!ins) return reply.code(404).send({ error: 'unknown_symbol', message: `no symbol ${req.params.symbol}` });
+      const depth = req.query.depth === undefined ? 10 : Number(req.query.depth);
+      if (!Number.isInteger(depth) || depth < 1 || depth > 1000) return reply.code(400).send({ error: 'bad_depth', message: 'depth must be an integer in [1, 1000]' });
+      this.pump();
+      return this.snapshot(ins, depth);
+    });
+    app.get('/metrics', async (_req, reply) => {
+      const c = this.counters;
+      reply.type('text/plain; version=0.0.4');
+      return [
+        '# TYPE tradsys_engine_seq counter', `tradsys_engine_seq ${this.host.lastSeq}`,
+        '# TYPE tradsys_ws_connections gauge', `tradsys_ws_connections ${this.conns.size}`,
+        '# TYPE tradsys_orders_in_total counter', `tradsys_orders_in_total ${c.ordersIn}`,
+        '# TYPE tradsys_events_total counter', `tradsys_events_total ${c.eventsOut}`,
+        '# TYPE tradsys_gateway_rejects_total counter', `tradsys_gateway_rejects_total ${c.rejectsGateway}`,
+        '# TYPE tradsys_ws_frames_out_total counter', `tradsys_ws_frames_out_total ${c.framesOut}`, '',
+      ].join('\n');
+    });
+  }
+
+  private snapshot(ins: Instrument, depth = 1000): Record<string, unknown> {
+    const side = (s: number): string[][] => this.book.depth(ins.id, s, depth).map(([p, q]) => [ins.toPrice(BigInt(p)), ins.toQty(q)]);
+    return { type: 'book', symbol: ins.symbol, seq: this.bookSeq[ins.id], bids: side(0), asks: side(1) };
+  }
+
+  // ── WebSocket ──────────────────────────────────────────────────────────────────────────
+  private onConnection(ws: WebSocket): void {
+    const c: Conn = { id: this.nextConn++, ws, account: null, canTrade: false, books: new Set(), trades: new Set() };
+    this.conns.set(c.id, c);
+    this.counters.wsConnections++;
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) { this.send(c, { type: 'error', code: 'bad_frame', message: 'binary frames need the binary protocol (not enabled on this connection)' }); return; }
+      let msg: ClientMessage;
+      try {
+        msg = parseClientMessage(data.toString());
+      } catch (e) {
+        if (e instanceof ProtocolError) { this.sendRaw(c, errorFrame(e)); return; }
+        throw e;
+      }
+      this.onMessage(c, msg);
+    });
+    ws.on('close', () => this.conns.delete(c.id));
+    ws.on('error', () => this.conns.delete(c.id));
+  }
+
+  private send(c: Conn, msg: Record<string, unknown>): void { this.sendRaw(c, JSON.stringify(msg)); }
+  private sendRaw(c: Conn, text: string): void {
+    if (c.ws.readyState === c.ws.OPEN) { c.ws.send(text); this.counters.framesOut++; }
+  }
+  private withReq(msg: Record<string, unknown>, reqId: unknown): Record<string, unknown> {
+    return reqId === undefined ? msg : { ...msg, reqId };
+  }
+
+  private onMessage(c: Conn, m: ClientMessage): void {
+    if (m.op === 'ping') { this.send(c, this.withReq({ type: 'pong' }, m.reqId)); return; }
+    if (m.op === 'auth') {
+      const r = this.keys.verify(m.key, m.ts, m.sig);
+      if (!r.ok) { this.send(c, this.withReq({ type: 'auth', ok: false, reason: r.reason === 'bad_signature' || r.reason === 'unknown_key' ? 'invalid_credentials' : r.reason }, m.reqId)); return; }
+      c.account = r.account;
+      c.canTrade = r.permissions.includes('trade');
+      this.send(c, this.withReq({ type: 'auth', ok: true, account: r.account }, m.reqId));
+      return;
+    }
+    if (m.op === 'subscribe' || m.op === 'unsubscribe') {
+      for (const ch of m.channels) {
+        const [kind, sym] = [ch.slice(0, ch.indexOf('.')), ch.slice(ch.indexOf('.') + 1)];
+        const ins = this.bySymbol.get(sym);
+        if (!ins) { this.send(c, this.withReq({ type: 'error', code: 'unknown_symbol', message: `no symbol ${sym}` }, m.reqId)); continue; }
+        const set = kind === 'book' ? c.books : c.trades;
+        if (m.op === 'unsubscribe') { set.delete(ins.id); continue; }
+        if (kind === 'ticker') { this.send(c, this.withReq({ type: 'error', code: 'not_supported', message: 'ticker channels are not available yet' }, m.reqId)); continue; }
+        set.add(ins.id);
+        if (kind === 'book') { this.pump(); this.send(c, this.snapshot(ins)); }
+      }
+      this.send(c, this.withReq({ type: 'subscribed', channels: m.channels, ok: m.op === 'subscribe' }, m.reqId));
+      return;
+    }
+    if (c.account === null) { this.send(c, this.withReq({ type: 'error', code: 'not_authenticated', message: 'send {"op":"auth",...} first' }, m.reqId)); return; }
+    if (!c.canTrade) { this.send(c, this.withReq({ type: 'error', code: 'forbidden', message: 'this key has no trade permission' }, m.reqId)); return; }
+    const account = c.account;
+    if (m.op === 'order') {
+      const prior = this.orders.liveByClientId(account, m.clientOrderId);
+      if (prior) { this.send(c, this.withReq({ type: 'ack', clientOrderId: prior.clientOrderId, orderId: String(prior.orderId), seq: null, duplicate: true }, m.reqId)); return; }
+      const ins = this.bySymbol.get(m.symbol);
+      if (!ins) { this.reject(c, m.clientOrderId, 'unknown_symbol', m.reqId); return; }
+      let price = 0n;
+      let qty: number;
+      try {
+        if (m.type === 'limit') price = ins.toTicks(m.price!);
+        qty = ins.toLots(m.qty);
+      } catch (e) {
+        this.reject(c, m.clientOrderId, (e as TradsysError).code === 'ERR_QTY_LOT' ? 'bad_qty' : 'bad_price', m.reqId, (e as Error).message);
+        return;
+      }
+      const o = this.orders.create({ account, clientOrderId: m.clientOrderId, symbol: ins.id, side: m.side === 'buy' ? 0 : 1, price, qty, conn: c.id });
+      const tif = { gtc: 0, ioc: 1, fok: 2, post_only: 3 }[m.tif];
+      this.counters.ordersIn++;
+      if (!this.host.submit({ op: 1, side: o.side, type: m.type === 'limit' ? 0 : 1, tif, symbol: ins.id, id: BigInt(o.orderId), price, qty, account }, c.id, reqToken(m.reqId))) {
+        this.orders.finish(o, 'rejected');
+        this.reject(c, m.clientOrderId, 'busy', m.reqId, 'the engine is busy; retry');
+      }
+      return;
+    }
+    // cancel / modify: look the order up by the caller's account only
+    if (m.op !== 'cancel' && m.op !== 'modify') return;
+    const o = m.orderId !== undefined ? this.orders.find(account, Number(m.orderId)) : this.orders.liveByClientId(account, m.clientOrderId!);
+    const ref = m.clientOrderId ?? m.orderId!;
+    if (!o || o.status === 'filled' || o.status === 'cancelled' || o.status === 'rejected') { this.reject(c, ref, 'unknown_order', m.reqId); return; }
+    if (m.op === 'cancel') {
+      this.host.submit({ op: 2, side: o.side, type: 0, tif: 0, symbol: o.symbol, id: BigInt(o.orderId), price: 0n, qty: 0, account }, c.id, reqToken(m.reqId));
+      return;
+    }
+    const ins = this.instruments[o.symbol]!;
+    let price: bigint;
+    let qty: number;
+    try {
+      price = ins.toTicks(m.price);
+      qty = ins.toLots(m.qty);
+    } catch (e) {
+      this.reject(c, ref, (e as TradsysError).code === 'ERR_QTY_LOT' ? 'bad_qty' : 'bad_price', m.reqId, (e as Error).message);
+      return;
+    }
+    this.host.submit({ op: 3, side: o.side, type: 0, tif: 0, symbol: o.symbol, id: BigInt(o.orderId), price, qty, account }, c.id, reqToken(m.reqId));
+  }
+
+  private reject(c: Conn, clientOrderId: string, reason: string, reqId: unknown, message?: string): void {
+    this.counters.rejectsGateway++;
+    this.send(c, this.withReq(message ? { type: 'reject', clientOrderId, reason, message } : { type: 'reject', clientOrderId, reason }, reqId));
+  }
+
+  // ── events → reports and market data ───────────────────────────────────────────────────
+  /** Drains the event ring: execution reports to owners, projection, then batched market data. */
+  pump(): void {
+    const touched = new Set<number>();
+    for (;;) {
+      const k = this.host.evtRing.poll(this.reader, this.buf, 0, 4096);
+      if (k === 0) break;
+      for (let i = 0; i < k; i++) this.onEvent(i * RING_EVT_SIZE, touched);
+      this.counters.eventsOut += k;
+    }
+    for (const s of touched) this.publishBook(s);
+  }
+
+  private onEvent(b: number, touched: Set<number>): void {
+    const dv = this.dv;
+    const type = dv.getUint8(b + EVT + EVT_OFF.type);
+    const symbol = dv.getUint32(b + EVT + EVT_OFF.symbol, true);
+    const id = Number(dv.getBigUint64(b + EVT + EVT_OFF.id, true));
+    const maker = Number(dv.getBigUint64(b + EVT + EVT_OFF.maker, true));
+    const price = Number(dv.getBigInt64(b + EVT + EVT_OFF.price, true));
+    const qty = dv.getUint32(b + EVT + EVT_OFF.qty, true);
+    const last = (dv.getUint8(b + EVT + EVT_OFF.flags) & 1) !== 0;
+    const side = dv.getUint8(b + EVT + EVT_OFF.side);
+    const seq = Number(dv.getBigUint64(b + RING_EVT_OFF.seq, true));
+    const kind = String.fromCharCode(type) as 'A' | 'R' | 'T' | 'X' | 'M';
+    if (symbol < this.instruments.length) {
+      this.book.apply({ type: kind, symbol, id, maker, price, qty, side, last });
+      if (kind !== 'R') touched.add(symbol);
+    }
+    const o = this.orders.get(id);
+    const ins = this.instruments[symbol];
+    const to = (x: OrderInfo | undefined): Conn | undefined => (x ? this.conns.get(x.conn) : undefined);
+    switch (kind) {
+      case 'A':
+        if (o) { o.status = 'open'; const c = to(o); if (c) this.send(c, { type: 'ack', clientOrderId: o.clientOrderId, orderId: String(o.orderId), seq }); }
+        break;
+      case 'R':
+        if (o) {
+          const reason = REASON_NAMES[dv.getUint8(b + EVT + EVT_OFF.reason)] ?? 'rejected';
+          const c = to(o);
+          if (o.status === 'pending') this.orders.finish(o, 'rejected');
+          if (c) this.send(c, { type: 'reject', clientOrderId: o.clientOrderId, orderId: String(o.orderId), reason, seq });
+        }
+        break;
+      case 'T': {
+        const tradeId = ++this.tradeIds;
+        const leaves = dv.getUint32(b + EVT + EVT_OFF.leaves, true);
+        const makerLeaves = dv.getUint32(b + EVT + EVT_OFF.makerLeaves, true);
+        const m = this.orders.get(maker);
+        if (!ins) break;
+        const px = ins.toPrice(BigInt(price));
+        const q = ins.toQty(qty);
+        for (const [x, lv, liq] of [[o, leaves, 'taker'], [m, makerLeaves, 'maker']] as const) {
+          if (!x) continue;
+          x.leaves = lv;
+          x.filled += qty;
+          const c = to(x);
+          if (c) this.send(c, { type: 'fill', orderId: String(x.orderId), clientOrderId: x.clientOrderId, tradeId, price: px, qty: q, leaves: ins.toQty(lv), liquidity: liq, seq });
+          if (lv === 0) this.orders.finish(x, 'filled');
+        }
+        const frame = JSON.stringify({ type: 'trade', symbol: ins.symbol, tradeId, price: px, qty: q, takerSide: side === 0 ? 'buy' : 'sell', ts: Date.now() * 1e6 });
+        for (const c of this.conns.values()) if (c.trades.has(symbol)) this.sendRaw(c, frame);
+        break;
+      }
+      case 'X':
+        if (o) {
+          const c = to(o);
+          if (ins && c) this.send(c, { type: 'cancelled', orderId: String(o.orderId), clientOrderId: o.clientOrderId, qty: ins.toQty(qty), seq });
+          this.orders.finish(o, 'cancelled');
+        }
+        break;
+      case 'M':
+        if (o && ins) {
+          o.price = BigInt(price);
+          o.leaves = qty;
+          const c = to(o);
+          if (c) this.send(c, { type: 'modified', orderId: String(o.orderId), clientOrderId: o.clientOrderId, price: ins.toPrice(BigInt(price)), qty: ins.toQty(qty), seq });
+        }
+        break;
+    }
+  }
+
+  private publishBook(s: number): void {
+    const ins = this.instruments[s]!;
+    const ch = this.book.takeChanges(s);
+    if (ch.bids.length === 0 && ch.asks.length === 0) return;
+    const first = this.bookSeq[s]! + 1;
+    this.bookSeq[s] = first;
+    const fmt = (xs: [number, number][]): string[][] => xs.map(([p, q]) => [ins.toPrice(BigInt(p)), ins.toQty(q)]);
+    const frame = JSON.stringify({ type: 'bookDelta', symbol: ins.symbol, first, last: first, bids: fmt(ch.bids), asks: fmt(ch.asks), checksum: this.book.checksum(s, (p) => ins.toPrice(BigInt(p)), (q) => ins.toQty(q)) });
+    for (const c of this.conns.values()) if (c.books.has(s)) this.sendRaw(c, frame);
+    this.lastSentSeq[s] = first;
+  }
+}
+
+function reqToken(reqId: unknown): number {
+  return typeof reqId === 'number' && reqId >= 0 && reqId <= 0xffffffff ? reqId : 0;
+}

@@ -1,0 +1,71 @@
+/**
+ * Gateway-side order registry: engine-wide order ids, ownership, and clientOrderId idempotency
+ * per account among live orders.
+ *
+ * Owns: orderId → OrderInfo for every order the gateway sent (live and recently finished), and
+ * (account, clientOrderId) → live order. Invariants: an order id is never reused; another
+ * account's order ids are looked up exactly like unknown ones (`find` takes the account).
+ * Complexity: O(1). Allocation: one object per order (gateway side).
+ * Known limitations: finished orders are forgotten after `keepFinished` (default 100,000) to
+ * bound memory; the journal (issue 5) makes ids and idempotency survive restarts.
+ */
+export type OrderStatus = 'pending' | 'open' | 'filled' | 'cancelled' | 'rejected';
+
+export interface OrderInfo {
+  orderId: number;
+  account: number;
+  clientOrderId: string;
+  symbol: number;
+  side: number;
+  price: bigint;
+  qty: number;
+  leaves: number;
+  filled: number;
+  status: OrderStatus;
+  /** Connection that placed it (0 = none / HTTP). */
+  conn: number;
+}
+
+export class OrderRegistry {
+  private nextId = 1;
+  private readonly byId = new Map<number, OrderInfo>();
+  private readonly live = new Map<string, OrderInfo>();
+  private readonly finished: number[] = [];
+
+  constructor(private readonly keepFinished = 100_000) {}
+
+  /** The live order of (account, clientOrderId), if any. */
+  liveByClientId(account: number, clientOrderId: string): OrderInfo | undefined {
+    return this.live.get(`${account}:${clientOrderId}`);
+  }
+
+  /** The order `orderId` if it belongs to `account` (else undefined, like an unknown id). */
+  find(account: number, orderId: number): OrderInfo | undefined {
+    const o = this.byId.get(orderId);
+    return o && o.account === account ? o : undefined;
+  }
+
+  /** Any order by id (for routing engine events). */
+  get(orderId: number): OrderInfo | undefined { return this.byId.get(orderId); }
+
+  create(o: Omit<OrderInfo, 'orderId' | 'leaves' | 'filled' | 'status'>): OrderInfo {
+    const info: OrderInfo = { ...o, orderId: this.nextId++, leaves: o.qty, filled: 0, status: 'pending' };
+    this.byId.set(info.orderId, info);
+    this.live.set(`${o.account}:${o.clientOrderId}`, info);
+    return info;
+  }
+
+  /** Marks an order finished (filled, cancelled or rejected): its clientOrderId becomes reusable. */
+  finish(o: OrderInfo, status: 'filled' | 'cancelled' | 'rejected'): void {
+    o.status = status;
+    const k = `${o.account}:${o.clientOrderId}`;
+    if (this.live.get(k) === o) this.live.delete(k);
+    this.finished.push(o.orderId);
+    if (this.finished.length > this.keepFinished) this.byId.delete(this.finished.shift()!);
+  }
+
+  /** Open (resting or pending) orders of an account. */
+  open(account: number): OrderInfo[] {
+    return [...this.live.values()].filter((o) => o.account === account);
+  }
+}

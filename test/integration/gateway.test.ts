@@ -1,0 +1,182 @@
+/**
+ * The gateway end to end over loopback with real sockets: authentication, order entry and
+ * execution reports to owners only, another account's orders indistinguishable from unknown
+ * ones, idempotent clientOrderId, market data snapshot + deltas rebuilt by a client equal to the
+ * book, malformed input answered without dropping the connection, HTTP read API.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { Gateway } from '../../src/gateway/gateway.js';
+import { sign, type ApiKey } from '../../src/gateway/auth.js';
+
+type Msg = Record<string, unknown>;
+
+class Client {
+  readonly msgs: Msg[] = [];
+  private waiters: { pred: (m: Msg) => boolean; res: (m: Msg) => void }[] = [];
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (d) => {
+      const m = JSON.parse(d.toString()) as Msg;
+      this.msgs.push(m);
+      this.waiters = this.waiters.filter((w) => { if (w.pred(m)) { w.res(m); return false; } return true; });
+    });
+  }
+  static open(url: string): Promise<Client> {
+    return new Promise((res, rej) => { const ws = new WebSocket(url); ws.once('open', () => res(new Client(ws))); ws.once('error', rej); });
+  }
+  send(m: Msg | string): void { this.ws.send(typeof m === 'string' ? m : JSON.stringify(m)); }
+  next(pred: (m: Msg) => boolean, ms = 3000): Promise<Msg> {
+    const hit = this.msgs.find(pred);
+    if (hit) { this.msgs.splice(this.msgs.indexOf(hit), 1); return Promise.resolve(hit); }
+    return new Promise((res, rej) => {
+      const t = setTimeout(() => rej(new Error(`timed out waiting; got ${JSON.stringify(this.msgs.slice(-5))}`)), ms);
+      this.waiters.push({ pred, res: (m) => { clearTimeout(t); this.msgs.splice(this.msgs.indexOf(m), 1); res(m); } });
+    });
+  }
+  async auth(k: ApiKey): Promise<Msg> {
+    const ts = Date.now();
+    this.send({ op: 'auth', key: k.key, ts, sig: sign(k.secret, k.key, ts), reqId: 'a' });
+    return this.next((m) => m.type === 'auth');
+  }
+  close(): void { this.ws.close(); }
+}
+
+let gw: Gateway;
+let base: string;
+let keyA: ApiKey;
+let keyB: ApiKey;
+let keyRead: ApiKey;
+const wsUrl = (): string => base.replace('http', 'ws') + '/ws';
+
+beforeAll(async () => {
+  gw = await Gateway.build({ dataDir: mkdtempSync(join(tmpdir(), 'gw-')), capacity: 10_000 });
+  base = await gw.listen(0);
+  keyA = gw.keys.create(1);
+  keyB = gw.keys.create(2);
+  keyRead = gw.keys.create(3, ['read']);
+}, 60_000);
+
+afterAll(async () => { await gw?.close(); });
+
+describe('gateway over loopback', () => {
+  it('serves health, symbols and the book over HTTP', async () => {
+    const h = await (await fetch(`${base}/health`)).json() as Msg;
+    expect(h.status).toBe('ok');
+    const syms = await (await fetch(`${base}/api/v1/symbols`)).json() as Msg[];
+    expect(syms[0]).toMatchObject({ symbol: 'BTC-USD', tickSize: '0.5', lotSize: '0.0001' });
+    expect((await fetch(`${base}/api/v1/book/NOPE`)).status).toBe(404);
+    expect((await fetch(`${base}/api/v1/book/BTC-USD?depth=0`)).status).toBe(400);
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/tradsys_engine_seq \d+/);
+  });
+
+  it('authenticates, and refuses bad signatures, stale timestamps and replays', async () => {
+    const c = await Client.open(wsUrl());
+    const ts = Date.now();
+    c.send({ op: 'auth', key: keyA.key, ts, sig: sign('0'.repeat(64), keyA.key, ts) });
+    expect(await c.next((m) => m.type === 'auth')).toMatchObject({ ok: false, reason: 'invalid_credentials' });
+    c.send({ op: 'auth', key: 'tk_nobody', ts, sig: sign(keyA.secret, 'tk_nobody', ts) });
+    expect(await c.next((m) => m.type === 'auth')).toMatchObject({ ok: false, reason: 'invalid_credentials' });
+    const old = ts - 60_000;
+    c.send({ op: 'auth', key: keyA.key, ts: old, sig: sign(keyA.secret, keyA.key, old) });
+    expect(await c.next((m) => m.type === 'auth')).toMatchObject({ ok: false, reason: 'stale_timestamp' });
+    const good = { op: 'auth', key: keyA.key, ts, sig: sign(keyA.secret, keyA.key, ts) };
+    c.send(good);
+    expect(await c.next((m) => m.type === 'auth')).toEqual({ type: 'auth', ok: true, account: 1 });
+    c.send(good);
+    expect(await c.next((m) => m.type === 'auth')).toMatchObject({ ok: false, reason: 'replay' });
+    c.send({ op: 'order', clientOrderId: 'x', symbol: 'BTC-USD', side: 'buy', type: 'limit', tif: 'gtc', price: '1', qty: '1' });
+    expect(await c.next((m) => m.type === 'ack' || m.type === 'reject')).toMatchObject({ type: 'ack', clientOrderId: 'x' });
+    const r = await Client.open(wsUrl());
+    await r.auth(keyRead);
+    r.send({ op: 'order', clientOrderId: 'y', symbol: 'BTC-USD', side: 'buy', type: 'limit', tif: 'gtc', price: '1', qty: '1', reqId: 5 });
+    expect(await r.next((m) => m.type === 'error')).toMatchObject({ code: 'forbidden', reqId: 5 });
+    c.close(); r.close();
+  });
+
+  it('matches orders from two accounts, reports to owners only, and keeps clientOrderId idempotent', async () => {
+    const a = await Client.open(wsUrl());
+    const b = await Client.open(wsUrl());
+    await a.auth(keyA);
+    await b.auth(keyB);
+    a.send({ op: 'order', clientOrderId: 'a1', symbol: 'ETH-USD', side: 'sell', type: 'limit', tif: 'gtc', price: '2000.05', qty: '1.5', reqId: 1 });
+    const ack = await a.next((m) => m.type === 'ack' && m.clientOrderId === 'a1');
+    a.send({ op: 'order', clientOrderId: 'a1', symbol: 'ETH-USD', side: 'sell', type: 'limit', tif: 'gtc', price: '2000.05', qty: '1.5' });
+    expect(await a.next((m) => m.type === 'ack' && m.clientOrderId === 'a1')).toMatchObject({ orderId: ack.orderId, duplicate: true });
+    b.send({ op: 'subscribe', channels: ['trades.ETH-USD'] });
+    await b.next((m) => m.type === 'subscribed');
+    b.send({ op: 'order', clientOrderId: 'b1', symbol: 'ETH-USD', side: 'buy', type: 'limit', tif: 'ioc', price: '2001', qty: '1' });
+    expect(await b.next((m) => m.type === 'fill')).toMatchObject({ clientOrderId: 'b1', price: '2000.05', qty: '1.000', leaves: '0.000', liquidity: 'taker' });
+    expect(await a.next((m) => m.type === 'fill')).toMatchObject({ clientOrderId: 'a1', orderId: ack.orderId, price: '2000.05', qty: '1.000', leaves: '0.500', liquidity: 'maker' });
+    expect(await b.next((m) => m.type === 'trade')).toMatchObject({ symbol: 'ETH-USD', price: '2000.05', qty: '1.000', takerSide: 'buy' });
+    // b cannot touch a's order: the answer is the same as for an id that does not exist
+    b.send({ op: 'cancel', orderId: String(ack.orderId) });
+    const other = await b.next((m) => m.type === 'reject');
+    b.send({ op: 'cancel', orderId: '999999' });
+    const none = await b.next((m) => m.type === 'reject');
+    expect({ ...other, clientOrderId: 0 }).toEqual({ ...none, clientOrderId: 0 });
+    expect(other.reason).toBe('unknown_order');
+    a.send({ op: 'modify', clientOrderId: 'a1', price: '2000.05', qty: '0.2' });
+    expect(await a.next((m) => m.type === 'modified')).toMatchObject({ price: '2000.05', qty: '0.200' });
+    a.send({ op: 'cancel', clientOrderId: 'a1' });
+    expect(await a.next((m) => m.type === 'cancelled')).toMatchObject({ clientOrderId: 'a1', qty: '0.200' });
+    expect(b.msgs.filter((m) => m.clientOrderId === 'a1')).toEqual([]);
+    a.close(); b.close();
+  });
+
+  it('streams book snapshot + deltas that rebuild the book exactly, with contiguous sequence numbers', async () => {
+    const a = await Client.open(wsUrl());
+    const m = await Client.open(wsUrl());
+    await a.auth(keyA);
+    m.send({ op: 'subscribe', channels: ['book.SOL-USD'] });
+    const snap = await m.next((x) => x.type === 'book');
+    const book = { bids: new Map<string, string>(snap.bids as [string, string][]), asks: new Map<string, string>(snap.asks as [string, string][]) };
+    let seq = snap.seq as number;
+    for (let i = 0; i < 40; i++) {
+      const side = i % 2 === 0 ? 'buy' : 'sell';
+      const px = side === 'buy' ? (20 - (i % 7) * 0.01).toFixed(3) : (20.1 + (i % 5) * 0.01).toFixed(3);
+      a.send({ op: 'order', clientOrderId: `s${i}`, symbol: 'SOL-USD', side, type: 'limit', tif: 'gtc', price: px, qty: '1.25' });
+    }
+    a.send({ op: 'order', clientOrderId: 'sweep', symbol: 'SOL-USD', side: 'buy', type: 'market', tif: 'ioc', qty: '10' });
+    await a.next((x) => (x.type === 'fill' && x.clientOrderId === 'sweep' && x.leaves === '0.00') || (x.type === 'cancelled' && x.clientOrderId === 'sweep'));
+    const deadline = Date.now() + 3000;
+    for (;;) {
+      const http = await (await fetch(`${base}/api/v1/book/SOL-USD?depth=1000`)).json() as { seq: number; bids: string[][]; asks: string[][] };
+      while (m.msgs.some((x) => x.type === 'bookDelta')) {
+        const d = await m.next((x) => x.type === 'bookDelta');
+        expect(d.first).toBe(seq + 1);
+        seq = d.last as number;
+        for (const [s, levels] of [['bids', d.bids], ['asks', d.asks]] as const) {
+          for (const [p, q] of levels as [string, string][]) { if (Number(q) === 0) book[s].delete(p); else book[s].set(p, q); }
+        }
+      }
+      if (seq === http.seq || Date.now() > deadline) {
+        const sorted = (mp: Map<string, string>, desc: boolean): string[][] => [...mp.entries()].sort((x, y) => (desc ? Number(y[0]) - Number(x[0]) : Number(x[0]) - Number(y[0])));
+        expect(seq).toBe(http.seq);
+        expect(sorted(book.bids, true)).toEqual(http.bids);
+        expect(sorted(book.asks, false)).toEqual(http.asks);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    a.close(); m.close();
+  });
+
+  it('answers malformed input with an error and keeps the connection', async () => {
+    const c = await Client.open(wsUrl());
+    c.send('{not json');
+    expect(await c.next((m) => m.type === 'error')).toMatchObject({ code: 'bad_json' });
+    c.send({ op: 'order', clientOrderId: 'q', symbol: 'BTC-USD', side: 'buy', type: 'limit', tif: 'gtc', price: '1', qty: '1', extra: 1, reqId: 'r' });
+    expect(await c.next((m) => m.type === 'error')).toMatchObject({ code: 'unknown_field', reqId: 'r' });
+    c.send({ op: 'order', clientOrderId: 'q', symbol: 'BTC-USD', side: 'buy', type: 'limit', tif: 'gtc', price: '1', qty: '1' });
+    expect(await c.next((m) => m.type === 'error')).toMatchObject({ code: 'not_authenticated' });
+    await c.auth(keyA);
+    c.send({ op: 'order', clientOrderId: 'q', symbol: 'BTC-USD', side: 'buy', type: 'limit', tif: 'gtc', price: '100.25', qty: '1' });
+    expect(await c.next((m) => m.type === 'reject')).toMatchObject({ reason: 'bad_price', message: expect.stringMatching(/tick size 0.5/) });
+    c.send({ op: 'ping', reqId: 9 });
+    expect(await c.next((m) => m.type === 'pong')).toEqual({ type: 'pong', reqId: 9 });
+    c.close();
+  });
+});
