@@ -17,6 +17,10 @@ import { formatSummary, replay } from './replay.js';
 import { runDemo } from './demo.js';
 import type { StpMode } from '../engine/engine.js';
 import { KeyStore, type Permission } from '../gateway/auth.js';
+import { Gateway } from '../gateway/gateway.js';
+import { Simulator } from '../sim/simulator.js';
+import { simdSupported } from '../engine/wasm.js';
+import type { InstrumentSpec } from '../domain/instruments.js';
 
 const USAGE = `tradsys — WebAssembly matching engine and trading platform
 
@@ -26,6 +30,7 @@ usage:
   tradsys gen --out FILE.tso|FILE.csv [--count N] [--symbols N] [--seed N]
               [--mix ${MIXES.join('|')}] [--bad-rate R]
   tradsys demo [--symbols N] [--count N] [--seed N] [--mix NAME]
+  tradsys serve [--port N] [--host ADDR] [--data DIR] [--instruments FILE.json] [--no-sim]
   tradsys keys create --account A [--permissions trade,read] [--data DIR] [--json]
   tradsys keys list [--data DIR] [--json]
   tradsys keys revoke --key KEY [--data DIR]
@@ -147,6 +152,52 @@ function cmdKeys(argv: string[]): number {
   throw new TradsysError('ERR_CLI_USAGE', `keys: unknown subcommand ${sub === undefined ? '(none)' : `"${sub}"`} (create, list, revoke)`);
 }
 
+async function cmdServe(argv: string[]): Promise<number> {
+  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool' });
+  const port = int(f, 'port', 8080, 0, 65535)!;
+  const host = str(f, 'host') ?? '127.0.0.1';
+  const dataDir = str(f, 'data') ?? 'data';
+  let instruments: InstrumentSpec[] | undefined;
+  const file = str(f, 'instruments');
+  if (file) {
+    try { instruments = JSON.parse(readFileSync(file, 'utf8')) as InstrumentSpec[]; } catch (e) { throw new TradsysError('ERR_INSTRUMENT_SPEC', `cannot read instruments from ${file}: ${(e as Error).message}`); }
+  }
+  const gw = await Gateway.build({ dataDir, instruments });
+  let url: string;
+  try {
+    url = await gw.listen(port, host);
+  } catch (e) {
+    await gw.close();
+    throw new TradsysError('ERR_IO', `cannot listen on ${host}:${port}: ${(e as Error).message} (try --port)`);
+  }
+  const demo = gw.keys.create(1, ['trade', 'read']);
+  const out = (l: string): void => { process.stdout.write(l + '\n'); };
+  out(`TradSys ${version()} listening on ${url}`);
+  out(`  HTTP      ${url}/api/v1/symbols · ${url}/api/v1/book/BTC-USD · ${url}/health · ${url}/metrics`);
+  out(`  WebSocket ${url.replace('http', 'ws')}/ws   (protocol: docs/protocol.md)`);
+  out(`  engine    WASM (SIMD128 ${simdSupported() ? 'on' : 'off'}) on its own thread · ${gw.instruments.length} symbols: ${gw.instruments.map((i) => i.symbol).join(', ')}`);
+  out(`  storage   ClickHouse: not connected yet (issue 6) · data dir ${dataDir} (API keys in ${gw.keys.path})`);
+  out('  accelerations: native addon, NUMA, kernel bypass, GPU: not built (pure WASM/TS path)');
+  out(`  demo key  account ${demo.account}  key ${demo.key}  secret ${demo.secret}`);
+  let sim: Simulator | null = null;
+  if (!f.has('no-sim')) {
+    sim = new Simulator(gw);
+    sim.start();
+    out('  market simulator: on (20 simulated participants; --no-sim to turn it off)');
+  }
+  out('Ctrl-C stops the server.');
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string): void => {
+      out(`\n${sig}: stopping…`);
+      sim?.stop();
+      gw.close().then(() => { out('stopped cleanly'); resolve(); }, () => resolve());
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}
+
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
@@ -160,7 +211,7 @@ export function isEpipe(e: unknown): boolean {
   return false;
 }
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
@@ -168,6 +219,7 @@ export function main(argv: string[]): number {
       case 'gen': return cmdGen(rest);
       case 'demo': return cmdDemo(rest);
       case 'keys': return cmdKeys(rest);
+      case 'serve': return await cmdServe(rest);
       case 'version': case '--version': process.stdout.write(`tradsys ${version()}\n`); return 0;
       case undefined: case 'help': case '--help': case '-h': process.stdout.write(USAGE + '\n'); return 0;
       default: throw new TradsysError('ERR_CLI_USAGE', `unknown command "${cmd}"`);
@@ -196,10 +248,8 @@ if (invokedDirectly()) {
   // a closed pipe (`tradsys replay --events - | head`) ends the command quietly
   const quietOnEpipe = (e: NodeJS.ErrnoException): void => { if (e.code === 'EPIPE') process.exit(0); else throw e; };
   process.stdout.on('error', quietOnEpipe);
-  try {
-    process.exitCode = main(process.argv.slice(2));
-  } catch (e) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
     if (isEpipe(e)) process.exit(0);
     throw e;
-  }
+  });
 }

@@ -108,7 +108,10 @@ export class EngineHost {
   /** Stops the engine thread (after the batch in progress) and waits for it to exit. */
   async stop(): Promise<void> {
     Atomics.store(this.control, CTL_STOP, 1);
-    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 5000))]);
+    // the loop sees the flag within one wait (≤ 20 ms); give a batch in progress up to 5 s
+    const deadline = Date.now() + 5000;
+    while (Atomics.load(this.control, CTL_STATE) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
     await this.worker.terminate();
+    await this.exited;
   }
 }

@@ -231,6 +231,21 @@ export class Gateway {
     this.host.submit({ op: 3, side: o.side, type: 0, tif: 0, symbol: o.symbol, id: BigInt(o.orderId), price, qty, account }, c.id, reqToken(m.reqId));
   }
 
+  /** An order from the built-in simulator (no connection). Returns its order id, or null if the ring is full. */
+  simOrder(o: { account: number; clientOrderId: string; symbol: number; side: number; market: boolean; price: bigint; qty: number }): number | null {
+    const info = this.orders.create({ account: o.account, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, price: o.price, qty: o.qty, conn: 0 });
+    const ok = this.host.submit({ op: 1, side: o.side, type: o.market ? 1 : 0, tif: o.market ? 1 : 0, symbol: o.symbol, id: BigInt(info.orderId), price: o.price, qty: o.qty, account: o.account }, 0, 0);
+    if (!ok) { this.orders.finish(info, 'rejected'); return null; }
+    return info.orderId;
+  }
+
+  /** Cancels a simulator order if it is still live. */
+  simCancel(orderId: number): void {
+    const o = this.orders.get(orderId);
+    if (!o || o.status === 'filled' || o.status === 'cancelled' || o.status === 'rejected') return;
+    this.host.submit({ op: 2, side: o.side, type: 0, tif: 0, symbol: o.symbol, id: BigInt(o.orderId), price: 0n, qty: 0, account: o.account }, 0, 0);
+  }
+
   private reject(c: Conn, clientOrderId: string, reason: string, reqId: unknown, message?: string): void {
     this.counters.rejectsGateway++;
     this.send(c, this.withReq(message ? { type: 'reject', clientOrderId, reason, message } : { type: 'reject', clientOrderId, reason }, reqId));

@@ -109,3 +109,36 @@ describe('tradsys CLI', () => {
     expect(r.stdout).toMatch(/invariants: ok/);
   });
 });
+
+describe('tradsys serve', () => {
+  it('starts, prints where it listens and the demo key, serves HTTP, and stops cleanly on SIGTERM', async () => {
+    const { spawn } = await import('node:child_process');
+    const d = tmp();
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data', d]);
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+    const url = await new Promise<string>((res, rej) => {
+      const t = setTimeout(() => rej(new Error(`no listen line: ${out}`)), 30_000);
+      child.stdout.on('data', () => { const m = /listening on (http:\/\/[^\s]+)/.exec(out); if (m && out.includes('Ctrl-C')) { clearTimeout(t); res(m[1]!); } });
+    });
+    expect(out).toMatch(/demo key {2}account 1 {2}key tk_[0-9a-f]{24} {2}secret [0-9a-f]{64}/);
+    expect(out).toMatch(/market simulator: on/);
+    expect(out).toMatch(/ClickHouse/);
+    const health = await (await fetch(`${url}/health`)).json() as { status: string };
+    expect(health.status).toBe('ok');
+    const code = await new Promise<number | null>((res) => { child.on('exit', (c) => res(c)); child.kill('SIGTERM'); });
+    expect(code).toBe(0);
+    expect(out).toMatch(/stopped cleanly/);
+  }, 60_000);
+
+  it('refuses a port that is taken, with a clear error', async () => {
+    const { createServer } = await import('node:net');
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as { port: number }).port;
+    const r = run('serve', '--port', String(port), '--data', tmp());
+    srv.close();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/cannot listen on 127.0.0.1:\d+: .*\(try --port\)/);
+  }, 60_000);
+});
