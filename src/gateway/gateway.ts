@@ -29,6 +29,14 @@ export interface GatewayConfig {
   capacity?: number;
   /** Max WS message size in bytes (default 4096). */
   maxPayload?: number;
+  /** Server pings every this many ms (default 20,000); a peer silent for deadAfterMs is closed. */
+  pingIntervalMs?: number;
+  deadAfterMs?: number;
+  /** Inbound messages per connection: sustained rate and burst (default 500/s, burst 1,000). */
+  rateLimit?: { perSecond: number; burst: number };
+  /** Outbound buffer: past `soft` bytes book subscribers get a fresh snapshot instead of deltas
+   * once drained; past `hard` the connection is closed (1008, "slow consumer"). */
+  buffer?: { soft: number; hard: number };
 }
 
 interface Conn {
@@ -36,8 +44,15 @@ interface Conn {
   ws: WebSocket;
   account: number | null;
   canTrade: boolean;
+  cancelOnDisconnect: boolean;
   books: Set<number>;
   trades: Set<number>;
+  /** Book subscriptions waiting for a fresh snapshot (slow consumer, deltas skipped). */
+  stale: Set<number>;
+  lastSeen: number;
+  tokens: number;
+  tokensAt: number;
+  limited: number;
 }
 
 const EVT = RING_EVT_OFF.evtType; // EVT record offset inside a RING_EVT slot
@@ -59,6 +74,8 @@ export class Gateway {
   private readonly bookSeq: number[];
   private readonly lastSentSeq: number[];
   private pumpTimer: NodeJS.Timeout | null = null;
+  private pingTimer: NodeJS.Timeout | null = null;
+  private readonly cfg: Required<Pick<GatewayConfig, 'pingIntervalMs' | 'deadAfterMs' | 'rateLimit' | 'buffer'>>;
   private tradeIds = 0;
 
   private constructor(readonly host: EngineHost, cfg: GatewayConfig, instruments: Instrument[]) {
@@ -69,6 +86,10 @@ export class Gateway {
     this.bookSeq = instruments.map(() => 0);
     this.lastSentSeq = instruments.map(() => 0);
     this.reader = host.evtRing.join();
+    this.cfg = {
+      pingIntervalMs: cfg.pingIntervalMs ?? 20_000, deadAfterMs: cfg.deadAfterMs ?? 60_000,
+      rateLimit: cfg.rateLimit ?? { perSecond: 500, burst: 1000 }, buffer: cfg.buffer ?? { soft: 1 << 20, hard: 8 << 20 },
+    };
     this.app = Fastify({ logger: false, bodyLimit: 16 * 1024 });
     this.routes();
     this.wss = new WebSocketServer({ noServer: true, maxPayload: cfg.maxPayload ?? 4096 });
@@ -84,6 +105,7 @@ export class Gateway {
     const host = await EngineHost.start({ engine: { symbols: instruments.length, capacity: cfg.capacity ?? 1_000_000 } });
     const g = new Gateway(host, cfg, instruments);
     g.pumpTimer = setInterval(() => g.pump(), 1);
+    g.pingTimer = setInterval(() => g.heartbeat(), g.cfg.pingIntervalMs);
     return g;
   }
 
@@ -93,6 +115,7 @@ export class Gateway {
 
   async close(): Promise<void> {
     if (this.pumpTimer) clearInterval(this.pumpTimer);
+    if (this.pingTimer) clearInterval(this.pingTimer);
     for (const c of this.conns.values()) c.ws.terminate();
     this.wss.close();
     await this.app.close();
@@ -133,10 +156,21 @@ export class Gateway {
 
   // ── WebSocket ──────────────────────────────────────────────────────────────────────────
   private onConnection(ws: WebSocket): void {
-    const c: Conn = { id: this.nextConn++, ws, account: null, canTrade: false, books: new Set(), trades: new Set() };
+    const now = Date.now();
+    const c: Conn = {
+      id: this.nextConn++, ws, account: null, canTrade: false, cancelOnDisconnect: false, books: new Set(), trades: new Set(),
+      stale: new Set(), lastSeen: now, tokens: this.cfg.rateLimit.burst, tokensAt: now, limited: 0,
+    };
     this.conns.set(c.id, c);
     this.counters.wsConnections++;
+    ws.on('pong', () => { c.lastSeen = Date.now(); });
     ws.on('message', (data, isBinary) => {
+      c.lastSeen = Date.now();
+      if (!this.allow(c)) {
+        c.limited++;
+        if (c.limited === 1 || c.limited % 100 === 0) this.send(c, { type: 'error', code: 'rate_limited', message: `more than ${this.cfg.rateLimit.perSecond} messages/s; messages are being dropped` });
+        return;
+      }
       if (isBinary) { this.send(c, { type: 'error', code: 'bad_frame', message: 'binary frames need the binary protocol (not enabled on this connection)' }); return; }
       let msg: ClientMessage;
       try {
@@ -147,13 +181,50 @@ export class Gateway {
       }
       this.onMessage(c, msg);
     });
-    ws.on('close', () => this.conns.delete(c.id));
-    ws.on('error', () => this.conns.delete(c.id));
+    ws.on('close', () => this.disconnect(c));
+    ws.on('error', () => this.disconnect(c));
+  }
+
+  /** Token bucket per connection. */
+  private allow(c: Conn): boolean {
+    const now = Date.now();
+    const rl = this.cfg.rateLimit;
+    c.tokens = Math.min(rl.burst, c.tokens + ((now - c.tokensAt) * rl.perSecond) / 1000);
+    c.tokensAt = now;
+    if (c.tokens < 1) return false;
+    c.tokens -= 1;
+    return true;
+  }
+
+  private disconnect(c: Conn): void {
+    if (!this.conns.delete(c.id)) return;
+    if (c.cancelOnDisconnect && c.account !== null) {
+      for (const o of this.orders.open(c.account)) {
+        if (o.conn !== c.id) continue;
+        this.host.submit({ op: 2, side: o.side, type: 0, tif: 0, symbol: o.symbol, id: BigInt(o.orderId), price: 0n, qty: 0, account: c.account }, 0, 0);
+      }
+    }
+  }
+
+  /** Pings every connection; closes peers silent for longer than deadAfterMs. */
+  private heartbeat(): void {
+    const now = Date.now();
+    for (const c of this.conns.values()) {
+      if (now - c.lastSeen > this.cfg.deadAfterMs) { c.ws.terminate(); this.disconnect(c); continue; }
+      if (c.ws.readyState === c.ws.OPEN) c.ws.ping();
+    }
   }
 
   private send(c: Conn, msg: Record<string, unknown>): void { this.sendRaw(c, JSON.stringify(msg)); }
   private sendRaw(c: Conn, text: string): void {
-    if (c.ws.readyState === c.ws.OPEN) { c.ws.send(text); this.counters.framesOut++; }
+    if (c.ws.readyState !== c.ws.OPEN) return;
+    if (c.ws.bufferedAmount > this.cfg.buffer.hard) {
+      c.ws.close(1008, 'slow consumer');
+      this.disconnect(c);
+      return;
+    }
+    c.ws.send(text);
+    this.counters.framesOut++;
   }
   private withReq(msg: Record<string, unknown>, reqId: unknown): Record<string, unknown> {
     return reqId === undefined ? msg : { ...msg, reqId };
@@ -166,6 +237,7 @@ export class Gateway {
       if (!r.ok) { this.send(c, this.withReq({ type: 'auth', ok: false, reason: r.reason === 'bad_signature' || r.reason === 'unknown_key' ? 'invalid_credentials' : r.reason }, m.reqId)); return; }
       c.account = r.account;
       c.canTrade = r.permissions.includes('trade');
+      c.cancelOnDisconnect = m.cancelOnDisconnect === true;
       this.send(c, this.withReq({ type: 'auth', ok: true, account: r.account }, m.reqId));
       return;
     }
@@ -341,7 +413,13 @@ export class Gateway {
     this.bookSeq[s] = first;
     const fmt = (xs: [number, number][]): string[][] => xs.map(([p, q]) => [ins.toPrice(BigInt(p)), ins.toQty(q)]);
     const frame = JSON.stringify({ type: 'bookDelta', symbol: ins.symbol, first, last: first, bids: fmt(ch.bids), asks: fmt(ch.asks), checksum: this.book.checksum(s, (p) => ins.toPrice(BigInt(p)), (q) => ins.toQty(q)) });
-    for (const c of this.conns.values()) if (c.books.has(s)) this.sendRaw(c, frame);
+    for (const c of this.conns.values()) {
+      if (!c.books.has(s)) continue;
+      // slow consumer: past the soft limit skip deltas; once drained, send one fresh snapshot
+      if (c.ws.bufferedAmount > this.cfg.buffer.soft) { c.stale.add(s); continue; }
+      if (c.stale.delete(s)) { this.send(c, this.snapshot(ins)); continue; }
+      this.sendRaw(c, frame);
+    }
     this.lastSentSeq[s] = first;
   }
 }

@@ -180,3 +180,86 @@ describe('gateway over loopback', () => {
     c.close();
   });
 });
+
+describe('gateway connection management', () => {
+  let g2: Gateway;
+  let url2: string;
+  let k2: ApiKey;
+  let k3: ApiKey;
+  beforeAll(async () => {
+    g2 = await Gateway.build({
+      dataDir: mkdtempSync(join(tmpdir(), 'gw2-')), capacity: 10_000,
+      pingIntervalMs: 50, deadAfterMs: 200, rateLimit: { perSecond: 50, burst: 20 }, buffer: { soft: 16 * 1024, hard: 256 * 1024 },
+    });
+    url2 = (await g2.listen(0)).replace('http', 'ws') + '/ws';
+    k2 = g2.keys.create(10);
+    k3 = g2.keys.create(11);
+  }, 60_000);
+  afterAll(async () => { await g2?.close(); });
+
+  it('rate-limits a flooding connection and keeps it', async () => {
+    const c = await Client.open(url2);
+    for (let i = 0; i < 200; i++) c.send({ op: 'ping', reqId: i });
+    expect(await c.next((m) => m.type === 'error' && m.code === 'rate_limited')).toMatchObject({ code: 'rate_limited' });
+    await new Promise((r) => setTimeout(r, 300));
+    const pongs = c.msgs.filter((m) => m.type === 'pong').length;
+    expect(pongs).toBeGreaterThanOrEqual(20);
+    expect(pongs).toBeLessThan(200);
+    c.send({ op: 'ping', reqId: 'later' });
+    expect(await c.next((m) => m.type === 'pong' && m.reqId === 'later')).toBeTruthy();
+    c.close();
+  });
+
+  it('reaps a peer that stops answering pings', async () => {
+    const ws = new WebSocket(url2, { autoPong: false });
+    await new Promise((r) => ws.once('open', r));
+    const code = await new Promise<number>((res) => ws.once('close', (c) => res(c)));
+    expect(code).toBe(1006); // terminated by the server
+  });
+
+  it('cancels the orders of a connection that asked for it when it disconnects', async () => {
+    const c = await Client.open(url2);
+    const ts = Date.now();
+    c.send({ op: 'auth', key: k2.key, ts, sig: sign(k2.secret, k2.key, ts), cancelOnDisconnect: true });
+    await c.next((m) => m.type === 'auth' && m.ok === true);
+    c.send({ op: 'order', clientOrderId: 'cod1', symbol: 'AAPL', side: 'buy', type: 'limit', tif: 'gtc', price: '150.00', qty: '10' });
+    const ack = await c.next((m) => m.type === 'ack');
+    c.close();
+    const deadline = Date.now() + 3000;
+    while (g2.orders.get(Number(ack.orderId))?.status !== 'cancelled' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(g2.orders.get(Number(ack.orderId))?.status).toBe('cancelled');
+    // without the flag, orders stay
+    const d = await Client.open(url2);
+    await d.auth(k3);
+    d.send({ op: 'order', clientOrderId: 'keep', symbol: 'AAPL', side: 'buy', type: 'limit', tif: 'gtc', price: '149.00', qty: '10' });
+    const ack2 = await d.next((m) => m.type === 'ack');
+    d.close();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(g2.orders.get(Number(ack2.orderId))?.status).toBe('open');
+  });
+
+  it('switches a slow book subscriber to a fresh snapshot, and cuts it off past the hard limit', async () => {
+    const trader = await Client.open(url2);
+    await trader.auth(k3);
+    const slow = new WebSocket(url2);
+    await new Promise((r) => slow.once('open', r));
+    const got: Msg[] = [];
+    slow.on('message', (d) => got.push(JSON.parse(d.toString()) as Msg));
+    slow.send(JSON.stringify({ op: 'subscribe', channels: ['book.MSFT'] }));
+    await new Promise((r) => setTimeout(r, 50));
+    (slow as unknown as { _socket: { pause(): void } })._socket.pause();
+    const closed = new Promise<number>((res) => slow.once('close', (c) => res(c)));
+    // many distinct price levels → many deltas while the subscriber does not read
+    for (let i = 0; i < 3000; i++) {
+      trader.send({ op: 'order', clientOrderId: `m${i}`, symbol: 'MSFT', side: 'buy', type: 'limit', tif: 'gtc', price: (100 + (i % 900) * 0.01).toFixed(2), qty: '1' });
+      if (i % 20 === 19) await new Promise((r) => setTimeout(r, 25)); // stay under the rate limit
+      if (g2.counters.framesOut > 0 && (slow.readyState === WebSocket.CLOSED)) break;
+    }
+    (slow as unknown as { _socket: { resume(): void } })._socket.resume();
+    const code = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 5000))]);
+    // either it was cut off (1008 / 1006) or it drained and got a fresh snapshot after skipped deltas
+    if (code === -1) expect(got.filter((m) => m.type === 'book').length).toBeGreaterThanOrEqual(2);
+    else expect([1006, 1008]).toContain(code);
+    trader.close();
+  }, 60_000);
+});
