@@ -11,13 +11,13 @@
  * Known limitations (issue 4, in progress): binary protocol, pre-trade risk, HTTP order entry,
  * rate limits and slow-consumer handling are not built yet.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { RING_EVT_SIZE, RING_EVT_OFF, EVT_OFF, REASON_NAMES } from '../abi/records.js';
 import { EngineHost } from '../engine/host.js';
 import { Instrument, loadInstruments, type InstrumentSpec } from '../domain/instruments.js';
 import { TradsysError } from '../domain/errors.js';
-import { KeyStore } from './auth.js';
+import { KeyStore, type Permission } from './auth.js';
 import { OrderRegistry, type OrderInfo } from './orders.js';
 import { BookProjection } from '../marketdata/book-projection.js';
 import { parseClientMessage, ProtocolError, errorFrame, type ClientMessage } from '../codec/json-protocol.js';
@@ -57,6 +57,10 @@ interface Conn {
 
 const EVT = RING_EVT_OFF.evtType; // EVT record offset inside a RING_EVT slot
 
+export interface OrderFields { clientOrderId: string; symbol: string; side: 'buy' | 'sell'; type: 'limit' | 'market'; tif: 'gtc' | 'ioc' | 'fok' | 'post_only'; price?: string; qty: string }
+export interface OrderRef { clientOrderId?: string | undefined; orderId?: string | undefined }
+export type EntryResult = { ok: true; order: OrderInfo; duplicate?: boolean } | { ok: false; reason: string; message?: string };
+
 export class Gateway {
   readonly app: FastifyInstance;
   readonly instruments: Instrument[];
@@ -74,9 +78,14 @@ export class Gateway {
   private readonly bookSeq: number[];
   private readonly lastSentSeq: number[];
   private pumpTimer: NodeJS.Timeout | null = null;
+  /** The first A/R/M event of the command in progress, per subject id (for HTTP answers). */
+  private readonly firstKind = new Map<number, string>();
+  private readonly waiters = new Map<number, (r: { type: string; reason: string | null; seq: number }) => void>();
   private pingTimer: NodeJS.Timeout | null = null;
   private readonly cfg: Required<Pick<GatewayConfig, 'pingIntervalMs' | 'deadAfterMs' | 'rateLimit' | 'buffer'>>;
   private tradeIds = 0;
+  /** The last 1,000 trades per symbol, oldest first (GET /api/v1/trades/:symbol). */
+  private readonly recentTrades: Record<string, unknown>[][];
 
   private constructor(readonly host: EngineHost, cfg: GatewayConfig, instruments: Instrument[]) {
     this.instruments = instruments;
@@ -90,8 +99,22 @@ export class Gateway {
       pingIntervalMs: cfg.pingIntervalMs ?? 20_000, deadAfterMs: cfg.deadAfterMs ?? 60_000,
       rateLimit: cfg.rateLimit ?? { perSecond: 500, burst: 1000 }, buffer: cfg.buffer ?? { soft: 1 << 20, hard: 8 << 20 },
     };
-    this.app = Fastify({ logger: false, bodyLimit: 16 * 1024 });
+    // strict schemas: no type coercion, no unknown fields
+    this.app = Fastify({ logger: false, bodyLimit: 4 * 1024, requestTimeout: 10_000, ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } });
+    this.recentTrades = instruments.map(() => []);
+    // keep the raw JSON body: signatures cover the bytes the client sent
+    this.app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+      (req as FastifyRequest & { rawBody?: string }).rawBody = body as string;
+      try {
+        done(null, body === '' ? undefined : JSON.parse(body as string));
+      } catch {
+        const e = new Error('body is not valid JSON') as Error & { statusCode: number };
+        e.statusCode = 400;
+        done(e, undefined);
+      }
+    });
     this.routes();
+    this.orderRoutes();
     this.wss = new WebSocketServer({ noServer: true, maxPayload: cfg.maxPayload ?? 4096 });
     this.app.server.on('upgrade', (req, socket, head) => {
       if (new URL(req.url ?? '/', 'http://x').pathname !== '/ws') { socket.destroy(); return; }
@@ -146,6 +169,96 @@ export class Gateway {
         '# TYPE tradsys_gateway_rejects_total counter', `tradsys_gateway_rejects_total ${c.rejectsGateway}`,
         '# TYPE tradsys_ws_frames_out_total counter', `tradsys_ws_frames_out_total ${c.framesOut}`, '',
       ].join('\n');
+    });
+  }
+
+  /**
+   * HTTP authentication: headers X-TS-KEY, X-TS-TS (epoch ms), X-TS-SIG =
+   * hex(HMAC-SHA256(secret, key + ts + METHOD + url + body)). Returns the account or answers 401/403.
+   */
+  private httpAuth(req: FastifyRequest, reply: FastifyReply, need: Permission): number | null {
+    const key = req.headers['x-ts-key'];
+    const tsText = req.headers['x-ts-ts'];
+    const sig = req.headers['x-ts-sig'];
+    const ts = typeof tsText === 'string' && /^\d{1,16}$/.test(tsText) ? Number(tsText) : Number.NaN;
+    const body = (req as FastifyRequest & { rawBody?: string }).rawBody ?? '';
+    const r = this.keys.verify(key, Number.isNaN(ts) ? undefined : ts, sig, req.method + req.url + body, need);
+    if (r.ok) return r.account;
+    if (r.reason === 'forbidden') { void reply.code(403).send({ error: 'forbidden', message: `this key lacks the ${need} permission` }); return null; }
+    const reason = r.reason === 'unknown_key' || r.reason === 'bad_signature' ? 'invalid_credentials' : r.reason;
+    void reply.code(401).send({ error: reason, message: 'sign key + ts + METHOD + url + body with HMAC-SHA256 (docs/protocol.md)' });
+    return null;
+  }
+
+  private orderJson(o: OrderInfo): Record<string, unknown> {
+    const ins = this.instruments[o.symbol]!;
+    return {
+      orderId: String(o.orderId), clientOrderId: o.clientOrderId, symbol: ins.symbol, side: o.side === 0 ? 'buy' : 'sell',
+      price: o.price > 0n ? ins.toPrice(o.price) : null, qty: ins.toQty(o.qty), leaves: ins.toQty(o.leaves), filled: ins.toQty(o.filled), status: o.status,
+    };
+  }
+
+  private orderRoutes(): void {
+    const app = this.app;
+    const dec = { type: 'string', pattern: '^\\d{1,30}(\\.\\d{1,30})?$' };
+    const orderSchema = {
+      type: 'object', additionalProperties: false, required: ['clientOrderId', 'symbol', 'side', 'type', 'tif', 'qty'],
+      properties: {
+        clientOrderId: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,36}$' }, symbol: { type: 'string', maxLength: 32 },
+        side: { enum: ['buy', 'sell'] }, type: { enum: ['limit', 'market'] }, tif: { enum: ['gtc', 'ioc', 'fok', 'post_only'] }, price: dec, qty: dec,
+      },
+    };
+    const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[1-9]\\d{0,19}$' } } };
+    const answer = async (reply: FastifyReply, r: EntryResult, okCode: number): Promise<unknown> => {
+      if (!r.ok) return reply.code(r.reason === 'unknown_order' ? 404 : r.reason === 'busy' ? 503 : 422).send({ error: r.reason, message: r.message ?? r.reason });
+      if (r.duplicate) return reply.code(200).send({ ...this.orderJson(r.order), duplicate: true });
+      const done = await this.awaitCommand(r.order.orderId);
+      if (done === null) return reply.code(504).send({ error: 'timeout', message: 'the engine did not answer in time', orderId: String(r.order.orderId) });
+      if (done.type === 'R') return reply.code(r.order.status === 'rejected' ? 422 : 404).send({ error: done.reason, orderId: String(r.order.orderId), seq: done.seq });
+      return reply.code(okCode).send({ ...this.orderJson(r.order), seq: done.seq });
+    };
+    app.post<{ Body: OrderFields }>('/api/v1/orders', { schema: { body: orderSchema } }, async (req, reply) => {
+      const account = this.httpAuth(req, reply, 'trade');
+      if (account === null) return reply;
+      if (req.body.type === 'limit' && req.body.price === undefined) return reply.code(400).send({ error: 'missing_field', message: 'a limit order needs "price"' });
+      if (req.body.type === 'market' && req.body.price !== undefined) return reply.code(400).send({ error: 'unknown_field', message: 'a market order has no "price"' });
+      const r = this.placeOrder(account, 0, req.body);
+      return answer(reply, r, 201);
+    });
+    app.delete<{ Params: { id: string } }>('/api/v1/orders/:id', { schema: { params: idParams } }, async (req, reply) => {
+      const account = this.httpAuth(req, reply, 'trade');
+      if (account === null) return reply;
+      return answer(reply, this.requestCancel(account, { orderId: req.params.id }), 200);
+    });
+    app.patch<{ Params: { id: string }; Body: { price: string; qty: string } }>('/api/v1/orders/:id', {
+      schema: { params: idParams, body: { type: 'object', additionalProperties: false, required: ['price', 'qty'], properties: { price: dec, qty: dec } } },
+    }, async (req, reply) => {
+      const account = this.httpAuth(req, reply, 'trade');
+      if (account === null) return reply;
+      return answer(reply, this.requestModify(account, { orderId: req.params.id }, req.body.price, req.body.qty), 200);
+    });
+    app.get<{ Params: { id: string } }>('/api/v1/orders/:id', { schema: { params: idParams } }, async (req, reply) => {
+      const account = this.httpAuth(req, reply, 'read');
+      if (account === null) return reply;
+      const o = this.orders.find(account, Number(req.params.id));
+      return o ? this.orderJson(o) : reply.code(404).send({ error: 'unknown_order', message: 'no such order' });
+    });
+    app.get<{ Querystring: { status?: string; clientOrderId?: string } }>('/api/v1/orders', {
+      schema: { querystring: { type: 'object', additionalProperties: false, properties: { status: { enum: ['open'] }, clientOrderId: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,36}$' } } } },
+    }, async (req, reply) => {
+      const account = this.httpAuth(req, reply, 'read');
+      if (account === null) return reply;
+      if (req.query.clientOrderId !== undefined) {
+        const o = this.orders.liveByClientId(account, req.query.clientOrderId);
+        return o ? this.orderJson(o) : reply.code(404).send({ error: 'unknown_order', message: 'no live order with that clientOrderId' });
+      }
+      return this.orders.open(account).map((o) => this.orderJson(o));
+    });
+    app.get<{ Params: { symbol: string } }>('/api/v1/trades/:symbol', async (req, reply) => {
+      const ins = this.bySymbol.get(req.params.symbol);
+      if (!ins) return reply.code(404).send({ error: 'unknown_symbol', message: `no symbol ${req.params.symbol}` });
+      this.pump();
+      return this.recentTrades[ins.id]!.slice().reverse();
     });
   }
 
@@ -259,48 +372,78 @@ export class Gateway {
     if (!c.canTrade) { this.send(c, this.withReq({ type: 'error', code: 'forbidden', message: 'this key has no trade permission' }, m.reqId)); return; }
     const account = c.account;
     if (m.op === 'order') {
-      const prior = this.orders.liveByClientId(account, m.clientOrderId);
-      if (prior) { this.send(c, this.withReq({ type: 'ack', clientOrderId: prior.clientOrderId, orderId: String(prior.orderId), seq: null, duplicate: true }, m.reqId)); return; }
-      const ins = this.bySymbol.get(m.symbol);
-      if (!ins) { this.reject(c, m.clientOrderId, 'unknown_symbol', m.reqId); return; }
-      let price = 0n;
-      let qty: number;
-      try {
-        if (m.type === 'limit') price = ins.toTicks(m.price!);
-        qty = ins.toLots(m.qty);
-      } catch (e) {
-        this.reject(c, m.clientOrderId, (e as TradsysError).code === 'ERR_QTY_LOT' ? 'bad_qty' : 'bad_price', m.reqId, (e as Error).message);
-        return;
-      }
-      const o = this.orders.create({ account, clientOrderId: m.clientOrderId, symbol: ins.id, side: m.side === 'buy' ? 0 : 1, price, qty, conn: c.id });
-      const tif = { gtc: 0, ioc: 1, fok: 2, post_only: 3 }[m.tif];
-      this.counters.ordersIn++;
-      if (!this.host.submit({ op: 1, side: o.side, type: m.type === 'limit' ? 0 : 1, tif, symbol: ins.id, id: BigInt(o.orderId), price, qty, account }, c.id, reqToken(m.reqId))) {
-        this.orders.finish(o, 'rejected');
-        this.reject(c, m.clientOrderId, 'busy', m.reqId, 'the engine is busy; retry');
-      }
+      const r = this.placeOrder(account, c.id, m, reqToken(m.reqId));
+      if (!r.ok) this.reject(c, m.clientOrderId, r.reason, m.reqId, r.message);
+      else if (r.duplicate) this.send(c, this.withReq({ type: 'ack', clientOrderId: r.order.clientOrderId, orderId: String(r.order.orderId), seq: null, duplicate: true }, m.reqId));
       return;
     }
-    // cancel / modify: look the order up by the caller's account only
     if (m.op !== 'cancel' && m.op !== 'modify') return;
-    const o = m.orderId !== undefined ? this.orders.find(account, Number(m.orderId)) : this.orders.liveByClientId(account, m.clientOrderId!);
     const ref = m.clientOrderId ?? m.orderId!;
-    if (!o || o.status === 'filled' || o.status === 'cancelled' || o.status === 'rejected') { this.reject(c, ref, 'unknown_order', m.reqId); return; }
-    if (m.op === 'cancel') {
-      this.host.submit({ op: 2, side: o.side, type: 0, tif: 0, symbol: o.symbol, id: BigInt(o.orderId), price: 0n, qty: 0, account }, c.id, reqToken(m.reqId));
-      return;
+    const r = m.op === 'cancel'
+      ? this.requestCancel(account, { clientOrderId: m.clientOrderId, orderId: m.orderId }, reqToken(m.reqId))
+      : this.requestModify(account, { clientOrderId: m.clientOrderId, orderId: m.orderId }, m.price, m.qty, reqToken(m.reqId));
+    if (!r.ok) this.reject(c, ref, r.reason, m.reqId, r.message);
+  }
+
+  // ── order entry, shared by WebSocket and HTTP ──────────────────────────────────────────
+  placeOrder(account: number, conn: number, m: OrderFields, token = 0): EntryResult {
+    const prior = this.orders.liveByClientId(account, m.clientOrderId);
+    if (prior) return { ok: true, order: prior, duplicate: true };
+    const ins = this.bySymbol.get(m.symbol);
+    if (!ins) return { ok: false, reason: 'unknown_symbol' };
+    let price = 0n;
+    let qty: number;
+    try {
+      if (m.type === 'limit') price = ins.toTicks(m.price ?? '');
+      qty = ins.toLots(m.qty);
+    } catch (e) {
+      return { ok: false, reason: (e as TradsysError).code === 'ERR_QTY_LOT' ? 'bad_qty' : 'bad_price', message: (e as Error).message };
     }
+    const o = this.orders.create({ account, clientOrderId: m.clientOrderId, symbol: ins.id, side: m.side === 'buy' ? 0 : 1, price, qty, conn });
+    const tif = { gtc: 0, ioc: 1, fok: 2, post_only: 3 }[m.tif];
+    this.counters.ordersIn++;
+    if (!this.host.submit({ op: 1, side: o.side, type: m.type === 'limit' ? 0 : 1, tif, symbol: ins.id, id: BigInt(o.orderId), price, qty, account }, conn, token)) {
+      this.orders.finish(o, 'rejected');
+      return { ok: false, reason: 'busy', message: 'the engine is busy; retry' };
+    }
+    return { ok: true, order: o };
+  }
+
+  /** The live order of `account` named by clientOrderId or orderId (others' orders are unknown). */
+  private lookup(account: number, ref: OrderRef): OrderInfo | undefined {
+    const o = ref.orderId !== undefined ? this.orders.find(account, Number(ref.orderId)) : ref.clientOrderId !== undefined ? this.orders.liveByClientId(account, ref.clientOrderId) : undefined;
+    return o && (o.status === 'open' || o.status === 'pending') ? o : undefined;
+  }
+
+  requestCancel(account: number, ref: OrderRef, token = 0): EntryResult {
+    const o = this.lookup(account, ref);
+    if (!o) return { ok: false, reason: 'unknown_order' };
+    if (!this.host.submit({ op: 2, side: o.side, type: 0, tif: 0, symbol: o.symbol, id: BigInt(o.orderId), price: 0n, qty: 0, account }, o.conn, token)) return { ok: false, reason: 'busy', message: 'the engine is busy; retry' };
+    return { ok: true, order: o };
+  }
+
+  requestModify(account: number, ref: OrderRef, priceText: string, qtyText: string, token = 0): EntryResult {
+    const o = this.lookup(account, ref);
+    if (!o) return { ok: false, reason: 'unknown_order' };
     const ins = this.instruments[o.symbol]!;
     let price: bigint;
     let qty: number;
     try {
-      price = ins.toTicks(m.price);
-      qty = ins.toLots(m.qty);
+      price = ins.toTicks(priceText);
+      qty = ins.toLots(qtyText);
     } catch (e) {
-      this.reject(c, ref, (e as TradsysError).code === 'ERR_QTY_LOT' ? 'bad_qty' : 'bad_price', m.reqId, (e as Error).message);
-      return;
+      return { ok: false, reason: (e as TradsysError).code === 'ERR_QTY_LOT' ? 'bad_qty' : 'bad_price', message: (e as Error).message };
     }
-    this.host.submit({ op: 3, side: o.side, type: 0, tif: 0, symbol: o.symbol, id: BigInt(o.orderId), price, qty, account }, c.id, reqToken(m.reqId));
+    if (!this.host.submit({ op: 3, side: o.side, type: 0, tif: 0, symbol: o.symbol, id: BigInt(o.orderId), price, qty, account }, o.conn, token)) return { ok: false, reason: 'busy', message: 'the engine is busy; retry' };
+    return { ok: true, order: o };
+  }
+
+  /** Resolves with the last event (type and reason) of the next command about `orderId`. */
+  awaitCommand(orderId: number, timeoutMs = 5000): Promise<{ type: string; reason: string | null; seq: number } | null> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { this.waiters.delete(orderId); resolve(null); }, timeoutMs);
+      this.waiters.set(orderId, (r) => { clearTimeout(t); resolve(r); });
+    });
   }
 
   /** An order from the built-in simulator (no connection). Returns its order id, or null if the ring is full. */
@@ -383,7 +526,11 @@ export class Gateway {
           if (c) this.send(c, { type: 'fill', orderId: String(x.orderId), clientOrderId: x.clientOrderId, tradeId, price: px, qty: q, leaves: ins.toQty(lv), liquidity: liq, seq });
           if (lv === 0) this.orders.finish(x, 'filled');
         }
-        const frame = JSON.stringify({ type: 'trade', symbol: ins.symbol, tradeId, price: px, qty: q, takerSide: side === 0 ? 'buy' : 'sell', ts: Date.now() * 1e6 });
+        const trade = { type: 'trade', symbol: ins.symbol, tradeId, price: px, qty: q, takerSide: side === 0 ? 'buy' : 'sell', ts: Date.now() * 1e6 };
+        const recent = this.recentTrades[symbol]!;
+        recent.push(trade);
+        if (recent.length > 1000) recent.shift();
+        const frame = JSON.stringify(trade);
         for (const c of this.conns.values()) if (c.trades.has(symbol)) this.sendRaw(c, frame);
         break;
       }
@@ -402,6 +549,16 @@ export class Gateway {
           if (c) this.send(c, { type: 'modified', orderId: String(o.orderId), clientOrderId: o.clientOrderId, price: ins.toPrice(BigInt(price)), qty: ins.toQty(qty), seq });
         }
         break;
+    }
+    if (kind === 'A' || kind === 'R' || kind === 'M') this.firstKind.set(id, kind === 'R' ? `R:${REASON_NAMES[dv.getUint8(b + EVT + EVT_OFF.reason)] ?? 'rejected'}` : kind);
+    if (last) {
+      const w = this.waiters.get(id);
+      const first = this.firstKind.get(id) ?? kind;
+      this.firstKind.delete(id);
+      if (w) {
+        this.waiters.delete(id);
+        w({ type: first.startsWith('R:') ? 'R' : kind === 'X' && first !== 'M' && first !== 'A' ? 'X' : first, reason: first.startsWith('R:') ? first.slice(2) : null, seq });
+      }
     }
   }
 

@@ -263,3 +263,54 @@ describe('gateway connection management', () => {
     trader.close();
   }, 60_000);
 });
+
+describe('HTTP order entry (signed requests)', () => {
+  const call = async (k: ApiKey, method: string, path: string, body?: unknown, tamper = false): Promise<{ status: number; json: Record<string, unknown> | Record<string, unknown>[] }> => {
+    const text = body === undefined ? '' : JSON.stringify(body);
+    const ts = Date.now();
+    const sig = sign(k.secret, k.key, ts, method + path + (tamper ? text + ' ' : text));
+    const r = await fetch(base + path, {
+      method, body: body === undefined ? undefined : text,
+      headers: { 'x-ts-key': k.key, 'x-ts-ts': String(ts), 'x-ts-sig': sig, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    });
+    return { status: r.status, json: await r.json() as Record<string, unknown> };
+  };
+
+  it('places, reads, modifies and cancels an order; another account sees nothing', async () => {
+    const placed = await call(keyA, 'POST', '/api/v1/orders', { clientOrderId: 'h1', symbol: 'MSFT', side: 'sell', type: 'limit', tif: 'gtc', price: '410.00', qty: '5' });
+    expect(placed.status).toBe(201);
+    expect(placed.json).toMatchObject({ clientOrderId: 'h1', symbol: 'MSFT', side: 'sell', price: '410.00', qty: '5', leaves: '5', status: 'open' });
+    const id = (placed.json as { orderId: string }).orderId;
+    expect((await call(keyA, 'POST', '/api/v1/orders', { clientOrderId: 'h1', symbol: 'MSFT', side: 'sell', type: 'limit', tif: 'gtc', price: '410.00', qty: '5' })).json).toMatchObject({ orderId: id, duplicate: true });
+    expect((await call(keyA, 'GET', `/api/v1/orders/${id}`)).json).toMatchObject({ orderId: id, status: 'open' });
+    expect((await call(keyA, 'GET', '/api/v1/orders?clientOrderId=h1')).json).toMatchObject({ orderId: id });
+    expect(((await call(keyA, 'GET', '/api/v1/orders?status=open')).json as unknown[]).some((o) => (o as { orderId: string }).orderId === id)).toBe(true);
+    const foreign = await call(keyB, 'GET', `/api/v1/orders/${id}`);
+    const missing = await call(keyB, 'GET', '/api/v1/orders/987654');
+    expect(foreign).toEqual(missing);
+    expect((await call(keyB, 'DELETE', `/api/v1/orders/${id}`)).status).toBe(404);
+    const mod = await call(keyA, 'PATCH', `/api/v1/orders/${id}`, { price: '410.00', qty: '2' });
+    expect(mod.status).toBe(200);
+    expect(mod.json).toMatchObject({ leaves: '2', status: 'open' });
+    const fill = await call(keyB, 'POST', '/api/v1/orders', { clientOrderId: 'hb', symbol: 'MSFT', side: 'buy', type: 'market', tif: 'ioc', qty: '1' });
+    expect(fill.json).toMatchObject({ status: 'filled', filled: '1' });
+    const trades = await (await fetch(`${base}/api/v1/trades/MSFT`)).json() as { price: string }[];
+    expect(trades[0]).toMatchObject({ price: '410.00', qty: '1' });
+    const del = await call(keyA, 'DELETE', `/api/v1/orders/${id}`);
+    expect(del.status).toBe(200);
+    expect(del.json).toMatchObject({ status: 'cancelled' });
+    expect((await call(keyA, 'DELETE', `/api/v1/orders/${id}`)).status).toBe(404);
+  });
+
+  it('refuses bad signatures, tampered bodies, missing permission, coercion and unknown fields', async () => {
+    const body = { clientOrderId: 'h2', symbol: 'MSFT', side: 'buy', type: 'limit', tif: 'gtc', price: '400.00', qty: '1' };
+    expect((await call(keyA, 'POST', '/api/v1/orders', body, true)).status).toBe(401);
+    expect((await call(keyRead, 'POST', '/api/v1/orders', body)).status).toBe(403);
+    expect((await call(keyA, 'POST', '/api/v1/orders', { ...body, qty: 1 })).status).toBe(400);
+    expect((await call(keyA, 'POST', '/api/v1/orders', { ...body, extra: 'x' })).status).toBe(400);
+    expect((await call(keyA, 'POST', '/api/v1/orders', { ...body, price: '400.001' })).json).toMatchObject({ error: 'bad_price' });
+    expect((await call(keyA, 'POST', '/api/v1/orders', { ...body, type: 'limit', price: undefined })).status).toBe(400);
+    const r = await fetch(`${base}/api/v1/orders`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    expect(r.status).toBe(400); // schema first (no credentials checked for an invalid body)
+  });
+});
