@@ -47,6 +47,7 @@ interface Conn {
   cancelOnDisconnect: boolean;
   books: Set<number>;
   trades: Set<number>;
+  tickers: Set<number>;
   /** Book subscriptions waiting for a fresh snapshot (slow consumer, deltas skipped). */
   stale: Set<number>;
   lastSeen: number;
@@ -271,7 +272,7 @@ export class Gateway {
   private onConnection(ws: WebSocket): void {
     const now = Date.now();
     const c: Conn = {
-      id: this.nextConn++, ws, account: null, canTrade: false, cancelOnDisconnect: false, books: new Set(), trades: new Set(),
+      id: this.nextConn++, ws, account: null, canTrade: false, cancelOnDisconnect: false, books: new Set(), trades: new Set(), tickers: new Set(),
       stale: new Set(), lastSeen: now, tokens: this.cfg.rateLimit.burst, tokensAt: now, limited: 0,
     };
     this.conns.set(c.id, c);
@@ -359,11 +360,11 @@ export class Gateway {
         const [kind, sym] = [ch.slice(0, ch.indexOf('.')), ch.slice(ch.indexOf('.') + 1)];
         const ins = this.bySymbol.get(sym);
         if (!ins) { this.send(c, this.withReq({ type: 'error', code: 'unknown_symbol', message: `no symbol ${sym}` }, m.reqId)); continue; }
-        const set = kind === 'book' ? c.books : c.trades;
+        const set = kind === 'book' ? c.books : kind === 'trades' ? c.trades : c.tickers;
         if (m.op === 'unsubscribe') { set.delete(ins.id); continue; }
-        if (kind === 'ticker') { this.send(c, this.withReq({ type: 'error', code: 'not_supported', message: 'ticker channels are not available yet' }, m.reqId)); continue; }
         set.add(ins.id);
         if (kind === 'book') { this.pump(); this.send(c, this.snapshot(ins)); }
+        if (kind === 'ticker') { this.pump(); this.send(c, this.ticker(ins)); }
       }
       this.send(c, this.withReq({ type: 'subscribed', channels: m.channels, ok: m.op === 'subscribe' }, m.reqId));
       return;
@@ -562,10 +563,30 @@ export class Gateway {
     }
   }
 
+  /** Best bid/offer and last trade of a symbol. */
+  private ticker(ins: Instrument): Record<string, unknown> {
+    const [b] = this.book.depth(ins.id, 0, 1);
+    const [a] = this.book.depth(ins.id, 1, 1);
+    const recent = this.recentTrades[ins.id]!;
+    const last = recent[recent.length - 1] as { price: string; qty: string } | undefined;
+    return {
+      type: 'ticker', symbol: ins.symbol,
+      bid: b ? ins.toPrice(BigInt(b[0])) : null, bidQty: b ? ins.toQty(b[1]) : null,
+      ask: a ? ins.toPrice(BigInt(a[0])) : null, askQty: a ? ins.toQty(a[1]) : null,
+      last: last?.price ?? null, lastQty: last?.qty ?? null, ts: Date.now() * 1e6,
+    };
+  }
+
   private publishBook(s: number): void {
     const ins = this.instruments[s]!;
     const ch = this.book.takeChanges(s);
     if (ch.bids.length === 0 && ch.asks.length === 0) return;
+    let tick: string | null = null;
+    for (const c of this.conns.values()) {
+      if (!c.tickers.has(s)) continue;
+      tick ??= JSON.stringify(this.ticker(ins));
+      this.sendRaw(c, tick);
+    }
     const first = this.bookSeq[s]! + 1;
     this.bookSeq[s] = first;
     const fmt = (xs: [number, number][]): string[][] => xs.map(([p, q]) => [ins.toPrice(BigInt(p)), ins.toQty(q)]);

@@ -164,6 +164,17 @@ describe('gateway over loopback', () => {
     a.close(); m.close();
   });
 
+  it('sends ticker (best bid/offer, last trade) on subscribe and on book changes', async () => {
+    const t = await Client.open(wsUrl());
+    const a = await Client.open(wsUrl());
+    await a.auth(keyA);
+    t.send({ op: 'subscribe', channels: ['ticker.EURUSD'] });
+    expect(await t.next((m) => m.type === 'ticker')).toMatchObject({ symbol: 'EURUSD', bid: null, ask: null });
+    a.send({ op: 'order', clientOrderId: 'fx1', symbol: 'EURUSD', side: 'buy', type: 'limit', tif: 'gtc', price: '1.08000', qty: '5000' });
+    expect(await t.next((m) => m.type === 'ticker' && m.bid !== null)).toMatchObject({ bid: '1.08000', bidQty: '5000', ask: null });
+    t.close(); a.close();
+  });
+
   it('answers malformed input with an error and keeps the connection', async () => {
     const c = await Client.open(wsUrl());
     c.send('{not json');
