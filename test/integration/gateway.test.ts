@@ -325,3 +325,39 @@ describe('HTTP order entry (signed requests)', () => {
     expect(r.status).toBe(400); // schema first (no credentials checked for an invalid body)
   });
 });
+
+describe('tradsys/client', () => {
+  it('authenticates, trades, and keeps a local book that resynchronises after a gap', async () => {
+    const { TradsysClient } = await import('../../src/client/index.js');
+    const url = wsUrl();
+    await expect(TradsysClient.connect(url, { key: keyA.key, secret: '0'.repeat(64) })).rejects.toThrow(/authentication failed: invalid_credentials/);
+    const a = await TradsysClient.connect(url, { key: keyA.key, secret: keyA.secret });
+    const b = await TradsysClient.connect(url, { key: keyB.key, secret: keyB.secret });
+    expect(a.account).toBe(1);
+    const book = b.book('AAPL');
+    const fills: Record<string, unknown>[] = [];
+    a.on('fill', (m: Record<string, unknown>) => fills.push(m));
+    for (let i = 0; i < 30; i++) {
+      const r = await a.order({ clientOrderId: `c${i}`, symbol: 'AAPL', side: i % 2 ? 'sell' : 'buy', type: 'limit', tif: 'gtc', price: (i % 2 ? 191 + (i % 5) * 0.01 : 189 - (i % 5) * 0.01).toFixed(2), qty: '3' });
+      expect(r.type).toBe('ack');
+      if (i === 10) book.dropNext = true; // lose one delta: the client must notice and resync
+    }
+    expect((await b.order({ clientOrderId: 'take', symbol: 'AAPL', side: 'buy', type: 'market', tif: 'ioc', qty: '4' })).type).toBe('ack');
+    expect((await a.cancel('c0')).type).toBe('cancelled');
+    expect((await a.modify('c2', '188.50', '1')).type).toBe('modified');
+    expect((await a.cancel('nope')).type).toBe('reject');
+    const deadline = Date.now() + 3000;
+    let http: { seq: number; bids: string[][]; asks: string[][] };
+    for (;;) {
+      http = await (await fetch(`${base}/api/v1/book/AAPL?depth=1000`)).json() as typeof http;
+      if ((book.synced && book.seq === http.seq) || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(book.resyncs).toBeGreaterThanOrEqual(1);
+    expect(book.seq).toBe(http.seq);
+    expect(book.levels('bids', 1000)).toEqual(http.bids);
+    expect(book.levels('asks', 1000)).toEqual(http.asks);
+    expect(fills.length).toBeGreaterThanOrEqual(2);
+    a.close(); b.close();
+  });
+});
