@@ -69,7 +69,7 @@ export class Gateway {
   readonly keys: KeyStore;
   readonly orders = new OrderRegistry();
   readonly book: BookProjection;
-  readonly counters = { wsConnections: 0, ordersIn: 0, eventsOut: 0, rejectsGateway: 0, framesOut: 0 };
+  readonly counters = { wsConnections: 0, ordersIn: 0, eventsOut: 0, rejectsGateway: 0, framesOut: 0, slowConsumerClosed: 0, reaped: 0, messagesIn: 0 };
   private readonly conns = new Map<number, Conn>();
   private nextConn = 1;
   private readonly wss: WebSocketServer;
@@ -168,7 +168,10 @@ export class Gateway {
         '# TYPE tradsys_orders_in_total counter', `tradsys_orders_in_total ${c.ordersIn}`,
         '# TYPE tradsys_events_total counter', `tradsys_events_total ${c.eventsOut}`,
         '# TYPE tradsys_gateway_rejects_total counter', `tradsys_gateway_rejects_total ${c.rejectsGateway}`,
-        '# TYPE tradsys_ws_frames_out_total counter', `tradsys_ws_frames_out_total ${c.framesOut}`, '',
+        '# TYPE tradsys_ws_frames_out_total counter', `tradsys_ws_frames_out_total ${c.framesOut}`,
+        '# TYPE tradsys_ws_messages_in_total counter', `tradsys_ws_messages_in_total ${c.messagesIn}`,
+        '# TYPE tradsys_ws_slow_consumer_closed_total counter', `tradsys_ws_slow_consumer_closed_total ${c.slowConsumerClosed}`,
+        '# TYPE tradsys_ws_reaped_total counter', `tradsys_ws_reaped_total ${c.reaped}`, '',
       ].join('\n');
     });
   }
@@ -280,6 +283,7 @@ export class Gateway {
     ws.on('pong', () => { c.lastSeen = Date.now(); });
     ws.on('message', (data, isBinary) => {
       c.lastSeen = Date.now();
+      this.counters.messagesIn++;
       if (!this.allow(c)) {
         c.limited++;
         if (c.limited === 1 || c.limited % 100 === 0) this.send(c, { type: 'error', code: 'rate_limited', message: `more than ${this.cfg.rateLimit.perSecond} messages/s; messages are being dropped` });
@@ -324,7 +328,7 @@ export class Gateway {
   private heartbeat(): void {
     const now = Date.now();
     for (const c of this.conns.values()) {
-      if (now - c.lastSeen > this.cfg.deadAfterMs) { c.ws.terminate(); this.disconnect(c); continue; }
+      if (now - c.lastSeen > this.cfg.deadAfterMs) { this.counters.reaped++; c.ws.terminate(); this.disconnect(c); continue; }
       if (c.ws.readyState === c.ws.OPEN) c.ws.ping();
     }
   }
@@ -333,6 +337,7 @@ export class Gateway {
   private sendRaw(c: Conn, text: string): void {
     if (c.ws.readyState !== c.ws.OPEN) return;
     if (c.ws.bufferedAmount > this.cfg.buffer.hard) {
+      this.counters.slowConsumerClosed++;
       c.ws.close(1008, 'slow consumer');
       this.disconnect(c);
       return;
