@@ -18,7 +18,7 @@ import {
 import { poolCap, poolInUse, poolHigh, poolFreeLen, poolAlloc, poolFull } from '../mem/pool';
 import {
   nSym, ctrl, scratch, orderPool, levelPool, tradeSeq, oAddr, lAddr, bAddr, indexFind, levelFind, treapFind, restOrder, ldAddr, ldPos, L_LADDER,
-  O_ID, O_PRICE, O_FILLED, O_LEAVES, O_ACCT, O_SYM, O_NEXT, O_LEVEL, O_SIDE,
+  O_ID, O_PRICE, O_FILLED, O_LEAVES, O_ACCT, O_SYM, O_PREV, O_NEXT, O_LEVEL, O_SIDE,
   L_PRICE, L_TOTAL, L_COUNT, L_HEAD, L_TAIL, L_PREV, L_NEXT,
   B_BEST, B_STP, setTradeSeq, B_BAND, B_BLO, B_BHI, B_ORDERS, B_LEVELS, SCRATCH_BYTES,
 } from './engine';
@@ -208,7 +208,7 @@ export function engineValidate(): i32 {
         let cnt: u32 = 0;
         while (o != 0) {
           const a = oAddr(o);
-          if (load<u32>(a, 36) != prevO) return 5; // O_PREV link
+          if (load<u32>(a, O_PREV) != prevO) return 5; // order FIFO links
           if (load<u32>(a, O_LEVEL) != lv || load<u32>(a, O_SIDE) != side || load<u32>(a, O_SYM) != s) return 6;
           if (load<i64>(a, O_PRICE) != p) return 7;
           const l = load<u32>(a, O_LEAVES);

@@ -24,6 +24,8 @@
  * own the pointers); the batch path dispatches on the kind slot.
  */
 
+import { statsMeanVar } from './kernels';
+
 @inline const K_RUNNING: f64 = 1;
 @inline const K_ROLLING: f64 = 2;
 @inline const K_PAIR: f64 = 3;
@@ -71,33 +73,11 @@ export function runPush(p: usize, x: f64): void {
 
 export function runMerge(p: usize, q: usize): void { runMergeSummary(p, f(q, 1), f(q, 4) + f(q, 2), f(q, 3)); }
 
-/** Pushes n values: the batch is reduced by the SIMD two-pass kernel, then merged. */
+/** Pushes n values: the batch is reduced by the SIMD two-pass kernel (kernels.ts), then merged. */
 export function runPushMany(p: usize, xs: usize, n: i32, tmp: usize): void {
   if (n <= 0) return;
-  statsMeanVarInline(xs, n, tmp);
+  statsMeanVar(xs, n, tmp);
   runMergeSummary(p, <f64>n, load<f64>(tmp), load<f64>(tmp, 8));
-}
-
-// re-implemented here (inlined) to keep this module free of cross-module calls on hot paths
-@inline function statsMeanVarInline(p: usize, n: i32, out: usize): void {
-  let s0 = f64x2.splat(0), s1 = f64x2.splat(0);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const q = p + (<usize>i << 3);
-    s0 = f64x2.add(s0, v128.load(q));
-    s1 = f64x2.add(s1, v128.load(q, 16));
-  }
-  let s = (f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s1, 0)) + (f64x2.extract_lane(s0, 1) + f64x2.extract_lane(s1, 1));
-  for (; i < n; i++) s += load<f64>(p + (<usize>i << 3));
-  const m0 = s / <f64>n;
-  let d: f64 = 0, dd: f64 = 0;
-  for (i = 0; i < n; i++) {
-    const x = load<f64>(p + (<usize>i << 3)) - m0;
-    d += x;
-    dd += x * x;
-  }
-  store<f64>(out, m0 + d / <f64>n);
-  store<f64>(out, dd - d * d / <f64>n, 8);
 }
 
 // ── rolling ────────────────────────────────────────────────────────────────────────────────

@@ -227,7 +227,7 @@ export async function main(argv: string[]): Promise<number> {
       default: throw new TradsysError('ERR_CLI_USAGE', `unknown command "${cmd}"`);
     }
   } catch (e) {
-    if (isEpipe(e)) throw e;
+    if (isEpipe(e)) return 0; // the reader closed the pipe (`… --events - | head`): nothing left to do
     if (e instanceof TradsysError) {
       process.stderr.write(`tradsys: ${e.message}\n`);
       if (e.code === 'ERR_CLI_USAGE') { process.stderr.write('run `tradsys help` for usage\n'); return 2; }
@@ -247,11 +247,7 @@ function invokedDirectly(): boolean {
 }
 
 if (invokedDirectly()) {
-  // a closed pipe (`tradsys replay --events - | head`) ends the command quietly
-  const quietOnEpipe = (e: NodeJS.ErrnoException): void => { if (e.code === 'EPIPE') process.exit(0); else throw e; };
-  process.stdout.on('error', quietOnEpipe);
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
-    if (isEpipe(e)) process.exit(0);
-    throw e;
-  });
+  // asynchronous writes to a closed pipe surface here; they are dropped like the synchronous ones
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE') throw e; });
+  void main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
 }

@@ -15,7 +15,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { WebSocketServer, type WebSocket } from 'ws';
 import { RING_EVT_SIZE, RING_EVT_OFF, EVT_OFF, REASON_NAMES } from '../abi/records.js';
 import { EngineHost } from '../engine/host.js';
-import { Instrument, loadInstruments, type InstrumentSpec } from '../domain/instruments.js';
+import { DEMO_INSTRUMENTS, Instrument, loadInstruments, type InstrumentSpec } from '../domain/instruments.js';
 import { TradsysError } from '../domain/errors.js';
 import { KeyStore, type Permission } from './auth.js';
 import { OrderRegistry, type OrderInfo } from './orders.js';
@@ -77,7 +77,6 @@ export class Gateway {
   private readonly buf = new Uint8Array(RING_EVT_SIZE * 4096);
   private readonly dv = new DataView(this.buf.buffer);
   private readonly bookSeq: number[];
-  private readonly lastSentSeq: number[];
   private pumpTimer: NodeJS.Timeout | null = null;
   /** The first A/R/M event of the command in progress, per subject id (for HTTP answers). */
   private readonly firstKind = new Map<number, string>();
@@ -94,7 +93,6 @@ export class Gateway {
     this.keys = new KeyStore(cfg.dataDir);
     this.book = new BookProjection(instruments.length);
     this.bookSeq = instruments.map(() => 0);
-    this.lastSentSeq = instruments.map(() => 0);
     this.reader = host.evtRing.join();
     this.cfg = {
       pingIntervalMs: cfg.pingIntervalMs ?? 20_000, deadAfterMs: cfg.deadAfterMs ?? 60_000,
@@ -125,7 +123,7 @@ export class Gateway {
 
   /** Builds the gateway and starts its engine thread (not listening yet). */
   static async build(cfg: GatewayConfig): Promise<Gateway> {
-    const instruments = loadInstruments(cfg.instruments ?? (await import('../domain/instruments.js')).DEMO_INSTRUMENTS);
+    const instruments = loadInstruments(cfg.instruments ?? DEMO_INSTRUMENTS);
     const host = await EngineHost.start({ engine: { symbols: instruments.length, capacity: cfg.capacity ?? 1_000_000 } });
     const g = new Gateway(host, cfg, instruments);
     g.pumpTimer = setInterval(() => g.pump(), 1);
@@ -317,10 +315,7 @@ export class Gateway {
   private disconnect(c: Conn): void {
     if (!this.conns.delete(c.id)) return;
     if (c.cancelOnDisconnect && c.account !== null) {
-      for (const o of this.orders.open(c.account)) {
-        if (o.conn !== c.id) continue;
-        this.host.submit({ op: 2, side: o.side, type: 0, tif: 0, symbol: o.symbol, id: BigInt(o.orderId), price: 0n, qty: 0, account: c.account }, 0, 0);
-      }
+      for (const o of this.orders.open(c.account)) if (o.conn === c.id) this.requestCancel(c.account, { orderId: String(o.orderId) });
     }
   }
 
@@ -463,8 +458,7 @@ export class Gateway {
   /** Cancels a simulator order if it is still live. */
   simCancel(orderId: number): void {
     const o = this.orders.get(orderId);
-    if (!o || o.status === 'filled' || o.status === 'cancelled' || o.status === 'rejected') return;
-    this.host.submit({ op: 2, side: o.side, type: 0, tif: 0, symbol: o.symbol, id: BigInt(o.orderId), price: 0n, qty: 0, account: o.account }, 0, 0);
+    if (o) this.requestCancel(o.account, { orderId: String(orderId) });
   }
 
   private reject(c: Conn, clientOrderId: string, reason: string, reqId: unknown, message?: string): void {
@@ -603,7 +597,6 @@ export class Gateway {
       if (c.stale.delete(s)) { this.send(c, this.snapshot(ins)); continue; }
       this.sendRaw(c, frame);
     }
-    this.lastSentSeq[s] = first;
   }
 }
 

@@ -20,6 +20,8 @@
  * Allocation: none per record. Known limitations: one consumer; a producer that dies between
  * claim and publish blocks the ring at that slot (producers are our own threads).
  */
+import { checkRingGeometry } from './geometry.js';
+
 const H_CLAIM = 0;
 const H_SLEEPING = 1;
 const H_CAP = 2;
@@ -46,10 +48,7 @@ export class MpscRing {
 
   /** Creates a ring of `capacity` (power of two) slots of `slotBytes` (multiple of 8). */
   static create(capacity: number, slotBytes: number): MpscRing {
-    if (!Number.isInteger(capacity) || capacity < 2 || (capacity & (capacity - 1)) !== 0 || capacity > 1 << 24) {
-      throw new RangeError(`ring capacity must be a power of two in [2, 2^24], got ${capacity}`);
-    }
-    if (!Number.isInteger(slotBytes) || slotBytes < 8 || slotBytes % 8 !== 0) throw new RangeError(`slotBytes must be a positive multiple of 8, got ${slotBytes}`);
+    checkRingGeometry(capacity, slotBytes);
     const sab = new SharedArrayBuffer(HEADER_BYTES + capacity * 4 + capacity * slotBytes);
     const h = new Int32Array(sab, 0, HEADER_BYTES / 4);
     h[H_CAP] = capacity;

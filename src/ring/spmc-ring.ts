@@ -20,6 +20,8 @@
  * Allocation: none per record (two typed-array views per publish/poll call, for bulk copies).
  * Known limitations: 16 consumers per ring.
  */
+import { checkRingGeometry } from './geometry.js';
+
 const H_PUB = 0;
 const H_CAP = 1;
 const H_SLOT = 2;
@@ -42,10 +44,7 @@ export class SpmcRing {
   private viewA: Int32Array = new Int32Array(0);
 
   static create(capacity: number, slotBytes: number): SpmcRing {
-    if (!Number.isInteger(capacity) || capacity < 2 || (capacity & (capacity - 1)) !== 0 || capacity > 1 << 24) {
-      throw new RangeError(`ring capacity must be a power of two in [2, 2^24], got ${capacity}`);
-    }
-    if (!Number.isInteger(slotBytes) || slotBytes < 8 || slotBytes % 8 !== 0) throw new RangeError(`slotBytes must be a positive multiple of 8, got ${slotBytes}`);
+    checkRingGeometry(capacity, slotBytes);
     const sab = new SharedArrayBuffer(HEADER_BYTES + READERS_BYTES + capacity * slotBytes);
     const h = new Int32Array(sab, 0, HEADER_BYTES / 4);
     h[H_CAP] = capacity;

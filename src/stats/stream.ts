@@ -29,6 +29,14 @@ function checkDdof(ddof: number): void {
 
 const scratch = new Scratch();
 
+/** Checks a batch and copies it into WASM scratch at byte offset `at`; returns the scratch address. */
+function stage(xs: Float64Array | readonly number[], what: string, at = 0): number {
+  for (let i = 0; i < xs.length; i++) finite(xs[i]!, what);
+  const p = scratch.ensure(at + xs.length * 8);
+  put(p + at, xs);
+  return p;
+}
+
 /** Allocates a block for `owner`, initialises it, and returns it to the arena when owner is collected. */
 function block(owner: object, bytes: number, init: (p: number) => void): number {
   const p = stats().alloc(bytes);
@@ -54,11 +62,8 @@ export class RunningStats {
 
   /** Adds a batch (reduced with the SIMD two-pass kernel, then merged). */
   pushMany(xs: Float64Array | readonly number[]): void {
-    for (let i = 0; i < xs.length; i++) finite(xs[i]!, 'RunningStats.pushMany');
-    if (xs.length === 0) return;
-    const p = scratch.ensure(xs.length * 8 + 16);
-    put(p + 16, xs);
-    this.s.ex.runPushMany(this.ptr, p + 16, xs.length, p);
+    const p = stage(xs, 'RunningStats.pushMany', 16); // 16 bytes in front for the batch summary
+    if (xs.length > 0) this.s.ex.runPushMany(this.ptr, p + 16, xs.length, p);
   }
 
   get count(): number { return this.s.f64()[(this.ptr >>> 3) + 1]!; }
@@ -94,11 +99,8 @@ export class RollingStats {
     this.s.ex.rollPush(this.ptr, x);
   }
   pushMany(xs: Float64Array | readonly number[]): void {
-    for (let i = 0; i < xs.length; i++) finite(xs[i]!, 'RollingStats.pushMany');
-    if (xs.length === 0) return;
-    const p = scratch.ensure(xs.length * 8);
-    put(p, xs);
-    this.s.ex.rollPushMany(this.ptr, p, xs.length);
+    const p = stage(xs, 'RollingStats.pushMany');
+    if (xs.length > 0) this.s.ex.rollPushMany(this.ptr, p, xs.length);
   }
   get count(): number { return this.s.u32()[(this.ptr + 12) >>> 2]!; }
   get mean(): number {

@@ -48,7 +48,7 @@ describe('ABI', () => {
     for (const c of ['cc', 'gcc', 'clang']) {
       try { execFileSync(c, ['--version'], { stdio: 'ignore' }); cc = c; break; } catch { /* try the next */ }
     }
-    if (!cc) return void expect.soft(cc, 'no C compiler on this machine: header check skipped').toBe('');
+    expect(cc, 'a C compiler (cc, gcc or clang) is needed to check native/include/records.h').not.toBe('');
     const dir = mkdtempSync(join(tmpdir(), 'abi-'));
     writeFileSync(join(dir, 'probe.c'), `#include "${join(ROOT, 'native/include/records.h')}"\nint main(void) { return TS_ABI_VERSION == ${ABI_VERSION} && TS_ABI_HASH == ${ABI_HASH}u ? 0 : 1; }\n`);
     execFileSync(cc, ['-std=c11', '-Wall', '-Werror', '-o', join(dir, 'probe'), join(dir, 'probe.c')], { cwd: dir });

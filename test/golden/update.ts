@@ -19,7 +19,8 @@ export const CASES: Record<string, number> = { 'basic.csv': 3, 'mixed.tso': 3, '
 function main(): void {
   if (!process.argv.includes('--update')) {
     console.error('refusing to rewrite golden files without --update');
-    process.exit(2);
+    process.exitCode = 2;
+    return;
   }
   // generated inputs (deterministic)
   const mk = (name: string, opts: Parameters<typeof generate>[0]): void => {
