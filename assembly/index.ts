@@ -9,7 +9,12 @@ import { ABI_HASH, ABI_VERSION } from './abi/records';
 import { ctrl, inbox, outbox, scratch, inboxCap, outboxCap, memEnd } from './book/engine';
 
 export { abiOffsetOf } from './abi/records';
-export { engineInit, bookRun, bookConsumed, bookBusy } from './book/engine';
+export { engineInit, bookRun, bookConsumed, bookBusy, riskEnable } from './book/engine';
+export {
+  riskEnabled, riskDefaultMaxOpen, riskGetKillAll, riskKillAll, riskSetSymbol, riskGetSymbol, riskSetAccount,
+  riskAccountCount, riskPositionCount, riskFindAccount, riskFindPosition, riskAccountAt, riskPositionAt,
+  riskSetPosition, riskRebuild, riskValidate,
+} from './book/risk-api';
 export {
   bookDepth, bookLevelOrders, bookOrder, bookOrderCount, bookLevelCount, bookSetStp, bookGetStp, bookSetBand,
   bookGetBand, engineGetTradeSeq, engineSetTradeSeq, poolStatCapacity, poolStatInUse, poolStatHighWater,

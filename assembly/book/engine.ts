@@ -11,7 +11,8 @@
  *             │ level index (pow2 ≥ 2·cap, u32 slots) │ ladders (nSym×2×144)
  * ```
  * ORDER node (64 B): 0 id u64 · 8 price i64 · 16 filled u64 · 24 leaves u32 · 28 account u32 ·
- *   32 symbol u32 · 36 prev u32 · 40 next u32 · 44 level u32 · 48 side u32 · 52..63 unused
+ *   32 symbol u32 · 36 prev u32 · 40 next u32 · 44 level u32 · 48 side u32 ·
+ *   52 risk position entry u32 (book/risk.ts; 0 while risk is off) · 56..63 unused
  * LEVEL node (64 B): 0 price i64 · 8 total u64 · 16 count u32 · 20 head u32 · 24 tail u32 ·
  *   28 prev u32 (better price) · 32 next u32 (worse price) · 36 left u32 · 40 right u32 · 44 prio u32 ·
  *   48 symbol u32 · 52 side u32 · 56 inLadder u32 · 60 treap parent u32
@@ -47,9 +48,13 @@ import {
   REASON_UNKNOWN_SYMBOL, REASON_BAD_QTY, REASON_BAD_PRICE, REASON_DUPLICATE_ID, REASON_WOULD_CROSS,
   REASON_UNKNOWN_ORDER, REASON_CAPACITY, REASON_BAD_OP, REASON_BAD_SIDE, REASON_BAD_TYPE, REASON_BAD_TIF,
   REASON_SELF_TRADE, STP_NONE, STP_CANCEL_RESTING, STP_CANCEL_INCOMING, STP_CANCEL_BOTH,
-  EVT_FLAG_LAST, EVT_FLAG_STP,
+  EVT_FLAG_LAST, EVT_FLAG_STP, EVT_TYPE_CONTROL, OP_ADMIN, ADMIN_HALT, ADMIN_KILL_ACCOUNT, ADMIN_KILL_ALL,
 } from '../abi/records';
-import { POOL_HEADER, poolInit, poolAlloc, poolFree, poolFull } from '../mem/pool';
+import { POOL_HEADER, poolInit, poolAlloc, poolFree, poolFull, poolInUse } from '../mem/pool';
+import {
+  riskOn, riskAlloc, riskBytes, riskReset, riskCheckNew, riskCheckModify, riskRest, riskUnrest, riskGone, riskFill,
+  riskLastTrade, posGet, accGet, rsAddr, raAddr, RS_STATUS, RA_KILLED, riskSetKillAll,
+} from './risk';
 
 // ── internal node layouts ──────────────────────────────────────────────────────────────────
 @inline export const ON_SIZE: u32 = 64;
@@ -63,6 +68,7 @@ import { POOL_HEADER, poolInit, poolAlloc, poolFree, poolFull } from '../mem/poo
 @inline export const O_NEXT: u32 = 40;
 @inline export const O_LEVEL: u32 = 44;
 @inline export const O_SIDE: u32 = 48;
+@inline export const O_RPOS: u32 = 52;
 
 @inline export const LN_SIZE: u32 = 64;
 @inline export const L_PRICE: u32 = 0;
@@ -141,6 +147,7 @@ let tkFilled: u64 = 0;
 let tkRest: bool = false;
 let tkCmd: u32 = 0;
 let tkNode: u32 = 0; // a modified order's own node, unlinked but still indexed while it matches
+let tkPe: u32 = 0; // the taker's risk position entry (risk on)
 
 // ── accessors ──────────────────────────────────────────────────────────────────────────────
 @inline export function oAddr(o: u32): usize { return onodes + (<usize>o << 6); }
@@ -225,6 +232,27 @@ export function engineInit(symbols: u32, capacity: u32, inCap: u32, outCap: u32,
   hashSeed = (<u64>seedHi << 32) | <u64>seedLo;
   prioState = (seedLo ^ seedHi ^ 0x9E3779B9) | 1;
   tradeSeq = 0; outCount = 0; inCursor = 0; batchN = 0; inBatch = false; pending = false; tkNode = 0;
+  riskReset();
+  return 0;
+}
+
+/**
+ * Turns pre-trade risk on (book/risk.ts): reserves its tables after the engine's memory. Only on a
+ * fresh engine (no order, no trade, no batch). Returns 0, -1 (bad arguments or not fresh), -2
+ * (memory).
+ */
+export function riskEnable(maxAccounts: u32, maxPositions: u32, defaultMaxOpen: u32): i32 {
+  if (nSym == 0 || riskOn || inBatch || tradeSeq != 0 || poolInUse(orderPool) != 0) return -1;
+  if (maxAccounts == 0 || maxAccounts > (1 << 24) || maxPositions == 0 || maxPositions > (1 << 24)) return -1;
+  const need = riskBytes(nSym, maxAccounts, maxPositions);
+  if (<u64>memEnd + need > 0xFFFF0000) return -2;
+  const end = memEnd + <usize>need;
+  const have = <usize>memory.size() << 16;
+  if (end > have) {
+    if (memory.grow(<i32>((end - have + 0xffff) >> 16)) < 0) return -2;
+  }
+  memory.fill(memEnd, 0, <usize>need);
+  memEnd = riskAlloc(memEnd, nSym, maxAccounts, maxPositions, defaultMaxOpen);
   return 0;
 }
 
@@ -644,7 +672,14 @@ function removeOrder(bk: usize, o: u32): void {
   const a = oAddr(o);
   emit(EVT_TYPE_CANCELLED, REASON_SELF_TRADE, EVT_FLAG_STP, load<u32>(a, O_SIDE), tkSym, load<u64>(a, O_ID), 0,
     load<i64>(a, O_PRICE), load<u32>(a, O_LEAVES), 0, 0, load<u32>(a, O_ACCT), 0, 0);
+  if (riskOn) riskUnrest(load<u32>(a, O_RPOS), load<u32>(a, O_SIDE), load<u32>(a, O_LEAVES), true);
   removeOrder(bk, o);
+}
+
+/** Best price of a book side, or 0. */
+@inline function bestPrice(bk: usize, side: u32): i64 {
+  const lv = load<u32>(bk + (<usize>side << 2), B_BEST);
+  return lv == 0 ? 0 : load<i64>(lAddr(lv), L_PRICE);
 }
 
 // ── matching ───────────────────────────────────────────────────────────────────────────────
@@ -686,6 +721,13 @@ function matchLoop(): bool {
     tradeSeq++;
     emit(EVT_TYPE_TRADE, 0, 0, tkSide, tkSym, tkId, load<u64>(a, O_ID), lp, q, tkRem, ml - q,
       tkAcct, load<u32>(a, O_ACCT), tradeSeq);
+    if (riskOn) {
+      const mpe = load<u32>(a, O_RPOS);
+      riskFill(tkPe, tkSide, q);
+      riskFill(mpe, opp, q);
+      riskUnrest(mpe, opp, q, ml == q);
+      riskLastTrade(tkSym, lp);
+    }
     if (ml == q) removeOrder(bk, o);
   }
   return true;
@@ -699,7 +741,10 @@ function finishTaker(): void {
   const bk = bAddr(tkSym);
   if (tkRem == 0 || !tkRest) {
     if (tkRem > 0) emit(EVT_TYPE_CANCELLED, 0, 0, tkSide, tkSym, tkId, 0, tkLimit, tkRem, 0, 0, tkAcct, 0, 0);
-    if (node != 0) dropOrder(bk, node);
+    if (node != 0) {
+      if (riskOn) riskGone(tkPe); // its open lots left when the modify took it out
+      dropOrder(bk, node);
+    }
     return;
   }
   if (node != 0) {
@@ -709,6 +754,7 @@ function finishTaker(): void {
     store<u64>(a, tkFilled, O_FILLED);
     store<u32>(a, tkRem, O_LEAVES);
     linkOrder(bk, node);
+    if (riskOn) riskRest(tkPe, tkSide, tkRem, false);
     return;
   }
   const o = poolAlloc(orderPool); // capacity was checked on entry
@@ -720,7 +766,9 @@ function finishTaker(): void {
   store<u32>(a, tkAcct, O_ACCT);
   store<u32>(a, tkSym, O_SYM);
   store<u32>(a, tkSide, O_SIDE);
+  store<u32>(a, tkPe, O_RPOS);
   restOrder(bk, o);
+  if (riskOn) riskRest(tkPe, tkSide, tkRem, true);
 }
 
 /** Whether a FOK taker can be filled completely (self-trade prevention taken into account). */
@@ -776,13 +824,24 @@ function newOrder(c: usize): void {
   if (limit && (price <= 0 || bandRejects(bk, price))) { reject(c, REASON_BAD_PRICE); return; }
   const id = load<u64>(c, CMD_ID);
   if (indexFind(sym, id) != 0) { reject(c, REASON_DUPLICATE_ID); return; }
+  const rests = limit && (tif == TIF_GTC || tif == TIF_POST_ONLY);
+  const acct = load<u32>(c, CMD_ACCOUNT);
+  if (riskOn) {
+    const r = riskCheckNew(sym, side, !limit, price, qty, acct, rests, bestPrice(bk, 0), bestPrice(bk, 1));
+    if (r != 0) { reject(c, r); return; }
+  }
   if (limit && tif == TIF_POST_ONLY) {
     const b = load<u32>(bk + (<usize>(side ^ 1) << 2), B_BEST);
     if (b != 0 && crosses(side, load<i64>(lAddr(b), L_PRICE), price)) { reject(c, REASON_WOULD_CROSS); return; }
   }
-  const rests = limit && (tif == TIF_GTC || tif == TIF_POST_ONLY);
   if (rests && poolFull(orderPool)) { reject(c, REASON_CAPACITY); return; }
-  tkSym = sym; tkSide = side; tkId = id; tkAcct = load<u32>(c, CMD_ACCOUNT);
+  let pe: u32 = 0;
+  if (riskOn) {
+    pe = posGet(acct, sym);
+    if (pe == 0) { reject(c, REASON_CAPACITY); return; } // risk tables full
+  }
+  tkPe = pe;
+  tkSym = sym; tkSide = side; tkId = id; tkAcct = acct;
   tkLimit = limit ? price : 0; tkMarket = !limit; tkRem = qty; tkFilled = 0; tkRest = rests; tkNode = 0;
   emit(EVT_TYPE_ACCEPTED, 0, 0, side, sym, id, 0, tkLimit, qty, qty, 0, tkAcct, 0, 0);
   if (limit && tif == TIF_FOK && !fokFillable(qty)) {
@@ -801,6 +860,7 @@ function cancelOrder(c: usize): void {
   const a = oAddr(o);
   emit(EVT_TYPE_CANCELLED, 0, 0, load<u32>(a, O_SIDE), sym, id, 0, load<i64>(a, O_PRICE), load<u32>(a, O_LEAVES), 0, 0,
     load<u32>(a, O_ACCT), 0, 0);
+  if (riskOn) riskUnrest(load<u32>(a, O_RPOS), load<u32>(a, O_SIDE), load<u32>(a, O_LEAVES), true);
   removeOrder(bAddr(sym), o);
 }
 
@@ -818,20 +878,46 @@ function modifyOrder(c: usize): void {
   const leaves = load<u32>(a, O_LEAVES);
   const side = load<u32>(a, O_SIDE);
   const acct = load<u32>(a, O_ACCT);
+  const pe = load<u32>(a, O_RPOS);
+  if (riskOn) {
+    const r = riskCheckModify(sym, side, acct, pe, load<i64>(a, O_PRICE), leaves, price, qty, bestPrice(bk, 0), bestPrice(bk, 1));
+    if (r != 0) { reject(c, r); return; }
+  }
   emit(EVT_TYPE_MODIFIED, 0, 0, side, sym, id, 0, price, qty, qty, 0, acct, 0, 0);
   if (price == load<i64>(a, O_PRICE) && qty < leaves) {
     const la = lAddr(load<u32>(a, O_LEVEL));
     store<u64>(la, load<u64>(la, L_TOTAL) - <u64>(leaves - qty), L_TOTAL);
     store<u32>(a, qty, O_LEAVES);
+    if (riskOn) riskUnrest(pe, side, leaves - qty, false);
     return;
   }
   const filled = load<u64>(a, O_FILLED);
   unlinkOrder(bk, o);
+  if (riskOn) riskUnrest(pe, side, leaves, false);
+  tkPe = pe;
   tkNode = o;
   tkSym = sym; tkSide = side; tkId = id; tkAcct = acct;
   tkLimit = price; tkMarket = false; tkRem = qty; tkFilled = filled; tkRest = true;
   pending = true;
   if (matchLoop()) finishTaker();
+}
+
+/** ADMIN (risk on): halt/resume a symbol, an account's kill switch, the global kill switch. */
+function adminCommand(c: usize): void {
+  const action = <u32>load<u8>(c, CMD_TYPE);
+  const sym = load<u32>(c, CMD_SYMBOL);
+  const acct = load<u32>(c, CMD_ACCOUNT);
+  const v = load<u32>(c, CMD_QTY);
+  if (action < ADMIN_HALT || action > ADMIN_KILL_ALL) { reject(c, REASON_BAD_TYPE); return; }
+  if (action == ADMIN_HALT && sym >= nSym) { reject(c, REASON_UNKNOWN_SYMBOL); return; }
+  if (v > 1) { reject(c, REASON_BAD_QTY); return; }
+  if (action == ADMIN_HALT) store<u32>(rsAddr(sym), v, RS_STATUS);
+  else if (action == ADMIN_KILL_ACCOUNT) {
+    const ae = accGet(acct);
+    if (ae == 0) { reject(c, REASON_CAPACITY); return; }
+    store<u32>(raAddr(ae), v, RA_KILLED);
+  } else riskSetKillAll(v != 0);
+  emit(EVT_TYPE_CONTROL, 0, 0, action, sym, load<u64>(c, CMD_ID), 0, 0, v, 0, 0, acct, 0, 0);
 }
 
 @inline function markLast(): void {
@@ -865,6 +951,7 @@ export function bookRun(n: u32): i32 {
     if (op == OP_NEW) newOrder(c);
     else if (op == OP_CANCEL) cancelOrder(c);
     else if (op == OP_MODIFY) modifyOrder(c);
+    else if (op == OP_ADMIN && riskOn) adminCommand(c);
     else reject(c, REASON_BAD_OP);
     if (pending) return <i32>outCount;
     markLast();

@@ -18,10 +18,11 @@ import {
 import { poolCap, poolInUse, poolHigh, poolFreeLen, poolAlloc, poolFull } from '../mem/pool';
 import {
   nSym, ctrl, scratch, orderPool, levelPool, tradeSeq, oAddr, lAddr, bAddr, indexFind, levelFind, treapFind, restOrder, ldAddr, ldPos, L_LADDER,
-  O_ID, O_PRICE, O_FILLED, O_LEAVES, O_ACCT, O_SYM, O_PREV, O_NEXT, O_LEVEL, O_SIDE,
+  O_ID, O_PRICE, O_FILLED, O_LEAVES, O_ACCT, O_SYM, O_PREV, O_NEXT, O_LEVEL, O_SIDE, O_RPOS,
   L_PRICE, L_TOTAL, L_COUNT, L_HEAD, L_TAIL, L_PREV, L_NEXT,
   B_BEST, B_STP, setTradeSeq, B_BAND, B_BLO, B_BHI, B_ORDERS, B_LEVELS, SCRATCH_BYTES,
 } from './engine';
+import { riskOn, killAll, defMaxOpen, raCount, rpCount, rsAddr, raAddr, rpAddr } from './risk';
 
 @inline function writeOrder(dst: usize, o: u32): void {
   const a = oAddr(o);
@@ -170,6 +171,22 @@ export function engineStateHash(): void {
       }
     }
   }
+  if (riskOn) {
+    // risk settings and accounting, entries in creation order (deterministic for a command sequence)
+    hmix(<u64>(killAll ? 1 : 0) | (<u64>defMaxOpen << 8));
+    for (let s: u32 = 0; s < nSym; s++) {
+      const a = rsAddr(s);
+      for (let k: usize = 0; k < 48; k += 8) hmix(load<u64>(a + k));
+    }
+    for (let e: u32 = 1; e <= raCount; e++) {
+      const a = raAddr(e);
+      hmix(load<u64>(a)); hmix(load<u64>(a, 8)); hmix(load<u64>(a, 16));
+    }
+    for (let e: u32 = 1; e <= rpCount; e++) {
+      const a = rpAddr(e);
+      hmix(load<u64>(a)); hmix(load<u64>(a, 16)); hmix(load<u64>(a, 24)); hmix(load<u64>(a, 32));
+    }
+  }
   store<u64>(ctrl, hacc, CTRL_HASH);
 }
 
@@ -313,6 +330,7 @@ export function restoreOrders(n: u32): i32 {
     store<u32>(a, load<u32>(r, ORDER_ACCOUNT), O_ACCT);
     store<u32>(a, sym, O_SYM);
     store<u32>(a, side, O_SIDE);
+    store<u32>(a, 0, O_RPOS); // riskRebuild links it when risk is on
     restOrder(bAddr(sym), o);
   }
   return 0;

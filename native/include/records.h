@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 #define TS_ABI_VERSION 1
-#define TS_ABI_HASH 0xd4c4c42bu
+#define TS_ABI_HASH 0x9e1bbc8fu
 
 typedef struct ts_cmd {
   uint8_t op;
@@ -101,20 +101,20 @@ typedef struct ts_ctrl {
   int64_t arg1;
   uint64_t hash;
   uint64_t tradeSeq;
-  uint64_t _res0;
-  uint64_t _res1;
-  uint64_t _res2;
-  uint64_t _res3;
+  int64_t arg2;
+  int64_t arg3;
+  int64_t arg4;
+  int64_t arg5;
 } ts_ctrl_t;
 _Static_assert(sizeof(ts_ctrl_t) == 64, "Ctrl size");
 _Static_assert(offsetof(ts_ctrl_t, arg0) == 0, "Ctrl.arg0");
 _Static_assert(offsetof(ts_ctrl_t, arg1) == 8, "Ctrl.arg1");
 _Static_assert(offsetof(ts_ctrl_t, hash) == 16, "Ctrl.hash");
 _Static_assert(offsetof(ts_ctrl_t, tradeSeq) == 24, "Ctrl.tradeSeq");
-_Static_assert(offsetof(ts_ctrl_t, _res0) == 32, "Ctrl._res0");
-_Static_assert(offsetof(ts_ctrl_t, _res1) == 40, "Ctrl._res1");
-_Static_assert(offsetof(ts_ctrl_t, _res2) == 48, "Ctrl._res2");
-_Static_assert(offsetof(ts_ctrl_t, _res3) == 56, "Ctrl._res3");
+_Static_assert(offsetof(ts_ctrl_t, arg2) == 32, "Ctrl.arg2");
+_Static_assert(offsetof(ts_ctrl_t, arg3) == 40, "Ctrl.arg3");
+_Static_assert(offsetof(ts_ctrl_t, arg4) == 48, "Ctrl.arg4");
+_Static_assert(offsetof(ts_ctrl_t, arg5) == 56, "Ctrl.arg5");
 
 typedef struct ts_ringcmd {
   uint8_t op;
@@ -191,6 +191,10 @@ _Static_assert(offsetof(ts_ringevt_t, evtTradeId) == 88, "RingEvt.evtTradeId");
 #define TS_OP_NEW 1
 #define TS_OP_CANCEL 2
 #define TS_OP_MODIFY 3
+#define TS_OP_ADMIN 4
+#define TS_ADMIN_HALT 1
+#define TS_ADMIN_KILL_ACCOUNT 2
+#define TS_ADMIN_KILL_ALL 3
 #define TS_SIDE_BUY 0
 #define TS_SIDE_SELL 1
 #define TS_ORD_TYPE_LIMIT 0
@@ -204,6 +208,7 @@ _Static_assert(offsetof(ts_ringevt_t, evtTradeId) == 88, "RingEvt.evtTradeId");
 #define TS_EVT_TYPE_TRADE 84
 #define TS_EVT_TYPE_CANCELLED 88
 #define TS_EVT_TYPE_MODIFIED 77
+#define TS_EVT_TYPE_CONTROL 75
 #define TS_REASON_NONE 0
 #define TS_REASON_UNKNOWN_SYMBOL 1
 #define TS_REASON_BAD_QTY 2
@@ -217,6 +222,14 @@ _Static_assert(offsetof(ts_ringevt_t, evtTradeId) == 88, "RingEvt.evtTradeId");
 #define TS_REASON_BAD_TYPE 10
 #define TS_REASON_BAD_TIF 11
 #define TS_REASON_SELF_TRADE 12
+#define TS_REASON_HALTED 13
+#define TS_REASON_KILL_SWITCH 14
+#define TS_REASON_QTY_LIMIT 15
+#define TS_REASON_MIN_NOTIONAL 16
+#define TS_REASON_MAX_NOTIONAL 17
+#define TS_REASON_PRICE_COLLAR 18
+#define TS_REASON_MAX_OPEN_ORDERS 19
+#define TS_REASON_MAX_POSITION 20
 #define TS_STP_NONE 0
 #define TS_STP_CANCEL_RESTING 1
 #define TS_STP_CANCEL_INCOMING 2

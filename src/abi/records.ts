@@ -20,7 +20,9 @@
  *  bit1 self-trade prevention) · 3 side u8 (of `id`) · 4 symbol u32 · 8 id u64 (taker for T) ·
  * 16 maker u64 (T) · 24 price i64 · 32 qty u32 · 36 leaves u32 (leaves of `id` after the event)
  * 40 makerLeaves u32 (T) · 44 cmd u32 (index of the command in its batch) · 48 account u32 ·
- * 52 makerAccount u32 (T) · 56 tradeId u64 (T, engine-wide, from 1)
+ * 52 makerAccount u32 (T) · 56 tradeId u64 (T, engine-wide, from 1).
+ * K (control, an applied ADMIN command): side = the Admin action, symbol, id, account and qty = the
+ * command's (qty = the value set).
  *
  * LEVEL (24 B, L2 depth output)          writer: engine (scratch)    reader: host
  *  0 price i64 · 8 qty u64 (sum of leaves) · 16 count u32 · 20 _pad u32
@@ -31,7 +33,7 @@
  *
  * CTRL (64 B, argument/result block)     writer: both, one call at a time (single thread)
  *  0 arg0 i64 · 8 arg1 i64 · 16 hash u64 (result of engineStateHash) · 24 tradeSeq u64 ·
- * 32..63 reserved
+ * 32 arg2 i64 · 40 arg3 i64 · 48 arg4 i64 · 56 arg5 i64 (further arguments/results, e.g. risk settings)
  *
  * RING_CMD (48 B, command ring slot)      writer: gateway threads     reader: engine thread
  *  0..31 the CMD record · 32 origin u32 (connection/producer) · 36 token u32 (request tag) ·
@@ -99,7 +101,7 @@ export const ORDER = rec('Order', 40, [
 
 export const CTRL = rec('Ctrl', 64, [
   ['arg0', 'i64', 0], ['arg1', 'i64', 8], ['hash', 'u64', 16], ['tradeSeq', 'u64', 24],
-  ['_res0', 'u64', 32], ['_res1', 'u64', 40], ['_res2', 'u64', 48], ['_res3', 'u64', 56],
+  ['arg2', 'i64', 32], ['arg3', 'i64', 40], ['arg4', 'i64', 48], ['arg5', 'i64', 56],
 ]);
 
 /** Command ring slot (gateway → engine thread): a CMD record plus routing metadata. */
@@ -122,11 +124,14 @@ export const RECORDS: readonly RecordDef[] = [CMD, EVT, LEVEL, ORDER, CTRL, RING
 
 /** Enums: name → value. Values are never reused. */
 export const ENUMS = {
-  Op: { NEW: 1, CANCEL: 2, MODIFY: 3 },
+  /** ADMIN (4) is honoured only by an engine with pre-trade risk enabled; otherwise `bad_op`. */
+  Op: { NEW: 1, CANCEL: 2, MODIFY: 3, ADMIN: 4 },
+  /** ADMIN actions, carried in the command's `type` byte; the value (0 off / 1 on) in `qty`. */
+  Admin: { HALT: 1, KILL_ACCOUNT: 2, KILL_ALL: 3 },
   Side: { BUY: 0, SELL: 1 },
   OrdType: { LIMIT: 0, MARKET: 1 },
   Tif: { GTC: 0, IOC: 1, FOK: 2, POST_ONLY: 3 },
-  EvtType: { ACCEPTED: 65 /* 'A' */, REJECTED: 82 /* 'R' */, TRADE: 84 /* 'T' */, CANCELLED: 88 /* 'X' */, MODIFIED: 77 /* 'M' */ },
+  EvtType: { ACCEPTED: 65 /* 'A' */, REJECTED: 82 /* 'R' */, TRADE: 84 /* 'T' */, CANCELLED: 88 /* 'X' */, MODIFIED: 77 /* 'M' */, CONTROL: 75 /* 'K' */ },
   /** Engine reject reasons: codes 1..63 belong to the engine. */
   Reason: {
     NONE: 0,
@@ -142,6 +147,15 @@ export const ENUMS = {
     BAD_TYPE: 10,
     BAD_TIF: 11,
     SELF_TRADE: 12,
+    // pre-trade risk (engine with risk enabled; docs/risk.md)
+    HALTED: 13,
+    KILL_SWITCH: 14,
+    QTY_LIMIT: 15,
+    MIN_NOTIONAL: 16,
+    MAX_NOTIONAL: 17,
+    PRICE_COLLAR: 18,
+    MAX_OPEN_ORDERS: 19,
+    MAX_POSITION: 20,
   },
   Stp: { NONE: 0, CANCEL_RESTING: 1, CANCEL_INCOMING: 2, CANCEL_BOTH: 3 },
   EvtFlag: { LAST: 1, STP: 2 },
@@ -162,6 +176,14 @@ export const REASON_NAMES: Readonly<Record<number, string>> = {
   10: 'bad_type',
   11: 'bad_tif',
   12: 'self_trade',
+  13: 'halted',
+  14: 'kill_switch',
+  15: 'qty_limit',
+  16: 'min_notional',
+  17: 'max_notional',
+  18: 'price_collar',
+  19: 'max_open_orders',
+  20: 'max_position',
 };
 
 /** Canonical text of the whole ABI; the hash is FNV-1a 32 of it. */
@@ -222,4 +244,4 @@ export const RING_CMD_SIZE = RING_CMD.size;
 export const RING_EVT_SIZE = RING_EVT.size;
 export const RING_CMD_OFF = offsets(RING_CMD) as { origin: number; token: number; tsIn: number };
 export const RING_EVT_OFF = offsets(RING_EVT) as { seq: number; tsInit: number; origin: number; token: number; tsIn: number; evtType: number };
-export const CTRL_OFF = offsets(CTRL) as { arg0: number; arg1: number; hash: number; tradeSeq: number };
+export const CTRL_OFF = offsets(CTRL) as { arg0: number; arg1: number; hash: number; tradeSeq: number; arg2: number; arg3: number; arg4: number; arg5: number };

@@ -14,10 +14,11 @@ export const OrdType = ENUMS.OrdType;
 export const Tif = ENUMS.Tif;
 export const Stp = ENUMS.Stp;
 export const Reason = ENUMS.Reason;
+export const Admin = ENUMS.Admin;
 
 /** One command, the object form of a 32-byte CMD/.tso record. */
 export interface Command {
-  op: number; // 1 new, 2 cancel, 3 modify
+  op: number; // 1 new, 2 cancel, 3 modify, 4 admin (risk engines: type = Admin action, qty = value)
   side: number; // 0 buy, 1 sell
   type: number; // 0 limit, 1 market
   tif: number; // 0 GTC, 1 IOC, 2 FOK, 3 post-only
@@ -28,7 +29,8 @@ export interface Command {
   account: number; // u32
 }
 
-export type EventType = 'A' | 'R' | 'T' | 'X' | 'M';
+/** K: an applied ADMIN command (risk engines only; `side` holds the Admin action, `qty` the value). */
+export type EventType = 'A' | 'R' | 'T' | 'X' | 'M' | 'K';
 
 /** One engine event, the object form of a 64-byte EVT record. */
 export interface EngineEvent {
@@ -61,6 +63,7 @@ export function eventLine(e: Pick<EngineEvent, 'type' | 'id' | 'maker' | 'price'
     case 'T': return `T,${e.id},${e.maker},${e.price},${e.qty}`;
     case 'X': return `X,${e.id},${e.qty}`;
     case 'M': return `M,${e.id},${e.price},${e.qty}`;
+    case 'K': return `K,${e.id},${e.qty}`;
   }
 }
 

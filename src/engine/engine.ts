@@ -38,7 +38,46 @@ export interface EngineOptions {
    * affects speed under adversarial ids/prices, never events, books or the state hash.
    */
   seed?: number;
+  /** Pre-trade risk in the engine (docs/risk.md); off when absent. Only at creation. */
+  risk?: RiskOptions;
 }
+
+export interface RiskOptions {
+  /** Accounts the risk tables hold (default 65,536). */
+  maxAccounts?: number;
+  /** (account, symbol) positions the risk tables hold (default 262,144). */
+  maxPositions?: number;
+  /** Open (resting) orders per account unless the account has its own limit; 0 = none (default). */
+  defaultMaxOpenOrders?: number;
+}
+
+/** Per-symbol risk settings in ticks and lots; 0 / 0n means "no limit". */
+export interface SymbolRisk {
+  halted: boolean;
+  minQty: number;
+  maxQty: number;
+  /** Collar half-width in basis points around the last trade (else the mid); 0 = none, ≤ 10,000. */
+  collarBps: number;
+  /** Notional = price ticks × qty lots. */
+  minNotional: bigint;
+  maxNotional: bigint;
+  /** Largest projected position (long or short) per account in this symbol, lots. */
+  maxPosition: bigint;
+  /** Collar reference: the last trade price (0n before the first trade). */
+  lastPrice: bigint;
+}
+
+export interface AccountRisk {
+  account: number;
+  openOrders: number;
+  /** 0 = the engine default. */
+  maxOpenOrders: number;
+  killed: boolean;
+  /** 0n = each symbol's maxPosition. */
+  maxPosition: bigint;
+}
+
+export interface PositionRisk { account: number; symbol: number; position: bigint; openBuy: bigint; openSell: bigint }
 
 export interface PoolStats { capacity: number; inUse: number; highWater: number; freeList: number }
 export interface MemoryStats { orders: PoolStats; levels: PoolStats; wasmBytes: number; engineBytes: number }
@@ -53,10 +92,14 @@ const U32_MAX = 0xffffffff;
 const I64_MIN = -(1n << 63n);
 const I64_MAX = (1n << 63n) - 1n;
 const U64_MAX = (1n << 64n) - 1n;
-const EVT_TYPES: Record<number, EventType> = { 65: 'A', 82: 'R', 84: 'T', 88: 'X', 77: 'M' };
+const EVT_TYPES: Record<number, EventType> = { 65: 'A', 82: 'R', 84: 'T', 88: 'X', 77: 'M', 75: 'K' };
 
 const SNAP_MAGIC = 0x31535354; // 'TSS1' little-endian
-const SNAP_VERSION = 1;
+const SNAP_VERSION = 2; // 2 adds the risk section; version 1 snapshots are still read
+const SNAP_RISK_HEADER = 32;
+const SNAP_RISK_SYM = 48;
+const SNAP_RISK_ACCT = 32;
+const SNAP_RISK_POS = 16;
 const SNAP_HEADER = 64;
 const SNAP_OPT = 32;
 
@@ -107,7 +150,150 @@ export class Engine {
     this.outboxPtr = this.ex.engineOutboxPtr();
     this.scratchPtr = this.ex.engineScratchPtr();
     this.ctrlPtr = this.ex.engineCtrlPtr();
+    if (opts.risk) {
+      const r = opts.risk;
+      const maxAcc = r.maxAccounts ?? 65536;
+      const maxPos = r.maxPositions ?? 262144;
+      const defOpen = r.defaultMaxOpenOrders ?? 0;
+      for (const [k, v, lo, hi] of [['risk.maxAccounts', maxAcc, 1, 1 << 24], ['risk.maxPositions', maxPos, 1, 1 << 24], ['risk.defaultMaxOpenOrders', defOpen, 0, U32_MAX]] as const) {
+        if (!Number.isInteger(v) || v < lo || v > hi) throw new EngineError('ERR_ENGINE_CONFIG', `${k} must be an integer in [${lo}, ${hi}], got ${String(v)}`);
+      }
+      const rr = this.ex.riskEnable(maxAcc, maxPos, defOpen);
+      if (rr === -2) throw new EngineError('ERR_ENGINE_NO_MEMORY', `cannot reserve risk tables for ${maxAcc} accounts and ${maxPos} positions`);
+      if (rr !== 0) throw new EngineError('ERR_ENGINE_CONFIG', `riskEnable refused the configuration (${rr})`);
+      this.riskMaxAccounts = maxAcc;
+      this.riskMaxPositions = maxPos;
+    }
     this.views();
+  }
+
+  private riskMaxAccounts = 0;
+  private riskMaxPositions = 0;
+
+  // ── pre-trade risk (docs/risk.md) ──────────────────────────────────────────────────────
+  /** Whether this engine checks pre-trade risk. */
+  get riskEnabled(): boolean { return this.ex.riskEnabled() === 1; }
+
+  private needRisk(): void {
+    if (!this.riskEnabled) throw new EngineError('ERR_ENGINE_CONFIG', 'pre-trade risk is not enabled on this engine (EngineOptions.risk)');
+  }
+
+  /** The symbol's risk settings. */
+  symbolRisk(symbol: number): SymbolRisk {
+    this.checkSymbol(symbol);
+    this.needRisk();
+    return this.call(() => {
+      const r = this.ex.riskGetSymbol(symbol);
+      this.views();
+      const c = this.ctrlPtr;
+      const q = this.dv.getBigUint64(c + CTRL_OFF.arg4, true);
+      return {
+        halted: (r & 0xff) === 1, collarBps: r >>> 8, minQty: Number(q & 0xffffffffn), maxQty: Number(q >> 32n),
+        minNotional: this.dv.getBigInt64(c + CTRL_OFF.arg0, true), maxNotional: this.dv.getBigInt64(c + CTRL_OFF.arg1, true),
+        maxPosition: this.dv.getBigInt64(c + CTRL_OFF.arg2, true), lastPrice: this.dv.getBigInt64(c + CTRL_OFF.arg3, true),
+      };
+    });
+  }
+
+  /** Changes some of the symbol's risk settings (configuration; runtime halts go through ADMIN commands). */
+  setSymbolRisk(symbol: number, change: Partial<SymbolRisk>): void {
+    const r = { ...this.symbolRisk(symbol), ...change };
+    for (const [k, v] of [['minQty', r.minQty], ['maxQty', r.maxQty]] as const) {
+      if (!Number.isInteger(v) || v < 0 || v > U32_MAX) throw new EngineError('ERR_ENGINE_CONFIG', `${k} must be a u32, got ${String(v)}`);
+    }
+    if (!Number.isInteger(r.collarBps) || r.collarBps < 0 || r.collarBps > 10000) throw new EngineError('ERR_ENGINE_CONFIG', `collarBps must be an integer in [0, 10000], got ${String(r.collarBps)}`);
+    if (r.maxQty !== 0 && r.minQty > r.maxQty) throw new EngineError('ERR_ENGINE_CONFIG', `minQty ${r.minQty} above maxQty ${r.maxQty}`);
+    const vals = [r.minNotional, r.maxNotional, r.maxPosition, r.lastPrice].map((v, i) => {
+      const b = toI64(v, ['minNotional', 'maxNotional', 'maxPosition', 'lastPrice'][i]!);
+      if (b < 0n) throw new EngineError('ERR_ENGINE_CONFIG', `${['minNotional', 'maxNotional', 'maxPosition', 'lastPrice'][i]} must not be negative`);
+      return b;
+    });
+    this.call(() => {
+      this.idle();
+      this.epoch++;
+      const c = this.ctrlPtr;
+      this.dv.setBigInt64(c + CTRL_OFF.arg0, vals[0]!, true);
+      this.dv.setBigInt64(c + CTRL_OFF.arg1, vals[1]!, true);
+      this.dv.setBigInt64(c + CTRL_OFF.arg2, vals[2]!, true);
+      this.dv.setBigInt64(c + CTRL_OFF.arg3, vals[3]!, true);
+      if (this.ex.riskSetSymbol(symbol, r.halted ? 1 : 0, r.minQty, r.maxQty, r.collarBps) !== 0) throw new EngineError('ERR_ENGINE_CONFIG', `riskSetSymbol refused ${JSON.stringify(change, (_k, v) => typeof v === 'bigint' ? String(v) : v)}`);
+    });
+  }
+
+  /** The account's risk entry, or null if the engine has not seen the account. */
+  accountRisk(account: number): AccountRisk | null {
+    this.needRisk();
+    const e = this.ex.riskFindAccount(u32field(account, 'account', 0));
+    return e === 0 ? null : this.accountAt(e);
+  }
+
+  private accountAt(e: number): AccountRisk {
+    return this.call(() => {
+      this.ex.riskAccountAt(e);
+      this.views();
+      const c = this.ctrlPtr;
+      const g = (o: number): bigint => this.dv.getBigInt64(c + o, true);
+      return { account: Number(g(CTRL_OFF.arg0)), openOrders: Number(g(CTRL_OFF.arg1)), maxOpenOrders: Number(g(CTRL_OFF.arg2)), killed: g(CTRL_OFF.arg3) === 1n, maxPosition: g(CTRL_OFF.arg4) };
+    });
+  }
+
+  /** Changes an account's limits (configuration; runtime kill switches go through ADMIN commands). */
+  setAccountRisk(account: number, change: Partial<Pick<AccountRisk, 'maxOpenOrders' | 'killed' | 'maxPosition'>>): void {
+    this.needRisk();
+    const cur = this.accountRisk(account) ?? { maxOpenOrders: 0, killed: false, maxPosition: 0n };
+    const r = { ...cur, ...change };
+    if (!Number.isInteger(r.maxOpenOrders) || r.maxOpenOrders < 0 || r.maxOpenOrders > U32_MAX) throw new EngineError('ERR_ENGINE_CONFIG', `maxOpenOrders must be a u32, got ${String(r.maxOpenOrders)}`);
+    const mp = toI64(r.maxPosition, 'maxPosition');
+    if (mp < 0n) throw new EngineError('ERR_ENGINE_CONFIG', 'maxPosition must not be negative');
+    this.call(() => {
+      this.idle();
+      this.epoch++;
+      this.dv.setBigInt64(this.ctrlPtr + CTRL_OFF.arg0, mp, true);
+      const rc = this.ex.riskSetAccount(account, r.maxOpenOrders, r.killed ? 1 : 0);
+      if (rc === -2) throw new EngineError('ERR_ENGINE_CONFIG', `the risk tables hold ${this.riskMaxAccounts} accounts; raise risk.maxAccounts`);
+      if (rc !== 0) throw new EngineError('ERR_ENGINE_CONFIG', `riskSetAccount refused account ${account}`);
+    });
+  }
+
+  /** Every account the risk tables hold, in creation order. */
+  accountsRisk(): AccountRisk[] {
+    this.needRisk();
+    const out: AccountRisk[] = [];
+    for (let e = 1, n = this.ex.riskAccountCount(); e <= n; e++) out.push(this.accountAt(e));
+    return out;
+  }
+
+  /** The account's position and open quantities in a symbol, or null if never traded/ordered. */
+  position(account: number, symbol: number): PositionRisk | null {
+    this.needRisk();
+    this.checkSymbol(symbol);
+    const e = this.ex.riskFindPosition(u32field(account, 'account', 0), symbol);
+    return e === 0 ? null : this.positionAt(e);
+  }
+
+  private positionAt(e: number): PositionRisk {
+    return this.call(() => {
+      this.ex.riskPositionAt(e);
+      this.views();
+      const c = this.ctrlPtr;
+      const g = (o: number): bigint => this.dv.getBigInt64(c + o, true);
+      return { account: Number(g(CTRL_OFF.arg0)), symbol: Number(g(CTRL_OFF.arg1)), position: g(CTRL_OFF.arg2), openBuy: g(CTRL_OFF.arg3), openSell: g(CTRL_OFF.arg4) };
+    });
+  }
+
+  /** Every position entry, in creation order. */
+  positions(): PositionRisk[] {
+    this.needRisk();
+    const out: PositionRisk[] = [];
+    for (let e = 1, n = this.ex.riskPositionCount(); e <= n; e++) out.push(this.positionAt(e));
+    return out;
+  }
+
+  /** The global kill switch (configuration; at runtime use the ADMIN command KILL_ALL). */
+  get killAll(): boolean { return this.riskEnabled && this.ex.riskGetKillAll() === 1; }
+  setKillAll(on: boolean): void {
+    this.needRisk();
+    this.call(() => { this.idle(); this.epoch++; this.ex.riskKillAll(on ? 1 : 0); });
   }
 
   static create(opts: EngineOptions): Engine {
@@ -337,8 +523,8 @@ export class Engine {
 
   /** Checks every structural invariant inside the engine; throws ERR_ENGINE_INVARIANT with its code. */
   validate(): void {
-    const rc = this.call(() => this.ex.engineValidate());
-    if (rc !== 0) throw new EngineError('ERR_ENGINE_INVARIANT', `engine invariant ${rc} broken (see assembly/book/query.ts engineValidate)`);
+    const rc = this.call(() => { this.idle(); return this.ex.engineValidate() || this.ex.riskValidate(); });
+    if (rc !== 0) throw new EngineError('ERR_ENGINE_INVARIANT', `engine invariant ${rc} broken (see engineValidate in assembly/book/query.ts, riskValidate in assembly/book/risk-api.ts)`);
   }
 
   /** Trades executed so far (the last trade id). */
@@ -395,9 +581,17 @@ export class Engine {
   /**
    * The whole engine state as bytes. Layout (little-endian):
    * header 64 B: magic 'TSS1' u32 · version u32 · abiHash u32 · symbols u32 · capacity u32 ·
-   * optionCount u32 · tradeSeq u64 · orderCount u64 · stateHash u64 · crc32 of the body u32 · pad;
+   * optionCount u32 · tradeSeq u64 · orderCount u64 · stateHash u64 · crc32 of the body u32 ·
+   * riskFlags u32 (version 2: bit0 risk on, bit1 global kill switch) · pad;
    * then optionCount × 32 B (symbol u32 · stp u32 · bandOn u32 · pad u32 · bandMin i64 · bandMax i64);
-   * then orderCount ORDER records (40 B) in canonical order.
+   * then orderCount ORDER records (40 B) in canonical order;
+   * then, when risk is on, the risk section: 32 B (maxAccounts u32 · maxPositions u32 ·
+   * defaultMaxOpen u32 · symbols u32 · accountCount u32 · positionCount u32 · pad 8), symbols × 48 B
+   * (status u32 · minQty u32 · maxQty u32 · collarBps u32 · minNotional i64 · maxNotional i64 ·
+   * maxPosition i64 · lastPrice i64), accountCount × 32 B (account u32 · maxOpen u32 · killed u32 ·
+   * pad u32 · maxPosition i64 · pad 8), positionCount × 16 B (account u32 · symbol u32 · position
+   * i64), entries in creation order. Open-order counts and open quantities are rebuilt from the
+   * orders on restore. Version 1 (no risk) is still read.
    */
   snapshot(): Uint8Array {
     const opts: number[] = [];
@@ -405,7 +599,12 @@ export class Engine {
       if (this.ex.bookGetStp(s) !== 0 || this.ex.bookGetBand(s) === 1) opts.push(s);
     }
     const orders = this.call(() => { this.idle(); return this.ex.poolStatInUse(ENUMS.Pool.ORDERS); });
-    const size = SNAP_HEADER + opts.length * SNAP_OPT + orders * ORDER_SIZE;
+    const risk = this.riskEnabled;
+    const accts = risk ? this.accountsRisk() : [];
+    const poss = risk ? this.positions() : [];
+    const riskBytes = risk ? SNAP_RISK_HEADER + this.symbols * SNAP_RISK_SYM + accts.length * SNAP_RISK_ACCT + poss.length * SNAP_RISK_POS : 0;
+    const ordersEnd = SNAP_HEADER + opts.length * SNAP_OPT + orders * ORDER_SIZE;
+    const size = ordersEnd + riskBytes;
     const out = new Uint8Array(size);
     const dv = new DataView(out.buffer);
     let p = SNAP_HEADER;
@@ -429,7 +628,40 @@ export class Engine {
         p += k * ORDER_SIZE;
       }
     });
-    if (p !== size) throw new EngineError('ERR_ENGINE_INVARIANT', `snapshot walked ${(p - SNAP_HEADER - opts.length * SNAP_OPT) / ORDER_SIZE} orders, pool says ${orders}`);
+    if (p !== ordersEnd) throw new EngineError('ERR_ENGINE_INVARIANT', `snapshot walked ${(p - SNAP_HEADER - opts.length * SNAP_OPT) / ORDER_SIZE} orders, pool says ${orders}`);
+    if (risk) {
+      dv.setUint32(p, this.riskMaxAccounts, true);
+      dv.setUint32(p + 4, this.riskMaxPositions, true);
+      dv.setUint32(p + 8, this.ex.riskDefaultMaxOpen(), true);
+      dv.setUint32(p + 12, this.symbols, true);
+      dv.setUint32(p + 16, accts.length, true);
+      dv.setUint32(p + 20, poss.length, true);
+      p += SNAP_RISK_HEADER;
+      for (let sym = 0; sym < this.symbols; sym++, p += SNAP_RISK_SYM) {
+        const r = this.symbolRisk(sym);
+        dv.setUint32(p, r.halted ? 1 : 0, true);
+        dv.setUint32(p + 4, r.minQty, true);
+        dv.setUint32(p + 8, r.maxQty, true);
+        dv.setUint32(p + 12, r.collarBps, true);
+        dv.setBigInt64(p + 16, r.minNotional, true);
+        dv.setBigInt64(p + 24, r.maxNotional, true);
+        dv.setBigInt64(p + 32, r.maxPosition, true);
+        dv.setBigInt64(p + 40, r.lastPrice, true);
+      }
+      for (const a of accts) {
+        dv.setUint32(p, a.account, true);
+        dv.setUint32(p + 4, a.maxOpenOrders, true);
+        dv.setUint32(p + 8, a.killed ? 1 : 0, true);
+        dv.setBigInt64(p + 16, a.maxPosition, true);
+        p += SNAP_RISK_ACCT;
+      }
+      for (const q of poss) {
+        dv.setUint32(p, q.account, true);
+        dv.setUint32(p + 4, q.symbol, true);
+        dv.setBigInt64(p + 8, q.position, true);
+        p += SNAP_RISK_POS;
+      }
+    }
     dv.setUint32(0, SNAP_MAGIC, true);
     dv.setUint32(4, SNAP_VERSION, true);
     dv.setUint32(8, this.ex.abiHash() >>> 0, true);
@@ -440,6 +672,7 @@ export class Engine {
     dv.setBigUint64(32, BigInt(orders), true);
     dv.setBigUint64(40, this.stateHash(), true);
     dv.setUint32(48, crc32(out.subarray(SNAP_HEADER)), true);
+    dv.setUint32(52, risk ? 1 | (this.killAll ? 2 : 0) : 0, true);
     return out;
   }
 
@@ -448,18 +681,62 @@ export class Engine {
     if (snapshot.length < SNAP_HEADER) throw new EngineError('ERR_SNAPSHOT_FORMAT', `snapshot too short (${snapshot.length} bytes)`);
     const dv = new DataView(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength);
     if (dv.getUint32(0, true) !== SNAP_MAGIC) throw new EngineError('ERR_SNAPSHOT_FORMAT', 'bad snapshot magic (expected TSS1)');
-    if (dv.getUint32(4, true) !== SNAP_VERSION) throw new EngineError('ERR_SNAPSHOT_FORMAT', `unsupported snapshot version ${dv.getUint32(4, true)}`);
+    const version = dv.getUint32(4, true);
+    if (version !== 1 && version !== SNAP_VERSION) throw new EngineError('ERR_SNAPSHOT_FORMAT', `unsupported snapshot version ${version}`);
+    const riskFlags = version >= 2 ? dv.getUint32(52, true) : 0;
+    if (riskFlags > 3) throw new EngineError('ERR_SNAPSHOT_FORMAT', `bad risk flags ${riskFlags}`);
     const symbols = dv.getUint32(12, true);
     const capacity = opts.capacity ?? dv.getUint32(16, true);
     const nOpts = dv.getUint32(20, true);
     const tradeSeq = dv.getBigUint64(24, true);
     const orders = Number(dv.getBigUint64(32, true));
     const hash = dv.getBigUint64(40, true);
-    const size = SNAP_HEADER + nOpts * SNAP_OPT + orders * ORDER_SIZE;
+    const ordersEnd = SNAP_HEADER + nOpts * SNAP_OPT + orders * ORDER_SIZE;
+    let size = ordersEnd;
+    let risk: { maxAccounts: number; maxPositions: number; defaultMaxOpenOrders: number; accounts: number; positions: number } | null = null;
+    if (riskFlags & 1) {
+      if (snapshot.length < ordersEnd + SNAP_RISK_HEADER) throw new EngineError('ERR_SNAPSHOT_FORMAT', 'snapshot too short for its risk section');
+      const q = ordersEnd;
+      risk = {
+        maxAccounts: dv.getUint32(q, true), maxPositions: dv.getUint32(q + 4, true), defaultMaxOpenOrders: dv.getUint32(q + 8, true),
+        accounts: dv.getUint32(q + 16, true), positions: dv.getUint32(q + 20, true),
+      };
+      if (dv.getUint32(q + 12, true) !== symbols) throw new EngineError('ERR_SNAPSHOT_FORMAT', 'risk section symbol count differs from the header');
+      size += SNAP_RISK_HEADER + symbols * SNAP_RISK_SYM + risk.accounts * SNAP_RISK_ACCT + risk.positions * SNAP_RISK_POS;
+    }
     if (snapshot.length !== size) throw new EngineError('ERR_SNAPSHOT_FORMAT', `snapshot is ${snapshot.length} bytes, header says ${size}`);
     if (crc32(snapshot.subarray(SNAP_HEADER)) !== dv.getUint32(48, true)) throw new EngineError('ERR_SNAPSHOT_CORRUPT', 'snapshot CRC mismatch');
     if (orders > capacity) throw new EngineError('ERR_ENGINE_CONFIG', `snapshot holds ${orders} orders, capacity ${capacity}`);
-    const e = new Engine({ ...opts, symbols, capacity });
+    if (risk && (risk.accounts > risk.maxAccounts || risk.positions > risk.maxPositions)) throw new EngineError('ERR_SNAPSHOT_CORRUPT', 'risk section holds more entries than its tables');
+    const e = new Engine({
+      ...opts, symbols, capacity,
+      risk: risk ? { maxAccounts: risk.maxAccounts, maxPositions: risk.maxPositions, defaultMaxOpenOrders: risk.defaultMaxOpenOrders } : undefined,
+    });
+    if (risk) {
+      let q = ordersEnd + SNAP_RISK_HEADER;
+      try {
+        for (let sym = 0; sym < symbols; sym++, q += SNAP_RISK_SYM) {
+          e.setSymbolRisk(sym, {
+            halted: dv.getUint32(q, true) === 1, minQty: dv.getUint32(q + 4, true), maxQty: dv.getUint32(q + 8, true), collarBps: dv.getUint32(q + 12, true),
+            minNotional: dv.getBigInt64(q + 16, true), maxNotional: dv.getBigInt64(q + 24, true), maxPosition: dv.getBigInt64(q + 32, true), lastPrice: dv.getBigInt64(q + 40, true),
+          });
+        }
+        for (let i = 0; i < risk.accounts; i++, q += SNAP_RISK_ACCT) {
+          e.setAccountRisk(dv.getUint32(q, true), { maxOpenOrders: dv.getUint32(q + 4, true), killed: dv.getUint32(q + 8, true) === 1, maxPosition: dv.getBigInt64(q + 16, true) });
+        }
+        for (let i = 0; i < risk.positions; i++, q += SNAP_RISK_POS) {
+          const acct = dv.getUint32(q, true);
+          const sym = dv.getUint32(q + 4, true);
+          e.views();
+          e.dv.setBigInt64(e.ctrlPtr + CTRL_OFF.arg0, dv.getBigInt64(q + 8, true), true);
+          if (e.ex.riskSetPosition(acct, sym) !== 0) throw new EngineError('ERR_SNAPSHOT_CORRUPT', `risk position record ${i} is invalid`);
+        }
+      } catch (err) {
+        if (err instanceof EngineError && err.code === 'ERR_ENGINE_CONFIG') throw new EngineError('ERR_SNAPSHOT_CORRUPT', `risk section: ${err.message}`);
+        throw err;
+      }
+      if (riskFlags & 2) e.setKillAll(true);
+    }
     let p = SNAP_HEADER;
     for (let i = 0; i < nOpts; i++, p += SNAP_OPT) {
       const s = dv.getUint32(p, true);
@@ -481,7 +758,8 @@ export class Engine {
     e.views();
     e.dv.setBigUint64(e.ctrlPtr + CTRL_OFF.tradeSeq, tradeSeq, true);
     e.ex.engineSetTradeSeq();
-    const rc = e.ex.engineValidate();
+    if (e.ex.riskRebuild() !== 0) throw new EngineError('ERR_SNAPSHOT_CORRUPT', 'restored orders need more risk positions than the tables hold');
+    const rc = e.ex.engineValidate() || e.ex.riskValidate();
     if (rc !== 0) throw new EngineError('ERR_SNAPSHOT_CORRUPT', `restored book breaks invariant ${rc}`);
     if (e.stateHash() !== hash) throw new EngineError('ERR_SNAPSHOT_CORRUPT', 'restored state hash differs from the snapshot');
     return e;
@@ -580,6 +858,7 @@ export function eventLineAt(dv: DataView, p: number): string {
     case 84: return 'T,' + id + ',' + u64Text(dv, p + EVT_OFF.maker) + ',' + i64Text(dv, p + EVT_OFF.price) + ',' + dv.getUint32(p + EVT_OFF.qty, true);
     case 88: return 'X,' + id + ',' + dv.getUint32(p + EVT_OFF.qty, true);
     case 77: return 'M,' + id + ',' + i64Text(dv, p + EVT_OFF.price) + ',' + dv.getUint32(p + EVT_OFF.qty, true);
+    case 75: return 'K,' + id + ',' + dv.getUint32(p + EVT_OFF.qty, true);
     default: throw new EngineError('ERR_ENGINE_INVARIANT', `unknown event type ${t}`);
   }
 }

@@ -52,6 +52,23 @@ export interface EngineExports {
   snapBegin(): void;
   snapNext(max: number): number;
   restoreOrders(n: number): number;
+  riskEnable(maxAccounts: number, maxPositions: number, defaultMaxOpen: number): number;
+  riskEnabled(): number;
+  riskDefaultMaxOpen(): number;
+  riskGetKillAll(): number;
+  riskKillAll(on: number): number;
+  riskSetSymbol(sym: number, status: number, minQty: number, maxQty: number, collarBps: number): number;
+  riskGetSymbol(sym: number): number;
+  riskSetAccount(acct: number, maxOpen: number, killed: number): number;
+  riskAccountCount(): number;
+  riskPositionCount(): number;
+  riskFindAccount(acct: number): number;
+  riskFindPosition(acct: number, sym: number): number;
+  riskAccountAt(e: number): number;
+  riskPositionAt(e: number): number;
+  riskSetPosition(acct: number, sym: number): number;
+  riskRebuild(): number;
+  riskValidate(): number;
 }
 
 const modules = new Map<BuildKind, WebAssembly.Module>();

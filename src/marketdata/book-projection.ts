@@ -20,7 +20,7 @@
  */
 import { crc32 } from '../engine/engine.js';
 
-export type EventKind = 'A' | 'R' | 'T' | 'X' | 'M';
+export type EventKind = 'A' | 'R' | 'T' | 'X' | 'M' | 'K'; // K (control) changes no book
 
 export interface BookEvent {
   type: EventKind;

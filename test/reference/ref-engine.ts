@@ -25,6 +25,14 @@
  *   as a limit GTC of the same side/account (may trade as taker, STP applies, no capacity check).
  *   `original` becomes `filled + new qty`.
  *
+ * - Pre-trade risk (optional, `enableRisk`; docs/risk.md): after duplicate_id and before would_cross:
+ *   kill_switch, halted, qty_limit, min_notional, max_notional, price_collar (limit only),
+ *   max_open_orders (orders that can rest), max_position (projected); then `capacity` also when
+ *   a new (account, symbol) would not fit the risk tables. Modify: the same checks on the new
+ *   price/qty after bad_price (collar only when the price changes; no open-order count; position
+ *   only for the increase). ADMIN (op 4): action in `type`, value in `qty`. Open counts and open
+ *   quantities are recomputed by scanning the books every time (never tracked incrementally).
+ *
  * Invariants (checkInvariants): levels non-empty and homogeneous in price/side/symbol; bids
  * strictly descending, asks strictly ascending; best bid < best ask; every leaves > 0; no id twice
  * in one symbol; filled + leaves = original; `resting` equals the number of orders and never
@@ -74,15 +82,164 @@ interface Taker {
   /** Limit price, or null for a market order (crosses any price). */
   limit: bigint | null;
   remaining: number;
+  symbol: number;
 }
 
 const BUY = 0;
 const SELL = 1;
 
+export interface RefSymbolRisk {
+  halted: boolean; minQty: number; maxQty: number; collarBps: number;
+  minNotional: bigint; maxNotional: bigint; maxPosition: bigint; lastPrice: bigint;
+}
+export interface RefAccountRisk { maxOpenOrders: number; killed: boolean; maxPosition: bigint }
+
+interface RefRisk {
+  maxAccounts: number;
+  maxPositions: number;
+  defaultMaxOpen: number;
+  killAll: boolean;
+  symbols: RefSymbolRisk[];
+  /** Accounts and positions in creation order (Map keeps insertion order). */
+  accounts: Map<number, RefAccountRisk>;
+  positions: Map<string, { account: number; symbol: number; position: bigint }>;
+}
+
 export class RefEngine {
   private readonly books: RefBook[] = [];
   private readonly capacity: number;
   private count = 0;
+  private risk: RefRisk | null = null;
+
+  enableRisk(maxAccounts: number, maxPositions: number, defaultMaxOpen: number): void {
+    this.risk = {
+      maxAccounts, maxPositions, defaultMaxOpen, killAll: false, accounts: new Map(), positions: new Map(),
+      symbols: this.books.map(() => ({ halted: false, minQty: 0, maxQty: 0, collarBps: 0, minNotional: 0n, maxNotional: 0n, maxPosition: 0n, lastPrice: 0n })),
+    };
+  }
+
+  setSymbolRisk(symbol: number, r: Partial<RefSymbolRisk>): void {
+    Object.assign(this.riskOrThrow().symbols[symbol]!, r);
+  }
+
+  /** Configuration of an account (creates its entry like the engine does). */
+  setAccountRisk(account: number, r: Partial<RefAccountRisk>): void {
+    const a = this.accGet(account);
+    if (!a) throw new RangeError('account table full');
+    Object.assign(a, r);
+  }
+
+  setKillAll(on: boolean): void { this.riskOrThrow().killAll = on; }
+
+  /** Positions in creation order, with open quantities counted from the books. */
+  positions(): { account: number; symbol: number; position: bigint; openBuy: bigint; openSell: bigint }[] {
+    return [...this.riskOrThrow().positions.values()].map((p) => ({
+      ...p, openBuy: this.openQty(p.account, p.symbol, BUY), openSell: this.openQty(p.account, p.symbol, SELL),
+    }));
+  }
+
+  /** Accounts in creation order, with open-order counts counted from the books. */
+  accounts(): { account: number; openOrders: number; maxOpenOrders: number; killed: boolean; maxPosition: bigint }[] {
+    return [...this.riskOrThrow().accounts.entries()].map(([account, a]) => ({ account, openOrders: this.openOrders(account), ...a }));
+  }
+
+  private riskOrThrow(): RefRisk {
+    if (!this.risk) throw new RangeError('risk not enabled');
+    return this.risk;
+  }
+
+  private accGet(account: number): RefAccountRisk | undefined {
+    const r = this.riskOrThrow();
+    let a = r.accounts.get(account);
+    if (!a) {
+      if (r.accounts.size >= r.maxAccounts) return undefined;
+      a = { maxOpenOrders: 0, killed: false, maxPosition: 0n };
+      r.accounts.set(account, a);
+    }
+    return a;
+  }
+
+  /** The position entry, created (with the account) like the engine: false when a table is full. */
+  private posGet(account: number, symbol: number): boolean {
+    const r = this.riskOrThrow();
+    const key = `${account}:${symbol}`;
+    if (r.positions.has(key)) return true;
+    if (r.positions.size >= r.maxPositions) return false;
+    if (!this.accGet(account)) return false;
+    r.positions.set(key, { account, symbol, position: 0n });
+    return true;
+  }
+
+  private openQty(account: number, symbol: number, side: number): bigint {
+    const b = this.books[symbol]!;
+    let q = 0n;
+    for (const l of side === BUY ? b.bids : b.asks) for (const o of l.orders) if (o.account === account) q += BigInt(o.leaves);
+    return q;
+  }
+
+  private openOrders(account: number): number {
+    let n = 0;
+    for (const b of this.books) for (const levels of [b.bids, b.asks]) for (const l of levels) for (const o of l.orders) if (o.account === account) n++;
+    return n;
+  }
+
+  /** Shared checks of new and modify; `add` = lots added on `side` for the position check. */
+  private riskChecks(symbol: number, side: number, account: number, price: bigint, qty: number, collar: boolean, add: number, openCheck: boolean): string | null {
+    const r = this.risk!;
+    const sr = r.symbols[symbol]!;
+    const acct = r.accounts.get(account);
+    if (r.killAll || acct?.killed) return 'kill_switch';
+    if (sr.halted) return 'halted';
+    if (qty < sr.minQty || (sr.maxQty !== 0 && qty > sr.maxQty)) return 'qty_limit';
+    if (price > 0n) {
+      const n = price * BigInt(qty);
+      if (sr.minNotional !== 0n && n < sr.minNotional) return 'min_notional';
+      if (sr.maxNotional !== 0n && n > sr.maxNotional) return 'max_notional';
+    }
+    if (collar && sr.collarBps !== 0) {
+      const b = this.books[symbol]!;
+      const bid = b.bids[0]?.price;
+      const ask = b.asks[0]?.price;
+      const ref = sr.lastPrice > 0n ? sr.lastPrice : bid !== undefined && ask !== undefined ? bid + (ask - bid) / 2n : 0n;
+      if (ref > 0n) {
+        const d = (ref * BigInt(sr.collarBps)) / 10000n;
+        const lo = ref - d < 0n ? 0n : ref - d;
+        if (price < lo || price > ref + d) return 'price_collar';
+      }
+    }
+    if (openCheck) {
+      const lim = acct && acct.maxOpenOrders !== 0 ? acct.maxOpenOrders : r.defaultMaxOpen;
+      if (lim !== 0 && this.openOrders(account) >= lim) return 'max_open_orders';
+    }
+    const plim = acct && acct.maxPosition !== 0n ? acct.maxPosition : sr.maxPosition;
+    if (plim !== 0n && add > 0) {
+      const pos = r.positions.get(`${account}:${symbol}`)?.position ?? 0n;
+      const open = this.openQty(account, symbol, side) + BigInt(add);
+      if ((side === BUY ? pos + open : open - pos) > plim) return 'max_position';
+    }
+    return null;
+  }
+
+  private onAdmin(cmd: Command, out: string[]): void {
+    const r = this.risk!;
+    const reject = (reason: string): void => { out.push(`R,${cmd.id},${reason}`); };
+    if (cmd.type < 1 || cmd.type > 3) return reject('bad_type');
+    if (cmd.type === 1 && this.book(cmd.symbol) === undefined) return reject('unknown_symbol');
+    if (cmd.qty > 1) return reject('bad_qty');
+    if (cmd.type === 1) r.symbols[cmd.symbol]!.halted = cmd.qty === 1;
+    else if (cmd.type === 2) {
+      const a = this.accGet(cmd.account);
+      if (!a) return reject('capacity');
+      a.killed = cmd.qty === 1;
+    } else r.killAll = cmd.qty === 1;
+    out.push(`K,${cmd.id},${cmd.qty}`);
+  }
+
+  private fillRisk(symbol: number, account: number, side: number, q: number): void {
+    const p = this.risk!.positions.get(`${account}:${symbol}`);
+    if (!p) throw new Error(`ref-engine bug: no position entry for ${account}:${symbol}`);
+    p.position += side === BUY ? BigInt(q) : -BigInt(q);
+  }
 
   constructor(opts: RefOptions) {
     if (!Number.isInteger(opts.symbols) || opts.symbols < 0) throw new RangeError(`bad symbols: ${opts.symbols}`);
@@ -120,6 +277,7 @@ export class RefEngine {
     if (cmd.op === 1) this.onNew(cmd, out);
     else if (cmd.op === 2) this.onCancel(cmd, out);
     else if (cmd.op === 3) this.onModify(cmd, out);
+    else if (cmd.op === 4 && this.risk) this.onAdmin(cmd, out);
     else out.push(`R,${cmd.id},bad_op`);
     return out;
   }
@@ -213,15 +371,21 @@ export class RefEngine {
     }
     if (this.find(book, cmd.id) !== undefined) return reject('duplicate_id');
     const limit = isLimit ? cmd.price : null;
+    const rests = isLimit && (cmd.tif === 0 || cmd.tif === 3);
+    if (this.risk) {
+      const px = isLimit ? cmd.price : this.opposite(book, cmd.side)[0]?.price ?? 0n;
+      const why = this.riskChecks(cmd.symbol, cmd.side, cmd.account, px, cmd.qty, isLimit, cmd.qty, rests);
+      if (why) return reject(why);
+    }
     if (isLimit && cmd.tif === 3) {
       const best = this.opposite(book, cmd.side)[0];
       if (best !== undefined && crosses(cmd.side, limit, best.price)) return reject('would_cross');
     }
-    const rests = isLimit && (cmd.tif === 0 || cmd.tif === 3);
     if (rests && this.count >= this.capacity) return reject('capacity');
+    if (this.risk && !this.posGet(cmd.account, cmd.symbol)) return reject('capacity');
 
     out.push(`A,${cmd.id}`);
-    const taker: Taker = { id: cmd.id, side: cmd.side, account: cmd.account, limit, remaining: cmd.qty };
+    const taker: Taker = { id: cmd.id, side: cmd.side, account: cmd.account, limit, remaining: cmd.qty, symbol: cmd.symbol };
 
     if (isLimit && cmd.tif === 2) {
       if (this.fokAvailable(book, taker) < BigInt(cmd.qty)) {
@@ -268,6 +432,13 @@ export class RefEngine {
       out.push(`R,${cmd.id},bad_price`);
       return;
     }
+    if (this.risk) {
+      const why = this.riskChecks(cmd.symbol, o.side, o.account, cmd.price, cmd.qty, cmd.price !== o.price, cmd.qty - o.leaves, false);
+      if (why) {
+        out.push(`R,${cmd.id},${why}`);
+        return;
+      }
+    }
     out.push(`M,${o.id},${cmd.price},${cmd.qty}`);
     if (cmd.price === o.price && cmd.qty < o.leaves) {
       o.leaves = cmd.qty;
@@ -278,7 +449,7 @@ export class RefEngine {
     this.remove(book, o);
     o.price = cmd.price;
     o.original = o.filled + BigInt(cmd.qty);
-    const taker: Taker = { id: o.id, side: o.side, account: o.account, limit: cmd.price, remaining: cmd.qty };
+    const taker: Taker = { id: o.id, side: o.side, account: o.account, limit: cmd.price, remaining: cmd.qty, symbol: cmd.symbol };
     const stopped = this.match(book, taker, out);
     o.leaves = taker.remaining;
     o.filled = o.original - BigInt(taker.remaining);
@@ -314,6 +485,11 @@ export class RefEngine {
       taker.remaining -= q;
       maker.leaves -= q;
       maker.filled += BigInt(q);
+      if (this.risk) {
+        this.fillRisk(taker.symbol, taker.account, taker.side, q);
+        this.fillRisk(taker.symbol, maker.account, maker.side, q);
+        this.risk.symbols[taker.symbol]!.lastPrice = maker.price;
+      }
       if (maker.leaves === 0) this.remove(book, maker);
     }
     return false;
