@@ -32,7 +32,8 @@ usage:
   tradsys demo [--symbols N] [--count N] [--seed N] [--mix NAME]
   tradsys serve [--port N] [--host ADDR] [--data DIR] [--instruments FILE.json] [--no-sim]
                 [--rate-limit MSGS_PER_SECOND_PER_CONNECTION (default 500)]
-  tradsys keys create --account A [--permissions trade,read] [--data DIR] [--json]
+                [--max-open-orders N_PER_ACCOUNT (default 10000; 0 = none)]
+  tradsys keys create --account A [--permissions trade,read,admin] [--data DIR] [--json]
   tradsys keys list [--data DIR] [--json]
   tradsys keys revoke --key KEY [--data DIR]
   tradsys help | version
@@ -154,8 +155,9 @@ function cmdKeys(argv: string[]): number {
 }
 
 async function cmdServe(argv: string[]): Promise<number> {
-  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value' });
+  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value' });
   const rate = int(f, 'rate-limit', 500, 1, 10_000_000)!;
+  const maxOpen = int(f, 'max-open-orders', 10_000, 0, 0xffffffff)!;
   const port = int(f, 'port', 8080, 0, 65535)!;
   const host = str(f, 'host') ?? '127.0.0.1';
   const dataDir = str(f, 'data') ?? 'data';
@@ -164,7 +166,7 @@ async function cmdServe(argv: string[]): Promise<number> {
   if (file) {
     try { instruments = JSON.parse(readFileSync(file, 'utf8')) as InstrumentSpec[]; } catch (e) { throw new TradsysError('ERR_INSTRUMENT_SPEC', `cannot read instruments from ${file}: ${(e as Error).message}`); }
   }
-  const gw = await Gateway.build({ dataDir, instruments, rateLimit: { perSecond: rate, burst: 2 * rate } });
+  const gw = await Gateway.build({ dataDir, instruments, rateLimit: { perSecond: rate, burst: 2 * rate }, risk: { maxOpenOrders: maxOpen } });
   let url: string;
   try {
     url = await gw.listen(port, host);
@@ -178,6 +180,7 @@ async function cmdServe(argv: string[]): Promise<number> {
   out(`  HTTP      ${url}/api/v1/symbols · ${url}/api/v1/book/BTC-USD · ${url}/health · ${url}/metrics`);
   out(`  WebSocket ${url.replace('http', 'ws')}/ws   (protocol: docs/protocol.md)`);
   out(`  engine    WASM (SIMD128 ${simdSupported() ? 'on' : 'off'}) on its own thread · ${gw.instruments.length} symbols: ${gw.instruments.map((i) => i.symbol).join(', ')}`);
+  out(`  risk      pre-trade checks in the engine thread · ${maxOpen ? `${maxOpen} open orders per account` : 'no open-order limit'} · per-symbol limits in /api/v1/symbols`);
   out(`  storage   ClickHouse: not connected yet (issue 6) · data dir ${dataDir} (API keys in ${gw.keys.path})`);
   out('  accelerations: native addon, NUMA, kernel bypass, GPU: not built (pure WASM/TS path)');
   out(`  demo key  account ${demo.account}  key ${demo.key}  secret ${demo.secret}`);

@@ -53,6 +53,12 @@ export interface InstrumentSpec {
   maxQty?: string;
   /** Smallest order notional, price × qty (decimal). */
   minNotional?: string;
+  /** Largest order notional, price × qty (decimal). */
+  maxNotional?: string;
+  /** Largest projected position per account, long or short (decimal, a multiple of lotSize). */
+  maxPosition?: string;
+  /** Price collar half-width in basis points around the last trade (else the mid); 1..10000. */
+  priceCollarBps?: number;
   status?: 'trading' | 'halted';
 }
 
@@ -67,6 +73,9 @@ export class Instrument {
   readonly minLots: number;
   readonly maxLots: number;
   readonly minNotional: Decimal | null;
+  readonly maxNotional: Decimal | null;
+  readonly maxPositionLots: number;
+  readonly priceCollarBps: number;
   status: 'trading' | 'halted';
 
   constructor(id: number, spec: InstrumentSpec) {
@@ -83,6 +92,20 @@ export class Instrument {
     this.maxLots = spec.maxQty === undefined ? 0xffffffff : this.toLots(spec.maxQty);
     if (this.minLots > this.maxLots) throw new TradsysError('ERR_INSTRUMENT_SPEC', `${spec.symbol}: minQty above maxQty`);
     this.minNotional = spec.minNotional === undefined ? null : parseDecimal(spec.minNotional, `${spec.symbol} minNotional`);
+    this.maxNotional = spec.maxNotional === undefined ? null : parseDecimal(spec.maxNotional, `${spec.symbol} maxNotional`);
+    for (const [k, d] of [['minNotional', this.minNotional], ['maxNotional', this.maxNotional]] as const) {
+      if (d !== null && d.units <= 0n) throw new TradsysError('ERR_INSTRUMENT_SPEC', `${spec.symbol}: ${k} must be positive`);
+    }
+    if (this.maxNotional !== null && this.notionalUnits(this.maxNotional, false) === 0n) {
+      throw new TradsysError('ERR_INSTRUMENT_SPEC', `${spec.symbol}: maxNotional is below one tick × one lot`);
+    }
+    if (this.minNotional !== null && this.maxNotional !== null && this.notionalUnits(this.minNotional, true) > this.notionalUnits(this.maxNotional, false)) {
+      throw new TradsysError('ERR_INSTRUMENT_SPEC', `${spec.symbol}: minNotional above maxNotional`);
+    }
+    this.maxPositionLots = spec.maxPosition === undefined ? 0 : this.toLots(spec.maxPosition);
+    const bps = spec.priceCollarBps ?? 0;
+    if (!Number.isInteger(bps) || bps < 0 || bps > 10000) throw new TradsysError('ERR_INSTRUMENT_SPEC', `${spec.symbol}: priceCollarBps must be an integer in [0, 10000]`);
+    this.priceCollarBps = bps;
     this.status = spec.status ?? 'trading';
     if (this.status !== 'trading' && this.status !== 'halted') throw new TradsysError('ERR_INSTRUMENT_SPEC', `${spec.symbol}: status must be "trading" or "halted"`);
   }
@@ -105,6 +128,29 @@ export class Instrument {
     return Number(l);
   }
 
+  /**
+   * A notional (decimal, quote currency) in engine units of ticks × lots: rounded up for a minimum
+   * (price·qty < min ⇔ units < ⌈min / (tick·lot)⌉), down for a maximum.
+   */
+  notionalUnits(n: Decimal, roundUp: boolean): bigint {
+    // n / (tick·lot) = N·10^(ts+ls) / (T·L·10^ns)
+    const num = n.units * POW10[this.tickSize.scale + this.lotSize.scale]!;
+    const den = this.tickSize.units * this.lotSize.units * POW10[n.scale]!;
+    const q = num / den;
+    return roundUp && q * den !== num ? q + 1n : q;
+  }
+
+  /** The engine's risk settings for this instrument (ticks and lots). */
+  riskLimits(): { halted: boolean; minQty: number; maxQty: number; collarBps: number; minNotional: bigint; maxNotional: bigint; maxPosition: bigint } {
+    const cap = (v: bigint): bigint => (v > I64_MAX ? I64_MAX : v);
+    return {
+      halted: this.status === 'halted', minQty: this.minLots, maxQty: this.maxLots === 0xffffffff ? 0 : this.maxLots, collarBps: this.priceCollarBps,
+      minNotional: this.minNotional ? cap(this.notionalUnits(this.minNotional, true)) : 0n,
+      maxNotional: this.maxNotional ? cap(this.notionalUnits(this.maxNotional, false)) : 0n,
+      maxPosition: BigInt(this.maxPositionLots),
+    };
+  }
+
   toPrice(ticks: bigint): string {
     return formatDecimal({ units: ticks * this.tickSize.units, scale: this.tickSize.scale });
   }
@@ -117,7 +163,8 @@ export class Instrument {
     return {
       id: this.id, symbol: this.symbol, tickSize: formatDecimal(this.tickSize), lotSize: formatDecimal(this.lotSize),
       minQty: this.toQty(this.minLots), maxQty: this.toQty(this.maxLots),
-      minNotional: this.minNotional ? formatDecimal(this.minNotional) : null, status: this.status,
+      minNotional: this.minNotional ? formatDecimal(this.minNotional) : null, maxNotional: this.maxNotional ? formatDecimal(this.maxNotional) : null,
+      maxPosition: this.maxPositionLots ? this.toQty(this.maxPositionLots) : null, priceCollarBps: this.priceCollarBps || null, status: this.status,
     };
   }
 }
@@ -136,8 +183,8 @@ export function loadInstruments(specs: unknown): Instrument[] {
 
 /** The built-in demo set used when no --instruments file is given. */
 export const DEMO_INSTRUMENTS: InstrumentSpec[] = [
-  { symbol: 'BTC-USD', tickSize: '0.5', lotSize: '0.0001', minQty: '0.0001', maxQty: '100' },
-  { symbol: 'ETH-USD', tickSize: '0.05', lotSize: '0.001', minQty: '0.001', maxQty: '1000' },
+  { symbol: 'BTC-USD', tickSize: '0.5', lotSize: '0.0001', minQty: '0.0001', maxQty: '100', maxNotional: '10000000', priceCollarBps: 1000 },
+  { symbol: 'ETH-USD', tickSize: '0.05', lotSize: '0.001', minQty: '0.001', maxQty: '1000', maxNotional: '5000000', priceCollarBps: 1000 },
   { symbol: 'SOL-USD', tickSize: '0.001', lotSize: '0.01', maxQty: '100000' },
   { symbol: 'AAPL', tickSize: '0.01', lotSize: '1', maxQty: '100000' },
   { symbol: 'MSFT', tickSize: '0.01', lotSize: '1', maxQty: '100000' },

@@ -77,6 +77,13 @@ export interface AccountRisk {
   maxPosition: bigint;
 }
 
+/** Start-up risk configuration in one piece (what the engine thread applies before trading). */
+export interface RiskSetup {
+  symbols?: (Partial<SymbolRisk> | undefined)[];
+  accounts?: [number, Partial<Pick<AccountRisk, 'maxOpenOrders' | 'killed' | 'maxPosition'>>][];
+  killAll?: boolean;
+}
+
 export interface PositionRisk { account: number; symbol: number; position: bigint; openBuy: bigint; openSell: bigint }
 
 export interface PoolStats { capacity: number; inUse: number; highWater: number; freeList: number }
@@ -287,6 +294,14 @@ export class Engine {
     const out: PositionRisk[] = [];
     for (let e = 1, n = this.ex.riskPositionCount(); e <= n; e++) out.push(this.positionAt(e));
     return out;
+  }
+
+  /** Applies a whole start-up risk configuration (symbols by index, then accounts, then the kill switch). */
+  applyRiskSetup(setup: RiskSetup): void {
+    this.needRisk();
+    (setup.symbols ?? []).forEach((r, s) => { if (r) this.setSymbolRisk(s, r); });
+    for (const [acct, r] of setup.accounts ?? []) this.setAccountRisk(acct, r);
+    if (setup.killAll !== undefined) this.setKillAll(setup.killAll);
   }
 
   /** The global kill switch (configuration; at runtime use the ADMIN command KILL_ALL). */

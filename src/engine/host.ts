@@ -16,7 +16,7 @@ import { RING_CMD_SIZE, RING_CMD_OFF, RING_EVT_SIZE, CMD_SIZE } from '../abi/rec
 import { MpscRing } from '../ring/mpsc-ring.js';
 import { SpmcRing } from '../ring/spmc-ring.js';
 import type { Command } from '../domain/types.js';
-import { encodeCommand, type EngineOptions } from './engine.js';
+import { encodeCommand, type EngineOptions, type RiskSetup } from './engine.js';
 import { CTL_SEQ_HI, CTL_SEQ_LO, CTL_STATE, CTL_STOP, type EngineWorkerData } from './worker.js';
 import { EngineError } from './errors.js';
 
@@ -28,6 +28,8 @@ export interface EngineHostOptions {
   eventSlots?: number;
   /** Commands per engine batch (default 1024). */
   batch?: number;
+  /** Start-up risk settings (needs engine.risk). */
+  riskSetup?: RiskSetup;
 }
 
 export class EngineHost {
@@ -48,7 +50,7 @@ export class EngineHost {
     this.evtRing = SpmcRing.create(opts.eventSlots ?? 262144, RING_EVT_SIZE);
     const ctl = new SharedArrayBuffer(64);
     this.control = new Int32Array(ctl);
-    const data: EngineWorkerData = { cmdRing: this.cmdRing.sab, evtRing: this.evtRing.sab, control: ctl, engine: opts.engine, batch: opts.batch ?? 1024 };
+    const data: EngineWorkerData = { cmdRing: this.cmdRing.sab, evtRing: this.evtRing.sab, control: ctl, engine: opts.engine, batch: opts.batch ?? 1024, riskSetup: opts.riskSetup };
     const url = new URL('./worker.js', import.meta.url);
     const self = fileURLToPath(import.meta.url);
     if (self.endsWith('.ts')) {

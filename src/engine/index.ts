@@ -1,6 +1,6 @@
 /** `tradsys/engine`: the WASM matching engine driver and its record codecs. */
 export { Engine, encodeCommand, decodeCommand, decodeEvent, eventLineAt, crc32 } from './engine.js';
-export type { EngineOptions, PoolStats, MemoryStats, DepthLevel, StpMode, EventSink } from './engine.js';
+export type { EngineOptions, PoolStats, MemoryStats, DepthLevel, StpMode, EventSink, RiskOptions, RiskSetup, SymbolRisk, AccountRisk, PositionRisk } from './engine.js';
 export { simdSupported, wasmPath } from './wasm.js';
 export type { BuildKind } from './wasm.js';
 export * from '../domain/types.js';

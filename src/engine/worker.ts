@@ -10,13 +10,14 @@
  * Invariants: seq is contiguous from 1 (one per command, rejects included); events of a command are
  * published in engine order and never reordered across commands.
  * Allocation: staging buffers once at start; none per command.
- * Known limitations: pre-trade risk and the journal are not in this loop yet (issues 4/5).
+ * Pre-trade risk runs inside the engine call (docs/risk.md). Known limitations: the journal is not
+ * in this loop yet (issue 5).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { CMD_SIZE, EVT_SIZE, RING_CMD_SIZE, RING_EVT_SIZE, RING_CMD_OFF, RING_EVT_OFF, EVT_OFF } from '../abi/records.js';
 import { MpscRing } from '../ring/mpsc-ring.js';
 import { SpmcRing } from '../ring/spmc-ring.js';
-import { Engine, type EngineOptions } from './engine.js';
+import { Engine, type EngineOptions, type RiskSetup } from './engine.js';
 
 export interface EngineWorkerData {
   cmdRing: SharedArrayBuffer;
@@ -25,6 +26,8 @@ export interface EngineWorkerData {
   engine: EngineOptions;
   /** Commands per batch (≤ the engine's inbox). */
   batch: number;
+  /** Start-up risk settings, applied before the first command (engine.risk must be set). */
+  riskSetup?: RiskSetup;
 }
 
 export const CTL_STOP = 0;
@@ -37,6 +40,7 @@ function run(d: EngineWorkerData): void {
   const cmds = new MpscRing(d.cmdRing);
   const evts = new SpmcRing(d.evtRing);
   const engine = new Engine({ ...d.engine, inboxCapacity: Math.max(d.batch, d.engine.inboxCapacity ?? 0) });
+  if (d.riskSetup) engine.applyRiskSetup(d.riskSetup);
   const batch = d.batch;
   const staging = new Uint8Array(batch * RING_CMD_SIZE);
   const st32 = new Uint32Array(staging.buffer);

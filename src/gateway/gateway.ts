@@ -13,7 +13,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { RING_EVT_SIZE, RING_EVT_OFF, EVT_OFF, REASON_NAMES } from '../abi/records.js';
+import { RING_EVT_SIZE, RING_EVT_OFF, EVT_OFF, REASON_NAMES, ENUMS } from '../abi/records.js';
 import { EngineHost } from '../engine/host.js';
 import { DEMO_INSTRUMENTS, Instrument, loadInstruments, type InstrumentSpec } from '../domain/instruments.js';
 import { TradsysError } from '../domain/errors.js';
@@ -37,7 +37,12 @@ export interface GatewayConfig {
   /** Outbound buffer: past `soft` bytes book subscribers get a fresh snapshot instead of deltas
    * once drained; past `hard` the connection is closed (1008, "slow consumer"). */
   buffer?: { soft: number; hard: number };
+  /** Pre-trade risk (docs/risk.md): resting orders per account (default 10,000; 0 = none), table sizes. */
+  risk?: { maxOpenOrders?: number; maxAccounts?: number; maxPositions?: number };
 }
+
+/** ADMIN command ids live far above order ids (order ids count from 1). */
+const ADMIN_ID_BASE = 2 ** 52;
 
 interface Conn {
   id: number;
@@ -114,6 +119,7 @@ export class Gateway {
     });
     this.routes();
     this.orderRoutes();
+    this.adminRoutes();
     this.wss = new WebSocketServer({ noServer: true, maxPayload: cfg.maxPayload ?? 4096 });
     this.app.server.on('upgrade', (req, socket, head) => {
       if (new URL(req.url ?? '/', 'http://x').pathname !== '/ws') { socket.destroy(); return; }
@@ -124,7 +130,14 @@ export class Gateway {
   /** Builds the gateway and starts its engine thread (not listening yet). */
   static async build(cfg: GatewayConfig): Promise<Gateway> {
     const instruments = loadInstruments(cfg.instruments ?? DEMO_INSTRUMENTS);
-    const host = await EngineHost.start({ engine: { symbols: instruments.length, capacity: cfg.capacity ?? 1_000_000 } });
+    const r = cfg.risk ?? {};
+    const host = await EngineHost.start({
+      engine: {
+        symbols: instruments.length, capacity: cfg.capacity ?? 1_000_000,
+        risk: { maxAccounts: r.maxAccounts ?? 65536, maxPositions: r.maxPositions ?? 262144, defaultMaxOpenOrders: r.maxOpenOrders ?? 10_000 },
+      },
+      riskSetup: { symbols: instruments.map((i) => i.riskLimits()) },
+    });
     const g = new Gateway(host, cfg, instruments);
     g.pumpTimer = setInterval(() => g.pump(), 1);
     g.pingTimer = setInterval(() => g.heartbeat(), g.cfg.pingIntervalMs);
@@ -216,7 +229,7 @@ export class Gateway {
       if (r.duplicate) return reply.code(200).send({ ...this.orderJson(r.order), duplicate: true });
       const done = await this.awaitCommand(r.order.orderId);
       if (done === null) return reply.code(504).send({ error: 'timeout', message: 'the engine did not answer in time', orderId: String(r.order.orderId) });
-      if (done.type === 'R') return reply.code(r.order.status === 'rejected' ? 422 : 404).send({ error: done.reason, orderId: String(r.order.orderId), seq: done.seq });
+      if (done.type === 'R') return reply.code(done.reason === 'unknown_order' ? 404 : 422).send({ error: done.reason, orderId: String(r.order.orderId), seq: done.seq });
       return reply.code(okCode).send({ ...this.orderJson(r.order), seq: done.seq });
     };
     app.post<{ Body: OrderFields }>('/api/v1/orders', { schema: { body: orderSchema } }, async (req, reply) => {
@@ -447,6 +460,59 @@ export class Gateway {
     });
   }
 
+  // ── admin: halts and kill switches (sequenced through the engine as ADMIN commands) ─────
+  private adminSeq = 0;
+
+  /**
+   * Submits an ADMIN command and waits for its K (applied) or R (refused) event. Killing an account
+   * also cancels its resting orders known to the gateway.
+   */
+  async admin(action: 'halt' | 'kill_account' | 'kill_all', on: boolean, target: { symbol?: number; account?: number } = {}): Promise<{ ok: boolean; reason: string | null; seq: number } | null> {
+    const id = ADMIN_ID_BASE + ++this.adminSeq;
+    const type = { halt: ENUMS.Admin.HALT, kill_account: ENUMS.Admin.KILL_ACCOUNT, kill_all: ENUMS.Admin.KILL_ALL }[action];
+    const wait = this.awaitCommand(id);
+    if (!this.host.submit({ op: ENUMS.Op.ADMIN, side: 0, type, tif: 0, symbol: target.symbol ?? 0, id: BigInt(id), price: 0n, qty: on ? 1 : 0, account: target.account ?? 0 })) {
+      this.waiters.delete(id);
+      return { ok: false, reason: 'busy', seq: 0 };
+    }
+    const r = await wait;
+    if (r === null) return null;
+    if (r.type !== 'K') return { ok: false, reason: r.reason, seq: r.seq };
+    if (action === 'halt') this.instruments[target.symbol!]!.status = on ? 'halted' : 'trading';
+    if (action === 'kill_account' && on) for (const o of this.orders.open(target.account!)) this.requestCancel(target.account!, { orderId: String(o.orderId) });
+    return { ok: true, reason: null, seq: r.seq };
+  }
+
+  private adminRoutes(): void {
+    const app = this.app;
+    const done = (reply: FastifyReply, r: { ok: boolean; reason: string | null; seq: number } | null): unknown => {
+      if (r === null) return reply.code(504).send({ error: 'timeout', message: 'the engine did not answer in time' });
+      if (!r.ok) return reply.code(r.reason === 'busy' ? 503 : 422).send({ error: r.reason, message: `the engine refused it: ${r.reason}` });
+      return { ok: true, seq: r.seq };
+    };
+    app.post<{ Body: { symbol: string; halted: boolean } }>('/api/v1/admin/halt', {
+      schema: { body: { type: 'object', additionalProperties: false, required: ['symbol', 'halted'], properties: { symbol: { type: 'string', maxLength: 32 }, halted: { type: 'boolean' } } } },
+    }, async (req, reply) => {
+      if (this.httpAuth(req, reply, 'admin') === null) return reply;
+      const ins = this.bySymbol.get(req.body.symbol);
+      if (!ins) return reply.code(404).send({ error: 'unknown_symbol', message: `no symbol ${req.body.symbol}` });
+      return done(reply, await this.admin('halt', req.body.halted, { symbol: ins.id }));
+    });
+    app.post<{ Body: { account?: number; all?: boolean; on: boolean } }>('/api/v1/admin/kill', {
+      schema: {
+        body: {
+          type: 'object', additionalProperties: false, required: ['on'],
+          properties: { account: { type: 'integer', minimum: 0, maximum: 4294967295 }, all: { type: 'boolean' }, on: { type: 'boolean' } },
+        },
+      },
+    }, async (req, reply) => {
+      if (this.httpAuth(req, reply, 'admin') === null) return reply;
+      const { account, all, on } = req.body;
+      if ((account === undefined) === (all !== true)) return reply.code(400).send({ error: 'bad_field', message: 'give either "account" or "all": true' });
+      return done(reply, await this.admin(all ? 'kill_all' : 'kill_account', on, { account }));
+    });
+  }
+
   /** An order from the built-in simulator (no connection). Returns its order id, or null if the ring is full. */
   simOrder(o: { account: number; clientOrderId: string; symbol: number; side: number; market: boolean; price: bigint; qty: number }): number | null {
     const info = this.orders.create({ account: o.account, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, price: o.price, qty: o.qty, conn: 0 });
@@ -490,7 +556,16 @@ export class Gateway {
     const last = (dv.getUint8(b + EVT + EVT_OFF.flags) & 1) !== 0;
     const side = dv.getUint8(b + EVT + EVT_OFF.side);
     const seq = Number(dv.getBigUint64(b + RING_EVT_OFF.seq, true));
-    const kind = String.fromCharCode(type) as 'A' | 'R' | 'T' | 'X' | 'M';
+    const kind = String.fromCharCode(type) as 'A' | 'R' | 'T' | 'X' | 'M' | 'K';
+    if (id >= ADMIN_ID_BASE) {
+      // an ADMIN command's K or R: no order, no market data
+      if (last) {
+        const w = this.waiters.get(id);
+        this.waiters.delete(id);
+        w?.({ type: kind, reason: kind === 'R' ? REASON_NAMES[dv.getUint8(b + EVT + EVT_OFF.reason)] ?? 'rejected' : null, seq });
+      }
+      return;
+    }
     if (symbol < this.instruments.length) {
       this.book.apply({ type: kind, symbol, id, maker, price, qty, side, last });
       if (kind !== 'R') touched.add(symbol);

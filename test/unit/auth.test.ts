@@ -25,7 +25,8 @@ describe('KeyStore', () => {
     expect(again.list()).toEqual([{ key: k.key, account: 42, permissions: ['trade', 'read'], created: k.created }]);
     expect(JSON.stringify(again.list())).not.toContain(k.secret);
     expect(() => s.create(0)).toThrow(/account must be an integer/);
-    expect(() => s.create(1, ['admin' as never])).toThrow(/unknown permission "admin"/);
+    expect(() => s.create(1, ['root' as never])).toThrow(/unknown permission "root" \(trade, read, admin\)/);
+    expect(s.create(1, ['admin']).permissions).toEqual(['admin']);
   });
 
   it('verifies signatures with a receive window, once each, and with permissions', () => {

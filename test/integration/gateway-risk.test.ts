@@ -1,0 +1,162 @@
+/**
+ * Pre-trade risk through the gateway over loopback: every limit at its boundary (at the limit
+ * accepted, one tick or lot past it rejected with its reason), instrument decimals converted to
+ * ticks × lots exactly, halts and kill switches through the signed admin API (sequenced ADMIN
+ * commands), cancels still allowed when halted or killed, and the reject frame over WebSocket.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { Gateway } from '../../src/gateway/gateway.js';
+import { sign, type ApiKey } from '../../src/gateway/auth.js';
+
+type Json = Record<string, unknown>;
+
+let gw: Gateway;
+let base: string;
+let keyA: ApiKey;
+let keyB: ApiKey;
+let keyC: ApiKey;
+let admin: ApiKey;
+const lastTs = new Map<string, number>();
+
+beforeAll(async () => {
+  gw = await Gateway.build({
+    dataDir: mkdtempSync(join(tmpdir(), 'gw-risk-')), capacity: 10_000, risk: { maxOpenOrders: 3 },
+    instruments: [
+      { symbol: 'QTY', tickSize: '0.01', lotSize: '1', minQty: '2', maxQty: '100' },
+      { symbol: 'NOTL', tickSize: '0.01', lotSize: '1', minNotional: '5', maxNotional: '1000' },
+      { symbol: 'POS', tickSize: '0.01', lotSize: '1', maxPosition: '10' },
+      { symbol: 'COL', tickSize: '0.01', lotSize: '1', priceCollarBps: 500 },
+      { symbol: 'FX', tickSize: '0.00001', lotSize: '1000', minNotional: '1000.5' },
+    ],
+  });
+  base = await gw.listen(0);
+  keyA = gw.keys.create(1);
+  keyB = gw.keys.create(2);
+  keyC = gw.keys.create(3);
+  admin = gw.keys.create(99, ['admin']);
+}, 60_000);
+
+afterAll(async () => { await gw?.close(); });
+
+async function call(k: ApiKey, method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  const ts = Math.max(Date.now(), (lastTs.get(k.key) ?? 0) + 1); // a (key, ts) pair is used once
+  lastTs.set(k.key, ts);
+  const r = await fetch(base + path, {
+    method, body: body === undefined ? undefined : text,
+    headers: { 'x-ts-key': k.key, 'x-ts-ts': String(ts), 'x-ts-sig': sign(k.secret, k.key, ts, method + path + text), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+  });
+  return { status: r.status, json: await r.json() as Json };
+}
+
+let cid = 0;
+const order = (k: ApiKey, symbol: string, side: 'buy' | 'sell', price: string | null, qty: string, tif: 'gtc' | 'ioc' = 'gtc'): Promise<{ status: number; json: Json }> =>
+  call(k, 'POST', '/api/v1/orders', { clientOrderId: `r${++cid}`, symbol, side, type: price === null ? 'market' : 'limit', tif, ...(price === null ? {} : { price }), qty });
+
+/** 201 (accepted) or the reject reason. */
+async function outcome(p: Promise<{ status: number; json: Json }>): Promise<string> {
+  const r = await p;
+  return r.status === 201 ? 'ok' : String(r.json.error);
+}
+
+describe('pre-trade risk through the gateway', () => {
+  it('min/max quantity at the boundary', async () => {
+    expect(await outcome(order(keyA, 'QTY', 'buy', '1.00', '1', 'ioc'))).toBe('qty_limit');
+    expect(await outcome(order(keyA, 'QTY', 'buy', '1.00', '2', 'ioc'))).toBe('ok');
+    expect(await outcome(order(keyA, 'QTY', 'buy', '1.00', '100', 'ioc'))).toBe('ok');
+    expect(await outcome(order(keyA, 'QTY', 'buy', '1.00', '101', 'ioc'))).toBe('qty_limit');
+  });
+
+  it('min/max notional at the boundary (price × qty in quote currency)', async () => {
+    expect(await outcome(order(keyA, 'NOTL', 'buy', '1.00', '5', 'ioc'))).toBe('ok'); // 5.00
+    expect(await outcome(order(keyA, 'NOTL', 'buy', '0.99', '5', 'ioc'))).toBe('min_notional'); // 4.95
+    expect(await outcome(order(keyA, 'NOTL', 'buy', '10.00', '100', 'ioc'))).toBe('ok'); // 1000.00
+    expect(await outcome(order(keyA, 'NOTL', 'buy', '10.01', '100', 'ioc'))).toBe('max_notional'); // 1001.00
+    // a minimum that is not a whole number of ticks × lots rounds up: 1000.5 needs ≥ 1000.51
+    expect(await outcome(order(keyA, 'FX', 'buy', '1.00051', '1000', 'ioc'))).toBe('ok');
+    expect(await outcome(order(keyA, 'FX', 'buy', '1.00049', '1000', 'ioc'))).toBe('min_notional');
+  });
+
+  it('projected position limit, long and short, counting resting orders', async () => {
+    expect(await outcome(order(keyB, 'POS', 'buy', '1.00', '6'))).toBe('ok');
+    expect(await outcome(order(keyB, 'POS', 'buy', '1.00', '4'))).toBe('ok'); // 10 projected
+    expect(await outcome(order(keyB, 'POS', 'buy', '0.99', '1'))).toBe('max_position');
+    expect(await outcome(order(keyB, 'POS', 'sell', '2.00', '11'))).toBe('max_position');
+    expect(await outcome(order(keyB, 'POS', 'sell', '2.00', '10'))).toBe('ok');
+    // B's bids fill against A: B long 10, open buy 0 → still 10 projected, a further buy is refused
+    expect(await outcome(order(keyA, 'POS', 'sell', '1.00', '10', 'ioc'))).toBe('ok');
+    expect(await outcome(order(keyB, 'POS', 'buy', '0.50', '1'))).toBe('max_position');
+    // the short side now has room for 10 + 10 (position +10, open sell 10): one more lot is too many
+    expect(await outcome(order(keyB, 'POS', 'sell', '3.00', '10'))).toBe('ok');
+    expect(await outcome(order(keyB, 'POS', 'sell', '3.00', '1'))).toBe('max_position');
+  });
+
+  it('price collar around the last trade', async () => {
+    expect(await outcome(order(keyA, 'COL', 'sell', '100.00', '1'))).toBe('ok');
+    expect(await outcome(order(keyC, 'COL', 'buy', '100.00', '1'))).toBe('ok'); // trade at 100.00
+    expect(await outcome(order(keyA, 'COL', 'buy', '95.00', '1'))).toBe('ok'); // 100 − 5 %
+    expect(await outcome(order(keyA, 'COL', 'buy', '94.99', '1'))).toBe('price_collar');
+    expect(await outcome(order(keyA, 'COL', 'sell', '105.00', '1'))).toBe('ok');
+    expect(await outcome(order(keyA, 'COL', 'sell', '105.01', '1'))).toBe('price_collar');
+  });
+
+  it('max open orders per account; orders that cannot rest are not counted', async () => {
+    const k = gw.keys.create(7);
+    for (let i = 0; i < 3; i++) expect(await outcome(order(k, 'QTY', 'buy', '1.00', '2'))).toBe('ok');
+    expect(await outcome(order(k, 'QTY', 'buy', '1.00', '2'))).toBe('max_open_orders');
+    expect(await outcome(order(k, 'QTY', 'sell', '9.00', '2', 'ioc'))).toBe('ok');
+    const open = (await call(k, 'GET', '/api/v1/orders?status=open')).json as unknown as { orderId: string }[];
+    expect((await call(k, 'DELETE', `/api/v1/orders/${open[0]!.orderId}`)).status).toBe(200);
+    expect(await outcome(order(k, 'QTY', 'buy', '1.00', '2'))).toBe('ok');
+  });
+
+  it('halts a symbol through the admin API: new orders refused, cancels allowed, then resumed', async () => {
+    const resting = await order(keyC, 'QTY', 'sell', '50.00', '2');
+    expect(resting.status).toBe(201);
+    expect((await call(keyA, 'POST', '/api/v1/admin/halt', { symbol: 'QTY', halted: true })).status).toBe(403);
+    expect((await call(admin, 'POST', '/api/v1/admin/halt', { symbol: 'QTY', halted: true })).json).toMatchObject({ ok: true });
+    expect(((await (await fetch(`${base}/api/v1/symbols`)).json()) as Json[])[0]).toMatchObject({ symbol: 'QTY', status: 'halted' });
+    expect(await outcome(order(keyA, 'QTY', 'buy', '1.00', '2', 'ioc'))).toBe('halted');
+    const id = resting.json.orderId as string;
+    expect((await call(keyC, 'PATCH', `/api/v1/orders/${id}`, { price: '51.00', qty: '2' })).json).toMatchObject({ error: 'halted' });
+    expect((await call(keyC, 'DELETE', `/api/v1/orders/${id}`)).status).toBe(200);
+    expect((await call(admin, 'POST', '/api/v1/admin/halt', { symbol: 'QTY', halted: false })).json).toMatchObject({ ok: true });
+    expect(await outcome(order(keyA, 'QTY', 'buy', '1.00', '2', 'ioc'))).toBe('ok');
+    expect((await call(admin, 'POST', '/api/v1/admin/halt', { symbol: 'NOPE', halted: true })).status).toBe(404);
+  });
+
+  it('account kill switch cancels its resting orders and refuses new ones; global kill switch; both reversible', async () => {
+    const k = gw.keys.create(8);
+    expect(await outcome(order(k, 'POS', 'buy', '0.10', '1'))).toBe('ok');
+    expect((await call(admin, 'POST', '/api/v1/admin/kill', { account: 8, on: true })).json).toMatchObject({ ok: true });
+    for (let i = 0; i < 50 && ((await call(k, 'GET', '/api/v1/orders?status=open')).json as unknown as unknown[]).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect((await call(k, 'GET', '/api/v1/orders?status=open')).json).toEqual([]);
+    expect(await outcome(order(k, 'POS', 'buy', '0.10', '1'))).toBe('kill_switch');
+    expect(await outcome(order(keyA, 'QTY', 'buy', '1.00', '2', 'ioc'))).toBe('ok'); // others trade on
+    expect((await call(admin, 'POST', '/api/v1/admin/kill', { account: 8, on: false })).json).toMatchObject({ ok: true });
+    expect(await outcome(order(k, 'POS', 'buy', '0.10', '1'))).toBe('ok');
+    expect((await call(admin, 'POST', '/api/v1/admin/kill', { all: true, on: true })).json).toMatchObject({ ok: true });
+    expect(await outcome(order(keyA, 'QTY', 'buy', '1.00', '2', 'ioc'))).toBe('kill_switch');
+    expect((await call(admin, 'POST', '/api/v1/admin/kill', { all: true, on: false })).json).toMatchObject({ ok: true });
+    expect(await outcome(order(keyA, 'QTY', 'buy', '1.00', '2', 'ioc'))).toBe('ok');
+    expect((await call(admin, 'POST', '/api/v1/admin/kill', { on: true })).status).toBe(400);
+  });
+
+  it('answers a risk reject over WebSocket with the engine reason', async () => {
+    const ws = new WebSocket(base.replace('http', 'ws') + '/ws');
+    const msgs: Json[] = [];
+    ws.on('message', (d) => msgs.push(JSON.parse(d.toString()) as Json));
+    await new Promise((r) => ws.once('open', r));
+    const ts = Date.now() + 5;
+    ws.send(JSON.stringify({ op: 'auth', key: keyA.key, ts, sig: sign(keyA.secret, keyA.key, ts) }));
+    ws.send(JSON.stringify({ op: 'order', clientOrderId: 'wsq', symbol: 'QTY', side: 'buy', type: 'limit', tif: 'ioc', price: '1.00', qty: '101', reqId: 9 }));
+    for (let i = 0; i < 200 && !msgs.some((m) => m.type === 'reject'); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(msgs.find((m) => m.type === 'auth')).toMatchObject({ ok: true });
+    expect(msgs.find((m) => m.type === 'reject')).toMatchObject({ clientOrderId: 'wsq', reason: 'qty_limit' });
+    ws.close();
+  });
+});
