@@ -1,6 +1,7 @@
 /**
  * `npm run bench:wasm`: the same generated workloads through
  *   (a) the WASM engine via the batch API (src/engine),
+ *   (a') the same with pre-trade risk accounting on and no limit set (the cost of risk),
  *   (b) FastBook, a fast plain-TypeScript book (bench/baselines/fast-book.ts),
  *   (c) the npm package nodejs-order-book, given the equivalent operations,
  * in one run. Reports commands/s, per-command latency p50/p99/p99.9/max (hdr-histogram-js),
@@ -113,13 +114,13 @@ function verify(mix: Mix, recs: Uint8Array, n: number, symbols: number): { event
   return { events, refChecked: m, restingHighWater };
 }
 
-function timeWasm(recs: Uint8Array, n: number, a: Args, cap: number): Result {
+function timeWasm(recs: Uint8Array, n: number, a: Args, cap: number, risk = false): Result {
   const secs: number[] = [];
   let events = 0;
   let mem: Record<string, number> = {};
   const sink = (): void => {};
   for (let r = 0; r < a.reps + 1; r++) {
-    const e = new Engine({ symbols: a.symbols, capacity: cap, inboxCapacity: a.batch });
+    const e = new Engine({ symbols: a.symbols, capacity: cap, inboxCapacity: a.batch, risk: risk ? { maxAccounts: 1024, maxPositions: 65536 } : undefined });
     const wasmBefore = e.raw.memory.buffer.byteLength;
     // first half warms the book to steady state; growth is measured over the second half
     const t0 = process.hrtime.bigint();
@@ -134,7 +135,7 @@ function timeWasm(recs: Uint8Array, n: number, a: Args, cap: number): Result {
   }
   // per-command latency: one command per call (inbox set + bookRun + sink), timer included
   const h = hist();
-  const e = new Engine({ symbols: a.symbols, capacity: cap, inboxCapacity: 16 });
+  const e = new Engine({ symbols: a.symbols, capacity: cap, inboxCapacity: 16, risk: risk ? { maxAccounts: 1024, maxPositions: 65536 } : undefined });
   const L = Math.min(a.latency, n);
   const inbox = new Int32Array(e.inbox.buffer, e.inbox.byteOffset, CMD_SIZE / 4);
   const src = new Int32Array(recs.buffer, recs.byteOffset, recs.byteLength >> 2);
@@ -146,7 +147,7 @@ function timeWasm(recs: Uint8Array, n: number, a: Args, cap: number): Result {
     h.recordValue(Number(process.hrtime.bigint() - t0));
   }
   const s = median(secs);
-  return { name: 'wasm', commands: n, seconds: s, commandsPerSecond: n / s, events, latencyNs: summarize(h), memory: mem };
+  return { name: risk ? 'wasm+risk' : 'wasm', commands: n, seconds: s, commandsPerSecond: n / s, events, latencyNs: summarize(h), memory: mem };
 }
 
 /** Bytes of the distinct ArrayBuffers behind an object's typed-array fields. */
@@ -238,13 +239,15 @@ function main(): void {
     let cap = 1024;
     while (cap < 2 * v.restingHighWater) cap *= 2;
     const w = timeWasm(recs, a.count, a, cap);
+    log(`[${mix}] timing wasm with pre-trade risk accounting on (no limit set)…`);
+    const wr = timeWasm(recs, a.count, a, cap, true);
     log(`[${mix}] timing fast-ts…`);
     const f = timeFast(recs, a.count, a, cap);
     log(`[${mix}] timing nodejs-order-book (${Math.min(a.count, a.peerCount).toLocaleString('en-US')} commands)…`);
     const p = timeNob(recs, a.count, a);
     mixes[mix] = {
-      workload: MIX_DEFS[mix], verified: v, capacity: cap, results: [w, f, p],
-      ratios: { wasmOverFastTs: w.commandsPerSecond / f.commandsPerSecond, wasmOverNodejsOrderBook: w.commandsPerSecond / p.commandsPerSecond },
+      workload: MIX_DEFS[mix], verified: v, capacity: cap, results: [w, wr, f, p],
+      ratios: { wasmRiskOverWasm: wr.commandsPerSecond / w.commandsPerSecond, wasmOverFastTs: w.commandsPerSecond / f.commandsPerSecond, wasmOverNodejsOrderBook: w.commandsPerSecond / p.commandsPerSecond },
     };
   }
   // table

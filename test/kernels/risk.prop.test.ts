@@ -142,3 +142,25 @@ describe('pre-trade risk: engine without risk', () => {
     expect(() => e.positions()).toThrow(/not enabled/);
   });
 });
+
+describe('pre-trade risk without limits', () => {
+  it('changes no event of a generated stream and its accounting stays sound', async () => {
+    const { generate } = await import('../../src/gen/generator.js');
+    const { CMD_SIZE } = await import('../../src/abi/records.js');
+    const recs = generate({ seed: 77, count: 30_000, symbols: 4, mix: 'default', badRate: 0.01 });
+    const plain = new Engine({ symbols: 4, capacity: 50_000 });
+    const risky = new Engine({ symbols: 4, capacity: 50_000, risk: {} });
+    const a: number[] = [];
+    const b: number[] = [];
+    const collect = (into: number[]) => (v: DataView, _b: Uint8Array, k: number): void => { for (let i = 0; i < k * 64; i += 4) into.push(v.getUint32(i, true)); };
+    const n = recs.length / CMD_SIZE;
+    plain.submitRaw(recs, 0, n, collect(a));
+    risky.submitRaw(recs, 0, n, collect(b));
+    expect(a.length).toBeGreaterThan(n * 16);
+    expect(b.length).toBe(a.length);
+    expect(b.every((x, i) => x === a[i])).toBe(true);
+    risky.validate();
+    expect(risky.positions().reduce((s, p) => s + p.position, 0n)).toBe(0n); // every fill has two sides
+    expect(risky.accountsRisk().reduce((s, x) => s + x.openOrders, 0)).toBe([...risky.orders()].length);
+  });
+});
