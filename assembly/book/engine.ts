@@ -53,7 +53,7 @@ import {
 import { POOL_HEADER, poolInit, poolAlloc, poolFree, poolFull, poolInUse } from '../mem/pool';
 import {
   riskOn, riskAlloc, riskBytes, riskReset, riskCheckNew, riskCheckModify, riskRest, riskUnrest, riskGone, riskFill,
-  riskLastTrade, posGet, accGet, rsAddr, raAddr, RS_STATUS, RA_KILLED, riskSetKillAll,
+  riskLastTrade, posGet, posFind, accGet, rsAddr, raAddr, RS_STATUS, RA_KILLED, riskSetKillAll,
 } from './risk';
 
 // ── internal node layouts ──────────────────────────────────────────────────────────────────
@@ -826,8 +826,10 @@ function newOrder(c: usize): void {
   if (indexFind(sym, id) != 0) { reject(c, REASON_DUPLICATE_ID); return; }
   const rests = limit && (tif == TIF_GTC || tif == TIF_POST_ONLY);
   const acct = load<u32>(c, CMD_ACCOUNT);
+  let pe: u32 = 0;
   if (riskOn) {
-    const r = riskCheckNew(sym, side, !limit, price, qty, acct, rests, bestPrice(bk, 0), bestPrice(bk, 1));
+    pe = posFind(acct, sym);
+    const r = riskCheckNew(sym, side, !limit, price, qty, acct, pe, rests, bestPrice(bk, 0), bestPrice(bk, 1));
     if (r != 0) { reject(c, r); return; }
   }
   if (limit && tif == TIF_POST_ONLY) {
@@ -835,8 +837,7 @@ function newOrder(c: usize): void {
     if (b != 0 && crosses(side, load<i64>(lAddr(b), L_PRICE), price)) { reject(c, REASON_WOULD_CROSS); return; }
   }
   if (rests && poolFull(orderPool)) { reject(c, REASON_CAPACITY); return; }
-  let pe: u32 = 0;
-  if (riskOn) {
+  if (riskOn && pe == 0) {
     pe = posGet(acct, sym);
     if (pe == 0) { reject(c, REASON_CAPACITY); return; } // risk tables full
   }

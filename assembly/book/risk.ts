@@ -235,13 +235,13 @@ export function posGet(acct: u32, sym: u32): u32 {
 }
 
 /**
- * Checks a new order (validation already passed). `oppBest` is the best opposite price (0 none),
- * `rests` whether it can rest (GTC / post-only limit). Returns a reject reason or 0.
+ * Checks a new order (validation already passed). `pe` is the (account, symbol) position entry
+ * or 0, `rests` whether it can rest (GTC / post-only limit). Returns a reject reason or 0.
  */
-export function riskCheckNew(sym: u32, side: u32, market: bool, price: i64, qty: u32, acct: u32, rests: bool,
+export function riskCheckNew(sym: u32, side: u32, market: bool, price: i64, qty: u32, acct: u32, pe: u32, rests: bool,
   bestBid: i64, bestAsk: i64): u32 {
   const rs = rsAddr(sym);
-  const ae = accFind(acct);
+  const ae = pe != 0 ? load<u32>(rpAddr(pe), RP_AE) : accFind(acct);
   if (killed(ae)) return 14; // kill_switch
   if (load<u32>(rs, RS_STATUS) != 0) return 13; // halted
   const maxQty = load<u32>(rs, RS_MAX_QTY);
@@ -263,7 +263,7 @@ export function riskCheckNew(sym: u32, side: u32, market: bool, price: i64, qty:
     const lim = own != 0 ? own : defMaxOpen;
     if (lim != 0 && ae != 0 && load<u32>(raAddr(ae), RA_OPEN) >= lim) return 19; // max_open_orders
   }
-  if (positionBreaks(posFind(acct, sym), ae, sym, side, <u64>qty)) return 20; // max_position
+  if (positionBreaks(pe, ae, sym, side, <u64>qty)) return 20; // max_position
   return 0;
 }
 
@@ -271,7 +271,7 @@ export function riskCheckNew(sym: u32, side: u32, market: bool, price: i64, qty:
 export function riskCheckModify(sym: u32, side: u32, acct: u32, pe: u32, oldPrice: i64, oldLeaves: u32,
   price: i64, qty: u32, bestBid: i64, bestAsk: i64): u32 {
   const rs = rsAddr(sym);
-  const ae = accFind(acct);
+  const ae = pe != 0 ? load<u32>(rpAddr(pe), RP_AE) : accFind(acct);
   if (killed(ae)) return 14;
   if (load<u32>(rs, RS_STATUS) != 0) return 13;
   const maxQty = load<u32>(rs, RS_MAX_QTY);
