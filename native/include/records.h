@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 #define TS_ABI_VERSION 1
-#define TS_ABI_HASH 0x9e1bbc8fu
+#define TS_ABI_HASH 0xdc5a0977u
 
 typedef struct ts_cmd {
   uint8_t op;
@@ -129,8 +129,17 @@ typedef struct ts_ringcmd {
   uint32_t origin;
   uint32_t token;
   int64_t tsIn;
+  uint8_t cidLen;
+  uint8_t _pad0;
+  uint16_t _pad1;
+  uint32_t _pad2;
+  uint64_t cid0;
+  uint64_t cid1;
+  uint64_t cid2;
+  uint64_t cid3;
+  uint64_t cid4;
 } ts_ringcmd_t;
-_Static_assert(sizeof(ts_ringcmd_t) == 48, "RingCmd size");
+_Static_assert(sizeof(ts_ringcmd_t) == 96, "RingCmd size");
 _Static_assert(offsetof(ts_ringcmd_t, op) == 0, "RingCmd.op");
 _Static_assert(offsetof(ts_ringcmd_t, side) == 1, "RingCmd.side");
 _Static_assert(offsetof(ts_ringcmd_t, type) == 2, "RingCmd.type");
@@ -143,6 +152,15 @@ _Static_assert(offsetof(ts_ringcmd_t, account) == 28, "RingCmd.account");
 _Static_assert(offsetof(ts_ringcmd_t, origin) == 32, "RingCmd.origin");
 _Static_assert(offsetof(ts_ringcmd_t, token) == 36, "RingCmd.token");
 _Static_assert(offsetof(ts_ringcmd_t, tsIn) == 40, "RingCmd.tsIn");
+_Static_assert(offsetof(ts_ringcmd_t, cidLen) == 48, "RingCmd.cidLen");
+_Static_assert(offsetof(ts_ringcmd_t, _pad0) == 49, "RingCmd._pad0");
+_Static_assert(offsetof(ts_ringcmd_t, _pad1) == 50, "RingCmd._pad1");
+_Static_assert(offsetof(ts_ringcmd_t, _pad2) == 52, "RingCmd._pad2");
+_Static_assert(offsetof(ts_ringcmd_t, cid0) == 56, "RingCmd.cid0");
+_Static_assert(offsetof(ts_ringcmd_t, cid1) == 64, "RingCmd.cid1");
+_Static_assert(offsetof(ts_ringcmd_t, cid2) == 72, "RingCmd.cid2");
+_Static_assert(offsetof(ts_ringcmd_t, cid3) == 80, "RingCmd.cid3");
+_Static_assert(offsetof(ts_ringcmd_t, cid4) == 88, "RingCmd.cid4");
 
 typedef struct ts_ringevt {
   uint64_t seq;

@@ -35,9 +35,10 @@
  *  0 arg0 i64 · 8 arg1 i64 · 16 hash u64 (result of engineStateHash) · 24 tradeSeq u64 ·
  * 32 arg2 i64 · 40 arg3 i64 · 48 arg4 i64 · 56 arg5 i64 (further arguments/results, e.g. risk settings)
  *
- * RING_CMD (48 B, command ring slot)      writer: gateway threads     reader: engine thread
+ * RING_CMD (96 B, command ring slot)      writer: gateway threads     reader: engine thread
  *  0..31 the CMD record · 32 origin u32 (connection/producer) · 36 token u32 (request tag) ·
- * 40 tsIn i64 (ns, when the gateway accepted it)
+ * 40 tsIn i64 (ns, when the gateway accepted it) · 48 cidLen u8 · 49..55 pad · 56..95 clientOrderId
+ * (cidLen ASCII bytes, zero-padded; journaled with the command)
  *
  * RING_EVT (96 B, event ring slot)        writer: engine thread       readers: consumers
  *  0 seq u64 (engine sequence of the command, from 1) · 8 tsInit i64 (ns, when the engine took the
@@ -104,12 +105,19 @@ export const CTRL = rec('Ctrl', 64, [
   ['arg2', 'i64', 32], ['arg3', 'i64', 40], ['arg4', 'i64', 48], ['arg5', 'i64', 56],
 ]);
 
-/** Command ring slot (gateway → engine thread): a CMD record plus routing metadata. */
-export const RING_CMD = rec('RingCmd', 48, [
+/**
+ * Command ring slot (gateway → engine thread): a CMD record plus routing metadata and the client's
+ * order id (journaled with the command so that idempotency survives restarts).
+ */
+export const RING_CMD = rec('RingCmd', 96, [
   ['op', 'u8', 0], ['side', 'u8', 1], ['type', 'u8', 2], ['tif', 'u8', 3],
   ['symbol', 'u32', 4], ['id', 'u64', 8], ['price', 'i64', 16], ['qty', 'u32', 24], ['account', 'u32', 28],
   ['origin', 'u32', 32], ['token', 'u32', 36], ['tsIn', 'i64', 40],
+  ['cidLen', 'u8', 48], ['_pad0', 'u8', 49], ['_pad1', 'u16', 50], ['_pad2', 'u32', 52],
+  ['cid0', 'u64', 56], ['cid1', 'u64', 64], ['cid2', 'u64', 72], ['cid3', 'u64', 80], ['cid4', 'u64', 88],
 ]);
+/** Longest clientOrderId carried by a RING_CMD (ASCII bytes at `cid0`). */
+export const RING_CMD_CID_MAX = 40;
 
 /** Event ring slot (engine thread → consumers): the command's seq and stamps, then the EVT. */
 export const RING_EVT = rec('RingEvt', 96, [
@@ -242,6 +250,6 @@ export const LEVEL_OFF = offsets(LEVEL) as { price: number; qty: number; count: 
 export const ORDER_OFF = offsets(ORDER) as { symbol: number; side: number; price: number; id: number; leaves: number; account: number; filled: number };
 export const RING_CMD_SIZE = RING_CMD.size;
 export const RING_EVT_SIZE = RING_EVT.size;
-export const RING_CMD_OFF = offsets(RING_CMD) as { origin: number; token: number; tsIn: number };
+export const RING_CMD_OFF = offsets(RING_CMD) as { origin: number; token: number; tsIn: number; cidLen: number; cid0: number };
 export const RING_EVT_OFF = offsets(RING_EVT) as { seq: number; tsInit: number; origin: number; token: number; tsIn: number; evtType: number };
 export const CTRL_OFF = offsets(CTRL) as { arg0: number; arg1: number; hash: number; tradeSeq: number; arg2: number; arg3: number; arg4: number; arg5: number };

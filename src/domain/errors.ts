@@ -28,6 +28,10 @@ export const ERRORS = {
   ERR_INSTRUMENT_SPEC: { status: 400, message: 'invalid instrument reference data' },
   ERR_KEYS_STORE: { status: 500, message: 'the API key store cannot be read' },
   ERR_IO: { status: 500, message: 'a file could not be read or written' },
+  ERR_JOURNAL_WRITE: { status: 503, message: 'the journal could not be written; trading is stopped' },
+  ERR_JOURNAL_CORRUPT: { status: 500, message: 'the journal is damaged inside its durable region' },
+  ERR_JOURNAL_DIVERGED: { status: 500, message: 'replaying the journal did not reproduce the recorded events' },
+  ERR_JOURNAL_LOCKED: { status: 409, message: 'the journal directory is used by another process' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

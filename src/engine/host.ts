@@ -12,11 +12,12 @@
  */
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { RING_CMD_SIZE, RING_CMD_OFF, RING_EVT_SIZE, CMD_SIZE } from '../abi/records.js';
+import { RING_CMD_SIZE, RING_CMD_OFF, RING_EVT_SIZE, CMD_SIZE, RING_CMD_CID_MAX } from '../abi/records.js';
 import { MpscRing } from '../ring/mpsc-ring.js';
 import { SpmcRing } from '../ring/spmc-ring.js';
 import type { Command } from '../domain/types.js';
 import { encodeCommand, type EngineOptions, type RiskSetup } from './engine.js';
+import type { JournalConfig } from '../journal/index.js';
 import { CTL_SEQ_HI, CTL_SEQ_LO, CTL_STATE, CTL_STOP, type EngineWorkerData } from './worker.js';
 import { EngineError } from './errors.js';
 
@@ -30,7 +31,13 @@ export interface EngineHostOptions {
   batch?: number;
   /** Start-up risk settings (needs engine.risk). */
   riskSetup?: RiskSetup;
+  /** Journal (docs/journal.md); the engine thread recovers it before it runs. */
+  journal?: JournalConfig;
+  /** Log lines from the engine thread (recovery progress, cut tails); default stderr. */
+  log?: (line: string) => void;
 }
+
+export interface RecoveryInfo { lastSeq: number; snapshotSeq: number; replayed: number; seconds: number; cut: { file: string; offset: number; bytes: number } | null }
 
 export class EngineHost {
   readonly cmdRing: MpscRing;
@@ -50,7 +57,8 @@ export class EngineHost {
     this.evtRing = SpmcRing.create(opts.eventSlots ?? 262144, RING_EVT_SIZE);
     const ctl = new SharedArrayBuffer(64);
     this.control = new Int32Array(ctl);
-    const data: EngineWorkerData = { cmdRing: this.cmdRing.sab, evtRing: this.evtRing.sab, control: ctl, engine: opts.engine, batch: opts.batch ?? 1024, riskSetup: opts.riskSetup };
+    const data: EngineWorkerData = { cmdRing: this.cmdRing.sab, evtRing: this.evtRing.sab, control: ctl, engine: opts.engine, batch: opts.batch ?? 1024, riskSetup: opts.riskSetup, journal: opts.journal };
+    const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
     const url = new URL('./worker.js', import.meta.url);
     const self = fileURLToPath(import.meta.url);
     if (self.endsWith('.ts')) {
@@ -61,7 +69,11 @@ export class EngineHost {
     } else {
       this.worker = new Worker(url, { workerData: data });
     }
-    this.worker.on('message', (m: { type: string; message?: string }) => { if (m.type === 'failed') this.failure = m.message ?? 'engine thread failed'; });
+    this.worker.on('message', (m: { type: string; message?: string } & Partial<RecoveryInfo>) => {
+      if (m.type === 'failed') this.failure = m.message ?? 'engine thread failed';
+      else if (m.type === 'log') log(m.message ?? '');
+      else if (m.type === 'recovered') this.recovery = { lastSeq: m.lastSeq!, snapshotSeq: m.snapshotSeq!, replayed: m.replayed!, seconds: m.seconds!, cut: m.cut ?? null };
+    });
     this.exited = new Promise((res) => this.worker.once('exit', () => res()));
     this.worker.on('error', (e) => { this.failure = e.message; });
   }
@@ -69,8 +81,8 @@ export class EngineHost {
   /** Starts the engine thread and waits until it runs (or fails). */
   static async start(opts: EngineHostOptions): Promise<EngineHost> {
     const h = new EngineHost(opts);
-    const deadline = Date.now() + 30_000;
-    while (Atomics.load(h.control, CTL_STATE) === 0) {
+    const deadline = Date.now() + (opts.journal ? 600_000 : 30_000); // recovery replays the journal
+    while (Atomics.load(h.control, CTL_STATE) === 0 || (opts.journal && !h.recovery && Atomics.load(h.control, CTL_STATE) === 1)) {
       if (h.failure) throw new EngineError('ERR_ENGINE_TRAP', `engine thread failed to start: ${h.failure}`);
       if (Date.now() > deadline) throw new EngineError('ERR_ENGINE_TRAP', 'engine thread did not start within 30 s');
       await new Promise((r) => setTimeout(r, 5));
@@ -80,11 +92,15 @@ export class EngineHost {
   }
 
   /** Queues one command (non-blocking). Returns false when the command ring is full. */
-  submit(cmd: Command, origin = 0, token = 0): boolean {
+  submit(cmd: Command, origin = 0, token = 0, clientOrderId = ''): boolean {
     if (this.failure) throw new EngineError('ERR_ENGINE_TRAP', `engine thread failed: ${this.failure}`);
     encodeCommand(this.recDv, 0, cmd);
     this.recDv.setUint32(RING_CMD_OFF.origin, origin, true);
     this.recDv.setUint32(RING_CMD_OFF.token, token, true);
+    this.rec.fill(0, RING_CMD_OFF.cidLen);
+    if (clientOrderId.length > RING_CMD_CID_MAX) throw new EngineError('ERR_ENGINE_BAD_COMMAND', `clientOrderId longer than ${RING_CMD_CID_MAX} characters`);
+    for (let i = 0; i < clientOrderId.length; i++) this.rec[RING_CMD_OFF.cid0 + i] = clientOrderId.charCodeAt(i) & 0x7f;
+    this.rec[RING_CMD_OFF.cidLen] = clientOrderId.length;
     this.recDv.setBigInt64(RING_CMD_OFF.tsIn, process.hrtime.bigint(), true);
     return this.cmdRing.tryPush(this.rec);
   }
@@ -96,6 +112,7 @@ export class EngineHost {
     for (let k = 0; k < CMD_SIZE >> 2; k++) this.rec32[k] = this.raw32[from + k]!;
     this.rec32[RING_CMD_OFF.origin >> 2] = origin | 0;
     this.rec32[RING_CMD_OFF.token >> 2] = token | 0;
+    this.rec.fill(0, RING_CMD_OFF.cidLen);
     if (tsIn === 0n) { this.rec32[RING_CMD_OFF.tsIn >> 2] = 0; this.rec32[(RING_CMD_OFF.tsIn >> 2) + 1] = 0; } else this.recDv.setBigInt64(RING_CMD_OFF.tsIn, tsIn, true);
     return this.cmdRing.tryPush(this.rec);
   }
@@ -106,6 +123,9 @@ export class EngineHost {
   }
 
   get failed(): string | null { return this.failure; }
+
+  /** What the engine thread recovered from the journal at start (null without a journal). */
+  recovery: RecoveryInfo | null = null;
 
   /** Stops the engine thread (after the batch in progress) and waits for it to exit. */
   async stop(): Promise<void> {

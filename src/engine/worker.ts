@@ -18,6 +18,7 @@ import { CMD_SIZE, EVT_SIZE, RING_CMD_SIZE, RING_EVT_SIZE, RING_CMD_OFF, RING_EV
 import { MpscRing } from '../ring/mpsc-ring.js';
 import { SpmcRing } from '../ring/spmc-ring.js';
 import { Engine, type EngineOptions, type RiskSetup } from './engine.js';
+import { JournalWriter, lockJournal, recoverEngine, snapshotEngine, type JournalConfig } from '../journal/index.js';
 
 export interface EngineWorkerData {
   cmdRing: SharedArrayBuffer;
@@ -28,6 +29,8 @@ export interface EngineWorkerData {
   batch: number;
   /** Start-up risk settings, applied before the first command (engine.risk must be set). */
   riskSetup?: RiskSetup;
+  /** Journal (docs/journal.md): recovered at start; each batch is durable before its events are published. */
+  journal?: JournalConfig;
 }
 
 export const CTL_STOP = 0;
@@ -39,28 +42,59 @@ function run(d: EngineWorkerData): void {
   const ctl = new Int32Array(d.control);
   const cmds = new MpscRing(d.cmdRing);
   const evts = new SpmcRing(d.evtRing);
-  const engine = new Engine({ ...d.engine, inboxCapacity: Math.max(d.batch, d.engine.inboxCapacity ?? 0) });
-  if (d.riskSetup) engine.applyRiskSetup(d.riskSetup);
+  const opts: EngineOptions = { ...d.engine, inboxCapacity: Math.max(d.batch, d.engine.inboxCapacity ?? 0) };
+  const log = (m: string): void => { parentPort?.postMessage({ type: 'log', message: m }); };
+  let engine: Engine;
+  let journal: JournalWriter | null = null;
+  let seq = 0; // last assigned (fits a double exactly for 2^53 commands)
+  let unlock: (() => void) | null = null;
+  if (d.journal) {
+    unlock = lockJournal(d.journal.dir);
+    const r = recoverEngine(d.journal.dir, opts, d.riskSetup, log);
+    engine = r.engine;
+    seq = Number(r.recovery.lastSeq);
+    const active = r.recovery.segments[r.recovery.segments.length - 1];
+    journal = new JournalWriter(d.journal.dir, r.recovery.lastSeq, active ? { firstSeq: active.firstSeq, size: active.size } : null, d.journal);
+    parentPort?.postMessage({ type: 'recovered', lastSeq: seq, snapshotSeq: Number(r.snapshotSeq), replayed: r.replayed, seconds: r.seconds, cut: r.recovery.cut });
+  } else {
+    engine = new Engine(opts);
+    if (d.riskSetup) engine.applyRiskSetup(d.riskSetup);
+  }
+  const snapEvery = d.journal?.snapshotEvery ?? 1_000_000;
+  let lastSnap = seq;
   const batch = d.batch;
   const staging = new Uint8Array(batch * RING_CMD_SIZE);
   const st32 = new Uint32Array(staging.buffer);
-  const out = new Uint8Array(4096 * RING_EVT_SIZE);
-  const out32 = new Uint32Array(out.buffer);
-  let seq = 0; // last assigned (fits a double exactly for 2^53 commands)
+  // the batch's events: ring slots (published after the journal commit) and plain EVT records
+  let out = new Uint8Array(4096 * RING_EVT_SIZE);
+  let out32 = new Uint32Array(out.buffer);
+  let raw = new Uint8Array(4096 * EVT_SIZE);
+  let nOut = 0;
   let batchSeq0 = 0;
   let memBuf: ArrayBufferLike | null = null;
   let mem32: Int32Array<ArrayBufferLike> = new Int32Array(0);
   let tsLo = 0;
   let tsHi = 0;
+  Atomics.store(ctl, CTL_SEQ_LO, seq % 4294967296);
+  Atomics.store(ctl, CTL_SEQ_HI, Math.floor(seq / 4294967296));
   Atomics.store(ctl, CTL_STATE, 1);
   const sink = (v: DataView, b: Uint8Array, k: number): void => {
-    let o = 0;
+    if ((nOut + k) * RING_EVT_SIZE > out.length) {
+      let cap = out.length / RING_EVT_SIZE;
+      while (cap < nOut + k) cap *= 2;
+      const o2 = new Uint8Array(cap * RING_EVT_SIZE);
+      o2.set(out.subarray(0, nOut * RING_EVT_SIZE));
+      out = o2;
+      out32 = new Uint32Array(out.buffer);
+      const r2 = new Uint8Array(cap * EVT_SIZE);
+      r2.set(raw.subarray(0, nOut * EVT_SIZE));
+      raw = r2;
+    }
+    raw.set(b.subarray(0, k * EVT_SIZE), nOut * EVT_SIZE);
     for (let i = 0; i < k; i++) {
-      if (o === 4096) { flush(o); o = 0; }
       const cmdIdx = v.getUint32(i * EVT_SIZE + EVT_OFF.cmd, true);
-      const base = o * RING_EVT_SIZE;
+      const w = ((nOut + i) * RING_EVT_SIZE) >> 2;
       const s = batchSeq0 + cmdIdx;
-      const w = base >> 2;
       // u64/i64 fields as (lo, hi) u32 words: no BigInt per event
       out32[w + (RING_EVT_OFF.seq >> 2)] = s % 4294967296;
       out32[w + (RING_EVT_OFF.seq >> 2) + 1] = Math.floor(s / 4294967296);
@@ -74,12 +108,11 @@ function run(d: EngineWorkerData): void {
       if (b.buffer !== memBuf) { memBuf = b.buffer; mem32 = new Int32Array(memBuf, 0, memBuf.byteLength >> 2); }
       const from = (b.byteOffset + i * EVT_SIZE) >> 2;
       const to = w + (RING_EVT_OFF.evtType >> 2);
-      for (let k = 0; k < EVT_SIZE >> 2; k++) out32[to + k] = mem32[from + k]!;
-      o++;
+      for (let q = 0; q < EVT_SIZE >> 2; q++) out32[to + q] = mem32[from + q]!;
     }
-    flush(o);
+    nOut += k;
   };
-  const flush = (n: number): void => {
+  const publish = (n: number): void => {
     let done = 0;
     while (done < n) {
       done += evts.publish(out, done * RING_EVT_SIZE, n - done, 100);
@@ -88,23 +121,44 @@ function run(d: EngineWorkerData): void {
   };
   const inbox = engine.inbox;
   const in32 = new Int32Array(inbox.buffer, inbox.byteOffset, inbox.byteLength >> 2);
-  while (Atomics.load(ctl, CTL_STOP) === 0) {
-    if (!cmds.waitReady(20, 4000)) continue; // spin ~10-20 µs before sleeping on the futex
-    const n = cmds.poll(staging, 0, batch);
-    if (n === 0) continue;
-    const t = process.hrtime.bigint(); // one BigInt per batch
-    tsLo = Number(t & 0xffffffffn);
-    tsHi = Number(t >> 32n);
-    batchSeq0 = seq + 1;
-    for (let i = 0; i < n; i++) {
-      const from = (i * RING_CMD_SIZE) >> 2;
-      const to = (i * CMD_SIZE) >> 2;
-      for (let k = 0; k < CMD_SIZE >> 2; k++) in32[to + k] = st32[from + k]!;
+  try {
+    while (Atomics.load(ctl, CTL_STOP) === 0) {
+      if (!cmds.waitReady(20, 4000)) continue; // spin ~10-20 µs before sleeping on the futex
+      const n = cmds.poll(staging, 0, batch);
+      if (n === 0) continue;
+      const t = process.hrtime.bigint(); // one BigInt per batch
+      tsLo = Number(t & 0xffffffffn);
+      tsHi = Number(t >> 32n);
+      batchSeq0 = seq + 1;
+      for (let i = 0; i < n; i++) {
+        const from = (i * RING_CMD_SIZE) >> 2;
+        const to = (i * CMD_SIZE) >> 2;
+        for (let k = 0; k < CMD_SIZE >> 2; k++) in32[to + k] = st32[from + k]!;
+      }
+      nOut = 0;
+      engine.runInbox(n, sink);
+      if (journal) {
+        // one record per command with its events (they come in command order), one fdatasync
+        let e = 0;
+        for (let i = 0; i < n; i++) {
+          const e0 = e;
+          while (e < nOut && out32[((e * RING_EVT_SIZE) + RING_EVT_OFF.evtType + EVT_OFF.cmd) >> 2] === i) e++;
+          journal.append(t, staging, i * RING_CMD_SIZE, raw, e0 * EVT_SIZE, e - e0);
+        }
+        journal.commit();
+      }
+      publish(nOut);
+      seq += n;
+      Atomics.store(ctl, CTL_SEQ_LO, seq % 4294967296);
+      Atomics.store(ctl, CTL_SEQ_HI, Math.floor(seq / 4294967296));
+      if (journal && snapEvery > 0 && seq - lastSnap >= snapEvery) {
+        snapshotEngine(journal.dir, BigInt(seq), engine);
+        lastSnap = seq;
+      }
     }
-    engine.runInbox(n, sink);
-    seq += n;
-    Atomics.store(ctl, CTL_SEQ_LO, seq % 4294967296);
-    Atomics.store(ctl, CTL_SEQ_HI, Math.floor(seq / 4294967296));
+  } finally {
+    if (journal && !journal.failed) journal.close();
+    unlock?.();
   }
   Atomics.store(ctl, CTL_STATE, 2);
 }

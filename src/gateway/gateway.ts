@@ -416,7 +416,7 @@ export class Gateway {
     const o = this.orders.create({ account, clientOrderId: m.clientOrderId, symbol: ins.id, side: m.side === 'buy' ? 0 : 1, price, qty, conn });
     const tif = { gtc: 0, ioc: 1, fok: 2, post_only: 3 }[m.tif];
     this.counters.ordersIn++;
-    if (!this.host.submit({ op: 1, side: o.side, type: m.type === 'limit' ? 0 : 1, tif, symbol: ins.id, id: BigInt(o.orderId), price, qty, account }, conn, token)) {
+    if (!this.host.submit({ op: 1, side: o.side, type: m.type === 'limit' ? 0 : 1, tif, symbol: ins.id, id: BigInt(o.orderId), price, qty, account }, conn, token, m.clientOrderId)) {
       this.orders.finish(o, 'rejected');
       return { ok: false, reason: 'busy', message: 'the engine is busy; retry' };
     }

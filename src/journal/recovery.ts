@@ -1,0 +1,144 @@
+/**
+ * Journal recovery and reading: scans the segments, checks every record (length, CRC-32C,
+ * contiguous seq, version), cuts a torn tail back to the last valid record, and refuses to start
+ * on damage inside the durable region.
+ *
+ * Owns: the rules of docs/journal.md "Recovery". A bad record is a *torn tail* only when it is in
+ * the newest segment, no valid record follows it anywhere, and the COMMIT mark does not say that
+ * records at or after it were durable; anything else is corruption, reported with file and offset
+ * (ERR_JOURNAL_CORRUPT) and never truncated.
+ * Layout: src/journal/format.ts. Invariants: after `recover`, the newest segment ends exactly
+ * at the last valid record. Complexity: O(journal bytes) (whole segments are read; each is at most
+ * `segmentBytes`). Allocation: one buffer per segment read.
+ * Known limitations: damage to the last records written after the newest COMMIT mark (at most
+ * about one second of records) is indistinguishable from a torn write and is cut like one.
+ */
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { TradsysError } from '../domain/errors.js';
+import {
+  COMMIT_SIZE, SEG_HEADER, SEG_MAGIC, SEG_FORMAT, REC_VERSION, R_SEQ, R_LEN, checkRecord, decodeCommit, readRecord, segmentName,
+  type JournalRecord,
+} from './format.js';
+
+export interface SegmentInfo { path: string; firstSeq: bigint; size: number }
+
+export interface RecoveryResult {
+  /** Last valid record (0n for an empty journal). */
+  lastSeq: bigint;
+  segments: SegmentInfo[];
+  /** The torn tail that was cut, if any. */
+  cut: { file: string; offset: number; bytes: number } | null;
+  /** The COMMIT mark's seq (0n when there is none). */
+  committed: bigint;
+}
+
+const SEG_RE = /^(\d{20})\.seg$/;
+
+export function listSegments(dir: string): SegmentInfo[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((f) => SEG_RE.test(f)).sort().map((f) => ({
+    path: join(dir, f), firstSeq: BigInt(SEG_RE.exec(f)![1]!), size: fs.statSync(join(dir, f)).size,
+  }));
+}
+
+function corrupt(file: string, offset: number, what: string): never {
+  throw new TradsysError('ERR_JOURNAL_CORRUPT', `journal damaged in ${file} at byte ${offset}: ${what}. Acknowledged data may be affected, so start-up stops: restore the file from a replica/backup (or move the journal aside to start empty)`);
+}
+
+/** Whether any valid record with seq > `after` starts at an 8-aligned offset in [from, end). */
+function validRecordFollows(b: Uint8Array, dv: DataView, from: number, end: number, after: bigint): boolean {
+  for (let p = (from + 8) & ~7; p + 24 <= end; p += 8) {
+    const seq = dv.getBigUint64(p + R_SEQ, true);
+    if (seq <= after || seq > after + (1n << 40n)) continue;
+    const len = dv.getUint32(p + R_LEN, true);
+    if (len < 56 || p + len > end) continue;
+    if (checkRecord(b, dv, p, end, seq).check === 'ok') return true;
+  }
+  return false;
+}
+
+/**
+ * Scans and repairs `dir`: returns the last valid seq; cuts a torn tail of the newest segment when
+ * `repair` (logging the discarded bytes through `log`); throws ERR_JOURNAL_CORRUPT otherwise.
+ */
+export function recover(dir: string, opts: { repair?: boolean; log?: (msg: string) => void } = {}): RecoveryResult {
+  const repair = opts.repair ?? true;
+  const log = opts.log ?? ((m: string) => process.stderr.write(m + '\n'));
+  const segs = listSegments(dir);
+  let committed = 0n;
+  const commitPath = join(dir, 'COMMIT');
+  if (fs.existsSync(commitPath)) {
+    const c = decodeCommit(fs.readFileSync(commitPath));
+    if (!c) corrupt(commitPath, 0, `not a valid ${COMMIT_SIZE}-byte COMMIT mark`);
+    committed = c.seq;
+  }
+  let expect = 1n;
+  let cut: RecoveryResult['cut'] = null;
+  for (let i = 0; i < segs.length; i++) {
+    const s = segs[i]!;
+    const newest = i === segs.length - 1;
+    if (s.firstSeq !== expect) corrupt(s.path, 0, `segment starts at seq ${s.firstSeq}, expected ${expect} (a segment is missing)`);
+    const b = fs.readFileSync(s.path);
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    if (b.length < SEG_HEADER || dv.getUint32(0, true) !== SEG_MAGIC) {
+      if (newest && expect > committed && b.length < SEG_HEADER) {
+        // a segment whose header never became durable: nothing in it was acknowledged
+        if (repair) { fs.rmSync(s.path); log(`journal: removed ${s.path} (${b.length} bytes, header never completed)`); }
+        segs.pop();
+        break;
+      }
+      corrupt(s.path, 0, 'bad segment header');
+    }
+    if (dv.getUint32(4, true) !== SEG_FORMAT || dv.getBigUint64(8, true) !== s.firstSeq) corrupt(s.path, 0, 'segment header does not match its name');
+    let p = SEG_HEADER;
+    while (p < b.length) {
+      const r = checkRecord(b, dv, p, b.length, expect);
+      if (r.check === 'ok') { p += r.len; expect++; continue; }
+      if (r.check === 'bad_version') corrupt(s.path, p, `record seq ${expect} has unknown schema version ${dv.getUint16(p + 16, true)} (newer than this build, ${REC_VERSION}?)`);
+      if (!newest) corrupt(s.path, p, `record seq ${expect}: ${r.check} in a sealed segment`);
+      if (expect <= committed) corrupt(s.path, p, `record seq ${expect}: ${r.check}, but the COMMIT mark says records through ${committed} were durable`);
+      if (validRecordFollows(b, dv, p, b.length, expect - 1n)) corrupt(s.path, p, `record seq ${expect}: ${r.check}, and valid records follow it`);
+      const bytes = b.length - p;
+      cut = { file: s.path, offset: p, bytes };
+      if (repair) {
+        fs.truncateSync(s.path, p);
+        const fd = fs.openSync(s.path, 'r+');
+        try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+        log(`journal: cut a torn tail of ${bytes} bytes at ${s.path}:${p} (after seq ${expect - 1n})`);
+      }
+      break;
+    }
+    s.size = cut && cut.file === s.path ? cut.offset : b.length;
+  }
+  if (expect - 1n < committed) corrupt(commitPath, 0, `records through seq ${committed} were durable, but the journal ends at ${expect - 1n}`);
+  return { lastSeq: expect - 1n, segments: segs, cut, committed };
+}
+
+/**
+ * Reads records with seq ≥ `fromSeq` in order (after `recover`). Each segment is read whole;
+ * records of the current version are views into it, older ones are upcast.
+ */
+export function* readRecords(dir: string, fromSeq = 1n, toSeq?: bigint): Generator<JournalRecord> {
+  const segs = listSegments(dir);
+  for (let i = 0; i < segs.length; i++) {
+    const s = segs[i]!;
+    const nextFirst = segs[i + 1]?.firstSeq;
+    if (nextFirst !== undefined && nextFirst <= fromSeq) continue;
+    if (toSeq !== undefined && s.firstSeq > toSeq) return;
+    const b = fs.readFileSync(s.path);
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    let p = SEG_HEADER;
+    let seq = s.firstSeq;
+    while (p < b.length) {
+      const r = checkRecord(b, dv, p, b.length, seq);
+      if (r.check !== 'ok') corrupt(s.path, p, `record seq ${seq}: ${r.check} (run recovery first)`);
+      if (toSeq !== undefined && seq > toSeq) return;
+      if (seq >= fromSeq) yield readRecord(b, dv, p);
+      p += r.len;
+      seq++;
+    }
+  }
+}
+
+export { segmentName };

@@ -1,0 +1,221 @@
+/**
+ * The journal writer: appends one record per sequenced command (with all its events) to the
+ * active segment and makes each batch durable with one fdatasync (group commit). Runs on the
+ * engine thread, which publishes a batch's events only after `commit` returned.
+ *
+ * Owns: the active segment's file descriptor, the batch buffer, segment rolling, the COMMIT mark.
+ * Layout: src/journal/format.ts. Invariants: records are written in seq order, whole batches at a
+ * time; after a failed write or sync the writer is fenced (`failed`), every later call throws, and
+ * the caller must not acknowledge anything of the failed batch.
+ * Complexity: O(bytes) per batch plus one fdatasync. Allocation: the batch buffer grows by
+ * doubling when a batch needs more (rare); none per record otherwise.
+ * Known limitations: segments are never deleted (no retention yet); one writer per directory
+ * (guarded by a lock file).
+ */
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { EVT_SIZE, EVT_OFF, RING_CMD_SIZE } from '../abi/records.js';
+import { TradsysError } from '../domain/errors.js';
+import {
+  REC_CMD, REC_EVENTS, REC_KIND_COMMAND, REC_VERSION, R_KIND, R_NEVENTS, R_SEQ, R_TS_INIT, R_VERSION, SEG_HEADER,
+  encodeCommit, recordSize, sealRecord, segmentName, writeSegmentHeader,
+} from './format.js';
+
+export type Durability = 'fsync' | 'none';
+
+/** The file operations the writer uses (the default is node:fs; tests inject failures). */
+export interface JournalIo {
+  openSync(path: string, flags: string): number;
+  writeSync(fd: number, b: Uint8Array, off: number, len: number, pos: number): number;
+  fdatasyncSync(fd: number): void;
+  fsyncSync(fd: number): void;
+  closeSync(fd: number): void;
+  renameSync(from: string, to: string): void;
+}
+
+export const nodeIo: JournalIo = {
+  openSync: (p, f) => fs.openSync(p, f),
+  writeSync: (fd, b, off, len, pos) => fs.writeSync(fd, b, off, len, pos),
+  fdatasyncSync: (fd) => fs.fdatasyncSync(fd),
+  fsyncSync: (fd) => fs.fsyncSync(fd),
+  closeSync: (fd) => fs.closeSync(fd),
+  renameSync: (a, b) => fs.renameSync(a, b),
+};
+
+export interface JournalWriterOptions {
+  durability?: Durability;
+  /** A new segment starts once the active one reaches this size (default 256 MiB). */
+  segmentBytes?: number;
+  /** Minimum interval between COMMIT marks, ms (default 1000). */
+  commitMarkMs?: number;
+  io?: JournalIo;
+  now?: () => number;
+}
+
+export class JournalWriter {
+  readonly durability: Durability;
+  private readonly io: JournalIo;
+  private readonly segmentBytes: number;
+  private readonly commitMarkMs: number;
+  private readonly now: () => number;
+  private fd = -1;
+  private segFirst = 0n;
+  private size = 0;
+  private buf = new Uint8Array(1 << 20);
+  private dv = new DataView(this.buf.buffer);
+  private used = 0;
+  private nextSeq: bigint;
+  private lastMark = 0;
+  private failure: Error | null = null;
+  /** Records and bytes made durable so far, syncs issued. */
+  readonly stats = { records: 0, bytes: 0, syncs: 0 };
+
+  /**
+   * Opens `dir` for appending after recovery: `lastSeq` is the last valid record, `active` the
+   * newest segment (firstSeq and valid size) or null to start a new one.
+   */
+  constructor(readonly dir: string, lastSeq: bigint, active: { firstSeq: bigint; size: number } | null, opts: JournalWriterOptions = {}) {
+    this.durability = opts.durability ?? 'fsync';
+    this.io = opts.io ?? nodeIo;
+    this.segmentBytes = opts.segmentBytes ?? 256 << 20;
+    this.commitMarkMs = opts.commitMarkMs ?? 1000;
+    this.now = opts.now ?? Date.now;
+    this.nextSeq = lastSeq + 1n;
+    fs.mkdirSync(dir, { recursive: true });
+    if (active && active.size < this.segmentBytes) {
+      this.segFirst = active.firstSeq;
+      this.size = active.size;
+      this.fd = this.io.openSync(join(dir, segmentName(active.firstSeq)), 'r+');
+    } else {
+      this.roll();
+    }
+  }
+
+  get failed(): Error | null { return this.failure; }
+  /** The seq the next appended record gets. */
+  get next(): bigint { return this.nextSeq; }
+
+  private fence(e: unknown, what: string): never {
+    const err = new TradsysError('ERR_JOURNAL_WRITE', `journal ${what} failed (${(e as Error).message}); the engine is fenced: nothing after seq ${this.nextSeq - 1n - BigInt(this.pendingRecords)} is acknowledged — fix the disk and restart`, { cause: e });
+    this.failure = err;
+    throw err;
+  }
+
+  private pendingRecords = 0;
+
+  private roll(): void {
+    if (this.fd >= 0) this.io.closeSync(this.fd);
+    this.segFirst = this.nextSeq;
+    const path = join(this.dir, segmentName(this.segFirst));
+    try {
+      this.fd = this.io.openSync(path, 'w');
+      const h = writeSegmentHeader(this.segFirst, this.now());
+      this.writeAll(h, 0, h.length, 0);
+      if (this.durability === 'fsync') {
+        this.io.fdatasyncSync(this.fd);
+        this.syncDir();
+      }
+    } catch (e) {
+      this.fence(e, `creating segment ${path}`);
+    }
+    this.size = SEG_HEADER;
+  }
+
+  private syncDir(): void {
+    const d = this.io.openSync(this.dir, 'r');
+    try { this.io.fsyncSync(d); } finally { this.io.closeSync(d); }
+  }
+
+  private writeAll(b: Uint8Array, off: number, len: number, pos: number): void {
+    let done = 0;
+    while (done < len) {
+      const k = this.io.writeSync(this.fd, b, off + done, len - done, pos + done);
+      if (k <= 0) throw new Error(`short write (${k})`);
+      done += k;
+    }
+  }
+
+  private ensure(extra: number): void {
+    if (this.used + extra <= this.buf.length) return;
+    let n = this.buf.length * 2;
+    while (n < this.used + extra) n *= 2;
+    const b = new Uint8Array(n);
+    b.set(this.buf.subarray(0, this.used));
+    this.buf = b;
+    this.dv = new DataView(b.buffer);
+  }
+
+  /**
+   * Appends one record: the command's RING_CMD bytes `cmd[cmdOff, +96)` and `n` EVT records from
+   * `evts[evtOff, +n·64)` (their `cmd` field is cleared). Returns the record's seq.
+   */
+  append(tsInit: bigint, cmd: Uint8Array, cmdOff: number, evts: Uint8Array, evtOff: number, n: number): bigint {
+    if (this.failure) throw this.failure;
+    const len = recordSize(n);
+    this.ensure(len);
+    const p = this.used;
+    const b = this.buf;
+    const dv = this.dv;
+    const seq = this.nextSeq++;
+    dv.setBigUint64(p + R_SEQ, seq, true);
+    dv.setUint16(p + R_VERSION, REC_VERSION, true);
+    dv.setUint16(p + R_KIND, REC_KIND_COMMAND, true);
+    dv.setUint32(p + R_NEVENTS, n, true);
+    dv.setBigInt64(p + R_TS_INIT, tsInit, true);
+    b.set(cmd.subarray(cmdOff, cmdOff + RING_CMD_SIZE), p + REC_CMD);
+    b.set(evts.subarray(evtOff, evtOff + n * EVT_SIZE), p + REC_EVENTS);
+    for (let i = 0; i < n; i++) dv.setUint32(p + REC_EVENTS + i * EVT_SIZE + EVT_OFF.cmd, 0, true);
+    sealRecord(b, dv, p, len);
+    this.used += len;
+    this.pendingRecords++;
+    return seq;
+  }
+
+  /** Writes the appended records and (durability fsync) makes them durable with one fdatasync. */
+  commit(): void {
+    if (this.failure) throw this.failure;
+    if (this.used === 0) return;
+    try {
+      this.writeAll(this.buf, 0, this.used, this.size);
+      if (this.durability === 'fsync') this.io.fdatasyncSync(this.fd);
+    } catch (e) {
+      this.fence(e, this.durability === 'fsync' ? 'write or fdatasync' : 'write');
+    }
+    this.size += this.used;
+    this.stats.bytes += this.used;
+    this.stats.records += this.pendingRecords;
+    this.stats.syncs++;
+    this.used = 0;
+    this.pendingRecords = 0;
+    const t = this.now();
+    if (this.durability === 'fsync' && t - this.lastMark >= this.commitMarkMs) this.mark(t);
+    if (this.size >= this.segmentBytes) this.roll();
+  }
+
+  /** Records (atomically) that everything through nextSeq-1 is durable: recovery refuses to lose it. */
+  private mark(t: number): void {
+    this.lastMark = t;
+    const tmp = join(this.dir, 'COMMIT.tmp');
+    try {
+      const fd = this.io.openSync(tmp, 'w');
+      try {
+        const b = encodeCommit(this.nextSeq - 1n, this.segFirst);
+        let done = 0;
+        while (done < b.length) done += this.io.writeSync(fd, b, done, b.length - done, done);
+        this.io.fsyncSync(fd);
+      } finally { this.io.closeSync(fd); }
+      this.io.renameSync(tmp, join(this.dir, 'COMMIT'));
+      this.syncDir();
+    } catch (e) {
+      this.fence(e, 'COMMIT mark');
+    }
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    if (!this.failure && this.used > 0) this.commit();
+    if (!this.failure && this.durability === 'fsync') { try { this.mark(this.now()); } catch { /* fenced; reported by mark */ } }
+    try { this.io.closeSync(this.fd); } catch { /* closing after a failure */ }
+    this.fd = -1;
+  }
+}
