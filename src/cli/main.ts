@@ -32,6 +32,7 @@ usage:
   tradsys demo [--symbols N] [--count N] [--seed N] [--mix NAME]
   tradsys serve [--port N] [--host ADDR] [--data DIR] [--instruments FILE.json] [--no-sim]
                 [--rate-limit MSGS_PER_SECOND_PER_CONNECTION (default 500)]
+                [--http-rate-limit REQUESTS_PER_SECOND_PER_API_KEY (default 100; bursts of 2×)]
   tradsys keys create --account A [--permissions trade,read] [--data DIR] [--json]
   tradsys keys list [--data DIR] [--json]
   tradsys keys revoke --key KEY [--data DIR]
@@ -154,8 +155,9 @@ function cmdKeys(argv: string[]): number {
 }
 
 async function cmdServe(argv: string[]): Promise<number> {
-  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value' });
+  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'http-rate-limit': 'value' });
   const rate = int(f, 'rate-limit', 500, 1, 10_000_000)!;
+  const httpRate = int(f, 'http-rate-limit', 100, 1, 10_000_000)!;
   const port = int(f, 'port', 8080, 0, 65535)!;
   const host = str(f, 'host') ?? '127.0.0.1';
   const dataDir = str(f, 'data') ?? 'data';
@@ -164,7 +166,7 @@ async function cmdServe(argv: string[]): Promise<number> {
   if (file) {
     try { instruments = JSON.parse(readFileSync(file, 'utf8')) as InstrumentSpec[]; } catch (e) { throw new TradsysError('ERR_INSTRUMENT_SPEC', `cannot read instruments from ${file}: ${(e as Error).message}`); }
   }
-  const gw = await Gateway.build({ dataDir, instruments, rateLimit: { perSecond: rate, burst: 2 * rate } });
+  const gw = await Gateway.build({ dataDir, instruments, rateLimit: { perSecond: rate, burst: 2 * rate }, httpRateLimit: { perSecond: httpRate, burst: 2 * httpRate } });
   let url: string;
   try {
     url = await gw.listen(port, host);
