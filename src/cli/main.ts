@@ -33,6 +33,7 @@ usage:
   tradsys serve [--port N] [--host ADDR] [--data DIR] [--instruments FILE.json] [--no-sim]
                 [--rate-limit MSGS_PER_SECOND_PER_CONNECTION (default 500)]
                 [--max-open-orders N_PER_ACCOUNT (default 10000; 0 = none)]
+                [--http-rate-limit REQUESTS_PER_SECOND_PER_API_KEY (default 100; bursts of 2×)]
   tradsys keys create --account A [--permissions trade,read,admin] [--data DIR] [--json]
   tradsys keys list [--data DIR] [--json]
   tradsys keys revoke --key KEY [--data DIR]
@@ -155,9 +156,10 @@ function cmdKeys(argv: string[]): number {
 }
 
 async function cmdServe(argv: string[]): Promise<number> {
-  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value' });
+  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value', 'http-rate-limit': 'value' });
   const rate = int(f, 'rate-limit', 500, 1, 10_000_000)!;
   const maxOpen = int(f, 'max-open-orders', 10_000, 0, 0xffffffff)!;
+  const httpRate = int(f, 'http-rate-limit', 100, 1, 10_000_000)!;
   const port = int(f, 'port', 8080, 0, 65535)!;
   const host = str(f, 'host') ?? '127.0.0.1';
   const dataDir = str(f, 'data') ?? 'data';
@@ -166,7 +168,10 @@ async function cmdServe(argv: string[]): Promise<number> {
   if (file) {
     try { instruments = JSON.parse(readFileSync(file, 'utf8')) as InstrumentSpec[]; } catch (e) { throw new TradsysError('ERR_INSTRUMENT_SPEC', `cannot read instruments from ${file}: ${(e as Error).message}`); }
   }
-  const gw = await Gateway.build({ dataDir, instruments, rateLimit: { perSecond: rate, burst: 2 * rate }, risk: { maxOpenOrders: maxOpen } });
+  const gw = await Gateway.build({
+    dataDir, instruments, rateLimit: { perSecond: rate, burst: 2 * rate }, httpRateLimit: { perSecond: httpRate, burst: 2 * httpRate },
+    risk: { maxOpenOrders: maxOpen },
+  });
   let url: string;
   try {
     url = await gw.listen(port, host);

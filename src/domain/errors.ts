@@ -26,6 +26,7 @@ export const ERRORS = {
   ERR_PRICE_TICK: { status: 400, message: 'price is not a multiple of the tick size' },
   ERR_QTY_LOT: { status: 400, message: 'quantity is not a multiple of the lot size' },
   ERR_INSTRUMENT_SPEC: { status: 400, message: 'invalid instrument reference data' },
+  ERR_GATEWAY_CONFIG: { status: 400, message: 'invalid gateway configuration' },
   ERR_KEYS_STORE: { status: 500, message: 'the API key store cannot be read' },
   ERR_IO: { status: 500, message: 'a file could not be read or written' },
   ERR_JOURNAL_WRITE: { status: 503, message: 'the journal could not be written; trading is stopped' },

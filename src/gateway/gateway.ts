@@ -8,8 +8,9 @@
  * Invariants: reports go only to the owner; another account's order ids answer exactly like
  * unknown ids; a client's book rebuilt from snapshot + deltas equals the projection (tested).
  * Allocation: per client message and per report (JSON frames); the engine side is allocation-free.
- * Known limitations (issue 4, in progress): binary protocol, pre-trade risk, HTTP order entry,
- * rate limits and slow-consumer handling are not built yet.
+ * HTTP: per-API-key and per-address token buckets (429 + Retry-After), 2 KiB bodies on order
+ * routes. WebSocket: `/ws?compress=1` opts into permessage-deflate for frames ≥ compressThreshold.
+ * Known limitations (issue 4, in progress): binary protocol, pre-trade risk.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -20,6 +21,7 @@ import { TradsysError } from '../domain/errors.js';
 import { KeyStore, type Permission } from './auth.js';
 import { OrderRegistry, type OrderInfo } from './orders.js';
 import { BookProjection } from '../marketdata/book-projection.js';
+import { KeyedBuckets, retryAfterSeconds, type RateLimit } from './rate-limit.js';
 import { parseClientMessage, ProtocolError, errorFrame, type ClientMessage } from '../codec/json-protocol.js';
 
 export interface GatewayConfig {
@@ -37,12 +39,23 @@ export interface GatewayConfig {
   /** Outbound buffer: past `soft` bytes book subscribers get a fresh snapshot instead of deltas
    * once drained; past `hard` the connection is closed (1008, "slow consumer"). */
   buffer?: { soft: number; hard: number };
+  /** HTTP requests per API key, charged once the signature checks out (default 100/s, burst 200). */
+  httpRateLimit?: RateLimit;
+  /** HTTP requests per remote address without valid credentials: public routes and failed
+   * authentications (default 100/s, burst 200). An address over it gets 429 before any signature check. */
+  httpAddressRateLimit?: RateLimit;
+  /** `/ws?compress=1`: permessage-deflate without context takeover for frames of at least this
+   * many bytes (default 1024; bench/pipeline/deflate.bench.ts). */
+  compressThreshold?: number;
   /** Pre-trade risk (docs/risk.md): resting orders per account (default 10,000; 0 = none), table sizes. */
   risk?: { maxOpenOrders?: number; maxAccounts?: number; maxPositions?: number };
 }
 
 /** ADMIN command ids live far above order ids (order ids count from 1). */
 const ADMIN_ID_BASE = 2 ** 52;
+
+/** Body limit of the order routes (POST, PATCH); an order body is under 400 bytes. */
+const ORDER_BODY_LIMIT = 2048;
 
 interface Conn {
   id: number;
@@ -78,6 +91,10 @@ export class Gateway {
   private readonly conns = new Map<number, Conn>();
   private nextConn = 1;
   private readonly wss: WebSocketServer;
+  /** Same as `wss`, negotiating permessage-deflate: for `/ws?compress=1`. */
+  private readonly wssDeflate: WebSocketServer;
+  private readonly keyBuckets: KeyedBuckets;
+  private readonly addressBuckets: KeyedBuckets;
   private readonly reader: number;
   private readonly buf = new Uint8Array(RING_EVT_SIZE * 4096);
   private readonly dv = new DataView(this.buf.buffer);
@@ -112,18 +129,29 @@ export class Gateway {
       try {
         done(null, body === '' ? undefined : JSON.parse(body as string));
       } catch {
-        const e = new Error('body is not valid JSON') as Error & { statusCode: number };
+        const e = new Error('body is not valid JSON') as Error & { statusCode: number; code: string };
         e.statusCode = 400;
+        e.code = 'bad_json';
         done(e, undefined);
       }
     });
+    this.keyBuckets = new KeyedBuckets(cfg.httpRateLimit ?? { perSecond: 100, burst: 200 });
+    this.addressBuckets = new KeyedBuckets(cfg.httpAddressRateLimit ?? { perSecond: 100, burst: 200 });
+    this.httpHooks();
     this.routes();
     this.orderRoutes();
     this.adminRoutes();
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: cfg.maxPayload ?? 4096 });
+    const maxPayload = cfg.maxPayload ?? 4096;
+    const threshold = cfg.compressThreshold ?? 1024;
+    if (!Number.isInteger(threshold) || threshold < 0) throw new TradsysError('ERR_GATEWAY_CONFIG', `compressThreshold must be an integer ≥ 0, got ${String(threshold)}`);
+    this.wss = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false });
+    // ws honours `threshold` only without context takeover (with it, every frame is compressed)
+    this.wssDeflate = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: { threshold, serverNoContextTakeover: true } });
     this.app.server.on('upgrade', (req, socket, head) => {
-      if (new URL(req.url ?? '/', 'http://x').pathname !== '/ws') { socket.destroy(); return; }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
+      const u = new URL(req.url ?? '/', 'http://x');
+      if (u.pathname !== '/ws') { socket.destroy(); return; }
+      const wss = u.searchParams.get('compress') === '1' ? this.wssDeflate : this.wss;
+      wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
     });
   }
 
@@ -153,11 +181,37 @@ export class Gateway {
     if (this.pingTimer) clearInterval(this.pingTimer);
     for (const c of this.conns.values()) c.ws.terminate();
     this.wss.close();
+    this.wssDeflate.close();
     await this.app.close();
     await this.host.stop();
   }
 
   // ── HTTP ───────────────────────────────────────────────────────────────────────────────
+  /**
+   * Rate limits before any work (an address over its limit costs no body parse and no HMAC),
+   * and error answers in the API's `{error, message}` form.
+   */
+  private httpHooks(): void {
+    this.app.addHook('onRequest', async (req, reply) => {
+      const signed = (req.routeOptions.config as { signed?: boolean } | undefined)?.signed === true;
+      // signed routes: the address is charged only when authentication fails (httpAuth)
+      const wait = signed ? this.addressBuckets.peek(req.ip) : this.addressBuckets.take(req.ip);
+      if (wait > 0) return this.tooMany(reply, wait, 'from this address');
+      return undefined;
+    });
+    this.app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string; validation?: unknown }, _req, reply) => {
+      const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+      const error = status === 413 ? 'too_large' : status === 415 ? 'unsupported_media_type' : err.code === 'bad_json' ? 'bad_json'
+        : err.validation !== undefined ? 'bad_request' : status < 500 ? 'bad_request' : 'internal';
+      return reply.code(status).send({ error, message: status < 500 ? err.message : 'internal error' });
+    });
+  }
+
+  private tooMany(reply: FastifyReply, waitMs: number, what: string): FastifyReply {
+    const s = retryAfterSeconds(waitMs);
+    return reply.code(429).header('retry-after', String(s)).send({ error: 'rate_limited', message: `too many requests ${what}; retry after ${s} s` });
+  }
+
   private routes(): void {
     const app = this.app;
     app.get('/health', async () => ({ status: this.host.failed ? 'failed' : 'ok', engineSeq: this.host.lastSeq, connections: this.conns.size }));
@@ -198,7 +252,12 @@ export class Gateway {
     const ts = typeof tsText === 'string' && /^\d{1,16}$/.test(tsText) ? Number(tsText) : Number.NaN;
     const body = (req as FastifyRequest & { rawBody?: string }).rawBody ?? '';
     const r = this.keys.verify(key, Number.isNaN(ts) ? undefined : ts, sig, req.method + req.url + body, need);
-    if (r.ok) return r.account;
+    if (r.ok) {
+      const wait = this.keyBuckets.take(r.key);
+      if (wait > 0) { void this.tooMany(reply, wait, 'for this API key'); return null; }
+      return r.account;
+    }
+    this.addressBuckets.take(req.ip);
     if (r.reason === 'forbidden') { void reply.code(403).send({ error: 'forbidden', message: `this key lacks the ${need} permission` }); return null; }
     const reason = r.reason === 'unknown_key' || r.reason === 'bad_signature' ? 'invalid_credentials' : r.reason;
     void reply.code(401).send({ error: reason, message: 'sign key + ts + METHOD + url + body with HMAC-SHA256 (docs/protocol.md)' });
@@ -232,7 +291,8 @@ export class Gateway {
       if (done.type === 'R') return reply.code(done.reason === 'unknown_order' ? 404 : 422).send({ error: done.reason, orderId: String(r.order.orderId), seq: done.seq });
       return reply.code(okCode).send({ ...this.orderJson(r.order), seq: done.seq });
     };
-    app.post<{ Body: OrderFields }>('/api/v1/orders', { schema: { body: orderSchema } }, async (req, reply) => {
+    const signed = { signed: true };
+    app.post<{ Body: OrderFields }>('/api/v1/orders', { schema: { body: orderSchema }, bodyLimit: ORDER_BODY_LIMIT, config: signed }, async (req, reply) => {
       const account = this.httpAuth(req, reply, 'trade');
       if (account === null) return reply;
       if (req.body.type === 'limit' && req.body.price === undefined) return reply.code(400).send({ error: 'missing_field', message: 'a limit order needs "price"' });
@@ -240,26 +300,26 @@ export class Gateway {
       const r = this.placeOrder(account, 0, req.body);
       return answer(reply, r, 201);
     });
-    app.delete<{ Params: { id: string } }>('/api/v1/orders/:id', { schema: { params: idParams } }, async (req, reply) => {
+    app.delete<{ Params: { id: string } }>('/api/v1/orders/:id', { schema: { params: idParams }, config: signed }, async (req, reply) => {
       const account = this.httpAuth(req, reply, 'trade');
       if (account === null) return reply;
       return answer(reply, this.requestCancel(account, { orderId: req.params.id }), 200);
     });
     app.patch<{ Params: { id: string }; Body: { price: string; qty: string } }>('/api/v1/orders/:id', {
-      schema: { params: idParams, body: { type: 'object', additionalProperties: false, required: ['price', 'qty'], properties: { price: dec, qty: dec } } },
+      bodyLimit: ORDER_BODY_LIMIT, config: signed, schema: { params: idParams, body: { type: 'object', additionalProperties: false, required: ['price', 'qty'], properties: { price: dec, qty: dec } } },
     }, async (req, reply) => {
       const account = this.httpAuth(req, reply, 'trade');
       if (account === null) return reply;
       return answer(reply, this.requestModify(account, { orderId: req.params.id }, req.body.price, req.body.qty), 200);
     });
-    app.get<{ Params: { id: string } }>('/api/v1/orders/:id', { schema: { params: idParams } }, async (req, reply) => {
+    app.get<{ Params: { id: string } }>('/api/v1/orders/:id', { schema: { params: idParams }, config: signed }, async (req, reply) => {
       const account = this.httpAuth(req, reply, 'read');
       if (account === null) return reply;
       const o = this.orders.find(account, Number(req.params.id));
       return o ? this.orderJson(o) : reply.code(404).send({ error: 'unknown_order', message: 'no such order' });
     });
     app.get<{ Querystring: { status?: string; clientOrderId?: string } }>('/api/v1/orders', {
-      schema: { querystring: { type: 'object', additionalProperties: false, properties: { status: { enum: ['open'] }, clientOrderId: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,36}$' } } } },
+      config: signed, schema: { querystring: { type: 'object', additionalProperties: false, properties: { status: { enum: ['open'] }, clientOrderId: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,36}$' } } } },
     }, async (req, reply) => {
       const account = this.httpAuth(req, reply, 'read');
       if (account === null) return reply;
@@ -336,7 +396,7 @@ export class Gateway {
   private heartbeat(): void {
     const now = Date.now();
     for (const c of this.conns.values()) {
-      if (now - c.lastSeen > this.cfg.deadAfterMs) { this.counters.reaped++; c.ws.terminate(); this.disconnect(c); continue; }
+      if (now - c.lastSeen >= this.cfg.deadAfterMs) { this.counters.reaped++; c.ws.terminate(); this.disconnect(c); continue; }
       if (c.ws.readyState === c.ws.OPEN) c.ws.ping();
     }
   }
