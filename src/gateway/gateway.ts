@@ -14,7 +14,10 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { RING_EVT_SIZE, RING_EVT_OFF, EVT_OFF, REASON_NAMES, ENUMS } from '../abi/records.js';
+import { RING_EVT_SIZE, RING_EVT_OFF, EVT_OFF, EVT_SIZE, CMD_OFF, RING_CMD_OFF, REASON_NAMES, ENUMS } from '../abi/records.js';
+import { join } from 'node:path';
+import { readRecords } from '../journal/recovery.js';
+import type { Command } from '../domain/types.js';
 import { EngineHost } from '../engine/host.js';
 import { DEMO_INSTRUMENTS, Instrument, loadInstruments, type InstrumentSpec } from '../domain/instruments.js';
 import { TradsysError } from '../domain/errors.js';
@@ -47,6 +50,11 @@ export interface GatewayConfig {
   /** `/ws?compress=1`: permessage-deflate without context takeover for frames of at least this
    * many bytes (default 1024; bench/pipeline/deflate.bench.ts). */
   compressThreshold?: number;
+  /** Journal (docs/journal.md) in `<dataDir>/journal`: durability `fsync` (default, each batch
+   * fdatasync'ed before its acks) or `none` (benchmarks only); snapshot every N commands. */
+  journal?: { durability?: 'fsync' | 'none'; snapshotEvery?: number; segmentBytes?: number };
+  /** Start-up and recovery log lines (default stderr). */
+  log?: (line: string) => void;
   /** Pre-trade risk (docs/risk.md): resting orders per account (default 10,000; 0 = none), table sizes. */
   risk?: { maxOpenOrders?: number; maxAccounts?: number; maxPositions?: number };
 }
@@ -165,8 +173,11 @@ export class Gateway {
         risk: { maxAccounts: r.maxAccounts ?? 65536, maxPositions: r.maxPositions ?? 262144, defaultMaxOpenOrders: r.maxOpenOrders ?? 10_000 },
       },
       riskSetup: { symbols: instruments.map((i) => i.riskLimits()) },
+      journal: { dir: join(cfg.dataDir, 'journal'), durability: cfg.journal?.durability ?? 'fsync', snapshotEvery: cfg.journal?.snapshotEvery, segmentBytes: cfg.journal?.segmentBytes },
+      log: cfg.log,
     });
     const g = new Gateway(host, cfg, instruments);
+    g.catchUp(join(cfg.dataDir, 'journal'), BigInt(host.recovery?.lastSeq ?? 0));
     g.pumpTimer = setInterval(() => g.pump(), 1);
     g.pingTimer = setInterval(() => g.heartbeat(), g.cfg.pingIntervalMs);
     return g;
@@ -476,9 +487,10 @@ export class Gateway {
     const o = this.orders.create({ account, clientOrderId: m.clientOrderId, symbol: ins.id, side: m.side === 'buy' ? 0 : 1, price, qty, conn });
     const tif = { gtc: 0, ioc: 1, fok: 2, post_only: 3 }[m.tif];
     this.counters.ordersIn++;
-    if (!this.host.submit({ op: 1, side: o.side, type: m.type === 'limit' ? 0 : 1, tif, symbol: ins.id, id: BigInt(o.orderId), price, qty, account }, conn, token, m.clientOrderId)) {
+    const sent = this.submit({ op: 1, side: o.side, type: m.type === 'limit' ? 0 : 1, tif, symbol: ins.id, id: BigInt(o.orderId), price, qty, account }, conn, token, m.clientOrderId);
+    if (sent !== 'ok') {
       this.orders.finish(o, 'rejected');
-      return { ok: false, reason: 'busy', message: 'the engine is busy; retry' };
+      return this.refused(sent);
     }
     return { ok: true, order: o };
   }
@@ -492,7 +504,8 @@ export class Gateway {
   requestCancel(account: number, ref: OrderRef, token = 0): EntryResult {
     const o = this.lookup(account, ref);
     if (!o) return { ok: false, reason: 'unknown_order' };
-    if (!this.host.submit({ op: 2, side: o.side, type: 0, tif: 0, symbol: o.symbol, id: BigInt(o.orderId), price: 0n, qty: 0, account }, o.conn, token)) return { ok: false, reason: 'busy', message: 'the engine is busy; retry' };
+    const sent = this.submit({ op: 2, side: o.side, type: 0, tif: 0, symbol: o.symbol, id: BigInt(o.orderId), price: 0n, qty: 0, account }, o.conn, token);
+    if (sent !== 'ok') return this.refused(sent);
     return { ok: true, order: o };
   }
 
@@ -508,7 +521,8 @@ export class Gateway {
     } catch (e) {
       return { ok: false, reason: (e as TradsysError).code === 'ERR_QTY_LOT' ? 'bad_qty' : 'bad_price', message: (e as Error).message };
     }
-    if (!this.host.submit({ op: 3, side: o.side, type: 0, tif: 0, symbol: o.symbol, id: BigInt(o.orderId), price, qty, account }, o.conn, token)) return { ok: false, reason: 'busy', message: 'the engine is busy; retry' };
+    const sent = this.submit({ op: 3, side: o.side, type: 0, tif: 0, symbol: o.symbol, id: BigInt(o.orderId), price, qty, account }, o.conn, token);
+    if (sent !== 'ok') return this.refused(sent);
     return { ok: true, order: o };
   }
 
@@ -524,6 +538,63 @@ export class Gateway {
   private adminSeq = 0;
 
   /**
+   * Rebuilds the gateway's read side (orders with their clientOrderIds, book, recent trades,
+   * halts) from the journal records 1..lastSeq, before any client connects: the same code path as
+   * live events, with no connection to send to.
+   */
+  private catchUp(dir: string, lastSeq: bigint): void {
+    if (lastSeq === 0n) return;
+    const touched = new Set<number>();
+    const slot = this.buf;
+    const sdv = this.dv;
+    for (const r of readRecords(dir, 1n, lastSeq)) {
+      const c = new DataView(r.cmd.buffer, r.cmd.byteOffset, r.cmd.byteLength);
+      const op = c.getUint8(CMD_OFF.op);
+      const id = Number(c.getBigUint64(CMD_OFF.id, true));
+      if (op === ENUMS.Op.NEW && id < ADMIN_ID_BASE && !this.orders.get(id)) {
+        const n = r.cmd[RING_CMD_OFF.cidLen]!;
+        let cid = '';
+        for (let i = 0; i < n; i++) cid += String.fromCharCode(r.cmd[RING_CMD_OFF.cid0 + i]!);
+        this.orders.restore({
+          orderId: id, account: c.getUint32(CMD_OFF.account, true), clientOrderId: cid, symbol: c.getUint32(CMD_OFF.symbol, true),
+          side: c.getUint8(CMD_OFF.side), price: c.getBigInt64(CMD_OFF.price, true), qty: c.getUint32(CMD_OFF.qty, true), conn: 0,
+        });
+      }
+      if (op === ENUMS.Op.ADMIN && c.getUint8(CMD_OFF.type) === ENUMS.Admin.HALT && r.nEvents > 0 && r.events[EVT_OFF.type] === ENUMS.EvtType.CONTROL) {
+        const ins = this.instruments[c.getUint32(CMD_OFF.symbol, true)];
+        if (ins) ins.status = c.getUint32(CMD_OFF.qty, true) === 1 ? 'halted' : 'trading';
+      }
+      for (let e = 0; e < r.nEvents; e++) {
+        slot.fill(0, 0, RING_EVT_SIZE);
+        sdv.setBigUint64(RING_EVT_OFF.seq, r.seq, true);
+        sdv.setBigInt64(RING_EVT_OFF.tsInit, r.tsInit, true);
+        slot.set(r.events.subarray(e * EVT_SIZE, (e + 1) * EVT_SIZE), EVT);
+        this.onEvent(0, touched);
+      }
+    }
+    for (const s of touched) this.publishBook(s); // nobody is connected yet: this only drains the projection's change sets
+    this.firstKind.clear();
+    this.waiters.clear();
+  }
+
+  /** Submits to the engine thread: false when the ring is full; throws a reject-able error when the engine is fenced. */
+  private submit(cmd: Command, conn: number, token: number, clientOrderId = ''): 'ok' | 'busy' | 'unavailable' {
+    if (this.host.failed) return 'unavailable';
+    try {
+      return this.host.submit(cmd, conn, token, clientOrderId) ? 'ok' : 'busy';
+    } catch (e) {
+      if (this.host.failed) return 'unavailable';
+      throw e;
+    }
+  }
+
+  private refused(r: 'busy' | 'unavailable'): { ok: false; reason: string; message: string } {
+    return r === 'busy'
+      ? { ok: false, reason: 'busy', message: 'the engine is busy; retry' }
+      : { ok: false, reason: 'unavailable', message: `trading is stopped: ${this.host.failed ?? 'the engine thread failed'}` };
+  }
+
+  /**
    * Submits an ADMIN command and waits for its K (applied) or R (refused) event. Killing an account
    * also cancels its resting orders known to the gateway.
    */
@@ -531,9 +602,10 @@ export class Gateway {
     const id = ADMIN_ID_BASE + ++this.adminSeq;
     const type = { halt: ENUMS.Admin.HALT, kill_account: ENUMS.Admin.KILL_ACCOUNT, kill_all: ENUMS.Admin.KILL_ALL }[action];
     const wait = this.awaitCommand(id);
-    if (!this.host.submit({ op: ENUMS.Op.ADMIN, side: 0, type, tif: 0, symbol: target.symbol ?? 0, id: BigInt(id), price: 0n, qty: on ? 1 : 0, account: target.account ?? 0 })) {
+    const sent = this.submit({ op: ENUMS.Op.ADMIN, side: 0, type, tif: 0, symbol: target.symbol ?? 0, id: BigInt(id), price: 0n, qty: on ? 1 : 0, account: target.account ?? 0 }, 0, 0);
+    if (sent !== 'ok') {
       this.waiters.delete(id);
-      return { ok: false, reason: 'busy', seq: 0 };
+      return { ok: false, reason: sent, seq: 0 };
     }
     const r = await wait;
     if (r === null) return null;
@@ -576,8 +648,8 @@ export class Gateway {
   /** An order from the built-in simulator (no connection). Returns its order id, or null if the ring is full. */
   simOrder(o: { account: number; clientOrderId: string; symbol: number; side: number; market: boolean; price: bigint; qty: number }): number | null {
     const info = this.orders.create({ account: o.account, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, price: o.price, qty: o.qty, conn: 0 });
-    const ok = this.host.submit({ op: 1, side: o.side, type: o.market ? 1 : 0, tif: o.market ? 1 : 0, symbol: o.symbol, id: BigInt(info.orderId), price: o.price, qty: o.qty, account: o.account }, 0, 0);
-    if (!ok) { this.orders.finish(info, 'rejected'); return null; }
+    const sent = this.submit({ op: 1, side: o.side, type: o.market ? 1 : 0, tif: o.market ? 1 : 0, symbol: o.symbol, id: BigInt(info.orderId), price: o.price, qty: o.qty, account: o.account }, 0, 0, o.clientOrderId);
+    if (sent !== 'ok') { this.orders.finish(info, 'rejected'); return null; }
     return info.orderId;
   }
 

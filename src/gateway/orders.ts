@@ -7,7 +7,8 @@
  * account's order ids are looked up exactly like unknown ones (`find` takes the account).
  * Complexity: O(1). Allocation: one object per order (gateway side).
  * Known limitations: finished orders are forgotten after `keepFinished` (default 100,000) to
- * bound memory; the journal (issue 5) makes ids and idempotency survive restarts.
+ * bound memory. At start the gateway rebuilds the registry from the journal (`restore`), so ids
+ * and clientOrderId idempotency survive restarts.
  */
 export type OrderStatus = 'pending' | 'open' | 'filled' | 'cancelled' | 'rejected';
 
@@ -52,6 +53,15 @@ export class OrderRegistry {
     const info: OrderInfo = { ...o, orderId: this.nextId++, leaves: o.qty, filled: 0, status: 'pending' };
     this.byId.set(info.orderId, info);
     this.live.set(`${o.account}:${o.clientOrderId}`, info);
+    return info;
+  }
+
+  /** Re-creates an order read back from the journal with its original id (start-up catch-up). */
+  restore(o: Omit<OrderInfo, 'leaves' | 'filled' | 'status'>): OrderInfo {
+    const info: OrderInfo = { ...o, leaves: o.qty, filled: 0, status: 'pending' };
+    this.byId.set(info.orderId, info);
+    this.live.set(`${o.account}:${o.clientOrderId}`, info);
+    if (o.orderId >= this.nextId) this.nextId = o.orderId + 1;
     return info;
   }
 

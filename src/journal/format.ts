@@ -5,7 +5,8 @@
  *
  * Layout (little-endian):
  * ```
- * segment header (32 B): 0 magic 'TSJ1' u32 · 4 format u32 (1) · 8 firstSeq u64 · 16 createdMs u64 · 24 pad
+ * segment header (32 B): 0 magic 'TSJ1' u32 · 4 format u32 (1) · 8 firstSeq u64 · 16 createdMs u64 ·
+ *                        24 crc32c of bytes 0..24 u32 · 28 zero u32
  * record v2 (current):   0 len u32 (whole record, multiple of 8) · 4 crc32c u32 (of bytes 8..len)
  *                        8 seq u64 · 16 version u16 (2) · 18 kind u16 (1 command) · 20 nEvents u32
  *                        24 tsInit i64 · 32 RING_CMD (96 B: CMD, origin, token, tsIn, clientOrderId)
@@ -140,7 +141,14 @@ export function writeSegmentHeader(firstSeq: bigint, nowMs: number): Uint8Array 
   dv.setUint32(4, SEG_FORMAT, true);
   dv.setBigUint64(8, firstSeq, true);
   dv.setBigUint64(16, BigInt(nowMs), true);
+  dv.setUint32(24, crc32c(h, 0, 24), true);
   return h;
+}
+
+/** Whether a segment header is intact (magic, format, CRC, zero word). */
+export function segmentHeaderOk(b: Uint8Array, dv: DataView): boolean {
+  return b.length >= SEG_HEADER && dv.getUint32(0, true) === SEG_MAGIC && dv.getUint32(4, true) === SEG_FORMAT &&
+    dv.getUint32(24, true) === crc32c(b, 0, 24) && dv.getUint32(28, true) === 0;
 }
 
 export function encodeCommit(seq: bigint, segFirst: bigint): Uint8Array {

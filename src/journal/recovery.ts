@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { TradsysError } from '../domain/errors.js';
 import {
-  COMMIT_SIZE, SEG_HEADER, SEG_MAGIC, SEG_FORMAT, REC_VERSION, R_SEQ, R_LEN, checkRecord, decodeCommit, readRecord, segmentName,
+  COMMIT_SIZE, SEG_HEADER, SEG_MAGIC, REC_VERSION, segmentHeaderOk, R_SEQ, R_LEN, checkRecord, decodeCommit, readRecord, segmentName,
   type JournalRecord,
 } from './format.js';
 
@@ -90,7 +90,8 @@ export function recover(dir: string, opts: { repair?: boolean; log?: (msg: strin
       }
       corrupt(s.path, 0, 'bad segment header');
     }
-    if (dv.getUint32(4, true) !== SEG_FORMAT || dv.getBigUint64(8, true) !== s.firstSeq) corrupt(s.path, 0, 'segment header does not match its name');
+    if (!segmentHeaderOk(b, dv)) corrupt(s.path, 0, 'segment header damaged (CRC)');
+    if (dv.getBigUint64(8, true) !== s.firstSeq) corrupt(s.path, 0, 'segment header does not match its name');
     let p = SEG_HEADER;
     while (p < b.length) {
       const r = checkRecord(b, dv, p, b.length, expect);

@@ -50,6 +50,12 @@ export interface JournalWriterOptions {
   commitMarkMs?: number;
   io?: JournalIo;
   now?: () => number;
+  /**
+   * Fault injection for tests of the fencing path (data only, so it crosses to the engine thread):
+   * the commit after this many successful ones fails like a disk error with `errno`.
+   */
+  failAfterCommits?: number;
+  failErrno?: 'EIO' | 'ENOSPC';
 }
 
 export class JournalWriter {
@@ -58,6 +64,8 @@ export class JournalWriter {
   private readonly segmentBytes: number;
   private readonly commitMarkMs: number;
   private readonly now: () => number;
+  private readonly failAfter: number;
+  private readonly failErrno: string;
   private fd = -1;
   private segFirst = 0n;
   private size = 0;
@@ -80,6 +88,8 @@ export class JournalWriter {
     this.segmentBytes = opts.segmentBytes ?? 256 << 20;
     this.commitMarkMs = opts.commitMarkMs ?? 1000;
     this.now = opts.now ?? Date.now;
+    this.failAfter = opts.failAfterCommits ?? -1;
+    this.failErrno = opts.failErrno ?? 'EIO';
     this.nextSeq = lastSeq + 1n;
     fs.mkdirSync(dir, { recursive: true });
     if (active && active.size < this.segmentBytes) {
@@ -176,6 +186,9 @@ export class JournalWriter {
     if (this.failure) throw this.failure;
     if (this.used === 0) return;
     try {
+      if (this.stats.syncs === this.failAfter) {
+        throw Object.assign(new Error(`${this.failErrno}: injected ${this.failErrno === 'EIO' ? 'i/o error' : 'no space left on device'}, write`), { code: this.failErrno });
+      }
       this.writeAll(this.buf, 0, this.used, this.size);
       if (this.durability === 'fsync') this.io.fdatasyncSync(this.fd);
     } catch (e) {
