@@ -57,3 +57,49 @@ describe('EngineHost (engine thread behind rings)', () => {
     }
   }, 60_000);
 });
+
+describe('EngineHost with a journal', () => {
+  it('publishes a batch only after it is durable; a failed write fences the engine (no event of the failed batch, ever); recovery resumes after the last durable command', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'host-j-'));
+    const recs = generate({ seed: 3, count: 10, symbols: 2, mix: 'aggressive', feedback: false });
+    const dv0 = new DataView(recs.buffer);
+    const logs: string[] = [];
+    const host = await EngineHost.start({ engine: { symbols: 2, capacity: 1000 }, journal: { dir, failAfterCommits: 2, failErrno: 'ENOSPC' }, log: (l) => logs.push(l) });
+    const reader = host.evtRing.join();
+    const buf = new Uint8Array(RING_EVT_SIZE * 64);
+    const dv = new DataView(buf.buffer);
+    const seen = new Set<number>();
+    const drainFor = async (ms: number): Promise<void> => {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        const k = host.evtRing.poll(reader, buf, 0, 64);
+        for (let i = 0; i < k; i++) seen.add(Number(dv.getBigUint64(i * RING_EVT_SIZE + RING_EVT_OFF.seq, true)));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    // one command per batch: commits 1 and 2 succeed, the third fails
+    for (let i = 0; i < 3; i++) {
+      expect(host.submit(decodeCommand(dv0, i * CMD_SIZE))).toBe(true);
+      await drainFor(150);
+    }
+    expect([...seen].sort()).toEqual([1, 2]);
+    expect(host.failed).toMatch(/ENOSPC.*fenced/);
+    expect(() => host.submit(decodeCommand(dv0, 3 * CMD_SIZE))).toThrow(/engine thread failed/);
+    await drainFor(100);
+    expect([...seen].sort()).toEqual([1, 2]);
+    await host.stop();
+    // restart without the fault: the journal ends at seq 2 (the failed batch was never acknowledged)
+    const again = await EngineHost.start({ engine: { symbols: 2, capacity: 1000 }, journal: { dir }, log: (l) => logs.push(l) });
+    expect(again.recovery?.lastSeq).toBe(2);
+    expect(again.lastSeq).toBe(2);
+    expect(again.submit(decodeCommand(dv0, 3 * CMD_SIZE))).toBe(true);
+    const r2 = again.evtRing.join();
+    for (let i = 0; i < 100 && again.lastSeq < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(again.lastSeq).toBe(3);
+    void r2;
+    await again.stop();
+  }, 60_000);
+});
