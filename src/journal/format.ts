@@ -13,7 +13,9 @@
  *                        128 nEvents × EVT (64 B, `cmd` field 0)
  * record v1 (pre-release, read only): 0 len · 4 crc · 8 seq · 16 version (1) · 18 kind · 20 nEvents
  *                        24 CMD (32 B) · 56 nEvents × EVT
- * COMMIT (24 B): 0 magic 'TSJC' u32 · 4 crc32c of 8..24 · 8 seq u64 (durable through) · 16 segment firstSeq u64
+ * COMMIT file: two 24-byte slots at offsets 0 and 512 (different sectors), written alternately in
+ *   place; each: 0 magic 'TSJC' u32 · 4 crc32c of 8..24 · 8 seq u64 (durable through) · 16 segment
+ *   firstSeq u64. The valid slot with the higher seq counts (a torn slot write leaves the other).
  * ```
  * Invariants: seq contiguous from 1 across segments; a record is valid iff its length fits,
  * its CRC matches and its seq is the expected one.
@@ -28,6 +30,8 @@ export const SEG_FORMAT = 1;
 export const SEG_HEADER = 32;
 export const COMMIT_MAGIC = 0x434a5354; // 'TSJC'
 export const COMMIT_SIZE = 24;
+export const COMMIT_SLOT2 = 512;
+export const COMMIT_FILE_SIZE = COMMIT_SLOT2 + COMMIT_SIZE;
 
 export const REC_VERSION = 2;
 export const REC_KIND_COMMAND = 1;
@@ -159,6 +163,14 @@ export function encodeCommit(seq: bigint, segFirst: bigint): Uint8Array {
   dv.setBigUint64(16, segFirst, true);
   dv.setUint32(4, crc32c(b, 8, COMMIT_SIZE), true);
   return b;
+}
+
+/** The COMMIT file's mark: the valid slot with the higher seq; null if neither slot is valid. */
+export function decodeCommitFile(b: Uint8Array): { seq: bigint; segFirst: bigint } | null {
+  const a = b.length >= COMMIT_SIZE ? decodeCommit(b.subarray(0, COMMIT_SIZE)) : null;
+  const c = b.length >= COMMIT_FILE_SIZE ? decodeCommit(b.subarray(COMMIT_SLOT2, COMMIT_FILE_SIZE)) : null;
+  if (a && c) return a.seq >= c.seq ? a : c;
+  return a ?? c;
 }
 
 export function decodeCommit(b: Uint8Array): { seq: bigint; segFirst: bigint } | null {

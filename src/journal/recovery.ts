@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { TradsysError } from '../domain/errors.js';
 import {
-  COMMIT_SIZE, SEG_HEADER, SEG_MAGIC, REC_VERSION, segmentHeaderOk, R_SEQ, R_LEN, checkRecord, decodeCommit, readRecord, segmentName,
+  COMMIT_SIZE, SEG_HEADER, SEG_MAGIC, REC_VERSION, segmentHeaderOk, R_SEQ, R_LEN, checkRecord, decodeCommitFile, readRecord, segmentName,
   type JournalRecord,
 } from './format.js';
 
@@ -69,8 +69,8 @@ export function recover(dir: string, opts: { repair?: boolean; log?: (msg: strin
   let committed = 0n;
   const commitPath = join(dir, 'COMMIT');
   if (fs.existsSync(commitPath)) {
-    const c = decodeCommit(fs.readFileSync(commitPath));
-    if (!c) corrupt(commitPath, 0, `not a valid ${COMMIT_SIZE}-byte COMMIT mark`);
+    const c = decodeCommitFile(fs.readFileSync(commitPath));
+    if (!c) corrupt(commitPath, 0, `neither slot holds a valid ${COMMIT_SIZE}-byte COMMIT mark`);
     committed = c.seq;
   }
   let expect = 1n;

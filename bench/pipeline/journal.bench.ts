@@ -1,0 +1,155 @@
+/**
+ * `npm run bench:journal`: the journal's costs, measured on this machine's disk.
+ *  1. append: records/s and MB/s through JournalWriter (records of 1 command + 2 events, 256 B),
+ *     batches of 1,024, durability `none` (write only) and `fsync` (one fdatasync per batch);
+ *  2. acknowledged orders: commands through the engine thread with the journal on (fsync), open
+ *     loop at fixed offered rates, ack latency = submit → its first event seen on the event ring
+ *     (which happens only after the batch is durable), HDR p50/p99/p99.9, coordinated-omission
+ *     corrected; and the closed-loop maximum;
+ *  3. recovery: a journal of N records (default 1,000,000) recovered and replayed with the
+ *     determinism check: records/s and time to ready.
+ * Options: --records N (recovery, default 1,000,000) · --seconds S (per offered rate, default 2) ·
+ * --json · --out FILE. Nothing else should run meanwhile (2 cores).
+ */
+import * as fs from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import * as hdr from 'hdr-histogram-js';
+import { CMD_SIZE, RING_EVT_SIZE, RING_EVT_OFF } from '../../src/abi/records.js';
+import { EngineHost } from '../../src/engine/host.js';
+import { generate } from '../../src/gen/generator.js';
+import { JournalWriter } from '../../src/journal/writer.js';
+import { recoverEngine } from '../../src/journal/index.js';
+import { writeJournal } from '../../test/support/journal-fixture.js';
+
+const args = process.argv.slice(2);
+const opt = (k: string, d: number): number => { const i = args.indexOf(k); return i >= 0 ? Number(args[i + 1]) : d; };
+const RECORDS = opt('--records', 1_000_000);
+const SECONDS = opt('--seconds', 2);
+const json = args.includes('--json');
+const outIdx = args.indexOf('--out');
+const log = (m: string): void => { process.stderr.write(m + '\n'); };
+
+function appendBench(durability: 'none' | 'fsync'): { records: number; seconds: number; recordsPerSecond: number; mbPerSecond: number; syncs: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'jb-'));
+  const w = new JournalWriter(dir, 0n, null, { durability, commitMarkMs: 1000 });
+  const cmd = new Uint8Array(96);
+  const evts = new Uint8Array(128).fill(7);
+  const total = durability === 'none' ? 2_000_000 : 400_000;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < total; i += 1024) {
+    for (let j = 0; j < 1024; j++) w.append(0n, cmd, 0, evts, 0, 2);
+    w.commit();
+  }
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  const bytes = w.stats.bytes;
+  w.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { records: total, seconds: s, recordsPerSecond: total / s, mbPerSecond: bytes / s / 1e6, syncs: w.stats.syncs };
+}
+
+async function ackBench(): Promise<Record<string, unknown>[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'jba-'));
+  const n = 2_000_000;
+  const recs = generate({ seed: 42, count: n, symbols: 8, mix: 'default' });
+  const host = await EngineHost.start({ engine: { symbols: 8, capacity: 1 << 21 }, commandSlots: 1 << 16, eventSlots: 1 << 18, batch: 4096, journal: { dir, durability: 'fsync', snapshotEvery: 0 }, log: () => {} });
+  const reader = host.evtRing.join();
+  const buf = new Uint8Array(RING_EVT_SIZE * 4096);
+  const dv = new DataView(buf.buffer);
+  let next = 0;
+  const results: Record<string, unknown>[] = [];
+  // closed loop: as fast as the ring takes them
+  {
+    const m = 400_000;
+    const start = host.lastSeq;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < m; i++, next++) {
+      while (!host.submitRaw(recs, (next % n) * CMD_SIZE)) host.evtRing.poll(reader, buf, 0, 4096);
+    }
+    while (host.lastSeq < start + m || host.evtRing.waitReady(reader, 1)) host.evtRing.poll(reader, buf, 0, 4096);
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    results.push({ mode: 'closed loop', orders: m, seconds: s, ackedPerSecond: m / s });
+    log(`closed loop: ${(m / s / 1000).toFixed(0)} k durably acknowledged commands/s`);
+  }
+  for (const rate of [10_000, 50_000, 100_000]) {
+    const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000_000, numberOfSignificantValueDigits: 3 });
+    const m = Math.min(n, rate * SECONDS);
+    const seqBase = host.lastSeq;
+    const intended = new Float64Array(m); // ns since t0, by command
+    const firstSeen = new Uint8Array(m);
+    const t0 = process.hrtime.bigint();
+    const now = (): number => Number(process.hrtime.bigint() - t0);
+    let sent = 0;
+    let got = 0;
+    const poll = (): void => {
+      const k = host.evtRing.poll(reader, buf, 0, 4096);
+      const t = now();
+      for (let i = 0; i < k; i++) {
+        const idx = Number(dv.getBigUint64(i * RING_EVT_SIZE + RING_EVT_OFF.seq, true)) - seqBase - 1;
+        if (idx >= 0 && idx < m && firstSeen[idx] === 0) { firstSeen[idx] = 1; got++; h.recordValue(Math.max(1, t - intended[idx]!)); }
+      }
+    };
+    const gap = 1e9 / rate;
+    const deadline = (SECONDS + 10) * 1e9;
+    while ((sent < m || got < m) && now() < deadline) {
+      const due = Math.min(m, Math.floor(now() / gap) + 1);
+      while (sent < due) {
+        intended[sent] = sent * gap; // latency from when it should have been sent (no coordinated omission)
+        if (!host.submitRaw(recs, ((next + sent) % n) * CMD_SIZE)) break;
+        sent++;
+      }
+      poll();
+    }
+    next += sent;
+    const r = {
+      mode: 'open loop', offeredPerSecond: rate, orders: m, acked: got,
+      latencyUs: { p50: h.getValueAtPercentile(50) / 1000, p99: h.getValueAtPercentile(99) / 1000, p999: h.getValueAtPercentile(99.9) / 1000, max: h.maxValue / 1000 },
+    };
+    results.push(r);
+    log(`open loop ${rate}/s: acked ${got}/${m}, p50 ${r.latencyUs.p50.toFixed(0)} µs, p99 ${r.latencyUs.p99.toFixed(0)} µs, p99.9 ${r.latencyUs.p999.toFixed(0)} µs`);
+  }
+  await host.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+  return results;
+}
+
+function recoveryBench(): Record<string, unknown> {
+  const dir = mkdtempSync(join(tmpdir(), 'jbr-'));
+  log(`writing a journal of ${RECORDS.toLocaleString('en-US')} records…`);
+  const recs = generate({ seed: 7, count: RECORDS, symbols: 8, mix: 'default' });
+  writeJournal(dir, recs, { symbols: 8, batch: 4096, durability: 'none' });
+  const bytes = fs.readdirSync(dir).filter((f) => f.endsWith('.seg')).reduce((s, f) => s + fs.statSync(join(dir, f)).size, 0);
+  const times: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    const t0 = process.hrtime.bigint();
+    const rec = recoverEngine(dir, { symbols: 8, capacity: 100_000, inboxCapacity: 4096 }, undefined, () => {});
+    times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    if (rec.replayed !== RECORDS) throw new Error(`replayed ${rec.replayed}`);
+  }
+  times.sort((a, b) => a - b);
+  const s = times[1]!;
+  fs.rmSync(dir, { recursive: true, force: true });
+  log(`recovery: ${RECORDS} records (${(bytes / 1e6).toFixed(0)} MB) ready in ${s.toFixed(2)} s = ${(RECORDS / s / 1e6).toFixed(2)} M records/s`);
+  return { records: RECORDS, bytes, secondsToReady: s, recordsPerSecond: RECORDS / s, runs: times };
+}
+
+async function main(): Promise<void> {
+  log('append, durability none…');
+  const none = appendBench('none');
+  log(`  ${(none.recordsPerSecond / 1e6).toFixed(2)} M records/s, ${none.mbPerSecond.toFixed(0)} MB/s`);
+  log('append, durability fsync (one fdatasync per 1,024 records)…');
+  const sync = appendBench('fsync');
+  log(`  ${(sync.recordsPerSecond / 1e6).toFixed(2)} M records/s, ${sync.mbPerSecond.toFixed(0)} MB/s, ${(sync.syncs / sync.seconds).toFixed(0)} fdatasync/s`);
+  const acks = await ackBench();
+  const recovery = recoveryBench();
+  const report = {
+    bench: 'journal', date: new Date().toISOString(), node: process.version, machine: { cpu: cpus()[0]?.model, cores: cpus().length },
+    append: { none, fsync: sync }, acknowledged: acks, recovery,
+    targets: { appendRecordsPerSecond: 1_000_000, durableAckedPerSecond: 100_000, ackP99Us: 2000, replayRecordsPerSecond: 2_000_000 },
+  };
+  if (outIdx >= 0) fs.writeFileSync(args[outIdx + 1]!, JSON.stringify(report, null, 2));
+  if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+}
+
+await main();
