@@ -75,7 +75,7 @@ export function recoverEngine(dir: string, engineOpts: EngineOptions, riskSetup:
     if (riskSetup) engine.applyRiskSetup(riskSetup);
   }
   const snapshotSeq = snap ? snap.seq : 0n;
-  const replayed = replayInto(engine, readRecords(dir, snapshotSeq + 1n));
+  const replayed = replayInto(engine, readRecords(dir, snapshotSeq + 1n, undefined, true));
   return { engine, recovery, snapshotSeq, replayed, seconds: (performance.now() - t0) / 1000 };
 }
 
@@ -88,6 +88,11 @@ export function replayInto(engine: Engine, records: Iterable<JournalRecord>): nu
   const batch: JournalRecord[] = [];
   const cursor = new Int32Array(cap);
   let total = 0;
+  let wantBuf: ArrayBufferLike | null = null;
+  let want32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  let gotBuf: ArrayBufferLike | null = null;
+  let got32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  const CMD_WORD = EVT_OFF.cmd >> 2;
   const flush = (): void => {
     const n = batch.length;
     if (n === 0) return;
@@ -102,12 +107,24 @@ export function replayInto(engine: Engine, records: Iterable<JournalRecord>): nu
         const j = cursor[i]!++;
         if (j >= r.nEvents) diverged(r, `produced more than the ${r.nEvents} recorded events`);
         const q = r.events;
-        const qo = j * EVT_SIZE;
-        for (let w = 0; w < EVT_SIZE; w += 4) {
-          if (w === EVT_OFF.cmd) continue;
-          const got = v.getUint32(p + w, true);
-          const want = (q[qo + w]! | (q[qo + w + 1]! << 8) | (q[qo + w + 2]! << 16) | (q[qo + w + 3]! << 24)) >>> 0;
-          if (got !== want) diverged(r, `event ${j} differs at byte ${w} (engine ${got}, journal ${want})`);
+        const qo = q.byteOffset + j * EVT_SIZE;
+        if ((qo & 3) === 0) {
+          if (q.buffer !== wantBuf) { wantBuf = q.buffer; want32 = new Uint32Array(q.buffer, 0, q.buffer.byteLength >> 2); }
+          const gb = v.buffer as ArrayBuffer;
+          if (gb !== gotBuf) { gotBuf = gb; got32 = new Uint32Array(gb, 0, gb.byteLength >> 2); }
+          const g0 = (v.byteOffset + p) >> 2;
+          const w0 = qo >> 2;
+          for (let w = 0; w < 16; w++) {
+            if (w === CMD_WORD) continue;
+            if (got32[g0 + w] !== want32[w0 + w]) diverged(r, `event ${j} differs at byte ${w * 4} (engine ${got32[g0 + w]}, journal ${want32[w0 + w]})`);
+          }
+        } else {
+          for (let w = 0; w < EVT_SIZE; w += 4) {
+            if (w === EVT_OFF.cmd) continue;
+            const got = v.getUint32(p + w, true);
+            const want = (q[j * EVT_SIZE + w]! | (q[j * EVT_SIZE + w + 1]! << 8) | (q[j * EVT_SIZE + w + 2]! << 16) | (q[j * EVT_SIZE + w + 3]! << 24)) >>> 0;
+            if (got !== want) diverged(r, `event ${j} differs at byte ${w} (engine ${got}, journal ${want})`);
+          }
         }
       }
     });
