@@ -9,7 +9,8 @@
  * Invariants: one call at a time (chDB is synchronous), answers in request order; the process
  * exits when its parent disconnects (no orphan holds the data folder's lock).
  * Complexity: one chDB call per request. Allocation: the result text per call.
- * Known limitations: one session per data folder (chDB's lock).
+ * Known limitations: one session per data folder (chDB's lock); a failed call costs one extra
+ * `SELECT 1` (see the chdb 3.4 workaround below).
  */
 import { Session } from 'chdb';
 
@@ -39,6 +40,9 @@ process.on('message', (r: Req) => {
     const text = r.op === 'queryBind' ? session.queryBind(r.sql!, r.params ?? {}, r.format ?? 'JSON') : session.query(r.sql!, r.format ?? 'JSON');
     send({ id: r.id, ok: true, text });
   } catch (e) {
+    // chdb 3.4 keeps the output a failed query had written (e.g. JSON up to a row-limit error)
+    // and prepends it to the next result; a throw-away query absorbs it
+    try { session.query('SELECT 1', 'CSV'); } catch { /* the session reports its own state next call */ }
     send({ id: r.id, ok: false, error: (e as Error).message });
   }
 });

@@ -129,8 +129,11 @@ export class ServerStorage implements Storage {
     this.meter.queries++;
     const t0 = performance.now();
     const r = await this.run('query', async () => {
-      const rs = await this.client.query({ ...p, format: 'JSON', clickhouse_settings: this.settings(opts) as never });
-      return rs.json<T>();
+      // wait_end_of_query: the server buffers the result, so an exception thrown mid-result (a row
+      // limit, a timeout) comes back as an HTTP error instead of a truncated 200 body
+      const rs = await this.client.query({ ...p, format: 'JSON', clickhouse_settings: this.settings({ ...opts, settings: { wait_end_of_query: 1, ...(opts?.settings ?? {}) } }) as never });
+      const text = await rs.text();
+      try { return JSON.parse(text) as T; } catch { throw new Error(/Code: \d+[^\n]*/.exec(text)?.[0] ?? 'ClickHouse sent a result that is not JSON'); }
     });
     const j = r as unknown as { data: T[]; meta: { name: string; type: string }[]; statistics?: { elapsed: number } };
     return { rows: j.data, meta: j.meta, elapsedMs: j.statistics ? j.statistics.elapsed * 1000 : performance.now() - t0 };
