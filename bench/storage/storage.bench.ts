@@ -3,8 +3,8 @@
  *
  * Workload (seed 42): TRADES trades (default 10,000,000) over one UTC day for 8 symbols, prices a
  * random walk in ticks around 100,000, qty 1..100 lots, ts increasing. Measured:
- *  1. chDB ingest: the day into `trades` (the five bar views fire on every insert), JSONEachRow
- *     chunks of CHUNK rows (default 1,000,000); rows/s per chunk, median reported;
+ *  1. chDB ingest: the day into `trades` (the five bar views fire on every insert) in chunks of
+ *     CHUNK rows (default 1,000,000): the first two as JSONEachRow, the rest as TSV; medians;
  *  2. server ingest over HTTP (CLICKHOUSE_URL, or a private clickhouse-server): SERVER_ROWS rows
  *     (default 2,000,000) as JSONEachRow and as RowBinary, median of the chunks;
  *  3. 1-minute bars for the whole day on chDB (one symbol and all symbols), median of 3 (cache off);
@@ -46,7 +46,7 @@ function gen(from: number, n: number): T[] {
 const json = (ts: T[]): string => ts.map((t) => `{"symbol":"${SYMS[t.s]}","ts":"${t.ts}","trade_id":"${t.id}","seq":"${t.id}","price":"${t.p}","qty":${t.q},"taker_side":"buy","taker_order_id":"${t.id}","maker_order_id":"0","taker_account":1,"maker_account":2}\n`).join('');
 function rowBinary(ts: T[]): Uint8Array {
   // columns: symbol String, ts Int64, trade_id UInt64, seq UInt64, price Int64, qty UInt64, taker_side Enum8, taker_order_id, maker_order_id UInt64, taker_account, maker_account UInt32
-  const buf = Buffer.alloc(ts.length * 64);
+  const buf = Buffer.alloc(ts.length * 96);
   let o = 0;
   for (const t of ts) {
     const s = SYMS[t.s]!;
@@ -67,9 +67,13 @@ function rowBinary(ts: T[]): Uint8Array {
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
 const pct = (xs: number[], p: number): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]!; };
 
-async function ingest(s: Storage, total: number, format: 'JSONEachRow' | 'RowBinary', oracle?: Map<string, { o: number; h: number; l: number; c: number; v: number; k: number }>): Promise<number[]> {
+const tsv = (ts: T[]): string => ts.map((t) => `${SYMS[t.s]}\t${t.ts}\t${t.id}\t${t.id}\t${t.p}\t${t.q}\tbuy\t${t.id}\t0\t1\t2\n`).join('');
+
+async function ingest(s: Storage, total: number, fmt: 'JSONEachRow' | 'RowBinary' | 'chdb-mixed', oracle?: Map<string, { o: number; h: number; l: number; c: number; v: number; k: number }>): Promise<number[]> {
   const rates: number[] = [];
-  for (let from = 1; from <= total; from += CHUNK) {
+  for (let from = 1, chunk = 0; from <= total; from += CHUNK, chunk++) {
+    // chdb-mixed: the first two chunks as JSONEachRow, the rest as TSV (chDB takes text formats only)
+    const format = fmt === 'chdb-mixed' ? (chunk < 2 ? 'JSONEachRow' : 'TSV') : fmt;
     const rows = gen(from, Math.min(CHUNK, total - from + 1));
     if (oracle) for (const t of rows) if (t.s === 0) {
       const b = ((t.ts / MIN) * MIN).toString();
@@ -77,7 +81,7 @@ async function ingest(s: Storage, total: number, format: 'JSONEachRow' | 'RowBin
       if (!e) oracle.set(b, { o: t.p, h: t.p, l: t.p, c: t.p, v: t.q, k: 1 });
       else { e.h = Math.max(e.h, t.p); e.l = Math.min(e.l, t.p); e.c = t.p; e.v += t.q; e.k++; }
     }
-    const body = format === 'JSONEachRow' ? json(rows) : rowBinary(rows);
+    const body = format === 'JSONEachRow' ? json(rows) : format === 'TSV' ? tsv(rows) : rowBinary(rows);
     const t0 = performance.now();
     await s.insert('trades', { format, body });
     rates.push(rows.length / ((performance.now() - t0) / 1000));
@@ -97,8 +101,8 @@ async function main(): Promise<void> {
     await migrate(chdb);
     result.chdbVersion = chdb.features!.version;
     const oracle = new Map<string, { o: number; h: number; l: number; c: number; v: number; k: number }>();
-    const rates = await ingest(chdb, TRADES, 'JSONEachRow', oracle);
-    result.chdbIngestRowsPerSecond = { median: Math.round(median(rates)), chunks: rates.map(Math.round) };
+    const rates = await ingest(chdb, TRADES, 'chdb-mixed', oracle);
+    result.chdbIngestRowsPerSecond = { jsonEachRow: Math.round(median(rates.slice(0, 2))), tsv: Math.round(median(rates.slice(2))), chunks: rates.map(Math.round), note: 'into trades with the five bar views; JSON for chunks 1-2, TSV after' };
     const q = new StorageQueries(chdb, () => 0, new QueryCache(512, 0));
     const times: number[] = [];
     let bars: Awaited<ReturnType<StorageQueries['bars']>> = [];

@@ -26,6 +26,7 @@ export class QueryCache {
   constructor(readonly maxEntries = 512, readonly ttlMs = 5_000) {}
 
   get(key: string, gen: number): QueryResult | undefined {
+    if (this.ttlMs <= 0) { this.misses++; return undefined; } // TTL 0: caching off
     const e = this.map.get(key);
     if (!e || e.gen !== gen || Date.now() - e.at > this.ttlMs) {
       if (e) this.map.delete(key);
@@ -39,6 +40,7 @@ export class QueryCache {
   }
 
   set(key: string, gen: number, value: QueryResult): void {
+    if (this.ttlMs <= 0) return;
     this.map.delete(key);
     this.map.set(key, { at: Date.now(), gen, value });
     while (this.map.size > this.maxEntries) this.map.delete(this.map.keys().next().value!);

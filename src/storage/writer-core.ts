@@ -35,6 +35,8 @@ import { migrate, WRITER_TABLES, type WriterTable } from './schema.js';
 export interface WriterOptions {
   /** Symbol names by engine symbol id. */
   symbols: string[];
+  /** Tick and lot sizes (decimal strings) by symbol id, written to `instruments` at start. */
+  sizes?: { tickSize: string; lotSize: string }[];
   dataDir: string;
   batchRows?: number;
   batchMs?: number;
@@ -80,7 +82,7 @@ export class WriterCore {
   private readonly spillDir: string;
   private readonly runId = `${process.pid}-${Date.now()}`;
   lastError: string | null = null;
-  private readonly o: Required<Omit<WriterOptions, 'tsOffsetNs'>> & { tsOffsetNs: bigint };
+  private readonly o: Required<Omit<WriterOptions, 'tsOffsetNs' | 'sizes'>> & { tsOffsetNs: bigint; sizes?: WriterOptions['sizes'] };
 
   constructor(private readonly storage: Storage, opts: WriterOptions) {
     this.o = {
@@ -113,6 +115,10 @@ export class WriterCore {
   /** Connects, migrates and reads each table's checkpoint (max(seq)); throws while ClickHouse is down. */
   async start(): Promise<void> {
     await migrate(this.storage);
+    if (this.o.sizes && this.o.sizes.length > 0) {
+      const now = (BigInt(Date.now()) * 1_000_000n).toString();
+      await this.storage.insert('instruments', this.o.sizes.map((z, i) => ({ symbol: this.o.symbols[i]!, symbol_id: i, tick_size: z.tickSize, lot_size: z.lotSize, updated_ns: now })));
+    }
     await this.readCheckpoints();
     this.ready = true;
   }

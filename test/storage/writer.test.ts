@@ -13,7 +13,7 @@ import { startPrivateServer, uniqueDatabase } from '../support/clickhouse.js';
 import { publish, totalEvents, totalTrades } from '../support/event-feed.js';
 
 const SYMBOLS = ['AAA', 'BBB', 'CCC'];
-const opts = (dataDir: string) => ({ symbols: SYMBOLS, dataDir, batchRows: 500, batchMs: 50, maxQueueRows: 2000, tsOffsetNs: 0n, quoteMs: 0, snapshotMs: 50, latencyEvery: 10 });
+const opts = (dataDir: string) => ({ symbols: SYMBOLS, sizes: SYMBOLS.map(() => ({ tickSize: '0.01', lotSize: '1' })), dataDir, batchRows: 500, batchMs: 50, maxQueueRows: 2000, tsOffsetNs: 0n, quoteMs: 0, snapshotMs: 50, latencyEvery: 10 });
 
 async function until(f: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
@@ -56,6 +56,8 @@ describe.each(['chdb', 'server'] as const)('storage writer on %s', (name) => {
       expect(Number(q.rows[0]!.n)).toBeGreaterThan(0);
       const lat = await b.storage.query<{ n: string; l: string }>('SELECT toString(count()) AS n, toString(max(latency_ns)) AS l FROM latency_samples');
       expect(lat.rows[0]).toEqual({ n: '500', l: '5000' });
+      const ins = await b.storage.query<{ symbol: string; tick_size: string }>('SELECT symbol, tick_size FROM instruments FINAL ORDER BY symbol_id');
+      expect(ins.rows).toEqual(SYMBOLS.map((symbol) => ({ symbol, tick_size: '0.01' })));
     } finally {
       await b.close();
     }
