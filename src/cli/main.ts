@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `tradsys` command line: `replay`, `gen`, `demo`, `help`, `version`.
+ * The `tradsys` command line: `replay`, `gen`, `demo`, `serve`, `keys`, `sql`, `help`, `version`.
  *
  * Owns: argument parsing and exit codes (0 ok, 1 failure, 2 usage). Errors print one line
  * saying what is wrong and what to do; no stack traces for expected errors.
@@ -15,6 +15,7 @@ import { MIXES, generate, type Mix } from '../gen/generator.js';
 import { writeOrderFile } from '../codec/tso.js';
 import { formatSummary, replay } from './replay.js';
 import { runDemo } from './demo.js';
+import { cmdSql } from './sql.js';
 import type { StpMode } from '../engine/engine.js';
 import { KeyStore, type Permission } from '../gateway/auth.js';
 import { Gateway } from '../gateway/gateway.js';
@@ -38,6 +39,8 @@ usage:
   tradsys keys create --account A [--permissions trade,read,admin] [--data DIR] [--json]
   tradsys keys list [--data DIR] [--json]
   tradsys keys revoke --key KEY [--data DIR]
+  tradsys sql [--data DIR] [--format table|csv|json] [--param name=value …] "SELECT …"
+              (embedded chDB in DIR/clickhouse, or the server at CLICKHOUSE_URL; read-only)
   tradsys help | version
 
 replay runs an order stream through the engine: events (A/R/T/X/M lines) to --events, the final
@@ -237,6 +240,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'demo': return cmdDemo(rest);
       case 'keys': return cmdKeys(rest);
       case 'serve': return await cmdServe(rest);
+      case 'sql': return await cmdSql(rest);
       case 'version': case '--version': process.stdout.write(`tradsys ${version()}\n`); return 0;
       case undefined: case 'help': case '--help': case '-h': process.stdout.write(USAGE + '\n'); return 0;
       default: throw new TradsysError('ERR_CLI_USAGE', `unknown command "${cmd}"`);

@@ -33,6 +33,15 @@ export const ERRORS = {
   ERR_JOURNAL_CORRUPT: { status: 500, message: 'the journal is damaged inside its durable region' },
   ERR_JOURNAL_DIVERGED: { status: 500, message: 'replaying the journal did not reproduce the recorded events' },
   ERR_JOURNAL_LOCKED: { status: 409, message: 'the journal directory is used by another process' },
+  ERR_STORAGE_UNAVAILABLE: { status: 503, message: 'ClickHouse cannot be reached' },
+  ERR_STORAGE_QUERY: { status: 400, message: 'ClickHouse rejected the query' },
+  ERR_STORAGE_NOT_SELECT: { status: 400, message: 'only a single SELECT statement is allowed' },
+  ERR_STORAGE_PARAM: { status: 400, message: 'a query parameter is missing or does not fit its type' },
+  ERR_STORAGE_LIMIT: { status: 422, message: 'the query exceeded a row, time or memory limit' },
+  ERR_STORAGE_FORBIDDEN: { status: 403, message: 'the query needs more than read-only access' },
+  ERR_STORAGE_MIGRATION: { status: 500, message: 'a schema migration failed' },
+  ERR_STORAGE_CLOSED: { status: 503, message: 'the storage connection is closed' },
+  ERR_STORAGE_CONFIG: { status: 400, message: 'invalid storage configuration' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

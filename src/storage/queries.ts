@@ -1,0 +1,109 @@
+/**
+ * The read side over ClickHouse: bars, trades and VWAP for a symbol and time range, and analysts'
+ * SQL (one SELECT, read-only, row/time/memory limits), behind an LRU + TTL cache.
+ *
+ * Layout: cache key = normalised SQL + JSON of the parameters; an entry remembers the ingest
+ * generation it was computed at and is a miss once the writer has ingested newer data (or its
+ * TTL passed). Bars merge the AggregatingMergeTree states (argMinMerge/argMaxMerge/maxMerge/…),
+ * so partially merged parts give the same answer as bars computed from the trades.
+ * Invariants: prices leave here as integer ticks (strings); decimals are made with the
+ * instrument's tick size by the HTTP layer; every user value is a bound parameter.
+ * Complexity: one ClickHouse query per miss; O(1) per cache hit. Allocation: per query.
+ * Known limitations: the generation is global (any ingest invalidates every entry).
+ */
+import { TradsysError } from '../domain/errors.js';
+import { checkAnalystSql, normalizeSql } from './sql.js';
+import { BAR_INTERVALS, type BarInterval } from './schema.js';
+import type { ParamValue, QueryResult, Row, Storage } from './storage.js';
+
+export interface AnalystLimits { maxRows: number; maxSeconds: number; maxMemoryBytes: number }
+export const DEFAULT_LIMITS: AnalystLimits = { maxRows: 100_000, maxSeconds: 10, maxMemoryBytes: 1_000_000_000 };
+
+export class QueryCache {
+  hits = 0;
+  misses = 0;
+  private readonly map = new Map<string, { at: number; gen: number; value: QueryResult }>();
+  constructor(readonly maxEntries = 512, readonly ttlMs = 5_000) {}
+
+  get(key: string, gen: number): QueryResult | undefined {
+    if (this.ttlMs <= 0) { this.misses++; return undefined; } // TTL 0: caching off
+    const e = this.map.get(key);
+    if (!e || e.gen !== gen || Date.now() - e.at > this.ttlMs) {
+      if (e) this.map.delete(key);
+      this.misses++;
+      return undefined;
+    }
+    this.map.delete(key); // LRU: re-insert at the back
+    this.map.set(key, e);
+    this.hits++;
+    return e.value;
+  }
+
+  set(key: string, gen: number, value: QueryResult): void {
+    if (this.ttlMs <= 0) return;
+    this.map.delete(key);
+    this.map.set(key, { at: Date.now(), gen, value });
+    while (this.map.size > this.maxEntries) this.map.delete(this.map.keys().next().value!);
+  }
+
+  get size(): number { return this.map.size; }
+}
+
+export interface BarRow { symbol: string; ts: string; open: string; high: string; low: string; close: string; volume: string; notional: string; trades: string }
+export interface TradeRow { symbol: string; ts: string; trade_id: string; seq: string; price: string; qty: string; taker_side: 'buy' | 'sell' }
+
+const I64_MIN = '-9223372036854775808';
+const I64_MAX = '9223372036854775807';
+
+export class StorageQueries {
+  readonly cache: QueryCache;
+  constructor(readonly storage: Storage, private readonly generation: () => number = () => 0, cache?: QueryCache, readonly limits: AnalystLimits = DEFAULT_LIMITS) {
+    this.cache = cache ?? new QueryCache();
+  }
+
+  /** Runs through the cache (key: normalised SQL + params; generation: the writer's ingest count). */
+  async cached<T = Row>(sql: string, params: Record<string, ParamValue>, settings?: Record<string, string | number>): Promise<QueryResult<T>> {
+    const key = normalizeSql(sql) + '\u0000' + JSON.stringify(params, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+    const gen = this.generation();
+    const hit = this.cache.get(key, gen);
+    if (hit) return hit as QueryResult<T>;
+    const r = await this.storage.query<T>(sql, settings ? { params, settings } : { params });
+    this.cache.set(key, gen, r as QueryResult);
+    return r;
+  }
+
+  async bars(symbol: string, interval: BarInterval, from?: bigint, to?: bigint, limit = 10_000): Promise<BarRow[]> {
+    if (!(interval in BAR_INTERVALS)) throw new TradsysError('ERR_STORAGE_PARAM', `interval must be one of ${Object.keys(BAR_INTERVALS).join(', ')}`);
+    const sql = `SELECT symbol, bucket AS ts, argMinMerge(open) AS open, maxMerge(high) AS high, minMerge(low) AS low,
+      argMaxMerge(close) AS close, sumMerge(volume) AS volume, sumMerge(notional) AS notional, countMerge(trades) AS trades
+      FROM bars_${interval} WHERE symbol = {symbol:String} AND bucket >= {from:Int64} AND bucket < {to:Int64}
+      GROUP BY symbol, bucket ORDER BY bucket LIMIT {limit:UInt32}`;
+    return (await this.cached<BarRow>(sql, { symbol, from: (from ?? BigInt(I64_MIN)).toString(), to: (to ?? BigInt(I64_MAX)).toString(), limit })).rows;
+  }
+
+  /** Trades in [from, to), newest first. */
+  async trades(symbol: string, from?: bigint, to?: bigint, limit = 1000): Promise<TradeRow[]> {
+    const sql = `SELECT symbol, ts, trade_id, seq, price, qty, taker_side
+      FROM trades WHERE symbol = {symbol:String} AND ts >= {from:Int64} AND ts < {to:Int64}
+      ORDER BY ts DESC, trade_id DESC LIMIT 1 BY trade_id LIMIT {limit:UInt32}`;
+    return (await this.cached<TradeRow>(sql, { symbol, from: (from ?? BigInt(I64_MIN)).toString(), to: (to ?? BigInt(I64_MAX)).toString(), limit })).rows;
+  }
+
+  /** Σ price·qty and Σ qty over [from, to) (ticks·lots and lots; VWAP = notional / volume ticks). */
+  async vwap(symbol: string, from?: bigint, to?: bigint): Promise<{ notional: string; volume: string; trades: string }> {
+    const sql = `SELECT toString(sum(price * toInt64(qty))) AS notional, toString(sum(qty)) AS volume, toString(count()) AS trades
+      FROM (SELECT trade_id, any(price) AS price, any(qty) AS qty FROM trades
+            WHERE symbol = {symbol:String} AND ts >= {from:Int64} AND ts < {to:Int64} GROUP BY trade_id)`;
+    const r = await this.cached<{ notional: string; volume: string; trades: string }>(sql, { symbol, from: (from ?? BigInt(I64_MIN)).toString(), to: (to ?? BigInt(I64_MAX)).toString() });
+    return r.rows[0] ?? { notional: '0', volume: '0', trades: '0' };
+  }
+
+  /** Analysts' SQL: gate, then read-only with row/time/memory limits. */
+  async sql(text: string, params: Record<string, ParamValue> = {}): Promise<QueryResult> {
+    const body = checkAnalystSql(text);
+    const l = this.limits;
+    return this.cached(body, params, {
+      max_result_rows: l.maxRows, result_overflow_mode: 'throw', max_execution_time: l.maxSeconds, max_memory_usage: l.maxMemoryBytes, readonly: 1,
+    });
+  }
+}

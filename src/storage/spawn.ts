@@ -1,0 +1,31 @@
+/**
+ * Starts the storage helpers: worker threads (the writer) and the chDB child process, from
+ * build/dist (production) or, when running from the TypeScript sources (tests, benchmarks),
+ * through tsx (registered inside a worker, or `--import tsx` for a child process), as
+ * src/engine/host.ts does for the engine thread.
+ *
+ * Invariants: the worker gets `workerData` and the transfer list unchanged; the child gets an
+ * IPC channel with advanced serialization (strings and bytes are not re-encoded as JSON).
+ * Complexity/Allocation: one thread or process per call. Known limitations: tsx must be
+ * installed to run from the sources (a devDependency).
+ */
+import { Worker, type TransferListItem } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export function spawnWorker(base: string, name: string, workerData: unknown, transferList: TransferListItem[] = []): Worker {
+  const self = fileURLToPath(base);
+  if (self.endsWith('.ts')) {
+    const ts = new URL(`./${name}.ts`, base).href;
+    const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(ts)}); });`;
+    return new Worker(boot, { eval: true, workerData, transferList });
+  }
+  return new Worker(new URL(`./${name}.js`, base), { workerData, transferList });
+}
+
+export function spawnProcess(base: string, name: string, args: string[]): ChildProcess {
+  const self = fileURLToPath(base);
+  const ts = self.endsWith('.ts');
+  const file = fileURLToPath(new URL(`./${name}.${ts ? 'ts' : 'js'}`, base));
+  return fork(file, args, { serialization: 'advanced', execArgv: ts ? ['--import', 'tsx'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { bindParams, checkAnalystSql, normalizeSql, quoteString } from '../../src/storage/sql.js';
+import { QueryCache } from '../../src/storage/queries.js';
+import { featuresFromVersion } from '../../src/storage/storage.js';
+
+describe('storage SQL helpers (no server)', () => {
+  it('binds parameters as checked literals for servers without {name:Type}', () => {
+    expect(bindParams("SELECT {a:String}, '{a:String}' -- {a:String}\n, {n:UInt64}, {l:Array(Int64)}", { a: "x' OR '1'='1", n: '18446744073709551615', l: ['-1', 2] }))
+      .toBe("SELECT 'x\\' OR \\'1\\'=\\'1', '{a:String}' -- {a:String}\n, 18446744073709551615, [toInt64('-1'), toInt64('2')]");
+    expect(quoteString('a\\\'b\n\0')).toBe("'a\\\\\\'b\\n\\0'");
+    expect(() => bindParams('SELECT {n:UInt64}', { n: '1; DROP TABLE t' })).toThrow(/not an integer/);
+    expect(() => bindParams('SELECT {n:Nullable(String)}', { n: 'x' })).toThrow(/unsupported parameter type/);
+  });
+
+  it('gates analysts to one SELECT and strips trailing comments', () => {
+    expect(checkAnalystSql('SELECT 1 ; -- done')).toBe('SELECT 1');
+    expect(checkAnalystSql('WITH 1 AS x SELECT x /* c */')).toBe('WITH 1 AS x SELECT x');
+    expect(checkAnalystSql('SELECT t.format FROM (SELECT 1 AS format) AS t')).toContain('t.format');
+    for (const bad of ['', 'INSERT INTO t VALUES (1)', 'SELECT 1; SELECT 2', 'SELECT 1 FORMAT CSV', 'SELECT 1 INTO OUTFILE \'x\'', "SELECT * FROM s3('x')", 'OPTIMIZE TABLE t']) {
+      expect(() => checkAnalystSql(bad), bad).toThrow();
+    }
+    expect(normalizeSql('SELECT  a\n FROM t -- x')).toBe(normalizeSql('SELECT a FROM t'));
+  });
+
+  it('cache: LRU, TTL, generation; TTL 0 turns it off', () => {
+    const c = new QueryCache(2, 60_000);
+    const v = { rows: [], meta: [], elapsedMs: 1 };
+    c.set('a', 1, v); c.set('b', 1, v); c.get('a', 1); c.set('c', 1, v);
+    expect(c.get('b', 1)).toBeUndefined(); // least recently used went
+    expect(c.get('a', 1)).toBe(v);
+    expect(c.get('a', 2)).toBeUndefined(); // newer data ingested
+    const off = new QueryCache(2, 0);
+    off.set('a', 1, v);
+    expect(off.get('a', 1)).toBeUndefined();
+    expect(off.size).toBe(0);
+  });
+
+  it('feature flags from the version', () => {
+    expect(featuresFromVersion('18.16.1', 'server')).toMatchObject({ codecs: false, dateTime64: false, parameters: false, lowCardinality: false, rowBinary: true });
+    expect(featuresFromVersion('26.7.2.1', 'chdb')).toMatchObject({ codecs: true, dateTime64: true, parameters: true, lowCardinality: true, rowBinary: false });
+  });
+});
