@@ -36,6 +36,7 @@ usage:
                 [--max-open-orders N_PER_ACCOUNT (default 10000; 0 = none)]
                 [--http-rate-limit REQUESTS_PER_SECOND_PER_API_KEY (default 100; bursts of 2×)]
                 [--durability fsync|none (default fsync)] [--snapshot-every COMMANDS (default 1000000)]
+                [--no-storage (no ClickHouse; default: CLICKHOUSE_URL, else embedded chDB)]
   tradsys keys create --account A [--permissions trade,read,admin] [--data DIR] [--json]
   tradsys keys list [--data DIR] [--json]
   tradsys keys revoke --key KEY [--data DIR]
@@ -160,7 +161,7 @@ function cmdKeys(argv: string[]): number {
 }
 
 async function cmdServe(argv: string[]): Promise<number> {
-  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value', 'http-rate-limit': 'value', durability: 'value', 'snapshot-every': 'value' });
+  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value', 'http-rate-limit': 'value', durability: 'value', 'snapshot-every': 'value', 'no-storage': 'bool' });
   const durability = str(f, 'durability') ?? 'fsync';
   if (durability !== 'fsync' && durability !== 'none') throw new TradsysError('ERR_CLI_USAGE', `--durability must be fsync or none, got ${durability}`);
   const snapshotEvery = int(f, 'snapshot-every', 1_000_000, 0, 2 ** 40)!;
@@ -178,6 +179,7 @@ async function cmdServe(argv: string[]): Promise<number> {
   const gw = await Gateway.build({
     dataDir, instruments, rateLimit: { perSecond: rate, burst: 2 * rate }, httpRateLimit: { perSecond: httpRate, burst: 2 * httpRate },
     risk: { maxOpenOrders: maxOpen }, journal: { durability, snapshotEvery }, log: (l) => process.stderr.write(l + '\n'),
+    storage: f.has('no-storage') ? 'off' : 'auto',
   });
   let url: string;
   try {
@@ -196,7 +198,11 @@ async function cmdServe(argv: string[]): Promise<number> {
   const rec = gw.host.recovery;
   out(`  journal   ${join(dataDir, 'journal')} · durability ${durability}${durability === 'fsync' ? ' (each batch fdatasync\'ed before its acks)' : ''} · recovered through seq ${rec?.lastSeq ?? 0} (snapshot ${rec?.snapshotSeq ?? 0}, ${rec?.replayed ?? 0} replayed in ${(rec?.seconds ?? 0).toFixed(2)} s${rec?.cut ? `, torn tail of ${rec.cut.bytes} bytes cut` : ''})`);
   if (durability === 'none') out('  WARNING   --durability none: acknowledged orders are NOT on disk and can be lost on a crash. Benchmarks only.');
-  out(`  storage   ClickHouse: not connected yet (issue 6) · data dir ${dataDir} (API keys in ${gw.keys.path})`);
+  const st = gw.storage?.storage;
+  out(st
+    ? `  storage   ClickHouse ${st.features?.version ?? '?'} · ${st.backend === 'chdb' ? `embedded chDB in ${join(dataDir, 'clickhouse')}` : `server ${process.env.CLICKHOUSE_URL ?? ''}`} · trades, order events, quotes, bars (docs/schema.md; \`tradsys sql "SELECT …"\`)`
+    : '  storage   ClickHouse: off (--no-storage)');
+  out(`  data      ${dataDir} (API keys in ${gw.keys.path})`);
   out('  accelerations: native addon, NUMA, kernel bypass, GPU: not built (pure WASM/TS path)');
   out(`  demo key  account ${demo.account}  key ${demo.key}  secret ${demo.secret}`);
   let sim: Simulator | null = null;

@@ -15,9 +15,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { join } from 'node:path';
 import { TradsysError } from '../domain/errors.js';
 
-/** trade: order entry · read: own orders and trades · admin: halts and kill switches (docs/risk.md). */
-export type Permission = 'trade' | 'read' | 'admin';
-export const PERMISSIONS: readonly Permission[] = ['trade', 'read', 'admin'];
+/** trade: order entry · read: own orders and trades · admin: halts and kill switches (docs/risk.md) · analyst: POST /api/v1/sql. */
+export type Permission = 'trade' | 'read' | 'admin' | 'analyst';
+export const PERMISSIONS: readonly Permission[] = ['trade', 'read', 'admin', 'analyst'];
 
 export interface ApiKey {
   key: string;
@@ -71,7 +71,7 @@ export class KeyStore {
   /** Creates a key for `account` and persists it; returns it with its secret (shown once). */
   create(account: number, permissions: Permission[] = ['trade', 'read']): ApiKey {
     if (!Number.isInteger(account) || account < 1 || account > 0xffffffff) throw new TradsysError('ERR_CLI_USAGE', `account must be an integer in [1, 4294967295], got ${String(account)}`);
-    for (const p of permissions) if (!PERMISSIONS.includes(p)) throw new TradsysError('ERR_CLI_USAGE', `unknown permission "${p}" (trade, read, admin)`);
+    for (const p of permissions) if (!PERMISSIONS.includes(p)) throw new TradsysError('ERR_CLI_USAGE', `unknown permission "${p}" (trade, read, admin, analyst)`);
     if (permissions.length === 0) throw new TradsysError('ERR_CLI_USAGE', 'a key needs at least one permission');
     const k: ApiKey = {
       key: 'tk_' + randomBytes(12).toString('hex'), secret: randomBytes(32).toString('hex'), account,

@@ -18,6 +18,10 @@ import { RING_EVT_SIZE, RING_EVT_OFF, EVT_OFF, EVT_SIZE, CMD_OFF, RING_CMD_OFF, 
 import { join } from 'node:path';
 import { readRecords } from '../journal/recovery.js';
 import type { Command } from '../domain/types.js';
+import { openStorage } from '../storage/open.js';
+import { StorageWriter } from '../storage/writer.js';
+import { registerStorage, type StorageApi } from '../storage/http.js';
+import type { Storage } from '../storage/storage.js';
 import { EngineHost } from '../engine/host.js';
 import { DEMO_INSTRUMENTS, Instrument, loadInstruments, type InstrumentSpec } from '../domain/instruments.js';
 import { TradsysError } from '../domain/errors.js';
@@ -55,6 +59,12 @@ export interface GatewayConfig {
   journal?: { durability?: 'fsync' | 'none'; snapshotEvery?: number; segmentBytes?: number };
   /** Start-up and recovery log lines (default stderr). */
   log?: (line: string) => void;
+  /**
+   * ClickHouse storage (docs/schema.md): 'auto' = the server of CLICKHOUSE_URL, else embedded chDB
+   * in `<dataDir>/clickhouse`, with the batch writer on the event ring and the query routes;
+   * 'off' (default for the library; `tradsys serve` uses 'auto').
+   */
+  storage?: 'auto' | 'off';
   /** Pre-trade risk (docs/risk.md): resting orders per account (default 10,000; 0 = none), table sizes. */
   risk?: { maxOpenOrders?: number; maxAccounts?: number; maxPositions?: number };
 }
@@ -117,7 +127,10 @@ export class Gateway {
   /** The last 1,000 trades per symbol, oldest first (GET /api/v1/trades/:symbol). */
   private readonly recentTrades: Record<string, unknown>[][];
 
-  private constructor(readonly host: EngineHost, cfg: GatewayConfig, instruments: Instrument[]) {
+  /** The storage in use, its writer and query API (null when storage is off). */
+  readonly storage: { storage: Storage; writer: StorageWriter; api: StorageApi } | null = null;
+
+  private constructor(readonly host: EngineHost, cfg: GatewayConfig, instruments: Instrument[], storage: { storage: Storage; writer: StorageWriter } | null = null) {
     this.instruments = instruments;
     for (const i of instruments) this.bySymbol.set(i.symbol, i);
     this.keys = new KeyStore(cfg.dataDir);
@@ -147,6 +160,14 @@ export class Gateway {
     this.addressBuckets = new KeyedBuckets(cfg.httpAddressRateLimit ?? { perSecond: 100, burst: 200 });
     this.httpHooks();
     this.routes();
+    if (storage) {
+      const api = registerStorage(this.app, storage.storage, storage.writer, {
+        instruments,
+        recentTrades: (id) => { this.pump(); return this.recentTrades[id]!.slice().reverse(); },
+        authorizeSql: (req, reply) => this.httpAuth(req, reply, 'analyst') !== null,
+      });
+      this.storage = { ...storage, api };
+    }
     this.orderRoutes();
     this.adminRoutes();
     const maxPayload = cfg.maxPayload ?? 4096;
@@ -176,7 +197,21 @@ export class Gateway {
       journal: { dir: join(cfg.dataDir, 'journal'), durability: cfg.journal?.durability ?? 'fsync', snapshotEvery: cfg.journal?.snapshotEvery, segmentBytes: cfg.journal?.segmentBytes },
       log: cfg.log,
     });
-    const g = new Gateway(host, cfg, instruments);
+    let storage: { storage: Storage; writer: StorageWriter } | null = null;
+    if (cfg.storage === 'auto') {
+      try {
+        const st = await openStorage(cfg.dataDir);
+        const writer = StorageWriter.start(host.evtRing, st, {
+          symbols: instruments.map((i) => i.symbol), dataDir: cfg.dataDir,
+          sizes: instruments.map((i) => ({ tickSize: i.toJSON().tickSize as string, lotSize: i.toJSON().lotSize as string })),
+        });
+        storage = { storage: st, writer };
+      } catch (e) {
+        await host.stop();
+        throw e;
+      }
+    }
+    const g = new Gateway(host, cfg, instruments, storage);
     g.catchUp(join(cfg.dataDir, 'journal'), BigInt(host.recovery?.lastSeq ?? 0));
     g.pumpTimer = setInterval(() => g.pump(), 1);
     g.pingTimer = setInterval(() => g.heartbeat(), g.cfg.pingIntervalMs);
@@ -194,6 +229,10 @@ export class Gateway {
     this.wss.close();
     this.wssDeflate.close();
     await this.app.close();
+    if (this.storage) {
+      await this.storage.writer.stop();
+      await this.storage.storage.close();
+    }
     await this.host.stop();
   }
 
@@ -225,7 +264,10 @@ export class Gateway {
 
   private routes(): void {
     const app = this.app;
-    app.get('/health', async () => ({ status: this.host.failed ? 'failed' : 'ok', engineSeq: this.host.lastSeq, connections: this.conns.size }));
+    app.get('/health', async () => ({
+      status: this.host.failed ? 'failed' : 'ok', engineSeq: this.host.lastSeq, connections: this.conns.size,
+      ...(this.storage ? { storage: this.storage.api.health() } : {}),
+    }));
     app.get('/api/v1/symbols', async () => this.instruments.map((i) => i.toJSON()));
     app.get<{ Params: { symbol: string }; Querystring: { depth?: string } }>('/api/v1/book/:symbol', async (req, reply) => {
       const ins = this.bySymbol.get(req.params.symbol);
@@ -248,7 +290,7 @@ export class Gateway {
         '# TYPE tradsys_ws_messages_in_total counter', `tradsys_ws_messages_in_total ${c.messagesIn}`,
         '# TYPE tradsys_ws_slow_consumer_closed_total counter', `tradsys_ws_slow_consumer_closed_total ${c.slowConsumerClosed}`,
         '# TYPE tradsys_ws_reaped_total counter', `tradsys_ws_reaped_total ${c.reaped}`, '',
-      ].join('\n');
+      ].join('\n') + (this.storage ? this.storage.api.metricsText() : '');
     });
   }
 
@@ -340,12 +382,14 @@ export class Gateway {
       }
       return this.orders.open(account).map((o) => this.orderJson(o));
     });
-    app.get<{ Params: { symbol: string } }>('/api/v1/trades/:symbol', async (req, reply) => {
-      const ins = this.bySymbol.get(req.params.symbol);
-      if (!ins) return reply.code(404).send({ error: 'unknown_symbol', message: `no symbol ${req.params.symbol}` });
-      this.pump();
-      return this.recentTrades[ins.id]!.slice().reverse();
-    });
+    if (this.storage === null) { // with storage, its plugin serves this route (memory without from/to)
+      app.get<{ Params: { symbol: string } }>('/api/v1/trades/:symbol', async (req, reply) => {
+        const ins = this.bySymbol.get(req.params.symbol);
+        if (!ins) return reply.code(404).send({ error: 'unknown_symbol', message: `no symbol ${req.params.symbol}` });
+        this.pump();
+        return this.recentTrades[ins.id]!.slice().reverse();
+      });
+    }
   }
 
   private snapshot(ins: Instrument, depth = 1000): Record<string, unknown> {

@@ -87,7 +87,9 @@ export class WriterCore {
   constructor(private readonly storage: Storage, opts: WriterOptions) {
     this.o = {
       batchRows: 50_000, batchMs: 200, maxQueueRows: 1_000_000, quoteMs: 100, snapshotMs: 1000, latencyEvery: 100,
-      tsOffsetNs: BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint(), ...opts,
+      ...opts,
+      // an explicit `tsOffsetNs: undefined` (as the thread boundary passes it) means "measure it"
+      tsOffsetNs: opts.tsOffsetNs ?? BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint(),
     } as typeof this.o;
     if (!(this.o.batchRows >= 1 && this.o.maxQueueRows >= this.o.batchRows)) throw new TradsysError('ERR_STORAGE_CONFIG', 'writer: need 1 ≤ batchRows ≤ maxQueueRows');
     this.sym = opts.symbols.map((s) => JSON.stringify(s));

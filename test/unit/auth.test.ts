@@ -25,7 +25,7 @@ describe('KeyStore', () => {
     expect(again.list()).toEqual([{ key: k.key, account: 42, permissions: ['trade', 'read'], created: k.created }]);
     expect(JSON.stringify(again.list())).not.toContain(k.secret);
     expect(() => s.create(0)).toThrow(/account must be an integer/);
-    expect(() => s.create(1, ['root' as never])).toThrow(/unknown permission "root" \(trade, read, admin\)/);
+    expect(() => s.create(1, ['root' as never])).toThrow(/unknown permission "root" \(trade, read, admin, analyst\)/);
     expect(s.create(1, ['admin']).permissions).toEqual(['admin']);
   });
 

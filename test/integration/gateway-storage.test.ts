@@ -1,0 +1,76 @@
+/**
+ * The gateway with storage on (embedded chDB, as `tradsys serve` runs it): orders over HTTP trade,
+ * the writer thread lands the trades and order events in ClickHouse, and the gateway serves them:
+ * trades by time range, 1-second bars, VWAP, and analysts' SQL (only with the `analyst` permission);
+ * /health and /metrics report the storage.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Gateway } from '../../src/gateway/gateway.js';
+import { sign, type ApiKey } from '../../src/gateway/auth.js';
+
+let gw: Gateway;
+let base: string;
+let trader: ApiKey;
+let analyst: ApiKey;
+const lastTs = new Map<string, number>();
+
+async function call(k: ApiKey, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  const ts = Math.max(Date.now(), (lastTs.get(k.key) ?? 0) + 1);
+  lastTs.set(k.key, ts);
+  const r = await fetch(base + path, {
+    method, body: body === undefined ? undefined : text,
+    headers: { 'x-ts-key': k.key, 'x-ts-ts': String(ts), 'x-ts-sig': sign(k.secret, k.key, ts, method + path + text), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+  });
+  return { status: r.status, json: await r.json() };
+}
+
+beforeAll(async () => {
+  gw = await Gateway.build({ dataDir: mkdtempSync(join(tmpdir(), 'gw-st-')), capacity: 10_000, storage: 'auto' });
+  base = await gw.listen(0);
+  trader = gw.keys.create(1);
+  analyst = gw.keys.create(50, ['analyst']);
+}, 120_000);
+
+afterAll(async () => { await gw?.close(); }, 60_000);
+
+describe('gateway with ClickHouse storage (chDB)', () => {
+  it('stores trades and order events from the engine and serves them back', async () => {
+    const from = BigInt(Date.now() - 1000) * 1_000_000n;
+    const other = gw.keys.create(2);
+    expect((await call(other, 'POST', '/api/v1/orders', { clientOrderId: 's1', symbol: 'ETH-USD', side: 'sell', type: 'limit', tif: 'gtc', price: '3000.05', qty: '0.5' })).status).toBe(201);
+    expect((await call(trader, 'POST', '/api/v1/orders', { clientOrderId: 'b1', symbol: 'ETH-USD', side: 'buy', type: 'limit', tif: 'ioc', price: '3000.05', qty: '0.2' })).status).toBe(201);
+    // the writer batches by time: wait (bounded) until the trade is in ClickHouse
+    const to = BigInt(Date.now() + 60_000) * 1_000_000n;
+    let trades: Record<string, unknown>[] = [];
+    for (let i = 0; i < 200 && trades.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      trades = (await (await fetch(`${base}/api/v1/trades/ETH-USD?from=${from}&to=${to}`)).json()) as Record<string, unknown>[];
+    }
+    expect(trades).toHaveLength(1);
+    expect(trades[0]).toMatchObject({ type: 'trade', symbol: 'ETH-USD', price: '3000.05', qty: '0.200', takerSide: 'buy' });
+    const bars = (await (await fetch(`${base}/api/v1/bars/ETH-USD?interval=1s&from=${from}&to=${to}`)).json()) as { bars: Record<string, unknown>[] };
+    expect(bars.bars).toHaveLength(1);
+    expect(bars.bars[0]).toMatchObject({ open: '3000.05', close: '3000.05', volume: '0.200', trades: 1 });
+    expect((await (await fetch(`${base}/api/v1/vwap/ETH-USD?from=${from}&to=${to}`)).json())).toMatchObject({ vwap: expect.stringMatching(/^3000\.05/), trades: 1 });
+    // analysts' SQL: the analyst permission only
+    const q = { sql: 'SELECT type, count() AS n FROM order_events WHERE symbol = {s:String} GROUP BY type ORDER BY type', params: { s: 'ETH-USD' } };
+    expect((await call(trader, 'POST', '/api/v1/sql', q)).status).toBe(403);
+    let byType: Record<string, number> = {};
+    for (let i = 0; i < 100 && (byType.A ?? 0) + (byType.T ?? 0) < 3; i++) {
+      const r = await call(analyst, 'POST', '/api/v1/sql', q);
+      expect(r.status).toBe(200);
+      const rows = (r.json as { rows: { type: string; n: string | number }[] }).rows;
+      byType = Object.fromEntries(rows.map((x) => [x.type, Number(x.n)]));
+      if ((byType.A ?? 0) + (byType.T ?? 0) < 3) await new Promise((res) => setTimeout(res, 50));
+    }
+    expect(byType).toEqual({ A: 2, T: 1 }); // the IOC filled completely: no X
+    expect((await call(analyst, 'POST', '/api/v1/sql', { sql: 'DROP TABLE trades' })).status).toBe(400);
+    const health = (await (await fetch(`${base}/health`)).json()) as { storage: { storage: { backend: string; up: boolean } } };
+    expect(health.storage.storage).toMatchObject({ backend: 'chdb', up: true });
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/tradsys_storage_writer_rows_total [1-9]/);
+  }, 60_000);
+});
