@@ -33,6 +33,11 @@ export const ERRORS = {
   ERR_JOURNAL_CORRUPT: { status: 500, message: 'the journal is damaged inside its durable region' },
   ERR_JOURNAL_DIVERGED: { status: 500, message: 'replaying the journal did not reproduce the recorded events' },
   ERR_JOURNAL_LOCKED: { status: 409, message: 'the journal directory is used by another process' },
+  ERR_CQRS_SNAPSHOT: { status: 500, message: 'a read-model snapshot is malformed or of another version' },
+  ERR_CQRS_LAGGED: { status: 503, message: 'a subscription fell too far behind the live stream' },
+  ERR_SAGA_LOG_CORRUPT: { status: 500, message: 'the saga log is damaged inside its durable region' },
+  ERR_SAGA_LOG_WRITE: { status: 503, message: 'the saga log could not be written; sagas are stopped' },
+  ERR_SAGA_CONFIG: { status: 400, message: 'invalid saga parameters' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;
