@@ -144,6 +144,13 @@ export function sagaLeg(id: bigint): { no: number; leg: number } | null {
 
 export function sagaOrderId(no: number, leg: number): bigint { return SAGA_ID_BASE + BigInt(no) * IDS_PER_SAGA + BigInt(leg); }
 
+/** The clientOrderId the saga manager gives an order id of the saga range (for ring resolvers), else undefined. */
+export function sagaClientOrderId(id: bigint): string | undefined {
+  const l = sagaLeg(id);
+  if (!l) return undefined;
+  return `saga${l.no}-${l.leg === 0 ? 'A' : l.leg === 1 ? 'B' : `U${l.leg - 1}`}`;
+}
+
 function newRun(id: bigint, qty: number): LegRun {
   return { id: id.toString(), qty, filled: 0, notional: '0', acked: false, accepted: false, done: false, reason: 0 };
 }
@@ -162,7 +169,7 @@ export class SagaManager {
   /** Commands `submit` refused (ring full), resent by a timer. */
   private readonly unqueued: { cmd: Command; cid: string }[] = [];
   readonly journalDir: string;
-  /** Transitions per outcome, commands sent (for metrics and tests). */
+  /** Commands submitted, and of them those resent by `resume` (for metrics and tests). */
   readonly stats = { submitted: 0, resubmittedAfterRecovery: 0 };
 
   private constructor(opts: SagaManagerOptions, log: SagaLog) {
@@ -413,7 +420,7 @@ export class SagaManager {
       const market = price === 0n;
       return {
         cmd: { op: ENUMS.Op.NEW, side: l.side, type: market ? ENUMS.OrdType.MARKET : ENUMS.OrdType.LIMIT, tif: market ? ENUMS.Tif.IOC : (l.tif ?? ENUMS.Tif.GTC), symbol: l.symbol, id, price, qty: run.qty, account: p.account },
-        cid: `saga${s.no}-${leg === 0 ? 'A' : 'B'}`,
+        cid: sagaClientOrderId(id)!,
       };
     }
     const run = s.unwinds[leg - 2]!;
@@ -423,7 +430,7 @@ export class SagaManager {
         op: ENUMS.Op.NEW, side: 1 - p.legA.side, type: price === 0n ? ENUMS.OrdType.MARKET : ENUMS.OrdType.LIMIT, tif: ENUMS.Tif.IOC,
         symbol: p.legA.symbol, id, price, qty: run.qty, account: p.account,
       },
-      cid: `saga${s.no}-U${leg - 1}`,
+      cid: sagaClientOrderId(id)!,
     };
   }
 

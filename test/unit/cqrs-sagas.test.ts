@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Command } from '../../src/domain/types.js';
 import { ManualClock } from '../../src/cqrs/clock.js';
 import { readBatches } from '../../src/cqrs/journal-reader.js';
-import { SagaManager, sagaOrderId, type PairsParams } from '../../src/cqrs/pairs-saga.js';
+import { SagaManager, sagaClientOrderId, sagaOrderId, type PairsParams } from '../../src/cqrs/pairs-saga.js';
 import { SagaLog } from '../../src/cqrs/saga-log.js';
 import { PositionsProjection } from '../../src/cqrs/positions.js';
 import { TradsysError } from '../../src/domain/errors.js';
@@ -115,6 +115,9 @@ describe('pairs saga against a real engine', () => {
     expect(p.qty).toBe(0n);
     expect(p.realisedPnl).toBe(-10n); // bought 10 @100, unwound @99
     expect(newCount(sagaOrderId(no, 2))).toBe(1);
+    const cids = [...readBatches(dir)].filter((b) => b.command!.op === 1 && sagaClientOrderId(b.command!.id) !== undefined).map((b) => b.clientOrderId);
+    expect(cids).toEqual([`saga${no}-A`, `saga${no}-B`, `saga${no}-U1`]);
+    expect(sagaClientOrderId(5n)).toBeUndefined();
     w.je.close();
   });
 
