@@ -52,7 +52,10 @@ interface OrderJson {
   qty: number; leaves: number; filled: number; fillNotional: string; status: OrderStatus; reason: number; createdSeq: string; updatedSeq: string;
 }
 
-export interface OrdersSnapshot { kind: 'orders'; version: 1; checkpoint: string; orders: OrderJson[]; finished: string[] }
+export interface OrdersSnapshot { kind: 'orders'; version: 1; checkpoint: string; maxGatewayId: string; orders: OrderJson[]; finished: string[] }
+
+/** Ids at or above this belong to sagas (2^51) and ADMIN commands (2^52), not to the gateway's counter. */
+const GATEWAY_ID_LIMIT = 1n << 51n;
 
 const STATUSES: readonly OrderStatus[] = ['open', 'filled', 'cancelled', 'rejected'];
 
@@ -65,6 +68,7 @@ export class OrdersProjection implements Projection<OrdersSnapshot> {
   /** Finished order ids, oldest first (eviction order). */
   private finished: bigint[] = [];
   private finishedHead = 0;
+  private maxGw = 0n;
 
   constructor(private readonly keepFinished = 1_000_000) {}
 
@@ -92,6 +96,12 @@ export class OrdersProjection implements Projection<OrdersSnapshot> {
   }
 
   get size(): number { return this.byId.size; }
+
+  /**
+   * The highest order id below 2^51 ever created (accepted or rejected), evicted orders included:
+   * the gateway continues its order-id counter after it so that ids are never reused across restarts.
+   */
+  get maxGatewayOrderId(): bigint { return this.maxGw; }
 
   apply(b: SeqBatch): boolean {
     if (b.seq <= this.cp) return false;
@@ -144,6 +154,7 @@ export class OrdersProjection implements Projection<OrdersSnapshot> {
   private create(b: SeqBatch, e: CqrsEvent, status: OrderStatus, type: number, tif: number): void {
     const prev = this.byId.get(e.id);
     if (prev) this.forget(prev); // an id reused by a tool (never by the gateway): the newest wins
+    if (e.id < GATEWAY_ID_LIMIT && e.id > this.maxGw) this.maxGw = e.id;
     const o: OrderView = {
       orderId: e.id, account: e.account, clientOrderId: b.clientOrderId ?? '', symbol: e.symbol, side: e.side, type, tif,
       price: e.price, qty: e.qty, leaves: status === 'open' ? e.leaves : 0, filled: 0, fillNotional: 0n, status,
@@ -202,7 +213,7 @@ export class OrdersProjection implements Projection<OrdersSnapshot> {
   snapshot(): OrdersSnapshot {
     const ids = [...this.byId.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     return {
-      kind: 'orders', version: 1, checkpoint: this.cp.toString(),
+      kind: 'orders', version: 1, checkpoint: this.cp.toString(), maxGatewayId: this.maxGw.toString(),
       orders: ids.map((id) => {
         const o = this.byId.get(id)!;
         return {
@@ -218,6 +229,7 @@ export class OrdersProjection implements Projection<OrdersSnapshot> {
   restore(s: OrdersSnapshot): void {
     const h = checkHeader(s, 'orders', 1);
     const cp = big(h.checkpoint, 'checkpoint');
+    const maxGw = big(h.maxGatewayId, 'maxGatewayId');
     if (!Array.isArray(h.orders) || !Array.isArray(h.finished)) throw new TypeError('orders snapshot: orders and finished must be arrays');
     const orders: OrderView[] = (h.orders as OrderJson[]).map((j, i) => {
       const w = `orders[${i}]`;
@@ -246,6 +258,7 @@ export class OrdersProjection implements Projection<OrdersSnapshot> {
     }
     this.finished = finished;
     this.finishedHead = 0;
+    this.maxGw = maxGw;
     this.cp = cp;
   }
 }

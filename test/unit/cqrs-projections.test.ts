@@ -128,6 +128,7 @@ describe('orders projection', () => {
     expect([9n, 10n, 11n].map((id) => p.get(id)?.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
     expect(p.get(8n)).toBeUndefined();
     expect(p.byClientOrderId(7, 'b8')).toBeUndefined();
+    expect(p.maxGatewayOrderId).toBe(11n); // evicted orders still count
     je.close();
   });
 });
