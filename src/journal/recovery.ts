@@ -133,6 +133,7 @@ export function* readRecords(dir: string, fromSeq = 1n, toSeq?: bigint, verified
     let p = SEG_HEADER;
     let seq = s.firstSeq;
     while (p < b.length) {
+      if (toSeq !== undefined && seq > toSeq) return; // before any check: the engine may be writing the next record
       let len: number;
       if (verified && b.length - p >= 24 && dv.getBigUint64(p + R_SEQ, true) === seq) {
         len = dv.getUint32(p + R_LEN, true);
