@@ -108,8 +108,8 @@ export type ServerBinMessage =
   | { kind: 'ack'; reqId: number; clientOrderId: string; orderId: number; seq: number | null; duplicate: boolean }
   | { kind: 'reject'; reqId: number; clientOrderId: string; orderId: number; seq: number | null; reason: string }
   | { kind: 'fill'; reqId: number; orderId: number; clientOrderId: string; tradeId: number; price: number; seq: number; qty: number; leaves: number; liquidity: 'maker' | 'taker'; instrument: number }
-  | { kind: 'cancelled'; reqId: number; orderId: number; clientOrderId: string; seq: number; qty: number }
-  | { kind: 'modified'; reqId: number; orderId: number; clientOrderId: string; seq: number; price: number; qty: number }
+  | { kind: 'cancelled'; reqId: number; orderId: number; clientOrderId: string; seq: number; qty: number; instrument: number }
+  | { kind: 'modified'; reqId: number; orderId: number; clientOrderId: string; seq: number; price: number; qty: number; instrument: number }
   | { kind: 'book'; reqId: number; instrument: number; seq: number; bids: Level[]; asks: Level[] }
   | { kind: 'bookDelta'; reqId: number; instrument: number; first: number; last: number; checksum: number; bids: Level[]; asks: Level[] }
   | { kind: 'trade'; reqId: number; instrument: number; takerSide: 'buy' | 'sell'; tradeId: number; price: number; qty: number; ts: number }
@@ -334,20 +334,22 @@ export class BinaryWriter {
     this.dv.setUint8(b + 48, taker ? 1 : 0);
     this.dv.setUint32(b + 52, instrument, true);
   }
-  cancelled(reqId: number, orderId: number, clientOrderId: string, seq: number, qty: number): void {
+  cancelled(reqId: number, orderId: number, clientOrderId: string, seq: number, qty: number, instrument: number): void {
     const b = this.begin(MsgType.CANCELLED, reqId, 32);
     setU64(this.dv, b, orderId);
     setCid(this.dv, b + 8, clientOrderId);
     setU64(this.dv, b + 16, seq);
     this.dv.setUint32(b + 24, qty, true);
+    this.dv.setUint32(b + 28, instrument, true);
   }
-  modified(reqId: number, orderId: number, clientOrderId: string, seq: number, price: number, qty: number): void {
+  modified(reqId: number, orderId: number, clientOrderId: string, seq: number, price: number, qty: number, instrument: number): void {
     const b = this.begin(MsgType.MODIFIED, reqId, 40);
     setU64(this.dv, b, orderId);
     setCid(this.dv, b + 8, clientOrderId);
     setU64(this.dv, b + 16, seq);
     setI64(this.dv, b + 24, price);
     this.dv.setUint32(b + 32, qty, true);
+    this.dv.setUint32(b + 36, instrument, true);
   }
   private levels(o: number, xs: readonly (readonly [number, number, ...unknown[]])[]): number {
     for (const x of xs) { setI64(this.dv, o, x[0]); setU64(this.dv, o + 8, x[1]); o += LEVEL_SIZE; }
@@ -414,8 +416,8 @@ export class BinaryWriter {
       case 'ack': this.ack(m.reqId, m.clientOrderId, m.orderId, m.seq, m.duplicate); return;
       case 'reject': this.reject(m.reqId, m.clientOrderId, m.orderId, m.seq, m.reason); return;
       case 'fill': this.fill(m.reqId, m.orderId, m.clientOrderId, m.tradeId, m.price, m.seq, m.qty, m.leaves, m.liquidity === 'taker', m.instrument); return;
-      case 'cancelled': this.cancelled(m.reqId, m.orderId, m.clientOrderId, m.seq, m.qty); return;
-      case 'modified': this.modified(m.reqId, m.orderId, m.clientOrderId, m.seq, m.price, m.qty); return;
+      case 'cancelled': this.cancelled(m.reqId, m.orderId, m.clientOrderId, m.seq, m.qty, m.instrument); return;
+      case 'modified': this.modified(m.reqId, m.orderId, m.clientOrderId, m.seq, m.price, m.qty, m.instrument); return;
       case 'book': this.book(m.reqId, m.instrument, m.seq, m.bids, m.asks); return;
       case 'bookDelta': this.bookDelta(m.reqId, m.instrument, m.first, m.last, m.checksum, m.bids, m.asks); return;
       case 'trade': this.trade(m.reqId, m.instrument, m.takerSide === 'sell', m.tradeId, m.price, m.qty, m.ts); return;
@@ -528,11 +530,9 @@ function decodeServer(dv: DataView, type: number, b: number, len: number, reqId:
       };
     }
     case MsgType.CANCELLED:
-      zero(dv, b + 28, 4, 'cancelled');
-      return { kind: 'cancelled', reqId, orderId: getU64(dv, b, 'orderId'), clientOrderId: getCid(dv, b + 8), seq: getU64(dv, b + 16, 'seq'), qty: dv.getUint32(b + 24, true) };
+      return { kind: 'cancelled', reqId, orderId: getU64(dv, b, 'orderId'), clientOrderId: getCid(dv, b + 8), seq: getU64(dv, b + 16, 'seq'), qty: dv.getUint32(b + 24, true), instrument: dv.getUint32(b + 28, true) };
     case MsgType.MODIFIED:
-      zero(dv, b + 36, 4, 'modified');
-      return { kind: 'modified', reqId, orderId: getU64(dv, b, 'orderId'), clientOrderId: getCid(dv, b + 8), seq: getU64(dv, b + 16, 'seq'), price: getI64(dv, b + 24, 'price'), qty: dv.getUint32(b + 32, true) };
+      return { kind: 'modified', reqId, orderId: getU64(dv, b, 'orderId'), clientOrderId: getCid(dv, b + 8), seq: getU64(dv, b + 16, 'seq'), price: getI64(dv, b + 24, 'price'), qty: dv.getUint32(b + 32, true), instrument: dv.getUint32(b + 36, true) };
     case MsgType.BOOK_SNAPSHOT:
     case MsgType.BOOK_DELTA: {
       const fixed = BODY_SIZE[type]!;

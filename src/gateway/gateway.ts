@@ -1,15 +1,24 @@
 /**
- * The gateway: fastify (HTTP) + ws (WebSocket /ws, JSON protocol) in front of the engine thread.
+ * The gateway: fastify (HTTP) + ws (WebSocket /ws, JSON or binary protocol per connection) in
+ * front of the engine thread.
  *
  * Owns: client connections, authentication, order entry (orders → command ring, with the
  * connection as origin), execution reports to the owning account, market data (book snapshot +
  * deltas with per-symbol sequence numbers and checksums, public trades) from the event ring, and
  * the HTTP read API. One `pump()` drains the event ring and fans out, batched per cycle.
+ * Layout: `/ws` speaks JSON text frames; `/ws?protocol=binary` speaks src/codec/binary-protocol.ts
+ * (docs/protocol.md). A binary connection has a BinaryWriter: everything it is sent during one
+ * inbound frame or one pump cycle goes into one frame, flushed at the end of that step or as soon
+ * as it reaches `binaryFrameBytes` (default 32 KiB).
  * Invariants: reports go only to the owner; another account's order ids answer exactly like
- * unknown ids; a client's book rebuilt from snapshot + deltas equals the projection (tested).
- * Allocation: per client message and per report (JSON frames); the engine side is allocation-free.
- * Known limitations (issue 4, in progress): binary protocol, pre-trade risk, HTTP order entry,
- * rate limits and slow-consumer handling are not built yet.
+ * unknown ids; a client's book rebuilt from snapshot + deltas equals the projection (tested, both
+ * protocols); a binary frame that fails validation is answered with one `bad_frame` error and
+ * none of its messages run.
+ * Allocation: JSON: per client message and per report. Binary: one decoded object per inbound
+ * message and one Buffer per outbound frame; reports are written into the connection's reused
+ * writer. The engine side is allocation-free.
+ * Known limitations: no pre-trade risk yet; binary reports carry clientOrderId 0 for orders whose
+ * JSON clientOrderId is not a decimal u64 (they can only be placed by JSON or HTTP).
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -21,6 +30,7 @@ import { KeyStore, type Permission } from './auth.js';
 import { OrderRegistry, type OrderInfo } from './orders.js';
 import { BookProjection } from '../marketdata/book-projection.js';
 import { parseClientMessage, ProtocolError, errorFrame, type ClientMessage } from '../codec/json-protocol.js';
+import { BinaryProtocolError, BinaryWriter, Channel, decodeFrame, MAX_LEVELS, MsgType, type ClientBinMessage } from '../codec/binary-protocol.js';
 
 export interface GatewayConfig {
   dataDir: string;
@@ -37,6 +47,8 @@ export interface GatewayConfig {
   /** Outbound buffer: past `soft` bytes book subscribers get a fresh snapshot instead of deltas
    * once drained; past `hard` the connection is closed (1008, "slow consumer"). */
   buffer?: { soft: number; hard: number };
+  /** Binary protocol: a connection's outbound frame is sent once it reaches this size (default 32 KiB). */
+  binaryFrameBytes?: number;
 }
 
 interface Conn {
@@ -54,6 +66,10 @@ interface Conn {
   tokens: number;
   tokensAt: number;
   limited: number;
+  /** Binary protocol: the frame being built for this connection (null: JSON connection). */
+  bin: BinaryWriter | null;
+  /** Listed in Gateway.dirty (its binary frame has messages to flush). */
+  dirty: boolean;
 }
 
 const EVT = RING_EVT_OFF.evtType; // EVT record offset inside a RING_EVT slot
@@ -82,7 +98,14 @@ export class Gateway {
   private readonly firstKind = new Map<number, string>();
   private readonly waiters = new Map<number, (r: { type: string; reason: string | null; seq: number }) => void>();
   private pingTimer: NodeJS.Timeout | null = null;
-  private readonly cfg: Required<Pick<GatewayConfig, 'pingIntervalMs' | 'deadAfterMs' | 'rateLimit' | 'buffer'>>;
+  private readonly cfg: Required<Pick<GatewayConfig, 'pingIntervalMs' | 'deadAfterMs' | 'rateLimit' | 'buffer' | 'binaryFrameBytes'>>;
+  /** Binary connections with an unflushed frame. */
+  private readonly dirty: Conn[] = [];
+  /** Scratch writer: a market-data message encoded once, then copied to each binary subscriber. */
+  private readonly mdScratch = new BinaryWriter(4096);
+  /** Last trade per symbol in ticks and lots (binary ticker); lastPx -1 = none yet. */
+  private readonly lastPx: number[];
+  private readonly lastQty: number[];
   private tradeIds = 0;
   /** The last 1,000 trades per symbol, oldest first (GET /api/v1/trades/:symbol). */
   private readonly recentTrades: Record<string, unknown>[][];
@@ -97,7 +120,10 @@ export class Gateway {
     this.cfg = {
       pingIntervalMs: cfg.pingIntervalMs ?? 20_000, deadAfterMs: cfg.deadAfterMs ?? 60_000,
       rateLimit: cfg.rateLimit ?? { perSecond: 500, burst: 1000 }, buffer: cfg.buffer ?? { soft: 1 << 20, hard: 8 << 20 },
+      binaryFrameBytes: cfg.binaryFrameBytes ?? 32 * 1024,
     };
+    this.lastPx = instruments.map(() => -1);
+    this.lastQty = instruments.map(() => 0);
     // strict schemas: no type coercion, no unknown fields
     this.app = Fastify({ logger: false, bodyLimit: 4 * 1024, requestTimeout: 10_000, ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } });
     this.recentTrades = instruments.map(() => []);
@@ -116,8 +142,14 @@ export class Gateway {
     this.orderRoutes();
     this.wss = new WebSocketServer({ noServer: true, maxPayload: cfg.maxPayload ?? 4096 });
     this.app.server.on('upgrade', (req, socket, head) => {
-      if (new URL(req.url ?? '/', 'http://x').pathname !== '/ws') { socket.destroy(); return; }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname !== '/ws') { socket.destroy(); return; }
+      const protocol = url.searchParams.get('protocol') ?? 'json';
+      if (protocol !== 'json' && protocol !== 'binary') {
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\nprotocol must be json or binary\n');
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, protocol === 'binary'));
     });
   }
 
@@ -270,17 +302,18 @@ export class Gateway {
   }
 
   // ── WebSocket ──────────────────────────────────────────────────────────────────────────
-  private onConnection(ws: WebSocket): void {
+  private onConnection(ws: WebSocket, binary: boolean): void {
     const now = Date.now();
     const c: Conn = {
       id: this.nextConn++, ws, account: null, canTrade: false, cancelOnDisconnect: false, books: new Set(), trades: new Set(), tickers: new Set(),
-      stale: new Set(), lastSeen: now, tokens: this.cfg.rateLimit.burst, tokensAt: now, limited: 0,
+      stale: new Set(), lastSeen: now, tokens: this.cfg.rateLimit.burst, tokensAt: now, limited: 0, bin: binary ? new BinaryWriter(4096) : null, dirty: false,
     };
     this.conns.set(c.id, c);
     this.counters.wsConnections++;
     ws.on('pong', () => { c.lastSeen = Date.now(); });
     ws.on('message', (data, isBinary) => {
       c.lastSeen = Date.now();
+      if (c.bin) { this.onBinaryFrame(c, data as Buffer, isBinary); return; }
       this.counters.messagesIn++;
       if (!this.allow(c)) {
         c.limited++;
@@ -299,6 +332,127 @@ export class Gateway {
     });
     ws.on('close', () => this.disconnect(c));
     ws.on('error', () => this.disconnect(c));
+  }
+
+  // ── binary protocol ────────────────────────────────────────────────────────────────────
+  /** One inbound frame of a binary connection: validated whole, then each message in order. */
+  private onBinaryFrame(c: Conn, data: Buffer, isBinary: boolean): void {
+    if (!isBinary) {
+      this.counters.messagesIn++;
+      this.out(c).error(0, 'bad_frame', 0);
+      this.flushAll();
+      return;
+    }
+    let msgs: ClientBinMessage[];
+    try {
+      msgs = decodeFrame(data, 'client');
+    } catch (e) {
+      if (!(e instanceof BinaryProtocolError)) throw e;
+      this.counters.messagesIn++;
+      this.out(c).error(e.reqId, 'bad_frame', e.msgType);
+      this.flushAll();
+      return;
+    }
+    this.counters.messagesIn += msgs.length;
+    for (const m of msgs) {
+      if (!this.allow(c)) {
+        c.limited++;
+        if (c.limited === 1 || c.limited % 100 === 0) this.out(c).error(m.reqId, 'rate_limited', 0);
+        continue;
+      }
+      this.onBinaryMessage(c, m);
+      if (c.ws.readyState !== c.ws.OPEN) break;
+    }
+    this.flushAll();
+  }
+
+  private onBinaryMessage(c: Conn, m: ClientBinMessage): void {
+    switch (m.kind) {
+      case 'ping': this.out(c).pong(m.reqId); return;
+      case 'auth': {
+        const r = this.keys.verify(m.key, m.ts, m.sig);
+        if (!r.ok) { this.out(c).authResult(m.reqId, false, r.reason === 'bad_signature' || r.reason === 'unknown_key' ? 'invalid_credentials' : r.reason, 0); return; }
+        c.account = r.account;
+        c.canTrade = r.permissions.includes('trade');
+        c.cancelOnDisconnect = m.cancelOnDisconnect;
+        this.out(c).authResult(m.reqId, true, null, r.account);
+        return;
+      }
+      case 'subscribe':
+      case 'unsubscribe': {
+        const ins = this.instruments[m.instrument];
+        if (!ins) { this.out(c).error(m.reqId, 'unknown_symbol', m.kind === 'subscribe' ? MsgType.SUBSCRIBE : MsgType.UNSUBSCRIBE); return; }
+        const sets: [number, Set<number>][] = [[Channel.BOOK, c.books], [Channel.TRADES, c.trades], [Channel.TICKER, c.tickers]];
+        for (const [bit, set] of sets) {
+          if ((m.channels & bit) === 0) continue;
+          if (m.kind === 'unsubscribe') { set.delete(ins.id); continue; }
+          set.add(ins.id);
+          this.pump();
+          if (bit === Channel.BOOK) this.binarySnapshot(this.out(c), ins);
+          if (bit === Channel.TICKER) this.binaryTicker(this.out(c), ins);
+        }
+        this.out(c).subscribed(m.reqId, ins.id, m.channels, m.kind === 'subscribe');
+        return;
+      }
+      default:
+        break;
+    }
+    const type = m.kind === 'order' ? MsgType.NEW_ORDER : m.kind === 'cancel' ? MsgType.CANCEL : MsgType.MODIFY;
+    if (c.account === null) { this.out(c).error(m.reqId, 'not_authenticated', type); return; }
+    if (!c.canTrade) { this.out(c).error(m.reqId, 'forbidden', type); return; }
+    const account = c.account;
+    if (m.kind === 'order') {
+      const r = this.placeOrderTicks(account, c.id, m.clientOrderId, m.instrument, m.side, m.type, m.tif, m.price, m.qty, m.reqId);
+      if (!r.ok) { this.counters.rejectsGateway++; this.out(c).reject(m.reqId, m.clientOrderId, 0, null, r.reason); } else if (r.duplicate) this.out(c).ack(m.reqId, r.order.clientOrderId, r.order.orderId, null, true);
+      return;
+    }
+    const ref: OrderRef = m.orderId !== 0 ? { orderId: String(m.orderId) } : { clientOrderId: m.clientOrderId };
+    let r: EntryResult;
+    if (m.kind === 'cancel') r = this.requestCancel(account, ref, m.reqId);
+    else {
+      const o = this.lookup(account, ref);
+      r = !o ? { ok: false, reason: 'unknown_order' } : m.price <= 0 ? { ok: false, reason: 'bad_price' } : m.qty <= 0 ? { ok: false, reason: 'bad_qty' } : this.submitModify(o, account, BigInt(m.price), m.qty, m.reqId);
+    }
+    if (!r.ok) { this.counters.rejectsGateway++; this.out(c).reject(m.reqId, m.clientOrderId, m.orderId, null, r.reason); }
+  }
+
+  /** The writer of a binary connection, listed for the next flush; flushes first at the size budget. */
+  private out(c: Conn): BinaryWriter {
+    const w = c.bin!;
+    if (w.size >= this.cfg.binaryFrameBytes) this.flush(c);
+    if (!c.dirty) { c.dirty = true; this.dirty.push(c); }
+    return w;
+  }
+
+  /** Sends a binary connection's frame (the slow-consumer hard limit applies as for JSON). */
+  private flush(c: Conn): void {
+    const frame = c.bin!.take();
+    if (frame === null || c.ws.readyState !== c.ws.OPEN) return;
+    if (c.ws.bufferedAmount > this.cfg.buffer.hard) {
+      this.counters.slowConsumerClosed++;
+      c.ws.close(1008, 'slow consumer');
+      this.disconnect(c);
+      return;
+    }
+    c.ws.send(frame);
+    this.counters.framesOut++;
+  }
+
+  private flushAll(): void {
+    const d = this.dirty;
+    for (let i = 0; i < d.length; i++) { const c = d[i]!; c.dirty = false; this.flush(c); }
+    d.length = 0;
+  }
+
+  private binarySnapshot(w: BinaryWriter, ins: Instrument): void {
+    w.book(0, ins.id, this.bookSeq[ins.id]!, this.book.depth(ins.id, 0, 1000), this.book.depth(ins.id, 1, 1000));
+  }
+
+  private binaryTicker(w: BinaryWriter, ins: Instrument): void {
+    const [b] = this.book.depth(ins.id, 0, 1);
+    const [a] = this.book.depth(ins.id, 1, 1);
+    const lp = this.lastPx[ins.id]!;
+    w.ticker(0, ins.id, b ? b[0] : null, b ? b[1] : null, a ? a[0] : null, a ? a[1] : null, lp < 0 ? null : lp, lp < 0 ? null : this.lastQty[ins.id]!, Date.now() * 1e6);
   }
 
   /** Token bucket per connection. */
@@ -400,10 +554,23 @@ export class Gateway {
     } catch (e) {
       return { ok: false, reason: (e as TradsysError).code === 'ERR_QTY_LOT' ? 'bad_qty' : 'bad_price', message: (e as Error).message };
     }
-    const o = this.orders.create({ account, clientOrderId: m.clientOrderId, symbol: ins.id, side: m.side === 'buy' ? 0 : 1, price, qty, conn });
-    const tif = { gtc: 0, ioc: 1, fok: 2, post_only: 3 }[m.tif];
+    return this.enterOrder(account, conn, m.clientOrderId, ins.id, m.side === 'buy' ? 0 : 1, m.type === 'limit' ? 0 : 1, { gtc: 0, ioc: 1, fok: 2, post_only: 3 }[m.tif], price, qty, token);
+  }
+
+  /** Order entry in ticks and lots (binary protocol): the same checks, in the same order, as placeOrder. */
+  placeOrderTicks(account: number, conn: number, clientOrderId: string, symbol: number, side: number, type: number, tif: number, price: number, qty: number, token = 0): EntryResult {
+    const prior = this.orders.liveByClientId(account, clientOrderId);
+    if (prior) return { ok: true, order: prior, duplicate: true };
+    if (symbol >= this.instruments.length) return { ok: false, reason: 'unknown_symbol' };
+    if (type === 0 && price <= 0) return { ok: false, reason: 'bad_price' };
+    if (qty <= 0) return { ok: false, reason: 'bad_qty' };
+    return this.enterOrder(account, conn, clientOrderId, symbol, side, type, tif, type === 0 ? BigInt(price) : 0n, qty, token);
+  }
+
+  private enterOrder(account: number, conn: number, clientOrderId: string, symbol: number, side: number, type: number, tif: number, price: bigint, qty: number, token: number): EntryResult {
+    const o = this.orders.create({ account, clientOrderId, symbol, side, price, qty, conn });
     this.counters.ordersIn++;
-    if (!this.host.submit({ op: 1, side: o.side, type: m.type === 'limit' ? 0 : 1, tif, symbol: ins.id, id: BigInt(o.orderId), price, qty, account }, conn, token)) {
+    if (!this.host.submit({ op: 1, side, type, tif, symbol, id: BigInt(o.orderId), price, qty, account }, conn, token)) {
       this.orders.finish(o, 'rejected');
       return { ok: false, reason: 'busy', message: 'the engine is busy; retry' };
     }
@@ -435,6 +602,10 @@ export class Gateway {
     } catch (e) {
       return { ok: false, reason: (e as TradsysError).code === 'ERR_QTY_LOT' ? 'bad_qty' : 'bad_price', message: (e as Error).message };
     }
+    return this.submitModify(o, account, price, qty, token);
+  }
+
+  private submitModify(o: OrderInfo, account: number, price: bigint, qty: number, token: number): EntryResult {
     if (!this.host.submit({ op: 3, side: o.side, type: 0, tif: 0, symbol: o.symbol, id: BigInt(o.orderId), price, qty, account }, o.conn, token)) return { ok: false, reason: 'busy', message: 'the engine is busy; retry' };
     return { ok: true, order: o };
   }
@@ -477,6 +648,7 @@ export class Gateway {
       this.counters.eventsOut += k;
     }
     for (const s of touched) this.publishBook(s);
+    if (this.dirty.length > 0) this.flushAll();
   }
 
   private onEvent(b: number, touched: Set<number>): void {
@@ -491,6 +663,10 @@ export class Gateway {
     const side = dv.getUint8(b + EVT + EVT_OFF.side);
     const seq = Number(dv.getBigUint64(b + RING_EVT_OFF.seq, true));
     const kind = String.fromCharCode(type) as 'A' | 'R' | 'T' | 'X' | 'M';
+    // binary replies echo the command's reqId (token) to the connection that sent it
+    const origin = dv.getUint32(b + RING_EVT_OFF.origin, true);
+    const token = dv.getUint32(b + RING_EVT_OFF.token, true);
+    const rq = (c: Conn): number => (c.id === origin ? token : 0);
     if (symbol < this.instruments.length) {
       this.book.apply({ type: kind, symbol, id, maker, price, qty, side, last });
       if (kind !== 'R') touched.add(symbol);
@@ -500,14 +676,18 @@ export class Gateway {
     const to = (x: OrderInfo | undefined): Conn | undefined => (x ? this.conns.get(x.conn) : undefined);
     switch (kind) {
       case 'A':
-        if (o) { o.status = 'open'; const c = to(o); if (c) this.send(c, { type: 'ack', clientOrderId: o.clientOrderId, orderId: String(o.orderId), seq }); }
+        if (o) {
+          o.status = 'open';
+          const c = to(o);
+          if (c) { if (c.bin) this.out(c).ack(rq(c), o.clientOrderId, o.orderId, seq, false); else this.send(c, { type: 'ack', clientOrderId: o.clientOrderId, orderId: String(o.orderId), seq }); }
+        }
         break;
       case 'R':
         if (o) {
           const reason = REASON_NAMES[dv.getUint8(b + EVT + EVT_OFF.reason)] ?? 'rejected';
           const c = to(o);
           if (o.status === 'pending') this.orders.finish(o, 'rejected');
-          if (c) this.send(c, { type: 'reject', clientOrderId: o.clientOrderId, orderId: String(o.orderId), reason, seq });
+          if (c) { if (c.bin) this.out(c).reject(rq(c), o.clientOrderId, o.orderId, seq, reason); else this.send(c, { type: 'reject', clientOrderId: o.clientOrderId, orderId: String(o.orderId), reason, seq }); }
         }
         break;
       case 'T': {
@@ -523,21 +703,31 @@ export class Gateway {
           x.leaves = lv;
           x.filled += qty;
           const c = to(x);
-          if (c) this.send(c, { type: 'fill', orderId: String(x.orderId), clientOrderId: x.clientOrderId, tradeId, price: px, qty: q, leaves: ins.toQty(lv), liquidity: liq, seq });
+          if (c) {
+            if (c.bin) this.out(c).fill(liq === 'taker' ? rq(c) : 0, x.orderId, x.clientOrderId, tradeId, price, seq, qty, lv, liq === 'taker', symbol);
+            else this.send(c, { type: 'fill', orderId: String(x.orderId), clientOrderId: x.clientOrderId, tradeId, price: px, qty: q, leaves: ins.toQty(lv), liquidity: liq, seq });
+          }
           if (lv === 0) this.orders.finish(x, 'filled');
         }
-        const trade = { type: 'trade', symbol: ins.symbol, tradeId, price: px, qty: q, takerSide: side === 0 ? 'buy' : 'sell', ts: Date.now() * 1e6 };
+        const ts = Date.now() * 1e6;
+        const trade = { type: 'trade', symbol: ins.symbol, tradeId, price: px, qty: q, takerSide: side === 0 ? 'buy' : 'sell', ts };
         const recent = this.recentTrades[symbol]!;
         recent.push(trade);
         if (recent.length > 1000) recent.shift();
-        const frame = JSON.stringify(trade);
-        for (const c of this.conns.values()) if (c.trades.has(symbol)) this.sendRaw(c, frame);
+        this.lastPx[symbol] = price;
+        this.lastQty[symbol] = qty;
+        let frame: string | null = null;
+        for (const c of this.conns.values()) {
+          if (!c.trades.has(symbol)) continue;
+          if (c.bin) this.out(c).trade(0, symbol, side === 1, tradeId, price, qty, ts);
+          else this.sendRaw(c, frame ??= JSON.stringify(trade));
+        }
         break;
       }
       case 'X':
         if (o) {
           const c = to(o);
-          if (ins && c) this.send(c, { type: 'cancelled', orderId: String(o.orderId), clientOrderId: o.clientOrderId, qty: ins.toQty(qty), seq });
+          if (ins && c) { if (c.bin) this.out(c).cancelled(rq(c), o.orderId, o.clientOrderId, seq, qty, symbol); else this.send(c, { type: 'cancelled', orderId: String(o.orderId), clientOrderId: o.clientOrderId, qty: ins.toQty(qty), seq }); }
           this.orders.finish(o, 'cancelled');
         }
         break;
@@ -546,7 +736,7 @@ export class Gateway {
           o.price = BigInt(price);
           o.leaves = qty;
           const c = to(o);
-          if (c) this.send(c, { type: 'modified', orderId: String(o.orderId), clientOrderId: o.clientOrderId, price: ins.toPrice(BigInt(price)), qty: ins.toQty(qty), seq });
+          if (c) { if (c.bin) this.out(c).modified(rq(c), o.orderId, o.clientOrderId, seq, price, qty, symbol); else this.send(c, { type: 'modified', orderId: String(o.orderId), clientOrderId: o.clientOrderId, price: ins.toPrice(BigInt(price)), qty: ins.toQty(qty), seq }); }
         }
         break;
     }
@@ -583,19 +773,34 @@ export class Gateway {
     let tick: string | null = null;
     for (const c of this.conns.values()) {
       if (!c.tickers.has(s)) continue;
+      if (c.bin) { this.binaryTicker(this.out(c), ins); continue; }
       tick ??= JSON.stringify(this.ticker(ins));
       this.sendRaw(c, tick);
     }
     const first = this.bookSeq[s]! + 1;
     this.bookSeq[s] = first;
-    const fmt = (xs: [number, number][]): string[][] => xs.map(([p, q]) => [ins.toPrice(BigInt(p)), ins.toQty(q)]);
-    const frame = JSON.stringify({ type: 'bookDelta', symbol: ins.symbol, first, last: first, bids: fmt(ch.bids), asks: fmt(ch.asks), checksum: this.book.checksum(s, (p) => ins.toPrice(BigInt(p)), (q) => ins.toQty(q)) });
+    const checksum = this.book.checksum(s, (p) => ins.toPrice(BigInt(p)), (q) => ins.toQty(q));
+    let frame: string | null = null;
+    let bin: Uint8Array | null = null;
     for (const c of this.conns.values()) {
       if (!c.books.has(s)) continue;
       // slow consumer: past the soft limit skip deltas; once drained, send one fresh snapshot
-      if (c.ws.bufferedAmount > this.cfg.buffer.soft) { c.stale.add(s); continue; }
+      if (c.ws.bufferedAmount + (c.bin ? c.bin.size : 0) > this.cfg.buffer.soft) { c.stale.add(s); continue; }
+      if (c.bin) {
+        // a delta too large for one message is replaced by a snapshot (same seq)
+        if (c.stale.delete(s) || ch.bids.length + ch.asks.length > MAX_LEVELS) { this.binarySnapshot(this.out(c), ins); continue; }
+        if (bin === null) {
+          const w = this.mdScratch;
+          w.reset();
+          w.bookDelta(0, s, first, first, checksum, ch.bids, ch.asks);
+          bin = w.messageAt(8);
+        }
+        this.out(c).appendRaw(bin);
+        continue;
+      }
       if (c.stale.delete(s)) { this.send(c, this.snapshot(ins)); continue; }
-      this.sendRaw(c, frame);
+      const fmt = (xs: [number, number][]): string[][] => xs.map(([p, q]) => [ins.toPrice(BigInt(p)), ins.toQty(q)]);
+      this.sendRaw(c, frame ??= JSON.stringify({ type: 'bookDelta', symbol: ins.symbol, first, last: first, bids: fmt(ch.bids), asks: fmt(ch.asks), checksum }));
     }
   }
 }
