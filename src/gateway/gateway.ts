@@ -22,8 +22,9 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { RING_EVT_SIZE, RING_EVT_OFF, EVT_OFF, REASON_NAMES } from '../abi/records.js';
+import { RING_EVT_SIZE, RING_EVT_OFF, EVT_OFF, REASON_NAMES, CMD_OFF, CMD_SIZE } from '../abi/records.js';
 import { EngineHost } from '../engine/host.js';
+import { EngineError } from '../engine/errors.js';
 import { DEMO_INSTRUMENTS, Instrument, loadInstruments, type InstrumentSpec } from '../domain/instruments.js';
 import { TradsysError } from '../domain/errors.js';
 import { KeyStore, type Permission } from './auth.js';
@@ -103,6 +104,15 @@ export class Gateway {
   private readonly dirty: Conn[] = [];
   /** Scratch writer: a market-data message encoded once, then copied to each binary subscriber. */
   private readonly mdScratch = new BinaryWriter(4096);
+  /** The CMD record being submitted (written in place: no command object, no BigInt for ids). */
+  private readonly cmdRec = new Uint8Array(CMD_SIZE);
+  private readonly cmdDv = new DataView(this.cmdRec.buffer);
+  /** Commands from connections (origin ≠ 0) submitted and not yet finished (their last event not seen). */
+  private inflight = 0;
+  /** Hot pumping: pump on every event-loop turn while commands are in flight (see `kick`). */
+  private hot = false;
+  private hotSince = 0;
+  private readonly touched = new Set<number>();
   /** Last trade per symbol in ticks and lots (binary ticker); lastPx -1 = none yet. */
   private readonly lastPx: number[];
   private readonly lastQty: number[];
@@ -169,6 +179,7 @@ export class Gateway {
 
   async close(): Promise<void> {
     if (this.pumpTimer) clearInterval(this.pumpTimer);
+    this.pumpTimer = null;
     if (this.pingTimer) clearInterval(this.pingTimer);
     for (const c of this.conns.values()) c.ws.terminate();
     this.wss.close();
@@ -361,7 +372,6 @@ export class Gateway {
         continue;
       }
       this.onBinaryMessage(c, m);
-      if (c.ws.readyState !== c.ws.OPEN) break;
     }
     this.flushAll();
   }
@@ -541,6 +551,47 @@ export class Gateway {
   }
 
   // ── order entry, shared by WebSocket and HTTP ──────────────────────────────────────────
+  /**
+   * Queues one command (false: the command ring is full). Writes the CMD record in place; `price`
+   * is ticks (a bigint from decimal conversion, or a safe-integer number from the binary codec).
+   */
+  private submit(op: number, side: number, type: number, tif: number, symbol: number, id: number, price: bigint | number, qty: number, account: number, origin: number, token: number): boolean {
+    if (this.host.failed !== null) throw new EngineError('ERR_ENGINE_TRAP', `engine thread failed: ${this.host.failed}`);
+    const dv = this.cmdDv;
+    dv.setUint8(CMD_OFF.op, op);
+    dv.setUint8(CMD_OFF.side, side);
+    dv.setUint8(CMD_OFF.type, type);
+    dv.setUint8(CMD_OFF.tif, tif);
+    dv.setUint32(CMD_OFF.symbol, symbol, true);
+    dv.setUint32(CMD_OFF.id, id % 4294967296, true);
+    dv.setUint32(CMD_OFF.id + 4, Math.floor(id / 4294967296), true);
+    if (typeof price === 'bigint') dv.setBigInt64(CMD_OFF.price, price, true);
+    else { const hi = Math.floor(price / 4294967296); dv.setUint32(CMD_OFF.price, price - hi * 4294967296, true); dv.setInt32(CMD_OFF.price + 4, hi, true); }
+    dv.setUint32(CMD_OFF.qty, qty, true);
+    dv.setUint32(CMD_OFF.account, account, true);
+    if (!this.host.submitRaw(this.cmdRec, 0, origin, token, process.hrtime.bigint())) return false;
+    if (origin !== 0) { this.inflight++; this.kick(); }
+    return true;
+  }
+
+  /**
+   * Ack latency: the 1 ms pump interval alone would add up to 1 ms to every answer, so while
+   * connection commands are in flight the gateway also pumps on every event-loop turn
+   * (setImmediate). It stops when none are in flight, or after 5 ms without an event (then the
+   * interval carries on).
+   */
+  private kick(): void {
+    this.hotSince = performance.now();
+    if (this.hot) return;
+    this.hot = true;
+    setImmediate(this.hotPump);
+  }
+  private readonly hotPump = (): void => {
+    if (this.pump() > 0) this.hotSince = performance.now();
+    if (this.inflight > 0 && performance.now() - this.hotSince < 5 && this.pumpTimer !== null) setImmediate(this.hotPump);
+    else this.hot = false;
+  };
+
   placeOrder(account: number, conn: number, m: OrderFields, token = 0): EntryResult {
     const prior = this.orders.liveByClientId(account, m.clientOrderId);
     if (prior) return { ok: true, order: prior, duplicate: true };
@@ -564,13 +615,13 @@ export class Gateway {
     if (symbol >= this.instruments.length) return { ok: false, reason: 'unknown_symbol' };
     if (type === 0 && price <= 0) return { ok: false, reason: 'bad_price' };
     if (qty <= 0) return { ok: false, reason: 'bad_qty' };
-    return this.enterOrder(account, conn, clientOrderId, symbol, side, type, tif, type === 0 ? BigInt(price) : 0n, qty, token);
+    return this.enterOrder(account, conn, clientOrderId, symbol, side, type, tif, type === 0 ? price : 0, qty, token);
   }
 
-  private enterOrder(account: number, conn: number, clientOrderId: string, symbol: number, side: number, type: number, tif: number, price: bigint, qty: number, token: number): EntryResult {
-    const o = this.orders.create({ account, clientOrderId, symbol, side, price, qty, conn });
+  private enterOrder(account: number, conn: number, clientOrderId: string, symbol: number, side: number, type: number, tif: number, price: bigint | number, qty: number, token: number): EntryResult {
+    const o = this.orders.create({ account, clientOrderId, symbol, side, price: typeof price === 'bigint' ? price : BigInt(price), qty, conn });
     this.counters.ordersIn++;
-    if (!this.host.submit({ op: 1, side, type, tif, symbol, id: BigInt(o.orderId), price, qty, account }, conn, token)) {
+    if (!this.submit(1, side, type, tif, symbol, o.orderId, price, qty, account, conn, token)) {
       this.orders.finish(o, 'rejected');
       return { ok: false, reason: 'busy', message: 'the engine is busy; retry' };
     }
@@ -586,7 +637,7 @@ export class Gateway {
   requestCancel(account: number, ref: OrderRef, token = 0): EntryResult {
     const o = this.lookup(account, ref);
     if (!o) return { ok: false, reason: 'unknown_order' };
-    if (!this.host.submit({ op: 2, side: o.side, type: 0, tif: 0, symbol: o.symbol, id: BigInt(o.orderId), price: 0n, qty: 0, account }, o.conn, token)) return { ok: false, reason: 'busy', message: 'the engine is busy; retry' };
+    if (!this.submit(2, o.side, 0, 0, o.symbol, o.orderId, 0, 0, account, o.conn, token)) return { ok: false, reason: 'busy', message: 'the engine is busy; retry' };
     return { ok: true, order: o };
   }
 
@@ -606,7 +657,7 @@ export class Gateway {
   }
 
   private submitModify(o: OrderInfo, account: number, price: bigint, qty: number, token: number): EntryResult {
-    if (!this.host.submit({ op: 3, side: o.side, type: 0, tif: 0, symbol: o.symbol, id: BigInt(o.orderId), price, qty, account }, o.conn, token)) return { ok: false, reason: 'busy', message: 'the engine is busy; retry' };
+    if (!this.submit(3, o.side, 0, 0, o.symbol, o.orderId, price, qty, account, o.conn, token)) return { ok: false, reason: 'busy', message: 'the engine is busy; retry' };
     return { ok: true, order: o };
   }
 
@@ -621,7 +672,7 @@ export class Gateway {
   /** An order from the built-in simulator (no connection). Returns its order id, or null if the ring is full. */
   simOrder(o: { account: number; clientOrderId: string; symbol: number; side: number; market: boolean; price: bigint; qty: number }): number | null {
     const info = this.orders.create({ account: o.account, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, price: o.price, qty: o.qty, conn: 0 });
-    const ok = this.host.submit({ op: 1, side: o.side, type: o.market ? 1 : 0, tif: o.market ? 1 : 0, symbol: o.symbol, id: BigInt(info.orderId), price: o.price, qty: o.qty, account: o.account }, 0, 0);
+    const ok = this.submit(1, o.side, o.market ? 1 : 0, o.market ? 1 : 0, o.symbol, info.orderId, o.price, o.qty, o.account, 0, 0);
     if (!ok) { this.orders.finish(info, 'rejected'); return null; }
     return info.orderId;
   }
@@ -638,17 +689,23 @@ export class Gateway {
   }
 
   // ── events → reports and market data ───────────────────────────────────────────────────
-  /** Drains the event ring: execution reports to owners, projection, then batched market data. */
-  pump(): void {
-    const touched = new Set<number>();
+  /** Drains the event ring: execution reports to owners, projection, then batched market data. Returns the event count. */
+  pump(): number {
+    const touched = this.touched;
+    let n = 0;
     for (;;) {
       const k = this.host.evtRing.poll(this.reader, this.buf, 0, 4096);
       if (k === 0) break;
       for (let i = 0; i < k; i++) this.onEvent(i * RING_EVT_SIZE, touched);
       this.counters.eventsOut += k;
+      n += k;
     }
-    for (const s of touched) this.publishBook(s);
+    if (touched.size > 0) {
+      for (const s of touched) this.publishBook(s);
+      touched.clear();
+    }
     if (this.dirty.length > 0) this.flushAll();
+    return n;
   }
 
   private onEvent(b: number, touched: Set<number>): void {
@@ -742,6 +799,7 @@ export class Gateway {
     }
     if (kind === 'A' || kind === 'R' || kind === 'M') this.firstKind.set(id, kind === 'R' ? `R:${REASON_NAMES[dv.getUint8(b + EVT + EVT_OFF.reason)] ?? 'rejected'}` : kind);
     if (last) {
+      if (origin !== 0 && this.inflight > 0) this.inflight--;
       const w = this.waiters.get(id);
       const first = this.firstKind.get(id) ?? kind;
       this.firstKind.delete(id);

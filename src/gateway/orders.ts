@@ -49,7 +49,10 @@ export class OrderRegistry {
   get(orderId: number): OrderInfo | undefined { return this.byId.get(orderId); }
 
   create(o: Omit<OrderInfo, 'orderId' | 'leaves' | 'filled' | 'status'>): OrderInfo {
-    const info: OrderInfo = { ...o, orderId: this.nextId++, leaves: o.qty, filled: 0, status: 'pending' };
+    const info: OrderInfo = {
+      orderId: this.nextId++, account: o.account, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, price: o.price,
+      qty: o.qty, leaves: o.qty, filled: 0, status: 'pending', conn: o.conn,
+    };
     this.byId.set(info.orderId, info);
     this.live.set(`${o.account}:${o.clientOrderId}`, info);
     return info;
