@@ -11,6 +11,8 @@ import {
   decodeFrame, isBinaryClientOrderId, type ClientBinMessage, type ServerBinMessage,
 } from '../../src/codec/binary-protocol.js';
 import { REASON_NAMES } from '../../src/abi/records.js';
+import { readFileSync } from 'node:fs';
+import { BODY_SIZE } from '../../src/codec/binary-protocol.js';
 
 const reqId = fc.integer({ min: 0, max: 0xffffffff });
 const safe = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
@@ -177,5 +179,16 @@ describe('binary protocol codec', () => {
       if (b.length >= 4) { b[0] = 0x54; b[1] = 0x53; b[2] = 1; b[3] = 0; }
       try { if (client) decodeFrame(b, 'client'); else decodeFrame(b, 'server'); } catch (e) { if (!(e instanceof BinaryProtocolError)) throw e; }
     }), { numRuns: 2000 });
+  });
+
+  it('is documented in docs/protocol.md: every message type with its id and size, every code with its name', () => {
+    const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
+    for (const [name, id] of Object.entries(MsgType)) {
+      const hex = `0x${id.toString(16).toUpperCase().padStart(2, '0')}`;
+      const fixed = BODY_SIZE[id]!;
+      const size = id === MsgType.BOOK_SNAPSHOT || id === MsgType.BOOK_DELTA ? `(${fixed} + 16 × (bids + asks) bytes)` : `(${fixed} bytes)`;
+      expect(doc, name).toMatch(new RegExp(`\\*\\*[A-Z_/ 0-9x]*${name}[A-Z_/ 0-9x]*${hex}[^*]*\\*\\* ${size.replace(/[()+×]/g, (c) => `\\${c}`)}`));
+    }
+    for (const [name, c] of CODE_BY_NAME) expect(doc, name).toContain(`${c} ${name}`);
   });
 });
