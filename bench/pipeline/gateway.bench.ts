@@ -117,7 +117,9 @@ async function openLoop(s: Server, rate: number, count: number): Promise<Record<
     while (i < count && start + i * interval <= now) { scheduled[i] = start + i * interval; ws.send(orderFrame(base + i)); i++; }
     await new Promise((r) => setImmediate(r));
   }
-  await Promise.race([done, new Promise((r) => setTimeout(r, 30_000))]);
+  let guard: NodeJS.Timeout | undefined;
+  await Promise.race([done, new Promise((r) => { guard = setTimeout(r, 30_000); })]);
+  clearTimeout(guard);
   ws.close();
   return { offeredPerSecond: rate, acked, p50Us: h.getValueAtPercentile(50) / 1000, p99Us: h.getValueAtPercentile(99) / 1000, p999Us: h.getValueAtPercentile(99.9) / 1000, maxUs: h.maxValue / 1000 };
 }
@@ -219,7 +221,9 @@ async function openLoopBinary(s: Server, rate: number, count: number): Promise<R
     if (k > 0) ws.send(writer.take()!);
     await new Promise((r) => setImmediate(r));
   }
-  await Promise.race([done, new Promise((r) => setTimeout(r, 30_000))]);
+  let guard: NodeJS.Timeout | undefined;
+  await Promise.race([done, new Promise((r) => { guard = setTimeout(r, 30_000); })]);
+  clearTimeout(guard);
   ws.close();
   return { offeredPerSecond: rate, acked, p50Us: h.getValueAtPercentile(50) / 1000, p99Us: h.getValueAtPercentile(99) / 1000, p999Us: h.getValueAtPercentile(99.9) / 1000, maxUs: h.maxValue / 1000 };
 }
