@@ -5,7 +5,9 @@
  * Owns: client connections, authentication, order entry (orders → command ring, with the
  * connection as origin), execution reports to the owning account, market data (book snapshot +
  * deltas with per-symbol sequence numbers and checksums, public trades) from the event ring, and
- * the HTTP read API. One `pump()` drains the event ring and fans out, batched per cycle.
+ * the HTTP read API. One `pump()` drains the event ring and fans out, batched per cycle; it runs
+ * when the engine thread notifies a publish on the event ring (Atomics.waitAsync, no spinning)
+ * and every 1 ms as a fallback.
  * Layout: `/ws` speaks JSON text frames; `/ws?protocol=binary` speaks src/codec/binary-protocol.ts
  * (docs/protocol.md). A binary connection has a BinaryWriter: everything it is sent during one
  * inbound frame or one pump cycle goes into one frame, flushed at the end of that step or as soon
@@ -74,6 +76,8 @@ interface Conn {
 }
 
 const EVT = RING_EVT_OFF.evtType; // EVT record offset inside a RING_EVT slot
+/** Atomics.waitAsync (Node ≥ 16; typed from lib es2024, newer than this project's lib). */
+const AtomicsAsync = Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, timeoutMs: number): { async: false; value: string } | { async: true; value: Promise<string> } };
 
 export interface OrderFields { clientOrderId: string; symbol: string; side: 'buy' | 'sell'; type: 'limit' | 'market'; tif: 'gtc' | 'ioc' | 'fok' | 'post_only'; price?: string; qty: string }
 export interface OrderRef { clientOrderId?: string | undefined; orderId?: string | undefined }
@@ -107,11 +111,10 @@ export class Gateway {
   /** The CMD record being submitted (written in place: no command object, no BigInt for ids). */
   private readonly cmdRec = new Uint8Array(CMD_SIZE);
   private readonly cmdDv = new DataView(this.cmdRec.buffer);
-  /** Commands from connections (origin ≠ 0) submitted and not yet finished (their last event not seen). */
-  private inflight = 0;
-  /** Hot pumping: pump on every event-loop turn while commands are in flight (see `kick`). */
-  private hot = false;
-  private hotSince = 0;
+  /** Word 0 of the event ring: its published count, which the engine thread notifies on every publish (src/ring/spmc-ring.ts layout). */
+  private readonly published: Int32Array;
+  /** A waitAsync on `published` is pending. */
+  private watching = false;
   private readonly touched = new Set<number>();
   /** Last trade per symbol in ticks and lots (binary ticker); lastPx -1 = none yet. */
   private readonly lastPx: number[];
@@ -127,6 +130,7 @@ export class Gateway {
     this.book = new BookProjection(instruments.length);
     this.bookSeq = instruments.map(() => 0);
     this.reader = host.evtRing.join();
+    this.published = new Int32Array(host.evtRing.sab, 0, 1);
     this.cfg = {
       pingIntervalMs: cfg.pingIntervalMs ?? 20_000, deadAfterMs: cfg.deadAfterMs ?? 60_000,
       rateLimit: cfg.rateLimit ?? { perSecond: 500, burst: 1000 }, buffer: cfg.buffer ?? { soft: 1 << 20, hard: 8 << 20 },
@@ -169,6 +173,7 @@ export class Gateway {
     const host = await EngineHost.start({ engine: { symbols: instruments.length, capacity: cfg.capacity ?? 1_000_000 } });
     const g = new Gateway(host, cfg, instruments);
     g.pumpTimer = setInterval(() => g.pump(), 1);
+    g.watch();
     g.pingTimer = setInterval(() => g.heartbeat(), g.cfg.pingIntervalMs);
     return g;
   }
@@ -569,28 +574,27 @@ export class Gateway {
     else { const hi = Math.floor(price / 4294967296); dv.setUint32(CMD_OFF.price, price - hi * 4294967296, true); dv.setInt32(CMD_OFF.price + 4, hi, true); }
     dv.setUint32(CMD_OFF.qty, qty, true);
     dv.setUint32(CMD_OFF.account, account, true);
-    if (!this.host.submitRaw(this.cmdRec, 0, origin, token, process.hrtime.bigint())) return false;
-    if (origin !== 0) { this.inflight++; this.kick(); }
-    return true;
+    return this.host.submitRaw(this.cmdRec, 0, origin, token, process.hrtime.bigint());
   }
 
   /**
-   * Ack latency: the 1 ms pump interval alone would add up to 1 ms to every answer, so while
-   * connection commands are in flight the gateway also pumps on every event-loop turn
-   * (setImmediate). It stops when none are in flight, or after 5 ms without an event (then the
-   * interval carries on).
+   * Ack latency: the 1 ms pump interval alone would add up to 1 ms to every answer, so the gateway
+   * also waits (Atomics.waitAsync, no spinning) on the event ring's published count, which the
+   * engine thread notifies after each publish, and pumps when it changes. The count is read before
+   * the pump, so a publish during the pump makes the wait return at once (nothing is missed); a
+   * publisher that keeps the count moving is re-checked after yielding to I/O (setImmediate).
    */
-  private kick(): void {
-    this.hotSince = performance.now();
-    if (this.hot) return;
-    this.hot = true;
-    setImmediate(this.hotPump);
+  private watch(): void {
+    if (this.watching || this.pumpTimer === null) return;
+    for (let i = 0; i < 4; i++) {
+      const seen = Atomics.load(this.published, 0);
+      this.pump();
+      const r = AtomicsAsync.waitAsync(this.published, 0, seen, 250);
+      if (r.async) { this.watching = true; void r.value.then(this.onPublished); return; }
+    }
+    setImmediate(this.onPublished);
   }
-  private readonly hotPump = (): void => {
-    if (this.pump() > 0) this.hotSince = performance.now();
-    if (this.inflight > 0 && performance.now() - this.hotSince < 5 && this.pumpTimer !== null) setImmediate(this.hotPump);
-    else this.hot = false;
-  };
+  private readonly onPublished = (): void => { this.watching = false; this.watch(); };
 
   placeOrder(account: number, conn: number, m: OrderFields, token = 0): EntryResult {
     const prior = this.orders.liveByClientId(account, m.clientOrderId);
@@ -799,7 +803,6 @@ export class Gateway {
     }
     if (kind === 'A' || kind === 'R' || kind === 'M') this.firstKind.set(id, kind === 'R' ? `R:${REASON_NAMES[dv.getUint8(b + EVT + EVT_OFF.reason)] ?? 'rejected'}` : kind);
     if (last) {
-      if (origin !== 0 && this.inflight > 0) this.inflight--;
       const w = this.waiters.get(id);
       const first = this.firstKind.get(id) ?? kind;
       this.firstKind.delete(id);
