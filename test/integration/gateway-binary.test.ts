@@ -290,14 +290,12 @@ describe('binary protocol over loopback', () => {
   });
 });
 
-describe('binary protocol connection management', () => {
+describe('binary protocol rate limit', () => {
   let g2: Gateway;
   let url2: string;
-  let k: ApiKey;
   beforeAll(async () => {
-    g2 = await Gateway.build({ dataDir: mkdtempSync(join(tmpdir(), 'gwb2-')), capacity: 10_000, rateLimit: { perSecond: 50, burst: 20 }, buffer: { soft: 16 * 1024, hard: 256 * 1024 } });
+    g2 = await Gateway.build({ dataDir: mkdtempSync(join(tmpdir(), 'gwb2-')), capacity: 10_000, rateLimit: { perSecond: 50, burst: 20 } });
     url2 = (await g2.listen(0)).replace('http', 'ws') + '/ws?protocol=binary';
-    k = g2.keys.create(10);
   }, 60_000);
   afterAll(async () => { await g2?.close(); });
 
@@ -313,7 +311,6 @@ describe('binary protocol connection management', () => {
     await c.usable();
     c.close();
   });
-
 });
 
 describe('binary protocol slow consumers', () => {
