@@ -1,13 +1,18 @@
 /**
- * `npm run bench:gateway`: order entry over WebSocket (JSON) against `tradsys serve --no-sim` in a
- * separate process on loopback. Bounded in count and time.
+ * `npm run bench:gateway`: order entry over WebSocket (JSON and/or binary protocol) against
+ * `tradsys serve --no-sim` in a separate process on loopback (a fresh server per protocol).
+ * Bounded in count and time.
  *   1. throughput: C connections each keep W orders in flight until N orders are acked → orders/s;
  *   2. latency, open loop: orders sent on a fixed schedule at each offered rate; latency is measured
  *      from each order's *scheduled* send time to its ack (coordinated-omission corrected), HDR
  *      p50/p99/p99.9/max.
  * Orders alternate buy/sell limit GTC far from each other (no trades) and are cancelled in bulk
- * between phases by a fresh server. Options: --orders N (default 50,000), --rates 5000,20000 ·
- * --conns C (4) · --window W (256) · --json. Market-data fan-out is not measured yet (issue 4).
+ * between phases by a fresh server. JSON: one order per text frame. Binary: the orders due at one
+ * moment travel in one frame (≤ 80 per frame, under the 4 KiB frame limit); acks are matched by
+ * reqId. Every order must be answered with an ack (a reject fails the binary run).
+ * Options: --protocol json|binary|both (default both) · --orders N (default 50,000) ·
+ * --rates 5000,20000,50000 · --conns C (4) · --window W (256) · --json.
+ * Market-data fan-out is not measured yet.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -15,13 +20,18 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as hdr from 'hdr-histogram-js';
+import * as os from 'node:os';
 import WebSocket from 'ws';
 import { sign } from '../../src/gateway/auth.js';
+import { BinaryWriter, decodeFrame } from '../../src/codec/binary-protocol.js';
 
 const args = process.argv.slice(2);
 const opt = (k: string, d: string): string => { const i = args.indexOf(k); return i >= 0 ? args[i + 1]! : d; };
 const N = Number(opt('--orders', '50000'));
-const RATES = opt('--rates', '5000,20000').split(',').map(Number);
+const RATES = opt('--rates', '5000,20000,50000').split(',').map(Number);
+const PROTOCOL = opt('--protocol', 'both');
+if (!['json', 'binary', 'both'].includes(PROTOCOL)) throw new Error('--protocol must be json, binary or both');
+const PER_FRAME = 80;
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'dist', 'cli', 'main.js');
 
 interface Server { proc: ChildProcess; ws: string; key: string; secret: string }
@@ -107,26 +117,138 @@ async function openLoop(s: Server, rate: number, count: number): Promise<Record<
     while (i < count && start + i * interval <= now) { scheduled[i] = start + i * interval; ws.send(orderFrame(base + i)); i++; }
     await new Promise((r) => setImmediate(r));
   }
-  await Promise.race([done, new Promise((r) => setTimeout(r, 30_000))]);
+  let guard: NodeJS.Timeout | undefined;
+  await Promise.race([done, new Promise((r) => { guard = setTimeout(r, 30_000); })]);
+  clearTimeout(guard);
   ws.close();
   return { offeredPerSecond: rate, acked, p50Us: h.getValueAtPercentile(50) / 1000, p99Us: h.getValueAtPercentile(99) / 1000, p999Us: h.getValueAtPercentile(99.9) / 1000, maxUs: h.maxValue / 1000 };
 }
 
-async function main(): Promise<void> {
+// ── binary protocol ─────────────────────────────────────────────────────────────────────
+const AAPL = 3; // instrument id of AAPL in the demo instruments (checked in connectBinary)
+const writer = new BinaryWriter(8192);
+
+async function connectBinary(s: Server): Promise<WebSocket> {
+  const syms = await (await fetch(s.ws.replace('ws', 'http').replace(/\/ws$/, '/api/v1/symbols'))).json() as { id: number; symbol: string; tickSize: string }[];
+  const aapl = syms.find((x) => x.symbol === 'AAPL');
+  if (aapl?.id !== AAPL || aapl.tickSize !== '0.01') throw new Error('the demo instruments changed: AAPL must be instrument 3 with tick 0.01');
+  const ws = new WebSocket(s.ws + '?protocol=binary');
+  await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
+  const ts = Math.max(Date.now(), lastTs + 1);
+  lastTs = ts;
+  writer.auth(1, s.key, ts, sign(s.secret, s.key, ts));
+  ws.send(writer.take()!);
+  const reply = await new Promise<ReturnType<typeof decodeFrame>>((r) => ws.once('message', (d: Buffer) => r(decodeFrame(d, 'server'))));
+  const a = reply[0];
+  if (a?.kind !== 'auth' || !a.ok) throw new Error(`authentication failed: ${JSON.stringify(a)}`);
+  return ws;
+}
+
+/** Appends order `id` (reqId = `tag`) to the shared writer: buy 100.00 / sell 300.00, 1 lot. */
+function binaryOrder(id: number, tag: number): void {
+  const buy = id % 2 === 0;
+  writer.order(tag, String(id + 1), AAPL, buy ? 0 : 1, 0, 0, buy ? 10_000 : 30_000, 1);
+}
+
+/** Counts acks in a server frame; throws on anything that is not an ack or a market-data message. */
+function binaryAcks(d: Buffer, each?: (reqId: number) => void): number {
+  let n = 0;
+  for (const m of decodeFrame(d, 'server')) {
+    if (m.kind === 'ack') { n++; each?.(m.reqId); } else if (m.kind === 'reject' || m.kind === 'error') throw new Error(`order refused: ${JSON.stringify(m)}`);
+  }
+  return n;
+}
+
+async function throughputBinary(s: Server, conns: number, window: number): Promise<number> {
+  const sockets = await Promise.all(Array.from({ length: conns }, () => connectBinary(s)));
+  let next = 0;
+  let acked = 0;
+  const t0 = process.hrtime.bigint();
+  const sendUpTo = (ws: WebSocket, k: number): void => {
+    while (k > 0 && next < N) {
+      const m = Math.min(k, PER_FRAME, N - next);
+      for (let i = 0; i < m; i++) binaryOrder(next++, 0);
+      ws.send(writer.take()!);
+      k -= m;
+    }
+  };
+  await new Promise<void>((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`throughput phase stalled at ${acked} of ${N} acks`)), 120_000);
+    for (const ws of sockets) {
+      ws.once('close', (code, why) => { clearTimeout(timer); fail(new Error(`server closed a connection (${code} ${why.toString()}) after ${acked} acks`)); });
+      ws.on('message', (d: Buffer) => {
+        let k: number;
+        try { k = binaryAcks(d); } catch (e) { clearTimeout(timer); fail(e as Error); return; }
+        acked += k;
+        if (acked === N) { clearTimeout(timer); done(); } else sendUpTo(ws, k);
+      });
+      sendUpTo(ws, window);
+    }
+  });
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  for (const ws of sockets) { ws.removeAllListeners('close'); ws.close(); }
+  return N / secs;
+}
+
+async function openLoopBinary(s: Server, rate: number, count: number): Promise<Record<string, number>> {
+  const ws = await connectBinary(s);
+  const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60e9, numberOfSignificantValueDigits: 3 });
+  const scheduled = new Float64Array(count);
+  let acked = 0;
+  const base = 10_000_000 + rate * 10;
+  const done = new Promise<void>((res, rej) => {
+    ws.on('message', (d: Buffer) => {
+      const now = performance.now();
+      try {
+        binaryAcks(d, (i) => { h.recordValue(Math.max(1, Math.round((now - scheduled[i]!) * 1e6))); acked++; });
+      } catch (e) { rej(e as Error); return; }
+      if (acked === count) res();
+    });
+  });
+  const start = performance.now() + 5;
+  const interval = 1000 / rate;
+  let i = 0;
+  const deadline = start + (count / rate) * 1000 + 30_000;
+  while (i < count && performance.now() < deadline) {
+    const now = performance.now();
+    let k = 0;
+    while (i < count && start + i * interval <= now) {
+      scheduled[i] = start + i * interval;
+      binaryOrder(base + i, i);
+      i++;
+      if (++k === PER_FRAME) { ws.send(writer.take()!); k = 0; }
+    }
+    if (k > 0) ws.send(writer.take()!);
+    await new Promise((r) => setImmediate(r));
+  }
+  let guard: NodeJS.Timeout | undefined;
+  await Promise.race([done, new Promise((r) => { guard = setTimeout(r, 30_000); })]);
+  clearTimeout(guard);
+  ws.close();
+  return { offeredPerSecond: rate, acked, p50Us: h.getValueAtPercentile(50) / 1000, p99Us: h.getValueAtPercentile(99) / 1000, p999Us: h.getValueAtPercentile(99.9) / 1000, maxUs: h.maxValue / 1000 };
+}
+
+async function run(protocol: 'json' | 'binary', conns: number, window: number): Promise<Record<string, unknown>> {
   const s = await startServer();
   try {
-    const conns = Number(opt('--conns', '4'));
-    const window = Number(opt('--window', '256'));
-    const tput = await throughput(s, conns, window);
+    const tput = protocol === 'json' ? await throughput(s, conns, window) : await throughputBinary(s, conns, window);
     const lat: Record<string, number>[] = [];
-    for (const r of RATES) lat.push(await openLoop(s, r, Math.min(N, r * 3)));
-    const report = { benchmark: 'bench:gateway', date: new Date().toISOString(), node: process.version, orders: N, protocol: 'json', ackedOrdersPerSecond: tput, openLoop: lat };
-    process.stdout.write(`gateway (JSON over WebSocket, loopback, server in its own process): ${Math.round(tput).toLocaleString('en-US')} orders/s acked (${conns} connections × ${window} in flight, ${N.toLocaleString('en-US')} orders)\n`);
+    for (const r of RATES) lat.push(protocol === 'json' ? await openLoop(s, r, Math.min(N, r * 3)) : await openLoopBinary(s, r, Math.min(N, r * 3)));
+    const label = protocol === 'json' ? 'JSON' : 'binary';
+    process.stdout.write(`gateway (${label} over WebSocket, loopback, server in its own process): ${Math.round(tput).toLocaleString('en-US')} orders/s acked (${conns} connections × ${window} in flight, ${N.toLocaleString('en-US')} orders)\n`);
     for (const l of lat) process.stdout.write(`  open loop ${l.offeredPerSecond!.toLocaleString('en-US')}/s: ack latency p50 ${l.p50Us!.toFixed(0)} µs · p99 ${l.p99Us!.toFixed(0)} µs · p99.9 ${l.p999Us!.toFixed(0)} µs · max ${l.maxUs!.toFixed(0)} µs (${l.acked} acked)\n`);
-    if (args.includes('--json')) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    return { benchmark: 'bench:gateway', date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, orders: N, protocol, ackedOrdersPerSecond: tput, openLoop: lat };
   } finally {
     s.proc.kill('SIGTERM');
   }
+}
+
+async function main(): Promise<void> {
+  const conns = Number(opt('--conns', '4'));
+  const window = Number(opt('--window', '256'));
+  const reports: Record<string, unknown>[] = [];
+  for (const p of PROTOCOL === 'both' ? (['json', 'binary'] as const) : [PROTOCOL as 'json' | 'binary']) reports.push(await run(p, conns, window));
+  if (args.includes('--json')) process.stdout.write(JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2) + '\n');
 }
 
 main().catch((e) => { process.stderr.write(`bench:gateway: ${(e as Error).message}\n`); process.exit(1); });

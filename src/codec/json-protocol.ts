@@ -6,7 +6,7 @@
  *
  * Layout: one JSON object per text frame. Invariants: a parsed message has exactly the fields of
  * its op, each of the right type. Complexity: O(size). Allocation: the parsed object.
- * Known limitations: the binary protocol is separate (issue 4).
+ * Known limitations: none here; the binary protocol (same semantics) is src/codec/binary-protocol.ts.
  */
 
 export type ReqId = string | number;

@@ -106,13 +106,18 @@ export class EngineHost {
   }
 
   /** Queues a raw CMD record (32 bytes at `offset`, 4-byte aligned) without building an object or allocating. */
-  submitRaw(bytes: Uint8Array, offset: number, origin = 0, token = 0, tsIn = 0n): boolean {
+  submitRaw(bytes: Uint8Array, offset: number, origin = 0, token = 0, tsIn = 0n, clientOrderId = ''): boolean {
     if (bytes.buffer !== this.rawBuf) { this.rawBuf = bytes.buffer; this.raw32 = new Int32Array(bytes.buffer, 0, bytes.buffer.byteLength >> 2); }
     const from = (bytes.byteOffset + offset) >> 2;
     for (let k = 0; k < CMD_SIZE >> 2; k++) this.rec32[k] = this.raw32[from + k]!;
     this.rec32[RING_CMD_OFF.origin >> 2] = origin | 0;
     this.rec32[RING_CMD_OFF.token >> 2] = token | 0;
     this.rec.fill(0, RING_CMD_OFF.cidLen);
+    if (clientOrderId.length > 0) {
+      if (clientOrderId.length > RING_CMD_CID_MAX) throw new EngineError('ERR_ENGINE_BAD_COMMAND', `clientOrderId longer than ${RING_CMD_CID_MAX} characters`);
+      for (let i = 0; i < clientOrderId.length; i++) this.rec[RING_CMD_OFF.cid0 + i] = clientOrderId.charCodeAt(i) & 0x7f;
+      this.rec[RING_CMD_OFF.cidLen] = clientOrderId.length;
+    }
     if (tsIn === 0n) { this.rec32[RING_CMD_OFF.tsIn >> 2] = 0; this.rec32[(RING_CMD_OFF.tsIn >> 2) + 1] = 0; } else this.recDv.setBigInt64(RING_CMD_OFF.tsIn, tsIn, true);
     return this.cmdRing.tryPush(this.rec);
   }

@@ -1,23 +1,35 @@
 /**
- * The gateway: fastify (HTTP) + ws (WebSocket /ws, JSON protocol) in front of the engine thread.
+ * The gateway: fastify (HTTP) + ws (WebSocket /ws, JSON or binary protocol per connection) in
+ * front of the engine thread.
  *
  * Owns: client connections, authentication, order entry (orders → command ring, with the
  * connection as origin), execution reports to the owning account, market data (book snapshot +
  * deltas with per-symbol sequence numbers and checksums, public trades) from the event ring, and
- * the HTTP read API. One `pump()` drains the event ring and fans out, batched per cycle.
+ * the HTTP read API. One `pump()` drains the event ring and fans out, batched per cycle; it runs
+ * when the engine thread notifies a publish on the event ring (Atomics.waitAsync, no spinning)
+ * and every 1 ms as a fallback.
+ * Layout: `/ws` speaks JSON text frames; `/ws?protocol=binary` speaks src/codec/binary-protocol.ts
+ * (docs/protocol.md). A binary connection has a BinaryWriter: everything it is sent during one
+ * inbound frame or one pump cycle goes into one frame, flushed at the end of that step or as soon
+ * as it reaches `binaryFrameBytes` (default 32 KiB).
  * Invariants: reports go only to the owner; another account's order ids answer exactly like
- * unknown ids; a client's book rebuilt from snapshot + deltas equals the projection (tested).
- * Allocation: per client message and per report (JSON frames); the engine side is allocation-free.
+ * unknown ids; a client's book rebuilt from snapshot + deltas equals the projection (tested, both
+ * protocols); a binary frame that fails validation is answered with one `bad_frame` error and
+ * none of its messages run; pre-trade risk runs in the engine (docs/risk.md); events reach
+ * clients only after the journal made them durable (docs/journal.md).
+ * Allocation: JSON: per client message and per report. Binary: one decoded object per inbound
+ * message and one Buffer per outbound frame; reports are written into the connection's reused
+ * writer. The engine side is allocation-free.
  * HTTP: per-API-key and per-address token buckets (429 + Retry-After), 2 KiB bodies on order
  * routes. WebSocket: `/ws?compress=1` opts into permessage-deflate for frames ≥ compressThreshold.
- * Known limitations (issue 4, in progress): binary protocol, pre-trade risk.
+ * Known limitations: binary reports carry clientOrderId 0 for orders whose JSON clientOrderId is
+ * not a decimal u64 (they can only be placed by JSON or HTTP).
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { RING_EVT_SIZE, RING_EVT_OFF, EVT_OFF, EVT_SIZE, CMD_OFF, RING_CMD_OFF, REASON_NAMES, ENUMS } from '../abi/records.js';
+import { RING_EVT_SIZE, RING_EVT_OFF, EVT_OFF, EVT_SIZE, CMD_OFF, CMD_SIZE, RING_CMD_OFF, REASON_NAMES, ENUMS } from '../abi/records.js';
 import { join } from 'node:path';
 import { readRecords } from '../journal/recovery.js';
-import type { Command } from '../domain/types.js';
 import { openStorage } from '../storage/open.js';
 import { StorageWriter } from '../storage/writer.js';
 import { registerStorage, type StorageApi } from '../storage/http.js';
@@ -30,6 +42,7 @@ import { OrderRegistry, type OrderInfo } from './orders.js';
 import { BookProjection } from '../marketdata/book-projection.js';
 import { KeyedBuckets, retryAfterSeconds, type RateLimit } from './rate-limit.js';
 import { parseClientMessage, ProtocolError, errorFrame, type ClientMessage } from '../codec/json-protocol.js';
+import { BinaryProtocolError, BinaryWriter, Channel, decodeFrame, MAX_LEVELS, MsgType, type ClientBinMessage } from '../codec/binary-protocol.js';
 
 export interface GatewayConfig {
   dataDir: string;
@@ -67,6 +80,8 @@ export interface GatewayConfig {
   storage?: 'auto' | 'off';
   /** Pre-trade risk (docs/risk.md): resting orders per account (default 10,000; 0 = none), table sizes. */
   risk?: { maxOpenOrders?: number; maxAccounts?: number; maxPositions?: number };
+  /** Binary protocol: a connection's outbound frame is sent once it reaches this size (default 32 KiB). */
+  binaryFrameBytes?: number;
 }
 
 /** ADMIN command ids live far above order ids (order ids count from 1). */
@@ -90,9 +105,15 @@ interface Conn {
   tokens: number;
   tokensAt: number;
   limited: number;
+  /** Binary protocol: the frame being built for this connection (null: JSON connection). */
+  bin: BinaryWriter | null;
+  /** Listed in Gateway.dirty (its binary frame has messages to flush). */
+  dirty: boolean;
 }
 
 const EVT = RING_EVT_OFF.evtType; // EVT record offset inside a RING_EVT slot
+/** Atomics.waitAsync (Node ≥ 16; typed from lib es2024, newer than this project's lib). */
+const AtomicsAsync = Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, timeoutMs: number): { async: false; value: string } | { async: true; value: Promise<string> } };
 
 export interface OrderFields { clientOrderId: string; symbol: string; side: 'buy' | 'sell'; type: 'limit' | 'market'; tif: 'gtc' | 'ioc' | 'fok' | 'post_only'; price?: string; qty: string }
 export interface OrderRef { clientOrderId?: string | undefined; orderId?: string | undefined }
@@ -122,7 +143,22 @@ export class Gateway {
   private readonly firstKind = new Map<number, string>();
   private readonly waiters = new Map<number, (r: { type: string; reason: string | null; seq: number }) => void>();
   private pingTimer: NodeJS.Timeout | null = null;
-  private readonly cfg: Required<Pick<GatewayConfig, 'pingIntervalMs' | 'deadAfterMs' | 'rateLimit' | 'buffer'>>;
+  private readonly cfg: Required<Pick<GatewayConfig, 'pingIntervalMs' | 'deadAfterMs' | 'rateLimit' | 'buffer' | 'binaryFrameBytes'>>;
+  /** Binary connections with an unflushed frame. */
+  private readonly dirty: Conn[] = [];
+  /** Scratch writer: a market-data message encoded once, then copied to each binary subscriber. */
+  private readonly mdScratch = new BinaryWriter(4096);
+  /** The CMD record being submitted (written in place: no command object, no BigInt for ids). */
+  private readonly cmdRec = new Uint8Array(CMD_SIZE);
+  private readonly cmdDv = new DataView(this.cmdRec.buffer);
+  /** Word 0 of the event ring: its published count, which the engine thread notifies on every publish (src/ring/spmc-ring.ts layout). */
+  private readonly published: Int32Array;
+  /** A waitAsync on `published` is pending. */
+  private watching = false;
+  private readonly touched = new Set<number>();
+  /** Last trade per symbol in ticks and lots (binary ticker); lastPx -1 = none yet. */
+  private readonly lastPx: number[];
+  private readonly lastQty: number[];
   private tradeIds = 0;
   /** The last 1,000 trades per symbol, oldest first (GET /api/v1/trades/:symbol). */
   private readonly recentTrades: Record<string, unknown>[][];
@@ -137,10 +173,14 @@ export class Gateway {
     this.book = new BookProjection(instruments.length);
     this.bookSeq = instruments.map(() => 0);
     this.reader = host.evtRing.join();
+    this.published = new Int32Array(host.evtRing.sab, 0, 1);
     this.cfg = {
       pingIntervalMs: cfg.pingIntervalMs ?? 20_000, deadAfterMs: cfg.deadAfterMs ?? 60_000,
       rateLimit: cfg.rateLimit ?? { perSecond: 500, burst: 1000 }, buffer: cfg.buffer ?? { soft: 1 << 20, hard: 8 << 20 },
+      binaryFrameBytes: cfg.binaryFrameBytes ?? 32 * 1024,
     };
+    this.lastPx = instruments.map(() => -1);
+    this.lastQty = instruments.map(() => 0);
     // strict schemas: no type coercion, no unknown fields
     this.app = Fastify({ logger: false, bodyLimit: 4 * 1024, requestTimeout: 10_000, ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } });
     this.recentTrades = instruments.map(() => []);
@@ -177,10 +217,15 @@ export class Gateway {
     // ws honours `threshold` only without context takeover (with it, every frame is compressed)
     this.wssDeflate = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: { threshold, serverNoContextTakeover: true } });
     this.app.server.on('upgrade', (req, socket, head) => {
-      const u = new URL(req.url ?? '/', 'http://x');
-      if (u.pathname !== '/ws') { socket.destroy(); return; }
-      const wss = u.searchParams.get('compress') === '1' ? this.wssDeflate : this.wss;
-      wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname !== '/ws') { socket.destroy(); return; }
+      const protocol = url.searchParams.get('protocol') ?? 'json';
+      if (protocol !== 'json' && protocol !== 'binary') {
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\nprotocol must be json or binary\n');
+        return;
+      }
+      const wss = url.searchParams.get('compress') === '1' ? this.wssDeflate : this.wss;
+      wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, protocol === 'binary'));
     });
   }
 
@@ -214,6 +259,7 @@ export class Gateway {
     const g = new Gateway(host, cfg, instruments, storage);
     g.catchUp(join(cfg.dataDir, 'journal'), BigInt(host.recovery?.lastSeq ?? 0));
     g.pumpTimer = setInterval(() => g.pump(), 1);
+    g.watch();
     g.pingTimer = setInterval(() => g.heartbeat(), g.cfg.pingIntervalMs);
     return g;
   }
@@ -224,6 +270,7 @@ export class Gateway {
 
   async close(): Promise<void> {
     if (this.pumpTimer) clearInterval(this.pumpTimer);
+    this.pumpTimer = null;
     if (this.pingTimer) clearInterval(this.pingTimer);
     for (const c of this.conns.values()) c.ws.terminate();
     this.wss.close();
@@ -398,17 +445,18 @@ export class Gateway {
   }
 
   // ── WebSocket ──────────────────────────────────────────────────────────────────────────
-  private onConnection(ws: WebSocket): void {
+  private onConnection(ws: WebSocket, binary: boolean): void {
     const now = Date.now();
     const c: Conn = {
       id: this.nextConn++, ws, account: null, canTrade: false, cancelOnDisconnect: false, books: new Set(), trades: new Set(), tickers: new Set(),
-      stale: new Set(), lastSeen: now, tokens: this.cfg.rateLimit.burst, tokensAt: now, limited: 0,
+      stale: new Set(), lastSeen: now, tokens: this.cfg.rateLimit.burst, tokensAt: now, limited: 0, bin: binary ? new BinaryWriter(4096) : null, dirty: false,
     };
     this.conns.set(c.id, c);
     this.counters.wsConnections++;
     ws.on('pong', () => { c.lastSeen = Date.now(); });
     ws.on('message', (data, isBinary) => {
       c.lastSeen = Date.now();
+      if (c.bin) { this.onBinaryFrame(c, data as Buffer, isBinary); return; }
       this.counters.messagesIn++;
       if (!this.allow(c)) {
         c.limited++;
@@ -427,6 +475,126 @@ export class Gateway {
     });
     ws.on('close', () => this.disconnect(c));
     ws.on('error', () => this.disconnect(c));
+  }
+
+  // ── binary protocol ────────────────────────────────────────────────────────────────────
+  /** One inbound frame of a binary connection: validated whole, then each message in order. */
+  private onBinaryFrame(c: Conn, data: Buffer, isBinary: boolean): void {
+    if (!isBinary) {
+      this.counters.messagesIn++;
+      this.out(c).error(0, 'bad_frame', 0);
+      this.flushAll();
+      return;
+    }
+    let msgs: ClientBinMessage[];
+    try {
+      msgs = decodeFrame(data, 'client');
+    } catch (e) {
+      if (!(e instanceof BinaryProtocolError)) throw e;
+      this.counters.messagesIn++;
+      this.out(c).error(e.reqId, 'bad_frame', e.msgType);
+      this.flushAll();
+      return;
+    }
+    this.counters.messagesIn += msgs.length;
+    for (const m of msgs) {
+      if (!this.allow(c)) {
+        c.limited++;
+        if (c.limited === 1 || c.limited % 100 === 0) this.out(c).error(m.reqId, 'rate_limited', 0);
+        continue;
+      }
+      this.onBinaryMessage(c, m);
+    }
+    this.flushAll();
+  }
+
+  private onBinaryMessage(c: Conn, m: ClientBinMessage): void {
+    switch (m.kind) {
+      case 'ping': this.out(c).pong(m.reqId); return;
+      case 'auth': {
+        const r = this.keys.verify(m.key, m.ts, m.sig);
+        if (!r.ok) { this.out(c).authResult(m.reqId, false, r.reason === 'bad_signature' || r.reason === 'unknown_key' ? 'invalid_credentials' : r.reason, 0); return; }
+        c.account = r.account;
+        c.canTrade = r.permissions.includes('trade');
+        c.cancelOnDisconnect = m.cancelOnDisconnect;
+        this.out(c).authResult(m.reqId, true, null, r.account);
+        return;
+      }
+      case 'subscribe':
+      case 'unsubscribe': {
+        const ins = this.instruments[m.instrument];
+        if (!ins) { this.out(c).error(m.reqId, 'unknown_symbol', m.kind === 'subscribe' ? MsgType.SUBSCRIBE : MsgType.UNSUBSCRIBE); return; }
+        const sets: [number, Set<number>][] = [[Channel.BOOK, c.books], [Channel.TRADES, c.trades], [Channel.TICKER, c.tickers]];
+        for (const [bit, set] of sets) {
+          if ((m.channels & bit) === 0) continue;
+          if (m.kind === 'unsubscribe') { set.delete(ins.id); continue; }
+          set.add(ins.id);
+          this.pump();
+          if (bit === Channel.BOOK) this.binarySnapshot(this.out(c), ins);
+          if (bit === Channel.TICKER) this.binaryTicker(this.out(c), ins);
+        }
+        this.out(c).subscribed(m.reqId, ins.id, m.channels, m.kind === 'subscribe');
+        return;
+      }
+      default:
+        break;
+    }
+    const type = m.kind === 'order' ? MsgType.NEW_ORDER : m.kind === 'cancel' ? MsgType.CANCEL : MsgType.MODIFY;
+    if (c.account === null) { this.out(c).error(m.reqId, 'not_authenticated', type); return; }
+    if (!c.canTrade) { this.out(c).error(m.reqId, 'forbidden', type); return; }
+    const account = c.account;
+    if (m.kind === 'order') {
+      const r = this.placeOrderTicks(account, c.id, m.clientOrderId, m.instrument, m.side, m.type, m.tif, m.price, m.qty, m.reqId);
+      if (!r.ok) { this.counters.rejectsGateway++; this.out(c).reject(m.reqId, m.clientOrderId, 0, null, r.reason); } else if (r.duplicate) this.out(c).ack(m.reqId, r.order.clientOrderId, r.order.orderId, null, true);
+      return;
+    }
+    const ref: OrderRef = m.orderId !== 0 ? { orderId: String(m.orderId) } : { clientOrderId: m.clientOrderId };
+    let r: EntryResult;
+    if (m.kind === 'cancel') r = this.requestCancel(account, ref, m.reqId);
+    else {
+      const o = this.lookup(account, ref);
+      r = !o ? { ok: false, reason: 'unknown_order' } : m.price <= 0 ? { ok: false, reason: 'bad_price' } : m.qty <= 0 ? { ok: false, reason: 'bad_qty' } : this.submitModify(o, account, BigInt(m.price), m.qty, m.reqId);
+    }
+    if (!r.ok) { this.counters.rejectsGateway++; this.out(c).reject(m.reqId, m.clientOrderId, m.orderId, null, r.reason); }
+  }
+
+  /** The writer of a binary connection, listed for the next flush; flushes first at the size budget. */
+  private out(c: Conn): BinaryWriter {
+    const w = c.bin!;
+    if (w.size >= this.cfg.binaryFrameBytes) this.flush(c);
+    if (!c.dirty) { c.dirty = true; this.dirty.push(c); }
+    return w;
+  }
+
+  /** Sends a binary connection's frame (the slow-consumer hard limit applies as for JSON). */
+  private flush(c: Conn): void {
+    const frame = c.bin!.take();
+    if (frame === null || c.ws.readyState !== c.ws.OPEN) return;
+    if (c.ws.bufferedAmount > this.cfg.buffer.hard) {
+      this.counters.slowConsumerClosed++;
+      c.ws.close(1008, 'slow consumer');
+      this.disconnect(c);
+      return;
+    }
+    c.ws.send(frame);
+    this.counters.framesOut++;
+  }
+
+  private flushAll(): void {
+    const d = this.dirty;
+    for (let i = 0; i < d.length; i++) { const c = d[i]!; c.dirty = false; this.flush(c); }
+    d.length = 0;
+  }
+
+  private binarySnapshot(w: BinaryWriter, ins: Instrument): void {
+    w.book(0, ins.id, this.bookSeq[ins.id]!, this.book.depth(ins.id, 0, 1000), this.book.depth(ins.id, 1, 1000));
+  }
+
+  private binaryTicker(w: BinaryWriter, ins: Instrument): void {
+    const [b] = this.book.depth(ins.id, 0, 1);
+    const [a] = this.book.depth(ins.id, 1, 1);
+    const lp = this.lastPx[ins.id]!;
+    w.ticker(0, ins.id, b ? b[0] : null, b ? b[1] : null, a ? a[0] : null, a ? a[1] : null, lp < 0 ? null : lp, lp < 0 ? null : this.lastQty[ins.id]!, Date.now() * 1e6);
   }
 
   /** Token bucket per connection. */
@@ -515,6 +683,51 @@ export class Gateway {
   }
 
   // ── order entry, shared by WebSocket and HTTP ──────────────────────────────────────────
+  /**
+   * Queues one command (false: the command ring is full). Writes the CMD record in place; `price`
+   * is ticks (a bigint from decimal conversion, or a safe-integer number from the binary codec).
+   */
+  private submit(op: number, side: number, type: number, tif: number, symbol: number, id: number, price: bigint | number, qty: number, account: number, origin: number, token: number, clientOrderId = ''): 'ok' | 'busy' | 'unavailable' {
+    if (this.host.failed !== null) return 'unavailable';
+    const dv = this.cmdDv;
+    dv.setUint8(CMD_OFF.op, op);
+    dv.setUint8(CMD_OFF.side, side);
+    dv.setUint8(CMD_OFF.type, type);
+    dv.setUint8(CMD_OFF.tif, tif);
+    dv.setUint32(CMD_OFF.symbol, symbol, true);
+    dv.setUint32(CMD_OFF.id, id % 4294967296, true);
+    dv.setUint32(CMD_OFF.id + 4, Math.floor(id / 4294967296), true);
+    if (typeof price === 'bigint') dv.setBigInt64(CMD_OFF.price, price, true);
+    else { const hi = Math.floor(price / 4294967296); dv.setUint32(CMD_OFF.price, price - hi * 4294967296, true); dv.setInt32(CMD_OFF.price + 4, hi, true); }
+    dv.setUint32(CMD_OFF.qty, qty, true);
+    dv.setUint32(CMD_OFF.account, account, true);
+    try {
+      return this.host.submitRaw(this.cmdRec, 0, origin, token, process.hrtime.bigint(), clientOrderId) ? 'ok' : 'busy';
+    } catch (e) {
+      if (this.host.failed !== null) return 'unavailable';
+      throw e;
+    }
+  }
+
+  /**
+   * Ack latency: the 1 ms pump interval alone would add up to 1 ms to every answer, so the gateway
+   * also waits (Atomics.waitAsync, no spinning) on the event ring's published count, which the
+   * engine thread notifies after each publish, and pumps when it changes. The count is read before
+   * the pump, so a publish during the pump makes the wait return at once (nothing is missed); a
+   * publisher that keeps the count moving is re-checked after yielding to I/O (setImmediate).
+   */
+  private watch(): void {
+    if (this.watching || this.pumpTimer === null) return;
+    for (let i = 0; i < 4; i++) {
+      const seen = Atomics.load(this.published, 0);
+      this.pump();
+      const r = AtomicsAsync.waitAsync(this.published, 0, seen, 250);
+      if (r.async) { this.watching = true; void r.value.then(this.onPublished); return; }
+    }
+    setImmediate(this.onPublished);
+  }
+  private readonly onPublished = (): void => { this.watching = false; this.watch(); };
+
   placeOrder(account: number, conn: number, m: OrderFields, token = 0): EntryResult {
     const prior = this.orders.liveByClientId(account, m.clientOrderId);
     if (prior) return { ok: true, order: prior, duplicate: true };
@@ -528,10 +741,23 @@ export class Gateway {
     } catch (e) {
       return { ok: false, reason: (e as TradsysError).code === 'ERR_QTY_LOT' ? 'bad_qty' : 'bad_price', message: (e as Error).message };
     }
-    const o = this.orders.create({ account, clientOrderId: m.clientOrderId, symbol: ins.id, side: m.side === 'buy' ? 0 : 1, price, qty, conn });
-    const tif = { gtc: 0, ioc: 1, fok: 2, post_only: 3 }[m.tif];
+    return this.enterOrder(account, conn, m.clientOrderId, ins.id, m.side === 'buy' ? 0 : 1, m.type === 'limit' ? 0 : 1, { gtc: 0, ioc: 1, fok: 2, post_only: 3 }[m.tif], price, qty, token);
+  }
+
+  /** Order entry in ticks and lots (binary protocol): the same checks, in the same order, as placeOrder. */
+  placeOrderTicks(account: number, conn: number, clientOrderId: string, symbol: number, side: number, type: number, tif: number, price: number, qty: number, token = 0): EntryResult {
+    const prior = this.orders.liveByClientId(account, clientOrderId);
+    if (prior) return { ok: true, order: prior, duplicate: true };
+    if (symbol >= this.instruments.length) return { ok: false, reason: 'unknown_symbol' };
+    if (type === 0 && price <= 0) return { ok: false, reason: 'bad_price' };
+    if (qty <= 0) return { ok: false, reason: 'bad_qty' };
+    return this.enterOrder(account, conn, clientOrderId, symbol, side, type, tif, type === 0 ? price : 0, qty, token);
+  }
+
+  private enterOrder(account: number, conn: number, clientOrderId: string, symbol: number, side: number, type: number, tif: number, price: bigint | number, qty: number, token: number): EntryResult {
+    const o = this.orders.create({ account, clientOrderId, symbol, side, price: typeof price === 'bigint' ? price : BigInt(price), qty, conn });
     this.counters.ordersIn++;
-    const sent = this.submit({ op: 1, side: o.side, type: m.type === 'limit' ? 0 : 1, tif, symbol: ins.id, id: BigInt(o.orderId), price, qty, account }, conn, token, m.clientOrderId);
+    const sent = this.submit(1, side, type, tif, symbol, o.orderId, price, qty, account, conn, token, clientOrderId);
     if (sent !== 'ok') {
       this.orders.finish(o, 'rejected');
       return this.refused(sent);
@@ -548,7 +774,7 @@ export class Gateway {
   requestCancel(account: number, ref: OrderRef, token = 0): EntryResult {
     const o = this.lookup(account, ref);
     if (!o) return { ok: false, reason: 'unknown_order' };
-    const sent = this.submit({ op: 2, side: o.side, type: 0, tif: 0, symbol: o.symbol, id: BigInt(o.orderId), price: 0n, qty: 0, account }, o.conn, token);
+    const sent = this.submit(2, o.side, 0, 0, o.symbol, o.orderId, 0, 0, account, o.conn, token);
     if (sent !== 'ok') return this.refused(sent);
     return { ok: true, order: o };
   }
@@ -565,7 +791,11 @@ export class Gateway {
     } catch (e) {
       return { ok: false, reason: (e as TradsysError).code === 'ERR_QTY_LOT' ? 'bad_qty' : 'bad_price', message: (e as Error).message };
     }
-    const sent = this.submit({ op: 3, side: o.side, type: 0, tif: 0, symbol: o.symbol, id: BigInt(o.orderId), price, qty, account }, o.conn, token);
+    return this.submitModify(o, account, price, qty, token);
+  }
+
+  private submitModify(o: OrderInfo, account: number, price: bigint, qty: number, token: number): EntryResult {
+    const sent = this.submit(3, o.side, 0, 0, o.symbol, o.orderId, price, qty, account, o.conn, token);
     if (sent !== 'ok') return this.refused(sent);
     return { ok: true, order: o };
   }
@@ -621,17 +851,6 @@ export class Gateway {
     this.waiters.clear();
   }
 
-  /** Submits to the engine thread: false when the ring is full; throws a reject-able error when the engine is fenced. */
-  private submit(cmd: Command, conn: number, token: number, clientOrderId = ''): 'ok' | 'busy' | 'unavailable' {
-    if (this.host.failed) return 'unavailable';
-    try {
-      return this.host.submit(cmd, conn, token, clientOrderId) ? 'ok' : 'busy';
-    } catch (e) {
-      if (this.host.failed) return 'unavailable';
-      throw e;
-    }
-  }
-
   private refused(r: 'busy' | 'unavailable'): { ok: false; reason: string; message: string } {
     return r === 'busy'
       ? { ok: false, reason: 'busy', message: 'the engine is busy; retry' }
@@ -646,7 +865,7 @@ export class Gateway {
     const id = ADMIN_ID_BASE + ++this.adminSeq;
     const type = { halt: ENUMS.Admin.HALT, kill_account: ENUMS.Admin.KILL_ACCOUNT, kill_all: ENUMS.Admin.KILL_ALL }[action];
     const wait = this.awaitCommand(id);
-    const sent = this.submit({ op: ENUMS.Op.ADMIN, side: 0, type, tif: 0, symbol: target.symbol ?? 0, id: BigInt(id), price: 0n, qty: on ? 1 : 0, account: target.account ?? 0 }, 0, 0);
+    const sent = this.submit(ENUMS.Op.ADMIN, 0, type, 0, target.symbol ?? 0, id, 0, on ? 1 : 0, target.account ?? 0, 0, 0);
     if (sent !== 'ok') {
       this.waiters.delete(id);
       return { ok: false, reason: sent, seq: 0 };
@@ -692,7 +911,7 @@ export class Gateway {
   /** An order from the built-in simulator (no connection). Returns its order id, or null if the ring is full. */
   simOrder(o: { account: number; clientOrderId: string; symbol: number; side: number; market: boolean; price: bigint; qty: number }): number | null {
     const info = this.orders.create({ account: o.account, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, price: o.price, qty: o.qty, conn: 0 });
-    const sent = this.submit({ op: 1, side: o.side, type: o.market ? 1 : 0, tif: o.market ? 1 : 0, symbol: o.symbol, id: BigInt(info.orderId), price: o.price, qty: o.qty, account: o.account }, 0, 0, o.clientOrderId);
+    const sent = this.submit(1, o.side, o.market ? 1 : 0, o.market ? 1 : 0, o.symbol, info.orderId, o.price, o.qty, o.account, 0, 0, o.clientOrderId);
     if (sent !== 'ok') { this.orders.finish(info, 'rejected'); return null; }
     return info.orderId;
   }
@@ -709,16 +928,23 @@ export class Gateway {
   }
 
   // ── events → reports and market data ───────────────────────────────────────────────────
-  /** Drains the event ring: execution reports to owners, projection, then batched market data. */
-  pump(): void {
-    const touched = new Set<number>();
+  /** Drains the event ring: execution reports to owners, projection, then batched market data. Returns the event count. */
+  pump(): number {
+    const touched = this.touched;
+    let n = 0;
     for (;;) {
       const k = this.host.evtRing.poll(this.reader, this.buf, 0, 4096);
       if (k === 0) break;
       for (let i = 0; i < k; i++) this.onEvent(i * RING_EVT_SIZE, touched);
       this.counters.eventsOut += k;
+      n += k;
     }
-    for (const s of touched) this.publishBook(s);
+    if (touched.size > 0) {
+      for (const s of touched) this.publishBook(s);
+      touched.clear();
+    }
+    if (this.dirty.length > 0) this.flushAll();
+    return n;
   }
 
   private onEvent(b: number, touched: Set<number>): void {
@@ -742,6 +968,10 @@ export class Gateway {
       }
       return;
     }
+    // binary replies echo the command's reqId (token) to the connection that sent it
+    const origin = dv.getUint32(b + RING_EVT_OFF.origin, true);
+    const token = dv.getUint32(b + RING_EVT_OFF.token, true);
+    const rq = (c: Conn): number => (c.id === origin ? token : 0);
     if (symbol < this.instruments.length) {
       this.book.apply({ type: kind, symbol, id, maker, price, qty, side, last });
       if (kind !== 'R') touched.add(symbol);
@@ -751,14 +981,18 @@ export class Gateway {
     const to = (x: OrderInfo | undefined): Conn | undefined => (x ? this.conns.get(x.conn) : undefined);
     switch (kind) {
       case 'A':
-        if (o) { o.status = 'open'; const c = to(o); if (c) this.send(c, { type: 'ack', clientOrderId: o.clientOrderId, orderId: String(o.orderId), seq }); }
+        if (o) {
+          o.status = 'open';
+          const c = to(o);
+          if (c) { if (c.bin) this.out(c).ack(rq(c), o.clientOrderId, o.orderId, seq, false); else this.send(c, { type: 'ack', clientOrderId: o.clientOrderId, orderId: String(o.orderId), seq }); }
+        }
         break;
       case 'R':
         if (o) {
           const reason = REASON_NAMES[dv.getUint8(b + EVT + EVT_OFF.reason)] ?? 'rejected';
           const c = to(o);
           if (o.status === 'pending') this.orders.finish(o, 'rejected');
-          if (c) this.send(c, { type: 'reject', clientOrderId: o.clientOrderId, orderId: String(o.orderId), reason, seq });
+          if (c) { if (c.bin) this.out(c).reject(rq(c), o.clientOrderId, o.orderId, seq, reason); else this.send(c, { type: 'reject', clientOrderId: o.clientOrderId, orderId: String(o.orderId), reason, seq }); }
         }
         break;
       case 'T': {
@@ -774,21 +1008,31 @@ export class Gateway {
           x.leaves = lv;
           x.filled += qty;
           const c = to(x);
-          if (c) this.send(c, { type: 'fill', orderId: String(x.orderId), clientOrderId: x.clientOrderId, tradeId, price: px, qty: q, leaves: ins.toQty(lv), liquidity: liq, seq });
+          if (c) {
+            if (c.bin) this.out(c).fill(liq === 'taker' ? rq(c) : 0, x.orderId, x.clientOrderId, tradeId, price, seq, qty, lv, liq === 'taker', symbol);
+            else this.send(c, { type: 'fill', orderId: String(x.orderId), clientOrderId: x.clientOrderId, tradeId, price: px, qty: q, leaves: ins.toQty(lv), liquidity: liq, seq });
+          }
           if (lv === 0) this.orders.finish(x, 'filled');
         }
-        const trade = { type: 'trade', symbol: ins.symbol, tradeId, price: px, qty: q, takerSide: side === 0 ? 'buy' : 'sell', ts: Date.now() * 1e6 };
+        const ts = Date.now() * 1e6;
+        const trade = { type: 'trade', symbol: ins.symbol, tradeId, price: px, qty: q, takerSide: side === 0 ? 'buy' : 'sell', ts };
         const recent = this.recentTrades[symbol]!;
         recent.push(trade);
         if (recent.length > 1000) recent.shift();
-        const frame = JSON.stringify(trade);
-        for (const c of this.conns.values()) if (c.trades.has(symbol)) this.sendRaw(c, frame);
+        this.lastPx[symbol] = price;
+        this.lastQty[symbol] = qty;
+        let frame: string | null = null;
+        for (const c of this.conns.values()) {
+          if (!c.trades.has(symbol)) continue;
+          if (c.bin) this.out(c).trade(0, symbol, side === 1, tradeId, price, qty, ts);
+          else this.sendRaw(c, frame ??= JSON.stringify(trade));
+        }
         break;
       }
       case 'X':
         if (o) {
           const c = to(o);
-          if (ins && c) this.send(c, { type: 'cancelled', orderId: String(o.orderId), clientOrderId: o.clientOrderId, qty: ins.toQty(qty), seq });
+          if (ins && c) { if (c.bin) this.out(c).cancelled(rq(c), o.orderId, o.clientOrderId, seq, qty, symbol); else this.send(c, { type: 'cancelled', orderId: String(o.orderId), clientOrderId: o.clientOrderId, qty: ins.toQty(qty), seq }); }
           this.orders.finish(o, 'cancelled');
         }
         break;
@@ -797,7 +1041,7 @@ export class Gateway {
           o.price = BigInt(price);
           o.leaves = qty;
           const c = to(o);
-          if (c) this.send(c, { type: 'modified', orderId: String(o.orderId), clientOrderId: o.clientOrderId, price: ins.toPrice(BigInt(price)), qty: ins.toQty(qty), seq });
+          if (c) { if (c.bin) this.out(c).modified(rq(c), o.orderId, o.clientOrderId, seq, price, qty, symbol); else this.send(c, { type: 'modified', orderId: String(o.orderId), clientOrderId: o.clientOrderId, price: ins.toPrice(BigInt(price)), qty: ins.toQty(qty), seq }); }
         }
         break;
     }
@@ -834,19 +1078,34 @@ export class Gateway {
     let tick: string | null = null;
     for (const c of this.conns.values()) {
       if (!c.tickers.has(s)) continue;
+      if (c.bin) { this.binaryTicker(this.out(c), ins); continue; }
       tick ??= JSON.stringify(this.ticker(ins));
       this.sendRaw(c, tick);
     }
     const first = this.bookSeq[s]! + 1;
     this.bookSeq[s] = first;
-    const fmt = (xs: [number, number][]): string[][] => xs.map(([p, q]) => [ins.toPrice(BigInt(p)), ins.toQty(q)]);
-    const frame = JSON.stringify({ type: 'bookDelta', symbol: ins.symbol, first, last: first, bids: fmt(ch.bids), asks: fmt(ch.asks), checksum: this.book.checksum(s, (p) => ins.toPrice(BigInt(p)), (q) => ins.toQty(q)) });
+    const checksum = this.book.checksum(s, (p) => ins.toPrice(BigInt(p)), (q) => ins.toQty(q));
+    let frame: string | null = null;
+    let bin: Uint8Array | null = null;
     for (const c of this.conns.values()) {
       if (!c.books.has(s)) continue;
       // slow consumer: past the soft limit skip deltas; once drained, send one fresh snapshot
-      if (c.ws.bufferedAmount > this.cfg.buffer.soft) { c.stale.add(s); continue; }
+      if (c.ws.bufferedAmount + (c.bin ? c.bin.size : 0) > this.cfg.buffer.soft) { c.stale.add(s); continue; }
+      if (c.bin) {
+        // a delta too large for one message is replaced by a snapshot (same seq)
+        if (c.stale.delete(s) || ch.bids.length + ch.asks.length > MAX_LEVELS) { this.binarySnapshot(this.out(c), ins); continue; }
+        if (bin === null) {
+          const w = this.mdScratch;
+          w.reset();
+          w.bookDelta(0, s, first, first, checksum, ch.bids, ch.asks);
+          bin = w.messageAt(8);
+        }
+        this.out(c).appendRaw(bin);
+        continue;
+      }
       if (c.stale.delete(s)) { this.send(c, this.snapshot(ins)); continue; }
-      this.sendRaw(c, frame);
+      const fmt = (xs: [number, number][]): string[][] => xs.map(([p, q]) => [ins.toPrice(BigInt(p)), ins.toQty(q)]);
+      this.sendRaw(c, frame ??= JSON.stringify({ type: 'bookDelta', symbol: ins.symbol, first, last: first, bids: fmt(ch.bids), asks: fmt(ch.asks), checksum }));
     }
   }
 }

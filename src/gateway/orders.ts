@@ -3,8 +3,9 @@
  * per account among live orders.
  *
  * Owns: orderId → OrderInfo for every order the gateway sent (live and recently finished), and
- * (account, clientOrderId) → live order. Invariants: an order id is never reused; another
- * account's order ids are looked up exactly like unknown ones (`find` takes the account).
+ * account → clientOrderId → live order (nested maps: no key string is built per lookup).
+ * Invariants: an order id is never reused; another account's order ids are looked up exactly like
+ * unknown ones (`find` takes the account).
  * Complexity: O(1). Allocation: one object per order (gateway side).
  * Known limitations: finished orders are forgotten after `keepFinished` (default 100,000) to
  * bound memory. At start the gateway rebuilds the registry from the journal (`restore`), so ids
@@ -30,14 +31,14 @@ export interface OrderInfo {
 export class OrderRegistry {
   private nextId = 1;
   private readonly byId = new Map<number, OrderInfo>();
-  private readonly live = new Map<string, OrderInfo>();
+  private readonly live = new Map<number, Map<string, OrderInfo>>();
   private readonly finished: number[] = [];
 
   constructor(private readonly keepFinished = 100_000) {}
 
   /** The live order of (account, clientOrderId), if any. */
   liveByClientId(account: number, clientOrderId: string): OrderInfo | undefined {
-    return this.live.get(`${account}:${clientOrderId}`);
+    return this.live.get(account)?.get(clientOrderId);
   }
 
   /** The order `orderId` if it belongs to `account` (else undefined, like an unknown id). */
@@ -50,9 +51,14 @@ export class OrderRegistry {
   get(orderId: number): OrderInfo | undefined { return this.byId.get(orderId); }
 
   create(o: Omit<OrderInfo, 'orderId' | 'leaves' | 'filled' | 'status'>): OrderInfo {
-    const info: OrderInfo = { ...o, orderId: this.nextId++, leaves: o.qty, filled: 0, status: 'pending' };
+    const info: OrderInfo = {
+      orderId: this.nextId++, account: o.account, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, price: o.price,
+      qty: o.qty, leaves: o.qty, filled: 0, status: 'pending', conn: o.conn,
+    };
     this.byId.set(info.orderId, info);
-    this.live.set(`${o.account}:${o.clientOrderId}`, info);
+    let mine = this.live.get(o.account);
+    if (!mine) { mine = new Map(); this.live.set(o.account, mine); }
+    mine.set(o.clientOrderId, info);
     return info;
   }
 
@@ -60,7 +66,9 @@ export class OrderRegistry {
   restore(o: Omit<OrderInfo, 'leaves' | 'filled' | 'status'>): OrderInfo {
     const info: OrderInfo = { ...o, leaves: o.qty, filled: 0, status: 'pending' };
     this.byId.set(info.orderId, info);
-    this.live.set(`${o.account}:${o.clientOrderId}`, info);
+    let mine = this.live.get(o.account);
+    if (!mine) { mine = new Map(); this.live.set(o.account, mine); }
+    mine.set(o.clientOrderId, info);
     if (o.orderId >= this.nextId) this.nextId = o.orderId + 1;
     return info;
   }
@@ -68,14 +76,14 @@ export class OrderRegistry {
   /** Marks an order finished (filled, cancelled or rejected): its clientOrderId becomes reusable. */
   finish(o: OrderInfo, status: 'filled' | 'cancelled' | 'rejected'): void {
     o.status = status;
-    const k = `${o.account}:${o.clientOrderId}`;
-    if (this.live.get(k) === o) this.live.delete(k);
+    const mine = this.live.get(o.account);
+    if (mine?.get(o.clientOrderId) === o) mine.delete(o.clientOrderId);
     this.finished.push(o.orderId);
     if (this.finished.length > this.keepFinished) this.byId.delete(this.finished.shift()!);
   }
 
   /** Open (resting or pending) orders of an account. */
   open(account: number): OrderInfo[] {
-    return [...this.live.values()].filter((o) => o.account === account);
+    return [...(this.live.get(account)?.values() ?? [])];
   }
 }
