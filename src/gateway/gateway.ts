@@ -34,6 +34,7 @@ import { openStorage } from '../storage/open.js';
 import { StorageWriter } from '../storage/writer.js';
 import { registerStorage, type StorageApi } from '../storage/http.js';
 import type { Storage } from '../storage/storage.js';
+import { ReadModels, readModelsFile, replayAccountReports, positionJson, fillJson } from '../cqrs/index.js';
 import { EngineHost } from '../engine/host.js';
 import { DEMO_INSTRUMENTS, Instrument, loadInstruments, type InstrumentSpec } from '../domain/instruments.js';
 import { TradsysError } from '../domain/errors.js';
@@ -159,7 +160,10 @@ export class Gateway {
   /** Last trade per symbol in ticks and lots (binary ticker); lastPx -1 = none yet. */
   private readonly lastPx: number[];
   private readonly lastQty: number[];
-  private tradeIds = 0;
+  /** Read models (orders, fills, positions with P&L; docs/cqrs.md), fed by the same pump as the reports. */
+  readonly readModels: ReadModels;
+  private readonly journalDir: string;
+  private rmTimer: NodeJS.Timeout | null = null;
   /** The last 1,000 trades per symbol, oldest first (GET /api/v1/trades/:symbol). */
   private readonly recentTrades: Record<string, unknown>[][];
 
@@ -173,6 +177,8 @@ export class Gateway {
     this.book = new BookProjection(instruments.length);
     this.bookSeq = instruments.map(() => 0);
     this.reader = host.evtRing.join();
+    this.journalDir = join(cfg.dataDir, 'journal');
+    this.readModels = new ReadModels({ clientOrderIdOf: (id) => this.orders.get(Number(id))?.clientOrderId });
     this.published = new Int32Array(host.evtRing.sab, 0, 1);
     this.cfg = {
       pingIntervalMs: cfg.pingIntervalMs ?? 20_000, deadAfterMs: cfg.deadAfterMs ?? 60_000,
@@ -210,6 +216,7 @@ export class Gateway {
     }
     this.orderRoutes();
     this.adminRoutes();
+    this.readRoutes();
     const maxPayload = cfg.maxPayload ?? 4096;
     const threshold = cfg.compressThreshold ?? 1024;
     if (!Number.isInteger(threshold) || threshold < 0) throw new TradsysError('ERR_GATEWAY_CONFIG', `compressThreshold must be an integer ≥ 0, got ${String(threshold)}`);
@@ -257,7 +264,19 @@ export class Gateway {
       }
     }
     const g = new Gateway(host, cfg, instruments, storage);
-    g.catchUp(join(cfg.dataDir, 'journal'), BigInt(host.recovery?.lastSeq ?? 0));
+    const lastSeq = BigInt(host.recovery?.lastSeq ?? 0);
+    g.catchUp(g.journalDir, lastSeq);
+    // read models: their snapshot (if any and sound), then the journal after its checkpoint
+    const rmFile = readModelsFile(cfg.dataDir);
+    try {
+      g.readModels.load(rmFile);
+    } catch (e) {
+      (cfg.log ?? ((l: string) => process.stderr.write(l + '\n')))(`read models: ${(e as Error).message}; rebuilding them from the journal`);
+      (g as { readModels: ReadModels }).readModels = new ReadModels({ clientOrderIdOf: (id) => g.orders.get(Number(id))?.clientOrderId });
+    }
+    g.readModels.catchUp(g.journalDir, undefined, lastSeq);
+    g.rmTimer = setInterval(() => g.saveReadModels(), 60_000);
+    g.rmTimer.unref();
     g.pumpTimer = setInterval(() => g.pump(), 1);
     g.watch();
     g.pingTimer = setInterval(() => g.heartbeat(), g.cfg.pingIntervalMs);
@@ -276,6 +295,9 @@ export class Gateway {
     this.wss.close();
     this.wssDeflate.close();
     await this.app.close();
+    if (this.rmTimer) clearInterval(this.rmTimer);
+    this.pump();
+    this.saveReadModels();
     if (this.storage) {
       await this.storage.writer.stop();
       await this.storage.storage.close();
@@ -649,6 +671,7 @@ export class Gateway {
       c.canTrade = r.permissions.includes('trade');
       c.cancelOnDisconnect = m.cancelOnDisconnect === true;
       this.send(c, this.withReq({ type: 'auth', ok: true, account: r.account }, m.reqId));
+      if (m.resumeFrom !== undefined) this.resume(c, r.account, BigInt(m.resumeFrom), m.reqId);
       return;
     }
     if (m.op === 'subscribe' || m.op === 'unsubscribe') {
@@ -808,6 +831,78 @@ export class Gateway {
     });
   }
 
+  // ── read side: resume, positions, fills (docs/cqrs.md) ──────────────────────────────────
+  private saveReadModels(): void {
+    try {
+      this.readModels.save(readModelsFile(join(this.journalDir, '..')));
+    } catch {
+      // the journal stays the source of truth: the next start catches up from an older checkpoint
+    }
+  }
+
+  /**
+   * Private-stream resume after a reconnect: the account's execution reports with seq in
+   * (from, now] from the journal, then live ones on this connection — no gap, no duplicate (the
+   * gateway is single-threaded: the pump is drained first, and live reports after `now` come
+   * through onEvent, routed here by moving the account's live orders to this connection).
+   */
+  private resume(c: Conn, account: number, from: bigint, reqId: unknown): void {
+    this.pump();
+    const to = this.readModels.checkpoint;
+    let after = from;
+    let complete = true;
+    for (let round = 0; round < 100 && after < to; round++) {
+      const r = replayAccountReports(this.journalDir, account, after, this.instruments, { toSeq: to, orders: this.readModels.orders, maxReports: 10_000 });
+      for (const rep of r.reports) this.send(c, rep as unknown as Record<string, unknown>);
+      if (r.lastSeq <= after) break;
+      after = r.lastSeq;
+      complete = r.complete;
+      if (complete) break;
+    }
+    for (const o of this.orders.open(account)) o.conn = c.id;
+    this.send(c, this.withReq({ type: 'resumed', from: Number(from) + 1, to: Number(to), complete: complete && after >= to }, reqId));
+  }
+
+  private readRoutes(): void {
+    const app = this.app;
+    app.get<{ Querystring: { symbol?: string } }>('/api/v1/positions', {
+      schema: { querystring: { type: 'object', additionalProperties: false, properties: { symbol: { type: 'string', maxLength: 32 } } } },
+    }, async (req, reply) => {
+      const account = this.httpAuth(req, reply, 'read');
+      if (account === null) return reply;
+      let only: Instrument | undefined;
+      if (req.query.symbol !== undefined) {
+        only = this.bySymbol.get(req.query.symbol);
+        if (!only) return reply.code(404).send({ error: 'unknown_symbol', message: `no symbol ${req.query.symbol}` });
+      }
+      this.pump();
+      const positions = this.readModels.positions.positions(account).filter((p) => !only || p.symbol === only.id);
+      return { seq: Number(this.readModels.checkpoint), positions: positions.map((p) => positionJson(this.instruments[p.symbol]!, p)) };
+    });
+    app.get<{ Querystring: { symbol?: string; afterSeq?: string; limit?: string } }>('/api/v1/fills', {
+      schema: {
+        querystring: {
+          type: 'object', additionalProperties: false,
+          properties: { symbol: { type: 'string', maxLength: 32 }, afterSeq: { type: 'string', pattern: '^\\d{1,19}$' }, limit: { type: 'string', pattern: '^[1-9]\\d{0,3}$' } },
+        },
+      },
+    }, async (req, reply) => {
+      const account = this.httpAuth(req, reply, 'read');
+      if (account === null) return reply;
+      let symbol: number | undefined;
+      if (req.query.symbol !== undefined) {
+        const ins = this.bySymbol.get(req.query.symbol);
+        if (!ins) return reply.code(404).send({ error: 'unknown_symbol', message: `no symbol ${req.query.symbol}` });
+        symbol = ins.id;
+      }
+      const limit = req.query.limit === undefined ? 100 : Number(req.query.limit);
+      if (limit > 1000) return reply.code(400).send({ error: 'bad_field', message: 'limit must be 1..1000' });
+      this.pump();
+      const fills = this.readModels.fills.fills(account, { afterSeq: req.query.afterSeq === undefined ? undefined : BigInt(req.query.afterSeq), limit, symbol });
+      return { fills: fills.map((f) => fillJson(this.instruments[f.symbol]!, f)), nextAfterSeq: fills.length ? Number(fills[fills.length - 1]!.seq) : null };
+    });
+  }
+
   // ── admin: halts and kill switches (sequenced through the engine as ADMIN commands) ─────
   private adminSeq = 0;
 
@@ -935,7 +1030,10 @@ export class Gateway {
     for (;;) {
       const k = this.host.evtRing.poll(this.reader, this.buf, 0, 4096);
       if (k === 0) break;
-      for (let i = 0; i < k; i++) this.onEvent(i * RING_EVT_SIZE, touched);
+      for (let i = 0; i < k; i++) {
+        this.readModels.onRingSlot(this.dv, i * RING_EVT_SIZE);
+        this.onEvent(i * RING_EVT_SIZE, touched);
+      }
       this.counters.eventsOut += k;
       n += k;
     }
@@ -996,7 +1094,7 @@ export class Gateway {
         }
         break;
       case 'T': {
-        const tradeId = ++this.tradeIds;
+        const tradeId = Number(dv.getBigUint64(b + EVT + EVT_OFF.tradeId, true)); // the engine's, stable across restarts
         const leaves = dv.getUint32(b + EVT + EVT_OFF.leaves, true);
         const makerLeaves = dv.getUint32(b + EVT + EVT_OFF.makerLeaves, true);
         const m = this.orders.get(maker);
