@@ -34,7 +34,7 @@ import { openStorage } from '../storage/open.js';
 import { StorageWriter } from '../storage/writer.js';
 import { registerStorage, type StorageApi } from '../storage/http.js';
 import type { Storage } from '../storage/storage.js';
-import { ReadModels, readModelsFile, replayAccountReports, positionJson, fillJson } from '../cqrs/index.js';
+import { ReadModels, readModelsFile, replayAccountReports, positionJson, fillJson, SagaManager, systemClock, type PairsLeg } from '../cqrs/index.js';
 import { EngineHost } from '../engine/host.js';
 import { DEMO_INSTRUMENTS, Instrument, loadInstruments, type InstrumentSpec } from '../domain/instruments.js';
 import { TradsysError } from '../domain/errors.js';
@@ -164,6 +164,8 @@ export class Gateway {
   readonly readModels: ReadModels;
   private readonly journalDir: string;
   private rmTimer: NodeJS.Timeout | null = null;
+  /** Durable process managers (the pairs saga; docs/cqrs.md), fed with every applied batch. */
+  sagas: SagaManager | null = null;
   /** The last 1,000 trades per symbol, oldest first (GET /api/v1/trades/:symbol). */
   private readonly recentTrades: Record<string, unknown>[][];
 
@@ -217,6 +219,7 @@ export class Gateway {
     this.orderRoutes();
     this.adminRoutes();
     this.readRoutes();
+    this.sagaRoutes();
     const maxPayload = cfg.maxPayload ?? 4096;
     const threshold = cfg.compressThreshold ?? 1024;
     if (!Number.isInteger(threshold) || threshold < 0) throw new TradsysError('ERR_GATEWAY_CONFIG', `compressThreshold must be an integer ≥ 0, got ${String(threshold)}`);
@@ -275,6 +278,12 @@ export class Gateway {
       (g as { readModels: ReadModels }).readModels = new ReadModels({ clientOrderIdOf: (id) => g.orders.get(Number(id))?.clientOrderId });
     }
     g.readModels.catchUp(g.journalDir, undefined, lastSeq);
+    g.sagas = SagaManager.open({
+      journalDir: g.journalDir, clock: systemClock, durability: cfg.journal?.durability ?? 'fsync', log: cfg.log,
+      submit: (cmd, cid) => { try { return g.host.submit(cmd, 0, 0, cid); } catch { return false; } },
+    });
+    g.sagas.resume(lastSeq);
+    g.readModels.onBatch((b) => g.sagas?.apply(b));
     g.rmTimer = setInterval(() => g.saveReadModels(), 60_000);
     g.rmTimer.unref();
     g.pumpTimer = setInterval(() => g.pump(), 1);
@@ -298,6 +307,7 @@ export class Gateway {
     if (this.rmTimer) clearInterval(this.rmTimer);
     this.pump();
     this.saveReadModels();
+    this.sagas?.close();
     if (this.storage) {
       await this.storage.writer.stop();
       await this.storage.storage.close();
@@ -900,6 +910,49 @@ export class Gateway {
       this.pump();
       const fills = this.readModels.fills.fills(account, { afterSeq: req.query.afterSeq === undefined ? undefined : BigInt(req.query.afterSeq), limit, symbol });
       return { fills: fills.map((f) => fillJson(this.instruments[f.symbol]!, f)), nextAfterSeq: fills.length ? Number(fills[fills.length - 1]!.seq) : null };
+    });
+  }
+
+  private sagaRoutes(): void {
+    const leg = {
+      type: 'object', additionalProperties: false, required: ['symbol', 'side', 'qty'],
+      properties: { symbol: { type: 'string', maxLength: 32 }, side: { enum: ['buy', 'sell'] }, price: { type: 'string', pattern: '^\\d{1,30}(\\.\\d{1,30})?$' }, qty: { type: 'string', pattern: '^\\d{1,30}(\\.\\d{1,30})?$' }, tif: { enum: ['gtc', 'ioc'] } },
+    };
+    type LegBody = { symbol: string; side: 'buy' | 'sell'; price?: string; qty: string; tif?: 'gtc' | 'ioc' };
+    const json = (s: unknown): unknown => JSON.parse(JSON.stringify(s, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+    this.app.post<{ Body: { legA: LegBody; legB: LegBody; legBTimeoutMs: number; legATimeoutMs?: number } }>('/api/v1/sagas/pairs', {
+      schema: {
+        body: {
+          type: 'object', additionalProperties: false, required: ['legA', 'legB', 'legBTimeoutMs'],
+          properties: { legA: leg, legB: leg, legBTimeoutMs: { type: 'integer', minimum: 1, maximum: 3_600_000 }, legATimeoutMs: { type: 'integer', minimum: 1, maximum: 86_400_000 } },
+        },
+      },
+    }, async (req, reply) => {
+      const account = this.httpAuth(req, reply, 'trade');
+      if (account === null) return reply;
+      if (!this.sagas) return reply.code(503).send({ error: 'unavailable', message: 'sagas are not running' });
+      const toLeg = (l: LegBody): PairsLeg => {
+        const ins = this.bySymbol.get(l.symbol);
+        if (!ins) throw new TradsysError('ERR_INSTRUMENT_SPEC', `no symbol ${l.symbol}`);
+        return { symbol: ins.id, side: l.side === 'buy' ? 0 : 1, price: l.price === undefined ? 0n : ins.toTicks(l.price), qty: ins.toLots(l.qty), tif: l.tif === 'ioc' ? 1 : 0 };
+      };
+      let legA: PairsLeg;
+      let legB: PairsLeg;
+      try { legA = toLeg(req.body.legA); legB = toLeg(req.body.legB); } catch (e) { return reply.code(400).send({ error: 'bad_field', message: (e as Error).message }); }
+      try {
+        const no = this.sagas.startPairs({ account, legA, legB, legBTimeoutMs: req.body.legBTimeoutMs, legATimeoutMs: req.body.legATimeoutMs });
+        return reply.code(201).send(json(this.sagas.saga(no)));
+      } catch (e) {
+        if (e instanceof TradsysError) return reply.code(e.status).send({ error: e.code, message: e.message });
+        throw e;
+      }
+    });
+    this.app.get<{ Params: { no: string } }>('/api/v1/sagas/:no', { schema: { params: { type: 'object', required: ['no'], properties: { no: { type: 'string', pattern: '^[1-9]\\d{0,9}$' } } } } }, async (req, reply) => {
+      const account = this.httpAuth(req, reply, 'read');
+      if (account === null) return reply;
+      const s = this.sagas?.saga(Number(req.params.no));
+      if (!s || (s.params as { account: number }).account !== account) return reply.code(404).send({ error: 'unknown_saga', message: 'no such saga' });
+      return json(s);
     });
   }
 

@@ -101,6 +101,27 @@ describe('read models through the gateway', () => {
     c2.sock.close();
   });
 
+  it('runs a pairs saga over HTTP: leg B after leg A fills; B unfilled → A unwound (compensated)', async () => {
+    // liquidity for leg A (A buys 5 SOL-USD at 20.000) and for the unwind (a bid at 19.000); none for leg B
+    expect((await call(b, 'POST', '/api/v1/orders', { clientOrderId: 'liqA', symbol: 'SOL-USD', side: 'sell', type: 'limit', tif: 'gtc', price: '20.000', qty: '5' })).status).toBe(201);
+    expect((await call(b, 'POST', '/api/v1/orders', { clientOrderId: 'liqU', symbol: 'SOL-USD', side: 'buy', type: 'limit', tif: 'gtc', price: '19.000', qty: '5' })).status).toBe(201);
+    const r = await call(a, 'POST', '/api/v1/sagas/pairs', {
+      legA: { symbol: 'SOL-USD', side: 'buy', price: '20.000', qty: '5' }, legB: { symbol: 'EURUSD', side: 'sell', price: '1.10000', qty: '1000', tif: 'ioc' }, legBTimeoutMs: 2000,
+    });
+    expect(r.status).toBe(201);
+    const no = r.json.no as number;
+    let s: Json = r.json;
+    for (let i = 0; i < 300 && !['completed', 'compensated', 'compensation_failed', 'a_unfilled'].includes(s.state as string); i++) {
+      await new Promise((res) => setTimeout(res, 20));
+      s = (await call(a, 'GET', `/api/v1/sagas/${no}`)).json;
+    }
+    expect(s.state).toBe('compensated');
+    // A bought 5 and sold 5 back: flat in SOL-USD
+    const pos = ((await call(a, 'GET', '/api/v1/positions?symbol=SOL-USD')).json.positions as Json[])[0]!;
+    expect(pos).toMatchObject({ qty: '0.00' });
+    expect((await call(b, 'GET', `/api/v1/sagas/${no}`)).status).toBe(404); // another account's saga is unknown
+  });
+
   it('keeps positions and trade ids across a restart on the same data directory', async () => {
     const before = (await call(a, 'GET', '/api/v1/positions')).json.positions;
     const fillsBefore = (await call(a, 'GET', '/api/v1/fills?limit=1000')).json.fills as Json[];
