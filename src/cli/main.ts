@@ -16,6 +16,7 @@ import { writeOrderFile } from '../codec/tso.js';
 import { formatSummary, replay } from './replay.js';
 import { runDemo } from './demo.js';
 import { cmdSql } from './sql.js';
+import { cmdBackfill } from './backfill.js';
 import type { StpMode } from '../engine/engine.js';
 import { KeyStore, type Permission } from '../gateway/auth.js';
 import { Gateway } from '../gateway/gateway.js';
@@ -40,6 +41,7 @@ usage:
   tradsys keys create --account A [--permissions trade,read,admin] [--data DIR] [--json]
   tradsys keys list [--data DIR] [--json]
   tradsys keys revoke --key KEY [--data DIR]
+  tradsys backfill [--data DIR] [--from SEQ] [--instruments FILE.json] [--quiet]   (journal → ClickHouse, exactly once)
   tradsys sql [--data DIR] [--format table|csv|json] [--param name=value …] "SELECT …"
               (embedded chDB in DIR/clickhouse, or the server at CLICKHOUSE_URL; read-only)
   tradsys help | version
@@ -247,6 +249,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'keys': return cmdKeys(rest);
       case 'serve': return await cmdServe(rest);
       case 'sql': return await cmdSql(rest);
+      case 'backfill': return await cmdBackfill(rest);
       case 'version': case '--version': process.stdout.write(`tradsys ${version()}\n`); return 0;
       case undefined: case 'help': case '--help': case '-h': process.stdout.write(USAGE + '\n'); return 0;
       default: throw new TradsysError('ERR_CLI_USAGE', `unknown command "${cmd}"`);

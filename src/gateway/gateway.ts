@@ -258,6 +258,7 @@ export class Gateway {
         const st = await openStorage(cfg.dataDir);
         const writer = StorageWriter.start(host.evtRing, st, {
           symbols: instruments.map((i) => i.symbol), dataDir: cfg.dataDir,
+          journalDir: join(cfg.dataDir, 'journal'), backfillToSeq: String(host.lastSeq),
           sizes: instruments.map((i) => ({ tickSize: i.toJSON().tickSize as string, lotSize: i.toJSON().lotSize as string })),
         });
         storage = { storage: st, writer };

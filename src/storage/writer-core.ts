@@ -48,6 +48,13 @@ export interface WriterOptions {
   snapshotMs?: number;
   /** Every Nth command yields an engine-ingress latency sample (tsInit − tsIn; default 100). */
   latencyEvery?: number;
+  /**
+   * Backfill at start: the journal directory and the last seq sequenced before the writer joined
+   * the event ring. Records after the writer's checkpoint up to it are read from the journal, so a
+   * restart (or a ClickHouse outage longer than the spill) loses nothing (exactly once by seq).
+   */
+  journalDir?: string;
+  backfillToSeq?: string;
 }
 
 interface Batch { table: WriterTable; firstSeq: bigint; lastSeq: bigint; rows: number; bytes: number; body: string | null; file: string | null; createdAt: number }

@@ -10,7 +10,8 @@
  * Known limitations: on `stop` whatever is not written within the deadline is spilled to files.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { RING_EVT_SIZE } from '../abi/records.js';
+import { RING_EVT_SIZE, RING_EVT_OFF, RING_CMD_OFF, EVT_SIZE } from '../abi/records.js';
+import { readRecords } from '../journal/recovery.js';
 import { SpmcRing } from '../ring/spmc-ring.js';
 import { ChdbStorage } from './chdb-storage.js';
 import { ServerStorage, type ServerStorageConfig } from './server-storage.js';
@@ -96,4 +97,45 @@ parentPort!.on('message', async (m: { op: 'stop'; deadlineMs: number }) => {
   parentPort!.postMessage({ op: 'stopped', pending: core.pending, lastError: core.lastError });
 });
 
-pump();
+/**
+ * Journal records after the writer's checkpoint through `backfillToSeq` (sequenced before this
+ * writer joined the ring), as RING_EVT slots through the same ingest path. The checkpoint comes
+ * from ClickHouse; while it is down every record is ingested and the batches' checkpoint filter
+ * drops what is already there.
+ */
+async function backfill(): Promise<void> {
+  const to = d.options.backfillToSeq === undefined ? 0n : BigInt(d.options.backfillToSeq);
+  if (!d.options.journalDir || to === 0n) return;
+  let from = 1n;
+  try {
+    await core.start();
+    let min = -1n;
+    for (const v of core.checkpoint.values()) if (min < 0n || v < min) min = v;
+    // tables only some commands write (quotes, snapshots, latency) lag behind order_events: trust it
+    from = (core.checkpoint.get('order_events') ?? (min < 0n ? 0n : min)) + 1n;
+  } catch {
+    from = 1n;
+  }
+  let n = 0;
+  for (const r of readRecords(d.options.journalDir, from, to, true)) {
+    const cmd = r.cmd;
+    for (let e = 0; e < r.nEvents; e++) {
+      const b = n * RING_EVT_SIZE;
+      bdv.setBigUint64(b + RING_EVT_OFF.seq, r.seq, true);
+      bdv.setBigInt64(b + RING_EVT_OFF.tsInit, r.tsInit, true);
+      buf.set(cmd.subarray(RING_CMD_OFF.origin, RING_CMD_OFF.tsIn + 8), b + RING_EVT_OFF.origin);
+      buf.set(r.events.subarray(e * EVT_SIZE, (e + 1) * EVT_SIZE), b + RING_EVT_OFF.evtType);
+      if (++n === POLL) { core.ingest(buf, n); n = 0; core.seal(Date.now()); }
+    }
+  }
+  if (n > 0) core.ingest(buf, n);
+  core.seal(Date.now());
+}
+const bdv = new DataView(buf.buffer);
+
+void backfill().then(pump, (e: unknown) => {
+  // reported through the writer's error counter and lastError (/health, /metrics); trading goes on
+  core.counters.errors++;
+  core.lastError = `backfill from the journal failed: ${(e as Error).message}`;
+  pump();
+});

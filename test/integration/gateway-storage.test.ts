@@ -73,4 +73,39 @@ describe('gateway with ClickHouse storage (chDB)', () => {
     expect(health.storage.storage).toMatchObject({ backend: 'chdb', up: true });
     expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/tradsys_storage_writer_rows_total [1-9]/);
   }, 60_000);
+
+  it('backfills from the journal what was traded while storage was off (exactly once)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-st-bf-'));
+    const g1 = await Gateway.build({ dataDir: dir, capacity: 10_000, storage: 'off' });
+    const u1 = await g1.listen(0);
+    const k1 = g1.keys.create(1);
+    const k2 = g1.keys.create(2);
+    const prevBase = base;
+    base = u1;
+    expect((await call(k2, 'POST', '/api/v1/orders', { clientOrderId: 'bs', symbol: 'MSFT', side: 'sell', type: 'limit', tif: 'gtc', price: '400.00', qty: '7' })).status).toBe(201);
+    expect((await call(k1, 'POST', '/api/v1/orders', { clientOrderId: 'bb', symbol: 'MSFT', side: 'buy', type: 'limit', tif: 'ioc', price: '400.00', qty: '7' })).status).toBe(201);
+    await g1.close();
+    // again, with storage: the writer's checkpoint is 0, the journal holds both commands
+    const g2 = await Gateway.build({ dataDir: dir, capacity: 10_000, storage: 'auto' });
+    base = await g2.listen(0);
+    const an = g2.keys.create(50, ['analyst']);
+    let n = 0;
+    for (let i = 0; i < 200 && n < 1; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const r = await call(an, 'POST', '/api/v1/sql', { sql: "SELECT count() AS n FROM trades WHERE symbol = 'MSFT'" });
+      n = Number((r.json as { rows: { n: string }[] }).rows[0]!.n);
+    }
+    expect(n).toBe(1);
+    await g2.close();
+    // and a third start does not write it twice
+    const g3 = await Gateway.build({ dataDir: dir, capacity: 10_000, storage: 'auto' });
+    base = await g3.listen(0);
+    const an3 = g3.keys.create(51, ['analyst']);
+    await new Promise((r) => setTimeout(r, 1000));
+    const r3 = await call(an3, 'POST', '/api/v1/sql', { sql: "SELECT count() AS n, uniqExact(trade_id) AS u FROM trades WHERE symbol = 'MSFT'" });
+    expect((r3.json as { rows: { n: string; u: string }[] }).rows[0]).toMatchObject({ n: expect.anything() });
+    expect(Number((r3.json as { rows: { n: string }[] }).rows[0]!.n)).toBe(1);
+    await g3.close();
+    base = prevBase;
+  }, 120_000);
 });
