@@ -11,31 +11,22 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { Gateway } from '../../src/gateway/gateway.js';
 import { sign, type ApiKey } from '../../src/gateway/auth.js';
+import { signedCaller } from '../support/signed-http.js';
 
 type Json = Record<string, unknown>;
 const dataDir = mkdtempSync(join(tmpdir(), 'gw-cqrs-'));
 let gw: Gateway;
 let base: string;
-const lastTs = new Map<string, number>();
+let wsAuths = 0;
 
-async function call(k: ApiKey, method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
-  const text = body === undefined ? '' : JSON.stringify(body);
-  const ts = Math.max(Date.now(), (lastTs.get(k.key) ?? 0) + 1);
-  lastTs.set(k.key, ts);
-  const r = await fetch(base + path, {
-    method, body: body === undefined ? undefined : text,
-    headers: { 'x-ts-key': k.key, 'x-ts-ts': String(ts), 'x-ts-sig': sign(k.secret, k.key, ts, method + path + text), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-  });
-  return { status: r.status, json: await r.json() as Json };
-}
+const call = signedCaller(() => base);
 
 async function ws(k: ApiKey, extra: Json = {}): Promise<{ sock: WebSocket; msgs: Json[]; until: (p: (m: Json) => boolean) => Promise<Json> }> {
   const sock = new WebSocket(base.replace('http', 'ws') + '/ws');
   const msgs: Json[] = [];
   sock.on('message', (d) => msgs.push(JSON.parse(d.toString()) as Json));
   await new Promise((r) => sock.once('open', r));
-  const ts = Math.max(Date.now(), (lastTs.get(k.key) ?? 0) + 1);
-  lastTs.set(k.key, ts);
+  const ts = Date.now() - 1000 - wsAuths++; // never equal to an HTTP call's ts (those are ≥ now)
   sock.send(JSON.stringify({ op: 'auth', key: k.key, ts, sig: sign(k.secret, k.key, ts), ...extra }));
   const until = async (p: (m: Json) => boolean): Promise<Json> => {
     for (let i = 0; i < 300; i++) { const m = msgs.find(p); if (m) return m; await new Promise((r) => setTimeout(r, 10)); }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { Gateway } from '../../src/gateway/gateway.js';
 import { sign, type ApiKey } from '../../src/gateway/auth.js';
+import { signedCaller } from '../support/signed-http.js';
 
 type Json = Record<string, unknown>;
 
@@ -20,7 +21,6 @@ let keyA: ApiKey;
 let keyB: ApiKey;
 let keyC: ApiKey;
 let admin: ApiKey;
-const lastTs = new Map<string, number>();
 
 beforeAll(async () => {
   gw = await Gateway.build({
@@ -42,16 +42,7 @@ beforeAll(async () => {
 
 afterAll(async () => { await gw?.close(); });
 
-async function call(k: ApiKey, method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
-  const text = body === undefined ? '' : JSON.stringify(body);
-  const ts = Math.max(Date.now(), (lastTs.get(k.key) ?? 0) + 1); // a (key, ts) pair is used once
-  lastTs.set(k.key, ts);
-  const r = await fetch(base + path, {
-    method, body: body === undefined ? undefined : text,
-    headers: { 'x-ts-key': k.key, 'x-ts-ts': String(ts), 'x-ts-sig': sign(k.secret, k.key, ts, method + path + text), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-  });
-  return { status: r.status, json: await r.json() as Json };
-}
+const call = signedCaller(() => base);
 
 let cid = 0;
 const order = (k: ApiKey, symbol: string, side: 'buy' | 'sell', price: string | null, qty: string, tif: 'gtc' | 'ioc' = 'gtc'): Promise<{ status: number; json: Json }> =>

@@ -10,23 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Gateway } from '../../src/gateway/gateway.js';
 import { sign, type ApiKey } from '../../src/gateway/auth.js';
+import { signedCaller } from '../support/signed-http.js';
 
 let gw: Gateway;
 let base: string;
 let trader: ApiKey;
 let analyst: ApiKey;
-const lastTs = new Map<string, number>();
 
-async function call(k: ApiKey, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
-  const text = body === undefined ? '' : JSON.stringify(body);
-  const ts = Math.max(Date.now(), (lastTs.get(k.key) ?? 0) + 1);
-  lastTs.set(k.key, ts);
-  const r = await fetch(base + path, {
-    method, body: body === undefined ? undefined : text,
-    headers: { 'x-ts-key': k.key, 'x-ts-ts': String(ts), 'x-ts-sig': sign(k.secret, k.key, ts, method + path + text), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-  });
-  return { status: r.status, json: await r.json() };
-}
+const call = signedCaller(() => base);
 
 beforeAll(async () => {
   gw = await Gateway.build({ dataDir: mkdtempSync(join(tmpdir(), 'gw-st-')), capacity: 10_000, storage: 'auto' });
