@@ -16,6 +16,33 @@ import {
   RS_MAX_POS, RS_LAST, RA_ACCT, RA_OPEN, RA_MAX_OPEN, RA_KILLED, RA_MAX_POS, RP_ACCT, RP_SYM, RP_POS, RP_OPEN,
 } from './risk';
 
+// ── walk over every resting order (symbol, side, level, FIFO order) ──────────────────────
+let wSym: u32 = 0;
+let wSide: u32 = 0;
+let wLv: u32 = 0;
+
+/** Moves to the first order of the next non-empty level at or after (wSym, wSide, after wLv). */
+function walkSeek(): u32 {
+  while (wSym < nSym) {
+    wLv = wLv == 0 ? load<u32>(bAddr(wSym) + (<usize>wSide << 2), B_BEST) : load<u32>(lAddr(wLv), L_NEXT);
+    if (wLv != 0) return load<u32>(lAddr(wLv), L_HEAD);
+    if (wSide == 0) wSide = 1; else { wSide = 0; wSym++; }
+  }
+  return 0;
+}
+
+/** The first resting order (0 when none); `wSym`/`wSide` name its symbol and side. */
+function firstOrder(): u32 {
+  wSym = 0; wSide = 0; wLv = 0;
+  return walkSeek();
+}
+
+/** The resting order after `o` in the walk, or 0. */
+function nextOrder(o: u32): u32 {
+  const n = load<u32>(oAddr(o), O_NEXT);
+  return n != 0 ? n : walkSeek();
+}
+
 /** 1 when risk is on. */
 export function riskEnabled(): u32 { return riskOn ? 1 : 0; }
 export function riskDefaultMaxOpen(): u32 { return defMaxOpen; }
@@ -120,22 +147,12 @@ export function riskSetPosition(acct: u32, sym: u32): i32 {
 export function riskRebuild(): i32 {
   if (!riskOn) return 0;
   riskClearOpen();
-  for (let s: u32 = 0; s < nSym; s++) {
-    for (let side: u32 = 0; side < 2; side++) {
-      let lv = load<u32>(bAddr(s) + (<usize>side << 2), B_BEST);
-      while (lv != 0) {
-        let o = load<u32>(lAddr(lv), L_HEAD);
-        while (o != 0) {
-          const a = oAddr(o);
-          const pe = posGet(load<u32>(a, O_ACCT), s);
-          if (pe == 0) return -2;
-          store<u32>(a, pe, O_RPOS);
-          riskRest(pe, side, load<u32>(a, O_LEAVES), true);
-          o = load<u32>(a, O_NEXT);
-        }
-        lv = load<u32>(lAddr(lv), L_NEXT);
-      }
-    }
+  for (let o = firstOrder(); o != 0; o = nextOrder(o)) {
+    const a = oAddr(o);
+    const pe = posGet(load<u32>(a, O_ACCT), wSym);
+    if (pe == 0) return -2;
+    store<u32>(a, pe, O_RPOS);
+    riskRest(pe, wSide, load<u32>(a, O_LEAVES), true);
   }
   return 0;
 }
@@ -149,42 +166,21 @@ export function riskValidate(): i32 {
   if (!riskOn) return 0;
   // first every order's entry, read-only; then subtract every resting order from the entries'
   // open figures, expect all zero, and add them back
-  for (let s: u32 = 0; s < nSym; s++) {
-    for (let side: u32 = 0; side < 2; side++) {
-      let lv = load<u32>(bAddr(s) + (<usize>side << 2), B_BEST);
-      while (lv != 0) {
-        let o = load<u32>(lAddr(lv), L_HEAD);
-        while (o != 0) {
-          const a = oAddr(o);
-          const pe = load<u32>(a, O_RPOS);
-          if (pe == 0 || pe > rpCount || load<u32>(rpAddr(pe), RP_ACCT) != load<u32>(a, O_ACCT) ||
-            load<u32>(rpAddr(pe), RP_SYM) != s || accFind(load<u32>(a, O_ACCT)) == 0) return 31;
-          o = load<u32>(a, O_NEXT);
-        }
-        lv = load<u32>(lAddr(lv), L_NEXT);
-      }
-    }
+  for (let o = firstOrder(); o != 0; o = nextOrder(o)) {
+    const a = oAddr(o);
+    const pe = load<u32>(a, O_RPOS);
+    if (pe == 0 || pe > rpCount || load<u32>(rpAddr(pe), RP_ACCT) != load<u32>(a, O_ACCT) ||
+      load<u32>(rpAddr(pe), RP_SYM) != wSym || accFind(load<u32>(a, O_ACCT)) == 0) return 31;
   }
   let bad: i32 = 0;
   for (let pass: u32 = 0; pass < 2; pass++) {
-    for (let s: u32 = 0; s < nSym; s++) {
-      for (let side: u32 = 0; side < 2; side++) {
-        let lv = load<u32>(bAddr(s) + (<usize>side << 2), B_BEST);
-        while (lv != 0) {
-          let o = load<u32>(lAddr(lv), L_HEAD);
-          while (o != 0) {
-            const a = oAddr(o);
-            const pe = load<u32>(a, O_RPOS);
-            const oa = rpAddr(pe) + (<usize>side << 3) + RP_OPEN;
-            const l = <u64>load<u32>(a, O_LEAVES);
-            store<u64>(oa, pass == 0 ? load<u64>(oa) - l : load<u64>(oa) + l);
-            const aa = raAddr(accFind(load<u32>(a, O_ACCT)));
-            store<u32>(aa, pass == 0 ? load<u32>(aa, RA_OPEN) - 1 : load<u32>(aa, RA_OPEN) + 1, RA_OPEN);
-            o = load<u32>(a, O_NEXT);
-          }
-          lv = load<u32>(lAddr(lv), L_NEXT);
-        }
-      }
+    for (let o = firstOrder(); o != 0; o = nextOrder(o)) {
+      const a = oAddr(o);
+      const oa = rpAddr(load<u32>(a, O_RPOS)) + (<usize>wSide << 3) + RP_OPEN;
+      const l = <u64>load<u32>(a, O_LEAVES);
+      store<u64>(oa, pass == 0 ? load<u64>(oa) - l : load<u64>(oa) + l);
+      const aa = raAddr(accFind(load<u32>(a, O_ACCT)));
+      store<u32>(aa, pass == 0 ? load<u32>(aa, RA_OPEN) - 1 : load<u32>(aa, RA_OPEN) + 1, RA_OPEN);
     }
     if (pass == 0) {
       for (let e: u32 = 1; e <= rpCount; e++) {
