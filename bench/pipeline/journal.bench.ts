@@ -9,6 +9,7 @@
  *  3. recovery: a journal of N records (default 1,000,000) recovered and replayed with the
  *     determinism check: records/s and time to ready.
  * Options: --records N (recovery, default 1,000,000) · --seconds S (per offered rate, default 2) ·
+ * --ack-durability fsync|none (part 2; none shows the floor without the disk) ·
  * --json · --out FILE. Nothing else should run meanwhile (2 cores).
  */
 import * as fs from 'node:fs';
@@ -28,6 +29,7 @@ const opt = (k: string, d: number): number => { const i = args.indexOf(k); retur
 const RECORDS = opt('--records', 1_000_000);
 const SECONDS = opt('--seconds', 2);
 const json = args.includes('--json');
+const ACK_DURABILITY = (args.includes('--ack-durability') ? args[args.indexOf('--ack-durability') + 1] : 'fsync') as 'fsync' | 'none';
 const outIdx = args.indexOf('--out');
 const log = (m: string): void => { process.stderr.write(m + '\n'); };
 
@@ -53,7 +55,7 @@ async function ackBench(): Promise<Record<string, unknown>[]> {
   const dir = mkdtempSync(join(tmpdir(), 'jba-'));
   const n = 2_000_000;
   const recs = generate({ seed: 42, count: n, symbols: 8, mix: 'default' });
-  const host = await EngineHost.start({ engine: { symbols: 8, capacity: 1 << 21 }, commandSlots: 1 << 16, eventSlots: 1 << 18, batch: 4096, journal: { dir, durability: 'fsync', snapshotEvery: 0 }, log: () => {} });
+  const host = await EngineHost.start({ engine: { symbols: 8, capacity: 1 << 21 }, commandSlots: 1 << 16, eventSlots: 1 << 18, batch: 4096, journal: { dir, durability: ACK_DURABILITY, snapshotEvery: 0 }, log: () => {} });
   const reader = host.evtRing.join();
   const buf = new Uint8Array(RING_EVT_SIZE * 4096);
   const dv = new DataView(buf.buffer);
@@ -69,7 +71,7 @@ async function ackBench(): Promise<Record<string, unknown>[]> {
     }
     while (host.lastSeq < start + m || host.evtRing.waitReady(reader, 1)) host.evtRing.poll(reader, buf, 0, 4096);
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    results.push({ mode: 'closed loop', orders: m, seconds: s, ackedPerSecond: m / s });
+    results.push({ mode: 'closed loop', durability: ACK_DURABILITY, orders: m, seconds: s, ackedPerSecond: m / s });
     log(`closed loop: ${(m / s / 1000).toFixed(0)} k durably acknowledged commands/s`);
   }
   for (const rate of [10_000, 50_000, 100_000]) {
@@ -103,7 +105,7 @@ async function ackBench(): Promise<Record<string, unknown>[]> {
     }
     next += sent;
     const r = {
-      mode: 'open loop', offeredPerSecond: rate, orders: m, acked: got,
+      mode: 'open loop', durability: ACK_DURABILITY, offeredPerSecond: rate, orders: m, acked: got,
       latencyUs: { p50: h.getValueAtPercentile(50) / 1000, p99: h.getValueAtPercentile(99) / 1000, p999: h.getValueAtPercentile(99.9) / 1000, max: h.maxValue / 1000 },
     };
     results.push(r);
