@@ -11,7 +11,8 @@
  * moment travel in one frame (≤ 80 per frame, under the 4 KiB frame limit); acks are matched by
  * reqId. Every order must be answered with an ack (a reject fails the binary run).
  * Options: --protocol json|binary|both (default both) · --orders N (default 50,000) ·
- * --rates 5000,20000,50000 · --conns C (4) · --window W (256) · --json.
+ * --rates 5000,20000,50000 · --conns C (4) · --window W (256) · --durability fsync|none (the
+ * server's journal, default fsync: every ack waits for its batch's fdatasync) · --json.
  * Market-data fan-out is not measured yet.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -28,6 +29,7 @@ import { BinaryWriter, decodeFrame } from '../../src/codec/binary-protocol.js';
 const args = process.argv.slice(2);
 const opt = (k: string, d: string): string => { const i = args.indexOf(k); return i >= 0 ? args[i + 1]! : d; };
 const N = Number(opt('--orders', '50000'));
+const DURABILITY = opt('--durability', 'fsync');
 const RATES = opt('--rates', '5000,20000,50000').split(',').map(Number);
 const PROTOCOL = opt('--protocol', 'both');
 if (!['json', 'binary', 'both'].includes(PROTOCOL)) throw new Error('--protocol must be json, binary or both');
@@ -37,7 +39,7 @@ const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', '
 interface Server { proc: ChildProcess; ws: string; key: string; secret: string }
 
 async function startServer(): Promise<Server> {
-  const proc = spawn(process.execPath, [CLI, 'serve', '--no-sim', '--port', '0', '--rate-limit', '10000000', '--data', mkdtempSync(join(tmpdir(), 'bench-gw-'))]);
+  const proc = spawn(process.execPath, [CLI, 'serve', '--no-sim', '--no-storage', '--max-open-orders', '0', '--durability', DURABILITY, '--port', '0', '--rate-limit', '10000000', '--data', mkdtempSync(join(tmpdir(), 'bench-gw-'))]);
   let out = '';
   return new Promise((res, rej) => {
     const t = setTimeout(() => rej(new Error(`server did not start: ${out}`)), 30_000);
