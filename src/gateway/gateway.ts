@@ -79,6 +79,8 @@ export interface GatewayConfig {
    * 'off' (default for the library; `tradsys serve` uses 'auto').
    */
   storage?: 'auto' | 'off';
+  /** Where `storage: 'auto'` reads CLICKHOUSE_URL/USER/PASSWORD/DATABASE (default process.env). */
+  storageEnv?: NodeJS.ProcessEnv;
   /** Pre-trade risk (docs/risk.md): resting orders per account (default 10,000; 0 = none), table sizes. */
   risk?: { maxOpenOrders?: number; maxAccounts?: number; maxPositions?: number };
   /** Binary protocol: a connection's outbound frame is sent once it reaches this size (default 32 KiB). */
@@ -255,7 +257,7 @@ export class Gateway {
     let storage: { storage: Storage; writer: StorageWriter } | null = null;
     if (cfg.storage === 'auto') {
       try {
-        const st = await openStorage(cfg.dataDir);
+        const st = await openStorage(cfg.dataDir, cfg.storageEnv ?? process.env);
         const writer = StorageWriter.start(host.evtRing, st, {
           symbols: instruments.map((i) => i.symbol), dataDir: cfg.dataDir,
           journalDir: join(cfg.dataDir, 'journal'), backfillToSeq: String(host.lastSeq),

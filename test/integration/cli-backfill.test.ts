@@ -18,7 +18,10 @@ describe('tradsys backfill', () => {
     const w = writeJournal(join(data, 'journal'), recs, { symbols: 6, batch: 100 });
     let events = 0;
     let trades = 0;
-    const run = (args: string[]): string => execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    // the embedded store of this data directory, even where CI exports CLICKHOUSE_URL for the server tests
+    const env = { ...process.env };
+    delete env.CLICKHOUSE_URL;
+    const run = (args: string[]): string => execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env });
     const first = run(['backfill', '--data', data, '--quiet']);
     expect(first).toMatch(/backfilled 3,000 journal records \(seq 1\.\.3000\)/);
     const count = (sql: string): number => Number(/(\d+)\s*\n\(1 row\)/.exec(run(['sql', '--data', data, sql]))![1]);

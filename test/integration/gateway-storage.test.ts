@@ -20,7 +20,7 @@ let analyst: ApiKey;
 const call = signedCaller(() => base);
 
 beforeAll(async () => {
-  gw = await Gateway.build({ dataDir: mkdtempSync(join(tmpdir(), 'gw-st-')), capacity: 10_000, storage: 'auto' });
+  gw = await Gateway.build({ dataDir: mkdtempSync(join(tmpdir(), 'gw-st-')), capacity: 10_000, storage: 'auto', storageEnv: {} });
   base = await gw.listen(0);
   trader = gw.keys.create(1);
   analyst = gw.keys.create(50, ['analyst']);
@@ -77,7 +77,7 @@ describe('gateway with ClickHouse storage (chDB)', () => {
     expect((await call(k1, 'POST', '/api/v1/orders', { clientOrderId: 'bb', symbol: 'MSFT', side: 'buy', type: 'limit', tif: 'ioc', price: '400.00', qty: '7' })).status).toBe(201);
     await g1.close();
     // again, with storage: the writer's checkpoint is 0, the journal holds both commands
-    const g2 = await Gateway.build({ dataDir: dir, capacity: 10_000, storage: 'auto' });
+    const g2 = await Gateway.build({ dataDir: dir, capacity: 10_000, storage: 'auto', storageEnv: {} });
     base = await g2.listen(0);
     const an = g2.keys.create(50, ['analyst']);
     let n = 0;
@@ -89,7 +89,7 @@ describe('gateway with ClickHouse storage (chDB)', () => {
     expect(n).toBe(1);
     await g2.close();
     // and a third start does not write it twice
-    const g3 = await Gateway.build({ dataDir: dir, capacity: 10_000, storage: 'auto' });
+    const g3 = await Gateway.build({ dataDir: dir, capacity: 10_000, storage: 'auto', storageEnv: {} });
     base = await g3.listen(0);
     const an3 = g3.keys.create(51, ['analyst']);
     await new Promise((r) => setTimeout(r, 1000));
