@@ -12,7 +12,7 @@
  * reqId. Every order must be answered with an ack (a reject fails the binary run).
  * Options: --protocol json|binary|both (default both) · --orders N (default 50,000) ·
  * --rates 5000,20000,50000 · --conns C (4) · --window W (256) · --json.
- * Market-data fan-out is not measured yet.
+ * Market-data fan-out: bench/pipeline/fanout.bench.ts (npm run bench:fanout).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
