@@ -1,221 +1,399 @@
 /**
- * `npm run bench:fanout`: market-data fan-out of `tradsys serve` (its own process, loopback) to
- * 100 and 1,000 subscribers, with batching (binary protocol: everything a connection gets in one
- * pump cycle goes out as one frame) and without (JSON: one message per frame).
- *
- * Processes: the server; a subscriber process (this file with `--role subscribers`) holding N
- * WebSocket connections, each subscribed to book + trades + ticker of two symbols, which parses
- * every frame and counts market-data events; and this process as the order driver (one JSON
- * connection streaming crossing orders at a fixed rate, so books and trades move).
- * An *event* is one book level change of a delta, one trade or one ticker; levels of book
- * snapshots (the subscription's first, and those sent to a subscriber that fell behind instead of
- * deltas) are counted apart and not included.
- * Reports events/s delivered (summed over subscribers, counted by parsing), frames/s, MB/s, the
- * server's RSS before and after the connections (→ RSS per connection), and the slow-consumer
- * counters of /metrics (subscribers switched to snapshots or cut off).
- * Options: --subs 100,1000 · --seconds S (5) · --rate ORDERS_PER_S (5000) · --json · --out FILE.
- * Bounded: every phase has a deadline; all processes are stopped at the end.
+ * `npm run bench:fanout`: market-data fan-out from `tradsys serve` to many WebSocket subscribers,
+ * with and without batching. Three processes on loopback, bounded in count and time:
+ *   - the server: `tradsys serve --no-sim --no-storage --durability none` in its own process
+ *     (a fresh one per run; `--binary-frame-bytes 1` for the unbatched binary mode);
+ *   - the subscribers: bench/pipeline/fanout-subscribers.ts, one forked process holding N
+ *     connections, each subscribed to book + trades + ticker of every benchmark symbol;
+ *   - the driver (this process): one authenticated binary connection streaming orders at a fixed
+ *     rate for a fixed time.
+ * Modes: `binary` = batched (everything a connection gets in one pump cycle goes in one frame, up
+ * to 32 KiB); `binary-unbatched` = the same encoding, one message per frame; `json` = one message
+ * per text frame.
+ * Event = one book level in a bookDelta or snapshot (a delta changing k levels counts k), one
+ * trade, one ticker; counted by decoding every frame in the subscriber process (see there).
+ * Delivered events/s = events received by all subscribers ÷ (last message received − start). The
+ * offered load is fixed, so a case that keeps up delivers it in about --seconds; one that cannot
+ * keeps delivering a backlog after the driver stops: subscribers wait at most 10 s more, and such a
+ * run is reported as BACKLOG and measured up to then (its books are incomplete, so they are not
+ * compared; the server may be too busy to answer /metrics, then its counters are unknown).
+ * Workload (seed --seed, mulberry32), per order, symbol round robin over --symbols: 45% GTC limit
+ * 1..20 ticks behind a mid price (random side, 1..10 lots), 35% cancel of the symbol's oldest
+ * driver order by clientOrderId (a passive order if none), 20% IOC 2 ticks through the mid (1..15
+ * lots); the mid moves ±1 tick with probability 2% per order. Books are first seeded with 20 levels
+ * a side (5 lots each). Orders are sent as due every ~1 ms, ≤ 80 per frame.
+ * Checks before reporting (a failure fails the run): the verifier connection's books (snapshot +
+ * deltas, strict decoding) equal the server's books (GET /api/v1/book, depth 1000) after the run;
+ * no delta sequence gap and no malformed frame; every subscriber received the same number of
+ * events unless the server skipped deltas for a slow consumer (then reported, not failed); the
+ * driver's orders got no reject other than `unknown_order` (cancels of orders already filled) and
+ * `busy` (command ring full; counted in the JSON).
+ * Reported per run: events/s, frames/s, MB/s, events per frame, server RSS before and after
+ * connecting the subscribers (→ KiB per connection) and after the load, server CPU (utime + stime
+ * of all its threads, /proc/PID/stat) and subscriber-process CPU as a share of one core, slow
+ * consumer resyncs/closes; medians of --reps runs per case; load average and machine.
+ * Options: --subs 100,1000 · --modes binary,binary-unbatched,json · --seconds 5 · --rate 20000
+ * (orders/s) · --reps 3 · --symbols AAPL,MSFT · --channels book,trades,ticker · --seed 42 · --json ·
+ * --out FILE.json. FANOUT_DEBUG=1 prints each phase's time on stderr.
+ * Known limitations: on a 2-core machine the three processes share the cores, so the figures are a
+ * floor for the server; one subscriber process decodes for all N connections.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir, cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { spawn, fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as os from 'node:os';
+import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { sign } from '../../src/gateway/auth.js';
-import { BinaryWriter, Channel } from '../../src/codec/binary-protocol.js';
+import { BinaryWriter, decodeFrame } from '../../src/codec/binary-protocol.js';
 
 const args = process.argv.slice(2);
 const opt = (k: string, d: string): string => { const i = args.indexOf(k); return i >= 0 ? args[i + 1]! : d; };
-const SELF = fileURLToPath(import.meta.url);
-const CLI = join(SELF, '../../../build/dist/cli/main.js');
-const SYMBOLS = ['AAPL', 'MSFT'];
+const SUBS = opt('--subs', '100,1000').split(',').map(Number);
+const MODES = opt('--modes', 'binary,binary-unbatched,json').split(',') as Mode[];
+const SECONDS = Number(opt('--seconds', '5'));
+const RATE = Number(opt('--rate', '20000'));
+const REPS = Number(opt('--reps', '3'));
+const SYMBOLS = opt('--symbols', 'AAPL,MSFT').split(',');
+const CHANNELS = opt('--channels', 'book,trades,ticker').split(',');
+const SEED = Number(opt('--seed', '42'));
+const OUT = opt('--out', '');
+type Mode = 'binary' | 'binary-unbatched' | 'json';
+for (const m of MODES) if (!['binary', 'binary-unbatched', 'json'].includes(m)) throw new Error(`--modes: unknown mode ${m}`);
+for (const c of CHANNELS) if (!['book', 'trades', 'ticker'].includes(c)) throw new Error(`--channels: unknown channel ${c}`);
+if (!(SECONDS > 0 && SECONDS <= 60 && RATE > 0 && RATE <= 1e6 && REPS >= 1 && SUBS.every((n) => n >= 1 && n <= 5000))) throw new Error('bounds: --seconds 0..60, --rate 1..1e6, --subs 1..5000, --reps ≥ 1');
+const HERE = dirname(fileURLToPath(import.meta.url));
+const CLI = join(HERE, '..', '..', 'build', 'dist', 'cli', 'main.js');
+const PER_FRAME = 80;
+const CLK_TCK = 100; // Linux USER_HZ
+/** After the driver stops, subscribers wait at most this long for the last messages (backlog). */
+const DRAIN_MS = 10_000;
 
-// ── subscriber role ──────────────────────────────────────────────────────────────────────
-async function subscribers(): Promise<void> {
-  const url = opt('--url', '');
-  const n = Number(opt('--n', '100'));
-  const protocol = opt('--protocol', 'binary');
-  const ids = opt('--ids', '3,4').split(',').map(Number);
-  let events = 0;
-  let snapshotLevels = 0;
-  let frames = 0;
-  let bytes = 0;
-  let counting = false;
-  const socks: WebSocket[] = [];
-  const opened: Promise<void>[] = [];
-  for (let i = 0; i < n; i++) {
-    const ws = new WebSocket(`${url.replace('http', 'ws')}/ws${protocol === 'binary' ? '?protocol=binary' : ''}`, { perMessageDeflate: false });
-    socks.push(ws);
-    ws.on('message', (d: Buffer, isBinary: boolean) => {
-      if (!counting) return;
-      frames++;
-      bytes += d.length;
-      if (isBinary) {
-        // frame header 8 B (count u16 at 4); message header 8 B (type u8, len u16 at 2)
-        const count = d.readUInt16LE(4);
-        let p = 8;
-        for (let k = 0; k < count; k++) {
-          const type = d[p]!;
-          const len = d.readUInt16LE(p + 2);
-          const body = p + 8;
-          if (type === 0x49) events += d.readUInt16LE(body + 4) + d.readUInt16LE(body + 6);
-          else if (type === 0x48) snapshotLevels += d.readUInt16LE(body + 4) + d.readUInt16LE(body + 6);
-          else if (type === 0x4a || type === 0x4b) events++;
-          p = body + len;
-        }
-      } else {
-        const m = JSON.parse(d.toString()) as { type: string; bids?: unknown[]; asks?: unknown[] };
-        if (m.type === 'bookDelta') events += (m.bids?.length ?? 0) + (m.asks?.length ?? 0);
-        else if (m.type === 'book') snapshotLevels += (m.bids?.length ?? 0) + (m.asks?.length ?? 0);
-        else if (m.type === 'trade' || m.type === 'ticker') events++;
-      }
-    });
-    opened.push(new Promise((res, rej) => { ws.once('open', () => res()); ws.once('error', rej); }));
-    if (i % 50 === 49) await Promise.all(opened.slice(-50));
-  }
-  await Promise.all(opened);
-  for (const ws of socks) {
-    if (protocol === 'binary') {
-      const w = new BinaryWriter(256);
-      for (const id of ids) w.subscribe(0, id, Channel.BOOK | Channel.TRADES | Channel.TICKER);
-      ws.send(w.take()!);
-    } else {
-      ws.send(JSON.stringify({ op: 'subscribe', channels: SYMBOLS.flatMap((s) => [`book.${s}`, `trades.${s}`, `ticker.${s}`]) }));
-    }
-  }
-  process.send!({ op: 'ready' });
-  process.on('message', (m: { op: string }) => {
-    if (m.op === 'start') { events = 0; snapshotLevels = 0; frames = 0; bytes = 0; counting = true; }
-    if (m.op === 'stop') {
-      counting = false;
-      process.send!({ op: 'counts', events, snapshotLevels, frames, bytes });
-      for (const ws of socks) ws.terminate();
-      setTimeout(() => process.disconnect(), 100);
-    }
-  });
-}
+interface Server { proc: ChildProcess; http: string; ws: string; key: string; secret: string; data: string }
 
-// ── driver role (this process) ───────────────────────────────────────────────────────────
-interface Server { child: ChildProcess; url: string; key: string; secret: string }
-
-function startServer(): Promise<Server> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--no-sim', '--no-storage', '--durability', 'none', '--max-open-orders', '0', '--rate-limit', '10000000', '--port', '0', '--data', mkdtempSync(join(tmpdir(), 'bench-fanout-'))], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const t = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`server did not start: ${out}`)); }, 60_000);
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-    child.once('exit', (code, sig) => { if (code !== 0 && sig !== 'SIGTERM') process.stderr.write(`server exited (${code ?? sig}): ${err.slice(-2000)}\n`); });
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const u = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      const k = /demo key {2}account \d+ {2}key (\S+) {2}secret (\S+)/.exec(out);
-      if (u && k) { clearTimeout(t); resolve({ child, url: u[1]!, key: k[1]!, secret: k[2]! }); }
+async function startServer(mode: Mode): Promise<Server> {
+  const data = mkdtempSync(join(tmpdir(), 'bench-fanout-'));
+  const flags = ['serve', '--no-sim', '--no-storage', '--durability', 'none', '--port', '0', '--rate-limit', '10000000', '--max-open-orders', '0', '--data', data];
+  if (mode === 'binary-unbatched') flags.push('--binary-frame-bytes', '1');
+  const proc = spawn(process.execPath, [CLI, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stderr!.on('data', (b: Buffer) => { out += b.toString(); });
+  return new Promise((res, rej) => {
+    const t = setTimeout(() => { proc.kill('SIGKILL'); rej(new Error(`server did not start: ${out}`)); }, 30_000);
+    proc.once('exit', (c) => { clearTimeout(t); rej(new Error(`server exited (${c}): ${out}`)); });
+    let started = false;
+    proc.stdout!.on('data', (b: Buffer) => {
+      if (started) return;
+      out += b.toString();
+      const u = /listening on (http:\/\/\S+)/.exec(out);
+      const k = /key (tk_[0-9a-f]+) {2}secret ([0-9a-f]{64})/.exec(out);
+      if (u && k) { started = true; clearTimeout(t); proc.removeAllListeners('exit'); res({ proc, http: u[1]!, ws: u[1]!.replace('http', 'ws') + '/ws', key: k[1]!, secret: k[2]!, data }); }
     });
   });
 }
 
-function rssBytes(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : Number.NaN;
-  } catch {
-    return Number.NaN; // the server is gone (reported by its exit handler)
-  }
+async function stopServer(s: Server): Promise<void> {
+  if (s.proc.exitCode !== null || s.proc.signalCode !== null) { rmSync(s.data, { recursive: true, force: true }); return; }
+  const exited = new Promise<void>((r) => s.proc.once('exit', () => r()));
+  s.proc.kill('SIGTERM');
+  const t = setTimeout(() => { process.stderr.write(`server did not stop in 10 s: killed\n`); s.proc.kill('SIGKILL'); }, 10_000);
+  await exited;
+  clearTimeout(t);
+  rmSync(s.data, { recursive: true, force: true });
 }
 
-async function metric(url: string, name: string): Promise<number> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      const t = await (await fetch(`${url}/metrics`)).text();
-      return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(t)?.[1] ?? 0);
-    } catch {
-      await new Promise((r) => setTimeout(r, 200)); // a busy server may reset a connection
-    }
-  }
-  return Number.NaN;
+/** Resident set size of a process in bytes (/proc/PID/status VmRSS). */
+function rss(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : Number.NaN;
 }
 
-async function runCase(n: number, protocol: 'binary' | 'json', seconds: number, rate: number): Promise<Record<string, unknown>> {
-  const s = await startServer();
-  const pid = s.child.pid!;
-  const ids = ((await (await fetch(`${s.url}/api/v1/symbols`)).json()) as { id: number; symbol: string }[]).filter((x) => SYMBOLS.includes(x.symbol)).map((x) => x.id);
-  await new Promise((r) => setTimeout(r, 300));
-  const rssIdle = rssBytes(pid);
-  const sub = spawn(process.execPath, ['--import', 'tsx', SELF, '--role', 'subscribers', '--url', s.url, '--n', String(n), '--protocol', protocol, '--ids', ids.join(',')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  await new Promise<void>((res, rej) => {
-    const t = setTimeout(() => rej(new Error('subscribers did not connect in 120 s')), 120_000);
-    sub.once('message', () => { clearTimeout(t); res(); });
-  });
-  await new Promise((r) => setTimeout(r, 500));
-  const rssConnected = rssBytes(pid);
-  // order driver: crossing limit orders around 100.00 on both symbols
-  const ws = new WebSocket(`${s.url.replace('http', 'ws')}/ws`);
-  await new Promise((r) => ws.once('open', r));
-  const ts = Date.now();
-  ws.send(JSON.stringify({ op: 'auth', key: s.key, ts, sig: sign(s.secret, s.key, ts) }));
-  ws.on('message', () => {});
-  await new Promise((r) => setTimeout(r, 200));
-  const slow0 = await metric(s.url, 'tradsys_ws_slow_consumer_closed_total');
-  let sent = 0;
-  let x = 12345;
-  const rnd = (): number => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x / 4294967296; };
-  const t0 = Date.now();
-  sub.send({ op: 'start' });
-  await new Promise<void>((resolve) => {
-    const tick = (): void => {
-      const el = (Date.now() - t0) / 1000;
-      if (el >= seconds) { resolve(); return; }
-      const due = Math.floor(el * rate);
-      while (sent < due) {
-        const sym = SYMBOLS[sent & 1]!;
-        const px = (99.5 + Math.floor(rnd() * 100) / 100).toFixed(2);
-        ws.send(JSON.stringify({ op: 'order', clientOrderId: `f${sent}`, symbol: sym, side: rnd() < 0.5 ? 'buy' : 'sell', type: 'limit', tif: rnd() < 0.6 ? 'gtc' : 'ioc', price: px, qty: String(1 + Math.floor(rnd() * 10)) }));
-        sent++;
-      }
-      setImmediate(tick);
-    };
-    tick();
-  });
-  const elapsed = (Date.now() - t0) / 1000;
-  const counts = await new Promise<{ events: number; snapshotLevels: number; frames: number; bytes: number }>((res) => {
-    sub.once('message', (m) => res(m as { events: number; snapshotLevels: number; frames: number; bytes: number }));
-    sub.send({ op: 'stop' });
-  });
-  const slow1 = await metric(s.url, 'tradsys_ws_slow_consumer_closed_total');
-  const rssEnd = rssBytes(pid);
-  ws.terminate();
-  s.child.kill('SIGTERM');
-  await new Promise((r) => s.child.once('exit', r));
-  return {
-    subscribers: n, protocol, batching: protocol === 'binary', seconds: elapsed, ordersSent: sent, ordersPerSecond: sent / elapsed,
-    eventsDelivered: counts.events, snapshotLevelsDelivered: counts.snapshotLevels, eventsPerSecond: counts.events / elapsed, framesPerSecond: counts.frames / elapsed, mbPerSecond: counts.bytes / elapsed / 1e6,
-    eventsPerFrame: counts.frames ? counts.events / counts.frames : 0, framesPerConnectionPerSecond: counts.frames / elapsed / n,
-    serverRss: { idle: rssIdle, connected: rssConnected, end: rssEnd, perConnectionBytes: (rssConnected - rssIdle) / n },
-    slowConsumerClosed: slow1 - slow0,
+/** CPU seconds (user + system, all threads) of a process (/proc/PID/stat fields 14 and 15). */
+function cpuSeconds(pid: number): number {
+  const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
+/** The server's /metrics counters; null if it does not answer within `timeoutMs` (a pump busy with a backlog). */
+async function metrics(s: Server, timeoutMs = 5_000): Promise<Record<string, number> | null> {
+  let text: string;
+  try { text = await (await fetch(`${s.http}/metrics`, { signal: AbortSignal.timeout(timeoutMs) })).text(); } catch { return null; }
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) { const m = /^(tradsys_\w+) (\d+(?:\.\d+)?)$/.exec(line); if (m) out[m[1]!] = Number(m[2]); }
+  return out;
+}
+
+// ── driver ───────────────────────────────────────────────────────────────────────────────
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
-async function main(): Promise<void> {
-  const subsList = opt('--subs', '100,1000').split(',').map(Number);
-  const seconds = Number(opt('--seconds', '5'));
-  const rate = Number(opt('--rate', '5000'));
-  const results: Record<string, unknown>[] = [];
-  for (const n of subsList) {
-    for (const protocol of ['binary', 'json'] as const) {
-      process.stderr.write(`fan-out: ${n} subscribers, ${protocol} (${protocol === 'binary' ? 'batched frames' : 'one message per frame'}), ${rate} orders/s for ${seconds} s…\n`);
-      const r = await runCase(n, protocol, seconds, rate);
-      results.push(r);
-      const rss = r.serverRss as { perConnectionBytes: number };
-      process.stderr.write(`  ${(Number(r.eventsPerSecond) / 1e6).toFixed(2)} M events/s delivered · ${Math.round(Number(r.framesPerSecond)).toLocaleString('en-US')} frames/s · ${Number(r.eventsPerFrame).toFixed(1)} events/frame (${Number(r.framesPerConnectionPerSecond).toFixed(0)} frames/s per connection) · ${Number(r.mbPerSecond).toFixed(1)} MB/s · server RSS ${(rss.perConnectionBytes / 1024).toFixed(1)} KiB/connection · snapshot levels ${String(r.snapshotLevelsDelivered)} · slow-consumer closes ${String(r.slowConsumerClosed)}\n`);
-    }
+interface Ins { id: number; symbol: string; tickSize: string }
+
+class Driver {
+  private readonly w = new BinaryWriter(8192);
+  private nextCid = 1;
+  private readonly mid: number[];
+  private readonly live: number[][];
+  private readonly rnd: () => number;
+  sent = 0;
+  acks = 0;
+  fills = 0;
+  readonly rejects = new Map<string, number>();
+  errors: string[] = [];
+
+  private constructor(private readonly ws: WebSocket, private readonly ins: Ins[], seed: number) {
+    this.rnd = mulberry32(seed);
+    this.mid = ins.map(() => 10_000);
+    this.live = ins.map(() => []);
+    ws.on('message', (d: Buffer) => {
+      try {
+        for (const m of decodeFrame(d, 'server')) {
+          if (m.kind === 'ack') this.acks++;
+          else if (m.kind === 'fill') this.fills++;
+          else if (m.kind === 'reject') this.rejects.set(m.reason, (this.rejects.get(m.reason) ?? 0) + 1);
+          else if (m.kind === 'error') this.errors.push(m.code);
+        }
+      } catch (e) { this.errors.push((e as Error).message); }
+    });
   }
-  const report = { bench: 'fanout', date: new Date().toISOString(), node: process.version, machine: { cpu: cpus()[0]?.model, cores: cpus().length, loadavg: loadavg() }, rate, seconds, results, target: { eventsPerSecondWithBatching: 2_000_000 } };
-  if (args.includes('--out')) fs.writeFileSync(opt('--out', ''), JSON.stringify(report, null, 2));
-  if (args.includes('--json')) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+
+  static async connect(s: Server, ins: Ins[], seed: number): Promise<Driver> {
+    const ws = new WebSocket(s.ws + '?protocol=binary', { perMessageDeflate: false });
+    await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
+    const w = new BinaryWriter(256);
+    const ts = Date.now();
+    w.auth(1, s.key, ts, sign(s.secret, s.key, ts));
+    ws.send(w.take()!);
+    const reply = await new Promise<ReturnType<typeof decodeFrame>>((r) => ws.once('message', (d: Buffer) => r(decodeFrame(d, 'server'))));
+    const a = reply[0];
+    if (a?.kind !== 'auth' || !a.ok) throw new Error(`driver authentication failed: ${JSON.stringify(a)}`);
+    return new Driver(ws, ins, seed);
+  }
+
+  private passive(k: number, buy: boolean, price: number, qty: number): void {
+    const cid = this.nextCid++;
+    this.live[k]!.push(cid);
+    this.w.order(0, String(cid), this.ins[k]!.id, buy ? 0 : 1, 0, 0, price, qty);
+  }
+
+  /** 20 levels a side, 5 lots each, on every symbol; resolves once all are acknowledged. */
+  async seed(): Promise<void> {
+    const before = this.acks;
+    let n = 0;
+    for (let k = 0; k < this.ins.length; k++) {
+      for (let l = 1; l <= 20; l++) { this.passive(k, true, this.mid[k]! - l, 5); this.passive(k, false, this.mid[k]! + l, 5); n += 2; }
+      this.ws.send(this.w.take()!);
+    }
+    const deadline = Date.now() + 10_000;
+    while (this.acks - before < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    if (this.acks - before < n) throw new Error(`seeding: ${this.acks - before} of ${n} orders acknowledged`);
+  }
+
+  private one(): void {
+    const k = this.sent % this.ins.length;
+    const r = this.rnd();
+    const u = this.rnd();
+    if (this.rnd() < 0.02) this.mid[k]! += this.rnd() < 0.5 ? 1 : -1;
+    const mid = this.mid[k]!;
+    const buy = u < 0.5;
+    const live = this.live[k]!;
+    if (r < 0.45 || (r < 0.8 && live.length === 0)) this.passive(k, buy, buy ? mid - 1 - Math.floor(this.rnd() * 20) : mid + 1 + Math.floor(this.rnd() * 20), 1 + Math.floor(this.rnd() * 10));
+    else if (r < 0.8) this.w.cancel(0, String(live.shift()!), 0);
+    else this.w.order(0, String(this.nextCid++), this.ins[k]!.id, buy ? 0 : 1, 0, 1, buy ? mid + 2 : mid - 2, 1 + Math.floor(this.rnd() * 15));
+    this.sent++;
+  }
+
+  /** Sends RATE orders/s for `seconds`, as due every ~1 ms, ≤ PER_FRAME per frame. */
+  async run(rate: number, seconds: number): Promise<number> {
+    const start = performance.now();
+    const end = start + seconds * 1000;
+    const base = this.sent;
+    for (;;) {
+      const now = performance.now();
+      const due = Math.floor(((Math.min(now, end) - start) / 1000) * rate) - (this.sent - base);
+      for (let i = 0; i < due; i++) {
+        this.one();
+        if ((i + 1) % PER_FRAME === 0) this.ws.send(this.w.take()!);
+      }
+      if (due % PER_FRAME !== 0) this.ws.send(this.w.take()!);
+      if (now >= end) break;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    return this.sent - base;
+  }
+
+  close(): void { this.ws.terminate(); }
 }
 
-if (opt('--role', 'driver') === 'subscribers') await subscribers();
-else await main();
+// ── subscriber process ───────────────────────────────────────────────────────────────────
+class Subscribers {
+  private readonly pending: ((m: Record<string, unknown>) => void)[] = [];
+  private constructor(readonly proc: ChildProcess) {
+    proc.on('message', (m) => this.pending.shift()?.(m as Record<string, unknown>));
+  }
+  static start(): Subscribers {
+    return new Subscribers(fork(join(HERE, 'fanout-subscribers.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  }
+  ask(m: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
+    return new Promise((res, rej) => {
+      const t = setTimeout(() => rej(new Error(`subscriber process: no answer to ${String(m.cmd)} within ${timeoutMs} ms`)), timeoutMs);
+      this.pending.push((r) => { clearTimeout(t); if (r.ok === 'error') rej(new Error(`subscriber process: ${String(r.message)}`)); else res(r); });
+      this.proc.send(m);
+    });
+  }
+  async close(): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    const exited = new Promise<void>((r) => this.proc.once('exit', () => r()));
+    this.proc.send({ cmd: 'close' });
+    const t = setTimeout(() => this.proc.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(t);
+  }
+}
+
+// ── one run ──────────────────────────────────────────────────────────────────────────────
+type Levels = [number, number][];
+
+/** The server's book of `ins` in ticks and lots (GET /api/v1/book, depth 1000). */
+async function serverBook(s: Server, ins: Ins & { lotSize: string }): Promise<{ bids: Levels; asks: Levels }> {
+  const b = await (await fetch(`${s.http}/api/v1/book/${ins.symbol}?depth=1000`)).json() as { bids: [string, string][]; asks: [string, string][] };
+  const conv = (xs: [string, string][]): Levels => xs.map(([p, q]) => [Math.round(Number(p) / Number(ins.tickSize)), Math.round(Number(q) / Number(ins.lotSize))]);
+  return { bids: conv(b.bids), asks: conv(b.asks) };
+}
+
+async function runOnce(mode: Mode, n: number, rep: number): Promise<Record<string, unknown>> {
+  const dbg = (x: string): void => { if (process.env.FANOUT_DEBUG) process.stderr.write(`[${(performance.now() / 1000).toFixed(2)}] ${x}\n`); };
+  const s = await startServer(mode);
+  const subs = Subscribers.start();
+  let driver: Driver | null = null;
+  try {
+    const all = await (await fetch(`${s.http}/api/v1/symbols`)).json() as (Ins & { lotSize: string })[];
+    const ins = SYMBOLS.map((x) => { const i = all.find((y) => y.symbol === x); if (!i) throw new Error(`--symbols: unknown symbol ${x}`); return i; });
+    dbg('server up');
+    driver = await Driver.connect(s, ins, SEED + rep);
+    dbg('driver connected');
+    await driver.seed();
+    await new Promise((r) => setTimeout(r, 200));
+    const pid = s.proc.pid!;
+    const rssBefore = rss(pid);
+    dbg('seeded');
+    await subs.ask({ cmd: 'open', url: s.ws, n, protocol: mode === 'json' ? 'json' : 'binary', symbols: ins.map((i) => ({ id: i.id, symbol: i.symbol })), channels: CHANNELS }, 120_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const rssConnected = rss(pid);
+    dbg('subscribers connected');
+    const m0 = await metrics(s, 30_000);
+    if (m0 === null) throw new Error('the server did not answer /metrics within 30 s');
+    await subs.ask({ cmd: 'start' }, 5_000);
+    const cpu0 = cpuSeconds(pid);
+    const t0 = performance.now();
+    const orders = await driver.run(RATE, SECONDS);
+    const sendSeconds = (performance.now() - t0) / 1000;
+    dbg('load sent');
+    const r = await subs.ask({ cmd: 'stop', quietMs: 300, maxWaitMs: DRAIN_MS }, DRAIN_MS + 10_000);
+    const cpu1 = cpuSeconds(pid);
+    const wall = (performance.now() - t0) / 1000;
+    const rssAfter = rss(pid);
+    dbg(`stopped (drained: ${String(r.drained)})`);
+    // a server still sending a backlog catches up at once when its subscribers are gone
+    await subs.close();
+    const m1 = await metrics(s);
+    // checks: a fast wrong answer is a failure
+    const problems: string[] = [];
+    const drained = r.drained === true;
+    if ((r.gaps as number) > 0) problems.push(`${String(r.gaps)} delta sequence gaps`);
+    if ((r.errors as number) > 0) problems.push(`${String(r.errors)} malformed frames`);
+    if (driver.errors.length > 0) problems.push(`driver got errors: ${driver.errors.slice(0, 3).join(', ')}`);
+    const badRejects = [...driver.rejects].filter(([k]) => k !== 'unknown_order' && k !== 'busy');
+    if (badRejects.length > 0) problems.push(`driver orders rejected: ${JSON.stringify(badRejects)}`);
+    const books = r.verifierBooks as { key: number | string; bids: Levels; asks: Levels }[];
+    // a backlogged run (not drained within DRAIN_MS) is measured up to then; its books are incomplete
+    for (const i of drained && m1 ? ins : []) {
+      const mine = books.find((b) => b.key === i.id || b.key === i.symbol);
+      const theirs = await serverBook(s, i);
+      const norm = (xs: Levels, desc: boolean): string => JSON.stringify([...xs].map(([p, q]) => [mode === 'json' ? Math.round(p / Number(i.tickSize)) : p, mode === 'json' ? Math.round(q / Number(i.lotSize)) : q]).sort((a, b) => (desc ? b[0]! - a[0]! : a[0]! - b[0]!)));
+      if (!mine || norm(mine.bids, true) !== JSON.stringify(theirs.bids) || norm(mine.asks, false) !== JSON.stringify(theirs.asks)) problems.push(`verifier's ${i.symbol} book differs from the server's`);
+    }
+    const resyncs = r.snapshots as number;
+    const closedSlow = m1 ? (m1.tradsys_ws_slow_consumer_closed_total ?? 0) - (m0.tradsys_ws_slow_consumer_closed_total ?? 0) : null;
+    if (drained && resyncs === 0 && (r.closed as number) === 0 && r.minEventsPerSubscriber !== r.maxEventsPerSubscriber) problems.push(`subscribers got different event counts (${String(r.minEventsPerSubscriber)}..${String(r.maxEventsPerSubscriber)}) without any resync`);
+    if (problems.length > 0) throw new Error(`${mode} × ${n}: ${problems.join('; ')}`);
+    const secs = r.seconds as number;
+    return {
+      mode, subscribers: n, rep, orders, ordersPerSecond: orders / sendSeconds, sendSeconds, deliverySeconds: secs, drained, booksVerified: drained,
+      eventsPerSecond: (r.events as number) / secs, framesPerSecond: (r.frames as number) / secs, megabytesPerSecond: (r.bytes as number) / secs / 1e6,
+      events: r.events, frames: r.frames, bytes: r.bytes, eventsPerFrame: (r.events as number) / (r.frames as number),
+      breakdown: { levels: r.levels, deltas: r.deltas, trades: r.trades, tickers: r.tickers, resyncSnapshots: resyncs },
+      eventsPerSubscriber: { min: r.minEventsPerSubscriber, max: r.maxEventsPerSubscriber },
+      slowConsumer: { resyncSnapshots: resyncs, closedByServer: closedSlow, closedSeenBySubscribers: r.closed },
+      serverRssBeforeBytes: rssBefore, serverRssConnectedBytes: rssConnected, serverRssAfterLoadBytes: rssAfter,
+      rssPerConnectionBytes: (rssConnected - rssBefore) / n,
+      serverCpuCores: (cpu1 - cpu0) / wall, subscriberCpuCores: (r.subscriberCpuSeconds as number) / secs,
+      driver: { acks: driver.acks, fills: driver.fills, rejects: Object.fromEntries(driver.rejects) },
+      serverFramesOut: m1 ? (m1.tradsys_ws_frames_out_total ?? 0) - (m0.tradsys_ws_frames_out_total ?? 0) : null,
+      serverAnsweredAfterRun: m1 !== null,
+    };
+  } catch (e) {
+    dbg(`failed: ${(e as Error).message}`);
+    throw e;
+  } finally {
+    driver?.close();
+    await subs.close().catch(() => undefined);
+    dbg('subscribers closed');
+    await stopServer(s);
+    dbg('server stopped');
+  }
+}
+
+const median = (xs: number[]): number => { const a = [...xs].sort((x, y) => x - y); return a.length % 2 ? a[(a.length - 1) / 2]! : (a[a.length / 2 - 1]! + a[a.length / 2]!) / 2; };
+const fmt = (x: number, d = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+async function main(): Promise<void> {
+  const load0 = os.loadavg();
+  process.stdout.write(`bench:fanout — ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, load average ${load0.map((x) => x.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(`  driver ${fmt(RATE)} orders/s for ${SECONDS} s on ${SYMBOLS.join(', ')} (seed ${SEED}); subscribers: ${CHANNELS.join(' + ')} of every symbol; ${REPS} run(s) per case, medians\n`);
+  const runs: Record<string, unknown>[] = [];
+  const cases: Record<string, unknown>[] = [];
+  for (const n of SUBS) {
+    for (const mode of MODES) {
+      const rs: Record<string, unknown>[] = [];
+      for (let rep = 0; rep < REPS; rep++) rs.push(await runOnce(mode, n, rep));
+      runs.push(...rs);
+      const med = (k: string): number => median(rs.map((x) => x[k] as number));
+      const c = {
+        mode, batching: mode === 'binary', subscribers: n,
+        eventsPerSecond: med('eventsPerSecond'), eventsPerSecondRuns: rs.map((x) => x.eventsPerSecond),
+        framesPerSecond: med('framesPerSecond'), megabytesPerSecond: med('megabytesPerSecond'), eventsPerFrame: med('eventsPerFrame'),
+        ordersPerSecond: med('ordersPerSecond'), rssPerConnectionBytes: med('rssPerConnectionBytes'),
+        serverRssBeforeBytes: med('serverRssBeforeBytes'), serverRssConnectedBytes: med('serverRssConnectedBytes'), serverRssAfterLoadBytes: med('serverRssAfterLoadBytes'),
+        serverCpuCores: med('serverCpuCores'), subscriberCpuCores: med('subscriberCpuCores'),
+        deliverySeconds: rs.map((x) => x.deliverySeconds), sendSeconds: med('sendSeconds'), drained: rs.map((x) => x.drained),
+        resyncSnapshots: rs.map((x) => (x.slowConsumer as { resyncSnapshots: number }).resyncSnapshots),
+        slowConsumerClosed: rs.map((x) => (x.slowConsumer as { closedByServer: number | null }).closedByServer),
+      };
+      cases.push(c);
+      process.stdout.write(`  ${String(n).padStart(5)} subs · ${mode.padEnd(16)} ${fmt(c.eventsPerSecond).padStart(11)} events/s (runs ${rs.map((x) => fmt(x.eventsPerSecond as number)).join(' / ')}) · ${fmt(c.framesPerSecond).padStart(9)} frames/s · ${fmt(c.megabytesPerSecond, 1)} MB/s · ${fmt(c.eventsPerFrame, 1)} ev/frame · RSS ${fmt(c.serverRssBeforeBytes / 2 ** 20, 1)} → ${fmt(c.serverRssConnectedBytes / 2 ** 20, 1)} MiB (${fmt(c.rssPerConnectionBytes / 1024, 1)} KiB/conn), ${fmt(c.serverRssAfterLoadBytes / 2 ** 20, 1)} after · CPU server ${fmt(c.serverCpuCores * 100)}% subs ${fmt(c.subscriberCpuCores * 100)}% · resyncs ${c.resyncSnapshots.join('/')} closed ${c.slowConsumerClosed.map((x) => x ?? '?').join('/')} · delivered over ${c.deliverySeconds.map((x) => fmt(x as number, 1)).join('/')} s${c.drained.every(Boolean) ? '' : ' (BACKLOG: not drained 10 s after the load stopped)'}${rs.every((x) => x.serverAnsweredAfterRun) ? '' : ' (server busy: /metrics unanswered after the run)'}\n`);
+    }
+  }
+  const load1 = os.loadavg();
+  process.stdout.write(`  load average after: ${load1.map((x) => x.toFixed(2)).join(' ')}\n`);
+  const report = {
+    benchmark: 'bench:fanout', date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model,
+    loadAverageBefore: load0, loadAverageAfter: load1, seed: SEED, ratePerSecond: RATE, seconds: SECONDS, reps: REPS, symbols: SYMBOLS, channels: CHANNELS,
+    eventDefinition: 'one book level in a bookDelta or book snapshot, one trade, one ticker',
+    cases, runs,
+  };
+  if (args.includes('--json')) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  if (OUT) writeFileSync(OUT, JSON.stringify(report, null, 2) + '\n');
+}
+
+main().catch((e) => { process.stderr.write(`bench:fanout: ${(e as Error).message}\n`); process.exitCode = 1; });

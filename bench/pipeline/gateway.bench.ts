@@ -13,7 +13,7 @@
  * Options: --protocol json|binary|both (default both) · --orders N (default 50,000) ·
  * --rates 5000,20000,50000 · --conns C (4) · --window W (256) · --durability fsync|none (the
  * server's journal, default fsync: every ack waits for its batch's fdatasync) · --json.
- * Market-data fan-out is not measured yet.
+ * Market-data fan-out: bench/pipeline/fanout.bench.ts (npm run bench:fanout).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';

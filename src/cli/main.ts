@@ -38,6 +38,8 @@ usage:
                 [--http-rate-limit REQUESTS_PER_SECOND_PER_API_KEY (default 100; bursts of 2×)]
                 [--durability fsync|none (default fsync)] [--snapshot-every COMMANDS (default 1000000)]
                 [--no-storage (no ClickHouse; default: CLICKHOUSE_URL, else embedded chDB)]
+                [--binary-frame-bytes N (binary protocol: send a connection's frame once it
+                 reaches N bytes; default 32768; 1 = one message per frame, for benchmarks)]
   tradsys keys create --account A [--permissions trade,read,admin] [--data DIR] [--json]
   tradsys keys list [--data DIR] [--json]
   tradsys keys revoke --key KEY [--data DIR]
@@ -163,13 +165,14 @@ function cmdKeys(argv: string[]): number {
 }
 
 async function cmdServe(argv: string[]): Promise<number> {
-  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value', 'http-rate-limit': 'value', durability: 'value', 'snapshot-every': 'value', 'no-storage': 'bool' });
+  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value', 'http-rate-limit': 'value', durability: 'value', 'snapshot-every': 'value', 'no-storage': 'bool', 'binary-frame-bytes': 'value' });
   const durability = str(f, 'durability') ?? 'fsync';
   if (durability !== 'fsync' && durability !== 'none') throw new TradsysError('ERR_CLI_USAGE', `--durability must be fsync or none, got ${durability}`);
   const snapshotEvery = int(f, 'snapshot-every', 1_000_000, 0, 2 ** 40)!;
   const rate = int(f, 'rate-limit', 500, 1, 10_000_000)!;
   const maxOpen = int(f, 'max-open-orders', 10_000, 0, 0xffffffff)!;
   const httpRate = int(f, 'http-rate-limit', 100, 1, 10_000_000)!;
+  const binaryFrameBytes = int(f, 'binary-frame-bytes', 32 * 1024, 1, 16 << 20)!;
   const port = int(f, 'port', 8080, 0, 65535)!;
   const host = str(f, 'host') ?? '127.0.0.1';
   const dataDir = str(f, 'data') ?? 'data';
@@ -181,7 +184,7 @@ async function cmdServe(argv: string[]): Promise<number> {
   const gw = await Gateway.build({
     dataDir, instruments, rateLimit: { perSecond: rate, burst: 2 * rate }, httpRateLimit: { perSecond: httpRate, burst: 2 * httpRate },
     risk: { maxOpenOrders: maxOpen }, journal: { durability, snapshotEvery }, log: (l) => process.stderr.write(l + '\n'),
-    storage: f.has('no-storage') ? 'off' : 'auto',
+    storage: f.has('no-storage') ? 'off' : 'auto', binaryFrameBytes,
   });
   let url: string;
   try {

@@ -382,3 +382,29 @@ describe('binary protocol slow consumers', () => {
     } finally { await g.close(); }
   }, 60_000);
 });
+
+describe('binary frame budget (GatewayConfig.binaryFrameBytes, serve --binary-frame-bytes)', () => {
+  it('with a 1-byte budget sends every message in its own frame (no batching)', async () => {
+    const g = await Gateway.build({ dataDir: mkdtempSync(join(tmpdir(), 'gwf-')), capacity: 10_000, binaryFrameBytes: 1 });
+    try {
+      const url = (await g.listen(0)).replace('http', 'ws') + '/ws?protocol=binary';
+      const k = g.keys.create(1);
+      const a = await BinClient.open(url);
+      const sizes: number[] = [];
+      a.ws.on('message', (d: Buffer) => sizes.push(decodeFrame(d, 'server').length));
+      await a.auth(k);
+      const aapl = g.bySymbol.get('AAPL')!.id;
+      a.send((w) => w.subscribe(1, aapl, Channel.BOOK | Channel.TRADES | Channel.TICKER));
+      await a.next((m) => m.kind === 'subscribed');
+      const n = 20;
+      a.send((w) => { for (let i = 0; i < n; i++) w.order(100 + i, String(100 + i), aapl, i % 2, 0, 0, 1000, 1); });
+      for (let i = 0; i < n; i++) await a.next((m) => m.kind === 'ack');
+      await new Promise((r) => setTimeout(r, 100));
+      // the same messages with the default budget would share a few frames (test above)
+      expect(a.msgs.some((m) => m.kind === 'trade')).toBe(true);
+      expect(sizes.length).toBeGreaterThan(2 * n);
+      expect(sizes.every((s) => s === 1)).toBe(true);
+      a.close();
+    } finally { await g.close(); }
+  }, 60_000);
+});

@@ -141,4 +141,12 @@ describe('tradsys serve', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/cannot listen on 127.0.0.1:\d+: .*\(try --port\)/);
   }, 60_000);
+
+  it('refuses a --binary-frame-bytes outside [1, 16 MiB]', () => {
+    for (const v of ['0', '16777217', 'big']) {
+      const r = run('serve', '--port', '0', '--binary-frame-bytes', v, '--data', tmp());
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/--binary-frame-bytes must be an integer in \[1, 16777216\]/);
+    }
+  });
 });
