@@ -47,6 +47,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { sign } from '../../src/gateway/auth.js';
 import { BinaryWriter, decodeFrame } from '../../src/codec/binary-protocol.js';
+import { prng } from '../../src/gen/generator.js';
 
 const args = process.argv.slice(2);
 const opt = (k: string, d: string): string => { const i = args.indexOf(k); return i >= 0 ? args[i + 1]! : d; };
@@ -126,16 +127,6 @@ async function metrics(s: Server, timeoutMs = 5_000): Promise<Record<string, num
 }
 
 // ── driver ───────────────────────────────────────────────────────────────────────────────
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Ins { id: number; symbol: string; tickSize: string }
 
@@ -152,7 +143,7 @@ class Driver {
   errors: string[] = [];
 
   private constructor(private readonly ws: WebSocket, private readonly ins: Ins[], seed: number) {
-    this.rnd = mulberry32(seed);
+    this.rnd = prng(seed);
     this.mid = ins.map(() => 10_000);
     this.live = ins.map(() => []);
     ws.on('message', (d: Buffer) => {

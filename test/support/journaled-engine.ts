@@ -10,6 +10,7 @@ import type { Command } from '../../src/domain/types.js';
 import { JournalWriter, recover } from '../../src/journal/index.js';
 import { RingAssembler, type SeqBatch } from '../../src/cqrs/events.js';
 import type { LiveFeed } from '../../src/cqrs/subscriptions.js';
+import { prng } from '../../src/gen/generator.js';
 
 export type SlotListener = (dv: DataView, count: number) => void;
 
@@ -131,17 +132,8 @@ export function collectLive(je: JournaledEngine): SeqBatch[] {
   return out;
 }
 
-/** mulberry32: a small seeded PRNG for generated streams. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The generator's seeded PRNG (mulberry32), for generated streams. */
+export const rng = prng;
 
 /**
  * A random command stream: accounts 1..4, `symbols` symbols, prices 95..105, every order type and

@@ -18,18 +18,13 @@ import { recoverEngine, replayInto } from '../../src/journal/index.js';
 import { JournalWriter, nodeIo } from '../../src/journal/writer.js';
 import { SEG_HEADER, R_CRC, R_LEN, REC_EVENTS, sealRecord, segmentName, encodeCommit } from '../../src/journal/format.js';
 import { Engine } from '../../src/engine/engine.js';
-import { generate } from '../../src/gen/generator.js';
+import { generate, prng as rng } from '../../src/gen/generator.js';
 import { CMD_SIZE, EVT_SIZE } from '../../src/abi/records.js';
 import { writeJournal } from '../support/journal-fixture.js';
 
 const tmp = (p: string): string => mkdtempSync(join(tmpdir(), p));
 const quiet = (): void => {};
 
-/** Deterministic PRNG for the trials. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-}
 
 function copyDir(from: string, to: string): void {
   fs.cpSync(from, to, { recursive: true });
