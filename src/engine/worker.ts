@@ -152,8 +152,12 @@ function run(d: EngineWorkerData): void {
       Atomics.store(ctl, CTL_SEQ_LO, seq % 4294967296);
       Atomics.store(ctl, CTL_SEQ_HI, Math.floor(seq / 4294967296));
       if (journal && snapEvery > 0 && seq - lastSnap >= snapEvery) {
-        snapshotEngine(journal.dir, BigInt(seq), engine);
-        lastSnap = seq;
+        lastSnap = seq; // a failed snapshot is retried at the next interval; the journal stays the truth
+        try {
+          snapshotEngine(journal.dir, BigInt(seq), engine);
+        } catch (e) {
+          log(`journal: snapshot at seq ${seq} failed (${(e as Error).message}); recovery replays more of the journal until one succeeds`);
+        }
       }
     }
   } finally {

@@ -34,7 +34,7 @@ import { openStorage } from '../storage/open.js';
 import { StorageWriter } from '../storage/writer.js';
 import { registerStorage, type StorageApi } from '../storage/http.js';
 import type { Storage } from '../storage/storage.js';
-import { ReadModels, readModelsFile, replayAccountReports, positionJson, fillJson, SagaManager, systemClock, type PairsLeg } from '../cqrs/index.js';
+import { ReadModels, readModelsFile, replayAccountReports, positionJson, fillJson, SagaManager, systemClock, SAGA_ID_BASE, type PairsLeg } from '../cqrs/index.js';
 import { EngineHost } from '../engine/host.js';
 import { DEMO_INSTRUMENTS, Instrument, loadInstruments, type InstrumentSpec } from '../domain/instruments.js';
 import { TradsysError } from '../domain/errors.js';
@@ -89,6 +89,8 @@ export interface GatewayConfig {
 
 /** ADMIN command ids live far above order ids (order ids count from 1). */
 const ADMIN_ID_BASE = 2 ** 52;
+/** Saga legs use [2^51, 2^52) (src/cqrs/pairs-saga.ts SAGA_ID_BASE); gateway order ids stay below. */
+const SAGA_ID_LIMIT = Number(SAGA_ID_BASE);
 
 /** Body limit of the order routes (POST, PATCH); an order body is under 400 bytes. */
 const ORDER_BODY_LIMIT = 2048;
@@ -864,7 +866,8 @@ export class Gateway {
     const to = this.readModels.checkpoint;
     let after = from;
     let complete = true;
-    for (let round = 0; round < 100 && after < to; round++) {
+    // bounded (10 × 10,000 reports): a longer absence is read back over HTTP (orders, fills)
+    for (let round = 0; round < 10 && after < to; round++) {
       const r = replayAccountReports(this.journalDir, account, after, this.instruments, { toSeq: to, orders: this.readModels.orders, maxReports: 10_000 });
       for (const rep of r.reports) this.send(c, rep as unknown as Record<string, unknown>);
       if (r.lastSeq <= after) break;
@@ -961,6 +964,19 @@ export class Gateway {
 
   // ── admin: halts and kill switches (sequenced through the engine as ADMIN commands) ─────
   private adminSeq = 0;
+  /** Resting orders of killed accounts still to cancel (retried while the command ring is full). */
+  private readonly killCancels: [number, number][] = [];
+  private catchingUp = false;
+
+  /** Sends the pending kill-switch cancels; those refused as busy stay queued for the next pump. */
+  private drainKillCancels(): void {
+    while (this.killCancels.length > 0) {
+      const [account, orderId] = this.killCancels[0]!;
+      const r = this.requestCancel(account, { orderId: String(orderId) });
+      if (!r.ok && r.reason === 'busy') return;
+      this.killCancels.shift();
+    }
+  }
 
   /**
    * Rebuilds the gateway's read side (orders with their clientOrderIds, book, recent trades,
@@ -969,6 +985,7 @@ export class Gateway {
    */
   private catchUp(dir: string, lastSeq: bigint): void {
     if (lastSeq === 0n) return;
+    this.catchingUp = true;
     const touched = new Set<number>();
     const slot = this.buf;
     const sdv = this.dv;
@@ -976,7 +993,8 @@ export class Gateway {
       const c = new DataView(r.cmd.buffer, r.cmd.byteOffset, r.cmd.byteLength);
       const op = c.getUint8(CMD_OFF.op);
       const id = Number(c.getBigUint64(CMD_OFF.id, true));
-      if (op === ENUMS.Op.NEW && id < ADMIN_ID_BASE && !this.orders.get(id)) {
+      // gateway order ids only: saga legs (from 2^51) and ADMIN commands (from 2^52) are not the registry's
+      if (op === ENUMS.Op.NEW && id < SAGA_ID_LIMIT && !this.orders.get(id)) {
         const n = r.cmd[RING_CMD_OFF.cidLen]!;
         let cid = '';
         for (let i = 0; i < n; i++) cid += String.fromCharCode(r.cmd[RING_CMD_OFF.cid0 + i]!);
@@ -984,10 +1002,6 @@ export class Gateway {
           orderId: id, account: c.getUint32(CMD_OFF.account, true), clientOrderId: cid, symbol: c.getUint32(CMD_OFF.symbol, true),
           side: c.getUint8(CMD_OFF.side), price: c.getBigInt64(CMD_OFF.price, true), qty: c.getUint32(CMD_OFF.qty, true), conn: 0,
         });
-      }
-      if (op === ENUMS.Op.ADMIN && c.getUint8(CMD_OFF.type) === ENUMS.Admin.HALT && r.nEvents > 0 && r.events[EVT_OFF.type] === ENUMS.EvtType.CONTROL) {
-        const ins = this.instruments[c.getUint32(CMD_OFF.symbol, true)];
-        if (ins) ins.status = c.getUint32(CMD_OFF.qty, true) === 1 ? 'halted' : 'trading';
       }
       for (let e = 0; e < r.nEvents; e++) {
         slot.fill(0, 0, RING_EVT_SIZE);
@@ -998,6 +1012,7 @@ export class Gateway {
       }
     }
     for (const s of touched) this.publishBook(s); // nobody is connected yet: this only drains the projection's change sets
+    this.catchingUp = false;
     this.firstKind.clear();
     this.waiters.clear();
   }
@@ -1024,8 +1039,6 @@ export class Gateway {
     const r = await wait;
     if (r === null) return null;
     if (r.type !== 'K') return { ok: false, reason: r.reason, seq: r.seq };
-    if (action === 'halt') this.instruments[target.symbol!]!.status = on ? 'halted' : 'trading';
-    if (action === 'kill_account' && on) for (const o of this.orders.open(target.account!)) this.requestCancel(target.account!, { orderId: String(o.orderId) });
     return { ok: true, reason: null, seq: r.seq };
   }
 
@@ -1097,6 +1110,7 @@ export class Gateway {
       for (const s of touched) this.publishBook(s);
       touched.clear();
     }
+    if (this.killCancels.length > 0) this.drainKillCancels();
     if (this.dirty.length > 0) this.flushAll();
     return n;
   }
@@ -1114,7 +1128,16 @@ export class Gateway {
     const seq = Number(dv.getBigUint64(b + RING_EVT_OFF.seq, true));
     const kind = String.fromCharCode(type) as 'A' | 'R' | 'T' | 'X' | 'M' | 'K';
     if (id >= ADMIN_ID_BASE) {
-      // an ADMIN command's K or R: no order, no market data
+      // an ADMIN command's K or R: no order, no market data. Its effect on the gateway is applied
+      // here, when the engine applied it — also when the HTTP caller has stopped waiting.
+      if (kind === 'K') {
+        const on = qty === 1;
+        if (side === ENUMS.Admin.HALT && symbol < this.instruments.length) this.instruments[symbol]!.status = on ? 'halted' : 'trading';
+        if (side === ENUMS.Admin.KILL_ACCOUNT && on && !this.catchingUp) {
+          const account = dv.getUint32(b + EVT + EVT_OFF.account, true);
+          for (const o of this.orders.open(account)) this.killCancels.push([account, o.orderId]);
+        }
+      }
       if (last) {
         const w = this.waiters.get(id);
         this.waiters.delete(id);

@@ -82,7 +82,7 @@ export function recover(dir: string, opts: { repair?: boolean; log?: (msg: strin
     const b = fs.readFileSync(s.path);
     const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
     if (b.length < SEG_HEADER || dv.getUint32(0, true) !== SEG_MAGIC) {
-      if (newest && expect > committed && b.length < SEG_HEADER) {
+      if (newest && expect > committed && (b.length < SEG_HEADER || b.every((x) => x === 0))) {
         // a segment whose header never became durable: nothing in it was acknowledged
         if (repair) { fs.rmSync(s.path); log(`journal: removed ${s.path} (${b.length} bytes, header never completed)`); }
         segs.pop();

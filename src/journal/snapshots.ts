@@ -38,13 +38,18 @@ export function writeSnapshot(journalDir: string, seq: bigint, body: Uint8Array,
   dv.setUint32(24, crc32c(body), true);
   const final = join(dir, `${seq.toString().padStart(20, '0')}.snap`);
   const tmp = final + '.tmp';
-  const fd = fs.openSync(tmp, 'w');
   try {
-    fs.writeSync(fd, h);
-    fs.writeSync(fd, body);
-    fs.fsyncSync(fd);
-  } finally { fs.closeSync(fd); }
-  fs.renameSync(tmp, final);
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeSync(fd, h);
+      fs.writeSync(fd, body);
+      fs.fsyncSync(fd);
+    } finally { fs.closeSync(fd); }
+    fs.renameSync(tmp, final);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
   fsyncPath(dir);
   const all = fs.readdirSync(dir).filter((f) => NAME.test(f)).sort();
   for (const f of all.slice(0, Math.max(0, all.length - keep))) fs.rmSync(join(dir, f));

@@ -18,7 +18,7 @@ import { EVT_SIZE, EVT_OFF, RING_CMD_SIZE } from '../abi/records.js';
 import { TradsysError } from '../domain/errors.js';
 import {
   REC_CMD, REC_EVENTS, REC_KIND_COMMAND, REC_VERSION, R_KIND, R_NEVENTS, R_SEQ, R_TS_INIT, R_VERSION, SEG_HEADER,
-  encodeCommit, recordSize, sealRecord, segmentName, writeSegmentHeader, COMMIT_FILE_SIZE, COMMIT_SLOT2,
+  encodeCommit, decodeCommit, recordSize, sealRecord, segmentName, writeSegmentHeader, COMMIT_FILE_SIZE, COMMIT_SLOT2, COMMIT_SIZE,
 } from './format.js';
 
 export type Durability = 'fsync' | 'none';
@@ -219,6 +219,13 @@ export class JournalWriter {
       if (this.markFd < 0) {
         const path = join(this.dir, 'COMMIT');
         const fresh = !fs.existsSync(path);
+        if (!fresh) {
+          // never overwrite the newest valid slot first: a torn write must leave the latest mark
+          const b = fs.readFileSync(path);
+          const s0 = b.length >= COMMIT_SIZE ? decodeCommit(b.subarray(0, COMMIT_SIZE)) : null;
+          const s1 = b.length >= COMMIT_FILE_SIZE ? decodeCommit(b.subarray(COMMIT_SLOT2, COMMIT_FILE_SIZE)) : null;
+          this.markSlot = !s0 ? 0 : !s1 ? 1 : s0.seq <= s1.seq ? 0 : 1;
+        }
         this.markFd = this.io.openSync(path, fresh ? 'w+' : 'r+');
         if (fresh) {
           const z = new Uint8Array(COMMIT_FILE_SIZE);

@@ -16,7 +16,7 @@ import { crc32c } from '../../src/journal/crc32c.js';
 import { recover, readRecords, listSegments } from '../../src/journal/recovery.js';
 import { recoverEngine, replayInto } from '../../src/journal/index.js';
 import { JournalWriter, nodeIo } from '../../src/journal/writer.js';
-import { SEG_HEADER, R_CRC, R_LEN, REC_EVENTS, sealRecord, segmentName, encodeCommit } from '../../src/journal/format.js';
+import { SEG_HEADER, R_CRC, R_LEN, REC_EVENTS, sealRecord, segmentName, encodeCommit, decodeCommitFile } from '../../src/journal/format.js';
 import { Engine } from '../../src/engine/engine.js';
 import { generate, prng as rng } from '../../src/gen/generator.js';
 import { CMD_SIZE, EVT_SIZE } from '../../src/abi/records.js';
@@ -153,6 +153,29 @@ describe('journal', () => {
     copyDir(base, d2);
     fs.rmSync(listSegments(d2)[1]!.path);
     expect(() => recover(d2, { log: quiet })).toThrow(/a segment is missing/);
+  });
+
+  it('a reopened writer writes its first COMMIT mark over the older slot, never the newest', () => {
+    const dir = tmp('jcm-');
+    writeJournal(dir, generate({ seed: 2, count: 300, symbols: 2, mix: 'default' }), { batch: 50 });
+    const slots = (): [bigint | null, bigint | null] => {
+      const b = fs.readFileSync(join(dir, 'COMMIT'));
+      const dec = (x: Buffer): bigint | null => { const v = decodeCommitFile(x); return v ? v.seq : null; };
+      return [dec(b.subarray(0, 24)), dec(b.subarray(512, 536))];
+    };
+    const before = slots();
+    expect(before[0]).not.toBeNull();
+    expect(before[1]).not.toBeNull();
+    const newest = before[0]! > before[1]! ? 0 : 1;
+    const r = recover(dir, { log: quiet });
+    const last = r.segments[r.segments.length - 1]!;
+    const w = new JournalWriter(dir, r.lastSeq, { firstSeq: last.firstSeq, size: last.size }, { commitMarkMs: 0 });
+    w.append(0n, new Uint8Array(96), 0, new Uint8Array(0), 0, 0);
+    w.commit();
+    const after = slots();
+    expect(after[newest]).toBe(before[newest]); // untouched
+    expect(after[newest ^ 1]).toBe(r.lastSeq + 1n); // the older slot took the new mark
+    w.close();
   });
 
   it('reads the committed v1 fixture through the upcaster and replays it exactly', () => {
