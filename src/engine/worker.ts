@@ -10,8 +10,10 @@
  * Invariants: seq is contiguous from 1 (one per command, rejects included); events of a command are
  * published in engine order and never reordered across commands.
  * Allocation: staging buffers once at start; none per command.
- * Pre-trade risk runs inside the engine call (docs/risk.md). Known limitations: the journal is not
- * in this loop yet (issue 5).
+ * Per batch: sequence → risk and matching inside the engine call (docs/risk.md) → one journal
+ * record per command and one fdatasync (docs/journal.md) → publish. Snapshots every
+ * `snapshotEvery` commands (a failed one is logged and retried).
+ * Known limitations: the engine waits for each batch's sync (no separate journal thread yet).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { CMD_SIZE, EVT_SIZE, RING_CMD_SIZE, RING_EVT_SIZE, RING_CMD_OFF, RING_EVT_OFF, EVT_OFF } from '../abi/records.js';
