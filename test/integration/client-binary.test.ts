@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Gateway } from '../../src/gateway/gateway.js';
 import type { ApiKey } from '../../src/gateway/auth.js';
 import { TradsysClient } from '../../src/client/index.js';
+import { bookWhenSynced } from '../support/gateway-client.js';
 
 let gw: Gateway;
 let base: string;
@@ -50,13 +51,7 @@ describe('tradsys/client over the binary protocol', () => {
     expect(await a.cancel('999')).toMatchObject({ type: 'reject', reason: 'unknown_order' });
     expect(await a.order({ clientOrderId: '500', symbol: 'AAPL', side: 'buy', type: 'limit', tif: 'gtc', price: '189.001', qty: '1' }).catch((e: Error) => e.message)).toMatch(/tick size/);
     await expect(a.order({ clientOrderId: 'abc', symbol: 'AAPL', side: 'buy', type: 'limit', tif: 'gtc', price: '189', qty: '1' })).rejects.toThrow(/decimal integer/);
-    const deadline = Date.now() + 3000;
-    let http: { seq: number; bids: string[][]; asks: string[][] };
-    for (;;) {
-      http = await (await fetch(`${base}/api/v1/book/AAPL?depth=1000`)).json() as typeof http;
-      if ((book.synced && book.seq === http.seq) || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const http = await bookWhenSynced(base, 'AAPL', book);
     expect(book.resyncs).toBeGreaterThanOrEqual(1);
     expect(book.seq).toBe(http.seq);
     expect(book.levels('bids', 1000)).toEqual(http.bids);

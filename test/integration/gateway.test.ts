@@ -11,38 +11,9 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { Gateway } from '../../src/gateway/gateway.js';
 import { sign, type ApiKey } from '../../src/gateway/auth.js';
+import { WsClient, bookWhenSynced, type Msg } from '../support/gateway-client.js';
 
-type Msg = Record<string, unknown>;
-
-class Client {
-  readonly msgs: Msg[] = [];
-  private waiters: { pred: (m: Msg) => boolean; res: (m: Msg) => void }[] = [];
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (d) => {
-      const m = JSON.parse(d.toString()) as Msg;
-      this.msgs.push(m);
-      this.waiters = this.waiters.filter((w) => { if (w.pred(m)) { w.res(m); return false; } return true; });
-    });
-  }
-  static open(url: string): Promise<Client> {
-    return new Promise((res, rej) => { const ws = new WebSocket(url); ws.once('open', () => res(new Client(ws))); ws.once('error', rej); });
-  }
-  send(m: Msg | string): void { this.ws.send(typeof m === 'string' ? m : JSON.stringify(m)); }
-  next(pred: (m: Msg) => boolean, ms = 3000): Promise<Msg> {
-    const hit = this.msgs.find(pred);
-    if (hit) { this.msgs.splice(this.msgs.indexOf(hit), 1); return Promise.resolve(hit); }
-    return new Promise((res, rej) => {
-      const t = setTimeout(() => rej(new Error(`timed out waiting; got ${JSON.stringify(this.msgs.slice(-5))}`)), ms);
-      this.waiters.push({ pred, res: (m) => { clearTimeout(t); this.msgs.splice(this.msgs.indexOf(m), 1); res(m); } });
-    });
-  }
-  async auth(k: ApiKey): Promise<Msg> {
-    const ts = Date.now();
-    this.send({ op: 'auth', key: k.key, ts, sig: sign(k.secret, k.key, ts), reqId: 'a' });
-    return this.next((m) => m.type === 'auth');
-  }
-  close(): void { this.ws.close(); }
-}
+const Client = WsClient;
 
 let gw: Gateway;
 let base: string;
@@ -346,13 +317,7 @@ describe('tradsys/client', () => {
     expect((await a.cancel('c0')).type).toBe('cancelled');
     expect((await a.modify('c2', '188.50', '1')).type).toBe('modified');
     expect((await a.cancel('nope')).type).toBe('reject');
-    const deadline = Date.now() + 3000;
-    let http: { seq: number; bids: string[][]; asks: string[][] };
-    for (;;) {
-      http = await (await fetch(`${base}/api/v1/book/AAPL?depth=1000`)).json() as typeof http;
-      if ((book.synced && book.seq === http.seq) || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const http = await bookWhenSynced(base, 'AAPL', book);
     expect(book.resyncs).toBeGreaterThanOrEqual(1);
     expect(book.seq).toBe(http.seq);
     expect(book.levels('bids', 1000)).toEqual(http.bids);

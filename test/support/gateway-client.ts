@@ -5,6 +5,7 @@
  */
 import WebSocket from 'ws';
 import { sign, type ApiKey } from '../../src/gateway/auth.js';
+import type { LocalBook } from '../../src/client/index.js';
 
 export type Msg = Record<string, unknown>;
 
@@ -78,3 +79,15 @@ export async function request(base: string, method: string, path: string, body?:
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface HttpBook { seq: number; bids: string[][]; asks: string[][] }
+
+/** Polls GET /api/v1/book until the client's local book is synced at the server's seq (≤ 3 s); returns the server's book. */
+export async function bookWhenSynced(base: string, symbol: string, book: LocalBook): Promise<HttpBook> {
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    const http = await (await fetch(`${base}/api/v1/book/${symbol}?depth=1000`)).json() as HttpBook;
+    if ((book.synced && book.seq === http.seq) || Date.now() > deadline) return http;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
