@@ -95,6 +95,15 @@ async function throughput(s: Server, conns: number, window: number): Promise<num
   return N / secs;
 }
 
+/** Waits (≤ 30 s) for the open loop's last ack, closes the connection and summarises the latencies. */
+async function finishOpenLoop(ws: WebSocket, done: Promise<void>, rate: number, acked: () => number, h: hdr.Histogram): Promise<Record<string, number>> {
+  let guard: NodeJS.Timeout | undefined;
+  await Promise.race([done, new Promise((r) => { guard = setTimeout(r, 30_000); })]);
+  clearTimeout(guard);
+  ws.close();
+  return { offeredPerSecond: rate, acked: acked(), p50Us: h.getValueAtPercentile(50) / 1000, p99Us: h.getValueAtPercentile(99) / 1000, p999Us: h.getValueAtPercentile(99.9) / 1000, maxUs: h.maxValue / 1000 };
+}
+
 async function openLoop(s: Server, rate: number, count: number): Promise<Record<string, number>> {
   const ws = await connect(s, 10 + RATES.indexOf(rate));
   const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60e9, numberOfSignificantValueDigits: 3 });
@@ -119,11 +128,7 @@ async function openLoop(s: Server, rate: number, count: number): Promise<Record<
     while (i < count && start + i * interval <= now) { scheduled[i] = start + i * interval; ws.send(orderFrame(base + i)); i++; }
     await new Promise((r) => setImmediate(r));
   }
-  let guard: NodeJS.Timeout | undefined;
-  await Promise.race([done, new Promise((r) => { guard = setTimeout(r, 30_000); })]);
-  clearTimeout(guard);
-  ws.close();
-  return { offeredPerSecond: rate, acked, p50Us: h.getValueAtPercentile(50) / 1000, p99Us: h.getValueAtPercentile(99) / 1000, p999Us: h.getValueAtPercentile(99.9) / 1000, maxUs: h.maxValue / 1000 };
+  return finishOpenLoop(ws, done, rate, () => acked, h);
 }
 
 // ── binary protocol ─────────────────────────────────────────────────────────────────────
@@ -223,11 +228,7 @@ async function openLoopBinary(s: Server, rate: number, count: number): Promise<R
     if (k > 0) ws.send(writer.take()!);
     await new Promise((r) => setImmediate(r));
   }
-  let guard: NodeJS.Timeout | undefined;
-  await Promise.race([done, new Promise((r) => { guard = setTimeout(r, 30_000); })]);
-  clearTimeout(guard);
-  ws.close();
-  return { offeredPerSecond: rate, acked, p50Us: h.getValueAtPercentile(50) / 1000, p99Us: h.getValueAtPercentile(99) / 1000, p999Us: h.getValueAtPercentile(99.9) / 1000, maxUs: h.maxValue / 1000 };
+  return finishOpenLoop(ws, done, rate, () => acked, h);
 }
 
 async function run(protocol: 'json' | 'binary', conns: number, window: number): Promise<Record<string, unknown>> {
