@@ -235,18 +235,16 @@ export function posGet(acct: u32, sym: u32): u32 {
 }
 
 /**
- * Checks a new order (validation already passed). `pe` is the (account, symbol) position entry
- * or 0, `rests` whether it can rest (GTC / post-only limit). Returns a reject reason or 0.
+ * The checks new orders and modifies share, in their order: kill switches, halt, quantity limits,
+ * notional at `px` (skipped when px ≤ 0: a market order into an empty side), the collar for
+ * `collarPx` (0 = not collared). Returns a reject reason or 0.
  */
-export function riskCheckNew(sym: u32, side: u32, market: bool, price: i64, qty: u32, acct: u32, pe: u32, rests: bool,
-  bestBid: i64, bestAsk: i64): u32 {
+@inline function orderChecks(sym: u32, ae: u32, qty: u32, px: i64, collarPx: i64, bestBid: i64, bestAsk: i64): u32 {
   const rs = rsAddr(sym);
-  const ae = pe != 0 ? load<u32>(rpAddr(pe), RP_AE) : accFind(acct);
   if (killed(ae)) return 14; // kill_switch
   if (load<u32>(rs, RS_STATUS) != 0) return 13; // halted
   const maxQty = load<u32>(rs, RS_MAX_QTY);
   if (qty < load<u32>(rs, RS_MIN_QTY) || (maxQty != 0 && qty > maxQty)) return 15; // qty_limit
-  const px: i64 = market ? (side == 0 ? bestAsk : bestBid) : price;
   if (px > 0) {
     const minN = load<u64>(rs, RS_MIN_NOTIONAL);
     if (minN != 0 && notionalBelow(px, qty, minN)) return 16; // min_notional
@@ -254,10 +252,23 @@ export function riskCheckNew(sym: u32, side: u32, market: bool, price: i64, qty:
     if (maxN != 0 && notionalAbove(px, qty, maxN)) return 17; // max_notional
   }
   const bps = load<u32>(rs, RS_COLLAR);
-  if (!market && bps != 0) {
+  if (collarPx > 0 && bps != 0) {
     const ref = collarRef(sym, bestBid, bestAsk);
-    if (ref > 0 && outsideCollar(price, ref, bps)) return 18; // price_collar
+    if (ref > 0 && outsideCollar(collarPx, ref, bps)) return 18; // price_collar
   }
+  return 0;
+}
+
+/**
+ * Checks a new order (validation already passed). `pe` is the (account, symbol) position entry
+ * or 0, `rests` whether it can rest (GTC / post-only limit). Returns a reject reason or 0.
+ */
+export function riskCheckNew(sym: u32, side: u32, market: bool, price: i64, qty: u32, acct: u32, pe: u32, rests: bool,
+  bestBid: i64, bestAsk: i64): u32 {
+  const ae = pe != 0 ? load<u32>(rpAddr(pe), RP_AE) : accFind(acct);
+  // market orders: notional at the best opposite price, never collared
+  const r = orderChecks(sym, ae, qty, market ? (side == 0 ? bestAsk : bestBid) : price, market ? 0 : price, bestBid, bestAsk);
+  if (r != 0) return r;
   if (rests) {
     const own = ae != 0 ? load<u32>(raAddr(ae), RA_MAX_OPEN) : 0;
     const lim = own != 0 ? own : defMaxOpen;
@@ -270,22 +281,11 @@ export function riskCheckNew(sym: u32, side: u32, market: bool, price: i64, qty:
 /** Checks a modify of a resting order (engine checks passed). Returns a reject reason or 0. */
 export function riskCheckModify(sym: u32, side: u32, acct: u32, pe: u32, oldPrice: i64, oldLeaves: u32,
   price: i64, qty: u32, bestBid: i64, bestAsk: i64): u32 {
-  const rs = rsAddr(sym);
   const ae = pe != 0 ? load<u32>(rpAddr(pe), RP_AE) : accFind(acct);
-  if (killed(ae)) return 14;
-  if (load<u32>(rs, RS_STATUS) != 0) return 13;
-  const maxQty = load<u32>(rs, RS_MAX_QTY);
-  if (qty < load<u32>(rs, RS_MIN_QTY) || (maxQty != 0 && qty > maxQty)) return 15;
-  const minN = load<u64>(rs, RS_MIN_NOTIONAL);
-  if (minN != 0 && notionalBelow(price, qty, minN)) return 16;
-  const maxN = load<u64>(rs, RS_MAX_NOTIONAL);
-  if (maxN != 0 && notionalAbove(price, qty, maxN)) return 17;
-  const bps = load<u32>(rs, RS_COLLAR);
-  if (bps != 0 && price != oldPrice) {
-    const ref = collarRef(sym, bestBid, bestAsk);
-    if (ref > 0 && outsideCollar(price, ref, bps)) return 18;
-  }
-  if (qty > oldLeaves && positionBreaks(pe, ae, sym, side, <u64>(qty - oldLeaves))) return 20;
+  // the collar only when the price changes; the position only for an increase
+  const r = orderChecks(sym, ae, qty, price, price != oldPrice ? price : 0, bestBid, bestAsk);
+  if (r != 0) return r;
+  if (qty > oldLeaves && positionBreaks(pe, ae, sym, side, <u64>(qty - oldLeaves))) return 20; // max_position
   return 0;
 }
 
