@@ -50,7 +50,7 @@ async function main(): Promise<void> {
       if ((i & 1023) === 0) drain();
     }
     // done when the engine has sequenced every command and the ring is empty
-    while (host.lastSeq < target || host.evtRing.waitReady(reader, 1)) drain();
+    while (host.lastSeq < target || host.evtRing.waitReady(reader, 5)) drain();
     return Number(process.hrtime.bigint() - t0) / 1e9;
   };
   // pass 1 verifies (events hashed as they arrive); later passes are timed with a bare consumer.

@@ -69,7 +69,7 @@ async function ackBench(): Promise<Record<string, unknown>[]> {
     for (let i = 0; i < m; i++, next++) {
       while (!host.submitRaw(recs, (next % n) * CMD_SIZE)) host.evtRing.poll(reader, buf, 0, 4096);
     }
-    while (host.lastSeq < start + m || host.evtRing.waitReady(reader, 1)) host.evtRing.poll(reader, buf, 0, 4096);
+    while (host.lastSeq < start + m || host.evtRing.waitReady(reader, 5)) host.evtRing.poll(reader, buf, 0, 4096);
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
     results.push({ mode: 'closed loop', durability: ACK_DURABILITY, orders: m, seconds: s, ackedPerSecond: m / s });
     log(`closed loop: ${(m / s / 1000).toFixed(0)} k durably acknowledged commands/s`);

@@ -149,10 +149,12 @@ function run(d: EngineWorkerData): void {
         }
         journal.commit();
       }
-      publish(nOut);
+      // sequenced (and durable) before anyone can see its events: a consumer that saw an event
+      // always finds lastSeq at or past its command
       seq += n;
       Atomics.store(ctl, CTL_SEQ_LO, seq % 4294967296);
       Atomics.store(ctl, CTL_SEQ_HI, Math.floor(seq / 4294967296));
+      publish(nOut);
       if (journal && snapEvery > 0 && seq - lastSnap >= snapEvery) {
         lastSnap = seq; // a failed snapshot is retried at the next interval; the journal stays the truth
         try {

@@ -34,7 +34,7 @@ import { openStorage } from '../storage/open.js';
 import { StorageWriter } from '../storage/writer.js';
 import { registerStorage, type StorageApi } from '../storage/http.js';
 import type { Storage } from '../storage/storage.js';
-import { ReadModels, readModelsFile, replayAccountReports, positionJson, fillJson, SagaManager, systemClock, SAGA_ID_BASE, type PairsLeg } from '../cqrs/index.js';
+import { ReadModels, readModelsFile, replayAccountReports, positionJson, fillJson, SagaManager, systemClock, SAGA_ID_BASE, decodeRecord, type PairsLeg } from '../cqrs/index.js';
 import { EngineHost } from '../engine/host.js';
 import { DEMO_INSTRUMENTS, Instrument, loadInstruments, type InstrumentSpec } from '../domain/instruments.js';
 import { TradsysError } from '../domain/errors.js';
@@ -167,6 +167,7 @@ export class Gateway {
   /** Read models (orders, fills, positions with P&L; docs/cqrs.md), fed by the same pump as the reports. */
   readonly readModels: ReadModels;
   private readonly journalDir: string;
+  private readonly log: (line: string) => void;
   private rmTimer: NodeJS.Timeout | null = null;
   /** Durable process managers (the pairs saga; docs/cqrs.md), fed with every applied batch. */
   sagas: SagaManager | null = null;
@@ -184,6 +185,7 @@ export class Gateway {
     this.bookSeq = instruments.map(() => 0);
     this.reader = host.evtRing.join();
     this.journalDir = join(cfg.dataDir, 'journal');
+    this.log = cfg.log ?? ((l: string) => process.stderr.write(l + '\n'));
     this.readModels = new ReadModels({ clientOrderIdOf: (id) => this.orders.get(Number(id))?.clientOrderId });
     this.published = new Int32Array(host.evtRing.sab, 0, 1);
     this.cfg = {
@@ -273,16 +275,14 @@ export class Gateway {
     }
     const g = new Gateway(host, cfg, instruments, storage);
     const lastSeq = BigInt(host.recovery?.lastSeq ?? 0);
-    g.catchUp(g.journalDir, lastSeq);
-    // read models: their snapshot (if any and sound), then the journal after its checkpoint
-    const rmFile = readModelsFile(cfg.dataDir);
+    // read models: their snapshot (if any and sound); the catch-up below brings them to lastSeq
     try {
-      g.readModels.load(rmFile);
+      g.readModels.load(readModelsFile(cfg.dataDir));
     } catch (e) {
-      (cfg.log ?? ((l: string) => process.stderr.write(l + '\n')))(`read models: ${(e as Error).message}; rebuilding them from the journal`);
+      g.log(`read models: ${(e as Error).message}; rebuilding them from the journal`);
       (g as { readModels: ReadModels }).readModels = new ReadModels({ clientOrderIdOf: (id) => g.orders.get(Number(id))?.clientOrderId });
     }
-    g.readModels.catchUp(g.journalDir, undefined, lastSeq);
+    g.catchUp(g.journalDir, lastSeq);
     g.sagas = SagaManager.open({
       journalDir: g.journalDir, clock: systemClock, durability: cfg.journal?.durability ?? 'fsync', log: cfg.log,
       submit: (cmd, cid) => { try { return g.host.submit(cmd, 0, 0, cid); } catch { return false; } },
@@ -850,8 +850,9 @@ export class Gateway {
   private saveReadModels(): void {
     try {
       this.readModels.save(readModelsFile(join(this.journalDir, '..')));
-    } catch {
+    } catch (e) {
       // the journal stays the source of truth: the next start catches up from an older checkpoint
+      this.log(`read models: snapshot not saved (${(e as Error).message}); the next start replays more of the journal`);
     }
   }
 
@@ -981,7 +982,8 @@ export class Gateway {
   /**
    * Rebuilds the gateway's read side (orders with their clientOrderIds, book, recent trades,
    * halts) from the journal records 1..lastSeq, before any client connects: the same code path as
-   * live events, with no connection to send to.
+   * live events, with no connection to send to. The read models take the records after their
+   * snapshot's checkpoint in the same pass.
    */
   private catchUp(dir: string, lastSeq: bigint): void {
     if (lastSeq === 0n) return;
@@ -989,7 +991,9 @@ export class Gateway {
     const touched = new Set<number>();
     const slot = this.buf;
     const sdv = this.dv;
+    const rmFrom = this.readModels.checkpoint;
     for (const r of readRecords(dir, 1n, lastSeq)) {
+      if (r.seq > rmFrom) this.readModels.apply(decodeRecord(r)); // one pass for both read sides
       const c = new DataView(r.cmd.buffer, r.cmd.byteOffset, r.cmd.byteLength);
       const op = c.getUint8(CMD_OFF.op);
       const id = Number(c.getBigUint64(CMD_OFF.id, true));

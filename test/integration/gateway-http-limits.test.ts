@@ -25,7 +25,7 @@ describe('per-API-key rate limit', () => {
   let a: ApiKey;
   let b: ApiKey;
   beforeAll(async () => {
-    gw = await Gateway.build({ dataDir: tmp('gwl-'), capacity: 1000, httpRateLimit: { perSecond: 2, burst: 3 } });
+    gw = await Gateway.build({ dataDir: tmp('gwl-'), capacity: 1000, httpRateLimit: { perSecond: 0.5, burst: 3 } }); // slow refill: the 3 calls of a burst never earn a token back, even on a loaded machine
     base = await gw.listen(0);
     a = gw.keys.create(1);
     b = gw.keys.create(2);
@@ -56,7 +56,7 @@ describe('per-API-key rate limit', () => {
   });
 
   it('refuses an order body over 2 KiB with 413 before authentication; nothing reaches the engine', async () => {
-    await sleep(1600); // refill a's bucket
+    await sleep(2100); // refill a's bucket (one token per 2 s)
     const seq = gw.host.lastSeq;
     const ordersIn = gw.counters.ordersIn;
     const big = JSON.stringify(order('big')) + ' '.repeat(2100);
