@@ -12,12 +12,12 @@ import WebSocket from 'ws';
 import { Gateway } from '../../src/gateway/gateway.js';
 import { sign, type ApiKey } from '../../src/gateway/auth.js';
 import { signedCaller } from '../support/signed-http.js';
+import { nextTs } from '../support/gateway-client.js';
 
 type Json = Record<string, unknown>;
 const dataDir = mkdtempSync(join(tmpdir(), 'gw-cqrs-'));
 let gw: Gateway;
 let base: string;
-let wsAuths = 0;
 
 const call = signedCaller(() => base);
 
@@ -26,7 +26,7 @@ async function ws(k: ApiKey, extra: Json = {}): Promise<{ sock: WebSocket; msgs:
   const msgs: Json[] = [];
   sock.on('message', (d) => msgs.push(JSON.parse(d.toString()) as Json));
   await new Promise((r) => sock.once('open', r));
-  const ts = Date.now() - 1000 - wsAuths++; // never equal to an HTTP call's ts (those are ≥ now)
+  const ts = nextTs();
   sock.send(JSON.stringify({ op: 'auth', key: k.key, ts, sig: sign(k.secret, k.key, ts), ...extra }));
   const until = async (p: (m: Json) => boolean): Promise<Json> => {
     for (let i = 0; i < 300; i++) { const m = msgs.find(p); if (m) return m; await new Promise((r) => setTimeout(r, 10)); }

@@ -12,6 +12,7 @@ import WebSocket from 'ws';
 import { Gateway } from '../../src/gateway/gateway.js';
 import { sign, type ApiKey } from '../../src/gateway/auth.js';
 import { signedCaller } from '../support/signed-http.js';
+import { nextTs } from '../support/gateway-client.js';
 
 type Json = Record<string, unknown>;
 
@@ -142,7 +143,7 @@ describe('pre-trade risk through the gateway', () => {
     const msgs: Json[] = [];
     ws.on('message', (d) => msgs.push(JSON.parse(d.toString()) as Json));
     await new Promise((r) => ws.once('open', r));
-    const ts = Date.now() + 5;
+    const ts = nextTs();
     ws.send(JSON.stringify({ op: 'auth', key: keyA.key, ts, sig: sign(keyA.secret, keyA.key, ts) }));
     ws.send(JSON.stringify({ op: 'order', clientOrderId: 'wsq', symbol: 'QTY', side: 'buy', type: 'limit', tif: 'ioc', price: '1.00', qty: '101', reqId: 9 }));
     for (let i = 0; i < 200 && !msgs.some((m) => m.type === 'reject'); i++) await new Promise((r) => setTimeout(r, 10));
