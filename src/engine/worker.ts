@@ -67,10 +67,9 @@ function run(d: EngineWorkerData): void {
   const batch = d.batch;
   const staging = new Uint8Array(batch * RING_CMD_SIZE);
   const st32 = new Uint32Array(staging.buffer);
-  // the batch's events: ring slots (published after the journal commit) and plain EVT records
+  // the batch's events as ring slots: journaled from there, published after the commit
   let out = new Uint8Array(4096 * RING_EVT_SIZE);
   let out32 = new Uint32Array(out.buffer);
-  let raw = new Uint8Array(4096 * EVT_SIZE);
   let nOut = 0;
   let batchSeq0 = 0;
   let memBuf: ArrayBufferLike | null = null;
@@ -88,11 +87,7 @@ function run(d: EngineWorkerData): void {
       o2.set(out.subarray(0, nOut * RING_EVT_SIZE));
       out = o2;
       out32 = new Uint32Array(out.buffer);
-      const r2 = new Uint8Array(cap * EVT_SIZE);
-      r2.set(raw.subarray(0, nOut * EVT_SIZE));
-      raw = r2;
     }
-    raw.set(b.subarray(0, k * EVT_SIZE), nOut * EVT_SIZE);
     for (let i = 0; i < k; i++) {
       const cmdIdx = v.getUint32(i * EVT_SIZE + EVT_OFF.cmd, true);
       const w = ((nOut + i) * RING_EVT_SIZE) >> 2;
@@ -145,7 +140,7 @@ function run(d: EngineWorkerData): void {
         for (let i = 0; i < n; i++) {
           const e0 = e;
           while (e < nOut && out32[((e * RING_EVT_SIZE) + RING_EVT_OFF.evtType + EVT_OFF.cmd) >> 2] === i) e++;
-          journal.append(t, staging, i * RING_CMD_SIZE, raw, e0 * EVT_SIZE, e - e0);
+          journal.append(t, staging, i * RING_CMD_SIZE, out, e0 * RING_EVT_SIZE + RING_EVT_OFF.evtType, e - e0, RING_EVT_SIZE);
         }
         journal.commit();
       }

@@ -156,10 +156,11 @@ export class JournalWriter {
   }
 
   /**
-   * Appends one record: the command's RING_CMD bytes `cmd[cmdOff, +96)` and `n` EVT records from
-   * `evts[evtOff, +n·64)` (their `cmd` field is cleared). Returns the record's seq.
+   * Appends one record: the command's RING_CMD bytes `cmd[cmdOff, +96)` and `n` EVT records read
+   * from `evts` at `evtOff`, `evtOff + stride`, … (64 B each; `stride` 96 reads them straight out
+   * of RING_EVT slots); their `cmd` field is cleared. Returns the record's seq.
    */
-  append(tsInit: bigint, cmd: Uint8Array, cmdOff: number, evts: Uint8Array, evtOff: number, n: number): bigint {
+  append(tsInit: bigint, cmd: Uint8Array, cmdOff: number, evts: Uint8Array, evtOff: number, n: number, stride = EVT_SIZE): bigint {
     if (this.failure) throw this.failure;
     const len = recordSize(n);
     this.ensure(len);
@@ -173,7 +174,8 @@ export class JournalWriter {
     dv.setUint32(p + R_NEVENTS, n, true);
     dv.setBigInt64(p + R_TS_INIT, tsInit, true);
     b.set(cmd.subarray(cmdOff, cmdOff + RING_CMD_SIZE), p + REC_CMD);
-    b.set(evts.subarray(evtOff, evtOff + n * EVT_SIZE), p + REC_EVENTS);
+    if (stride === EVT_SIZE) b.set(evts.subarray(evtOff, evtOff + n * EVT_SIZE), p + REC_EVENTS);
+    else for (let i = 0; i < n; i++) b.set(evts.subarray(evtOff + i * stride, evtOff + i * stride + EVT_SIZE), p + REC_EVENTS + i * EVT_SIZE);
     for (let i = 0; i < n; i++) dv.setUint32(p + REC_EVENTS + i * EVT_SIZE + EVT_OFF.cmd, 0, true);
     sealRecord(b, dv, p, len);
     this.used += len;
