@@ -47,3 +47,6 @@ export {
 } from './stats/stream';
 /** First free byte of linear memory: the stats arena starts here (16-byte aligned). */
 export function statsHeapBase(): usize { return (__heap_base + 15) & ~(<usize>15); }
+
+// ── journal verification (a separate instance serves it; it never calls engineInit) ─────
+export { journalCrc32c, journalVerify, journalVerifiedCount, journalHeapBase } from './journal/verify';

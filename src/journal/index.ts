@@ -13,10 +13,11 @@ import { join } from 'node:path';
 import { CMD_SIZE, EVT_SIZE, EVT_OFF } from '../abi/records.js';
 import { TradsysError } from '../domain/errors.js';
 import { Engine, type EngineOptions, type RiskSetup } from '../engine/engine.js';
-import { recover, readRecords, type RecoveryResult } from './recovery.js';
+import { recover, readRecords, type RecoveryResult, type VerifiedRecords } from './recovery.js';
 import { loadSnapshot, writeSnapshot } from './snapshots.js';
 import { JournalWriter, type JournalWriterOptions } from './writer.js';
-import type { JournalRecord } from './format.js';
+import { readRecord, REC_CMD, REC_EVENTS, REC_VERSION, R_LEN, R_NEVENTS, R_VERSION, type JournalRecord } from './format.js';
+// (record fields are read as u32 words: R_LEN, R_VERSION and R_NEVENTS are 4-aligned; little-endian hosts only, as the WASM engine)
 
 export { JournalWriter, type Durability, type JournalIo } from './writer.js';
 export { recover, readRecords, listSegments } from './recovery.js';
@@ -60,23 +61,146 @@ export interface RecoveredEngine {
 /**
  * Recovers `dir` and rebuilds the engine: newest good snapshot (restored and verified) or a fresh
  * engine with `riskSetup`, then every later record re-executed and compared with its recorded
- * events.
+ * events. One pass: each segment is read once, a chunk at a time, and each chunk's records are
+ * verified and replayed from the same bytes while they are in the CPU cache.
  */
 export function recoverEngine(dir: string, engineOpts: EngineOptions, riskSetup: RiskSetup | undefined, log: (m: string) => void): RecoveredEngine {
   const t0 = performance.now();
-  const recovery = recover(dir, { log });
+  const snapped = restoreNewest(dir, 1n << 64n, engineOpts, riskSetup, log);
+  let replayed = 0;
+  const recovery = recover(dir, { log, onRecords: (run) => { replayed += replayRecords(snapped.engine, run, snapped.seq); } });
+  if (recovery.lastSeq >= snapped.seq) {
+    return { engine: snapped.engine, recovery, snapshotSeq: snapped.seq, replayed, seconds: (performance.now() - t0) / 1000 };
+  }
+  // the newest snapshot is past the journal's end (possible only when it was written with
+  // durability none and the tail was then lost): start again from an older one
+  const again = restoreNewest(dir, recovery.lastSeq, engineOpts, riskSetup, log);
+  replayed = replayInto(again.engine, readRecords(dir, again.seq + 1n, undefined, true));
+  return { engine: again.engine, recovery, snapshotSeq: again.seq, replayed, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** The engine from the newest good snapshot with seq ≤ `maxSeq`, else a fresh one (seq 0). */
+function restoreNewest(dir: string, maxSeq: bigint, engineOpts: EngineOptions, riskSetup: RiskSetup | undefined, log: (m: string) => void): { engine: Engine; seq: bigint } {
   let engine: Engine | null = null;
-  const snap = loadSnapshot(dir, recovery.lastSeq, (s) => {
+  const snap = loadSnapshot(dir, maxSeq, (s) => {
     engine = Engine.restore(s.body, { capacity: engineOpts.capacity, inboxCapacity: engineOpts.inboxCapacity, outboxCapacity: engineOpts.outboxCapacity, build: engineOpts.build, seed: engineOpts.seed });
     return true;
   }, log);
-  if (!engine) {
-    engine = new Engine(engineOpts);
-    if (riskSetup) engine.applyRiskSetup(riskSetup);
+  if (snap && engine) return { engine, seq: snap.seq };
+  const fresh = new Engine(engineOpts);
+  if (riskSetup) fresh.applyRiskSetup(riskSetup);
+  return { engine: fresh, seq: 0n };
+}
+
+/**
+ * Re-executes a run of verified records with seq > `afterSeq` straight from their bytes, in
+ * inbox-sized batches, comparing every event with the recorded one (all bytes but the batch
+ * index). Records of an older schema version go through the upcaster one at a time. Returns the
+ * number of records replayed.
+ */
+export function replayRecords(engine: Engine, seg: VerifiedRecords, afterSeq: bigint): number {
+  const b = seg.bytes;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if ((b.byteOffset & 3) !== 0) return replayInto(engine, recordsOf(seg, afterSeq));
+  const w32 = new Uint32Array(b.buffer, b.byteOffset, b.byteLength >> 2);
+  const cap = engine.inboxCapacity;
+  const recAt = new Int32Array(cap); // byte offset of record i of the batch
+  const recN = new Int32Array(cap); // its recorded event count
+  let n = 0;
+  let seq0 = 0n; // seq of the batch's first record
+  let total = 0;
+  const CMD_WORD = EVT_OFF.cmd >> 2;
+  let outBuf: ArrayBufferLike | null = null;
+  let out32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  let ci = 0; // record whose events are being compared
+  let ej = 0; // next event of it
+  // a mismatch is noted and thrown after the engine call (a throwing sink would fence the engine
+  // with ERR_ENGINE_SINK and hide the reason)
+  let badSeq = -1n;
+  let bad = '';
+  const mismatch = (i: number, what: string): void => { if (badSeq < 0n) { badSeq = seq0 + BigInt(i); bad = what; } };
+  const sink = (_v: DataView, o: Uint8Array, k: number): void => {
+    if (badSeq >= 0n) return;
+    if (o.buffer !== outBuf) { outBuf = o.buffer; out32 = new Uint32Array(outBuf, 0, outBuf.byteLength >> 2); }
+    const o0 = o.byteOffset >> 2;
+    for (let e = 0; e < k; e++) {
+      const g = o0 + e * (EVT_SIZE >> 2);
+      const c = out32[g + CMD_WORD]!;
+      if (c !== ci) {
+        if (c < ci || c >= n) return mismatch(ci, `emitted an event for batch command ${c} out of order`);
+        if (ej !== recN[ci]) return mismatch(ci, `produced ${ej} events, the journal has ${recN[ci]}`);
+        for (let i = ci + 1; i < c; i++) if (recN[i] !== 0) return mismatch(i, `produced 0 events, the journal has ${recN[i]}`);
+        ci = c;
+        ej = 0;
+      }
+      if (ej >= recN[ci]!) return mismatch(ci, `produced more than the ${recN[ci]} recorded events`);
+      const w = (recAt[ci]! + REC_EVENTS + ej * EVT_SIZE) >> 2;
+      let diff: number;
+      if (UNROLLED) {
+        diff = (out32[g]! ^ w32[w]!) | (out32[g + 1]! ^ w32[w + 1]!) | (out32[g + 2]! ^ w32[w + 2]!) | (out32[g + 3]! ^ w32[w + 3]!) |
+          (out32[g + 4]! ^ w32[w + 4]!) | (out32[g + 5]! ^ w32[w + 5]!) | (out32[g + 6]! ^ w32[w + 6]!) | (out32[g + 7]! ^ w32[w + 7]!) |
+          (out32[g + 8]! ^ w32[w + 8]!) | (out32[g + 9]! ^ w32[w + 9]!) | (out32[g + 10]! ^ w32[w + 10]!) | (out32[g + 12]! ^ w32[w + 12]!) |
+          (out32[g + 13]! ^ w32[w + 13]!) | (out32[g + 14]! ^ w32[w + 14]!) | (out32[g + 15]! ^ w32[w + 15]!);
+      } else {
+        diff = 0;
+        for (let q = 0; q < CMD_WORD; q++) diff |= out32[g + q]! ^ w32[w + q]!;
+        for (let q = CMD_WORD + 1; q < EVT_SIZE >> 2; q++) diff |= out32[g + q]! ^ w32[w + q]!;
+      }
+      if (diff !== 0) {
+        let q = 0;
+        while (q === CMD_WORD || out32[g + q] === w32[w + q]) q++;
+        return mismatch(ci, `event ${ej} differs at byte ${q * 4} (engine ${out32[g + q]}, journal ${w32[w + q]})`);
+      }
+      ej++;
+    }
+  };
+  const flush = (): void => {
+    if (n === 0) return;
+    const inbox = engine.inbox;
+    const in32 = new Uint32Array(inbox.buffer, inbox.byteOffset, (n * CMD_SIZE) >> 2);
+    for (let i = 0; i < n; i++) {
+      const from = (recAt[i]! + REC_CMD) >> 2;
+      for (let k = 0; k < CMD_SIZE >> 2; k++) in32[i * (CMD_SIZE >> 2) + k] = w32[from + k]!;
+    }
+    ci = 0;
+    ej = 0;
+    engine.runInbox(n, sink);
+    if (badSeq < 0n && ej !== recN[ci]) mismatch(ci, `produced ${ej} events, the journal has ${recN[ci]}`);
+    for (let i = ci + 1; i < n && badSeq < 0n; i++) if (recN[i] !== 0) mismatch(i, `produced 0 events, the journal has ${recN[i]}`);
+    if (badSeq >= 0n) diverged(badSeq, bad);
+    total += n;
+    n = 0;
+  };
+  // records before index `skip` are covered by the snapshot (numbers, not BigInts, per record)
+  const skip = afterSeq < seg.firstSeq ? 0 : afterSeq - seg.firstSeq + 1n > BigInt(seg.count) ? seg.count : Number(afterSeq - seg.firstSeq + 1n);
+  let p = seg.from;
+  for (let r = 0; r < seg.count; r++) {
+    const len = w32[p >> 2]!;
+    if (r >= skip) {
+      if ((w32[(p + R_VERSION) >> 2]! & 0xffff) !== REC_VERSION) {
+        flush();
+        total += replayInto(engine, [readRecord(b, dv, p)]);
+      } else {
+        if (n === 0) seq0 = seg.firstSeq + BigInt(r);
+        recAt[n] = p;
+        recN[n] = w32[(p + R_NEVENTS) >> 2]!;
+        if (++n === cap) flush();
+      }
+    }
+    p += len;
   }
-  const snapshotSeq = snap ? snap.seq : 0n;
-  const replayed = replayInto(engine, readRecords(dir, snapshotSeq + 1n, undefined, true));
-  return { engine, recovery, snapshotSeq, replayed, seconds: (performance.now() - t0) / 1000 };
+  flush();
+  return total;
+}
+
+function* recordsOf(seg: VerifiedRecords, afterSeq: bigint): Generator<JournalRecord> {
+  const dv = new DataView(seg.bytes.buffer, seg.bytes.byteOffset, seg.bytes.byteLength);
+  let p = seg.from;
+  let seq = seg.firstSeq;
+  for (let r = 0; r < seg.count; r++, seq++) {
+    if (seq > afterSeq) yield readRecord(seg.bytes, dv, p);
+    p += dv.getUint32(p + R_LEN, true);
+  }
 }
 
 /**
@@ -105,7 +229,7 @@ export function replayInto(engine: Engine, records: Iterable<JournalRecord>): nu
         const i = v.getUint32(p + EVT_OFF.cmd, true);
         const r = batch[i]!;
         const j = cursor[i]!++;
-        if (j >= r.nEvents) diverged(r, `produced more than the ${r.nEvents} recorded events`);
+        if (j >= r.nEvents) diverged(r.seq, `produced more than the ${r.nEvents} recorded events`);
         const q = r.events;
         const qo = q.byteOffset + j * EVT_SIZE;
         if ((qo & 3) === 0) {
@@ -116,19 +240,19 @@ export function replayInto(engine: Engine, records: Iterable<JournalRecord>): nu
           const w0 = qo >> 2;
           for (let w = 0; w < 16; w++) {
             if (w === CMD_WORD) continue;
-            if (got32[g0 + w] !== want32[w0 + w]) diverged(r, `event ${j} differs at byte ${w * 4} (engine ${got32[g0 + w]}, journal ${want32[w0 + w]})`);
+            if (got32[g0 + w] !== want32[w0 + w]) diverged(r.seq, `event ${j} differs at byte ${w * 4} (engine ${got32[g0 + w]}, journal ${want32[w0 + w]})`);
           }
         } else {
           for (let w = 0; w < EVT_SIZE; w += 4) {
             if (w === EVT_OFF.cmd) continue;
             const got = v.getUint32(p + w, true);
             const want = (q[j * EVT_SIZE + w]! | (q[j * EVT_SIZE + w + 1]! << 8) | (q[j * EVT_SIZE + w + 2]! << 16) | (q[j * EVT_SIZE + w + 3]! << 24)) >>> 0;
-            if (got !== want) diverged(r, `event ${j} differs at byte ${w} (engine ${got}, journal ${want})`);
+            if (got !== want) diverged(r.seq, `event ${j} differs at byte ${w} (engine ${got}, journal ${want})`);
           }
         }
       }
     });
-    for (let i = 0; i < n; i++) if (cursor[i] !== batch[i]!.nEvents) diverged(batch[i]!, `produced ${cursor[i]} events, the journal has ${batch[i]!.nEvents}`);
+    for (let i = 0; i < n; i++) if (cursor[i] !== batch[i]!.nEvents) diverged(batch[i]!.seq, `produced ${cursor[i]} events, the journal has ${batch[i]!.nEvents}`);
     total += n;
     batch.length = 0;
   };
@@ -140,8 +264,11 @@ export function replayInto(engine: Engine, records: Iterable<JournalRecord>): nu
   return total;
 }
 
-function diverged(r: JournalRecord, what: string): never {
-  throw new TradsysError('ERR_JOURNAL_DIVERGED', `replay of seq ${r.seq} diverged: the engine ${what}. The journal was written by a different engine build or configuration (instruments, risk limits); start-up stops rather than serve a different state`);
+/** The event comparison below is unrolled for the current EVT layout (64 bytes, batch index in word 11). */
+const UNROLLED = EVT_SIZE === 64 && EVT_OFF.cmd === 44;
+
+function diverged(seq: bigint, what: string): never {
+  throw new TradsysError('ERR_JOURNAL_DIVERGED', `replay of seq ${seq} diverged: the engine ${what}. The journal was written by a different engine build or configuration (instruments, risk limits); start-up stops rather than serve a different state`);
 }
 
 /** Writes an engine snapshot for `seq` (engine thread, between batches). */

@@ -17,9 +17,10 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { TradsysError } from '../domain/errors.js';
 import {
-  COMMIT_SIZE, SEG_HEADER, SEG_MAGIC, REC_VERSION, segmentHeaderOk, R_SEQ, R_LEN, checkRecord, decodeCommitFile, readRecord, segmentName,
+  COMMIT_SIZE, SEG_HEADER, SEG_MAGIC, REC_MAX, REC_VERSION, segmentHeaderOk, R_SEQ, R_LEN, checkRecord, decodeCommitFile, readRecord, segmentName,
   type JournalRecord,
 } from './format.js';
+import { SegmentWindow, verifyRecords } from './verify.js';
 
 export interface SegmentInfo { path: string; firstSeq: bigint; size: number }
 
@@ -59,10 +60,28 @@ function validRecordFollows(b: Uint8Array, dv: DataView, from: number, end: numb
 }
 
 /**
+ * A run of verified records, handed to `recover`'s `onRecords` as the scan reaches them (about a
+ * MiB at a time, in seq order): records `firstSeq`, `firstSeq + 1`, … (`count` of them) lie back
+ * to back in `bytes[from, to)`. `bytes` may be a view of the verifier's reusable region
+ * (src/journal/verify.ts): use it before returning. Damage found later still stops the scan.
+ */
+export interface VerifiedRecords { path: string; bytes: Uint8Array; from: number; to: number; firstSeq: bigint; count: number }
+
+export interface RecoverOptions {
+  /** Cut a torn tail (default true); false only reports it. */
+  repair?: boolean;
+  log?: (msg: string) => void;
+  /** Called with every run of valid records, in seq order, right after they were checked. */
+  onRecords?: (r: VerifiedRecords) => void;
+}
+
+/**
  * Scans and repairs `dir`: returns the last valid seq; cuts a torn tail of the newest segment when
  * `repair` (logging the discarded bytes through `log`); throws ERR_JOURNAL_CORRUPT otherwise.
+ * Each segment is read once, a window at a time (src/journal/verify.ts), and each window's
+ * records are checked in one kernel call and handed to `onRecords` while still in the CPU cache.
  */
-export function recover(dir: string, opts: { repair?: boolean; log?: (msg: string) => void } = {}): RecoveryResult {
+export function recover(dir: string, opts: RecoverOptions = {}): RecoveryResult {
   const repair = opts.repair ?? true;
   const log = opts.log ?? ((m: string) => process.stderr.write(m + '\n'));
   const segs = listSegments(dir);
@@ -79,38 +98,70 @@ export function recover(dir: string, opts: { repair?: boolean; log?: (msg: strin
     const s = segs[i]!;
     const newest = i === segs.length - 1;
     if (s.firstSeq !== expect) corrupt(s.path, 0, `segment starts at seq ${s.firstSeq}, expected ${expect} (a segment is missing)`);
-    const b = fs.readFileSync(s.path);
-    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    if (b.length < SEG_HEADER || dv.getUint32(0, true) !== SEG_MAGIC) {
-      if (newest && expect > committed && (b.length < SEG_HEADER || b.every((x) => x === 0))) {
-        // a segment whose header never became durable: nothing in it was acknowledged
-        if (repair) { fs.rmSync(s.path); log(`journal: removed ${s.path} (${b.length} bytes, header never completed)`); }
-        segs.pop();
+    const win = new SegmentWindow(s.path);
+    try {
+      const size = win.size;
+      win.load(0, SEG_HEADER);
+      const h = win.bytes.subarray(0, Math.min(size, SEG_HEADER));
+      const hv = new DataView(h.buffer, h.byteOffset, h.byteLength);
+      if (size < SEG_HEADER || hv.getUint32(0, true) !== SEG_MAGIC) {
+        const all = win.readAll();
+        if (newest && expect > committed && (size < SEG_HEADER || all.every((x) => x === 0))) {
+          // a segment whose header never became durable: nothing in it was acknowledged
+          if (repair) { fs.rmSync(s.path); log(`journal: removed ${s.path} (${size} bytes, header never completed)`); }
+          segs.pop();
+          break;
+        }
+        corrupt(s.path, 0, 'bad segment header');
+      }
+      if (!segmentHeaderOk(h, hv)) corrupt(s.path, 0, 'segment header damaged (CRC)');
+      if (hv.getBigUint64(8, true) !== s.firstSeq) corrupt(s.path, 0, 'segment header does not match its name');
+      let pos = SEG_HEADER; // file offset of the next record
+      let need = 0;
+      while (pos < size) {
+        win.load(pos, need);
+        const v = win.verify(expect);
+        if (v.count > 0) opts.onRecords?.({ path: s.path, bytes: win.bytes, from: win.off, to: v.end, firstSeq: expect, count: v.count });
+        const wholeRest = pos + win.avail >= size;
+        pos += v.end - win.off;
+        expect += BigInt(v.count);
+        if (pos >= size) break;
+        if (!wholeRest) {
+          // the window may have cut the record at pos: load from it (all of it, if it is larger)
+          if (v.count > 0) { need = 0; continue; }
+          const len = new DataView(win.bytes.buffer, win.bytes.byteOffset + v.end).getUint32(R_LEN, true);
+          if (len > win.avail && len <= REC_MAX && need < len) { need = len; continue; }
+        }
+        // the record at pos is not valid: look at the whole file to tell a torn tail from damage
+        const b = win.readAll();
+        const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+        const p = pos;
+        const r = checkRecord(b, dv, p, b.length, expect);
+        if (r.check === 'ok') { // (the kernel and checkRecord agree, so never taken)
+          opts.onRecords?.({ path: s.path, bytes: b, from: p, to: p + r.len, firstSeq: expect, count: 1 });
+          pos += r.len;
+          expect++;
+          need = 0;
+          continue;
+        }
+        if (r.check === 'bad_version') corrupt(s.path, p, `record seq ${expect} has unknown schema version ${dv.getUint16(p + 16, true)} (newer than this build, ${REC_VERSION}?)`);
+        if (!newest) corrupt(s.path, p, `record seq ${expect}: ${r.check} in a sealed segment`);
+        if (expect <= committed) corrupt(s.path, p, `record seq ${expect}: ${r.check}, but the COMMIT mark says records through ${committed} were durable`);
+        if (validRecordFollows(b, dv, p, b.length, expect - 1n)) corrupt(s.path, p, `record seq ${expect}: ${r.check}, and valid records follow it`);
+        const bytes = b.length - p;
+        cut = { file: s.path, offset: p, bytes };
+        if (repair) {
+          fs.truncateSync(s.path, p);
+          const fd = fs.openSync(s.path, 'r+');
+          try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+          log(`journal: cut a torn tail of ${bytes} bytes at ${s.path}:${p} (after seq ${expect - 1n})`);
+        }
         break;
       }
-      corrupt(s.path, 0, 'bad segment header');
+      s.size = cut && cut.file === s.path ? cut.offset : size;
+    } finally {
+      win.close();
     }
-    if (!segmentHeaderOk(b, dv)) corrupt(s.path, 0, 'segment header damaged (CRC)');
-    if (dv.getBigUint64(8, true) !== s.firstSeq) corrupt(s.path, 0, 'segment header does not match its name');
-    let p = SEG_HEADER;
-    while (p < b.length) {
-      const r = checkRecord(b, dv, p, b.length, expect);
-      if (r.check === 'ok') { p += r.len; expect++; continue; }
-      if (r.check === 'bad_version') corrupt(s.path, p, `record seq ${expect} has unknown schema version ${dv.getUint16(p + 16, true)} (newer than this build, ${REC_VERSION}?)`);
-      if (!newest) corrupt(s.path, p, `record seq ${expect}: ${r.check} in a sealed segment`);
-      if (expect <= committed) corrupt(s.path, p, `record seq ${expect}: ${r.check}, but the COMMIT mark says records through ${committed} were durable`);
-      if (validRecordFollows(b, dv, p, b.length, expect - 1n)) corrupt(s.path, p, `record seq ${expect}: ${r.check}, and valid records follow it`);
-      const bytes = b.length - p;
-      cut = { file: s.path, offset: p, bytes };
-      if (repair) {
-        fs.truncateSync(s.path, p);
-        const fd = fs.openSync(s.path, 'r+');
-        try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
-        log(`journal: cut a torn tail of ${bytes} bytes at ${s.path}:${p} (after seq ${expect - 1n})`);
-      }
-      break;
-    }
-    s.size = cut && cut.file === s.path ? cut.offset : b.length;
   }
   if (expect - 1n < committed) corrupt(commitPath, 0, `records through seq ${committed} were durable, but the journal ends at ${expect - 1n}`);
   return { lastSeq: expect - 1n, segments: segs, cut, committed };
@@ -128,14 +179,18 @@ export function* readRecords(dir: string, fromSeq = 1n, toSeq?: bigint, verified
     const nextFirst = segs[i + 1]?.firstSeq;
     if (nextFirst !== undefined && nextFirst <= fromSeq) continue;
     if (toSeq !== undefined && s.firstSeq > toSeq) return;
-    const b = fs.readFileSync(s.path);
+    const b = fs.readFileSync(s.path); // a fresh buffer: the records yielded are views into it
     const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    // unless just recovered, the whole segment is checked in one kernel call first
+    const checkedTo = verified ? SEG_HEADER : verifyRecords(b, SEG_HEADER, s.firstSeq).end;
     let p = SEG_HEADER;
     let seq = s.firstSeq;
     while (p < b.length) {
       if (toSeq !== undefined && seq > toSeq) return; // before any check: the engine may be writing the next record
       let len: number;
-      if (verified && b.length - p >= 24 && dv.getBigUint64(p + R_SEQ, true) === seq) {
+      if (p < checkedTo) {
+        len = dv.getUint32(p + R_LEN, true);
+      } else if (verified && b.length - p >= 24 && dv.getBigUint64(p + R_SEQ, true) === seq) {
         len = dv.getUint32(p + R_LEN, true);
         if (len < 56 || p + len > b.length) corrupt(s.path, p, `record seq ${seq}: bad length (changed since recovery?)`);
       } else {

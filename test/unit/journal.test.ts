@@ -265,4 +265,42 @@ describe('journal', () => {
     expect(dv.getUint32(p + R_CRC, true)).toBe(crc32c(b, p + 8, p + dv.getUint32(p + R_LEN, true)));
     expect(() => recoverEngine(dir, { symbols: 2, capacity: 10_000 }, undefined, quiet)).toThrow(/replay of seq 200 diverged/);
   });
+
+  it('a snapshot past the journal end (durability none, tail lost) is skipped for an older start', () => {
+    const dir = tmp('jsp-');
+    const recs = generate({ seed: 8, count: 1000, symbols: 2, mix: 'default' });
+    const w = writeJournal(dir, recs, { durability: 'none', snapshotAt: [640n] });
+    const k = w.commits.findIndex((c) => c.lastSeq === 384n);
+    fs.truncateSync(join(dir, segmentName(1n)), w.commits[k]!.size);
+    const logs: string[] = [];
+    const r = recoverEngine(dir, { symbols: 2, capacity: 100_000 }, undefined, (m) => logs.push(m));
+    expect(r.recovery.lastSeq).toBe(384n);
+    expect(r.snapshotSeq).toBe(0n);
+    expect(r.replayed).toBe(384);
+    expect(logs.join('\n')).toMatch(/skipped: seq 640 is past the journal's end 384/);
+    const e = new Engine({ symbols: 2, capacity: 100_000, inboxCapacity: 64 });
+    e.submitRaw(recs, 0, 384, () => {});
+    expect(r.engine.stateHash()).toBe(e.stateHash());
+  });
+
+  it('replay stops when a record has fewer or more events than the engine produces', () => {
+    const src = tmp('jde-');
+    writeJournal(src, generate({ seed: 4, count: 500, symbols: 2, mix: 'aggressive' }));
+    const recs = [...readRecords(src)].map((r) => ({ cmd: Uint8Array.from(r.cmd), events: Uint8Array.from(r.events), n: r.nEvents }));
+    const target = recs.findIndex((r, i) => i >= 150 && r.n >= 2);
+    for (const change of ['drop', 'extra'] as const) {
+      const dir = tmp('jdf-');
+      const w = new JournalWriter(dir, 0n, null, { durability: 'none' });
+      recs.forEach((r, i) => {
+        if (i !== target) { w.append(0n, r.cmd, 0, r.events, 0, r.n); return; }
+        if (change === 'drop') w.append(0n, r.cmd, 0, r.events, 0, r.n - 1);
+        else { const ev = new Uint8Array((r.n + 1) * EVT_SIZE); ev.set(r.events); ev.set(r.events.subarray(0, EVT_SIZE), r.n * EVT_SIZE); w.append(0n, r.cmd, 0, ev, 0, r.n + 1); }
+      });
+      w.commit();
+      w.close();
+      expect(() => recoverEngine(dir, { symbols: 2, capacity: 10_000 }, undefined, quiet))
+        .toThrow(change === 'drop' ? new RegExp(`replay of seq ${target + 1} diverged: the engine produced more than the ${recs[target]!.n - 1} recorded events`) : new RegExp(`replay of seq ${target + 1} diverged: the engine produced ${recs[target]!.n} events, the journal has ${recs[target]!.n + 1}`));
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
 });
