@@ -56,7 +56,7 @@ function run(d: EngineWorkerData): void {
     engine = r.engine;
     seq = Number(r.recovery.lastSeq);
     const active = r.recovery.segments[r.recovery.segments.length - 1];
-    journal = new JournalWriter(d.journal.dir, r.recovery.lastSeq, active ? { firstSeq: active.firstSeq, size: active.size } : null, d.journal);
+    journal = new JournalWriter(d.journal.dir, r.recovery.lastSeq, active ? { firstSeq: active.firstSeq, size: active.size } : null, { ...d.journal, log });
     parentPort?.postMessage({ type: 'recovered', lastSeq: seq, snapshotSeq: Number(r.snapshotSeq), replayed: r.replayed, seconds: r.seconds, cut: r.recovery.cut });
   } else {
     engine = new Engine(opts);

@@ -35,6 +35,13 @@ export interface RecoveryResult {
 }
 
 const SEG_RE = /^(\d{20})\.seg$/;
+/**
+ * How far past the last record of the newest segment recovery checks for zeros before calling the
+ * rest a preallocated tail. A torn batch lies within one batch's bytes of the end (far less), and
+ * damage that zeroed more than this much is still caught by the COMMIT mark when it is older than
+ * the mark interval.
+ */
+const ZERO_TAIL_SCAN = 64 << 20;
 
 export function listSegments(dir: string): SegmentInfo[] {
   if (!fs.existsSync(dir)) return [];
@@ -50,6 +57,7 @@ function corrupt(file: string, offset: number, what: string): never {
 /** Whether any valid record with seq > `after` starts at an 8-aligned offset in [from, end). */
 function validRecordFollows(b: Uint8Array, dv: DataView, from: number, end: number, after: bigint): boolean {
   for (let p = (from + 8) & ~7; p + 24 <= end; p += 8) {
+    if (dv.getUint32(p + R_LEN, true) === 0) continue; // (fast over a preallocated segment's zeros)
     const seq = dv.getBigUint64(p + R_SEQ, true);
     if (seq <= after || seq > after + (1n << 40n)) continue;
     const len = dv.getUint32(p + R_LEN, true);
@@ -105,8 +113,7 @@ export function recover(dir: string, opts: RecoverOptions = {}): RecoveryResult 
       const h = win.bytes.subarray(0, Math.min(size, SEG_HEADER));
       const hv = new DataView(h.buffer, h.byteOffset, h.byteLength);
       if (size < SEG_HEADER || hv.getUint32(0, true) !== SEG_MAGIC) {
-        const all = win.readAll();
-        if (newest && expect > committed && (size < SEG_HEADER || all.every((x) => x === 0))) {
+        if (newest && expect > committed && (size < SEG_HEADER || win.isZero(0, size))) {
           // a segment whose header never became durable: nothing in it was acknowledged
           if (repair) { fs.rmSync(s.path); log(`journal: removed ${s.path} (${size} bytes, header never completed)`); }
           segs.pop();
@@ -132,6 +139,9 @@ export function recover(dir: string, opts: RecoverOptions = {}): RecoveryResult 
           const len = new DataView(win.bytes.buffer, win.bytes.byteOffset + v.end).getUint32(R_LEN, true);
           if (len > win.avail && len <= REC_MAX && need < len) { need = len; continue; }
         }
+        // zeros from pos on in the newest segment: the end of the records of a preallocated
+        // segment (src/journal/preallocate.ts), not damage and nothing to cut
+        if (newest && win.isZero(pos, Math.min(size, pos + ZERO_TAIL_SCAN))) break;
         // the record at pos is not valid: look at the whole file to tell a torn tail from damage
         const b = win.readAll();
         const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -158,7 +168,7 @@ export function recover(dir: string, opts: RecoverOptions = {}): RecoveryResult 
         }
         break;
       }
-      s.size = cut && cut.file === s.path ? cut.offset : size;
+      s.size = cut && cut.file === s.path ? cut.offset : pos < size ? pos : size;
     } finally {
       win.close();
     }
@@ -195,7 +205,10 @@ export function* readRecords(dir: string, fromSeq = 1n, toSeq?: bigint, verified
         if (len < 56 || p + len > b.length) corrupt(s.path, p, `record seq ${seq}: bad length (changed since recovery?)`);
       } else {
         const r = checkRecord(b, dv, p, b.length, seq);
-        if (r.check !== 'ok') corrupt(s.path, p, `record seq ${seq}: ${r.check} (run recovery first)`);
+        if (r.check !== 'ok') {
+          if (i === segs.length - 1 && isZeroTail(b, p)) return; // a preallocated segment's unused end
+          corrupt(s.path, p, `record seq ${seq}: ${r.check} (run recovery first)`);
+        }
         len = r.len;
       }
       if (toSeq !== undefined && seq > toSeq) return;
@@ -204,6 +217,13 @@ export function* readRecords(dir: string, fromSeq = 1n, toSeq?: bigint, verified
       seq++;
     }
   }
+}
+
+/** Whether `b` is zero from `p` to its end (or for ZERO_TAIL_SCAN bytes). */
+function isZeroTail(b: Uint8Array, p: number): boolean {
+  const end = Math.min(b.length, p + ZERO_TAIL_SCAN);
+  for (let i = p; i < end; i++) if (b[i] !== 0) return false;
+  return true;
 }
 
 export { segmentName };

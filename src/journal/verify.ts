@@ -126,6 +126,25 @@ export class SegmentWindow {
     return verifyRecordsJs(this.bytes, this.off, seq, this.off + this.avail);
   }
 
+  /** Whether file bytes [from, to) are all zero (read through the window; leaves it loaded elsewhere). */
+  isZero(from: number, to: number): boolean {
+    for (let p = from; p < to;) {
+      this.load(p);
+      const n = Math.min(this.avail, to - p);
+      const b = this.bytes;
+      let i = 0;
+      if ((b.byteOffset & 3) === 0) {
+        const w = new Uint32Array(b.buffer, b.byteOffset, n >> 2);
+        for (; i < w.length; i++) if (w[i] !== 0) return false;
+        i <<= 2;
+      }
+      for (; i < n; i++) if (b[i] !== 0) return false;
+      if (n <= 0) break;
+      p += n;
+    }
+    return true;
+  }
+
   /** The whole file in a fresh buffer (error paths: diagnosis needs to look anywhere). */
   readAll(): Uint8Array {
     const b = new Uint8Array(this.size);

@@ -9,6 +9,8 @@
  * the caller must not acknowledge anything of the failed batch.
  * Complexity: O(bytes) per batch plus one fdatasync. Allocation: the batch buffer grows by
  * doubling when a batch needs more (rare); none per record otherwise.
+ * Segments are preallocated (src/journal/preallocate.ts) once the writer is busy: a batch then
+ * overwrites zeros in place, and only the newest segment has zeros after its last record.
  * Known limitations: segments are never deleted (no retention yet); one writer per directory
  * (guarded by a lock file).
  */
@@ -20,6 +22,7 @@ import {
   REC_CMD, REC_EVENTS, REC_KIND_COMMAND, REC_VERSION, R_KIND, R_NEVENTS, R_SEQ, R_TS_INIT, R_VERSION, SEG_HEADER,
   encodeCommit, decodeCommit, recordSize, sealRecord, segmentName, writeSegmentHeader, COMMIT_FILE_SIZE, COMMIT_SLOT2, COMMIT_SIZE,
 } from './format.js';
+import { Preallocator } from './preallocate.js';
 
 export type Durability = 'fsync' | 'none';
 
@@ -31,6 +34,8 @@ export interface JournalIo {
   fsyncSync(fd: number): void;
   closeSync(fd: number): void;
   renameSync(from: string, to: string): void;
+  ftruncateSync(fd: number, len: number): void;
+  fstatSize(fd: number): number;
 }
 
 export const nodeIo: JournalIo = {
@@ -40,6 +45,8 @@ export const nodeIo: JournalIo = {
   fsyncSync: (fd) => fs.fsyncSync(fd),
   closeSync: (fd) => fs.closeSync(fd),
   renameSync: (a, b) => fs.renameSync(a, b),
+  ftruncateSync: (fd, len) => fs.ftruncateSync(fd, len),
+  fstatSize: (fd) => fs.fstatSync(fd).size,
 };
 
 export interface JournalWriterOptions {
@@ -56,6 +63,17 @@ export interface JournalWriterOptions {
    */
   failAfterCommits?: number;
   failErrno?: 'EIO' | 'ENOSPC';
+  /**
+   * Write into pre-zeroed segment files (durability fsync only; default on): a background thread
+   * keeps the next segment ready (src/journal/preallocate.ts), so a batch's fdatasync does not
+   * have to allocate blocks or grow the file. It starts once `preallocateAfter` bytes (default
+   * 1 MiB) were written by this writer, so an idle journal costs no background writes; the first
+   * segment of a busy writer is rolled early into the standby once that is ready.
+   */
+  preallocate?: boolean;
+  preallocateAfter?: number;
+  /** Reports a failed preallocation (the writer goes on without it). */
+  log?: (msg: string) => void;
 }
 
 export class JournalWriter {
@@ -75,8 +93,14 @@ export class JournalWriter {
   private nextSeq: bigint;
   private lastMark = 0;
   private failure: Error | null = null;
-  /** Records and bytes made durable so far, syncs issued. */
-  readonly stats = { records: 0, bytes: 0, syncs: 0 };
+  private readonly preallocate: boolean;
+  private preallocateAfter: number;
+  private readonly log: (msg: string) => void;
+  private pre: Preallocator | null = null;
+  /** Whether the active segment was preallocated (zeros past `size` up to its file size). */
+  private activePreallocated = false;
+  /** Records and bytes made durable so far, syncs issued, segments rolled into a preallocated file. */
+  readonly stats = { records: 0, bytes: 0, syncs: 0, preallocatedSegments: 0 };
 
   /**
    * Opens `dir` for appending after recovery: `lastSeq` is the last valid record, `active` the
@@ -91,17 +115,29 @@ export class JournalWriter {
     this.failAfter = opts.failAfterCommits ?? -1;
     this.failErrno = opts.failErrno ?? 'EIO';
     this.nextSeq = lastSeq + 1n;
+    this.preallocate = (opts.preallocate ?? true) && this.durability === 'fsync';
+    this.preallocateAfter = opts.preallocateAfter ?? 1 << 20;
+    this.log = opts.log ?? ((m) => process.stderr.write(m + '\n'));
     fs.mkdirSync(dir, { recursive: true });
     if (active && active.size < this.segmentBytes) {
       this.segFirst = active.firstSeq;
       this.size = active.size;
       this.fd = this.io.openSync(join(dir, segmentName(active.firstSeq)), 'r+');
+      // recovery found zeros after the last record: a preallocated segment, written on in place
+      this.activePreallocated = this.io.fstatSize(this.fd) > active.size;
     } else {
       this.roll();
     }
   }
 
   get failed(): Error | null { return this.failure; }
+
+  /** Segment preallocation: off (durability none or disabled), waiting for the first MiB, preparing the standby, ready, or failed. */
+  get preallocation(): 'off' | 'pending' | 'preparing' | 'ready' | 'failed' {
+    if (!this.preallocate) return 'off';
+    if (!this.pre) return this.preallocateAfter === Infinity ? 'failed' : 'pending';
+    return this.pre.failure !== null ? 'failed' : this.pre.ready ? 'ready' : 'preparing';
+  }
   /** The seq the next appended record gets. */
   get next(): bigint { return this.nextSeq; }
 
@@ -114,11 +150,30 @@ export class JournalWriter {
   private pendingRecords = 0;
 
   private roll(): void {
-    if (this.fd >= 0) this.io.closeSync(this.fd);
+    const pre = this.pre?.ready ? this.pre : null;
+    try {
+      if (this.fd >= 0) {
+        // a sealed segment ends exactly at its last record: cut the preallocated zeros (durably,
+        // before the next segment exists, so that only the newest segment can have them)
+        if (this.activePreallocated) {
+          this.io.ftruncateSync(this.fd, this.size);
+          if (this.durability === 'fsync') this.io.fdatasyncSync(this.fd);
+        }
+        this.io.closeSync(this.fd);
+        this.fd = -1;
+      }
+    } catch (e) {
+      this.fence(e, `sealing segment ${segmentName(this.segFirst)}`);
+    }
     this.segFirst = this.nextSeq;
     const path = join(this.dir, segmentName(this.segFirst));
     try {
-      this.fd = this.io.openSync(path, 'w');
+      if (pre) {
+        this.io.renameSync(pre.take(), path);
+        this.fd = this.io.openSync(path, 'r+');
+      } else {
+        this.fd = this.io.openSync(path, 'w');
+      }
       const h = writeSegmentHeader(this.segFirst, this.now());
       this.writeAll(h, 0, h.length, 0);
       if (this.durability === 'fsync') {
@@ -129,6 +184,28 @@ export class JournalWriter {
       this.fence(e, `creating segment ${path}`);
     }
     this.size = SEG_HEADER;
+    this.activePreallocated = pre !== null;
+    if (pre) {
+      this.stats.preallocatedSegments++;
+      pre.request();
+    }
+  }
+
+  /** Starts preallocation once enough was written; rolls a plain active segment into a ready standby. */
+  private maybePreallocate(): void {
+    if (!this.pre) {
+      if (this.stats.bytes < this.preallocateAfter) return;
+      this.pre = new Preallocator(this.dir, this.segmentBytes);
+    }
+    const why = this.pre.failure;
+    if (why !== null) {
+      this.log(`journal: preallocating the next segment failed (${why}); writing on without preallocation`);
+      this.pre.close();
+      this.pre = null;
+      this.preallocateAfter = Infinity;
+      return;
+    }
+    if (!this.activePreallocated && this.pre.ready) this.roll();
   }
 
   private syncDir(): void {
@@ -205,6 +282,7 @@ export class JournalWriter {
     const t = this.now();
     if (this.durability === 'fsync' && t - this.lastMark >= this.commitMarkMs) this.mark(t);
     if (this.size >= this.segmentBytes) this.roll();
+    else if (this.preallocate) this.maybePreallocate();
   }
 
   private markFd = -1;
@@ -259,6 +337,8 @@ export class JournalWriter {
     if (!this.failure && this.durability === 'fsync') { try { this.mark(this.now()); } catch { /* fenced; reported by mark */ } }
     try { this.io.closeSync(this.fd); } catch { /* closing after a failure */ }
     if (this.markFd >= 0) { try { this.io.closeSync(this.markFd); } catch { /* closing after a failure */ } }
+    this.pre?.close();
+    this.pre = null;
     this.fd = -1;
     this.markFd = -1;
   }
