@@ -69,7 +69,7 @@ export class RowBinaryBuilder {
     while (v >= 0x80) { this.buf[this.len++] = (v & 0x7f) | 0x80; v = Math.floor(v / 128); }
     this.buf[this.len++] = v;
   }
-  /** Pre-encoded bytes with their length (a String whose UTF-8 is cached by the caller). */
+  /** A String from its UTF-8 bytes (cached by the caller: see encodeString): length, then the bytes. */
   bytes(b: Uint8Array): void { this.varint(b.length); this.ensure(b.length); this.buf.set(b, this.len); this.len += b.length; }
   str(s: string): void {
     let ascii = true;
@@ -87,10 +87,38 @@ export class RowBinaryBuilder {
   }
 }
 
-/** The UTF-8 of `s` as a RowBinary String (length prefix included); cache it for repeated values. */
+/** The UTF-8 bytes of `s`, for `RowBinaryBuilder.bytes` (cache it for repeated values). */
 export function encodeString(s: string): Uint8Array {
-  const b = new RowBinaryBuilder(s.length + 10);
-  b.str(s);
+  return enc.encode(s);
+}
+
+/**
+ * Encodes object rows in `cols` order (tools and tests; the writer encodes field by field).
+ * 64-bit values may be bigint, decimal strings or safe integers; an Enum8 is its numeric value.
+ * Allocates the body.
+ */
+export function encodeRows(rows: readonly Record<string, unknown>[], cols: readonly Column[]): Uint8Array {
+  const b = new RowBinaryBuilder();
+  for (const r of rows) {
+    for (const c of cols) {
+      const v = r[c.name];
+      if (v === undefined) throw new TradsysError('ERR_STORAGE_QUERY', `RowBinary: row has no ${c.name}`);
+      switch (c.type) {
+        case 'String': b.str(String(v)); break;
+        case 'UInt8': case 'Enum8': b.u8(Number(v) & 0xff); break;
+        case 'UInt16': b.u16(Number(v)); break;
+        case 'UInt32': b.u32(Number(v)); break;
+        case 'UInt64': b.u64(BigInt(v as bigint)); break;
+        case 'Int64': b.i64(BigInt(v as bigint)); break;
+        case 'Float64': b.f64(Number(v)); break;
+        default: {
+          const xs = v as readonly unknown[];
+          b.varint(xs.length);
+          for (const x of xs) { if (c.type === 'Array(UInt32)') b.u32(Number(x)); else if (c.type === 'Array(Int64)') b.i64(BigInt(x as bigint)); else b.u64(BigInt(x as bigint)); }
+        }
+      }
+    }
+  }
   return b.take();
 }
 

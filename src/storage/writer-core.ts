@@ -81,7 +81,7 @@ export class WriterCore {
   private readonly open = new Map<WriterTable, Open>();
   private queuedRows = 0;
   private queuedBytes = 0;
-  /** Each symbol's name as a RowBinary String (length prefix and UTF-8), by symbol id. */
+  /** Each symbol's name in UTF-8 (for RowBinaryBuilder.bytes), by symbol id. */
   private readonly sym: Uint8Array[];
   private readonly reasons = new Map<number, Uint8Array>();
   private readonly builders = new Map<WriterTable, RowBinaryBuilder>();
