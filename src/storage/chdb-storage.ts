@@ -22,8 +22,8 @@
  * only (its native path stops at the first NUL byte of a RowBinary body), hence the file. Ingest
  * (bench:storage, 2 shared cores, into `trades` with its five bar views): RowBinary through the
  * file ≈ 1.2 M rows/s; text bodies sent as SQL over IPC 44 k rows/s (JSONEachRow), 185 k (TSV).
- * An insert is atomic only while it fits one block (min_insert_block_size_rows, ~1 M rows): a
- * larger body that fails part-way can leave its first blocks written.
+ * ClickHouse promises an insert is atomic per block only: a truncated RowBinary body of up to
+ * 3 M rows wrote nothing when tried, larger ones are untested (the writer's batches are 50 k).
  */
 import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { unlink, writeFile } from 'node:fs/promises';

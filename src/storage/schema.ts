@@ -8,9 +8,12 @@
  * ticks and quantities integer lots (the instruments table holds tick/lot sizes); timestamps are
  * Int64 nanoseconds since the Unix epoch; ORDER BY (symbol, ts, …); PARTITION BY month;
  * compression codecs only where the server has them; LowCardinality(String) symbols where the
- * server has it without a setting, plain String otherwise.
+ * server has it without a setting, plain String otherwise. WRITER_LAYOUTS: the writer tables'
+ * RowBinary row layouts (the writer's insert bodies and spill files).
  * Invariants: every statement is idempotent (IF NOT EXISTS), so a migration interrupted halfway
- * is simply applied again; versions are never reused or edited once released.
+ * is simply applied again; versions are never reused or edited once released; a migration that
+ * changes a writer table's columns changes WRITER_LAYOUTS and ROW_BINARY_LAYOUT with it
+ * (test/storage/row-binary.test.ts checks the layouts against each backend's tables).
  * Complexity: a handful of statements at start. Allocation: start-up only.
  * Known limitations: two processes migrating the same database at the same moment are not
  * coordinated (the statements are idempotent, so the worst case is a duplicate

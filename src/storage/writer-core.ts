@@ -29,7 +29,9 @@
  * field is a bigint read from the record); one copy of the body per sealed batch.
  * Known limitations: a batch that spans two monthly partitions is two parts on the server, and an
  * insert cut between them could leave the first part only; the retry then skips rows up to the
- * new max(seq). Quotes are top-of-book samples every `quoteMs`, not every change.
+ * new max(seq). Quotes are top-of-book samples every `quoteMs`, not every change. RowBinary does
+ * not check enum values: the event type byte is written as is (the engine's EvtType codes are
+ * exactly the `type` enum's values), the side as side & 1.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
