@@ -8,9 +8,12 @@
  * ticks and quantities integer lots (the instruments table holds tick/lot sizes); timestamps are
  * Int64 nanoseconds since the Unix epoch; ORDER BY (symbol, ts, …); PARTITION BY month;
  * compression codecs only where the server has them; LowCardinality(String) symbols where the
- * server has it without a setting, plain String otherwise.
+ * server has it without a setting, plain String otherwise. WRITER_LAYOUTS: the writer tables'
+ * RowBinary row layouts (the writer's insert bodies and spill files).
  * Invariants: every statement is idempotent (IF NOT EXISTS), so a migration interrupted halfway
- * is simply applied again; versions are never reused or edited once released.
+ * is simply applied again; versions are never reused or edited once released; a migration that
+ * changes a writer table's columns changes WRITER_LAYOUTS and ROW_BINARY_LAYOUT with it
+ * (test/storage/row-binary.test.ts checks the layouts against each backend's tables).
  * Complexity: a handful of statements at start. Allocation: start-up only.
  * Known limitations: two processes migrating the same database at the same moment are not
  * coordinated (the statements are idempotent, so the worst case is a duplicate
@@ -18,6 +21,7 @@
  */
 import { TradsysError } from '../domain/errors.js';
 import type { Features, Storage } from './storage.js';
+import type { Column } from './row-binary.js';
 
 /** Bar intervals: table suffix → width in nanoseconds. */
 export const BAR_INTERVALS = {
@@ -28,6 +32,23 @@ export type BarInterval = keyof typeof BAR_INTERVALS;
 /** Tables the writer fills from the event ring (each has a `seq` column: its checkpoint). */
 export const WRITER_TABLES = ['trades', 'order_events', 'quotes', 'book_snapshots', 'latency_samples'] as const;
 export type WriterTable = (typeof WRITER_TABLES)[number];
+
+const col = (spec: string): Column[] => spec.split(', ').map((x) => { const [name, type] = x.split(' '); return { name: name!, type: type as Column['type'] }; });
+
+/**
+ * The RowBinary row layout of each writer table: every column, in the table's order, with its
+ * wire type (LowCardinality(String) travels as String, an enum as its Int8 value). The writer's
+ * bodies and spill files (`*.l1.rowbinary`) are in this layout; a change is a new layout version
+ * (ROW_BINARY_LAYOUT), and test/storage checks it against each backend's table columns.
+ */
+export const ROW_BINARY_LAYOUT = 1;
+export const WRITER_LAYOUTS: Readonly<Record<WriterTable, readonly Column[]>> = {
+  trades: col('symbol String, ts Int64, trade_id UInt64, seq UInt64, price Int64, qty UInt64, taker_side Enum8, taker_order_id UInt64, maker_order_id UInt64, taker_account UInt32, maker_account UInt32'),
+  order_events: col('symbol String, ts Int64, seq UInt64, idx UInt16, type Enum8, account UInt32, order_id UInt64, side Enum8, price Int64, qty UInt64, leaves UInt64, maker_order_id UInt64, maker_account UInt32, trade_id UInt64, reason String, reason_code UInt8, ts_gateway Int64'),
+  quotes: col('symbol String, ts Int64, seq UInt64, bid_price Int64, bid_qty UInt64, ask_price Int64, ask_qty UInt64'),
+  book_snapshots: col('symbol String, ts Int64, seq UInt64, depth UInt16, bid_prices Array(Int64), bid_qtys Array(UInt64), bid_counts Array(UInt32), ask_prices Array(Int64), ask_qtys Array(UInt64), ask_counts Array(UInt32)'),
+  latency_samples: col('component String, ts Int64, seq UInt64, latency_ns Int64'),
+};
 
 const MONTH = (col: string): string => `toYYYYMM(toDateTime(intDiv(${col}, 1000000000)))`;
 

@@ -31,7 +31,10 @@ export interface QueryResult<T = Row> {
   elapsedMs: number;
 }
 
-/** An insert body already in a ClickHouse format (the writer's batches). */
+/**
+ * An insert body already in a ClickHouse format (the writer's batches: RowBinary). A text body may
+ * be a string; a binary one must be bytes. `columns` names the body's columns in order.
+ */
 export interface RawInsert {
   format: 'JSONEachRow' | 'TSV' | 'RowBinary';
   body: string | Uint8Array;
@@ -48,7 +51,7 @@ export interface Features {
   parameters: boolean;
   /** LowCardinality without a setting, ClickHouse ≥ 19.9. */
   lowCardinality: boolean;
-  /** INSERT … FORMAT RowBinary over HTTP (every version we support; chDB takes text formats only). */
+  /** RowBinary insert bodies (every version we support; chDB reads them from a file, see chdb-storage.ts). */
   rowBinary: boolean;
 }
 
@@ -84,14 +87,14 @@ export interface Storage {
 }
 
 /** Parses "18.16.1", "26.7.2.1" into feature flags. */
-export function featuresFromVersion(version: string, backend: 'chdb' | 'server'): Features {
+export function featuresFromVersion(version: string, _backend: 'chdb' | 'server'): Features {
   const m = /^(\d+)\.(\d+)/.exec(version.trim());
   const major = m ? Number(m[1]) : 0;
   const minor = m ? Number(m[2]) : 0;
   const atLeast = (a: number, b: number): boolean => major > a || (major === a && minor >= b);
   return {
     version: version.trim(), codecs: atLeast(19, 11), dateTime64: atLeast(20, 1), parameters: atLeast(19, 15),
-    lowCardinality: atLeast(19, 9), rowBinary: backend === 'server',
+    lowCardinality: atLeast(19, 9), rowBinary: true,
   };
 }
 

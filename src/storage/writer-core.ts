@@ -5,10 +5,11 @@
  *
  * Layout:
  * ```
- * ingest(records) ─▶ open batch per table (JSONEachRow lines, cut only at a command's last event)
+ * ingest(records) ─▶ open batch per table (RowBinary rows in WRITER_LAYOUTS order, one reused
+ *                      │ builder per table; cut only at a command's last event)
  *                      │ seal: ≥ batchRows rows or ≥ batchMs old
  *                      ▼
- *   FIFO of sealed batches [{table, firstSeq, lastSeq, body | spill file}]  ── queuedRows > maxQueueRows:
+ *   FIFO of sealed batches [{table, format, firstSeq, lastSeq, body | spill file}] ─ queuedRows > maxQueueRows:
  *                      │ one insert in flight                                  newest bodies go to
  *                      ▼                                                       <dataDir>/storage-spill/
  *   ClickHouse ── ok: checkpoint[table] = lastSeq, delete the spill file
@@ -18,11 +19,19 @@
  * max(seq) of a table is a complete checkpoint; rows with seq ≤ checkpoint are dropped before an
  * insert (restart, replay, or an insert that failed after the server applied it), so every seq
  * is written once; ingest never waits on ClickHouse (the queue only grows or spills).
- * Complexity: O(records) per ingest; a depth-10 book sample per changed symbol per quote tick.
- * Allocation: a row string per event (writer thread only, never the engine's).
+ * Spill files: `<table>-<firstSeq>-<lastSeq>-<run>-<n>.l<layout>.rowbinary` (RowBinary in
+ * WRITER_LAYOUTS, ROW_BINARY_LAYOUT) and, from earlier versions, `….jsonl` (JSONEachRow); both are
+ * read back at start and inserted in their own format. A file of an unknown layout, or one that
+ * does not walk as whole rows, is left in place and reported (lastError, errors).
+ * Complexity: O(records) per ingest; a depth-10 book sample per changed symbol per quote tick;
+ * trimming rows at or below the checkpoint walks the batch once (only after a restart or failure).
+ * Allocation: none per event on the hot path (bytes go into the table's reused builder; a 64-bit
+ * field is a bigint read from the record); one copy of the body per sealed batch.
  * Known limitations: a batch that spans two monthly partitions is two parts on the server, and an
  * insert cut between them could leave the first part only; the retry then skips rows up to the
- * new max(seq). Quotes are top-of-book samples every `quoteMs`, not every change.
+ * new max(seq). Quotes are top-of-book samples every `quoteMs`, not every change. RowBinary does
+ * not check enum values: the event type byte is written as is (the engine's EvtType codes are
+ * exactly the `type` enum's values), the side as side & 1.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,7 +39,8 @@ import { RING_EVT_SIZE, REASON_NAMES } from '../abi/records.js';
 import { BookProjection, type EventKind } from '../marketdata/book-projection.js';
 import { TradsysError } from '../domain/errors.js';
 import type { Storage } from './storage.js';
-import { migrate, WRITER_TABLES, type WriterTable } from './schema.js';
+import { migrate, ROW_BINARY_LAYOUT, WRITER_LAYOUTS, WRITER_TABLES, type WriterTable } from './schema.js';
+import { encodeString, RowBinaryBuilder, walk } from './row-binary.js';
 
 export interface WriterOptions {
   /** Symbol names by engine symbol id. */
@@ -57,10 +67,13 @@ export interface WriterOptions {
   backfillToSeq?: string;
 }
 
-interface Batch { table: WriterTable; firstSeq: bigint; lastSeq: bigint; rows: number; bytes: number; body: string | null; file: string | null; createdAt: number }
-interface Open { lines: string[]; rows: number; bytes: number; firstSeq: bigint; lastSeq: bigint; createdAt: number }
+/** A sealed batch: a RowBinary body (this version) or a JSONEachRow one (spill files of earlier versions). */
+interface Batch { table: WriterTable; format: 'RowBinary' | 'JSONEachRow'; firstSeq: bigint; lastSeq: bigint; rows: number; bytes: number; body: Uint8Array | string | null; file: string | null; createdAt: number }
+interface Open { rb: RowBinaryBuilder; rows: number; firstSeq: bigint; lastSeq: bigint; createdAt: number }
 
-const SIDE = ['buy', 'sell'];
+const SPILL_EXT = `.l${ROW_BINARY_LAYOUT}.rowbinary`;
+const COLUMNS = Object.fromEntries(WRITER_TABLES.map((t) => [t, WRITER_LAYOUTS[t].map((c) => c.name)])) as Record<WriterTable, string[]>;
+const ENGINE_INGRESS = encodeString('engine_ingress');
 
 export class WriterCore {
   readonly counters = { eventsIn: 0, rowsWritten: 0, batchesWritten: 0, errors: 0, spilledBytes: 0, spilledBatches: 0, retries: 0, skippedRows: 0, generation: 0 };
@@ -70,7 +83,10 @@ export class WriterCore {
   private readonly open = new Map<WriterTable, Open>();
   private queuedRows = 0;
   private queuedBytes = 0;
-  private readonly sym: string[];
+  /** Each symbol's name in UTF-8 (for RowBinaryBuilder.bytes), by symbol id. */
+  private readonly sym: Uint8Array[];
+  private readonly reasons = new Map<number, Uint8Array>();
+  private readonly builders = new Map<WriterTable, RowBinaryBuilder>();
   private readonly book: BookProjection;
   private readonly touched = new Set<number>();
   private readonly dv = new DataView(new ArrayBuffer(0));
@@ -99,7 +115,7 @@ export class WriterCore {
       tsOffsetNs: opts.tsOffsetNs ?? BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint(),
     } as typeof this.o;
     if (!(this.o.batchRows >= 1 && this.o.maxQueueRows >= this.o.batchRows)) throw new TradsysError('ERR_STORAGE_CONFIG', 'writer: need 1 ≤ batchRows ≤ maxQueueRows');
-    this.sym = opts.symbols.map((s) => JSON.stringify(s));
+    this.sym = opts.symbols.map((s) => encodeString(s));
     this.book = new BookProjection(opts.symbols.length);
     this.spillDir = join(opts.dataDir, 'storage-spill');
     mkdirSync(this.spillDir, { recursive: true });
@@ -108,14 +124,32 @@ export class WriterCore {
 
   /** Spill files of earlier runs go first: they are older than anything this run ingests. */
   private loadSpills(): void {
-    const files = readdirSync(this.spillDir).filter((f) => f.endsWith('.jsonl')).sort();
+    const files = readdirSync(this.spillDir).filter((f) => f.endsWith('.jsonl') || f.endsWith('.rowbinary')).sort();
     for (const f of files) {
       const m = /^([a-z_]+)-(\d{20})-(\d{20})-/.exec(f);
       if (!m || !(WRITER_TABLES as readonly string[]).includes(m[1]!)) continue;
-      const body = readFileSync(join(this.spillDir, f), 'utf8');
-      const rows = body.split('\n').length - 1;
-      this.queue.push({ table: m[1] as WriterTable, firstSeq: BigInt(m[2]!), lastSeq: BigInt(m[3]!), rows, bytes: body.length, body: null, file: join(this.spillDir, f), createdAt: Date.now() });
-      this.counters.spilledBytes += body.length;
+      const table = m[1] as WriterTable;
+      const file = join(this.spillDir, f);
+      let rows: number, bytes: number;
+      if (f.endsWith('.jsonl')) {
+        const body = readFileSync(file, 'utf8');
+        rows = body.split('\n').length - 1;
+        bytes = body.length;
+      } else {
+        try {
+          if (!f.endsWith(SPILL_EXT)) throw new Error(`layout other than l${ROW_BINARY_LAYOUT}`);
+          const body = readFileSync(file);
+          rows = walk(body, WRITER_LAYOUTS[table]).rows;
+          bytes = body.byteLength;
+        } catch (e) {
+          // kept for a person to look at, never dropped silently
+          this.counters.errors++;
+          this.lastError = `spill file ${f} cannot be read back: ${(e as Error).message}`;
+          continue;
+        }
+      }
+      this.queue.push({ table, format: f.endsWith('.jsonl') ? 'JSONEachRow' : 'RowBinary', firstSeq: BigInt(m[2]!), lastSeq: BigInt(m[3]!), rows, bytes, body: null, file, createdAt: Date.now() });
+      this.counters.spilledBytes += bytes;
     }
     // per table, in seq order; tables interleave freely
     this.queue.sort((a, b) => (a.table !== b.table ? (a.table < b.table ? -1 : 1) : a.firstSeq < b.firstSeq ? -1 : a.firstSeq > b.firstSeq ? 1 : 0));
@@ -139,13 +173,28 @@ export class WriterCore {
     }
   }
 
-  private add(table: WriterTable, seq: bigint, line: string): void {
+  /** The open batch's builder for a row of `table` at `seq` (opens the batch). */
+  private row(table: WriterTable, seq: bigint): RowBinaryBuilder {
     let b = this.open.get(table);
-    if (!b) { b = { lines: [], rows: 0, bytes: 0, firstSeq: seq, lastSeq: seq, createdAt: Date.now() }; this.open.set(table, b); }
-    b.lines.push(line);
+    if (!b) {
+      let rb = this.builders.get(table);
+      if (!rb) { rb = new RowBinaryBuilder(); this.builders.set(table, rb); }
+      b = { rb, rows: 0, firstSeq: seq, lastSeq: seq, createdAt: Date.now() };
+      this.open.set(table, b);
+    }
     b.rows++;
-    b.bytes += line.length;
     b.lastSeq = seq;
+    return b.rb;
+  }
+
+  private symbolBytes(symbol: number): Uint8Array {
+    return this.sym[symbol] ?? encodeString(`#${symbol}`);
+  }
+
+  private reasonBytes(reason: number): Uint8Array {
+    let r = this.reasons.get(reason);
+    if (!r) { r = encodeString(reason ? REASON_NAMES[reason] ?? `reason_${reason}` : ''); this.reasons.set(reason, r); }
+    return r;
   }
 
   /** Decodes `count` RING_EVT records from `buf` (at offset 0). Never waits. */
@@ -174,11 +223,15 @@ export class WriterCore {
       this.lastSeqIn = seq;
       this.counters.eventsIn++;
       const kind = String.fromCharCode(type);
-      const symJson = this.sym[symbol] ?? JSON.stringify(`#${symbol}`);
-      const rname = reason ? REASON_NAMES[reason] ?? `reason_${reason}` : '';
-      this.add('order_events', seq, `{"symbol":${symJson},"ts":"${ts}","seq":"${seq}","idx":${this.idx},"type":"${kind}","account":${account},"order_id":"${id}","side":"${SIDE[side & 1]}","price":"${price}","qty":${qty},"leaves":${leaves},"maker_order_id":"${maker}","maker_account":${makerAccount},"trade_id":"${tradeId}","reason":"${rname}","reason_code":${reason},"ts_gateway":"${tsIn === 0n ? 0n : tsIn + this.o.tsOffsetNs}"}\n`);
+      const symBytes = this.symbolBytes(symbol);
+      // order_events, in WRITER_LAYOUTS order
+      let w = this.row('order_events', seq);
+      w.bytes(symBytes); w.i64(ts); w.u64(seq); w.u16(this.idx); w.u8(type); w.u32(account); w.u64(id); w.u8(side & 1);
+      w.i64(price); w.u64n(qty); w.u64n(leaves); w.u64(maker); w.u32(makerAccount); w.u64(tradeId);
+      w.bytes(this.reasonBytes(reason)); w.u8(reason); w.i64(tsIn === 0n ? 0n : tsIn + this.o.tsOffsetNs);
       if (kind === 'T') {
-        this.add('trades', seq, `{"symbol":${symJson},"ts":"${ts}","trade_id":"${tradeId}","seq":"${seq}","price":"${price}","qty":${qty},"taker_side":"${SIDE[side & 1]}","taker_order_id":"${id}","maker_order_id":"${maker}","taker_account":${account},"maker_account":${makerAccount}}\n`);
+        w = this.row('trades', seq);
+        w.bytes(symBytes); w.i64(ts); w.u64(tradeId); w.u64(seq); w.i64(price); w.u64n(qty); w.u8(side & 1); w.u64(id); w.u64(maker); w.u32(account); w.u32(makerAccount);
       }
       if (symbol < this.sym.length && kind !== 'K') {
         this.book.apply({ type: kind as EventKind, symbol, id: Number(id), maker: Number(maker), price: Number(price), qty, side, last });
@@ -189,7 +242,8 @@ export class WriterCore {
       if (last) {
         this.idx = 0;
         if (tsIn !== 0n && ++this.commands % this.o.latencyEvery === 0) {
-          this.add('latency_samples', seq, `{"component":"engine_ingress","ts":"${ts}","seq":"${seq}","latency_ns":"${tsInit - tsIn}"}\n`);
+          const l = this.row('latency_samples', seq);
+          l.bytes(ENGINE_INGRESS); l.i64(ts); l.u64(seq); l.i64(tsInit - tsIn);
         }
       }
     }
@@ -209,7 +263,8 @@ export class WriterCore {
         const key = `${bb?.[0]},${bb?.[1]},${ba?.[0]},${ba?.[1]}`;
         if (this.lastQuote.get(s) === key) continue;
         this.lastQuote.set(s, key);
-        this.add('quotes', seq, `{"symbol":${this.sym[s]},"ts":"${ts}","seq":"${seq}","bid_price":"${bb?.[0] ?? 0}","bid_qty":"${bb?.[1] ?? 0}","ask_price":"${ba?.[0] ?? 0}","ask_qty":"${ba?.[1] ?? 0}"}\n`);
+        const w = this.row('quotes', seq);
+        w.bytes(this.sym[s]!); w.i64(ts); w.u64(seq); w.i64n(bb?.[0] ?? 0); w.u64n(bb?.[1] ?? 0); w.i64n(ba?.[0] ?? 0); w.u64n(ba?.[1] ?? 0);
       }
     }
     if (now - this.lastSnapAt >= this.o.snapshotMs) {
@@ -217,8 +272,12 @@ export class WriterCore {
       for (const s of this.touched) {
         const bids = this.book.depth(s, 0, 10);
         const asks = this.book.depth(s, 1, 10);
-        const col = (xs: [number, number, number][], i: number, q: boolean): string => '[' + xs.map((x) => (q ? `"${x[i]}"` : String(x[i]))).join(',') + ']';
-        this.add('book_snapshots', seq, `{"symbol":${this.sym[s]},"ts":"${ts}","seq":"${seq}","depth":10,"bid_prices":${col(bids, 0, true)},"bid_qtys":${col(bids, 1, true)},"bid_counts":${col(bids, 2, false)},"ask_prices":${col(asks, 0, true)},"ask_qtys":${col(asks, 1, true)},"ask_counts":${col(asks, 2, false)}}\n`);
+        const w = this.row('book_snapshots', seq);
+        w.bytes(this.sym[s]!); w.i64(ts); w.u64(seq); w.u16(10);
+        for (const [xs, i] of [[bids, 0], [bids, 1], [bids, 2], [asks, 0], [asks, 1], [asks, 2]] as const) {
+          w.varint(xs.length);
+          for (const x of xs) { if (i === 0) w.i64n(x[0]); else if (i === 1) w.u64n(x[1]); else w.u32(x[2]); }
+        }
         this.book.takeChanges(s);
       }
       this.touched.clear();
@@ -231,10 +290,10 @@ export class WriterCore {
     for (const [table, b] of this.open) {
       if (!force && b.rows < this.o.batchRows && now - b.createdAt < this.o.batchMs) continue;
       this.open.delete(table);
-      const body = b.lines.join('');
-      this.queue.push({ table, firstSeq: b.firstSeq, lastSeq: b.lastSeq, rows: b.rows, bytes: body.length, body, file: null, createdAt: b.createdAt });
+      const body = b.rb.take();
+      this.queue.push({ table, format: 'RowBinary', firstSeq: b.firstSeq, lastSeq: b.lastSeq, rows: b.rows, bytes: body.byteLength, body, file: null, createdAt: b.createdAt });
       this.queuedRows += b.rows;
-      this.queuedBytes += body.length;
+      this.queuedBytes += body.byteLength;
     }
     // over the bound: the newest in-memory bodies go to files (order in the queue is kept)
     for (let i = this.queue.length - 1; i >= 1 && this.queuedRows > this.o.maxQueueRows; i--) {
@@ -244,7 +303,8 @@ export class WriterCore {
   }
 
   private spill(q: Batch): void {
-    const name = `${q.table}-${q.firstSeq.toString().padStart(20, '0')}-${q.lastSeq.toString().padStart(20, '0')}-${this.runId}-${this.counters.spilledBatches}.jsonl`;
+    const ext = q.format === 'RowBinary' ? SPILL_EXT : '.jsonl';
+    const name = `${q.table}-${q.firstSeq.toString().padStart(20, '0')}-${q.lastSeq.toString().padStart(20, '0')}-${this.runId}-${this.counters.spilledBatches}${ext}`;
     const file = join(this.spillDir, name);
     writeFileSync(file + '.tmp', q.body!);
     renameSync(file + '.tmp', file);
@@ -289,15 +349,27 @@ export class WriterCore {
       if (this.needCheckpoint) { await this.readCheckpoints(); this.needCheckpoint = false; }
       const cp = this.checkpoint.get(q.table) ?? 0n;
       if (q.lastSeq <= cp) { this.drop(q, q.rows); return true; }
-      let body = q.body ?? readFileSync(q.file!, 'utf8');
       let rows = q.rows;
-      if (q.firstSeq <= cp) {
-        const kept = body.split('\n').filter((l) => l !== '' && BigInt(/"seq":"(\d+)"/.exec(l)![1]!) > cp);
-        this.counters.skippedRows += rows - kept.length;
-        rows = kept.length;
-        body = kept.join('\n') + '\n';
+      if (q.format === 'RowBinary') {
+        let body = (q.body ?? readFileSync(q.file!)) as Uint8Array;
+        if (q.firstSeq <= cp) {
+          // rows are in seq order: keep the tail after the checkpoint
+          const w = walk(body, WRITER_LAYOUTS[q.table], 'seq', cp);
+          this.counters.skippedRows += w.firstAfterRow;
+          rows -= w.firstAfterRow;
+          body = body.subarray(w.firstAfter);
+        }
+        await this.storage.insert(q.table, { format: 'RowBinary', body, columns: COLUMNS[q.table] });
+      } else {
+        let body = (q.body ?? readFileSync(q.file!, 'utf8')) as string;
+        if (q.firstSeq <= cp) {
+          const kept = body.split('\n').filter((l) => l !== '' && BigInt(/"seq":"(\d+)"/.exec(l)![1]!) > cp);
+          this.counters.skippedRows += rows - kept.length;
+          rows = kept.length;
+          body = kept.join('\n') + '\n';
+        }
+        await this.storage.insert(q.table, { format: 'JSONEachRow', body });
       }
-      await this.storage.insert(q.table, { format: 'JSONEachRow', body });
       this.checkpoint.set(q.table, q.lastSeq);
       this.counters.rowsWritten += rows;
       this.counters.batchesWritten++;

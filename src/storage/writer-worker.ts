@@ -6,7 +6,7 @@
  * Layout of the stats block (Float64Array, see writer.ts STAT): one slot per counter.
  * Invariants: the ring is polled every turn of the event loop (setImmediate) while records
  * arrive, every millisecond otherwise; one insert in flight at most.
- * Complexity: O(records). Allocation: rows as strings (this thread only).
+ * Complexity: O(records). Allocation: RowBinary batch bodies (this thread only).
  * Known limitations: on `stop` whatever is not written within the deadline is spilled to files.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
@@ -21,14 +21,14 @@ import { STAT } from './writer-stats.js';
 
 interface Data {
   ring: SharedArrayBuffer; reader: number; stats: SharedArrayBuffer;
-  backend: { kind: 'chdb'; port: MessagePort } | { kind: 'server'; config: ServerStorageConfig };
+  backend: { kind: 'chdb'; port: MessagePort; ingestDir: string } | { kind: 'server'; config: ServerStorageConfig };
   options: Omit<WriterOptions, 'tsOffsetNs'> & { tsOffsetNs?: string };
 }
 
 const d = workerData as Data;
 const ring = new SpmcRing(d.ring);
 const stats = new Float64Array(d.stats);
-const storage: Storage = d.backend.kind === 'chdb' ? ChdbStorage.fromPort(d.backend.port) : new ServerStorage(d.backend.config);
+const storage: Storage = d.backend.kind === 'chdb' ? ChdbStorage.fromPort(d.backend.port, d.backend.ingestDir) : new ServerStorage(d.backend.config);
 const core = new WriterCore(storage, { ...d.options, tsOffsetNs: d.options.tsOffsetNs === undefined ? undefined : BigInt(d.options.tsOffsetNs) } as WriterOptions);
 const POLL = 8192;
 const buf = new Uint8Array(RING_EVT_SIZE * POLL);

@@ -4,7 +4,9 @@
  * returns is missed), then starts the thread; counters are read from a shared stats block.
  *
  * Layout: one worker thread; for chDB it gets a MessagePort relayed to the chDB process by the
- * ChdbStorage passed in, for the server its connection settings (it opens its own client).
+ * ChdbStorage passed in and that storage's ingest folder (the thread writes its RowBinary bodies
+ * there itself, so they never cross a port or the IPC channel), for the server its connection
+ * settings (it opens its own client).
  * Invariants: the writer's ring reader never waits on ClickHouse; `stop()` writes what it can
  * within the deadline and spills the rest to `<dataDir>/storage-spill/` (read back next start).
  * Complexity: O(1) per stats read. Allocation: stats objects per call (not hot path).
@@ -40,7 +42,7 @@ export class StorageWriter {
     let worker: Worker;
     if (storage instanceof ChdbStorage) {
       const port = storage.createPort();
-      worker = spawnWorker(import.meta.url, 'writer-worker', { ring: ring.sab, reader, stats: statsSab, backend: { kind: 'chdb', port }, options: opts }, [port]);
+      worker = spawnWorker(import.meta.url, 'writer-worker', { ring: ring.sab, reader, stats: statsSab, backend: { kind: 'chdb', port, ingestDir: storage.ingestDir }, options: opts }, [port]);
     } else if (storage instanceof ServerStorage) {
       worker = spawnWorker(import.meta.url, 'writer-worker', { ring: ring.sab, reader, stats: statsSab, backend: { kind: 'server', config: storage.config }, options: opts });
     } else {

@@ -51,7 +51,7 @@ describe.each(['chdb', 'server'] as const)('storage backend %s', (name) => {
   it('reports its version and feature flags', async () => {
     const f = await b.storage.connect();
     expect(f.version).toMatch(/^\d+\.\d+/);
-    if (name === 'chdb') expect(f).toMatchObject({ codecs: true, dateTime64: true, parameters: true, lowCardinality: true, rowBinary: false });
+    if (name === 'chdb') expect(f).toMatchObject({ codecs: true, dateTime64: true, parameters: true, lowCardinality: true, rowBinary: true });
     if (f.version.startsWith('18.')) expect(f).toMatchObject({ codecs: false, dateTime64: false, parameters: false, lowCardinality: false });
     expect(await b.storage.ping()).toBe(true);
   });

@@ -37,6 +37,6 @@ describe('storage SQL helpers (no server)', () => {
 
   it('feature flags from the version', () => {
     expect(featuresFromVersion('18.16.1', 'server')).toMatchObject({ codecs: false, dateTime64: false, parameters: false, lowCardinality: false, rowBinary: true });
-    expect(featuresFromVersion('26.7.2.1', 'chdb')).toMatchObject({ codecs: true, dateTime64: true, parameters: true, lowCardinality: true, rowBinary: false });
+    expect(featuresFromVersion('26.7.2.1', 'chdb')).toMatchObject({ codecs: true, dateTime64: true, parameters: true, lowCardinality: true, rowBinary: true });
   });
 });
