@@ -70,7 +70,7 @@ export interface GatewayConfig {
   compressThreshold?: number;
   /** Journal (docs/journal.md) in `<dataDir>/journal`: durability `fsync` (default, each batch
    * fdatasync'ed before its acks) or `none` (benchmarks only); snapshot every N commands. */
-  journal?: { durability?: 'fsync' | 'none'; snapshotEvery?: number; segmentBytes?: number };
+  journal?: { durability?: 'fsync' | 'none'; snapshotEvery?: number; segmentBytes?: number; preallocate?: boolean };
   /** Start-up and recovery log lines (default stderr). */
   log?: (line: string) => void;
   /**
@@ -255,7 +255,7 @@ export class Gateway {
         risk: { maxAccounts: r.maxAccounts ?? 65536, maxPositions: r.maxPositions ?? 262144, defaultMaxOpenOrders: r.maxOpenOrders ?? 10_000 },
       },
       riskSetup: { symbols: instruments.map((i) => i.riskLimits()) },
-      journal: { dir: join(cfg.dataDir, 'journal'), durability: cfg.journal?.durability ?? 'fsync', snapshotEvery: cfg.journal?.snapshotEvery, segmentBytes: cfg.journal?.segmentBytes },
+      journal: { dir: join(cfg.dataDir, 'journal'), durability: cfg.journal?.durability ?? 'fsync', snapshotEvery: cfg.journal?.snapshotEvery, segmentBytes: cfg.journal?.segmentBytes, preallocate: cfg.journal?.preallocate },
       log: cfg.log,
     });
     let storage: { storage: Storage; writer: StorageWriter } | null = null;

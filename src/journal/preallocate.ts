@@ -25,8 +25,8 @@ export class Preallocator {
   private readonly reason = new Uint8Array(new SharedArrayBuffer(256));
   private worker: Worker | null = null;
 
-  /** `bytes`: the size of a segment; `pauseMs`: pause after each MiB written (pacing). */
-  constructor(readonly dir: string, readonly bytes: number, private readonly pauseMs = 8) {
+  /** `bytes`: the size of a segment; `pauseMs`: pause after each 256 KiB written and synced (pacing). */
+  constructor(readonly dir: string, readonly bytes: number, private readonly pauseMs = 6) {
     let have = -1;
     try { have = fs.statSync(join(dir, STANDBY)).size; } catch { /* none yet */ }
     // a STANDBY left by an earlier run is complete and synced (it is renamed into place only then)

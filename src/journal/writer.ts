@@ -9,8 +9,9 @@
  * the caller must not acknowledge anything of the failed batch.
  * Complexity: O(bytes) per batch plus one fdatasync. Allocation: the batch buffer grows by
  * doubling when a batch needs more (rare); none per record otherwise.
- * Segments are preallocated (src/journal/preallocate.ts) once the writer is busy: a batch then
- * overwrites zeros in place, and only the newest segment has zeros after its last record.
+ * With `preallocate`, segments are preallocated (src/journal/preallocate.ts) once the writer is
+ * busy: a batch then overwrites zeros in place, and only the newest segment has zeros after its
+ * last record.
  * Known limitations: segments are never deleted (no retention yet); one writer per directory
  * (guarded by a lock file).
  */
@@ -64,11 +65,13 @@ export interface JournalWriterOptions {
   failAfterCommits?: number;
   failErrno?: 'EIO' | 'ENOSPC';
   /**
-   * Write into pre-zeroed segment files (durability fsync only; default on): a background thread
-   * keeps the next segment ready (src/journal/preallocate.ts), so a batch's fdatasync does not
-   * have to allocate blocks or grow the file. It starts once `preallocateAfter` bytes (default
-   * 1 MiB) were written by this writer, so an idle journal costs no background writes; the first
-   * segment of a busy writer is rolled early into the standby once that is ready.
+   * Write into pre-zeroed segment files (durability fsync only; default off, `serve --preallocate`):
+   * a background thread keeps the next segment ready (src/journal/preallocate.ts), so a batch's
+   * fdatasync does not have to allocate blocks or grow the file — a lower median ack latency, at
+   * the cost of writing every segment twice (bench:journal measures both; docs/journal.md). It
+   * starts once `preallocateAfter` bytes (default 1 MiB) were written by this writer, so an idle
+   * journal costs no background writes; the first segment of a busy writer is rolled early into
+   * the standby once that is ready.
    */
   preallocate?: boolean;
   preallocateAfter?: number;
@@ -115,7 +118,7 @@ export class JournalWriter {
     this.failAfter = opts.failAfterCommits ?? -1;
     this.failErrno = opts.failErrno ?? 'EIO';
     this.nextSeq = lastSeq + 1n;
-    this.preallocate = (opts.preallocate ?? true) && this.durability === 'fsync';
+    this.preallocate = (opts.preallocate ?? false) && this.durability === 'fsync';
     this.preallocateAfter = opts.preallocateAfter ?? 1 << 20;
     this.log = opts.log ?? ((m) => process.stderr.write(m + '\n'));
     fs.mkdirSync(dir, { recursive: true });

@@ -4,7 +4,8 @@
  * order (ack or reject) is in the journal with its order id, none twice, the sequence is
  * contiguous, a live order resent by clientOrderId is answered with the original order, and the
  * restarted server's book (snapshot + tail recovery) equals an uninterrupted replay of the same
- * journal from seq 1. CI runs 20 trials (CRASH_TRIALS overrides).
+ * journal from seq 1. Every other trial runs with `--preallocate`. CI runs 20 trials
+ * (CRASH_TRIALS overrides).
  */
 import { describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -26,8 +27,8 @@ const CLI = join(import.meta.dirname, '../../build/dist/cli/main.js');
 
 interface Server { child: ChildProcess; url: string; key: string; secret: string; exited: Promise<number | null> }
 
-function start(dataDir: string): Promise<Server> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data', dataDir, '--no-sim', '--rate-limit', '10000000', '--max-open-orders', '0', '--snapshot-every', '20000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+function start(dataDir: string, preallocate: boolean): Promise<Server> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data', dataDir, '--no-sim', '--rate-limit', '10000000', '--max-open-orders', '0', '--snapshot-every', '20000', ...(preallocate ? ['--preallocate'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   return new Promise((resolve, reject) => {
     let out = '';
@@ -97,7 +98,8 @@ describe('kill -9 during order submission', () => {
     let acknowledged = 0;
     for (let t = 0; t < TRIALS; t++) {
       const dir = mkdtempSync(join(tmpdir(), 'crash-'));
-      const s1 = await start(dir);
+      const pre = t % 2 === 1; // every other trial with journal segment preallocation (its thread is killed too)
+      const s1 = await start(dir, pre);
       seed = (Math.imul(seed, 48271) + 7) >>> 0;
       const killAt = 1 + (seed % (MAX_ORDERS - 1));
       const { acked, open } = await stream(s1, Math.min(killAt, 1 + (seed % 60_000)), seed);
@@ -105,7 +107,7 @@ describe('kill -9 during order submission', () => {
       expect(acked.size).toBeGreaterThan(0);
 
       // restart on the same data directory: recovery (snapshot + tail) and catch-up
-      const s2 = await start(dir);
+      const s2 = await start(dir, pre);
       // a live order resent by clientOrderId is answered with the original order, not a second one
       const ws = new WebSocket(s2.url.replace('http', 'ws') + '/ws');
       const msgs: Record<string, unknown>[] = [];

@@ -44,7 +44,7 @@ describe('journal segment preallocation', () => {
     const dir = tmp('jpa-');
     const rnd = prng(31);
     const cmds: string[] = [];
-    const w = new JournalWriter(dir, 0n, null, { segmentBytes: SEG, preallocateAfter: 0, commitMarkMs: 0 });
+    const w = new JournalWriter(dir, 0n, null, { segmentBytes: SEG, preallocate: true, preallocateAfter: 0, commitMarkMs: 0 });
     await writeSome(w, 3000, rnd, cmds);
     expect(w.stats.preallocatedSegments).toBeGreaterThanOrEqual(2);
     w.close();
@@ -60,7 +60,7 @@ describe('journal segment preallocation', () => {
     expect(fs.existsSync(join(dir, STANDBY))).toBe(true);
 
     // reopened: appends in place (the file keeps its size), and everything reads back
-    const w2 = new JournalWriter(dir, r.lastSeq, { firstSeq: newest.firstSeq, size: newest.size }, { segmentBytes: SEG, preallocateAfter: 0, commitMarkMs: 0 });
+    const w2 = new JournalWriter(dir, r.lastSeq, { firstSeq: newest.firstSeq, size: newest.size }, { segmentBytes: SEG, preallocate: true, preallocateAfter: 0, commitMarkMs: 0 });
     const more = Math.max(1, Math.floor((SEG - newest.size) / 256 / 2)); // stays inside this segment
     await writeSome(w2, more, rnd, cmds);
     w2.close();
@@ -77,7 +77,7 @@ describe('journal segment preallocation', () => {
     const dir = tmp('jpb-');
     const rnd = prng(32);
     const cmds: string[] = [];
-    const w = new JournalWriter(dir, 0n, null, { segmentBytes: SEG, preallocateAfter: 0, commitMarkMs: 1e9 });
+    const w = new JournalWriter(dir, 0n, null, { segmentBytes: SEG, preallocate: true, preallocateAfter: 0, commitMarkMs: 1e9 });
     await writeSome(w, 1500, rnd, cmds);
     w.close();
     fs.rmSync(join(dir, 'COMMIT')); // the torn batch came after the last mark
@@ -108,7 +108,7 @@ describe('journal segment preallocation', () => {
   it('zeros after the records of a sealed segment are damage, not an end', async () => {
     const dir = tmp('jpc-');
     const cmds: string[] = [];
-    const w = new JournalWriter(dir, 0n, null, { segmentBytes: SEG, preallocateAfter: 0, commitMarkMs: 0 });
+    const w = new JournalWriter(dir, 0n, null, { segmentBytes: SEG, preallocate: true, preallocateAfter: 0, commitMarkMs: 0 });
     await writeSome(w, 3000, prng(33), cmds);
     w.close();
     const sealed = listSegments(dir)[0]!;
