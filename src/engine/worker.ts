@@ -142,7 +142,7 @@ function run(d: EngineWorkerData): void {
           while (e < nOut && out32[((e * RING_EVT_SIZE) + RING_EVT_OFF.evtType + EVT_OFF.cmd) >> 2] === i) e++;
           journal.append(t, staging, i * RING_CMD_SIZE, out, e0 * RING_EVT_SIZE + RING_EVT_OFF.evtType, e - e0, RING_EVT_SIZE);
         }
-        journal.commit();
+        journal.commit(false); // the COMMIT mark after publishing (below): off the ack path
       }
       // sequenced (and durable) before anyone can see its events: a consumer that saw an event
       // always finds lastSeq at or past its command
@@ -150,6 +150,7 @@ function run(d: EngineWorkerData): void {
       Atomics.store(ctl, CTL_SEQ_LO, seq % 4294967296);
       Atomics.store(ctl, CTL_SEQ_HI, Math.floor(seq / 4294967296));
       publish(nOut);
+      journal?.markIfDue();
       if (journal && snapEvery > 0 && seq - lastSnap >= snapEvery) {
         lastSnap = seq; // a failed snapshot is retried at the next interval; the journal stays the truth
         try {

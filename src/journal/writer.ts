@@ -263,8 +263,12 @@ export class JournalWriter {
     return seq;
   }
 
-  /** Writes the appended records and (durability fsync) makes them durable with one fdatasync. */
-  commit(): void {
+  /**
+   * Writes the appended records and (durability fsync) makes them durable with one fdatasync.
+   * `mark` false leaves the COMMIT mark (at most one a second) to `markIfDue`, so that the engine
+   * thread can publish the batch first: the mark only ever lags what is durable.
+   */
+  commit(mark = true): void {
     if (this.failure) throw this.failure;
     if (this.used === 0) return;
     try {
@@ -282,10 +286,17 @@ export class JournalWriter {
     this.stats.syncs++;
     this.used = 0;
     this.pendingRecords = 0;
-    const t = this.now();
-    if (this.durability === 'fsync' && t - this.lastMark >= this.commitMarkMs) this.mark(t);
+    if (mark) this.markIfDue();
     if (this.size >= this.segmentBytes) this.roll();
     else if (this.preallocate) this.maybePreallocate();
+  }
+
+  /** Writes the COMMIT mark if the last one is older than `commitMarkMs` (durability fsync). */
+  markIfDue(): void {
+    // (never with records appended but not committed: the mark says everything before nextSeq is durable)
+    if (this.failure || this.durability !== 'fsync' || this.used > 0) return;
+    const t = this.now();
+    if (t - this.lastMark >= this.commitMarkMs) this.mark(t);
   }
 
   private markFd = -1;
