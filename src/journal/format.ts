@@ -71,7 +71,7 @@ export function checkRecord(b: Uint8Array, dv: DataView, p: number, end: number,
   if (end - p < len) return { check: 'short', len };
   if (crc32c(b, p + 8, p + len) !== dv.getUint32(p + R_CRC, true)) return { check: 'bad_crc', len };
   if (version !== 1 && version !== REC_VERSION) return { check: 'bad_version', len };
-  if (version === REC_VERSION ? len !== recordSize(n) : len !== ((REC_V1_EVENTS + n * EVT_SIZE + 7) & ~7)) return { check: 'bad_len', len };
+  if (version === REC_VERSION ? len !== recordSize(n) : len !== Math.ceil((REC_V1_EVENTS + n * EVT_SIZE) / 8) * 8) return { check: 'bad_len', len }; // (no 32-bit wrap for a huge n)
   if (dv.getBigUint64(p + R_SEQ, true) !== expectSeq) return { check: 'bad_seq', len };
   return { check: 'ok', len };
 }

@@ -14,7 +14,7 @@ import { CMD_SIZE, EVT_SIZE, EVT_OFF } from '../abi/records.js';
 import { TradsysError } from '../domain/errors.js';
 import { Engine, type EngineOptions, type RiskSetup } from '../engine/engine.js';
 import { recover, readRecords, type RecoveryResult, type VerifiedRecords } from './recovery.js';
-import { loadSnapshot, writeSnapshot } from './snapshots.js';
+import { discardSnapshotsAfter, loadSnapshot, writeSnapshot } from './snapshots.js';
 import { JournalWriter, type JournalWriterOptions } from './writer.js';
 import { readRecord, REC_CMD, REC_EVENTS, REC_VERSION, R_LEN, R_NEVENTS, R_VERSION, type JournalRecord } from './format.js';
 // (record fields are read as u32 words: R_LEN, R_VERSION and R_NEVENTS are 4-aligned; little-endian hosts only, as the WASM engine)
@@ -75,6 +75,7 @@ export function recoverEngine(dir: string, engineOpts: EngineOptions, riskSetup:
   // the newest snapshot is past the journal's end (possible only when it was written with
   // durability none and the tail was then lost): start again from an older one
   const again = restoreNewest(dir, recovery.lastSeq, engineOpts, riskSetup, log);
+  discardSnapshotsAfter(dir, recovery.lastSeq, log);
   replayed = replayInto(again.engine, readRecords(dir, again.seq + 1n, undefined, true));
   return { engine: again.engine, recovery, snapshotSeq: again.seq, replayed, seconds: (performance.now() - t0) / 1000 };
 }

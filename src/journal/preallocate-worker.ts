@@ -45,6 +45,7 @@ parentPort!.on('message', (m: { dir: string; bytes: number; pauseMs: number }) =
     try { fs.fsyncSync(d); } finally { fs.closeSync(d); }
     Atomics.store(st, 0, 1);
   } catch (e) {
+    try { fs.rmSync(tmp, { force: true }); } catch { /* not a file: reported below */ } // a partial file must not keep the space (ENOSPC) it took
     text.fill(0);
     text.set(new TextEncoder().encode(String((e as Error).message)).subarray(0, text.length));
     Atomics.store(st, 0, -1);

@@ -141,7 +141,11 @@ export function recover(dir: string, opts: RecoverOptions = {}): RecoveryResult 
         }
         // zeros from pos on in the newest segment: the end of the records of a preallocated
         // segment (src/journal/preallocate.ts), not damage and nothing to cut
-        if (newest && win.isZero(pos, Math.min(size, pos + ZERO_TAIL_SCAN))) break;
+        // (only past the COMMIT mark: zeros where the mark says records were is damage, below)
+        if (newest && expect > committed && win.isZero(pos, Math.min(size, pos + ZERO_TAIL_SCAN))) {
+          log(`journal: ${s.path} ends at byte ${pos} (after seq ${expect - 1n}); ${size - pos} bytes of zeros follow (preallocated, or an append that never completed)`);
+          break;
+        }
         // the record at pos is not valid: look at the whole file to tell a torn tail from damage
         const b = win.readAll();
         const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);

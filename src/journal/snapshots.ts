@@ -59,6 +59,22 @@ export function writeSnapshot(journalDir: string, seq: bigint, body: Uint8Array,
 export interface LoadedSnapshot { seq: bigint; body: Uint8Array; path: string }
 
 /**
+ * Removes snapshots past `lastSeq` (the journal's end): possible only with durability none after a
+ * lost tail. Kept, such a snapshot would be restored once the journal grows past its seq again,
+ * with a different history.
+ */
+export function discardSnapshotsAfter(journalDir: string, lastSeq: bigint, log: (m: string) => void): void {
+  const dir = snapshotDir(journalDir);
+  if (!fs.existsSync(dir)) return;
+  for (const f of fs.readdirSync(dir).filter((x) => NAME.test(x))) {
+    if (BigInt(NAME.exec(f)![1]!) <= lastSeq) continue;
+    fs.rmSync(join(dir, f), { force: true });
+    log(`journal: removed snapshot ${join(dir, f)}: it is past the journal's end ${lastSeq}`);
+  }
+  fsyncPath(dir);
+}
+
+/**
  * The newest valid snapshot with seq ≤ `maxSeq`, checked by `accept` too (e.g. a restore that
  * verifies the engine state); damaged or refused ones are reported through `log` and skipped.
  */

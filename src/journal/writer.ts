@@ -129,7 +129,26 @@ export class JournalWriter {
       // recovery found zeros after the last record: a preallocated segment, written on in place
       this.activePreallocated = this.io.fstatSize(this.fd) > active.size;
     } else {
+      // a full active segment may still carry preallocated zeros (e.g. segmentBytes shrank since):
+      // it is sealed at its last record before the next segment exists
+      if (active) this.sealFile(join(dir, segmentName(active.firstSeq)), active.size);
       this.roll();
+    }
+  }
+
+  private sealFile(path: string, size: number): void {
+    try {
+      const fd = this.io.openSync(path, 'r+');
+      try {
+        if (this.io.fstatSize(fd) > size) {
+          this.io.ftruncateSync(fd, size);
+          this.io.fdatasyncSync(fd);
+        }
+      } finally {
+        this.io.closeSync(fd);
+      }
+    } catch (e) {
+      this.fence(e, `sealing segment ${path}`);
     }
   }
 
@@ -305,7 +324,7 @@ export class JournalWriter {
   /**
    * Records that everything through nextSeq-1 is durable (recovery refuses to lose it): an in-place
    * write of one of the COMMIT file's two slots, alternately, and one fdatasync — no rename, no
-   * directory sync on the hot path (the file is created once).
+   * directory sync on the hot path (the file is created once, atomically, with its first mark).
    */
   private mark(t: number): void {
     this.lastMark = t;
@@ -320,13 +339,26 @@ export class JournalWriter {
           const s1 = b.length >= COMMIT_FILE_SIZE ? decodeCommit(b.subarray(COMMIT_SLOT2, COMMIT_FILE_SIZE)) : null;
           this.markSlot = !s0 ? 0 : !s1 ? 1 : s0.seq <= s1.seq ? 0 : 1;
         }
-        this.markFd = this.io.openSync(path, fresh ? 'w+' : 'r+');
         if (fresh) {
-          const z = new Uint8Array(COMMIT_FILE_SIZE);
-          this.writeTo(this.markFd, z, 0);
-          this.io.fsyncSync(this.markFd);
+          // created whole (the first mark in slot 0, synced, renamed into place): a crash can
+          // leave no COMMIT file or a valid one, never an empty one that would stop start-up
+          const tmp = path + '.tmp';
+          const first = new Uint8Array(COMMIT_FILE_SIZE);
+          first.set(encodeCommit(this.nextSeq - 1n, this.segFirst), 0);
+          const fd = this.io.openSync(tmp, 'w');
+          try {
+            this.writeTo(fd, first, 0);
+            this.io.fsyncSync(fd);
+          } finally {
+            this.io.closeSync(fd);
+          }
+          this.io.renameSync(tmp, path);
           this.syncDir();
+          this.markFd = this.io.openSync(path, 'r+');
+          this.markSlot = 1;
+          return;
         }
+        this.markFd = this.io.openSync(path, 'r+');
       }
       this.writeTo(this.markFd, encodeCommit(this.nextSeq - 1n, this.segFirst), this.markSlot === 0 ? 0 : COMMIT_SLOT2);
       this.markSlot ^= 1;

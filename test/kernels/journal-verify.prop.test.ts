@@ -141,4 +141,14 @@ describe('journal verification kernel', () => {
     }
     fs.rmSync(base, { recursive: true });
   });
+
+  it('a v1 record whose event count would wrap 32-bit length arithmetic is refused by both', () => {
+    const r = writeV1Record(1n, new Uint8Array(CMD_SIZE), new Uint8Array(2 * EVT_SIZE));
+    const dv = new DataView(r.buffer);
+    dv.setUint32(R_NEVENTS, 2 ** 26 + 2, true); // (56 + n·64 + 7) & ~7 would wrap to the real length
+    sealRecord(r, dv, 0, r.length);
+    const b = Buffer.concat([new Uint8Array(SEG_HEADER), r]);
+    expect(verifyRecordsJs(b, SEG_HEADER, 1n)).toEqual({ end: SEG_HEADER, count: 0 });
+    expect(verifyRecords(b, SEG_HEADER, 1n)).toEqual({ end: SEG_HEADER, count: 0 });
+  });
 });

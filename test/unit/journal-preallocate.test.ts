@@ -116,4 +116,44 @@ describe('journal segment preallocation', () => {
     expect(() => recover(dir, { log: quiet })).toThrow(/ERR_JOURNAL_CORRUPT|damaged/);
     fs.rmSync(dir, { recursive: true });
   });
+
+  it('a reopened writer with a smaller segment size seals the preallocated segment at its last record', async () => {
+    const dir = tmp('jpd-');
+    const cmds: string[] = [];
+    const rnd = prng(34);
+    const w = new JournalWriter(dir, 0n, null, { segmentBytes: SEG, preallocate: true, preallocateAfter: 0, commitMarkMs: 0 });
+    await writeSome(w, 1500, rnd, cmds);
+    w.close();
+    const r = recover(dir, { log: quiet });
+    const newest = r.segments.at(-1)!;
+    expect(fs.statSync(newest.path).size).toBe(SEG);
+    const w2 = new JournalWriter(dir, r.lastSeq, { firstSeq: newest.firstSeq, size: newest.size }, { segmentBytes: 64 << 10, commitMarkMs: 0 });
+    await writeSome(w2, 100, rnd, cmds);
+    w2.close();
+    expect(fs.statSync(newest.path).size).toBe(newest.size);
+    const r2 = recover(dir, { log: quiet });
+    expect(r2.lastSeq).toBe(1600n);
+    expect([...readRecords(dir)].map((x) => Buffer.from(x.cmd).toString('hex'))).toEqual(cmds);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('a standby that cannot be written is reported once and the writer goes on with plain segments', async () => {
+    const dir = tmp('jpe-');
+    fs.mkdirSync(join(dir, 'STANDBY.tmp', 'x'), { recursive: true }); // opening it for writing fails (EISDIR)
+    const logs: string[] = [];
+    const cmds: string[] = [];
+    const w = new JournalWriter(dir, 0n, null, { segmentBytes: 64 << 10, preallocate: true, preallocateAfter: 0, commitMarkMs: 0, log: (m) => logs.push(m) });
+    const cmd = new Uint8Array(96);
+    const evts = new Uint8Array(128);
+    for (let i = 0; i < 100 && !logs.length; i++) { w.append(0n, cmd, 0, evts, 0, 2); cmds.push(''); w.commit(); await sleep(10); }
+    expect(logs.join('\n')).toMatch(/preallocating the next segment failed \(.*EISDIR.*\); writing on without preallocation/);
+    expect(w.preallocation).toBe('failed');
+    for (let i = 0; i < 600; i++) { w.append(0n, cmd, 0, evts, 0, 2); cmds.push(''); w.commit(); }
+    w.close();
+    expect(w.stats.preallocatedSegments).toBe(0);
+    expect(listSegments(dir).length).toBeGreaterThan(1);
+    expect(recover(dir, { log: quiet }).lastSeq).toBe(BigInt(cmds.length));
+    expect(logs.length).toBe(1);
+    fs.rmSync(dir, { recursive: true });
+  });
 });

@@ -134,6 +134,19 @@ describe('journal', () => {
     expect(detected).toBe(trials);
   });
 
+  it('zeros where the COMMIT mark says records were stop start-up naming the segment and offset; a COMMIT is never left empty', () => {
+    const dir = tmp('jz-');
+    const w = writeJournal(dir, generate({ seed: 6, count: 1200, symbols: 2, mix: 'default' }));
+    const c = w.commits[Math.floor(w.commits.length / 2)]!;
+    const seg = join(dir, segmentName(1n));
+    const b = fs.readFileSync(seg);
+    b.fill(0, c.size);
+    fs.writeFileSync(seg, b);
+    expect(() => recover(dir, { log: quiet })).toThrow(new RegExp(`${segmentName(1n)} at byte ${c.size}: record seq ${c.lastSeq + 1n}: bad_len, but the COMMIT mark says records through 1200 were durable`));
+    // the COMMIT file is created whole (tmp, sync, rename): no COMMIT.tmp stays behind
+    expect(fs.readdirSync(dir).filter((f) => f.startsWith('COMMIT'))).toEqual(['COMMIT']);
+  });
+
   it('a damaged COMMIT mark or a missing segment stops start-up', () => {
     const base = tmp('jm-');
     writeJournal(base, generate({ seed: 1, count: 2000, symbols: 2, mix: 'default' }), { segmentBytes: 64 << 10 });
@@ -278,6 +291,8 @@ describe('journal', () => {
     expect(r.snapshotSeq).toBe(0n);
     expect(r.replayed).toBe(384);
     expect(logs.join('\n')).toMatch(/skipped: seq 640 is past the journal's end 384/);
+    expect(logs.join('\n')).toMatch(/removed snapshot .*00000000000000000640\.snap: it is past the journal's end 384/);
+    expect(fs.existsSync(join(dir, 'snapshots', '00000000000000000640.snap'))).toBe(false);
     const e = new Engine({ symbols: 2, capacity: 100_000, inboxCapacity: 64 });
     e.submitRaw(recs, 0, 384, () => {});
     expect(r.engine.stateHash()).toBe(e.stateHash());
