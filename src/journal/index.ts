@@ -10,13 +10,13 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { CMD_SIZE, EVT_SIZE, EVT_OFF } from '../abi/records.js';
+import { CMD_SIZE, EVT_SIZE, EVT_OFF, RING_CMD_SIZE } from '../abi/records.js';
 import { TradsysError } from '../domain/errors.js';
 import { Engine, type EngineOptions, type RiskSetup } from '../engine/engine.js';
 import { recover, readRecords, type RecoveryResult, type VerifiedRecords } from './recovery.js';
 import { discardSnapshotsAfter, loadSnapshot, writeSnapshot } from './snapshots.js';
 import { JournalWriter, type JournalWriterOptions } from './writer.js';
-import { readRecord, REC_CMD, REC_EVENTS, REC_VERSION, R_LEN, R_NEVENTS, R_VERSION, type JournalRecord } from './format.js';
+import { readRecord, recordSize, REC_CMD, REC_EVENTS, REC_VERSION, R_LEN, R_NEVENTS, R_SEQ, R_VERSION, type JournalRecord } from './format.js';
 // (record fields are read as u32 words: R_LEN, R_VERSION and R_NEVENTS are 4-aligned; little-endian hosts only, as the WASM engine)
 
 export { JournalWriter, type Durability, type JournalIo } from './writer.js';
@@ -102,7 +102,7 @@ function restoreNewest(dir: string, maxSeq: bigint, engineOpts: EngineOptions, r
 export function replayRecords(engine: Engine, seg: VerifiedRecords, afterSeq: bigint): number {
   const b = seg.bytes;
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  if ((b.byteOffset & 3) !== 0) return replayInto(engine, recordsOf(seg, afterSeq));
+  if ((b.byteOffset & 3) !== 0) return replayRecords(engine, { ...seg, bytes: b.slice(seg.from, seg.to), from: 0, to: seg.to - seg.from }, afterSeq);
   const w32 = new Uint32Array(b.buffer, b.byteOffset, b.byteLength >> 2);
   const cap = engine.inboxCapacity;
   const recAt = new Int32Array(cap); // byte offset of record i of the batch
@@ -194,72 +194,39 @@ export function replayRecords(engine: Engine, seg: VerifiedRecords, afterSeq: bi
   return total;
 }
 
-function* recordsOf(seg: VerifiedRecords, afterSeq: bigint): Generator<JournalRecord> {
-  const dv = new DataView(seg.bytes.buffer, seg.bytes.byteOffset, seg.bytes.byteLength);
-  let p = seg.from;
-  let seq = seg.firstSeq;
-  for (let r = 0; r < seg.count; r++, seq++) {
-    if (seq > afterSeq) yield readRecord(seg.bytes, dv, p);
-    p += dv.getUint32(p + R_LEN, true);
-  }
-}
-
 /**
- * Re-executes records through `engine` in inbox-sized batches and checks each command's events
- * against the recorded ones (all bytes but the batch index). Returns the number of records.
+ * Re-executes records through `engine` and checks each command's events against the recorded ones
+ * (all bytes but the batch index): the records are laid out again back to back in the current
+ * version and go through `replayRecords`. Returns the number of records.
  */
 export function replayInto(engine: Engine, records: Iterable<JournalRecord>): number {
-  const cap = engine.inboxCapacity;
-  const batch: JournalRecord[] = [];
-  const cursor = new Int32Array(cap);
+  let buf = new Uint8Array(1 << 16);
+  let dv = new DataView(buf.buffer);
+  let used = 0;
+  let count = 0;
+  let first = 0n;
   let total = 0;
-  let wantBuf: ArrayBufferLike | null = null;
-  let want32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
-  let gotBuf: ArrayBufferLike | null = null;
-  let got32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
-  const CMD_WORD = EVT_OFF.cmd >> 2;
   const flush = (): void => {
-    const n = batch.length;
-    if (n === 0) return;
-    const inbox = engine.inbox;
-    for (let i = 0; i < n; i++) inbox.set(batch[i]!.cmd.subarray(0, CMD_SIZE), i * CMD_SIZE);
-    cursor.fill(0, 0, n);
-    engine.runInbox(n, (v, _b, k) => {
-      for (let e = 0; e < k; e++) {
-        const p = e * EVT_SIZE;
-        const i = v.getUint32(p + EVT_OFF.cmd, true);
-        const r = batch[i]!;
-        const j = cursor[i]!++;
-        if (j >= r.nEvents) diverged(r.seq, `produced more than the ${r.nEvents} recorded events`);
-        const q = r.events;
-        const qo = q.byteOffset + j * EVT_SIZE;
-        if ((qo & 3) === 0) {
-          if (q.buffer !== wantBuf) { wantBuf = q.buffer; want32 = new Uint32Array(q.buffer, 0, q.buffer.byteLength >> 2); }
-          const gb = v.buffer as ArrayBuffer;
-          if (gb !== gotBuf) { gotBuf = gb; got32 = new Uint32Array(gb, 0, gb.byteLength >> 2); }
-          const g0 = (v.byteOffset + p) >> 2;
-          const w0 = qo >> 2;
-          for (let w = 0; w < 16; w++) {
-            if (w === CMD_WORD) continue;
-            if (got32[g0 + w] !== want32[w0 + w]) diverged(r.seq, `event ${j} differs at byte ${w * 4} (engine ${got32[g0 + w]}, journal ${want32[w0 + w]})`);
-          }
-        } else {
-          for (let w = 0; w < EVT_SIZE; w += 4) {
-            if (w === EVT_OFF.cmd) continue;
-            const got = v.getUint32(p + w, true);
-            const want = (q[j * EVT_SIZE + w]! | (q[j * EVT_SIZE + w + 1]! << 8) | (q[j * EVT_SIZE + w + 2]! << 16) | (q[j * EVT_SIZE + w + 3]! << 24)) >>> 0;
-            if (got !== want) diverged(r.seq, `event ${j} differs at byte ${w} (engine ${got}, journal ${want})`);
-          }
-        }
-      }
-    });
-    for (let i = 0; i < n; i++) if (cursor[i] !== batch[i]!.nEvents) diverged(batch[i]!.seq, `produced ${cursor[i]} events, the journal has ${batch[i]!.nEvents}`);
-    total += n;
-    batch.length = 0;
+    if (count > 0) total += replayRecords(engine, { path: '', bytes: buf, from: 0, to: used, firstSeq: first, count }, first - 1n);
+    used = 0;
+    count = 0;
   };
   for (const r of records) {
-    batch.push(r);
-    if (batch.length === cap) flush();
+    if (count > 0 && (r.seq !== first + BigInt(count) || count === engine.inboxCapacity)) flush();
+    const len = recordSize(r.nEvents);
+    if (used + len > buf.length) {
+      flush();
+      if (len > buf.length) { buf = new Uint8Array(len); dv = new DataView(buf.buffer); }
+    }
+    if (count === 0) first = r.seq;
+    dv.setUint32(used + R_LEN, len, true);
+    dv.setBigUint64(used + R_SEQ, r.seq, true);
+    dv.setUint16(used + R_VERSION, REC_VERSION, true);
+    dv.setUint32(used + R_NEVENTS, r.nEvents, true);
+    buf.set(r.cmd.subarray(0, RING_CMD_SIZE), used + REC_CMD);
+    buf.set(r.events.subarray(0, r.nEvents * EVT_SIZE), used + REC_EVENTS);
+    used += len;
+    count++;
   }
   flush();
   return total;
