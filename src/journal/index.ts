@@ -232,7 +232,7 @@ export function replayInto(engine: Engine, records: Iterable<JournalRecord>): nu
   return total;
 }
 
-/** The event comparison below is unrolled for the current EVT layout (64 bytes, batch index in word 11). */
+/** The event comparison of replayRecords is unrolled for the current EVT layout (64 bytes, batch index in word 11). */
 const UNROLLED = EVT_SIZE === 64 && EVT_OFF.cmd === 44;
 
 function diverged(seq: bigint, what: string): never {

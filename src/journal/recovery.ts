@@ -185,8 +185,10 @@ export function recover(dir: string, opts: RecoverOptions = {}): RecoveryResult 
  * Reads records with seq ≥ `fromSeq` in order (after `recover`). Each segment is read whole;
  * records of the current version are views into it, older ones are upcast. `verified`: the
  * segments were just checked by `recover` (CRCs are not computed again; lengths and seqs are).
+ * `openEnd`: the engine may be appending (no `toSeq`): a record of the newest segment that is not
+ * (yet) valid ends the reading — a write in progress — instead of being damage.
  */
-export function* readRecords(dir: string, fromSeq = 1n, toSeq?: bigint, verified = false): Generator<JournalRecord> {
+export function* readRecords(dir: string, fromSeq = 1n, toSeq?: bigint, verified = false, openEnd = false): Generator<JournalRecord> {
   const segs = listSegments(dir);
   for (let i = 0; i < segs.length; i++) {
     const s = segs[i]!;
@@ -210,7 +212,7 @@ export function* readRecords(dir: string, fromSeq = 1n, toSeq?: bigint, verified
       } else {
         const r = checkRecord(b, dv, p, b.length, seq);
         if (r.check !== 'ok') {
-          if (i === segs.length - 1 && isZeroTail(b, p)) return; // a preallocated segment's unused end
+          if (i === segs.length - 1 && (openEnd || isZeroTail(b, p))) return; // an append in progress, or a preallocated segment's unused end
           corrupt(s.path, p, `record seq ${seq}: ${r.check} (run recovery first)`);
         }
         len = r.len;
