@@ -235,14 +235,16 @@ export class JournalWriter {
     try { this.io.fsyncSync(d); } finally { this.io.closeSync(d); }
   }
 
-  private writeAll(b: Uint8Array, off: number, len: number, pos: number): void {
+  /** Writes `b[off, off + len)` at `pos` of `fd` (the active segment by default), retrying short writes. */
+  private writeAll(b: Uint8Array, off: number, len: number, pos: number, fd = this.fd): void {
     let done = 0;
     while (done < len) {
-      const k = this.io.writeSync(this.fd, b, off + done, len - done, pos + done);
+      const k = this.io.writeSync(fd, b, off + done, len - done, pos + done);
       if (k <= 0) throw new Error(`short write (${k})`);
       done += k;
     }
   }
+
 
   private ensure(extra: number): void {
     if (this.used + extra <= this.buf.length) return;
@@ -347,7 +349,7 @@ export class JournalWriter {
           first.set(encodeCommit(this.nextSeq - 1n, this.segFirst), 0);
           const fd = this.io.openSync(tmp, 'w');
           try {
-            this.writeTo(fd, first, 0);
+            this.writeAll(first, 0, first.length, 0, fd);
             this.io.fsyncSync(fd);
           } finally {
             this.io.closeSync(fd);
@@ -360,7 +362,8 @@ export class JournalWriter {
         }
         this.markFd = this.io.openSync(path, 'r+');
       }
-      this.writeTo(this.markFd, encodeCommit(this.nextSeq - 1n, this.segFirst), this.markSlot === 0 ? 0 : COMMIT_SLOT2);
+      const m = encodeCommit(this.nextSeq - 1n, this.segFirst);
+      this.writeAll(m, 0, m.length, this.markSlot === 0 ? 0 : COMMIT_SLOT2, this.markFd);
       this.markSlot ^= 1;
       this.io.fdatasyncSync(this.markFd);
     } catch (e) {
@@ -368,14 +371,7 @@ export class JournalWriter {
     }
   }
 
-  private writeTo(fd: number, b: Uint8Array, pos: number): void {
-    let done = 0;
-    while (done < b.length) {
-      const k = this.io.writeSync(fd, b, done, b.length - done, pos + done);
-      if (k <= 0) throw new Error(`short write (${k})`);
-      done += k;
-    }
-  }
+
 
   close(): void {
     if (this.fd < 0) return;
