@@ -10,8 +10,7 @@
  * Known limitations: the worker is started from build/dist in production; from the TypeScript
  * sources (tests) it is started through tsx, which must be installed (a devDependency).
  */
-import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
 import { RING_CMD_SIZE, RING_CMD_OFF, RING_EVT_SIZE, CMD_SIZE, RING_CMD_CID_MAX } from '../abi/records.js';
 import { MpscRing } from '../ring/mpsc-ring.js';
 import { SpmcRing } from '../ring/spmc-ring.js';
@@ -20,6 +19,7 @@ import { encodeCommand, type EngineOptions, type RiskSetup } from './engine.js';
 import type { JournalConfig } from '../journal/index.js';
 import { CTL_SEQ_HI, CTL_SEQ_LO, CTL_STATE, CTL_STOP, type EngineWorkerData } from './worker.js';
 import { EngineError } from './errors.js';
+import { spawnWorker } from './spawn.js';
 
 export interface EngineHostOptions {
   engine: EngineOptions;
@@ -59,16 +59,7 @@ export class EngineHost {
     this.control = new Int32Array(ctl);
     const data: EngineWorkerData = { cmdRing: this.cmdRing.sab, evtRing: this.evtRing.sab, control: ctl, engine: opts.engine, batch: opts.batch ?? 1024, riskSetup: opts.riskSetup, journal: opts.journal };
     const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
-    const url = new URL('./worker.js', import.meta.url);
-    const self = fileURLToPath(import.meta.url);
-    if (self.endsWith('.ts')) {
-      // running from the TypeScript sources: register tsx inside the worker, then load worker.ts
-      const ts = new URL('./worker.ts', import.meta.url).href;
-      const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(ts)}); });`;
-      this.worker = new Worker(boot, { eval: true, workerData: data });
-    } else {
-      this.worker = new Worker(url, { workerData: data });
-    }
+    this.worker = spawnWorker(import.meta.url, 'worker', data);
     this.worker.on('message', (m: { type: string; message?: string } & Partial<RecoveryInfo>) => {
       if (m.type === 'failed') this.failure = m.message ?? 'engine thread failed';
       else if (m.type === 'log') log(m.message ?? '');

@@ -16,7 +16,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { spawnWorker } from '../storage/spawn.js';
+import { spawnWorker } from '../engine/spawn.js';
 
 export const STANDBY = 'STANDBY';
 

@@ -39,7 +39,7 @@ import {
   type Features, type QueryOptions, type QueryResult, type RawInsert, type Row, type Storage, type StorageStats,
 } from './storage.js';
 import { checkIdentifier, checkParams, nativeParams, quoteString } from './sql.js';
-import { spawnProcess } from './spawn.js';
+import { spawnProcess } from '../engine/spawn.js';
 
 interface Answer { id: number; ok: boolean; text?: string; error?: string | null }
 interface Req { id: number; op: 'query' | 'queryBind' | 'close'; sql: string; format: string; params?: Record<string, unknown> }

@@ -1,8 +1,8 @@
 /**
- * Starts the storage helpers: worker threads (the writer) and the chDB child process, from
- * build/dist (production) or, when running from the TypeScript sources (tests, benchmarks),
- * through tsx (registered inside a worker, or `--import tsx` for a child process), as
- * src/engine/host.ts does for the engine thread.
+ * Starts helper threads and processes — the engine thread, the storage writer, the journal's
+ * preallocation thread, the chDB child process — from build/dist (production) or, when running
+ * from the TypeScript sources (tests, benchmarks), through tsx (registered inside a worker, or
+ * `--import tsx` for a child process).
  *
  * Invariants: the worker gets `workerData` and the transfer list unchanged; the child gets an
  * IPC channel with advanced serialization (strings and bytes are not re-encoded as JSON).
