@@ -14,22 +14,19 @@ import { Gateway } from '../../src/gateway/gateway.js';
 import { sign, type ApiKey } from '../../src/gateway/auth.js';
 import { BinaryWriter, Channel, decodeFrame, type ServerBinMessage } from '../../src/codec/binary-protocol.js';
 import { crc32 } from '../../src/engine/engine.js';
+import { MessageQueue } from '../support/gateway-client.js';
 
 type M = ServerBinMessage;
 
-class BinClient {
-  readonly msgs: M[] = [];
+class BinClient extends MessageQueue<M> {
   frames = 0;
   private readonly w = new BinaryWriter(256);
-  private waiters: { pred: (m: M) => boolean; res: (m: M) => void }[] = [];
   private constructor(readonly ws: WebSocket) {
+    super();
     ws.on('message', (d: Buffer, isBinary) => {
       expect(isBinary).toBe(true);
       this.frames++;
-      for (const m of decodeFrame(d, 'server')) {
-        this.msgs.push(m);
-        this.waiters = this.waiters.filter((x) => { if (x.pred(m)) { x.res(m); return false; } return true; });
-      }
+      for (const m of decodeFrame(d, 'server')) this.push(m);
     });
   }
   static open(url: string): Promise<BinClient> {
@@ -37,14 +34,6 @@ class BinClient {
   }
   send(build: (w: BinaryWriter) => void): void { build(this.w); this.ws.send(this.w.take()!); }
   raw(b: Uint8Array | string): void { this.ws.send(b); }
-  next(pred: (m: M) => boolean, ms = 3000): Promise<M> {
-    const hit = this.msgs.find(pred);
-    if (hit) { this.msgs.splice(this.msgs.indexOf(hit), 1); return Promise.resolve(hit); }
-    return new Promise((res, rej) => {
-      const t = setTimeout(() => rej(new Error(`timed out waiting; got ${JSON.stringify(this.msgs.slice(-5))}`)), ms);
-      this.waiters.push({ pred, res: (m) => { clearTimeout(t); this.msgs.splice(this.msgs.indexOf(m), 1); res(m); } });
-    });
-  }
   async auth(k: ApiKey, reqId = 1): Promise<M> {
     const ts = Date.now();
     this.send((w) => w.auth(reqId, k.key, ts, sign(k.secret, k.key, ts)));

@@ -9,24 +9,15 @@ import type { LocalBook } from '../../src/client/index.js';
 
 export type Msg = Record<string, unknown>;
 
-export class WsClient {
-  readonly msgs: Msg[] = [];
-  readonly raw: string[] = [];
-  private waiters: { pred: (m: Msg) => boolean; res: (m: Msg) => void }[] = [];
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (d) => {
-      const text = d.toString();
-      this.raw.push(text);
-      const m = JSON.parse(text) as Msg;
-      this.msgs.push(m);
-      this.waiters = this.waiters.filter((w) => { if (w.pred(m)) { w.res(m); return false; } return true; });
-    });
+/** Messages as they arrive, and a bounded wait for the next one that matches (taken from the queue). */
+export class MessageQueue<T> {
+  readonly msgs: T[] = [];
+  private waiters: { pred: (m: T) => boolean; res: (m: T) => void }[] = [];
+  protected push(m: T): void {
+    this.msgs.push(m);
+    this.waiters = this.waiters.filter((w) => { if (w.pred(m)) { w.res(m); return false; } return true; });
   }
-  static open(url: string, opts?: WebSocket.ClientOptions): Promise<WsClient> {
-    return new Promise((res, rej) => { const ws = new WebSocket(url, opts); ws.once('open', () => res(new WsClient(ws))); ws.once('error', rej); });
-  }
-  send(m: Msg | string): void { this.ws.send(typeof m === 'string' ? m : JSON.stringify(m)); }
-  next(pred: (m: Msg) => boolean, ms = 3000): Promise<Msg> {
+  next(pred: (m: T) => boolean, ms = 3000): Promise<T> {
     const hit = this.msgs.find(pred);
     if (hit) { this.msgs.splice(this.msgs.indexOf(hit), 1); return Promise.resolve(hit); }
     return new Promise((res, rej) => {
@@ -34,6 +25,22 @@ export class WsClient {
       this.waiters.push({ pred, res: (m) => { clearTimeout(t); this.msgs.splice(this.msgs.indexOf(m), 1); res(m); } });
     });
   }
+}
+
+export class WsClient extends MessageQueue<Msg> {
+  readonly raw: string[] = [];
+  private constructor(readonly ws: WebSocket) {
+    super();
+    ws.on('message', (d) => {
+      const text = d.toString();
+      this.raw.push(text);
+      this.push(JSON.parse(text) as Msg);
+    });
+  }
+  static open(url: string, opts?: WebSocket.ClientOptions): Promise<WsClient> {
+    return new Promise((res, rej) => { const ws = new WebSocket(url, opts); ws.once('open', () => res(new WsClient(ws))); ws.once('error', rej); });
+  }
+  send(m: Msg | string): void { this.ws.send(typeof m === 'string' ? m : JSON.stringify(m)); }
   /** Sends a message and resolves with the next reply carrying the same reqId. */
   ask(m: Msg, reqId: string | number): Promise<Msg> {
     this.send({ ...m, reqId });
