@@ -7,7 +7,8 @@
  * 0 (working or idle), 1 (STANDBY ready), -1 (failed; `msg` holds the reason, UTF-8, NUL-padded).
  * Invariants: `STANDBY` exists only complete and durable. Pacing: 256 KiB written and synced at a
  * time with a pause after each (about 40 MB/s), so the journal's own syncs never queue behind a
- * burst of zeros (bench:journal: 8 MiB syncs at 100 MB/s doubled the ack p99).
+ * burst of zeros (bench:journal: 8 MiB syncs at 100 MB/s raised the ack p99 at 100 k/s by ~60 %:
+ * 4.2–4.6 ms against 2.6–2.8 ms without preallocation).
  * Complexity: O(bytes) per request. Allocation: one 256 KiB buffer.
  * Known limitations: one request at a time (the writer asks again only after taking the file).
  */

@@ -109,8 +109,7 @@ export function recover(dir: string, opts: RecoverOptions = {}): RecoveryResult 
     const win = new SegmentWindow(s.path);
     try {
       const size = win.size;
-      win.load(0, SEG_HEADER);
-      const h = win.bytes.subarray(0, Math.min(size, SEG_HEADER));
+      const h = win.readAt(0, Math.min(size, SEG_HEADER)); // (the first window is read from the first record on)
       const hv = new DataView(h.buffer, h.byteOffset, h.byteLength);
       if (size < SEG_HEADER || hv.getUint32(0, true) !== SEG_MAGIC) {
         if (newest && expect > committed && (size < SEG_HEADER || win.isZero(0, size))) {

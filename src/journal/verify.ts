@@ -126,6 +126,18 @@ export class SegmentWindow {
     return verifyRecordsJs(this.bytes, this.off, seq, this.off + this.avail);
   }
 
+  /** File bytes [pos, pos + n) in a fresh buffer (a few bytes, e.g. the segment header; fewer at the end). */
+  readAt(pos: number, n: number): Uint8Array {
+    const b = new Uint8Array(n);
+    let done = 0;
+    while (done < n) {
+      const k = fs.readSync(this.fd, b, done, n - done, pos + done);
+      if (k <= 0) break;
+      done += k;
+    }
+    return b.subarray(0, done);
+  }
+
   /** Whether file bytes [from, to) are all zero (read through the window; leaves it loaded elsewhere). */
   isZero(from: number, to: number): boolean {
     for (let p = from; p < to;) {
