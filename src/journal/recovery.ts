@@ -111,7 +111,7 @@ export function recover(dir: string, opts: RecoverOptions = {}): RecoveryResult 
       const size = win.size;
       const h = win.readAt(0, Math.min(size, SEG_HEADER)); // (the first window is read from the first record on)
       const hv = new DataView(h.buffer, h.byteOffset, h.byteLength);
-      if (size < SEG_HEADER || hv.getUint32(0, true) !== SEG_MAGIC) {
+      if (h.length < SEG_HEADER || hv.getUint32(0, true) !== SEG_MAGIC) {
         if (newest && expect > committed && (size < SEG_HEADER || win.isZero(0, size))) {
           // a segment whose header never became durable: nothing in it was acknowledged
           if (repair) { fs.rmSync(s.path); log(`journal: removed ${s.path} (${size} bytes, header never completed)`); }
