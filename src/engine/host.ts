@@ -20,6 +20,7 @@ import type { JournalConfig } from '../journal/index.js';
 import { CTL_SEQ_HI, CTL_SEQ_LO, CTL_STATE, CTL_STOP, type EngineWorkerData } from './worker.js';
 import { EngineError } from './errors.js';
 import { spawnWorker } from './spawn.js';
+import { checkRtPriority, type ThreadScheduling } from './thread-priority.js';
 
 export interface EngineHostOptions {
   engine: EngineOptions;
@@ -35,6 +36,13 @@ export interface EngineHostOptions {
   journal?: JournalConfig;
   /** Log lines from the engine thread (recovery progress, cut tails); default stderr. */
   log?: (line: string) => void;
+  /**
+   * SCHED_FIFO priority (1–99) for the engine thread (src/engine/thread-priority.ts): it then runs
+   * as soon as the journal's fdatasync returns instead of waiting for a CPU. Undefined (the
+   * default) leaves its scheduling as it is; `tradsys serve` asks for 10. Without the permission
+   * the thread keeps normal scheduling and `threadScheduling` says why.
+   */
+  realtime?: number;
 }
 
 export interface RecoveryInfo { lastSeq: number; snapshotSeq: number; replayed: number; seconds: number; cut: { file: string; offset: number; bytes: number } | null }
@@ -57,11 +65,12 @@ export class EngineHost {
     this.evtRing = SpmcRing.create(opts.eventSlots ?? 262144, RING_EVT_SIZE);
     const ctl = new SharedArrayBuffer(64);
     this.control = new Int32Array(ctl);
-    const data: EngineWorkerData = { cmdRing: this.cmdRing.sab, evtRing: this.evtRing.sab, control: ctl, engine: opts.engine, batch: opts.batch ?? 1024, riskSetup: opts.riskSetup, journal: opts.journal };
+    const data: EngineWorkerData = { cmdRing: this.cmdRing.sab, evtRing: this.evtRing.sab, control: ctl, engine: opts.engine, batch: opts.batch ?? 1024, riskSetup: opts.riskSetup, journal: opts.journal, realtime: opts.realtime };
     const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
     this.worker = spawnWorker(import.meta.url, 'worker', data);
-    this.worker.on('message', (m: { type: string; message?: string } & Partial<RecoveryInfo>) => {
-      if (m.type === 'failed') this.failure = m.message ?? 'engine thread failed';
+    this.worker.on('message', (m: { type: string; message?: string; scheduling?: ThreadScheduling } & Partial<RecoveryInfo>) => {
+      if (m.type === 'scheduling') this.threadScheduling = m.scheduling ?? null;
+      else if (m.type === 'failed') this.failure = m.message ?? 'engine thread failed';
       else if (m.type === 'log') log(m.message ?? '');
       else if (m.type === 'recovered') this.recovery = { lastSeq: m.lastSeq!, snapshotSeq: m.snapshotSeq!, replayed: m.replayed!, seconds: m.seconds!, cut: m.cut ?? null };
     });
@@ -71,9 +80,12 @@ export class EngineHost {
 
   /** Starts the engine thread and waits until it runs (or fails). */
   static async start(opts: EngineHostOptions): Promise<EngineHost> {
+    if (opts.realtime !== undefined) checkRtPriority(opts.realtime);
     const h = new EngineHost(opts);
     const deadline = Date.now() + (opts.journal ? 600_000 : 30_000); // recovery replays the journal
-    while (Atomics.load(h.control, CTL_STATE) === 0 || (opts.journal && !h.recovery && Atomics.load(h.control, CTL_STATE) === 1)) {
+    // running, and the worker's start-up messages (recovery, scheduling) delivered
+    const pending = (): boolean => Atomics.load(h.control, CTL_STATE) === 1 && ((!!opts.journal && !h.recovery) || (opts.realtime !== undefined && !h.threadScheduling));
+    while (Atomics.load(h.control, CTL_STATE) === 0 || pending()) {
       if (h.failure) throw new EngineError('ERR_ENGINE_TRAP', `engine thread failed to start: ${h.failure}`);
       if (Date.now() > deadline) throw new EngineError('ERR_ENGINE_TRAP', 'engine thread did not start within 30 s');
       await new Promise((r) => setTimeout(r, 5));
@@ -122,6 +134,9 @@ export class EngineHost {
 
   /** What the engine thread recovered from the journal at start (null without a journal). */
   recovery: RecoveryInfo | null = null;
+
+  /** The engine thread's scheduling as set at start (null when `realtime` was not given). */
+  threadScheduling: ThreadScheduling | null = null;
 
   /** Stops the engine thread (after the batch in progress) and waits for it to exit. */
   async stop(): Promise<void> {

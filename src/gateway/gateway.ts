@@ -71,6 +71,8 @@ export interface GatewayConfig {
   /** Journal (docs/journal.md) in `<dataDir>/journal`: durability `fsync` (default, each batch
    * fdatasync'ed before its acks) or `none` (benchmarks only); snapshot every N commands. */
   journal?: { durability?: 'fsync' | 'none'; snapshotEvery?: number; segmentBytes?: number; preallocate?: boolean };
+  /** SCHED_FIFO priority for the engine thread (EngineHostOptions.realtime; default: left as it is). */
+  engineRealtime?: number;
   /** Start-up and recovery log lines (default stderr). */
   log?: (line: string) => void;
   /**
@@ -257,6 +259,7 @@ export class Gateway {
       riskSetup: { symbols: instruments.map((i) => i.riskLimits()) },
       journal: { dir: join(cfg.dataDir, 'journal'), durability: cfg.journal?.durability ?? 'fsync', snapshotEvery: cfg.journal?.snapshotEvery, segmentBytes: cfg.journal?.segmentBytes, preallocate: cfg.journal?.preallocate },
       log: cfg.log,
+      realtime: cfg.engineRealtime,
     });
     let storage: { storage: Storage; writer: StorageWriter } | null = null;
     if (cfg.storage === 'auto') {

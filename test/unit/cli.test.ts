@@ -124,6 +124,9 @@ describe('tradsys serve', () => {
     expect(out).toMatch(/demo key {2}account 1 {2}key tk_[0-9a-f]{24} {2}secret [0-9a-f]{64}/);
     expect(out).toMatch(/market simulator: on/);
     expect(out).toMatch(/ClickHouse/);
+    // the engine thread asks for SCHED_FIFO 10 by default: set where the process may, else the reason
+    expect(out).toMatch(/engine {4}WASM .* on its own thread \((real-time: SCHED_FIFO 10|normal scheduling — SCHED_FIFO 10 not set: .+)\)/);
+    if (process.platform === 'linux' && spawnSync('chrt', ['-f', '1', 'true']).status === 0) expect(out).toMatch(/real-time: SCHED_FIFO 10/);
     const health = await (await fetch(`${url}/health`)).json() as { status: string };
     expect(health.status).toBe('ok');
     const code = await new Promise<number | null>((res) => { child.on('exit', (c) => res(c)); child.kill('SIGTERM'); });
@@ -141,6 +144,14 @@ describe('tradsys serve', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/cannot listen on 127.0.0.1:\d+: .*\(try --port\)/);
   }, 60_000);
+
+  it('refuses an --engine-rt outside [0, 99]', () => {
+    for (const v of ['100', '-1', 'high']) {
+      const r = run('serve', '--port', '0', '--engine-rt', v, '--data', tmp());
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/--engine-rt must be an integer in \[0, 99\]/);
+    }
+  });
 
   it('refuses a --binary-frame-bytes outside [1, 16 MiB]', () => {
     for (const v of ['0', '16777217', 'big']) {
