@@ -6,13 +6,17 @@
  *     loop at fixed offered rates, ack latency = submit → its first event seen on the event ring
  *     (which happens only after the batch is durable), HDR p50/p99/p99.9, coordinated-omission
  *     corrected (the client sleeps on the event ring between sends, as an event-driven client
- *     does); and the closed-loop maximum;
+ *     does), after a warm-up of --warmup seconds at the same rate that is not recorded (the step
+ *     from idle to the offered rate); and the closed-loop maximum;
  *  3. recovery: a journal of N records (default 1,000,000) recovered and replayed with the
  *     determinism check: records/s and time to ready (median of 5 runs, and the first run alone).
- * Each configuration (plain appends, the default, and preallocated segments, `serve --preallocate`)
- * runs --reps times, alternating; medians per offered rate are reported.
+ * Each configuration runs --reps times, alternating; medians per offered rate are reported:
+ * the engine thread SCHED_FIFO (the server's default) and at normal scheduling (`serve
+ * --engine-rt 0`); with --preallocated also preallocated segments (`serve --preallocate`, SCHED_FIFO).
+ * (off by default: it is not the server's default, and docs/journal.md has its figures).
  * Options: --records N (recovery, default 1,000,000) · --seconds S (per offered rate, default 3) ·
- * --reps N (default 3) ·
+ * --warmup S (default 0.5) · --reps N (default 3) · --engine-rt N (SCHED_FIFO priority, default 10) ·
+ * --preallocated ·
  * --ack-durability fsync|none (part 2; none shows the floor without the disk) ·
  * --json · --out FILE. Nothing else should run meanwhile (2 cores).
  */
@@ -34,10 +38,17 @@ const opt = (k: string, d: number): number => { const i = args.indexOf(k); retur
 const RECORDS = opt('--records', 1_000_000);
 const SECONDS = opt('--seconds', 3);
 const REPS = opt('--reps', 3);
+const WARMUP = opt('--warmup', 0.5);
+const ENGINE_RT = opt('--engine-rt', 10);
+const WITH_PREALLOCATED = args.includes('--preallocated');
 const json = args.includes('--json');
 const ACK_DURABILITY = (args.includes('--ack-durability') ? args[args.indexOf('--ack-durability') + 1] : 'fsync') as 'fsync' | 'none';
 const outIdx = args.indexOf('--out');
 const log = (m: string): void => { process.stderr.write(m + '\n'); };
+// journals are deleted at the end, not between runs: on a filesystem mounted with `discard` (this
+// VM's root) a deletion sends the device TRIMs for the freed blocks, which would slow the next
+// run's fdatasyncs
+const scratch: string[] = [];
 
 function appendBench(durability: 'none' | 'fsync'): { records: number; seconds: number; recordsPerSecond: number; mbPerSecond: number; syncs: number } {
   const dir = mkdtempSync(join(tmpdir(), 'jb-'));
@@ -53,15 +64,30 @@ function appendBench(durability: 'none' | 'fsync'): { records: number; seconds: 
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   const bytes = w.stats.bytes;
   w.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  scratch.push(dir);
   return { records: total, seconds: s, recordsPerSecond: total / s, mbPerSecond: bytes / s / 1e6, syncs: w.stats.syncs };
 }
 
-async function ackBench(preallocate: boolean): Promise<Record<string, unknown>[]> {
+interface AckConfig { name: string; preallocate: boolean; realtime: boolean }
+const CONFIGS: AckConfig[] = [
+  { name: 'plain', preallocate: false, realtime: true },
+  { name: 'normal scheduling', preallocate: false, realtime: false },
+  ...(WITH_PREALLOCATED ? [{ name: 'preallocated', preallocate: true, realtime: true }] : []),
+];
+
+// the open loop's per-command arrays, allocated once for the largest rate (no GC between runs)
+let intendedAll = new Float64Array(0);
+let firstSeenAll = new Uint8Array(0);
+
+async function ackBench(cfg: AckConfig): Promise<Record<string, unknown>[]> {
+  const { preallocate } = cfg;
   const dir = mkdtempSync(join(tmpdir(), 'jba-'));
   const n = 2_000_000;
   const recs = generate({ seed: 42, count: n, symbols: 8, mix: 'default' });
-  const host = await EngineHost.start({ engine: { symbols: 8, capacity: 1 << 21 }, commandSlots: 1 << 16, eventSlots: 1 << 18, batch: 4096, journal: { dir, durability: ACK_DURABILITY, snapshotEvery: 0, preallocate }, log: () => {} });
+  const host = await EngineHost.start({ engine: { symbols: 8, capacity: 1 << 21 }, commandSlots: 1 << 16, eventSlots: 1 << 18, batch: 4096, journal: { dir, durability: ACK_DURABILITY, snapshotEvery: 0, preallocate }, realtime: cfg.realtime && ENGINE_RT > 0 ? ENGINE_RT : undefined, log: () => {} });
+  const sched = host.threadScheduling;
+  if (cfg.realtime && ENGINE_RT > 0 && !sched?.applied) log(`${cfg.name}: the engine thread stays at normal scheduling (${sched?.reason ?? 'unknown'})`);
+  const scheduling = sched?.applied ? `SCHED_FIFO ${sched.rtPriority}` : 'normal';
   const reader = host.evtRing.join();
   const buf = new Uint8Array(RING_EVT_SIZE * 4096);
   const dv = new DataView(buf.buffer);
@@ -77,15 +103,18 @@ async function ackBench(preallocate: boolean): Promise<Record<string, unknown>[]
     }
     while (host.lastSeq < start + m || host.evtRing.waitReady(reader, 5)) host.evtRing.poll(reader, buf, 0, 4096);
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    results.push({ mode: 'closed loop', durability: ACK_DURABILITY, preallocate, orders: m, seconds: s, ackedPerSecond: m / s });
-    log(`${preallocate ? 'preallocated' : 'plain'} segments, closed loop: ${(m / s / 1000).toFixed(0)} k durably acknowledged commands/s`);
+    results.push({ mode: 'closed loop', config: cfg.name, durability: ACK_DURABILITY, preallocate, scheduling, orders: m, seconds: s, ackedPerSecond: m / s });
+    log(`${cfg.name} (${scheduling}), closed loop: ${(m / s / 1000).toFixed(0)} k durably acknowledged commands/s`);
   }
   for (const rate of [10_000, 50_000, 100_000]) {
     const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000_000, numberOfSignificantValueDigits: 3 });
-    const m = Math.min(n, rate * SECONDS);
+    const w = Math.round(rate * WARMUP); // warm-up commands: sent and waited for, not recorded
+    const m = Math.min(n, rate * SECONDS + w);
     const seqBase = host.lastSeq;
-    const intended = new Float64Array(m); // ns since t0, by command
-    const firstSeen = new Uint8Array(m);
+    if (intendedAll.length < m) { intendedAll = new Float64Array(m); firstSeenAll = new Uint8Array(m); }
+    const intended = intendedAll; // ns since t0, by command
+    const firstSeen = firstSeenAll;
+    firstSeen.fill(0, 0, m);
     // clock and seq reads allocate nothing (a BigInt per call would make the harness's own GC pauses part of the tail)
     const t0 = performance.now();
     const now = (): number => (performance.now() - t0) * 1e6;
@@ -93,10 +122,11 @@ async function ackBench(preallocate: boolean): Promise<Record<string, unknown>[]
     let got = 0;
     const poll = (): number => {
       const k = host.evtRing.poll(reader, buf, 0, 4096);
+      if (k === 0) return 0; // (performance.now() allocates in Node 20: read the clock only when there is something to stamp)
       const t = now();
       for (let i = 0; i < k; i++) {
         const idx = dv.getUint32(i * RING_EVT_SIZE + RING_EVT_OFF.seq + 4, true) * 4294967296 + dv.getUint32(i * RING_EVT_SIZE + RING_EVT_OFF.seq, true) - seqBase - 1;
-        if (idx >= 0 && idx < m && firstSeen[idx] === 0) { firstSeen[idx] = 1; got++; h.recordValue(Math.max(1, t - intended[idx]!)); }
+        if (idx >= 0 && idx < m && firstSeen[idx] === 0) { firstSeen[idx] = 1; got++; if (idx >= w) h.recordValue(Math.max(1, t - intended[idx]!)); }
       }
       return k;
     };
@@ -119,14 +149,14 @@ async function ackBench(preallocate: boolean): Promise<Record<string, unknown>[]
     }
     next += sent;
     const r = {
-      mode: 'open loop', durability: ACK_DURABILITY, preallocate, offeredPerSecond: rate, orders: m, acked: got,
+      mode: 'open loop', config: cfg.name, durability: ACK_DURABILITY, preallocate, scheduling, offeredPerSecond: rate, warmupOrders: w, orders: m - w, acked: got - w,
       latencyUs: { p50: h.getValueAtPercentile(50) / 1000, p99: h.getValueAtPercentile(99) / 1000, p999: h.getValueAtPercentile(99.9) / 1000, max: h.maxValue / 1000 },
     };
     results.push(r);
-    log(`open loop ${rate}/s: acked ${got}/${m}, p50 ${r.latencyUs.p50.toFixed(0)} µs, p99 ${r.latencyUs.p99.toFixed(0)} µs, p99.9 ${r.latencyUs.p999.toFixed(0)} µs`);
+    log(`  open loop ${rate}/s: acked ${got - w}/${m - w} (+${w} warm-up), p50 ${r.latencyUs.p50.toFixed(0)} µs, p99 ${r.latencyUs.p99.toFixed(0)} µs, p99.9 ${r.latencyUs.p999.toFixed(0)} µs`);
   }
   await host.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+  scratch.push(dir);
   return results;
 }
 
@@ -158,32 +188,36 @@ async function main(): Promise<void> {
   log('append, durability fsync (one fdatasync per 1,024 records)…');
   const sync = appendBench('fsync');
   log(`  ${(sync.recordsPerSecond / 1e6).toFixed(2)} M records/s, ${sync.mbPerSecond.toFixed(0)} MB/s, ${(sync.syncs / sync.seconds).toFixed(0)} fdatasync/s`);
-  // durable acks: plain appends (the default) and preallocated segments (`--preallocate`),
-  // alternating, REPS runs each; medians per offered rate
+  // durable acks: the CONFIGS alternating, REPS runs each; medians per offered rate
   const runs: Record<string, unknown>[] = [];
-  for (let rep = 0; rep < REPS; rep++) for (const pre of [false, true]) runs.push(...await ackBench(pre));
+  for (let rep = 0; rep < REPS; rep++) for (const cfg of CONFIGS) runs.push(...await ackBench(cfg));
   const med = (xs: number[]): number => { const a = [...xs].sort((x, y) => x - y); return a[Math.floor((a.length - 1) / 2)]!; };
   const summary: Record<string, unknown> = {};
-  for (const pre of [false, true]) {
-    const mine = runs.filter((r) => r.preallocate === pre);
+  for (const cfg of CONFIGS) {
+    const mine = runs.filter((r) => r.config === cfg.name);
     const closed = mine.filter((r) => r.mode === 'closed loop').map((r) => r.ackedPerSecond as number);
     const rates: Record<string, unknown> = {};
     for (const rate of [10_000, 50_000, 100_000]) {
       const at = mine.filter((r) => r.offeredPerSecond === rate).map((r) => r.latencyUs as { p50: number; p99: number; p999: number });
       rates[rate] = { p50: med(at.map((x) => x.p50)), p99: med(at.map((x) => x.p99)), p999: med(at.map((x) => x.p999)), p99Runs: at.map((x) => Math.round(x.p99)) };
-      log(`${pre ? 'preallocated' : 'plain'} ${rate}/s: median of ${at.length}: p50 ${med(at.map((x) => x.p50)).toFixed(0)} µs, p99 ${med(at.map((x) => x.p99)).toFixed(0)} µs (runs ${at.map((x) => x.p99.toFixed(0)).join(', ')}), p99.9 ${med(at.map((x) => x.p999)).toFixed(0)} µs`);
+      log(`${cfg.name} ${rate}/s: median of ${at.length}: p50 ${med(at.map((x) => x.p50)).toFixed(0)} µs, p99 ${med(at.map((x) => x.p99)).toFixed(0)} µs (runs ${at.map((x) => x.p99.toFixed(0)).join(', ')}), p99.9 ${med(at.map((x) => x.p999)).toFixed(0)} µs`);
     }
-    summary[pre ? 'preallocated' : 'plain'] = { closedLoopAckedPerSecond: med(closed), openLoopLatencyUs: rates };
+    summary[cfg.name] = { scheduling: mine[0]?.scheduling, closedLoopAckedPerSecond: med(closed), openLoopLatencyUs: rates };
   }
   const acks = { summary, runs };
   const recovery = recoveryBench();
   const report = {
     bench: 'journal', date: new Date().toISOString(), node: process.version, machine: { cpu: cpus()[0]?.model, cores: cpus().length },
     append: { none, fsync: sync }, acknowledged: acks, recovery,
+    settings: { seconds: SECONDS, warmupSeconds: WARMUP, reps: REPS, engineRt: ENGINE_RT, ackDurability: ACK_DURABILITY, configs: CONFIGS.map((c) => c.name) },
     targets: { appendRecordsPerSecond: 1_000_000, durableAckedPerSecond: 100_000, ackP99Us: 2000, replayRecordsPerSecond: 2_000_000 },
   };
   if (outIdx >= 0) fs.writeFileSync(args[outIdx + 1]!, JSON.stringify(report, null, 2));
   if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
 }
 
-await main();
+try {
+  await main();
+} finally {
+  for (const d of scratch) fs.rmSync(d, { recursive: true, force: true });
+}
