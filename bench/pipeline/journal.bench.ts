@@ -11,11 +11,12 @@
  *  3. recovery: a journal of N records (default 1,000,000) recovered and replayed with the
  *     determinism check: records/s and time to ready (median of 5 runs, and the first run alone).
  * Each configuration runs --reps times, alternating; medians per offered rate are reported:
- * the engine thread SCHED_FIFO (the server's default) and at normal scheduling (`serve
- * --engine-rt 0`); with --preallocated also preallocated segments (`serve --preallocate`, SCHED_FIFO).
- * (off by default: it is not the server's default, and docs/journal.md has its figures).
+ * plain segments with the engine thread at normal scheduling (the server's default) and the engine
+ * thread SCHED_FIFO (`serve --engine-rt N`); with --preallocated also preallocated segments
+ * (`serve --preallocate`; off by default: not the server's default, and docs/journal.md has its
+ * figures).
  * Options: --records N (recovery, default 1,000,000) · --seconds S (per offered rate, default 3) ·
- * --warmup S (default 0.5) · --reps N (default 3) · --engine-rt N (SCHED_FIFO priority, default 10) ·
+ * --warmup S (default 0.5) · --reps N (default 3) · --engine-rt N (SCHED_FIFO priority of the realtime configuration, default 10) ·
  * --preallocated ·
  * --ack-durability fsync|none (part 2; none shows the floor without the disk) ·
  * --json · --out FILE. Nothing else should run meanwhile (2 cores).
@@ -70,9 +71,9 @@ function appendBench(durability: 'none' | 'fsync'): { records: number; seconds: 
 
 interface AckConfig { name: string; preallocate: boolean; realtime: boolean }
 const CONFIGS: AckConfig[] = [
-  { name: 'plain', preallocate: false, realtime: true },
-  { name: 'normal scheduling', preallocate: false, realtime: false },
-  ...(WITH_PREALLOCATED ? [{ name: 'preallocated', preallocate: true, realtime: true }] : []),
+  { name: 'plain', preallocate: false, realtime: false },
+  { name: 'realtime', preallocate: false, realtime: true },
+  ...(WITH_PREALLOCATED ? [{ name: 'preallocated', preallocate: true, realtime: false }] : []),
 ];
 
 // the open loop's per-command arrays, allocated once for the largest rate (no GC between runs)

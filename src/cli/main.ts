@@ -39,9 +39,10 @@ usage:
                 [--durability fsync|none (default fsync)] [--snapshot-every COMMANDS (default 1000000)]
                 [--preallocate (journal segments zero-filled ahead by a background thread: lower
                  median ack latency, every segment written twice; see docs/journal.md)]
-                [--engine-rt N (the engine thread runs SCHED_FIFO at priority N, 1..99, default 10,
-                 so that it runs as soon as the journal's fdatasync returns; needs root or
-                 CAP_SYS_NICE, else it keeps normal scheduling and says so; 0 = normal scheduling)]
+                [--engine-rt N (the engine thread runs SCHED_FIFO at priority N, 1..99, so that it
+                 runs as soon as the journal's fdatasync returns; for a machine with a core to
+                 spare; needs root or CAP_SYS_NICE, else it keeps normal scheduling and says so;
+                 default 0 = normal scheduling; see docs/journal.md)]
                 [--no-storage (no ClickHouse; default: CLICKHOUSE_URL, else embedded chDB)]
                 [--binary-frame-bytes N (binary protocol: send a connection's frame once it
                  reaches N bytes; default 32768; 1 = one message per frame, for benchmarks)]
@@ -178,7 +179,7 @@ async function cmdServe(argv: string[]): Promise<number> {
   const maxOpen = int(f, 'max-open-orders', 10_000, 0, 0xffffffff)!;
   const httpRate = int(f, 'http-rate-limit', 100, 1, 10_000_000)!;
   const binaryFrameBytes = int(f, 'binary-frame-bytes', 32 * 1024, 1, 16 << 20)!;
-  const engineRt = int(f, 'engine-rt', 10, 0, 99)!;
+  const engineRt = int(f, 'engine-rt', 0, 0, 99)!;
   const port = int(f, 'port', 8080, 0, 65535)!;
   const host = str(f, 'host') ?? '127.0.0.1';
   const dataDir = str(f, 'data') ?? 'data';
@@ -205,7 +206,7 @@ async function cmdServe(argv: string[]): Promise<number> {
   out(`  HTTP      ${url}/api/v1/symbols · ${url}/api/v1/book/BTC-USD · ${url}/health · ${url}/metrics`);
   out(`  WebSocket ${url.replace('http', 'ws')}/ws   (protocol: docs/protocol.md)`);
   const sched = gw.host.threadScheduling;
-  out(`  engine    WASM (SIMD128 ${simdSupported() ? 'on' : 'off'}) on its own thread (${!sched ? 'normal scheduling: --engine-rt 0' : sched.applied ? `real-time: SCHED_FIFO ${sched.rtPriority}` : `normal scheduling — SCHED_FIFO ${sched.requested} not set: ${sched.reason}`}) · ${gw.instruments.length} symbols: ${gw.instruments.map((i) => i.symbol).join(', ')}`);
+  out(`  engine    WASM (SIMD128 ${simdSupported() ? 'on' : 'off'}) on its own thread (${!sched ? 'normal scheduling' : sched.applied ? `real-time: SCHED_FIFO ${sched.rtPriority}` : `normal scheduling — SCHED_FIFO ${sched.requested} not set: ${sched.reason}`}) · ${gw.instruments.length} symbols: ${gw.instruments.map((i) => i.symbol).join(', ')}`);
   out(`  risk      pre-trade checks in the engine thread · ${maxOpen ? `${maxOpen} open orders per account` : 'no open-order limit'} · per-symbol limits in /api/v1/symbols`);
   const rec = gw.host.recovery;
   out(`  journal   ${join(dataDir, 'journal')} · durability ${durability}${durability === 'fsync' ? ' (each batch fdatasync\'ed before its acks)' : ''}${f.has('preallocate') && durability === 'fsync' ? ' · segments preallocated' : ''} · recovered through seq ${rec?.lastSeq ?? 0} (snapshot ${rec?.snapshotSeq ?? 0}, ${rec?.replayed ?? 0} replayed in ${(rec?.seconds ?? 0).toFixed(2)} s${rec?.cut ? `, torn tail of ${rec.cut.bytes} bytes cut` : ''})`);

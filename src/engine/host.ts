@@ -39,7 +39,7 @@ export interface EngineHostOptions {
   /**
    * SCHED_FIFO priority (1–99) for the engine thread (src/engine/thread-priority.ts): it then runs
    * as soon as the journal's fdatasync returns instead of waiting for a CPU. Undefined (the
-   * default) leaves its scheduling as it is; `tradsys serve` asks for 10. Without the permission
+   * default) leaves its scheduling as it is (`tradsys serve --engine-rt N`). Without the permission
    * the thread keeps normal scheduling and `threadScheduling` says why.
    */
   realtime?: number;

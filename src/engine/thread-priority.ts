@@ -2,14 +2,16 @@
  * Real-time scheduling (SCHED_FIFO) for the engine thread, set by the thread on itself.
  *
  * Why: with the journal on, the engine thread sleeps in fdatasync for most of each batch. When the
- * disk answers it must get a CPU at once, but on a small machine the other threads (gateway,
- * storage writer, the GC's helpers, the kernel's block and ext4 workers) often hold every core,
- * and a normal thread waits its turn: on this 2-core VM the engine thread spent 6–10 % of the
- * time waiting for a CPU at 100 k orders/s, and each wait holds up every order queued behind the
- * batch. A SCHED_FIFO thread preempts normal threads as soon as it is runnable (measured: that wait
- * fell about 25-fold; docs/journal.md, "Engine thread scheduling"). Nice values do not do this on
+ * disk answers it must get a CPU at once, but the other threads (gateway, storage writer, the
+ * GC's helpers, the kernel's block and ext4 workers) may hold every core, and a normal thread
+ * waits its turn; every order queued behind the batch waits with it. A SCHED_FIFO thread preempts
+ * normal threads as soon as it is runnable: on this 2-core VM at 100 k orders/s the engine
+ * thread's wait for a CPU fell from 86–370 ms to 6–22 ms per 3.5 s. Nice values do not do this on
  * EEVDF kernels (6.6+): nice −15 left the wait unchanged.
- *
+ * Opt-in (`serve --engine-rt N`): on this 2-core VM the ack tail did not improve with it — it
+ * turned bimodal (p99 1.0–8.1 ms against 1.7–2.7 ms at normal scheduling, 16 runs each) and the
+ * median ack at 10 k/s rose by 0.03–0.14 ms — so it is for machines with a core to spare for the
+ * engine thread (docs/journal.md, "Engine thread scheduling").
  * How: `chrt -f -p N TID` (util-linux, part of every Debian install) on the thread's own kernel id
  * (from /proc/thread-self); the result is read back from /proc. Linux only. Needs CAP_SYS_NICE
  * (root) or an RLIMIT_RTPRIO that allows N; without it the thread keeps normal scheduling and the
