@@ -8,6 +8,8 @@
  *     corrected (the client sleeps on the event ring between sends, as an event-driven client
  *     does), after a warm-up of --warmup seconds at the same rate that is not recorded (the step
  *     from idle to the offered rate); and the closed-loop maximum;
+ *     before them, the disk alone: write+fdatasync timings with nothing else running and the ack
+ *     latency those syncs alone would allow at 100 k/s (a queue model; see diskFloor);
  *  3. recovery: a journal of N records (default 1,000,000) recovered and replayed with the
  *     determinism check: records/s and time to ready (median of 5 runs, and the first run alone).
  * Each configuration runs --reps times, alternating; medians per offered rate are reported:
@@ -161,6 +163,52 @@ async function ackBench(cfg: AckConfig): Promise<Record<string, unknown>[]> {
   return results;
 }
 
+/**
+ * The disk alone: what a batch's write + fdatasync costs here with nothing else running, and the
+ * ack latency that those syncs alone would allow at 100 k orders/s. A 5 KiB write (the ~20 records
+ * of a 0.2 ms batch at 100 k/s) and one fdatasync, started every 0.2 ms for --seconds × 2; then a
+ * queue model: orders arrive every 10 µs, a batch takes every order that arrived before it starts
+ * and costs the next recorded sync + 20 µs. The gap between this and the measured acks is what
+ * the rest of the machine (the engine, the client, the kernel's workers, 2 cores) adds.
+ */
+function diskFloor(): Record<string, unknown> {
+  const dir = mkdtempSync(join(tmpdir(), 'jbd-'));
+  scratch.push(dir);
+  const fd = fs.openSync(join(dir, 'syncs'), 'w');
+  const buf = Buffer.alloc(5120, 7);
+  const ms = SECONDS * 2 * 1000;
+  const times: number[] = [];
+  let off = 0;
+  const t0 = performance.now();
+  for (let a = t0; a - t0 < ms; a = performance.now()) {
+    fs.writeSync(fd, buf, 0, buf.length, off);
+    off += buf.length;
+    fs.fdatasyncSync(fd);
+    times.push(performance.now() - a);
+    while (performance.now() - a < 0.2) { /* pace: one batch per 0.2 ms */ }
+  }
+  fs.closeSync(fd);
+  const rate = 100; // orders per ms
+  const lat: number[] = [];
+  let t = 0;
+  let next = 0; // the next order to batch
+  for (const cost of times) {
+    const start = Math.max(t, next / rate);
+    const upto = Math.floor(start * rate); // orders that arrived by then
+    t = start + 0.02 + cost;
+    for (; next <= upto; next++) lat.push(t - next / rate);
+  }
+  const q = (xs: number[], p: number): number => xs[Math.floor(p * (xs.length - 1))]!;
+  const st = [...times].sort((x, y) => x - y);
+  lat.sort((x, y) => x - y);
+  const r = {
+    syncs: times.length, syncMs: { p50: q(st, 0.5), p99: q(st, 0.99), p999: q(st, 0.999), max: st[st.length - 1]!, over1_5ms: st.filter((x) => x > 1.5).length },
+    modelAckMsAt100k: { orders: lat.length, p50: q(lat, 0.5), p99: q(lat, 0.99), p999: q(lat, 0.999) },
+  };
+  log(`disk alone: ${r.syncs} write+fdatasync of 5 KiB: p50 ${r.syncMs.p50.toFixed(2)} / p99 ${r.syncMs.p99.toFixed(2)} / p99.9 ${r.syncMs.p999.toFixed(2)} / max ${r.syncMs.max.toFixed(1)} ms (${r.syncMs.over1_5ms} over 1.5 ms); acks at 100 k/s with those syncs alone: p50 ${r.modelAckMsAt100k.p50.toFixed(2)} / p99 ${r.modelAckMsAt100k.p99.toFixed(2)} / p99.9 ${r.modelAckMsAt100k.p999.toFixed(2)} ms`);
+  return r;
+}
+
 function recoveryBench(): Record<string, unknown> {
   const dir = mkdtempSync(join(tmpdir(), 'jbr-'));
   log(`writing a journal of ${RECORDS.toLocaleString('en-US')} records…`);
@@ -190,6 +238,7 @@ async function main(): Promise<void> {
   const sync = appendBench('fsync');
   log(`  ${(sync.recordsPerSecond / 1e6).toFixed(2)} M records/s, ${sync.mbPerSecond.toFixed(0)} MB/s, ${(sync.syncs / sync.seconds).toFixed(0)} fdatasync/s`);
   // durable acks: the CONFIGS alternating, REPS runs each; medians per offered rate
+  const disk = diskFloor();
   const runs: Record<string, unknown>[] = [];
   for (let rep = 0; rep < REPS; rep++) for (const cfg of CONFIGS) runs.push(...await ackBench(cfg));
   const med = (xs: number[]): number => { const a = [...xs].sort((x, y) => x - y); return a[Math.floor((a.length - 1) / 2)]!; };
@@ -209,7 +258,7 @@ async function main(): Promise<void> {
   const recovery = recoveryBench();
   const report = {
     bench: 'journal', date: new Date().toISOString(), node: process.version, machine: { cpu: cpus()[0]?.model, cores: cpus().length },
-    append: { none, fsync: sync }, acknowledged: acks, recovery,
+    append: { none, fsync: sync }, diskAlone: disk, acknowledged: acks, recovery,
     settings: { seconds: SECONDS, warmupSeconds: WARMUP, reps: REPS, engineRt: ENGINE_RT, ackDurability: ACK_DURABILITY, configs: CONFIGS.map((c) => c.name) },
     targets: { appendRecordsPerSecond: 1_000_000, durableAckedPerSecond: 100_000, ackP99Us: 2000, replayRecordsPerSecond: 2_000_000 },
   };
