@@ -10,7 +10,7 @@
  * EEVDF kernels (6.6+): nice −15 left the wait unchanged.
  * Opt-in (`serve --engine-rt N`): on this 2-core VM the ack tail did not improve with it — it
  * turned bimodal (p99 1.0–8.3 ms against 1.4–4.3 ms at normal scheduling, medians 2.36 and
- * 2.34 ms, 26 runs each) and the median ack at 10 k/s rose by 0.03–0.14 ms — so it is for machines
+ * 2.20 ms, 31 runs each) and the median ack at 10 k/s rose by 0.03–0.14 ms — so it is for machines
  * with a core to spare for the engine thread (docs/journal.md, "Engine thread scheduling").
  * How: `chrt -f -p N TID` (util-linux, part of every Debian install) on the thread's own kernel id
  * (from /proc/thread-self); the result is read back from /proc. Linux only. Needs CAP_SYS_NICE
