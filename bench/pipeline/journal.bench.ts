@@ -6,8 +6,9 @@
  *     loop at fixed offered rates, ack latency = submit → its first event seen on the event ring
  *     (which happens only after the batch is durable), HDR p50/p99/p99.9, coordinated-omission
  *     corrected (the client sleeps on the event ring when its next send is more than 20 µs away,
- *     as an event-driven client does; at 100 k/s it polls), after a warm-up of --warmup seconds at the same rate that is not recorded (the step
- *     from idle to the offered rate); and the closed-loop maximum;
+ *     as an event-driven client does; at 100 k/s it polls), after a warm-up of --warmup seconds
+ *     at the same rate that is not recorded (the step from idle to the offered rate); with the
+ *     engine thread's time waiting for a CPU (schedstat); and the closed-loop maximum;
  *     before them, the disk alone: write+fdatasync timings with nothing else running and the ack
  *     latency those syncs alone would allow at 100 k/s (a queue model; see diskFloor);
  *  3. recovery: a journal of N records (default 1,000,000) recovered and replayed with the
@@ -71,6 +72,12 @@ function appendBench(durability: 'none' | 'fsync'): { records: number; seconds: 
   return { records: total, seconds: s, recordsPerSecond: total / s, mbPerSecond: bytes / s / 1e6, syncs: w.stats.syncs };
 }
 
+/** The engine thread's total time runnable but waiting for a CPU (/proc schedstat, field 2), ms; NaN off Linux. */
+function engineCpuWaitMs(tid: number | null): number {
+  if (tid === null) return Number.NaN;
+  try { return Number(fs.readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[1]) / 1e6; } catch { return Number.NaN; }
+}
+
 interface AckConfig { name: string; preallocate: boolean; realtime: boolean }
 const CONFIGS: AckConfig[] = [
   { name: 'plain', preallocate: false, realtime: false },
@@ -118,7 +125,8 @@ async function ackBench(cfg: AckConfig): Promise<Record<string, unknown>[]> {
     const intended = intendedAll; // ns since t0, by command
     const firstSeen = firstSeenAll;
     firstSeen.fill(0, 0, m);
-    // clock and seq reads allocate nothing (a BigInt per call would make the harness's own GC pauses part of the tail)
+    // seq reads allocate nothing (a BigInt per call would make the harness's own GC pauses part of the tail)
+    const wait0 = engineCpuWaitMs(host.threadId);
     const t0 = performance.now();
     const now = (): number => (performance.now() - t0) * 1e6;
     let sent = 0;
@@ -153,12 +161,14 @@ async function ackBench(cfg: AckConfig): Promise<Record<string, unknown>[]> {
       }
     }
     next += sent;
+    const cpuWaitMs = engineCpuWaitMs(host.threadId) - wait0;
     const r = {
       mode: 'open loop', config: cfg.name, durability: ACK_DURABILITY, preallocate, scheduling, offeredPerSecond: rate, warmupOrders: w, orders: m - w, acked: got - w,
+      seconds: (performance.now() - t0) / 1000, engineCpuWaitMs: cpuWaitMs,
       latencyUs: { p50: h.getValueAtPercentile(50) / 1000, p99: h.getValueAtPercentile(99) / 1000, p999: h.getValueAtPercentile(99.9) / 1000, max: h.maxValue / 1000 },
     };
     results.push(r);
-    log(`  open loop ${rate}/s: acked ${got - w}/${m - w} (+${w} warm-up), p50 ${r.latencyUs.p50.toFixed(0)} µs, p99 ${r.latencyUs.p99.toFixed(0)} µs, p99.9 ${r.latencyUs.p999.toFixed(0)} µs`);
+    log(`  open loop ${rate}/s: acked ${got - w}/${m - w} (+${w} warm-up), p50 ${r.latencyUs.p50.toFixed(0)} µs, p99 ${r.latencyUs.p99.toFixed(0)} µs, p99.9 ${r.latencyUs.p999.toFixed(0)} µs; engine thread waited ${cpuWaitMs.toFixed(0)} ms for a CPU in ${r.seconds.toFixed(1)} s`);
   }
   await host.stop();
   scratch.push(dir);
@@ -251,8 +261,9 @@ async function main(): Promise<void> {
     const rates: Record<string, unknown> = {};
     for (const rate of [10_000, 50_000, 100_000]) {
       const at = mine.filter((r) => r.offeredPerSecond === rate).map((r) => r.latencyUs as { p50: number; p99: number; p999: number });
-      rates[rate] = { p50: med(at.map((x) => x.p50)), p99: med(at.map((x) => x.p99)), p999: med(at.map((x) => x.p999)), p99Runs: at.map((x) => Math.round(x.p99)) };
-      log(`${cfg.name} ${rate}/s: median of ${at.length}: p50 ${med(at.map((x) => x.p50)).toFixed(0)} µs, p99 ${med(at.map((x) => x.p99)).toFixed(0)} µs (runs ${at.map((x) => x.p99.toFixed(0)).join(', ')}), p99.9 ${med(at.map((x) => x.p999)).toFixed(0)} µs`);
+      const waits = mine.filter((r) => r.offeredPerSecond === rate).map((r) => Math.round(r.engineCpuWaitMs as number));
+      rates[rate] = { p50: med(at.map((x) => x.p50)), p99: med(at.map((x) => x.p99)), p999: med(at.map((x) => x.p999)), p99Runs: at.map((x) => Math.round(x.p99)), engineCpuWaitMsRuns: waits };
+      log(`${cfg.name} ${rate}/s: median of ${at.length}: p50 ${med(at.map((x) => x.p50)).toFixed(0)} µs, p99 ${med(at.map((x) => x.p99)).toFixed(0)} µs (runs ${at.map((x) => x.p99.toFixed(0)).join(', ')}), p99.9 ${med(at.map((x) => x.p999)).toFixed(0)} µs; engine thread's CPU wait ${waits.join(', ')} ms`);
     }
     summary[cfg.name] = { scheduling: mine[0]?.scheduling, closedLoopAckedPerSecond: med(closed), openLoopLatencyUs: rates };
   }

@@ -68,8 +68,8 @@ export class EngineHost {
     const data: EngineWorkerData = { cmdRing: this.cmdRing.sab, evtRing: this.evtRing.sab, control: ctl, engine: opts.engine, batch: opts.batch ?? 1024, riskSetup: opts.riskSetup, journal: opts.journal, realtime: opts.realtime };
     const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
     this.worker = spawnWorker(import.meta.url, 'worker', data);
-    this.worker.on('message', (m: { type: string; message?: string; scheduling?: ThreadScheduling } & Partial<RecoveryInfo>) => {
-      if (m.type === 'scheduling') this.threadScheduling = m.scheduling ?? null;
+    this.worker.on('message', (m: { type: string; message?: string; tid?: number | null; scheduling?: ThreadScheduling | null } & Partial<RecoveryInfo>) => {
+      if (m.type === 'thread') { this.threadId = m.tid ?? null; this.threadScheduling = m.scheduling ?? null; this.threadReported = true; }
       else if (m.type === 'failed') this.failure = m.message ?? 'engine thread failed';
       else if (m.type === 'log') log(m.message ?? '');
       else if (m.type === 'recovered') this.recovery = { lastSeq: m.lastSeq!, snapshotSeq: m.snapshotSeq!, replayed: m.replayed!, seconds: m.seconds!, cut: m.cut ?? null };
@@ -83,8 +83,8 @@ export class EngineHost {
     if (opts.realtime !== undefined) checkRtPriority(opts.realtime);
     const h = new EngineHost(opts);
     const deadline = Date.now() + (opts.journal ? 600_000 : 30_000); // recovery replays the journal
-    // running, and the worker's start-up messages (recovery, scheduling) delivered
-    const pending = (): boolean => Atomics.load(h.control, CTL_STATE) === 1 && ((!!opts.journal && !h.recovery) || (opts.realtime !== undefined && !h.threadScheduling));
+    // running, and the worker's start-up messages (thread, recovery) delivered
+    const pending = (): boolean => Atomics.load(h.control, CTL_STATE) === 1 && (!h.threadReported || (!!opts.journal && !h.recovery));
     while (Atomics.load(h.control, CTL_STATE) === 0 || pending()) {
       if (h.failure) throw new EngineError('ERR_ENGINE_TRAP', `engine thread failed to start: ${h.failure}`);
       if (Date.now() > deadline) throw new EngineError('ERR_ENGINE_TRAP', 'engine thread did not start within 30 s');
@@ -137,6 +137,10 @@ export class EngineHost {
 
   /** The engine thread's scheduling as set at start (null when `realtime` was not given). */
   threadScheduling: ThreadScheduling | null = null;
+
+  /** The engine thread's kernel id (Linux; null elsewhere): /proc/<pid>/task/<id> has its CPU time and waits. */
+  threadId: number | null = null;
+  private threadReported = false;
 
   /** Stops the engine thread (after the batch in progress) and waits for it to exit. */
   async stop(): Promise<void> {

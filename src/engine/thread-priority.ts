@@ -6,7 +6,7 @@
  * GC's helpers, the kernel's block and ext4 workers) may hold every core, and a normal thread
  * waits its turn; every order queued behind the batch waits with it. A SCHED_FIFO thread preempts
  * normal threads as soon as it is runnable: on this 2-core VM at 100 k orders/s the engine
- * thread's wait for a CPU fell from 86–370 ms to 6–22 ms per 3.5 s. Nice values do not do this on
+ * thread's wait for a CPU fell from 197–310 ms to 3–17 ms per 3.5 s. Nice values do not do this on
  * EEVDF kernels (6.6+): nice −15 left the wait unchanged.
  * Opt-in (`serve --engine-rt N`): on this 2-core VM the ack tail did not improve with it — it
  * turned bimodal (p99 1.0–8.3 ms against 1.4–4.3 ms at normal scheduling, medians 2.36 and

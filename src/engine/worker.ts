@@ -21,7 +21,7 @@ import { MpscRing } from '../ring/mpsc-ring.js';
 import { SpmcRing } from '../ring/spmc-ring.js';
 import { Engine, type EngineOptions, type RiskSetup } from './engine.js';
 import { JournalWriter, lockJournal, recoverEngine, snapshotEngine, type JournalConfig } from '../journal/index.js';
-import { setOwnThreadRealtime } from './thread-priority.js';
+import { ownThreadId, setOwnThreadRealtime } from './thread-priority.js';
 
 export interface EngineWorkerData {
   cmdRing: SharedArrayBuffer;
@@ -53,8 +53,8 @@ function run(d: EngineWorkerData): void {
   let journal: JournalWriter | null = null;
   let seq = 0; // last assigned (fits a double exactly for 2^53 commands)
   let unlock: (() => void) | null = null;
-  // before recovery, which replays under the same priority
-  if (d.realtime !== undefined) parentPort?.postMessage({ type: 'scheduling', scheduling: setOwnThreadRealtime(d.realtime) });
+  // first, and before recovery, which replays under the same scheduling
+  parentPort?.postMessage({ type: 'thread', tid: ownThreadId(), scheduling: d.realtime === undefined ? null : setOwnThreadRealtime(d.realtime) });
   if (d.journal) {
     unlock = lockJournal(d.journal.dir);
     const r = recoverEngine(d.journal.dir, opts, d.riskSetup, log);

@@ -3,7 +3,7 @@
  * process may set it (checked independently in /proc), a clear reason where it may not, bad
  * priorities refused before the thread starts, and the engine working the same either way.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -68,6 +68,7 @@ describe('engine thread scheduling', () => {
     try {
       const s = host.threadScheduling!;
       expect(s.requested).toBe(7);
+      expect(s.tid).toBe(host.threadId);
       if (mayRealtime) {
         expect(s).toMatchObject({ applied: true, policy: 'fifo', rtPriority: 7 });
         // independently of what the thread reported: the kernel's view of that thread
@@ -89,10 +90,17 @@ describe('engine thread scheduling', () => {
     }
   });
 
-  it('leaves scheduling alone unless asked', async () => {
+  it('leaves scheduling alone unless asked, and reports the engine thread\'s kernel id', async () => {
     const host = await EngineHost.start({ engine: { symbols: 1, capacity: 100 } });
     try {
       expect(host.threadScheduling).toBeNull();
+      if (linux) {
+        // a thread of this process, not the caller's, running normal scheduling
+        expect(host.threadId).toBeGreaterThan(0);
+        expect(host.threadId).not.toBe(ownThreadId());
+        expect(existsSync(`/proc/self/task/${host.threadId}/schedstat`)).toBe(true);
+        expect(readScheduling(host.threadId!)).toEqual({ policy: 'normal', rtPriority: 0 });
+      }
     } finally {
       await host.stop();
     }
