@@ -37,11 +37,11 @@
  *
  * RING_CMD (96 B, command ring slot)      writer: gateway threads     reader: engine thread
  *  0..31 the CMD record · 32 origin u32 (connection/producer) · 36 token u32 (request tag) ·
- * 40 tsIn i64 (ns, when the gateway accepted it) · 48 cidLen u8 · 49..55 pad · 56..95 clientOrderId
+ * 40 tsIn i64 (epoch ns, when the gateway accepted it) · 48 cidLen u8 · 49..55 pad · 56..95 clientOrderId
  * (cidLen ASCII bytes, zero-padded; journaled with the command)
  *
  * RING_EVT (96 B, event ring slot)        writer: engine thread       readers: consumers
- *  0 seq u64 (engine sequence of the command, from 1) · 8 tsInit i64 (ns, when the engine took the
+ *  0 seq u64 (engine sequence of the command, from 1) · 8 tsInit i64 (epoch ns, when the engine took the
  * batch) · 16 origin u32 · 20 token u32 · 24 tsIn i64 (copied from the command) · 32..95 the EVT
  * record (field offsets +32)
  * ```

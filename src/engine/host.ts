@@ -20,6 +20,7 @@ import type { JournalConfig } from '../journal/index.js';
 import { CTL_SEQ_HI, CTL_SEQ_LO, CTL_STATE, CTL_STOP, type EngineWorkerData } from './worker.js';
 import { EngineError } from './errors.js';
 import { spawnWorker } from './spawn.js';
+import { epochOffsetNs, nowNs } from '../domain/clock.js';
 import { checkRtPriority, type ThreadScheduling } from './thread-priority.js';
 
 export interface EngineHostOptions {
@@ -65,7 +66,7 @@ export class EngineHost {
     this.evtRing = SpmcRing.create(opts.eventSlots ?? 262144, RING_EVT_SIZE);
     const ctl = new SharedArrayBuffer(64);
     this.control = new Int32Array(ctl);
-    const data: EngineWorkerData = { cmdRing: this.cmdRing.sab, evtRing: this.evtRing.sab, control: ctl, engine: opts.engine, batch: opts.batch ?? 1024, riskSetup: opts.riskSetup, journal: opts.journal, realtime: opts.realtime };
+    const data: EngineWorkerData = { cmdRing: this.cmdRing.sab, evtRing: this.evtRing.sab, control: ctl, engine: opts.engine, batch: opts.batch ?? 1024, riskSetup: opts.riskSetup, journal: opts.journal, realtime: opts.realtime, epochOffsetNs: epochOffsetNs().toString() };
     const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
     this.worker = spawnWorker(import.meta.url, 'worker', data);
     this.worker.on('message', (m: { type: string; message?: string; tid?: number | null; scheduling?: ThreadScheduling | null } & Partial<RecoveryInfo>) => {
@@ -104,7 +105,7 @@ export class EngineHost {
     if (clientOrderId.length > RING_CMD_CID_MAX) throw new EngineError('ERR_ENGINE_BAD_COMMAND', `clientOrderId longer than ${RING_CMD_CID_MAX} characters`);
     for (let i = 0; i < clientOrderId.length; i++) this.rec[RING_CMD_OFF.cid0 + i] = clientOrderId.charCodeAt(i) & 0x7f;
     this.rec[RING_CMD_OFF.cidLen] = clientOrderId.length;
-    this.recDv.setBigInt64(RING_CMD_OFF.tsIn, process.hrtime.bigint(), true);
+    this.recDv.setBigInt64(RING_CMD_OFF.tsIn, nowNs(), true);
     return this.cmdRing.tryPush(this.rec);
   }
 

@@ -22,6 +22,7 @@ import { SpmcRing } from '../ring/spmc-ring.js';
 import { Engine, type EngineOptions, type RiskSetup } from './engine.js';
 import { JournalWriter, lockJournal, recoverEngine, snapshotEngine, type JournalConfig } from '../journal/index.js';
 import { ownThreadId, setOwnThreadRealtime } from './thread-priority.js';
+import { nowNs, setEpochOffsetNs } from '../domain/clock.js';
 
 export interface EngineWorkerData {
   cmdRing: SharedArrayBuffer;
@@ -36,6 +37,8 @@ export interface EngineWorkerData {
   journal?: JournalConfig;
   /** SCHED_FIFO priority for this thread (src/engine/thread-priority.ts); undefined leaves it as it is. */
   realtime?: number;
+  /** The host's epoch offset (src/domain/clock.ts, decimal ns), so tsInit and tsIn share one base. */
+  epochOffsetNs?: string;
 }
 
 export const CTL_STOP = 0;
@@ -44,6 +47,7 @@ export const CTL_SEQ_LO = 2;
 export const CTL_SEQ_HI = 3;
 
 function run(d: EngineWorkerData): void {
+  if (d.epochOffsetNs !== undefined) setEpochOffsetNs(BigInt(d.epochOffsetNs));
   const ctl = new Int32Array(d.control);
   const cmds = new MpscRing(d.cmdRing);
   const evts = new SpmcRing(d.evtRing);
@@ -128,7 +132,7 @@ function run(d: EngineWorkerData): void {
       if (!cmds.waitReady(20, 4000)) continue; // spin ~10-20 µs before sleeping on the futex
       const n = cmds.poll(staging, 0, batch);
       if (n === 0) continue;
-      const t = process.hrtime.bigint(); // one BigInt per batch
+      const t = nowNs(); // epoch ns; one BigInt per batch
       tsLo = Number(t & 0xffffffffn);
       tsHi = Number(t >> 32n);
       batchSeq0 = seq + 1;

@@ -44,6 +44,7 @@ import { BookProjection } from '../marketdata/book-projection.js';
 import { KeyedBuckets, retryAfterSeconds, type RateLimit } from './rate-limit.js';
 import { parseClientMessage, ProtocolError, errorFrame, type ClientMessage } from '../codec/json-protocol.js';
 import { BinaryProtocolError, BinaryWriter, Channel, decodeFrame, MAX_LEVELS, MsgType, type ClientBinMessage } from '../codec/binary-protocol.js';
+import { nowNs } from '../domain/clock.js';
 
 export interface GatewayConfig {
   dataDir: string;
@@ -743,7 +744,7 @@ export class Gateway {
     dv.setUint32(CMD_OFF.qty, qty, true);
     dv.setUint32(CMD_OFF.account, account, true);
     try {
-      return this.host.submitRaw(this.cmdRec, 0, origin, token, process.hrtime.bigint(), clientOrderId) ? 'ok' : 'busy';
+      return this.host.submitRaw(this.cmdRec, 0, origin, token, nowNs(), clientOrderId) ? 'ok' : 'busy';
     } catch (e) {
       if (this.host.failed !== null) return 'unavailable';
       throw e;

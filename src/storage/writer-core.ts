@@ -52,7 +52,7 @@ export interface WriterOptions {
   batchMs?: number;
   /** Rows held in memory before batches spill to files (default 1,000,000). */
   maxQueueRows?: number;
-  /** Added to tsInit (monotonic ns) to get Unix-epoch ns; default: measured at start. */
+  /** Added to tsInit and tsIn to get Unix-epoch ns. Default 0: the engine stamps epoch ns (src/domain/clock.ts). */
   tsOffsetNs?: bigint;
   quoteMs?: number;
   snapshotMs?: number;
@@ -111,8 +111,8 @@ export class WriterCore {
     this.o = {
       batchRows: 50_000, batchMs: 200, maxQueueRows: 1_000_000, quoteMs: 100, snapshotMs: 1000, latencyEvery: 100,
       ...opts,
-      // an explicit `tsOffsetNs: undefined` (as the thread boundary passes it) means "measure it"
-      tsOffsetNs: opts.tsOffsetNs ?? BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint(),
+      // an explicit `tsOffsetNs: undefined` (as the thread boundary passes it) means the default
+      tsOffsetNs: opts.tsOffsetNs ?? 0n,
     } as typeof this.o;
     if (!(this.o.batchRows >= 1 && this.o.maxQueueRows >= this.o.batchRows)) throw new TradsysError('ERR_STORAGE_CONFIG', 'writer: need 1 ≤ batchRows ≤ maxQueueRows');
     this.sym = opts.symbols.map((s) => encodeString(s));

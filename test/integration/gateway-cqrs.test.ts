@@ -64,6 +64,13 @@ describe('read models through the gateway', () => {
     expect((f.json.fills as Json[]).map((x) => [x.side, x.price, x.qty, x.liquidity])).toEqual([
       ['buy', '100.00', '3', 'taker'], ['buy', '101.00', '2', 'taker'], ['sell', '102.00', '4', 'maker'],
     ]);
+    // fill timestamps are Unix-epoch nanoseconds (the engine's tsInit), not a monotonic clock
+    for (const x of f.json.fills as Json[]) {
+      expect(typeof x.ts).toBe('string');
+      const ageMs = Date.now() - Number(BigInt(x.ts as string) / 1_000_000n);
+      expect(ageMs).toBeGreaterThanOrEqual(-1000);
+      expect(ageMs).toBeLessThan(120_000);
+    }
     const page = await call(a, 'GET', `/api/v1/fills?afterSeq=${(f.json.fills as Json[])[0]!.seq}`);
     expect((page.json.fills as Json[]).length).toBe(2);
     expect((await call(a, 'GET', '/api/v1/positions?symbol=NOPE')).status).toBe(404);
