@@ -19,6 +19,7 @@ import { cmdSql } from './sql.js';
 import { cmdBackfill } from './backfill.js';
 import type { StpMode } from '../engine/engine.js';
 import { KeyStore, type Permission } from '../gateway/auth.js';
+import type { RecoveryInfo } from '../engine/host.js';
 import { Gateway } from '../gateway/gateway.js';
 import { Simulator } from '../sim/simulator.js';
 import { simdSupported } from '../engine/wasm.js';
@@ -170,6 +171,19 @@ function cmdKeys(argv: string[]): number {
   throw new TradsysError('ERR_CLI_USAGE', `keys: unknown subcommand ${sub === undefined ? '(none)' : `"${sub}"`} (create, list, revoke)`);
 }
 
+/**
+ * The banner's journal clause. `seconds` covers the whole start of the engine thread (creating the
+ * engine, loading a snapshot, replaying), so an empty journal says "nothing to replay" and the time
+ * the engine took to be ready, never "0 replayed in N s".
+ */
+export function recoveryText(rec: RecoveryInfo | null): string {
+  const ready = `engine ready in ${(rec?.seconds ?? 0).toFixed(2)} s`;
+  const cut = rec?.cut ? `, torn tail of ${rec.cut.bytes} bytes cut at ${rec.cut.file}:${rec.cut.offset}` : '';
+  if (!rec || rec.lastSeq === 0) return `empty journal, nothing to replay (${ready}${cut})`;
+  const from = rec.snapshotSeq > 0 ? `snapshot at seq ${rec.snapshotSeq} + ${rec.replayed} commands replayed` : `${rec.replayed} commands replayed`;
+  return `recovered through seq ${rec.lastSeq} (${from}; ${ready}${cut})`;
+}
+
 async function cmdServe(argv: string[]): Promise<number> {
   const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value', 'http-rate-limit': 'value', durability: 'value', 'snapshot-every': 'value', preallocate: 'bool', 'no-storage': 'bool', 'binary-frame-bytes': 'value', 'engine-rt': 'value' });
   const durability = str(f, 'durability') ?? 'fsync';
@@ -209,7 +223,7 @@ async function cmdServe(argv: string[]): Promise<number> {
   out(`  engine    WASM (SIMD128 ${simdSupported() ? 'on' : 'off'}) on its own thread (${!sched ? 'normal scheduling' : sched.applied ? `real-time: SCHED_FIFO ${sched.rtPriority}` : `normal scheduling — SCHED_FIFO ${sched.requested} not set: ${sched.reason}`}) · ${gw.instruments.length} symbols: ${gw.instruments.map((i) => i.symbol).join(', ')}`);
   out(`  risk      pre-trade checks in the engine thread · ${maxOpen ? `${maxOpen} open orders per account` : 'no open-order limit'} · per-symbol limits in /api/v1/symbols`);
   const rec = gw.host.recovery;
-  out(`  journal   ${join(dataDir, 'journal')} · durability ${durability}${durability === 'fsync' ? ' (each batch fdatasync\'ed before its acks)' : ''}${f.has('preallocate') && durability === 'fsync' ? ' · segments preallocated' : ''} · recovered through seq ${rec?.lastSeq ?? 0} (snapshot ${rec?.snapshotSeq ?? 0}, ${rec?.replayed ?? 0} replayed in ${(rec?.seconds ?? 0).toFixed(2)} s${rec?.cut ? `, torn tail of ${rec.cut.bytes} bytes cut` : ''})`);
+  out(`  journal   ${join(dataDir, 'journal')} · durability ${durability}${durability === 'fsync' ? ' (each batch fdatasync\'ed before its acks)' : ''}${f.has('preallocate') && durability === 'fsync' ? ' · segments preallocated' : ''} · ${recoveryText(rec)}`);
   if (durability === 'none') out('  WARNING   --durability none: acknowledged orders are NOT on disk and can be lost on a crash. Benchmarks only.');
   const st = gw.storage?.storage;
   out(st

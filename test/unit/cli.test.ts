@@ -110,6 +110,17 @@ describe('tradsys CLI', () => {
   });
 });
 
+describe('the journal clause of the serve banner', () => {
+  it('says an empty journal had nothing to replay and how long the engine took, and what a recovery did', async () => {
+    const { recoveryText } = await import('../../src/cli/main.js');
+    expect(recoveryText({ lastSeq: 0, snapshotSeq: 0, replayed: 0, seconds: 1.214, cut: null })).toBe('empty journal, nothing to replay (engine ready in 1.21 s)');
+    expect(recoveryText(null)).toBe('empty journal, nothing to replay (engine ready in 0.00 s)');
+    expect(recoveryText({ lastSeq: 5184, snapshotSeq: 0, replayed: 5184, seconds: 0.08, cut: null })).toBe('recovered through seq 5184 (5184 commands replayed; engine ready in 0.08 s)');
+    expect(recoveryText({ lastSeq: 3_000_100, snapshotSeq: 3_000_000, replayed: 100, seconds: 0.3, cut: { file: 'j/00000001.seg', offset: 4096, bytes: 17 } }))
+      .toBe('recovered through seq 3000100 (snapshot at seq 3000000 + 100 commands replayed; engine ready in 0.30 s, torn tail of 17 bytes cut at j/00000001.seg:4096)');
+  });
+});
+
 describe('tradsys serve', () => {
   it('starts, prints where it listens and the demo key, serves HTTP, and stops cleanly on SIGTERM', async () => {
     const { spawn } = await import('node:child_process');
@@ -125,6 +136,8 @@ describe('tradsys serve', () => {
     expect(out).toMatch(/market simulator: on/);
     expect(out).toMatch(/ClickHouse/);
     expect(out).toMatch(/engine {4}WASM .* on its own thread \(normal scheduling\)/);
+    expect(out).toMatch(/journal .* · empty journal, nothing to replay \(engine ready in \d+\.\d\d s\)/);
+    expect(out).not.toMatch(/0 replayed in/);
     const health = await (await fetch(`${url}/health`)).json() as { status: string };
     expect(health.status).toBe('ok');
     const code = await new Promise<number | null>((res) => { child.on('exit', (c) => res(c)); child.kill('SIGTERM'); });
