@@ -1248,14 +1248,14 @@ export class Gateway {
       case 'A':
         if (o) {
           o.status = 'open';
-          this.report(o.account, to, token, () => ({ type: 'ack', clientOrderId: o.clientOrderId, orderId: String(o.orderId), seq }), (w, rq) => w.ack(rq, o.clientOrderId, o.orderId, seq, false));
+          if (this.byAccount.has(o.account)) this.report(o.account, to, token, () => ({ type: 'ack', clientOrderId: o.clientOrderId, orderId: String(o.orderId), seq }), (w, rq) => w.ack(rq, o.clientOrderId, o.orderId, seq, false));
         }
         break;
       case 'R':
         if (o) {
           const reason = REASON_NAMES[dv.getUint8(b + EVT + EVT_OFF.reason)] ?? 'rejected';
           if (o.status === 'pending') this.orders.finish(o, 'rejected');
-          this.report(o.account, to, token, () => ({ type: 'reject', clientOrderId: o.clientOrderId, orderId: String(o.orderId), reason, seq }), (w, rq) => w.reject(rq, o.clientOrderId, o.orderId, seq, reason));
+          if (this.byAccount.has(o.account)) this.report(o.account, to, token, () => ({ type: 'reject', clientOrderId: o.clientOrderId, orderId: String(o.orderId), reason, seq }), (w, rq) => w.reject(rq, o.clientOrderId, o.orderId, seq, reason));
         }
         break;
       case 'T': {
@@ -1283,7 +1283,7 @@ export class Gateway {
       case 'X':
         if (o) {
           o.leaves = dv.getUint32(b + EVT + EVT_OFF.leaves, true); // 0: nothing of it rests any more
-          if (ins) this.report(o.account, to, token, () => ({ type: 'cancelled', orderId: String(o.orderId), clientOrderId: o.clientOrderId, qty: ins.toQty(qty), seq }), (w, rq) => w.cancelled(rq, o.orderId, o.clientOrderId, seq, qty, symbol));
+          if (ins && this.byAccount.has(o.account)) this.report(o.account, to, token, () => ({ type: 'cancelled', orderId: String(o.orderId), clientOrderId: o.clientOrderId, qty: ins.toQty(qty), seq }), (w, rq) => w.cancelled(rq, o.orderId, o.clientOrderId, seq, qty, symbol));
           this.orders.finish(o, 'cancelled');
         }
         break;
@@ -1291,7 +1291,7 @@ export class Gateway {
         if (o && ins) {
           o.price = BigInt(price);
           o.leaves = qty;
-          this.report(o.account, to, token, () => ({ type: 'modified', orderId: String(o.orderId), clientOrderId: o.clientOrderId, price: ins.toPrice(BigInt(price)), qty: ins.toQty(qty), seq }), (w, rq) => w.modified(rq, o.orderId, o.clientOrderId, seq, price, qty, symbol));
+          if (this.byAccount.has(o.account)) this.report(o.account, to, token, () => ({ type: 'modified', orderId: String(o.orderId), clientOrderId: o.clientOrderId, price: ins.toPrice(BigInt(price)), qty: ins.toQty(qty), seq }), (w, rq) => w.modified(rq, o.orderId, o.clientOrderId, seq, price, qty, symbol));
         }
         break;
     }
@@ -1313,7 +1313,8 @@ export class Gateway {
    * closed as a slow consumer on the way drops out of the list without disturbing the loop). The
    * connection `to` (the command's sender, 0 = none) gets it with the command's reqId: binary, the
    * ring token itself; JSON, the reqId the token stands for. The JSON message is built at most once,
-   * and its text once for all connections without a reqId.
+   * and its text once for all connections without a reqId. Callers check `byAccount.has` first, so
+   * an account with no connection (simulator, HTTP-only) costs no closure.
    */
   private report(account: number, to: number, token: number, json: () => Record<string, unknown>, bin: (w: BinaryWriter, reqId: number) => void): void {
     const cs = this.byAccount.get(account);
@@ -1337,9 +1338,11 @@ export class Gateway {
     if (!x) return;
     x.leaves = leaves;
     x.filled += qty;
-    this.report(x.account, to, token,
-      () => ({ type: 'fill', orderId: String(x.orderId), clientOrderId: x.clientOrderId, tradeId, price: px, qty: q, leaves: ins.toQty(leaves), liquidity: taker ? 'taker' : 'maker', seq }),
-      (w, rq) => w.fill(rq, x.orderId, x.clientOrderId, tradeId, price, seq, qty, leaves, taker, ins.id));
+    if (this.byAccount.has(x.account)) {
+      this.report(x.account, to, token,
+        () => ({ type: 'fill', orderId: String(x.orderId), clientOrderId: x.clientOrderId, tradeId, price: px, qty: q, leaves: ins.toQty(leaves), liquidity: taker ? 'taker' : 'maker', seq }),
+        (w, rq) => w.fill(rq, x.orderId, x.clientOrderId, tradeId, price, seq, qty, leaves, taker, ins.id));
+    }
     if (leaves === 0) this.orders.finish(x, 'filled');
   }
 

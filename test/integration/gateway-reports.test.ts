@@ -13,7 +13,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Gateway } from '../../src/gateway/gateway.js';
-import type { ApiKey } from '../../src/gateway/auth.js';
+import { sign, type ApiKey } from '../../src/gateway/auth.js';
 import { Channel, MsgType, type ServerBinMessage } from '../../src/codec/binary-protocol.js';
 import { WsClient, nextTs, signed, type Msg } from '../support/gateway-client.js';
 import { BinClient } from '../support/bin-client.js';
@@ -216,6 +216,47 @@ describe('reports to every live connection of the account', () => {
     expect(await c3.next((m) => m.kind === 'cancelled')).toMatchObject({ reqId: 0, orderId: Number(ack.orderId), qty: 1 });
     await signed(base, admin, 'POST', '/api/v1/admin/kill', { account: 5, on: false });
     await closeAll(c2, c3);
+  });
+});
+
+describe('reports around cancel-on-disconnect and resume', () => {
+  it('reports the cancels of a closed cancel-on-disconnect connection to the account\'s other connections', async () => {
+    const c1 = await WsClient.open(wsUrl());
+    const ts = nextTs();
+    c1.send({ op: 'auth', key: keyA.key, ts, sig: sign(keyA.secret, keyA.key, ts), cancelOnDisconnect: true });
+    await c1.next((m) => m.type === 'auth' && m.ok === true);
+    const c2 = await json(keyA2);
+    c1.send(order('cod1', 'AAPL', 'buy', '181.00', '2'));
+    const ack = await c1.next((m) => m.type === 'ack');
+    await c2.next((m) => m.type === 'ack' && m.clientOrderId === 'cod1');
+    await closeAll(c1);
+    expect(await c2.next((m) => m.type === 'cancelled')).toEqual({ type: 'cancelled', orderId: ack.orderId, clientOrderId: 'cod1', qty: '2', seq: expect.any(Number) });
+    await closeAll(c2);
+  });
+
+  it('resumeFrom while the account trades on another connection: the replay and the live reports, no gap, no duplicate', async () => {
+    const a1 = await json(keyA);
+    const b = await json(keyB);
+    a1.send(order('rs1', 'AAPL', 'buy', '170.00', '20'));
+    const ack = await a1.next((m) => m.type === 'ack' && m.clientOrderId === 'rs1');
+    let lastSeen = ack.seq as number;
+    for (let i = 0; i < 5; i++) {
+      // a fill while a new connection resumes: sent just before its auth, on another socket
+      b.send(order(`rsb${i}`, 'AAPL', 'sell', '170.00', '1', { tif: 'ioc' }));
+      const a2 = await WsClient.open(wsUrl());
+      const ts = nextTs();
+      a2.send({ op: 'auth', key: keyA.key, ts, sig: sign(keyA.secret, keyA.key, ts), resumeFrom: lastSeen });
+      await a2.next((m) => m.type === 'resumed');
+      b.send(order(`rsc${i}`, 'AAPL', 'sell', '170.00', '1', { tif: 'ioc' }));
+      const leaves = String(20 - 2 * (i + 1));
+      await a2.next((m) => m.type === 'fill' && m.leaves === leaves, 5000).catch(() => undefined);
+      const mine = a2.raw.map((t) => JSON.parse(t) as Msg).filter((m) => m.type === 'fill'); // every fill frame it got
+      expect(mine.map((m) => m.leaves)).toEqual([String(21 - 2 * (i + 1)), leaves]); // the one it missed, then the live one
+      expect(new Set(mine.map((m) => m.tradeId)).size).toBe(2);
+      lastSeen = mine[1]!.seq as number;
+      await closeAll(a2);
+    }
+    await closeAll(a1, b);
   });
 });
 
