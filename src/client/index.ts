@@ -256,7 +256,9 @@ export class TradsysClient extends EventEmitter {
     }
     if (m.type === 'book') this.books.get(m.symbol as string)?.onSnapshot(m);
     else if (m.type === 'bookDelta') this.books.get(m.symbol as string)?.onDelta(m);
-    this.emit(m.type, m);
+    // a server `error` message is emitted as 'error' only to listeners: EventEmitter throws an
+    // unlistened 'error', which would break the socket's message handling ('message' gets it anyway)
+    if (m.type !== 'error' || this.listenerCount('error') > 0) this.emit(m.type, m);
     this.emit('message', m);
   }
 

@@ -17,6 +17,7 @@ import { sign, type ApiKey } from '../../src/gateway/auth.js';
 import { Channel, MsgType, type ServerBinMessage } from '../../src/codec/binary-protocol.js';
 import { WsClient, nextTs, signed, type Msg } from '../support/gateway-client.js';
 import { BinClient } from '../support/bin-client.js';
+import { TradsysClient } from '../../src/client/index.js';
 
 let gw: Gateway;
 let base: string;
@@ -336,6 +337,13 @@ describe('subscriptions', () => {
     c.send({ op: 'unsubscribe', channels: ['book.NOPE'], reqId: 3 });
     expect(await c.next((m) => m.type === 'error')).toMatchObject({ code: 'unknown_symbol', reqId: 3 });
     await closeAll(c, watcher, s, b);
+  });
+
+  it('tradsys/client: subscribe resolves with the error that refused the message', async () => {
+    const c = await TradsysClient.connect(wsUrl(), { key: keyA.key, secret: keyA.secret });
+    expect(await c.subscribe(['trades.AAPL', 'book.NOPE'])).toMatchObject({ type: 'error', code: 'unknown_symbol', channels: ['book.NOPE'] });
+    expect(await c.subscribe(['trades.AAPL', 'trades.AAPL'])).toMatchObject({ type: 'subscribed', channels: ['trades.AAPL'], ok: true });
+    c.close();
   });
 
   it('caps the channels of a connection (maxChannels) with a clear error, applying nothing of the message', async () => {
