@@ -150,6 +150,28 @@ describe('reports to every live connection of the account', () => {
     await closeAll(a1, a2);
   });
 
+  it('a connection that re-authenticates as another account stops getting the first account\'s reports; an unauthenticated one never gets any', async () => {
+    const switcher = await json(keyA);
+    const anon = await WsClient.open(wsUrl());
+    anon.send({ op: 'subscribe', channels: ['trades.AAPL'] });
+    await anon.next((m) => m.type === 'subscribed');
+    expect(await switcher.auth(keyB)).toMatchObject({ ok: true, account: 2 });
+    const a = await json(keyA);
+    const b = await json(keyB);
+    a.send(order('sw1', 'AAPL', 'sell', '193.00', '1'));
+    await a.next((m) => m.type === 'ack' && m.clientOrderId === 'sw1');
+    b.send(order('sw2', 'AAPL', 'buy', '193.00', '1', { tif: 'ioc' }));
+    await a.next((m) => m.type === 'fill' && m.clientOrderId === 'sw1');
+    // the switched connection is account 2's now: it gets b's reports, none of a's
+    expect(await switcher.next((m) => m.type === 'fill' && m.clientOrderId === 'sw2')).toMatchObject({ liquidity: 'taker' });
+    await anon.next((m) => m.type === 'trade');
+    await sync(switcher);
+    await sync(anon);
+    expect(switcher.msgs.filter(about('sw1'))).toEqual([]);
+    expect(anon.msgs.filter((m) => m.type !== 'trade')).toEqual([]);
+    await closeAll(switcher, anon, a, b);
+  });
+
   it('sends reports of HTTP orders to every live connection of the account, without a reqId', async () => {
     const a1 = await json(keyA);
     const a2 = await bin(keyA2);
