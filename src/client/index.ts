@@ -112,11 +112,10 @@ class BinaryCodec {
       case 'auth': return m.ok ? { type: 'auth', ok: true, account: m.account } : { type: 'auth', ok: false, reason: m.reason };
       case 'subscribed': return { type: 'subscribed', channels: Object.entries(CHANNEL_BITS).filter(([, b]) => (m.channels & b) !== 0).map(([n]) => `${n}.${ins(m.instrument).symbol}`), ok: m.ok };
       case 'ack': return m.duplicate ? { type: 'ack', clientOrderId: m.clientOrderId, orderId: String(m.orderId), seq: null, duplicate: true } : { type: 'ack', clientOrderId: m.clientOrderId, orderId: String(m.orderId), seq: m.seq };
-      case 'reject': {
-        const r: Msg = { type: 'reject', clientOrderId: m.clientOrderId !== '' ? m.clientOrderId : String(m.orderId), reason: m.reason };
-        if (m.seq !== null) { r.orderId = String(m.orderId); r.seq = m.seq; }
-        return r;
-      }
+      case 'reject':
+        // the JSON shapes: an engine reject names both ids; a gateway reject the one the command named
+        if (m.seq !== null) return { type: 'reject', clientOrderId: m.clientOrderId, orderId: String(m.orderId), reason: m.reason, seq: m.seq };
+        return m.clientOrderId !== '' ? { type: 'reject', clientOrderId: m.clientOrderId, reason: m.reason } : { type: 'reject', orderId: String(m.orderId), reason: m.reason };
       case 'fill': {
         const i = ins(m.instrument);
         return { type: 'fill', orderId: String(m.orderId), clientOrderId: m.clientOrderId, tradeId: m.tradeId, price: i.toPrice(BigInt(m.price)), qty: i.toQty(m.qty), leaves: i.toQty(m.leaves), liquidity: m.liquidity, seq: m.seq };
@@ -257,7 +256,9 @@ export class TradsysClient extends EventEmitter {
     }
     if (m.type === 'book') this.books.get(m.symbol as string)?.onSnapshot(m);
     else if (m.type === 'bookDelta') this.books.get(m.symbol as string)?.onDelta(m);
-    this.emit(m.type, m);
+    // a server `error` message is emitted as 'error' only to listeners: EventEmitter throws an
+    // unlistened 'error', which would break the socket's message handling ('message' gets it anyway)
+    if (m.type !== 'error' || this.listenerCount('error') > 0) this.emit(m.type, m);
     this.emit('message', m);
   }
 
@@ -290,8 +291,9 @@ export class TradsysClient extends EventEmitter {
     return b;
   }
 
+  /** Subscribes; resolves with `subscribed`, or with the `error` (`unknown_symbol`, `too_many_channels`) that refused the whole message. */
   subscribe(channels: string[]): Promise<Msg> {
-    return this.request({ op: 'subscribe', channels }, (m) => m.type === 'subscribed');
+    return this.request({ op: 'subscribe', channels }, (m) => m.type === 'subscribed' || (m.type === 'error' && (m.code === 'unknown_symbol' || m.code === 'too_many_channels')));
   }
 
   close(): void { this.bin?.flush(); this.ws.close(); }

@@ -12,14 +12,21 @@
  * (docs/protocol.md). A binary connection has a BinaryWriter: everything it is sent during one
  * inbound frame or one pump cycle goes into one frame, flushed at the end of that step or as soon
  * as it reaches `binaryFrameBytes` (default 32 KiB).
- * Invariants: reports go only to the owner; another account's order ids answer exactly like
- * unknown ids; a client's book rebuilt from snapshot + deltas equals the projection (tested, both
- * protocols); a binary frame that fails validation is answered with one `bad_frame` error and
- * none of its messages run; pre-trade risk runs in the engine (docs/risk.md); events reach
- * clients only after the journal made them durable (docs/journal.md).
- * Allocation: JSON: per client message and per report. Binary: one decoded object per inbound
- * message and one Buffer per outbound frame; reports are written into the connection's reused
- * writer. The engine side is allocation-free.
+ * Reports (DESIGN "Who gets a report"): an account → live authenticated connections index
+ * (`byAccount`, kept on auth and disconnect); each execution report goes to every connection of
+ * its order's account, and the command's direct answer (events about the order the command names)
+ * carries the reqId to the sending connection only (the ring event's origin and token; a JSON
+ * reqId is held per connection under a token until the command's last event). Subscriptions are
+ * all-or-nothing per message, deduplicated, and capped per connection (`maxChannels`).
+ * Invariants: reports go only to the owning account's connections; another account's order ids
+ * answer exactly like unknown ids; a client's book rebuilt from snapshot + deltas equals the
+ * projection (tested, both protocols); a binary frame that fails validation is answered with one
+ * `bad_frame` error and none of its messages run; pre-trade risk runs in the engine
+ * (docs/risk.md); events reach clients only after the journal made them durable (docs/journal.md).
+ * Allocation: JSON: per client message, and per report one message object and one text for all
+ * connections without a reqId (one more for the sender with one). Binary: one decoded object per
+ * inbound message and one Buffer per outbound frame; reports are written into the connection's
+ * reused writer. The engine side is allocation-free.
  * HTTP: per-API-key and per-address token buckets (429 + Retry-After), 2 KiB bodies on order
  * routes. WebSocket: `/ws?compress=1` opts into permessage-deflate for frames ≥ compressThreshold.
  * Known limitations: binary reports carry clientOrderId 0 for orders whose JSON clientOrderId is
@@ -42,7 +49,7 @@ import { KeyStore, type Permission } from './auth.js';
 import { OrderRegistry, type OrderInfo } from './orders.js';
 import { BookProjection } from '../marketdata/book-projection.js';
 import { KeyedBuckets, retryAfterSeconds, type RateLimit } from './rate-limit.js';
-import { parseClientMessage, ProtocolError, errorFrame, type ClientMessage } from '../codec/json-protocol.js';
+import { parseClientMessage, ProtocolError, errorFrame, type ClientMessage, type ReqId } from '../codec/json-protocol.js';
 import { BinaryProtocolError, BinaryWriter, Channel, decodeFrame, MAX_LEVELS, MsgType, type ClientBinMessage } from '../codec/binary-protocol.js';
 import { nowNs } from '../domain/clock.js';
 
@@ -88,6 +95,8 @@ export interface GatewayConfig {
   risk?: { maxOpenOrders?: number; maxAccounts?: number; maxPositions?: number };
   /** Binary protocol: a connection's outbound frame is sent once it reaches this size (default 32 KiB). */
   binaryFrameBytes?: number;
+  /** Market-data channels (book, trades, ticker per symbol) one connection may hold (default 256). */
+  maxChannels?: number;
 }
 
 /** ADMIN command ids live far above order ids (order ids count from 1). */
@@ -117,7 +126,15 @@ interface Conn {
   bin: BinaryWriter | null;
   /** Listed in Gateway.dirty (its binary frame has messages to flush). */
   dirty: boolean;
+  /** The account whose report list (Gateway.byAccount) holds this connection, or null. */
+  bound: number | null;
+  /** JSON: reqIds of commands in flight by ring token (created on first use), and the next token. */
+  reqIds: Map<number, ReqId> | null;
+  nextToken: number;
 }
+
+/** In-flight reqIds a JSON connection keeps at most (the oldest is dropped past it). */
+const MAX_REQIDS = 4096;
 
 const EVT = RING_EVT_OFF.evtType; // EVT record offset inside a RING_EVT slot
 /** Atomics.waitAsync (Node ≥ 16; typed from lib es2024, newer than this project's lib). */
@@ -151,7 +168,13 @@ export class Gateway {
   private readonly firstKind = new Map<number, string>();
   private readonly waiters = new Map<number, (r: { type: string; reason: string | null; seq: number }) => void>();
   private pingTimer: NodeJS.Timeout | null = null;
-  private readonly cfg: Required<Pick<GatewayConfig, 'pingIntervalMs' | 'deadAfterMs' | 'rateLimit' | 'buffer' | 'binaryFrameBytes'>>;
+  private readonly cfg: Required<Pick<GatewayConfig, 'pingIntervalMs' | 'deadAfterMs' | 'rateLimit' | 'buffer' | 'binaryFrameBytes' | 'maxChannels'>>;
+  /** Live authenticated connections per account: who gets the account's execution reports. */
+  private readonly byAccount = new Map<number, Conn[]>();
+  /** Id of the order the command being pumped is about (its first event's id; -1 between commands). */
+  private subject = -1;
+  /** Binary: (instrument × 8 + channel bit) snapshots already sent during the inbound frame being handled. */
+  private readonly frameSnaps = new Set<number>();
   /** Binary connections with an unflushed frame. */
   private readonly dirty: Conn[] = [];
   /** Scratch writer: a market-data message encoded once, then copied to each binary subscriber. */
@@ -194,8 +217,9 @@ export class Gateway {
     this.cfg = {
       pingIntervalMs: cfg.pingIntervalMs ?? 20_000, deadAfterMs: cfg.deadAfterMs ?? 60_000,
       rateLimit: cfg.rateLimit ?? { perSecond: 500, burst: 1000 }, buffer: cfg.buffer ?? { soft: 1 << 20, hard: 8 << 20 },
-      binaryFrameBytes: cfg.binaryFrameBytes ?? 32 * 1024,
+      binaryFrameBytes: cfg.binaryFrameBytes ?? 32 * 1024, maxChannels: cfg.maxChannels ?? 256,
     };
+    if (!Number.isInteger(this.cfg.maxChannels) || this.cfg.maxChannels < 1) throw new TradsysError('ERR_GATEWAY_CONFIG', `maxChannels must be an integer ≥ 1, got ${String(cfg.maxChannels)}`);
     this.lastPx = instruments.map(() => -1);
     this.lastQty = instruments.map(() => 0);
     // strict schemas: no type coercion, no unknown fields
@@ -491,6 +515,7 @@ export class Gateway {
     const c: Conn = {
       id: this.nextConn++, ws, account: null, canTrade: false, cancelOnDisconnect: false, books: new Set(), trades: new Set(), tickers: new Set(),
       stale: new Set(), lastSeen: now, tokens: this.cfg.rateLimit.burst, tokensAt: now, limited: 0, bin: binary ? new BinaryWriter(4096) : null, dirty: false,
+      bound: null, reqIds: null, nextToken: 1,
     };
     this.conns.set(c.id, c);
     this.counters.wsConnections++;
@@ -538,6 +563,7 @@ export class Gateway {
       return;
     }
     this.counters.messagesIn += msgs.length;
+    this.frameSnaps.clear();
     for (const m of msgs) {
       if (!this.allow(c)) {
         c.limited++;
@@ -558,21 +584,34 @@ export class Gateway {
         c.account = r.account;
         c.canTrade = r.permissions.includes('trade');
         c.cancelOnDisconnect = m.cancelOnDisconnect;
+        this.bind(c);
         this.out(c).authResult(m.reqId, true, null, r.account);
         return;
       }
       case 'subscribe':
       case 'unsubscribe': {
+        // as JSON (onSubscribe): all or nothing, capped; a channel subscribed again in the same frame
+        // (with no unsubscribe between) is the same subscription: no second snapshot or ticker
+        const type = m.kind === 'subscribe' ? MsgType.SUBSCRIBE : MsgType.UNSUBSCRIBE;
         const ins = this.instruments[m.instrument];
-        if (!ins) { this.out(c).error(m.reqId, 'unknown_symbol', m.kind === 'subscribe' ? MsgType.SUBSCRIBE : MsgType.UNSUBSCRIBE); return; }
+        if (!ins) { this.out(c).error(m.reqId, 'unknown_symbol', type); return; }
         const sets: [number, Set<number>][] = [[Channel.BOOK, c.books], [Channel.TRADES, c.trades], [Channel.TICKER, c.tickers]];
+        if (m.kind === 'subscribe') {
+          let added = 0;
+          for (const [bit, set] of sets) if ((m.channels & bit) !== 0 && !set.has(ins.id)) added++;
+          if (c.books.size + c.trades.size + c.tickers.size + added > this.cfg.maxChannels) { this.out(c).error(m.reqId, 'too_many_channels', type); return; }
+          this.pump();
+        }
         for (const [bit, set] of sets) {
           if ((m.channels & bit) === 0) continue;
-          if (m.kind === 'unsubscribe') { set.delete(ins.id); continue; }
+          if (m.kind === 'unsubscribe') { set.delete(ins.id); this.frameSnaps.delete(ins.id * 8 + bit); continue; }
           set.add(ins.id);
-          this.pump();
+          if (bit === Channel.TRADES) continue;
+          const once = ins.id * 8 + bit;
+          if (this.frameSnaps.has(once)) continue; // already sent in this frame; deltas follow it
+          this.frameSnaps.add(once);
           if (bit === Channel.BOOK) this.binarySnapshot(this.out(c), ins);
-          if (bit === Channel.TICKER) this.binaryTicker(this.out(c), ins);
+          else this.binaryTicker(this.out(c), ins);
         }
         this.out(c).subscribed(m.reqId, ins.id, m.channels, m.kind === 'subscribe');
         return;
@@ -591,10 +630,10 @@ export class Gateway {
     }
     const ref: OrderRef = m.orderId !== 0 ? { orderId: String(m.orderId) } : { clientOrderId: m.clientOrderId };
     let r: EntryResult;
-    if (m.kind === 'cancel') r = this.requestCancel(account, ref, m.reqId);
+    if (m.kind === 'cancel') r = this.requestCancel(account, ref, m.reqId, c.id);
     else {
       const o = this.lookup(account, ref);
-      r = !o ? { ok: false, reason: 'unknown_order' } : m.price <= 0 ? { ok: false, reason: 'bad_price' } : m.qty <= 0 ? { ok: false, reason: 'bad_qty' } : this.submitModify(o, account, BigInt(m.price), m.qty, m.reqId);
+      r = !o ? { ok: false, reason: 'unknown_order' } : m.price <= 0 ? { ok: false, reason: 'bad_price' } : m.qty <= 0 ? { ok: false, reason: 'bad_qty' } : this.submitModify(o, account, BigInt(m.price), m.qty, m.reqId, c.id);
     }
     if (!r.ok) { this.counters.rejectsGateway++; this.out(c).reject(m.reqId, m.clientOrderId, m.orderId, null, r.reason); }
   }
@@ -651,7 +690,9 @@ export class Gateway {
 
   private disconnect(c: Conn): void {
     if (!this.conns.delete(c.id)) return;
+    this.unbind(c);
     if (c.cancelOnDisconnect && c.account !== null) {
+      // reported to the account's other live connections (origin 0: no sender to answer)
       for (const o of this.orders.open(c.account)) if (o.conn === c.id) this.requestCancel(c.account, { orderId: String(o.orderId) });
     }
   }
@@ -689,39 +730,68 @@ export class Gateway {
       c.account = r.account;
       c.canTrade = r.permissions.includes('trade');
       c.cancelOnDisconnect = m.cancelOnDisconnect === true;
+      if (m.resumeFrom === undefined) this.bind(c);
+      else this.unbind(c); // resume() lists it once the journal's reports are out (no duplicate)
       this.send(c, this.withReq({ type: 'auth', ok: true, account: r.account }, m.reqId));
       if (m.resumeFrom !== undefined) this.resume(c, r.account, BigInt(m.resumeFrom), m.reqId);
       return;
     }
-    if (m.op === 'subscribe' || m.op === 'unsubscribe') {
-      for (const ch of m.channels) {
-        const [kind, sym] = [ch.slice(0, ch.indexOf('.')), ch.slice(ch.indexOf('.') + 1)];
-        const ins = this.bySymbol.get(sym);
-        if (!ins) { this.send(c, this.withReq({ type: 'error', code: 'unknown_symbol', message: `no symbol ${sym}` }, m.reqId)); continue; }
-        const set = kind === 'book' ? c.books : kind === 'trades' ? c.trades : c.tickers;
-        if (m.op === 'unsubscribe') { set.delete(ins.id); continue; }
-        set.add(ins.id);
-        if (kind === 'book') { this.pump(); this.send(c, this.snapshot(ins)); }
-        if (kind === 'ticker') { this.pump(); this.send(c, this.ticker(ins)); }
-      }
-      this.send(c, this.withReq({ type: 'subscribed', channels: m.channels, ok: m.op === 'subscribe' }, m.reqId));
-      return;
-    }
+    if (m.op === 'subscribe' || m.op === 'unsubscribe') { this.onSubscribe(c, m.op, m.channels, m.reqId); return; }
     if (c.account === null) { this.send(c, this.withReq({ type: 'error', code: 'not_authenticated', message: 'send {"op":"auth",...} first' }, m.reqId)); return; }
     if (!c.canTrade) { this.send(c, this.withReq({ type: 'error', code: 'forbidden', message: 'this key has no trade permission' }, m.reqId)); return; }
     const account = c.account;
+    if (m.op !== 'order' && m.op !== 'cancel' && m.op !== 'modify') return;
+    const token = this.jsonToken(c, m.reqId);
     if (m.op === 'order') {
-      const r = this.placeOrder(account, c.id, m, reqToken(m.reqId));
-      if (!r.ok) this.reject(c, m.clientOrderId, r.reason, m.reqId, r.message);
+      const r = this.placeOrder(account, c.id, m, token);
+      if (!r.ok || r.duplicate) c.reqIds?.delete(token);
+      if (!r.ok) this.reject(c, { clientOrderId: m.clientOrderId }, r.reason, m.reqId, r.message);
       else if (r.duplicate) this.send(c, this.withReq({ type: 'ack', clientOrderId: r.order.clientOrderId, orderId: String(r.order.orderId), seq: null, duplicate: true }, m.reqId));
       return;
     }
-    if (m.op !== 'cancel' && m.op !== 'modify') return;
-    const ref = m.clientOrderId ?? m.orderId!;
+    const ref: OrderRef = m.orderId !== undefined ? { orderId: m.orderId } : { clientOrderId: m.clientOrderId };
     const r = m.op === 'cancel'
-      ? this.requestCancel(account, { clientOrderId: m.clientOrderId, orderId: m.orderId }, reqToken(m.reqId))
-      : this.requestModify(account, { clientOrderId: m.clientOrderId, orderId: m.orderId }, m.price, m.qty, reqToken(m.reqId));
-    if (!r.ok) this.reject(c, ref, r.reason, m.reqId, r.message);
+      ? this.requestCancel(account, ref, token, c.id)
+      : this.requestModify(account, ref, m.price, m.qty, token, c.id);
+    if (!r.ok) { c.reqIds?.delete(token); this.reject(c, ref, r.reason, m.reqId, r.message); }
+  }
+
+  /**
+   * A JSON (un)subscribe, all or nothing: the channels are deduplicated (a channel named twice is
+   * one channel: one snapshot); an unknown symbol answers one `unknown_symbol` error naming the bad
+   * channels and applies nothing; a subscribe that would take the connection past `maxChannels`
+   * answers `too_many_channels` and applies nothing. Otherwise the snapshots and tickers asked for,
+   * then `subscribed` with the distinct channels. Subscribing to a channel already held sends a
+   * fresh snapshot (a resync) and does not count twice.
+   */
+  private onSubscribe(c: Conn, op: 'subscribe' | 'unsubscribe', names: string[], reqId: ReqId | undefined): void {
+    const channels = [...new Set(names)];
+    const unknown = channels.filter((ch) => !this.bySymbol.has(ch.slice(ch.indexOf('.') + 1)));
+    if (unknown.length > 0) {
+      const syms = [...new Set(unknown.map((ch) => ch.slice(ch.indexOf('.') + 1)))].join(', ');
+      this.send(c, this.withReq({ type: 'error', code: 'unknown_symbol', message: `no symbol ${syms}; nothing of this message was ${op}d`, channels: unknown }, reqId));
+      return;
+    }
+    const setOf = (ch: string): Set<number> => (ch.startsWith('book.') ? c.books : ch.startsWith('trades.') ? c.trades : c.tickers);
+    const insOf = (ch: string): Instrument => this.bySymbol.get(ch.slice(ch.indexOf('.') + 1))!;
+    if (op === 'subscribe') {
+      const added = channels.filter((ch) => !setOf(ch).has(insOf(ch).id)).length;
+      const held = c.books.size + c.trades.size + c.tickers.size;
+      if (held + added > this.cfg.maxChannels) {
+        this.send(c, this.withReq({ type: 'error', code: 'too_many_channels', message: `a connection holds at most ${this.cfg.maxChannels} channels; it holds ${held} and this message adds ${added}; nothing was subscribed` }, reqId));
+        return;
+      }
+    }
+    if (op === 'subscribe') this.pump(); // pending deltas go out before the channels are added: the snapshots below are current
+    for (const ch of channels) {
+      const ins = insOf(ch);
+      const set = setOf(ch);
+      if (op === 'unsubscribe') { set.delete(ins.id); continue; }
+      set.add(ins.id);
+      if (set === c.books) this.send(c, this.snapshot(ins));
+      if (set === c.tickers) this.send(c, this.ticker(ins));
+    }
+    this.send(c, this.withReq({ type: 'subscribed', channels, ok: op === 'subscribe' }, reqId));
   }
 
   // ── order entry, shared by WebSocket and HTTP ──────────────────────────────────────────
@@ -813,15 +883,16 @@ export class Gateway {
     return o && (o.status === 'open' || o.status === 'pending') ? o : undefined;
   }
 
-  requestCancel(account: number, ref: OrderRef, token = 0): EntryResult {
+  /** `origin`: the connection sending the cancel (0: HTTP or the gateway itself), which gets the direct answer. */
+  requestCancel(account: number, ref: OrderRef, token = 0, origin = 0): EntryResult {
     const o = this.lookup(account, ref);
     if (!o) return { ok: false, reason: 'unknown_order' };
-    const sent = this.submit(2, o.side, 0, 0, o.symbol, o.orderId, 0, 0, account, o.conn, token);
+    const sent = this.submit(2, o.side, 0, 0, o.symbol, o.orderId, 0, 0, account, origin, token);
     if (sent !== 'ok') return this.refused(sent);
     return { ok: true, order: o };
   }
 
-  requestModify(account: number, ref: OrderRef, priceText: string, qtyText: string, token = 0): EntryResult {
+  requestModify(account: number, ref: OrderRef, priceText: string, qtyText: string, token = 0, origin = 0): EntryResult {
     const o = this.lookup(account, ref);
     if (!o) return { ok: false, reason: 'unknown_order' };
     const ins = this.instruments[o.symbol]!;
@@ -833,11 +904,11 @@ export class Gateway {
     } catch (e) {
       return { ok: false, reason: (e as TradsysError).code === 'ERR_QTY_LOT' ? 'bad_qty' : 'bad_price', message: (e as Error).message };
     }
-    return this.submitModify(o, account, price, qty, token);
+    return this.submitModify(o, account, price, qty, token, origin);
   }
 
-  private submitModify(o: OrderInfo, account: number, price: bigint, qty: number, token: number): EntryResult {
-    const sent = this.submit(3, o.side, 0, 0, o.symbol, o.orderId, price, qty, account, o.conn, token);
+  private submitModify(o: OrderInfo, account: number, price: bigint, qty: number, token: number, origin: number): EntryResult {
+    const sent = this.submit(3, o.side, 0, 0, o.symbol, o.orderId, price, qty, account, origin, token);
     if (sent !== 'ok') return this.refused(sent);
     return { ok: true, order: o };
   }
@@ -880,6 +951,7 @@ export class Gateway {
       complete = r.complete;
       if (complete) break;
     }
+    this.bind(c); // live reports from here on: the pump above delivered nothing to it, the journal the rest
     for (const o of this.orders.open(account)) o.conn = c.id;
     this.send(c, this.withReq({ type: 'resumed', from: Number(from) + 1, to: Number(to), complete: complete && after >= to }, reqId));
   }
@@ -1021,6 +1093,7 @@ export class Gateway {
     }
     for (const s of touched) this.publishBook(s); // nobody is connected yet: this only drains the projection's change sets
     this.catchingUp = false;
+    this.subject = -1;
     this.firstKind.clear();
     this.waiters.clear();
   }
@@ -1094,9 +1167,11 @@ export class Gateway {
     if (o) this.requestCancel(o.account, { orderId: String(orderId) });
   }
 
-  private reject(c: Conn, clientOrderId: string, reason: string, reqId: unknown, message?: string): void {
+  /** A gateway reject: names the order as the command did (`clientOrderId`, or `orderId` for a cancel/modify by orderId). */
+  private reject(c: Conn, ref: OrderRef, reason: string, reqId: unknown, message?: string): void {
     this.counters.rejectsGateway++;
-    this.send(c, this.withReq(message ? { type: 'reject', clientOrderId, reason, message } : { type: 'reject', clientOrderId, reason }, reqId));
+    const who = ref.orderId !== undefined ? { orderId: ref.orderId } : { clientOrderId: ref.clientOrderId };
+    this.send(c, this.withReq(message ? { type: 'reject', ...who, reason, message } : { type: 'reject', ...who, reason }, reqId));
   }
 
   // ── events → reports and market data ───────────────────────────────────────────────────
@@ -1135,6 +1210,11 @@ export class Gateway {
     const side = dv.getUint8(b + EVT + EVT_OFF.side);
     const seq = Number(dv.getBigUint64(b + RING_EVT_OFF.seq, true));
     const kind = String.fromCharCode(type) as 'A' | 'R' | 'T' | 'X' | 'M' | 'K';
+    // the order the command is about: its first event's id (A/R of a new order, M/R of a modify,
+    // X/R of a cancel; a trade's taker). Other orders' events in it (maker fills, STP) are unsolicited.
+    if (this.subject < 0) this.subject = id;
+    const subject = this.subject;
+    if (last) this.subject = -1;
     if (id >= ADMIN_ID_BASE) {
       // an ADMIN command's K or R: no order, no market data. Its effect on the gateway is applied
       // here, when the engine applied it — also when the HTTP caller has stopped waiting.
@@ -1153,52 +1233,39 @@ export class Gateway {
       }
       return;
     }
-    // binary replies echo the command's reqId (token) to the connection that sent it
+    // Who gets a report (DESIGN "Client protocol"): every live connection of the order's account;
+    // the command's direct answer (the reports about the order it names: A, R, X, M, the taker's
+    // fills) carries its reqId to the connection that sent it (origin), and only there.
     const origin = dv.getUint32(b + RING_EVT_OFF.origin, true);
     const token = dv.getUint32(b + RING_EVT_OFF.token, true);
-    const rq = (c: Conn): number => (c.id === origin ? token : 0);
+    const to = id === subject ? origin : 0;
     if (symbol < this.instruments.length) {
       this.book.apply({ type: kind, symbol, id, maker, price, qty, side, last });
       if (kind !== 'R') touched.add(symbol);
     }
     const o = this.orders.get(id);
     const ins = this.instruments[symbol];
-    const to = (x: OrderInfo | undefined): Conn | undefined => (x ? this.conns.get(x.conn) : undefined);
     switch (kind) {
       case 'A':
         if (o) {
           o.status = 'open';
-          const c = to(o);
-          if (c) { if (c.bin) this.out(c).ack(rq(c), o.clientOrderId, o.orderId, seq, false); else this.send(c, { type: 'ack', clientOrderId: o.clientOrderId, orderId: String(o.orderId), seq }); }
+          if (this.byAccount.has(o.account)) this.report(o.account, to, token, () => ({ type: 'ack', clientOrderId: o.clientOrderId, orderId: String(o.orderId), seq }), (w, rq) => w.ack(rq, o.clientOrderId, o.orderId, seq, false));
         }
         break;
       case 'R':
         if (o) {
           const reason = REASON_NAMES[dv.getUint8(b + EVT + EVT_OFF.reason)] ?? 'rejected';
-          const c = to(o);
           if (o.status === 'pending') this.orders.finish(o, 'rejected');
-          if (c) { if (c.bin) this.out(c).reject(rq(c), o.clientOrderId, o.orderId, seq, reason); else this.send(c, { type: 'reject', clientOrderId: o.clientOrderId, orderId: String(o.orderId), reason, seq }); }
+          if (this.byAccount.has(o.account)) this.report(o.account, to, token, () => ({ type: 'reject', clientOrderId: o.clientOrderId, orderId: String(o.orderId), reason, seq }), (w, rq) => w.reject(rq, o.clientOrderId, o.orderId, seq, reason));
         }
         break;
       case 'T': {
         const tradeId = Number(dv.getBigUint64(b + EVT + EVT_OFF.tradeId, true)); // the engine's, stable across restarts
-        const leaves = dv.getUint32(b + EVT + EVT_OFF.leaves, true);
-        const makerLeaves = dv.getUint32(b + EVT + EVT_OFF.makerLeaves, true);
-        const m = this.orders.get(maker);
         if (!ins) break;
         const px = ins.toPrice(BigInt(price));
         const q = ins.toQty(qty);
-        for (const [x, lv, liq] of [[o, leaves, 'taker'], [m, makerLeaves, 'maker']] as const) {
-          if (!x) continue;
-          x.leaves = lv;
-          x.filled += qty;
-          const c = to(x);
-          if (c) {
-            if (c.bin) this.out(c).fill(liq === 'taker' ? rq(c) : 0, x.orderId, x.clientOrderId, tradeId, price, seq, qty, lv, liq === 'taker', symbol);
-            else this.send(c, { type: 'fill', orderId: String(x.orderId), clientOrderId: x.clientOrderId, tradeId, price: px, qty: q, leaves: ins.toQty(lv), liquidity: liq, seq });
-          }
-          if (lv === 0) this.orders.finish(x, 'filled');
-        }
+        this.fillReport(o, dv.getUint32(b + EVT + EVT_OFF.leaves, true), true, to, token, ins, tradeId, price, px, qty, q, seq);
+        this.fillReport(this.orders.get(maker), dv.getUint32(b + EVT + EVT_OFF.makerLeaves, true), false, 0, 0, ins, tradeId, price, px, qty, q, seq);
         const ts = Date.now() * 1e6;
         const trade = { type: 'trade', symbol: ins.symbol, tradeId, price: px, qty: q, takerSide: side === 0 ? 'buy' : 'sell', ts };
         const recent = this.recentTrades[symbol]!;
@@ -1216,8 +1283,8 @@ export class Gateway {
       }
       case 'X':
         if (o) {
-          const c = to(o);
-          if (ins && c) { if (c.bin) this.out(c).cancelled(rq(c), o.orderId, o.clientOrderId, seq, qty, symbol); else this.send(c, { type: 'cancelled', orderId: String(o.orderId), clientOrderId: o.clientOrderId, qty: ins.toQty(qty), seq }); }
+          o.leaves = dv.getUint32(b + EVT + EVT_OFF.leaves, true); // 0: nothing of it rests any more
+          if (ins && this.byAccount.has(o.account)) this.report(o.account, to, token, () => ({ type: 'cancelled', orderId: String(o.orderId), clientOrderId: o.clientOrderId, qty: ins.toQty(qty), seq }), (w, rq) => w.cancelled(rq, o.orderId, o.clientOrderId, seq, qty, symbol));
           this.orders.finish(o, 'cancelled');
         }
         break;
@@ -1225,13 +1292,13 @@ export class Gateway {
         if (o && ins) {
           o.price = BigInt(price);
           o.leaves = qty;
-          const c = to(o);
-          if (c) { if (c.bin) this.out(c).modified(rq(c), o.orderId, o.clientOrderId, seq, price, qty, symbol); else this.send(c, { type: 'modified', orderId: String(o.orderId), clientOrderId: o.clientOrderId, price: ins.toPrice(BigInt(price)), qty: ins.toQty(qty), seq }); }
+          if (this.byAccount.has(o.account)) this.report(o.account, to, token, () => ({ type: 'modified', orderId: String(o.orderId), clientOrderId: o.clientOrderId, price: ins.toPrice(BigInt(price)), qty: ins.toQty(qty), seq }), (w, rq) => w.modified(rq, o.orderId, o.clientOrderId, seq, price, qty, symbol));
         }
         break;
     }
     if (kind === 'A' || kind === 'R' || kind === 'M') this.firstKind.set(id, kind === 'R' ? `R:${REASON_NAMES[dv.getUint8(b + EVT + EVT_OFF.reason)] ?? 'rejected'}` : kind);
     if (last) {
+      if (token !== 0 && origin !== 0) this.conns.get(origin)?.reqIds?.delete(token); // the command is answered
       const w = this.waiters.get(id);
       const first = this.firstKind.get(id) ?? kind;
       this.firstKind.delete(id);
@@ -1240,6 +1307,77 @@ export class Gateway {
         w({ type: first.startsWith('R:') ? 'R' : kind === 'X' && first !== 'M' && first !== 'A' ? 'X' : first, reason: first.startsWith('R:') ? first.slice(2) : null, seq });
       }
     }
+  }
+
+  /**
+   * Sends one execution report to every live connection of `account` (newest first; a connection
+   * closed as a slow consumer on the way drops out of the list without disturbing the loop). The
+   * connection `to` (the command's sender, 0 = none) gets it with the command's reqId: binary, the
+   * ring token itself; JSON, the reqId the token stands for. The JSON message is built at most once,
+   * and its text once for all connections without a reqId. Callers check `byAccount.has` first, so
+   * an account with no connection (simulator, HTTP-only) costs no closure.
+   */
+  private report(account: number, to: number, token: number, json: () => Record<string, unknown>, bin: (w: BinaryWriter, reqId: number) => void): void {
+    const cs = this.byAccount.get(account);
+    if (cs === undefined) return;
+    let msg: Record<string, unknown> | null = null;
+    let text: string | null = null;
+    for (let i = cs.length - 1; i >= 0; i--) {
+      const c = cs[i];
+      if (c === undefined) continue;
+      const rq = c.id === to ? token : 0;
+      if (c.bin) { bin(this.out(c), rq); continue; }
+      msg ??= json();
+      const reqId = rq !== 0 ? c.reqIds?.get(rq) : undefined;
+      if (reqId !== undefined) this.sendRaw(c, JSON.stringify({ ...msg, reqId }));
+      else this.sendRaw(c, text ??= JSON.stringify(msg));
+    }
+  }
+
+  /** A fill of order `x` (taker or maker side of one trade): registry update and report. */
+  private fillReport(x: OrderInfo | undefined, leaves: number, taker: boolean, to: number, token: number, ins: Instrument, tradeId: number, price: number, px: string, qty: number, q: string, seq: number): void {
+    if (!x) return;
+    x.leaves = leaves;
+    x.filled += qty;
+    if (this.byAccount.has(x.account)) {
+      this.report(x.account, to, token,
+        () => ({ type: 'fill', orderId: String(x.orderId), clientOrderId: x.clientOrderId, tradeId, price: px, qty: q, leaves: ins.toQty(leaves), liquidity: taker ? 'taker' : 'maker', seq }),
+        (w, rq) => w.fill(rq, x.orderId, x.clientOrderId, tradeId, price, seq, qty, leaves, taker, ins.id));
+    }
+    if (leaves === 0) this.orders.finish(x, 'filled');
+  }
+
+  /** Adds `c` to its account's report list (after auth); moves it when it authenticated as another account. */
+  private bind(c: Conn): void {
+    if (c.bound === c.account) return;
+    this.unbind(c);
+    if (c.account === null) return;
+    let list = this.byAccount.get(c.account);
+    if (list === undefined) { list = []; this.byAccount.set(c.account, list); }
+    list.push(c);
+    c.bound = c.account;
+  }
+
+  private unbind(c: Conn): void {
+    const a = c.bound;
+    if (a === null) return;
+    c.bound = null;
+    const list = this.byAccount.get(a);
+    if (list === undefined) return;
+    const i = list.indexOf(c);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.byAccount.delete(a);
+  }
+
+  /** A ring token standing for a JSON command's reqId until the command's last event (0: no reqId). */
+  private jsonToken(c: Conn, reqId: ReqId | undefined): number {
+    if (reqId === undefined) return 0;
+    const t = c.nextToken;
+    c.nextToken = t === 0xffffffff ? 1 : t + 1;
+    const m = (c.reqIds ??= new Map());
+    if (m.size >= MAX_REQIDS) m.delete(m.keys().next().value!); // an answer that never came (engine stopped)
+    m.set(t, reqId);
+    return t;
   }
 
   /** Best bid/offer and last trade of a symbol. */
@@ -1293,8 +1431,4 @@ export class Gateway {
       this.sendRaw(c, frame ??= JSON.stringify({ type: 'bookDelta', symbol: ins.symbol, first, last: first, bids: fmt(ch.bids), asks: fmt(ch.asks), checksum }));
     }
   }
-}
-
-function reqToken(reqId: unknown): number {
-  return typeof reqId === 'number' && reqId >= 0 && reqId <= 0xffffffff ? reqId : 0;
 }

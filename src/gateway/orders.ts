@@ -24,7 +24,8 @@ export interface OrderInfo {
   leaves: number;
   filled: number;
   status: OrderStatus;
-  /** Connection that placed it (0 = none / HTTP). */
+  /** Connection that placed it, or took it over with `resumeFrom` (0 = none / HTTP): whose
+   * cancel-on-disconnect covers it. Reports do not follow it: they go to every live connection of the account. */
   conn: number;
 }
 

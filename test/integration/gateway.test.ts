@@ -87,8 +87,8 @@ describe('gateway over loopback', () => {
     const other = await b.next((m) => m.type === 'reject');
     b.send({ op: 'cancel', orderId: '999999' });
     const none = await b.next((m) => m.type === 'reject');
-    expect({ ...other, clientOrderId: 0 }).toEqual({ ...none, clientOrderId: 0 });
-    expect(other.reason).toBe('unknown_order');
+    expect({ ...other, orderId: 0 }).toEqual({ ...none, orderId: 0 });
+    expect(other).toEqual({ type: 'reject', orderId: ack.orderId, reason: 'unknown_order' }); // the id it named, in orderId
     a.send({ op: 'modify', clientOrderId: 'a1', price: '2000.05', qty: '0.2' });
     expect(await a.next((m) => m.type === 'modified')).toMatchObject({ price: '2000.05', qty: '0.200' });
     a.send({ op: 'cancel', clientOrderId: 'a1' });
