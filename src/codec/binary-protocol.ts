@@ -375,14 +375,15 @@ export class BinaryWriter {
     this.dv.setUint32(b + 24, checksum >>> 0, true);
     this.levels(this.levels(b + 32, bids), asks);
   }
-  trade(reqId: number, instrument: number, takerSell: boolean, tradeId: number, price: number, qty: number, ts: number): void {
+  /** `ts`: epoch ns; a bigint is written exactly (the engine's tsInit), a number as an integer double. */
+  trade(reqId: number, instrument: number, takerSell: boolean, tradeId: number, price: number, qty: number, ts: number | bigint): void {
     const b = this.begin(MsgType.TRADE, reqId, 40);
     this.dv.setUint32(b, instrument, true);
     this.dv.setUint8(b + 4, takerSell ? 1 : 0);
     setU64(this.dv, b + 8, tradeId);
     setI64(this.dv, b + 16, price);
     this.dv.setUint32(b + 24, qty, true);
-    setI64(this.dv, b + 32, ts);
+    if (typeof ts === 'bigint') this.dv.setBigInt64(b + 32, ts, true); else setI64(this.dv, b + 32, ts);
   }
   ticker(reqId: number, instrument: number, bid: number | null, bidQty: number | null, ask: number | null, askQty: number | null, last: number | null, lastQty: number | null, ts: number): void {
     const b = this.begin(MsgType.TICKER, reqId, 64);

@@ -141,6 +141,8 @@ const EVT = RING_EVT_OFF.evtType; // EVT record offset inside a RING_EVT slot
 const AtomicsAsync = Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, timeoutMs: number): { async: false; value: string } | { async: true; value: Promise<string> } };
 
 export interface OrderFields { clientOrderId: string; symbol: string; side: 'buy' | 'sell'; type: 'limit' | 'market'; tif: 'gtc' | 'ioc' | 'fok' | 'post_only'; price?: string; qty: string }
+/** One of the last 1,000 trades of a symbol kept for GET /api/v1/trades and the ticker: its decimal price and qty and its JSON text. */
+interface RecentTrade { price: string; qty: string; json: string }
 export interface OrderRef { clientOrderId?: string | undefined; orderId?: string | undefined }
 export type EntryResult = { ok: true; order: OrderInfo; duplicate?: boolean } | { ok: false; reason: string; message?: string };
 
@@ -198,7 +200,7 @@ export class Gateway {
   /** Durable process managers (the pairs saga; docs/cqrs.md), fed with every applied batch. */
   sagas: SagaManager | null = null;
   /** The last 1,000 trades per symbol, oldest first (GET /api/v1/trades/:symbol). */
-  private readonly recentTrades: Record<string, unknown>[][];
+  private readonly recentTrades: RecentTrade[][];
 
   /** The storage in use, its writer and query API (null when storage is off). */
   readonly storage: { storage: Storage; writer: StorageWriter; api: StorageApi } | null = null;
@@ -244,7 +246,7 @@ export class Gateway {
     if (storage) {
       const api = registerStorage(this.app, storage.storage, storage.writer, {
         instruments,
-        recentTrades: (id) => { this.pump(); return this.recentTrades[id]!.slice().reverse(); },
+        recentTrades: (id) => { this.pump(); return this.recentTradesJson(id); },
         authorizeSql: (req, reply) => this.httpAuth(req, reply, 'analyst') !== null,
       });
       this.storage = { ...storage, api };
@@ -499,7 +501,7 @@ export class Gateway {
         const ins = this.bySymbol.get(req.params.symbol);
         if (!ins) return reply.code(404).send({ error: 'unknown_symbol', message: `no symbol ${req.params.symbol}` });
         this.pump();
-        return this.recentTrades[ins.id]!.slice().reverse();
+        return reply.type('application/json; charset=utf-8').send(this.recentTradesJson(ins.id));
       });
     }
   }
@@ -1266,18 +1268,19 @@ export class Gateway {
         const q = ins.toQty(qty);
         this.fillReport(o, dv.getUint32(b + EVT + EVT_OFF.leaves, true), true, to, token, ins, tradeId, price, px, qty, q, seq);
         this.fillReport(this.orders.get(maker), dv.getUint32(b + EVT + EVT_OFF.makerLeaves, true), false, 0, 0, ins, tradeId, price, px, qty, q, seq);
-        const ts = Date.now() * 1e6;
-        const trade = { type: 'trade', symbol: ins.symbol, tradeId, price: px, qty: q, takerSide: side === 0 ? 'buy' : 'sell', ts };
+        // ts: the engine's tsInit (epoch ns, the same `ts` as the trade's ClickHouse row), written
+        // with its exact digits: a 19-digit integer does not survive a double
+        const ts = dv.getBigInt64(b + RING_EVT_OFF.tsInit, true);
+        const frame = `${JSON.stringify({ type: 'trade', symbol: ins.symbol, tradeId, price: px, qty: q, takerSide: side === 0 ? 'buy' : 'sell' }).slice(0, -1)},"ts":${ts}}`;
         const recent = this.recentTrades[symbol]!;
-        recent.push(trade);
+        recent.push({ price: px, qty: q, json: frame });
         if (recent.length > 1000) recent.shift();
         this.lastPx[symbol] = price;
         this.lastQty[symbol] = qty;
-        let frame: string | null = null;
         for (const c of this.conns.values()) {
           if (!c.trades.has(symbol)) continue;
           if (c.bin) this.out(c).trade(0, symbol, side === 1, tradeId, price, qty, ts);
-          else this.sendRaw(c, frame ??= JSON.stringify(trade));
+          else this.sendRaw(c, frame);
         }
         break;
       }
@@ -1380,12 +1383,20 @@ export class Gateway {
     return t;
   }
 
+  /** The last 1,000 trades of a symbol as a JSON array, newest first (exact epoch-ns `ts` digits). */
+  private recentTradesJson(id: number): string {
+    const r = this.recentTrades[id]!;
+    let out = '[';
+    for (let i = r.length - 1; i >= 0; i--) out += (i === r.length - 1 ? '' : ',') + r[i]!.json;
+    return out + ']';
+  }
+
   /** Best bid/offer and last trade of a symbol. */
   private ticker(ins: Instrument): Record<string, unknown> {
     const [b] = this.book.depth(ins.id, 0, 1);
     const [a] = this.book.depth(ins.id, 1, 1);
     const recent = this.recentTrades[ins.id]!;
-    const last = recent[recent.length - 1] as { price: string; qty: string } | undefined;
+    const last = recent[recent.length - 1];
     return {
       type: 'ticker', symbol: ins.symbol,
       bid: b ? ins.toPrice(BigInt(b[0])) : null, bidQty: b ? ins.toQty(b[1]) : null,

@@ -22,8 +22,8 @@ import type { StorageWriter } from './writer.js';
 
 export interface StorageApiOptions {
   instruments: Instrument[];
-  /** When given, this plugin serves GET /api/v1/trades/:symbol, answering from memory without from/to. */
-  recentTrades?: (symbolId: number) => unknown[];
+  /** When given, this plugin serves GET /api/v1/trades/:symbol, answering from memory without from/to (a JSON array text, newest first). */
+  recentTrades?: (symbolId: number) => string;
   /** Who may use POST /api/v1/sql; answer (401/403) and return false to refuse. Default: nobody. */
   authorizeSql?: (req: FastifyRequest, reply: FastifyReply) => boolean | Promise<boolean>;
   cache?: QueryCache;
@@ -67,10 +67,9 @@ export function registerStorage(app: FastifyInstance, storage: Storage, writer: 
   const range = { type: 'object', properties: { from: { type: 'string', maxLength: 40 }, to: { type: 'string', maxLength: 40 }, limit: { type: 'string', pattern: '^[1-9]\\d{0,5}$' }, interval: { type: 'string' } }, additionalProperties: false };
   type Range = { Params: { symbol: string }; Querystring: { from?: string; to?: string; limit?: string; interval?: string } };
 
-  const tradeJson = (ins: Instrument, t: { ts: string; trade_id: string; seq: string; price: string; qty: string; taker_side: string }): Record<string, unknown> => ({
-    type: 'trade', symbol: ins.symbol, tradeId: Number(t.trade_id), price: ins.toPrice(BigInt(t.price)), qty: ins.toQty(BigInt(t.qty)),
-    takerSide: t.taker_side, ts: Number(t.ts), seq: Number(t.seq),
-  });
+  // `ts` (epoch ns) keeps its exact digits: a 19-digit integer does not survive a double
+  const tradeJson = (ins: Instrument, t: { ts: string; trade_id: string; seq: string; price: string; qty: string; taker_side: string }): string =>
+    `${JSON.stringify({ type: 'trade', symbol: ins.symbol, tradeId: Number(t.trade_id), price: ins.toPrice(BigInt(t.price)), qty: ins.toQty(BigInt(t.qty)), takerSide: t.taker_side }).slice(0, -1)},"ts":${BigInt(t.ts)},"seq":${Number(t.seq)}}`;
 
   app.register(async (ctx) => {
     ctx.get<Range>('/api/v1/bars/:symbol', { schema: { querystring: range } }, async (req, reply) => {
@@ -102,10 +101,10 @@ export function registerStorage(app: FastifyInstance, storage: Storage, writer: 
       ctx.get<Range>('/api/v1/trades/:symbol', { schema: { querystring: range } }, async (req, reply) => {
         const ins = instrument(reply, req.params.symbol);
         if (!ins) return reply;
-        if (req.query.from === undefined && req.query.to === undefined) return recent(ins.id).slice().reverse();
+        if (req.query.from === undefined && req.query.to === undefined) return reply.type('application/json; charset=utf-8').send(recent(ins.id));
         try {
           const rows = await queries.trades(ins.symbol, parseTime(req.query.from, 'from'), parseTime(req.query.to, 'to'), Number(req.query.limit ?? 1000));
-          return rows.map((t) => tradeJson(ins, t));
+          return reply.type('application/json; charset=utf-8').send(`[${rows.map((t) => tradeJson(ins, t)).join(',')}]`);
         } catch (e) { return fail(reply, e); }
       });
     }

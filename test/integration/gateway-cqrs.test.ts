@@ -71,6 +71,9 @@ describe('read models through the gateway', () => {
       expect(ageMs).toBeGreaterThanOrEqual(-1000);
       expect(ageMs).toBeLessThan(120_000);
     }
+    // a trade's ts is the same engine stamp in the trades feed as in the fills, all 19 digits
+    const tradesText = await (await fetch(`${base}/api/v1/trades/MSFT`)).text();
+    for (const x of f.json.fills as Json[]) expect(tradesText).toContain(`"ts":${x.ts as string}}`);
     const page = await call(a, 'GET', `/api/v1/fills?afterSeq=${(f.json.fills as Json[])[0]!.seq}`);
     expect((page.json.fills as Json[]).length).toBe(2);
     expect((await call(a, 'GET', '/api/v1/positions?symbol=NOPE')).status).toBe(404);

@@ -21,7 +21,7 @@ describe.each(['chdb', 'server'] as const)('storage HTTP API on %s', (name) => {
     await b.storage.insert('trades', trades.map(([dt, id, px, q]) => ({ symbol: 'ETH-USD', ts: (T0 + dt).toString(), trade_id: id, seq: id, price: px, qty: q, taker_side: 'buy', taker_order_id: id, maker_order_id: 0, taker_account: 1, maker_account: 2 })));
     app = Fastify();
     api = registerStorage(app, b.storage, null, {
-      instruments, recentTrades: () => [{ type: 'trade', symbol: 'ETH-USD', tradeId: 99 }],
+      instruments, recentTrades: () => JSON.stringify([{ type: 'trade', symbol: 'ETH-USD', tradeId: 99 }]),
       authorizeSql: (req, reply) => { if (req.headers['x-analyst'] === 'yes') return true; void reply.code(403).send({ error: 'forbidden' }); return false; },
     });
     await app.ready();
@@ -47,6 +47,11 @@ describe.each(['chdb', 'server'] as const)('storage HTTP API on %s', (name) => {
     const j = (await app.inject({ url: `/api/v1/trades/ETH-USD?from=${T0}&to=${T0 + 15n}` })).json();
     expect(j.map((t: { tradeId: number }) => t.tradeId)).toEqual([2, 1]);
     expect(j[0]).toMatchObject({ type: 'trade', symbol: 'ETH-USD', tradeId: 2, price: '3000.50', qty: '1.000', takerSide: 'buy' });
+    // ts keeps all 19 digits of the epoch-ns value (a double would round it)
+    const text = (await app.inject({ url: `/api/v1/trades/ETH-USD?from=${T0}&to=${T0 + 15n}` })).body;
+    expect(text).toContain(`"tradeId":2,`);
+    expect(text).toContain(`"ts":${T0 + 10n},`);
+    expect(text).toContain(`"ts":${T0},`);
   });
 
   it('vwap over a range', async () => {
