@@ -101,8 +101,6 @@ export class KeyStore {
   /** stat identity of the file last read or written ('' = not yet; 'absent'). */
   private fileSig = '';
   private timer: NodeJS.Timeout | null = null;
-  /** The error last reported by watch (reported once per file state). */
-  private lastError: string | null = null;
 
   constructor(readonly dataDir: string, opts: KeyStoreOptions = {}) {
     this.path = join(dataDir, 'keys.json');
@@ -189,12 +187,9 @@ export class KeyStore {
       disk = this.readFile();
       if (disk === null) throw new TradsysError('ERR_KEYS_STORE', `${this.path} is missing`);
     } catch (e) {
-      const msg = `${(e as Error).message}; keeping the ${this.activeCount()} active keys in force`;
-      if (msg !== this.lastError) onError?.(msg);
-      this.lastError = msg;
+      onError?.(`${(e as Error).message}; keeping the ${this.activeCount()} active keys in force`);
       return [];
     }
-    this.lastError = null;
     return this.adopt(disk, 'file');
   }
 
@@ -295,7 +290,6 @@ export class KeyStore {
       const r = fn(disk);
       this.write(disk);
       this.fileSig = this.statSig();
-      this.lastError = null;
       this.adopt(disk, 'local', by);
       return r;
     } finally {

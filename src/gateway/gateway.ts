@@ -25,7 +25,7 @@
  * Known limitations: binary reports carry clientOrderId 0 for orders whose JSON clientOrderId is
  * not a decimal u64 (they can only be placed by JSON or HTTP).
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { RING_EVT_SIZE, RING_EVT_OFF, EVT_OFF, EVT_SIZE, CMD_OFF, CMD_SIZE, RING_CMD_OFF, REASON_NAMES, ENUMS } from '../abi/records.js';
 import { join } from 'node:path';
@@ -223,7 +223,7 @@ export class Gateway {
     this.logFile = file;
     // strict schemas: no type coercion, no unknown fields. Per-request lines are off: the log
     // carries the audit events and errors (docs/security.md "Audit log").
-    this.app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 4 * 1024, requestTimeout: 10_000, ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } });
+    this.app = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 4 * 1024, requestTimeout: 10_000, ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } });
     this.recentTrades = instruments.map(() => []);
     this.app.decorateRequest('auth', null);
     this.keys.onChange((ch) => this.onKeyChange(ch));
