@@ -265,8 +265,12 @@ export class KeyStore {
       else if (n.account !== k.account || n.secret !== k.secret || n.permissions.join() !== k.permissions.join()) changes.push({ kind: 'changed', key: pub(n), source });
     }
     for (const [id, n] of next) {
-      if (n.revoked) continue;
       const k = prev.get(id);
+      if (n.revoked) {
+        // made and revoked between two reads: never in force here, but both changes are reported
+        if (!k) changes.push({ kind: 'created', key: pub({ ...n, revoked: undefined }), source }, { kind: 'revoked', key: pub(n), source });
+        continue;
+      }
       if (!k || k.revoked) changes.push({ kind: 'created', key: pub(n), source });
     }
     this.keys = next;
@@ -359,8 +363,8 @@ export class KeyStore {
 }
 
 function pub(k: ApiKey): PublicKey {
-  const { secret: _s, ...rest } = k;
-  return { ...rest, permissions: [...k.permissions] };
+  const { secret: _s, revoked, ...rest } = k;
+  return revoked === undefined ? { ...rest, permissions: [...k.permissions] } : { ...rest, permissions: [...k.permissions], revoked };
 }
 
 /** Why `k` is not a valid key entry (null: valid). */
