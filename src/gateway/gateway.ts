@@ -22,6 +22,11 @@
  * writer. The engine side is allocation-free.
  * HTTP: per-API-key and per-address token buckets (429 + Retry-After), 2 KiB bodies on order
  * routes. WebSocket: `/ws?compress=1` opts into permessage-deflate for frames ≥ compressThreshold.
+ * Keys and audit (docs/security.md): the KeyStore is watched (keys.json changes written by other
+ * processes are in force within keysPollMs); a revoked or changed key's sessions are closed with
+ * WS_CLOSE_KEY_REVOKED and nothing they send afterwards runs. fastify's pino logger (audit-log.ts)
+ * writes one `audit` line per auth failure, permission denial, admin action, key change, session
+ * closed by revocation and slow consumer; per-request lines are off.
  * Known limitations: binary reports carry clientOrderId 0 for orders whose JSON clientOrderId is
  * not a decimal u64 (they can only be placed by JSON or HTTP).
  */
