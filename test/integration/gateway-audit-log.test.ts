@@ -3,7 +3,7 @@
  * gateway over loopback: a wrong signature, an unknown key, a replay, a stale timestamp, a
  * missing header, a trade key calling an admin route, failed WebSocket logins (JSON and binary), a
  * read-only key sending orders, admin actions, key creation and revocation through the API and
- * through the CLI. Each event is exactly one JSON line with who (account, key), from where (ip),
+ * through the CLI, a slow consumer closed. Each event is exactly one JSON line with who (account, key), from where (ip),
  * what and the outcome; no secret and no signature appears anywhere in the log; lines written
  * through the fastify logger by other parts (analyst queries) land in the same file; per-request
  * lines are off; the size cap holds under a flood.
@@ -166,6 +166,27 @@ describe('audit lines after real attacks', () => {
     expect(text).not.toMatch(/"secret":"[0-9a-f]/);
     expect(statSync(join(dataDir, 'logs', 'tradsys.log')).mode & 0o777).toBe(0o600);
     expect(statSync(join(dataDir, 'logs')).mode & 0o777).toBe(0o700);
+  });
+});
+
+describe('slow consumers', () => {
+  it('a session closed as a slow consumer (1008) is one ws.slow_consumer line with who and how much was buffered', async () => {
+    // hard limit 0 with compression of every frame: the second frame queued while the first is
+    // still being deflated puts the connection over its limit
+    const d = mkdtempSync(join(tmpdir(), 'gwl3-'));
+    const g = await Gateway.build({ dataDir: d, capacity: 100, logs: { stderr: false }, buffer: { soft: 0, hard: 0 }, compressThreshold: 0 });
+    try {
+      const b = await g.listen(0);
+      const k = g.keys.create(6, ['read']);
+      const c = await WsClient.open(b.replace('http', 'ws') + '/ws?compress=1');
+      expect(await c.auth(k)).toMatchObject({ ok: true });
+      const closed = c.closed();
+      c.send({ op: 'subscribe', channels: ['book.AAPL', 'ticker.AAPL', 'trades.AAPL'] });
+      expect(await closed).toEqual({ code: 1008, reason: 'slow consumer' });
+      expect(lines(d).filter((l) => l.audit === 'ws.slow_consumer')).toEqual([
+        expect.objectContaining({ level: 40, account: 6, key: k.key, ip: '127.0.0.1', outcome: 'closed', bufferedBytes: expect.any(Number), limitBytes: 0 }),
+      ]);
+    } finally { await g.close(); }
   });
 });
 
