@@ -87,6 +87,8 @@ export interface KeyStoreOptions {
 }
 
 const STALE_EMPTY_LOCK_MS = 10_000;
+/** poll() re-reads a file modified this recently even if its stat looks unchanged. */
+const RECENT_MS = 2000;
 const DUMMY_SECRET = randomBytes(32).toString('hex');
 
 export class KeyStore {
@@ -101,6 +103,8 @@ export class KeyStore {
   private readonly listeners: ((c: KeyChange) => void)[] = [];
   /** stat identity of the file last read or written ('' = not yet; 'absent'). */
   private fileSig = '';
+  /** The text of keys.json last read or written (null: no file). */
+  private lastText: string | null = null;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(readonly dataDir: string, opts: KeyStoreOptions = {}) {
@@ -110,8 +114,8 @@ export class KeyStore {
     this.now = opts.now ?? Date.now;
     this.lockTimeout = opts.lockTimeoutMs ?? 5000;
     this.fileSig = this.statSig();
-    const disk = this.readFile();
-    if (disk) this.keys = disk;
+    this.lastText = this.readText();
+    if (this.lastText !== null) this.keys = this.parse(this.lastText);
   }
 
   /** Calls `fn` for every change of the keys in force (see KeyChange). */
@@ -179,19 +183,39 @@ export class KeyStore {
 
   /**
    * Re-reads keys.json if it changed since it was last read or written, and puts it in force.
-   * A file that does not parse or validate, or that is missing, leaves the keys in force as they
-   * are and is reported through `onError` (once per state of the file). Returns the changes.
+   * The file is read when its identity (inode, size, times) changed, or while it was modified in
+   * the last RECENT_MS (file times are as coarse as the kernel tick: two same-size edits within
+   * one tick look alike), and used only if its text differs from the last text seen. A file that
+   * does not parse or validate, or that is missing, leaves the keys in force as they are and is
+   * reported through `onError` (once per content). Returns the changes.
    */
   poll(onError?: (message: string) => void): KeyChange[] {
-    const sig = this.statSig();
-    if (sig === this.fileSig) return [];
-    this.fileSig = sig;
-    let disk: Map<string, ApiKey> | null;
+    let sig = 'absent';
+    let recent = false;
     try {
-      disk = this.readFile();
-      if (disk === null) throw new TradsysError('ERR_KEYS_STORE', `${this.path} is missing`);
+      const st = statSync(this.path);
+      sig = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+      recent = Date.now() - st.mtimeMs < RECENT_MS;
+    } catch { /* absent */ }
+    if (sig === this.fileSig && !recent) return [];
+    const report = (m: string): void => onError?.(`${m}; keeping the ${this.activeCount()} active keys in force`);
+    let text: string | null;
+    try {
+      text = this.readText();
     } catch (e) {
-      onError?.(`${(e as Error).message}; keeping the ${this.activeCount()} active keys in force`);
+      if (sig !== this.fileSig) report((e as Error).message);
+      this.fileSig = sig;
+      return [];
+    }
+    this.fileSig = sig;
+    if (text === this.lastText) return [];
+    this.lastText = text;
+    if (text === null) { report(`${this.path} is missing`); return []; }
+    let disk: Map<string, ApiKey>;
+    try {
+      disk = this.parse(text);
+    } catch (e) {
+      report((e as Error).message);
       return [];
     }
     return this.adopt(disk, 'file');
@@ -231,15 +255,18 @@ export class KeyStore {
     }
   }
 
-  /** The keys in keys.json (null: no file). Throws ERR_KEYS_STORE for a file that does not parse or validate. */
-  private readFile(): Map<string, ApiKey> | null {
-    let text: string;
+  /** The text of keys.json (null: no file). */
+  private readText(): string | null {
     try {
-      text = readFileSync(this.path, 'utf8');
+      return readFileSync(this.path, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw new TradsysError('ERR_KEYS_STORE', `cannot read ${this.path}: ${(e as Error).message}`);
     }
+  }
+
+  /** The keys of a keys.json text. Throws ERR_KEYS_STORE for a text that does not parse or validate. */
+  private parse(text: string): Map<string, ApiKey> {
     let doc: { version?: unknown; keys?: unknown };
     try {
       doc = JSON.parse(text) as typeof doc;
@@ -293,10 +320,11 @@ export class KeyStore {
   private mutate<T>(fn: (keys: Map<string, ApiKey>) => T, by?: Actor): T {
     const release = this.lock();
     try {
-      const disk = this.readFile() ?? new Map(this.keys); // a missing file is rewritten with the keys in force
-      if (this.statSig() !== this.fileSig) this.adopt(new Map(disk), 'file');
+      const text = this.readText();
+      const disk = text === null ? new Map(this.keys) : this.parse(text); // a missing file is rewritten with the keys in force
+      if (text !== null && text !== this.lastText) this.adopt(new Map(disk), 'file');
       const r = fn(disk);
-      this.write(disk);
+      this.lastText = this.write(disk);
       this.fileSig = this.statSig();
       this.adopt(disk, 'local', by);
       return r;
@@ -347,12 +375,13 @@ export class KeyStore {
     }
   }
 
-  /** Writes keys.json atomically: temporary file (0600, fsync), rename, directory fsync. */
-  private write(keys: Map<string, ApiKey>): void {
+  /** Writes keys.json atomically: temporary file (0600, fsync), rename, directory fsync. Returns the text written. */
+  private write(keys: Map<string, ApiKey>): string {
     const tmp = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const text = JSON.stringify({ version: 1, keys: [...keys.values()] }, null, 2) + '\n';
     const fd = openSync(tmp, 'wx', 0o600);
     try {
-      writeSync(fd, JSON.stringify({ version: 1, keys: [...keys.values()] }, null, 2) + '\n');
+      writeSync(fd, text);
       fsyncSync(fd);
     } catch (e) {
       closeSync(fd);
@@ -363,6 +392,7 @@ export class KeyStore {
     renameSync(tmp, this.path);
     const dfd = openSync(this.dataDir, 'r');
     try { fsyncSync(dfd); } finally { closeSync(dfd); }
+    return text;
   }
 }
 

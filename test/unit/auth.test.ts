@@ -171,6 +171,15 @@ describe('KeyStore: live changes and concurrent writers', () => {
     doc.keys = doc.keys.filter((x) => x.key !== k2.key).map((x) => (x.key === k3.key ? { ...x, permissions: ['read', 'trade'] } : x));
     writeFileSync(server.path, JSON.stringify(doc));
     expect(server.poll().map((c) => [c.kind, c.key.key])).toEqual([['revoked', k2.key], ['changed', k3.key]]);
+    // two same-size edits in place within one kernel tick (same inode, size and times) are both seen
+    const text = readFileSync(server.path, 'utf8');
+    const edit = (from: string, to: string): void => { const t = readFileSync(server.path, 'utf8'); expect(t).toContain(from); writeFileSync(server.path, t.replace(from, to)); };
+    edit('"account":13', '"account":14');
+    expect(server.poll().map((c) => [c.kind, c.key.account])).toEqual([['changed', 14]]);
+    edit('"account":14', '"account":15');
+    expect(readFileSync(server.path, 'utf8').length).toBe(text.length);
+    expect(server.poll().map((c) => [c.kind, c.key.account])).toEqual([['changed', 15]]);
+    expect(server.poll()).toEqual([]);
   });
 
   it('an invalid edit or a missing file keeps the last good keys (reported once); writers refuse to overwrite an invalid file', () => {
@@ -178,7 +187,8 @@ describe('KeyStore: live changes and concurrent writers', () => {
     const server = new KeyStore(d);
     const k = server.create(5, ['read']);
     const errors: string[] = [];
-    const ok = (): boolean => { const ts = Date.now() + Math.floor(Math.random() * 1000); return server.verify(k.key, ts, sign(k.secret, k.key, ts)).ok; };
+    let n = 0;
+    const ok = (): boolean => { const ts = Date.now() + ++n; return server.verify(k.key, ts, sign(k.secret, k.key, ts)).ok; }; // distinct ts: never a replay
     const bad = ['{"version":1,"keys":[', '{"version":2,"keys":[]}', '[]', `{"version":1,"keys":[{"key":"${k.key}","secret":"${k.secret}","account":0,"permissions":["read"],"created":"x"}]}`,
       `{"version":1,"keys":[{"key":"${k.key}","secret":"${k.secret}","account":5,"permissions":["root"],"created":"x"}]}`, '{"version":1,"keys":[{"key":"a b"}]}'];
     for (const text of bad) {
