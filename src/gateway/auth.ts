@@ -20,6 +20,9 @@
  * last good set stays in force and `watch` reports the error); a writer never overwrites a file it
  * could not read (it fails instead); every change of the set in memory is reported once to the
  * listeners (source `file` for changes another process wrote, `local` for this process's own).
+ * The running server's view: `watch` polls the file's stat every 200 ms (and re-reads a file
+ * modified in the last 2 s, whose stat may not show a same-size edit) and puts a changed text in
+ * force; writes by this process are in force at once.
  * Complexity: O(1) per verification; a reload or write is O(keys).
  * Allocation: one HMAC per verification; reloads and writes allocate (never on the order path).
  * Known limitations: the replay cache is per process (one gateway process per data directory).
