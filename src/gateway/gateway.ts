@@ -43,7 +43,7 @@ import { ReadModels, readModelsFile, replayAccountReports, positionJson, fillJso
 import { EngineHost } from '../engine/host.js';
 import { DEMO_INSTRUMENTS, Instrument, loadInstruments, type InstrumentSpec } from '../domain/instruments.js';
 import { TradsysError } from '../domain/errors.js';
-import { KeyStore, NONCE, httpPayload, type Actor, type KeyChange, type Permission } from './auth.js';
+import { KeyStore, NONCE, httpPayload, type KeyChange, type Permission } from './auth.js';
 import { createLogger, type CappedFile, type LogOptions } from './audit-log.js';
 import { OrderRegistry, type OrderInfo } from './orders.js';
 import { BookProjection } from '../marketdata/book-projection.js';
@@ -105,6 +105,13 @@ export interface GatewayConfig {
 
 /** What a signed HTTP request authenticated as (`req.auth` once httpAuth accepted it). */
 export interface RequestAuth { account: number; key: string; permissions: Permission[] }
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who signed this request, once the route's authentication accepted it (else null): for the route's audit lines. */
+    auth: RequestAuth | null;
+  }
+}
 
 /** WebSocket close code for a connection whose API key was revoked or changed (application range 4000-4999). */
 export const WS_CLOSE_KEY_REVOKED = 4001;
@@ -442,7 +449,7 @@ export class Gateway {
       const wait = this.keyBuckets.take(r.key);
       if (wait > 0) { void this.tooMany(reply, wait, 'for this API key'); return null; }
       const auth: RequestAuth = { account: r.account, key: r.key, permissions: r.permissions };
-      (req as FastifyRequest & { auth: RequestAuth | null }).auth = auth;
+      req.auth = auth;
       return auth;
     }
     this.addressBuckets.take(req.ip);
@@ -1174,7 +1181,10 @@ export class Gateway {
       const who = this.httpAuthKey(req, reply, 'admin');
       if (who === null) return reply;
       const ins = this.bySymbol.get(req.body.symbol);
-      if (!ins) return reply.code(404).send({ error: 'unknown_symbol', message: `no symbol ${req.body.symbol}` });
+      if (!ins) {
+        req.log.warn({ audit: 'admin.halt', account: who.account, key: who.key, ip: req.ip, outcome: 'unknown_symbol', symbol: req.body.symbol, halted: req.body.halted }, 'admin halt: unknown symbol');
+        return reply.code(404).send({ error: 'unknown_symbol', message: `no symbol ${req.body.symbol}` });
+      }
       const r = await this.admin('halt', req.body.halted, { symbol: ins.id });
       audit(req, who, 'halt', r, { symbol: ins.symbol, halted: req.body.halted });
       return done(reply, r);
