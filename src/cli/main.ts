@@ -47,9 +47,12 @@ usage:
                 [--no-storage (no ClickHouse; default: CLICKHOUSE_URL, else embedded chDB)]
                 [--binary-frame-bytes N (binary protocol: send a connection's frame once it
                  reaches N bytes; default 32768; 1 = one message per frame, for benchmarks)]
-  tradsys keys create --account A [--permissions trade,read,admin] [--data DIR] [--json]
+                [--log-file-bytes N (DIR/logs/tradsys.log is rotated before it passes N bytes;
+                 default 10485760)] [--log-files N (older log files kept; default 5)]
+  tradsys keys create --account A [--permissions trade,read,admin,analyst] [--data DIR] [--json]
   tradsys keys list [--data DIR] [--json]
   tradsys keys revoke --key KEY [--data DIR]
+              (DIR/keys.json, default data/; a running server applies changes within a second)
   tradsys backfill [--data DIR] [--from SEQ] [--instruments FILE.json] [--quiet]   (journal → ClickHouse, exactly once)
   tradsys sql [--data DIR] [--format table|csv|json] [--param name=value …] "SELECT …"
               (embedded chDB in DIR/clickhouse, or the server at CLICKHOUSE_URL; read-only)
@@ -152,7 +155,7 @@ function cmdKeys(argv: string[]): number {
     const perms = (str(f, 'permissions') ?? 'trade,read').split(',').map((p) => p.trim()).filter(Boolean) as Permission[];
     const k = store.create(account, perms);
     if (json) process.stdout.write(JSON.stringify({ account: k.account, key: k.key, secret: k.secret }) + '\n');
-    else process.stdout.write(`account ${k.account}\nkey     ${k.key}\nsecret  ${k.secret}\npermissions ${k.permissions.join(',')}\n(stored in ${store.path}; the secret is not shown again)\n`);
+    else process.stdout.write(`account ${k.account}\nkey     ${k.key}\nsecret  ${k.secret}\npermissions ${k.permissions.join(',')}\n(stored in ${store.path}; the secret is not shown again; a server running on this data folder accepts it within a second)\n`);
     return 0;
   }
   if (sub === 'list') {
@@ -165,7 +168,7 @@ function cmdKeys(argv: string[]): number {
     const key = str(f, 'key');
     if (!key) throw new TradsysError('ERR_CLI_USAGE', 'keys revoke needs --key KEY');
     if (!store.revoke(key)) throw new TradsysError('ERR_CLI_USAGE', `no active key ${key} in ${store.path}`);
-    process.stdout.write(`revoked ${key}\n`);
+    process.stdout.write(`revoked ${key} (a server running on ${store.dataDir} refuses it and closes its sessions within a second)\n`);
     return 0;
   }
   throw new TradsysError('ERR_CLI_USAGE', `keys: unknown subcommand ${sub === undefined ? '(none)' : `"${sub}"`} (create, list, revoke)`);
@@ -185,7 +188,7 @@ export function recoveryText(rec: RecoveryInfo | null): string {
 }
 
 async function cmdServe(argv: string[]): Promise<number> {
-  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value', 'http-rate-limit': 'value', durability: 'value', 'snapshot-every': 'value', preallocate: 'bool', 'no-storage': 'bool', 'binary-frame-bytes': 'value', 'engine-rt': 'value' });
+  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value', 'http-rate-limit': 'value', durability: 'value', 'snapshot-every': 'value', preallocate: 'bool', 'no-storage': 'bool', 'binary-frame-bytes': 'value', 'engine-rt': 'value', 'log-file-bytes': 'value', 'log-files': 'value' });
   const durability = str(f, 'durability') ?? 'fsync';
   if (durability !== 'fsync' && durability !== 'none') throw new TradsysError('ERR_CLI_USAGE', `--durability must be fsync or none, got ${durability}`);
   const snapshotEvery = int(f, 'snapshot-every', 1_000_000, 0, 2 ** 40)!;
@@ -194,6 +197,8 @@ async function cmdServe(argv: string[]): Promise<number> {
   const httpRate = int(f, 'http-rate-limit', 100, 1, 10_000_000)!;
   const binaryFrameBytes = int(f, 'binary-frame-bytes', 32 * 1024, 1, 16 << 20)!;
   const engineRt = int(f, 'engine-rt', 0, 0, 99)!;
+  const logFileBytes = int(f, 'log-file-bytes', 10 << 20, 4096, 2 ** 40)!;
+  const logFiles = int(f, 'log-files', 5, 0, 100)!;
   const port = int(f, 'port', 8080, 0, 65535)!;
   const host = str(f, 'host') ?? '127.0.0.1';
   const dataDir = str(f, 'data') ?? 'data';
@@ -206,6 +211,7 @@ async function cmdServe(argv: string[]): Promise<number> {
     dataDir, instruments, rateLimit: { perSecond: rate, burst: 2 * rate }, httpRateLimit: { perSecond: httpRate, burst: 2 * httpRate },
     risk: { maxOpenOrders: maxOpen }, journal: { durability, snapshotEvery, preallocate: f.has('preallocate') }, log: (l) => process.stderr.write(l + '\n'),
     storage: f.has('no-storage') ? 'off' : 'auto', binaryFrameBytes, engineRealtime: engineRt === 0 ? undefined : engineRt,
+    logs: { fileBytes: logFileBytes, files: logFiles },
   });
   let url: string;
   try {
@@ -229,7 +235,8 @@ async function cmdServe(argv: string[]): Promise<number> {
   out(st
     ? `  storage   ClickHouse ${st.features?.version ?? '?'} · ${st.backend === 'chdb' ? `embedded chDB in ${join(dataDir, 'clickhouse')}` : `server ${process.env.CLICKHOUSE_URL ?? ''}`} · trades, order events, quotes, bars (docs/schema.md; \`tradsys sql "SELECT …"\`)`
     : '  storage   ClickHouse: off (--no-storage)');
-  out(`  data      ${dataDir} (API keys in ${gw.keys.path})`);
+  out(`  data      ${dataDir} (API keys in ${gw.keys.path}, changes applied live)`);
+  out(`  log       JSON lines (audit events, errors) to stderr and ${join(dataDir, 'logs', 'tradsys.log')} · rotated at ${logFileBytes} bytes, ${logFiles} older files kept (docs/security.md)`);
   out('  accelerations: native addon, NUMA, kernel bypass, GPU: not built (pure WASM/TS path)');
   out(`  demo key  account ${demo.account}  key ${demo.key}  secret ${demo.secret}`);
   let sim: Simulator | null = null;

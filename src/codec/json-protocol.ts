@@ -15,7 +15,7 @@ export type OrderType = 'limit' | 'market';
 export type TimeInForce = 'gtc' | 'ioc' | 'fok' | 'post_only';
 
 export type ClientMessage =
-  | { op: 'auth'; key: string; ts: number; sig: string; cancelOnDisconnect?: boolean; resumeFrom?: number; reqId?: ReqId }
+  | { op: 'auth'; key: string; ts: number; sig: string; nonce?: string; cancelOnDisconnect?: boolean; resumeFrom?: number; reqId?: ReqId }
   | { op: 'subscribe' | 'unsubscribe'; channels: string[]; reqId?: ReqId }
   | { op: 'order'; clientOrderId: string; symbol: string; side: Side; type: OrderType; tif: TimeInForce; price?: string; qty: string; reqId?: ReqId }
   | { op: 'cancel'; clientOrderId?: string; orderId?: string; reqId?: ReqId }
@@ -37,7 +37,7 @@ const CHANNEL = /^(book|trades|ticker)\.[A-Za-z0-9._:/-]{1,32}$/;
 const ORDER_ID = /^[1-9]\d{0,19}$/;
 
 const FIELDS: Record<string, { required: string[]; optional: string[] }> = {
-  auth: { required: ['key', 'ts', 'sig'], optional: ['cancelOnDisconnect', 'resumeFrom'] },
+  auth: { required: ['key', 'ts', 'sig'], optional: ['nonce', 'cancelOnDisconnect', 'resumeFrom'] },
   subscribe: { required: ['channels'], optional: [] },
   unsubscribe: { required: ['channels'], optional: [] },
   order: { required: ['clientOrderId', 'symbol', 'side', 'type', 'tif', 'qty'], optional: ['price'] },
@@ -76,6 +76,7 @@ export function parseClientMessage(text: string, maxBytes = 4096): ClientMessage
       field(typeof m.key === 'string' && m.key.length <= 64, 'key', 'a string', reqId);
       field(typeof m.ts === 'number' && Number.isSafeInteger(m.ts) && m.ts > 0, 'ts', 'a positive integer (epoch ms)', reqId);
       field(typeof m.sig === 'string' && /^[0-9a-f]{64}$/.test(m.sig), 'sig', '64 lowercase hex characters', reqId);
+      if ('nonce' in m) field(typeof m.nonce === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(m.nonce), 'nonce', '1-64 characters of letters, digits, _ and -', reqId);
       if ('cancelOnDisconnect' in m) field(typeof m.cancelOnDisconnect === 'boolean', 'cancelOnDisconnect', 'true or false', reqId);
       if ('resumeFrom' in m) field(Number.isSafeInteger(m.resumeFrom) && (m.resumeFrom as number) >= 0, 'resumeFrom', 'the last seq the client saw, an integer ≥ 0', reqId);
       break;

@@ -28,6 +28,7 @@ export const ERRORS = {
   ERR_INSTRUMENT_SPEC: { status: 400, message: 'invalid instrument reference data' },
   ERR_GATEWAY_CONFIG: { status: 400, message: 'invalid gateway configuration' },
   ERR_KEYS_STORE: { status: 500, message: 'the API key store cannot be read' },
+  ERR_KEYS_LOCKED: { status: 503, message: 'the API key store is being changed by another process' },
   ERR_IO: { status: 500, message: 'a file could not be read or written' },
   ERR_JOURNAL_WRITE: { status: 503, message: 'the journal could not be written; trading is stopped' },
   ERR_JOURNAL_CORRUPT: { status: 500, message: 'the journal is damaged inside its durable region' },

@@ -29,10 +29,15 @@
  * reused writer. The engine side is allocation-free.
  * HTTP: per-API-key and per-address token buckets (429 + Retry-After), 2 KiB bodies on order
  * routes. WebSocket: `/ws?compress=1` opts into permessage-deflate for frames ≥ compressThreshold.
+ * Keys and audit (docs/security.md): the KeyStore is watched (keys.json changes written by other
+ * processes are in force within keysPollMs); a revoked or changed key's sessions are closed with
+ * WS_CLOSE_KEY_REVOKED and nothing they send afterwards runs. fastify's pino logger (audit-log.ts)
+ * writes one `audit` line per auth failure, permission denial, admin action, key change, session
+ * closed by revocation and slow consumer; per-request lines are off.
  * Known limitations: binary reports carry clientOrderId 0 for orders whose JSON clientOrderId is
  * not a decimal u64 (they can only be placed by JSON or HTTP).
  */
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { RING_EVT_SIZE, RING_EVT_OFF, EVT_OFF, EVT_SIZE, CMD_OFF, CMD_SIZE, RING_CMD_OFF, REASON_NAMES, ENUMS } from '../abi/records.js';
 import { join } from 'node:path';
@@ -45,7 +50,8 @@ import { ReadModels, readModelsFile, replayAccountReports, positionJson, fillJso
 import { EngineHost } from '../engine/host.js';
 import { DEMO_INSTRUMENTS, Instrument, loadInstruments, type InstrumentSpec } from '../domain/instruments.js';
 import { TradsysError } from '../domain/errors.js';
-import { KeyStore, type Permission } from './auth.js';
+import { KeyStore, NONCE, httpPayload, type KeyChange, type Permission } from './auth.js';
+import { createLogger, type CappedFile, type LogOptions } from './audit-log.js';
 import { OrderRegistry, type OrderInfo } from './orders.js';
 import { BookProjection } from '../marketdata/book-projection.js';
 import { KeyedBuckets, retryAfterSeconds, type RateLimit } from './rate-limit.js';
@@ -97,7 +103,28 @@ export interface GatewayConfig {
   binaryFrameBytes?: number;
   /** Market-data channels (book, trades, ticker per symbol) one connection may hold (default 256). */
   maxChannels?: number;
+  /**
+   * The log (fastify's pino logger; src/gateway/audit-log.ts, docs/security.md "Audit log"): JSON
+   * lines with the audit events, to stderr (default on) and `<dataDir>/logs/tradsys.log`, rotated
+   * at `fileBytes` (default 10 MiB) keeping `files` older files (default 5).
+   */
+  logs?: Partial<LogOptions>;
+  /** How often `<dataDir>/keys.json` is checked for changes written by other processes, ms (default 200). */
+  keysPollMs?: number;
 }
+
+/** What a signed HTTP request authenticated as (`req.auth` once httpAuth accepted it). */
+export interface RequestAuth { account: number; key: string; permissions: Permission[] }
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who signed this request, once the route's authentication accepted it (else null): for the route's audit lines. */
+    auth: RequestAuth | null;
+  }
+}
+
+/** WebSocket close code for a connection whose API key was revoked or changed (application range 4000-4999). */
+export const WS_CLOSE_KEY_REVOKED = 4001;
 
 /** ADMIN command ids live far above order ids (order ids count from 1). */
 const ADMIN_ID_BASE = 2 ** 52;
@@ -131,6 +158,11 @@ interface Conn {
   /** JSON: reqIds of commands in flight by ring token (created on first use), and the next token. */
   reqIds: Map<number, ReqId> | null;
   nextToken: number;
+  /** Remote address (the TCP peer) and the API key it authenticated with (audit log, revocation). */
+  ip: string;
+  key: string | null;
+  /** Commands refused for lack of the trade permission (audited: the first, then every 100th). */
+  denied: number;
 }
 
 /** In-flight reqIds a JSON connection keeps at most (the oldest is dropped past it). */
@@ -196,6 +228,8 @@ export class Gateway {
   readonly readModels: ReadModels;
   private readonly journalDir: string;
   private readonly log: (line: string) => void;
+  /** The log file behind app.log (closed by close()). */
+  private readonly logFile: CappedFile;
   private rmTimer: NodeJS.Timeout | null = null;
   /** Durable process managers (the pairs saga; docs/cqrs.md), fed with every applied batch. */
   sagas: SagaManager | null = null;
@@ -224,9 +258,14 @@ export class Gateway {
     if (!Number.isInteger(this.cfg.maxChannels) || this.cfg.maxChannels < 1) throw new TradsysError('ERR_GATEWAY_CONFIG', `maxChannels must be an integer ≥ 1, got ${String(cfg.maxChannels)}`);
     this.lastPx = instruments.map(() => -1);
     this.lastQty = instruments.map(() => 0);
-    // strict schemas: no type coercion, no unknown fields
-    this.app = Fastify({ logger: false, bodyLimit: 4 * 1024, requestTimeout: 10_000, ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } });
+    const { logger, file } = createLogger({ dir: join(cfg.dataDir, 'logs'), ...cfg.logs });
+    this.logFile = file;
+    // strict schemas: no type coercion, no unknown fields. Per-request lines are off: the log
+    // carries the audit events and errors (docs/security.md "Audit log").
+    this.app = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 4 * 1024, requestTimeout: 10_000, ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } });
     this.recentTrades = instruments.map(() => []);
+    this.app.decorateRequest('auth', null);
+    this.keys.onChange((ch) => this.onKeyChange(ch));
     // keep the raw JSON body: signatures cover the bytes the client sent
     this.app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
       (req as FastifyRequest & { rawBody?: string }).rawBody = body as string;
@@ -270,7 +309,7 @@ export class Gateway {
         return;
       }
       const wss = url.searchParams.get('compress') === '1' ? this.wssDeflate : this.wss;
-      wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, protocol === 'binary'));
+      wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, protocol === 'binary', req.socket.remoteAddress ?? ''));
     });
   }
 
@@ -324,6 +363,7 @@ export class Gateway {
     g.pumpTimer = setInterval(() => g.pump(), 1);
     g.watch();
     g.pingTimer = setInterval(() => g.heartbeat(), g.cfg.pingIntervalMs);
+    g.keys.watch(cfg.keysPollMs ?? 200, (message) => g.app.log.error({ audit: 'keys.file_invalid', path: g.keys.path, outcome: 'kept_last_good', error: message }, 'the keys file cannot be used; the keys in force are unchanged'));
     return g;
   }
 
@@ -332,6 +372,7 @@ export class Gateway {
   }
 
   async close(): Promise<void> {
+    this.keys.unwatch();
     if (this.pumpTimer) clearInterval(this.pumpTimer);
     this.pumpTimer = null;
     if (this.pingTimer) clearInterval(this.pingTimer);
@@ -348,6 +389,7 @@ export class Gateway {
       await this.storage.storage.close();
     }
     await this.host.stop();
+    this.logFile.close();
   }
 
   // ── HTTP ───────────────────────────────────────────────────────────────────────────────
@@ -363,8 +405,9 @@ export class Gateway {
       if (wait > 0) return this.tooMany(reply, wait, 'from this address');
       return undefined;
     });
-    this.app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string; validation?: unknown }, _req, reply) => {
+    this.app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string; validation?: unknown }, req, reply) => {
       const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+      if (status >= 500) req.log.error({ err, req }, 'request failed');
       const error = status === 413 ? 'too_large' : status === 415 ? 'unsupported_media_type' : err.code === 'bad_json' ? 'bad_json'
         : err.validation !== undefined ? 'bad_request' : status < 500 ? 'bad_request' : 'internal';
       return reply.code(status).send({ error, message: status < 500 ? err.message : 'internal error' });
@@ -410,22 +453,42 @@ export class Gateway {
 
   /**
    * HTTP authentication: headers X-TS-KEY, X-TS-TS (epoch ms), X-TS-SIG =
-   * hex(HMAC-SHA256(secret, key + ts + METHOD + url + body)). Returns the account or answers 401/403.
+   * hex(HMAC-SHA256(secret, key + ts + [":" + X-TS-NONCE] + METHOD + url + body)). Returns the
+   * account or answers 401/403 (each refusal is one audit line).
    */
   private httpAuth(req: FastifyRequest, reply: FastifyReply, need: Permission): number | null {
+    return this.httpAuthKey(req, reply, need)?.account ?? null;
+  }
+
+  /** httpAuth, answering who authenticated (also left on `req.auth` for the route's own log lines). */
+  private httpAuthKey(req: FastifyRequest, reply: FastifyReply, need: Permission): RequestAuth | null {
     const key = req.headers['x-ts-key'];
     const tsText = req.headers['x-ts-ts'];
     const sig = req.headers['x-ts-sig'];
+    const nonce = req.headers['x-ts-nonce'];
     const ts = typeof tsText === 'string' && /^\d{1,16}$/.test(tsText) ? Number(tsText) : Number.NaN;
     const body = (req as FastifyRequest & { rawBody?: string }).rawBody ?? '';
-    const r = this.keys.verify(key, Number.isNaN(ts) ? undefined : ts, sig, req.method + req.url + body, need);
+    const nonceOk = nonce === undefined || (typeof nonce === 'string' && NONCE.test(nonce));
+    const r = nonceOk
+      ? this.keys.verify(key, Number.isNaN(ts) ? undefined : ts, sig, httpPayload(req.method, req.url, body, nonce as string | undefined), need)
+      : { ok: false as const, reason: 'malformed' as const };
     if (r.ok) {
       const wait = this.keyBuckets.take(r.key);
       if (wait > 0) { void this.tooMany(reply, wait, 'for this API key'); return null; }
-      return r.account;
+      const auth: RequestAuth = { account: r.account, key: r.key, permissions: r.permissions };
+      req.auth = auth;
+      return auth;
     }
     this.addressBuckets.take(req.ip);
-    if (r.reason === 'forbidden') { void reply.code(403).send({ error: 'forbidden', message: `this key lacks the ${need} permission` }); return null; }
+    const keyId = typeof key === 'string' ? key.slice(0, 64) : null;
+    const known = keyId === null ? undefined : this.keys.get(keyId);
+    const who = { account: known?.account ?? null, key: keyId, ip: req.ip, transport: 'http', method: req.method, url: req.url.slice(0, 256) };
+    if (r.reason === 'forbidden') {
+      req.log.warn({ audit: 'permission.denied', ...who, outcome: 'denied', need }, `key lacks the ${need} permission`);
+      void reply.code(403).send({ error: 'forbidden', message: `this key lacks the ${need} permission` });
+      return null;
+    }
+    req.log.warn({ audit: 'auth.failure', ...who, outcome: 'denied', reason: r.reason }, `authentication failed: ${r.reason}`);
     const reason = r.reason === 'unknown_key' || r.reason === 'bad_signature' ? 'invalid_credentials' : r.reason;
     void reply.code(401).send({ error: reason, message: 'sign key + ts + METHOD + url + body with HMAC-SHA256 (docs/protocol.md)' });
     return null;
@@ -512,17 +575,19 @@ export class Gateway {
   }
 
   // ── WebSocket ──────────────────────────────────────────────────────────────────────────
-  private onConnection(ws: WebSocket, binary: boolean): void {
+  private onConnection(ws: WebSocket, binary: boolean, ip: string): void {
     const now = Date.now();
     const c: Conn = {
       id: this.nextConn++, ws, account: null, canTrade: false, cancelOnDisconnect: false, books: new Set(), trades: new Set(), tickers: new Set(),
       stale: new Set(), lastSeen: now, tokens: this.cfg.rateLimit.burst, tokensAt: now, limited: 0, bin: binary ? new BinaryWriter(4096) : null, dirty: false,
       bound: null, reqIds: null, nextToken: 1,
+      ip, key: null, denied: 0,
     };
     this.conns.set(c.id, c);
     this.counters.wsConnections++;
     ws.on('pong', () => { c.lastSeen = Date.now(); });
     ws.on('message', (data, isBinary) => {
+      if (this.conns.get(c.id) !== c) return; // closed by the server (revoked key, slow consumer): nothing more runs
       c.lastSeen = Date.now();
       if (c.bin) { this.onBinaryFrame(c, data as Buffer, isBinary); return; }
       this.counters.messagesIn++;
@@ -582,8 +647,10 @@ export class Gateway {
       case 'ping': this.out(c).pong(m.reqId); return;
       case 'auth': {
         const r = this.keys.verify(m.key, m.ts, m.sig);
+        this.auditWsAuth(c, m.key, r);
         if (!r.ok) { this.out(c).authResult(m.reqId, false, r.reason === 'bad_signature' || r.reason === 'unknown_key' ? 'invalid_credentials' : r.reason, 0); return; }
         c.account = r.account;
+        c.key = r.key;
         c.canTrade = r.permissions.includes('trade');
         c.cancelOnDisconnect = m.cancelOnDisconnect;
         this.bind(c);
@@ -623,7 +690,7 @@ export class Gateway {
     }
     const type = m.kind === 'order' ? MsgType.NEW_ORDER : m.kind === 'cancel' ? MsgType.CANCEL : MsgType.MODIFY;
     if (c.account === null) { this.out(c).error(m.reqId, 'not_authenticated', type); return; }
-    if (!c.canTrade) { this.out(c).error(m.reqId, 'forbidden', type); return; }
+    if (!c.canTrade) { this.auditDenied(c, m.kind); this.out(c).error(m.reqId, 'forbidden', type); return; }
     const account = c.account;
     if (m.kind === 'order') {
       const r = this.placeOrderTicks(account, c.id, m.clientOrderId, m.instrument, m.side, m.type, m.tif, m.price, m.qty, m.reqId);
@@ -652,12 +719,7 @@ export class Gateway {
   private flush(c: Conn): void {
     const frame = c.bin!.take();
     if (frame === null || c.ws.readyState !== c.ws.OPEN) return;
-    if (c.ws.bufferedAmount > this.cfg.buffer.hard) {
-      this.counters.slowConsumerClosed++;
-      c.ws.close(1008, 'slow consumer');
-      this.disconnect(c);
-      return;
-    }
+    if (c.ws.bufferedAmount > this.cfg.buffer.hard) { this.closeSlowConsumer(c); return; }
     c.ws.send(frame);
     this.counters.framesOut++;
   }
@@ -690,6 +752,60 @@ export class Gateway {
     return true;
   }
 
+  private closeSlowConsumer(c: Conn): void {
+    this.counters.slowConsumerClosed++;
+    this.app.log.warn({ audit: 'ws.slow_consumer', account: c.account, key: c.key, ip: c.ip, conn: c.id, outcome: 'closed', bufferedBytes: c.ws.bufferedAmount, limitBytes: this.cfg.buffer.hard }, 'slow consumer closed');
+    c.ws.close(1008, 'slow consumer');
+    this.disconnect(c);
+  }
+
+  // ── keys and the audit log (docs/security.md) ──────────────────────────────────────────
+  private auditWsAuth(c: Conn, key: string, r: { ok: true; account: number } | { ok: false; reason: string }): void {
+    const transport = c.bin ? 'ws-binary' : 'ws';
+    if (r.ok) { this.app.log.info({ audit: 'auth.success', account: r.account, key, ip: c.ip, transport, conn: c.id, outcome: 'ok' }, 'WebSocket session authenticated'); return; }
+    const known = this.keys.get(key);
+    this.app.log.warn({ audit: 'auth.failure', account: known?.account ?? null, key: key.slice(0, 64), ip: c.ip, transport, conn: c.id, outcome: 'denied', reason: r.reason }, `authentication failed: ${r.reason}`);
+  }
+
+  /** A command refused for lack of the trade permission: the first of a connection, then every 100th (with the count). */
+  private auditDenied(c: Conn, op: string): void {
+    c.denied++;
+    if (c.denied !== 1 && c.denied % 100 !== 0) return;
+    this.app.log.warn({ audit: 'permission.denied', account: c.account, key: c.key, ip: c.ip, transport: c.bin ? 'ws-binary' : 'ws', conn: c.id, outcome: 'denied', need: 'trade', op, count: c.denied }, 'key lacks the trade permission');
+  }
+
+  /**
+   * A change of the keys in force (this process's or another's, seen in the keys file): one audit
+   * line; a revoked or changed key's WebSocket sessions are closed (WS_CLOSE_KEY_REVOKED).
+   */
+  private onKeyChange(ch: KeyChange): void {
+    const k = ch.key;
+    let closed = 0;
+    if (ch.kind !== 'created') closed = this.closeKeySessions(k.key, ch.kind === 'revoked' ? 'key revoked' : 'key changed');
+    const by = ch.by ? { by: { account: ch.by.account, key: ch.by.key } } : {};
+    this.app.log[ch.kind === 'changed' ? 'warn' : 'info']({
+      audit: `key.${ch.kind}`, account: k.account, key: k.key, ip: ch.by?.ip ?? null, outcome: 'ok', source: ch.source === 'local' && ch.by ? 'api' : ch.source,
+      permissions: k.permissions, closedSessions: closed, ...by,
+    }, `API key ${ch.kind}${ch.source === 'file' ? ' (seen in the keys file)' : ''}`);
+  }
+
+  /** Closes the WebSocket sessions authenticated with `key`; returns how many. */
+  private closeKeySessions(key: string, reason: string): number {
+    let n = 0;
+    for (const c of [...this.conns.values()]) {
+      if (c.key !== key) continue;
+      n++;
+      this.app.log.info({ audit: 'ws.closed_revoked', account: c.account, key, ip: c.ip, transport: c.bin ? 'ws-binary' : 'ws', conn: c.id, outcome: 'closed', reason }, 'WebSocket session closed: its key is no longer valid');
+      if (c.bin && c.bin.size > 0) this.flush(c);
+      c.ws.close(WS_CLOSE_KEY_REVOKED, reason);
+      this.disconnect(c);
+      c.account = null;
+      c.key = null;
+      c.canTrade = false;
+    }
+    return n;
+  }
+
   private disconnect(c: Conn): void {
     if (!this.conns.delete(c.id)) return;
     this.unbind(c);
@@ -711,12 +827,7 @@ export class Gateway {
   private send(c: Conn, msg: Record<string, unknown>): void { this.sendRaw(c, JSON.stringify(msg)); }
   private sendRaw(c: Conn, text: string): void {
     if (c.ws.readyState !== c.ws.OPEN) return;
-    if (c.ws.bufferedAmount > this.cfg.buffer.hard) {
-      this.counters.slowConsumerClosed++;
-      c.ws.close(1008, 'slow consumer');
-      this.disconnect(c);
-      return;
-    }
+    if (c.ws.bufferedAmount > this.cfg.buffer.hard) { this.closeSlowConsumer(c); return; }
     c.ws.send(text);
     this.counters.framesOut++;
   }
@@ -727,9 +838,11 @@ export class Gateway {
   private onMessage(c: Conn, m: ClientMessage): void {
     if (m.op === 'ping') { this.send(c, this.withReq({ type: 'pong' }, m.reqId)); return; }
     if (m.op === 'auth') {
-      const r = this.keys.verify(m.key, m.ts, m.sig);
+      const r = this.keys.verify(m.key, m.ts, m.sig, m.nonce === undefined ? '' : ':' + m.nonce);
+      this.auditWsAuth(c, m.key, r);
       if (!r.ok) { this.send(c, this.withReq({ type: 'auth', ok: false, reason: r.reason === 'bad_signature' || r.reason === 'unknown_key' ? 'invalid_credentials' : r.reason }, m.reqId)); return; }
       c.account = r.account;
+      c.key = r.key;
       c.canTrade = r.permissions.includes('trade');
       c.cancelOnDisconnect = m.cancelOnDisconnect === true;
       if (m.resumeFrom === undefined) this.bind(c);
@@ -740,7 +853,7 @@ export class Gateway {
     }
     if (m.op === 'subscribe' || m.op === 'unsubscribe') { this.onSubscribe(c, m.op, m.channels, m.reqId); return; }
     if (c.account === null) { this.send(c, this.withReq({ type: 'error', code: 'not_authenticated', message: 'send {"op":"auth",...} first' }, m.reqId)); return; }
-    if (!c.canTrade) { this.send(c, this.withReq({ type: 'error', code: 'forbidden', message: 'this key has no trade permission' }, m.reqId)); return; }
+    if (!c.canTrade) { this.auditDenied(c, m.op); this.send(c, this.withReq({ type: 'error', code: 'forbidden', message: 'this key has no trade permission' }, m.reqId)); return; }
     const account = c.account;
     if (m.op !== 'order' && m.op !== 'cancel' && m.op !== 'modify') return;
     const token = this.jsonToken(c, m.reqId);
@@ -1127,18 +1240,30 @@ export class Gateway {
 
   private adminRoutes(): void {
     const app = this.app;
-    const done = (reply: FastifyReply, r: { ok: boolean; reason: string | null; seq: number } | null): unknown => {
+    type Done = { ok: boolean; reason: string | null; seq: number } | null;
+    const done = (reply: FastifyReply, r: Done): unknown => {
       if (r === null) return reply.code(504).send({ error: 'timeout', message: 'the engine did not answer in time' });
       if (!r.ok) return reply.code(r.reason === 'busy' ? 503 : 422).send({ error: r.reason, message: `the engine refused it: ${r.reason}` });
       return { ok: true, seq: r.seq };
     };
+    /** One audit line per admin action, with its outcome. */
+    const audit = (req: FastifyRequest, who: RequestAuth, action: string, r: Done, details: Record<string, unknown>): void => {
+      const outcome = r === null ? 'timeout' : r.ok ? 'ok' : 'refused';
+      req.log[r?.ok ? 'info' : 'warn']({ audit: `admin.${action}`, account: who.account, key: who.key, ip: req.ip, outcome, ...details, seq: r?.seq ?? null, reason: r?.reason ?? null }, `admin ${action}: ${outcome}`);
+    };
     app.post<{ Body: { symbol: string; halted: boolean } }>('/api/v1/admin/halt', {
       schema: { body: { type: 'object', additionalProperties: false, required: ['symbol', 'halted'], properties: { symbol: { type: 'string', maxLength: 32 }, halted: { type: 'boolean' } } } },
     }, async (req, reply) => {
-      if (this.httpAuth(req, reply, 'admin') === null) return reply;
+      const who = this.httpAuthKey(req, reply, 'admin');
+      if (who === null) return reply;
       const ins = this.bySymbol.get(req.body.symbol);
-      if (!ins) return reply.code(404).send({ error: 'unknown_symbol', message: `no symbol ${req.body.symbol}` });
-      return done(reply, await this.admin('halt', req.body.halted, { symbol: ins.id }));
+      if (!ins) {
+        req.log.warn({ audit: 'admin.halt', account: who.account, key: who.key, ip: req.ip, outcome: 'unknown_symbol', symbol: req.body.symbol, halted: req.body.halted }, 'admin halt: unknown symbol');
+        return reply.code(404).send({ error: 'unknown_symbol', message: `no symbol ${req.body.symbol}` });
+      }
+      const r = await this.admin('halt', req.body.halted, { symbol: ins.id });
+      audit(req, who, 'halt', r, { symbol: ins.symbol, halted: req.body.halted });
+      return done(reply, r);
     });
     app.post<{ Body: { account?: number; all?: boolean; on: boolean } }>('/api/v1/admin/kill', {
       schema: {
@@ -1148,10 +1273,67 @@ export class Gateway {
         },
       },
     }, async (req, reply) => {
-      if (this.httpAuth(req, reply, 'admin') === null) return reply;
+      const who = this.httpAuthKey(req, reply, 'admin');
+      if (who === null) return reply;
       const { account, all, on } = req.body;
       if ((account === undefined) === (all !== true)) return reply.code(400).send({ error: 'bad_field', message: 'give either "account" or "all": true' });
-      return done(reply, await this.admin(all ? 'kill_all' : 'kill_account', on, { account }));
+      const r = await this.admin(all ? 'kill_all' : 'kill_account', on, { account });
+      audit(req, who, 'kill', r, { target: all ? 'all' : account, on });
+      return done(reply, r);
+    });
+    // API keys (docs/security.md "Key lifecycle"): the same store and lock as `tradsys keys`;
+    // each change is in force at once and logged once (key.created / key.revoked, by this key)
+    const keyError = (req: FastifyRequest, reply: FastifyReply, who: RequestAuth, action: string, e: unknown): unknown => {
+      if (!(e instanceof TradsysError)) throw e;
+      req.log.error({ audit: `admin.${action}`, account: who.account, key: who.key, ip: req.ip, outcome: 'failed', error: e.message }, `admin ${action}: failed`);
+      return reply.code(e.code === 'ERR_CLI_USAGE' ? 400 : e.status).send({ error: e.code === 'ERR_KEYS_LOCKED' ? 'keys_locked' : e.code === 'ERR_CLI_USAGE' ? 'bad_field' : 'keys_store', message: e.message });
+    };
+    app.get('/api/v1/admin/keys', { config: { signed: true } }, async (req, reply) => {
+      const who = this.httpAuthKey(req, reply, 'admin');
+      if (who === null) return reply;
+      return { keys: this.keys.list() };
+    });
+    app.post<{ Body: { account: number; permissions: Permission[] } }>('/api/v1/admin/keys', {
+      config: { signed: true },
+      schema: {
+        body: {
+          type: 'object', additionalProperties: false, required: ['account', 'permissions'],
+          properties: {
+            account: { type: 'integer', minimum: 1, maximum: 4294967295 },
+            permissions: { type: 'array', minItems: 1, maxItems: 4, uniqueItems: true, items: { enum: ['trade', 'read', 'admin', 'analyst'] } },
+          },
+        },
+      },
+    }, async (req, reply) => {
+      const who = this.httpAuthKey(req, reply, 'admin');
+      if (who === null) return reply;
+      try {
+        const k = this.keys.create(req.body.account, req.body.permissions, { account: who.account, key: who.key, ip: req.ip });
+        return reply.code(201).send({ key: k.key, secret: k.secret, account: k.account, permissions: k.permissions, created: k.created });
+      } catch (e) {
+        return keyError(req, reply, who, 'keys_create', e);
+      }
+    });
+    app.delete<{ Params: { key: string } }>('/api/v1/admin/keys/:key', {
+      config: { signed: true },
+      schema: { params: { type: 'object', required: ['key'], properties: { key: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' } } } },
+    }, async (req, reply) => {
+      const who = this.httpAuthKey(req, reply, 'admin');
+      if (who === null) return reply;
+      const target = req.params.key;
+      const sessions = [...this.conns.values()].filter((c) => c.key === target).length;
+      let revoked: boolean;
+      try {
+        revoked = this.keys.revoke(target, { account: who.account, key: who.key, ip: req.ip });
+      } catch (e) {
+        return keyError(req, reply, who, 'keys_revoke', e);
+      }
+      if (!revoked) {
+        req.log.warn({ audit: 'admin.keys_revoke', account: who.account, key: who.key, ip: req.ip, outcome: 'unknown_key', target: target }, 'admin keys_revoke: no such active key');
+        return reply.code(404).send({ error: 'unknown_key', message: `no active key ${target}` });
+      }
+      const k = this.keys.get(target)!;
+      return { key: k.key, account: k.account, revoked: k.revoked, closedSessions: sessions };
     });
   }
 
