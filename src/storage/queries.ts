@@ -1,6 +1,7 @@
 /**
  * The read side over ClickHouse: bars, trades and VWAP for a symbol and time range, and analysts'
- * SQL (one SELECT, read-only, row/time/memory limits), behind an LRU + TTL cache.
+ * SQL (the sandbox of sandbox.ts, then read-only with row/time/memory limits), behind an LRU +
+ * TTL cache.
  *
  * Layout: cache key = normalised SQL + JSON of the parameters; an entry remembers the ingest
  * generation it was computed at and is a miss once the writer has ingested newer data (or its
@@ -12,9 +13,16 @@
  * Known limitations: the generation is global (any ingest invalidates every entry).
  */
 import { TradsysError } from '../domain/errors.js';
-import { checkAnalystSql, normalizeSql } from './sql.js';
+import { normalizeSql } from './sql.js';
+import { sandboxSql, type SandboxPolicy, type SqlParser } from './sandbox.js';
 import { BAR_INTERVALS, type BarInterval } from './schema.js';
 import type { ParamValue, QueryResult, Row, Storage } from './storage.js';
+
+/** Optional extras of StorageQueries.sql. */
+export interface AnalystSqlOptions {
+  /** The parser the sandbox asks (default: the shared data-less chDB parser process). */
+  parser?: SqlParser;
+}
 
 export interface AnalystLimits { maxRows: number; maxSeconds: number; maxMemoryBytes: number }
 export const DEFAULT_LIMITS: AnalystLimits = { maxRows: 100_000, maxSeconds: 10, maxMemoryBytes: 1_000_000_000 };
@@ -62,12 +70,12 @@ export class StorageQueries {
   }
 
   /** Runs through the cache (key: normalised SQL + params; generation: the writer's ingest count). */
-  async cached<T = Row>(sql: string, params: Record<string, ParamValue>, settings?: Record<string, string | number>): Promise<QueryResult<T>> {
-    const key = normalizeSql(sql) + '\u0000' + JSON.stringify(params, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  async cached<T = Row>(sql: string, params: Record<string, ParamValue>, settings?: Record<string, string | number>, analyst = false): Promise<QueryResult<T>> {
+    const key = (analyst ? 'analyst\u0000' : '') + normalizeSql(sql) + '\u0000' + JSON.stringify(params, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
     const gen = this.generation();
     const hit = this.cache.get(key, gen);
     if (hit) return hit as QueryResult<T>;
-    const r = await this.storage.query<T>(sql, settings ? { params, settings } : { params });
+    const r = await this.storage.query<T>(sql, { params, ...(settings ? { settings } : {}), ...(analyst ? { analyst: true } : {}) });
     this.cache.set(key, gen, r as QueryResult);
     return r;
   }
@@ -98,12 +106,26 @@ export class StorageQueries {
     return r.rows[0] ?? { notional: '0', volume: '0', trades: '0' };
   }
 
-  /** Analysts' SQL: gate, then read-only with row/time/memory limits. */
-  async sql(text: string, params: Record<string, ParamValue> = {}): Promise<QueryResult> {
-    const body = checkAnalystSql(text);
+  /**
+   * Analysts' SQL, the one gate of every analyst path (POST /api/v1/sql, `tradsys sql`): the
+   * sandbox (sandbox.ts) decides from ClickHouse's own parse what the query may touch, then it
+   * runs read-only with row/time/memory limits, as the analyst user where the server has one.
+   * chDB runs the canonical text the sandbox checked (same parser); the server runs the caller's
+   * statement with its parameters (its older parser cannot read every canonical form).
+   */
+  async sql(text: string, params: Record<string, ParamValue> = {}, options: AnalystSqlOptions = {}): Promise<QueryResult> {
+    const checked = await sandboxSql(text, params, this.policy(), options.parser);
     const l = this.limits;
-    return this.cached(body, params, {
+    const settings = {
       max_result_rows: l.maxRows, result_overflow_mode: 'throw', max_execution_time: l.maxSeconds, max_memory_usage: l.maxMemoryBytes, readonly: 1,
-    });
+    };
+    return this.storage.backend === 'chdb'
+      ? this.cached(checked.canonical, {}, settings, true)
+      : this.cached(checked.statement, params, settings, true);
+  }
+
+  /** The sandbox's policy: the platform's tables in the storage's database. */
+  policy(): SandboxPolicy {
+    return { database: this.storage.database ?? 'default' };
   }
 }
