@@ -8,7 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { ROOT } from '../../src/abi/gen.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChdbStorage } from '../../src/storage/chdb-storage.js';
@@ -20,7 +21,7 @@ import { parseAstText, SqlParser } from '../../src/storage/sandbox.js';
 import { loadInstruments } from '../../src/domain/instruments.js';
 import { TradsysError } from '../../src/domain/errors.js';
 import type { Storage } from '../../src/storage/storage.js';
-import { ANALYST_PASSWORD, ANALYST_USER, startServer, type TestServer } from '../support/clickhouse.js';
+import { ANALYST_PASSWORD, ANALYST_USER, startServer, usersXml, type TestServer } from '../support/clickhouse.js';
 
 const SECRET = `TRADSYS-SECRET-${process.pid}-${Math.floor(Math.random() * 1e9)}`;
 const KEYS = JSON.stringify({ keys: [{ key: 'ak_test', secret: SECRET, account: 1, permissions: ['trade'] }] });
@@ -130,6 +131,14 @@ async function setup(name: 'chdb' | 'server'): Promise<Setup> {
 }
 
 describe('the sandbox reads the tree ClickHouse parsed, strictly', () => {
+  it("CI's server has the same analyst user as the test servers (.ci/run)", () => {
+    const run = readFileSync(join(ROOT, '.ci/run'), 'utf8');
+    const from = run.indexOf('cat > "$CH_DIR/users.xml" <<\'XML\'');
+    const xml = run.slice(run.indexOf('\n', from) + 1, run.indexOf('\nXML', from));
+    const norm = (x: string): string => x.replace(/\s+/g, ' ').trim();
+    expect(norm(xml)).toBe(norm(usersXml()));
+  });
+
   it('a name that prints as extra lines or a wrong child count is refused', () => {
     const ok = 'SelectWithUnionQuery (children 1)\n ExpressionList (children 1)\n  SelectQuery (children 1)\n   ExpressionList (children 1)\n    Identifier a\n';
     expect(parseAstText(ok).children[0]!.children[0]!.type).toBe('SelectQuery');
