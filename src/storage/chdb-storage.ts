@@ -30,7 +30,7 @@
  */
 import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { MessageChannel, threadId, type MessagePort } from 'node:worker_threads';
 import type { ChildProcess } from 'node:child_process';
 import { TradsysError } from '../domain/errors.js';
@@ -73,9 +73,10 @@ export class ChdbStorage implements Storage {
    * `<dataDir>/clickhouse-sandbox`, an empty folder nothing writes to (chdb-process.ts).
    */
   static async open(dataDir: string): Promise<ChdbStorage> {
-    const path = join(dataDir, 'clickhouse');
-    const ingestDir = join(dataDir, 'chdb-ingest');
-    const sandboxDir = join(dataDir, 'clickhouse-sandbox');
+    // absolute: the chDB process works in the sandbox folder, and ingest files are named to it by path
+    const path = resolve(dataDir, 'clickhouse');
+    const ingestDir = resolve(dataDir, 'chdb-ingest');
+    const sandboxDir = resolve(dataDir, 'clickhouse-sandbox');
     try {
       mkdirSync(path, { recursive: true }); mkdirSync(ingestDir, { recursive: true }); mkdirSync(sandboxDir, { recursive: true, mode: 0o700 });
     } catch (e) { throw new TradsysError('ERR_IO', `cannot create ${path}: ${(e as Error).message}`); }

@@ -22,6 +22,12 @@ import type { ParamValue, QueryResult, Row, Storage } from './storage.js';
 export interface AnalystSqlOptions {
   /** The parser the sandbox asks (default: the shared data-less chDB parser process). */
   parser?: SqlParser;
+  /**
+   * Who asks and where to log (the request's fastify/pino logger): a query the sandbox refuses
+   * is one audit line, `warn({audit: 'sql.refused', account, key, ip, outcome: 'refused', code,
+   * reason, sql})` (the text cut at 2,000 characters; never parameters, keys or secrets).
+   */
+  audit?: { log: { warn(obj: object, msg: string): void }; account?: number | string | null; key?: string | null; ip?: string | null };
 }
 
 export interface AnalystLimits { maxRows: number; maxSeconds: number; maxMemoryBytes: number }
@@ -114,7 +120,19 @@ export class StorageQueries {
    * statement with its parameters (its older parser cannot read every canonical form).
    */
   async sql(text: string, params: Record<string, ParamValue> = {}, options: AnalystSqlOptions = {}): Promise<QueryResult> {
-    const checked = await sandboxSql(text, params, this.policy(), options.parser);
+    let checked;
+    try {
+      checked = await sandboxSql(text, params, this.policy(), options.parser);
+    } catch (e) {
+      const a = options.audit;
+      if (a && e instanceof TradsysError && (e.code === 'ERR_STORAGE_SANDBOX' || e.code === 'ERR_STORAGE_NOT_SELECT')) {
+        a.log.warn({
+          audit: 'sql.refused', account: a.account ?? null, key: a.key ?? null, ip: a.ip ?? null, outcome: 'refused', code: e.code, reason: e.message,
+          sql: typeof text === 'string' ? text.slice(0, 2000) : null,
+        }, 'analyst query refused by the SQL sandbox');
+      }
+      throw e;
+    }
     const l = this.limits;
     const settings = {
       max_result_rows: l.maxRows, result_overflow_mode: 'throw', max_execution_time: l.maxSeconds, max_memory_usage: l.maxMemoryBytes, readonly: 1,

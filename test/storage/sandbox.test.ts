@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChdbStorage } from '../../src/storage/chdb-storage.js';
 import { ServerStorage } from '../../src/storage/server-storage.js';
-import { migrate } from '../../src/storage/schema.js';
+import { migrate, WRITER_LAYOUTS } from '../../src/storage/schema.js';
+import { encodeRows } from '../../src/storage/row-binary.js';
 import { QueryCache, StorageQueries } from '../../src/storage/queries.js';
 import { registerStorage } from '../../src/storage/http.js';
 import { parseAstText, SqlParser } from '../../src/storage/sandbox.js';
@@ -152,6 +153,22 @@ describe('the sandbox reads the tree ClickHouse parsed, strictly', () => {
   });
 });
 
+describe('chDB works in its empty sandbox folder', () => {
+  it('a relative data folder still ingests RowBinary (paths are made absolute before the process changes directory)', async () => {
+    const rel = join('build', `sandbox-rel-${process.pid}`);
+    rmSync(rel, { recursive: true, force: true });
+    const st = await ChdbStorage.open(rel);
+    try {
+      await migrate(st);
+      const cols = WRITER_LAYOUTS.trades;
+      const body = encodeRows([{ symbol: 'X', ts: 1n, trade_id: 1n, seq: 1n, price: 5n, qty: 1n, taker_side: 1, taker_order_id: 1n, maker_order_id: 2n, taker_account: 1, maker_account: 2 }], cols);
+      await st.insert('trades', { format: 'RowBinary', body, columns: cols.map((c) => c.name) });
+      expect((await st.query('SELECT count() AS n FROM trades')).rows).toEqual([{ n: '1' }]);
+      expect(readdirSync(join(rel, 'clickhouse-sandbox'))).toEqual([]);
+    } finally { await st.close(); rmSync(rel, { recursive: true, force: true }); }
+  });
+});
+
 describe.each(['chdb', 'server'] as const)('SQL sandbox on %s', (name) => {
   let s: Setup;
   beforeAll(async () => { s = await setup(name); });
@@ -174,6 +191,25 @@ describe.each(['chdb', 'server'] as const)('SQL sandbox on %s', (name) => {
     }
     // nothing was changed or read: the data is intact
     expect((await s.queries.sql('SELECT count() AS n FROM trades')).rows).toEqual([{ n: '3' }]);
+  });
+
+  it('a refusal is one audit line (who, from where, what, why), without the secret', async () => {
+    const lines: [object, string][] = [];
+    const audit = { log: { warn: (o: object, m: string) => { lines.push([o, m]); } }, account: 7, key: 'ak_analyst', ip: '10.0.0.9' };
+    await expect(s.queries.sql(`SELECT "file"('${s.keysPath}')`, {}, { audit })).rejects.toMatchObject({ code: 'ERR_STORAGE_SANDBOX' });
+    await s.queries.sql('SELECT 1 AS one', {}, { audit });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]![0]).toMatchObject({ audit: 'sql.refused', account: 7, key: 'ak_analyst', ip: '10.0.0.9', outcome: 'refused', code: 'ERR_STORAGE_SANDBOX', reason: expect.stringMatching(/function file/) });
+    expect(JSON.stringify(lines)).not.toContain(SECRET);
+  });
+
+  it('a parser process that dies is replaced by the next query', async () => {
+    const p = SqlParser.shared() as unknown as { child: { kill(sig: string): boolean; once(ev: string, f: () => void): void } };
+    const gone = new Promise<void>((res) => p.child.once('exit', () => res()));
+    p.child.kill('SIGKILL');
+    await gone;
+    expect((await s.queries.sql('SELECT count() AS n FROM trades')).rows).toEqual([{ n: '3' }]);
+    await expect(s.queries.sql(`SELECT \`file\`('${s.keysPath}')`)).rejects.toMatchObject({ code: 'ERR_STORAGE_SANDBOX' });
   });
 
   it('a parameter value stays a value: an injected file() is only text', async () => {
