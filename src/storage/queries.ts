@@ -28,6 +28,11 @@ export interface AnalystSqlOptions {
    * reason, sql})` (the text cut at 2,000 characters; never parameters, keys or secrets).
    */
   audit?: { log: { warn(obj: object, msg: string): void }; account?: number | string | null; key?: string | null; ip?: string | null };
+  /**
+   * Accept a trailing `FORMAT name` (as ClickHouse clients send) and return its name in
+   * `format` instead of refusing the query; rows still come back as objects (sandbox.ts).
+   */
+  allowFormat?: boolean;
 }
 
 export interface AnalystLimits { maxRows: number; maxSeconds: number; maxMemoryBytes: number }
@@ -119,10 +124,10 @@ export class StorageQueries {
    * chDB runs the canonical text the sandbox checked (same parser); the server runs the caller's
    * statement with its parameters (its older parser cannot read every canonical form).
    */
-  async sql(text: string, params: Record<string, ParamValue> = {}, options: AnalystSqlOptions = {}): Promise<QueryResult> {
+  async sql(text: string, params: Record<string, ParamValue> = {}, options: AnalystSqlOptions = {}): Promise<QueryResult & { format?: string | null }> {
     let checked;
     try {
-      checked = await sandboxSql(text, params, this.policy(), options.parser);
+      checked = await sandboxSql(text, params, this.policy(), options.parser, { allowFormat: options.allowFormat === true });
     } catch (e) {
       const a = options.audit;
       if (a && e instanceof TradsysError && (e.code === 'ERR_STORAGE_SANDBOX' || e.code === 'ERR_STORAGE_NOT_SELECT')) {
@@ -137,9 +142,10 @@ export class StorageQueries {
     const settings = {
       max_result_rows: l.maxRows, result_overflow_mode: 'throw', max_execution_time: l.maxSeconds, max_memory_usage: l.maxMemoryBytes, readonly: 1,
     };
-    return this.storage.backend === 'chdb'
-      ? this.cached(checked.canonical, {}, settings, true)
-      : this.cached(checked.statement, params, settings, true);
+    const r = this.storage.backend === 'chdb'
+      ? await this.cached(checked.canonical, {}, settings, true)
+      : await this.cached(checked.statement, params, settings, true);
+    return options.allowFormat ? { ...r, format: checked.format } : r;
   }
 
   /** The sandbox's policy: the platform's tables in the storage's database. */

@@ -358,24 +358,56 @@ export interface SandboxedSql {
   canonical: string;
   /** The caller's text without trailing `;` and comments, placeholders kept (the server runs this with the parameters). */
   statement: string;
+  /** The query's own trailing `FORMAT name` (only with `allowFormat`; removed from both texts), else null. */
+  format: string | null;
+}
+
+export interface SandboxOptions {
+  /**
+   * Accept one trailing `FORMAT name` on the whole query (ClickHouse clients such as
+   * @clickhouse/client append one) and hand the name back instead of refusing it; the caller
+   * decides whether it serves that format. INTO OUTFILE and SETTINGS stay refused.
+   */
+  allowFormat?: boolean;
 }
 
 /**
  * The gate every analyst path goes through (StorageQueries.sql): shape, parameters, then the
  * parse and the policy.
  */
-export async function sandboxSql(text: string, params: Record<string, ParamValue>, policy: SandboxPolicy, parser: SqlParser = SqlParser.shared()): Promise<SandboxedSql> {
+export async function sandboxSql(text: string, params: Record<string, ParamValue>, policy: SandboxPolicy, parser: SqlParser = SqlParser.shared(), opts: SandboxOptions = {}): Promise<SandboxedSql> {
   if (typeof text !== 'string' || text.trim() === '') throw notSelect('empty query');
   if (text.length > 100_000) throw notSelect('query longer than 100,000 characters');
   // a parameter value is a typed literal wherever it is bound; Identifier-typed ones are refused here
   checkParams(text, params);
-  const canonical = await parser.format(bindParams(text, params));
+  let canonical = await parser.format(bindParams(text, params));
+  let format: string | null = null;
+  if (opts.allowFormat) {
+    // formatQuery writes the query's own FORMAT as its last line; what is left must format to itself
+    const m = /\nFORMAT ([A-Za-z][A-Za-z0-9_]*)$/.exec(canonical);
+    if (m) {
+      const body = canonical.slice(0, m.index);
+      if ((await parser.format(body)) !== body) throw notSelect('the FORMAT clause could not be separated from the query');
+      format = m[1]!;
+      canonical = body;
+    }
+  }
   checkIdentifiers(canonical);
   const [ast, catalog] = await Promise.all([parser.explain(canonical), parser.catalog()]);
   checkAst(parseAstText(ast), policy, catalog);
   const toks = tokenize(text);
   while (toks.length > 0 && toks[toks.length - 1]!.text === ';') toks.pop();
+  if (format !== null) {
+    // the same clause in the caller's text: its last two tokens (comments and ";" aside)
+    const name = toks[toks.length - 1];
+    const kw = toks[toks.length - 2];
+    const unquote = (t: string): string => (/^[`"]/.test(t) ? t.slice(1, -1) : t);
+    if (!name || !kw || kw.kind !== 'word' || kw.text.toUpperCase() !== 'FORMAT' || unquote(name.text) !== format) {
+      throw notSelect('FORMAT must be the last clause of the query');
+    }
+    toks.length -= 2;
+  }
   if (toks.length === 0) throw notSelect('empty query');
   // without trailing ";" and comments, so that appended SETTINGS cannot be commented out
-  return { canonical, statement: text.slice(0, toks[toks.length - 1]!.end) };
+  return { canonical, statement: text.slice(0, toks[toks.length - 1]!.end), format };
 }

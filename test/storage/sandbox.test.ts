@@ -212,6 +212,25 @@ describe.each(['chdb', 'server'] as const)('SQL sandbox on %s', (name) => {
     await expect(s.queries.sql(`SELECT \`file\`('${s.keysPath}')`)).rejects.toMatchObject({ code: 'ERR_STORAGE_SANDBOX' });
   });
 
+  it('allowFormat (for ClickHouse clients): a trailing FORMAT is handed back, nothing else is let through', async () => {
+    const r = await s.queries.sql('SELECT count() AS n FROM trades WHERE symbol = {s:String}\nFORMAT JSONEachRow;', { s: 'ETH-USD' }, { allowFormat: true });
+    expect(r).toMatchObject({ rows: [{ n: '2' }], format: 'JSONEachRow' });
+    expect(await s.queries.sql('SELECT 1 AS one', {}, { allowFormat: true })).toMatchObject({ rows: [{ one: 1 }], format: null });
+    for (const [sql, why] of [
+      [`SELECT "file"('${s.keysPath}') FORMAT TSV`, /function file is not allowed/],
+      ['SELECT 1 SETTINGS readonly = 0 FORMAT TSV', /SETTINGS is not allowed/],
+      ['SELECT 1 FORMAT TSV SETTINGS readonly = 0', /SETTINGS is not allowed|FORMAT/],
+      [`SELECT 1 INTO OUTFILE '${s.keysPath}.out' FORMAT TSV`, /FORMAT and INTO OUTFILE are not allowed/],
+      ['SELECT * FROM (SELECT 1 FORMAT TSV)', /syntax|FORMAT/i],
+    ] as const) {
+      const e = await s.queries.sql(sql, {}, { allowFormat: true }).then(() => null, (x: unknown) => x as TradsysError);
+      expect(e, sql).toBeInstanceOf(TradsysError);
+      expect(e!.message, sql).toMatch(why);
+    }
+    // without the option, FORMAT stays refused
+    await expect(s.queries.sql('SELECT 1 FORMAT JSONEachRow')).rejects.toMatchObject({ code: 'ERR_STORAGE_NOT_SELECT' });
+  });
+
   it('a parameter value stays a value: an injected file() is only text', async () => {
     const v = `x') UNION ALL SELECT file('${s.keysPath}') --`;
     const r = await s.queries.sql('SELECT {v:String} AS v, count() AS n FROM trades WHERE symbol = {v:String}', { v });
