@@ -40,6 +40,7 @@ export const ERRORS = {
   ERR_STORAGE_PARAM: { status: 400, message: 'a query parameter is missing or does not fit its type' },
   ERR_STORAGE_LIMIT: { status: 422, message: 'the query exceeded a row, time or memory limit' },
   ERR_STORAGE_FORBIDDEN: { status: 403, message: 'the query needs more than read-only access' },
+  ERR_STORAGE_SANDBOX: { status: 403, message: 'the query reads something outside the analysts\' sandbox' },
   ERR_STORAGE_MIGRATION: { status: 500, message: 'a schema migration failed' },
   ERR_STORAGE_CLOSED: { status: 503, message: 'the storage connection is closed' },
   ERR_STORAGE_CONFIG: { status: 400, message: 'invalid storage configuration' },

@@ -9,6 +9,10 @@
  * Invariants: one call at a time (chDB is synchronous), answers in request order; the process
  * exits when its parent disconnects (no orphan holds the data folder's lock).
  * Complexity: one chDB call per request. Allocation: the result text per call.
+ * The session's user_files_path, format_schema_path and user_scripts_path, and the process's working
+ * directory, are an empty folder of the store's own (argv[3]): relative paths in file-reading SQL
+ * and executable() resolve there. chDB (clickhouse-local) still lets file() read absolute paths;
+ * the analysts' sandbox (sandbox.ts) and readonly=1 are what refuse it (docs/security.sql.md).
  * Known limitations: one session per data folder (chDB's lock); a failed call costs one extra
  * `SELECT 1` (see the chdb 3.4 workaround below).
  */
@@ -17,10 +21,14 @@ import { Session } from 'chdb';
 interface Req { id: number; op: 'query' | 'queryBind' | 'close'; sql?: string; format?: string; params?: Record<string, unknown> }
 
 const path = process.argv[2]!;
+/** An empty folder of the store's own: user_files_path, format_schema_path, user_scripts_path and the working directory. */
+const sandbox = process.argv[3];
 let session: Session | null = null;
 let openError: string | null = null;
 try {
-  session = new Session(path, { connectionArgs: ['--output_format_json_quote_64bit_integers=1'] });
+  const confine = sandbox ? [`--user_files_path=${sandbox}`, `--format_schema_path=${sandbox}`, `--user_scripts_path=${sandbox}`] : [];
+  session = new Session(path, { connectionArgs: ['--output_format_json_quote_64bit_integers=1', ...confine] });
+  if (sandbox) process.chdir(sandbox);
 } catch (e) {
   openError = (e as Error).message;
 }

@@ -30,7 +30,7 @@
  */
 import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { MessageChannel, threadId, type MessagePort } from 'node:worker_threads';
 import type { ChildProcess } from 'node:child_process';
 import { TradsysError } from '../domain/errors.js';
@@ -47,6 +47,8 @@ interface Endpoint { post(m: Req): void; on(f: (m: Answer) => void): void }
 
 export class ChdbStorage implements Storage {
   readonly backend = 'chdb' as const;
+  /** The session's current database, where the migrations put the platform's tables. */
+  readonly database = 'default';
   features: Features | null = null;
   private readonly meter = new StorageMeter();
   private readonly pending = new Map<number, { res: (t: string) => void; rej: (e: Error) => void }>();
@@ -65,12 +67,20 @@ export class ChdbStorage implements Storage {
     });
   }
 
-  /** Starts the chDB process on `<dataDir>/clickhouse` and waits until the session is open. */
+  /**
+   * Starts the chDB process on `<dataDir>/clickhouse` and waits until the session is open. Its
+   * user_files_path (and format schemas, user scripts, working directory) is
+   * `<dataDir>/clickhouse-sandbox`, an empty folder nothing writes to (chdb-process.ts).
+   */
   static async open(dataDir: string): Promise<ChdbStorage> {
-    const path = join(dataDir, 'clickhouse');
-    const ingestDir = join(dataDir, 'chdb-ingest');
-    try { mkdirSync(path, { recursive: true }); mkdirSync(ingestDir, { recursive: true }); } catch (e) { throw new TradsysError('ERR_IO', `cannot create ${path}: ${(e as Error).message}`); }
-    const child = spawnProcess(import.meta.url, 'chdb-process', [path]);
+    // absolute: the chDB process works in the sandbox folder, and ingest files are named to it by path
+    const path = resolve(dataDir, 'clickhouse');
+    const ingestDir = resolve(dataDir, 'chdb-ingest');
+    const sandboxDir = resolve(dataDir, 'clickhouse-sandbox');
+    try {
+      mkdirSync(path, { recursive: true }); mkdirSync(ingestDir, { recursive: true }); mkdirSync(sandboxDir, { recursive: true, mode: 0o700 });
+    } catch (e) { throw new TradsysError('ERR_IO', `cannot create ${path}: ${(e as Error).message}`); }
+    const child = spawnProcess(import.meta.url, 'chdb-process', [path, sandboxDir]);
     const ready = new Promise<void>((res, rej) => {
       const onMsg = (m: Answer): void => { if (m.id !== 0) return; child.off('message', onMsg); if (m.ok) res(); else rej(new TradsysError('ERR_STORAGE_UNAVAILABLE', `chDB could not open ${path}: ${m.error}`)); };
       child.on('message', onMsg);

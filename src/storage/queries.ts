@@ -1,6 +1,7 @@
 /**
  * The read side over ClickHouse: bars, trades and VWAP for a symbol and time range, and analysts'
- * SQL (one SELECT, read-only, row/time/memory limits), behind an LRU + TTL cache.
+ * SQL (the sandbox of sandbox.ts, then read-only with row/time/memory limits), behind an LRU +
+ * TTL cache.
  *
  * Layout: cache key = normalised SQL + JSON of the parameters; an entry remembers the ingest
  * generation it was computed at and is a miss once the writer has ingested newer data (or its
@@ -12,9 +13,27 @@
  * Known limitations: the generation is global (any ingest invalidates every entry).
  */
 import { TradsysError } from '../domain/errors.js';
-import { checkAnalystSql, normalizeSql } from './sql.js';
+import { normalizeSql } from './sql.js';
+import { sandboxSql, type SandboxPolicy, type SqlParser } from './sandbox.js';
 import { BAR_INTERVALS, type BarInterval } from './schema.js';
 import type { ParamValue, QueryResult, Row, Storage } from './storage.js';
+
+/** Optional extras of StorageQueries.sql. */
+export interface AnalystSqlOptions {
+  /** The parser the sandbox asks (default: the shared data-less chDB parser process). */
+  parser?: SqlParser;
+  /**
+   * Who asks and where to log (the request's fastify/pino logger): a query the sandbox refuses
+   * is one audit line, `warn({audit: 'sql.refused', account, key, ip, outcome: 'refused', code,
+   * reason, sql})` (the text cut at 2,000 characters; never parameters, keys or secrets).
+   */
+  audit?: { log: { warn(obj: object, msg: string): void }; account?: number | string | null; key?: string | null; ip?: string | null };
+  /**
+   * Accept a trailing `FORMAT name` (as ClickHouse clients send) and return its name in
+   * `format` instead of refusing the query; rows still come back as objects (sandbox.ts).
+   */
+  allowFormat?: boolean;
+}
 
 export interface AnalystLimits { maxRows: number; maxSeconds: number; maxMemoryBytes: number }
 export const DEFAULT_LIMITS: AnalystLimits = { maxRows: 100_000, maxSeconds: 10, maxMemoryBytes: 1_000_000_000 };
@@ -62,12 +81,12 @@ export class StorageQueries {
   }
 
   /** Runs through the cache (key: normalised SQL + params; generation: the writer's ingest count). */
-  async cached<T = Row>(sql: string, params: Record<string, ParamValue>, settings?: Record<string, string | number>): Promise<QueryResult<T>> {
-    const key = normalizeSql(sql) + '\u0000' + JSON.stringify(params, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  async cached<T = Row>(sql: string, params: Record<string, ParamValue>, settings?: Record<string, string | number>, analyst = false): Promise<QueryResult<T>> {
+    const key = (analyst ? 'analyst\u0000' : '') + normalizeSql(sql) + '\u0000' + JSON.stringify(params, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
     const gen = this.generation();
     const hit = this.cache.get(key, gen);
     if (hit) return hit as QueryResult<T>;
-    const r = await this.storage.query<T>(sql, settings ? { params, settings } : { params });
+    const r = await this.storage.query<T>(sql, { params, ...(settings ? { settings } : {}), ...(analyst ? { analyst: true } : {}) });
     this.cache.set(key, gen, r as QueryResult);
     return r;
   }
@@ -98,12 +117,39 @@ export class StorageQueries {
     return r.rows[0] ?? { notional: '0', volume: '0', trades: '0' };
   }
 
-  /** Analysts' SQL: gate, then read-only with row/time/memory limits. */
-  async sql(text: string, params: Record<string, ParamValue> = {}): Promise<QueryResult> {
-    const body = checkAnalystSql(text);
+  /**
+   * Analysts' SQL, the one gate of every analyst path (POST /api/v1/sql, `tradsys sql`): the
+   * sandbox (sandbox.ts) decides from ClickHouse's own parse what the query may touch, then it
+   * runs read-only with row/time/memory limits, as the analyst user where the server has one.
+   * chDB runs the canonical text the sandbox checked (same parser); the server runs the caller's
+   * statement with its parameters (its older parser cannot read every canonical form).
+   */
+  async sql(text: string, params: Record<string, ParamValue> = {}, options: AnalystSqlOptions = {}): Promise<QueryResult & { format?: string | null }> {
+    let checked;
+    try {
+      checked = await sandboxSql(text, params, this.policy(), options.parser, { allowFormat: options.allowFormat === true });
+    } catch (e) {
+      const a = options.audit;
+      if (a && e instanceof TradsysError && (e.code === 'ERR_STORAGE_SANDBOX' || e.code === 'ERR_STORAGE_NOT_SELECT')) {
+        a.log.warn({
+          audit: 'sql.refused', account: a.account ?? null, key: a.key ?? null, ip: a.ip ?? null, outcome: 'refused', code: e.code, reason: e.message,
+          sql: typeof text === 'string' ? text.slice(0, 2000) : null,
+        }, 'analyst query refused by the SQL sandbox');
+      }
+      throw e;
+    }
     const l = this.limits;
-    return this.cached(body, params, {
+    const settings = {
       max_result_rows: l.maxRows, result_overflow_mode: 'throw', max_execution_time: l.maxSeconds, max_memory_usage: l.maxMemoryBytes, readonly: 1,
-    });
+    };
+    const r = this.storage.backend === 'chdb'
+      ? await this.cached(checked.canonical, {}, settings, true)
+      : await this.cached(checked.statement, params, settings, true);
+    return options.allowFormat ? { ...r, format: checked.format } : r;
+  }
+
+  /** The sandbox's policy: the platform's tables in the storage's database. */
+  policy(): SandboxPolicy {
+    return { database: this.storage.database ?? 'default' };
   }
 }

@@ -1,7 +1,9 @@
 /**
  * ServerStorage: any ClickHouse server over HTTP through @clickhouse/client (keep-alive, a bounded
  * pool of open connections), configured from CLICKHOUSE_URL / CLICKHOUSE_USER /
- * CLICKHOUSE_PASSWORD / CLICKHOUSE_DATABASE.
+ * CLICKHOUSE_PASSWORD / CLICKHOUSE_DATABASE, and CLICKHOUSE_ANALYST_USER /
+ * CLICKHOUSE_ANALYST_PASSWORD: the dedicated read-only user analysts' queries run as (a readonly
+ * profile, allow_databases = the platform's database; docs/security.sql.md has the users.xml).
  *
  * Layout: one client per instance; the database is created on first connect (through a
  * short-lived client on `default`). Results are requested as JSON with
@@ -31,6 +33,9 @@ export interface ServerStorageConfig {
   maxOpenConnections?: number;
   /** Per-request timeout in ms (default 30,000). */
   requestTimeoutMs?: number;
+  /** The read-only user analysts' queries run as (QueryOptions.analyst); unset: the main user with readonly=1. */
+  analystUsername?: string;
+  analystPassword?: string;
 }
 
 /** Reads CLICKHOUSE_URL & co.; null when CLICKHOUSE_URL is not set. */
@@ -38,7 +43,8 @@ export function serverConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Serve
   const url = env.CLICKHOUSE_URL;
   if (!url) return null;
   try { new URL(url); } catch { throw new TradsysError('ERR_STORAGE_CONFIG', `CLICKHOUSE_URL is not a URL: ${JSON.stringify(url)}`); }
-  return { url, username: env.CLICKHOUSE_USER ?? 'default', password: env.CLICKHOUSE_PASSWORD ?? '', database: env.CLICKHOUSE_DATABASE ?? 'tradsys' };
+  const analyst = env.CLICKHOUSE_ANALYST_USER ? { analystUsername: env.CLICKHOUSE_ANALYST_USER, analystPassword: env.CLICKHOUSE_ANALYST_PASSWORD ?? '' } : {};
+  return { url, username: env.CLICKHOUSE_USER ?? 'default', password: env.CLICKHOUSE_PASSWORD ?? '', database: env.CLICKHOUSE_DATABASE ?? 'tradsys', ...analyst };
 }
 
 const BASE_SETTINGS = { output_format_json_quote_64bit_integers: 1 } as const;
@@ -48,6 +54,8 @@ export class ServerStorage implements Storage {
   features: Features | null = null;
   readonly database: string;
   private readonly client: ClickHouseClient;
+  /** The analyst user's client (null: analysts' queries use `client` with readonly=1). */
+  private readonly analystClient: ClickHouseClient | null;
   private readonly meter = new StorageMeter();
   private closed = false;
   private dbReady = false;
@@ -56,12 +64,13 @@ export class ServerStorage implements Storage {
   constructor(readonly config: ServerStorageConfig) {
     this.database = checkIdentifier(config.database ?? 'tradsys', 'CLICKHOUSE_DATABASE');
     this.client = this.makeClient(this.database);
+    this.analystClient = config.analystUsername ? this.makeClient(this.database, config.analystUsername, config.analystPassword ?? '') : null;
     this.agent = new Agent({ keepAlive: true, maxSockets: config.maxOpenConnections ?? 10 });
   }
 
-  private makeClient(database: string): ClickHouseClient {
+  private makeClient(database: string, username = this.config.username ?? 'default', password = this.config.password ?? ''): ClickHouseClient {
     return createClient({
-      url: this.config.url, username: this.config.username ?? 'default', password: this.config.password ?? '', database,
+      url: this.config.url, username, password, database,
       max_open_connections: this.config.maxOpenConnections ?? 10, request_timeout: this.config.requestTimeoutMs ?? 30_000,
       keep_alive: { enabled: true }, compression: { request: false, response: false }, log: { level: ClickHouseLogLevel.OFF },
       clickhouse_settings: { ...BASE_SETTINGS },
@@ -131,7 +140,11 @@ export class ServerStorage implements Storage {
     const r = await this.run('query', async () => {
       // wait_end_of_query: the server buffers the result, so an exception thrown mid-result (a row
       // limit, a timeout) comes back as an HTTP error instead of a truncated 200 body
-      const rs = await this.client.query({ ...p, format: 'JSON', clickhouse_settings: this.settings({ ...opts, settings: { wait_end_of_query: 1, ...(opts?.settings ?? {}) } }) as never });
+      // the analyst user's profile is readonly=1: it carries the limits itself and refuses any
+      // other setting, so only the ones it accepts are sent (docs/security.sql.md)
+      const asAnalyst = opts?.analyst === true && this.analystClient !== null;
+      const settings = asAnalyst ? { ...BASE_SETTINGS, wait_end_of_query: 1, readonly: 1 } : this.settings({ ...opts, settings: { wait_end_of_query: 1, ...(opts?.settings ?? {}) } });
+      const rs = await (asAnalyst ? this.analystClient! : this.client).query({ ...p, format: 'JSON', clickhouse_settings: settings as never });
       const text = await rs.text();
       try { return JSON.parse(text) as T; } catch { throw new Error(/Code: \d+[^\n]*/.exec(text)?.[0] ?? 'ClickHouse sent a result that is not JSON'); }
     });
@@ -202,6 +215,7 @@ export class ServerStorage implements Storage {
     this.closed = true;
     this.agent.destroy();
     await this.client.close();
+    await this.analystClient?.close();
   }
 
   stats(): StorageStats { return this.meter.snapshot('server', this.features?.version ?? null); }

@@ -1,9 +1,8 @@
 /**
  * SQL text handling for the storage layer: a small ClickHouse lexer (strings, quoted identifiers,
  * comments, `{name:Type}` placeholders), client-side parameter binding for servers without
- * `{name:Type}` (ClickHouse < 19.15, e.g. Debian's 18.16), the analyst gate (one SELECT, no
- * FORMAT/SETTINGS/INTO OUTFILE, no file or network table functions), and the normalised text
- * used as a cache key.
+ * `{name:Type}` (ClickHouse < 19.15, e.g. Debian's 18.16), and the normalised text used as a
+ * cache key. The analysts' gate is not here: sandbox.ts decides from ClickHouse's own parse.
  *
  * Layout: tokens are [kind, text] with comments dropped. A placeholder is recognised only outside
  * strings, quoted identifiers and comments.
@@ -75,49 +74,6 @@ export function tokenize(sql: string): Token[] {
 /** Whitespace- and comment-insensitive form of a query (the cache key). */
 export function normalizeSql(sql: string): string {
   return tokenize(sql).map((t) => t.text).join(' ');
-}
-
-/** Table functions that read files, other servers or run programs: never for analysts. */
-const DENIED_FUNCTIONS = new Set([
-  'file', 'url', 's3', 's3cluster', 'hdfs', 'hdfscluster', 'mysql', 'postgresql', 'remote', 'remotesecure', 'cluster',
-  'clusterallreplicas', 'executable', 'input', 'jdbc', 'odbc', 'sqlite', 'mongodb', 'redis', 'azureblobstorage', 'gcs',
-  'deltalake', 'iceberg', 'hudi', 'urlcluster', 'filecluster', 'dictionary', 'generaterandom', 'python', 'arrowflight', 'ytsaurus',
-]);
-/** Clauses the API owns (other statements cannot follow a SELECT: one statement only). */
-const DENIED_WORDS = new Set(['FORMAT', 'SETTINGS', 'OUTFILE']);
-
-/**
- * The analyst gate (returns the statement to run): one SELECT (or WITH … SELECT) statement, an optional trailing `;`, no
- * FORMAT/SETTINGS/INTO OUTFILE clause and no file/network table function. Read-only settings on
- * the server are the real guard; this gate gives a clear 400 before the query leaves.
- */
-export function checkAnalystSql(sql: string): string {
-  if (typeof sql !== 'string' || sql.trim() === '') throw new TradsysError('ERR_STORAGE_NOT_SELECT', 'empty query');
-  if (sql.length > 100_000) throw new TradsysError('ERR_STORAGE_NOT_SELECT', 'query longer than 100,000 characters');
-  const toks = tokenize(sql);
-  while (toks.length > 0 && toks[toks.length - 1]!.text === ';') toks.pop();
-  const first = toks[0];
-  if (!first || first.kind !== 'word' || !/^(SELECT|WITH)$/i.test(first.text)) {
-    throw new TradsysError('ERR_STORAGE_NOT_SELECT', `only SELECT queries are allowed, got ${first ? JSON.stringify(first.text) : 'nothing'}`);
-  }
-  for (let k = 0; k < toks.length; k++) {
-    const t = toks[k]!;
-    if (t.kind === 'punct' && t.text === ';') throw new TradsysError('ERR_STORAGE_NOT_SELECT', 'one statement only (a ";" inside the query)');
-    if (t.kind !== 'word') continue;
-    const up = t.text.toUpperCase();
-    const next = toks[k + 1];
-    const prev = toks[k - 1];
-    // a word directly after "." is a column/table name (t.format), not a clause
-    const qualified = prev?.kind === 'punct' && prev.text === '.';
-    if (!qualified && DENIED_WORDS.has(up) && !(next?.kind === 'punct' && next.text === '(') && !(prev?.kind === 'word' && /^AS$/i.test(prev.text))) {
-      throw new TradsysError('ERR_STORAGE_NOT_SELECT', `${up} is not allowed here (the API chooses the format and settings; queries are read-only)`);
-    }
-    if (next?.kind === 'punct' && next.text === '(' && DENIED_FUNCTIONS.has(t.text.toLowerCase())) {
-      throw new TradsysError('ERR_STORAGE_NOT_SELECT', `table function ${t.text}() is not allowed`);
-    }
-  }
-  // the statement without trailing ";" and comments, so that appended SETTINGS cannot be commented out
-  return sql.slice(0, toks[toks.length - 1]!.end);
 }
 
 const INT_RANGES: Record<string, [bigint, bigint]> = {

@@ -22,6 +22,11 @@ export interface QueryOptions {
   params?: Record<string, ParamValue>;
   /** Per-query ClickHouse settings (applied after the backend's own; `readonly` last). */
   settings?: Settings;
+  /**
+   * An analyst's query (already through the sandbox): the server backend runs it as the analyst
+   * user when one is configured (CLICKHOUSE_ANALYST_USER), chDB under its analyst settings.
+   */
+  analyst?: boolean;
 }
 
 export interface QueryResult<T = Row> {
@@ -72,6 +77,8 @@ export interface StorageStats {
 
 export interface Storage {
   readonly backend: 'chdb' | 'server';
+  /** The database holding the platform's tables (chDB: `default`; the server: CLICKHOUSE_DATABASE). */
+  readonly database?: string;
   /** Null until the first successful round trip. */
   readonly features: Features | null;
   /** Connects (if needed) and returns the feature flags; throws ERR_STORAGE_UNAVAILABLE. */
@@ -100,7 +107,8 @@ export function featuresFromVersion(version: string, _backend: 'chdb' | 'server'
 
 /** ClickHouse error codes → catalog codes (the rest of the coded errors are query errors). */
 const LIMIT_CODES = new Set([158, 159, 160, 241, 307, 396, 209]);
-const FORBIDDEN_CODES = new Set([164, 497]);
+/** READONLY, ACCESS_DENIED (e.g. the analyst user outside its allow_databases), NOT_ENOUGH_PRIVILEGES. */
+const FORBIDDEN_CODES = new Set([164, 291, 497]);
 
 /** Maps a backend error (ClickHouse exception text, socket error, worker failure) to a TradsysError. */
 export function storageError(e: unknown, context: string): TradsysError {

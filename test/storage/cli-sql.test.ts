@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI } from '../support/cli.js';
-import { startServer, uniqueDatabase, type TestServer } from '../support/clickhouse.js';
+import { ANALYST_PASSWORD, ANALYST_USER, startServer, uniqueDatabase, type TestServer } from '../support/clickhouse.js';
 import { formatRows } from '../../src/cli/sql.js';
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
@@ -45,6 +45,38 @@ describe('tradsys sql', () => {
       const drop = await run(['sql', '--data', dir, 'DROP TABLE trades'], env);
       expect(drop.code).toBe(1);
       expect(drop.err).toContain('only SELECT queries are allowed');
+    });
+  }
+
+  for (const backend of ['chdb', 'server'] as const) {
+    it(`refuses hostile SQL through the sandbox on the ${backend === 'chdb' ? 'embedded store' : 'server, as the analyst user'}; the keys file is never read`, async () => {
+      const secret = `CLI-SECRET-${process.pid}`;
+      const data = mkdtempSync(join(tmpdir(), 'tradsys-cli-sbx-'));
+      writeFileSync(join(data, 'keys.json'), JSON.stringify({ keys: [{ secret }] }), { mode: 0o600 });
+      let keys = join(data, 'keys.json');
+      if (backend === 'server' && srv.dir) { mkdirSync(join(srv.dir, 'data', 'user_files'), { recursive: true }); writeFileSync(join(srv.dir, 'data', 'user_files', 'keys.json'), secret); keys = 'keys.json'; }
+      const env = backend === 'server'
+        ? { CLICKHOUSE_URL: srv.url, CLICKHOUSE_DATABASE: 'tradsys_sandbox_cli', CLICKHOUSE_ANALYST_USER: ANALYST_USER, CLICKHOUSE_ANALYST_PASSWORD: ANALYST_PASSWORD }
+        : {};
+      if (backend === 'server') await fetch(srv.url, { method: 'POST', body: 'DROP DATABASE IF EXISTS tradsys_sandbox_cli' });
+      try {
+        for (const [sql, why] of [
+          [`SELECT \`file\`('${keys}') AS f`, /function file is not allowed/],
+          [`SELECT "file"('${keys}')`, /function file is not allowed/],
+          [`SELECT * FROM (SELECT * FROM file('${keys}', 'TSV', 'a String'))`, /table function file\(\) is not allowed/],
+          ['SELECT name FROM system.users', /table system\.users is not readable/],
+        ] as const) {
+          const r = await run(['sql', '--data', data, sql], env);
+          expect(r.code, sql).toBe(1);
+          expect(r.err, sql).toMatch(why);
+          expect(r.out + r.err).not.toContain(secret);
+        }
+        const ok = await run(['sql', '--data', data, '--format', 'csv', 'SELECT count() AS n FROM trades'], env);
+        expect(ok.out).toBe('n\n0\n');
+      } finally {
+        if (backend === 'server') await fetch(srv.url, { method: 'POST', body: 'DROP DATABASE IF EXISTS tradsys_sandbox_cli' });
+        rmSync(data, { recursive: true, force: true });
+      }
     });
   }
 

@@ -10,7 +10,40 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export interface TestServer { url: string; stop(): Promise<void>; kill(): Promise<void>; restart(): Promise<void> }
+export interface TestServer {
+  url: string; stop(): Promise<void>; kill(): Promise<void>; restart(): Promise<void>;
+  /** A private server's folder (its user_files are `<dir>/data/user_files`); absent for CLICKHOUSE_URL. */
+  dir?: string;
+}
+
+/**
+ * The analysts' read-only user of the test servers (and of .ci/run's, which must match): profile
+ * readonly=1 (reads only; on 18.16 also no table functions and no setting changes, so the profile
+ * carries the analyst limits of StorageQueries' defaults), allowed ANALYST_DATABASES only. allow_databases lists names, so tests that run
+ * analyst queries as this user use one of these databases (one per test file: CI shares a server).
+ */
+export const ANALYST_USER = 'tradsys_analyst';
+export const ANALYST_PASSWORD = 'analyst-test-secret';
+export const ANALYST_DATABASES = ['tradsys', 'tradsys_sandbox_core', 'tradsys_sandbox_http', 'tradsys_sandbox_cli'] as const;
+
+/** users.xml of a test server: `default` (all rights, loopback) and the analyst user. */
+export function usersXml(): string {
+  return `<?xml version="1.0"?>
+<yandex>
+  <profiles>
+    <default><max_memory_usage>4000000000</max_memory_usage></default>
+    <${ANALYST_USER}><readonly>1</readonly><output_format_json_quote_64bit_integers>1</output_format_json_quote_64bit_integers>
+      <max_result_rows>100000</max_result_rows><result_overflow_mode>throw</result_overflow_mode><max_execution_time>10</max_execution_time><max_memory_usage>1000000000</max_memory_usage></${ANALYST_USER}>
+  </profiles>
+  <users>
+    <default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default>
+    <${ANALYST_USER}><password>${ANALYST_PASSWORD}</password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>${ANALYST_USER}</profile><quota>default</quota>
+      <allow_databases>${ANALYST_DATABASES.map((d) => `<database>${d}</database>`).join('')}</allow_databases></${ANALYST_USER}>
+  </users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+`;
+}
 
 function findBinary(): string | null {
   for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/usr/bin', '/usr/local/bin'])) {
@@ -63,13 +96,7 @@ export function writeServerConfig(dir: string, httpPort: number, tcpPort: number
   <mlock_executable>false</mlock_executable>
 </yandex>
 `);
-  writeFileSync(join(dir, 'users.xml'), `<?xml version="1.0"?>
-<yandex>
-  <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
-  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
-</yandex>
-`);
+  writeFileSync(join(dir, 'users.xml'), usersXml());
   return join(dir, 'config.xml');
 }
 
@@ -98,6 +125,7 @@ export async function startPrivateServer(): Promise<TestServer> {
   await start();
   return {
     url,
+    dir,
     kill,
     restart: start,
     stop: async () => { await kill(); rmSync(dir, { recursive: true, force: true }); },

@@ -1,0 +1,413 @@
+/**
+ * The analysts' SQL sandbox: decides what a query may touch from the query as ClickHouse itself
+ * parses it, never from its spelling. The text goes to a data-less chDB parser process
+ * (sql-parser-process.ts): `formatQuery` proves it is one statement and gives its canonical
+ * text, `EXPLAIN AST` of that text gives ClickHouse's syntax tree, and this module walks the
+ * tree against the policy. Function names are resolved as ClickHouse resolves them (exact name,
+ * else the case-insensitive name where system.functions says so, then `alias_to`; aggregate
+ * combinator suffixes are stripped), so `FILE`, `File`, `` `file` `` and `"file"` are one function.
+ *
+ * Policy (docs/security.sql.md): one SELECT (UNION/INTERSECT/EXCEPT, WITH, subqueries, joins,
+ * aliases, window functions and lambdas allowed); no FORMAT, INTO OUTFILE or SETTINGS anywhere; no
+ * table function at all (numbers() included: system.numbers is there); a table is either a
+ * platform table (schema.ts), optionally qualified with the platform's database, or one of
+ * SYSTEM_TABLES in `system`; an unqualified name that is no platform table is accepted only as
+ * a CTE name (the platform's database holds nothing else, and ClickHouse reads nothing when no
+ * such table exists); the right side of IN, when it is a name, is a table reference and checked
+ * as one; functions in DENIED_CATEGORIES or DENIED_FUNCTIONS (files, dictionaries, Join tables,
+ * other databases, server settings and macros, introspection, the planner's internal `__` functions,
+ * AI and model calls, Keeper) and any name ClickHouse does not know are refused; so is `* APPLY(f)`
+ * (the tree does not show f).
+ *
+ * Layout: AstNode {type, name, alias, children}, from EXPLAIN AST's indented text (one node a
+ * line: `Type[ name][ (alias a)][ (children n)]`, one space of indent per level).
+ * Invariants: the tree is accepted only if every line fits that grammar, every node type is in
+ * NODE_TYPES, and every declared child count matches the indentation, so a name that prints as
+ * extra lines cannot pass; quoted identifiers in the canonical text may not hold control
+ * characters, backslashes, dots, quotes or parentheses (names like that could print as more
+ * than one node or as a qualified name); refusals are TradsysErrors: ERR_STORAGE_NOT_SELECT
+ * (400, not one plain SELECT), ERR_STORAGE_SANDBOX (403, names the table function, database,
+ * table or function), ERR_STORAGE_QUERY (400, ClickHouse's syntax error).
+ * Complexity: O(length of the query) plus two round trips to the parser process (~1-3 ms each).
+ * Allocation: the canonical text, the AST text and the tree, per query (not on a hot path).
+ * Known limitations: the check runs on chDB 26's parser; the 18.16 server parses the same text
+ * with its own, older parser, so there the backend's own guards (readonly, the analyst user's
+ * allow_databases) are the second line. `system.tables`/`columns`/`databases` list every
+ * database's tables by name.
+ */
+import { TradsysError } from '../domain/errors.js';
+import { spawnProcess } from '../engine/spawn.js';
+import type { ChildProcess } from 'node:child_process';
+import { BAR_INTERVALS } from './schema.js';
+import { bindParams, checkParams, tokenize } from './sql.js';
+import type { ParamValue } from './storage.js';
+
+/** The platform's tables and views (schema.ts), readable by analysts in the platform's database. */
+export const PLATFORM_TABLES: ReadonlySet<string> = new Set([
+  'instruments', 'trades', 'quotes', 'book_snapshots', 'order_events', 'strategy_signals', 'latency_samples', 'schema_migrations',
+  ...Object.keys(BAR_INTERVALS).flatMap((i) => [`bars_${i}`, `bars_${i}_mv`]),
+]);
+
+/** `system` tables analysts may read: constants, generators and the catalogue of tables, columns and functions. */
+export const SYSTEM_TABLES: ReadonlySet<string> = new Set([
+  'one', 'numbers', 'numbers_mt', 'zeros', 'zeros_mt', 'databases', 'tables', 'columns', 'functions', 'table_functions',
+  'aggregate_function_combinators', 'data_type_families', 'time_zones',
+]);
+
+/** Function categories (system.functions.categories) that read outside the query's tables or call out. */
+const DENIED_CATEGORIES = new Set(['dictionary', 'embedded dictionary', 'introspection', 'ai']);
+/** Canonical names refused whatever their category (lower case). */
+const DENIED_FUNCTIONS = new Set([
+  'file', 'joinget', 'joingetornull', 'hascolumnintable', 'getmaxtablenamelengthfordatabase', 'catboostevaluate', 'modelevaluate',
+  'naivebayesclassifier', 'naivebayesclassifierwithallprobs', 'naivebayesclassifierwithprob', 'getserversetting', 'getmergetreesetting',
+  'getmacro', 'generateserialid', 'zookeepersessionuptime', 'getclienthttpheader', 'filesystemavailable', 'filesystemcapacity',
+  'filesystemunreserved', 'getoskernelversion', 'fuzzquery', 'evalmlmethod',
+]);
+/** Function names of the AST that are syntax, not entries of system.functions. */
+const SYNTAX_FUNCTIONS = new Set(['lambda']);
+/** Functions whose second argument, when it is a bare name, names a table (or a set). */
+const IN_FUNCTIONS = new Set([
+  'in', 'notin', 'globalin', 'globalnotin', 'nullin', 'notnullin', 'globalnullin', 'globalnotnullin',
+  'inignoreset', 'notinignoreset', 'globalinignoreset', 'globalnotinignoreset', 'nullinignoreset', 'notnullinignoreset',
+  'globalnullinignoreset', 'globalnotnullinignoreset',
+]);
+/** AST node types a plain SELECT is made of; anything else is refused. */
+const NODE_TYPES = new Set([
+  'SelectWithUnionQuery', 'SelectIntersectExceptQuery', 'SelectQuery', 'ExpressionList', 'Function', 'Identifier', 'TableIdentifier',
+  'Literal', 'Asterisk', 'QualifiedAsterisk', 'ColumnsRegexpMatcher', 'ColumnsListMatcher', 'QualifiedColumnsRegexpMatcher',
+  'QualifiedColumnsListMatcher', 'TablesInSelectQuery', 'TablesInSelectQueryElement', 'TableExpression', 'Subquery', 'TableJoin',
+  'ArrayJoin', 'WithElement', 'OrderByElement', 'WindowDefinition', 'WindowListElement', 'SampleRatio', 'InterpolateElement',
+  'ColumnsTransformerList', 'ColumnsExceptTransformer', 'ColumnsReplaceTransformer', 'ColumnsReplaceTransformer::Replacement',
+  'DataType', 'NameTypePair', 'Set',
+]);
+
+export interface AstNode { type: string; name: string; alias: string | null; children: AstNode[]; line: number }
+
+const refuse = (what: string): TradsysError => new TradsysError('ERR_STORAGE_SANDBOX', what);
+const notSelect = (what: string): TradsysError => new TradsysError('ERR_STORAGE_NOT_SELECT', what);
+
+/** Parses EXPLAIN AST text into a tree; any line or count that does not fit is refused. */
+export function parseAstText(text: string): AstNode {
+  const lines = text.split('\n');
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  const malformed = (i: number, why: string): TradsysError => refuse(`the query's syntax tree could not be read safely (line ${i + 1}: ${why})`);
+  const nodes: { depth: number; node: AstNode; declared: number }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!;
+    const m = /^( *)(\S.*)$/.exec(raw);
+    if (!m || /[\u0000-\u001f\u007f]/.test(raw)) throw malformed(i, 'unexpected characters');
+    let rest = m[2]!;
+    let declared = 0;
+    const ch = / \(children (\d+)\)$/.exec(rest);
+    if (ch) { declared = Number(ch[1]); rest = rest.slice(0, ch.index); }
+    let alias: string | null = null;
+    const al = / \(alias ([^()]*)\)$/.exec(rest);
+    if (al) { alias = al[1]!; rest = rest.slice(0, al.index); }
+    const sp = rest.indexOf(' ');
+    const type = sp < 0 ? rest : rest.slice(0, sp);
+    const name = sp < 0 ? '' : rest.slice(sp + 1);
+    if (!NODE_TYPES.has(type)) throw refuse(`${type === '' ? 'an unknown construct' : `the construct ${type}`} is not allowed in analyst queries`);
+    nodes.push({ depth: m[1]!.length, node: { type, name, alias, children: [], line: i + 1 }, declared });
+  }
+  if (nodes.length === 0 || nodes[0]!.depth !== 0) throw malformed(0, 'no root');
+  const stack: typeof nodes = [];
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
+    while (stack.length > 0 && stack[stack.length - 1]!.depth >= n.depth) stack.pop();
+    if (i > 0) {
+      const parent = stack[stack.length - 1];
+      if (!parent || parent.depth !== n.depth - 1) throw malformed(i, 'indentation');
+      parent.node.children.push(n.node);
+    }
+    stack.push(n);
+  }
+  for (let i = 0; i < nodes.length; i++) if (nodes[i]!.node.children.length !== nodes[i]!.declared) throw malformed(i, 'child count');
+  return nodes[0]!.node;
+}
+
+interface FnInfo { name: string; caseInsensitive: boolean; aliasTo: string; category: string; aggregate: boolean }
+
+/** Function names resolved the way ClickHouse resolves them (from the parser's system.functions). */
+export class FunctionCatalog {
+  private readonly exact = new Map<string, FnInfo>();
+  private readonly folded = new Map<string, FnInfo>();
+  private readonly tableFunctions = new Set<string>();
+  private readonly combinators: string[];
+
+  constructor(data: { functions: { name: string; case_insensitive: number; alias_to: string; categories: string; is_aggregate: number }[]; tableFunctions: { name: string }[]; combinators: { name: string }[] }) {
+    for (const f of data.functions) {
+      const info: FnInfo = { name: f.name, caseInsensitive: Number(f.case_insensitive) === 1, aliasTo: f.alias_to, category: f.categories ?? '', aggregate: Number(f.is_aggregate) === 1 };
+      this.exact.set(f.name, info);
+      if (info.caseInsensitive) this.folded.set(f.name.toLowerCase(), info);
+    }
+    for (const t of data.tableFunctions) this.tableFunctions.add(t.name.toLowerCase());
+    this.combinators = data.combinators.map((c) => c.name).sort((a, b) => b.length - a.length);
+  }
+
+  private lookup(name: string): FnInfo | undefined { return this.exact.get(name) ?? this.folded.get(name.toLowerCase()); }
+
+  /** The canonical function behind `name` (aliases followed), or null when ClickHouse does not know it. */
+  resolve(name: string): FnInfo | null {
+    let f = this.lookup(name);
+    for (let hops = 0; f && f.aliasTo !== '' && hops < 8; hops++) f = this.lookup(f.aliasTo) ?? f;
+    if (f) return f;
+    // aggregate combinators: sumIf, argMinMerge, uniqStateIf, quantilesForEach, …
+    for (const c of this.combinators) {
+      if (name.length > c.length && name.endsWith(c)) {
+        const base = this.resolve(name.slice(0, -c.length));
+        if (base && base.aggregate) return base;
+      }
+    }
+    return null;
+  }
+
+  isTableFunction(name: string): boolean { return this.tableFunctions.has(name.toLowerCase()); }
+}
+
+export interface SandboxPolicy {
+  /** The platform's database (chDB: the session's current database; the server: CLICKHOUSE_DATABASE). */
+  database: string;
+  tables?: ReadonlySet<string>;
+  systemTables?: ReadonlySet<string>;
+}
+
+/** Walks the tree; throws on the first thing the policy refuses. */
+export function checkAst(root: AstNode, policy: SandboxPolicy, catalog: FunctionCatalog): void {
+  const tables = policy.tables ?? PLATFORM_TABLES;
+  const system = policy.systemTables ?? SYSTEM_TABLES;
+  if (root.type !== 'SelectWithUnionQuery') throw notSelect('only SELECT queries are allowed');
+  if (root.children.length !== 1) throw notSelect('FORMAT, INTO OUTFILE and SETTINGS are not allowed (the API chooses the format and settings; queries are read-only)');
+
+  const checkTable = (full: string): void => {
+    const parts = full.split('.');
+    if (parts.some((p) => p === '') || parts.length > 2) throw refuse(`table ${full} is not readable: analysts read the platform's tables (docs/schema.md)`);
+    if (parts.length === 1) return; // a platform table, or a CTE's name: the platform's database holds nothing else
+    const [db, t] = parts as [string, string];
+    if (db === 'system') {
+      if (!system.has(t)) throw refuse(`table system.${t} is not readable by analysts (allowed: ${[...system].map((s) => `system.${s}`).join(', ')})`);
+      return;
+    }
+    if (db !== policy.database) throw refuse(`database ${db} is not readable by analysts (only the platform's tables)`);
+    if (!tables.has(t)) throw refuse(`table ${full} is not readable: analysts read the platform's tables (docs/schema.md)`);
+  };
+
+  const walk = (n: AstNode, parent: AstNode | null): void => {
+    switch (n.type) {
+      case 'Set': throw notSelect('SETTINGS is not allowed in analyst queries (the API sets the limits; queries are read-only)');
+      case 'TableIdentifier': checkTable(n.name); break;
+      case 'Function': {
+        if (parent?.type === 'TableExpression') {
+          throw refuse(`table function ${n.name}() is not allowed: analysts read the platform's tables (system.numbers and system.one replace numbers())`);
+        }
+        if (SYNTAX_FUNCTIONS.has(n.name)) break;
+        const f = catalog.resolve(n.name);
+        if (!f) {
+          if (catalog.isTableFunction(n.name)) throw refuse(`${n.name}() is not allowed: it names a table function, and analysts read the platform's tables`);
+          throw refuse(`function ${n.name} is unknown to the sandbox (not a ClickHouse function)`);
+        }
+        const canonical = f.name.toLowerCase();
+        const cats = f.category.toLowerCase().split(',').map((c) => c.trim());
+        // `__name`: the planner's internal functions (__getScalar, …); _CAST (from `::`) stays allowed
+        if (DENIED_FUNCTIONS.has(canonical) || canonical.startsWith('__') || cats.some((c) => DENIED_CATEGORIES.has(c))) {
+          throw refuse(`function ${n.name}${f.name !== n.name ? ` (${f.name})` : ''} is not allowed in analyst queries: it reads outside the platform's tables`);
+        }
+        if (IN_FUNCTIONS.has(canonical)) {
+          const rhs = n.children[0]?.children[1];
+          if (rhs && rhs.type === 'Identifier') checkTable(rhs.name);
+        }
+        break;
+      }
+      default: break;
+    }
+    for (const c of n.children) walk(c, n);
+  };
+  walk(root, null);
+}
+
+/** Quoted identifiers of the canonical text must be plain names (see the header). */
+function checkIdentifiers(canonical: string): void {
+  for (const t of tokenize(canonical)) {
+    if (t.kind !== 'ident') continue;
+    const body = t.text.slice(1, -1);
+    if (/[\u0000-\u001f\u007f\\."`()]/.test(body)) throw refuse(`the quoted name ${t.text.slice(0, 80)} has characters analysts' names may not use (control characters, \\, ., quotes, parentheses)`);
+  }
+}
+
+interface Answer { id: number; ok: boolean; text?: string; error?: string | null }
+
+/** A data-less chDB process that parses SQL (sql-parser-process.ts); one per host process, started on first use. */
+export class SqlParser {
+  private static instance: SqlParser | null = null;
+  private readonly pending = new Map<number, { res: (t: string) => void; rej: (e: Error) => void }>();
+  private nextId = 1;
+  private catalogP: Promise<FunctionCatalog> | null = null;
+  private closed = false;
+
+  private constructor(private readonly child: ChildProcess, readonly ready: Promise<void>) {
+    child.on('message', (m: Answer) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      this.hold(false);
+      if (m.ok) p.res(m.text ?? ''); else p.rej(new Error(m.error ?? 'SQL parser call failed'));
+    });
+    child.on('exit', () => {
+      this.closed = true;
+      for (const p of this.pending.values()) p.rej(new TradsysError('ERR_STORAGE_UNAVAILABLE', 'the SQL parser process exited'));
+      this.pending.clear();
+      if (SqlParser.instance === this) SqlParser.instance = null;
+    });
+  }
+
+  /** The shared parser (started when first asked for; it never keeps the host process alive). */
+  static shared(): SqlParser {
+    if (SqlParser.instance && !SqlParser.instance.closed) return SqlParser.instance;
+    const child = spawnProcess(import.meta.url, 'sql-parser-process', []);
+    const ready = new Promise<void>((res, rej) => {
+      const onMsg = (m: Answer): void => {
+        if (m.id !== 0) return;
+        child.off('message', onMsg);
+        if (m.ok) res(); else rej(new TradsysError('ERR_STORAGE_UNAVAILABLE', `the SQL parser could not start: ${m.error}`));
+      };
+      child.on('message', onMsg);
+      child.once('exit', (code) => rej(new TradsysError('ERR_STORAGE_UNAVAILABLE', `the SQL parser process exited (${code}) before starting`)));
+    });
+    ready.catch(() => { /* reported to the caller of call() */ });
+    const p = new SqlParser(child, ready);
+    p.holds = 1; // until ready
+    void ready.then(() => p.hold(false), () => p.hold(false));
+    SqlParser.instance = p;
+    return p;
+  }
+
+  private holds = 0;
+  /** Keeps the host process alive only while a call is in flight (an idle parser never does). */
+  private hold(on: boolean): void {
+    this.holds += on ? 1 : -1;
+    const ch = this.child.channel as { ref?: () => void; unref?: () => void } | null | undefined;
+    if (this.holds > 0) { this.child.ref(); ch?.ref?.(); } else { this.child.unref(); ch?.unref?.(); }
+  }
+
+  /** Stops the shared parser (a later query starts a new one). */
+  static async closeShared(): Promise<void> { await SqlParser.instance?.close(); }
+
+  private async call(op: 'format' | 'explain' | 'catalog' | 'close', text = ''): Promise<string> {
+    await this.ready;
+    if (this.closed) throw new TradsysError('ERR_STORAGE_UNAVAILABLE', 'the SQL parser is closed');
+    const id = this.nextId++;
+    return new Promise<string>((res, rej) => {
+      this.pending.set(id, { res, rej });
+      this.hold(true);
+      this.child.send({ id, op, text });
+    });
+  }
+
+  /** formatQuery: the canonical text of one statement; a syntax error is ERR_STORAGE_QUERY. */
+  async format(sql: string): Promise<string> {
+    try {
+      return await this.call('format', sql);
+    } catch (e) {
+      if (e instanceof TradsysError) throw e;
+      const msg = (e as Error).message.replace(/^Query failed: /, '').replace(/[.\s]*Expected one of:[\s\S]*$/, '').replace(/: In scope SELECT formatQuery[\s\S]*$/, '').split('\n')[0]!.slice(0, 600);
+      if (/Multi-statements are not allowed/.test(msg)) throw notSelect('one statement only (a ";" followed by another statement)');
+      // a statement that does not even start as a query is "not a SELECT", whatever else is wrong with it
+      const first = tokenize(sql)[0];
+      if (!first || !(first.kind === 'punct' && first.text === '(') && !(first.kind === 'word' && /^(SELECT|WITH)$/i.test(first.text))) {
+        throw notSelect(`only SELECT queries are allowed (${msg})`);
+      }
+      throw new TradsysError('ERR_STORAGE_QUERY', `query: ${msg}`, { cause: e });
+    }
+  }
+
+  /** EXPLAIN AST of a canonical (formatQuery) text. */
+  async explain(canonical: string): Promise<string> {
+    try {
+      return await this.call('explain', canonical);
+    } catch (e) {
+      if (e instanceof TradsysError) throw e;
+      const msg = (e as Error).message;
+      if (/cannot have output options/.test(msg)) throw notSelect('FORMAT and INTO OUTFILE are not allowed (the API chooses the format)');
+      if (/supports only SELECT queries/.test(msg)) throw notSelect('only SELECT queries are allowed');
+      // EXPLAIN applies the query's own SETTINGS; a readonly override fails there already
+      if (/Cannot modify '.*' setting in readonly mode/.test(msg)) throw notSelect('SETTINGS is not allowed in analyst queries (the API sets the limits; queries are read-only)');
+      throw refuse(`the query could not be checked: ${msg.replace(/^Query failed: /, '').split('\n')[0]!.slice(0, 300)}`);
+    }
+  }
+
+  catalog(): Promise<FunctionCatalog> {
+    this.catalogP ??= this.call('catalog').then((t) => new FunctionCatalog(JSON.parse(t) as ConstructorParameters<typeof FunctionCatalog>[0]));
+    this.catalogP.catch(() => { this.catalogP = null; });
+    return this.catalogP;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    const exited = new Promise<void>((res) => { if (this.child.exitCode !== null || this.child.signalCode !== null) res(); else this.child.once('exit', () => res()); });
+    try { await this.call('close'); } catch { /* gone already */ }
+    this.closed = true;
+    const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+    if (SqlParser.instance === this) SqlParser.instance = null;
+  }
+}
+
+/** What the gate hands back: the checked text to run on chDB, and the caller's statement for the 18.16 server. */
+export interface SandboxedSql {
+  /** ClickHouse's canonical text of the query, parameters bound as literals: exactly what was checked (chDB runs this). */
+  canonical: string;
+  /** The caller's text without trailing `;` and comments, placeholders kept (the server runs this with the parameters). */
+  statement: string;
+  /** The query's own trailing `FORMAT name` (only with `allowFormat`; removed from both texts), else null. */
+  format: string | null;
+}
+
+export interface SandboxOptions {
+  /**
+   * Accept one trailing `FORMAT name` on the whole query (ClickHouse clients such as
+   * @clickhouse/client append one) and hand the name back instead of refusing it; the caller
+   * decides whether it serves that format. INTO OUTFILE and SETTINGS stay refused.
+   */
+  allowFormat?: boolean;
+}
+
+/**
+ * The gate every analyst path goes through (StorageQueries.sql): shape, parameters, then the
+ * parse and the policy.
+ */
+export async function sandboxSql(text: string, params: Record<string, ParamValue>, policy: SandboxPolicy, parser: SqlParser = SqlParser.shared(), opts: SandboxOptions = {}): Promise<SandboxedSql> {
+  if (typeof text !== 'string' || text.trim() === '') throw notSelect('empty query');
+  if (text.length > 100_000) throw notSelect('query longer than 100,000 characters');
+  // a parameter value is a typed literal wherever it is bound; Identifier-typed ones are refused here
+  checkParams(text, params);
+  let canonical = await parser.format(bindParams(text, params));
+  let format: string | null = null;
+  if (opts.allowFormat) {
+    // formatQuery writes the query's own FORMAT as its last line; what is left must format to itself
+    const m = /\nFORMAT ([A-Za-z][A-Za-z0-9_]*)$/.exec(canonical);
+    if (m) {
+      const body = canonical.slice(0, m.index);
+      if ((await parser.format(body)) !== body) throw notSelect('the FORMAT clause could not be separated from the query');
+      format = m[1]!;
+      canonical = body;
+    }
+  }
+  checkIdentifiers(canonical);
+  const [ast, catalog] = await Promise.all([parser.explain(canonical), parser.catalog()]);
+  checkAst(parseAstText(ast), policy, catalog);
+  const toks = tokenize(text);
+  while (toks.length > 0 && toks[toks.length - 1]!.text === ';') toks.pop();
+  if (format !== null) {
+    // the same clause in the caller's text: its last two tokens (comments and ";" aside)
+    const name = toks[toks.length - 1];
+    const kw = toks[toks.length - 2];
+    const unquote = (t: string): string => (/^[`"]/.test(t) ? t.slice(1, -1) : t);
+    if (!name || !kw || kw.kind !== 'word' || kw.text.toUpperCase() !== 'FORMAT' || unquote(name.text) !== format) {
+      throw notSelect('FORMAT must be the last clause of the query');
+    }
+    toks.length -= 2;
+  }
+  if (toks.length === 0) throw notSelect('empty query');
+  // without trailing ";" and comments, so that appended SETTINGS cannot be commented out
+  return { canonical, statement: text.slice(0, toks[toks.length - 1]!.end), format };
+}
