@@ -307,7 +307,7 @@ FROM (SELECT trade_id, any(price) AS price, any(qty) AS qty FROM trades
   it('POST /api/v1/sql goes through the same gate: 403/400 with the reason, never the secret', async () => {
     const app: FastifyInstance = Fastify();
     registerStorage(app, s.storage, null, {
-      instruments: loadInstruments([{ symbol: 'ETH-USD', tickSize: '0.05', lotSize: '0.001' }]), recentTrades: () => [], authorizeSql: () => true,
+      instruments: loadInstruments([{ symbol: 'ETH-USD', tickSize: '0.05', lotSize: '0.001' }]), recentTrades: () => "[]", authorizeSql: () => true,
     });
     await app.ready();
     try {
