@@ -12,7 +12,7 @@
  * The session's user_files_path, format_schema_path and user_scripts_path, and the process's working
  * directory, are an empty folder of the store's own (argv[3]): relative paths in file-reading SQL
  * and executable() resolve there. chDB (clickhouse-local) still lets file() read absolute paths;
- * the analysts' sandbox (sandbox.ts) and readonly=1 are what refuse it (docs/security.sql.md).
+ * the analysts' sandbox (sandbox.ts) and readonly=1 are what refuse it (docs/security.md "SQL sandbox").
  * Known limitations: one session per data folder (chDB's lock); a failed call costs one extra
  * `SELECT 1` (see the chdb 3.4 workaround below).
  */

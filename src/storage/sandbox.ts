@@ -7,7 +7,7 @@
  * else the case-insensitive name where system.functions says so, then `alias_to`; aggregate
  * combinator suffixes are stripped), so `FILE`, `File`, `` `file` `` and `"file"` are one function.
  *
- * Policy (docs/security.sql.md): one SELECT (UNION/INTERSECT/EXCEPT, WITH, subqueries, joins,
+ * Policy (docs/security.md "SQL sandbox"): one SELECT (UNION/INTERSECT/EXCEPT, WITH, subqueries, joins,
  * aliases, window functions and lambdas allowed); no FORMAT, INTO OUTFILE or SETTINGS anywhere; no
  * table function at all (numbers() included: system.numbers is there); a table is either a
  * platform table (schema.ts), optionally qualified with the platform's database, or one of

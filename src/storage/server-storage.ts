@@ -3,7 +3,7 @@
  * pool of open connections), configured from CLICKHOUSE_URL / CLICKHOUSE_USER /
  * CLICKHOUSE_PASSWORD / CLICKHOUSE_DATABASE, and CLICKHOUSE_ANALYST_USER /
  * CLICKHOUSE_ANALYST_PASSWORD: the dedicated read-only user analysts' queries run as (a readonly
- * profile, allow_databases = the platform's database; docs/security.sql.md has the users.xml).
+ * profile, allow_databases = the platform's database; docs/security.md "SQL sandbox" has the users.xml).
  *
  * Layout: one client per instance; the database is created on first connect (through a
  * short-lived client on `default`). Results are requested as JSON with
@@ -141,7 +141,7 @@ export class ServerStorage implements Storage {
       // wait_end_of_query: the server buffers the result, so an exception thrown mid-result (a row
       // limit, a timeout) comes back as an HTTP error instead of a truncated 200 body
       // the analyst user's profile is readonly=1: it carries the limits itself and refuses any
-      // other setting, so only the ones it accepts are sent (docs/security.sql.md)
+      // other setting, so only the ones it accepts are sent (docs/security.md "SQL sandbox")
       const asAnalyst = opts?.analyst === true && this.analystClient !== null;
       const settings = asAnalyst ? { ...BASE_SETTINGS, wait_end_of_query: 1, readonly: 1 } : this.settings({ ...opts, settings: { wait_end_of_query: 1, ...(opts?.settings ?? {}) } });
       const rs = await (asAnalyst ? this.analystClient! : this.client).query({ ...p, format: 'JSON', clickhouse_settings: settings as never });
