@@ -29,7 +29,8 @@
  *   `original` becomes `filled + new qty`.
  *
  * - Pre-trade risk (optional, `enableRisk`; docs/risk.md): after duplicate_id and before would_cross:
- *   kill_switch, halted, qty_limit, min_notional, max_notional, price_collar (limit only),
+ *   kill_switch, halted, qty_limit, min_notional, max_notional, price_collar (limit only; around
+ *   the last trade, else the mid, else the best opposite price for an order that would cross it),
  *   max_open_orders (orders that can rest), max_position (projected); then `capacity` also when
  *   a new (account, symbol) would not fit the risk tables. Modify: the same checks on the new
  *   price/qty after bad_price (collar only when the price changes; no open-order count; position
@@ -203,7 +204,12 @@ export class RefEngine {
       const b = this.books[symbol]!;
       const bid = b.bids[0]?.price;
       const ask = b.asks[0]?.price;
-      const ref = sr.lastPrice > 0n ? sr.lastPrice : bid !== undefined && ask !== undefined ? bid + (ask - bid) / 2n : 0n;
+      // last trade (or the configured reference price); else the mid; else, for an order that
+      // would trade on arrival, the best opposite price; else none
+      const opp = side === BUY ? ask : bid;
+      const ref = sr.lastPrice > 0n ? sr.lastPrice
+        : bid !== undefined && ask !== undefined ? bid + (ask - bid) / 2n
+          : opp !== undefined && crosses(side, price, opp) ? opp : 0n;
       if (ref > 0n) {
         const d = (ref * BigInt(sr.collarBps)) / 10000n;
         const lo = ref - d < 0n ? 0n : ref - d;
