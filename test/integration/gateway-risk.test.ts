@@ -159,7 +159,7 @@ describe('pre-trade risk through the gateway', () => {
     ws.send(JSON.stringify({ op: 'order', clientOrderId: 'fat1', symbol: 'FAT', side: 'buy', type: 'limit', tif: 'gtc', price: HUGE, qty: '1' }));
     ws.send(JSON.stringify({ op: 'order', clientOrderId: 'fat2', symbol: 'FAT', side: 'buy', type: 'limit', tif: 'gtc', price: '1900.20', qty: '1' }));
     for (let i = 0; i < 200 && msgs.filter((m) => m.type === 'reject').length < 2; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(msgs.find((m) => m.type === 'reject' && m.clientOrderId === 'fat1')).toMatchObject({ reason: 'bad_price' });
+    expect(msgs.find((m) => m.type === 'reject' && m.clientOrderId === 'fat1')).toMatchObject({ reason: 'bad_price', message: expect.stringMatching(/above its largest price 90071992547409.91/) });
     expect(msgs.find((m) => m.type === 'reject' && m.clientOrderId === 'fat2')).toMatchObject({ reason: 'price_collar' });
     ws.close();
     // binary: the price field is i64 ticks; above 2^53−1 the frame is refused at decode, never wrapped
