@@ -29,14 +29,17 @@
  * outside the window go to a treap keyed by price (O(log L)). Each level records which of the two
  * holds it; the window re-anchors whenever the ladder is empty.
  * Orders of a level form an intrusive FIFO. The order index is an open-addressing table keyed by
- * (symbol, id) with linear probing and backward-shift deletion (no tombstones).
+ * the order id alone (ids are unique across the engine, DESIGN "Engine semantics") with linear
+ * probing and backward-shift deletion (no tombstones); cancel and modify then check that the
+ * order found rests in the command's symbol.
  *
  * Invariants: bids strictly descending, asks strictly ascending, best bid < best ask after every
  * command; level total = Σ leaves, count = number of orders; every resting order is in the
- * index exactly once; leaves > 0. `engineValidate` checks all of them.
+ * index exactly once; no two resting orders share an id, whatever their symbols; leaves > 0.
+ * `engineValidate` checks all of them.
  * Complexity: new/cancel/modify O(1) expected plus O(log L) when a level is created or removed,
  * plus O(fills). Allocation: none after init; nodes come from the pools.
- * Known limitations: capacity (orders, levels) fixed at init; ids unique per symbol only.
+ * Known limitations: capacity (orders, levels) fixed at init.
  */
 import {
   CMD_SIZE, CMD_OP, CMD_SIDE, CMD_TYPE, CMD_TIF, CMD_SYMBOL, CMD_ID, CMD_PRICE, CMD_QTY, CMD_ACCOUNT,
@@ -155,12 +158,13 @@ let tkPe: u32 = 0; // the taker's risk position entry (risk on)
 @inline export function bAddr(s: u32): usize { return books + (<usize>s << 6); }
 
 /**
- * Order index hash: 16 consecutive ids of a symbol share one 64-byte run of slots (ids are
- * usually sequential, so recent orders stay in cache); the blocks themselves are scattered by a
- * full 64-bit mix, which keeps runs of occupied slots short for any id pattern.
+ * Order index hash, keyed by the id alone (ids are engine-wide): 16 consecutive ids share one
+ * 64-byte run of slots (ids are usually sequential, so recent orders stay in cache); the blocks
+ * themselves are scattered by a full 64-bit mix, which keeps runs of occupied slots short for
+ * any id pattern.
  */
-@inline function hashKey(sym: u32, id: u64): u32 {
-  let h = ((id >> 4) ^ (<u64>sym * 0x9E3779B97F4A7C15)) + hashSeed;
+@inline function hashKey(id: u64): u32 {
+  let h = ((id >> 4) * 0x9E3779B97F4A7C15) + hashSeed;
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccd;
   h ^= h >> 33;
@@ -257,28 +261,32 @@ export function riskEnable(maxAccounts: u32, maxPositions: u32, defaultMaxOpen: 
 }
 
 // ── order index ────────────────────────────────────────────────────────────────────────────
-export function indexFind(sym: u32, id: u64): u32 {
-  let i = hashKey(sym, id) & hmask;
+/** The resting order with this id, in any symbol, or 0. */
+export function indexFind(id: u64): u32 {
+  let i = hashKey(id) & hmask;
   while (true) {
     const o = load<u32>(htab + (<usize>i << 2));
     if (o == 0) return 0;
-    const a = oAddr(o);
-    if (load<u64>(a, O_ID) == id && load<u32>(a, O_SYM) == sym) return o;
+    if (load<u64>(oAddr(o), O_ID) == id) return o;
     i = (i + 1) & hmask;
   }
   return 0;
 }
 
+/** The order `id` if it rests in symbol `sym`, else 0 (an id resting in another symbol is unknown there). */
+export function indexFindIn(sym: u32, id: u64): u32 {
+  const o = indexFind(id);
+  return o != 0 && load<u32>(oAddr(o), O_SYM) == sym ? o : 0;
+}
+
 function indexInsert(o: u32): void {
-  const a = oAddr(o);
-  let i = hashKey(load<u32>(a, O_SYM), load<u64>(a, O_ID)) & hmask;
+  let i = hashKey(load<u64>(oAddr(o), O_ID)) & hmask;
   while (load<u32>(htab + (<usize>i << 2)) != 0) i = (i + 1) & hmask;
   store<u32>(htab + (<usize>i << 2), o);
 }
 
 @inline function indexRemove(o: u32): void {
-  const a = oAddr(o);
-  let i = hashKey(load<u32>(a, O_SYM), load<u64>(a, O_ID)) & hmask;
+  let i = hashKey(load<u64>(oAddr(o), O_ID)) & hmask;
   while (load<u32>(htab + (<usize>i << 2)) != o) i = (i + 1) & hmask;
   tabShiftOut(htab, i, false);
 }
@@ -289,8 +297,7 @@ function indexInsert(o: u32): void {
     const a = lAddr(e);
     return levelHash(load<u32>(a, L_SYM), load<u32>(a, L_SIDE), load<i64>(a, L_PRICE)) & hmask;
   }
-  const a = oAddr(e);
-  return hashKey(load<u32>(a, O_SYM), load<u64>(a, O_ID)) & hmask;
+  return hashKey(load<u64>(oAddr(e), O_ID)) & hmask;
 }
 
 /** Empties slot `i` of a linear-probing table by backward shifting (no tombstones). */
@@ -823,7 +830,7 @@ function newOrder(c: usize): void {
   const limit = type == ORD_TYPE_LIMIT;
   if (limit && (price <= 0 || bandRejects(bk, price))) { reject(c, REASON_BAD_PRICE); return; }
   const id = load<u64>(c, CMD_ID);
-  if (indexFind(sym, id) != 0) { reject(c, REASON_DUPLICATE_ID); return; }
+  if (indexFind(id) != 0) { reject(c, REASON_DUPLICATE_ID); return; } // resting in any symbol
   const rests = limit && (tif == TIF_GTC || tif == TIF_POST_ONLY);
   const acct = load<u32>(c, CMD_ACCOUNT);
   let pe: u32 = 0;
@@ -856,7 +863,7 @@ function newOrder(c: usize): void {
 function cancelOrder(c: usize): void {
   const sym = load<u32>(c, CMD_SYMBOL);
   const id = load<u64>(c, CMD_ID);
-  const o = sym < nSym ? indexFind(sym, id) : 0;
+  const o = indexFindIn(sym, id); // 0 also for an unknown symbol
   if (o == 0) { reject(c, REASON_UNKNOWN_ORDER); return; }
   const a = oAddr(o);
   emit(EVT_TYPE_CANCELLED, 0, 0, load<u32>(a, O_SIDE), sym, id, 0, load<i64>(a, O_PRICE), load<u32>(a, O_LEAVES), 0, 0,
@@ -868,7 +875,7 @@ function cancelOrder(c: usize): void {
 function modifyOrder(c: usize): void {
   const sym = load<u32>(c, CMD_SYMBOL);
   const id = load<u64>(c, CMD_ID);
-  const o = sym < nSym ? indexFind(sym, id) : 0;
+  const o = indexFindIn(sym, id); // 0 also for an unknown symbol
   if (o == 0) { reject(c, REASON_UNKNOWN_ORDER); return; }
   const qty = load<u32>(c, CMD_QTY);
   if (qty == 0) { reject(c, REASON_BAD_QTY); return; }

@@ -17,7 +17,7 @@ import {
 } from '../abi/records';
 import { poolCap, poolInUse, poolHigh, poolFreeLen, poolAlloc, poolFull } from '../mem/pool';
 import {
-  nSym, ctrl, scratch, orderPool, levelPool, tradeSeq, oAddr, lAddr, bAddr, indexFind, levelFind, treapFind, restOrder, ldAddr, ldPos, L_LADDER,
+  nSym, ctrl, scratch, orderPool, levelPool, tradeSeq, oAddr, lAddr, bAddr, indexFind, indexFindIn, levelFind, treapFind, restOrder, ldAddr, ldPos, L_LADDER,
   O_ID, O_PRICE, O_FILLED, O_LEAVES, O_ACCT, O_SYM, O_PREV, O_NEXT, O_LEVEL, O_SIDE, O_RPOS,
   L_PRICE, L_TOTAL, L_COUNT, L_HEAD, L_TAIL, L_PREV, L_NEXT,
   B_BEST, B_STP, setTradeSeq, B_BAND, B_BLO, B_BHI, B_ORDERS, B_LEVELS, SCRATCH_BYTES,
@@ -78,7 +78,7 @@ export function bookLevelOrders(sym: u32, side: u32, offset: u32, max: u32): i32
 /** Looks up resting order (sym, id = CTRL.arg0); writes one ORDER record to scratch. 1 found, 0 not. */
 export function bookOrder(sym: u32): i32 {
   if (sym >= nSym) return 0;
-  const o = indexFind(sym, load<u64>(ctrl, CTRL_ARG0));
+  const o = indexFindIn(sym, load<u64>(ctrl, CTRL_ARG0));
   if (o == 0) return 0;
   writeOrder(scratch, o);
   return 1;
@@ -230,7 +230,7 @@ export function engineValidate(): i32 {
           if (load<i64>(a, O_PRICE) != p) return 7;
           const l = load<u32>(a, O_LEAVES);
           if (l == 0) return 8;
-          if (indexFind(s, load<u64>(a, O_ID)) != o) return 9; // indexed once, reachable
+          if (indexFind(load<u64>(a, O_ID)) != o) return 9; // indexed once, reachable, id engine-wide unique
           total += <u64>l;
           cnt++;
           prevO = o;
@@ -306,7 +306,7 @@ export function snapNext(max: u32): i32 {
 /**
  * Re-inserts `n` ORDER records from scratch as resting orders (appended at the back of their
  * levels, no matching). Returns 0, or -(index+1) of the first bad record (bad symbol/side,
- * price ≤ 0, leaves 0, duplicate id, pool full). Run engineValidate afterwards for crossing.
+ * price ≤ 0, leaves 0, an id already resting in any symbol, pool full). Run engineValidate afterwards for crossing.
  */
 export function restoreOrders(n: u32): i32 {
   const lim = SCRATCH_BYTES / ORDER_SIZE;
@@ -318,7 +318,7 @@ export function restoreOrders(n: u32): i32 {
     const price = load<i64>(r, ORDER_PRICE);
     const id = load<u64>(r, ORDER_ID);
     const leaves = load<u32>(r, ORDER_LEAVES);
-    if (sym >= nSym || side > 1 || price <= 0 || leaves == 0 || indexFind(sym, id) != 0 || poolFull(orderPool)) {
+    if (sym >= nSym || side > 1 || price <= 0 || leaves == 0 || indexFind(id) != 0 || poolFull(orderPool)) {
       return -(<i32>i + 1);
     }
     const o = poolAlloc(orderPool);

@@ -201,12 +201,18 @@ export function posGet(acct: u32, sym: u32): u32 {
   return price < lo || <u64>price > hi;
 }
 
-/** Collar reference price: last trade, else the mid (floor) when both sides rest, else 0. */
-@inline function collarRef(sym: u32, bestBid: i64, bestAsk: i64): i64 {
+/**
+ * Collar reference price for a limit order at `price` on `side`: the last trade (seeded with the
+ * instrument's reference price before the first trade), else the mid (floor) when both sides
+ * rest, else — for an order that would trade on arrival — the best opposite price, else 0 (no
+ * collar: the order rests on a one-sided or empty book without trading).
+ */
+@inline function collarRef(sym: u32, side: u32, price: i64, bestBid: i64, bestAsk: i64): i64 {
   const last = load<i64>(rsAddr(sym), RS_LAST);
   if (last > 0) return last;
   if (bestBid > 0 && bestAsk > 0) return bestBid + ((bestAsk - bestBid) >> 1);
-  return 0;
+  if (side == 0) return bestAsk > 0 && price >= bestAsk ? bestAsk : 0;
+  return bestBid > 0 && price <= bestBid ? bestBid : 0;
 }
 
 @inline function killed(ae: u32): bool {
@@ -239,7 +245,7 @@ export function posGet(acct: u32, sym: u32): u32 {
  * notional at `px` (skipped when px ≤ 0: a market order into an empty side), the collar for
  * `collarPx` (0 = not collared). Returns a reject reason or 0.
  */
-@inline function orderChecks(sym: u32, ae: u32, qty: u32, px: i64, collarPx: i64, bestBid: i64, bestAsk: i64): u32 {
+@inline function orderChecks(sym: u32, side: u32, ae: u32, qty: u32, px: i64, collarPx: i64, bestBid: i64, bestAsk: i64): u32 {
   const rs = rsAddr(sym);
   if (killed(ae)) return 14; // kill_switch
   if (load<u32>(rs, RS_STATUS) != 0) return 13; // halted
@@ -253,7 +259,7 @@ export function posGet(acct: u32, sym: u32): u32 {
   }
   const bps = load<u32>(rs, RS_COLLAR);
   if (collarPx > 0 && bps != 0) {
-    const ref = collarRef(sym, bestBid, bestAsk);
+    const ref = collarRef(sym, side, collarPx, bestBid, bestAsk);
     if (ref > 0 && outsideCollar(collarPx, ref, bps)) return 18; // price_collar
   }
   return 0;
@@ -267,7 +273,7 @@ export function riskCheckNew(sym: u32, side: u32, market: bool, price: i64, qty:
   bestBid: i64, bestAsk: i64): u32 {
   const ae = pe != 0 ? load<u32>(rpAddr(pe), RP_AE) : accFind(acct);
   // market orders: notional at the best opposite price, never collared
-  const r = orderChecks(sym, ae, qty, market ? (side == 0 ? bestAsk : bestBid) : price, market ? 0 : price, bestBid, bestAsk);
+  const r = orderChecks(sym, side, ae, qty, market ? (side == 0 ? bestAsk : bestBid) : price, market ? 0 : price, bestBid, bestAsk);
   if (r != 0) return r;
   if (rests) {
     const own = ae != 0 ? load<u32>(raAddr(ae), RA_MAX_OPEN) : 0;
@@ -283,7 +289,7 @@ export function riskCheckModify(sym: u32, side: u32, acct: u32, pe: u32, oldPric
   price: i64, qty: u32, bestBid: i64, bestAsk: i64): u32 {
   const ae = pe != 0 ? load<u32>(rpAddr(pe), RP_AE) : accFind(acct);
   // the collar only when the price changes; the position only for an increase
-  const r = orderChecks(sym, ae, qty, price, price != oldPrice ? price : 0, bestBid, bestAsk);
+  const r = orderChecks(sym, side, ae, qty, price, price != oldPrice ? price : 0, bestBid, bestAsk);
   if (r != 0) return r;
   if (qty > oldLeaves && positionBreaks(pe, ae, sym, side, <u64>(qty - oldLeaves))) return 20; // max_position
   return 0;

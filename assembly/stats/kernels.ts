@@ -122,7 +122,11 @@
 export function statsMeanVar(p: usize, n: i32, out: usize): void { meanVarImpl(p, n, out, true); }
 export function statsMeanVarScalar(p: usize, n: i32, out: usize): void { meanVarImpl(p, n, out, false); }
 
-/** mx, my, Sxx, Syy, Sxy (centred, corrected) → out[0..4]. */
+/**
+ * mx, my, Sxx, Syy, Sxy (centred, corrected) → out[0..4]; out[5], out[6]: ex, ey, what the
+ * rounded means miss (true mean = mx + ex, to rounding of ex), for residuals about the exact
+ * centre at a 1e9 level, where mx itself is only good to half an ulp of 1e9.
+ */
 @inline function covImpl(px: usize, py: usize, n: i32, out: usize, simd: bool): void {
   if (n <= 0) { for (let k = 0; k < 5; k++) store<f64>(out + (<usize>k << 3), NaN); return; }
   const fn = <f64>n;
@@ -138,22 +142,29 @@ export function statsMeanVarScalar(p: usize, n: i32, out: usize): void { meanVar
   store<f64>(out, sxx - dx * dx / fn, 16);
   store<f64>(out, syy - dy * dy / fn, 24);
   store<f64>(out, sxy - dx * dy / fn, 32);
+  store<f64>(out, (mx0 - load<f64>(out)) + dx / fn, 40);
+  store<f64>(out, (my0 - load<f64>(out, 8)) + dy / fn, 48);
 }
 
 export function statsCov(px: usize, py: usize, n: i32, out: usize): void { covImpl(px, py, n, out, true); }
 export function statsCovScalar(px: usize, py: usize, n: i32, out: usize): void { covImpl(px, py, n, out, false); }
 
-/** Residuals y - (alpha + beta·x) into `pr`; returns Σ residual². */
-@inline function residImpl(px: usize, py: usize, n: i32, alpha: f64, beta: f64, pr: usize, simd: bool): f64 {
+/**
+ * Residuals of y on x about the centre (mx + ex, my + ey) (statsCov's out[0], [1], [5], [6]):
+ * r = ((y − my) − ey) − β·((x − mx) − ex) into `pr`; returns Σ r². Taken about the means, never
+ * as y − (α + βx): at a 1e9 level α and βx are large and their difference would lose the digits
+ * of a tiny residual (x − mx and y − my are exact there, ex and ey small).
+ */
+@inline function residImpl(px: usize, py: usize, n: i32, mx: f64, my: f64, ex: f64, ey: f64, beta: f64, pr: usize, simd: bool): f64 {
   let i = 0;
   let s: f64;
   if (simd) {
-    const av = f64x2.splat(alpha), bv = f64x2.splat(beta);
+    const mxv = f64x2.splat(mx), myv = f64x2.splat(my), exv = f64x2.splat(ex), eyv = f64x2.splat(ey), bv = f64x2.splat(beta);
     let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 3;
-      const r0 = f64x2.sub(v128.load(py + o), f64x2.add(av, f64x2.mul(bv, v128.load(px + o))));
-      const r1 = f64x2.sub(v128.load(py + o, 16), f64x2.add(av, f64x2.mul(bv, v128.load(px + o, 16))));
+      const r0 = f64x2.sub(f64x2.sub(f64x2.sub(v128.load(py + o), myv), eyv), f64x2.mul(bv, f64x2.sub(f64x2.sub(v128.load(px + o), mxv), exv)));
+      const r1 = f64x2.sub(f64x2.sub(f64x2.sub(v128.load(py + o, 16), myv), eyv), f64x2.mul(bv, f64x2.sub(f64x2.sub(v128.load(px + o, 16), mxv), exv)));
       v128.store(pr + o, r0);
       v128.store(pr + o, r1, 16);
       a0 = f64x2.add(a0, f64x2.mul(r0, r0));
@@ -164,10 +175,10 @@ export function statsCovScalar(px: usize, py: usize, n: i32, out: usize): void {
     let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0;
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 3;
-      const r0 = load<f64>(py + o) - (alpha + beta * load<f64>(px + o));
-      const r1 = load<f64>(py + o, 8) - (alpha + beta * load<f64>(px + o, 8));
-      const r2 = load<f64>(py + o, 16) - (alpha + beta * load<f64>(px + o, 16));
-      const r3 = load<f64>(py + o, 24) - (alpha + beta * load<f64>(px + o, 24));
+      const r0 = ((load<f64>(py + o) - my) - ey) - beta * ((load<f64>(px + o) - mx) - ex);
+      const r1 = ((load<f64>(py + o, 8) - my) - ey) - beta * ((load<f64>(px + o, 8) - mx) - ex);
+      const r2 = ((load<f64>(py + o, 16) - my) - ey) - beta * ((load<f64>(px + o, 16) - mx) - ex);
+      const r3 = ((load<f64>(py + o, 24) - my) - ey) - beta * ((load<f64>(px + o, 24) - mx) - ex);
       store<f64>(pr + o, r0); store<f64>(pr + o, r1, 8); store<f64>(pr + o, r2, 16); store<f64>(pr + o, r3, 24);
       s0 += r0 * r0; s1 += r1 * r1; s2 += r2 * r2; s3 += r3 * r3;
     }
@@ -175,15 +186,15 @@ export function statsCovScalar(px: usize, py: usize, n: i32, out: usize): void {
   }
   for (; i < n; i++) {
     const o = <usize>i << 3;
-    const r = load<f64>(py + o) - (alpha + beta * load<f64>(px + o));
+    const r = ((load<f64>(py + o) - my) - ey) - beta * ((load<f64>(px + o) - mx) - ex);
     store<f64>(pr + o, r);
     s += r * r;
   }
   return s;
 }
 
-export function statsResid(px: usize, py: usize, n: i32, alpha: f64, beta: f64, pr: usize): f64 { return residImpl(px, py, n, alpha, beta, pr, true); }
-export function statsResidScalar(px: usize, py: usize, n: i32, alpha: f64, beta: f64, pr: usize): f64 { return residImpl(px, py, n, alpha, beta, pr, false); }
+export function statsResid(px: usize, py: usize, n: i32, mx: f64, my: f64, ex: f64, ey: f64, beta: f64, pr: usize): f64 { return residImpl(px, py, n, mx, my, ex, ey, beta, pr, true); }
+export function statsResidScalar(px: usize, py: usize, n: i32, mx: f64, my: f64, ex: f64, ey: f64, beta: f64, pr: usize): f64 { return residImpl(px, py, n, mx, my, ex, ey, beta, pr, false); }
 
 // ── correlation matrix ─────────────────────────────────────────────────────────────────────
 /**

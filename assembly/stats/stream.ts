@@ -18,7 +18,9 @@
  * ```
  * Invariants: rolling sums are kept about a shift K and recomputed exactly (two-pass, K = the
  * window mean) every time the ring wraps, i.e. every `window` pushes, so add/remove drift is bounded by one window of updates
- * and prices around 1e9 with tiny moves keep full precision. Running stats use Welford's update
+ * and prices around 1e9 with tiny moves keep full precision; every deviation (z-scores, the pair
+ * monitor's spread) is taken in the shifted frame, (x − K) − S1/n, never as x − mean with an
+ * absolute mean (which loses the digits of a tiny move at 1e9). Running stats use Welford's update
  * and Chan's merge. Complexity: O(1) amortised per update. Allocation: none.
  * Known limitations: blocks do not check their kind on the single-value paths (the TS wrappers
  * own the pointers); the batch path dispatches on the kind slot.
@@ -59,25 +61,35 @@ export function runPush(p: usize, x: f64): void {
   set(p, 3, f(p, 3) + d * (y - m));
 }
 
-/** Merges a summary (n, mean, M2) into the block (Chan et al.), in the block's frame. */
-@inline function runMergeSummary(p: usize, nb: f64, mb: f64, m2b: f64): void {
+/**
+ * Merges a summary (n, mean, M2) into the block (Chan et al.). The summary's mean is given in a
+ * frame shifted by `kb` (mean = kb + mb, mb small), and it is moved into the block's frame as
+ * (kb − K) + mb, never through an absolute mean (which keeps only half an ulp of 1e9).
+ */
+@inline function runMergeSummary(p: usize, nb: f64, kb: f64, mb: f64, m2b: f64): void {
   if (nb == 0) return;
   const na = f(p, 1);
-  if (na == 0) { set(p, 1, nb); set(p, 4, mb); set(p, 2, 0); set(p, 3, m2b); return; }
+  if (na == 0) { set(p, 1, nb); set(p, 4, kb); set(p, 2, mb); set(p, 3, m2b); return; }
   const n = na + nb;
-  const d = (mb - f(p, 4)) - f(p, 2);
+  const d = ((kb - f(p, 4)) + mb) - f(p, 2);
   set(p, 2, f(p, 2) + d * nb / n);
   set(p, 3, f(p, 3) + m2b + d * d * na * nb / n);
   set(p, 1, n);
 }
 
-export function runMerge(p: usize, q: usize): void { runMergeSummary(p, f(q, 1), f(q, 4) + f(q, 2), f(q, 3)); }
+export function runMerge(p: usize, q: usize): void { runMergeSummary(p, f(q, 1), f(q, 4), f(q, 2), f(q, 3)); }
 
-/** Pushes n values: the batch is reduced by the SIMD two-pass kernel (kernels.ts), then merged. */
+/**
+ * Pushes n values: M2 of the batch from the SIMD two-pass kernel (kernels.ts), its mean as
+ * Σ(x − K)/n in the block's frame (K = the block's shift, or the batch's first value), then merged.
+ */
 export function runPushMany(p: usize, xs: usize, n: i32, tmp: usize): void {
   if (n <= 0) return;
   statsMeanVar(xs, n, tmp);
-  runMergeSummary(p, <f64>n, load<f64>(tmp), load<f64>(tmp, 8));
+  const k = f(p, 1) == 0 ? load<f64>(xs) : f(p, 4);
+  let s: f64 = 0;
+  for (let i = 0; i < n; i++) s += load<f64>(xs + (<usize>i << 3)) - k;
+  runMergeSummary(p, <f64>n, k, s / <f64>n, load<f64>(tmp, 8));
 }
 
 // ── rolling ────────────────────────────────────────────────────────────────────────────────
@@ -231,8 +243,8 @@ export function pmInit(p: usize, pair: usize, spread: usize, half: usize): void 
   set(p, 4, 0); set(p, 5, 0); set(p, 6, NaN); set(p, 7, 0);
 }
 
-/** Hedge ratio from the rolling pair, spread = y − (α + βx) fed to the spread window and, as
- * (s[t-1], s[t] − s[t-1]), to the half-life regression. O(1). */
+/** Hedge ratio from the rolling pair, spread = y − (α + βx) (computed about the pair's shift) fed
+ * to the spread window and, as (s[t-1], s[t] − s[t-1]), to the half-life regression. O(1). */
 export function pmPush(p: usize, x: f64, y: f64): void {
   const pair = <usize>f(p, 1);
   pairPush(pair, x, y);
@@ -242,9 +254,9 @@ export function pmPush(p: usize, x: f64, y: f64): void {
   if (n < 2 || !(sxx > 0)) { set(p, 6, NaN); return; }
   const sxy = f(pair, 11) - f(pair, 7) * f(pair, 8) / n;
   const beta = sxy / sxx;
-  const mx = f(pair, 5) + f(pair, 7) / n;
-  const my = f(pair, 6) + f(pair, 8) / n;
-  const s = y - (my - beta * mx) - beta * x;
+  // spread y − (α + βx) = (y − ȳ) − β(x − x̄), taken in the shifted frame: (y − Ky) − Sy/n etc.
+  // (x − Kx is exact near Kx; the absolute means and α would lose a tiny spread's digits at 1e9)
+  const s = ((y - f(pair, 6)) - f(pair, 8) / n) - beta * ((x - f(pair, 5)) - f(pair, 7) / n);
   set(p, 6, s);
   rollPush(<usize>f(p, 2), s);
   if (f(p, 5) != 0) pairPush(<usize>f(p, 3), f(p, 4), s - f(p, 4));

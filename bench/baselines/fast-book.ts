@@ -11,13 +11,14 @@
  * ORDER [cap] 64 B, one cache line; f64 views at o·8+k, u32/i32 views at o·16+k
  *   f64 0 id · f64 1 price · w4 leaves u32 · w5 account u32 · w6 symbol u32 · w7 side u32 ·
  *   w8 prev i32 · w9 next i32 (FIFO of its level; next also links the free list) ·
- *   w10 level i32 · w11 hash of (symbol,id) i32 (for backward-shift deletion) · w12..15 unused
+ *   w10 level i32 · w11 hash of the id i32 (for backward-shift deletion) · w12..15 unused
  * LEVEL [2·S + cap] 64 B; nodes 0..2S−1 are the list heads (sentinels) of list = symbol·2+side
  *   f64 0 key (ask: price, bid: −price, so each list is ascending by key, best first) ·
  *   f64 1 price · f64 2 qty (Σ leaves) · w6 head · w7 tail · w8 list · w9 height · w10 prev0 ·
  *   w11 hash of (list,price) · w12..15 unused
  * fwd   [(2·S + cap)·H] i32  skip-list towers: fwd[z·H + row], −1 = end
- * oTab  [pow2 ≥ 2·cap]  i32  open addressing, linear probing: (symbol,id) → order, −1 empty
+ * oTab  [pow2 ≥ 2·cap]  i32  open addressing, linear probing: id → order, −1 empty (ids are
+ *                            unique across the engine; cancel/modify check the symbol)
  * lTab  [pow2 ≥ 2·cap]  i32  open addressing, linear probing: (list,price) → level, −1 empty
  * ```
  * Each side of a symbol is a skip list of levels (p = 1/4, tower height from a fixed-seed
@@ -274,8 +275,8 @@ export class FastBook {
     const idLo = u[b + 2]!;
     const idHi = u[b + 3]!;
     const id = idHi * TWO32 + idLo;
-    const h = mix(sym, idLo, idHi);
-    if (this.findOrder(sym, id, h) >= 0) return this.reject(u, b, cmd, R.DUPLICATE_ID);
+    const h = mix(0, idLo, idHi);
+    if (this.findOrder(id, h) >= 0) return this.reject(u, b, cmd, R.DUPLICATE_ID); // resting in any symbol
     const opp = sym * 2 + (side ^ 1);
     const kb = limit ? (side === 0 ? price : -price) : Infinity;
     if (limit && tif === 3) {
@@ -299,7 +300,7 @@ export class FastBook {
     const sym = u[b + 1]!;
     const idLo = u[b + 2]!;
     const idHi = u[b + 3]!;
-    const o = sym < this.nSym ? this.findOrder(sym, idHi * TWO32 + idLo, mix(sym, idLo, idHi)) : -1;
+    const o = this.findOrderIn(sym, idHi * TWO32 + idLo, mix(0, idLo, idHi));
     if (o < 0) return this.reject(u, b, cmd, R.UNKNOWN_ORDER);
     const ou = this.ou, w = o * O.STRIDE_W;
     const p = this.of[o * O.STRIDE_F64 + O.PRICE]!;
@@ -312,8 +313,8 @@ export class FastBook {
     const idLo = u[b + 2]!;
     const idHi = u[b + 3]!;
     const id = idHi * TWO32 + idLo;
-    const h = mix(sym, idLo, idHi);
-    const o = sym < this.nSym ? this.findOrder(sym, id, h) : -1;
+    const h = mix(0, idLo, idHi);
+    const o = this.findOrderIn(sym, id, h);
     if (o < 0) return this.reject(u, b, cmd, R.UNKNOWN_ORDER);
     const qty = u[b + 6]!;
     if (qty === 0) return this.reject(u, b, cmd, R.BAD_QTY);
@@ -422,15 +423,22 @@ export class FastBook {
 
   // ── orders and their index ───────────────────────────────────────────────────────────────
 
-  private findOrder(sym: number, id: number, h: number): number {
-    const tab = this.oTab, mask = this.oMask, of = this.of, ou = this.ou;
+  /** The resting order with this id in any symbol (ids are engine-wide), or −1. */
+  private findOrder(id: number, h: number): number {
+    const tab = this.oTab, mask = this.oMask, of = this.of;
     let i = h & mask;
     for (;;) {
       const s = tab[i]!;
       if (s < 0) return -1;
-      if (of[s * O.STRIDE_F64 + O.ID] === id && ou[s * O.STRIDE_W + O.SYM] === sym) return s;
+      if (of[s * O.STRIDE_F64 + O.ID] === id) return s;
       i = (i + 1) & mask;
     }
+  }
+
+  /** The order `id` if it rests in `sym`, else −1 (an id resting in another symbol is unknown there). */
+  private findOrderIn(sym: number, id: number, h: number): number {
+    const o = this.findOrder(id, h);
+    return o >= 0 && this.ou[o * O.STRIDE_W + O.SYM] === sym ? o : -1;
   }
 
   private rest(sym: number, side: number, id: number, price: number, leaves: number, acct: number, h: number): void {
@@ -658,7 +666,7 @@ export class FastBook {
           if (oi[w + O.LEVEL] !== lv || ou[w + O.SIDE] !== side || ou[w + O.SYM] !== list >> 1) fail(`order ${o} owner`);
           if (of[f + O.PRICE] !== price) fail(`order ${o} price`);
           if (ou[w + O.LEAVES]! <= 0) fail(`order ${o} leaves`);
-          if (this.findOrder(ou[w + O.SYM]!, of[f + O.ID]!, oi[w + O.HASH]!) !== o) fail(`order ${o} not indexed`);
+          if (this.findOrder(of[f + O.ID]!, oi[w + O.HASH]!) !== o) fail(`order ${o} not indexed (or its id rests twice)`);
           sum += ou[w + O.LEAVES]!;
           p = o;
         }

@@ -6,7 +6,12 @@
  *
  * Layout: a decimal is (units: bigint, scale: number) = units / 10^scale. Instrument ids are the
  * engine's symbol numbers 0..N-1, in file order.
- * Invariants: toTicks(toPrice(t)) = t and toLots(toQty(l)) = l for every representable value.
+ * Invariants: toTicks(toPrice(t)) = t and toLots(toQty(l)) = l for every representable value:
+ * prices 1 … 2^53−1 ticks (MAX_PRICE_TICKS: the largest integer every path carries exactly — the
+ * binary protocol, the host's numbers, market data), quantities 1 … 2^32−1 lots.
+ * Every instrument has a price collar (DEFAULT_PRICE_COLLAR_BPS unless its spec sets one) and
+ * may name a reference price, the collar's static reference before its first trade
+ * (docs/risk.md "Fat-finger protection").
  * Complexity: O(digits). Allocation: a few BigInts per conversion (gateway side, not the engine).
  * Known limitations: no exponent notation; at most 30 significant digits.
  */
@@ -57,13 +62,27 @@ export interface InstrumentSpec {
   maxNotional?: string;
   /** Largest projected position per account, long or short (decimal, a multiple of lotSize). */
   maxPosition?: string;
-  /** Price collar half-width in basis points around the last trade (else the mid); 1..10000. */
+  /**
+   * Price collar half-width in basis points around the last trade (before the first trade: the
+   * reference price, else the mid, else — for an order that would trade on arrival — the best
+   * opposite price); 1..10000, default DEFAULT_PRICE_COLLAR_BPS. Every instrument has one.
+   */
   priceCollarBps?: number;
+  /**
+   * Reference price (decimal, a multiple of tickSize): the collar's reference until the first
+   * trade, i.e. the static band [ref − collar, ref + collar] of an instrument that has not traded
+   * (an exchange's previous close). Optional; recommended for every instrument.
+   */
+  referencePrice?: string;
   status?: 'trading' | 'halted';
 }
 
 const I64_MAX = (1n << 63n) - 1n;
 const U32_MAX = 0xffffffffn;
+/** The largest price in ticks: 2^53−1, what the binary protocol and the host's numbers carry exactly. */
+export const MAX_PRICE_TICKS = BigInt(Number.MAX_SAFE_INTEGER);
+/** The collar of an instrument whose spec sets none: ±10 % (docs/risk.md). */
+export const DEFAULT_PRICE_COLLAR_BPS = 1000;
 
 export class Instrument {
   readonly id: number;
@@ -76,6 +95,8 @@ export class Instrument {
   readonly maxNotional: Decimal | null;
   readonly maxPositionLots: number;
   readonly priceCollarBps: number;
+  /** The collar's reference before the first trade, in ticks (null: none configured). */
+  readonly referenceTicks: bigint | null;
   status: 'trading' | 'halted';
 
   constructor(id: number, spec: InstrumentSpec) {
@@ -103,21 +124,38 @@ export class Instrument {
       throw new TradsysError('ERR_INSTRUMENT_SPEC', `${spec.symbol}: minNotional above maxNotional`);
     }
     this.maxPositionLots = spec.maxPosition === undefined ? 0 : this.toLots(spec.maxPosition);
-    const bps = spec.priceCollarBps ?? 0;
-    if (!Number.isInteger(bps) || bps < 0 || bps > 10000) throw new TradsysError('ERR_INSTRUMENT_SPEC', `${spec.symbol}: priceCollarBps must be an integer in [0, 10000]`);
+    const bps = spec.priceCollarBps ?? DEFAULT_PRICE_COLLAR_BPS;
+    if (!Number.isInteger(bps) || bps < 1 || bps > 10000) {
+      throw new TradsysError('ERR_INSTRUMENT_SPEC', `${spec.symbol}: priceCollarBps must be an integer in [1, 10000] (every instrument has a price collar; omit it for the default ${DEFAULT_PRICE_COLLAR_BPS}), got ${JSON.stringify(spec.priceCollarBps)}`);
+    }
     this.priceCollarBps = bps;
+    this.referenceTicks = null;
+    if (spec.referencePrice !== undefined) {
+      try {
+        this.referenceTicks = this.toTicks(spec.referencePrice);
+      } catch (e) {
+        throw new TradsysError('ERR_INSTRUMENT_SPEC', `${spec.symbol}: referencePrice: ${(e as Error).message}`);
+      }
+    }
     this.status = spec.status ?? 'trading';
     if (this.status !== 'trading' && this.status !== 'halted') throw new TradsysError('ERR_INSTRUMENT_SPEC', `${spec.symbol}: status must be "trading" or "halted"`);
   }
 
-  /** Decimal price → integer ticks (positive, exact multiple of the tick size). */
+  /**
+   * Decimal price → integer ticks: positive, an exact multiple of the tick size, at most
+   * MAX_PRICE_TICKS (a larger price is refused here, never wrapped or rounded on a later path).
+   */
   toTicks(price: string): bigint {
     const v = parseDecimal(price, 'price');
     const t = exactMultiple(v, this.tickSize);
     if (t === null) throw new TradsysError('ERR_PRICE_TICK', `price ${price} is not a multiple of ${this.symbol}'s tick size ${formatDecimal(this.tickSize)}`);
-    if (t <= 0n || t > I64_MAX) throw new TradsysError('ERR_PRICE_TICK', `price ${price} is out of range for ${this.symbol}`);
+    if (t <= 0n) throw new TradsysError('ERR_PRICE_TICK', `price ${price} is out of range for ${this.symbol}: it must be positive`);
+    if (t > MAX_PRICE_TICKS) throw new TradsysError('ERR_PRICE_TICK', `price ${price} is out of range for ${this.symbol}: above its largest price ${this.maxPrice} (2^53−1 ticks)`);
     return t;
   }
+
+  /** The largest price this instrument carries (MAX_PRICE_TICKS ticks), as a decimal. */
+  get maxPrice(): string { return this.toPrice(MAX_PRICE_TICKS); }
 
   /** Decimal quantity → integer lots (1..2^32-1, exact multiple of the lot size). */
   toLots(qty: string): number {
@@ -140,14 +178,17 @@ export class Instrument {
     return roundUp && q * den !== num ? q + 1n : q;
   }
 
-  /** The engine's risk settings for this instrument (ticks and lots). */
-  riskLimits(): { halted: boolean; minQty: number; maxQty: number; collarBps: number; minNotional: bigint; maxNotional: bigint; maxPosition: bigint } {
+  /**
+   * The engine's risk settings for this instrument (ticks and lots). `lastPrice`, the collar's
+   * reference, starts at the reference price (0n: none) and follows each trade from then on.
+   */
+  riskLimits(): { halted: boolean; minQty: number; maxQty: number; collarBps: number; minNotional: bigint; maxNotional: bigint; maxPosition: bigint; lastPrice: bigint } {
     const cap = (v: bigint): bigint => (v > I64_MAX ? I64_MAX : v);
     return {
       halted: this.status === 'halted', minQty: this.minLots, maxQty: this.maxLots === 0xffffffff ? 0 : this.maxLots, collarBps: this.priceCollarBps,
       minNotional: this.minNotional ? cap(this.notionalUnits(this.minNotional, true)) : 0n,
       maxNotional: this.maxNotional ? cap(this.notionalUnits(this.maxNotional, false)) : 0n,
-      maxPosition: BigInt(this.maxPositionLots),
+      maxPosition: BigInt(this.maxPositionLots), lastPrice: this.referenceTicks ?? 0n,
     };
   }
 
@@ -164,7 +205,8 @@ export class Instrument {
       id: this.id, symbol: this.symbol, tickSize: formatDecimal(this.tickSize), lotSize: formatDecimal(this.lotSize),
       minQty: this.toQty(this.minLots), maxQty: this.toQty(this.maxLots),
       minNotional: this.minNotional ? formatDecimal(this.minNotional) : null, maxNotional: this.maxNotional ? formatDecimal(this.maxNotional) : null,
-      maxPosition: this.maxPositionLots ? this.toQty(this.maxPositionLots) : null, priceCollarBps: this.priceCollarBps || null, status: this.status,
+      maxPosition: this.maxPositionLots ? this.toQty(this.maxPositionLots) : null, priceCollarBps: this.priceCollarBps,
+      referencePrice: this.referenceTicks === null ? null : this.toPrice(this.referenceTicks), maxPrice: this.maxPrice, status: this.status,
     };
   }
 }

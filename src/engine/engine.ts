@@ -56,14 +56,17 @@ export interface SymbolRisk {
   halted: boolean;
   minQty: number;
   maxQty: number;
-  /** Collar half-width in basis points around the last trade (else the mid); 0 = none, ≤ 10,000. */
+  /**
+   * Collar half-width in basis points around the last trade (before it: the mid, else the best
+   * opposite price for an order that would trade on arrival); 0 = none, ≤ 10,000 (docs/risk.md).
+   */
   collarBps: number;
   /** Notional = price ticks × qty lots. */
   minNotional: bigint;
   maxNotional: bigint;
   /** Largest projected position (long or short) per account in this symbol, lots. */
   maxPosition: bigint;
-  /** Collar reference: the last trade price (0n before the first trade). */
+  /** Collar reference: the last trade price; before the first trade the configured reference price, or 0n. */
   lastPrice: bigint;
 }
 

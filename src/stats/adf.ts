@@ -257,11 +257,11 @@ export function coint(y0In: Float64Array | readonly number[], y1In: Float64Array
   if (trend === 'c') {
     // y0 on [y1, 1]: the centred simple regression kernel (same fit as QR, one SIMD pass each)
     const o = ols(y0, y1);
+    if (o.beta === null) throw new RangeError('coint: y1 is constant');
     resid = o.residuals;
     rss = 0;
     for (let i = 0; i < n; i++) rss += resid[i]! * resid[i]!;
     tss = rsquaredDenominator(y0);
-    if (!Number.isFinite(o.beta)) throw new RangeError('coint: y1 is constant');
   } else {
     const cols = [y1, ...trendColumns(trend, n)];
     const f = qr(cols, y0);

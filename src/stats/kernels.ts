@@ -44,7 +44,8 @@ export function variance(xs: Float64Array | readonly number[], ddof: 0 | 1 = 1, 
   return r.n - ddof <= 0 ? null : r.m2 / (r.n - ddof);
 }
 
-interface CovSums { n: number; mx: number; my: number; sxx: number; syy: number; sxy: number }
+/** ex, ey: what the rounded means mx, my miss (statsCov out[5], out[6]). */
+interface CovSums { n: number; mx: number; my: number; sxx: number; syy: number; sxy: number; ex: number; ey: number }
 
 function covSums(x: Float64Array, y: Float64Array, opts: KernelOptions): CovSums & { px: number; py: number } {
   const s = stats();
@@ -57,7 +58,7 @@ function covSums(x: Float64Array, y: Float64Array, opts: KernelOptions): CovSums
   (opts.scalar ? s.ex.statsCovScalar : s.ex.statsCov)(px, py, n, out);
   const f = s.f64();
   const o = out >>> 3;
-  return { n, mx: f[o]!, my: f[o + 1]!, sxx: Math.max(0, f[o + 2]!), syy: Math.max(0, f[o + 3]!), sxy: f[o + 4]!, px, py };
+  return { n, mx: f[o]!, my: f[o + 1]!, sxx: Math.max(0, f[o + 2]!), syy: Math.max(0, f[o + 3]!), sxy: f[o + 4]!, ex: f[o + 5]!, ey: f[o + 6]!, px, py };
 }
 
 export function covariance(x: Float64Array | readonly number[], y: Float64Array | readonly number[], ddof: 0 | 1 = 1, opts: KernelOptions = {}): number | null {
@@ -75,26 +76,37 @@ export function correlation(x: Float64Array | readonly number[], y: Float64Array
   return Math.max(-1, Math.min(1, c.sxy / Math.sqrt(c.sxx * c.syy)));
 }
 
+/**
+ * `alpha`/`beta` are null when x is constant (the slope is undefined, as everywhere in this API);
+ * then the residuals are y − ȳ (the fit of the constant alone), `rsquared` is 0 (NaN if y is
+ * constant too) and the standard errors are NaN.
+ */
 export interface OlsResult {
-  alpha: number; beta: number; residuals: Float64Array; rsquared: number; stderrAlpha: number; stderrBeta: number;
+  alpha: number | null; beta: number | null; residuals: Float64Array; rsquared: number; stderrAlpha: number; stderrBeta: number;
 }
 
-/** OLS of y on x with a constant (centred two-pass sums: the stable form of QR for two columns). */
+/**
+ * OLS of y on x with a constant (centred two-pass sums: the stable form of QR for two columns).
+ * Residuals are taken about the means, (y − ȳ) − β(x − x̄), so they keep their digits at a 1e9
+ * level. A constant x gives null alpha and beta (see OlsResult), never an exception.
+ */
 export function ols(y: Float64Array | readonly number[], x: Float64Array | readonly number[], opts: KernelOptions = {}): OlsResult {
   same(x, y, 'ols');
   check(y, 'ols y', 2); check(x, 'ols x', 2);
   const c = covSums(asF64(x), asF64(y), opts);
-  if (c.sxx === 0) throw new RangeError('ols: x is constant, the slope is undefined');
-  const beta = c.sxy / c.sxx;
-  const alpha = c.my - beta * c.mx;
+  const slope = c.sxx === 0 ? null : c.sxy / c.sxx;
+  const beta = slope ?? 0; // a constant x: residuals of the constant-only fit
   const s = stats();
   const pr = sd.ensure(c.n * 8);
-  const rss = (opts.scalar ? s.ex.statsResidScalar : s.ex.statsResid)(c.px, c.py, c.n, alpha, beta, pr);
+  const rss = (opts.scalar ? s.ex.statsResidScalar : s.ex.statsResid)(c.px, c.py, c.n, c.mx, c.my, c.ex, c.ey, beta, pr);
   const residuals = s.f64().slice(pr >>> 3, (pr >>> 3) + c.n);
+  if (slope === null) {
+    return { alpha: null, beta: null, residuals, rsquared: c.syy === 0 ? Number.NaN : 0, stderrAlpha: Number.NaN, stderrBeta: Number.NaN };
+  }
   const df = c.n - 2;
   const sigma2 = df > 0 ? rss / df : Number.NaN;
   return {
-    alpha, beta, residuals,
+    alpha: c.my - slope * c.mx, beta: slope, residuals,
     rsquared: c.syy === 0 ? Number.NaN : 1 - rss / c.syy,
     stderrAlpha: Math.sqrt(sigma2 * (1 / c.n + (c.mx * c.mx) / c.sxx)),
     stderrBeta: Math.sqrt(sigma2 / c.sxx),

@@ -76,7 +76,13 @@ export class RunningStats {
     return n - ddof <= 0 ? null : Math.max(0, f[i + 3]!) / (n - ddof);
   }
   std(ddof: Ddof = 1): number | null { const v = this.variance(ddof); return v === null ? null : Math.sqrt(v); }
-  zscore(x: number, ddof: Ddof = 1): number | null { const s = this.std(ddof); return s === null || s === 0 ? null : (x - this.mean) / s; }
+  /** (x − mean) / std, with x − mean taken in the shifted frame: (x − K) − (mean − K). */
+  zscore(x: number, ddof: Ddof = 1): number | null {
+    const s = this.std(ddof);
+    if (s === null || s === 0) return null;
+    const f = this.s.f64(); const i = this.ptr >>> 3;
+    return ((x - f[i + 4]!) - f[i + 2]!) / s;
+  }
   /** Combines `other` into this (Chan et al.): as if its values had been pushed here too. */
   merge(other: RunningStats): void { this.s.ex.runMerge(this.ptr, other.ptr); }
   reset(): void { this.s.ex.runInit(this.ptr); }
@@ -115,7 +121,13 @@ export class RollingStats {
     return Math.max(0, f[i + 7]! - (s1 * s1) / n) / (n - ddof);
   }
   std(ddof: Ddof = 1): number | null { const v = this.variance(ddof); return v === null ? null : Math.sqrt(v); }
-  zscore(x: number, ddof: Ddof = 1): number | null { const s = this.std(ddof); return s === null || s === 0 ? null : (x - this.mean) / s; }
+  /** (x − mean) / std, with x − mean taken in the shifted frame: (x − K) − S1/n. */
+  zscore(x: number, ddof: Ddof = 1): number | null {
+    const s = this.std(ddof);
+    if (s === null || s === 0) return null;
+    const f = this.s.f64(); const i = this.ptr >>> 3;
+    return ((x - f[i + 5]!) - f[i + 6]! / this.count) / s;
+  }
   /** The window's values, oldest first (allocates). */
   values(): Float64Array {
     const f = this.s.f64(); const i = this.ptr >>> 3;
@@ -170,12 +182,13 @@ export class RollingPairStats {
     return vx === 0 ? null : this.cxy() / vx;
   }
   get alpha(): number | null { const b = this.beta; return b === null ? null : this.meanY - b * this.meanX; }
-  /** z-score of the newest x within the window. */
+  /** z-score of the newest x within the window, taken in the shifted frame: ((x − Kx) − Sx/n) / std. */
   zscoreX(ddof: Ddof = 1): number | null {
     const v = this.varianceX(ddof);
+    if (v === null || v === 0) return null;
     const head = this.s.u32()[(this.ptr + 16) >>> 2]!;
     const newest = this.slot(16 + 2 * (head === 0 ? this.window - 1 : head - 1));
-    return v === null || v === 0 ? null : (newest - this.meanX) / Math.sqrt(v);
+    return ((newest - this.slot(5)) - this.slot(7) / this.count) / Math.sqrt(v);
   }
   /** The window's pairs, oldest first (allocates). */
   values(): { x: Float64Array; y: Float64Array } {

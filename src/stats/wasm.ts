@@ -21,8 +21,8 @@ export interface StatsExports {
   statsMeanVarScalar(p: number, n: number, out: number): void;
   statsCov(px: number, py: number, n: number, out: number): void;
   statsCovScalar(px: number, py: number, n: number, out: number): void;
-  statsResid(px: number, py: number, n: number, alpha: number, beta: number, pr: number): number;
-  statsResidScalar(px: number, py: number, n: number, alpha: number, beta: number, pr: number): number;
+  statsResid(px: number, py: number, n: number, mx: number, my: number, ex: number, ey: number, beta: number, pr: number): number;
+  statsResidScalar(px: number, py: number, n: number, mx: number, my: number, ex: number, ey: number, beta: number, pr: number): number;
   statsCorrMatrix(data: number, n: number, k: number, out: number, work: number): void;
   statsCorrMatrixScalar(data: number, n: number, k: number, out: number, work: number): void;
   statsQr(a: number, n: number, k: number, b: number, diag: number): number;

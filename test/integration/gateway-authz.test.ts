@@ -42,19 +42,20 @@ beforeAll(async () => {
   for (const [cl, k] of [[a, keyA], [b, keyB], [c, keyC]] as const) expect(await cl.auth(k)).toMatchObject({ ok: true });
   const open = await place(a, { clientOrderId: 'open1', side: 'buy', tif: 'gtc', price: '100.00', qty: '10' });
   orders.open = { orderId: open.orderId as string, clientOrderId: 'open1' };
-  const filled = await place(a, { clientOrderId: 'fill1', side: 'sell', tif: 'gtc', price: '150.00', qty: '2' });
+  // prices stay within AAPL's default ±10 % price collar (docs/risk.md)
+  const filled = await place(a, { clientOrderId: 'fill1', side: 'sell', tif: 'gtc', price: '105.00', qty: '2' });
   orders.filled = { orderId: filled.orderId as string, clientOrderId: 'fill1' };
-  await place(c, { clientOrderId: 't1', side: 'buy', tif: 'ioc', price: '150.00', qty: '2' });
+  await place(c, { clientOrderId: 't1', side: 'buy', tif: 'ioc', price: '105.00', qty: '2' });
   await a.next((x) => x.type === 'fill' && x.clientOrderId === 'fill1' && x.leaves === '0');
-  const part = await place(a, { clientOrderId: 'part1', side: 'sell', tif: 'gtc', price: '200.00', qty: '10' });
+  const part = await place(a, { clientOrderId: 'part1', side: 'sell', tif: 'gtc', price: '108.00', qty: '10' });
   orders.partial = { orderId: part.orderId as string, clientOrderId: 'part1' };
-  await place(c, { clientOrderId: 't2', side: 'buy', tif: 'ioc', price: '200.00', qty: '4' });
+  await place(c, { clientOrderId: 't2', side: 'buy', tif: 'ioc', price: '108.00', qty: '4' });
   await a.next((x) => x.type === 'fill' && x.clientOrderId === 'part1' && x.leaves === '6');
-  const canc = await place(a, { clientOrderId: 'canc1', side: 'buy', tif: 'gtc', price: '90.00', qty: '1' });
+  const canc = await place(a, { clientOrderId: 'canc1', side: 'buy', tif: 'gtc', price: '99.00', qty: '1' });
   orders.cancelled = { orderId: canc.orderId as string, clientOrderId: 'canc1' };
   a.send({ op: 'cancel', clientOrderId: 'canc1' });
   await a.next((x) => x.type === 'cancelled' && x.clientOrderId === 'canc1');
-  const rej = await place(a, { clientOrderId: 'rej1', side: 'buy', tif: 'post_only', price: '200.00', qty: '1' });
+  const rej = await place(a, { clientOrderId: 'rej1', side: 'buy', tif: 'post_only', price: '108.00', qty: '1' });
   expect(rej).toMatchObject({ type: 'reject', reason: 'would_cross' });
   orders.rejected = { orderId: rej.orderId as string, clientOrderId: 'rej1' };
   const st = (k: string): string | undefined => gw.orders.get(Number(orders[k]!.orderId))?.status;

@@ -13,6 +13,7 @@ import { Gateway } from '../../src/gateway/gateway.js';
 import { sign, type ApiKey } from '../../src/gateway/auth.js';
 import { signedCaller } from '../support/signed-http.js';
 import { nextTs } from '../support/gateway-client.js';
+import { BinaryWriter, decodeFrame, type ServerBinMessage } from '../../src/codec/binary-protocol.js';
 
 type Json = Record<string, unknown>;
 
@@ -29,9 +30,11 @@ beforeAll(async () => {
     instruments: [
       { symbol: 'QTY', tickSize: '0.01', lotSize: '1', minQty: '2', maxQty: '100' },
       { symbol: 'NOTL', tickSize: '0.01', lotSize: '1', minNotional: '5', maxNotional: '1000' },
-      { symbol: 'POS', tickSize: '0.01', lotSize: '1', maxPosition: '10' },
+      // every instrument has a price collar (default ±10 %); this one tests positions at far-apart prices
+      { symbol: 'POS', tickSize: '0.01', lotSize: '1', maxPosition: '10', priceCollarBps: 10000 },
       { symbol: 'COL', tickSize: '0.01', lotSize: '1', priceCollarBps: 500 },
       { symbol: 'FX', tickSize: '0.00001', lotSize: '1000', minNotional: '1000.5' },
+      { symbol: 'FAT', tickSize: '0.01', lotSize: '1' }, // no collar configured: the default ±10 %
     ],
   });
   base = await gw.listen(0);
@@ -83,8 +86,8 @@ describe('pre-trade risk through the gateway', () => {
     expect(await outcome(order(keyA, 'POS', 'sell', '1.00', '10', 'ioc'))).toBe('ok');
     expect(await outcome(order(keyB, 'POS', 'buy', '0.50', '1'))).toBe('max_position');
     // the short side now has room for 10 + 10 (position +10, open sell 10): one more lot is too many
-    expect(await outcome(order(keyB, 'POS', 'sell', '3.00', '10'))).toBe('ok');
-    expect(await outcome(order(keyB, 'POS', 'sell', '3.00', '1'))).toBe('max_position');
+    expect(await outcome(order(keyB, 'POS', 'sell', '2.00', '10'))).toBe('ok');
+    expect(await outcome(order(keyB, 'POS', 'sell', '2.00', '1'))).toBe('max_position');
   });
 
   it('price collar around the last trade', async () => {
@@ -136,6 +139,62 @@ describe('pre-trade risk through the gateway', () => {
     expect((await call(admin, 'POST', '/api/v1/admin/kill', { all: true, on: false })).json).toMatchObject({ ok: true });
     expect(await outcome(order(keyA, 'QTY', 'buy', '1.00', '2', 'ioc'))).toBe('ok');
     expect((await call(admin, 'POST', '/api/v1/admin/kill', { on: true })).status).toBe(400);
+  });
+
+  it('fat fingers (issue 12): refused on an instrument with no collar configured, before and after its first trade, on REST, JSON and binary', async () => {
+    const HUGE = '92233720368547758.07'; // i64 max in ticks: beyond what any path carries
+    expect((await order(keyA, 'FAT', 'sell', '190.02', '5')).status).toBe(201); // an ask, no trade yet
+    const huge = await order(keyC, 'FAT', 'buy', HUGE, '1');
+    expect(huge.json).toMatchObject({ error: 'bad_price' });
+    expect(String(huge.json.message)).toMatch(/above its largest price 90071992547409.91/);
+    expect(await outcome(order(keyC, 'FAT', 'buy', '1900.20', '1'))).toBe('price_collar');
+    expect(await outcome(order(keyC, 'FAT', 'buy', '209.03', '1'))).toBe('price_collar');
+    // JSON over WebSocket
+    const ws = new WebSocket(base.replace('http', 'ws') + '/ws');
+    const msgs: Json[] = [];
+    ws.on('message', (d) => msgs.push(JSON.parse(d.toString()) as Json));
+    await new Promise((r) => ws.once('open', r));
+    const ts = nextTs();
+    ws.send(JSON.stringify({ op: 'auth', key: keyC.key, ts, sig: sign(keyC.secret, keyC.key, ts) }));
+    ws.send(JSON.stringify({ op: 'order', clientOrderId: 'fat1', symbol: 'FAT', side: 'buy', type: 'limit', tif: 'gtc', price: HUGE, qty: '1' }));
+    ws.send(JSON.stringify({ op: 'order', clientOrderId: 'fat2', symbol: 'FAT', side: 'buy', type: 'limit', tif: 'gtc', price: '1900.20', qty: '1' }));
+    for (let i = 0; i < 200 && msgs.filter((m) => m.type === 'reject').length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(msgs.find((m) => m.type === 'reject' && m.clientOrderId === 'fat1')).toMatchObject({ reason: 'bad_price', message: expect.stringMatching(/above its largest price 90071992547409.91/) });
+    expect(msgs.find((m) => m.type === 'reject' && m.clientOrderId === 'fat2')).toMatchObject({ reason: 'price_collar' });
+    ws.close();
+    // binary: the price field is i64 ticks; above 2^53−1 the frame is refused at decode, never wrapped
+    const bin = new WebSocket(base.replace('http', 'ws') + '/ws?protocol=binary');
+    const got: ServerBinMessage[] = [];
+    bin.on('message', (d: Buffer) => { for (const m of decodeFrame(d, 'server')) got.push(m); });
+    await new Promise((r) => bin.once('open', r));
+    const w = new BinaryWriter(256);
+    const bts = nextTs();
+    w.auth(1, keyC.key, bts, sign(keyC.secret, keyC.key, bts));
+    bin.send(w.take()!);
+    const fat = gw.bySymbol.get('FAT')!.id;
+    const SENTINEL = 0x1234567;
+    w.order(2, '9001', fat, 0, 0, 0, SENTINEL, 1);
+    const frame = Buffer.from(w.take()!);
+    const at = frame.indexOf(Buffer.from(new BigInt64Array([BigInt(SENTINEL)]).buffer));
+    expect(at).toBeGreaterThan(0);
+    frame.writeBigInt64LE((1n << 63n) - 1n, at);
+    bin.send(frame);
+    w.order(3, '9002', fat, 0, 0, 0, 190020, 1); // 1900.20
+    bin.send(w.take()!);
+    for (let i = 0; i < 200 && got.filter((m) => m.kind === 'error' || m.kind === 'reject').length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(got.find((m) => m.kind === 'auth')).toMatchObject({ ok: true });
+    expect(got.find((m) => m.kind === 'error')).toMatchObject({ code: 'bad_frame' });
+    expect(got.find((m) => m.kind === 'reject')).toMatchObject({ clientOrderId: '9002', reason: 'price_collar' });
+    bin.close();
+    // the first trade, then the collar is around it
+    expect(await outcome(order(keyC, 'FAT', 'buy', '190.02', '1'))).toBe('ok');
+    expect(await outcome(order(keyC, 'FAT', 'buy', '1900.20', '1'))).toBe('price_collar');
+    expect((await order(keyC, 'FAT', 'buy', HUGE, '1')).json).toMatchObject({ error: 'bad_price' });
+    expect(await outcome(order(keyC, 'FAT', 'sell', '171.01', '1'))).toBe('price_collar');
+    expect(await outcome(order(keyC, 'FAT', 'sell', '209.02', '1'))).toBe('ok');
+    // nothing of the refused orders rests
+    const open = (await call(keyC, 'GET', '/api/v1/orders?status=open')).json as unknown as { price: string }[];
+    expect(open.map((o) => o.price)).toEqual(['209.02']);
   });
 
   it('answers a risk reject over WebSocket with the engine reason', async () => {

@@ -9,11 +9,18 @@ import fc from 'fast-check';
 import { Engine, type BuildKind } from '../../src/engine/index.js';
 import { bookLine, eventLine } from '../../src/domain/types.js';
 import { RefEngine } from '../reference/ref-engine.js';
-import { scenarioArb, type Scenario } from '../support/arbitraries.js';
+import { commandArb, scenarioArb, type Scenario } from '../support/arbitraries.js';
 
 const RUNS = Number(process.env.PROP_RUNS ?? 150);
 const SYMBOLS = 3;
 const STP = ['none', 'cancel_resting', 'cancel_incoming', 'cancel_both'] as const;
+/** Long streams over ids 1..6 shared by three symbols: most commands name an id resting elsewhere. */
+const crossIdArb: fc.Arbitrary<Scenario> = fc.record({
+  stp: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: SYMBOLS, maxLength: SYMBOLS }),
+  capacity: fc.oneof(fc.integer({ min: 1, max: 12 }), fc.constant(100_000)),
+  band: fc.constant(null),
+  cmds: fc.array(commandArb(SYMBOLS, false, 6n), { minLength: 50, maxLength: 200, size: 'max' }),
+});
 
 function setup(build: BuildKind, sc: Scenario, outbox = 16): { e: Engine; ref: RefEngine } {
   const e = new Engine({ symbols: SYMBOLS, capacity: sc.capacity, build, inboxCapacity: 7, outboxCapacity: outbox });
@@ -74,6 +81,37 @@ for (const build of ['release', 'debug'] as const) {
         }),
         { seed: 7, numRuns: Math.ceil(RUNS / 2) },
       );
+    });
+
+    it('ids are engine-wide: reusing an id that rests in another symbol is duplicate_id / unknown_order, as in the reference', () => {
+      // a tiny id space over three symbols, so that most commands name an id resting elsewhere
+      const seen = { newElsewhere: 0, cancelElsewhere: 0, modifyElsewhere: 0 };
+      fc.assert(
+        fc.property(crossIdArb, (sc) => {
+          const { e, ref } = setup(build, sc);
+          for (const c of sc.cmds) {
+            const where = ref.orders().find((o) => o.id === c.id)?.symbol;
+            if (where !== undefined && where !== c.symbol) {
+              if (c.op === 1) seen.newElsewhere++;
+              else if (c.op === 2) seen.cancelElsewhere++;
+              else if (c.op === 3) seen.modifyElsewhere++;
+            }
+            const want = ref.apply(c);
+            expect(e.submit([c]).map(eventLine)).toEqual(want);
+            if (where !== undefined && where !== c.symbol && c.op >= 1 && c.op <= 3 && c.symbol < SYMBOLS && c.side < 2 && c.type < 2) {
+              expect(want[0]).toMatch(c.op === 1 ? /^R,\d+,(duplicate_id|bad_\w+)$/ : /^R,\d+,unknown_order$/);
+            }
+          }
+          e.validate();
+          ref.checkInvariants();
+          expect([...e.orders()].map(bookLine)).toEqual(ref.bookLines());
+        }),
+        { seed: 5150, numRuns: Math.ceil(RUNS / 3) },
+      );
+      // the stream really exercised it (counts over all runs)
+      expect(seen.newElsewhere).toBeGreaterThan(200);
+      expect(seen.cancelElsewhere).toBeGreaterThan(50);
+      expect(seen.modifyElsewhere).toBeGreaterThan(50);
     });
 
     it('snapshot at a random point → restore → continue equals an uninterrupted run', () => {

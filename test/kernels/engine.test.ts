@@ -37,6 +37,25 @@ for (const build of ['release', 'debug'] as BuildKind[]) {
       expect(() => e.depth(0, 2)).toThrow(/side must be/);
     });
 
+    it('ids are unique across the engine: an id resting in one symbol is duplicate_id in another, and unknown_order there for cancel/modify', () => {
+      const e = new Engine({ symbols: 3, capacity: 100, build });
+      expect(lines(e, [sell(7, 100, 5), buy(7, 100, 5, { symbol: 1 }), buy(7, 0, 5, { symbol: 2, type: 1, tif: 1 })]))
+        .toEqual(['A,7', 'R,7,duplicate_id', 'R,7,duplicate_id']); // also a market order, which would never rest
+      expect(lines(e, [cmd({ op: 2, symbol: 1, id: 7n }), cmd({ op: 3, symbol: 2, id: 7n, price: 100n, qty: 1 })]))
+        .toEqual(['R,7,unknown_order', 'R,7,unknown_order']);
+      expect(e.order(0, 7n)).toMatchObject({ symbol: 0, leaves: 5 });
+      expect(e.order(1, 7n)).toBeNull();
+      // nothing changed in symbol 0 and nothing rests in 1 or 2
+      expect(e.depth(0, 1)).toEqual([{ price: 100n, qty: 5n, count: 1 }]);
+      expect([e.orderCount(1), e.orderCount(2)]).toEqual([0, 0]);
+      // once the id leaves symbol 0 (filled or cancelled) it may be used in any symbol
+      expect(lines(e, [buy(8, 100, 5), buy(7, 100, 2, { symbol: 1 }), cmd({ op: 2, symbol: 1, id: 7n })])).toEqual(['A,8', 'T,8,7,100,5', 'A,7', 'X,7,2']);
+      e.validate();
+      // the snapshot of such a history restores to the same state hash
+      lines(e, [sell(9, 101, 1, { symbol: 2 }), buy(10, 99, 1, { symbol: 1 })]);
+      expect(Engine.restore(e.snapshot(), { build }).stateHash()).toBe(e.stateHash());
+    });
+
     it('reduces in place keeping priority, and re-queues on a price change', () => {
       const e = new Engine({ symbols: 1, capacity: 100, build });
       lines(e, [sell(1, 100, 5), sell(2, 100, 5)]);
@@ -53,7 +72,9 @@ for (const build of ['release', 'debug'] as BuildKind[]) {
       const modes = ['none', 'cancel_resting', 'cancel_incoming', 'cancel_both'] as const;
       modes.forEach((m, s) => e.setSelfTradePrevention(s, m));
       expect(modes.map((_, s) => e.selfTradePrevention(s))).toEqual([...modes]);
-      const got = modes.map((_, s) => lines(e, [sell(1, 100, 5, { symbol: s, account: 7 }), sell(2, 100, 5, { symbol: s, account: 8 }), buy(3, 100, 8, { symbol: s, account: 7 })]));
+      // ids are engine-wide, so symbol s uses ids 100·s + 1..3; the lines are shown with ids 1..3
+      const local = (l: string, s: number): string => l.split(',').map((f, i) => (i === 1 || (l[0] === 'T' && i === 2) ? String(Number(f) - 100 * s) : f)).join(',');
+      const got = modes.map((_, s) => lines(e, [sell(100 * s + 1, 100, 5, { symbol: s, account: 7 }), sell(100 * s + 2, 100, 5, { symbol: s, account: 8 }), buy(100 * s + 3, 100, 8, { symbol: s, account: 7 })]).map((l) => local(l, s)));
       expect(got[0]).toEqual(['A,1', 'A,2', 'A,3', 'T,3,1,100,5', 'T,3,2,100,3']);
       expect(got[1]).toEqual(['A,1', 'A,2', 'A,3', 'X,1,5', 'T,3,2,100,5', ]);
       expect(got[2]).toEqual(['A,1', 'A,2', 'A,3', 'X,3,8']);

@@ -34,7 +34,8 @@ const symbolRiskArb: fc.Arbitrary<RefSymbolRisk> = fc.record({
   minNotional: fc.oneof(fc.constant(0n), fc.bigInt({ min: 100n, max: 700n })),
   maxNotional: fc.oneof(fc.constant(0n), fc.bigInt({ min: 700n, max: 2500n })),
   maxPosition: fc.oneof(fc.constant(0n), fc.bigInt({ min: 3n, max: 40n })),
-  lastPrice: fc.constant(0n),
+  // the collar's reference before the first trade: none, or a configured reference price
+  lastPrice: fc.oneof(fc.constant(0n), fc.bigInt({ min: 94n, max: 106n })),
 });
 
 const adminArb: fc.Arbitrary<Command> = fc.record({

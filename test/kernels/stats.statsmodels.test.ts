@@ -64,8 +64,8 @@ describe(`statsmodels ${F.meta.statsmodels} agreement`, () => {
       const e = c.expect as { alpha: Num; beta: Num; rsquared: Num; stderrAlpha: Num; stderrBeta: Num; residuals: Num[] };
       const big = Math.abs(c.x[0]!) > 1e6; // a 1e9 level: inputs quantised to ~1e-7, so ~1e-6 relative
       const t = big ? 1e-5 : 1e-9;
-      close(r.beta, e.beta, t * Math.max(1, Math.abs(e.beta)), 'beta');
-      close(r.alpha, e.alpha, (big ? 1e-5 : 1e-9) * Math.max(1, Math.abs(e.alpha)), 'alpha');
+      close(r.beta!, e.beta, t * Math.max(1, Math.abs(e.beta)), 'beta');
+      close(r.alpha!, e.alpha, (big ? 1e-5 : 1e-9) * Math.max(1, Math.abs(e.alpha)), 'alpha');
       close(r.rsquared, e.rsquared, big ? 1e-6 : 1e-12, 'rsquared');
       close(r.stderrBeta, e.stderrBeta, t * Math.max(1, e.stderrBeta), 'stderrBeta');
       close(r.stderrAlpha, e.stderrAlpha, (big ? 1e-5 : 1e-9) * Math.max(1, e.stderrAlpha), 'stderrAlpha');

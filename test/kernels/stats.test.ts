@@ -11,6 +11,7 @@ import {
 } from '../../src/stats/index.js';
 import { prng } from '../../src/gen/generator.js';
 import { refCorr, refCov, refM2, refMean, refOls, refVar } from '../reference/stats-ref.js';
+import { exactOls, exactSpread, exactZscore } from '../reference/exact-stats.js';
 
 function seeded(seed: number, n: number, scale = 1, offset = 0): Float64Array {
   const r = prng(seed);
@@ -40,8 +41,8 @@ describe('batch kernels vs reference', () => {
         if (n >= 3) {
           const o = ols(y, x, opts);
           const r = refOls(y, x);
-          expect(Math.abs(o.beta - r.beta)).toBeLessThan(1e-9 * Math.max(1, Math.abs(r.beta)));
-          expect(Math.abs(o.alpha - r.alpha)).toBeLessThan(1e-8 * Math.max(1, Math.abs(r.alpha)));
+          expect(Math.abs(o.beta! - r.beta!)).toBeLessThan(1e-9 * Math.max(1, Math.abs(r.beta!)));
+          expect(Math.abs(o.alpha! - r.alpha!)).toBeLessThan(1e-8 * Math.max(1, Math.abs(r.alpha!)));
           let s = 0;
           for (let i = 0; i < n; i++) s += o.residuals[i]! ** 2;
           expect(Math.abs(s - r.rss)).toBeLessThan(1e-9 * Math.max(1, r.rss));
@@ -66,7 +67,7 @@ describe('batch kernels vs reference', () => {
     const shifted = x.map((v) => v - 1e9);
     expect(rel(variance(x)!, refVar(shifted)!)).toBeLessThan(1e-6);
     const y = x.map((v, i) => 2 * (v - 1e9) + 1e9 + Math.sin(i) * 1e-4);
-    expect(Math.abs(ols(y, x).beta - 2)).toBeLessThan(1e-3);
+    expect(Math.abs(ols(y, x).beta! - 2)).toBeLessThan(1e-3);
   });
 
   it('correlation matrix: diagonal 1, symmetric, NaN for a constant series, matches pairwise', () => {
@@ -82,10 +83,116 @@ describe('batch kernels vs reference', () => {
     expect(() => meanVar([])).toThrow(/at least 1 value/);
     expect(() => meanVar([1, Number.NaN])).toThrow(/value 1 \(NaN\) is not finite/);
     expect(() => covariance([1, 2], [1])).toThrow(/lengths differ/);
-    expect(() => ols([1, 2, 3], [5, 5, 5])).toThrow(/x is constant/);
     expect(correlation([1, 2, 3], [4, 4, 4])).toBeNull();
     expect(variance([1], 1)).toBeNull();
   });
+});
+
+describe('ols with a constant x', () => {
+  for (const scalar of [false, true]) {
+    it(`${scalar ? 'scalar' : 'simd'}: null slope and intercept (as the API promises), residuals about ȳ, no exception`, () => {
+      const y = [1, 2, 4, 7];
+      const o = ols(y, [5, 5, 5, 5], { scalar });
+      expect(o.beta).toBeNull();
+      expect(o.alpha).toBeNull();
+      expect([...o.residuals]).toEqual([-2.5, -1.5, 0.5, 3.5]);
+      expect(o.rsquared).toBe(0);
+      expect(Number.isNaN(o.stderrAlpha) && Number.isNaN(o.stderrBeta)).toBe(true);
+      expect(Number.isNaN(ols([3, 3], [1e9, 1e9], { scalar }).rsquared)).toBe(true);
+      // the reference agrees
+      expect(refOls(y, [5, 5, 5, 5])).toEqual({ alpha: null, beta: null, rss: refM2(y) });
+      expect(exactOls(y, [5, 5, 5, 5])).toMatchObject({ alpha: null, beta: null });
+    });
+  }
+  it('coint still refuses a constant y1 with a clear error', () => {
+    expect(() => coint(seeded(1, 50), new Float64Array(50).fill(2))).toThrow(/y1 is constant/);
+  });
+});
+
+describe('z-scores and spreads about the shift at 1e9 with tiny moves, against the exact reference', () => {
+  // ~1e9 with moves of ~1e-4 (about 1,000 ulps of 1e9): an absolute mean at 1e9 is off by up to
+  // half an ulp (6e-8), which is ~1e-4 of such a window's standard deviation
+  const LEVEL = 1e9;
+  const prices = (seed: number, n: number, scale = 2e-4): Float64Array => seeded(seed, n, scale, LEVEL);
+  /** |got − want| ≤ 1e-9 · max(1, |want|) (relative for |z| ≥ 1, absolute below). */
+  const near = (got: number | null, want: number | null, what: string): void => {
+    if (want === null) { expect(got, what).toBeNull(); return; }
+    expect(got, what).not.toBeNull();
+    expect(Math.abs(got! - want), `${what}: got ${got}, exact ${want}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(want)));
+  };
+
+  it('RunningStats.zscore (push, pushMany + merge)', () => {
+    const xs = prices(11, 3000);
+    const a = new RunningStats();
+    for (let i = 0; i < 1500; i++) a.push(xs[i]!);
+    const b = new RunningStats();
+    b.pushMany(xs.subarray(1500));
+    a.merge(b);
+    const sd = Math.sqrt(refVar(xs.map((v) => v - LEVEL))!);
+    for (const x of [xs[2999]!, xs[0]!, xs[1234]!, LEVEL + 3 * sd, LEVEL - 7 * sd, xs[2999]! + 1e-7]) {
+      for (const ddof of [0, 1] as const) near(a.zscore(x, ddof), exactZscore(xs, x, ddof), `RunningStats.zscore(${x}, ${ddof})`);
+    }
+  });
+
+  it('RollingStats.zscore of the newest value at every step (before and after each exact recompute)', () => {
+    const xs = prices(12, 260);
+    const w = 50;
+    const r = new RollingStats(w);
+    for (let i = 0; i < xs.length; i++) {
+      r.push(xs[i]!);
+      const win = xs.subarray(Math.max(0, i + 1 - w), i + 1);
+      near(r.zscore(xs[i]!), exactZscore(win, xs[i]!), `RollingStats.zscore step ${i}`);
+      if (i % 37 === 0) near(r.zscore(xs[i]! + 3e-4, 0), exactZscore(win, xs[i]! + 3e-4, 0), `RollingStats.zscore(x+3e-4, 0) step ${i}`);
+    }
+  });
+
+  it('RollingPairStats.zscoreX at every step', () => {
+    const xs = prices(13, 200);
+    const ys = prices(14, 200);
+    const w = 40;
+    const p = new RollingPairStats(w);
+    for (let i = 0; i < xs.length; i++) {
+      p.push(xs[i]!, ys[i]!);
+      near(p.zscoreX(), exactZscore(xs.subarray(Math.max(0, i + 1 - w), i + 1), xs[i]!), `zscoreX step ${i}`);
+      near(p.zscoreX(0), exactZscore(xs.subarray(Math.max(0, i + 1 - w), i + 1), xs[i]!, 0), `zscoreX(0) step ${i}`);
+    }
+  });
+
+  it('PairMonitor.spread and .zscore at every step', () => {
+    const xs = prices(15, 160);
+    const noise = seeded(16, 160, 1e-4);
+    const ys = xs.map((x, i) => LEVEL + 1.5 * (x - LEVEL) + noise[i]!); // y ≈ 1.5·x − 0.5e9 at 1e9
+    const w = 30;
+    const m = new PairMonitor({ window: w, cointEvery: 0 });
+    const spreads: number[] = [];
+    for (let i = 0; i < xs.length; i++) {
+      m.push(xs[i]!, ys[i]!);
+      const lo = Math.max(0, i + 1 - w);
+      const s = i === 0 ? null : exactSpread(xs.subarray(lo, i + 1), ys.subarray(lo, i + 1));
+      if (s === null) { expect(m.spread).toBeNull(); continue; }
+      spreads.push(s);
+      const win = spreads.slice(-w);
+      // relative to the size of the window's spreads (~1e-4; a spread can be ~0 by chance)
+      const scale = Math.max(...win.map(Math.abs), 1e-300);
+      expect(Math.abs(m.spread! - s), `spread step ${i}: got ${m.spread}, exact ${s}`).toBeLessThanOrEqual(1e-9 * scale);
+      near(m.zscore, exactZscore(win, s), `PairMonitor.zscore step ${i}`);
+    }
+  });
+
+  for (const scalar of [false, true]) {
+    it(`${scalar ? 'scalar' : 'simd'}: ols residuals (the regression's spread) and slope`, () => {
+      const xs = prices(17, 501);
+      const noise = seeded(18, 501, 1e-4);
+      const ys = xs.map((x, i) => LEVEL + 2.5 * (x - LEVEL) + noise[i]!);
+      const o = ols(ys, xs, { scalar });
+      const e = exactOls(ys, xs);
+      near(o.beta, e.beta, 'beta');
+      const scale = Math.max(...e.residuals.map(Math.abs));
+      for (let i = 0; i < xs.length; i++) {
+        expect(Math.abs(o.residuals[i]! - e.residuals[i]!), `residual ${i}`).toBeLessThanOrEqual(1e-9 * scale);
+      }
+    });
+  }
 });
 
 describe('streaming statistics', () => {

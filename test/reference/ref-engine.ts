@@ -7,12 +7,13 @@
  *
  * Layout: one `RefBook` per symbol `0..symbols-1`. A book has two arrays of levels, `bids` best
  * (highest) first and `asks` best (lowest) first; a level holds its orders oldest first. An order
- * is keyed by (symbol, id). Every lookup, insert and removal is a linear scan.
+ * is keyed by its id alone: ids are unique across the engine (DESIGN "Engine semantics"). Every
+ * lookup, insert and removal is a linear scan (a lookup scans every book).
  *
  * Decisions beyond DESIGN (all exact, mirrored by the real engine):
  * - Op checked first (`bad_op`). New: unknown_symbol, bad_side, bad_type, bad_tif (limit only), bad_qty,
  *   bad_price (limit price ≤ 0, or outside the symbol's band), duplicate_id (same id resting in
- *   the same symbol), would_cross (post-only limit only, STP ignored), capacity (GTC or post-only
+ *   any symbol), would_cross (post-only limit only, STP ignored), capacity (GTC or post-only
  *   limit when `resting === capacity`, before matching).
  * - Market orders: price never checked, tif validated but ignored (a market FOK is a plain market).
  * - Self-trade prevention per symbol by account, applied when the order at the head of matching
@@ -20,13 +21,16 @@
  *   (`X,taker,remaining`, stop, never rests), 3 both (maker X then taker X, stop).
  * - FOK feasibility walks crossing orders in matching order summing other accounts' leaves; a
  *   same-account order is skipped under STP 1 and ends the walk under STP 2/3.
- * - Modify: unknown_order (also for an unknown symbol), bad_qty, bad_price (≤ 0 or outside band);
+ * - Cancel / modify: unknown_order when the id rests nowhere, or rests in another symbol than the
+ *   command's (also for an unknown symbol).
+ * - Modify: unknown_order, bad_qty, bad_price (≤ 0 or outside band);
  *   same price and smaller qty → reduced in place; otherwise taken out and re-entered at the back
  *   as a limit GTC of the same side/account (may trade as taker, STP applies, no capacity check).
  *   `original` becomes `filled + new qty`.
  *
  * - Pre-trade risk (optional, `enableRisk`; docs/risk.md): after duplicate_id and before would_cross:
- *   kill_switch, halted, qty_limit, min_notional, max_notional, price_collar (limit only),
+ *   kill_switch, halted, qty_limit, min_notional, max_notional, price_collar (limit only; around
+ *   the last trade, else the mid, else the best opposite price for an order that would cross it),
  *   max_open_orders (orders that can rest), max_position (projected); then `capacity` also when
  *   a new (account, symbol) would not fit the risk tables. Modify: the same checks on the new
  *   price/qty after bad_price (collar only when the price changes; no open-order count; position
@@ -35,10 +39,10 @@
  *
  * Invariants (checkInvariants): levels non-empty and homogeneous in price/side/symbol; bids
  * strictly descending, asks strictly ascending; best bid < best ask; every leaves > 0; no id twice
- * in one symbol; filled + leaves = original; `resting` equals the number of orders and never
+ * in the engine (whatever the symbols); filled + leaves = original; `resting` equals the number of orders and never
  * exceeds the capacity.
  *
- * Complexity: O(orders in the symbol) per command, O(total orders) for the book dumps.
+ * Complexity: O(total orders) per command and for the book dumps.
  * Allocation: allocates freely (strings, arrays, splices); never use it on a hot path.
  * Known limitations: slow by design; no trade ids, timestamps or event objects (CSV lines only).
  */
@@ -200,7 +204,12 @@ export class RefEngine {
       const b = this.books[symbol]!;
       const bid = b.bids[0]?.price;
       const ask = b.asks[0]?.price;
-      const ref = sr.lastPrice > 0n ? sr.lastPrice : bid !== undefined && ask !== undefined ? bid + (ask - bid) / 2n : 0n;
+      // last trade (or the configured reference price); else the mid; else, for an order that
+      // would trade on arrival, the best opposite price; else none
+      const opp = side === BUY ? ask : bid;
+      const ref = sr.lastPrice > 0n ? sr.lastPrice
+        : bid !== undefined && ask !== undefined ? bid + (ask - bid) / 2n
+          : opp !== undefined && crosses(side, price, opp) ? opp : 0n;
       if (ref > 0n) {
         const d = (ref * BigInt(sr.collarBps)) / 10000n;
         const lo = ref - d < 0n ? 0n : ref - d;
@@ -313,8 +322,8 @@ export class RefEngine {
 
   checkInvariants(): void {
     let total = 0;
+    const ids = new Set<bigint>();
     this.books.forEach((book, symbol) => {
-      const ids = new Set<bigint>();
       for (const side of [BUY, SELL]) {
         const levels = side === BUY ? book.bids : book.asks;
         const name = side === BUY ? 'bids' : 'asks';
@@ -333,7 +342,7 @@ export class RefEngine {
             if (o.side !== side) throw new Error(`invariant: order ${o.id} side ${o.side} in ${name}`);
             if (o.symbol !== symbol) throw new Error(`invariant: order ${o.id} symbol ${o.symbol} in book ${symbol}`);
             if (!(o.leaves > 0)) throw new Error(`invariant: order ${o.id} of symbol ${symbol} has leaves ${o.leaves} <= 0`);
-            if (ids.has(o.id)) throw new Error(`invariant: id ${o.id} twice in symbol ${symbol}`);
+            if (ids.has(o.id)) throw new Error(`invariant: id ${o.id} rests twice (second time in symbol ${symbol})`);
             ids.add(o.id);
             if (o.filled + BigInt(o.leaves) !== o.original) {
               throw new Error(`invariant: order ${o.id}: filled ${o.filled} + leaves ${o.leaves} != original ${o.original}`);
@@ -369,7 +378,7 @@ export class RefEngine {
       if (cmd.price <= 0n) return reject('bad_price');
       if (book.band !== null && (cmd.price < book.band.lo || cmd.price > book.band.hi)) return reject('bad_price');
     }
-    if (this.find(book, cmd.id) !== undefined) return reject('duplicate_id');
+    if (this.findAny(cmd.id) !== undefined) return reject('duplicate_id'); // resting in any symbol
     const limit = isLimit ? cmd.price : null;
     const rests = isLimit && (cmd.tif === 0 || cmd.tif === 3);
     if (this.risk) {
@@ -408,8 +417,8 @@ export class RefEngine {
 
   private onCancel(cmd: Command, out: string[]): void {
     const book = this.book(cmd.symbol);
-    const o = book === undefined ? undefined : this.find(book, cmd.id);
-    if (book === undefined || o === undefined) {
+    const o = this.findAny(cmd.id);
+    if (book === undefined || o === undefined || o.symbol !== cmd.symbol) {
       out.push(`R,${cmd.id},unknown_order`);
       return;
     }
@@ -419,8 +428,8 @@ export class RefEngine {
 
   private onModify(cmd: Command, out: string[]): void {
     const book = this.book(cmd.symbol);
-    const o = book === undefined ? undefined : this.find(book, cmd.id);
-    if (book === undefined || o === undefined) {
+    const o = this.findAny(cmd.id);
+    if (book === undefined || o === undefined || o.symbol !== cmd.symbol) {
       out.push(`R,${cmd.id},unknown_order`);
       return;
     }
@@ -528,10 +537,13 @@ export class RefEngine {
     return side === BUY ? book.asks : book.bids;
   }
 
-  private find(book: RefBook, id: bigint): RefOrder | undefined {
-    for (const levels of [book.bids, book.asks]) {
-      for (const lvl of levels) {
-        for (const o of lvl.orders) if (o.id === id) return o;
+  /** The resting order with this id, in whichever symbol it rests (ids are engine-wide). */
+  private findAny(id: bigint): RefOrder | undefined {
+    for (const book of this.books) {
+      for (const levels of [book.bids, book.asks]) {
+        for (const lvl of levels) {
+          for (const o of lvl.orders) if (o.id === id) return o;
+        }
       }
     }
     return undefined;

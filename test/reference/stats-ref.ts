@@ -36,12 +36,14 @@ export function refCorr(x: ArrayLike<number>, y: ArrayLike<number>): number | nu
   return refCov(x, y, 0)! * x.length / Math.sqrt(vx * vy);
 }
 
-export function refOls(y: ArrayLike<number>, x: ArrayLike<number>): { alpha: number; beta: number; rss: number } {
+/** OLS of y on x with a constant; a constant x has no slope: alpha and beta null, rss about ȳ. */
+export function refOls(y: ArrayLike<number>, x: ArrayLike<number>): { alpha: number | null; beta: number | null; rss: number } {
   const mx = refMean(x);
   const my = refMean(y);
   let sxx = 0;
   let sxy = 0;
   for (let i = 0; i < x.length; i++) { sxx += (x[i]! - mx) ** 2; sxy += (x[i]! - mx) * (y[i]! - my); }
+  if (sxx === 0) return { alpha: null, beta: null, rss: refM2(y) };
   const beta = sxy / sxx;
   const alpha = my - beta * mx;
   let rss = 0;

@@ -1,6 +1,8 @@
 /**
  * fast-check arbitraries for engine command streams: small id and price spaces so that every
  * rule fires (crosses, duplicates, unknown ids, self-trades, capacity), plus extreme values.
+ * Ids are drawn from one space shared by all symbols, so streams reuse ids across symbols (ids
+ * are unique across the engine: DESIGN "Engine semantics"); `maxId` narrows that space.
  */
 import fc from 'fast-check';
 import type { Command } from '../../src/domain/types.js';
@@ -23,7 +25,7 @@ const qtyArb = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(0, U32_MAX, U32_MAX - 1) },
 );
 
-export function commandArb(symbols: number, wide = false): fc.Arbitrary<Command> {
+export function commandArb(symbols: number, wide = false, maxId = 40n): fc.Arbitrary<Command> {
   const priceArb = wide ? widePrice : narrowPrice;
   return fc.record({
     op: fc.oneof({ weight: 12, arbitrary: fc.constant(1) }, { weight: 4, arbitrary: fc.constant(2) }, { weight: 4, arbitrary: fc.constant(3) }, { weight: 1, arbitrary: fc.constantFrom(0, 4, 255) }),
@@ -31,7 +33,7 @@ export function commandArb(symbols: number, wide = false): fc.Arbitrary<Command>
     type: fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constant(7) }),
     tif: fc.oneof({ weight: 30, arbitrary: fc.constantFrom(0, 0, 0, 1, 2, 3) }, { weight: 1, arbitrary: fc.constant(9) }),
     symbol: fc.oneof({ weight: 30, arbitrary: fc.integer({ min: 0, max: symbols - 1 }) }, { weight: 1, arbitrary: fc.constantFrom(symbols, U32_MAX) }),
-    id: fc.oneof({ weight: 30, arbitrary: fc.bigInt({ min: 1n, max: 40n }) }, { weight: 1, arbitrary: fc.constantFrom(0n, (1n << 64n) - 1n, 1n << 53n) }),
+    id: fc.oneof({ weight: 30, arbitrary: fc.bigInt({ min: 1n, max: maxId }) }, { weight: 1, arbitrary: fc.constantFrom(0n, (1n << 64n) - 1n, 1n << 53n) }),
     price: priceArb,
     qty: qtyArb,
     account: fc.integer({ min: 1, max: 3 }),
@@ -40,11 +42,11 @@ export function commandArb(symbols: number, wide = false): fc.Arbitrary<Command>
 
 export interface Scenario { stp: number[]; capacity: number; band: [bigint, bigint] | null; cmds: Command[] }
 
-export function scenarioArb(symbols: number, maxCmds = 300, wide = false): fc.Arbitrary<Scenario> {
+export function scenarioArb(symbols: number, maxCmds = 300, wide = false, maxId = 40n): fc.Arbitrary<Scenario> {
   return fc.record({
     stp: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: symbols, maxLength: symbols }),
     capacity: fc.oneof(fc.integer({ min: 1, max: 12 }), fc.constant(100_000)),
     band: fc.option(fc.tuple(fc.bigInt({ min: 90n, max: 99n }), fc.bigInt({ min: 100n, max: 110n })), { nil: null }),
-    cmds: fc.array(commandArb(symbols, wide), { minLength: 1, maxLength: maxCmds }),
+    cmds: fc.array(commandArb(symbols, wide, maxId), { minLength: 1, maxLength: maxCmds }),
   });
 }

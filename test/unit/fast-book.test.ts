@@ -186,14 +186,14 @@ describe('FastBook: new orders', () => {
       N(9, 'B', 10, 1),
       N(9, 'S', 11, 0), // bad_qty before duplicate_id
       N(9, 'S', 11, 1),
-      N(9, 'S', 11, 1, { sym: 1 }), // same id in another symbol is fine
+      N(9, 'S', 11, 1, { sym: 1 }), // ids are engine-wide: resting in symbol 0 is a duplicate in 1 too
       { ...N(10, 'B', 10, 1), op: 0 },
       { ...N(11, 'B', 10, 1), op: 4 },
     ])).toEqual([
       'R,1,unknown_symbol', 'R,2,bad_side', 'R,3,bad_type', 'R,4,bad_tif', 'R,5,bad_qty', 'R,6,bad_qty',
-      'R,7,bad_price', 'R,8,bad_price', 'A,9', 'R,9,bad_qty', 'R,9,duplicate_id', 'A,9', 'R,10,bad_op', 'R,11,bad_op',
+      'R,7,bad_price', 'R,8,bad_price', 'A,9', 'R,9,bad_qty', 'R,9,duplicate_id', 'R,9,duplicate_id', 'R,10,bad_op', 'R,11,bad_op',
     ]);
-    expect(fb.bookLines()).toEqual(['0,B,10,9,1', '1,S,11,9,1']);
+    expect(fb.bookLines()).toEqual(['0,B,10,9,1']);
   });
 
   it('an id may be reused once the order is gone', () => {
@@ -305,9 +305,10 @@ describe('FastBook: self-trade prevention', () => {
     const fb = book();
     fb.setStp(1, 3);
     expect(runLines(fb, [N(1, 'S', 100, 2, { acct: 1 }), N(2, 'B', 100, 1, { acct: 1 })])).toEqual(['A,1', 'A,2', 'T,2,1,100,1']);
-    const n = fb.run(encode([N(1, 'S', 100, 2, { acct: 1, sym: 1 }), N(2, 'B', 100, 1, { acct: 1, sym: 1 })]), 0, 2);
+    // ids are engine-wide (id 1 still rests in symbol 0): symbol 1 uses ids 3 and 4
+    const n = fb.run(encode([N(3, 'S', 100, 2, { acct: 1, sym: 1 }), N(4, 'B', 100, 1, { acct: 1, sym: 1 })]), 0, 2);
     const evs = decode(fb, n);
-    expect(evs.map(line)).toEqual(['A,1', 'A,2', 'X,1,2', 'X,2,1']);
+    expect(evs.map(line)).toEqual(['A,3', 'A,4', 'X,3,2', 'X,4,1']);
     expect(evs[2]).toMatchObject({ reason: 12, flags: 2, side: 1, symbol: 1, account: 1, price: 100n });
     expect(evs[3]).toMatchObject({ reason: 12, flags: 3, side: 0, symbol: 1, account: 1, price: 100n });
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DEMO_INSTRUMENTS, Instrument, formatDecimal, loadInstruments, parseDecimal } from '../../src/domain/instruments.js';
+import { DEFAULT_PRICE_COLLAR_BPS, DEMO_INSTRUMENTS, Instrument, MAX_PRICE_TICKS, formatDecimal, loadInstruments, parseDecimal } from '../../src/domain/instruments.js';
 
 describe('decimals and instruments', () => {
   it('parses and formats plain decimals exactly', () => {
@@ -29,12 +29,38 @@ describe('decimals and instruments', () => {
   });
 
   it('round-trips every representable value (property)', () => {
-    fc.assert(fc.property(fc.bigInt({ min: 1n, max: (1n << 62n) }), fc.integer({ min: 1, max: 0xffffffff }),
+    fc.assert(fc.property(fc.bigInt({ min: 1n, max: MAX_PRICE_TICKS }), fc.integer({ min: 1, max: 0xffffffff }),
       fc.constantFrom('0.5', '0.05', '0.00001', '1', '25', '0.125'), fc.constantFrom('1', '0.001', '1000', '0.25'), (t, l, tick, lot) => {
         const ins = new Instrument(0, { symbol: 'X', tickSize: tick, lotSize: lot });
         expect(ins.toTicks(ins.toPrice(t))).toBe(t);
         expect(ins.toLots(ins.toQty(l))).toBe(l);
       }), { seed: 3, numRuns: 300 });
+  });
+
+  it('refuses a price beyond the representable range (2^53−1 ticks) at decode, never wrapping it', () => {
+    const aapl = new Instrument(3, { symbol: 'AAPL', tickSize: '0.01', lotSize: '1' });
+    expect(MAX_PRICE_TICKS).toBe(9007199254740991n);
+    expect(aapl.maxPrice).toBe('90071992547409.91');
+    expect(aapl.toTicks('90071992547409.91')).toBe(MAX_PRICE_TICKS);
+    expect(() => aapl.toTicks('90071992547409.92')).toThrow(/out of range for AAPL: above its largest price 90071992547409.91/);
+    // the fat-finger price of issue 12 (i64 max in ticks) and beyond i64
+    expect(() => aapl.toTicks('92233720368547758.07')).toThrow(/above its largest price/);
+    expect(() => aapl.toTicks('92233720368547758.08')).toThrow(/above its largest price/);
+    expect(() => aapl.toTicks('999999999999999999999999999999')).toThrow(/above its largest price/);
+  });
+
+  it('gives every instrument a price collar (default or its own) and an optional reference price', () => {
+    const plain = new Instrument(0, { symbol: 'P', tickSize: '0.01', lotSize: '1' });
+    expect(plain.priceCollarBps).toBe(DEFAULT_PRICE_COLLAR_BPS);
+    expect(plain.riskLimits()).toMatchObject({ collarBps: 1000, lastPrice: 0n });
+    const own = new Instrument(1, { symbol: 'O', tickSize: '0.01', lotSize: '1', priceCollarBps: 250, referencePrice: '190.02' });
+    expect(own.riskLimits()).toMatchObject({ collarBps: 250, lastPrice: 19002n });
+    expect(own.toJSON()).toMatchObject({ priceCollarBps: 250, referencePrice: '190.02', maxPrice: '90071992547409.91' });
+    for (const bps of [0, -1, 10001, 1.5, '100']) {
+      expect(() => new Instrument(2, { symbol: 'B', tickSize: '0.01', lotSize: '1', priceCollarBps: bps as number }), String(bps)).toThrow(/priceCollarBps must be an integer in \[1, 10000\] \(every instrument has a price collar/);
+    }
+    expect(() => new Instrument(2, { symbol: 'B', tickSize: '0.01', lotSize: '1', referencePrice: '190.005' })).toThrow(/B: referencePrice: price 190.005 is not a multiple of B's tick size 0.01/);
+    expect(() => new Instrument(2, { symbol: 'B', tickSize: '0.01', lotSize: '1', referencePrice: '0' })).toThrow(/referencePrice: .*must be positive/);
   });
 
   it('validates instrument files with errors naming the entry', () => {

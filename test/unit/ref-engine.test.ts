@@ -70,14 +70,16 @@ describe('validation of new orders', () => {
     expect(e.apply(mkt(1, 0, 5, { tif: 4 }))).toEqual(['A,1', 'X,1,5']);
   });
 
-  it('bad_price before duplicate_id; duplicate_id only within the same symbol', () => {
+  it('bad_price before duplicate_id; duplicate_id in any symbol (ids are unique across the engine)', () => {
     const e = engine(2);
     expect(run(e, [buy(1, 100, 5)])).toEqual(['A,1']);
     expect(e.apply(buy(1, 0, 5))).toEqual(['R,1,bad_price']);
     expect(e.apply(sell(1, 200, 5))).toEqual(['R,1,duplicate_id']);
     expect(e.apply(buy(1, 100, 5, { type: 1 }))).toEqual(['R,1,duplicate_id']); // market too
-    expect(e.apply(sell(1, 200, 5, { symbol: 1 }))).toEqual(['A,1']); // other symbol: fine
-    expect(e.resting).toBe(2);
+    expect(e.apply(sell(1, 200, 5, { symbol: 1 }))).toEqual(['R,1,duplicate_id']); // other symbol too
+    expect(e.resting).toBe(1);
+    // once it leaves the book the id is free in every symbol
+    expect(run(e, [cancel(1), sell(1, 200, 5, { symbol: 1 })])).toEqual(['X,1,5', 'A,1']);
   });
 
   it('an id is free again once its order no longer rests', () => {
@@ -217,14 +219,15 @@ describe('cancel', () => {
     expect(run(e, [cancel(1)])).toEqual(['R,1,unknown_order']);
   });
 
-  it('unknown id, unknown symbol and another symbol are unknown_order; keys are (symbol,id)', () => {
+  it('unknown id, unknown symbol and another symbol are unknown_order; the key is the id, checked against the symbol', () => {
     const e = engine(2);
-    run(e, [buy(1, 100, 1), sell(1, 200, 2, { symbol: 1 })]);
+    run(e, [buy(1, 100, 1), sell(2, 200, 2, { symbol: 1 })]);
     expect(run(e, [cancel(9)])).toEqual(['R,9,unknown_order']);
     expect(run(e, [cancel(1, 2)])).toEqual(['R,1,unknown_order']);
-    expect(run(e, [cancel(1, 1)])).toEqual(['X,1,2']);
+    expect(run(e, [cancel(1, 1), modify(1, 101, 1, 1), cancel(2, 0)])).toEqual(['R,1,unknown_order', 'R,1,unknown_order', 'R,2,unknown_order']); // rests in another symbol
+    expect(run(e, [cancel(2, 1)])).toEqual(['X,2,2']);
     expect(e.bookLines()).toEqual(['0,B,100,1,1']);
-    expect(run(e, [cancel(1, 1)])).toEqual(['R,1,unknown_order']);
+    expect(run(e, [cancel(2, 1)])).toEqual(['R,2,unknown_order']);
     // a taker that is done is not resting
     run(e, [sell(5, 100, 1)]);
     expect(run(e, [cancel(5)])).toEqual(['R,5,unknown_order']);
@@ -379,8 +382,8 @@ describe('self-trade prevention', () => {
 
   it('is per symbol', () => {
     const e = setup(1);
-    run(e, [sell(1, 100, 5, { account: 7, symbol: 1 })]);
-    expect(run(e, [buy(10, 100, 1, { account: 7, symbol: 1 })])).toEqual(['A,10', 'T,10,1,100,1']);
+    run(e, [sell(4, 100, 5, { account: 7, symbol: 1 })]);
+    expect(run(e, [buy(10, 100, 1, { account: 7, symbol: 1 })])).toEqual(['A,10', 'T,10,4,100,1']);
   });
 
   it('mode 1 with IOC and market: every own order is cancelled, remainder X', () => {
@@ -472,12 +475,12 @@ describe('capacity', () => {
 
   it('capacity is total over all symbols and modify is never refused for it', () => {
     const e = engine(2, 2);
-    run(e, [buy(1, 100, 5), sell(1, 200, 5, { symbol: 1 })]);
+    run(e, [buy(1, 100, 5), sell(3, 200, 5, { symbol: 1 })]);
     expect(run(e, [buy(2, 100, 1, { symbol: 1 })])).toEqual(['R,2,capacity']);
     expect(run(e, [modify(1, 101, 9)])).toEqual(['M,1,101,9']);
-    expect(run(e, [modify(1, 200, 9, 1)])).toEqual(['M,1,200,9']);
+    expect(run(e, [modify(3, 200, 9, 1)])).toEqual(['M,3,200,9']);
     expect(e.resting).toBe(2);
-    expect(run(e, [cancel(1, 1), buy(2, 100, 1, { symbol: 1 })])).toEqual(['X,1,9', 'A,2']);
+    expect(run(e, [cancel(3, 1), buy(2, 100, 1, { symbol: 1 })])).toEqual(['X,3,9', 'A,2']);
   });
 });
 
