@@ -16,8 +16,14 @@ import { checkAnalystSql, normalizeSql } from './sql.js';
 import { BAR_INTERVALS, type BarInterval } from './schema.js';
 import type { ParamValue, QueryResult, Row, Storage } from './storage.js';
 
-export interface AnalystLimits { maxRows: number; maxSeconds: number; maxMemoryBytes: number }
-export const DEFAULT_LIMITS: AnalystLimits = { maxRows: 100_000, maxSeconds: 10, maxMemoryBytes: 1_000_000_000 };
+export interface AnalystLimits {
+  maxRows: number; maxSeconds: number; maxMemoryBytes: number;
+  /** The answer's size: ClickHouse's max_result_bytes and our cap on the serialised (JSON) text. */
+  maxResultBytes: number;
+}
+export const DEFAULT_LIMITS: AnalystLimits = { maxRows: 100_000, maxSeconds: 10, maxMemoryBytes: 1_000_000_000, maxResultBytes: 16 * 1024 * 1024 };
+/** Answers larger than this (serialised) are not kept in the cache. */
+export const CACHE_MAX_ENTRY_BYTES = 1024 * 1024;
 
 export class QueryCache {
   hits = 0;
@@ -57,18 +63,22 @@ const I64_MAX = '9223372036854775807';
 
 export class StorageQueries {
   readonly cache: QueryCache;
+  /** Where analysts' SQL runs: the storage's read lane (off the writer's turn) where it has one. */
+  readonly analystStorage: Storage;
   constructor(readonly storage: Storage, private readonly generation: () => number = () => 0, cache?: QueryCache, readonly limits: AnalystLimits = DEFAULT_LIMITS) {
     this.cache = cache ?? new QueryCache();
+    const lane = (storage as Storage & { readLane?: () => Storage }).readLane;
+    this.analystStorage = typeof lane === 'function' ? lane.call(storage) : storage;
   }
 
   /** Runs through the cache (key: normalised SQL + params; generation: the writer's ingest count). */
-  async cached<T = Row>(sql: string, params: Record<string, ParamValue>, settings?: Record<string, string | number>): Promise<QueryResult<T>> {
+  async cached<T = Row>(sql: string, params: Record<string, ParamValue>, settings?: Record<string, string | number>, via?: { storage?: Storage; maxResultBytes?: number }): Promise<QueryResult<T>> {
     const key = normalizeSql(sql) + '\u0000' + JSON.stringify(params, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
     const gen = this.generation();
     const hit = this.cache.get(key, gen);
     if (hit) return hit as QueryResult<T>;
-    const r = await this.storage.query<T>(sql, settings ? { params, settings } : { params });
-    this.cache.set(key, gen, r as QueryResult);
+    const r = await (via?.storage ?? this.storage).query<T>(sql, { params, ...(settings ? { settings } : {}), ...(via?.maxResultBytes ? { maxResultBytes: via.maxResultBytes } : {}) });
+    if ((r.bytes ?? 0) <= CACHE_MAX_ENTRY_BYTES) this.cache.set(key, gen, r as QueryResult);
     return r;
   }
 
@@ -103,7 +113,7 @@ export class StorageQueries {
     const body = checkAnalystSql(text);
     const l = this.limits;
     return this.cached(body, params, {
-      max_result_rows: l.maxRows, result_overflow_mode: 'throw', max_execution_time: l.maxSeconds, max_memory_usage: l.maxMemoryBytes, readonly: 1,
-    });
+      max_result_rows: l.maxRows, max_result_bytes: l.maxResultBytes, result_overflow_mode: 'throw', max_execution_time: l.maxSeconds, max_memory_usage: l.maxMemoryBytes, readonly: 1,
+    }, { storage: this.analystStorage, maxResultBytes: l.maxResultBytes });
   }
 }

@@ -22,6 +22,11 @@ export interface QueryOptions {
   params?: Record<string, ParamValue>;
   /** Per-query ClickHouse settings (applied after the backend's own; `readonly` last). */
   settings?: Settings;
+  /**
+   * Refuse (ERR_STORAGE_LIMIT) an answer whose serialised text is longer than this many bytes;
+   * chDB refuses it in its own process, before it crosses to the caller.
+   */
+  maxResultBytes?: number;
 }
 
 export interface QueryResult<T = Row> {
@@ -29,6 +34,8 @@ export interface QueryResult<T = Row> {
   meta: { name: string; type: string }[];
   /** Server-side elapsed seconds × 1000 where reported, else wall time. */
   elapsedMs: number;
+  /** Size of the answer as the backend serialised it (JSON text), bytes. */
+  bytes?: number;
 }
 
 /**
