@@ -17,6 +17,8 @@ import { TradsysError } from '../domain/errors.js';
 import { formatDecimal, type Instrument } from '../domain/instruments.js';
 import { BAR_INTERVALS, type BarInterval } from './schema.js';
 import { QueryCache, StorageQueries, type AnalystLimits } from './queries.js';
+import { AnalystGate, BUSY_RETRY_AFTER_S, type AnalystAdmission, type AuditLogger } from './analyst.js';
+import { registerClickHouseHttp, type ClickHouseHttpOptions } from './clickhouse-http.js';
 import type { ParamValue, Storage } from './storage.js';
 import type { StorageWriter } from './writer.js';
 
@@ -24,17 +26,34 @@ export interface StorageApiOptions {
   instruments: Instrument[];
   /** When given, this plugin serves GET /api/v1/trades/:symbol, answering from memory without from/to. */
   recentTrades?: (symbolId: number) => unknown[];
-  /** Who may use POST /api/v1/sql; answer (401/403) and return false to refuse. Default: nobody. */
-  authorizeSql?: (req: FastifyRequest, reply: FastifyReply) => boolean | Promise<boolean>;
+  /**
+   * Who may use POST /api/v1/sql; answer (401/403) and return false to refuse. Default: nobody.
+   * Returning the caller's key and account names them in the admission count and the audit line
+   * (`true` counts the caller by address).
+   */
+  authorizeSql?: (req: FastifyRequest, reply: FastifyReply) => boolean | AnalystIdentity | Promise<boolean | AnalystIdentity>;
   cache?: QueryCache;
   limits?: AnalystLimits;
+  /** Analyst queries running at once, per key and in all (default 2 and 8). */
+  admission?: AnalystAdmission;
+  /** When given, the ClickHouse-compatible endpoint (/clickhouse) is served with this authentication. */
+  clickhouse?: Pick<ClickHouseHttpOptions, 'authenticate' | 'version'>;
+  /** /health turns `degraded` when the writer's lag (age of its oldest unwritten row) passes this (default 5 s). */
+  maxWriterLagSeconds?: number;
 }
+
+export interface AnalystIdentity { key: string; account: number | null }
 
 export interface StorageApi {
   readonly queries: StorageQueries;
+  /** The door every analyst query goes through (admission, sandbox, audit). */
+  readonly gate: AnalystGate;
   metricsText(): string;
   health(): Record<string, unknown>;
 }
+
+/** Writer lag (seconds since the oldest row not yet written was taken from the engine) past which /health says `degraded`. */
+export const DEFAULT_MAX_WRITER_LAG_S = 5;
 
 /** "1790000000000000000" (ns) or an ISO 8601 date → ns; undefined when absent. */
 export function parseTime(v: unknown, name: string): bigint | undefined {
@@ -54,9 +73,12 @@ function vwapDecimal(ins: Instrument, notional: bigint, volume: bigint): string 
 
 export function registerStorage(app: FastifyInstance, storage: Storage, writer: StorageWriter | null, opts: StorageApiOptions): StorageApi {
   const queries = new StorageQueries(storage, () => writer?.generation() ?? 0, opts.cache, opts.limits);
+  const gate = new AnalystGate(queries, opts.admission);
+  const maxLag = opts.maxWriterLagSeconds ?? DEFAULT_MAX_WRITER_LAG_S;
   const bySymbol = new Map(opts.instruments.map((i) => [i.symbol, i]));
   const fail = (reply: FastifyReply, e: unknown): FastifyReply => {
     const err = e instanceof TradsysError ? e : new TradsysError('ERR_STORAGE_UNAVAILABLE', (e as Error).message);
+    if (err.code === 'ERR_STORAGE_BUSY') void reply.header('retry-after', String(BUSY_RETRY_AFTER_S));
     return reply.code(err.status).send({ error: err.code, message: err.message });
   };
   const instrument = (reply: FastifyReply, symbol: string): Instrument | null => {
@@ -116,22 +138,34 @@ export function registerStorage(app: FastifyInstance, storage: Storage, writer: 
     }, async (req, reply) => {
       const ok = opts.authorizeSql ? await opts.authorizeSql(req, reply) : false;
       if (!ok) return reply.sent ? reply : reply.code(403).send({ error: 'ERR_STORAGE_FORBIDDEN', message: 'this key may not run SQL' });
+      const who = ok === true ? { key: `ip:${req.ip}`, account: null } : ok;
       try {
-        const r = await queries.sql(req.body.sql, req.body.params ?? {});
+        const r = await gate.run({ ...who, ip: req.ip, via: 'http' }, req.body.sql, req.body.params ?? {}, req.log as AuditLogger);
         return { meta: r.meta, rows: r.rows, rowCount: r.rows.length, elapsedMs: r.elapsedMs };
       } catch (e) { return fail(reply, e); }
     });
   });
 
+  if (opts.clickhouse) {
+    const backendDb = (storage as Storage & { database?: string }).database;
+    registerClickHouseHttp(app, { gate, ...opts.clickhouse, databases: backendDb ? [backendDb] : ['default'] });
+  }
+
   return {
     queries,
+    gate,
     health: () => {
       const s = storage.stats();
       const w = writer?.stats() ?? null;
+      const reasons: string[] = [];
+      if (!s.up) reasons.push(`storage down: ${s.lastError ?? 'no answer yet'}`);
+      if (w && !w.up) reasons.push('storage writer cannot write');
+      if (w && w.lagSeconds > maxLag) reasons.push(`storage writer lagging: oldest unwritten row is ${w.lagSeconds.toFixed(1)} s old (limit ${maxLag} s), ${w.queueRows} rows queued, ${w.lagSeq} commands behind`);
       return {
-        status: s.up && (!w || w.up) ? 'ok' : 'degraded',
+        status: reasons.length === 0 ? 'ok' : 'degraded',
+        ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}),
         storage: { backend: s.backend, up: s.up, version: s.version, errors: s.errors, lastError: s.lastError, latencyP50Ms: s.latencyP50Ms, latencyP99Ms: s.latencyP99Ms },
-        writer: w && { up: w.up, lagSeq: w.lagSeq, lagSeconds: w.lagSeconds, queueRows: w.queueRows, spilledBytes: w.spilledBytes, errors: w.errors },
+        writer: w && { up: w.up, lagSeq: w.lagSeq, lagSeconds: w.lagSeconds, maxLagSeconds: maxLag, queueRows: w.queueRows, spilledBytes: w.spilledBytes, errors: w.errors },
       };
     },
     metricsText: () => {

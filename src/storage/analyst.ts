@@ -1,0 +1,88 @@
+/**
+ * The one door for analysts' SQL on every path (POST /api/v1/sql, the ClickHouse-compatible
+ * endpoint, `tradsys sql` through a running server): admission (at most `perKey` queries running
+ * per API key and `total` for everybody; more is ERR_STORAGE_BUSY, HTTP 429 with Retry-After),
+ * then `StorageQueries.sql` (the sandbox, the limits, the read lane), then one audit line.
+ *
+ * Layout: a count of running queries per key (entries removed at zero) and one in total.
+ * Invariants: a slot is taken before the query leaves and given back when it settles, whatever
+ * the outcome; every query, refused or run, gives exactly one audit line `{audit: 'sql.query',
+ * account, key, ip, via, outcome, query, durationMs, rows, bytes}` (info when it ran, warn when
+ * refused or failed); the query text is logged up to 4 KiB, parameters by name only.
+ * Complexity: O(1) per query. Allocation: the audit record per query.
+ * Known limitations: admission refuses rather than queues (a client retries after Retry-After);
+ * counts are per gateway process (one per data folder).
+ */
+import { TradsysError } from '../domain/errors.js';
+import type { StorageQueries } from './queries.js';
+import type { ParamValue, QueryResult } from './storage.js';
+
+/** Who asks, for admission and the audit line. */
+export interface AnalystCaller {
+  /** The API key (or `local-cli` for the server's local credential). */
+  key: string;
+  account: number | null;
+  ip: string;
+  /** Which door: `http` (POST /api/v1/sql), `clickhouse` (the ClickHouse-compatible endpoint). */
+  via: 'http' | 'clickhouse';
+}
+
+/** What the audit line needs of a logger (fastify's pino logger fits). */
+export interface AuditLogger {
+  info(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+}
+
+export interface AnalystAdmission {
+  /** Queries one key may have running at once (default 2). */
+  perKey: number;
+  /** Queries all keys together may have running at once (default 8). */
+  total: number;
+}
+export const DEFAULT_ADMISSION: AnalystAdmission = { perKey: 2, total: 8 };
+
+const MAX_LOGGED_QUERY = 4096;
+
+export class AnalystGate {
+  private readonly running = new Map<string, number>();
+  private inFlight = 0;
+  constructor(readonly queries: StorageQueries, readonly admission: AnalystAdmission = DEFAULT_ADMISSION) {}
+
+  /** Queries running now for `key` (all keys without one). */
+  active(key?: string): number { return key === undefined ? this.inFlight : this.running.get(key) ?? 0; }
+
+  /** Admits, runs through `StorageQueries.sql` and logs; throws the query's TradsysError (ERR_STORAGE_BUSY when not admitted). */
+  async run(caller: AnalystCaller, text: string, params: Record<string, ParamValue>, log: AuditLogger): Promise<QueryResult> {
+    const t0 = performance.now();
+    const base = {
+      audit: 'sql.query', account: caller.account, key: caller.key, ip: caller.ip, via: caller.via,
+      query: text.length > MAX_LOGGED_QUERY ? text.slice(0, MAX_LOGGED_QUERY) + '…' : text, params: Object.keys(params),
+    };
+    const mine = this.running.get(caller.key) ?? 0;
+    if (mine >= this.admission.perKey || this.inFlight >= this.admission.total) {
+      const err = new TradsysError('ERR_STORAGE_BUSY', mine >= this.admission.perKey
+        ? `this key already has ${mine} analyst ${mine === 1 ? 'query' : 'queries'} running (at most ${this.admission.perKey}); retry when one has finished`
+        : `${this.inFlight} analyst queries are running (at most ${this.admission.total} in all); retry shortly`);
+      log.warn({ ...base, outcome: 'refused', code: err.code, durationMs: 0, rows: 0, bytes: 0 }, 'analyst query refused');
+      throw err;
+    }
+    this.running.set(caller.key, mine + 1);
+    this.inFlight++;
+    try {
+      const r = await this.queries.sql(text, params);
+      log.info({ ...base, outcome: 'ok', durationMs: Math.round(performance.now() - t0), rows: r.rows.length, bytes: r.bytes ?? null }, 'analyst query');
+      return r;
+    } catch (e) {
+      const err = e instanceof TradsysError ? e : new TradsysError('ERR_STORAGE_UNAVAILABLE', (e as Error).message);
+      log.warn({ ...base, outcome: err.code === 'ERR_STORAGE_NOT_SELECT' || err.code === 'ERR_STORAGE_FORBIDDEN' ? 'denied' : 'failed', code: err.code, error: err.message.slice(0, 300), durationMs: Math.round(performance.now() - t0), rows: 0, bytes: 0 }, 'analyst query failed');
+      throw err;
+    } finally {
+      const n = (this.running.get(caller.key) ?? 1) - 1;
+      if (n <= 0) this.running.delete(caller.key); else this.running.set(caller.key, n);
+      this.inFlight--;
+    }
+  }
+}
+
+/** Seconds a refused analyst should wait (Retry-After). */
+export const BUSY_RETRY_AFTER_S = 1;
