@@ -82,7 +82,7 @@ describe.each(['chdb', 'server'] as const)('ClickHouse-compatible endpoint on %s
     expect(await rs.json()).toEqual([{ trade_id: '1', price: '60000' }, { trade_id: '2', price: '60001' }, { trade_id: '3', price: '60002' }]);
     const j = await (await client.query({ query: 'SELECT count() AS n, max(price) AS hi FROM trades', format: 'JSON' })).json<{ n: string; hi: string }>();
     expect(j.data).toEqual([{ n: '10000', hi: '60002' }]);
-    expect(j.meta.map((m) => m.name)).toEqual(['n', 'hi']);
+    expect(j.meta?.map((m) => m.name)).toEqual(['n', 'hi']);
     expect(j.rows).toBe(1);
     const compact = await (await client.query({ query: 'SELECT trade_id FROM trades ORDER BY trade_id LIMIT 2', format: 'JSONCompactEachRow' })).json();
     expect(compact).toEqual([['1'], ['2']]);
@@ -143,7 +143,7 @@ describe.each(['chdb', 'server'] as const)('ClickHouse-compatible endpoint on %s
   it('credentials: API key and secret, analyst permission; 516 / 497 like ClickHouse', async () => {
     const q = `${base}/clickhouse/?query=SELECT%201`;
     const basic = (u: string, p: string) => ({ authorization: 'Basic ' + Buffer.from(`${u}:${p}`).toString('base64') });
-    for (const headers of [{}, basic(analyst.key, 'wrong'), basic('tk_nobody', analyst.secret), { 'x-clickhouse-user': analyst.key, 'x-clickhouse-key': trader.secret }]) {
+    for (const headers of [{} as Record<string, string>, basic(analyst.key, 'wrong'), basic('tk_nobody', analyst.secret), { 'x-clickhouse-user': analyst.key, 'x-clickhouse-key': trader.secret }]) {
       const r = await fetch(q, { headers });
       expect(r.status).toBe(401);
       expect(r.headers.get('x-clickhouse-exception-code')).toBe('516');
