@@ -51,7 +51,9 @@ usage:
   tradsys keys revoke --key KEY [--data DIR]
   tradsys backfill [--data DIR] [--from SEQ] [--instruments FILE.json] [--quiet]   (journal → ClickHouse, exactly once)
   tradsys sql [--data DIR] [--format table|csv|json] [--param name=value …] "SELECT …"
-              (embedded chDB in DIR/clickhouse, or the server at CLICKHOUSE_URL; read-only)
+              (read-only, sandboxed; through the running server that holds DIR (DIR/server.json),
+               else the embedded store in DIR/clickhouse (default ./data; never created),
+               or the ClickHouse server at CLICKHOUSE_URL)
   tradsys help | version
 
 replay runs an order stream through the engine: events (A/R/T/X/M lines) to --events, the final
