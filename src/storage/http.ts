@@ -159,7 +159,7 @@ export function registerStorage(app: FastifyInstance, storage: Storage, writer: 
       const w = writer?.stats() ?? null;
       const reasons: string[] = [];
       if (!s.up) reasons.push(`storage down: ${s.lastError ?? 'no answer yet'}`);
-      if (w && !w.up) reasons.push('storage writer cannot write');
+      if (w && !w.up && w.errors > 0) reasons.push(`storage writer cannot write (${w.errors} failed inserts, retrying)`);
       if (w && w.lagSeconds > maxLag) reasons.push(`storage writer lagging: oldest unwritten row is ${w.lagSeconds.toFixed(1)} s old (limit ${maxLag} s), ${w.queueRows} rows queued, ${w.lagSeq} commands behind`);
       return {
         status: reasons.length === 0 ? 'ok' : 'degraded',
