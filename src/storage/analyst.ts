@@ -46,6 +46,8 @@ const MAX_LOGGED_QUERY = 4096;
 export class AnalystGate {
   private readonly running = new Map<string, number>();
   private inFlight = 0;
+  /** Queries answered, refused by admission, and failed (sandbox, limits, errors). */
+  readonly counts = { ok: 0, refused: 0, failed: 0 };
   constructor(readonly queries: StorageQueries, readonly admission: AnalystAdmission = DEFAULT_ADMISSION) {}
 
   /** Queries running now for `key` (all keys without one). */
@@ -63,6 +65,7 @@ export class AnalystGate {
       const err = new TradsysError('ERR_STORAGE_BUSY', mine >= this.admission.perKey
         ? `this key already has ${mine} analyst ${mine === 1 ? 'query' : 'queries'} running (at most ${this.admission.perKey}); retry when one has finished`
         : `${this.inFlight} analyst queries are running (at most ${this.admission.total} in all); retry shortly`);
+      this.counts.refused++;
       log.warn({ ...base, outcome: 'refused', code: err.code, durationMs: 0, rows: 0, bytes: 0 }, 'analyst query refused');
       throw err;
     }
@@ -70,10 +73,12 @@ export class AnalystGate {
     this.inFlight++;
     try {
       const r = await this.queries.sql(text, params);
+      this.counts.ok++;
       log.info({ ...base, outcome: 'ok', durationMs: Math.round(performance.now() - t0), rows: r.rows.length, bytes: r.bytes ?? null }, 'analyst query');
       return r;
     } catch (e) {
       const err = e instanceof TradsysError ? e : new TradsysError('ERR_STORAGE_UNAVAILABLE', (e as Error).message);
+      this.counts.failed++;
       log.warn({ ...base, outcome: err.code === 'ERR_STORAGE_NOT_SELECT' || err.code === 'ERR_STORAGE_FORBIDDEN' ? 'denied' : 'failed', code: err.code, error: err.message.slice(0, 300), durationMs: Math.round(performance.now() - t0), rows: 0, bytes: 0 }, 'analyst query failed');
       throw err;
     } finally {

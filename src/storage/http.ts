@@ -165,6 +165,7 @@ export function registerStorage(app: FastifyInstance, storage: Storage, writer: 
         status: reasons.length === 0 ? 'ok' : 'degraded',
         ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}),
         storage: { backend: s.backend, up: s.up, version: s.version, errors: s.errors, lastError: s.lastError, latencyP50Ms: s.latencyP50Ms, latencyP99Ms: s.latencyP99Ms },
+        analysts: { running: gate.active(), perKey: gate.admission.perKey, total: gate.admission.total },
         writer: w && { up: w.up, lagSeq: w.lagSeq, lagSeconds: w.lagSeconds, maxLagSeconds: maxLag, queueRows: w.queueRows, spilledBytes: w.spilledBytes, errors: w.errors },
       };
     },
@@ -180,6 +181,10 @@ export function registerStorage(app: FastifyInstance, storage: Storage, writer: 
       m('tradsys_storage_latency_p99_seconds', 'gauge', s.latencyP99Ms / 1000, 'call latency, last 1,024 calls');
       m('tradsys_storage_cache_hits_total', 'counter', queries.cache.hits, 'query cache hits');
       m('tradsys_storage_cache_misses_total', 'counter', queries.cache.misses, 'query cache misses');
+      m('tradsys_analyst_queries_running', 'gauge', gate.active(), 'analyst queries running now (all keys)');
+      m('tradsys_analyst_queries_total', 'counter', gate.counts.ok, 'analyst queries answered');
+      m('tradsys_analyst_queries_refused_total', 'counter', gate.counts.refused, 'analyst queries refused by admission (429)');
+      m('tradsys_analyst_queries_failed_total', 'counter', gate.counts.failed, 'analyst queries refused by the sandbox or failed (limits, errors)');
       const w = writer?.stats();
       if (w) {
         m('tradsys_storage_writer_events_total', 'counter', w.eventsIn, 'engine events taken from the ring');
