@@ -11,14 +11,19 @@
  * the body to `<dataDir>/chdb-ingest/<table>-<pid>-<thread>-<n>.<format>` and sends only
  * `INSERT INTO t (cols) SELECT * FROM file(path, RowBinary) SETTINGS parallel_view_processing=1, …`
  * (chDB reads the file with the insertion table's structure); the file is removed once answered.
- * Invariants: no chDB call ever runs on the calling thread; 64-bit integers come back as strings
+ * Invariants: no chDB call ever runs on the calling thread; a read-lane answer longer than its
+ * `maxResultBytes` is refused in the chDB process (it never crosses the IPC channel); 64-bit integers come back as strings
  * (the session is opened with output_format_json_quote_64bit_integers=1); per-query settings are
  * appended as a SETTINGS clause with `readonly` last; an ingest file lives only while its insert
  * runs (stale ones, from a crash, are removed when the next process has opened the folder).
  * Complexity: one message round trip per call (plus one file write for a binary insert).
  * Allocation: the request and the result text; a binary body is written as is (no copy).
- * Known limitations: one process, one session per data folder (a second process on the same folder
- * is refused by chDB's lock). chdb 3.4's own `Session.insert({values: Buffer})` whitelists text
+ * Lanes: every call goes to the process's write lane (one session, synchronous, in order: the
+ * writer's inserts, migrations, the API's own reads) except the queries of `readLane()`, the
+ * analysts' view, which run on the read lane (sessions of their own, asynchronous, with
+ * READ_LANE_SETTINGS; chdb-process.ts): an analyst's slow query never sits in the writer's turn.
+ * Known limitations: one process per data folder (a second process on the same folder is refused
+ * by chDB's lock; `tradsys sql` goes through the server that holds it). chdb 3.4's own `Session.insert({values: Buffer})` whitelists text
  * formats only, and its native entry given a RowBinary prefix failed part-way through a valid body
  * ("Cannot read all data" after a few hundred rows), hence the file. Ingest
  * (bench:storage, 2 shared cores, 1 M-row inserts into `trades` with its five bar views):

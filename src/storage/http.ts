@@ -1,9 +1,13 @@
 /**
  * The storage query context as a fastify plugin: `GET /api/v1/bars/:symbol`,
- * `GET /api/v1/vwap/:symbol`, `POST /api/v1/sql` (authorised analysts, read-only, limited) and,
+ * `GET /api/v1/vwap/:symbol`, `POST /api/v1/sql` (authorised analysts, through the AnalystGate:
+ * admission per key, sandbox, limits, audit line), the ClickHouse-compatible endpoint
+ * (`/clickhouse`, clickhouse-http.ts, when `clickhouse` is given) and,
  * when the gateway hands over its in-memory recent trades, `GET /api/v1/trades/:symbol` (memory
  * without from/to, ClickHouse with them; the same JSON shape). Also `metricsText()` and
- * `health()` for the gateway's /metrics and /health.
+ * `health()` for the gateway's /metrics and /health: `degraded` with a `reason` when the storage
+ * is down, the writer's inserts fail, or the writer lags: its lag is the age of the oldest row it
+ * has taken from the engine and not yet written (WriterCore.lagSeconds), limit 5 s by default.
  *
  * Layout: times in query strings are Unix-epoch nanoseconds (digits) or ISO 8601; prices and
  * quantities leave as decimal strings made with the instrument's tick and lot size.

@@ -9,6 +9,9 @@
  * Invariants: prices leave here as integer ticks (strings); decimals are made with the
  * instrument's tick size by the HTTP layer; every user value is a bound parameter.
  * Complexity: one ClickHouse query per miss; O(1) per cache hit. Allocation: per query.
+ * Analysts' SQL runs on the storage's read lane where it has one (chDB: sessions of their own in the
+ * chDB process; server: a client of its own), capped in rows, bytes (ClickHouse's max_result_bytes
+ * and our cap on the serialised answer), seconds and memory; answers over 1 MiB are not cached.
  * Known limitations: the generation is global (any ingest invalidates every entry).
  */
 import { TradsysError } from '../domain/errors.js';
