@@ -245,7 +245,8 @@ export function registerClickHouseHttp(app: FastifyInstance, opts: ClickHouseHtt
     };
     ctx.get('/clickhouse', handler);
     ctx.get('/clickhouse/', handler);
-    ctx.post('/clickhouse', handler);
-    ctx.post('/clickhouse/', handler);
+    const limit = { bodyLimit: opts.bodyLimit ?? 128 * 1024 };
+    ctx.post('/clickhouse', limit, handler);
+    ctx.post('/clickhouse/', limit, handler);
   });
 }

@@ -61,7 +61,7 @@ describe('tradsys sql while the server holds the store', () => {
   it('goes through the server (same sandbox), and the discovery file is private and removed on close', async () => {
     const file = join(dir, 'server.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    const d = JSON.parse(readFileSync(file, 'utf8')) as { url: string; pid: number; user: string };
+    const d = JSON.parse(readFileSync(file, 'utf8')) as { url: string; pid: number; user: string; password: string };
     expect(d).toMatchObject({ url: base, pid: process.pid, user: 'local-cli' });
     expect((await call(trader, 'POST', '/api/v1/orders', { clientOrderId: 'q1', symbol: 'ETH-USD', side: 'sell', type: 'limit', tif: 'gtc', price: '3000.05', qty: '0.5' })).status).toBe(201);
     let out = '';
@@ -80,6 +80,12 @@ describe('tradsys sql while the server holds the store', () => {
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(/file/);
     expect(refused.err).not.toMatch(/secret/);
+    // a long query fits the endpoint's body limit (128 KiB, as POST /api/v1/sql), a longer one does not
+    const cred = { 'x-clickhouse-user': 'local-cli', 'x-clickhouse-key': d.password as string };
+    const long = await fetch(`${base}/clickhouse/`, { method: 'POST', headers: cred, body: `SELECT 1 AS one /* ${'x'.repeat(20_000)} */` });
+    expect(long.status).toBe(200);
+    expect(await long.text()).toBe('1\n');
+    expect((await fetch(`${base}/clickhouse/`, { method: 'POST', headers: cred, body: `SELECT 1 /* ${'x'.repeat(200_000)} */` })).status).toBe(413);
     // the local credential works only with the right secret
     const wrong = await fetch(`${base}/clickhouse/?query=SELECT%201`, { headers: { 'x-clickhouse-user': 'local-cli', 'x-clickhouse-key': 'guess' } });
     expect(wrong.status).toBe(401);
