@@ -7,7 +7,8 @@
  *   asked over its ClickHouse-compatible endpoint with the local credential written there (so
  *   the query also counts in the server's per-key admission and audit log, as `local-cli`);
  * - else the embedded store in `<DIR>/clickhouse`, opened here (never created: a folder without a
- *   store is ERR_STORAGE_NO_STORE, which says what to pass).
+ *   store is ERR_STORAGE_NO_STORE, which says what to pass); its audit line goes to
+ *   `<DIR>/logs/sql-cli.log`.
  * DIR defaults to `./data`.
  *
  * Layout: table output pads columns (numbers right-aligned); csv quotes fields with , " or a
@@ -24,7 +25,8 @@ import { readDiscovery, type Discovery } from '../storage/discovery.js';
 import { openStorage } from '../storage/open.js';
 import { StorageQueries } from '../storage/queries.js';
 import { serverConfigFromEnv } from '../storage/server-storage.js';
-import type { ParamValue, QueryResult } from '../storage/storage.js';
+import { AnalystGate, fileAuditLogger, type AuditLogger } from '../storage/analyst.js';
+import type { ParamValue, QueryResult, Storage } from '../storage/storage.js';
 
 export function formatRows(rows: Record<string, unknown>[], columns: string[], format: 'table' | 'csv' | 'json'): string {
   const cell = (v: unknown): string => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
@@ -76,7 +78,7 @@ export async function cmdSql(argv: string[]): Promise<number> {
 export async function runQuery(dataArg: string | null, text: string, params: Record<string, ParamValue>, env: NodeJS.ProcessEnv = process.env): Promise<QueryResult> {
   if (serverConfigFromEnv(env)) {
     const storage = await openStorage(dataArg ?? 'data', env);
-    try { return await new StorageQueries(storage).sql(text, params); } finally { await storage.close(); }
+    try { return await direct(storage, dataArg !== null && existsSync(dataArg) ? dataArg : null, text, params); } finally { await storage.close(); }
   }
   const dir = resolve(dataArg ?? 'data');
   const how = dataArg === null ? `./data (the default; pass --data DIR for another folder)` : dir;
@@ -98,7 +100,14 @@ export async function runQuery(dataArg: string | null, text: string, params: Rec
     }
     throw e;
   }
-  try { return await new StorageQueries(storage).sql(text, params); } finally { await storage.close(); }
+  try { return await direct(storage, dir, text, params); } finally { await storage.close(); }
+}
+
+/** The query on a store opened here, through the same door as the server's (audit line in `<data>/logs/sql-cli.log`). */
+function direct(storage: Storage, dataDir: string | null, text: string, params: Record<string, ParamValue>): Promise<QueryResult> {
+  const log: AuditLogger = dataDir ? fileAuditLogger(dataDir) : { info: () => {}, warn: () => {} };
+  const who = process.env.USER ?? process.env.LOGNAME ?? 'unknown';
+  return new AnalystGate(new StorageQueries(storage)).run({ key: `cli:${who}`, account: null, ip: 'local', via: 'cli' }, text, params, log);
 }
 
 /** The query through the running server's ClickHouse-compatible endpoint, with its local credential. */

@@ -13,6 +13,8 @@
  * Known limitations: admission refuses rather than queues (a client retries after Retry-After);
  * counts are per gateway process (one per data folder).
  */
+import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { TradsysError } from '../domain/errors.js';
 import type { StorageQueries } from './queries.js';
 import type { ParamValue, QueryResult } from './storage.js';
@@ -23,8 +25,8 @@ export interface AnalystCaller {
   key: string;
   account: number | null;
   ip: string;
-  /** Which door: `http` (POST /api/v1/sql), `clickhouse` (the ClickHouse-compatible endpoint). */
-  via: 'http' | 'clickhouse';
+  /** Which door: `http` (POST /api/v1/sql), `clickhouse` (the ClickHouse-compatible endpoint), `cli` (`tradsys sql` on the store itself). */
+  via: 'http' | 'clickhouse' | 'cli';
 }
 
 /** What the audit line needs of a logger (fastify's pino logger fits). */
@@ -87,6 +89,25 @@ export class AnalystGate {
       this.inFlight--;
     }
   }
+}
+
+/**
+ * Audit lines of `tradsys sql` when it opens the store itself (no server to log through): JSON
+ * lines in pino's shape appended to `<data>/logs/sql-cli.log` (mode 0600), which is renamed to
+ * `sql-cli.log.1` once past 8 MiB (one old file kept). Never throws: a log that cannot be written
+ * does not stop the query.
+ */
+export function fileAuditLogger(dataDir: string): AuditLogger {
+  const write = (level: number, obj: Record<string, unknown>, msg: string): void => {
+    try {
+      const dir = join(dataDir, 'logs');
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const file = join(dir, 'sql-cli.log');
+      try { if (statSync(file).size > 8 * 1024 * 1024) renameSync(file, file + '.1'); } catch { /* first line */ }
+      appendFileSync(file, JSON.stringify({ level, time: Date.now(), pid: process.pid, ...obj, msg }) + '\n', { mode: 0o600 });
+    } catch { /* best effort: see above */ }
+  };
+  return { info: (o, m) => write(30, o, m), warn: (o, m) => write(40, o, m) };
 }
 
 /** Seconds a refused analyst should wait (Retry-After). */

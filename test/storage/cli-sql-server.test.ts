@@ -110,5 +110,10 @@ describe('tradsys sql while the server holds the store', () => {
     const r = await run(['sql', '--data', dir, '--format', 'csv', "SELECT count() AS n FROM order_events WHERE type = 'A'"]);
     expect(r.err).toBe('');
     expect(r.out).toBe('n\n1\n');
+    // its audit line, as the server would have logged it
+    const logFile = join(dir, 'logs', 'sql-cli.log');
+    expect(statSync(logFile).mode & 0o777).toBe(0o600);
+    const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.at(-1)).toMatchObject({ audit: 'sql.query', via: 'cli', outcome: 'ok', rows: 1, query: "SELECT count() AS n FROM order_events WHERE type = 'A'" });
   }, 60_000);
 });
