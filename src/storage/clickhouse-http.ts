@@ -162,7 +162,9 @@ function toChError(e: unknown): ChError {
     case 'ERR_STORAGE_LIMIT': return new ChError(inner ? Number(inner[1]) : 396, innerName?.[1] ?? 'TOO_MANY_ROWS_OR_BYTES', 422, msg);
     case 'ERR_STORAGE_QUERY': return new ChError(inner ? Number(inner[1]) : 62, innerName?.[1] ?? 'SYNTAX_ERROR', 400, msg);
     case 'ERR_STORAGE_UNAVAILABLE': case 'ERR_STORAGE_CLOSED': return new ChError(210, 'NETWORK_ERROR', 503, msg);
-    default: return new ChError(inner ? Number(inner[1]) : 1002, innerName?.[1] ?? 'UNKNOWN_EXCEPTION', err.status, msg);
+    // other refusals (a sandbox's own codes): ClickHouse's access-denied unless ClickHouse's code is in the text
+    default: return err.status === 403 ? new ChError(inner ? Number(inner[1]) : 497, innerName?.[1] ?? 'ACCESS_DENIED', 403, msg)
+      : new ChError(inner ? Number(inner[1]) : 1002, innerName?.[1] ?? 'UNKNOWN_EXCEPTION', err.status, msg);
   }
 }
 

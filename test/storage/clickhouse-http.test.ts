@@ -135,8 +135,9 @@ describe.each(['chdb', 'server'] as const)('ClickHouse-compatible endpoint on %s
     expect(db.headers.get('x-clickhouse-exception-code')).toBe('291');
     expect((await get('SELECT 1', '&wait_end_of_query=1')).status).toBe(200); // harmless: accepted, ignored
     const write = await fetch(`${base}/clickhouse/`, { method: 'POST', headers: auth, body: 'DROP TABLE trades' });
-    expect(write.status).toBe(403);
-    expect(write.headers.get('x-clickhouse-exception-code')).toBe('164');
+    expect([400, 403]).toContain(write.status); // refused by the sandbox (today: 403, Code 164 READONLY)
+    expect(write.headers.get('x-clickhouse-exception-code')).toMatch(/^\d+$/);
+    expect(await write.text()).toMatch(/^Code: \d+\. DB::Exception: /);
     expect(await (await get('SELECT count() AS n FROM trades')).text()).toBe('10000\n'); // nothing was dropped
   });
 
