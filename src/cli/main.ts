@@ -217,6 +217,7 @@ async function cmdServe(argv: string[]): Promise<number> {
   out(st
     ? `  storage   ClickHouse ${st.features?.version ?? '?'} · ${st.backend === 'chdb' ? `embedded chDB in ${join(dataDir, 'clickhouse')}` : `server ${process.env.CLICKHOUSE_URL ?? ''}`} · trades, order events, quotes, bars (docs/schema.md; \`tradsys sql "SELECT …"\`)`
     : '  storage   ClickHouse: off (--no-storage)');
+  if (st) out(`  analysts  ${url}/clickhouse (ClickHouse HTTP interface: user = API key with the analyst permission, password = its secret) · \`npx tradsys sql --data ${dataDir} "SELECT …"\` goes through this server`);
   out(`  data      ${dataDir} (API keys in ${gw.keys.path})`);
   out('  accelerations: native addon, NUMA, kernel bypass, GPU: not built (pure WASM/TS path)');
   out(`  demo key  account ${demo.account}  key ${demo.key}  secret ${demo.secret}`);

@@ -10,7 +10,8 @@
  *   a time, in arrival order (the storage writer's inserts, migrations, the API's own reads);
  * - the `read` lane (analysts' SQL): `ANALYST_SESSIONS` further sessions whose queries run with
  *   `queryAsync`/`queryBindAsync` on libuv's thread pool, one per session at a time (chDB
- *   serialises calls on one connection), the rest waiting in a FIFO here. A slow analyst query
+ *   serialises calls on one connection), the rest waiting in a FIFO here (its length is bounded by
+ *   the gateway's admission: 8 analyst queries at most). A slow analyst query
  *   therefore never sits in front of an insert: measured (test/storage/analyst-isolation.test.ts)
  *   four 3-second analyst queries left the writer's inserts running with ~0.1 s worst latency,
  *   where the single-session process of before put each insert behind every query.
