@@ -4,10 +4,11 @@
  * platform's store, behind the same API keys and through the same door as POST /api/v1/sql
  * (AnalystGate → StorageQueries.sql: sandbox, limits, read lane, audit line).
  *
- * Layout: `GET|POST /clickhouse` and `/clickhouse/` run one query; `GET /clickhouse/ping` answers
- * `Ok.`. The query is the `query` URL parameter followed by the POST body (either may be absent);
+ * Layout: `GET|POST /clickhouse` and `/clickhouse/` (and `/`, where ClickHouse serves) run one
+ * query; `GET /clickhouse/ping` and `GET /ping` answer `Ok.`. The query is the `query` URL parameter followed by the POST body (either may be absent);
  * `param_<name>` URL parameters bind `{name:Type}` placeholders; `database` must name the
- * platform's database (or `default`), `default_format` picks the output format, `query_id` is
+ * platform's database (or `default`, or `clickhouse`: what @clickhouse/client sends for a
+ * `…/clickhouse` URL path), `default_format` picks the output format, `query_id` is
  * echoed in `X-ClickHouse-Query-Id`. A trailing `FORMAT <name>` clause is taken off the query
  * and served here from FORMATS (the sandbox refuses FORMAT in the query itself). Credentials:
  * user = API key, password = its secret, in HTTP Basic or `X-ClickHouse-User`/`X-ClickHouse-Key`
@@ -195,7 +196,9 @@ export function registerClickHouseHttp(app: FastifyInstance, opts: ClickHouseHtt
     ctx.removeAllContentTypeParsers();
     ctx.addContentTypeParser('*', { parseAs: 'string', bodyLimit: opts.bodyLimit ?? 128 * 1024 }, (_req, body, done) => done(null, body));
 
-    ctx.get('/clickhouse/ping', async (_req, reply) => reply.type('text/plain; charset=UTF-8').send('Ok.\n'));
+    const ping = async (_req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => reply.type('text/plain; charset=UTF-8').send('Ok.\n');
+    ctx.get('/clickhouse/ping', ping);
+    ctx.get('/ping', ping);
 
     const handler = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
       const url = new URL(req.url, 'http://x');
@@ -223,7 +226,7 @@ export function registerClickHouseHttp(app: FastifyInstance, opts: ClickHouseHtt
         }
         if (q.get('compress') === '1' || q.get('decompress') === '1') throw new ChError(48, 'NOT_IMPLEMENTED', 400, 'ClickHouse native compression is not offered by this endpoint');
         const db = q.get('database');
-        if (db !== null && db !== '' && db !== 'default' && !opts.databases.includes(db)) throw new ChError(291, 'DATABASE_ACCESS_DENIED', 403, `Database ${db.slice(0, 64)} is not allowed: the platform's tables are in ${opts.databases[0] ?? 'default'}`);
+        if (db !== null && db !== '' && db !== 'default' && db !== 'clickhouse' && !opts.databases.includes(db)) throw new ChError(291, 'DATABASE_ACCESS_DENIED', 403, `Database ${db.slice(0, 64)} is not allowed: the platform's tables are in ${opts.databases[0] ?? 'default'}`);
         const body = req.method === 'POST' && typeof req.body === 'string' ? req.body : '';
         const text = [q.get('query') ?? '', body].filter((s) => s.trim() !== '').join('\n');
         if (text.trim() === '') throw new ChError(62, 'SYNTAX_ERROR', 400, 'Empty query');
@@ -245,10 +248,12 @@ export function registerClickHouseHttp(app: FastifyInstance, opts: ClickHouseHtt
         return send(reply, toChError(e), queryId);
       }
     };
-    ctx.get('/clickhouse', handler);
-    ctx.get('/clickhouse/', handler);
     const limit = { bodyLimit: opts.bodyLimit ?? 128 * 1024 };
-    ctx.post('/clickhouse', limit, handler);
-    ctx.post('/clickhouse/', limit, handler);
+    // `/` as well, where ClickHouse itself serves: clients configured with the gateway's bare URL
+    // (or with `/clickhouse` as the URL path, which @clickhouse/client sends as `database`) land there
+    for (const path of ['/clickhouse', '/clickhouse/', '/']) {
+      ctx.get(path, handler);
+      ctx.post(path, limit, handler);
+    }
   });
 }

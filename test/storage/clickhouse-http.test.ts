@@ -88,6 +88,17 @@ describe.each(['chdb', 'server'] as const)('ClickHouse-compatible endpoint on %s
     expect(compact).toEqual([['1'], ['2']]);
   });
 
+  it('@clickhouse/client configured as in the issue (url …/clickhouse, no pathname) and with the bare URL', async () => {
+    for (const url of [`${base}/clickhouse`, base]) {
+      const c = createClient({ url, username: analyst.key, password: analyst.secret, log: { level: ClickHouseLogLevel.OFF } });
+      try {
+        expect((await c.ping()).success).toBe(true);
+        const rows = await (await c.query({ query: 'SELECT count() AS n FROM trades WHERE trade_id <= {n:UInt32}', format: 'JSONEachRow', query_params: { n: 5 } })).json();
+        expect(rows).toEqual([{ n: '5' }]);
+      } finally { await c.close(); }
+    }
+  });
+
   it('@clickhouse/client: a refused query rejects with a ClickHouse error (code and text)', async () => {
     const err = await client.query({ query: "SELECT * FROM file('/etc/passwd')", format: 'JSONEachRow' }).then(() => null, (e: unknown) => e as { code?: string; type?: string; message: string });
     expect(err).not.toBeNull();
