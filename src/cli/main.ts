@@ -55,7 +55,9 @@ usage:
               (DIR/keys.json, default data/; a running server applies changes within a second)
   tradsys backfill [--data DIR] [--from SEQ] [--instruments FILE.json] [--quiet]   (journal → ClickHouse, exactly once)
   tradsys sql [--data DIR] [--format table|csv|json] [--param name=value …] "SELECT …"
-              (embedded chDB in DIR/clickhouse, or the server at CLICKHOUSE_URL; read-only)
+              (read-only, sandboxed; through the running server that holds DIR (DIR/server.json),
+               else the embedded store in DIR/clickhouse (default ./data; never created),
+               or the ClickHouse server at CLICKHOUSE_URL)
   tradsys help | version
 
 replay runs an order stream through the engine: events (A/R/T/X/M lines) to --events, the final
@@ -233,8 +235,9 @@ async function cmdServe(argv: string[]): Promise<number> {
   if (durability === 'none') out('  WARNING   --durability none: acknowledged orders are NOT on disk and can be lost on a crash. Benchmarks only.');
   const st = gw.storage?.storage;
   out(st
-    ? `  storage   ClickHouse ${st.features?.version ?? '?'} · ${st.backend === 'chdb' ? `embedded chDB in ${join(dataDir, 'clickhouse')}` : `server ${process.env.CLICKHOUSE_URL ?? ''}`} · trades, order events, quotes, bars (docs/schema.md; \`tradsys sql "SELECT …"\`)`
+    ? `  storage   ClickHouse ${st.features?.version ?? '?'} · ${st.backend === 'chdb' ? `embedded chDB in ${join(dataDir, 'clickhouse')}` : `server ${process.env.CLICKHOUSE_URL ?? ''}`} · trades, order events, quotes, bars (docs/schema.md; \`npx tradsys sql "SELECT …"\`)`
     : '  storage   ClickHouse: off (--no-storage)');
+  if (st) out(`  analysts  ${url}/clickhouse (ClickHouse HTTP interface: user = API key with the analyst permission, password = its secret) · \`npx tradsys sql --data ${dataDir} "SELECT …"\` goes through this server`);
   out(`  data      ${dataDir} (API keys in ${gw.keys.path}, changes applied live)`);
   out(`  log       JSON lines (audit events, errors) to stderr and ${join(dataDir, 'logs', 'tradsys.log')} · rotated at ${logFileBytes} bytes, ${logFiles} older files kept (docs/security.md)`);
   out('  accelerations: native addon, NUMA, kernel bypass, GPU: not built (pure WASM/TS path)');

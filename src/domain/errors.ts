@@ -44,6 +44,8 @@ export const ERRORS = {
   ERR_STORAGE_MIGRATION: { status: 500, message: 'a schema migration failed' },
   ERR_STORAGE_CLOSED: { status: 503, message: 'the storage connection is closed' },
   ERR_STORAGE_CONFIG: { status: 400, message: 'invalid storage configuration' },
+  ERR_STORAGE_BUSY: { status: 429, message: 'too many analyst queries at once' },
+  ERR_STORAGE_NO_STORE: { status: 400, message: 'no TradSys store in that data folder' },
   ERR_CQRS_SNAPSHOT: { status: 500, message: 'a read-model snapshot is malformed or of another version' },
   ERR_CQRS_LAGGED: { status: 503, message: 'a subscription fell too far behind the live stream' },
   ERR_SAGA_LOG_CORRUPT: { status: 500, message: 'the saga log is damaged inside its durable region' },

@@ -244,6 +244,20 @@ export class KeyStore {
     return n;
   }
 
+  /**
+   * Checks a key and its secret sent as a password (the ClickHouse-compatible endpoint, where
+   * clients speak user/password), in constant time; revoked keys fail like unknown ones.
+   */
+  checkSecret(key: unknown, secret: unknown, need?: Permission): AuthResult {
+    if (typeof key !== 'string' || typeof secret !== 'string' || key.length > 128 || secret.length > 256) return { ok: false, reason: 'malformed' };
+    const k = this.keys.get(key);
+    const want = createHmac('sha256', 'tradsys-password').update(k && !k.revoked ? k.secret : randomBytes(32).toString('hex')).digest();
+    const got = createHmac('sha256', 'tradsys-password').update(secret).digest();
+    if (!timingSafeEqual(want, got) || !k || k.revoked) return { ok: false, reason: k && !k.revoked ? 'bad_signature' : 'unknown_key' };
+    if (need && !k.permissions.includes(need)) return { ok: false, reason: 'forbidden' };
+    return { ok: true, account: k.account, key, permissions: k.permissions };
+  }
+
   private expire(now: number): void {
     if (this.seen.size < 1024) return;
     for (const [s, until] of this.seen) if (until < now) this.seen.delete(s);

@@ -45,6 +45,7 @@ import { readRecords } from '../journal/recovery.js';
 import { openStorage } from '../storage/open.js';
 import { StorageWriter } from '../storage/writer.js';
 import { registerStorage, type StorageApi } from '../storage/http.js';
+import { LOCAL_USER, localCredentialOk, localUrl, newLocalSecret, removeDiscovery, writeDiscovery } from '../storage/discovery.js';
 import type { Storage } from '../storage/storage.js';
 import { ReadModels, readModelsFile, replayAccountReports, positionJson, fillJson, SagaManager, systemClock, SAGA_ID_BASE, decodeRecord, type PairsLeg } from '../cqrs/index.js';
 import { EngineHost } from '../engine/host.js';
@@ -238,6 +239,8 @@ export class Gateway {
 
   /** The storage in use, its writer and query API (null when storage is off). */
   readonly storage: { storage: Storage; writer: StorageWriter; api: StorageApi } | null = null;
+  /** The local credential `tradsys sql` reads from `<data>/server.json` (fresh per start). */
+  private readonly localSecret = newLocalSecret();
 
   private constructor(readonly host: EngineHost, cfg: GatewayConfig, instruments: Instrument[], storage: { storage: Storage; writer: StorageWriter } | null = null) {
     this.instruments = instruments;
@@ -286,7 +289,8 @@ export class Gateway {
       const api = registerStorage(this.app, storage.storage, storage.writer, {
         instruments,
         recentTrades: (id) => { this.pump(); return this.recentTradesJson(id); },
-        authorizeSql: (req, reply) => this.httpAuth(req, reply, 'analyst') !== null,
+        authorizeSql: (req, reply) => { const a = this.httpAuth(req, reply, 'analyst'); return a === null ? false : { key: String(req.headers['x-ts-key']), account: a }; },
+        clickhouse: { authenticate: (user, password, req) => this.clickhouseAuth(user, password, req) },
       });
       this.storage = { ...storage, api };
     }
@@ -368,11 +372,27 @@ export class Gateway {
   }
 
   async listen(port: number, host = '127.0.0.1'): Promise<string> {
-    return this.app.listen({ port, host });
+    const url = await this.app.listen({ port, host });
+    // `tradsys sql` goes through this server while it holds the store (src/storage/discovery.ts)
+    const local = localUrl(this.app.server.address());
+    if (this.storage && local) {
+      try { writeDiscovery(this.keys.dataDir, local, this.localSecret); } catch (e) { this.log(`cannot write ${this.keys.dataDir}/server.json (tradsys sql will not find this server): ${(e as Error).message}`); }
+    }
+    return url;
+  }
+
+  /** The ClickHouse-compatible endpoint's user/password: an analyst key and its secret, or the local credential. */
+  private clickhouseAuth(user: string, password: string, req: FastifyRequest): { ok: true; key: string; account: number | null } | { ok: false; reason: 'unknown' | 'forbidden' } {
+    if (user === LOCAL_USER) return localCredentialOk(this.localSecret, password, req) ? { ok: true, key: LOCAL_USER, account: null } : { ok: false, reason: 'unknown' };
+    const r = this.keys.checkSecret(user, password, 'analyst');
+    if (r.ok) return { ok: true, key: r.key, account: r.account };
+    this.addressBuckets.take(req.ip);
+    return { ok: false, reason: r.reason === 'forbidden' ? 'forbidden' : 'unknown' };
   }
 
   async close(): Promise<void> {
     this.keys.unwatch();
+    removeDiscovery(this.keys.dataDir);
     if (this.pumpTimer) clearInterval(this.pumpTimer);
     this.pumpTimer = null;
     if (this.pingTimer) clearInterval(this.pingTimer);
@@ -421,10 +441,15 @@ export class Gateway {
 
   private routes(): void {
     const app = this.app;
-    app.get('/health', async () => ({
-      status: this.host.failed ? 'failed' : 'ok', engineSeq: this.host.lastSeq, connections: this.conns.size,
-      ...(this.storage ? { storage: this.storage.api.health() } : {}),
-    }));
+    app.get('/health', async () => {
+      // degraded (with the reason) when the storage is: down, or its writer lagging (storage/http.ts)
+      const storage = this.storage?.api.health();
+      const degraded = storage !== undefined && storage.status !== 'ok';
+      return {
+        status: this.host.failed ? 'failed' : degraded ? 'degraded' : 'ok', ...(degraded && !this.host.failed ? { reason: storage.reason } : {}),
+        engineSeq: this.host.lastSeq, connections: this.conns.size, ...(storage ? { storage } : {}),
+      };
+    });
     app.get('/api/v1/symbols', async () => this.instruments.map((i) => i.toJSON()));
     app.get<{ Params: { symbol: string }; Querystring: { depth?: string } }>('/api/v1/book/:symbol', async (req, reply) => {
       const ins = this.bySymbol.get(req.params.symbol);

@@ -11,14 +11,19 @@
  * the body to `<dataDir>/chdb-ingest/<table>-<pid>-<thread>-<n>.<format>` and sends only
  * `INSERT INTO t (cols) SELECT * FROM file(path, RowBinary) SETTINGS parallel_view_processing=1, …`
  * (chDB reads the file with the insertion table's structure); the file is removed once answered.
- * Invariants: no chDB call ever runs on the calling thread; 64-bit integers come back as strings
+ * Invariants: no chDB call ever runs on the calling thread; a read-lane answer longer than its
+ * `maxResultBytes` is refused in the chDB process (it never crosses the IPC channel); 64-bit integers come back as strings
  * (the session is opened with output_format_json_quote_64bit_integers=1); per-query settings are
  * appended as a SETTINGS clause with `readonly` last; an ingest file lives only while its insert
  * runs (stale ones, from a crash, are removed when the next process has opened the folder).
  * Complexity: one message round trip per call (plus one file write for a binary insert).
  * Allocation: the request and the result text; a binary body is written as is (no copy).
- * Known limitations: one process, one session per data folder (a second process on the same folder
- * is refused by chDB's lock). chdb 3.4's own `Session.insert({values: Buffer})` whitelists text
+ * Lanes: every call goes to the process's write lane (one session, synchronous, in order: the
+ * writer's inserts, migrations, the API's own reads) except the queries of `readLane()`, the
+ * analysts' view, which run on the read lane (sessions of their own, asynchronous, with
+ * READ_LANE_SETTINGS; chdb-process.ts): an analyst's slow query never sits in the writer's turn.
+ * Known limitations: one process per data folder (a second process on the same folder is refused
+ * by chDB's lock; `tradsys sql` goes through the server that holds it). chdb 3.4's own `Session.insert({values: Buffer})` whitelists text
  * formats only, and its native entry given a RowBinary prefix failed part-way through a valid body
  * ("Cannot read all data" after a few hundred rows), hence the file. Ingest
  * (bench:storage, 2 shared cores, 1 M-row inserts into `trades` with its five bar views):
@@ -42,7 +47,8 @@ import { checkIdentifier, checkParams, nativeParams, quoteString } from './sql.j
 import { spawnProcess } from '../engine/spawn.js';
 
 interface Answer { id: number; ok: boolean; text?: string; error?: string | null }
-interface Req { id: number; op: 'query' | 'queryBind' | 'close'; sql: string; format: string; params?: Record<string, unknown> }
+type Lane = 'write' | 'read';
+interface Req { id: number; op: 'query' | 'queryBind' | 'close'; lane?: Lane; sql: string; format: string; params?: Record<string, unknown>; maxBytes?: number }
 interface Endpoint { post(m: Req): void; on(f: (m: Answer) => void): void }
 
 export class ChdbStorage implements Storage {
@@ -105,7 +111,7 @@ export class ChdbStorage implements Storage {
     const { port1, port2 } = new MessageChannel();
     port1.on('message', (r: Req) => {
       if (r.op === 'close') { port1.postMessage({ id: r.id, ok: true, text: '' }); port1.close(); return; }
-      this.call(r.op, r.sql, r.format, r.params).then(
+      this.call(r.op, r.sql, r.format, r.params, r.lane, r.maxBytes).then(
         (text) => port1.postMessage({ id: r.id, ok: true, text }),
         (e: Error) => port1.postMessage({ id: r.id, ok: false, error: e.message }),
       );
@@ -120,22 +126,23 @@ export class ChdbStorage implements Storage {
     this.closed = true;
   }
 
-  private call(op: 'query' | 'queryBind' | 'close', sql: string, format: string, params?: Record<string, unknown>): Promise<string> {
+  private call(op: 'query' | 'queryBind' | 'close', sql: string, format: string, params?: Record<string, unknown>, lane: Lane = 'write', maxBytes?: number): Promise<string> {
     if (this.closed) return Promise.reject(new TradsysError('ERR_STORAGE_CLOSED', 'ChdbStorage is closed'));
     const id = this.nextId++;
     return new Promise<string>((res, rej) => {
       this.pending.set(id, { res, rej });
-      this.ep.post({ id, op, sql, format, params });
+      this.ep.post({ id, op, sql, format, params, lane, maxBytes });
     });
   }
 
-  private async run(what: string, sql: string, format: string, opts?: QueryOptions): Promise<string> {
+  private async run(what: string, sql: string, format: string, opts?: QueryOptions, lane: Lane = 'write'): Promise<string> {
     const t0 = performance.now();
     try {
       checkParams(sql, opts?.params);
-      const full = sql + settingsClause(opts?.settings);
+      const full = sql + settingsClause(lane === 'read' ? { ...READ_LANE_SETTINGS, ...(opts?.settings ?? {}) } : opts?.settings);
       const hasParams = opts?.params !== undefined && Object.keys(opts.params).length > 0;
-      const text = hasParams ? await this.call('queryBind', full, format, nativeParams(sql, opts!.params)) : await this.call('query', full, format);
+      const max = opts?.maxResultBytes;
+      const text = hasParams ? await this.call('queryBind', full, format, nativeParams(sql, opts!.params), lane, max) : await this.call('query', full, format, undefined, lane, max);
       this.meter.ok(performance.now() - t0);
       return text;
     } catch (e) {
@@ -153,12 +160,38 @@ export class ChdbStorage implements Storage {
   }
 
   async query<T = Row>(sql: string, opts?: QueryOptions): Promise<QueryResult<T>> {
+    return this.queryOn('write', sql, opts);
+  }
+
+  /** A query on `lane`: `write` runs in turn with the writer's inserts, `read` on the analysts' sessions. */
+  private async queryOn<T = Row>(lane: Lane, sql: string, opts?: QueryOptions): Promise<QueryResult<T>> {
     this.meter.queries++;
     const t0 = performance.now();
-    const text = await this.run('query', sql, 'JSON', opts);
-    if (text === '') return { rows: [], meta: [], elapsedMs: performance.now() - t0 };
+    const text = await this.run('query', sql, 'JSON', opts, lane);
+    if (text === '') return { rows: [], meta: [], elapsedMs: performance.now() - t0, bytes: 0 };
     const j = JSON.parse(text) as { data: T[]; meta: { name: string; type: string }[]; statistics?: { elapsed: number } };
-    return { rows: j.data, meta: j.meta, elapsedMs: j.statistics ? j.statistics.elapsed * 1000 : performance.now() - t0 };
+    return { rows: j.data, meta: j.meta, elapsedMs: j.statistics ? j.statistics.elapsed * 1000 : performance.now() - t0, bytes: Buffer.byteLength(text) };
+  }
+
+  /**
+   * The analysts' view of this store: its queries run on the chDB process's read lane (sessions of
+   * their own, off the writer's turn: see chdb-process.ts); everything else is this storage's.
+   * Closing the view closes nothing.
+   */
+  readLane(): Storage {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getter below needs the instance
+    const self = this;
+    return {
+      backend: 'chdb',
+      get features() { return self.features; },
+      connect: () => this.connect(),
+      insert: () => Promise.reject(new TradsysError('ERR_STORAGE_FORBIDDEN', 'the read lane does not insert')),
+      query: <T = Row>(sql: string, opts?: QueryOptions) => this.queryOn<T>('read', sql, opts),
+      command: () => Promise.reject(new TradsysError('ERR_STORAGE_FORBIDDEN', 'the read lane runs queries only')),
+      ping: () => this.ping(),
+      close: async () => { /* the owner closes the store */ },
+      stats: () => this.stats(),
+    };
   }
 
   async command(sql: string, opts?: QueryOptions): Promise<void> {
@@ -228,6 +261,12 @@ export class ChdbStorage implements Storage {
  * Settings of a binary insert: the five bar views run side by side (parallel_view_processing),
  * and the file is read in blocks of up to ~1 M rows (fewer, larger blocks through the views).
  */
+/**
+ * Settings of every read-lane query (before the caller's own): one thread each at a lower OS
+ * priority (nice 10), so analysts' queries take what the writer leaves of the CPU.
+ */
+export const READ_LANE_SETTINGS = { max_threads: 1, os_thread_priority: 10 } as const;
+
 export const INGEST_SETTINGS = { parallel_view_processing: 1, max_block_size: 1_048_576 } as const;
 
 /** ` SETTINGS a=1, b='x'` with `readonly` last; names must be identifiers, values numbers or quoted. */

@@ -1,9 +1,13 @@
 /**
  * The storage query context as a fastify plugin: `GET /api/v1/bars/:symbol`,
- * `GET /api/v1/vwap/:symbol`, `POST /api/v1/sql` (authorised analysts, read-only, limited) and,
+ * `GET /api/v1/vwap/:symbol`, `POST /api/v1/sql` (authorised analysts, through the AnalystGate:
+ * admission per key, sandbox, limits, audit line), the ClickHouse-compatible endpoint
+ * (`/clickhouse`, clickhouse-http.ts, when `clickhouse` is given) and,
  * when the gateway hands over its in-memory recent trades, `GET /api/v1/trades/:symbol` (memory
  * without from/to, ClickHouse with them; the same JSON shape). Also `metricsText()` and
- * `health()` for the gateway's /metrics and /health.
+ * `health()` for the gateway's /metrics and /health: `degraded` with a `reason` when the storage
+ * is down, the writer's inserts fail, or the writer lags: its lag is the age of the oldest row it
+ * has taken from the engine and not yet written (WriterCore.lagSeconds), limit 5 s by default.
  *
  * Layout: times in query strings are Unix-epoch nanoseconds (digits) or ISO 8601; prices and
  * quantities leave as decimal strings made with the instrument's tick and lot size.
@@ -17,6 +21,8 @@ import { TradsysError } from '../domain/errors.js';
 import { formatDecimal, type Instrument } from '../domain/instruments.js';
 import { BAR_INTERVALS, type BarInterval } from './schema.js';
 import { QueryCache, StorageQueries, type AnalystLimits } from './queries.js';
+import { AnalystGate, BUSY_RETRY_AFTER_S, type AnalystAdmission, type AuditLogger } from './analyst.js';
+import { registerClickHouseHttp, type ClickHouseHttpOptions } from './clickhouse-http.js';
 import type { ParamValue, Storage } from './storage.js';
 import type { StorageWriter } from './writer.js';
 
@@ -24,17 +30,34 @@ export interface StorageApiOptions {
   instruments: Instrument[];
   /** When given, this plugin serves GET /api/v1/trades/:symbol, answering from memory without from/to (a JSON array text, newest first). */
   recentTrades?: (symbolId: number) => string;
-  /** Who may use POST /api/v1/sql; answer (401/403) and return false to refuse. Default: nobody. */
-  authorizeSql?: (req: FastifyRequest, reply: FastifyReply) => boolean | Promise<boolean>;
+  /**
+   * Who may use POST /api/v1/sql; answer (401/403) and return false to refuse. Default: nobody.
+   * Returning the caller's key and account names them in the admission count and the audit line
+   * (`true` counts the caller by address).
+   */
+  authorizeSql?: (req: FastifyRequest, reply: FastifyReply) => boolean | AnalystIdentity | Promise<boolean | AnalystIdentity>;
   cache?: QueryCache;
   limits?: AnalystLimits;
+  /** Analyst queries running at once, per key and in all (default 2 and 8). */
+  admission?: AnalystAdmission;
+  /** When given, the ClickHouse-compatible endpoint (/clickhouse) is served with this authentication. */
+  clickhouse?: Pick<ClickHouseHttpOptions, 'authenticate' | 'version'>;
+  /** /health turns `degraded` when the writer's lag (age of its oldest unwritten row) passes this (default 5 s). */
+  maxWriterLagSeconds?: number;
 }
+
+export interface AnalystIdentity { key: string; account: number | null }
 
 export interface StorageApi {
   readonly queries: StorageQueries;
+  /** The door every analyst query goes through (admission, sandbox, audit). */
+  readonly gate: AnalystGate;
   metricsText(): string;
   health(): Record<string, unknown>;
 }
+
+/** Writer lag (seconds since the oldest row not yet written was taken from the engine) past which /health says `degraded`. */
+export const DEFAULT_MAX_WRITER_LAG_S = 5;
 
 /** "1790000000000000000" (ns) or an ISO 8601 date → ns; undefined when absent. */
 export function parseTime(v: unknown, name: string): bigint | undefined {
@@ -54,9 +77,12 @@ function vwapDecimal(ins: Instrument, notional: bigint, volume: bigint): string 
 
 export function registerStorage(app: FastifyInstance, storage: Storage, writer: StorageWriter | null, opts: StorageApiOptions): StorageApi {
   const queries = new StorageQueries(storage, () => writer?.generation() ?? 0, opts.cache, opts.limits);
+  const gate = new AnalystGate(queries, opts.admission);
+  const maxLag = opts.maxWriterLagSeconds ?? DEFAULT_MAX_WRITER_LAG_S;
   const bySymbol = new Map(opts.instruments.map((i) => [i.symbol, i]));
   const fail = (reply: FastifyReply, e: unknown): FastifyReply => {
     const err = e instanceof TradsysError ? e : new TradsysError('ERR_STORAGE_UNAVAILABLE', (e as Error).message);
+    if (err.code === 'ERR_STORAGE_BUSY') void reply.header('retry-after', String(BUSY_RETRY_AFTER_S));
     return reply.code(err.status).send({ error: err.code, message: err.message });
   };
   const instrument = (reply: FastifyReply, symbol: string): Instrument | null => {
@@ -115,22 +141,35 @@ export function registerStorage(app: FastifyInstance, storage: Storage, writer: 
     }, async (req, reply) => {
       const ok = opts.authorizeSql ? await opts.authorizeSql(req, reply) : false;
       if (!ok) return reply.sent ? reply : reply.code(403).send({ error: 'ERR_STORAGE_FORBIDDEN', message: 'this key may not run SQL' });
+      const who = ok === true ? { key: `ip:${req.ip}`, account: null } : ok;
       try {
-        const r = await queries.sql(req.body.sql, req.body.params ?? {});
+        const r = await gate.run({ ...who, ip: req.ip, via: 'http' }, req.body.sql, req.body.params ?? {}, req.log as AuditLogger);
         return { meta: r.meta, rows: r.rows, rowCount: r.rows.length, elapsedMs: r.elapsedMs };
       } catch (e) { return fail(reply, e); }
     });
   });
 
+  if (opts.clickhouse) {
+    const backendDb = (storage as Storage & { database?: string }).database;
+    registerClickHouseHttp(app, { gate, ...opts.clickhouse, databases: backendDb ? [backendDb] : ['default'] });
+  }
+
   return {
     queries,
+    gate,
     health: () => {
       const s = storage.stats();
       const w = writer?.stats() ?? null;
+      const reasons: string[] = [];
+      if (!s.up) reasons.push(`storage down: ${s.lastError ?? 'no answer yet'}`);
+      if (w && !w.up && w.errors > 0) reasons.push(`storage writer cannot write (${w.errors} failed inserts, retrying)`);
+      if (w && w.lagSeconds > maxLag) reasons.push(`storage writer lagging: oldest unwritten row is ${w.lagSeconds.toFixed(1)} s old (limit ${maxLag} s), ${w.queueRows} rows queued, ${w.lagSeq} commands behind`);
       return {
-        status: s.up && (!w || w.up) ? 'ok' : 'degraded',
+        status: reasons.length === 0 ? 'ok' : 'degraded',
+        ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}),
         storage: { backend: s.backend, up: s.up, version: s.version, errors: s.errors, lastError: s.lastError, latencyP50Ms: s.latencyP50Ms, latencyP99Ms: s.latencyP99Ms },
-        writer: w && { up: w.up, lagSeq: w.lagSeq, lagSeconds: w.lagSeconds, queueRows: w.queueRows, spilledBytes: w.spilledBytes, errors: w.errors },
+        analysts: { running: gate.active(), perKey: gate.admission.perKey, total: gate.admission.total },
+        writer: w && { up: w.up, lagSeq: w.lagSeq, lagSeconds: w.lagSeconds, maxLagSeconds: maxLag, queueRows: w.queueRows, spilledBytes: w.spilledBytes, errors: w.errors },
       };
     },
     metricsText: () => {
@@ -145,6 +184,10 @@ export function registerStorage(app: FastifyInstance, storage: Storage, writer: 
       m('tradsys_storage_latency_p99_seconds', 'gauge', s.latencyP99Ms / 1000, 'call latency, last 1,024 calls');
       m('tradsys_storage_cache_hits_total', 'counter', queries.cache.hits, 'query cache hits');
       m('tradsys_storage_cache_misses_total', 'counter', queries.cache.misses, 'query cache misses');
+      m('tradsys_analyst_queries_running', 'gauge', gate.active(), 'analyst queries running now (all keys)');
+      m('tradsys_analyst_queries_total', 'counter', gate.counts.ok, 'analyst queries answered');
+      m('tradsys_analyst_queries_refused_total', 'counter', gate.counts.refused, 'analyst queries refused by admission (429)');
+      m('tradsys_analyst_queries_failed_total', 'counter', gate.counts.failed, 'analyst queries refused by the sandbox or failed (limits, errors)');
       const w = writer?.stats();
       if (w) {
         m('tradsys_storage_writer_events_total', 'counter', w.eventsIn, 'engine events taken from the ring');

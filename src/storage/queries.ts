@@ -10,6 +10,9 @@
  * Invariants: prices leave here as integer ticks (strings); decimals are made with the
  * instrument's tick size by the HTTP layer; every user value is a bound parameter.
  * Complexity: one ClickHouse query per miss; O(1) per cache hit. Allocation: per query.
+ * Analysts' SQL runs on the storage's read lane where it has one (chDB: sessions of their own in the
+ * chDB process; server: a client of its own), capped in rows, bytes (ClickHouse's max_result_bytes
+ * and our cap on the serialised answer), seconds and memory; answers over 1 MiB are not cached.
  * Known limitations: the generation is global (any ingest invalidates every entry).
  */
 import { TradsysError } from '../domain/errors.js';
@@ -35,8 +38,14 @@ export interface AnalystSqlOptions {
   allowFormat?: boolean;
 }
 
-export interface AnalystLimits { maxRows: number; maxSeconds: number; maxMemoryBytes: number }
-export const DEFAULT_LIMITS: AnalystLimits = { maxRows: 100_000, maxSeconds: 10, maxMemoryBytes: 1_000_000_000 };
+export interface AnalystLimits {
+  maxRows: number; maxSeconds: number; maxMemoryBytes: number;
+  /** The answer's size: ClickHouse's max_result_bytes and our cap on the serialised (JSON) text. */
+  maxResultBytes: number;
+}
+export const DEFAULT_LIMITS: AnalystLimits = { maxRows: 100_000, maxSeconds: 10, maxMemoryBytes: 1_000_000_000, maxResultBytes: 16 * 1024 * 1024 };
+/** Answers larger than this (serialised) are not kept in the cache. */
+export const CACHE_MAX_ENTRY_BYTES = 1024 * 1024;
 
 export class QueryCache {
   hits = 0;
@@ -76,18 +85,25 @@ const I64_MAX = '9223372036854775807';
 
 export class StorageQueries {
   readonly cache: QueryCache;
+  /** Where analysts' SQL runs: the storage's read lane (off the writer's turn) where it has one. */
+  readonly analystStorage: Storage;
   constructor(readonly storage: Storage, private readonly generation: () => number = () => 0, cache?: QueryCache, readonly limits: AnalystLimits = DEFAULT_LIMITS) {
     this.cache = cache ?? new QueryCache();
+    const lane = (storage as Storage & { readLane?: () => Storage }).readLane;
+    this.analystStorage = typeof lane === 'function' ? lane.call(storage) : storage;
   }
 
   /** Runs through the cache (key: normalised SQL + params; generation: the writer's ingest count). */
-  async cached<T = Row>(sql: string, params: Record<string, ParamValue>, settings?: Record<string, string | number>, analyst = false): Promise<QueryResult<T>> {
+  async cached<T = Row>(sql: string, params: Record<string, ParamValue>, settings?: Record<string, string | number>, via?: { analyst?: boolean; storage?: Storage; maxResultBytes?: number }): Promise<QueryResult<T>> {
+    const analyst = via?.analyst === true;
     const key = (analyst ? 'analyst\u0000' : '') + normalizeSql(sql) + '\u0000' + JSON.stringify(params, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
     const gen = this.generation();
     const hit = this.cache.get(key, gen);
     if (hit) return hit as QueryResult<T>;
-    const r = await this.storage.query<T>(sql, { params, ...(settings ? { settings } : {}), ...(analyst ? { analyst: true } : {}) });
-    this.cache.set(key, gen, r as QueryResult);
+    const r = await (via?.storage ?? this.storage).query<T>(sql, {
+      params, ...(settings ? { settings } : {}), ...(analyst ? { analyst: true } : {}), ...(via?.maxResultBytes ? { maxResultBytes: via.maxResultBytes } : {}),
+    });
+    if ((r.bytes ?? 0) <= CACHE_MAX_ENTRY_BYTES) this.cache.set(key, gen, r as QueryResult);
     return r;
   }
 
@@ -140,11 +156,12 @@ export class StorageQueries {
     }
     const l = this.limits;
     const settings = {
-      max_result_rows: l.maxRows, result_overflow_mode: 'throw', max_execution_time: l.maxSeconds, max_memory_usage: l.maxMemoryBytes, readonly: 1,
+      max_result_rows: l.maxRows, max_result_bytes: l.maxResultBytes, result_overflow_mode: 'throw', max_execution_time: l.maxSeconds, max_memory_usage: l.maxMemoryBytes, readonly: 1,
     };
+    const via = { analyst: true, storage: this.analystStorage, maxResultBytes: l.maxResultBytes };
     const r = this.storage.backend === 'chdb'
-      ? await this.cached(checked.canonical, {}, settings, true)
-      : await this.cached(checked.statement, params, settings, true);
+      ? await this.cached(checked.canonical, {}, settings, via)
+      : await this.cached(checked.statement, params, settings, via);
     return options.allowFormat ? { ...r, format: checked.format } : r;
   }
 

@@ -47,6 +47,9 @@ export function serverConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Serve
   return { url, username: env.CLICKHOUSE_USER ?? 'default', password: env.CLICKHOUSE_PASSWORD ?? '', database: env.CLICKHOUSE_DATABASE ?? 'tradsys', ...analyst };
 }
 
+/** Open connections of the analysts' client (readLane()). */
+export const READ_LANE_CONNECTIONS = 4;
+
 const BASE_SETTINGS = { output_format_json_quote_64bit_integers: 1 } as const;
 
 export class ServerStorage implements Storage {
@@ -137,6 +140,7 @@ export class ServerStorage implements Storage {
     const p = this.prepare(sql, opts);
     this.meter.queries++;
     const t0 = performance.now();
+    let bytes = 0;
     const r = await this.run('query', async () => {
       // wait_end_of_query: the server buffers the result, so an exception thrown mid-result (a row
       // limit, a timeout) comes back as an HTTP error instead of a truncated 200 body
@@ -146,10 +150,26 @@ export class ServerStorage implements Storage {
       const settings = asAnalyst ? { ...BASE_SETTINGS, wait_end_of_query: 1, readonly: 1 } : this.settings({ ...opts, settings: { wait_end_of_query: 1, ...(opts?.settings ?? {}) } });
       const rs = await (asAnalyst ? this.analystClient! : this.client).query({ ...p, format: 'JSON', clickhouse_settings: settings as never });
       const text = await rs.text();
+      bytes = Buffer.byteLength(text);
+      if (opts?.maxResultBytes && bytes > opts.maxResultBytes) {
+        throw new Error(`Code: 396. DB::Exception: Limit for result exceeded, max bytes: ${opts.maxResultBytes}, current bytes: ${bytes} (the answer as serialised; narrow the query or add LIMIT)`);
+      }
       try { return JSON.parse(text) as T; } catch { throw new Error(/Code: \d+[^\n]*/.exec(text)?.[0] ?? 'ClickHouse sent a result that is not JSON'); }
     });
     const j = r as unknown as { data: T[]; meta: { name: string; type: string }[]; statistics?: { elapsed: number } };
-    return { rows: j.data, meta: j.meta, elapsedMs: j.statistics ? j.statistics.elapsed * 1000 : performance.now() - t0 };
+    return { rows: j.data, meta: j.meta, elapsedMs: j.statistics ? j.statistics.elapsed * 1000 : performance.now() - t0, bytes };
+  }
+
+  private reader: ServerStorage | null = null;
+
+  /**
+   * The analysts' view: a client of its own (at most READ_LANE_CONNECTIONS open connections), so
+   * analysts' queries never take the sockets of this client nor of the writer's (which has its
+   * own client in its thread). Closed with this storage.
+   */
+  readLane(): Storage {
+    this.reader ??= new ServerStorage({ ...this.config, maxOpenConnections: READ_LANE_CONNECTIONS });
+    return this.reader;
   }
 
   async command(sql: string, opts?: QueryOptions): Promise<void> {
@@ -213,6 +233,7 @@ export class ServerStorage implements Storage {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.reader?.close();
     this.agent.destroy();
     await this.client.close();
     await this.analystClient?.close();

@@ -27,6 +27,11 @@ export interface QueryOptions {
    * user when one is configured (CLICKHOUSE_ANALYST_USER), chDB under its analyst settings.
    */
   analyst?: boolean;
+  /**
+   * Refuse (ERR_STORAGE_LIMIT) an answer whose serialised text is longer than this many bytes;
+   * chDB refuses it in its own process, before it crosses to the caller.
+   */
+  maxResultBytes?: number;
 }
 
 export interface QueryResult<T = Row> {
@@ -34,6 +39,8 @@ export interface QueryResult<T = Row> {
   meta: { name: string; type: string }[];
   /** Server-side elapsed seconds × 1000 where reported, else wall time. */
   elapsedMs: number;
+  /** Size of the answer as the backend serialised it (JSON text), bytes. */
+  bytes?: number;
 }
 
 /**

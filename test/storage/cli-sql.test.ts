@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { CLI } from '../support/cli.js';
 import { ANALYST_PASSWORD, ANALYST_USER, startServer, uniqueDatabase, type TestServer } from '../support/clickhouse.js';
 import { formatRows } from '../../src/cli/sql.js';
+import { openStorage } from '../../src/storage/open.js';
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
   return new Promise((res) => {
@@ -18,7 +19,12 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: numbe
 describe('tradsys sql', () => {
   let dir: string;
   let srv: TestServer;
-  beforeAll(async () => { dir = mkdtempSync(join(tmpdir(), 'tradsys-cli-')); srv = await startServer(); });
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tradsys-cli-'));
+    // issue 12: `tradsys sql` never creates a store; this folder gets one as `tradsys serve` makes it
+    await (await openStorage(dir, {})).close();
+    srv = await startServer();
+  });
   afterAll(async () => { rmSync(dir, { recursive: true, force: true }); await srv?.stop(); });
 
   it('formats tables, csv and json', () => {
