@@ -65,6 +65,7 @@ describe('tradsys sql', () => {
         ? { CLICKHOUSE_URL: srv.url, CLICKHOUSE_DATABASE: 'tradsys_sandbox_cli', CLICKHOUSE_ANALYST_USER: ANALYST_USER, CLICKHOUSE_ANALYST_PASSWORD: ANALYST_PASSWORD }
         : {};
       if (backend === 'server') await fetch(srv.url, { method: 'POST', body: 'DROP DATABASE IF EXISTS tradsys_sandbox_cli' });
+      else await (await openStorage(data, {})).close(); // the store `tradsys serve` would have made (tradsys sql never creates one)
       try {
         for (const [sql, why] of [
           [`SELECT \`file\`('${keys}') AS f`, /function file is not allowed/],

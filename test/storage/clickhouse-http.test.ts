@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Writable } from 'node:stream';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
@@ -150,6 +150,37 @@ describe.each(['chdb', 'server'] as const)('ClickHouse-compatible endpoint on %s
     expect(write.headers.get('x-clickhouse-exception-code')).toMatch(/^\d+$/);
     expect(await write.text()).toMatch(/^Code: \d+\. DB::Exception: /);
     expect(await (await get('SELECT count() AS n FROM trades')).text()).toBe('10000\n'); // nothing was dropped
+  });
+
+  it('hostile spellings through the endpoint: refused by the same sandbox, nothing read, with or without a FORMAT clause', async () => {
+    const secret = `CH-ENDPOINT-SECRET-${process.pid}`;
+    const file = join(keysDir, 'keys-copy.json');
+    writeFileSync(file, JSON.stringify({ keys: [{ key: 'tk_x', secret }] }));
+    const f = `'${file}'`;
+    const attacks = [
+      `SELECT \`file\`(${f}) AS f`, `SELECT "file"(${f})`, `SELECT FILE(${f})`, `SELECT file /* c */ (${f})`,
+      `SELECT \`file\`(${f}) FORMAT TSV`, `SELECT * FROM file(${f}, LineAsString) FORMAT CSV`,
+      `WITH k AS (SELECT * FROM file(${f}, LineAsString)) SELECT * FROM k FORMAT JSONEachRow`,
+      `SELECT 1 AS a UNION ALL SELECT file(${f}) FORMAT TSV`, `SELECT * FROM url('file://${file}', LineAsString)`,
+      'SELECT name FROM system.users FORMAT TSV', `SELECT 1 FORMAT TSV; SELECT file(${f})`, `SELECT 1; SELECT file(${f}) FORMAT TSV`,
+      `SELECT file(${f}) SETTINGS readonly = 0`, `SELECT 1 INTO OUTFILE '/tmp/x' FORMAT TSV`,
+    ];
+    for (const a of attacks) {
+      for (const r of [
+        await fetch(`${base}/clickhouse/?query=${encodeURIComponent(a)}`, { headers: { 'X-ClickHouse-User': analyst.key, 'X-ClickHouse-Key': analyst.secret } }),
+        await fetch(`${base}/clickhouse/`, { method: 'POST', body: a, headers: { 'X-ClickHouse-User': analyst.key, 'X-ClickHouse-Key': analyst.secret } }),
+      ]) {
+        const text = await r.text();
+        expect(r.status, a).toBeGreaterThanOrEqual(400);
+        expect(text, a).toMatch(/^Code: \d+\. DB::Exception: /);
+        expect(text, a).not.toContain(secret);
+        expect(r.headers.get('x-clickhouse-exception-code'), a).toMatch(/^\d+$/);
+      }
+    }
+    // and through the client library
+    const viaClient = await client.query({ query: `SELECT \`file\`(${f}) AS f`, format: 'JSONEachRow' }).then((x) => x.text(), (e: unknown) => String((e as Error).message));
+    expect(viaClient).not.toContain(secret);
+    expect(viaClient).toMatch(/not allowed/);
   });
 
   it('credentials: API key and secret, analyst permission; 516 / 497 like ClickHouse', async () => {
