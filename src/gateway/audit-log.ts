@@ -25,7 +25,7 @@ import { TradsysError } from '../domain/errors.js';
 export interface LogOptions {
   /** Folder of the log files (default `<data>/logs`). */
   dir: string;
-  /** Also write every line to stderr (default true). */
+  /** Also write every line to stderr (default true; TRADSYS_LOG_STDERR=0 in the environment makes it false, as the test suite sets). */
   stderr?: boolean;
   /** Rotate the current file before it passes this many bytes (default 10 MiB; at least 4 KiB). */
   fileBytes?: number;
@@ -105,7 +105,7 @@ export function createLogger(opts: LogOptions): { logger: Logger; file: CappedFi
   const file = new CappedFile(opts.dir, opts);
   const level = opts.level ?? 'info';
   const streams: { level: LogOptions['level']; stream: { write(s: string): unknown } }[] = [{ level, stream: file }];
-  if (opts.stderr ?? true) streams.push({ level, stream: process.stderr });
+  if (opts.stderr ?? process.env.TRADSYS_LOG_STDERR !== '0') streams.push({ level, stream: process.stderr });
   const logger = pino({
     level,
     base: { pid: process.pid },
