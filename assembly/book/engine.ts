@@ -56,7 +56,7 @@ import {
 import { POOL_HEADER, poolInit, poolAlloc, poolFree, poolFull, poolInUse } from '../mem/pool';
 import {
   riskOn, riskAlloc, riskBytes, riskReset, riskCheckNew, riskCheckModify, riskRest, riskUnrest, riskGone, riskFill,
-  riskLastTrade, posGet, posFind, accGet, rsAddr, raAddr, RS_STATUS, RA_KILLED, riskSetKillAll,
+  riskLastTrade, posGet, posFind, accGet, rsAddr, raAddr, RS_STATUS, RA_KILLED, riskSetKillAll, mktLo, mktHi,
 } from './risk';
 
 // ── internal node layouts ──────────────────────────────────────────────────────────────────
@@ -145,6 +145,8 @@ let tkId: u64 = 0;
 let tkAcct: u32 = 0;
 let tkLimit: i64 = 0;
 let tkMarket: bool = false;
+let tkLo: i64 = 0; // a market taker trades only at prices in [tkLo, tkHi] (market-order protection)
+let tkHi: i64 = i64.MAX_VALUE;
 let tkRem: u32 = 0;
 let tkFilled: u64 = 0;
 let tkRest: bool = false;
@@ -706,7 +708,7 @@ function matchLoop(): bool {
     if (lv == 0) break;
     const la = lAddr(lv);
     const lp = load<i64>(la, L_PRICE);
-    if (!tkMarket && !crosses(tkSide, lp, tkLimit)) break;
+    if (tkMarket ? lp < tkLo || lp > tkHi : !crosses(tkSide, lp, tkLimit)) break; // the rest is cancelled
     const o = load<u32>(la, L_HEAD);
     const a = oAddr(o);
     if (stp != STP_NONE && load<u32>(a, O_ACCT) == tkAcct) {
@@ -851,6 +853,8 @@ function newOrder(c: usize): void {
   tkPe = pe;
   tkSym = sym; tkSide = side; tkId = id; tkAcct = acct;
   tkLimit = limit ? price : 0; tkMarket = !limit; tkRem = qty; tkFilled = 0; tkRest = rests; tkNode = 0;
+  tkLo = 0; tkHi = i64.MAX_VALUE;
+  if (riskOn && !limit) { tkLo = mktLo; tkHi = mktHi; } // set by riskCheckNew above
   emit(EVT_TYPE_ACCEPTED, 0, 0, side, sym, id, 0, tkLimit, qty, qty, 0, tkAcct, 0, 0);
   if (limit && tif == TIF_FOK && !fokFillable(qty)) {
     emit(EVT_TYPE_CANCELLED, 0, 0, side, sym, id, 0, tkLimit, qty, 0, 0, tkAcct, 0, 0);

@@ -25,9 +25,13 @@
  * leaves of the account's resting orders on that side of that symbol; position = Σ signed fills.
  * `riskValidate` checks the first two against the books. Notional = price ticks × qty lots.
  * Complexity: O(1) expected per check and per hook. Allocation: none after `riskAlloc`.
+ * Market-order protection: a market order trades only inside the collar band around the same
+ * reference as a limit order (with no reference at all: around the best opposite price on
+ * arrival); `riskCheckNew` rejects it `price_collar` when the best opposite price is already
+ * outside, else leaves the band in `mktLo`/`mktHi` for the matching loop, which stops there (the
+ * remainder is cancelled like an IOC remainder).
  * Known limitations: table sizes fixed at enable time (a new account/position past them is
- * rejected `capacity`); market orders are not collared (their notional uses the best opposite
- * price).
+ * rejected `capacity`); a market order's notional uses the best opposite price.
  */
 
 @inline export const RS_SIZE: u32 = 64;
@@ -69,6 +73,9 @@ export let rpCount: u32 = 0;
 let raCap: u32 = 0;
 let rpCap: u32 = 0;
 let rSymbols: u32 = 0;
+/** The band of the market order `riskCheckNew` last accepted: it may trade at prices in [mktLo, mktHi]. */
+export let mktLo: i64 = 0;
+export let mktHi: i64 = i64.MAX_VALUE;
 
 @inline export function rsAddr(sym: u32): usize { return rsBase + (<usize>sym << 6); }
 @inline export function raAddr(e: u32): usize { return raBase + (<usize>e << 5); }
@@ -192,13 +199,44 @@ export function posGet(acct: u32, sym: u32): u32 {
   return <u64>price > bound / <u64>qty; // p·q > b  ⇔  p > floor(b / q)
 }
 
+/** d = ⌊ref × bps / 10000⌋ without overflow (ref > 0, bps ≤ 10000, so d ≤ ref). */
+@inline function collarHalfWidth(r: u64, bps: u32): u64 {
+  return (r / 10000) * <u64>bps + ((r % 10000) * <u64>bps) / 10000;
+}
+
 /** Whether `price` lies outside the collar of `bps` around `ref` (ref > 0). */
 @inline function outsideCollar(price: i64, ref: i64, bps: u32): bool {
   const r = <u64>ref;
-  const d = (r / 10000) * <u64>bps + ((r % 10000) * <u64>bps) / 10000;
+  const d = collarHalfWidth(r, bps);
   const lo: i64 = d >= r ? 0 : <i64>(r - d);
   const hi: u64 = r + d; // ≤ 2·(2^63-1)·… fits u64 since bps ≤ 10000
   return price < lo || <u64>price > hi;
+}
+
+/**
+ * Market-order protection (rule 6 for market orders): the band a market order on `side` may
+ * trade in, around the last trade (seeded with the reference price), else the mid when both sides
+ * rest, else the best opposite price. Returns `price_collar` when the best opposite price already
+ * lies outside the band, else 0 with the band in [mktLo, mktHi] (the whole range when the symbol
+ * has no collar or nothing rests on the opposite side).
+ */
+@inline function marketBand(sym: u32, side: u32, bestBid: i64, bestAsk: i64): u32 {
+  mktLo = 0;
+  mktHi = i64.MAX_VALUE;
+  const rs = rsAddr(sym);
+  const bps = load<u32>(rs, RS_COLLAR);
+  const opp = side == 0 ? bestAsk : bestBid;
+  if (bps == 0 || opp <= 0) return 0;
+  let ref = load<i64>(rs, RS_LAST);
+  if (ref <= 0) ref = bestBid > 0 && bestAsk > 0 ? bestBid + ((bestAsk - bestBid) >> 1) : opp;
+  const r = <u64>ref;
+  const d = collarHalfWidth(r, bps);
+  const lo: i64 = d >= r ? 0 : <i64>(r - d);
+  const hi: i64 = r + d > <u64>i64.MAX_VALUE ? i64.MAX_VALUE : <i64>(r + d);
+  if (opp < lo || opp > hi) return 18; // price_collar
+  mktLo = lo;
+  mktHi = hi;
+  return 0;
 }
 
 /**
@@ -267,14 +305,19 @@ export function posGet(acct: u32, sym: u32): u32 {
 
 /**
  * Checks a new order (validation already passed). `pe` is the (account, symbol) position entry
- * or 0, `rests` whether it can rest (GTC / post-only limit). Returns a reject reason or 0.
+ * or 0, `rests` whether it can rest (GTC / post-only limit). Returns a reject reason or 0; for an
+ * accepted market order, [mktLo, mktHi] is the band it may trade in.
  */
 export function riskCheckNew(sym: u32, side: u32, market: bool, price: i64, qty: u32, acct: u32, pe: u32, rests: bool,
   bestBid: i64, bestAsk: i64): u32 {
   const ae = pe != 0 ? load<u32>(rpAddr(pe), RP_AE) : accFind(acct);
-  // market orders: notional at the best opposite price, never collared
+  // market orders: notional at the best opposite price; the collar as a band on their fills
   const r = orderChecks(sym, side, ae, qty, market ? (side == 0 ? bestAsk : bestBid) : price, market ? 0 : price, bestBid, bestAsk);
   if (r != 0) return r;
+  if (market) {
+    const m = marketBand(sym, side, bestBid, bestAsk);
+    if (m != 0) return m;
+  }
   if (rests) {
     const own = ae != 0 ? load<u32>(raAddr(ae), RA_MAX_OPEN) : 0;
     const lim = own != 0 ? own : defMaxOpen;

@@ -18,7 +18,8 @@
  * run is reported as BACKLOG and measured up to then (its books are incomplete, so they are not
  * compared; the server may be too busy to answer /metrics, then its counters are unknown).
  * Workload (seed --seed, mulberry32), per order, symbol round robin over --symbols: 45% GTC limit
- * 1..20 ticks behind a mid price (random side, 1..10 lots), 35% cancel of the symbol's oldest
+ * 1..20 ticks behind a mid price (starting at the instrument's reference price, inside its collar
+ * band; random side, 1..10 lots), 35% cancel of the symbol's oldest
  * driver order by clientOrderId (a passive order if none), 20% IOC 2 ticks through the mid (1..15
  * lots); the mid moves ±1 tick with probability 2% per order. Books are first seeded with 20 levels
  * a side (5 lots each). Orders are sent as due every ~1 ms, ≤ 80 per frame.
@@ -128,7 +129,7 @@ async function metrics(s: Server, timeoutMs = 5_000): Promise<Record<string, num
 
 // ── driver ───────────────────────────────────────────────────────────────────────────────
 
-interface Ins { id: number; symbol: string; tickSize: string }
+interface Ins { id: number; symbol: string; tickSize: string; referencePrice: string | null }
 
 class Driver {
   private readonly w = new BinaryWriter(8192);
@@ -144,7 +145,8 @@ class Driver {
 
   private constructor(private readonly ws: WebSocket, private readonly ins: Ins[], seed: number) {
     this.rnd = prng(seed);
-    this.mid = ins.map(() => 10_000);
+    // start at each instrument's reference price (inside its collar band), else 10,000 ticks
+    this.mid = ins.map((i) => (i.referencePrice === null ? 10_000 : Math.round(Number(i.referencePrice) / Number(i.tickSize))));
     this.live = ins.map(() => []);
     ws.on('message', (d: Buffer) => {
       try {

@@ -68,7 +68,7 @@ async function connect(s: Server, _n: number): Promise<WebSocket> {
 
 function orderFrame(id: number): string {
   const buy = id % 2 === 0;
-  return JSON.stringify({ op: 'order', clientOrderId: `o${id}`, symbol: 'AAPL', side: buy ? 'buy' : 'sell', type: 'limit', tif: 'gtc', price: buy ? '190.00' : '210.00', qty: '1' }); // passive both sides, inside AAPL's default ±10 % collar around the mid
+  return JSON.stringify({ op: 'order', clientOrderId: `o${id}`, symbol: 'AAPL', side: buy ? 'buy' : 'sell', type: 'limit', tif: 'gtc', price: buy ? '190.00' : '205.00', qty: '1' }); // passive both sides, inside AAPL's collar band around its reference price 190.00 ([171.00, 209.00])
 }
 
 async function throughput(s: Server, conns: number, window: number): Promise<number> {
@@ -151,10 +151,10 @@ async function connectBinary(s: Server): Promise<WebSocket> {
   return ws;
 }
 
-/** Appends order `id` (reqId = `tag`) to the shared writer: buy 190.00 / sell 210.00, 1 lot (passive; inside the default collar). */
+/** Appends order `id` (reqId = `tag`) to the shared writer: buy 190.00 / sell 205.00, 1 lot (passive; inside AAPL's collar band around its reference price 190.00). */
 function binaryOrder(id: number, tag: number): void {
   const buy = id % 2 === 0;
-  writer.order(tag, String(id + 1), AAPL, buy ? 0 : 1, 0, 0, buy ? 10_000 : 30_000, 1);
+  writer.order(tag, String(id + 1), AAPL, buy ? 0 : 1, 0, 0, buy ? 19_000 : 20_500, 1);
 }
 
 /** Counts acks in a server frame; throws on anything that is not an ack or a market-data message. */

@@ -223,12 +223,16 @@ export function loadInstruments(specs: unknown): Instrument[] {
   return out;
 }
 
-/** The built-in demo set used when no --instruments file is given. */
+/**
+ * The built-in demo set used when no --instruments file is given. Every one has a reference price
+ * (the static collar band before its first trade: default ±10 %, docs/risk.md) from which the
+ * market simulator also starts its fair value.
+ */
 export const DEMO_INSTRUMENTS: InstrumentSpec[] = [
-  { symbol: 'BTC-USD', tickSize: '0.5', lotSize: '0.0001', minQty: '0.0001', maxQty: '100', maxNotional: '10000000', priceCollarBps: 1000 },
-  { symbol: 'ETH-USD', tickSize: '0.05', lotSize: '0.001', minQty: '0.001', maxQty: '1000', maxNotional: '5000000', priceCollarBps: 1000 },
-  { symbol: 'SOL-USD', tickSize: '0.001', lotSize: '0.01', maxQty: '100000' },
-  { symbol: 'AAPL', tickSize: '0.01', lotSize: '1', maxQty: '100000' },
-  { symbol: 'MSFT', tickSize: '0.01', lotSize: '1', maxQty: '100000' },
-  { symbol: 'EURUSD', tickSize: '0.00001', lotSize: '1000', minNotional: '1000' },
+  { symbol: 'BTC-USD', tickSize: '0.5', lotSize: '0.0001', minQty: '0.0001', maxQty: '100', maxNotional: '10000000', priceCollarBps: 1000, referencePrice: '60000.0' },
+  { symbol: 'ETH-USD', tickSize: '0.05', lotSize: '0.001', minQty: '0.001', maxQty: '1000', maxNotional: '5000000', priceCollarBps: 1000, referencePrice: '3000.00' },
+  { symbol: 'SOL-USD', tickSize: '0.001', lotSize: '0.01', maxQty: '100000', referencePrice: '150.000' },
+  { symbol: 'AAPL', tickSize: '0.01', lotSize: '1', maxQty: '100000', referencePrice: '190.00' },
+  { symbol: 'MSFT', tickSize: '0.01', lotSize: '1', maxQty: '100000', referencePrice: '410.00' },
+  { symbol: 'EURUSD', tickSize: '0.00001', lotSize: '1000', minNotional: '1000', referencePrice: '1.08000' },
 ];

@@ -59,6 +59,8 @@ export interface SymbolRisk {
   /**
    * Collar half-width in basis points around the last trade (before it: the mid, else the best
    * opposite price for an order that would trade on arrival); 0 = none, ≤ 10,000 (docs/risk.md).
+   * Market orders trade only inside the same band (refused `price_collar` when the best opposite
+   * price is outside it; the rest cancelled at its edge).
    */
   collarBps: number;
   /** Notional = price ticks × qty lots. */

@@ -2,7 +2,9 @@
  * Built-in market simulator for `tradsys serve`: simulated participants place and cancel limit
  * orders around a random-walk fair value per symbol and now and then take liquidity, so books and
  * trades are alive without any client. Orders go through the gateway's own order path (registry +
- * engine thread), from accounts 1,000,000 and up.
+ * engine thread), from accounts 1,000,000 and up. Each symbol's fair value starts at its
+ * instrument's reference price (`referencePrice`, the centre of its static collar band, so the
+ * first orders are inside the band); an instrument without one starts at SIM_FALLBACK_FAIR_TICKS.
  *
  * Invariants: prices and quantities are exact multiples of each instrument's tick and lot;
  * the number of simulated resting orders per symbol stays bounded (oldest cancelled first).
@@ -11,6 +13,17 @@
  */
 import { prng } from '../gen/generator.js';
 import type { Gateway } from '../gateway/gateway.js';
+
+/**
+ * Starting fair value, in ticks, of an instrument without a reference price: far enough from 0
+ * that the simulator's offsets (≤ 20 ticks) stay within a ±10 % collar around the first trades.
+ */
+export const SIM_FALLBACK_FAIR_TICKS = 10_000;
+
+/** The simulator's starting fair value of an instrument, in ticks: its reference price, else the fallback. */
+export function simStartTicks(ins: { referenceTicks: bigint | null }): number {
+  return ins.referenceTicks !== null && ins.referenceTicks <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(ins.referenceTicks) : SIM_FALLBACK_FAIR_TICKS;
+}
 
 export interface SimOptions { seed?: number; intervalMs?: number; ordersPerTick?: number; maxResting?: number }
 
@@ -24,12 +37,8 @@ export class Simulator {
 
   constructor(private readonly gw: Gateway, private readonly opts: SimOptions = {}) {
     this.rnd = prng(opts.seed ?? 7);
-    // fair values in ticks: start from a round price per instrument
-    const starts = [60_000, 3_000, 150, 190, 410, 1.08];
-    this.fair = gw.instruments.map((ins, i) => {
-      const px = starts[i % starts.length]!;
-      return Math.max(10, Math.round(px / Number(ins.toPrice(1n))));
-    });
+    // fair values in ticks: each instrument's reference price (one source of truth), else the fallback
+    this.fair = gw.instruments.map((ins) => simStartTicks(ins));
     this.resting = gw.instruments.map(() => []);
   }
 

@@ -18,7 +18,7 @@ let base: string;
 let trader: ApiKey;
 let reader: ApiKey;
 const wsUrl = (): string => base.replace('http', 'ws') + '/ws';
-const order = { clientOrderId: 'x1', symbol: 'AAPL', side: 'buy', type: 'limit', tif: 'gtc', price: '100.00', qty: '1' };
+const order = { clientOrderId: 'x1', symbol: 'AAPL', side: 'buy', type: 'limit', tif: 'gtc', price: '180.00', qty: '1' };
 
 beforeAll(async () => {
   gw = await Gateway.build({ dataDir: mkdtempSync(join(tmpdir(), 'gwf-')), capacity: 1000 });
@@ -67,7 +67,7 @@ describe('HTTP authentication failures', () => {
     const seq = gw.host.lastSeq;
     const id = gw.orders.liveByClientId(1, 'x1')!.orderId;
     expect((await signed(base, reader, 'GET', '/api/v1/orders?status=open')).status).toBe(200);
-    for (const [method, path, body] of [['POST', '/api/v1/orders', { ...order, clientOrderId: 'r1' }], ['DELETE', `/api/v1/orders/${id}`, undefined], ['PATCH', `/api/v1/orders/${id}`, { price: '100.00', qty: '1' }]] as const) {
+    for (const [method, path, body] of [['POST', '/api/v1/orders', { ...order, clientOrderId: 'r1' }], ['DELETE', `/api/v1/orders/${id}`, undefined], ['PATCH', `/api/v1/orders/${id}`, { price: '180.00', qty: '1' }]] as const) {
       const r = await signed(base, reader, method, path, body);
       expect(r.status, method).toBe(403);
       expect(r.json, method).toMatchObject({ error: 'forbidden' });
@@ -97,7 +97,7 @@ describe('WebSocket authentication failures', () => {
     expect(await c.next((m) => m.reqId === 4)).toMatchObject({ type: 'error', code: 'bad_field' });
     c.send({ op: 'auth', key: trader.key, ts: String(nextTs()), sig: '0'.repeat(64), reqId: 5 });
     expect(await c.next((m) => m.reqId === 5)).toMatchObject({ type: 'error', code: 'bad_field' });
-    for (const m of [{ op: 'order', ...order }, { op: 'cancel', orderId: '1' }, { op: 'modify', clientOrderId: 'x1', price: '1.00', qty: '1' }]) {
+    for (const m of [{ op: 'order', ...order }, { op: 'cancel', orderId: '1' }, { op: 'modify', clientOrderId: 'x1', price: '180.00', qty: '1' }]) {
       expect(await c.ask(m, 'na')).toMatchObject({ type: 'error', code: 'not_authenticated' });
     }
     c.close();
@@ -108,7 +108,7 @@ describe('WebSocket authentication failures', () => {
     const c = await WsClient.open(wsUrl());
     expect(await c.auth(reader)).toMatchObject({ ok: true, account: 2 });
     expect(await c.ask({ op: 'subscribe', channels: ['book.AAPL'] }, 's')).toMatchObject({ type: 'subscribed', ok: true });
-    for (const m of [{ op: 'cancel', orderId: '1' }, { op: 'cancel', clientOrderId: 'x1' }, { op: 'modify', orderId: '1', price: '100.00', qty: '1' }]) {
+    for (const m of [{ op: 'cancel', orderId: '1' }, { op: 'cancel', clientOrderId: 'x1' }, { op: 'modify', orderId: '1', price: '180.00', qty: '1' }]) {
       expect(await c.ask(m, 'f')).toMatchObject({ type: 'error', code: 'forbidden' });
     }
     gw.pump();

@@ -40,22 +40,22 @@ beforeAll(async () => {
   keyC = gw.keys.create(3);
   [a, b, c] = await Promise.all([WsClient.open(wsUrl()), WsClient.open(wsUrl()), WsClient.open(wsUrl())]);
   for (const [cl, k] of [[a, keyA], [b, keyB], [c, keyC]] as const) expect(await cl.auth(k)).toMatchObject({ ok: true });
-  const open = await place(a, { clientOrderId: 'open1', side: 'buy', tif: 'gtc', price: '100.00', qty: '10' });
+  const open = await place(a, { clientOrderId: 'open1', side: 'buy', tif: 'gtc', price: '190.00', qty: '10' });
   orders.open = { orderId: open.orderId as string, clientOrderId: 'open1' };
-  // prices stay within AAPL's default ±10 % price collar (docs/risk.md)
-  const filled = await place(a, { clientOrderId: 'fill1', side: 'sell', tif: 'gtc', price: '105.00', qty: '2' });
+  // prices stay within AAPL's default ±10 % price collar around its reference price 190.00 (docs/risk.md)
+  const filled = await place(a, { clientOrderId: 'fill1', side: 'sell', tif: 'gtc', price: '195.00', qty: '2' });
   orders.filled = { orderId: filled.orderId as string, clientOrderId: 'fill1' };
-  await place(c, { clientOrderId: 't1', side: 'buy', tif: 'ioc', price: '105.00', qty: '2' });
+  await place(c, { clientOrderId: 't1', side: 'buy', tif: 'ioc', price: '195.00', qty: '2' });
   await a.next((x) => x.type === 'fill' && x.clientOrderId === 'fill1' && x.leaves === '0');
-  const part = await place(a, { clientOrderId: 'part1', side: 'sell', tif: 'gtc', price: '108.00', qty: '10' });
+  const part = await place(a, { clientOrderId: 'part1', side: 'sell', tif: 'gtc', price: '198.00', qty: '10' });
   orders.partial = { orderId: part.orderId as string, clientOrderId: 'part1' };
-  await place(c, { clientOrderId: 't2', side: 'buy', tif: 'ioc', price: '108.00', qty: '4' });
+  await place(c, { clientOrderId: 't2', side: 'buy', tif: 'ioc', price: '198.00', qty: '4' });
   await a.next((x) => x.type === 'fill' && x.clientOrderId === 'part1' && x.leaves === '6');
-  const canc = await place(a, { clientOrderId: 'canc1', side: 'buy', tif: 'gtc', price: '99.00', qty: '1' });
+  const canc = await place(a, { clientOrderId: 'canc1', side: 'buy', tif: 'gtc', price: '189.00', qty: '1' });
   orders.cancelled = { orderId: canc.orderId as string, clientOrderId: 'canc1' };
   a.send({ op: 'cancel', clientOrderId: 'canc1' });
   await a.next((x) => x.type === 'cancelled' && x.clientOrderId === 'canc1');
-  const rej = await place(a, { clientOrderId: 'rej1', side: 'buy', tif: 'post_only', price: '108.00', qty: '1' });
+  const rej = await place(a, { clientOrderId: 'rej1', side: 'buy', tif: 'post_only', price: '198.00', qty: '1' });
   expect(rej).toMatchObject({ type: 'reject', reason: 'would_cross' });
   orders.rejected = { orderId: rej.orderId as string, clientOrderId: 'rej1' };
   const st = (k: string): string | undefined => gw.orders.get(Number(orders[k]!.orderId))?.status;
@@ -74,15 +74,15 @@ type WsOp = (ref: { orderId: string; clientOrderId: string }) => [Msg, string];
 const WS_OPS: Record<string, WsOp> = {
   'cancel by orderId': (r) => [{ op: 'cancel', orderId: r.orderId }, r.orderId],
   'cancel by clientOrderId': (r) => [{ op: 'cancel', clientOrderId: r.clientOrderId }, r.clientOrderId],
-  'modify by orderId': (r) => [{ op: 'modify', orderId: r.orderId, price: '100.00', qty: '1' }, r.orderId],
-  'modify by clientOrderId': (r) => [{ op: 'modify', clientOrderId: r.clientOrderId, price: '100.00', qty: '1' }, r.clientOrderId],
+  'modify by orderId': (r) => [{ op: 'modify', orderId: r.orderId, price: '190.00', qty: '1' }, r.orderId],
+  'modify by clientOrderId': (r) => [{ op: 'modify', clientOrderId: r.clientOrderId, price: '190.00', qty: '1' }, r.clientOrderId],
 };
 
 type HttpOp = (ref: { orderId: string; clientOrderId: string }) => [string, string, unknown, string];
 const HTTP_OPS: Record<string, HttpOp> = {
   'GET by id': (r) => ['GET', `/api/v1/orders/${r.orderId}`, undefined, r.orderId],
   'DELETE by id': (r) => ['DELETE', `/api/v1/orders/${r.orderId}`, undefined, r.orderId],
-  'PATCH by id': (r) => ['PATCH', `/api/v1/orders/${r.orderId}`, { price: '100.00', qty: '1' }, r.orderId],
+  'PATCH by id': (r) => ['PATCH', `/api/v1/orders/${r.orderId}`, { price: '190.00', qty: '1' }, r.orderId],
   'GET by clientOrderId': (r) => ['GET', `/api/v1/orders?clientOrderId=${r.clientOrderId}`, undefined, r.clientOrderId],
 };
 
@@ -144,7 +144,7 @@ describe('another account\'s orders answer exactly like unknown ones and stay un
   it('the owner still sees and controls them (the matrix is not vacuous)', async () => {
     expect((await signed(base, keyA, 'GET', `/api/v1/orders/${orders.filled!.orderId}`)).json).toMatchObject({ status: 'filled' });
     expect((await signed(base, keyA, 'GET', `/api/v1/orders/${orders.partial!.orderId}`)).json).toMatchObject({ status: 'open', leaves: '6', filled: '4' });
-    a.send({ op: 'modify', clientOrderId: 'open1', price: '100.00', qty: '3' });
+    a.send({ op: 'modify', clientOrderId: 'open1', price: '190.00', qty: '3' });
     expect(await a.next((x) => x.type === 'modified')).toMatchObject({ clientOrderId: 'open1', qty: '3' });
     expect((await signed(base, keyA, 'DELETE', `/api/v1/orders/${orders.open!.orderId}`)).status).toBe(200);
   });

@@ -83,7 +83,7 @@ describe('binary protocol over loopback', () => {
 
   it('authenticates and refuses bad signatures, replays, unauthenticated and read-only order entry', async () => {
     const c = await BinClient.open(binUrl());
-    c.send((w) => w.order(4, '1', sym('BTC-USD'), 0, 0, 0, 2, 1));
+    c.send((w) => w.order(4, '1', sym('BTC-USD'), 0, 0, 0, ticks('BTC-USD', '60000.0'), 1));
     expect(await c.next((m) => m.kind === 'error')).toEqual({ kind: 'error', reqId: 4, code: 'not_authenticated', msgType: 0x04 });
     const ts = Date.now();
     c.send((w) => w.auth(2, keyA.key, ts, sign('0'.repeat(64), keyA.key, ts)));
@@ -98,7 +98,7 @@ describe('binary protocol over loopback', () => {
     expect(await c.next((m) => m.kind === 'auth')).toMatchObject({ ok: false, reason: 'replay' });
     const r = await BinClient.open(binUrl());
     expect(await r.auth(keyRead)).toMatchObject({ ok: true, account: 3 });
-    r.send((w) => w.order(9, '1', sym('BTC-USD'), 0, 0, 0, 2, 1));
+    r.send((w) => w.order(9, '1', sym('BTC-USD'), 0, 0, 0, ticks('BTC-USD', '60000.0'), 1));
     expect(await r.next((m) => m.kind === 'error')).toMatchObject({ code: 'forbidden', reqId: 9 });
     c.close(); r.close();
   });
@@ -108,7 +108,7 @@ describe('binary protocol over loopback', () => {
     await c.auth(keyA);
     const w = new BinaryWriter();
     w.ping(1);
-    w.order(77, '5', sym('BTC-USD'), 0, 0, 0, 2, 1);
+    w.order(77, '5', sym('BTC-USD'), 0, 0, 0, ticks('BTC-USD', '60000.0'), 1);
     const good = w.take()!;
     const cases: [string, Buffer][] = [
       ['truncated', good.subarray(0, good.length - 3)],
@@ -154,13 +154,13 @@ describe('binary protocol over loopback', () => {
     await a.auth(keyA);
     await b.auth(keyB);
     const eth = sym('ETH-USD');
-    a.send((w) => w.order(11, '101', eth, 1, 0, 0, ticks('ETH-USD', '2000.05'), lots('ETH-USD', '1.5')));
+    a.send((w) => w.order(11, '101', eth, 1, 0, 0, ticks('ETH-USD', '3000.05'), lots('ETH-USD', '1.5')));
     const ack = await a.next((m) => m.kind === 'ack' && m.clientOrderId === '101');
     expect(ack).toMatchObject({ kind: 'ack', reqId: 11, duplicate: false });
     expect((ack as { seq: number }).seq).toBeGreaterThan(0);
     const orderId = (ack as { orderId: number }).orderId;
     // resend of a live clientOrderId: the existing order, not a second one
-    a.send((w) => w.order(12, '101', eth, 1, 0, 0, ticks('ETH-USD', '2000.05'), lots('ETH-USD', '1.5')));
+    a.send((w) => w.order(12, '101', eth, 1, 0, 0, ticks('ETH-USD', '3000.05'), lots('ETH-USD', '1.5')));
     expect(await a.next((m) => m.kind === 'ack' && m.reqId === 12)).toEqual({ kind: 'ack', reqId: 12, clientOrderId: '101', orderId, seq: null, duplicate: true });
     // the same account over JSON: "101" is the same clientOrderId
     const j = new WebSocket(base.replace('http', 'ws') + '/ws');
@@ -169,17 +169,17 @@ describe('binary protocol over loopback', () => {
     j.on('message', (d) => jm.push(JSON.parse(d.toString()) as Record<string, unknown>));
     const ts = Date.now() + 1;
     j.send(JSON.stringify({ op: 'auth', key: keyA.key, ts, sig: sign(keyA.secret, keyA.key, ts) }));
-    j.send(JSON.stringify({ op: 'order', clientOrderId: '101', symbol: 'ETH-USD', side: 'sell', type: 'limit', tif: 'gtc', price: '2000.05', qty: '1.5' }));
+    j.send(JSON.stringify({ op: 'order', clientOrderId: '101', symbol: 'ETH-USD', side: 'sell', type: 'limit', tif: 'gtc', price: '3000.05', qty: '1.5' }));
     for (let i = 0; i < 100 && !jm.some((m) => m.type === 'ack'); i++) await new Promise((r) => setTimeout(r, 10));
     expect(jm.find((m) => m.type === 'ack')).toMatchObject({ orderId: String(orderId), duplicate: true });
     j.close();
 
     b.send((w) => w.subscribe(13, eth, Channel.TRADES));
     expect(await b.next((m) => m.kind === 'subscribed')).toEqual({ kind: 'subscribed', reqId: 13, instrument: eth, channels: Channel.TRADES, ok: true });
-    b.send((w) => w.order(14, '7', eth, 0, 0, 1, ticks('ETH-USD', '2001'), lots('ETH-USD', '1')));
-    expect(await b.next((m) => m.kind === 'fill')).toMatchObject({ reqId: 14, clientOrderId: '7', price: ticks('ETH-USD', '2000.05'), qty: lots('ETH-USD', '1'), leaves: 0, liquidity: 'taker', instrument: eth });
-    expect(await a.next((m) => m.kind === 'fill')).toMatchObject({ reqId: 0, clientOrderId: '101', orderId, price: ticks('ETH-USD', '2000.05'), qty: 1000, leaves: 500, liquidity: 'maker' });
-    expect(await b.next((m) => m.kind === 'trade')).toMatchObject({ instrument: eth, price: ticks('ETH-USD', '2000.05'), qty: 1000, takerSide: 'buy' });
+    b.send((w) => w.order(14, '7', eth, 0, 0, 1, ticks('ETH-USD', '3001'), lots('ETH-USD', '1')));
+    expect(await b.next((m) => m.kind === 'fill')).toMatchObject({ reqId: 14, clientOrderId: '7', price: ticks('ETH-USD', '3000.05'), qty: lots('ETH-USD', '1'), leaves: 0, liquidity: 'taker', instrument: eth });
+    expect(await a.next((m) => m.kind === 'fill')).toMatchObject({ reqId: 0, clientOrderId: '101', orderId, price: ticks('ETH-USD', '3000.05'), qty: 1000, leaves: 500, liquidity: 'maker' });
+    expect(await b.next((m) => m.kind === 'trade')).toMatchObject({ instrument: eth, price: ticks('ETH-USD', '3000.05'), qty: 1000, takerSide: 'buy' });
     // b cannot touch a's order: the answer equals the one for an id that does not exist
     b.send((w) => w.cancel(15, '', orderId));
     const other = await b.next((m) => m.kind === 'reject');
@@ -189,19 +189,19 @@ describe('binary protocol over loopback', () => {
     expect(other).toMatchObject({ reason: 'unknown_order', reqId: 15 });
     // modify + cancel by clientOrderId, and a rejected order, all in one frame
     a.send((w) => {
-      w.modify(16, '101', 0, ticks('ETH-USD', '2000.05'), lots('ETH-USD', '0.2'));
+      w.modify(16, '101', 0, ticks('ETH-USD', '3000.05'), lots('ETH-USD', '0.2'));
       w.cancel(17, '101', 0);
       w.order(18, '102', 999, 0, 0, 0, 1, 1);
       w.order(19, '103', eth, 0, 0, 0, ticks('ETH-USD', '1'), 0);
     });
-    expect(await a.next((m) => m.kind === 'modified')).toMatchObject({ reqId: 16, clientOrderId: '101', price: ticks('ETH-USD', '2000.05'), qty: 200 });
+    expect(await a.next((m) => m.kind === 'modified')).toMatchObject({ reqId: 16, clientOrderId: '101', price: ticks('ETH-USD', '3000.05'), qty: 200 });
     expect(await a.next((m) => m.kind === 'cancelled')).toMatchObject({ reqId: 17, clientOrderId: '101', qty: 200 });
     expect(await a.next((m) => m.kind === 'reject' && m.reqId === 18)).toMatchObject({ reason: 'unknown_symbol', clientOrderId: '102' });
     expect(await a.next((m) => m.kind === 'reject' && m.reqId === 19)).toMatchObject({ reason: 'bad_qty', clientOrderId: '103' });
     // engine rejects carry the engine's reason code (post-only that would cross)
-    a.send((w) => w.order(20, '104', eth, 0, 0, 0, ticks('ETH-USD', '1900'), 1000)); // inside ETH-USD's 10 % collar around 2000.05
+    a.send((w) => w.order(20, '104', eth, 0, 0, 0, ticks('ETH-USD', '2900'), 1000)); // inside ETH-USD's 10 % collar around 3000.05
     await a.next((m) => m.kind === 'ack' && m.reqId === 20);
-    a.send((w) => w.order(21, '105', eth, 1, 0, 3, ticks('ETH-USD', '1899.95'), 1000));
+    a.send((w) => w.order(21, '105', eth, 1, 0, 3, ticks('ETH-USD', '2899.95'), 1000));
     expect(await a.next((m) => m.reqId === 21 && (m.kind === 'reject' || m.kind === 'ack'))).toMatchObject({ kind: 'reject', reason: 'would_cross', clientOrderId: '105' });
     a.send((w) => w.cancel(22, '104', 0));
     await a.next((m) => m.kind === 'cancelled' && m.reqId === 22);
@@ -215,7 +215,7 @@ describe('binary protocol over loopback', () => {
     await a.auth(keyA);
     const framesBefore = a.frames;
     const n = 100;
-    a.send((w) => { for (let i = 0; i < n; i++) w.order(1000 + i, String(5000 + i), sym('AAPL'), 0, 0, 0, ticks('AAPL', '10.00') + i, 1); });
+    a.send((w) => { for (let i = 0; i < n; i++) w.order(1000 + i, String(5000 + i), sym('AAPL'), 0, 0, 0, ticks('AAPL', '180.00') + i, 1); });
     const acks = new Set<number>();
     for (let i = 0; i < n; i++) acks.add((await a.next((m) => m.kind === 'ack')).reqId);
     expect(acks.size).toBe(n);
@@ -242,7 +242,7 @@ describe('binary protocol over loopback', () => {
     a.send((w) => {
       for (let i = 0; i < 40; i++) {
         const buy = i % 2 === 0;
-        const px = buy ? (20 - (i % 7) * 0.01).toFixed(3) : (20.1 + (i % 5) * 0.01).toFixed(3);
+        const px = buy ? (150 - (i % 7) * 0.01).toFixed(3) : (150.1 + (i % 5) * 0.01).toFixed(3); // inside SOL-USD's collar around 150.000
         w.order(0, String(200 + i), ins.id, buy ? 0 : 1, 0, 0, ticks('SOL-USD', px), lots('SOL-USD', '1.25'));
       }
       w.order(0, '300', ins.id, 0, 1, 1, 0, lots('SOL-USD', '10'));
@@ -312,7 +312,7 @@ describe('binary protocol slow consumers', () => {
     const msft = g.bySymbol.get('MSFT')!;
     const trader = await BinClient.open(url);
     await trader.auth(k);
-    for (let i = 0; i < 1000; i += 50) trader.send((w) => { for (let j = i; j < i + 50; j++) w.order(j + 1, String(j + 1), msft.id, 0, 0, 0, 10_000 + j, 1); });
+    for (let i = 0; i < 1000; i += 50) trader.send((w) => { for (let j = i; j < i + 50; j++) w.order(j + 1, String(j + 1), msft.id, 0, 0, 0, 38_000 + j, 1); });
     for (let i = 0; i < 1000; i++) await trader.next((m) => m.kind === 'ack');
     const slow = new WebSocket(url);
     await new Promise((r) => slow.once('open', r));
@@ -337,7 +337,7 @@ describe('binary protocol slow consumers', () => {
     try {
       const { trader, slow, got, msft } = await setup(g, url, k);
       const before = g.counters.slowConsumerClosed;
-      trader.send((w) => w.order(5000, '5000', msft, 0, 0, 0, 20_000, 1)); // a delta the subscriber cannot take now
+      trader.send((w) => w.order(5000, '5000', msft, 0, 0, 0, 40_000, 1)); // a delta the subscriber cannot take now
       await trader.next((m) => m.kind === 'ack' && m.reqId === 5000);
       await new Promise((r) => setTimeout(r, 50));
       (slow as unknown as { _socket: { resume(): void } })._socket.resume();
@@ -345,13 +345,13 @@ describe('binary protocol slow consumers', () => {
       while (got.filter((m) => m.kind === 'book').length < 801 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       await new Promise((r) => setTimeout(r, 100));
       const n = got.length;
-      trader.send((w) => w.order(5001, '5001', msft, 0, 0, 0, 20_001, 1));
+      trader.send((w) => w.order(5001, '5001', msft, 0, 0, 0, 40_001, 1));
       await trader.next((m) => m.kind === 'ack' && m.reqId === 5001);
       while (got.length === n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       expect(got.filter((m) => m.kind === 'bookDelta')).toEqual([]); // skipped, then replaced
       const last = got[got.length - 1]!;
       expect(last).toMatchObject({ kind: 'book' });
-      if (last.kind === 'book') expect(last.bids.some(([p]) => p === 20_001) && last.bids.some(([p]) => p === 20_000)).toBe(true);
+      if (last.kind === 'book') expect(last.bids.some(([p]) => p === 40_001) && last.bids.some(([p]) => p === 40_000)).toBe(true);
       expect(g.counters.slowConsumerClosed).toBe(before);
       slow.close(); trader.close();
     } finally { await g.close(); }
@@ -362,7 +362,7 @@ describe('binary protocol slow consumers', () => {
     try {
       const { trader, slow, msft } = await setup(g, url, k);
       const closed = new Promise<number>((res) => slow.once('close', (c) => res(c)));
-      trader.send((w) => w.order(5000, '5000', msft, 0, 0, 0, 20_000, 1));
+      trader.send((w) => w.order(5000, '5000', msft, 0, 0, 0, 40_000, 1));
       (slow as unknown as { _socket: { resume(): void } })._socket.resume();
       const code = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 10_000))]);
       expect([1006, 1008]).toContain(code);
@@ -386,7 +386,7 @@ describe('binary frame budget (GatewayConfig.binaryFrameBytes, serve --binary-fr
       a.send((w) => w.subscribe(1, aapl, Channel.BOOK | Channel.TRADES | Channel.TICKER));
       await a.next((m) => m.kind === 'subscribed');
       const n = 20;
-      a.send((w) => { for (let i = 0; i < n; i++) w.order(100 + i, String(100 + i), aapl, i % 2, 0, 0, 1000, 1); });
+      a.send((w) => { for (let i = 0; i < n; i++) w.order(100 + i, String(100 + i), aapl, i % 2, 0, 0, 19_000, 1); });
       for (let i = 0; i < n; i++) await a.next((m) => m.kind === 'ack');
       await new Promise((r) => setTimeout(r, 100));
       // the same messages with the default budget would share a few frames (test above)

@@ -47,22 +47,22 @@ describe('read models through the gateway', () => {
     base = await gw.listen(0);
     a = gw.keys.create(1);
     b = gw.keys.create(2);
-    // A buys 3 @ 100.00 and 2 @ 101.00, then sells 4 @ 102.00 (FIFO: realised 3×2.00 + 1×1.00 = 7.00)
+    // A buys 3 @ 400.00 and 2 @ 401.00, then sells 4 @ 402.00 (inside MSFT's collar around 410.00) (FIFO: realised 3×2.00 + 1×1.00 = 7.00)
     const trade = async (seller: ApiKey, buyer: ApiKey, px: string, q: string, cid: string): Promise<void> => {
       expect((await call(seller, 'POST', '/api/v1/orders', { clientOrderId: `${cid}s`, symbol: 'MSFT', side: 'sell', type: 'limit', tif: 'gtc', price: px, qty: q })).status).toBe(201);
       expect((await call(buyer, 'POST', '/api/v1/orders', { clientOrderId: `${cid}b`, symbol: 'MSFT', side: 'buy', type: 'limit', tif: 'ioc', price: px, qty: q })).status).toBe(201);
     };
-    await trade(b, a, '100.00', '3', 't1');
-    await trade(b, a, '101.00', '2', 't2');
-    await trade(a, b, '102.00', '4', 't3');
+    await trade(b, a, '400.00', '3', 't1');
+    await trade(b, a, '401.00', '2', 't2');
+    await trade(a, b, '402.00', '4', 't3');
     const p = await call(a, 'GET', '/api/v1/positions');
     expect(p.status).toBe(200);
-    expect((p.json.positions as Json[])[0]).toMatchObject({ symbol: 'MSFT', qty: '1', realisedPnl: '7.00', mark: '102.00', unrealisedPnl: '1.00' });
+    expect((p.json.positions as Json[])[0]).toMatchObject({ symbol: 'MSFT', qty: '1', realisedPnl: '7.00', mark: '402.00', unrealisedPnl: '1.00' });
     const pb = await call(b, 'GET', '/api/v1/positions?symbol=MSFT');
     expect((pb.json.positions as Json[])[0]).toMatchObject({ qty: '-1', realisedPnl: '-7.00' });
     const f = await call(a, 'GET', '/api/v1/fills?symbol=MSFT&limit=10');
     expect((f.json.fills as Json[]).map((x) => [x.side, x.price, x.qty, x.liquidity])).toEqual([
-      ['buy', '100.00', '3', 'taker'], ['buy', '101.00', '2', 'taker'], ['sell', '102.00', '4', 'maker'],
+      ['buy', '400.00', '3', 'taker'], ['buy', '401.00', '2', 'taker'], ['sell', '402.00', '4', 'maker'],
     ]);
     // fill timestamps are Unix-epoch nanoseconds (the engine's tsInit), not a monotonic clock
     for (const x of f.json.fills as Json[]) {
@@ -81,12 +81,12 @@ describe('read models through the gateway', () => {
 
   it('resumes the private stream after a reconnect: missed reports replayed from the journal, then live, no duplicate', async () => {
     const c1 = await ws(a);
-    c1.sock.send(JSON.stringify({ op: 'order', clientOrderId: 'r1', symbol: 'AAPL', side: 'buy', type: 'limit', tif: 'gtc', price: '150.00', qty: '10' }));
+    c1.sock.send(JSON.stringify({ op: 'order', clientOrderId: 'r1', symbol: 'AAPL', side: 'buy', type: 'limit', tif: 'gtc', price: '190.00', qty: '10' }));
     const ack = await c1.until((m) => m.type === 'ack' && m.clientOrderId === 'r1');
     c1.sock.close();
     await new Promise((r) => setTimeout(r, 50));
     // while A is away, B sells into A's bid twice
-    for (const q of ['3', '2']) expect((await call(b, 'POST', '/api/v1/orders', { clientOrderId: `x${q}`, symbol: 'AAPL', side: 'sell', type: 'limit', tif: 'ioc', price: '150.00', qty: q })).status).toBe(201);
+    for (const q of ['3', '2']) expect((await call(b, 'POST', '/api/v1/orders', { clientOrderId: `x${q}`, symbol: 'AAPL', side: 'sell', type: 'limit', tif: 'ioc', price: '190.00', qty: q })).status).toBe(201);
     const c2 = await ws(a, { resumeFrom: ack.seq, reqId: 'res' });
     const resumed = await c2.until((m) => m.type === 'resumed');
     expect(resumed).toMatchObject({ from: (ack.seq as number) + 1, complete: true, reqId: 'res' });
@@ -94,7 +94,7 @@ describe('read models through the gateway', () => {
     expect(replayed.map((m) => [m.clientOrderId, m.qty, m.leaves])).toEqual([['r1', '3', '7'], ['r1', '2', '5']]);
     expect(replayed.every((m) => (m.seq as number) > (ack.seq as number))).toBe(true);
     // live from here on, on the new connection
-    expect((await call(b, 'POST', '/api/v1/orders', { clientOrderId: 'x9', symbol: 'AAPL', side: 'sell', type: 'limit', tif: 'ioc', price: '150.00', qty: '1' })).status).toBe(201);
+    expect((await call(b, 'POST', '/api/v1/orders', { clientOrderId: 'x9', symbol: 'AAPL', side: 'sell', type: 'limit', tif: 'ioc', price: '190.00', qty: '1' })).status).toBe(201);
     await c2.until((m) => m.type === 'fill' && m.leaves === '4');
     const fills = c2.msgs.filter((m) => m.type === 'fill');
     expect(new Set(fills.map((m) => m.tradeId)).size).toBe(fills.length);
@@ -103,11 +103,11 @@ describe('read models through the gateway', () => {
   });
 
   it('runs a pairs saga over HTTP: leg B after leg A fills; B unfilled → A unwound (compensated)', async () => {
-    // liquidity for leg A (A buys 5 SOL-USD at 20.000) and for the unwind (a bid at 19.000); none for leg B
-    expect((await call(b, 'POST', '/api/v1/orders', { clientOrderId: 'liqA', symbol: 'SOL-USD', side: 'sell', type: 'limit', tif: 'gtc', price: '20.000', qty: '5' })).status).toBe(201);
-    expect((await call(b, 'POST', '/api/v1/orders', { clientOrderId: 'liqU', symbol: 'SOL-USD', side: 'buy', type: 'limit', tif: 'gtc', price: '19.000', qty: '5' })).status).toBe(201);
+    // liquidity for leg A (A buys 5 SOL-USD at 150.000) and for the unwind (a bid at 149.000); none for leg B
+    expect((await call(b, 'POST', '/api/v1/orders', { clientOrderId: 'liqA', symbol: 'SOL-USD', side: 'sell', type: 'limit', tif: 'gtc', price: '150.000', qty: '5' })).status).toBe(201);
+    expect((await call(b, 'POST', '/api/v1/orders', { clientOrderId: 'liqU', symbol: 'SOL-USD', side: 'buy', type: 'limit', tif: 'gtc', price: '149.000', qty: '5' })).status).toBe(201);
     const r = await call(a, 'POST', '/api/v1/sagas/pairs', {
-      legA: { symbol: 'SOL-USD', side: 'buy', price: '20.000', qty: '5' }, legB: { symbol: 'EURUSD', side: 'sell', price: '1.10000', qty: '1000', tif: 'ioc' }, legBTimeoutMs: 2000,
+      legA: { symbol: 'SOL-USD', side: 'buy', price: '150.000', qty: '5' }, legB: { symbol: 'EURUSD', side: 'sell', price: '1.10000', qty: '1000', tif: 'ioc' }, legBTimeoutMs: 2000,
     });
     expect(r.status).toBe(201);
     const no = r.json.no as number;
@@ -132,7 +132,7 @@ describe('read models through the gateway', () => {
     expect((await call(a, 'GET', '/api/v1/positions')).json.positions).toEqual(before);
     expect((await call(a, 'GET', '/api/v1/fills?limit=1000')).json.fills).toEqual(fillsBefore);
     // a new trade continues the engine's trade ids
-    const z1 = await call(b, 'POST', '/api/v1/orders', { clientOrderId: 'z1', symbol: 'AAPL', side: 'sell', type: 'limit', tif: 'ioc', price: '150.00', qty: '1' });
+    const z1 = await call(b, 'POST', '/api/v1/orders', { clientOrderId: 'z1', symbol: 'AAPL', side: 'sell', type: 'limit', tif: 'ioc', price: '190.00', qty: '1' });
     expect(z1.status).toBe(201);
     // the saga's legs (ids from 2^51) were in the journal: gateway order ids must not follow them
     expect(Number(z1.json.orderId)).toBeLessThan(2 ** 51);

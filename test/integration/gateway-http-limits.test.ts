@@ -17,7 +17,7 @@ import { request, signed, sleep } from '../support/gateway-client.js';
 import { CLI } from '../support/cli.js';
 
 const tmp = (p: string): string => mkdtempSync(join(tmpdir(), p));
-const order = (id: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ clientOrderId: id, symbol: 'AAPL', side: 'buy', type: 'limit', tif: 'gtc', price: '100.00', qty: '1', ...extra });
+const order = (id: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ clientOrderId: id, symbol: 'AAPL', side: 'buy', type: 'limit', tif: 'gtc', price: '180.00', qty: '1', ...extra });
 
 describe('per-API-key rate limit', () => {
   let gw: Gateway;

@@ -260,17 +260,17 @@ describe('reports around cancel-on-disconnect and resume', () => {
   it('resumeFrom while the account trades on another connection: the replay and the live reports, no gap, no duplicate', async () => {
     const a1 = await json(keyA);
     const b = await json(keyB);
-    a1.send(order('rs1', 'AAPL', 'buy', '170.00', '20'));
+    a1.send(order('rs1', 'AAPL', 'buy', '175.00', '20'));
     const ack = await a1.next((m) => m.type === 'ack' && m.clientOrderId === 'rs1');
     let lastSeen = ack.seq as number;
     for (let i = 0; i < 5; i++) {
       // a fill while a new connection resumes: sent just before its auth, on another socket
-      b.send(order(`rsb${i}`, 'AAPL', 'sell', '170.00', '1', { tif: 'ioc' }));
+      b.send(order(`rsb${i}`, 'AAPL', 'sell', '175.00', '1', { tif: 'ioc' }));
       const a2 = await WsClient.open(wsUrl());
       const ts = nextTs();
       a2.send({ op: 'auth', key: keyA.key, ts, sig: sign(keyA.secret, keyA.key, ts), resumeFrom: lastSeen });
       await a2.next((m) => m.type === 'resumed');
-      b.send(order(`rsc${i}`, 'AAPL', 'sell', '170.00', '1', { tif: 'ioc' }));
+      b.send(order(`rsc${i}`, 'AAPL', 'sell', '175.00', '1', { tif: 'ioc' }));
       const leaves = String(20 - 2 * (i + 1));
       await a2.next((m) => m.type === 'fill' && m.leaves === leaves, 5000).catch(() => undefined);
       const mine = a2.raw.map((t) => JSON.parse(t) as Msg).filter((m) => m.type === 'fill'); // every fill frame it got

@@ -2,7 +2,9 @@
  * Pre-trade risk through the gateway over loopback: every limit at its boundary (at the limit
  * accepted, one tick or lot past it rejected with its reason), instrument decimals converted to
  * ticks × lots exactly, halts and kill switches through the signed admin API (sequenced ADMIN
- * commands), cancels still allowed when halted or killed, and the reject frame over WebSocket.
+ * commands), cancels still allowed when halted or killed, and the reject frame over WebSocket;
+ * market-order protection on a built-in instrument (its reference price's band, then the last
+ * trade's).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
@@ -209,5 +211,35 @@ describe('pre-trade risk through the gateway', () => {
     expect(msgs.find((m) => m.type === 'auth')).toMatchObject({ ok: true });
     expect(msgs.find((m) => m.type === 'reject')).toMatchObject({ clientOrderId: 'wsq', reason: 'qty_limit' });
     ws.close();
+  });
+});
+
+describe('market-order protection through the gateway (built-in AAPL: reference price 190.00, ±10 %)', () => {
+  let g: Gateway;
+  let b2 = '';
+  const call2 = signedCaller(() => b2);
+  const place = (k: ApiKey, side: 'buy' | 'sell', price: string | null, qty: string, tif: 'gtc' | 'ioc' = 'gtc'): Promise<{ status: number; json: Json }> =>
+    call2(k, 'POST', '/api/v1/orders', { clientOrderId: `m${++cid}`, symbol: 'AAPL', side, type: price === null ? 'market' : 'limit', tif, ...(price === null ? {} : { price }), qty });
+  beforeAll(async () => {
+    g = await Gateway.build({ dataDir: mkdtempSync(join(tmpdir(), 'gw-mkt-')), capacity: 10_000 }); // the built-in instruments
+    b2 = await g.listen(0);
+  }, 60_000);
+  afterAll(async () => { await g?.close(); });
+
+  it('a fat-finger bid never rests; a market sell never reaches a bid outside the band, and stops at its edge', async () => {
+    const [a, b, c] = [g.keys.create(1), g.keys.create(2), g.keys.create(3)];
+    // the issue's fat-finger bid on an empty book: refused by the static band
+    expect((await place(a, 'buy', '1000000.00', '1')).json).toMatchObject({ error: 'price_collar' });
+    expect((await place(a, 'buy', '172.00', '5')).status).toBe(201); // inside [171.00, 209.00]
+    expect((await place(b, 'sell', '205.00', '1')).status).toBe(201);
+    expect((await place(c, 'buy', '205.00', '1', 'ioc')).json).toMatchObject({ status: 'filled' }); // last trade 205.00: band [184.50, 225.50]
+    // the 172.00 bid is now outside the band: a market sell is refused, nothing trades
+    expect((await place(c, 'sell', null, '1')).json).toMatchObject({ error: 'price_collar' });
+    expect((await place(b, 'buy', '186.00', '2')).status).toBe(201);
+    const m = await place(c, 'sell', null, '6');
+    expect(m.status).toBe(201);
+    expect(m.json).toMatchObject({ filled: '2', leaves: '0', status: 'cancelled' }); // 2 at 186.00, never 172.00; 4 cancelled
+    const book = await (await fetch(`${b2}/api/v1/book/AAPL`)).json() as { bids: string[][] };
+    expect(book.bids).toEqual([['172.00', '5']]); // the stale bid is untouched
   });
 });

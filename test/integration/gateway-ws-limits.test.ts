@@ -86,7 +86,7 @@ describe('permessage-deflate, opt-in per connection', () => {
   it('/ws?compress=1: small frames travel uncompressed, a book snapshot over the threshold compressed', async () => {
     const t = await WsClient.open(url);
     await t.auth(key);
-    for (let i = 0; i < 100; i++) t.send({ op: 'order', clientOrderId: `z${i}`, symbol: 'MSFT', side: 'buy', type: 'limit', tif: 'gtc', price: (300 + i * 0.01).toFixed(2), qty: '1' });
+    for (let i = 0; i < 100; i++) t.send({ op: 'order', clientOrderId: `z${i}`, symbol: 'MSFT', side: 'buy', type: 'limit', tif: 'gtc', price: (400 + i * 0.01).toFixed(2), qty: '1' });
     for (let i = 0; i < 100; i++) await t.next((m) => m.type === 'ack' && m.clientOrderId === `z${i}`);
     await sleep(10);
     gw.pump();

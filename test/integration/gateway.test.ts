@@ -58,11 +58,11 @@ describe('gateway over loopback', () => {
     expect(await c.next((m) => m.type === 'auth')).toEqual({ type: 'auth', ok: true, account: 1 });
     c.send(good);
     expect(await c.next((m) => m.type === 'auth')).toMatchObject({ ok: false, reason: 'replay' });
-    c.send({ op: 'order', clientOrderId: 'x', symbol: 'BTC-USD', side: 'buy', type: 'limit', tif: 'gtc', price: '1', qty: '1' });
+    c.send({ op: 'order', clientOrderId: 'x', symbol: 'BTC-USD', side: 'buy', type: 'limit', tif: 'gtc', price: '60000', qty: '1' });
     expect(await c.next((m) => m.type === 'ack' || m.type === 'reject')).toMatchObject({ type: 'ack', clientOrderId: 'x' });
     const r = await Client.open(wsUrl());
     await r.auth(keyRead);
-    r.send({ op: 'order', clientOrderId: 'y', symbol: 'BTC-USD', side: 'buy', type: 'limit', tif: 'gtc', price: '1', qty: '1', reqId: 5 });
+    r.send({ op: 'order', clientOrderId: 'y', symbol: 'BTC-USD', side: 'buy', type: 'limit', tif: 'gtc', price: '60000', qty: '1', reqId: 5 });
     expect(await r.next((m) => m.type === 'error')).toMatchObject({ code: 'forbidden', reqId: 5 });
     c.close(); r.close();
   });
@@ -72,16 +72,16 @@ describe('gateway over loopback', () => {
     const b = await Client.open(wsUrl());
     await a.auth(keyA);
     await b.auth(keyB);
-    a.send({ op: 'order', clientOrderId: 'a1', symbol: 'ETH-USD', side: 'sell', type: 'limit', tif: 'gtc', price: '2000.05', qty: '1.5', reqId: 1 });
+    a.send({ op: 'order', clientOrderId: 'a1', symbol: 'ETH-USD', side: 'sell', type: 'limit', tif: 'gtc', price: '3000.05', qty: '1.5', reqId: 1 });
     const ack = await a.next((m) => m.type === 'ack' && m.clientOrderId === 'a1');
-    a.send({ op: 'order', clientOrderId: 'a1', symbol: 'ETH-USD', side: 'sell', type: 'limit', tif: 'gtc', price: '2000.05', qty: '1.5' });
+    a.send({ op: 'order', clientOrderId: 'a1', symbol: 'ETH-USD', side: 'sell', type: 'limit', tif: 'gtc', price: '3000.05', qty: '1.5' });
     expect(await a.next((m) => m.type === 'ack' && m.clientOrderId === 'a1')).toMatchObject({ orderId: ack.orderId, duplicate: true });
     b.send({ op: 'subscribe', channels: ['trades.ETH-USD'] });
     await b.next((m) => m.type === 'subscribed');
-    b.send({ op: 'order', clientOrderId: 'b1', symbol: 'ETH-USD', side: 'buy', type: 'limit', tif: 'ioc', price: '2001', qty: '1' });
-    expect(await b.next((m) => m.type === 'fill')).toMatchObject({ clientOrderId: 'b1', price: '2000.05', qty: '1.000', leaves: '0.000', liquidity: 'taker' });
-    expect(await a.next((m) => m.type === 'fill')).toMatchObject({ clientOrderId: 'a1', orderId: ack.orderId, price: '2000.05', qty: '1.000', leaves: '0.500', liquidity: 'maker' });
-    expect(await b.next((m) => m.type === 'trade')).toMatchObject({ symbol: 'ETH-USD', price: '2000.05', qty: '1.000', takerSide: 'buy' });
+    b.send({ op: 'order', clientOrderId: 'b1', symbol: 'ETH-USD', side: 'buy', type: 'limit', tif: 'ioc', price: '3001', qty: '1' });
+    expect(await b.next((m) => m.type === 'fill')).toMatchObject({ clientOrderId: 'b1', price: '3000.05', qty: '1.000', leaves: '0.000', liquidity: 'taker' });
+    expect(await a.next((m) => m.type === 'fill')).toMatchObject({ clientOrderId: 'a1', orderId: ack.orderId, price: '3000.05', qty: '1.000', leaves: '0.500', liquidity: 'maker' });
+    expect(await b.next((m) => m.type === 'trade')).toMatchObject({ symbol: 'ETH-USD', price: '3000.05', qty: '1.000', takerSide: 'buy' });
     // b cannot touch a's order: the answer is the same as for an id that does not exist
     b.send({ op: 'cancel', orderId: String(ack.orderId) });
     const other = await b.next((m) => m.type === 'reject');
@@ -89,8 +89,8 @@ describe('gateway over loopback', () => {
     const none = await b.next((m) => m.type === 'reject');
     expect({ ...other, orderId: 0 }).toEqual({ ...none, orderId: 0 });
     expect(other).toEqual({ type: 'reject', orderId: ack.orderId, reason: 'unknown_order' }); // the id it named, in orderId
-    a.send({ op: 'modify', clientOrderId: 'a1', price: '2000.05', qty: '0.2' });
-    expect(await a.next((m) => m.type === 'modified')).toMatchObject({ price: '2000.05', qty: '0.200' });
+    a.send({ op: 'modify', clientOrderId: 'a1', price: '3000.05', qty: '0.2' });
+    expect(await a.next((m) => m.type === 'modified')).toMatchObject({ price: '3000.05', qty: '0.200' });
     a.send({ op: 'cancel', clientOrderId: 'a1' });
     expect(await a.next((m) => m.type === 'cancelled')).toMatchObject({ clientOrderId: 'a1', qty: '0.200' });
     expect(b.msgs.filter((m) => m.clientOrderId === 'a1')).toEqual([]);
@@ -107,7 +107,7 @@ describe('gateway over loopback', () => {
     let seq = snap.seq as number;
     for (let i = 0; i < 40; i++) {
       const side = i % 2 === 0 ? 'buy' : 'sell';
-      const px = side === 'buy' ? (20 - (i % 7) * 0.01).toFixed(3) : (20.1 + (i % 5) * 0.01).toFixed(3);
+      const px = side === 'buy' ? (150 - (i % 7) * 0.01).toFixed(3) : (150.1 + (i % 5) * 0.01).toFixed(3); // inside SOL-USD's collar around 150.000
       a.send({ op: 'order', clientOrderId: `s${i}`, symbol: 'SOL-USD', side, type: 'limit', tif: 'gtc', price: px, qty: '1.25' });
     }
     a.send({ op: 'order', clientOrderId: 'sweep', symbol: 'SOL-USD', side: 'buy', type: 'market', tif: 'ioc', qty: '10' });
@@ -150,9 +150,9 @@ describe('gateway over loopback', () => {
     const c = await Client.open(wsUrl());
     c.send('{not json');
     expect(await c.next((m) => m.type === 'error')).toMatchObject({ code: 'bad_json' });
-    c.send({ op: 'order', clientOrderId: 'q', symbol: 'BTC-USD', side: 'buy', type: 'limit', tif: 'gtc', price: '1', qty: '1', extra: 1, reqId: 'r' });
+    c.send({ op: 'order', clientOrderId: 'q', symbol: 'BTC-USD', side: 'buy', type: 'limit', tif: 'gtc', price: '60000', qty: '1', extra: 1, reqId: 'r' });
     expect(await c.next((m) => m.type === 'error')).toMatchObject({ code: 'unknown_field', reqId: 'r' });
-    c.send({ op: 'order', clientOrderId: 'q', symbol: 'BTC-USD', side: 'buy', type: 'limit', tif: 'gtc', price: '1', qty: '1' });
+    c.send({ op: 'order', clientOrderId: 'q', symbol: 'BTC-USD', side: 'buy', type: 'limit', tif: 'gtc', price: '60000', qty: '1' });
     expect(await c.next((m) => m.type === 'error')).toMatchObject({ code: 'not_authenticated' });
     await c.auth(keyA);
     c.send({ op: 'order', clientOrderId: 'q', symbol: 'BTC-USD', side: 'buy', type: 'limit', tif: 'gtc', price: '100.25', qty: '1' });
@@ -204,7 +204,7 @@ describe('gateway connection management', () => {
     const ts = Date.now();
     c.send({ op: 'auth', key: k2.key, ts, sig: sign(k2.secret, k2.key, ts), cancelOnDisconnect: true });
     await c.next((m) => m.type === 'auth' && m.ok === true);
-    c.send({ op: 'order', clientOrderId: 'cod1', symbol: 'AAPL', side: 'buy', type: 'limit', tif: 'gtc', price: '150.00', qty: '10' });
+    c.send({ op: 'order', clientOrderId: 'cod1', symbol: 'AAPL', side: 'buy', type: 'limit', tif: 'gtc', price: '185.00', qty: '10' });
     const ack = await c.next((m) => m.type === 'ack');
     c.close();
     const deadline = Date.now() + 3000;
@@ -213,7 +213,7 @@ describe('gateway connection management', () => {
     // without the flag, orders stay
     const d = await Client.open(url2);
     await d.auth(k3);
-    d.send({ op: 'order', clientOrderId: 'keep', symbol: 'AAPL', side: 'buy', type: 'limit', tif: 'gtc', price: '149.00', qty: '10' });
+    d.send({ op: 'order', clientOrderId: 'keep', symbol: 'AAPL', side: 'buy', type: 'limit', tif: 'gtc', price: '184.00', qty: '10' });
     const ack2 = await d.next((m) => m.type === 'ack');
     d.close();
     await new Promise((r) => setTimeout(r, 100));
@@ -233,7 +233,7 @@ describe('gateway connection management', () => {
     const closed = new Promise<number>((res) => slow.once('close', (c) => res(c)));
     // many distinct price levels → many deltas while the subscriber does not read
     for (let i = 0; i < 3000; i++) {
-      trader.send({ op: 'order', clientOrderId: `m${i}`, symbol: 'MSFT', side: 'buy', type: 'limit', tif: 'gtc', price: (100 + (i % 900) * 0.01).toFixed(2), qty: '1' });
+      trader.send({ op: 'order', clientOrderId: `m${i}`, symbol: 'MSFT', side: 'buy', type: 'limit', tif: 'gtc', price: (400 + (i % 900) * 0.01).toFixed(2), qty: '1' });
       if (i % 20 === 19) await new Promise((r) => setTimeout(r, 25)); // stay under the rate limit
       if (g2.counters.framesOut > 0 && (slow.readyState === WebSocket.CLOSED)) break;
     }

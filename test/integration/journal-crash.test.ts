@@ -63,7 +63,7 @@ async function stream(s: Server, killAt: number, seed: number): Promise<{ acked:
       while (authed && !killed && sent < MAX_ORDERS && sent - acked.size < 256) {
         const cid = `c${sent++}`;
         const side = next() < 0.5 ? 'buy' : 'sell';
-        const price = (99 + Math.floor(next() * 400) / 100).toFixed(2);
+        const price = (188 + Math.floor(next() * 400) / 100).toFixed(2); // inside AAPL's collar band around its reference price 190.00
         ws.send(JSON.stringify({ op: 'order', clientOrderId: cid, symbol: 'AAPL', side, type: 'limit', tif: next() < 0.7 ? 'gtc' : 'ioc', price, qty: String(1 + Math.floor(next() * 20)) }));
       }
     };

@@ -5,13 +5,18 @@
  * limits small enough that every rule fires at its boundary. Events, books, positions, open
  * quantities and open-order counts must agree after every command; the engine's own risk
  * invariant check must hold; snapshot → restore mid-stream must continue identically.
+ * Market-order protection has its own stream: every symbol collared, fat-finger limit prices
+ * (1 tick, 1000×, i64 max) that rest where the collar lets them (one-sided books without a
+ * reference), many market orders; besides the differential check, every market order is checked
+ * against the rule itself: refused `price_collar` exactly when the best opposite price is outside
+ * its band, and every fill inside the band.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Engine, type BuildKind } from '../../src/engine/index.js';
 import { bookLine, eventLine, type Command } from '../../src/domain/types.js';
 import { RefEngine, type RefSymbolRisk, type RefAccountRisk } from '../reference/ref-engine.js';
-import { commandArb } from '../support/arbitraries.js';
+import { commandArb, I64_MAX } from '../support/arbitraries.js';
 
 const RUNS = Number(process.env.PROP_RUNS ?? 120);
 const SYMBOLS = 3;
@@ -64,6 +69,46 @@ const scenarioArb: fc.Arbitrary<RiskScenario> = fc.record({
   })), { maxLength: 2 }),
   cmds: fc.array(fc.oneof({ weight: 12, arbitrary: commandArb(SYMBOLS) }, { weight: 1, arbitrary: adminArb }), { minLength: 30, maxLength: 200, size: 'max' }),
 });
+
+/** Market-order protection: collars always on; prices near 100, fat fingers, and market orders. */
+const fatFinger = fc.constantFrom(1n, 2n, 10n, 1000n, 100_000n, I64_MAX - 1n, I64_MAX);
+const mktCommandArb: fc.Arbitrary<Command> = fc.record({
+  op: fc.oneof({ weight: 10, arbitrary: fc.constant(1) }, { weight: 2, arbitrary: fc.constant(2) }, { weight: 2, arbitrary: fc.constant(3) }),
+  side: fc.constantFrom(0, 1),
+  type: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 4, arbitrary: fc.constant(1) }),
+  tif: fc.constantFrom(0, 0, 0, 1),
+  symbol: fc.integer({ min: 0, max: SYMBOLS - 1 }),
+  id: fc.bigInt({ min: 1n, max: 40n }),
+  price: fc.oneof({ weight: 12, arbitrary: fc.bigInt({ min: 80n, max: 120n }) }, { weight: 2, arbitrary: fatFinger }),
+  qty: fc.integer({ min: 1, max: 12 }),
+  account: fc.integer({ min: 1, max: 3 }),
+});
+const mktScenarioArb: fc.Arbitrary<RiskScenario> = fc.record({
+  maxAccounts: fc.constant(64),
+  maxPositions: fc.constant(64),
+  defaultMaxOpen: fc.constant(0),
+  stp: fc.integer({ min: 0, max: 3 }),
+  symbols: fc.array(fc.record({
+    halted: fc.constant(false), minQty: fc.constant(0), maxQty: fc.constant(0),
+    collarBps: fc.oneof(fc.integer({ min: 1, max: 3000 }), fc.constantFrom(1000, 10000)),
+    minNotional: fc.constant(0n), maxNotional: fc.constant(0n), maxPosition: fc.constant(0n),
+    lastPrice: fc.oneof(fc.constant(0n), fc.bigInt({ min: 90n, max: 110n })),
+  }), { minLength: SYMBOLS, maxLength: SYMBOLS }),
+  accounts: fc.constant([]),
+  cmds: fc.array(mktCommandArb, { minLength: 30, maxLength: 200 }),
+});
+
+/** The band of a market order on `side` per docs/risk.md, from the reference's state before it; null = unbanded. */
+function marketBand(ref: RefEngine, symbol: number, side: number): { lo: bigint; hi: bigint; opp: bigint } | null {
+  const r = ref.symbolRisk(symbol);
+  const bid = ref.depth(symbol, 0, 1)[0]?.price;
+  const ask = ref.depth(symbol, 1, 1)[0]?.price;
+  const opp = side === 0 ? ask : bid;
+  if (r.collarBps === 0 || opp === undefined) return null;
+  const c = r.lastPrice > 0n ? r.lastPrice : bid !== undefined && ask !== undefined ? (bid + ask) / 2n : opp;
+  const d = (c * BigInt(r.collarBps)) / 10000n;
+  return { lo: c > d ? c - d : 0n, hi: c + d, opp };
+}
 
 const STP = ['none', 'cancel_resting', 'cancel_incoming', 'cancel_both'] as const;
 
@@ -131,6 +176,52 @@ for (const build of ['release', 'debug'] as const) {
         }),
         { seed: 8080, numRuns: Math.ceil(RUNS / 3) },
       );
+    });
+  });
+}
+
+for (const build of ['release', 'debug'] as const) {
+  describe(`market-order protection (${build}) vs reference and the rule`, () => {
+    it('market orders against fat-finger resting prices, with and without reference prices, before and after the first trade', () => {
+      const seen = { refused: 0, stopped: 0, filled: 0, beforeFirstTrade: 0, afterFirstTrade: 0, fatFingerRests: 0 };
+      fc.assert(
+        fc.property(mktScenarioArb, (sc) => {
+          const { e, ref } = setup(build, sc);
+          for (const c of sc.cmds) {
+            const market = c.op === 1 && c.type === 1;
+            const band = market ? marketBand(ref, c.symbol, c.side) : null;
+            const before = market ? ref.symbolRisk(c.symbol).lastPrice : 0n;
+            const lines = ref.apply(c);
+            expect(e.submit([c]).map(eventLine)).toEqual(lines);
+            e.validate();
+            if (c.op === 1 && c.type === 0 && (c.price < 50n || c.price > 200n) && ref.orders().some((o) => o.id === c.id)) seen.fatFingerRests++;
+            if (!band) continue;
+            // validation comes first (duplicate_id): no other risk limit is set in this stream
+            if (lines[0]!.startsWith('R,') && lines[0] !== `R,${c.id},price_collar`) continue;
+            const fills = lines.filter((l) => l.startsWith(`T,${c.id},`)).map((l) => BigInt(l.split(',')[3]!));
+            const outside = band.opp < band.lo || band.opp > band.hi;
+            if (outside) {
+              expect(lines).toEqual([`R,${c.id},price_collar`]);
+              seen.refused++;
+            } else {
+              expect(lines[0]).toBe(`A,${c.id}`);
+              for (const p of fills) {
+                expect(p).toBeGreaterThanOrEqual(band.lo);
+                expect(p).toBeLessThanOrEqual(band.hi);
+              }
+              if (fills.length > 0) seen.filled++;
+              const rest = c.side === 0 ? ref.depth(c.symbol, 1, 1)[0]?.price : ref.depth(c.symbol, 0, 1)[0]?.price;
+              if (lines.at(-1)!.startsWith(`X,${c.id},`) && rest !== undefined && (rest < band.lo || rest > band.hi)) seen.stopped++;
+            }
+            if (before > 0n && before !== sc.symbols[c.symbol]!.lastPrice) seen.afterFirstTrade++;
+            else seen.beforeFirstTrade++;
+          }
+          expect([...e.orders()].map(bookLine)).toEqual(ref.bookLines());
+        }),
+        { seed: 4242, numRuns: RUNS },
+      );
+      // every branch of the rule fired in this run
+      for (const [k, v] of Object.entries(seen)) expect(v, k).toBeGreaterThan(0);
     });
   });
 }

@@ -29,8 +29,11 @@
  *   `original` becomes `filled + new qty`.
  *
  * - Pre-trade risk (optional, `enableRisk`; docs/risk.md): after duplicate_id and before would_cross:
- *   kill_switch, halted, qty_limit, min_notional, max_notional, price_collar (limit only; around
- *   the last trade, else the mid, else the best opposite price for an order that would cross it),
+ *   kill_switch, halted, qty_limit, min_notional, max_notional, price_collar (limits: around
+ *   the last trade, else the mid, else the best opposite price for an order that would cross it;
+ *   market orders: the same band around the same reference, with the best opposite price as the
+ *   reference of last resort — refused when the best opposite price is outside it, else they
+ *   trade only inside it and the remainder is cancelled),
  *   max_open_orders (orders that can rest), max_position (projected); then `capacity` also when
  *   a new (account, symbol) would not fit the risk tables. Modify: the same checks on the new
  *   price/qty after bad_price (collar only when the price changes; no open-order count; position
@@ -83,8 +86,10 @@ interface Taker {
   id: bigint;
   side: number;
   account: number;
-  /** Limit price, or null for a market order (crosses any price). */
+  /** Limit price, or null for a market order (crosses any price inside `band`). */
   limit: bigint | null;
+  /** Market-order protection (risk on): a market taker trades only at prices in [lo, hi]. */
+  band?: { lo: bigint; hi: bigint } | null;
   remaining: number;
   symbol: number;
 }
@@ -114,6 +119,8 @@ export class RefEngine {
   private readonly capacity: number;
   private count = 0;
   private risk: RefRisk | null = null;
+  /** The band riskChecks computed for the market order it last passed (null: unbounded). */
+  private marketBand: { lo: bigint; hi: bigint } | null = null;
 
   enableRisk(maxAccounts: number, maxPositions: number, defaultMaxOpen: number): void {
     this.risk = {
@@ -187,8 +194,17 @@ export class RefEngine {
     return n;
   }
 
-  /** Shared checks of new and modify; `add` = lots added on `side` for the position check. */
-  private riskChecks(symbol: number, side: number, account: number, price: bigint, qty: number, collar: boolean, add: number, openCheck: boolean): string | null {
+  /** The symbol's risk settings and the collar's reference (lastPrice: the last trade or the configured reference price). */
+  symbolRisk(symbol: number): RefSymbolRisk {
+    return { ...this.riskOrThrow().symbols[symbol]! };
+  }
+
+  /**
+   * Shared checks of new and modify; `add` = lots added on `side` for the position check.
+   * `collar`: 'limit' checks `price`; 'market' (price = the best opposite price, 0n if none)
+   * computes the market order's band into `marketBand` and refuses it when that price is outside.
+   */
+  private riskChecks(symbol: number, side: number, account: number, price: bigint, qty: number, collar: 'limit' | 'market' | false, add: number, openCheck: boolean): string | null {
     const r = this.risk!;
     const sr = r.symbols[symbol]!;
     const acct = r.accounts.get(account);
@@ -200,20 +216,25 @@ export class RefEngine {
       if (sr.minNotional !== 0n && n < sr.minNotional) return 'min_notional';
       if (sr.maxNotional !== 0n && n > sr.maxNotional) return 'max_notional';
     }
+    this.marketBand = null;
     if (collar && sr.collarBps !== 0) {
       const b = this.books[symbol]!;
       const bid = b.bids[0]?.price;
       const ask = b.asks[0]?.price;
       // last trade (or the configured reference price); else the mid; else, for an order that
-      // would trade on arrival, the best opposite price; else none
+      // would trade on arrival (a market order always would), the best opposite price; else none
       const opp = side === BUY ? ask : bid;
       const ref = sr.lastPrice > 0n ? sr.lastPrice
         : bid !== undefined && ask !== undefined ? bid + (ask - bid) / 2n
-          : opp !== undefined && crosses(side, price, opp) ? opp : 0n;
-      if (ref > 0n) {
+          : opp !== undefined && (collar === 'market' || crosses(side, price, opp)) ? opp : 0n;
+      // a market order with nothing on the opposite side trades nothing: no band to check
+      if (ref > 0n && (collar === 'limit' || opp !== undefined)) {
         const d = (ref * BigInt(sr.collarBps)) / 10000n;
         const lo = ref - d < 0n ? 0n : ref - d;
-        if (price < lo || price > ref + d) return 'price_collar';
+        const hi = ref + d;
+        // a market order: `price` is the best opposite price, its first possible fill
+        if (price < lo || price > hi) return 'price_collar';
+        if (collar === 'market') this.marketBand = { lo, hi };
       }
     }
     if (openCheck) {
@@ -383,7 +404,7 @@ export class RefEngine {
     const rests = isLimit && (cmd.tif === 0 || cmd.tif === 3);
     if (this.risk) {
       const px = isLimit ? cmd.price : this.opposite(book, cmd.side)[0]?.price ?? 0n;
-      const why = this.riskChecks(cmd.symbol, cmd.side, cmd.account, px, cmd.qty, isLimit, cmd.qty, rests);
+      const why = this.riskChecks(cmd.symbol, cmd.side, cmd.account, px, cmd.qty, isLimit ? 'limit' : 'market', cmd.qty, rests);
       if (why) return reject(why);
     }
     if (isLimit && cmd.tif === 3) {
@@ -394,7 +415,8 @@ export class RefEngine {
     if (this.risk && !this.posGet(cmd.account, cmd.symbol)) return reject('capacity');
 
     out.push(`A,${cmd.id}`);
-    const taker: Taker = { id: cmd.id, side: cmd.side, account: cmd.account, limit, remaining: cmd.qty, symbol: cmd.symbol };
+    const band = this.risk && !isLimit ? this.marketBand : null;
+    const taker: Taker = { id: cmd.id, side: cmd.side, account: cmd.account, limit, band, remaining: cmd.qty, symbol: cmd.symbol };
 
     if (isLimit && cmd.tif === 2) {
       if (this.fokAvailable(book, taker) < BigInt(cmd.qty)) {
@@ -442,7 +464,7 @@ export class RefEngine {
       return;
     }
     if (this.risk) {
-      const why = this.riskChecks(cmd.symbol, o.side, o.account, cmd.price, cmd.qty, cmd.price !== o.price, cmd.qty - o.leaves, false);
+      const why = this.riskChecks(cmd.symbol, o.side, o.account, cmd.price, cmd.qty, cmd.price !== o.price ? 'limit' : false, cmd.qty - o.leaves, false);
       if (why) {
         out.push(`R,${cmd.id},${why}`);
         return;
@@ -477,6 +499,8 @@ export class RefEngine {
     while (taker.remaining > 0) {
       const lvl = levels[0];
       if (lvl === undefined || !crosses(taker.side, taker.limit, lvl.price)) return false;
+      // market-order protection: never beyond the band (the remainder is cancelled)
+      if (taker.band && (lvl.price < taker.band.lo || lvl.price > taker.band.hi)) return false;
       const maker = lvl.orders[0]!;
       if (maker.account === taker.account && book.stp !== 0) {
         if (book.stp === 1 || book.stp === 3) {
