@@ -44,7 +44,7 @@ describe('/health and the writer lag', () => {
     expect(h.reason).toMatch(/storage writer lagging: oldest unwritten row is \d+\.\d s old \(limit 5 s\)/);
     expect(h.storage!.writer.lagSeconds).toBeGreaterThan(5);
     // trading goes on meanwhile
-    expect((await call(trader, 'POST', '/api/v1/orders', { clientOrderId: 'l2', symbol: 'ETH-USD', side: 'buy', type: 'limit', tif: 'gtc', price: '2000.05', qty: '0.5' })).status).toBe(201);
+    expect((await call(trader, 'POST', '/api/v1/orders', { clientOrderId: 'l2', symbol: 'ETH-USD', side: 'buy', type: 'limit', tif: 'gtc', price: '2900.05', qty: '0.5' })).status).toBe(201);
     await srv.restart();
     for (let i = 0; i < 300 && h.status !== 'ok'; i++) { await new Promise((r) => setTimeout(r, 100)); h = await health(); }
     expect(h).toMatchObject({ status: 'ok' });
