@@ -8,7 +8,6 @@
  * (CRASH_TRIALS overrides).
  */
 import { describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,35 +19,20 @@ import { replayInto } from '../../src/journal/index.js';
 import { Engine } from '../../src/engine/engine.js';
 import { CMD_OFF, RING_CMD_OFF, ENUMS } from '../../src/abi/records.js';
 import { DEMO_INSTRUMENTS, loadInstruments } from '../../src/domain/instruments.js';
+import { startServe, type ServeProcess } from '../support/serve-process.js';
 
 const TRIALS = Number(process.env.CRASH_TRIALS ?? (process.env.CI ? 20 : 4));
 const MAX_ORDERS = 100_000;
-const CLI = join(import.meta.dirname, '../../build/dist/cli/main.js');
 
-interface Server { child: ChildProcess; url: string; key: string; secret: string; exited: Promise<number | null> }
 
-function start(dataDir: string, preallocate: boolean): Promise<Server> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data', dataDir, '--no-sim', '--rate-limit', '10000000', '--max-open-orders', '0', '--snapshot-every', '20000', ...(preallocate ? ['--preallocate'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const t = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`server did not start: ${out} ${err}`)); }, 60_000);
-    child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const u = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      const k = /demo key {2}account \d+ {2}key (\S+) {2}secret (\S+)/.exec(out);
-      if (u && k) { clearTimeout(t); resolve({ child, url: u[1]!, key: k[1]!, secret: k[2]!, exited }); }
-    });
-    child.once('exit', (code) => { clearTimeout(t); reject(new Error(`server exited (${code}) before it was ready: ${out} ${err}`)); });
-  });
+function start(dataDir: string, preallocate: boolean): Promise<ServeProcess> {
+  return startServe(dataDir, ['--no-sim', '--rate-limit', '10000000', '--max-open-orders', '0', '--snapshot-every', '20000', ...(preallocate ? ['--preallocate'] : [])]);
 }
 
 interface Outcome { orderId: string; kind: 'ack' | 'reject' }
 
 /** Streams orders until `killAt` outcomes arrived (then SIGKILL) or all were answered. */
-async function stream(s: Server, killAt: number, seed: number): Promise<{ acked: Map<string, Outcome>; open: Map<string, string> }> {
+async function stream(s: ServeProcess, killAt: number, seed: number): Promise<{ acked: Map<string, Outcome>; open: Map<string, string> }> {
   const ws = new WebSocket(s.url.replace('http', 'ws') + '/ws');
   await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
   const acked = new Map<string, Outcome>();

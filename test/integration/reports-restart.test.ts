@@ -7,7 +7,7 @@
  * sees none of it. Needs the built CLI (`npm run build`).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,32 +16,16 @@ import { DEMO_INSTRUMENTS, loadInstruments } from '../../src/domain/instruments.
 import { WsClient, nextTs, type Msg } from '../support/gateway-client.js';
 import { BinClient } from '../support/bin-client.js';
 import { CLI } from '../support/cli.js';
+import { startServe, type ServeProcess } from '../support/serve-process.js';
 
-interface Server { child: ChildProcess; ws: string; exited: Promise<number | null> }
 interface Key { key: string; secret: string }
 
-const servers: Server[] = [];
+const servers: ServeProcess[] = [];
 
-function start(dataDir: string): Promise<Server> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data', dataDir, '--no-sim', '--no-storage'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const t = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`server did not start: ${out} ${err}`)); }, 60_000);
-    child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const u = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (u && /demo key/.test(out)) {
-        clearTimeout(t);
-        const s = { child, ws: u[1]!.replace('http', 'ws') + '/ws', exited };
-        servers.push(s);
-        resolve(s);
-      }
-    });
-    child.once('exit', (code) => { clearTimeout(t); reject(new Error(`server exited (${code}) before it was ready: ${out} ${err}`)); });
-  });
+async function start(dataDir: string): Promise<ServeProcess> {
+  const s = await startServe(dataDir, ['--no-sim', '--no-storage']);
+  servers.push(s);
+  return s;
 }
 
 function createKey(dataDir: string, account: number): Key {
