@@ -45,6 +45,7 @@ import { readRecords } from '../journal/recovery.js';
 import { openStorage } from '../storage/open.js';
 import { StorageWriter } from '../storage/writer.js';
 import { registerStorage, type StorageApi } from '../storage/http.js';
+import type { ClickHouseAuth } from '../storage/clickhouse-http.js';
 import { LOCAL_USER, localCredentialOk, localUrl, newLocalSecret, removeDiscovery, writeDiscovery } from '../storage/discovery.js';
 import type { Storage } from '../storage/storage.js';
 import { ReadModels, readModelsFile, replayAccountReports, positionJson, fillJson, SagaManager, systemClock, SAGA_ID_BASE, decodeRecord, type PairsLeg } from '../cqrs/index.js';
@@ -290,7 +291,7 @@ export class Gateway {
         instruments,
         recentTrades: (id) => { this.pump(); return this.recentTradesJson(id); },
         authorizeSql: (req, reply) => { const a = this.httpAuth(req, reply, 'analyst'); return a === null ? false : { key: String(req.headers['x-ts-key']), account: a }; },
-        clickhouse: { authenticate: (user, password, req) => this.clickhouseAuth(user, password, req) },
+        clickhouse: { authenticate: (user, password, req) => this.clickhouseAuth(user, password, req), refused: (req) => { this.addressBuckets.take(req.ip); } },
       });
       this.storage = { ...storage, api };
     }
@@ -381,13 +382,26 @@ export class Gateway {
     return url;
   }
 
-  /** The ClickHouse-compatible endpoint's user/password: an analyst key and its secret, or the local credential. */
-  private clickhouseAuth(user: string, password: string, req: FastifyRequest): { ok: true; key: string; account: number | null } | { ok: false; reason: 'unknown' | 'forbidden' } {
-    if (user === LOCAL_USER) return localCredentialOk(this.localSecret, password, req) ? { ok: true, key: LOCAL_USER, account: null } : { ok: false, reason: 'unknown' };
-    const r = this.keys.checkSecret(user, password, 'analyst');
-    if (r.ok) return { ok: true, key: r.key, account: r.account };
-    this.addressBuckets.take(req.ip);
-    return { ok: false, reason: r.reason === 'forbidden' ? 'forbidden' : 'unknown' };
+  /**
+   * The ClickHouse-compatible endpoint's user/password: an analyst key and its secret, or the
+   * local credential. An accepted key is charged to its own HTTP bucket (like a signed request);
+   * a refusal is charged to the address by the endpoint (`refused`), once.
+   */
+  private clickhouseAuth(user: string, password: string, req: FastifyRequest): ClickHouseAuth {
+    let who: ClickHouseAuth;
+    if (user === LOCAL_USER) {
+      who = localCredentialOk(this.localSecret, password, req) ? { ok: true, key: LOCAL_USER, account: null } : { ok: false, reason: 'bad_signature', account: null };
+    } else {
+      const r = this.keys.checkSecret(user, password, 'analyst');
+      if (!r.ok) {
+        const reason = r.reason === 'forbidden' || r.reason === 'bad_signature' || r.reason === 'malformed' ? r.reason : 'unknown_key';
+        return { ok: false, reason, account: reason === 'unknown_key' ? null : this.keys.get(user)?.account ?? null };
+      }
+      who = { ok: true, key: r.key, account: r.account };
+    }
+    if (!who.ok) return who;
+    const wait = this.keyBuckets.take(who.key);
+    return wait > 0 ? { ok: false, reason: 'rate_limited', waitMs: wait } : who;
   }
 
   async close(): Promise<void> {
@@ -419,9 +433,11 @@ export class Gateway {
    */
   private httpHooks(): void {
     this.app.addHook('onRequest', async (req, reply) => {
-      const signed = (req.routeOptions.config as { signed?: boolean } | undefined)?.signed === true;
-      // signed routes: the address is charged only when authentication fails (httpAuth)
-      const wait = signed ? this.addressBuckets.peek(req.ip) : this.addressBuckets.take(req.ip);
+      const rc = req.routeOptions.config as { signed?: boolean; chargedAfterAuth?: boolean } | undefined;
+      // signed routes and the ClickHouse endpoint's query routes: the address is charged only when
+      // authentication fails (httpAuth, the endpoint's `refused`); an accepted key is charged to its own bucket
+      const deferred = rc?.signed === true || rc?.chargedAfterAuth === true;
+      const wait = deferred ? this.addressBuckets.peek(req.ip) : this.addressBuckets.take(req.ip);
       if (wait > 0) return this.tooMany(reply, wait, 'from this address');
       return undefined;
     });

@@ -7,8 +7,10 @@
  * Layout: a count of running queries per key (entries removed at zero) and one in total.
  * Invariants: a slot is taken before the query leaves and given back when it settles, whatever
  * the outcome; every query, refused or run, gives exactly one audit line `{audit: 'sql.query',
- * account, key, ip, via, outcome, query, durationMs, rows, bytes}` (info when it ran, warn when
- * refused or failed); the query text is logged up to 4 KiB, parameters by name only.
+ * account, key, ip, via, outcome, query, params, durationMs, rows, bytes}` (info when it ran, warn
+ * when refused or failed, with our `code` and ClickHouse's `clickhouseCode`/`clickhouseError`
+ * but never an error's text); the query text as the analyst wrote it is logged up to 4 KiB,
+ * parameters by name only.
  * Complexity: O(1) per query. Allocation: the audit record per query.
  * Known limitations: admission refuses rather than queues (a client retries after Retry-After);
  * counts are per gateway process (one per data folder).
@@ -17,7 +19,7 @@ import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TradsysError } from '../domain/errors.js';
 import type { StorageQueries } from './queries.js';
-import type { ParamValue, QueryResult } from './storage.js';
+import { clickhouseErrorId, type ParamValue, type QueryResult } from './storage.js';
 
 /** Who asks, for admission and the audit line. */
 export interface AnalystCaller {
@@ -81,7 +83,12 @@ export class AnalystGate {
     } catch (e) {
       const err = e instanceof TradsysError ? e : new TradsysError('ERR_STORAGE_UNAVAILABLE', (e as Error).message);
       this.counts.failed++;
-      log.warn({ ...base, outcome: err.code === 'ERR_STORAGE_NOT_SELECT' || err.code === 'ERR_STORAGE_FORBIDDEN' ? 'denied' : 'failed', code: err.code, error: err.message.slice(0, 300), durationMs: Math.round(performance.now() - t0), rows: 0, bytes: 0 }, 'analyst query failed');
+      // ClickHouse's code and name, never its message: on chDB it quotes the canonical query, whose parameters are bound as literals
+      const ch = clickhouseErrorId(err);
+      log.warn({
+        ...base, outcome: outcomeOf(err.code), code: err.code, clickhouseCode: ch.code, clickhouseError: ch.name,
+        durationMs: Math.round(performance.now() - t0), rows: 0, bytes: 0,
+      }, 'analyst query failed');
       throw err;
     } finally {
       const n = (this.running.get(caller.key) ?? 1) - 1;
@@ -89,6 +96,14 @@ export class AnalystGate {
       this.inFlight--;
     }
   }
+}
+
+/**
+ * A query's outcome in its audit line: `refused` by the sandbox (as by admission), `denied` by
+ * ClickHouse's own access rules (readonly, allow_databases), `failed` otherwise.
+ */
+function outcomeOf(code: string): 'refused' | 'denied' | 'failed' {
+  return code === 'ERR_STORAGE_SANDBOX' || code === 'ERR_STORAGE_NOT_SELECT' ? 'refused' : code === 'ERR_STORAGE_FORBIDDEN' ? 'denied' : 'failed';
 }
 
 /**

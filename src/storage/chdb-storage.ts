@@ -147,7 +147,8 @@ export class ChdbStorage implements Storage {
       return text;
     } catch (e) {
       const err = storageError(e, what);
-      if (err.code !== 'ERR_STORAGE_PARAM') this.meter.fail(err);
+      // an analyst's failed query is the analyst's answer, not a storage health fact (StorageMeter)
+      if (err.code !== 'ERR_STORAGE_PARAM' && opts?.analyst !== true) this.meter.fail(err);
       throw err;
     }
   }

@@ -8,14 +8,16 @@
  * query; `GET /clickhouse/ping` and `GET /ping` answer `Ok.`. The query is the `query` URL parameter followed by the POST body (either may be absent);
  * `param_<name>` URL parameters bind `{name:Type}` placeholders; `database` must name the
  * platform's database (or `default`, or `clickhouse`: what @clickhouse/client sends for a
- * `…/clickhouse` URL path), `default_format` picks the output format, `query_id` is
- * echoed in `X-ClickHouse-Query-Id`. A trailing `FORMAT <name>` clause is taken off the query
+ * `…/clickhouse` URL path), `default_format` picks the output format, `query_id` (1–128 of
+ * `A-Z a-z 0-9 . _ : -`, else 400 Code 36 and nothing runs) is echoed in `X-ClickHouse-Query-Id`. A trailing `FORMAT <name>` clause is taken off the query
  * and served here from FORMATS (the sandbox refuses FORMAT in the query itself). Credentials:
  * user = API key, password = its secret, in HTTP Basic or `X-ClickHouse-User`/`X-ClickHouse-Key`
  * headers (never in the URL: URLs end up in logs); the key needs the `analyst` permission.
  * Errors are ClickHouse's text form `Code: N. DB::Exception: … (NAME) (version …)` with the
  * `X-ClickHouse-Exception-Code` header and an HTTP status (SETTINGS_STATUS below).
- * Invariants: no setting from the request reaches ClickHouse: harmless transport settings are
+ * Invariants: a query request is charged to its key's rate bucket once authenticated, and to
+ * its address only when refused for its credentials (once; `refused`); each refusal is one
+ * `auth.failure` or `permission.denied` audit line. No setting from the request reaches ClickHouse: harmless transport settings are
  * accepted and ignored (IGNORED_SETTINGS), any other (readonly, max_*, …) is refused with
  * Code 164 before the query runs; the answer never exceeds the analysts' byte cap (the query
  * result is capped before it is formatted; formats here are at most ~2× the JSON size).
@@ -31,15 +33,26 @@ import type { AnalystGate, AuditLogger } from './analyst.js';
 import { BUSY_RETRY_AFTER_S } from './analyst.js';
 import type { ParamValue, QueryResult } from './storage.js';
 
-/** The gateway's answer to a user/password pair. */
+/**
+ * The gateway's answer to a user/password pair: who, or why not (`unknown` is `unknown_key`;
+ * `account` names the key's account where the key exists, for the audit line), or that the key
+ * is over its request rate (`rate_limited`, 429 after `waitMs`).
+ */
 export type ClickHouseAuth =
   | { ok: true; key: string; account: number | null }
-  | { ok: false; reason: 'unknown' | 'forbidden' };
+  | { ok: false; reason: 'unknown' | 'unknown_key' | 'bad_signature' | 'malformed' | 'forbidden'; account?: number | null }
+  | { ok: false; reason: 'rate_limited'; waitMs: number };
 
 export interface ClickHouseHttpOptions {
   gate: AnalystGate;
-  /** Checks user = API key, password = secret, and the `analyst` permission. */
+  /** Checks user = API key, password = secret, and the `analyst` permission (and charges the key's rate bucket). */
   authenticate(user: string, password: string, req: FastifyRequest): ClickHouseAuth;
+  /**
+   * Called once for each query request refused for its credentials (none, in the URL, wrong, or
+   * without `analyst`): the gateway charges the caller's address. Query routes carry the route
+   * config `{chargedAfterAuth: true}`, so the gateway does not charge their address up front.
+   */
+  refused?(req: FastifyRequest): void;
   /** Database names a client may name (the platform's; `default` is always accepted). */
   databases: readonly string[];
   /** Reported as the server's version (`X-ClickHouse-Server-Display-Name`, error texts). */
@@ -55,6 +68,9 @@ type Meta = { name: string; type: string }[];
 class ChError extends Error {
   constructor(readonly chCode: number, readonly chName: string, readonly status: number, message: string, readonly retryAfter?: number) { super(message); }
 }
+
+/** What `query_id` may be (it is echoed in a header and logged): 1–128 of A-Z a-z 0-9 . _ : - */
+export const QUERY_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** URL parameters that are part of the protocol, not settings. */
 const PROTOCOL_PARAMS = new Set(['query', 'database', 'default_format', 'query_id', 'user', 'password', 'quota_key', 'session_id', 'session_timeout', 'session_check', 'role', 'compress', 'decompress']);
@@ -203,20 +219,32 @@ export function registerClickHouseHttp(app: FastifyInstance, opts: ClickHouseHtt
     const handler = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
       const url = new URL(req.url, 'http://x');
       const q = url.searchParams;
-      const queryId = q.get('query_id') ?? crypto.randomUUID();
+      // an id we cannot echo (a CR/LF would break the header) is refused below, after `who`
+      const askedId = q.get('query_id');
+      const idOk = askedId === null || QUERY_ID.test(askedId);
+      const queryId = askedId !== null && idOk ? askedId : crypto.randomUUID();
       const log = req.log as AuditLogger;
       void reply.header('x-clickhouse-server-display-name', 'tradsys').header('x-clickhouse-query-id', queryId);
       try {
-        // who
-        if (q.has('password')) throw new ChError(516, 'AUTHENTICATION_FAILED', 401, 'credentials in the URL are refused (URLs end up in logs): use HTTP Basic or the X-ClickHouse-User/X-ClickHouse-Key headers');
+        // who: one audit line and one charge to the address per refused login (docs/security.md "Audit log")
+        const refuse = (reason: string, keyId: string | null, account: number | null, e: ChError): never => {
+          opts.refused?.(req);
+          if (reason === 'forbidden') log.warn({ audit: 'permission.denied', account, key: keyId, ip: req.ip, transport: 'clickhouse', outcome: 'denied', need: 'analyst', method: req.method, url: req.url.split('?')[0]!.slice(0, 256) }, 'ClickHouse endpoint: key lacks the analyst permission');
+          else log.warn({ audit: 'auth.failure', account, key: keyId, ip: req.ip, transport: 'clickhouse', outcome: 'denied', reason, method: req.method, url: req.url.split('?')[0]!.slice(0, 256) }, `ClickHouse endpoint: authentication failed: ${reason}`);
+          throw e;
+        };
+        if (q.has('password')) refuse('malformed', q.get('user')?.slice(0, 64) ?? null, null, new ChError(516, 'AUTHENTICATION_FAILED', 401, 'credentials in the URL are refused (URLs end up in logs): use HTTP Basic or the X-ClickHouse-User/X-ClickHouse-Key headers'));
         const cred = credentials(req) ?? (q.has('user') ? { user: q.get('user')!, password: '' } : null);
-        if (!cred) throw new ChError(516, 'AUTHENTICATION_FAILED', 401, 'authentication required: user = your API key, password = its secret (HTTP Basic or X-ClickHouse-User/X-ClickHouse-Key)');
+        if (!cred) return refuse('malformed', null, null, new ChError(516, 'AUTHENTICATION_FAILED', 401, 'authentication required: user = your API key, password = its secret (HTTP Basic or X-ClickHouse-User/X-ClickHouse-Key)'));
         const who = opts.authenticate(cred.user, cred.password, req);
         if (!who.ok) {
-          log.warn({ audit: 'auth.failed', key: cred.user.slice(0, 64), ip: req.ip, via: 'clickhouse', outcome: who.reason === 'forbidden' ? 'denied' : 'failed' }, who.reason === 'forbidden' ? 'ClickHouse endpoint: key lacks the analyst permission' : 'ClickHouse endpoint: authentication failed');
-          if (who.reason === 'forbidden') throw new ChError(497, 'ACCESS_DENIED', 403, `${cred.user}: Not enough privileges: this key lacks the analyst permission`);
-          throw new ChError(516, 'AUTHENTICATION_FAILED', 401, `${cred.user.slice(0, 64)}: Authentication failed: password is incorrect, or there is no user with such name`);
+          if (who.reason === 'rate_limited') throw new ChError(201, 'QUOTA_EXCEEDED', 429, 'too many requests for this API key', Math.max(1, Math.ceil(who.waitMs / 1000)));
+          const keyId = cred.user.slice(0, 64);
+          if (who.reason === 'forbidden') refuse('forbidden', keyId, who.account ?? null, new ChError(497, 'ACCESS_DENIED', 403, `${keyId}: Not enough privileges: this key lacks the analyst permission`));
+          refuse(who.reason === 'unknown' ? 'unknown_key' : who.reason, keyId, who.account ?? null, new ChError(516, 'AUTHENTICATION_FAILED', 401, `${keyId}: Authentication failed: password is incorrect, or there is no user with such name`));
         }
+        const caller = who as Extract<ClickHouseAuth, { ok: true }>;
+        if (!idOk) throw new ChError(36, 'BAD_ARGUMENTS', 400, 'query_id must be 1 to 128 characters of A-Z a-z 0-9 . _ : -');
         // what
         const params: Record<string, string> = {};
         for (const [k, v] of q) {
@@ -239,7 +267,7 @@ export function registerClickHouseHttp(app: FastifyInstance, opts: ClickHouseHtt
         const bound: Record<string, ParamValue> = {};
         for (const [k, v] of Object.entries(params)) bound[k] = paramValue(v, types.get(k));
         const t0 = performance.now();
-        const r = await opts.gate.run({ key: who.key, account: who.account, ip: req.ip, via: 'clickhouse' }, sql, bound, log);
+        const r = await opts.gate.run({ key: caller.key, account: caller.account, ip: req.ip, via: 'clickhouse' }, sql, bound, log);
         const out = format.render(r, (performance.now() - t0) / 1000);
         return reply.code(200).type(format.contentType).header('x-clickhouse-format', fmtName)
           .header('x-clickhouse-summary', JSON.stringify({ read_rows: String(r.rows.length), read_bytes: String(r.bytes ?? 0), result_rows: String(r.rows.length), result_bytes: String(Buffer.byteLength(out)) }))
@@ -248,11 +276,13 @@ export function registerClickHouseHttp(app: FastifyInstance, opts: ClickHouseHtt
         return send(reply, toChError(e), queryId);
       }
     };
-    const limit = { bodyLimit: opts.bodyLimit ?? 128 * 1024 };
+    // charged per key once authenticated, to the address only when refused (opts.refused)
+    const config = { chargedAfterAuth: true };
+    const limit = { bodyLimit: opts.bodyLimit ?? 128 * 1024, config };
     // `/` as well, where ClickHouse itself serves: clients configured with the gateway's bare URL
     // (or with `/clickhouse` as the URL path, which @clickhouse/client sends as `database`) land there
     for (const path of ['/clickhouse', '/clickhouse/', '/']) {
-      ctx.get(path, handler);
+      ctx.get(path, { config }, handler);
       ctx.post(path, limit, handler);
     }
   });

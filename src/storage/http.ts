@@ -8,6 +8,8 @@
  * `health()` for the gateway's /metrics and /health: `degraded` with a `reason` when the storage
  * is down, the writer's inserts fail, or the writer lags: its lag is the age of the oldest row it
  * has taken from the engine and not yet written (WriterCore.lagSeconds), limit 5 s by default.
+ * /health is public: it shows the storage's own failures as data-free reasons (StorageMeter),
+ * never an analyst query's text or error (those are counted in /metrics only).
  *
  * Layout: times in query strings are Unix-epoch nanoseconds (digits) or ISO 8601; prices and
  * quantities leave as decimal strings made with the instrument's tick and lot size.
@@ -41,7 +43,7 @@ export interface StorageApiOptions {
   /** Analyst queries running at once, per key and in all (default 2 and 8). */
   admission?: AnalystAdmission;
   /** When given, the ClickHouse-compatible endpoint (/clickhouse) is served with this authentication. */
-  clickhouse?: Pick<ClickHouseHttpOptions, 'authenticate' | 'version'>;
+  clickhouse?: Pick<ClickHouseHttpOptions, 'authenticate' | 'refused' | 'version'>;
   /** /health turns `degraded` when the writer's lag (age of its oldest unwritten row) passes this (default 5 s). */
   maxWriterLagSeconds?: number;
 }

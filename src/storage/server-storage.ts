@@ -107,7 +107,8 @@ export class ServerStorage implements Storage {
     if (this.closed) throw new TradsysError('ERR_STORAGE_CLOSED', 'ServerStorage is closed');
   }
 
-  private async run<T>(what: string, f: () => Promise<T>): Promise<T> {
+  /** `analyst`: an analyst's query, whose failure is its answer and not counted here (StorageMeter). */
+  private async run<T>(what: string, f: () => Promise<T>, analyst = false): Promise<T> {
     this.check();
     const t0 = performance.now();
     try {
@@ -116,7 +117,7 @@ export class ServerStorage implements Storage {
       return r;
     } catch (e) {
       const err = storageError(e, what);
-      this.meter.fail(err);
+      if (!analyst) this.meter.fail(err);
       throw err;
     }
   }
@@ -155,7 +156,7 @@ export class ServerStorage implements Storage {
         throw new Error(`Code: 396. DB::Exception: Limit for result exceeded, max bytes: ${opts.maxResultBytes}, current bytes: ${bytes} (the answer as serialised; narrow the query or add LIMIT)`);
       }
       try { return JSON.parse(text) as T; } catch { throw new Error(/Code: \d+[^\n]*/.exec(text)?.[0] ?? 'ClickHouse sent a result that is not JSON'); }
-    });
+    }, opts?.analyst === true);
     const j = r as unknown as { data: T[]; meta: { name: string; type: string }[]; statistics?: { elapsed: number } };
     return { rows: j.data, meta: j.meta, elapsedMs: j.statistics ? j.statistics.elapsed * 1000 : performance.now() - t0, bytes };
   }

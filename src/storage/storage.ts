@@ -133,7 +133,44 @@ export function storageError(e: unknown, context: string): TradsysError {
   return new TradsysError(code, `${context}: ${text}`, { cause: e });
 }
 
-/** Latency reservoir (last 1,024 samples) and counters shared by both backends. */
+/**
+ * ClickHouse's numeric code and exception name of an error (its message, or its causes'),
+ * without any of its text: `{code: 6, name: 'CANNOT_PARSE_TEXT'}`; nulls where ClickHouse said
+ * none (a network error; 18.16 writes no name). The name is the last `(NAME)` that ends a line,
+ * where ClickHouse puts it, after any quoted data.
+ */
+export function clickhouseErrorId(e: unknown): { code: number | null; name: string | null } {
+  let code: number | null = null;
+  let name: string | null = null;
+  for (let x: unknown = e, depth = 0; x !== undefined && x !== null && depth < 4; x = (x as { cause?: unknown }).cause, depth++) {
+    const msg = x instanceof Error ? x.message : typeof x === 'string' ? x : '';
+    const c = /Code: (\d{1,5})[.,]/.exec(msg);
+    if (c && code === null) code = Number(c[1]);
+    const names = [...msg.matchAll(/\(([A-Z][A-Z0-9_]{2,63})\)(?: \(version [^)\n]*\))?[.\s]*(?:$|\n)/g)];
+    if (names.length > 0 && name === null) name = names[names.length - 1]![1]!;
+    if (!(x instanceof Error)) break;
+  }
+  return { code, name };
+}
+
+/**
+ * A failure as /health may show it: our code, what failed (`insert into trades`, `ping`, …) and
+ * ClickHouse's code and name, never ClickHouse's message (it quotes query text and data). An
+ * error without a ClickHouse code (a socket error: `connect ECONNREFUSED …`) keeps its first line.
+ */
+export function dataFreeReason(e: TradsysError): string {
+  const id = clickhouseErrorId(e);
+  const i = e.message.indexOf(': ');
+  const what = i > 0 && i <= 80 ? e.message.slice(0, i) : null;
+  if (id.code === null && id.name === null) return `${e.code}: ${e.message.split('\n')[0]!.slice(0, 200)}`;
+  return `${e.code}: ${what ?? 'call'} failed (ClickHouse Code: ${id.code ?? '?'}${id.name ? `, ${id.name}` : ''})`;
+}
+
+/**
+ * Latency reservoir (last 1,024 samples) and counters shared by both backends. Only the
+ * platform's own calls (writer, migrations, read routes, pings) are failures here: analysts'
+ * query errors are their answer, counted by the AnalystGate, never in `errors`/`lastError`.
+ */
 export class StorageMeter {
   queries = 0;
   inserts = 0;
@@ -156,7 +193,7 @@ export class StorageMeter {
 
   fail(e: TradsysError): void {
     this.errors++;
-    this.lastError = `${e.code}: ${e.message}`;
+    this.lastError = dataFreeReason(e);
     if (e.code === 'ERR_STORAGE_UNAVAILABLE') { if (this.up || this.lastOkAt !== null) this.wasDown = true; this.up = false; }
   }
 
