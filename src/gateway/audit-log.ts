@@ -43,9 +43,12 @@ export const REDACT_PATHS = [
   'req.headers.authorization', 'req.headers["x-ts-sig"]', 'req.headers["x-clickhouse-key"]', 'req.headers.cookie',
 ];
 
-/** A URL with the values of credential-like query parameters replaced (for request lines). */
+/**
+ * A URL with the values of credential-like query parameters and of query parameters (`param_*`,
+ * the ClickHouse-compatible endpoint's bound values) replaced (for request lines).
+ */
 export function scrubUrl(url: string): string {
-  return url.replace(/([?&](?:password|secret|sig|signature|key|token)=)[^&#]*/gi, '$1[redacted]');
+  return url.replace(/([?&](?:password|secret|sig|signature|key|token|param_[^=&#]*)=)[^&#]*/gi, '$1[redacted]');
 }
 
 /** Append-only file destination with size-capped rotation (see the module header). */

@@ -157,6 +157,7 @@ describe('audit lines after real attacks', () => {
     for (const s of ['S3CRET-PROBE', 'SIG-PROBE', 'S3CRET-IN-LIST', 'QUJD', 'SIG-HEADER', 'PW-PROBE']) expect(text).not.toContain(s);
     expect(audit('redaction_probe')[0]).toMatchObject({ secret: '[redacted]', sig: '[redacted]', password: '[redacted]' });
     expect(scrubUrl('/?query=SELECT+1&password=hunter2&user=a&sig=abc')).toBe('/?query=SELECT+1&password=[redacted]&user=a&sig=[redacted]');
+    expect(scrubUrl('/clickhouse/?query=SELECT+{p:String}&param_p=s3cret-value&PARAM_q=x')).toBe('/clickhouse/?query=SELECT+{p:String}&param_p=[redacted]&PARAM_q=[redacted]');
   });
 
   it('no secret and no signature sent in this file appears anywhere in the log; the log file is 0600', () => {
