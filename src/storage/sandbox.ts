@@ -1,11 +1,13 @@
 /**
  * The analysts' SQL sandbox: decides what a query may touch from the query as ClickHouse itself
- * parses it, never from its spelling. The text goes to a data-less chDB parser process
- * (sql-parser-process.ts): `formatQuery` proves it is one statement and gives its canonical
- * text, `EXPLAIN AST` of that text gives ClickHouse's syntax tree, and this module walks the
- * tree against the policy. Function names are resolved as ClickHouse resolves them (exact name,
- * else the case-insensitive name where system.functions says so, then `alias_to`; aggregate
- * combinator suffixes are stripped), so `FILE`, `File`, `` `file` `` and `"file"` are one function.
+ * parses it, never from its spelling. Comments are taken out first by our own lexer
+ * (commentFree in sql.ts), so the text checked is the text that runs, on either backend, and no
+ * ClickHouse version can read a comment where another reads SQL. The text goes to a data-less
+ * chDB parser process (sql-parser-process.ts): `formatQuery` proves it is one statement and gives
+ * its canonical text, `EXPLAIN AST` of that text gives ClickHouse's syntax tree, and this module
+ * walks the tree against the policy. Function names are resolved as ClickHouse resolves them
+ * (exact name, else the case-insensitive name where system.functions says so, then `alias_to`;
+ * aggregate combinator suffixes are stripped), so `FILE`, `File`, `` `file` `` and `"file"` are one function.
  *
  * Policy (docs/security.md "SQL sandbox"): one SELECT (UNION/INTERSECT/EXCEPT, WITH, subqueries, joins,
  * aliases, window functions and lambdas allowed); no FORMAT, INTO OUTFILE or SETTINGS anywhere; no
@@ -30,16 +32,17 @@
  * table or function), ERR_STORAGE_QUERY (400, ClickHouse's syntax error).
  * Complexity: O(length of the query) plus two round trips to the parser process (~1-3 ms each).
  * Allocation: the canonical text, the AST text and the tree, per query (not on a hot path).
- * Known limitations: the check runs on chDB 26's parser; the 18.16 server parses the same text
- * with its own, older parser, so there the backend's own guards (readonly, the analyst user's
- * allow_databases) are the second line. `system.tables`/`columns`/`databases` list every
- * database's tables by name.
+ * Known limitations: the check runs on chDB 26's parser; the 18.16 server parses the same
+ * comment-free text with its own, older parser (it splits it into the same tokens, but may read
+ * some constructs differently or refuse them), so there the backend's own guards (readonly, the
+ * analyst user's allow_databases) are the second line. `system.tables`/`columns`/`databases`
+ * list every database's tables by name.
  */
 import { TradsysError } from '../domain/errors.js';
 import { spawnProcess } from '../engine/spawn.js';
 import type { ChildProcess } from 'node:child_process';
 import { BAR_INTERVALS } from './schema.js';
-import { bindParams, checkParams, tokenize } from './sql.js';
+import { bindParams, checkParams, commentFree, tokenize } from './sql.js';
 import type { ParamValue } from './storage.js';
 
 /** The platform's tables and views (schema.ts), readable by analysts in the platform's database. */
@@ -352,11 +355,15 @@ export class SqlParser {
   }
 }
 
-/** What the gate hands back: the checked text to run on chDB, and the caller's statement for the 18.16 server. */
+/** What the gate hands back: the checked texts, each run as it is (no parameters left to bind). */
 export interface SandboxedSql {
-  /** ClickHouse's canonical text of the query, parameters bound as literals: exactly what was checked (chDB runs this). */
+  /** ClickHouse's canonical text of `statement`: exactly what was checked (chDB runs this, with the parser's version). */
   canonical: string;
-  /** The caller's text without trailing `;` and comments, placeholders kept (the server runs this with the parameters). */
+  /**
+   * The caller's text without comments and trailing `;` (commentFree in sql.ts), parameters bound
+   * as checked literals: the text the parser formatted into `canonical` (the server runs this, with
+   * no parameters, because its older parser cannot read every canonical form).
+   */
   statement: string;
   /** The query's own trailing `FORMAT name` (only with `allowFormat`; removed from both texts), else null. */
   format: string | null;
@@ -372,42 +379,34 @@ export interface SandboxOptions {
 }
 
 /**
- * The gate every analyst path goes through (StorageQueries.sql): shape, parameters, then the
- * parse and the policy.
+ * The gate every analyst path goes through (StorageQueries.sql): shape, comments, parameters,
+ * then the parse and the policy. What is checked is the text that runs: comments are taken out
+ * by our lexer first, so no ClickHouse version can read a comment where another reads SQL.
  */
 export async function sandboxSql(text: string, params: Record<string, ParamValue>, policy: SandboxPolicy, parser: SqlParser = SqlParser.shared(), opts: SandboxOptions = {}): Promise<SandboxedSql> {
   if (typeof text !== 'string' || text.trim() === '') throw notSelect('empty query');
   if (text.length > 100_000) throw notSelect('query longer than 100,000 characters');
-  // a parameter value is a typed literal wherever it is bound; Identifier-typed ones are refused here
-  checkParams(text, params);
-  let canonical = await parser.format(bindParams(text, params));
+  const clean = commentFree(text);
+  const toks = clean.tokens;
   let format: string | null = null;
-  if (opts.allowFormat) {
-    // formatQuery writes the query's own FORMAT as its last line; what is left must format to itself
-    const m = /\nFORMAT ([A-Za-z][A-Za-z0-9_]*)$/.exec(canonical);
-    if (m) {
-      const body = canonical.slice(0, m.index);
-      if ((await parser.format(body)) !== body) throw notSelect('the FORMAT clause could not be separated from the query');
-      format = m[1]!;
-      canonical = body;
+  if (opts.allowFormat && toks.length >= 2) {
+    const name = toks[toks.length - 1]!;
+    const kw = toks[toks.length - 2]!;
+    if (kw.kind === 'word' && kw.text.toUpperCase() === 'FORMAT' && (name.kind === 'word' || name.kind === 'ident')) {
+      const f = name.kind === 'ident' ? name.text.slice(1, -1) : name.text;
+      if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(f)) throw notSelect('the FORMAT clause could not be separated from the query');
+      format = f;
+      toks.length -= 2;
     }
   }
+  if (toks.length === 0) throw notSelect('empty query');
+  const body = clean.text.slice(0, toks[toks.length - 1]!.end);
+  // a parameter value is a typed literal wherever it is bound; Identifier-typed ones are refused here
+  checkParams(body, params);
+  const statement = bindParams(body, params);
+  const canonical = await parser.format(statement);
   checkIdentifiers(canonical);
   const [ast, catalog] = await Promise.all([parser.explain(canonical), parser.catalog()]);
   checkAst(parseAstText(ast), policy, catalog);
-  const toks = tokenize(text);
-  while (toks.length > 0 && toks[toks.length - 1]!.text === ';') toks.pop();
-  if (format !== null) {
-    // the same clause in the caller's text: its last two tokens (comments and ";" aside)
-    const name = toks[toks.length - 1];
-    const kw = toks[toks.length - 2];
-    const unquote = (t: string): string => (/^[`"]/.test(t) ? t.slice(1, -1) : t);
-    if (!name || !kw || kw.kind !== 'word' || kw.text.toUpperCase() !== 'FORMAT' || unquote(name.text) !== format) {
-      throw notSelect('FORMAT must be the last clause of the query');
-    }
-    toks.length -= 2;
-  }
-  if (toks.length === 0) throw notSelect('empty query');
-  // without trailing ";" and comments, so that appended SETTINGS cannot be commented out
-  return { canonical, statement: text.slice(0, toks[toks.length - 1]!.end), format };
+  return { canonical, statement, format };
 }

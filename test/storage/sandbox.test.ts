@@ -19,6 +19,7 @@ import { encodeRows } from '../../src/storage/row-binary.js';
 import { QueryCache, StorageQueries } from '../../src/storage/queries.js';
 import { registerStorage } from '../../src/storage/http.js';
 import { parseAstText, SqlParser } from '../../src/storage/sandbox.js';
+import { commentFree } from '../../src/storage/sql.js';
 import { loadInstruments } from '../../src/domain/instruments.js';
 import { TradsysError } from '../../src/domain/errors.js';
 import type { Storage } from '../../src/storage/storage.js';
@@ -151,6 +152,23 @@ describe('the sandbox reads the tree ClickHouse parsed, strictly', () => {
     expect(() => parseAstText(ok.replace('Identifier a', 'InsertQuery a'))).toThrow(/construct InsertQuery is not allowed/);
     expect(() => parseAstText(ok.replace('  SelectQuery', '   SelectQuery'))).toThrow(/indentation/);
   });
+
+  it('commentFree: comments out (one space each), original bytes kept, nested comments, $, \\ and unicode quotes refused', () => {
+    expect(commentFree("SELECT a/**/-/**/-1, '--' AS `/*x*/` -- end\nFROM t # x\n;").text).toBe("SELECT a - -1, '--' AS `/*x*/`  \nFROM t");
+    expect(commentFree('SELECT 1;;').text).toBe('SELECT 1');
+    for (const [sql, why] of [
+      ['SELECT 1 /* /* */ , * FROM secretdb.t -- */', /inside a \/\* comment/],
+      ['SELECT $$ /* $$, * FROM secretdb.t -- */', /"\$"|character "\$"/],
+      ['SELECT x$$ FROM t', /"\$"/],
+      ['SELECT \u2018a\u2019, * FROM secretdb.t', /U\+2018/],
+      ['SELECT \\N', /U\+005C/],
+      ['SELECT 1 @ 2', /U\+0040/],
+      ['SELECT 1\u000b, 2', /U\+000B/],
+    ] as const) {
+      expect(() => commentFree(sql), sql).toThrow(why);
+      try { commentFree(sql); } catch (e) { expect((e as TradsysError).code).toBe('ERR_STORAGE_SANDBOX'); }
+    }
+  });
 });
 
 describe('chDB works in its empty sandbox folder', () => {
@@ -275,6 +293,67 @@ FROM (SELECT trade_id, any(price) AS price, any(qty) AS qty FROM trades
     }
     // the row limit still holds
     await expect(s.queries.sql('SELECT number FROM system.numbers LIMIT 200000')).rejects.toMatchObject({ code: 'ERR_STORAGE_LIMIT' });
+  });
+
+  it('comments cannot hide SQL from the check: what runs is what was checked (secret database, system tables)', async () => {
+    const secretDb = `tradsys_secret_${process.pid}`;
+    await s.storage.command(`CREATE DATABASE IF NOT EXISTS ${secretDb}`);
+    await s.storage.command(`CREATE TABLE IF NOT EXISTS ${secretDb}.t (s String) ENGINE = Memory`);
+    await s.storage.command(`INSERT INTO ${secretDb}.t VALUES ('${SECRET}')`);
+    // what reaches the backend: a spy over the storage analysts' queries run on
+    const sent: string[] = [];
+    const spy = (st: Storage): Storage => new Proxy(st, { get: (t, k, r) => (k === 'query' ? (sql: string, o: unknown) => { sent.push(sql); return t.query(sql, o as never); } : k === 'readLane' ? undefined : Reflect.get(t, k, r) as unknown) });
+    const lanes: [string, StorageQueries][] = [[name, new StorageQueries(spy(s.storage), () => 0, new QueryCache(16, 0))]];
+    // the server without CLICKHOUSE_ANALYST_USER (allowed: the main user with readonly=1)
+    let plain: ServerStorage | null = null;
+    if (name === 'server') {
+      plain = new ServerStorage({ url: s.server!.url, database: DB });
+      await plain.connect();
+      lanes.unshift(['server, main user', new StorageQueries(spy(plain), () => 0, new QueryCache(16, 0))]);
+    }
+    try {
+      const attacks = [
+        `SELECT 1 /* /* */ , * FROM ${secretDb}.t -- */`,
+        'SELECT 1 /* /* */ , name, value FROM system.settings -- */',
+        'SELECT 1 /* /* */ , query FROM system.processes -- */',
+        'SELECT 1 /* /* */ , name FROM system.databases -- */',
+        `SELECT 1 /*/* */ , s FROM ${secretDb}.t --*/`,
+        `SELECT 1 /* -- */ , s FROM ${secretDb}.t`,
+        `SELECT 1 -- /*\n , s FROM ${secretDb}.t -- */`,
+        `SELECT 1 # /*\n , s FROM ${secretDb}.t`,
+        `SELECT 1 #*/\n, s FROM ${secretDb}.t`,
+        `SELECT '/*', s FROM ${secretDb}.t -- */`,
+        `SELECT 'a\\\\' AS a, s FROM ${secretDb}.t -- '`,
+        `SELECT 'a\\' /*', s FROM ${secretDb}.t -- */'`,
+        `SELECT 1 AS \`/*\`, s FROM ${secretDb}.t -- */`,
+        `SELECT 1 AS "--", s FROM ${secretDb}.t`,
+        `SELECT $$ /* $$, s FROM ${secretDb}.t -- */`,
+        `SELECT \u2018 /* \u2019, s FROM ${secretDb}.t -- */`,
+        `SELECT \\N /* */, s FROM ${secretDb}.t`,
+        'SELECT 1 /* /* */ , name FROM system.users -- */',
+      ];
+      for (const [lane, q] of lanes) {
+        for (const sql of attacks) {
+          sent.length = 0;
+          const e = await q.sql(sql).then((r) => r, (x: unknown) => x);
+          expect(e, `${lane}: ${sql}`).toBeInstanceOf(TradsysError);
+          expect(['ERR_STORAGE_SANDBOX', 'ERR_STORAGE_NOT_SELECT', 'ERR_STORAGE_QUERY'], `${lane}: ${sql}: ${(e as TradsysError).message}`).toContain((e as TradsysError).code);
+          expect(JSON.stringify(e) + (e as Error).message, sql).not.toContain(SECRET);
+          expect(sent, `${lane}: nothing was read for ${sql}`).toEqual([]);
+        }
+        // ordinary comments keep working, and the backend gets the text without them
+        sent.length = 0;
+        expect((await q.sql('SELECT count() AS n /* all of them */ FROM trades -- done\n WHERE symbol = {s:String} # eth\n;', { s: 'ETH-USD' })).rows).toEqual([{ n: '2' }]);
+        expect((await q.sql("SELECT '--' AS a, '/*' AS b, `x/*` FROM (SELECT 1 AS `x/*`) -- */")).rows).toEqual([{ a: '--', b: '/*', 'x/*': 1 }]);
+        expect((await q.sql('SELECT 1 /* a\n multi-line -- comment */ AS one')).rows).toEqual([{ one: 1 }]);
+        expect(sent.length, lane).toBe(3);
+        for (const sql of sent) expect(sql, sql).not.toMatch(/done|eth|all of them|multi-line/);
+        if (name === 'server') expect(sent[0]).toContain("symbol = 'ETH-USD'");
+      }
+    } finally {
+      await plain?.close();
+      await s.storage.command(`DROP DATABASE IF EXISTS ${secretDb}`);
+    }
   });
 
   it('the backend refuses on its own too (defence in depth, without the sandbox)', async () => {
