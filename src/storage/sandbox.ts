@@ -14,9 +14,10 @@
  * table function at all (numbers() included: system.numbers is there); a table is either a
  * platform table (schema.ts), optionally qualified with the platform's database, or one of
  * SYSTEM_TABLES in `system`; an unqualified name that is no platform table is accepted only as
- * a CTE name (the platform's database holds nothing else, and ClickHouse reads nothing when no
- * such table exists); the right side of IN, when it is a name, is a table reference and checked
- * as one; functions in DENIED_CATEGORIES or DENIED_FUNCTIONS (files, dictionaries, Join tables,
+ * the name of a WITH element (CTE, or alias of a subquery in a WITH list) of the same SELECT or
+ * one around it (chDB's default database also reaches the file system); a table name with path
+ * or glob characters is refused outright; the right side of IN, when it is a name, is a table
+ * reference and checked as one (or an alias of the query); functions in DENIED_CATEGORIES or DENIED_FUNCTIONS (files, dictionaries, Join tables,
  * other databases, server settings and macros, introspection, the planner's internal `__` functions,
  * AI and model calls, Keeper) and any name ClickHouse does not know are refused; so is `* APPLY(f)`
  * (the tree does not show f).
@@ -35,8 +36,9 @@
  * Known limitations: the check runs on chDB 26's parser; the 18.16 server parses the same
  * comment-free text with its own, older parser (it splits it into the same tokens, but may read
  * some constructs differently or refuse them), so there the backend's own guards (readonly, the
- * analyst user's allow_databases) are the second line. `system.tables`/`columns`/`databases`
- * list every database's tables by name.
+ * analyst user's allow_databases) are the second line. CTE names are read from the canonical
+ * text (EXPLAIN AST prints none); a mismatch with the tree's WithElement count is refused.
+ * `system.tables`/`columns`/`databases` list every database's tables by name.
  */
 import { TradsysError } from '../domain/errors.js';
 import { spawnProcess } from '../engine/spawn.js';
@@ -66,8 +68,8 @@ const DENIED_FUNCTIONS = new Set([
   'getmacro', 'generateserialid', 'zookeepersessionuptime', 'getclienthttpheader', 'filesystemavailable', 'filesystemcapacity',
   'filesystemunreserved', 'getoskernelversion', 'fuzzquery', 'evalmlmethod',
 ]);
-/** Function names of the AST that are syntax, not entries of system.functions. */
-const SYNTAX_FUNCTIONS = new Set(['lambda']);
+/** Function names of the AST that are syntax, not entries of system.functions: `lambda`, `exists(subquery)` and `untuple(t)` (their arguments are walked like any other). */
+const SYNTAX_FUNCTIONS = new Set(['lambda', 'exists', 'untuple']);
 /** Functions whose second argument, when it is a bare name, names a table (or a set). */
 const IN_FUNCTIONS = new Set([
   'in', 'notin', 'globalin', 'globalnotin', 'nullin', 'notnullin', 'globalnullin', 'globalnotnullin',
@@ -174,30 +176,91 @@ export interface SandboxPolicy {
   systemTables?: ReadonlySet<string>;
 }
 
-/** Walks the tree; throws on the first thing the policy refuses. */
-export function checkAst(root: AstNode, policy: SandboxPolicy, catalog: FunctionCatalog): void {
+/** Characters of file paths and globs: no table name of the platform, a CTE or `system` has them. */
+const PATH_CHARS = /[/\\?*{}[\]~,]/;
+
+/**
+ * The names of the query's WITH elements (CTEs), in the order EXPLAIN AST lists its WithElement
+ * nodes (which print no name): each `name AS (SELECT|WITH|(` of the canonical text. Windows
+ * (`w AS (PARTITION BY …)`) do not match.
+ */
+export function withNames(canonical: string): string[] {
+  const t = tokenize(canonical);
+  const out: string[] = [];
+  for (let i = 0; i + 3 < t.length; i++) {
+    const n = t[i]!;
+    if ((n.kind === 'word' || n.kind === 'ident') && t[i + 1]!.kind === 'word' && t[i + 1]!.text.toUpperCase() === 'AS' && t[i + 2]!.text === '('
+      && (t[i + 3]!.text === '(' || (t[i + 3]!.kind === 'word' && /^(SELECT|WITH)$/i.test(t[i + 3]!.text)))) {
+      out.push(n.kind === 'ident' ? n.text.slice(1, -1) : n.text);
+    }
+  }
+  return out;
+}
+
+/**
+ * Walks the tree; throws on the first thing the policy refuses. `cteNames`: withNames() of the
+ * canonical text (one per WithElement node, in order); an unqualified name that is no platform
+ * table must be one of them, or the alias of a subquery in a WITH list, in scope (the SELECT
+ * whose WITH defines it, and what it contains).
+ */
+export function checkAst(root: AstNode, policy: SandboxPolicy, catalog: FunctionCatalog, cteNames: readonly string[] = []): void {
   const tables = policy.tables ?? PLATFORM_TABLES;
   const system = policy.systemTables ?? SYSTEM_TABLES;
   if (root.type !== 'SelectWithUnionQuery') throw notSelect('only SELECT queries are allowed');
   if (root.children.length !== 1) throw notSelect('FORMAT, INTO OUTFILE and SETTINGS are not allowed (the API chooses the format and settings; queries are read-only)');
 
-  const checkTable = (full: string): void => {
+  // the name of each WithElement, in pre-order (EXPLAIN AST's order)
+  const named = new Map<AstNode, string>();
+  const number = (n: AstNode): void => {
+    if (n.type === 'WithElement') named.set(n, cteNames[named.size] ?? '');
+    for (const c of n.children) number(c);
+  };
+  number(root);
+  if (named.size !== cteNames.length || [...named.values()].some((v) => v === '')) {
+    throw refuse('the names of the query\'s WITH elements could not be read safely');
+  }
+
+  const notReadable = (full: string, why = "analysts read the platform's tables (docs/schema.md)"): TradsysError => refuse(`table ${full} is not readable: ${why}`);
+  // the right side of IN may also name an alias of an expression (`WITH [1, 2] AS a … x IN a`)
+  const aliases = new Set<string>();
+  const collect = (n: AstNode): void => { if (n.alias !== null) aliases.add(n.alias); for (const c of n.children) collect(c); };
+  collect(root);
+  const checkTable = (full: string, scope: ReadonlySet<string>): void => {
     const parts = full.split('.');
-    if (parts.some((p) => p === '') || parts.length > 2) throw refuse(`table ${full} is not readable: analysts read the platform's tables (docs/schema.md)`);
-    if (parts.length === 1) return; // a platform table, or a CTE's name: the platform's database holds nothing else
+    if (parts.some((p) => p === '') || parts.length > 2) throw notReadable(full);
+    if (parts.some((p) => PATH_CHARS.test(p))) throw notReadable(full, 'file paths and globs are not table names');
+    if (parts.length === 1) {
+      // the platform's tables; any other name only as a WITH element of this query (chDB's default
+      // database also reaches the file system, so a name it does not hold could be a file)
+      if (tables.has(full) || scope.has(full)) return;
+      throw notReadable(full, "it is no platform table (docs/schema.md) and no WITH element of the query defines it");
+    }
     const [db, t] = parts as [string, string];
     if (db === 'system') {
-      if (!system.has(t)) throw refuse(`table system.${t} is not readable by analysts (allowed: ${[...system].map((s) => `system.${s}`).join(', ')})`);
+      if (!system.has(t)) throw refuse(`table system.${t} is not readable by analysts (allowed: ${[...system].map((x) => `system.${x}`).join(', ')})`);
       return;
     }
     if (db !== policy.database) throw refuse(`database ${db} is not readable by analysts (only the platform's tables)`);
-    if (!tables.has(t)) throw refuse(`table ${full} is not readable: analysts read the platform's tables (docs/schema.md)`);
+    if (!tables.has(t)) throw notReadable(full);
   };
 
-  const walk = (n: AstNode, parent: AstNode | null): void => {
+  const walk = (n: AstNode, parent: AstNode | null, scope: ReadonlySet<string>): void => {
     switch (n.type) {
       case 'Set': throw notSelect('SETTINGS is not allowed in analyst queries (the API sets the limits; queries are read-only)');
-      case 'TableIdentifier': checkTable(n.name); break;
+      case 'TableIdentifier': checkTable(n.name, scope); break;
+      case 'SelectQuery': {
+        // the WITH list is the first of two leading ExpressionLists (the second is the SELECT list)
+        const withList = n.children[0]?.type === 'ExpressionList' && n.children[1]?.type === 'ExpressionList' ? n.children[0] : null;
+        if (withList) {
+          const inner = new Set(scope);
+          for (const e of withList.children) {
+            if (e.type === 'WithElement') inner.add(named.get(e)!);
+            else if (e.type === 'Subquery' && e.alias !== null) inner.add(e.alias);
+          }
+          scope = inner;
+        }
+        break;
+      }
       case 'Function': {
         if (parent?.type === 'TableExpression') {
           throw refuse(`table function ${n.name}() is not allowed: analysts read the platform's tables (system.numbers and system.one replace numbers())`);
@@ -216,15 +279,15 @@ export function checkAst(root: AstNode, policy: SandboxPolicy, catalog: Function
         }
         if (IN_FUNCTIONS.has(canonical)) {
           const rhs = n.children[0]?.children[1];
-          if (rhs && rhs.type === 'Identifier') checkTable(rhs.name);
+          if (rhs && rhs.type === 'Identifier') checkTable(rhs.name, aliases.has(rhs.name) && !PATH_CHARS.test(rhs.name) ? new Set([...scope, rhs.name]) : scope);
         }
         break;
       }
       default: break;
     }
-    for (const c of n.children) walk(c, n);
+    for (const c of n.children) walk(c, n, scope);
   };
-  walk(root, null);
+  walk(root, null, new Set());
 }
 
 /** Quoted identifiers of the canonical text must be plain names (see the header). */
@@ -407,6 +470,6 @@ export async function sandboxSql(text: string, params: Record<string, ParamValue
   const canonical = await parser.format(statement);
   checkIdentifiers(canonical);
   const [ast, catalog] = await Promise.all([parser.explain(canonical), parser.catalog()]);
-  checkAst(parseAstText(ast), policy, catalog);
+  checkAst(parseAstText(ast), policy, catalog, withNames(canonical));
   return { canonical, statement, format };
 }

@@ -18,7 +18,7 @@ import { migrate, WRITER_LAYOUTS } from '../../src/storage/schema.js';
 import { encodeRows } from '../../src/storage/row-binary.js';
 import { QueryCache, StorageQueries } from '../../src/storage/queries.js';
 import { registerStorage } from '../../src/storage/http.js';
-import { parseAstText, SqlParser } from '../../src/storage/sandbox.js';
+import { parseAstText, SqlParser, withNames } from '../../src/storage/sandbox.js';
 import { commentFree } from '../../src/storage/sql.js';
 import { loadInstruments } from '../../src/domain/instruments.js';
 import { TradsysError } from '../../src/domain/errors.js';
@@ -168,6 +168,10 @@ describe('the sandbox reads the tree ClickHouse parsed, strictly', () => {
       expect(() => commentFree(sql), sql).toThrow(why);
       try { commentFree(sql); } catch (e) { expect((e as TradsysError).code).toBe('ERR_STORAGE_SANDBOX'); }
     }
+  });
+
+  it('withNames: the CTE names of a canonical text, windows and strings aside', () => {
+    expect(withNames("WITH\n    x AS\n    (\n        SELECT 1\n    ),\n    `y z` AS (SELECT 'w AS (SELECT')\nSELECT * FROM x WINDOW w AS (PARTITION BY a)")).toEqual(['x', 'y z']);
   });
 });
 
@@ -354,6 +358,65 @@ FROM (SELECT trade_id, any(price) AS price, any(qty) AS qty FROM trades
       await plain?.close();
       await s.storage.command(`DROP DATABASE IF EXISTS ${secretDb}`);
     }
+  });
+
+  it('file paths are no table names: refused alike whether or not the file exists; CTEs and subqueries keep working', async () => {
+    const files = mkdtempSync(join(tmpdir(), 'tradsys-paths-'));
+    writeFileSync(join(files, 'keys'), KEYS);
+    writeFileSync(join(files, 'keys.json'), KEYS);
+    try {
+      const pairs: [string, string][] = [
+        [`${files}/keys?json`, `${files}/nope?json`],
+        [`${files}/keys*`, `${files}/nope*`],
+        [`${files}/k{e,x}ys`, `${files}/n{o,x}pe`],
+        [`${files}/keys`, `${files}/nope`],
+        [`${files}/keys.json`, `${files}/nope.json`],
+        ['/etc/passwd', '/etc/nonexistent'],
+        ['~/keys', '~/nope'],
+        ['../keys', '../nope'],
+        ['keys', 'nope'],
+        ['keys?json', 'nope?json'],
+      ];
+      for (const [there, gone] of pairs) {
+        const answers: string[] = [];
+        for (const p of [there, gone]) {
+          for (const sql of [`SELECT * FROM \`${p}\``, `SELECT * FROM "${p}" AS f`, `SELECT 1 IN \`${p}\``, `SELECT count() FROM trades WHERE trade_id IN \`${p}\``]) {
+            const e = await s.queries.sql(sql).then(() => null, (x: unknown) => x as TradsysError);
+            expect(e, sql).toBeInstanceOf(TradsysError);
+            expect(e!.code, `${sql}: ${e!.message}`).toBe('ERR_STORAGE_SANDBOX');
+            expect(e!.message, sql).toContain(p);
+            expect(e!.message, sql).not.toContain(SECRET);
+            answers.push(`${e!.status} ${e!.message.replaceAll(p, 'P')}`);
+          }
+        }
+        expect(answers.slice(0, 4), there).toEqual(answers.slice(4));
+      }
+      const q = async (sql: string): Promise<Record<string, unknown>[]> => (await s.queries.sql(sql)).rows;
+      expect(await q('SELECT count() AS n FROM (SELECT * FROM trades) AS sub')).toEqual([{ n: '3' }]);
+      expect(await q('SELECT count() AS n FROM trades WHERE trade_id IN (SELECT trade_id FROM trades WHERE qty > 1000)')).toEqual([{ n: '2' }]);
+      expect(await q('WITH (SELECT max(trade_id) FROM trades) AS mx SELECT mx')).toEqual([{ mx: '3' }]);
+      await expect(s.queries.sql('SELECT * FROM nope')).rejects.toMatchObject({ code: 'ERR_STORAGE_SANDBOX', message: expect.stringMatching(/table nope is not readable/) });
+      if (name === 'chdb') { // CTEs of subqueries: ClickHouse ≥ 20.x
+        expect(await q('WITH x AS (SELECT symbol FROM trades) SELECT count() AS n FROM x')).toEqual([{ n: '3' }]);
+        expect(await q('WITH a AS (SELECT trade_id FROM trades), b AS (SELECT trade_id FROM a WHERE trade_id > 1) SELECT count() AS n FROM b')).toEqual([{ n: '2' }]);
+        expect(await q('SELECT n FROM (WITH x AS (SELECT 1 AS n) SELECT n FROM x) AS t')).toEqual([{ n: 1 }]);
+        expect(await q('WITH x AS (SELECT trade_id FROM trades) SELECT count() AS n FROM trades WHERE trade_id IN x')).toEqual([{ n: '3' }]);
+        expect(await q('WITH [1, 2] AS ids SELECT count() AS n FROM trades WHERE trade_id IN ids')).toEqual([{ n: '2' }]);
+        // a CTE's name is no name outside its query
+        await expect(s.queries.sql('SELECT (WITH x AS (SELECT 1 AS v) SELECT v FROM x) AS a, (SELECT count() FROM x) AS b'))
+          .rejects.toMatchObject({ code: 'ERR_STORAGE_SANDBOX', message: expect.stringMatching(/table x is not readable/) });
+        await expect(s.queries.sql('WITH `/etc/passwd` AS (SELECT 1) SELECT * FROM `/etc/passwd`')).rejects.toMatchObject({ code: 'ERR_STORAGE_SANDBOX' });
+      }
+    } finally { rmSync(files, { recursive: true, force: true }); }
+  });
+
+  it('EXISTS(subquery) and untuple() are allowed; their arguments are still checked', async () => {
+    if (name === 'chdb') { // neither is in 18.16
+      expect((await s.queries.sql('SELECT EXISTS(SELECT 1 FROM trades WHERE qty > 2000) AS e, exists(SELECT 1 FROM trades WHERE qty > 9000) AS f')).rows).toEqual([{ e: 1, f: 0 }]);
+      expect((await s.queries.sql("SELECT untuple((1, 'a')) FROM system.one")).rows.length).toBe(1);
+    }
+    await expect(s.queries.sql('SELECT EXISTS(SELECT name FROM system.users) AS e')).rejects.toMatchObject({ code: 'ERR_STORAGE_SANDBOX', message: expect.stringMatching(/system\.users/) });
+    await expect(s.queries.sql(`SELECT untuple((file('${s.keysPath}'), 1))`)).rejects.toMatchObject({ code: 'ERR_STORAGE_SANDBOX', message: expect.stringMatching(/function file/) });
   });
 
   it('the backend refuses on its own too (defence in depth, without the sandbox)', async () => {
