@@ -82,7 +82,8 @@ const PLAIN_PUNCT = new Set(['(', ')', '[', ']', '{', '}', ',', '.', ';', ':', '
  * comment (ClickHouse 26 nests them, 18.16 and this lexer end at the first `*` `/`), `$`
  * (heredoc strings `$$…$$` of newer versions), and any character outside strings and quoted
  * names that is not plain ASCII SQL punctuation (`\`, `#`, `@`, `&`, `^`, `~`, unicode quotes
- * and letters, control characters). Allocates the text and the token array.
+ * and letters, control characters), and a number run into a name (`1_000`, `0b1`: one number to
+ * newer versions, a number and an alias to 18.16). Allocates the text and the token array.
  */
 export function commentFree(sql: string): { text: string; tokens: Token[] } {
   const refuse = (why: string): TradsysError => new TradsysError('ERR_STORAGE_SANDBOX', why);
@@ -104,12 +105,18 @@ export function commentFree(sql: string): { text: string; tokens: Token[] } {
     }
     return r;
   };
+  let prev: Token | null = null;
   for (const t of toks) {
     if (t.kind === 'punct' && !PLAIN_PUNCT.has(t.text)) {
       const cp = t.text.codePointAt(0)!;
       throw refuse(`the character ${JSON.stringify(t.text)} (U+${cp.toString(16).toUpperCase().padStart(4, '0')}) at position ${t.start} is not allowed outside strings and quoted names`);
     }
     if (t.kind === 'word' && t.text.includes('$')) throw refuse(`"$" (in ${t.text.slice(0, 80)}) is not allowed outside strings and quoted names`);
+    // 1_000, 0b101, 0o7, 1x: one number to newer versions, a number and a name (an alias) to 18.16
+    if (prev && prev.kind === 'number' && prev.end === t.start && (t.kind === 'word' || t.kind === 'number')) {
+      throw refuse(`the number ${sql.slice(prev.start, t.end).slice(0, 80)} is not allowed: write digits only (or 0x…, 1e5), then a space before a name`);
+    }
+    prev = t;
   }
   while (toks.length > 0 && toks[toks.length - 1]!.text === ';') toks.pop();
   let out = '';

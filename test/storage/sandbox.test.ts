@@ -156,6 +156,7 @@ describe('the sandbox reads the tree ClickHouse parsed, strictly', () => {
   it('commentFree: comments out (one space each), original bytes kept, nested comments, $, \\ and unicode quotes refused', () => {
     expect(commentFree("SELECT a/**/-/**/-1, '--' AS `/*x*/` -- end\nFROM t # x\n;").text).toBe("SELECT a - -1, '--' AS `/*x*/`  \nFROM t");
     expect(commentFree('SELECT 1;;').text).toBe('SELECT 1');
+    expect(commentFree('SELECT 0x1F, 1e5, 1.5e-3, 2.5 AS x, -1 FROM t').text).toBe('SELECT 0x1F, 1e5, 1.5e-3, 2.5 AS x, -1 FROM t');
     for (const [sql, why] of [
       ['SELECT 1 /* /* */ , * FROM secretdb.t -- */', /inside a \/\* comment/],
       ['SELECT $$ /* $$, * FROM secretdb.t -- */', /"\$"|character "\$"/],
@@ -164,6 +165,9 @@ describe('the sandbox reads the tree ClickHouse parsed, strictly', () => {
       ['SELECT \\N', /U\+005C/],
       ['SELECT 1 @ 2', /U\+0040/],
       ['SELECT 1\u000b, 2', /U\+000B/],
+      ['SELECT 1_000', /the number 1_000 is not allowed/],
+      ['SELECT 0b101 AS b', /the number 0b101 is not allowed/],
+      ['SELECT 1x FROM trades', /the number 1x is not allowed/],
     ] as const) {
       expect(() => commentFree(sql), sql).toThrow(why);
       try { commentFree(sql); } catch (e) { expect((e as TradsysError).code).toBe('ERR_STORAGE_SANDBOX'); }
