@@ -14,8 +14,7 @@
  * table function at all (numbers() included: system.numbers is there); a table is either a
  * platform table (schema.ts), optionally qualified with the platform's database, or one of
  * SYSTEM_TABLES in `system`; an unqualified name that is no platform table is accepted only as
- * the name of a WITH element (CTE, or alias of a subquery in a WITH list) of the same SELECT or
- * one around it (chDB's default database also reaches the file system); a table name with path
+ * the name of a WITH element (CTE: `WITH x AS (SELECT …)`) of the same SELECT or one around it (chDB's default database also reaches the file system); a table name with path
  * or glob characters is refused outright; the right side of IN, when it is a name, is a table
  * reference and checked as one (or an alias of the query); functions in DENIED_CATEGORIES or DENIED_FUNCTIONS (files, dictionaries, Join tables,
  * other databases, server settings and macros, introspection, the planner's internal `__` functions,
@@ -200,8 +199,8 @@ export function withNames(canonical: string): string[] {
 /**
  * Walks the tree; throws on the first thing the policy refuses. `cteNames`: withNames() of the
  * canonical text (one per WithElement node, in order); an unqualified name that is no platform
- * table must be one of them, or the alias of a subquery in a WITH list, in scope (the SELECT
- * whose WITH defines it, and what it contains).
+ * table must be one of them, in scope (the SELECT whose WITH defines it, and what it contains;
+ * the alias of a scalar subquery in WITH is no table to ClickHouse, and no name here).
  */
 export function checkAst(root: AstNode, policy: SandboxPolicy, catalog: FunctionCatalog, cteNames: readonly string[] = []): void {
   const tables = policy.tables ?? PLATFORM_TABLES;
@@ -249,16 +248,9 @@ export function checkAst(root: AstNode, policy: SandboxPolicy, catalog: Function
       case 'Set': throw notSelect('SETTINGS is not allowed in analyst queries (the API sets the limits; queries are read-only)');
       case 'TableIdentifier': checkTable(n.name, scope); break;
       case 'SelectQuery': {
-        // the WITH list is the first of two leading ExpressionLists (the second is the SELECT list)
-        const withList = n.children[0]?.type === 'ExpressionList' && n.children[1]?.type === 'ExpressionList' ? n.children[0] : null;
-        if (withList) {
-          const inner = new Set(scope);
-          for (const e of withList.children) {
-            if (e.type === 'WithElement') inner.add(named.get(e)!);
-            else if (e.type === 'Subquery' && e.alias !== null) inner.add(e.alias);
-          }
-          scope = inner;
-        }
+        // WithElements sit only in the SELECT's own WITH list
+        const defined = n.children.filter((c) => c.type === 'ExpressionList').flatMap((l) => l.children.filter((e) => e.type === 'WithElement'));
+        if (defined.length > 0) scope = new Set([...scope, ...defined.map((e) => named.get(e)!)]);
         break;
       }
       case 'Function': {
