@@ -1,20 +1,22 @@
 /**
  * The analysts' SQL sandbox: decides what a query may touch from the query as ClickHouse itself
- * parses it, never from its spelling. The text goes to a data-less chDB parser process
- * (sql-parser-process.ts): `formatQuery` proves it is one statement and gives its canonical
- * text, `EXPLAIN AST` of that text gives ClickHouse's syntax tree, and this module walks the
- * tree against the policy. Function names are resolved as ClickHouse resolves them (exact name,
- * else the case-insensitive name where system.functions says so, then `alias_to`; aggregate
- * combinator suffixes are stripped), so `FILE`, `File`, `` `file` `` and `"file"` are one function.
+ * parses it, never from its spelling. Comments are taken out first by our own lexer
+ * (commentFree in sql.ts), so the text checked is the text that runs, on either backend, and no
+ * ClickHouse version can read a comment where another reads SQL. The text goes to a data-less
+ * chDB parser process (sql-parser-process.ts): `formatQuery` proves it is one statement and gives
+ * its canonical text, `EXPLAIN AST` of that text gives ClickHouse's syntax tree, and this module
+ * walks the tree against the policy. Function names are resolved as ClickHouse resolves them
+ * (exact name, else the case-insensitive name where system.functions says so, then `alias_to`;
+ * aggregate combinator suffixes are stripped), so `FILE`, `File`, `` `file` `` and `"file"` are one function.
  *
  * Policy (docs/security.md "SQL sandbox"): one SELECT (UNION/INTERSECT/EXCEPT, WITH, subqueries, joins,
  * aliases, window functions and lambdas allowed); no FORMAT, INTO OUTFILE or SETTINGS anywhere; no
  * table function at all (numbers() included: system.numbers is there); a table is either a
  * platform table (schema.ts), optionally qualified with the platform's database, or one of
  * SYSTEM_TABLES in `system`; an unqualified name that is no platform table is accepted only as
- * a CTE name (the platform's database holds nothing else, and ClickHouse reads nothing when no
- * such table exists); the right side of IN, when it is a name, is a table reference and checked
- * as one; functions in DENIED_CATEGORIES or DENIED_FUNCTIONS (files, dictionaries, Join tables,
+ * the name of a WITH element (CTE: `WITH x AS (SELECT …)`) of the same SELECT or one around it (chDB's default database also reaches the file system); a table name with path
+ * or glob characters is refused outright; the right side of IN, when it is a name, is a table
+ * reference and checked as one (or an alias of the query); functions in DENIED_CATEGORIES or DENIED_FUNCTIONS (files, dictionaries, Join tables,
  * other databases, server settings and macros, introspection, the planner's internal `__` functions,
  * AI and model calls, Keeper) and any name ClickHouse does not know are refused; so is `* APPLY(f)`
  * (the tree does not show f).
@@ -30,16 +32,18 @@
  * table or function), ERR_STORAGE_QUERY (400, ClickHouse's syntax error).
  * Complexity: O(length of the query) plus two round trips to the parser process (~1-3 ms each).
  * Allocation: the canonical text, the AST text and the tree, per query (not on a hot path).
- * Known limitations: the check runs on chDB 26's parser; the 18.16 server parses the same text
- * with its own, older parser, so there the backend's own guards (readonly, the analyst user's
- * allow_databases) are the second line. `system.tables`/`columns`/`databases` list every
- * database's tables by name.
+ * Known limitations: the check runs on chDB 26's parser; the 18.16 server parses the same
+ * comment-free text with its own, older parser (it splits it into the same tokens, but may read
+ * some constructs differently or refuse them), so there the backend's own guards (readonly, the
+ * analyst user's allow_databases) are the second line. CTE names are read from the canonical
+ * text (EXPLAIN AST prints none); a mismatch with the tree's WithElement count is refused.
+ * `system.tables`/`columns`/`databases` list every database's tables by name.
  */
 import { TradsysError } from '../domain/errors.js';
 import { spawnProcess } from '../engine/spawn.js';
 import type { ChildProcess } from 'node:child_process';
 import { BAR_INTERVALS } from './schema.js';
-import { bindParams, checkParams, tokenize } from './sql.js';
+import { bindParams, checkParams, commentFree, tokenize } from './sql.js';
 import type { ParamValue } from './storage.js';
 
 /** The platform's tables and views (schema.ts), readable by analysts in the platform's database. */
@@ -63,8 +67,8 @@ const DENIED_FUNCTIONS = new Set([
   'getmacro', 'generateserialid', 'zookeepersessionuptime', 'getclienthttpheader', 'filesystemavailable', 'filesystemcapacity',
   'filesystemunreserved', 'getoskernelversion', 'fuzzquery', 'evalmlmethod',
 ]);
-/** Function names of the AST that are syntax, not entries of system.functions. */
-const SYNTAX_FUNCTIONS = new Set(['lambda']);
+/** Function names of the AST that are syntax, not entries of system.functions: `lambda`, `exists(subquery)` and `untuple(t)` (their arguments are walked like any other). */
+const SYNTAX_FUNCTIONS = new Set(['lambda', 'exists', 'untuple']);
 /** Functions whose second argument, when it is a bare name, names a table (or a set). */
 const IN_FUNCTIONS = new Set([
   'in', 'notin', 'globalin', 'globalnotin', 'nullin', 'notnullin', 'globalnullin', 'globalnotnullin',
@@ -171,30 +175,84 @@ export interface SandboxPolicy {
   systemTables?: ReadonlySet<string>;
 }
 
-/** Walks the tree; throws on the first thing the policy refuses. */
-export function checkAst(root: AstNode, policy: SandboxPolicy, catalog: FunctionCatalog): void {
+/** Characters of file paths and globs: no table name of the platform, a CTE or `system` has them. */
+const PATH_CHARS = /[/\\?*{}[\]~,]/;
+
+/**
+ * The names of the query's WITH elements (CTEs), in the order EXPLAIN AST lists its WithElement
+ * nodes (which print no name): each `name AS (SELECT|WITH|(` of the canonical text. Windows
+ * (`w AS (PARTITION BY …)`) do not match.
+ */
+export function withNames(canonical: string): string[] {
+  const t = tokenize(canonical);
+  const out: string[] = [];
+  for (let i = 0; i + 3 < t.length; i++) {
+    const n = t[i]!;
+    if ((n.kind === 'word' || n.kind === 'ident') && t[i + 1]!.kind === 'word' && t[i + 1]!.text.toUpperCase() === 'AS' && t[i + 2]!.text === '('
+      && (t[i + 3]!.text === '(' || (t[i + 3]!.kind === 'word' && /^(SELECT|WITH)$/i.test(t[i + 3]!.text)))) {
+      out.push(n.kind === 'ident' ? n.text.slice(1, -1) : n.text);
+    }
+  }
+  return out;
+}
+
+/**
+ * Walks the tree; throws on the first thing the policy refuses. `cteNames`: withNames() of the
+ * canonical text (one per WithElement node, in order); an unqualified name that is no platform
+ * table must be one of them, in scope (the SELECT whose WITH defines it, and what it contains;
+ * the alias of a scalar subquery in WITH is no table to ClickHouse, and no name here).
+ */
+export function checkAst(root: AstNode, policy: SandboxPolicy, catalog: FunctionCatalog, cteNames: readonly string[] = []): void {
   const tables = policy.tables ?? PLATFORM_TABLES;
   const system = policy.systemTables ?? SYSTEM_TABLES;
   if (root.type !== 'SelectWithUnionQuery') throw notSelect('only SELECT queries are allowed');
   if (root.children.length !== 1) throw notSelect('FORMAT, INTO OUTFILE and SETTINGS are not allowed (the API chooses the format and settings; queries are read-only)');
 
-  const checkTable = (full: string): void => {
+  // the name of each WithElement, in pre-order (EXPLAIN AST's order)
+  const named = new Map<AstNode, string>();
+  const number = (n: AstNode): void => {
+    if (n.type === 'WithElement') named.set(n, cteNames[named.size] ?? '');
+    for (const c of n.children) number(c);
+  };
+  number(root);
+  if (named.size !== cteNames.length || [...named.values()].some((v) => v === '')) {
+    throw refuse('the names of the query\'s WITH elements could not be read safely');
+  }
+
+  const notReadable = (full: string, why = "analysts read the platform's tables (docs/schema.md)"): TradsysError => refuse(`table ${full} is not readable: ${why}`);
+  // the right side of IN may also name an alias of an expression (`WITH [1, 2] AS a … x IN a`)
+  const aliases = new Set<string>();
+  const collect = (n: AstNode): void => { if (n.alias !== null) aliases.add(n.alias); for (const c of n.children) collect(c); };
+  collect(root);
+  const checkTable = (full: string, scope: ReadonlySet<string>): void => {
     const parts = full.split('.');
-    if (parts.some((p) => p === '') || parts.length > 2) throw refuse(`table ${full} is not readable: analysts read the platform's tables (docs/schema.md)`);
-    if (parts.length === 1) return; // a platform table, or a CTE's name: the platform's database holds nothing else
+    if (parts.some((p) => p === '') || parts.length > 2) throw notReadable(full);
+    if (parts.some((p) => PATH_CHARS.test(p))) throw notReadable(full, 'file paths and globs are not table names');
+    if (parts.length === 1) {
+      // the platform's tables; any other name only as a WITH element of this query (chDB's default
+      // database also reaches the file system, so a name it does not hold could be a file)
+      if (tables.has(full) || scope.has(full)) return;
+      throw notReadable(full, "it is no platform table (docs/schema.md) and no WITH element of the query defines it");
+    }
     const [db, t] = parts as [string, string];
     if (db === 'system') {
-      if (!system.has(t)) throw refuse(`table system.${t} is not readable by analysts (allowed: ${[...system].map((s) => `system.${s}`).join(', ')})`);
+      if (!system.has(t)) throw refuse(`table system.${t} is not readable by analysts (allowed: ${[...system].map((x) => `system.${x}`).join(', ')})`);
       return;
     }
     if (db !== policy.database) throw refuse(`database ${db} is not readable by analysts (only the platform's tables)`);
-    if (!tables.has(t)) throw refuse(`table ${full} is not readable: analysts read the platform's tables (docs/schema.md)`);
+    if (!tables.has(t)) throw notReadable(full);
   };
 
-  const walk = (n: AstNode, parent: AstNode | null): void => {
+  const walk = (n: AstNode, parent: AstNode | null, scope: ReadonlySet<string>): void => {
     switch (n.type) {
       case 'Set': throw notSelect('SETTINGS is not allowed in analyst queries (the API sets the limits; queries are read-only)');
-      case 'TableIdentifier': checkTable(n.name); break;
+      case 'TableIdentifier': checkTable(n.name, scope); break;
+      case 'SelectQuery': {
+        // WithElements sit only in the SELECT's own WITH list
+        const defined = n.children.filter((c) => c.type === 'ExpressionList').flatMap((l) => l.children.filter((e) => e.type === 'WithElement'));
+        if (defined.length > 0) scope = new Set([...scope, ...defined.map((e) => named.get(e)!)]);
+        break;
+      }
       case 'Function': {
         if (parent?.type === 'TableExpression') {
           throw refuse(`table function ${n.name}() is not allowed: analysts read the platform's tables (system.numbers and system.one replace numbers())`);
@@ -213,15 +271,15 @@ export function checkAst(root: AstNode, policy: SandboxPolicy, catalog: Function
         }
         if (IN_FUNCTIONS.has(canonical)) {
           const rhs = n.children[0]?.children[1];
-          if (rhs && rhs.type === 'Identifier') checkTable(rhs.name);
+          if (rhs && rhs.type === 'Identifier') checkTable(rhs.name, aliases.has(rhs.name) && !PATH_CHARS.test(rhs.name) ? new Set([...scope, rhs.name]) : scope);
         }
         break;
       }
       default: break;
     }
-    for (const c of n.children) walk(c, n);
+    for (const c of n.children) walk(c, n, scope);
   };
-  walk(root, null);
+  walk(root, null, new Set());
 }
 
 /** Quoted identifiers of the canonical text must be plain names (see the header). */
@@ -352,11 +410,15 @@ export class SqlParser {
   }
 }
 
-/** What the gate hands back: the checked text to run on chDB, and the caller's statement for the 18.16 server. */
+/** What the gate hands back: the checked texts, each run as it is (no parameters left to bind). */
 export interface SandboxedSql {
-  /** ClickHouse's canonical text of the query, parameters bound as literals: exactly what was checked (chDB runs this). */
+  /** ClickHouse's canonical text of `statement`: exactly what was checked (chDB runs this, with the parser's version). */
   canonical: string;
-  /** The caller's text without trailing `;` and comments, placeholders kept (the server runs this with the parameters). */
+  /**
+   * The caller's text without comments and trailing `;` (commentFree in sql.ts), parameters bound
+   * as checked literals: the text the parser formatted into `canonical` (the server runs this, with
+   * no parameters, because its older parser cannot read every canonical form).
+   */
   statement: string;
   /** The query's own trailing `FORMAT name` (only with `allowFormat`; removed from both texts), else null. */
   format: string | null;
@@ -372,42 +434,34 @@ export interface SandboxOptions {
 }
 
 /**
- * The gate every analyst path goes through (StorageQueries.sql): shape, parameters, then the
- * parse and the policy.
+ * The gate every analyst path goes through (StorageQueries.sql): shape, comments, parameters,
+ * then the parse and the policy. What is checked is the text that runs: comments are taken out
+ * by our lexer first, so no ClickHouse version can read a comment where another reads SQL.
  */
 export async function sandboxSql(text: string, params: Record<string, ParamValue>, policy: SandboxPolicy, parser: SqlParser = SqlParser.shared(), opts: SandboxOptions = {}): Promise<SandboxedSql> {
   if (typeof text !== 'string' || text.trim() === '') throw notSelect('empty query');
   if (text.length > 100_000) throw notSelect('query longer than 100,000 characters');
-  // a parameter value is a typed literal wherever it is bound; Identifier-typed ones are refused here
-  checkParams(text, params);
-  let canonical = await parser.format(bindParams(text, params));
+  const clean = commentFree(text);
+  const toks = clean.tokens;
   let format: string | null = null;
-  if (opts.allowFormat) {
-    // formatQuery writes the query's own FORMAT as its last line; what is left must format to itself
-    const m = /\nFORMAT ([A-Za-z][A-Za-z0-9_]*)$/.exec(canonical);
-    if (m) {
-      const body = canonical.slice(0, m.index);
-      if ((await parser.format(body)) !== body) throw notSelect('the FORMAT clause could not be separated from the query');
-      format = m[1]!;
-      canonical = body;
+  if (opts.allowFormat && toks.length >= 2) {
+    const name = toks[toks.length - 1]!;
+    const kw = toks[toks.length - 2]!;
+    if (kw.kind === 'word' && kw.text.toUpperCase() === 'FORMAT' && (name.kind === 'word' || name.kind === 'ident')) {
+      const f = name.kind === 'ident' ? name.text.slice(1, -1) : name.text;
+      if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(f)) throw notSelect('the FORMAT clause could not be separated from the query');
+      format = f;
+      toks.length -= 2;
     }
-  }
-  checkIdentifiers(canonical);
-  const [ast, catalog] = await Promise.all([parser.explain(canonical), parser.catalog()]);
-  checkAst(parseAstText(ast), policy, catalog);
-  const toks = tokenize(text);
-  while (toks.length > 0 && toks[toks.length - 1]!.text === ';') toks.pop();
-  if (format !== null) {
-    // the same clause in the caller's text: its last two tokens (comments and ";" aside)
-    const name = toks[toks.length - 1];
-    const kw = toks[toks.length - 2];
-    const unquote = (t: string): string => (/^[`"]/.test(t) ? t.slice(1, -1) : t);
-    if (!name || !kw || kw.kind !== 'word' || kw.text.toUpperCase() !== 'FORMAT' || unquote(name.text) !== format) {
-      throw notSelect('FORMAT must be the last clause of the query');
-    }
-    toks.length -= 2;
   }
   if (toks.length === 0) throw notSelect('empty query');
-  // without trailing ";" and comments, so that appended SETTINGS cannot be commented out
-  return { canonical, statement: text.slice(0, toks[toks.length - 1]!.end), format };
+  const body = clean.text.slice(0, toks[toks.length - 1]!.end);
+  // a parameter value is a typed literal wherever it is bound; Identifier-typed ones are refused here
+  checkParams(body, params);
+  const statement = bindParams(body, params);
+  const canonical = await parser.format(statement);
+  checkIdentifiers(canonical);
+  const [ast, catalog] = await Promise.all([parser.explain(canonical), parser.catalog()]);
+  checkAst(parseAstText(ast), policy, catalog, withNames(canonical));
+  return { canonical, statement, format };
 }

@@ -1,8 +1,8 @@
 /**
  * SQL text handling for the storage layer: a small ClickHouse lexer (strings, quoted identifiers,
  * comments, `{name:Type}` placeholders), client-side parameter binding for servers without
- * `{name:Type}` (ClickHouse < 19.15, e.g. Debian's 18.16), and the normalised text used as a
- * cache key. The analysts' gate is not here: sandbox.ts decides from ClickHouse's own parse.
+ * `{name:Type}` (ClickHouse < 19.15, e.g. Debian's 18.16), the normalised text used as a
+ * cache key, and the comment-free text the analysts' sandbox checks and runs (commentFree). The analysts' gate is not here: sandbox.ts decides from ClickHouse's own parse.
  *
  * Layout: tokens are [kind, text] with comments dropped. A placeholder is recognised only outside
  * strings, quoted identifiers and comments.
@@ -69,6 +69,66 @@ export function tokenize(sql: string): Token[] {
     i++;
   }
   return out;
+}
+
+/** Punctuation a plain ClickHouse SELECT is written with, read alike by every ClickHouse version. */
+const PLAIN_PUNCT = new Set(['(', ')', '[', ']', '{', '}', ',', '.', ';', ':', '+', '-', '*', '/', '%', '=', '<', '>', '!', '?', '|']);
+
+/**
+ * The query without its comments, rebuilt from the original bytes of its tokens (a comment
+ * becomes one space, whitespace and adjacency are kept), and without trailing `;`: text that
+ * every ClickHouse parser (chDB 26, the 18.16 server, this lexer) splits into the same tokens.
+ * Refused (ERR_STORAGE_SANDBOX) is what they might split differently: a `/*` inside a block
+ * comment (ClickHouse 26 nests them, 18.16 and this lexer end at the first `*` `/`), `$`
+ * (heredoc strings `$$…$$` of newer versions), and any character outside strings and quoted
+ * names that is not plain ASCII SQL punctuation (`\`, `#`, `@`, `&`, `^`, `~`, unicode quotes
+ * and letters, control characters), and a number run into a name (`1_000`, `0b1`: one number to
+ * newer versions, a number and an alias to 18.16). Allocates the text and the token array.
+ */
+export function commentFree(sql: string): { text: string; tokens: Token[] } {
+  const refuse = (why: string): TradsysError => new TradsysError('ERR_STORAGE_SANDBOX', why);
+  const toks = tokenize(sql);
+  const gap = (g: string): string => {
+    let r = '';
+    for (let i = 0; i < g.length;) {
+      const c = g[i]!;
+      if (c === '/' && g[i + 1] === '*') {
+        const e = g.indexOf('*/', i + 2);
+        if (g.slice(i + 2, e).includes('/*')) throw refuse('a "/*" inside a /* comment */ is not allowed (ClickHouse versions read nested comments differently)');
+        r += ' ';
+        i = e + 2;
+      } else if (c === '-' || c === '#') {
+        const e = g.indexOf('\n', i);
+        r += ' ';
+        i = e < 0 ? g.length : e;
+      } else { r += c; i++; }
+    }
+    return r;
+  };
+  let prev: Token | null = null;
+  for (const t of toks) {
+    if (t.kind === 'punct' && !PLAIN_PUNCT.has(t.text)) {
+      const cp = t.text.codePointAt(0)!;
+      throw refuse(`the character ${JSON.stringify(t.text)} (U+${cp.toString(16).toUpperCase().padStart(4, '0')}) at position ${t.start} is not allowed outside strings and quoted names`);
+    }
+    if (t.kind === 'word' && t.text.includes('$')) throw refuse(`"$" (in ${t.text.slice(0, 80)}) is not allowed outside strings and quoted names`);
+    // 1_000, 0b101, 0o7, 1x: one number to newer versions, a number and a name (an alias) to 18.16
+    if (prev && prev.kind === 'number' && prev.end === t.start && (t.kind === 'word' || t.kind === 'number')) {
+      throw refuse(`the number ${sql.slice(prev.start, t.end).slice(0, 80)} is not allowed: write digits only (or 0x…, 1e5), then a space before a name`);
+    }
+    prev = t;
+  }
+  while (toks.length > 0 && toks[toks.length - 1]!.text === ';') toks.pop();
+  let out = '';
+  let at = 0;
+  const tokens: Token[] = [];
+  for (const t of toks) {
+    out += gap(sql.slice(at, t.start));
+    tokens.push({ ...t, start: out.length, end: out.length + t.text.length });
+    out += t.text;
+    at = t.end;
+  }
+  return { text: out, tokens };
 }
 
 /** Whitespace- and comment-insensitive form of a query (the cache key). */

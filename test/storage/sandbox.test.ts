@@ -18,7 +18,8 @@ import { migrate, WRITER_LAYOUTS } from '../../src/storage/schema.js';
 import { encodeRows } from '../../src/storage/row-binary.js';
 import { QueryCache, StorageQueries } from '../../src/storage/queries.js';
 import { registerStorage } from '../../src/storage/http.js';
-import { parseAstText, SqlParser } from '../../src/storage/sandbox.js';
+import { parseAstText, SqlParser, withNames } from '../../src/storage/sandbox.js';
+import { commentFree } from '../../src/storage/sql.js';
 import { loadInstruments } from '../../src/domain/instruments.js';
 import { TradsysError } from '../../src/domain/errors.js';
 import type { Storage } from '../../src/storage/storage.js';
@@ -151,6 +152,31 @@ describe('the sandbox reads the tree ClickHouse parsed, strictly', () => {
     expect(() => parseAstText(ok.replace('Identifier a', 'InsertQuery a'))).toThrow(/construct InsertQuery is not allowed/);
     expect(() => parseAstText(ok.replace('  SelectQuery', '   SelectQuery'))).toThrow(/indentation/);
   });
+
+  it('commentFree: comments out (one space each), original bytes kept, nested comments, $, \\ and unicode quotes refused', () => {
+    expect(commentFree("SELECT a/**/-/**/-1, '--' AS `/*x*/` -- end\nFROM t # x\n;").text).toBe("SELECT a - -1, '--' AS `/*x*/`  \nFROM t");
+    expect(commentFree('SELECT 1;;').text).toBe('SELECT 1');
+    expect(commentFree('SELECT 0x1F, 1e5, 1.5e-3, 2.5 AS x, -1 FROM t').text).toBe('SELECT 0x1F, 1e5, 1.5e-3, 2.5 AS x, -1 FROM t');
+    for (const [sql, why] of [
+      ['SELECT 1 /* /* */ , * FROM secretdb.t -- */', /inside a \/\* comment/],
+      ['SELECT $$ /* $$, * FROM secretdb.t -- */', /"\$"|character "\$"/],
+      ['SELECT x$$ FROM t', /"\$"/],
+      ['SELECT \u2018a\u2019, * FROM secretdb.t', /U\+2018/],
+      ['SELECT \\N', /U\+005C/],
+      ['SELECT 1 @ 2', /U\+0040/],
+      ['SELECT 1\u000b, 2', /U\+000B/],
+      ['SELECT 1_000', /the number 1_000 is not allowed/],
+      ['SELECT 0b101 AS b', /the number 0b101 is not allowed/],
+      ['SELECT 1x FROM trades', /the number 1x is not allowed/],
+    ] as const) {
+      expect(() => commentFree(sql), sql).toThrow(why);
+      try { commentFree(sql); } catch (e) { expect((e as TradsysError).code).toBe('ERR_STORAGE_SANDBOX'); }
+    }
+  });
+
+  it('withNames: the CTE names of a canonical text, windows and strings aside', () => {
+    expect(withNames("WITH\n    x AS\n    (\n        SELECT 1\n    ),\n    `y z` AS (SELECT 'w AS (SELECT')\nSELECT * FROM x WINDOW w AS (PARTITION BY a)")).toEqual(['x', 'y z']);
+  });
 });
 
 describe('chDB works in its empty sandbox folder', () => {
@@ -277,6 +303,128 @@ FROM (SELECT trade_id, any(price) AS price, any(qty) AS qty FROM trades
     await expect(s.queries.sql('SELECT number FROM system.numbers LIMIT 200000')).rejects.toMatchObject({ code: 'ERR_STORAGE_LIMIT' });
   });
 
+  it('comments cannot hide SQL from the check: what runs is what was checked (secret database, system tables)', async () => {
+    const secretDb = `tradsys_secret_${process.pid}`;
+    await s.storage.command(`CREATE DATABASE IF NOT EXISTS ${secretDb}`);
+    await s.storage.command(`CREATE TABLE IF NOT EXISTS ${secretDb}.t (s String) ENGINE = Memory`);
+    await s.storage.command(`INSERT INTO ${secretDb}.t VALUES ('${SECRET}')`);
+    // what reaches the backend: a spy over the storage analysts' queries run on
+    const sent: string[] = [];
+    const spy = (st: Storage): Storage => new Proxy(st, { get: (t, k, r) => (k === 'query' ? (sql: string, o: unknown) => { sent.push(sql); return t.query(sql, o as never); } : k === 'readLane' ? undefined : Reflect.get(t, k, r) as unknown) });
+    const lanes: [string, StorageQueries][] = [[name, new StorageQueries(spy(s.storage), () => 0, new QueryCache(16, 0))]];
+    // the server without CLICKHOUSE_ANALYST_USER (allowed: the main user with readonly=1)
+    let plain: ServerStorage | null = null;
+    if (name === 'server') {
+      plain = new ServerStorage({ url: s.server!.url, database: DB });
+      await plain.connect();
+      lanes.unshift(['server, main user', new StorageQueries(spy(plain), () => 0, new QueryCache(16, 0))]);
+    }
+    try {
+      const attacks = [
+        `SELECT 1 /* /* */ , * FROM ${secretDb}.t -- */`,
+        'SELECT 1 /* /* */ , name, value FROM system.settings -- */',
+        'SELECT 1 /* /* */ , query FROM system.processes -- */',
+        'SELECT 1 /* /* */ , name FROM system.databases -- */',
+        `SELECT 1 /*/* */ , s FROM ${secretDb}.t --*/`,
+        `SELECT 1 /* -- */ , s FROM ${secretDb}.t`,
+        `SELECT 1 -- /*\n , s FROM ${secretDb}.t -- */`,
+        `SELECT 1 # /*\n , s FROM ${secretDb}.t`,
+        `SELECT 1 #*/\n, s FROM ${secretDb}.t`,
+        `SELECT '/*', s FROM ${secretDb}.t -- */`,
+        `SELECT 'a\\\\' AS a, s FROM ${secretDb}.t -- '`,
+        `SELECT 'a\\' /*', s FROM ${secretDb}.t -- */'`,
+        `SELECT 1 AS \`/*\`, s FROM ${secretDb}.t -- */`,
+        `SELECT 1 AS "--", s FROM ${secretDb}.t`,
+        `SELECT $$ /* $$, s FROM ${secretDb}.t -- */`,
+        `SELECT \u2018 /* \u2019, s FROM ${secretDb}.t -- */`,
+        `SELECT \\N /* */, s FROM ${secretDb}.t`,
+        'SELECT 1 /* /* */ , name FROM system.users -- */',
+      ];
+      for (const [lane, q] of lanes) {
+        for (const sql of attacks) {
+          sent.length = 0;
+          const e = await q.sql(sql).then((r) => r, (x: unknown) => x);
+          expect(e, `${lane}: ${sql}`).toBeInstanceOf(TradsysError);
+          expect(['ERR_STORAGE_SANDBOX', 'ERR_STORAGE_NOT_SELECT', 'ERR_STORAGE_QUERY'], `${lane}: ${sql}: ${(e as TradsysError).message}`).toContain((e as TradsysError).code);
+          expect(JSON.stringify(e) + (e as Error).message, sql).not.toContain(SECRET);
+          expect(sent, `${lane}: nothing was read for ${sql}`).toEqual([]);
+        }
+        // ordinary comments keep working, and the backend gets the text without them
+        sent.length = 0;
+        expect((await q.sql('SELECT count() AS n /* all of them */ FROM trades -- done\n WHERE symbol = {s:String} # eth\n;', { s: 'ETH-USD' })).rows).toEqual([{ n: '2' }]);
+        expect((await q.sql("SELECT '--' AS a, '/*' AS b, `x/*` FROM (SELECT 1 AS `x/*`) -- */")).rows).toEqual([{ a: '--', b: '/*', 'x/*': 1 }]);
+        expect((await q.sql('SELECT 1 /* a\n multi-line -- comment */ AS one')).rows).toEqual([{ one: 1 }]);
+        expect(sent.length, lane).toBe(3);
+        for (const sql of sent) expect(sql, sql).not.toMatch(/done|eth|all of them|multi-line/);
+        if (name === 'server') expect(sent[0]).toContain("symbol = 'ETH-USD'");
+      }
+    } finally {
+      await plain?.close();
+      await s.storage.command(`DROP DATABASE IF EXISTS ${secretDb}`);
+    }
+  });
+
+  it('file paths are no table names: refused alike whether or not the file exists; CTEs and subqueries keep working', async () => {
+    const files = mkdtempSync(join(tmpdir(), 'tradsys-paths-'));
+    writeFileSync(join(files, 'keys'), KEYS);
+    writeFileSync(join(files, 'keys.json'), KEYS);
+    try {
+      const pairs: [string, string][] = [
+        [`${files}/keys?json`, `${files}/nope?json`],
+        [`${files}/keys*`, `${files}/nope*`],
+        [`${files}/k{e,x}ys`, `${files}/n{o,x}pe`],
+        [`${files}/keys`, `${files}/nope`],
+        [`${files}/keys.json`, `${files}/nope.json`],
+        ['/etc/passwd', '/etc/nonexistent'],
+        ['~/keys', '~/nope'],
+        ['../keys', '../nope'],
+        ['keys', 'nope'],
+        ['keys?json', 'nope?json'],
+      ];
+      for (const [there, gone] of pairs) {
+        const answers: string[] = [];
+        for (const p of [there, gone]) {
+          for (const sql of [`SELECT * FROM \`${p}\``, `SELECT * FROM "${p}" AS f`, `SELECT 1 IN \`${p}\``, `SELECT count() FROM trades WHERE trade_id IN \`${p}\``]) {
+            const e = await s.queries.sql(sql).then(() => null, (x: unknown) => x as TradsysError);
+            expect(e, sql).toBeInstanceOf(TradsysError);
+            expect(e!.code, `${sql}: ${e!.message}`).toBe('ERR_STORAGE_SANDBOX');
+            expect(e!.message, sql).toContain(p);
+            expect(e!.message, sql).not.toContain(SECRET);
+            answers.push(`${e!.status} ${e!.message.replaceAll(p, 'P')}`);
+          }
+        }
+        expect(answers.slice(0, 4), there).toEqual(answers.slice(4));
+      }
+      const q = async (sql: string): Promise<Record<string, unknown>[]> => (await s.queries.sql(sql)).rows;
+      expect(await q('SELECT count() AS n FROM (SELECT * FROM trades) AS sub')).toEqual([{ n: '3' }]);
+      expect(await q('SELECT count() AS n FROM trades WHERE trade_id IN (SELECT trade_id FROM trades WHERE qty > 1000)')).toEqual([{ n: '2' }]);
+      expect(await q('WITH (SELECT max(trade_id) FROM trades) AS mx SELECT mx')).toEqual([{ mx: '3' }]);
+      await expect(s.queries.sql('SELECT * FROM nope')).rejects.toMatchObject({ code: 'ERR_STORAGE_SANDBOX', message: expect.stringMatching(/table nope is not readable/) });
+      // a scalar subquery's alias is no table to ClickHouse (it would look for a table or file `y`)
+      await expect(s.queries.sql('WITH (SELECT 1) AS y SELECT * FROM y')).rejects.toMatchObject({ code: 'ERR_STORAGE_SANDBOX', message: expect.stringMatching(/table y is not readable/) });
+      if (name === 'chdb') { // CTEs of subqueries: ClickHouse ≥ 20.x
+        expect(await q('WITH x AS (SELECT symbol FROM trades) SELECT count() AS n FROM x')).toEqual([{ n: '3' }]);
+        expect(await q('WITH a AS (SELECT trade_id FROM trades), b AS (SELECT trade_id FROM a WHERE trade_id > 1) SELECT count() AS n FROM b')).toEqual([{ n: '2' }]);
+        expect(await q('SELECT n FROM (WITH x AS (SELECT 1 AS n) SELECT n FROM x) AS t')).toEqual([{ n: 1 }]);
+        expect(await q('WITH x AS (SELECT trade_id FROM trades) SELECT count() AS n FROM trades WHERE trade_id IN x')).toEqual([{ n: '3' }]);
+        expect(await q('WITH [1, 2] AS ids SELECT count() AS n FROM trades WHERE trade_id IN ids')).toEqual([{ n: '2' }]);
+        // a CTE's name is no name outside its query
+        await expect(s.queries.sql('SELECT (WITH x AS (SELECT 1 AS v) SELECT v FROM x) AS a, (SELECT count() FROM x) AS b'))
+          .rejects.toMatchObject({ code: 'ERR_STORAGE_SANDBOX', message: expect.stringMatching(/table x is not readable/) });
+        await expect(s.queries.sql('WITH `/etc/passwd` AS (SELECT 1) SELECT * FROM `/etc/passwd`')).rejects.toMatchObject({ code: 'ERR_STORAGE_SANDBOX' });
+      }
+    } finally { rmSync(files, { recursive: true, force: true }); }
+  });
+
+  it('EXISTS(subquery) and untuple() are allowed; their arguments are still checked', async () => {
+    if (name === 'chdb') { // neither is in 18.16
+      expect((await s.queries.sql('SELECT EXISTS(SELECT 1 FROM trades WHERE qty > 2000) AS e, exists(SELECT 1 FROM trades WHERE qty > 9000) AS f')).rows).toEqual([{ e: 1, f: 0 }]);
+      expect((await s.queries.sql("SELECT untuple((1, 'a')) FROM system.one")).rows.length).toBe(1);
+    }
+    await expect(s.queries.sql('SELECT EXISTS(SELECT name FROM system.users) AS e')).rejects.toMatchObject({ code: 'ERR_STORAGE_SANDBOX', message: expect.stringMatching(/system\.users/) });
+    await expect(s.queries.sql(`SELECT untuple((file('${s.keysPath}'), 1))`)).rejects.toMatchObject({ code: 'ERR_STORAGE_SANDBOX', message: expect.stringMatching(/function file/) });
+  });
+
   it('the backend refuses on its own too (defence in depth, without the sandbox)', async () => {
     const ro = { settings: { readonly: 1 }, analyst: true } as const;
     if (name === 'chdb') {
@@ -321,7 +469,12 @@ FROM (SELECT trade_id, any(price) AS price, any(qty) AS qty FROM trades
       const r3 = await post('SELECT 1 SETTINGS readonly = 0');
       expect(r3.statusCode).toBe(400);
       expect(r3.json()).toMatchObject({ error: 'ERR_STORAGE_NOT_SELECT' });
-      for (const r of [r1, r2, r3]) expect(r.body).not.toContain(SECRET);
+      // a comment that ClickHouse versions read differently hides nothing here either
+      const r4 = await post('SELECT 1 /* /* */ , name FROM system.users -- */');
+      expect(r4.statusCode).toBe(403);
+      expect(r4.json()).toMatchObject({ error: 'ERR_STORAGE_SANDBOX' });
+      expect(r4.body).toMatch(/inside a \/\* comment/);
+      for (const r of [r1, r2, r3, r4]) expect(r.body).not.toContain(SECRET);
       expect((await post('SELECT count() AS n FROM trades')).json()).toMatchObject({ rows: [{ n: '3' }] });
     } finally { await app.close(); }
   });
