@@ -144,7 +144,7 @@ export class StorageQueries {
   async sql(text: string, params: Record<string, ParamValue> = {}, options: AnalystSqlOptions = {}): Promise<QueryResult & { format?: string | null }> {
     let checked;
     try {
-      checked = await sandboxSql(text, params, this.policy(), options.parser, { allowFormat: options.allowFormat === true });
+      checked = await sandboxSql(text, params, await this.policy(), options.parser, { allowFormat: options.allowFormat === true });
     } catch (e) {
       const a = options.audit;
       if (a && e instanceof TradsysError && (e.code === 'ERR_STORAGE_SANDBOX' || e.code === 'ERR_STORAGE_NOT_SELECT')) {
@@ -166,8 +166,24 @@ export class StorageQueries {
     return options.allowFormat ? { ...r, format: checked.format } : r;
   }
 
-  /** The sandbox's policy: the platform's tables in the storage's database. */
-  policy(): SandboxPolicy {
-    return { database: this.storage.database ?? 'default' };
+  private databases: { names: ReadonlySet<string>; at: number } | null = null;
+
+  /**
+   * The sandbox's policy: the platform's tables in the storage's database, and the backend's
+   * databases (system.databases, re-read at most once a minute) for the token-level check of
+   * `database.table` names.
+   */
+  async policy(): Promise<SandboxPolicy> {
+    const now = Date.now();
+    if (!this.databases || now - this.databases.at > 60_000) {
+      try {
+        const r = await this.storage.query<{ name: string }>('SELECT name FROM system.databases');
+        this.databases = { names: new Set(r.rows.map((x) => x.name)), at: now };
+      } catch {
+        // unknown for now: the built-in databases and the platform's are still checked
+        this.databases = { names: this.databases?.names ?? new Set(), at: now - 50_000 };
+      }
+    }
+    return { database: this.storage.database ?? 'default', databases: this.databases.names };
   }
 }

@@ -43,7 +43,7 @@ import { TradsysError } from '../domain/errors.js';
 import { spawnProcess } from '../engine/spawn.js';
 import type { ChildProcess } from 'node:child_process';
 import { BAR_INTERVALS } from './schema.js';
-import { bindParams, checkParams, commentFree, tokenize } from './sql.js';
+import { bindParams, checkParams, commentFree, tokenize, type Token } from './sql.js';
 import type { ParamValue } from './storage.js';
 
 /** The platform's tables and views (schema.ts), readable by analysts in the platform's database. */
@@ -173,6 +173,65 @@ export interface SandboxPolicy {
   database: string;
   tables?: ReadonlySet<string>;
   systemTables?: ReadonlySet<string>;
+  /**
+   * Every database the backend has (system.databases). Checked on the tokens, apart from the tree:
+   * `X.Y` where X names a database is a table of that database, whatever either parser makes of
+   * the expression around it (checkQualifiedNames).
+   */
+  databases?: ReadonlySet<string>;
+}
+
+/** ClickHouse's own databases, always treated as databases in `X.Y` (even when the list is not known). */
+const BUILTIN_DATABASES = ['system', 'information_schema', 'INFORMATION_SCHEMA'];
+/** Keyword operators that newer ClickHouse versions read as operators and 18.16 as implicit aliases. */
+const DIVERGENT_OPERATORS = new Set(['DIV', 'MOD']);
+
+/**
+ * Token-level checks that hold whatever a parser makes of the text (the server runs the checked
+ * text through 18.16's older parser, which may build a different tree than ClickHouse 26's):
+ * - every `X.Y` where X is a database is a table reference: only the platform's tables in the
+ *   platform's database and SYSTEM_TABLES in `system`; any other database is refused;
+ * - the bare words DIV and MOD (operators to 26, aliases to 18.16) are refused;
+ * - every IN keyword must be a membership test in ClickHouse 26's tree (`inCount`): 26 rewrites
+ *   `position(needle IN haystack)` into a plain call, where 18.16 reads `needle IN haystack` as
+ *   a test against a table, so an IN that vanished from the tree is refused.
+ */
+export function checkQualifiedNames(toks: readonly Token[], policy: SandboxPolicy): void {
+  const tables = policy.tables ?? PLATFORM_TABLES;
+  const system = policy.systemTables ?? SYSTEM_TABLES;
+  const dbs = new Set([...(policy.databases ?? []), ...BUILTIN_DATABASES, policy.database]);
+  const bare = (t: Token | undefined): string | null => {
+    if (!t) return null;
+    if (t.kind === 'word') return t.text;
+    if (t.kind === 'ident') return t.text.slice(1, -1);
+    return null;
+  };
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (t.kind === 'word' && DIVERGENT_OPERATORS.has(t.text.toUpperCase()) && toks[i + 1]?.text !== '(') {
+      throw refuse(`the ${t.text.toUpperCase()} operator is not allowed (ClickHouse versions read it differently): write ${t.text.toUpperCase() === 'DIV' ? 'intDiv(a, b)' : 'modulo(a, b)'}`);
+    }
+    const x = bare(t);
+    if (x === null || toks[i + 1]?.text !== '.') continue;
+    if (i > 0 && toks[i - 1]!.text === '.') continue; // the middle of a.b.c: its first pair was checked
+    const y = bare(toks[i + 2]);
+    const isDb = dbs.has(x) || BUILTIN_DATABASES.some((d) => d.toLowerCase() === x.toLowerCase());
+    if (!isDb || y === null) continue;
+    if (x.toLowerCase() === 'system') {
+      if (!system.has(y)) throw refuse(`table system.${y} is not readable: analysts read the platform's tables and ${[...system].map((n) => `system.${n}`).join(', ')}`);
+    } else if (x === policy.database) {
+      if (!tables.has(y)) throw refuse(`table ${x}.${y} is not readable: it is not one of the platform's tables`);
+    } else {
+      throw refuse(`database ${x} is not readable: analysts read the platform's tables (database ${policy.database})`);
+    }
+  }
+}
+
+/** The membership tests (in, notIn, globalIn, …) in a tree. */
+export function inCount(root: AstNode): number {
+  let n = root.type === 'Function' && IN_FUNCTIONS.has(root.name.toLowerCase()) ? 1 : 0;
+  for (const c of root.children) n += inCount(c);
+  return n;
 }
 
 /** Characters of file paths and globs: no table name of the platform, a CTE or `system` has them. */
@@ -462,6 +521,12 @@ export async function sandboxSql(text: string, params: Record<string, ParamValue
   const canonical = await parser.format(statement);
   checkIdentifiers(canonical);
   const [ast, catalog] = await Promise.all([parser.explain(canonical), parser.catalog()]);
-  checkAst(parseAstText(ast), policy, catalog, withNames(canonical));
+  const tree = parseAstText(ast);
+  checkAst(tree, policy, catalog, withNames(canonical));
+  checkQualifiedNames(toks, policy);
+  const ins = toks.filter((t) => t.kind === 'word' && t.text.toUpperCase() === 'IN').length;
+  if (ins !== inCount(tree)) {
+    throw refuse('IN is allowed only as a membership test (x IN (…), x IN table): write position(haystack, needle) instead of position(needle IN haystack)');
+  }
   return { canonical, statement, format };
 }

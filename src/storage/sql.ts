@@ -128,6 +128,7 @@ export function commentFree(sql: string): { text: string; tokens: Token[] } {
     out += t.text;
     at = t.end;
   }
+  gap(sql.slice(at)); // the tail (comments, `;`) is dropped, but a nested comment there is refused too
   return { text: out, tokens };
 }
 
