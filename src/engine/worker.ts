@@ -20,7 +20,8 @@ import { CMD_SIZE, EVT_SIZE, RING_CMD_SIZE, RING_EVT_SIZE, RING_CMD_OFF, RING_EV
 import { MpscRing } from '../ring/mpsc-ring.js';
 import { SpmcRing } from '../ring/spmc-ring.js';
 import { Engine, type EngineOptions, type RiskSetup } from './engine.js';
-import { JournalWriter, lockJournal, recoverEngine, snapshotEngine, type JournalConfig } from '../journal/index.js';
+import { JournalWriter, lockJournal, type JournalConfig } from '../journal/index.js';
+import { recoverEngine, snapshotEngine } from './recovery.js';
 import { ownThreadId, setOwnThreadRealtime } from './thread-priority.js';
 import { nowNs, setEpochOffsetNs } from '../domain/clock.js';
 

@@ -13,16 +13,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32c } from '../../src/journal/crc32c.js';
 import { verifyBackend, verifyRecords, verifyRecordsJs, setVerifyWindow } from '../../src/journal/verify.js';
-import { instantiate } from '../../src/engine/wasm.js';
+import { instantiateJournalVerify } from '../../src/engine/wasm.js';
+import { useWasmJournalVerifier } from '../../src/engine/journal-verifier.js';
 import { SEG_HEADER, R_LEN, R_SEQ, R_VERSION, R_NEVENTS, sealRecord, segmentName, writeV1Record } from '../../src/journal/format.js';
 import { recover, listSegments } from '../../src/journal/recovery.js';
-import { recoverEngine } from '../../src/journal/index.js';
+import { recoverEngine } from '../../src/engine/recovery.js';
 import { generate, prng as rng } from '../../src/gen/generator.js';
 import { CMD_SIZE, EVT_SIZE } from '../../src/abi/records.js';
 import { writeJournal } from '../support/journal-fixture.js';
 
 const tmp = (p: string): string => mkdtempSync(join(tmpdir(), p));
 const quiet = (): void => {};
+useWasmJournalVerifier(); // as every journal-reading process does (journal/ never imports engine/)
 const DEFAULT_WINDOW = setVerifyWindow(4 << 20);
 afterEach(() => { setVerifyWindow(DEFAULT_WINDOW); });
 
@@ -56,7 +58,7 @@ describe('journal verification kernel', () => {
   });
 
   it('CRC-32C equals the JavaScript reference for random bytes, offsets, lengths and seeds', () => {
-    const ex = instantiate('release') as unknown as { memory: WebAssembly.Memory; journalCrc32c(p: number, n: number, c: number): number; journalHeapBase(): number };
+    const ex = instantiateJournalVerify();
     const base = ex.journalHeapBase();
     ex.memory.grow(2);
     const mem = new Uint8Array(ex.memory.buffer, base, 65536);

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32c } from '../../src/journal/crc32c.js';
 import { recover, readRecords, listSegments } from '../../src/journal/recovery.js';
-import { recoverEngine, replayInto } from '../../src/journal/index.js';
+import { recoverEngine, replayInto } from '../../src/engine/recovery.js';
 import { JournalWriter, nodeIo } from '../../src/journal/writer.js';
 import { SEG_HEADER, R_CRC, R_LEN, REC_EVENTS, sealRecord, segmentName, encodeCommit, decodeCommitFile } from '../../src/journal/format.js';
 import { Engine } from '../../src/engine/engine.js';
