@@ -1,6 +1,6 @@
 /**
  * The journal verification kernel (assembly/journal/verify.ts through src/journal/verify.ts)
- * against the JavaScript reference (src/journal/crc32c.ts, `checkRecord`), with seeded random
+ * against the JavaScript reference (src/sys/crc32c.ts, `checkRecord`), with seeded random
  * inputs: CRC-32C of random bytes at random offsets and lengths; `verifyRecords` over random
  * journals with random damage (bit flips, zeroed runs, changed lengths, seqs and versions, v1
  * records, cut ends), with the window large and tiny; and `recover` / `recoverEngine` with a
@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32c } from '../../src/journal/crc32c.js';
+import { crc32c } from '../../src/sys/crc32c.js';
 import { verifyBackend, verifyRecords, verifyRecordsJs, setVerifyWindow } from '../../src/journal/verify.js';
 import { instantiateJournalVerify } from '../../src/engine/wasm.js';
 import { useWasmJournalVerifier } from '../../src/engine/journal-verifier.js';

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32c } from '../../src/journal/crc32c.js';
+import { crc32c } from '../../src/sys/crc32c.js';
 import { recover, readRecords, listSegments } from '../../src/journal/recovery.js';
 import { recoverEngine, replayInto } from '../../src/engine/recovery.js';
 import { JournalWriter, nodeIo } from '../../src/journal/writer.js';
