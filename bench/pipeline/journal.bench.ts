@@ -33,7 +33,7 @@ import { CMD_SIZE, RING_EVT_SIZE, RING_EVT_OFF } from '../../src/abi/records.js'
 import { EngineHost } from '../../src/engine/host.js';
 import { generate } from '../../src/gen/generator.js';
 import { JournalWriter } from '../../src/journal/writer.js';
-import { recoverEngine } from '../../src/journal/index.js';
+import { recoverEngine } from '../../src/engine/recovery.js';
 import { verifyBackend } from '../../src/journal/verify.js';
 import { writeJournal } from '../../test/support/journal-fixture.js';
 

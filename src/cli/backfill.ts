@@ -17,10 +17,12 @@ import { TradsysError } from '../domain/errors.js';
 import { DEMO_INSTRUMENTS, loadInstruments, type InstrumentSpec } from '../domain/instruments.js';
 import { lockJournal } from '../journal/index.js';
 import { recover, readRecords } from '../journal/recovery.js';
+import { useWasmJournalVerifier } from '../engine/journal-verifier.js';
 import { openStorage } from '../storage/open.js';
 import { WriterCore } from '../storage/writer-core.js';
 
 export async function cmdBackfill(argv: string[]): Promise<number> {
+  useWasmJournalVerifier();
   let data = 'data';
   let from: bigint | null = null;
   let quiet = false;

@@ -8,7 +8,7 @@
  */
 import { CMD_SIZE, EVT_OFF, EVT_SIZE } from '../abi/records.js';
 import { Engine } from '../engine/engine.js';
-import { simdSupported, wasmPath } from '../engine/wasm.js';
+import { simdSupported, wasmPath } from '../engine/index.js';
 import { generate, type Mix } from '../gen/generator.js';
 import { statSync } from 'node:fs';
 

@@ -22,7 +22,7 @@ import { KeyStore, type Permission } from '../gateway/auth.js';
 import type { RecoveryInfo } from '../engine/host.js';
 import { Gateway } from '../gateway/gateway.js';
 import { Simulator } from '../sim/simulator.js';
-import { simdSupported } from '../engine/wasm.js';
+import { simdSupported } from '../engine/index.js';
 import type { InstrumentSpec } from '../domain/instruments.js';
 
 const USAGE = `tradsys — WebAssembly matching engine and trading platform

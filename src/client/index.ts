@@ -19,7 +19,7 @@
 import WebSocket from 'ws';
 import { EventEmitter } from 'node:events';
 import { createHmac } from 'node:crypto';
-import { crc32 } from '../engine/engine.js';
+import { crc32 } from '../sys/crc32.js';
 import { Instrument } from '../domain/instruments.js';
 import { BinaryWriter, Channel, decodeFrame, isBinaryClientOrderId, type ServerBinMessage } from '../codec/binary-protocol.js';
 

@@ -21,7 +21,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { TradsysError } from '../domain/errors.js';
-import { crc32c } from '../journal/crc32c.js';
+import { crc32c } from '../sys/crc32c.js';
 
 const MAGIC = 0x4c475354; // 'TSGL'
 const FORMAT = 1;

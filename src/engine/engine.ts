@@ -20,6 +20,7 @@ import type { Command, EngineEvent, EventType, RestingOrder } from '../domain/ty
 import { reasonName } from '../domain/types.js';
 import { EngineError } from './errors.js';
 import { randomBytes } from 'node:crypto';
+import { crc32 } from '../sys/crc32.js';
 import { instantiate, type BuildKind, type EngineExports } from './wasm.js';
 
 export interface EngineOptions {
@@ -881,20 +882,4 @@ export function eventLineAt(dv: DataView, p: number): string {
     case 75: return 'K,' + id + ',' + dv.getUint32(p + EVT_OFF.qty, true);
     default: throw new EngineError('ERR_ENGINE_INVARIANT', `unknown event type ${t}`);
   }
-}
-
-let crcTable: Uint32Array | null = null;
-/** CRC-32 (IEEE) of `b`. */
-export function crc32(b: Uint8Array): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let i = 0; i < 256; i++) {
-      let c = i;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[i] = c >>> 0;
-    }
-  }
-  let c = 0xffffffff;
-  for (let i = 0; i < b.length; i++) c = crcTable[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }

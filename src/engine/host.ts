@@ -19,9 +19,9 @@ import { encodeCommand, type EngineOptions, type RiskSetup } from './engine.js';
 import type { JournalConfig } from '../journal/index.js';
 import { CTL_SEQ_HI, CTL_SEQ_LO, CTL_STATE, CTL_STOP, type EngineWorkerData } from './worker.js';
 import { EngineError } from './errors.js';
-import { spawnWorker } from './spawn.js';
+import { spawnWorker } from '../sys/spawn.js';
 import { epochOffsetNs, nowNs } from '../domain/clock.js';
-import { checkRtPriority, type ThreadScheduling } from './thread-priority.js';
+import { checkRtPriority, type ThreadScheduling } from '../sys/thread-priority.js';
 
 export interface EngineHostOptions {
   engine: EngineOptions;
@@ -38,7 +38,7 @@ export interface EngineHostOptions {
   /** Log lines from the engine thread (recovery progress, cut tails); default stderr. */
   log?: (line: string) => void;
   /**
-   * SCHED_FIFO priority (1–99) for the engine thread (src/engine/thread-priority.ts): it then runs
+   * SCHED_FIFO priority (1–99) for the engine thread (src/sys/thread-priority.ts): it then runs
    * as soon as the journal's fdatasync returns instead of waiting for a CPU. Undefined (the
    * default) leaves its scheduling as it is (`tradsys serve --engine-rt N`). Without the permission
    * the thread keeps normal scheduling and `threadScheduling` says why.

@@ -1,5 +1,6 @@
 /** `tradsys/engine`: the WASM matching engine driver and its record codecs. */
-export { Engine, encodeCommand, decodeCommand, decodeEvent, eventLineAt, crc32 } from './engine.js';
+export { Engine, encodeCommand, decodeCommand, decodeEvent, eventLineAt } from './engine.js';
+export { crc32 } from '../sys/crc32.js';
 export type { EngineOptions, PoolStats, MemoryStats, DepthLevel, StpMode, EventSink, RiskOptions, RiskSetup, SymbolRisk, AccountRisk, PositionRisk } from './engine.js';
 export { simdSupported, wasmPath } from './wasm.js';
 export type { BuildKind } from './wasm.js';

@@ -1,7 +1,11 @@
 /**
  * Loading of the engine WebAssembly module: locate, compile once, instantiate, check the ABI.
+ * The only place in src/ that instantiates the module: one typed instantiate per role — the book
+ * (`instantiate`/`instantiateBook`, engine.ts), statistics (`instantiateStats`, src/stats/wasm.ts)
+ * and journal verification (`instantiateJournalVerify`, handed to src/journal/verify.ts by
+ * `useWasmJournalVerifier`; journal/ never imports engine/). Enforced by .dependency-cruiser.cjs.
  *
- * Owns: the compiled `WebAssembly.Module` cache and the raw export typing.
+ * Owns: the compiled `WebAssembly.Module` cache and the raw export typing of each role.
  * Invariants: an instance whose `abiHash()`/`abiVersion()` differ from src/abi/records.ts is
  * refused. Allocation: one compile per build kind and process. Known limitations: synchronous
  * compile (the module is ~12 KiB).
@@ -71,6 +75,46 @@ export interface EngineExports {
   riskValidate(): number;
 }
 
+/** The exports the statistics role uses (src/stats/: an instance that never calls engineInit). */
+export interface StatsExports {
+  memory: WebAssembly.Memory;
+  statsHeapBase(): number;
+  statsMeanVar(p: number, n: number, out: number): void;
+  statsMeanVarScalar(p: number, n: number, out: number): void;
+  statsCov(px: number, py: number, n: number, out: number): void;
+  statsCovScalar(px: number, py: number, n: number, out: number): void;
+  statsResid(px: number, py: number, n: number, mx: number, my: number, ex: number, ey: number, beta: number, pr: number): number;
+  statsResidScalar(px: number, py: number, n: number, mx: number, my: number, ex: number, ey: number, beta: number, pr: number): number;
+  statsCorrMatrix(data: number, n: number, k: number, out: number, work: number): void;
+  statsCorrMatrixScalar(data: number, n: number, k: number, out: number, work: number): void;
+  statsQr(a: number, n: number, k: number, b: number, diag: number): number;
+  statsQrScalar(a: number, n: number, k: number, b: number, diag: number): number;
+  statsTailSq(b: number, from: number, n: number): number;
+  runInit(p: number): void;
+  runPush(p: number, x: number): void;
+  runMerge(p: number, q: number): void;
+  runPushMany(p: number, xs: number, n: number, tmp: number): void;
+  rollInit(p: number, window: number): void;
+  rollPush(p: number, x: number): void;
+  rollPushMany(p: number, xs: number, n: number): void;
+  pairInit(p: number, window: number): void;
+  pairPush(p: number, x: number, y: number): void;
+  ewmaInit(p: number, alpha: number): void;
+  ewmaPush(p: number, x: number): void;
+  pmInit(p: number, pair: number, spread: number, half: number): void;
+  pmPush(p: number, x: number, y: number): void;
+  statsBatch(table: number, count: number, ids: number, xs: number, ys: number, n: number): number;
+}
+
+/** The exports the journal-verification role uses (an instance that never runs the engine). */
+export interface JournalVerifyExports {
+  memory: WebAssembly.Memory;
+  journalCrc32c(p: number, n: number, crc: number): number;
+  journalVerify(p: number, end: number, seqLo: number, seqHi: number): number;
+  journalVerifiedCount(): number;
+  journalHeapBase(): number;
+}
+
 const modules = new Map<BuildKind, WebAssembly.Module>();
 
 /** Finds build/wasm/engine.<kind>.wasm above this module (works from src/ and build/dist/). */
@@ -109,6 +153,21 @@ export function instantiate(kind: BuildKind = 'release'): EngineExports {
       `engine ABI ${ex.abiVersion()}/${(ex.abiHash() >>> 0).toString(16)} differs from host ${ABI_VERSION}/${ABI_HASH.toString(16)}: rebuild with \`npm run build\``);
   }
   return ex;
+}
+
+/** The book role: an engine instance (engine.ts calls engineInit on it). */
+export function instantiateBook(kind: BuildKind = 'release'): EngineExports {
+  return instantiate(kind);
+}
+
+/** The statistics role: a fresh release instance typed for src/stats/ (its own linear memory). */
+export function instantiateStats(): StatsExports {
+  return instantiate('release') as unknown as StatsExports;
+}
+
+/** The journal-verification role: a fresh release instance typed for src/journal/verify.ts. */
+export function instantiateJournalVerify(): JournalVerifyExports {
+  return instantiate('release') as unknown as JournalVerifyExports;
 }
 
 /** Whether this Node.js can run WASM SIMD128 (the module requires it). */

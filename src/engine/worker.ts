@@ -20,8 +20,9 @@ import { CMD_SIZE, EVT_SIZE, RING_CMD_SIZE, RING_EVT_SIZE, RING_CMD_OFF, RING_EV
 import { MpscRing } from '../ring/mpsc-ring.js';
 import { SpmcRing } from '../ring/spmc-ring.js';
 import { Engine, type EngineOptions, type RiskSetup } from './engine.js';
-import { JournalWriter, lockJournal, recoverEngine, snapshotEngine, type JournalConfig } from '../journal/index.js';
-import { ownThreadId, setOwnThreadRealtime } from './thread-priority.js';
+import { JournalWriter, lockJournal, type JournalConfig } from '../journal/index.js';
+import { recoverEngine, snapshotEngine } from './recovery.js';
+import { ownThreadId, setOwnThreadRealtime } from '../sys/thread-priority.js';
 import { nowNs, setEpochOffsetNs } from '../domain/clock.js';
 
 export interface EngineWorkerData {
@@ -35,7 +36,7 @@ export interface EngineWorkerData {
   riskSetup?: RiskSetup;
   /** Journal (docs/journal.md): recovered at start; each batch is durable before its events are published. */
   journal?: JournalConfig;
-  /** SCHED_FIFO priority for this thread (src/engine/thread-priority.ts); undefined leaves it as it is. */
+  /** SCHED_FIFO priority for this thread (src/sys/thread-priority.ts); undefined leaves it as it is. */
   realtime?: number;
   /** The host's epoch offset (src/domain/clock.ts, decimal ns), so tsInit and tsIn share one base. */
   epochOffsetNs?: string;

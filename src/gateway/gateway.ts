@@ -50,6 +50,7 @@ import { LOCAL_USER, localCredentialOk, localUrl, newLocalSecret, removeDiscover
 import type { Storage } from '../storage/storage.js';
 import { ReadModels, readModelsFile, replayAccountReports, positionJson, fillJson, SagaManager, systemClock, SAGA_ID_BASE, decodeRecord, type PairsLeg } from '../cqrs/index.js';
 import { EngineHost } from '../engine/host.js';
+import { useWasmJournalVerifier } from '../engine/journal-verifier.js';
 import { DEMO_INSTRUMENTS, Instrument, loadInstruments, type InstrumentSpec } from '../domain/instruments.js';
 import { TradsysError } from '../domain/errors.js';
 import { KeyStore, NONCE, httpPayload, type KeyChange, type Permission } from './auth.js';
@@ -244,6 +245,7 @@ export class Gateway {
   private readonly localSecret = newLocalSecret();
 
   private constructor(readonly host: EngineHost, cfg: GatewayConfig, instruments: Instrument[], storage: { storage: Storage; writer: StorageWriter } | null = null) {
+    useWasmJournalVerifier(); // journal catch-up and read-model replay verify with the WASM kernel
     this.instruments = instruments;
     for (const i of instruments) this.bySymbol.set(i.symbol, i);
     this.keys = new KeyStore(cfg.dataDir);

@@ -23,7 +23,7 @@
  * Known limitations: one record kind (a sequenced command with its events).
  */
 import { CMD_SIZE, EVT_SIZE, EVT_OFF, RING_CMD_SIZE } from '../abi/records.js';
-import { crc32c } from './crc32c.js';
+import { crc32c } from '../sys/crc32c.js';
 
 export const SEG_MAGIC = 0x314a5354; // 'TSJ1'
 export const SEG_FORMAT = 1;

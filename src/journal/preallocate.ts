@@ -16,7 +16,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { spawnWorker } from '../engine/spawn.js';
+import { spawnWorker } from '../sys/spawn.js';
 
 export const STANDBY = 'STANDBY';
 

@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { crc32c } from './crc32c.js';
+import { crc32c } from '../sys/crc32c.js';
 
 const MAGIC = 0x4e535354; // 'TSSN'
 const HEADER = 32;

@@ -5,6 +5,10 @@
  * slice-by-16 plus the checks of `checkRecord`) and used while the bytes are in the CPU cache.
  * Without the module (not built) the same checks run in JavaScript over an ordinary buffer.
  *
+ * The instance comes from src/engine/wasm.ts (`instantiateJournalVerify`), which journal/ never
+ * imports: engine/ installs a factory with `setVerifyKernel` (src/engine/journal-verifier.ts,
+ * called by every process that reads journals). Until one is installed the JavaScript twin runs.
+ *
  * Owns: that instance and its window region. Layout: the window starts at `journalHeapBase()`,
  * WINDOW bytes (grown only for a record larger than that). Invariants: `verifyRecords` accepts
  * exactly what a loop of `checkRecord` accepts (differential test:
@@ -14,10 +18,10 @@
  * Known limitations: one window per thread, so one segment scan at a time.
  */
 import * as fs from 'node:fs';
-import { instantiate } from '../engine/wasm.js';
 import { checkRecord, REC_MAX, R_LEN } from './format.js';
 
-interface VerifyExports {
+/** The WASM exports this module uses (structurally engine/wasm.ts's JournalVerifyExports). */
+export interface VerifyKernel {
   memory: WebAssembly.Memory;
   journalCrc32c(p: number, n: number, crc: number): number;
   journalVerify(p: number, end: number, seqLo: number, seqHi: number): number;
@@ -38,7 +42,7 @@ export function setVerifyWindow(bytes: number): number {
 
 class Region {
   readonly base: number;
-  constructor(readonly ex: VerifyExports) { this.base = ex.journalHeapBase(); }
+  constructor(readonly ex: VerifyKernel) { this.base = ex.journalHeapBase(); }
 
   /** A view of `bytes` bytes at the region's start (grows memory as needed). */
   view(bytes: number): Uint8Array {
@@ -56,10 +60,22 @@ class Region {
   }
 }
 
+let kernel: (() => VerifyKernel) | null = null;
 let region: Region | null | undefined;
+
+/**
+ * Installs the factory of the WASM kernel instance (engine/ does: src/engine/journal-verifier.ts).
+ * It is called once, on first use; a factory that throws (module not built) leaves the JavaScript
+ * twin in use. Installing again before first use replaces the factory; after it, does nothing.
+ */
+export function setVerifyKernel(factory: () => VerifyKernel): void {
+  if (region === undefined) kernel = factory;
+}
+
 function getRegion(): Region | null {
   if (region === undefined) {
-    try { region = new Region(instantiate('release') as unknown as VerifyExports); } catch { region = null; }
+    if (!kernel) return null; // not installed (yet): the JavaScript twin
+    try { region = new Region(kernel()); } catch { region = null; }
   }
   return region;
 }

@@ -18,7 +18,7 @@
  * resting order and level (gateway side, off the engine thread).
  * Known limitations: prices and quantities must be below 2^53 (they are numbers here).
  */
-import { crc32 } from '../engine/engine.js';
+import { crc32 } from '../sys/crc32.js';
 
 export type EventKind = 'A' | 'R' | 'T' | 'X' | 'M' | 'K'; // K (control) changes no book
 

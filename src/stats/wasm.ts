@@ -12,37 +12,7 @@
  * Known limitations: blocks freed by dispose() or garbage collection are reused only for blocks
  * of exactly the same size.
  */
-import { instantiate } from '../engine/wasm.js';
-
-export interface StatsExports {
-  memory: WebAssembly.Memory;
-  statsHeapBase(): number;
-  statsMeanVar(p: number, n: number, out: number): void;
-  statsMeanVarScalar(p: number, n: number, out: number): void;
-  statsCov(px: number, py: number, n: number, out: number): void;
-  statsCovScalar(px: number, py: number, n: number, out: number): void;
-  statsResid(px: number, py: number, n: number, mx: number, my: number, ex: number, ey: number, beta: number, pr: number): number;
-  statsResidScalar(px: number, py: number, n: number, mx: number, my: number, ex: number, ey: number, beta: number, pr: number): number;
-  statsCorrMatrix(data: number, n: number, k: number, out: number, work: number): void;
-  statsCorrMatrixScalar(data: number, n: number, k: number, out: number, work: number): void;
-  statsQr(a: number, n: number, k: number, b: number, diag: number): number;
-  statsQrScalar(a: number, n: number, k: number, b: number, diag: number): number;
-  statsTailSq(b: number, from: number, n: number): number;
-  runInit(p: number): void;
-  runPush(p: number, x: number): void;
-  runMerge(p: number, q: number): void;
-  runPushMany(p: number, xs: number, n: number, tmp: number): void;
-  rollInit(p: number, window: number): void;
-  rollPush(p: number, x: number): void;
-  rollPushMany(p: number, xs: number, n: number): void;
-  pairInit(p: number, window: number): void;
-  pairPush(p: number, x: number, y: number): void;
-  ewmaInit(p: number, alpha: number): void;
-  ewmaPush(p: number, x: number): void;
-  pmInit(p: number, pair: number, spread: number, half: number): void;
-  pmPush(p: number, x: number, y: number): void;
-  statsBatch(table: number, count: number, ids: number, xs: number, ys: number, n: number): number;
-}
+import { instantiateStats, type StatsExports } from '../engine/wasm.js';
 
 class Arena {
   readonly ex: StatsExports;
@@ -53,7 +23,7 @@ class Arena {
   private u32v: Uint32Array;
 
   constructor() {
-    this.ex = instantiate('release') as unknown as StatsExports;
+    this.ex = instantiateStats();
     this.top = this.ex.statsHeapBase();
     this.buf = this.ex.memory.buffer;
     this.f64v = new Float64Array(this.buf);

@@ -44,7 +44,7 @@ import {
   type Features, type QueryOptions, type QueryResult, type RawInsert, type Row, type Storage, type StorageStats,
 } from './storage.js';
 import { checkIdentifier, checkParams, nativeParams, quoteString } from './sql.js';
-import { spawnProcess } from '../engine/spawn.js';
+import { spawnProcess } from '../sys/spawn.js';
 
 interface Answer { id: number; ok: boolean; text?: string; error?: string | null }
 type Lane = 'write' | 'read';

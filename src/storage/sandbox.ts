@@ -40,7 +40,7 @@
  * `system.tables`/`columns`/`databases` list every database's tables by name.
  */
 import { TradsysError } from '../domain/errors.js';
-import { spawnProcess } from '../engine/spawn.js';
+import { spawnProcess } from '../sys/spawn.js';
 import type { ChildProcess } from 'node:child_process';
 import { BAR_INTERVALS } from './schema.js';
 import { bindParams, checkParams, commentFree, tokenize, type Token } from './sql.js';

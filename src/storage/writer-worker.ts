@@ -12,6 +12,7 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { RING_EVT_SIZE, RING_EVT_OFF, RING_CMD_OFF, EVT_SIZE } from '../abi/records.js';
 import { readRecords } from '../journal/recovery.js';
+import { useWasmJournalVerifier } from '../engine/journal-verifier.js';
 import { SpmcRing } from '../ring/spmc-ring.js';
 import { ChdbStorage } from './chdb-storage.js';
 import { ServerStorage, type ServerStorageConfig } from './server-storage.js';
@@ -25,6 +26,7 @@ interface Data {
   options: Omit<WriterOptions, 'tsOffsetNs'> & { tsOffsetNs?: string };
 }
 
+useWasmJournalVerifier(); // backfill reads the journal in this thread
 const d = workerData as Data;
 const ring = new SpmcRing(d.ring);
 const stats = new Float64Array(d.stats);

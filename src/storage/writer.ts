@@ -17,7 +17,7 @@ import type { SpmcRing } from '../ring/spmc-ring.js';
 import { ChdbStorage } from './chdb-storage.js';
 import { ServerStorage } from './server-storage.js';
 import type { Storage } from './storage.js';
-import { spawnWorker } from '../engine/spawn.js';
+import { spawnWorker } from '../sys/spawn.js';
 import { STAT } from './writer-stats.js';
 import type { WriterOptions } from './writer-core.js';
 

@@ -13,7 +13,7 @@ import WebSocket from 'ws';
 import { Gateway } from '../../src/gateway/gateway.js';
 import { sign, type ApiKey } from '../../src/gateway/auth.js';
 import { BinaryWriter, Channel, decodeFrame, type ServerBinMessage } from '../../src/codec/binary-protocol.js';
-import { crc32 } from '../../src/engine/engine.js';
+import { crc32 } from '../../src/sys/crc32.js';
 import { MessageQueue } from '../support/gateway-client.js';
 
 type M = ServerBinMessage;

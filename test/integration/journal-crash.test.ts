@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { sign } from '../../src/gateway/auth.js';
 import { readRecords, recover } from '../../src/journal/recovery.js';
-import { replayInto } from '../../src/journal/index.js';
+import { replayInto } from '../../src/engine/recovery.js';
 import { Engine } from '../../src/engine/engine.js';
 import { CMD_OFF, RING_CMD_OFF, ENUMS } from '../../src/abi/records.js';
 import { DEMO_INSTRUMENTS, loadInstruments } from '../../src/domain/instruments.js';

@@ -1,6 +1,6 @@
 /**
  * The journal verification kernel (assembly/journal/verify.ts through src/journal/verify.ts)
- * against the JavaScript reference (src/journal/crc32c.ts, `checkRecord`), with seeded random
+ * against the JavaScript reference (src/sys/crc32c.ts, `checkRecord`), with seeded random
  * inputs: CRC-32C of random bytes at random offsets and lengths; `verifyRecords` over random
  * journals with random damage (bit flips, zeroed runs, changed lengths, seqs and versions, v1
  * records, cut ends), with the window large and tiny; and `recover` / `recoverEngine` with a
@@ -11,18 +11,20 @@ import * as fs from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32c } from '../../src/journal/crc32c.js';
+import { crc32c } from '../../src/sys/crc32c.js';
 import { verifyBackend, verifyRecords, verifyRecordsJs, setVerifyWindow } from '../../src/journal/verify.js';
-import { instantiate } from '../../src/engine/wasm.js';
+import { instantiateJournalVerify } from '../../src/engine/wasm.js';
+import { useWasmJournalVerifier } from '../../src/engine/journal-verifier.js';
 import { SEG_HEADER, R_LEN, R_SEQ, R_VERSION, R_NEVENTS, sealRecord, segmentName, writeV1Record } from '../../src/journal/format.js';
 import { recover, listSegments } from '../../src/journal/recovery.js';
-import { recoverEngine } from '../../src/journal/index.js';
+import { recoverEngine } from '../../src/engine/recovery.js';
 import { generate, prng as rng } from '../../src/gen/generator.js';
 import { CMD_SIZE, EVT_SIZE } from '../../src/abi/records.js';
 import { writeJournal } from '../support/journal-fixture.js';
 
 const tmp = (p: string): string => mkdtempSync(join(tmpdir(), p));
 const quiet = (): void => {};
+useWasmJournalVerifier(); // as every journal-reading process does (journal/ never imports engine/)
 const DEFAULT_WINDOW = setVerifyWindow(4 << 20);
 afterEach(() => { setVerifyWindow(DEFAULT_WINDOW); });
 
@@ -56,7 +58,7 @@ describe('journal verification kernel', () => {
   });
 
   it('CRC-32C equals the JavaScript reference for random bytes, offsets, lengths and seeds', () => {
-    const ex = instantiate('release') as unknown as { memory: WebAssembly.Memory; journalCrc32c(p: number, n: number, c: number): number; journalHeapBase(): number };
+    const ex = instantiateJournalVerify();
     const base = ex.journalHeapBase();
     ex.memory.grow(2);
     const mem = new Uint8Array(ex.memory.buffer, base, 65536);

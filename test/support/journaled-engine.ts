@@ -8,9 +8,13 @@ import { CMD_SIZE, EVT_OFF, EVT_SIZE, RING_CMD_OFF, RING_CMD_SIZE, RING_EVT_OFF,
 import { Engine, type EngineOptions } from '../../src/engine/engine.js';
 import type { Command } from '../../src/domain/types.js';
 import { JournalWriter, recover } from '../../src/journal/index.js';
+import { useWasmJournalVerifier } from '../../src/engine/journal-verifier.js';
 import { RingAssembler, type SeqBatch } from '../../src/cqrs/events.js';
 import type { LiveFeed } from '../../src/cqrs/subscriptions.js';
 import { prng } from '../../src/gen/generator.js';
+
+// like the engine thread and the gateway, read the journal with the WASM verifier (journal/ never imports engine/)
+useWasmJournalVerifier();
 
 export type SlotListener = (dv: DataView, count: number) => void;
 

@@ -9,7 +9,7 @@ import { BookProjection, type BookEvent } from '../../src/marketdata/book-projec
 import { Engine, decodeCommand, type EngineEvent } from '../../src/engine/index.js';
 import { generate, MIXES } from '../../src/gen/generator.js';
 import { CMD_SIZE } from '../../src/abi/records.js';
-import { crc32 } from '../../src/engine/engine.js';
+import { crc32 } from '../../src/sys/crc32.js';
 import { scenarioArb } from '../support/arbitraries.js';
 
 const toBook = (e: EngineEvent): BookEvent => ({

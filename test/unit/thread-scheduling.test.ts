@@ -1,5 +1,5 @@
 /**
- * Real-time scheduling of the engine thread (src/engine/thread-priority.ts): SCHED_FIFO where the
+ * Real-time scheduling of the engine thread (src/sys/thread-priority.ts): SCHED_FIFO where the
  * process may set it (checked independently in /proc), a clear reason where it may not, bad
  * priorities refused before the thread starts, and the engine working the same either way.
  */
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { EngineHost } from '../../src/engine/host.js';
-import { checkRtPriority, ownThreadId, readScheduling, setOwnThreadRealtime } from '../../src/engine/thread-priority.js';
+import { checkRtPriority, ownThreadId, readScheduling, setOwnThreadRealtime } from '../../src/sys/thread-priority.js';
 import { generate } from '../../src/gen/generator.js';
 import { CMD_SIZE, RING_EVT_SIZE } from '../../src/abi/records.js';
 

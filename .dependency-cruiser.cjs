@@ -1,0 +1,88 @@
+/**
+ * The dependency rule of STYLE §1 / docs/architecture.md, as far as it holds today (issue 13,
+ * first step). Checked by test/unit/architecture.test.ts, so `npm test` fails on a violation;
+ * by hand: `npx depcruise src --config .dependency-cruiser.cjs`.
+ * @type {import('dependency-cruiser').IConfiguration}
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: 'wasm-only-in-engine',
+      comment:
+        'Only src/engine/ touches WebAssembly: nothing outside it imports build/wasm, a .wasm file or the loader ' +
+        '(src/engine/wasm.ts). The one exception is the statistics role (src/stats/wasm.ts, which takes its typed ' +
+        'instance from instantiateStats); journal verification gets its instance injected (src/engine/journal-verifier.ts); ' +
+        'other code uses the public surface src/engine/index.ts.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: ['^src/engine/', '^src/stats/wasm\\.ts$'] },
+      to: { path: ['^build/wasm', '\\.wasm$', '^src/engine/wasm\\.ts$'] },
+    },
+    {
+      name: 'wasm-files-only-through-the-loader',
+      comment: 'Even inside src/, no module reads the .wasm build output by import: src/engine/wasm.ts loads it.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: ['^build/', '\\.wasm$'] },
+    },
+    {
+      name: 'journal-not-to-engine',
+      comment: 'journal/ stores and checks bytes and never drives an Engine (recovery and snapshots are in src/engine/recovery.ts).',
+      severity: 'error',
+      from: { path: '^src/journal/' },
+      to: { path: '^src/engine/' },
+    },
+    {
+      name: 'client-isolated',
+      comment: 'client/ (to become browser-safe) never imports the engine, the gateway, storage or the journal.',
+      severity: 'error',
+      from: { path: '^src/client/' },
+      to: { path: '^src/(engine|gateway|storage|journal)/' },
+    },
+    {
+      name: 'sys-is-a-leaf',
+      comment: 'sys/ (threads, CRCs) imports nothing of src/ but domain/ (its errors), so no folder cycle can go through it.',
+      severity: 'error',
+      from: { path: '^src/sys/' },
+      to: { path: '^src/', pathNot: '^src/(sys|domain)/' },
+    },
+    {
+      name: 'no-engine-utilities-elsewhere',
+      comment: 'storage/, journal/, client/ and marketdata/ take threads and CRCs from sys/, not engine/ (writer-worker and its ' +
+        'siblings may still install the journal-verify kernel: src/engine/journal-verifier.ts).',
+      severity: 'error',
+      from: { path: '^src/(storage|journal|client|marketdata)/' },
+      to: { path: '^src/engine/', pathNot: '^src/engine/journal-verifier\\.ts$' },
+    },
+    {
+      name: 'no-circular',
+      comment: 'No import cycle through the folders this step untangled (engine, journal, sys, client, stats, marketdata).',
+      severity: 'error',
+      from: { path: '^src/(engine|journal|sys|client|stats|marketdata)/' },
+      to: { circular: true },
+    },
+    {
+      name: 'src-not-to-test-reference',
+      comment: 'The test oracles in test/reference/ are never imported by src/ (STYLE §6).',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^test/' },
+    },
+    {
+      name: 'not-to-unresolvable',
+      comment: 'An import that does not resolve would hide a dependency from every rule above.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.js', '.mjs', '.cjs', '.d.ts'],
+    },
+  },
+};
