@@ -227,6 +227,30 @@ export function checkQualifiedNames(toks: readonly Token[], policy: SandboxPolic
   }
 }
 
+/** A function the sandbox refuses (DENIED_FUNCTIONS, DENIED_CATEGORIES, the planner's `__` functions; _CAST from `::` stays allowed). */
+function deniedFunction(f: { name: string; category: string }): boolean {
+  const canonical = f.name.toLowerCase();
+  const cats = f.category.toLowerCase().split(',').map((c) => c.trim());
+  return DENIED_FUNCTIONS.has(canonical) || canonical.startsWith('__') || cats.some((c) => DENIED_CATEGORIES.has(c));
+}
+
+/**
+ * Calls on the tokens: every name followed by `(` that ClickHouse resolves to a refused function,
+ * or that names a table function and no ordinary function, is refused wherever it stands — also
+ * where ClickHouse 26's tree would not show it as a call (the server's older parser might).
+ */
+export function checkCallTokens(toks: readonly Token[], catalog: FunctionCatalog): void {
+  for (let i = 0; i + 1 < toks.length; i++) {
+    const t = toks[i]!;
+    if (toks[i + 1]!.text !== '(' || (t.kind !== 'word' && t.kind !== 'ident')) continue;
+    const name = t.kind === 'ident' ? t.text.slice(1, -1) : t.text;
+    const f = catalog.resolve(name);
+    if (f ? deniedFunction(f) : catalog.isTableFunction(name)) {
+      throw refuse(`${name}() is not allowed in analyst queries: it reads outside the platform's tables`);
+    }
+  }
+}
+
 /** The membership tests (in, notIn, globalIn, …) in a tree. */
 export function inCount(root: AstNode): number {
   let n = root.type === 'Function' && IN_FUNCTIONS.has(root.name.toLowerCase()) ? 1 : 0;
@@ -323,9 +347,7 @@ export function checkAst(root: AstNode, policy: SandboxPolicy, catalog: Function
           throw refuse(`function ${n.name} is unknown to the sandbox (not a ClickHouse function)`);
         }
         const canonical = f.name.toLowerCase();
-        const cats = f.category.toLowerCase().split(',').map((c) => c.trim());
-        // `__name`: the planner's internal functions (__getScalar, …); _CAST (from `::`) stays allowed
-        if (DENIED_FUNCTIONS.has(canonical) || canonical.startsWith('__') || cats.some((c) => DENIED_CATEGORIES.has(c))) {
+        if (deniedFunction(f)) {
           throw refuse(`function ${n.name}${f.name !== n.name ? ` (${f.name})` : ''} is not allowed in analyst queries: it reads outside the platform's tables`);
         }
         if (IN_FUNCTIONS.has(canonical)) {
@@ -524,6 +546,7 @@ export async function sandboxSql(text: string, params: Record<string, ParamValue
   const tree = parseAstText(ast);
   checkAst(tree, policy, catalog, withNames(canonical));
   checkQualifiedNames(toks, policy);
+  checkCallTokens(toks, catalog);
   const ins = toks.filter((t) => t.kind === 'word' && t.text.toUpperCase() === 'IN').length;
   if (ins !== inCount(tree)) {
     throw refuse('IN is allowed only as a membership test (x IN (…), x IN table): write position(haystack, needle) instead of position(needle IN haystack)');

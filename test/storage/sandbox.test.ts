@@ -18,8 +18,8 @@ import { migrate, WRITER_LAYOUTS } from '../../src/storage/schema.js';
 import { encodeRows } from '../../src/storage/row-binary.js';
 import { QueryCache, StorageQueries } from '../../src/storage/queries.js';
 import { registerStorage } from '../../src/storage/http.js';
-import { parseAstText, SqlParser, withNames } from '../../src/storage/sandbox.js';
-import { commentFree } from '../../src/storage/sql.js';
+import { checkCallTokens, checkQualifiedNames, parseAstText, SqlParser, withNames } from '../../src/storage/sandbox.js';
+import { commentFree, tokenize } from '../../src/storage/sql.js';
 import { loadInstruments } from '../../src/domain/instruments.js';
 import { TradsysError } from '../../src/domain/errors.js';
 import type { Storage } from '../../src/storage/storage.js';
@@ -176,6 +176,23 @@ describe('the sandbox reads the tree ClickHouse parsed, strictly', () => {
 
   it('withNames: the CTE names of a canonical text, windows and strings aside', () => {
     expect(withNames("WITH\n    x AS\n    (\n        SELECT 1\n    ),\n    `y z` AS (SELECT 'w AS (SELECT')\nSELECT * FROM x WINDOW w AS (PARTITION BY a)")).toEqual(['x', 'y z']);
+  });
+});
+
+describe('checks on the tokens, whatever a parser makes of them', () => {
+  it('calls to refused functions and table functions are refused by name, database.table names by database, DIV/MOD and vanished INs', async () => {
+    const catalog = await SqlParser.shared().catalog();
+    for (const q of ["SELECT `file`('x')", 'SELECT "FILE"(1)', 'SELECT numbers(3)', "SELECT dictGetString('d', 'a', 1)", "SELECT x FROM t WHERE joinGet('j', 'a', 1)", 'SELECT remote (1)']) {
+      expect(() => checkCallTokens(tokenize(q), catalog), q).toThrow(/is not allowed in analyst queries/);
+    }
+    checkCallTokens(tokenize("SELECT format('{}', 1), position(s, 'x'), count() FROM (SELECT 1) AS s WHERE x IN (1) AND EXISTS(SELECT 1) AND x OVER (PARTITION BY y)"), catalog);
+    const policy = { database: 'tradsys', databases: new Set(['tradsys', 'secretdb', 'default', 'system']) };
+    for (const [q, why] of [
+      ['SELECT 1 + secretdb.t', /database secretdb is not readable/], ['SELECT `secretdb`.`t`', /database secretdb is not readable/],
+      ['SELECT x FROM y WHERE 1 = SYSTEM.users', /table system\.users is not readable/], ['SELECT tradsys.keys', /table tradsys\.keys is not readable/],
+      ['SELECT information_schema.tables', /database information_schema is not readable/], ['SELECT 7 DIV 2', /DIV operator/], ['SELECT 7 mod 2', /MOD operator/],
+    ] as const) expect(() => checkQualifiedNames(tokenize(q), policy), q).toThrow(why);
+    checkQualifiedNames(tokenize('SELECT t.price, tradsys.trades.qty, system.one.dummy, intDiv(7, 2), mod(7, 2) FROM tradsys.trades AS t, system.one'), policy);
   });
 });
 
