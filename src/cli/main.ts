@@ -237,6 +237,10 @@ async function cmdServe(argv: string[]): Promise<number> {
   out(st
     ? `  storage   ClickHouse ${st.features?.version ?? '?'} · ${st.backend === 'chdb' ? `embedded chDB in ${join(dataDir, 'clickhouse')}` : `server ${process.env.CLICKHOUSE_URL ?? ''}`} · trades, order events, quotes, bars (docs/schema.md; \`npx tradsys sql "SELECT …"\`)`
     : '  storage   ClickHouse: off (--no-storage)');
+  if (st && st.backend === 'server' && !process.env.CLICKHOUSE_ANALYST_USER) {
+    out('  WARNING   analysts\' SQL runs as the main ClickHouse user (readonly=1), so only the SQL sandbox keeps it out of other databases:');
+    out('            create a read-only analyst user limited to this database and set CLICKHOUSE_ANALYST_USER/CLICKHOUSE_ANALYST_PASSWORD (docs/security.md, "SQL sandbox")');
+  }
   if (st) out(`  analysts  ${url}/clickhouse (ClickHouse HTTP interface: user = API key with the analyst permission, password = its secret) · \`npx tradsys sql --data ${dataDir} "SELECT …"\` goes through this server`);
   out(`  data      ${dataDir} (API keys in ${gw.keys.path}, changes applied live)`);
   out(`  log       JSON lines (audit events, errors) to stderr and ${join(dataDir, 'logs', 'tradsys.log')} · rotated at ${logFileBytes} bytes, ${logFiles} older files kept (docs/security.md)`);

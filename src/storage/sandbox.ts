@@ -184,14 +184,19 @@ export interface SandboxPolicy {
 /** ClickHouse's own databases, always treated as databases in `X.Y` (even when the list is not known). */
 const BUILTIN_DATABASES = ['system', 'information_schema', 'INFORMATION_SCHEMA'];
 /** Keyword operators that newer ClickHouse versions read as operators and 18.16 as implicit aliases. */
-const DIVERGENT_OPERATORS = new Set(['DIV', 'MOD']);
+const DIVERGENT_OPERATORS = new Set(['DIV', 'MOD', 'ILIKE', 'REGEXP']);
+/** Operators' function forms, for the refusal message. */
+const OPERATOR_FUNCTIONS: Record<string, string> = { DIV: 'intDiv(a, b)', MOD: 'modulo(a, b)', ILIKE: 'ilike(a, pattern)', REGEXP: 'match(a, pattern)' };
 
 /**
  * Token-level checks that hold whatever a parser makes of the text (the server runs the checked
  * text through 18.16's older parser, which may build a different tree than ClickHouse 26's):
  * - every `X.Y` where X is a database is a table reference: only the platform's tables in the
  *   platform's database and SYSTEM_TABLES in `system`; any other database is refused;
- * - the bare words DIV and MOD (operators to 26, aliases to 18.16) are refused;
+ * - the bare words DIV, MOD, ILIKE and REGEXP (operators to 26, implicit aliases to 18.16, after
+ *   which 26 even takes a keyword such as FROM as a name) are refused;
+ * - an IN keyword directly inside position( or locate( is refused (26 rewrites it into a call,
+ *   18.16 tests the needle against a table);
  * - every IN keyword must be a membership test in ClickHouse 26's tree (`inCount`): 26 rewrites
  *   `position(needle IN haystack)` into a plain call, where 18.16 reads `needle IN haystack` as
  *   a test against a table, so an IN that vanished from the tree is refused.
@@ -206,10 +211,16 @@ export function checkQualifiedNames(toks: readonly Token[], policy: SandboxPolic
     if (t.kind === 'ident') return t.text.slice(1, -1);
     return null;
   };
+  const calls: string[] = []; // the name before each open parenthesis ('' for a bare one)
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i]!;
+    if (t.text === '(') calls.push(i > 0 && (toks[i - 1]!.kind === 'word' || toks[i - 1]!.kind === 'ident') ? toks[i - 1]!.text.replace(/^[`"]|[`"]$/g, '').toLowerCase() : '');
+    else if (t.text === ')') calls.pop();
+    if (t.kind === 'word' && t.text.toUpperCase() === 'IN' && (calls[calls.length - 1] === 'position' || calls[calls.length - 1] === 'locate')) {
+      throw refuse('position(needle IN haystack) is not allowed (ClickHouse versions read it differently): write position(haystack, needle)');
+    }
     if (t.kind === 'word' && DIVERGENT_OPERATORS.has(t.text.toUpperCase()) && toks[i + 1]?.text !== '(') {
-      throw refuse(`the ${t.text.toUpperCase()} operator is not allowed (ClickHouse versions read it differently): write ${t.text.toUpperCase() === 'DIV' ? 'intDiv(a, b)' : 'modulo(a, b)'}`);
+      throw refuse(`the ${t.text.toUpperCase()} operator is not allowed (ClickHouse versions read it differently): write ${OPERATOR_FUNCTIONS[t.text.toUpperCase()]!}`);
     }
     const x = bare(t);
     if (x === null || toks[i + 1]?.text !== '.') continue;

@@ -112,6 +112,10 @@ export function commentFree(sql: string): { text: string; tokens: Token[] } {
       throw refuse(`the character ${JSON.stringify(t.text)} (U+${cp.toString(16).toUpperCase().padStart(4, '0')}) at position ${t.start} is not allowed outside strings and quoted names`);
     }
     if (t.kind === 'word' && t.text.includes('$')) throw refuse(`"$" (in ${t.text.slice(0, 80)}) is not allowed outside strings and quoted names`);
+    // a quoted name is taken as written: no escapes (`secret\x64b` is `secretdb` to ClickHouse) and no doubled quotes
+    if (t.kind === 'ident' && /[\\`"]/.test(t.text.slice(1, -1))) {
+      throw refuse(`the quoted name ${t.text.slice(0, 80)} has characters that are not allowed (a backslash or a quote): quoted names are taken as written, without escapes`);
+    }
     // 1_000, 0b101, 0o7, 1x: one number to newer versions, a number and a name (an alias) to 18.16
     if (prev && prev.kind === 'number' && prev.end === t.start && (t.kind === 'word' || t.kind === 'number')) {
       throw refuse(`the number ${sql.slice(prev.start, t.end).slice(0, 80)} is not allowed: write digits only (or 0x…, 1e5), then a space before a name`);

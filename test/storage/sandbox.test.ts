@@ -368,6 +368,17 @@ FROM (SELECT trade_id, any(price) AS price, any(qty) AS qty FROM trades
         `SELECT 7 mod 2, s FROM ${secretDb}.t`,
         // a nested comment in the tail (dropped, but refused all the same)
         'SELECT 1 /* /* */',
+        // third round: escapes in quoted names (both versions decode them), an IN padded by a
+        // membership call, and ILIKE / REGEXP (operators to 26, implicit aliases to 18.16)
+        `WITH position('${SECRET}' IN "\\x74${secretDb.slice(1)}".t AS r) AS u SELECT r, notIn(1, (2))`,
+        `WITH position('${SECRET}' IN \`\\x74${secretDb.slice(1)}\`.t AS r) AS u SELECT r, notIn(1, (2))`,
+        "WITH position(('VERSION_FULL', 'x') IN \"s\\x79stem\".build_options AS r) AS u SELECT r, notIn(1, (2))",
+        `SELECT s FROM "\\x74${secretDb.slice(1)}".t`,
+        `SELECT 1 ILIKE FROM trades, "${secretDb}".t`,
+        `SELECT 1 ILIKE FROM trades, ${secretDb}.t`,
+        'SELECT symbol ILIKE FROM trades LIMIT 1',
+        'SELECT symbol REGEXP FROM trades LIMIT 1',
+        `SELECT "a""b" FROM ${secretDb}.t`,
       ];
       for (const [lane, q] of lanes) {
         for (const sql of attacks) {
