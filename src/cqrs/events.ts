@@ -18,12 +18,10 @@
  * Known limitations: prices are i64 ticks as bigint; quantities u32 lots as numbers.
  */
 import { CMD_OFF, ENUMS, EVT_OFF, EVT_SIZE, RING_CMD_OFF, RING_CMD_CID_MAX, RING_EVT_OFF } from '../abi/records.js';
+import { ADMIN_ID_BASE } from '../domain/ids.js';
 import type { JournalRecord } from '../journal/format.js';
 
 export type EventKind = 'A' | 'R' | 'T' | 'X' | 'M' | 'K';
-
-/** ADMIN command ids are ≥ 2^52 (order ids count from 1, saga ids live in [2^51, 2^52)). */
-export const ADMIN_ID_BASE = 1n << 52n;
 
 /** One engine event (EVT record) in object form. */
 export interface CqrsEvent {

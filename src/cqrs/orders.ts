@@ -18,7 +18,8 @@
  * (oldest first) are forgotten, like the gateway's registry.
  */
 import { ENUMS } from '../abi/records.js';
-import { ADMIN_ID_BASE, type CqrsEvent, type SeqBatch } from './events.js';
+import { ADMIN_ID_BASE, SAGA_ID_BASE } from '../domain/ids.js';
+import type { CqrsEvent, SeqBatch } from './events.js';
 import { big, checkHeader, int, str, type Projection } from './projection.js';
 
 export type OrderStatus = 'open' | 'filled' | 'cancelled' | 'rejected';
@@ -53,9 +54,6 @@ interface OrderJson {
 }
 
 export interface OrdersSnapshot { kind: 'orders'; version: 1; checkpoint: string; maxGatewayId: string; orders: OrderJson[]; finished: string[] }
-
-/** Ids at or above this belong to sagas (2^51) and ADMIN commands (2^52), not to the gateway's counter. */
-const GATEWAY_ID_LIMIT = 1n << 51n;
 
 const STATUSES: readonly OrderStatus[] = ['open', 'filled', 'cancelled', 'rejected'];
 
@@ -154,7 +152,7 @@ export class OrdersProjection implements Projection<OrdersSnapshot> {
   private create(b: SeqBatch, e: CqrsEvent, status: OrderStatus, type: number, tif: number): void {
     const prev = this.byId.get(e.id);
     if (prev) this.forget(prev); // an id reused by a tool (never by the gateway): the newest wins
-    if (e.id < GATEWAY_ID_LIMIT && e.id > this.maxGw) this.maxGw = e.id;
+    if (e.id < SAGA_ID_BASE && e.id > this.maxGw) this.maxGw = e.id; // gateway ids only (domain/ids.ts)
     const o: OrderView = {
       orderId: e.id, account: e.account, clientOrderId: b.clientOrderId ?? '', symbol: e.symbol, side: e.side, type, tif,
       price: e.price, qty: e.qty, leaves: status === 'open' ? e.leaves : 0, filled: 0, fillNotional: 0n, status,

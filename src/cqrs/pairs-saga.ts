@@ -11,7 +11,7 @@
  * Quantities: bQty = ⌊legB.qty × aFilled / legA.qty⌋; when B ends with bFilled, the hedged part
  * of A is ⌊aFilled × bFilled / bQty⌋ and the rest is unwound (B rejected: all of aFilled).
  * Ids: saga n's orders are SAGA_ID_BASE + 16n + k (k 0 = A, 1 = B, 2..15 = unwind attempts), in
- * [2^51, 2^52): below ADMIN ids, far above the gateway's; fixed per leg, so a resend after a crash
+ * [2^51, 2^52) (domain/ids.ts): below ADMIN ids, far above the gateway's; fixed per leg, so a resend after a crash
  * reuses the id. clientOrderIds `saga<n>-A`, `-B`, `-U<k>`.
  * Persistence (write-ahead): every transition — and every fill that changes a saga — is appended
  * to the saga log (one record per engine batch or timer, with the manager's checkpoint seq) BEFORE
@@ -27,14 +27,13 @@
  */
 import { ENUMS } from '../abi/records.js';
 import { TradsysError } from '../domain/errors.js';
+import { ADMIN_ID_BASE, IDS_PER_SAGA, SAGA_ID_BASE } from '../domain/ids.js';
 import type { Command } from '../domain/types.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { CqrsEvent, SeqBatch } from './events.js';
 import { readBatches } from './journal-reader.js';
 import { SagaLog } from './saga-log.js';
 
-export const SAGA_ID_BASE = 1n << 51n;
-const IDS_PER_SAGA = 16n;
 export const MAX_UNWIND_ATTEMPTS = 14;
 
 export interface PairsLeg {
@@ -137,7 +136,7 @@ function checkParams(p: PairsParams): void {
 
 /** The saga number and leg index of an order id in the saga range, or null. */
 export function sagaLeg(id: bigint): { no: number; leg: number } | null {
-  if (id < SAGA_ID_BASE || id >= SAGA_ID_BASE * 2n) return null;
+  if (id < SAGA_ID_BASE || id >= ADMIN_ID_BASE) return null;
   const off = id - SAGA_ID_BASE;
   return { no: Number(off / IDS_PER_SAGA), leg: Number(off % IDS_PER_SAGA) };
 }

@@ -15,7 +15,8 @@
  */
 import { REASON_NAMES, ENUMS } from '../abi/records.js';
 import { formatDecimal, type Instrument } from '../domain/instruments.js';
-import { ADMIN_ID_BASE, type SeqBatch } from './events.js';
+import { ADMIN_ID_BASE } from '../domain/ids.js';
+import type { SeqBatch } from './events.js';
 import type { FillView } from './fills.js';
 import type { OrderView } from './orders.js';
 import type { PositionView } from './positions.js';

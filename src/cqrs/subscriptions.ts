@@ -17,7 +17,8 @@
 import { TradsysError } from '../domain/errors.js';
 import type { Instrument } from '../domain/instruments.js';
 import { ENUMS } from '../abi/records.js';
-import { ADMIN_ID_BASE, type SeqBatch } from './events.js';
+import { ADMIN_ID_BASE } from '../domain/ids.js';
+import type { SeqBatch } from './events.js';
 import { readBatches } from './journal-reader.js';
 import type { OrdersProjection } from './orders.js';
 import { reportsOf, type ExecutionReport } from './reports.js';

@@ -48,11 +48,12 @@ import { registerStorage, type StorageApi } from '../storage/http.js';
 import type { ClickHouseAuth } from '../storage/clickhouse-http.js';
 import { LOCAL_USER, localCredentialOk, localUrl, newLocalSecret, removeDiscovery, writeDiscovery } from '../storage/discovery.js';
 import type { Storage } from '../storage/storage.js';
-import { ReadModels, readModelsFile, replayAccountReports, positionJson, fillJson, SagaManager, systemClock, SAGA_ID_BASE, decodeRecord, type PairsLeg } from '../cqrs/index.js';
+import { ReadModels, readModelsFile, replayAccountReports, positionJson, fillJson, SagaManager, systemClock, decodeRecord, type PairsLeg } from '../cqrs/index.js';
 import { EngineHost } from '../engine/host.js';
 import { useWasmJournalVerifier } from '../engine/journal-verifier.js';
 import { DEMO_INSTRUMENTS, Instrument, loadInstruments, type InstrumentSpec } from '../domain/instruments.js';
 import { TradsysError } from '../domain/errors.js';
+import { ADMIN_ID_BASE_NUM, SAGA_ID_BASE_NUM } from '../domain/ids.js';
 import { KeyStore, NONCE, httpPayload, type KeyChange, type Permission } from './auth.js';
 import { createLogger, type CappedFile, type LogOptions } from './audit-log.js';
 import { OrderRegistry, type OrderInfo } from './orders.js';
@@ -128,11 +129,6 @@ declare module 'fastify' {
 
 /** WebSocket close code for a connection whose API key was revoked or changed (application range 4000-4999). */
 export const WS_CLOSE_KEY_REVOKED = 4001;
-
-/** ADMIN command ids live far above order ids (order ids count from 1). */
-const ADMIN_ID_BASE = 2 ** 52;
-/** Saga legs use [2^51, 2^52) (src/cqrs/pairs-saga.ts SAGA_ID_BASE); gateway order ids stay below. */
-const SAGA_ID_LIMIT = Number(SAGA_ID_BASE);
 
 /** Body limit of the order routes (POST, PATCH); an order body is under 400 bytes. */
 const ORDER_BODY_LIMIT = 2048;
@@ -1232,7 +1228,7 @@ export class Gateway {
       const op = c.getUint8(CMD_OFF.op);
       const id = Number(c.getBigUint64(CMD_OFF.id, true));
       // gateway order ids only: saga legs (from 2^51) and ADMIN commands (from 2^52) are not the registry's
-      if (op === ENUMS.Op.NEW && id < SAGA_ID_LIMIT && !this.orders.get(id)) {
+      if (op === ENUMS.Op.NEW && id < SAGA_ID_BASE_NUM && !this.orders.get(id)) {
         const n = r.cmd[RING_CMD_OFF.cidLen]!;
         let cid = '';
         for (let i = 0; i < n; i++) cid += String.fromCharCode(r.cmd[RING_CMD_OFF.cid0 + i]!);
@@ -1267,7 +1263,7 @@ export class Gateway {
    * also cancels its resting orders known to the gateway.
    */
   async admin(action: 'halt' | 'kill_account' | 'kill_all', on: boolean, target: { symbol?: number; account?: number } = {}): Promise<{ ok: boolean; reason: string | null; seq: number } | null> {
-    const id = ADMIN_ID_BASE + ++this.adminSeq;
+    const id = ADMIN_ID_BASE_NUM + ++this.adminSeq;
     const type = { halt: ENUMS.Admin.HALT, kill_account: ENUMS.Admin.KILL_ACCOUNT, kill_all: ENUMS.Admin.KILL_ALL }[action];
     const wait = this.awaitCommand(id);
     const sent = this.submit(ENUMS.Op.ADMIN, 0, type, 0, target.symbol ?? 0, id, 0, on ? 1 : 0, target.account ?? 0, 0, 0);
@@ -1442,7 +1438,7 @@ export class Gateway {
     if (this.subject < 0) this.subject = id;
     const subject = this.subject;
     if (last) this.subject = -1;
-    if (id >= ADMIN_ID_BASE) {
+    if (id >= ADMIN_ID_BASE_NUM) {
       // an ADMIN command's K or R: no order, no market data. Its effect on the gateway is applied
       // here, when the engine applied it — also when the HTTP caller has stopped waiting.
       if (kind === 'K') {

@@ -11,6 +11,8 @@
  * bound memory. At start the gateway rebuilds the registry from the journal (`restore`), so ids
  * and clientOrderId idempotency survive restarts.
  */
+import { GATEWAY_ID_FIRST } from '../domain/ids.js';
+
 export type OrderStatus = 'pending' | 'open' | 'filled' | 'cancelled' | 'rejected';
 
 export interface OrderInfo {
@@ -30,7 +32,7 @@ export interface OrderInfo {
 }
 
 export class OrderRegistry {
-  private nextId = 1;
+  private nextId = GATEWAY_ID_FIRST;
   private readonly byId = new Map<number, OrderInfo>();
   private readonly live = new Map<number, Map<string, OrderInfo>>();
   private readonly finished: number[] = [];

@@ -3,27 +3,23 @@
  * promises, execution reports, a local book that detects a lost delta and resynchronises), checked
  * against the gateway's book over loopback.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Gateway } from '../../src/gateway/gateway.js';
+import { describe, expect, it } from 'vitest';
+import type { Gateway } from '../../src/gateway/gateway.js';
 import type { ApiKey } from '../../src/gateway/auth.js';
 import { TradsysClient } from '../../src/client/index.js';
 import { bookWhenSynced } from '../support/gateway-client.js';
+import { useGateway } from '../support/gateway-fixture.js';
 
 let gw: Gateway;
 let base: string;
 let keyA: ApiKey;
 let keyB: ApiKey;
 
-beforeAll(async () => {
-  gw = await Gateway.build({ dataDir: mkdtempSync(join(tmpdir(), 'gwc-')), capacity: 10_000 });
-  base = await gw.listen(0);
-  keyA = gw.keys.create(1);
-  keyB = gw.keys.create(2);
+useGateway({ tmpPrefix: 'gwc-', capacity: 10_000 }, (f) => {
+  ({ gw, base } = f);
+  keyA = f.key(1);
+  keyB = f.key(2);
 }, 60_000);
-afterAll(async () => { await gw?.close(); });
 
 describe('tradsys/client over the binary protocol', () => {
   it('authenticates, trades, and keeps a local book that resynchronises after a gap', async () => {

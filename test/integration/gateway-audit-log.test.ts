@@ -8,7 +8,7 @@
  * through the fastify logger by other parts (analyst queries) land in the same file; per-request
  * lines are off; the size cap holds under a flood.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { CappedFile, scrubUrl } from '../../src/gateway/audit-log.js';
 import { BinaryWriter, decodeFrame, type ServerBinMessage } from '../../src/codec/binary-protocol.js';
 import { WsClient, nextTs, request, signed, sleep } from '../support/gateway-client.js';
 import { CLI } from '../support/cli.js';
+import { useGateway } from '../support/gateway-fixture.js';
 
 type Line = Record<string, unknown>;
 let gw: Gateway;
@@ -42,16 +43,13 @@ async function signedKeep(k: Pick<ApiKey, 'key' | 'secret'>, method: string, pat
   return signed(base, k, method, path, body, { ts, sig });
 }
 
-beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'gwl-'));
-  gw = await Gateway.build({ dataDir, capacity: 1000, logs: { stderr: false } });
-  base = await gw.listen(0);
-  admin = gw.keys.create(9, ['admin']);
-  trader = gw.keys.create(1, ['trade', 'read']);
-  reader = gw.keys.create(2, ['read']);
+useGateway({ tmpPrefix: 'gwl-', capacity: 1000, logs: { stderr: false } }, (f) => {
+  ({ gw, base, dataDir } = f);
+  admin = f.key(9, ['admin']);
+  trader = f.key(1, ['trade', 'read']);
+  reader = f.key(2, ['read']);
   secrets.push(admin.secret, trader.secret, reader.secret);
 }, 60_000);
-afterAll(async () => { await gw?.close(); });
 
 describe('audit lines after real attacks', () => {
   it('HTTP: wrong signature, unknown key, replay, stale, missing header → one auth.failure line each, with the reason', async () => {

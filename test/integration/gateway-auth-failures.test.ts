@@ -5,13 +5,12 @@
  * trading route; WebSocket future timestamps, missing or malformed fields, unknown key answered
  * like a wrong signature, read-only keys cancelling and modifying. Nothing reaches the engine.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { Gateway } from '../../src/gateway/gateway.js';
+import type { Gateway } from '../../src/gateway/gateway.js';
 import { sign, type ApiKey } from '../../src/gateway/auth.js';
 import { WsClient, nextTs, request, signed } from '../support/gateway-client.js';
+import { useGateway } from '../support/gateway-fixture.js';
 
 let gw: Gateway;
 let base: string;
@@ -20,13 +19,11 @@ let reader: ApiKey;
 const wsUrl = (): string => base.replace('http', 'ws') + '/ws';
 const order = { clientOrderId: 'x1', symbol: 'AAPL', side: 'buy', type: 'limit', tif: 'gtc', price: '180.00', qty: '1' };
 
-beforeAll(async () => {
-  gw = await Gateway.build({ dataDir: mkdtempSync(join(tmpdir(), 'gwf-')), capacity: 1000 });
-  base = await gw.listen(0);
-  trader = gw.keys.create(1);
-  reader = gw.keys.create(2, ['read']);
+useGateway({ tmpPrefix: 'gwf-', capacity: 1000 }, (f) => {
+  ({ gw, base } = f);
+  trader = f.key(1);
+  reader = f.key(2, ['read']);
 }, 60_000);
-afterAll(async () => { await gw?.close(); });
 
 describe('HTTP authentication failures', () => {
   it('wrong signature and unknown key answer the same bytes; stale, future, replayed and missing credentials are refused', async () => {

@@ -6,13 +6,12 @@
  * replacing the echoed reference), and nothing may change: A's orders, the book, the engine
  * sequence, and A hears nothing.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { Gateway } from '../../src/gateway/gateway.js';
+import type { Gateway } from '../../src/gateway/gateway.js';
 import type { ApiKey } from '../../src/gateway/auth.js';
 import { WsClient, request, signed, sleep, type HttpAnswer, type Msg } from '../support/gateway-client.js';
+import { useGateway } from '../support/gateway-fixture.js';
 
 let gw: Gateway;
 let base: string;
@@ -32,13 +31,13 @@ async function place(cl: WsClient, m: Msg): Promise<Msg> {
   return cl.next((x) => (x.type === 'ack' || x.type === 'reject') && x.clientOrderId === m.clientOrderId);
 }
 
-beforeAll(async () => {
-  gw = await Gateway.build({ dataDir: mkdtempSync(join(tmpdir(), 'gwz-')), capacity: 1000 });
-  base = await gw.listen(0);
-  keyA = gw.keys.create(1);
-  keyB = gw.keys.create(2);
-  keyC = gw.keys.create(3);
+useGateway({ tmpPrefix: 'gwz-', capacity: 1000 }, async (f) => {
+  ({ gw, base } = f);
+  keyA = f.key(1);
+  keyB = f.key(2);
+  keyC = f.key(3);
   [a, b, c] = await Promise.all([WsClient.open(wsUrl()), WsClient.open(wsUrl()), WsClient.open(wsUrl())]);
+  for (const cl of [a, b, c]) f.client(cl);
   for (const [cl, k] of [[a, keyA], [b, keyB], [c, keyC]] as const) expect(await cl.auth(k)).toMatchObject({ ok: true });
   const open = await place(a, { clientOrderId: 'open1', side: 'buy', tif: 'gtc', price: '190.00', qty: '10' });
   orders.open = { orderId: open.orderId as string, clientOrderId: 'open1' };
@@ -62,8 +61,6 @@ beforeAll(async () => {
   expect([st('open'), st('partial'), st('filled'), st('cancelled'), st('rejected')]).toEqual(['open', 'open', 'filled', 'cancelled', 'rejected']);
   expect(gw.orders.get(Number(orders.partial.orderId))?.leaves).toBe(6);
 }, 60_000);
-
-afterAll(async () => { a?.close(); b?.close(); c?.close(); await gw?.close(); });
 
 const UNKNOWN = { orderId: '987654321', clientOrderId: 'never-existed' };
 

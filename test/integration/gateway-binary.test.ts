@@ -5,7 +5,7 @@
  * `bad_frame` while the connection stays usable, oversize frames, and a book rebuilt from binary
  * snapshot + deltas (with the JSON checksum) equal to the gateway's book.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { sign, type ApiKey } from '../../src/gateway/auth.js';
 import { BinaryWriter, Channel, decodeFrame, type ServerBinMessage } from '../../src/codec/binary-protocol.js';
 import { crc32 } from '../../src/sys/crc32.js';
 import { MessageQueue } from '../support/gateway-client.js';
+import { useGateway } from '../support/gateway-fixture.js';
 
 type M = ServerBinMessage;
 
@@ -57,15 +58,12 @@ const sym = (name: string): number => gw.bySymbol.get(name)!.id;
 const ticks = (name: string, px: string): number => Number(gw.bySymbol.get(name)!.toTicks(px));
 const lots = (name: string, q: string): number => gw.bySymbol.get(name)!.toLots(q);
 
-beforeAll(async () => {
-  gw = await Gateway.build({ dataDir: mkdtempSync(join(tmpdir(), 'gwb-')), capacity: 10_000 });
-  base = await gw.listen(0);
-  keyA = gw.keys.create(1);
-  keyB = gw.keys.create(2);
-  keyRead = gw.keys.create(3, ['read']);
+useGateway({ tmpPrefix: 'gwb-', capacity: 10_000 }, (f) => {
+  ({ gw, base } = f);
+  keyA = f.key(1);
+  keyB = f.key(2);
+  keyRead = f.key(3, ['read']);
 }, 60_000);
-
-afterAll(async () => { await gw?.close(); });
 
 describe('binary protocol over loopback', () => {
   it('is chosen per connection by ?protocol=binary; other values are refused', async () => {
@@ -282,11 +280,10 @@ describe('binary protocol over loopback', () => {
 describe('binary protocol rate limit', () => {
   let g2: Gateway;
   let url2: string;
-  beforeAll(async () => {
-    g2 = await Gateway.build({ dataDir: mkdtempSync(join(tmpdir(), 'gwb2-')), capacity: 10_000, rateLimit: { perSecond: 50, burst: 20 } });
-    url2 = (await g2.listen(0)).replace('http', 'ws') + '/ws?protocol=binary';
+  useGateway({ tmpPrefix: 'gwb2-', capacity: 10_000, rateLimit: { perSecond: 50, burst: 20 } }, (f) => {
+    g2 = f.gw;
+    url2 = f.wsUrl + '?protocol=binary';
   }, 60_000);
-  afterAll(async () => { await g2?.close(); });
 
   it('rate-limits per message inside a frame and keeps the connection', async () => {
     const c = await BinClient.open(url2);

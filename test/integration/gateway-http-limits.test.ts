@@ -5,16 +5,17 @@
  * off before any HMAC is computed), per-route body limits (413, nothing reaches the engine), and
  * `tradsys serve --http-rate-limit`.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { Gateway } from '../../src/gateway/gateway.js';
+import type { Gateway } from '../../src/gateway/gateway.js';
 import type { ApiKey } from '../../src/gateway/auth.js';
 import { request, signed, sleep } from '../support/gateway-client.js';
 import { CLI } from '../support/cli.js';
+import { useGateway } from '../support/gateway-fixture.js';
 
 const tmp = (p: string): string => mkdtempSync(join(tmpdir(), p));
 const order = (id: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ clientOrderId: id, symbol: 'AAPL', side: 'buy', type: 'limit', tif: 'gtc', price: '180.00', qty: '1', ...extra });
@@ -24,13 +25,12 @@ describe('per-API-key rate limit', () => {
   let base: string;
   let a: ApiKey;
   let b: ApiKey;
-  beforeAll(async () => {
-    gw = await Gateway.build({ dataDir: tmp('gwl-'), capacity: 1000, httpRateLimit: { perSecond: 0.5, burst: 3 } }); // slow refill: the 3 calls of a burst never earn a token back, even on a loaded machine
-    base = await gw.listen(0);
-    a = gw.keys.create(1);
-    b = gw.keys.create(2);
+  // slow refill: the 3 calls of a burst never earn a token back, even on a loaded machine
+  useGateway({ tmpPrefix: 'gwl-', capacity: 1000, httpRateLimit: { perSecond: 0.5, burst: 3 } }, (f) => {
+    ({ gw, base } = f);
+    a = f.key(1);
+    b = f.key(2);
   }, 60_000);
-  afterAll(async () => { await gw?.close(); });
 
   it('answers 429 with Retry-After and a JSON body past the burst, lets other keys through, and recovers', async () => {
     for (let i = 0; i < 3; i++) expect((await signed(base, a, 'GET', '/api/v1/orders?status=open')).status).toBe(200);
@@ -89,12 +89,10 @@ describe('per-address rate limit for requests without valid credentials', () => 
   let gw: Gateway;
   let base: string;
   let a: ApiKey;
-  beforeAll(async () => {
-    gw = await Gateway.build({ dataDir: tmp('gwa-'), capacity: 1000, httpAddressRateLimit: { perSecond: 2, burst: 4 } });
-    base = await gw.listen(0);
-    a = gw.keys.create(1);
+  useGateway({ tmpPrefix: 'gwa-', capacity: 1000, httpAddressRateLimit: { perSecond: 2, burst: 4 } }, (f) => {
+    ({ gw, base } = f);
+    a = f.key(1);
   }, 60_000);
-  afterAll(async () => { await gw?.close(); });
 
   it('cuts off a flood of bad signatures before computing any HMAC, and recovers', async () => {
     const verify = vi.spyOn(gw.keys, 'verify');

@@ -7,9 +7,8 @@
  * after creation; a malformed edit of keys.json leaves the keys in force; two signed GETs in the
  * same millisecond both pass with nonces (item 4).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import WebSocket from 'ws';
@@ -18,6 +17,7 @@ import { httpPayload, sign, type ApiKey } from '../../src/gateway/auth.js';
 import { BinaryWriter, decodeFrame, type ServerBinMessage } from '../../src/codec/binary-protocol.js';
 import { MessageQueue, WsClient, nextTs, request, signed, sleep } from '../support/gateway-client.js';
 import { CLI } from '../support/cli.js';
+import { useGateway } from '../support/gateway-fixture.js';
 
 class BinClient extends MessageQueue<ServerBinMessage> {
   private readonly w = new BinaryWriter(256);
@@ -58,14 +58,11 @@ async function within(ms: number, f: () => Promise<boolean> | boolean): Promise<
   return -1;
 }
 
-beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'gwk-'));
-  gw = await Gateway.build({ dataDir, capacity: 1000, logs: { stderr: false } });
-  base = await gw.listen(0);
-  admin = gw.keys.create(9, ['admin']);
-  trader = gw.keys.create(1, ['trade', 'read']);
+useGateway({ tmpPrefix: 'gwk-', capacity: 1000, logs: { stderr: false } }, (f) => {
+  ({ gw, base, dataDir } = f);
+  admin = f.key(9, ['admin']);
+  trader = f.key(1, ['trade', 'read']);
 }, 60_000);
-afterAll(async () => { await gw?.close(); });
 
 describe('keys changed by the CLI while the server runs', () => {
   it('a key made by `tradsys keys create` is accepted within a second, over HTTP and WebSocket', async () => {

@@ -8,16 +8,14 @@
  * cancelled order shows leaves 0 everywhere, and a reject of a cancel/modify by orderId carries
  * the orderId in `orderId`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Gateway } from '../../src/gateway/gateway.js';
+import { describe, expect, it } from 'vitest';
+import type { Gateway } from '../../src/gateway/gateway.js';
 import { sign, type ApiKey } from '../../src/gateway/auth.js';
 import { Channel, MsgType, type ServerBinMessage } from '../../src/codec/binary-protocol.js';
 import { WsClient, nextTs, signed, type Msg } from '../support/gateway-client.js';
 import { BinClient } from '../support/bin-client.js';
 import { TradsysClient } from '../../src/client/index.js';
+import { useGateway } from '../support/gateway-fixture.js';
 
 let gw: Gateway;
 let base: string;
@@ -54,15 +52,12 @@ const order = (cid: string, symbol: string, side: 'buy' | 'sell', price: string,
   ({ op: 'order', clientOrderId: cid, symbol, side, type: 'limit', tif: 'gtc', price, qty, ...extra });
 const about = (cid: string) => (m: Msg): boolean => m.clientOrderId === cid;
 
-beforeAll(async () => {
-  gw = await Gateway.build({ dataDir: mkdtempSync(join(tmpdir(), 'gwr-')), capacity: 10_000, maxChannels: 10 });
-  base = await gw.listen(0);
-  keyA = gw.keys.create(1);
-  keyA2 = gw.keys.create(1);
-  keyB = gw.keys.create(2);
+useGateway({ tmpPrefix: 'gwr-', capacity: 10_000, maxChannels: 10 }, (f) => {
+  ({ gw, base } = f);
+  keyA = f.key(1);
+  keyA2 = f.key(1);
+  keyB = f.key(2);
 }, 60_000);
-
-afterAll(async () => { await gw?.close(); });
 
 describe('reports across reconnects (JSON)', () => {
   it('answers a cancel and a modify sent from a new connection, by clientOrderId and by orderId', async () => {

@@ -6,16 +6,14 @@
  * market-order protection on a built-in instrument (its reference price's band, then the last
  * trade's).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { Gateway } from '../../src/gateway/gateway.js';
+import type { Gateway } from '../../src/gateway/gateway.js';
 import { sign, type ApiKey } from '../../src/gateway/auth.js';
 import { signedCaller } from '../support/signed-http.js';
 import { nextTs } from '../support/gateway-client.js';
 import { BinaryWriter, decodeFrame, type ServerBinMessage } from '../../src/codec/binary-protocol.js';
+import { useGateway } from '../support/gateway-fixture.js';
 
 type Json = Record<string, unknown>;
 
@@ -26,27 +24,24 @@ let keyB: ApiKey;
 let keyC: ApiKey;
 let admin: ApiKey;
 
-beforeAll(async () => {
-  gw = await Gateway.build({
-    dataDir: mkdtempSync(join(tmpdir(), 'gw-risk-')), capacity: 10_000, risk: { maxOpenOrders: 3 },
-    instruments: [
-      { symbol: 'QTY', tickSize: '0.01', lotSize: '1', minQty: '2', maxQty: '100' },
-      { symbol: 'NOTL', tickSize: '0.01', lotSize: '1', minNotional: '5', maxNotional: '1000' },
-      // every instrument has a price collar (default ±10 %); this one tests positions at far-apart prices
-      { symbol: 'POS', tickSize: '0.01', lotSize: '1', maxPosition: '10', priceCollarBps: 10000 },
-      { symbol: 'COL', tickSize: '0.01', lotSize: '1', priceCollarBps: 500 },
-      { symbol: 'FX', tickSize: '0.00001', lotSize: '1000', minNotional: '1000.5' },
-      { symbol: 'FAT', tickSize: '0.01', lotSize: '1' }, // no collar configured: the default ±10 %
-    ],
-  });
-  base = await gw.listen(0);
-  keyA = gw.keys.create(1);
-  keyB = gw.keys.create(2);
-  keyC = gw.keys.create(3);
-  admin = gw.keys.create(99, ['admin']);
+useGateway({
+  tmpPrefix: 'gw-risk-', capacity: 10_000, risk: { maxOpenOrders: 3 },
+  instruments: [
+    { symbol: 'QTY', tickSize: '0.01', lotSize: '1', minQty: '2', maxQty: '100' },
+    { symbol: 'NOTL', tickSize: '0.01', lotSize: '1', minNotional: '5', maxNotional: '1000' },
+    // every instrument has a price collar (default ±10 %); this one tests positions at far-apart prices
+    { symbol: 'POS', tickSize: '0.01', lotSize: '1', maxPosition: '10', priceCollarBps: 10000 },
+    { symbol: 'COL', tickSize: '0.01', lotSize: '1', priceCollarBps: 500 },
+    { symbol: 'FX', tickSize: '0.00001', lotSize: '1000', minNotional: '1000.5' },
+    { symbol: 'FAT', tickSize: '0.01', lotSize: '1' }, // no collar configured: the default ±10 %
+  ],
+}, (f) => {
+  ({ gw, base } = f);
+  keyA = f.key(1);
+  keyB = f.key(2);
+  keyC = f.key(3);
+  admin = f.key(99, ['admin']);
 }, 60_000);
-
-afterAll(async () => { await gw?.close(); });
 
 const call = signedCaller(() => base);
 
@@ -220,11 +215,10 @@ describe('market-order protection through the gateway (built-in AAPL: reference 
   const call2 = signedCaller(() => b2);
   const place = (k: ApiKey, side: 'buy' | 'sell', price: string | null, qty: string, tif: 'gtc' | 'ioc' = 'gtc'): Promise<{ status: number; json: Json }> =>
     call2(k, 'POST', '/api/v1/orders', { clientOrderId: `m${++cid}`, symbol: 'AAPL', side, type: price === null ? 'market' : 'limit', tif, ...(price === null ? {} : { price }), qty });
-  beforeAll(async () => {
-    g = await Gateway.build({ dataDir: mkdtempSync(join(tmpdir(), 'gw-mkt-')), capacity: 10_000 }); // the built-in instruments
-    b2 = await g.listen(0);
+  useGateway({ tmpPrefix: 'gw-mkt-', capacity: 10_000 }, (f) => { // the built-in instruments
+    g = f.gw;
+    b2 = f.base;
   }, 60_000);
-  afterAll(async () => { await g?.close(); });
 
   it('a fat-finger bid never rests; a market sell never reaches a bid outside the band, and stops at its edge', async () => {
     const [a, b, c] = [g.keys.create(1), g.keys.create(2), g.keys.create(3)];

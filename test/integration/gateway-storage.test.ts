@@ -4,13 +4,14 @@
  * trades by time range, 1-second bars, VWAP, and analysts' SQL (only with the `analyst` permission);
  * /health and /metrics report the storage.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Gateway } from '../../src/gateway/gateway.js';
 import { sign, type ApiKey } from '../../src/gateway/auth.js';
 import { signedCaller } from '../support/signed-http.js';
+import { useGateway } from '../support/gateway-fixture.js';
 
 let gw: Gateway;
 let base: string;
@@ -19,14 +20,11 @@ let analyst: ApiKey;
 
 const call = signedCaller(() => base);
 
-beforeAll(async () => {
-  gw = await Gateway.build({ dataDir: mkdtempSync(join(tmpdir(), 'gw-st-')), capacity: 10_000, storage: 'auto', storageEnv: {} });
-  base = await gw.listen(0);
-  trader = gw.keys.create(1);
-  analyst = gw.keys.create(50, ['analyst']);
+useGateway({ tmpPrefix: 'gw-st-', capacity: 10_000, storage: 'auto', storageEnv: {} }, (f) => {
+  ({ gw, base } = f);
+  trader = f.key(1);
+  analyst = f.key(50, ['analyst']);
 }, 120_000);
-
-afterAll(async () => { await gw?.close(); }, 60_000);
 
 describe('gateway with ClickHouse storage (chDB)', () => {
   it('stores trades and order events from the engine and serves them back', async () => {

@@ -6,24 +6,20 @@
  * permessage-deflate without server context takeover, frames under the threshold go
  * uncompressed and larger ones compressed; plain `/ws` never negotiates it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Gateway } from '../../src/gateway/gateway.js';
+import { describe, expect, it } from 'vitest';
+import type { Gateway } from '../../src/gateway/gateway.js';
 import type { ApiKey } from '../../src/gateway/auth.js';
 import { WsClient, sleep } from '../support/gateway-client.js';
+import { useGateway } from '../support/gateway-fixture.js';
 
 let gw: Gateway;
 let url: string;
 let key: ApiKey;
 
-beforeAll(async () => {
-  gw = await Gateway.build({ dataDir: mkdtempSync(join(tmpdir(), 'gww-')), capacity: 10_000 });
-  url = (await gw.listen(0)).replace('http', 'ws') + '/ws';
-  key = gw.keys.create(1);
+useGateway({ tmpPrefix: 'gww-', capacity: 10_000 }, (f) => {
+  ({ gw, wsUrl: url } = f);
+  key = f.key(1);
 }, 60_000);
-afterAll(async () => { await gw?.close(); });
 
 const padded = (m: Record<string, unknown>, bytes: number): string => { const t = JSON.stringify(m); return t.slice(0, -1) + ' '.repeat(bytes - t.length) + '}'; };
 const bytesRead = (c: WsClient): number => (c.ws as unknown as { _socket: { bytesRead: number } })._socket.bytesRead;

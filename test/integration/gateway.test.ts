@@ -4,14 +4,12 @@
  * ones, idempotent clientOrderId, market data snapshot + deltas rebuilt by a client equal to the
  * book, malformed input answered without dropping the connection, HTTP read API.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { Gateway } from '../../src/gateway/gateway.js';
+import type { Gateway } from '../../src/gateway/gateway.js';
 import { sign, type ApiKey } from '../../src/gateway/auth.js';
 import { WsClient, bookWhenSynced, type Msg } from '../support/gateway-client.js';
+import { useGateway } from '../support/gateway-fixture.js';
 
 const Client = WsClient;
 
@@ -22,15 +20,12 @@ let keyB: ApiKey;
 let keyRead: ApiKey;
 const wsUrl = (): string => base.replace('http', 'ws') + '/ws';
 
-beforeAll(async () => {
-  gw = await Gateway.build({ dataDir: mkdtempSync(join(tmpdir(), 'gw-')), capacity: 10_000 });
-  base = await gw.listen(0);
-  keyA = gw.keys.create(1);
-  keyB = gw.keys.create(2);
-  keyRead = gw.keys.create(3, ['read']);
+useGateway({ tmpPrefix: 'gw-', capacity: 10_000 }, (f) => {
+  ({ gw, base } = f);
+  keyA = f.key(1);
+  keyB = f.key(2);
+  keyRead = f.key(3, ['read']);
 }, 60_000);
-
-afterAll(async () => { await gw?.close(); });
 
 describe('gateway over loopback', () => {
   it('serves health, symbols and the book over HTTP', async () => {
@@ -168,16 +163,15 @@ describe('gateway connection management', () => {
   let url2: string;
   let k2: ApiKey;
   let k3: ApiKey;
-  beforeAll(async () => {
-    g2 = await Gateway.build({
-      dataDir: mkdtempSync(join(tmpdir(), 'gw2-')), capacity: 10_000,
-      pingIntervalMs: 50, deadAfterMs: 200, rateLimit: { perSecond: 50, burst: 20 }, buffer: { soft: 16 * 1024, hard: 256 * 1024 },
-    });
-    url2 = (await g2.listen(0)).replace('http', 'ws') + '/ws';
-    k2 = g2.keys.create(10);
-    k3 = g2.keys.create(11);
+  useGateway({
+    tmpPrefix: 'gw2-', capacity: 10_000,
+    pingIntervalMs: 50, deadAfterMs: 200, rateLimit: { perSecond: 50, burst: 20 }, buffer: { soft: 16 * 1024, hard: 256 * 1024 },
+  }, (f) => {
+    g2 = f.gw;
+    url2 = f.wsUrl;
+    k2 = f.key(10);
+    k3 = f.key(11);
   }, 60_000);
-  afterAll(async () => { await g2?.close(); });
 
   it('rate-limits a flooding connection and keeps it', async () => {
     const c = await Client.open(url2);
