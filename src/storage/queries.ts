@@ -137,9 +137,9 @@ export class StorageQueries {
    * Analysts' SQL, the one gate of every analyst path (POST /api/v1/sql, `tradsys sql`): the
    * sandbox (sandbox.ts) decides from ClickHouse's own parse what the query may touch, then it
    * runs read-only with row/time/memory limits, as the analyst user where the server has one.
-   * chDB runs the canonical text the sandbox checked (same parser); the server runs the text the
-   * parser formatted into it: the caller's, comments taken out and parameters bound as literals
-   * (its older parser cannot read every canonical form, and no comment is left to read differently).
+   * Both backends run the canonical text the sandbox checked (ClickHouse 26's rendering of the
+   * checked tree, parameters bound as literals): never the caller's spelling, which an older
+   * server's parser could read differently; a canonical form the server cannot read fails closed.
    */
   async sql(text: string, params: Record<string, ParamValue> = {}, options: AnalystSqlOptions = {}): Promise<QueryResult & { format?: string | null }> {
     let checked;
@@ -160,9 +160,10 @@ export class StorageQueries {
       max_result_rows: l.maxRows, max_result_bytes: l.maxResultBytes, result_overflow_mode: 'throw', max_execution_time: l.maxSeconds, max_memory_usage: l.maxMemoryBytes, readonly: 1,
     };
     const via = { analyst: true, storage: this.analystStorage, maxResultBytes: l.maxResultBytes };
-    // what runs is what was checked, parameters already bound: the canonical text on chDB (the
-    // parser's own version), on the server the comment-free text the parser formatted into it
-    const r = await this.cached(this.storage.backend === 'chdb' ? checked.canonical : checked.statement, {}, settings, via);
+    // what runs is what was checked, parameters already bound: the canonical text ClickHouse 26
+    // printed from the checked tree, on both backends (the caller's spelling never reaches a
+    // server, whose older parser could read it differently; a form it cannot read fails closed)
+    const r = await this.cached(checked.canonical, {}, settings, via);
     return options.allowFormat ? { ...r, format: checked.format } : r;
   }
 

@@ -32,10 +32,10 @@
  * table or function), ERR_STORAGE_QUERY (400, ClickHouse's syntax error).
  * Complexity: O(length of the query) plus two round trips to the parser process (~1-3 ms each).
  * Allocation: the canonical text, the AST text and the tree, per query (not on a hot path).
- * Known limitations: the check runs on chDB 26's parser; the 18.16 server parses the same
- * comment-free text with its own, older parser (it splits it into the same tokens, but may read
- * some constructs differently or refuse them), so there the backend's own guards (readonly, the
- * analyst user's allow_databases) are the second line. CTE names are read from the canonical
+ * Known limitations: the check runs on chDB 26's parser; the 18.16 server parses the canonical
+ * text (26's rendering of the checked tree) with its own, older parser, which may still read some
+ * construct differently or refuse it, so there the token checks and the backend's own guards
+ * (readonly, the analyst user's allow_databases) are the second line. CTE names are read from the canonical
  * text (EXPLAIN AST prints none); a mismatch with the tree's WithElement count is refused.
  * `system.tables`/`columns`/`databases` list every database's tables by name.
  */
@@ -504,12 +504,11 @@ export class SqlParser {
 
 /** What the gate hands back: the checked texts, each run as it is (no parameters left to bind). */
 export interface SandboxedSql {
-  /** ClickHouse's canonical text of `statement`: exactly what was checked (chDB runs this, with the parser's version). */
+  /** ClickHouse's canonical text of `statement`: exactly what was checked, and what both backends run. */
   canonical: string;
   /**
    * The caller's text without comments and trailing `;` (commentFree in sql.ts), parameters bound
-   * as checked literals: the text the parser formatted into `canonical` (the server runs this, with
-   * no parameters, because its older parser cannot read every canonical form).
+   * as checked literals: the text the parser formatted into `canonical` (kept for tools and tests).
    */
   statement: string;
   /** The query's own trailing `FORMAT name` (only with `allowFormat`; removed from both texts), else null. */
