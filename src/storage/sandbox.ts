@@ -183,6 +183,15 @@ export interface SandboxPolicy {
 
 /** ClickHouse's own databases, always treated as databases in `X.Y` (even when the list is not known). */
 const BUILTIN_DATABASES = ['system', 'information_schema', 'INFORMATION_SCHEMA'];
+/** SQL keywords a quoted name may not spell (any case): see checkQualifiedNames. */
+const KEYWORDS = new Set([
+  'SELECT', 'FROM', 'WHERE', 'PREWHERE', 'GROUP', 'ORDER', 'BY', 'HAVING', 'LIMIT', 'OFFSET', 'FETCH', 'UNION', 'INTERSECT', 'EXCEPT',
+  'ALL', 'ANY', 'SOME', 'DISTINCT', 'AS', 'WITH', 'TOTALS', 'ROLLUP', 'CUBE', 'FORMAT', 'SETTINGS', 'INTO', 'OUTFILE', 'JOIN', 'ARRAY',
+  'LEFT', 'RIGHT', 'INNER', 'OUTER', 'FULL', 'CROSS', 'ASOF', 'SEMI', 'ANTI', 'PASTE', 'GLOBAL', 'ON', 'USING', 'FINAL', 'SAMPLE',
+  'IN', 'NOT', 'AND', 'OR', 'XOR', 'LIKE', 'ILIKE', 'REGEXP', 'BETWEEN', 'IS', 'NULL', 'CASE', 'WHEN', 'THEN', 'ELSE', 'END',
+  'DIV', 'MOD', 'INTERVAL', 'CAST', 'EXTRACT', 'EXISTS', 'WINDOW', 'OVER', 'QUALIFY', 'PARTITION', 'APPLY', 'EXPLAIN', 'DESCRIBE',
+  'DESC', 'ASC', 'COLLATE', 'TIES', 'ROWS', 'RANGE', 'FILTER', 'RECURSIVE', 'VALUES', 'TABLE', 'DATABASE', 'SYSTEM',
+]);
 /** Keyword operators that newer ClickHouse versions read as operators and 18.16 as implicit aliases. */
 const DIVERGENT_OPERATORS = new Set(['DIV', 'MOD', 'ILIKE', 'REGEXP']);
 /** Operators' function forms, for the refusal message. */
@@ -222,12 +231,17 @@ export function checkQualifiedNames(toks: readonly Token[], policy: SandboxPolic
     if (t.kind === 'word' && DIVERGENT_OPERATORS.has(t.text.toUpperCase()) && toks[i + 1]?.text !== '(') {
       throw refuse(`the ${t.text.toUpperCase()} operator is not allowed (ClickHouse versions read it differently): write ${OPERATOR_FUNCTIONS[t.text.toUpperCase()]!}`);
     }
+    if (t.kind === 'ident' && KEYWORDS.has(t.text.slice(1, -1).toUpperCase())) {
+      // ClickHouse 26 prints some quoted keywords unquoted in its canonical text, which 18.16 runs
+      throw refuse(`the quoted name ${t.text} is a SQL keyword: choose another name`);
+    }
     const x = bare(t);
     if (x === null || toks[i + 1]?.text !== '.') continue;
-    if (i > 0 && toks[i - 1]!.text === '.') continue; // the middle of a.b.c: its first pair was checked
-    const y = bare(toks[i + 2]);
     const isDb = dbs.has(x) || BUILTIN_DATABASES.some((d) => d.toLowerCase() === x.toLowerCase());
-    if (!isDb || y === null) continue;
+    if (!isDb) continue;
+    const y = bare(toks[i + 2]);
+    // every `database.` pair is checked, also inside a.b.c, and `database.*` or `database.<number>` is refused
+    if (y === null) throw refuse(`${x}.${toks[i + 2]?.text ?? ''} is not allowed: name a table of the platform's database`);
     if (x.toLowerCase() === 'system') {
       if (!system.has(y)) throw refuse(`table system.${y} is not readable: analysts read the platform's tables and ${[...system].map((n) => `system.${n}`).join(', ')}`);
     } else if (x === policy.database) {
@@ -557,7 +571,9 @@ export async function sandboxSql(text: string, params: Record<string, ParamValue
   checkAst(tree, policy, catalog, withNames(canonical));
   checkQualifiedNames(toks, policy);
   checkCallTokens(toks, catalog);
-  const ins = toks.filter((t) => t.kind === 'word' && t.text.toUpperCase() === 'IN').length;
+  // `x = ANY (subquery)` and `x != ALL (subquery)` are membership tests in the tree without an IN word
+  const quantified = toks.filter((t, i) => t.kind === 'word' && /^(ANY|ALL|SOME)$/i.test(t.text) && i > 0 && (toks[i - 1]!.text === '=' || (toks[i - 1]!.text === '>' && toks[i - 2]?.text === '<'))).length;
+  const ins = toks.filter((t) => t.kind === 'word' && t.text.toUpperCase() === 'IN').length + quantified;
   if (ins !== inCount(tree)) {
     throw refuse('IN is allowed only as a membership test (x IN (…), x IN table): write position(haystack, needle) instead of position(needle IN haystack)');
   }
