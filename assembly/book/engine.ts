@@ -37,7 +37,7 @@
  * command; level total = Σ leaves, count = number of orders; every resting order is in the
  * index exactly once; no two resting orders share an id, whatever their symbols; leaves > 0.
  * `engineValidate` (book/query.ts) checks all of them. A batch in progress (`inBatch`) is resumed
- * by the next bookRun with the same n.
+ * by the next bookRun call (its n is then ignored).
  * Complexity: new/cancel/modify O(1) expected plus O(log L) when a level is created or removed,
  * plus O(fills); bookRun O(commands + events).
  * Allocation: engineInit and riskEnable reserve (memory.grow) and zero all memory; none after.

@@ -10,8 +10,9 @@
  * range, remaining and filled qty, whether the rest rests, the modified order's own node, its
  * risk position entry); `pending` while a taker is paused.
  * Invariants: after every command best bid < best ask; filled + leaves = original qty; a taker
- * pauses only between two fills, with its accepted/modified event already emitted; while
- * paused (`pending`) bookRun resumes it before anything else; a modified order's node
+ * pauses only at the top of a matching step (before a fill or a self-trade cancel), with its
+ * accepted/modified event already emitted; while paused (`pending`) bookRun resumes it before
+ * anything else; a modified order's node
  * (`tkNode`) stays indexed but in no level until finishTaker relinks or drops it.
  * Complexity: new/cancel/modify O(1) expected plus O(log L) when a level is created or
  * removed, plus O(fills); FOK pre-check O(levels or orders it walks).
