@@ -6,7 +6,8 @@
  * travel through CTRL). Allocation: none. Known limitations: one engine per instance.
  */
 import { ABI_HASH, ABI_VERSION } from './abi/records';
-import { ctrl, inbox, outbox, scratch, inboxCap, outboxCap, memEnd } from './book/engine';
+import { ctrl, inbox, scratch, inboxCap, memEnd } from './book/engine';
+import { outbox, outboxCap } from './book/events';
 
 export { abiOffsetOf } from './abi/records';
 export { engineInit, bookRun, bookConsumed, bookBusy, riskEnable } from './book/engine';

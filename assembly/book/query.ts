@@ -16,12 +16,19 @@ import {
   CTRL_ARG0, CTRL_ARG1, CTRL_HASH, CTRL_TRADE_SEQ, SIDE_BUY, STP_CANCEL_BOTH, POOL_ORDERS,
 } from '../abi/records';
 import { poolCap, poolInUse, poolHigh, poolFreeLen, poolAlloc, poolFull } from '../mem/pool';
+import { ctrl, scratch, SCRATCH_BYTES } from './engine';
 import {
-  nSym, ctrl, scratch, orderPool, levelPool, tradeSeq, oAddr, lAddr, bAddr, indexFind, indexFindIn, levelFind, treapFind, restOrder, ldAddr, ldPos, L_LADDER,
+  nSym, orderPool, levelPool, oAddr, lAddr, bAddr, L_LADDER,
   O_ID, O_PRICE, O_FILLED, O_LEAVES, O_ACCT, O_SYM, O_PREV, O_NEXT, O_LEVEL, O_SIDE, O_RPOS,
   L_PRICE, L_TOTAL, L_COUNT, L_HEAD, L_TAIL, L_PREV, L_NEXT,
-  B_BEST, B_STP, setTradeSeq, B_BAND, B_BLO, B_BHI, B_ORDERS, B_LEVELS, SCRATCH_BYTES,
-} from './engine';
+  B_BEST, B_STP, B_BAND, B_BLO, B_BHI, B_ORDERS, B_LEVELS,
+} from './nodes';
+import { indexFind, indexFindIn } from './id-index';
+import { levelFind } from './level-index';
+import { treapFind } from './treap';
+import { ldAddr, ldPos } from './ladder';
+import { restOrder } from './link';
+import { tradeSeq, setTradeSeq } from './match';
 import { riskOn, killAll, defMaxOpen, raCount, rpCount, rsAddr, raAddr, rpAddr } from './risk';
 
 @inline function writeOrder(dst: usize, o: u32): void {

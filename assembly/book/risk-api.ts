@@ -9,7 +9,8 @@
  * Known limitations: entries are never removed (an account or position stays once seen).
  */
 import { CTRL_ARG0, CTRL_ARG1, CTRL_ARG2, CTRL_ARG3, CTRL_ARG4 } from '../abi/records';
-import { nSym, ctrl, oAddr, lAddr, bAddr, B_BEST, L_HEAD, L_NEXT, O_NEXT, O_ACCT, O_LEAVES, O_RPOS } from './engine';
+import { ctrl } from './engine';
+import { nSym, oAddr, lAddr, bAddr, B_BEST, L_HEAD, L_NEXT, O_NEXT, O_ACCT, O_LEAVES, O_RPOS } from './nodes';
 import {
   riskOn, killAll, defMaxOpen, raCount, rpCount, rsAddr, raAddr, rpAddr, accFind, accGet, posFind, posGet, riskRest,
   riskClearOpen, riskSetKillAll, RS_STATUS, RS_MIN_QTY, RS_MAX_QTY, RS_COLLAR, RS_MIN_NOTIONAL, RS_MAX_NOTIONAL,
