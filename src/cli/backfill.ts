@@ -12,7 +12,8 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { RING_EVT_SIZE, RING_EVT_OFF, RING_CMD_OFF, EVT_SIZE } from '../abi/records.js';
+import { RING_EVT_SIZE } from '../abi/records.js';
+import { journalEventToSlot } from '../abi/views.js';
 import { TradsysError } from '../domain/errors.js';
 import { DEMO_INSTRUMENTS, loadInstruments, type InstrumentSpec } from '../domain/instruments.js';
 import { lockJournal } from '../journal/index.js';
@@ -73,11 +74,7 @@ export async function cmdBackfill(argv: string[]): Promise<number> {
       };
       for (const r of readRecords(dir, start, rec.lastSeq, true)) {
         for (let e = 0; e < r.nEvents; e++) {
-          const b = n * RING_EVT_SIZE;
-          dv.setBigUint64(b + RING_EVT_OFF.seq, r.seq, true);
-          dv.setBigInt64(b + RING_EVT_OFF.tsInit, r.tsInit, true);
-          buf.set(r.cmd.subarray(RING_CMD_OFF.origin, RING_CMD_OFF.tsIn + 8), b + RING_EVT_OFF.origin);
-          buf.set(r.events.subarray(e * EVT_SIZE, (e + 1) * EVT_SIZE), b + RING_EVT_OFF.evtType);
+          journalEventToSlot(r, e, buf, dv, n * RING_EVT_SIZE, true);
           if (++n === POLL) await flush(false);
         }
         records++;

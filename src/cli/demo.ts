@@ -6,7 +6,8 @@
  * Allocation: the generated stream (count × 32 B) plus one outbox view. Known limitations:
  * single thread; the gateway (issue 4) replaces this with `tradsys serve`.
  */
-import { CMD_SIZE, EVT_OFF, EVT_SIZE } from '../abi/records.js';
+import { CMD_SIZE, EVT_SIZE } from '../abi/records.js';
+import { evtIdBig, evtMakerBig, evtPriceBig, evtQty, evtSymbol, evtType } from '../abi/views.js';
 import { Engine } from '../engine/engine.js';
 import { simdSupported, wasmPath } from '../engine/index.js';
 import { generate, type Mix } from '../gen/generator.js';
@@ -31,17 +32,17 @@ export function runDemo(o: DemoOptions): void {
   const counts = new Float64Array(256);
   let qtyTraded = 0;
   let lastTrade = '';
-  const sink = (v: DataView, b: Uint8Array, k: number): void => {
+  const sink = (v: DataView, _b: Uint8Array, k: number): void => {
     for (let i = 0; i < k; i++) {
-      const t = b[i * EVT_SIZE + EVT_OFF.type]!;
+      const t = evtType(v, i * EVT_SIZE);
       counts[t]!++;
-      if (t === 84) qtyTraded += v.getUint32(i * EVT_SIZE + EVT_OFF.qty, true);
+      if (t === 84) qtyTraded += evtQty(v, i * EVT_SIZE);
     }
     if (k > 0) {
       for (let i = k - 1; i >= 0; i--) {
-        if (b[i * EVT_SIZE + EVT_OFF.type] === 84) {
+        if (evtType(v, i * EVT_SIZE) === 84) {
           const p = i * EVT_SIZE;
-          lastTrade = `symbol ${v.getUint32(p + EVT_OFF.symbol, true)}: ${v.getUint32(p + EVT_OFF.qty, true)} lots @ ${v.getBigInt64(p + EVT_OFF.price, true)} (taker ${v.getBigUint64(p + EVT_OFF.id, true)}, maker ${v.getBigUint64(p + EVT_OFF.maker, true)})`;
+          lastTrade = `symbol ${evtSymbol(v, p)}: ${evtQty(v, p)} lots @ ${evtPriceBig(v, p)} (taker ${evtIdBig(v, p)}, maker ${evtMakerBig(v, p)})`;
           break;
         }
       }

@@ -9,7 +9,8 @@
  * Known limitations: progress goes to stderr at most once a second.
  */
 import { closeSync, openSync } from 'node:fs';
-import { CMD_SIZE, EVT_OFF, EVT_SIZE } from '../abi/records.js';
+import { CMD_SIZE, EVT_SIZE } from '../abi/records.js';
+import { evtType } from '../abi/views.js';
 import { TradsysError } from '../domain/errors.js';
 import { bookLine } from '../domain/types.js';
 import { Engine, eventLineAt, type StpMode } from '../engine/engine.js';
@@ -72,13 +73,13 @@ export function replay(o: ReplayOptions): ReplaySummary {
       ? (v: DataView, _b: Uint8Array, k: number): void => {
         const lines = new Array<string>(k);
         for (let i = 0; i < k; i++) {
-          counts[v.getUint8(i * EVT_SIZE + EVT_OFF.type)]!++;
+          counts[evtType(v, i * EVT_SIZE)]!++;
           lines[i] = eventLineAt(v, i * EVT_SIZE);
         }
         writeAll(evFd, lines.join('\n') + '\n');
       }
-      : (_v: DataView, b: Uint8Array, k: number): void => {
-        for (let i = 0; i < k; i++) counts[b[i * EVT_SIZE + EVT_OFF.type]!]!++;
+      : (v: DataView, _b: Uint8Array, k: number): void => {
+        for (let i = 0; i < k; i++) counts[evtType(v, i * EVT_SIZE)]!++;
       };
     for (;;) {
       const n = src.next(buf, CHUNK);

@@ -17,7 +17,11 @@
  * engine thread).
  * Known limitations: prices are i64 ticks as bigint; quantities u32 lots as numbers.
  */
-import { CMD_OFF, ENUMS, EVT_OFF, EVT_SIZE, RING_CMD_OFF, RING_CMD_CID_MAX, RING_EVT_OFF } from '../abi/records.js';
+import { CMD_OFF, ENUMS, EVT_SIZE, RING_CMD_OFF, RING_CMD_CID_MAX } from '../abi/records.js';
+import {
+  evtAccount, evtFlags, evtIdBig, evtLeaves, evtMakerAccount, evtMakerBig, evtMakerLeaves, evtPriceBig, evtQty, evtReason, evtSide,
+  evtSymbol, evtTradeIdBig, evtType, slotEvt, slotSeqBig, slotTsInit,
+} from '../abi/views.js';
 import { ADMIN_ID_BASE } from '../domain/ids.js';
 import type { JournalRecord } from '../journal/format.js';
 
@@ -89,23 +93,23 @@ function kindOf(code: number): EventKind {
 
 /** The EVT record at byte `p` of `dv`. */
 export function decodeEvt(dv: DataView, p: number): CqrsEvent {
-  const flags = dv.getUint8(p + EVT_OFF.flags);
+  const flags = evtFlags(dv, p);
   return {
-    type: kindOf(dv.getUint8(p + EVT_OFF.type)),
-    reason: dv.getUint8(p + EVT_OFF.reason),
+    type: kindOf(evtType(dv, p)),
+    reason: evtReason(dv, p),
     stp: (flags & ENUMS.EvtFlag.STP) !== 0,
     last: (flags & ENUMS.EvtFlag.LAST) !== 0,
-    side: dv.getUint8(p + EVT_OFF.side),
-    symbol: dv.getUint32(p + EVT_OFF.symbol, true),
-    id: dv.getBigUint64(p + EVT_OFF.id, true),
-    maker: dv.getBigUint64(p + EVT_OFF.maker, true),
-    price: dv.getBigInt64(p + EVT_OFF.price, true),
-    qty: dv.getUint32(p + EVT_OFF.qty, true),
-    leaves: dv.getUint32(p + EVT_OFF.leaves, true),
-    makerLeaves: dv.getUint32(p + EVT_OFF.makerLeaves, true),
-    account: dv.getUint32(p + EVT_OFF.account, true),
-    makerAccount: dv.getUint32(p + EVT_OFF.makerAccount, true),
-    tradeId: dv.getBigUint64(p + EVT_OFF.tradeId, true),
+    side: evtSide(dv, p),
+    symbol: evtSymbol(dv, p),
+    id: evtIdBig(dv, p),
+    maker: evtMakerBig(dv, p),
+    price: evtPriceBig(dv, p),
+    qty: evtQty(dv, p),
+    leaves: evtLeaves(dv, p),
+    makerLeaves: evtMakerLeaves(dv, p),
+    account: evtAccount(dv, p),
+    makerAccount: evtMakerAccount(dv, p),
+    tradeId: evtTradeIdBig(dv, p),
   };
 }
 
@@ -140,7 +144,7 @@ export function decodeRecord(r: JournalRecord): SeqBatch {
 
 /** The RING_EVT slot at byte `p`: its seq, tsInit and event. */
 export function decodeRingEvent(dv: DataView, p: number): { seq: bigint; tsInit: bigint; event: CqrsEvent } {
-  return { seq: dv.getBigUint64(p + RING_EVT_OFF.seq, true), tsInit: dv.getBigInt64(p + RING_EVT_OFF.tsInit, true), event: decodeEvt(dv, p + RING_EVT_OFF.evtType) };
+  return { seq: slotSeqBig(dv, p), tsInit: slotTsInit(dv, p), event: decodeEvt(dv, slotEvt(p)) };
 }
 
 /** The op a batch's first event implies (0 when it cannot tell: a lone R of a non-admin id). */

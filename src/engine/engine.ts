@@ -16,6 +16,10 @@
 import {
   CMD_OFF, CMD_SIZE, CTRL_OFF, ENUMS, EVT_OFF, EVT_SIZE, LEVEL_OFF, LEVEL_SIZE, ORDER_OFF, ORDER_SIZE,
 } from '../abi/records.js';
+import {
+  evtAccount, evtCmd, evtFlags, evtIdBig, evtLeaves, evtMakerAccount, evtMakerBig, evtMakerLeaves, evtPriceBig, evtQty, evtReason,
+  evtSide, evtSymbol, evtTradeIdBig, evtType,
+} from '../abi/views.js';
 import type { Command, EngineEvent, EventType, RestingOrder } from '../domain/types.js';
 import { reasonName } from '../domain/types.js';
 import { EngineError } from './errors.js';
@@ -834,27 +838,26 @@ export function decodeCommand(dv: DataView, p: number): Command {
 
 /** Reads one EVT record into an object (allocates). */
 export function decodeEvent(dv: DataView, p: number): EngineEvent {
-  const code = dv.getUint8(p + EVT_OFF.type);
+  const code = evtType(dv, p);
   const type = EVT_TYPES[code];
   if (!type) throw new EngineError('ERR_ENGINE_INVARIANT', `unknown event type ${code}`);
-  const reason = dv.getUint8(p + EVT_OFF.reason);
-  const flags = dv.getUint8(p + EVT_OFF.flags);
+  const reason = evtReason(dv, p);
   return {
     type,
-    symbol: dv.getUint32(p + EVT_OFF.symbol, true),
-    side: dv.getUint8(p + EVT_OFF.side),
-    id: dv.getBigUint64(p + EVT_OFF.id, true),
-    maker: dv.getBigUint64(p + EVT_OFF.maker, true),
-    price: dv.getBigInt64(p + EVT_OFF.price, true),
-    qty: dv.getUint32(p + EVT_OFF.qty, true),
+    symbol: evtSymbol(dv, p),
+    side: evtSide(dv, p),
+    id: evtIdBig(dv, p),
+    maker: evtMakerBig(dv, p),
+    price: evtPriceBig(dv, p),
+    qty: evtQty(dv, p),
     reason: reason === 0 ? null : reasonName(reason),
-    leaves: dv.getUint32(p + EVT_OFF.leaves, true),
-    makerLeaves: dv.getUint32(p + EVT_OFF.makerLeaves, true),
-    account: dv.getUint32(p + EVT_OFF.account, true),
-    makerAccount: dv.getUint32(p + EVT_OFF.makerAccount, true),
-    tradeId: dv.getBigUint64(p + EVT_OFF.tradeId, true),
-    cmd: dv.getUint32(p + EVT_OFF.cmd, true),
-    last: (flags & ENUMS.EvtFlag.LAST) !== 0,
+    leaves: evtLeaves(dv, p),
+    makerLeaves: evtMakerLeaves(dv, p),
+    account: evtAccount(dv, p),
+    makerAccount: evtMakerAccount(dv, p),
+    tradeId: evtTradeIdBig(dv, p),
+    cmd: evtCmd(dv, p),
+    last: (evtFlags(dv, p) & ENUMS.EvtFlag.LAST) !== 0,
   };
 }
 
@@ -871,15 +874,15 @@ function i64Text(dv: DataView, p: number): string {
 
 /** DESIGN's CSV line for the EVT record at `p` (no object in between). */
 export function eventLineAt(dv: DataView, p: number): string {
-  const t = dv.getUint8(p + EVT_OFF.type);
+  const t = evtType(dv, p);
   const id = u64Text(dv, p + EVT_OFF.id);
   switch (t) {
     case 65: return 'A,' + id;
-    case 82: return 'R,' + id + ',' + reasonName(dv.getUint8(p + EVT_OFF.reason));
-    case 84: return 'T,' + id + ',' + u64Text(dv, p + EVT_OFF.maker) + ',' + i64Text(dv, p + EVT_OFF.price) + ',' + dv.getUint32(p + EVT_OFF.qty, true);
-    case 88: return 'X,' + id + ',' + dv.getUint32(p + EVT_OFF.qty, true);
-    case 77: return 'M,' + id + ',' + i64Text(dv, p + EVT_OFF.price) + ',' + dv.getUint32(p + EVT_OFF.qty, true);
-    case 75: return 'K,' + id + ',' + dv.getUint32(p + EVT_OFF.qty, true);
+    case 82: return 'R,' + id + ',' + reasonName(evtReason(dv, p));
+    case 84: return 'T,' + id + ',' + u64Text(dv, p + EVT_OFF.maker) + ',' + i64Text(dv, p + EVT_OFF.price) + ',' + evtQty(dv, p);
+    case 88: return 'X,' + id + ',' + evtQty(dv, p);
+    case 77: return 'M,' + id + ',' + i64Text(dv, p + EVT_OFF.price) + ',' + evtQty(dv, p);
+    case 75: return 'K,' + id + ',' + evtQty(dv, p);
     default: throw new EngineError('ERR_ENGINE_INVARIANT', `unknown event type ${t}`);
   }
 }

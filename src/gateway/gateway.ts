@@ -39,7 +39,11 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { RING_EVT_SIZE, RING_EVT_OFF, EVT_OFF, EVT_SIZE, CMD_OFF, CMD_SIZE, RING_CMD_OFF, REASON_NAMES, ENUMS } from '../abi/records.js';
+import {
+  evtAccount, evtId, evtLast, evtLeaves, evtMaker, evtMakerLeaves, evtPrice, evtQty, evtReason, evtSide, evtSymbol, evtTradeId, evtType, slotEvt, slotOrigin, slotSeq, slotToken, slotTsInit,
+  journalEventToSlot,
+} from '../abi/views.js';
+import { RING_EVT_SIZE, CMD_OFF, CMD_SIZE, RING_CMD_OFF, REASON_NAMES, ENUMS } from '../abi/records.js';
 import { join } from 'node:path';
 import { readRecords } from '../journal/recovery.js';
 import { openStorage } from '../storage/open.js';
@@ -167,7 +171,6 @@ interface Conn {
 /** In-flight reqIds a JSON connection keeps at most (the oldest is dropped past it). */
 const MAX_REQIDS = 4096;
 
-const EVT = RING_EVT_OFF.evtType; // EVT record offset inside a RING_EVT slot
 /** Atomics.waitAsync (Node ≥ 16; typed from lib es2024, newer than this project's lib). */
 const AtomicsAsync = Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, timeoutMs: number): { async: false; value: string } | { async: true; value: Promise<string> } };
 
@@ -1238,10 +1241,7 @@ export class Gateway {
         });
       }
       for (let e = 0; e < r.nEvents; e++) {
-        slot.fill(0, 0, RING_EVT_SIZE);
-        sdv.setBigUint64(RING_EVT_OFF.seq, r.seq, true);
-        sdv.setBigInt64(RING_EVT_OFF.tsInit, r.tsInit, true);
-        slot.set(r.events.subarray(e * EVT_SIZE, (e + 1) * EVT_SIZE), EVT);
+        journalEventToSlot(r, e, slot, sdv, 0, false); // no routing: nobody waits for a replayed event
         this.onEvent(0, touched);
       }
     }
@@ -1423,15 +1423,16 @@ export class Gateway {
 
   private onEvent(b: number, touched: Set<number>): void {
     const dv = this.dv;
-    const type = dv.getUint8(b + EVT + EVT_OFF.type);
-    const symbol = dv.getUint32(b + EVT + EVT_OFF.symbol, true);
-    const id = Number(dv.getBigUint64(b + EVT + EVT_OFF.id, true));
-    const maker = Number(dv.getBigUint64(b + EVT + EVT_OFF.maker, true));
-    const price = Number(dv.getBigInt64(b + EVT + EVT_OFF.price, true));
-    const qty = dv.getUint32(b + EVT + EVT_OFF.qty, true);
-    const last = (dv.getUint8(b + EVT + EVT_OFF.flags) & 1) !== 0;
-    const side = dv.getUint8(b + EVT + EVT_OFF.side);
-    const seq = Number(dv.getBigUint64(b + RING_EVT_OFF.seq, true));
+    const e = slotEvt(b);
+    const type = evtType(dv, e);
+    const symbol = evtSymbol(dv, e);
+    const id = evtId(dv, e);
+    const maker = evtMaker(dv, e);
+    const price = evtPrice(dv, e);
+    const qty = evtQty(dv, e);
+    const last = evtLast(dv, e);
+    const side = evtSide(dv, e);
+    const seq = slotSeq(dv, b);
     const kind = String.fromCharCode(type) as 'A' | 'R' | 'T' | 'X' | 'M' | 'K';
     // the order the command is about: its first event's id (A/R of a new order, M/R of a modify,
     // X/R of a cancel; a trade's taker). Other orders' events in it (maker fills, STP) are unsolicited.
@@ -1445,22 +1446,22 @@ export class Gateway {
         const on = qty === 1;
         if (side === ENUMS.Admin.HALT && symbol < this.instruments.length) this.instruments[symbol]!.status = on ? 'halted' : 'trading';
         if (side === ENUMS.Admin.KILL_ACCOUNT && on && !this.catchingUp) {
-          const account = dv.getUint32(b + EVT + EVT_OFF.account, true);
+          const account = evtAccount(dv, e);
           for (const o of this.orders.open(account)) this.killCancels.push([account, o.orderId]);
         }
       }
       if (last) {
         const w = this.waiters.get(id);
         this.waiters.delete(id);
-        w?.({ type: kind, reason: kind === 'R' ? REASON_NAMES[dv.getUint8(b + EVT + EVT_OFF.reason)] ?? 'rejected' : null, seq });
+        w?.({ type: kind, reason: kind === 'R' ? REASON_NAMES[evtReason(dv, e)] ?? 'rejected' : null, seq });
       }
       return;
     }
     // Who gets a report (DESIGN "Client protocol"): every live connection of the order's account;
     // the command's direct answer (the reports about the order it names: A, R, X, M, the taker's
     // fills) carries its reqId to the connection that sent it (origin), and only there.
-    const origin = dv.getUint32(b + RING_EVT_OFF.origin, true);
-    const token = dv.getUint32(b + RING_EVT_OFF.token, true);
+    const origin = slotOrigin(dv, b);
+    const token = slotToken(dv, b);
     const to = id === subject ? origin : 0;
     if (symbol < this.instruments.length) {
       this.book.apply({ type: kind, symbol, id, maker, price, qty, side, last });
@@ -1477,21 +1478,21 @@ export class Gateway {
         break;
       case 'R':
         if (o) {
-          const reason = REASON_NAMES[dv.getUint8(b + EVT + EVT_OFF.reason)] ?? 'rejected';
+          const reason = REASON_NAMES[evtReason(dv, e)] ?? 'rejected';
           if (o.status === 'pending') this.orders.finish(o, 'rejected');
           if (this.byAccount.has(o.account)) this.report(o.account, to, token, () => ({ type: 'reject', clientOrderId: o.clientOrderId, orderId: String(o.orderId), reason, seq }), (w, rq) => w.reject(rq, o.clientOrderId, o.orderId, seq, reason));
         }
         break;
       case 'T': {
-        const tradeId = Number(dv.getBigUint64(b + EVT + EVT_OFF.tradeId, true)); // the engine's, stable across restarts
+        const tradeId = evtTradeId(dv, e); // the engine's, stable across restarts
         if (!ins) break;
         const px = ins.toPrice(BigInt(price));
         const q = ins.toQty(qty);
-        this.fillReport(o, dv.getUint32(b + EVT + EVT_OFF.leaves, true), true, to, token, ins, tradeId, price, px, qty, q, seq);
-        this.fillReport(this.orders.get(maker), dv.getUint32(b + EVT + EVT_OFF.makerLeaves, true), false, 0, 0, ins, tradeId, price, px, qty, q, seq);
+        this.fillReport(o, evtLeaves(dv, e), true, to, token, ins, tradeId, price, px, qty, q, seq);
+        this.fillReport(this.orders.get(maker), evtMakerLeaves(dv, e), false, 0, 0, ins, tradeId, price, px, qty, q, seq);
         // ts: the engine's tsInit (epoch ns, the same `ts` as the trade's ClickHouse row), written
         // with its exact digits: a 19-digit integer does not survive a double
-        const ts = dv.getBigInt64(b + RING_EVT_OFF.tsInit, true);
+        const ts = slotTsInit(dv, b);
         const frame = `${JSON.stringify({ type: 'trade', symbol: ins.symbol, tradeId, price: px, qty: q, takerSide: side === 0 ? 'buy' : 'sell' }).slice(0, -1)},"ts":${ts}}`;
         const recent = this.recentTrades[symbol]!;
         recent.push({ price: px, qty: q, json: frame });
@@ -1507,7 +1508,7 @@ export class Gateway {
       }
       case 'X':
         if (o) {
-          o.leaves = dv.getUint32(b + EVT + EVT_OFF.leaves, true); // 0: nothing of it rests any more
+          o.leaves = evtLeaves(dv, e); // 0: nothing of it rests any more
           if (ins && this.byAccount.has(o.account)) this.report(o.account, to, token, () => ({ type: 'cancelled', orderId: String(o.orderId), clientOrderId: o.clientOrderId, qty: ins.toQty(qty), seq }), (w, rq) => w.cancelled(rq, o.orderId, o.clientOrderId, seq, qty, symbol));
           this.orders.finish(o, 'cancelled');
         }
@@ -1520,7 +1521,7 @@ export class Gateway {
         }
         break;
     }
-    if (kind === 'A' || kind === 'R' || kind === 'M') this.firstKind.set(id, kind === 'R' ? `R:${REASON_NAMES[dv.getUint8(b + EVT + EVT_OFF.reason)] ?? 'rejected'}` : kind);
+    if (kind === 'A' || kind === 'R' || kind === 'M') this.firstKind.set(id, kind === 'R' ? `R:${REASON_NAMES[evtReason(dv, e)] ?? 'rejected'}` : kind);
     if (last) {
       if (token !== 0 && origin !== 0) this.conns.get(origin)?.reqIds?.delete(token); // the command is answered
       const w = this.waiters.get(id);

@@ -14,7 +14,8 @@
  * are answered `unknown_order`, as in real flow). `feedback: false` turns this off.
  * Known limitations: with feedback, generation costs about as much as a replay.
  */
-import { CMD_OFF, CMD_SIZE, EVT_OFF, EVT_SIZE } from '../abi/records.js';
+import { CMD_OFF, CMD_SIZE, EVT_SIZE } from '../abi/records.js';
+import { evtId, evtLeaves, evtMaker, evtMakerLeaves, evtReason, evtType } from '../abi/views.js';
 import { Engine } from '../engine/engine.js';
 
 export const MIXES = ['default', 'cancel-heavy', 'deep-book', 'aggressive', 'exchange-core'] as const;
@@ -95,20 +96,20 @@ export function generate(opts: GenOptions): Uint8Array {
   const engine = feedback ? new Engine({ symbols, capacity: Math.max(1024, Math.min(count, 1 << 24)), inboxCapacity: 64, outboxCapacity: 4096 }) : null;
   const SLICE = 64;
   let fed = 0;
-  const onEvents = (v: DataView, b: Uint8Array, k: number): void => {
+  const onEvents = (v: DataView, _b: Uint8Array, k: number): void => {
     for (let e = 0; e < k; e++) {
       const p = e * EVT_SIZE;
-      const t = b[p + EVT_OFF.type];
-      const id = Number(v.getBigUint64(p + EVT_OFF.id, true));
+      const t = evtType(v, p);
+      const id = evtId(v, p);
       if (t === 84) {
-        const m = byId.get(Number(v.getBigUint64(p + EVT_OFF.maker, true)));
-        if (m) { const ml = v.getUint32(p + EVT_OFF.makerLeaves, true); if (ml === 0) untrack(m); else m.qty = ml; }
+        const m = byId.get(evtMaker(v, p));
+        if (m) { const ml = evtMakerLeaves(v, p); if (ml === 0) untrack(m); else m.qty = ml; }
         const tk = byId.get(id);
-        if (tk) { const l = v.getUint32(p + EVT_OFF.leaves, true); if (l === 0) untrack(tk); else tk.qty = l; }
+        if (tk) { const l = evtLeaves(v, p); if (l === 0) untrack(tk); else tk.qty = l; }
       } else if (t === 88 || t === 82) {
         const x = byId.get(id);
         // an R for a duplicate id names someone else's live order: keep that one
-        if (x && !(t === 82 && b[p + EVT_OFF.reason] === 4)) untrack(x);
+        if (x && !(t === 82 && evtReason(v, p) === 4)) untrack(x);
       }
     }
   };

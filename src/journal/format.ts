@@ -22,7 +22,8 @@
  * Complexity: O(record). Allocation: `upcast` allocates only for old versions.
  * Known limitations: one record kind (a sequenced command with its events).
  */
-import { CMD_SIZE, EVT_SIZE, EVT_OFF, RING_CMD_SIZE } from '../abi/records.js';
+import { CMD_SIZE, EVT_SIZE, RING_CMD_SIZE } from '../abi/records.js';
+import { evtClearCmd } from '../abi/views.js';
 import { crc32c } from '../sys/crc32c.js';
 
 export const SEG_MAGIC = 0x314a5354; // 'TSJ1'
@@ -131,7 +132,7 @@ export function writeV1Record(seq: bigint, cmd32: Uint8Array, events: Uint8Array
 
 /** The events of a record with their `cmd` field cleared (the batch index is not part of the log). */
 export function clearCmdIndex(dv: DataView, p: number, n: number): void {
-  for (let i = 0; i < n; i++) dv.setUint32(p + i * EVT_SIZE + EVT_OFF.cmd, 0, true);
+  for (let i = 0; i < n; i++) evtClearCmd(dv, p + i * EVT_SIZE);
 }
 
 export function segmentName(firstSeq: bigint): string {

@@ -17,7 +17,8 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { EVT_SIZE, EVT_OFF, RING_CMD_SIZE } from '../abi/records.js';
+import { EVT_SIZE, RING_CMD_SIZE } from '../abi/records.js';
+import { evtClearCmd } from '../abi/views.js';
 import { TradsysError } from '../domain/errors.js';
 import {
   REC_CMD, REC_EVENTS, REC_KIND_COMMAND, REC_VERSION, R_KIND, R_NEVENTS, R_SEQ, R_TS_INIT, R_VERSION, SEG_HEADER,
@@ -277,7 +278,7 @@ export class JournalWriter {
     b.set(cmd.subarray(cmdOff, cmdOff + RING_CMD_SIZE), p + REC_CMD);
     if (stride === EVT_SIZE) b.set(evts.subarray(evtOff, evtOff + n * EVT_SIZE), p + REC_EVENTS);
     else for (let i = 0; i < n; i++) b.set(evts.subarray(evtOff + i * stride, evtOff + i * stride + EVT_SIZE), p + REC_EVENTS + i * EVT_SIZE);
-    for (let i = 0; i < n; i++) dv.setUint32(p + REC_EVENTS + i * EVT_SIZE + EVT_OFF.cmd, 0, true);
+    for (let i = 0; i < n; i++) evtClearCmd(dv, p + REC_EVENTS + i * EVT_SIZE);
     sealRecord(b, dv, p, len);
     this.used += len;
     this.pendingRecords++;

@@ -36,6 +36,10 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RING_EVT_SIZE, REASON_NAMES } from '../abi/records.js';
+import {
+  evtAccount, evtIdBig, evtLast, evtLeaves, evtMakerAccount, evtMakerBig, evtPriceBig, evtQty, evtReason, evtSide, evtSymbol,
+  evtTradeIdBig, evtType, slotEvt, slotSeqBig, slotTsIn, slotTsInit,
+} from '../abi/views.js';
 import { BookProjection, type EventKind } from '../marketdata/book-projection.js';
 import { TradsysError } from '../domain/errors.js';
 import type { Storage } from './storage.js';
@@ -202,22 +206,23 @@ export class WriterCore {
     const dv = buf.buffer === this.dv.buffer ? this.dv : new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     for (let k = 0; k < count; k++) {
       const b = k * RING_EVT_SIZE;
-      const seq = dv.getBigUint64(b, true);
-      const tsInit = dv.getBigInt64(b + 8, true);
-      const tsIn = dv.getBigInt64(b + 24, true);
-      const type = dv.getUint8(b + 32);
-      const reason = dv.getUint8(b + 33);
-      const last = (dv.getUint8(b + 34) & 1) === 1;
-      const side = dv.getUint8(b + 35);
-      const symbol = dv.getUint32(b + 36, true);
-      const id = dv.getBigUint64(b + 40, true);
-      const maker = dv.getBigUint64(b + 48, true);
-      const price = dv.getBigInt64(b + 56, true);
-      const qty = dv.getUint32(b + 64, true);
-      const leaves = dv.getUint32(b + 68, true);
-      const account = dv.getUint32(b + 80, true);
-      const makerAccount = dv.getUint32(b + 84, true);
-      const tradeId = dv.getBigUint64(b + 88, true);
+      const e = slotEvt(b);
+      const seq = slotSeqBig(dv, b);
+      const tsInit = slotTsInit(dv, b);
+      const tsIn = slotTsIn(dv, b);
+      const type = evtType(dv, e);
+      const reason = evtReason(dv, e);
+      const last = evtLast(dv, e);
+      const side = evtSide(dv, e);
+      const symbol = evtSymbol(dv, e);
+      const id = evtIdBig(dv, e);
+      const maker = evtMakerBig(dv, e);
+      const price = evtPriceBig(dv, e);
+      const qty = evtQty(dv, e);
+      const leaves = evtLeaves(dv, e);
+      const account = evtAccount(dv, e);
+      const makerAccount = evtMakerAccount(dv, e);
+      const tradeId = evtTradeIdBig(dv, e);
       const ts = tsInit + this.o.tsOffsetNs;
       this.lastTsNs = ts;
       this.lastSeqIn = seq;

@@ -10,7 +10,8 @@
  * Known limitations: on `stop` whatever is not written within the deadline is spilled to files.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { RING_EVT_SIZE, RING_EVT_OFF, RING_CMD_OFF, EVT_SIZE } from '../abi/records.js';
+import { RING_EVT_SIZE } from '../abi/records.js';
+import { journalEventToSlot } from '../abi/views.js';
 import { readRecords } from '../journal/recovery.js';
 import { useWasmJournalVerifier } from '../engine/journal-verifier.js';
 import { SpmcRing } from '../ring/spmc-ring.js';
@@ -120,13 +121,8 @@ async function backfill(): Promise<void> {
   }
   let n = 0;
   for (const r of readRecords(d.options.journalDir, from, to, true)) {
-    const cmd = r.cmd;
     for (let e = 0; e < r.nEvents; e++) {
-      const b = n * RING_EVT_SIZE;
-      bdv.setBigUint64(b + RING_EVT_OFF.seq, r.seq, true);
-      bdv.setBigInt64(b + RING_EVT_OFF.tsInit, r.tsInit, true);
-      buf.set(cmd.subarray(RING_CMD_OFF.origin, RING_CMD_OFF.tsIn + 8), b + RING_EVT_OFF.origin);
-      buf.set(r.events.subarray(e * EVT_SIZE, (e + 1) * EVT_SIZE), b + RING_EVT_OFF.evtType);
+      journalEventToSlot(r, e, buf, bdv, n * RING_EVT_SIZE, true);
       if (++n === POLL) { core.ingest(buf, n); n = 0; core.seal(Date.now()); }
     }
   }
