@@ -61,6 +61,16 @@ module.exports = {
       to: { circular: true },
     },
     {
+      name: 'abi-is-a-leaf',
+      comment: 'src/abi/ (the record definitions, their generator and views.ts, the one reader of EVT and RING_EVT records) ' +
+        'imports nothing else of src/, so every layer can read records through it. "Only src/abi reads record offsets" is a ' +
+        'rule about names (EVT_OFF, RING_EVT_OFF), not imports, which dependency-cruiser cannot state: ' +
+        'test/abi/views.test.ts scans src/ for it instead.',
+      severity: 'error',
+      from: { path: '^src/abi/' },
+      to: { path: '^src/', pathNot: '^src/abi/' },
+    },
+    {
       name: 'src-not-to-test-reference',
       comment: 'The test oracles in test/reference/ are never imported by src/ (STYLE §6).',
       severity: 'error',
