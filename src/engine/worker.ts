@@ -17,6 +17,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { CMD_SIZE, EVT_SIZE, RING_CMD_SIZE, RING_EVT_SIZE, RING_CMD_OFF, RING_EVT_OFF, EVT_OFF } from '../abi/records.js';
+import { evtCmd } from '../abi/views.js';
 import { MpscRing } from '../ring/mpsc-ring.js';
 import { SpmcRing } from '../ring/spmc-ring.js';
 import { Engine, type EngineOptions, type RiskSetup } from './engine.js';
@@ -99,7 +100,7 @@ function run(d: EngineWorkerData): void {
       out32 = new Uint32Array(out.buffer);
     }
     for (let i = 0; i < k; i++) {
-      const cmdIdx = v.getUint32(i * EVT_SIZE + EVT_OFF.cmd, true);
+      const cmdIdx = evtCmd(v, i * EVT_SIZE);
       const w = ((nOut + i) * RING_EVT_SIZE) >> 2;
       const s = batchSeq0 + cmdIdx;
       // u64/i64 fields as (lo, hi) u32 words: no BigInt per event
