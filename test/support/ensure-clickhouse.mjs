@@ -33,33 +33,37 @@ const manual = [
   '    CLICKHOUSE_URL=http://127.0.0.1:8123 npm test',
 ].join('\n');
 
-if (process.env.CLICKHOUSE_URL) {
-  say(`ClickHouse server from CLICKHOUSE_URL (${process.env.CLICKHOUSE_URL})`);
-  process.exit(0);
-}
-const found = findServer();
-if (found) process.exit(0);
+/** Returns the exit status: 0 when a server is available (found, named, or installed now), 1 otherwise. */
+function ensure() {
+  if (process.env.CLICKHOUSE_URL) {
+    say(`ClickHouse server from CLICKHOUSE_URL (${process.env.CLICKHOUSE_URL})`);
+    return 0;
+  }
+  if (findServer()) return 0;
 
-const root = typeof process.getuid === 'function' && process.getuid() === 0;
-const sudo = !root && has('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0;
-if (process.platform !== 'linux' || !has('apt-get') || (!root && !sudo) || process.env.TRADSYS_NO_INSTALL === '1') {
-  say('clickhouse-server is not installed.');
-  process.stderr.write(manual + '\n');
-  process.exit(1);
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  const sudo = !root && has('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0;
+  if (process.platform !== 'linux' || !has('apt-get') || (!root && !sudo) || process.env.TRADSYS_NO_INSTALL === '1') {
+    say('clickhouse-server is not installed.');
+    process.stderr.write(manual + '\n');
+    return 1;
+  }
+
+  const pre = root ? [] : ['sudo', '-n'];
+  const run = (args) => {
+    say(`$ ${[...pre, ...args].join(' ')}`);
+    const cmd = [...pre, ...args];
+    const r = spawnSync(cmd[0], cmd.slice(1), { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    return r.status === 0;
+  };
+  say('clickhouse-server is not installed: installing Debian\'s package for the server-backend tests (one time, about a minute)');
+  if (!run(['apt-get', 'update']) || !run(['apt-get', 'install', '-y', 'clickhouse-server']) || !findServer()) {
+    say('installing clickhouse-server failed.');
+    process.stderr.write(manual + '\n');
+    return 1;
+  }
+  say(`installed ${findServer()}`);
+  return 0;
 }
 
-const pre = root ? [] : ['sudo', '-n'];
-const run = (args) => {
-  say(`$ ${[...pre, ...args].join(' ')}`);
-  const r = spawnSync(pre.length ? pre[0] : args[0], pre.length ? [...pre.slice(1), ...args] : args.slice(1), {
-    stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
-  return r.status === 0;
-};
-say('clickhouse-server is not installed: installing Debian\'s package for the server-backend tests (one time, about a minute)');
-if (!run(['apt-get', 'update']) || !run(['apt-get', 'install', '-y', 'clickhouse-server']) || !findServer()) {
-  say('installing clickhouse-server failed.');
-  process.stderr.write(manual + '\n');
-  process.exit(1);
-}
-say(`installed ${findServer()}`);
+process.exitCode = ensure();
