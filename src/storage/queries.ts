@@ -17,7 +17,8 @@
  */
 import { TradsysError } from '../domain/errors.js';
 import { normalizeSql } from './sql.js';
-import { sandboxSql, type SandboxPolicy, type SqlParser } from './sandbox.js';
+import { sandboxSql, type SandboxPolicy } from './sandbox.js';
+import type { SqlParser } from './sql-parser.js';
 import { BAR_INTERVALS, type BarInterval } from './schema.js';
 import type { ParamValue, QueryResult, Row, Storage } from './storage.js';
 
