@@ -203,6 +203,99 @@
   evtTradeId: u64;
 }
 
+// JournalRec: 128 bytes
+@inline export const JOURNAL_REC_SIZE: u32 = 128;
+@inline export const JOURNAL_REC_LEN: u32 = 0;
+@inline export const JOURNAL_REC_CRC: u32 = 4;
+@inline export const JOURNAL_REC_SEQ: u32 = 8;
+@inline export const JOURNAL_REC_VERSION: u32 = 16;
+@inline export const JOURNAL_REC_KIND: u32 = 18;
+@inline export const JOURNAL_REC_N_EVENTS: u32 = 20;
+@inline export const JOURNAL_REC_TS_INIT: u32 = 24;
+@inline export const JOURNAL_REC_CMD_OP: u32 = 32;
+@inline export const JOURNAL_REC_CMD_SIDE: u32 = 33;
+@inline export const JOURNAL_REC_CMD_TYPE: u32 = 34;
+@inline export const JOURNAL_REC_CMD_TIF: u32 = 35;
+@inline export const JOURNAL_REC_CMD_SYMBOL: u32 = 36;
+@inline export const JOURNAL_REC_CMD_ID: u32 = 40;
+@inline export const JOURNAL_REC_CMD_PRICE: u32 = 48;
+@inline export const JOURNAL_REC_CMD_QTY: u32 = 56;
+@inline export const JOURNAL_REC_CMD_ACCOUNT: u32 = 60;
+@inline export const JOURNAL_REC_CMD_ORIGIN: u32 = 64;
+@inline export const JOURNAL_REC_CMD_TOKEN: u32 = 68;
+@inline export const JOURNAL_REC_CMD_TS_IN: u32 = 72;
+@inline export const JOURNAL_REC_CMD_CID_LEN: u32 = 80;
+@inline export const JOURNAL_REC_CMD_CID0: u32 = 88;
+@inline export const JOURNAL_REC_CMD_CID1: u32 = 96;
+@inline export const JOURNAL_REC_CMD_CID2: u32 = 104;
+@inline export const JOURNAL_REC_CMD_CID3: u32 = 112;
+@inline export const JOURNAL_REC_CMD_CID4: u32 = 120;
+@unmanaged @final export class JournalRecRec {
+  len: u32;
+  crc: u32;
+  seq: u64;
+  version: u16;
+  kind: u16;
+  nEvents: u32;
+  tsInit: i64;
+  cmdOp: u8;
+  cmdSide: u8;
+  cmdType: u8;
+  cmdTif: u8;
+  cmdSymbol: u32;
+  cmdId: u64;
+  cmdPrice: i64;
+  cmdQty: u32;
+  cmdAccount: u32;
+  cmdOrigin: u32;
+  cmdToken: u32;
+  cmdTsIn: i64;
+  cmdCidLen: u8;
+  _cmdPad0: u8;
+  _cmdPad1: u16;
+  _cmdPad2: u32;
+  cmdCid0: u64;
+  cmdCid1: u64;
+  cmdCid2: u64;
+  cmdCid3: u64;
+  cmdCid4: u64;
+}
+
+// JournalRecV1: 56 bytes
+@inline export const JOURNAL_REC_V1_SIZE: u32 = 56;
+@inline export const JOURNAL_REC_V1_LEN: u32 = 0;
+@inline export const JOURNAL_REC_V1_CRC: u32 = 4;
+@inline export const JOURNAL_REC_V1_SEQ: u32 = 8;
+@inline export const JOURNAL_REC_V1_VERSION: u32 = 16;
+@inline export const JOURNAL_REC_V1_KIND: u32 = 18;
+@inline export const JOURNAL_REC_V1_N_EVENTS: u32 = 20;
+@inline export const JOURNAL_REC_V1_CMD_OP: u32 = 24;
+@inline export const JOURNAL_REC_V1_CMD_SIDE: u32 = 25;
+@inline export const JOURNAL_REC_V1_CMD_TYPE: u32 = 26;
+@inline export const JOURNAL_REC_V1_CMD_TIF: u32 = 27;
+@inline export const JOURNAL_REC_V1_CMD_SYMBOL: u32 = 28;
+@inline export const JOURNAL_REC_V1_CMD_ID: u32 = 32;
+@inline export const JOURNAL_REC_V1_CMD_PRICE: u32 = 40;
+@inline export const JOURNAL_REC_V1_CMD_QTY: u32 = 48;
+@inline export const JOURNAL_REC_V1_CMD_ACCOUNT: u32 = 52;
+@unmanaged @final export class JournalRecV1Rec {
+  len: u32;
+  crc: u32;
+  seq: u64;
+  version: u16;
+  kind: u16;
+  nEvents: u32;
+  cmdOp: u8;
+  cmdSide: u8;
+  cmdType: u8;
+  cmdTif: u8;
+  cmdSymbol: u32;
+  cmdId: u64;
+  cmdPrice: i64;
+  cmdQty: u32;
+  cmdAccount: u32;
+}
+
 @inline export const OP_NEW: u32 = 1;
 @inline export const OP_CANCEL: u32 = 2;
 @inline export const OP_MODIFY: u32 = 3;
@@ -253,8 +346,12 @@
 @inline export const EVT_FLAG_STP: u32 = 2;
 @inline export const POOL_ORDERS: u32 = 0;
 @inline export const POOL_LEVELS: u32 = 1;
+@inline export const JOURNAL_VERSION_V1: u32 = 1;
+@inline export const JOURNAL_VERSION_V2: u32 = 2;
+@inline export const JOURNAL_KIND_COMMAND: u32 = 1;
+@inline export const JOURNAL_REC_MAX: u32 = 67108864;
 
-/** offsetof probe for test/abi: record index × field index → byte offset (-1: none). */
+/** offsetof probe for test/abi: record index (RECORDS, then FILE_RECORDS) × field index → byte offset (-1: none). */
 export function abiOffsetOf(rec: i32, field: i32): i32 {
   if (rec == 0) {
     if (field == 0) return <i32>offsetof<CmdRec>("op");
@@ -362,6 +459,55 @@ export function abiOffsetOf(rec: i32, field: i32): i32 {
     if (field == 18) return <i32>offsetof<RingEvtRec>("evtMakerAccount");
     if (field == 19) return <i32>offsetof<RingEvtRec>("evtTradeId");
     if (field == -1) return <i32>offsetof<RingEvtRec>();
+  }
+  if (rec == 7) {
+    if (field == 0) return <i32>offsetof<JournalRecRec>("len");
+    if (field == 1) return <i32>offsetof<JournalRecRec>("crc");
+    if (field == 2) return <i32>offsetof<JournalRecRec>("seq");
+    if (field == 3) return <i32>offsetof<JournalRecRec>("version");
+    if (field == 4) return <i32>offsetof<JournalRecRec>("kind");
+    if (field == 5) return <i32>offsetof<JournalRecRec>("nEvents");
+    if (field == 6) return <i32>offsetof<JournalRecRec>("tsInit");
+    if (field == 7) return <i32>offsetof<JournalRecRec>("cmdOp");
+    if (field == 8) return <i32>offsetof<JournalRecRec>("cmdSide");
+    if (field == 9) return <i32>offsetof<JournalRecRec>("cmdType");
+    if (field == 10) return <i32>offsetof<JournalRecRec>("cmdTif");
+    if (field == 11) return <i32>offsetof<JournalRecRec>("cmdSymbol");
+    if (field == 12) return <i32>offsetof<JournalRecRec>("cmdId");
+    if (field == 13) return <i32>offsetof<JournalRecRec>("cmdPrice");
+    if (field == 14) return <i32>offsetof<JournalRecRec>("cmdQty");
+    if (field == 15) return <i32>offsetof<JournalRecRec>("cmdAccount");
+    if (field == 16) return <i32>offsetof<JournalRecRec>("cmdOrigin");
+    if (field == 17) return <i32>offsetof<JournalRecRec>("cmdToken");
+    if (field == 18) return <i32>offsetof<JournalRecRec>("cmdTsIn");
+    if (field == 19) return <i32>offsetof<JournalRecRec>("cmdCidLen");
+    if (field == 20) return <i32>offsetof<JournalRecRec>("_cmdPad0");
+    if (field == 21) return <i32>offsetof<JournalRecRec>("_cmdPad1");
+    if (field == 22) return <i32>offsetof<JournalRecRec>("_cmdPad2");
+    if (field == 23) return <i32>offsetof<JournalRecRec>("cmdCid0");
+    if (field == 24) return <i32>offsetof<JournalRecRec>("cmdCid1");
+    if (field == 25) return <i32>offsetof<JournalRecRec>("cmdCid2");
+    if (field == 26) return <i32>offsetof<JournalRecRec>("cmdCid3");
+    if (field == 27) return <i32>offsetof<JournalRecRec>("cmdCid4");
+    if (field == -1) return <i32>offsetof<JournalRecRec>();
+  }
+  if (rec == 8) {
+    if (field == 0) return <i32>offsetof<JournalRecV1Rec>("len");
+    if (field == 1) return <i32>offsetof<JournalRecV1Rec>("crc");
+    if (field == 2) return <i32>offsetof<JournalRecV1Rec>("seq");
+    if (field == 3) return <i32>offsetof<JournalRecV1Rec>("version");
+    if (field == 4) return <i32>offsetof<JournalRecV1Rec>("kind");
+    if (field == 5) return <i32>offsetof<JournalRecV1Rec>("nEvents");
+    if (field == 6) return <i32>offsetof<JournalRecV1Rec>("cmdOp");
+    if (field == 7) return <i32>offsetof<JournalRecV1Rec>("cmdSide");
+    if (field == 8) return <i32>offsetof<JournalRecV1Rec>("cmdType");
+    if (field == 9) return <i32>offsetof<JournalRecV1Rec>("cmdTif");
+    if (field == 10) return <i32>offsetof<JournalRecV1Rec>("cmdSymbol");
+    if (field == 11) return <i32>offsetof<JournalRecV1Rec>("cmdId");
+    if (field == 12) return <i32>offsetof<JournalRecV1Rec>("cmdPrice");
+    if (field == 13) return <i32>offsetof<JournalRecV1Rec>("cmdQty");
+    if (field == 14) return <i32>offsetof<JournalRecV1Rec>("cmdAccount");
+    if (field == -1) return <i32>offsetof<JournalRecV1Rec>();
   }
   return -1;
 }

@@ -3,8 +3,9 @@
  * (`checkRecord`), run over a whole segment in one call.
  *
  * Owns: the CRC-32C tables (16 × 256 u32, slice-by-16, built on first use) in static data.
- * Layout: records as in src/journal/format.ts (v2: len u32 · crc u32 · seq u64 · version u16 ·
- * kind u16 · nEvents u32 · … ; v1 read-only). The caller places the bytes in linear memory
+ * Layout: JOURNAL_REC (v2) and JOURNAL_REC_V1 (read only) of src/abi/records.ts, through the
+ * generated constants of assembly/abi/records.ts (v2: len u32 · crc u32 · seq u64 · version u16 ·
+ * kind u16 · nEvents u32 · tsInit · RING_CMD, events at 128; v1: events at 56, padded to 8). The caller places the bytes in linear memory
  * beyond `journalHeapBase()` (this instance never runs the engine, so nothing else uses it).
  * Invariants: `journalVerify` accepts exactly the records `checkRecord` calls 'ok' (differential
  * test: test/kernels/journal-verify.prop.test.ts); it stops at the first record that is not.
@@ -12,20 +13,18 @@
  * Allocation: none. Known limitations: no hardware CRC instruction in WebAssembly.
  */
 
+// record layout: generated from src/abi/records.ts (JOURNAL_REC, JOURNAL_REC_V1, EVT)
+import {
+  EVT_SIZE, JOURNAL_REC_CRC, JOURNAL_REC_LEN, JOURNAL_REC_MAX, JOURNAL_REC_N_EVENTS, JOURNAL_REC_SEQ,
+  JOURNAL_REC_SIZE, JOURNAL_REC_V1_SIZE, JOURNAL_REC_VERSION, JOURNAL_VERSION_V1, JOURNAL_VERSION_V2,
+} from '../abi/records';
+
 const POLY: u32 = 0x82f63b78; // CRC-32C, reflected
 const TAB: usize = memory.data(16 * 256 * 4, 64);
 let tablesReady = false;
 
-// record layout (src/journal/format.ts)
-const R_LEN: usize = 0;
-const R_CRC: usize = 4;
-const R_SEQ: usize = 8;
-const R_VERSION: usize = 16;
-const R_NEVENTS: usize = 20;
-const REC_V2_EVENTS: u64 = 128;
-const REC_V1_EVENTS: u64 = 56;
-const EVT_BYTES: u64 = 64;
-const REC_MAX: u32 = 64 << 20;
+/** Bytes a record needs before its length can be checked (len, crc, seq, version, kind, nEvents). */
+const REC_PROLOGUE: usize = <usize>JOURNAL_REC_N_EVENTS + 4;
 
 function buildTables(): void {
   for (let i: u32 = 0; i < 256; i++) {
@@ -79,18 +78,20 @@ export function journalVerify(p: usize, end: usize, seqLo: u32, seqHi: u32): usi
   if (!tablesReady) buildTables();
   let seq: u64 = (<u64>seqHi << 32) | <u64>seqLo;
   let count: u32 = 0;
-  while (end - p >= 24) {
-    const len = load<u32>(p + R_LEN);
-    const version = <u32>load<u16>(p + R_VERSION);
-    const n = <u64>load<u32>(p + R_NEVENTS);
-    const minLen: u32 = version == 1 ? <u32>REC_V1_EVENTS : <u32>REC_V2_EVENTS;
-    if (len < minLen || len > REC_MAX || (len & 7) != 0) break;
+  while (end - p >= REC_PROLOGUE) {
+    const len = load<u32>(p + JOURNAL_REC_LEN);
+    const version = <u32>load<u16>(p + JOURNAL_REC_VERSION);
+    const n = <u64>load<u32>(p + JOURNAL_REC_N_EVENTS);
+    const minLen: u32 = version == JOURNAL_VERSION_V1 ? JOURNAL_REC_V1_SIZE : JOURNAL_REC_SIZE;
+    if (len < minLen || len > JOURNAL_REC_MAX || (len & 7) != 0) break;
     if (end - p < <usize>len) break;
-    if (crcRun(p + 8, p + <usize>len, 0) != load<u32>(p + R_CRC)) break;
-    if (version != 1 && version != 2) break;
-    const want: u64 = version == 2 ? REC_V2_EVENTS + n * EVT_BYTES : (REC_V1_EVENTS + n * EVT_BYTES + 7) & ~(<u64>7);
+    if (crcRun(p + JOURNAL_REC_SEQ, /* the CRC covers every byte after len and crc */ p + <usize>len, 0) != load<u32>(p + JOURNAL_REC_CRC)) break;
+    if (version != JOURNAL_VERSION_V1 && version != JOURNAL_VERSION_V2) break;
+    const want: u64 = version == JOURNAL_VERSION_V2
+      ? <u64>JOURNAL_REC_SIZE + n * <u64>EVT_SIZE
+      : (<u64>JOURNAL_REC_V1_SIZE + n * <u64>EVT_SIZE + 7) & ~(<u64>7);
     if (<u64>len != want) break;
-    if (load<u64>(p + R_SEQ) != seq) break;
+    if (load<u64>(p + JOURNAL_REC_SEQ) != seq) break;
     p += <usize>len;
     seq++;
     count++;

@@ -206,6 +206,100 @@ _Static_assert(offsetof(ts_ringevt_t, evtAccount) == 80, "RingEvt.evtAccount");
 _Static_assert(offsetof(ts_ringevt_t, evtMakerAccount) == 84, "RingEvt.evtMakerAccount");
 _Static_assert(offsetof(ts_ringevt_t, evtTradeId) == 88, "RingEvt.evtTradeId");
 
+typedef struct ts_journalrec {
+  uint32_t len;
+  uint32_t crc;
+  uint64_t seq;
+  uint16_t version;
+  uint16_t kind;
+  uint32_t nEvents;
+  int64_t tsInit;
+  uint8_t cmdOp;
+  uint8_t cmdSide;
+  uint8_t cmdType;
+  uint8_t cmdTif;
+  uint32_t cmdSymbol;
+  uint64_t cmdId;
+  int64_t cmdPrice;
+  uint32_t cmdQty;
+  uint32_t cmdAccount;
+  uint32_t cmdOrigin;
+  uint32_t cmdToken;
+  int64_t cmdTsIn;
+  uint8_t cmdCidLen;
+  uint8_t _cmdPad0;
+  uint16_t _cmdPad1;
+  uint32_t _cmdPad2;
+  uint64_t cmdCid0;
+  uint64_t cmdCid1;
+  uint64_t cmdCid2;
+  uint64_t cmdCid3;
+  uint64_t cmdCid4;
+} ts_journalrec_t;
+_Static_assert(sizeof(ts_journalrec_t) == 128, "JournalRec size");
+_Static_assert(offsetof(ts_journalrec_t, len) == 0, "JournalRec.len");
+_Static_assert(offsetof(ts_journalrec_t, crc) == 4, "JournalRec.crc");
+_Static_assert(offsetof(ts_journalrec_t, seq) == 8, "JournalRec.seq");
+_Static_assert(offsetof(ts_journalrec_t, version) == 16, "JournalRec.version");
+_Static_assert(offsetof(ts_journalrec_t, kind) == 18, "JournalRec.kind");
+_Static_assert(offsetof(ts_journalrec_t, nEvents) == 20, "JournalRec.nEvents");
+_Static_assert(offsetof(ts_journalrec_t, tsInit) == 24, "JournalRec.tsInit");
+_Static_assert(offsetof(ts_journalrec_t, cmdOp) == 32, "JournalRec.cmdOp");
+_Static_assert(offsetof(ts_journalrec_t, cmdSide) == 33, "JournalRec.cmdSide");
+_Static_assert(offsetof(ts_journalrec_t, cmdType) == 34, "JournalRec.cmdType");
+_Static_assert(offsetof(ts_journalrec_t, cmdTif) == 35, "JournalRec.cmdTif");
+_Static_assert(offsetof(ts_journalrec_t, cmdSymbol) == 36, "JournalRec.cmdSymbol");
+_Static_assert(offsetof(ts_journalrec_t, cmdId) == 40, "JournalRec.cmdId");
+_Static_assert(offsetof(ts_journalrec_t, cmdPrice) == 48, "JournalRec.cmdPrice");
+_Static_assert(offsetof(ts_journalrec_t, cmdQty) == 56, "JournalRec.cmdQty");
+_Static_assert(offsetof(ts_journalrec_t, cmdAccount) == 60, "JournalRec.cmdAccount");
+_Static_assert(offsetof(ts_journalrec_t, cmdOrigin) == 64, "JournalRec.cmdOrigin");
+_Static_assert(offsetof(ts_journalrec_t, cmdToken) == 68, "JournalRec.cmdToken");
+_Static_assert(offsetof(ts_journalrec_t, cmdTsIn) == 72, "JournalRec.cmdTsIn");
+_Static_assert(offsetof(ts_journalrec_t, cmdCidLen) == 80, "JournalRec.cmdCidLen");
+_Static_assert(offsetof(ts_journalrec_t, _cmdPad0) == 81, "JournalRec._cmdPad0");
+_Static_assert(offsetof(ts_journalrec_t, _cmdPad1) == 82, "JournalRec._cmdPad1");
+_Static_assert(offsetof(ts_journalrec_t, _cmdPad2) == 84, "JournalRec._cmdPad2");
+_Static_assert(offsetof(ts_journalrec_t, cmdCid0) == 88, "JournalRec.cmdCid0");
+_Static_assert(offsetof(ts_journalrec_t, cmdCid1) == 96, "JournalRec.cmdCid1");
+_Static_assert(offsetof(ts_journalrec_t, cmdCid2) == 104, "JournalRec.cmdCid2");
+_Static_assert(offsetof(ts_journalrec_t, cmdCid3) == 112, "JournalRec.cmdCid3");
+_Static_assert(offsetof(ts_journalrec_t, cmdCid4) == 120, "JournalRec.cmdCid4");
+
+typedef struct ts_journalrecv1 {
+  uint32_t len;
+  uint32_t crc;
+  uint64_t seq;
+  uint16_t version;
+  uint16_t kind;
+  uint32_t nEvents;
+  uint8_t cmdOp;
+  uint8_t cmdSide;
+  uint8_t cmdType;
+  uint8_t cmdTif;
+  uint32_t cmdSymbol;
+  uint64_t cmdId;
+  int64_t cmdPrice;
+  uint32_t cmdQty;
+  uint32_t cmdAccount;
+} ts_journalrecv1_t;
+_Static_assert(sizeof(ts_journalrecv1_t) == 56, "JournalRecV1 size");
+_Static_assert(offsetof(ts_journalrecv1_t, len) == 0, "JournalRecV1.len");
+_Static_assert(offsetof(ts_journalrecv1_t, crc) == 4, "JournalRecV1.crc");
+_Static_assert(offsetof(ts_journalrecv1_t, seq) == 8, "JournalRecV1.seq");
+_Static_assert(offsetof(ts_journalrecv1_t, version) == 16, "JournalRecV1.version");
+_Static_assert(offsetof(ts_journalrecv1_t, kind) == 18, "JournalRecV1.kind");
+_Static_assert(offsetof(ts_journalrecv1_t, nEvents) == 20, "JournalRecV1.nEvents");
+_Static_assert(offsetof(ts_journalrecv1_t, cmdOp) == 24, "JournalRecV1.cmdOp");
+_Static_assert(offsetof(ts_journalrecv1_t, cmdSide) == 25, "JournalRecV1.cmdSide");
+_Static_assert(offsetof(ts_journalrecv1_t, cmdType) == 26, "JournalRecV1.cmdType");
+_Static_assert(offsetof(ts_journalrecv1_t, cmdTif) == 27, "JournalRecV1.cmdTif");
+_Static_assert(offsetof(ts_journalrecv1_t, cmdSymbol) == 28, "JournalRecV1.cmdSymbol");
+_Static_assert(offsetof(ts_journalrecv1_t, cmdId) == 32, "JournalRecV1.cmdId");
+_Static_assert(offsetof(ts_journalrecv1_t, cmdPrice) == 40, "JournalRecV1.cmdPrice");
+_Static_assert(offsetof(ts_journalrecv1_t, cmdQty) == 48, "JournalRecV1.cmdQty");
+_Static_assert(offsetof(ts_journalrecv1_t, cmdAccount) == 52, "JournalRecV1.cmdAccount");
+
 #define TS_OP_NEW 1
 #define TS_OP_CANCEL 2
 #define TS_OP_MODIFY 3
@@ -256,3 +350,7 @@ _Static_assert(offsetof(ts_ringevt_t, evtTradeId) == 88, "RingEvt.evtTradeId");
 #define TS_EVT_FLAG_STP 2
 #define TS_POOL_ORDERS 0
 #define TS_POOL_LEVELS 1
+#define TS_JOURNAL_VERSION_V1 1
+#define TS_JOURNAL_VERSION_V2 2
+#define TS_JOURNAL_KIND_COMMAND 1
+#define TS_JOURNAL_REC_MAX 67108864u

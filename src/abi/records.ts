@@ -2,7 +2,7 @@
  * THE record definitions shared by AssemblyScript (assembly/), TypeScript (src/) and C (native/).
  *
  * Owns: every fixed-layout record that crosses the JS↔WASM boundary, the enums inside them,
- * `ABI_VERSION` and the ABI hash. `npm run gen:abi` writes `assembly/abi/records.ts` and
+ * `ABI_VERSION` and the ABI hash; and the journal's record layouts (file records, outside the hash). `npm run gen:abi` writes `assembly/abi/records.ts` and
  * `native/include/records.h` from this file; `test/abi` fails when they are stale.
  *
  * Layout: little-endian, explicit offsets, natural alignment, no implicit padding (padding is
@@ -46,6 +46,25 @@
  * record (field offsets +32)
  * ```
  * Ring publication (Atomics orderings) is described in src/ring/*.ts.
+ *
+ * File records (the journal, `journal/*.seg`; docs/journal.md). They are a file format, not the
+ * engine ABI: they are generated for AssemblyScript (the journal-verify kernel) and C like the
+ * records above, but stay out of `abiCanonical()` and the ABI hash, which guards the wasm ↔ host
+ * call boundary and is written into every snapshot. A journal layout change is a new record
+ * `version` (JournalVersion) with an upcaster, never an in-place edit.
+ * ```
+ * JOURNAL_REC (v2, current; 128 B header, then nEvents × EVT)   writer: journal writer (host)
+ * ┌─────┬─────┬──────┬─────────┬──────┬─────────┬────────┬──────────────────────────────┬──────────────┐
+ * │ len │ crc │ seq  │ version │ kind │ nEvents │ tsInit │ cmd: the RING_CMD (96 B)      │ events (EVT) │
+ * │ u32 │ u32 │ u64  │   u16   │ u16  │   u32   │  i64   │ cmdOp … cmdCid4 (offsets +32) │ n × 64 B     │
+ * 0     4     8      16        18     20        24       32                              128
+ *  len: whole record in bytes (128 + n·64, a multiple of 8) · crc: CRC-32C of bytes 8..len ·
+ *  seq: engine seq · version: JournalVersion.V2 · kind: JournalKind.COMMAND · each event's `cmd` is 0.
+ *
+ * JOURNAL_REC_V1 (pre-release, read only; 56 B header, then nEvents × EVT, padded to 8)
+ *  0 len u32 · 4 crc u32 · 8 seq u64 · 16 version u16 (V1) · 18 kind u16 · 20 nEvents u32 ·
+ * 24 cmd: the CMD (32 B, cmdOp … cmdAccount) · 56 events
+ * ```
  *
  * Ownership: the host writes CMD records and CTRL args before a call and reads EVT/LEVEL/ORDER/
  * CTRL results after it returns. Within one engine instance everything runs on one thread, so no
@@ -129,6 +148,40 @@ export const RING_EVT = rec('RingEvt', 96, [
 ]);
 
 export const RECORDS: readonly RecordDef[] = [CMD, EVT, LEVEL, ORDER, CTRL, RING_CMD, RING_EVT];
+
+/** `r`'s fields as a block of another record at byte `at`, named `prefix` + Field (padding `_prefix` + Pad). */
+function embed(prefix: string, r: RecordDef, at: number): [string, FieldType, number][] {
+  const cap = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+  return r.fields.map((f): [string, FieldType, number] => [
+    f.name.startsWith('_') ? `_${prefix}${cap(f.name.slice(1))}` : `${prefix}${cap(f.name)}`, f.type, at + f.offset,
+  ]);
+}
+
+/** Journal record, current version (v2): header, tsInit and the RING_CMD; nEvents × EVT follow at `size`. */
+export const JOURNAL_REC = rec('JournalRec', 128, [
+  ['len', 'u32', 0], ['crc', 'u32', 4], ['seq', 'u64', 8], ['version', 'u16', 16], ['kind', 'u16', 18],
+  ['nEvents', 'u32', 20], ['tsInit', 'i64', 24], ...embed('cmd', RING_CMD, 32),
+]);
+
+/** Journal record v1 (pre-release, read only): header and the CMD; nEvents × EVT follow at `size`, padded to 8. */
+export const JOURNAL_REC_V1 = rec('JournalRecV1', 56, [
+  ['len', 'u32', 0], ['crc', 'u32', 4], ['seq', 'u64', 8], ['version', 'u16', 16], ['kind', 'u16', 18],
+  ['nEvents', 'u32', 20], ...embed('cmd', CMD, 24),
+]);
+
+/** File records (outside the ABI hash; see the header). Generated after RECORDS. */
+export const FILE_RECORDS: readonly RecordDef[] = [JOURNAL_REC, JOURNAL_REC_V1];
+
+/** File-format enums (outside the ABI hash). Values are never reused. */
+export const FILE_ENUMS = {
+  /** Journal record `version`: V1 read only (upcast on read), V2 written. */
+  JournalVersion: { V1: 1, V2: 2 },
+  /** Journal record `kind`. */
+  JournalKind: { COMMAND: 1 },
+} as const;
+
+/** Upper bound of one journal record in bytes (a command sweeping the whole book is bounded by the engine's capacity). */
+export const JOURNAL_REC_MAX = 64 << 20;
 
 /** Enums: name → value. Values are never reused. */
 export const ENUMS = {
@@ -252,4 +305,6 @@ export const RING_CMD_SIZE = RING_CMD.size;
 export const RING_EVT_SIZE = RING_EVT.size;
 export const RING_CMD_OFF = offsets(RING_CMD) as { origin: number; token: number; tsIn: number; cidLen: number; cid0: number };
 export const RING_EVT_OFF = offsets(RING_EVT) as { seq: number; tsInit: number; origin: number; token: number; tsIn: number; evtType: number };
+export const JOURNAL_REC_SIZE = JOURNAL_REC.size;
+export const JOURNAL_REC_V1_SIZE = JOURNAL_REC_V1.size;
 export const CTRL_OFF = offsets(CTRL) as { arg0: number; arg1: number; hash: number; tradeSeq: number; arg2: number; arg3: number; arg4: number; arg5: number };

@@ -1,11 +1,14 @@
 /**
- * The one reader of EVT and RING_EVT records, and the one journal record → RING_EVT conversion.
- * Every consumer (engine decode, cqrs, gateway fan-out, storage writer, backfill) reads event
- * bytes through these functions; only src/abi knows the offsets (src/abi/records.ts).
+ * The one reader of EVT and RING_EVT records, the one reader/writer of journal records, and the
+ * one journal record → RING_EVT conversion. Every consumer (engine decode, cqrs, gateway fan-out,
+ * storage writer, backfill, the journal writer and readers) reads and writes these bytes through
+ * these functions; only src/abi knows the offsets (src/abi/records.ts).
  *
- * Layout: see the EVT and RING_EVT boxes in src/abi/records.ts. Readers take a DataView and the
- * byte offset `p` of the record: `evt*(dv, p)` read an EVT record at `p`; `slot*(dv, p)` read a
- * RING_EVT slot at `p` (its event through `evt*(dv, slotEvt(p))`).
+ * Layout: see the EVT, RING_EVT, JOURNAL_REC and JOURNAL_REC_V1 boxes in src/abi/records.ts.
+ * Readers take a DataView and the byte offset `p` of the record: `evt*(dv, p)` read an EVT record
+ * at `p`; `slot*(dv, p)` read a RING_EVT slot at `p` (its event through `evt*(dv, slotEvt(p))`);
+ * `jrec*(dv, p)` read a journal record's header at `p` (the fields v1 and v2 share, and v2's
+ * tsInit), `jrecCmd`/`jrecEvents` give the byte offsets of its command and events.
  *
  * Invariants: each reader is one DataView read (or two 32-bit reads for a number-valued 64-bit
  * field) at a constant offset from records.ts, little-endian. The number readers of 64-bit fields
@@ -13,11 +16,15 @@
  * 2^53 and, above it, the same double as `Number(dv.getBigUint64(…))` (the sum is exact before
  * its one rounding). The `…Big` readers return the bigint, for consumers that write it on
  * (RowBinary rows, cqrs events).
- * Complexity: O(1) per field; `journalEventToSlot` copies 96 bytes.
- * Allocation: none, except the `…Big` readers (a bigint each, as `getBigUint64` does).
+ * Complexity: O(1) per field; `journalEventToSlot` copies 96 bytes; `readJournalRecord` O(1) for
+ * v2 (views), O(record) for v1 (copied).
+ * Allocation: none, except the `…Big` readers (a bigint each, as `getBigUint64` does) and
+ * `readJournalRecord` (one small object; fresh buffers for a v1 record).
  * Known limitations: the readers do not check bounds beyond the DataView's own RangeError.
  */
-import { EVT, EVT_SIZE, RING_EVT, RING_EVT_SIZE, RING_CMD, type RecordDef } from './records.js';
+import {
+  CMD_SIZE, EVT, EVT_SIZE, FILE_ENUMS, JOURNAL_REC, JOURNAL_REC_V1, RING_EVT, RING_EVT_SIZE, RING_CMD, RING_CMD_SIZE, type RecordDef,
+} from './records.js';
 
 function off(r: RecordDef, name: string): number {
   const f = r.fields.find((x) => x.name === name);
@@ -55,6 +62,25 @@ const C_ROUTING_END = off(RING_CMD, 'tsIn') + 8;
 if (C_ROUTING_END - C_ORIGIN !== S_EVT - S_ORIGIN || S_TS_IN - S_ORIGIN !== off(RING_CMD, 'tsIn') - C_ORIGIN) {
   throw new Error('RING_CMD and RING_EVT routing blocks (origin, token, tsIn) differ in layout');
 }
+
+// JOURNAL_REC (v2) and JOURNAL_REC_V1 offsets: the header fields both versions share, then v2's
+const J_LEN = off(JOURNAL_REC, 'len');
+const J_CRC = off(JOURNAL_REC, 'crc');
+const J_SEQ = off(JOURNAL_REC, 'seq');
+const J_VERSION = off(JOURNAL_REC, 'version');
+const J_KIND = off(JOURNAL_REC, 'kind');
+const J_N_EVENTS = off(JOURNAL_REC, 'nEvents');
+const J_TS_INIT = off(JOURNAL_REC, 'tsInit');
+const J_CMD = off(JOURNAL_REC, 'cmdOp');
+const J_EVENTS = JOURNAL_REC.size;
+const J1_CMD = off(JOURNAL_REC_V1, 'cmdOp');
+const J1_EVENTS = JOURNAL_REC_V1.size;
+for (const f of ['len', 'crc', 'seq', 'version', 'kind', 'nEvents']) {
+  if (off(JOURNAL_REC_V1, f) !== off(JOURNAL_REC, f)) throw new Error(`JOURNAL_REC_V1.${f} moved: the shared header readers assume it did not`);
+}
+if (J_EVENTS - J_CMD !== RING_CMD_SIZE || J1_EVENTS - J1_CMD !== CMD_SIZE) throw new Error('journal record command blocks differ from RING_CMD / CMD');
+const V1 = FILE_ENUMS.JournalVersion.V1;
+const V2 = FILE_ENUMS.JournalVersion.V2;
 
 /** Bytes of one EVT record / one RING_EVT slot. */
 export { EVT_SIZE, RING_EVT_SIZE };
@@ -113,8 +139,101 @@ export function slotToken(dv: DataView, p: number): number { return dv.getUint32
 /** Byte offset of the EVT record inside the RING_EVT slot at `p`. */
 export function slotEvt(p: number): number { return p + S_EVT; }
 
+// ── journal records ────────────────────────────────────────────────────────────────────────
+/** Bytes a journal record must have before its header (len, crc, seq, version, kind, nEvents) can be read: 24. */
+export const JREC_PROLOGUE = J_N_EVENTS + 4;
+/** Header bytes before the events: v2 (128) and v1 (56). */
+export const JREC_EVENTS = J_EVENTS;
+export const JREC_V1_EVENTS = J1_EVENTS;
+/** Length of a v2 record with `n` events. */
+export function jrecSize(n: number): number { return J_EVENTS + n * EVT_SIZE; }
+/** Length of a v1 record with `n` events (padded to 8; no 32-bit wrap for a huge `n`). */
+export function jrecV1Size(n: number): number { return Math.ceil((J1_EVENTS + n * EVT_SIZE) / 8) * 8; }
+export function jrecLen(dv: DataView, p: number): number { return dv.getUint32(p + J_LEN, true); }
+export function jrecCrc(dv: DataView, p: number): number { return dv.getUint32(p + J_CRC, true); }
+/** First byte the record's CRC-32C covers (it runs to `p + len`): everything after len and crc. */
+export function jrecCrcStart(p: number): number { return p + J_CRC + 4; }
+export function jrecSeq(dv: DataView, p: number): bigint { return dv.getBigUint64(p + J_SEQ, true); }
+export function jrecVersion(dv: DataView, p: number): number { return dv.getUint16(p + J_VERSION, true); }
+export function jrecKind(dv: DataView, p: number): number { return dv.getUint16(p + J_KIND, true); }
+export function jrecNEvents(dv: DataView, p: number): number { return dv.getUint32(p + J_N_EVENTS, true); }
+/** tsInit (epoch ns) of a v2 record (v1 has none). */
+export function jrecTsInit(dv: DataView, p: number): bigint { return dv.getBigInt64(p + J_TS_INIT, true); }
+/** Byte offset of a v2 record's RING_CMD / of its first EVT. */
+export function jrecCmd(p: number): number { return p + J_CMD; }
+export function jrecEvents(p: number): number { return p + J_EVENTS; }
+
+/** Writes a v2 record's header fields but len and crc (`sealJournalRecord` writes those last). */
+export function writeJournalHeader(dv: DataView, p: number, seq: bigint, nEvents: number, tsInit: bigint, kind: number): void {
+  dv.setBigUint64(p + J_SEQ, seq, true);
+  dv.setUint16(p + J_VERSION, V2, true);
+  dv.setUint16(p + J_KIND, kind, true);
+  dv.setUint32(p + J_N_EVENTS, nEvents, true);
+  dv.setBigInt64(p + J_TS_INIT, tsInit, true);
+}
+
+/**
+ * Writes a v1 record (tests and the committed fixture only: the writer always writes v2) with len
+ * and crc 0 into a fresh buffer; the caller seals it. Allocates the record.
+ */
+export function writeJournalV1(seq: bigint, cmd32: Uint8Array, events: Uint8Array, kind: number): Uint8Array {
+  const n = events.length / EVT_SIZE;
+  const out = new Uint8Array(jrecV1Size(n));
+  const dv = new DataView(out.buffer);
+  dv.setBigUint64(J_SEQ, seq, true);
+  dv.setUint16(J_VERSION, V1, true);
+  dv.setUint16(J_KIND, kind, true);
+  dv.setUint32(J_N_EVENTS, n, true);
+  out.set(cmd32.subarray(0, CMD_SIZE), J1_CMD);
+  out.set(events, J1_EVENTS);
+  return out;
+}
+
+/** Writes len and crc (computed by the caller over [jrecCrcStart(p), p + len)). */
+export function sealJournalRecord(dv: DataView, p: number, len: number, crc: number): void {
+  dv.setUint32(p + J_LEN, len, true);
+  dv.setUint32(p + J_CRC, crc, true);
+}
+
+/** A decoded journal record: views into the source bytes (current version) or into a fresh copy (upcast). */
+export interface JournalRecord {
+  seq: bigint;
+  version: number;
+  tsInit: bigint;
+  /** The RING_CMD bytes (96). */
+  cmd: Uint8Array;
+  /** nEvents × EVT records. */
+  events: Uint8Array;
+  nEvents: number;
+}
+
+/**
+ * The record at `p` (already checked) in the current schema. v1 → v2 (pure, `upcastJournalV1`):
+ * tsInit 0, the CMD becomes a RING_CMD with origin/token/tsIn 0 and no clientOrderId; events unchanged.
+ */
+export function readJournalRecord(b: Uint8Array, dv: DataView, p: number): JournalRecord {
+  const version = jrecVersion(dv, p);
+  const n = jrecNEvents(dv, p);
+  const seq = jrecSeq(dv, p);
+  if (version === V2) {
+    return {
+      seq, version, tsInit: jrecTsInit(dv, p), nEvents: n,
+      cmd: b.subarray(p + J_CMD, p + J_CMD + RING_CMD_SIZE), events: b.subarray(p + J_EVENTS, p + J_EVENTS + n * EVT_SIZE),
+    };
+  }
+  return upcastJournalV1(b, p, seq, n);
+}
+
+/** Upcaster v1 → v2 (pure: new buffers, the input is not touched). Allocates. */
+export function upcastJournalV1(b: Uint8Array, p: number, seq: bigint, n: number): JournalRecord {
+  const cmd = new Uint8Array(RING_CMD_SIZE);
+  cmd.set(b.subarray(p + J1_CMD, p + J1_CMD + CMD_SIZE), 0);
+  const events = b.slice(p + J1_EVENTS, p + J1_EVENTS + n * EVT_SIZE);
+  return { seq, version: V1, tsInit: 0n, cmd, events, nEvents: n };
+}
+
 // ── journal record → RING_EVT ──────────────────────────────────────────────────────────────
-/** The parts of a journal record (src/journal/format.ts JournalRecord) the conversion reads. */
+/** The parts of a journal record (`JournalRecord`) the conversion reads. */
 export interface JournalEvents {
   readonly seq: bigint;
   readonly tsInit: bigint;

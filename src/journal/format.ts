@@ -3,7 +3,8 @@
  *
  * Owns: the bytes of `journal/*.seg` and `journal/COMMIT` (docs/journal.md).
  *
- * Layout (little-endian):
+ * Layout (little-endian; the record layouts are JOURNAL_REC and JOURNAL_REC_V1 in
+ * src/abi/records.ts, read and written through src/abi/views.ts):
  * ```
  * segment header (32 B): 0 magic 'TSJ1' u32 · 4 format u32 (1) · 8 firstSeq u64 · 16 createdMs u64 ·
  *                        24 crc32c of bytes 0..24 u32 · 28 zero u32
@@ -22,8 +23,11 @@
  * Complexity: O(record). Allocation: `upcast` allocates only for old versions.
  * Known limitations: one record kind (a sequenced command with its events).
  */
-import { CMD_SIZE, EVT_SIZE, RING_CMD_SIZE } from '../abi/records.js';
-import { evtClearCmd } from '../abi/views.js';
+import { EVT_SIZE, FILE_ENUMS, JOURNAL_REC, JOURNAL_REC_MAX, RING_CMD_SIZE } from '../abi/records.js';
+import {
+  JREC_EVENTS, JREC_PROLOGUE, JREC_V1_EVENTS, evtClearCmd, jrecCrc, jrecCrcStart, jrecLen, jrecNEvents, jrecSeq, jrecSize,
+  jrecV1Size, jrecVersion, readJournalRecord, sealJournalRecord, upcastJournalV1, writeJournalV1, type JournalRecord,
+} from '../abi/views.js';
 import { crc32c } from '../sys/crc32c.js';
 
 export const SEG_MAGIC = 0x314a5354; // 'TSJ1'
@@ -34,99 +38,69 @@ export const COMMIT_SIZE = 24;
 export const COMMIT_SLOT2 = 512;
 export const COMMIT_FILE_SIZE = COMMIT_SLOT2 + COMMIT_SIZE;
 
-export const REC_VERSION = 2;
-export const REC_KIND_COMMAND = 1;
-export const REC_HEADER = 32; // v2: header incl. tsInit
+// The record layout is JOURNAL_REC / JOURNAL_REC_V1 of src/abi/records.ts, read and written through
+// src/abi/views.ts; the names below are derived from it for the modules and tests that use them.
+const field = (name: string): number => JOURNAL_REC.fields.find((f) => f.name === name)!.offset;
+export const REC_VERSION = FILE_ENUMS.JournalVersion.V2;
+export const REC_KIND_COMMAND = FILE_ENUMS.JournalKind.COMMAND;
+export const REC_HEADER = field('cmdOp'); // v2: header incl. tsInit (32)
 export const REC_CMD = REC_HEADER; // RING_CMD bytes
-export const REC_EVENTS = REC_HEADER + RING_CMD_SIZE; // 128
-export const REC_V1_EVENTS = 24 + CMD_SIZE; // 56
+export const REC_EVENTS = JREC_EVENTS; // 128
+export const REC_V1_EVENTS = JREC_V1_EVENTS; // 56
 /** Upper bound of one record (a command sweeping the whole book is bounded by the engine's capacity). */
-export const REC_MAX = 64 << 20;
+export const REC_MAX = JOURNAL_REC_MAX;
 
-export const R_LEN = 0;
-export const R_CRC = 4;
-export const R_SEQ = 8;
-export const R_VERSION = 16;
-export const R_KIND = 18;
-export const R_NEVENTS = 20;
-export const R_TS_INIT = 24;
+export const R_LEN = field('len');
+export const R_CRC = field('crc');
+export const R_SEQ = field('seq');
+export const R_VERSION = field('version');
+export const R_KIND = field('kind');
+export const R_NEVENTS = field('nEvents');
+export const R_TS_INIT = field('tsInit');
+if (REC_CMD + RING_CMD_SIZE !== REC_EVENTS) throw new Error('JOURNAL_REC: the RING_CMD block does not end where the events start');
 
-export function recordSize(nEvents: number): number { return REC_EVENTS + nEvents * EVT_SIZE; }
+export function recordSize(nEvents: number): number { return jrecSize(nEvents); }
 
 /** Fills in len and CRC of the record at `p` (its other fields already written). */
 export function sealRecord(b: Uint8Array, dv: DataView, p: number, len: number): void {
-  dv.setUint32(p + R_LEN, len, true);
-  dv.setUint32(p + R_CRC, crc32c(b, p + 8, p + len), true);
+  sealJournalRecord(dv, p, len, crc32c(b, jrecCrcStart(p), p + len));
 }
 
 export type RecordCheck = 'ok' | 'short' | 'bad_len' | 'bad_crc' | 'bad_seq' | 'bad_version';
 
 /** Checks the record at `p` (bytes available up to `end`) against the expected seq. */
 export function checkRecord(b: Uint8Array, dv: DataView, p: number, end: number, expectSeq: bigint): { check: RecordCheck; len: number } {
-  if (end - p < 24) return { check: 'short', len: 0 };
-  const len = dv.getUint32(p + R_LEN, true);
-  const version = dv.getUint16(p + R_VERSION, true);
-  const n = dv.getUint32(p + R_NEVENTS, true);
+  if (end - p < JREC_PROLOGUE) return { check: 'short', len: 0 };
+  const len = jrecLen(dv, p);
+  const version = jrecVersion(dv, p);
+  const n = jrecNEvents(dv, p);
   const minLen = version === 1 ? REC_V1_EVENTS : REC_EVENTS;
   if (len < minLen || len > REC_MAX || (len & 7) !== 0) return { check: 'bad_len', len };
   if (end - p < len) return { check: 'short', len };
-  if (crc32c(b, p + 8, p + len) !== dv.getUint32(p + R_CRC, true)) return { check: 'bad_crc', len };
+  if (crc32c(b, jrecCrcStart(p), p + len) !== jrecCrc(dv, p)) return { check: 'bad_crc', len };
   if (version !== 1 && version !== REC_VERSION) return { check: 'bad_version', len };
-  if (version === REC_VERSION ? len !== recordSize(n) : len !== Math.ceil((REC_V1_EVENTS + n * EVT_SIZE) / 8) * 8) return { check: 'bad_len', len }; // (no 32-bit wrap for a huge n)
-  if (dv.getBigUint64(p + R_SEQ, true) !== expectSeq) return { check: 'bad_seq', len };
+  if (version === REC_VERSION ? len !== jrecSize(n) : len !== jrecV1Size(n)) return { check: 'bad_len', len }; // (no 32-bit wrap for a huge n)
+  if (jrecSeq(dv, p) !== expectSeq) return { check: 'bad_seq', len };
   return { check: 'ok', len };
 }
 
 /** A decoded record: views into the source bytes (current version) or into a fresh copy (upcast). */
-export interface JournalRecord {
-  seq: bigint;
-  version: number;
-  tsInit: bigint;
-  /** The RING_CMD bytes (96). */
-  cmd: Uint8Array;
-  /** nEvents × EVT records. */
-  events: Uint8Array;
-  nEvents: number;
-}
+export type { JournalRecord };
 
 /**
- * The record at `p` (already checked) in the current schema. v1 → v2 (pure): tsInit 0, the CMD
- * becomes a RING_CMD with origin/token/tsIn 0 and no clientOrderId; events unchanged.
+ * The record at `p` (already checked) in the current schema (src/abi/views.ts readJournalRecord:
+ * v1 is upcast to v2, pure — tsInit 0, the CMD becomes a RING_CMD with origin/token/tsIn 0 and no
+ * clientOrderId; events unchanged).
  */
-export function readRecord(b: Uint8Array, dv: DataView, p: number): JournalRecord {
-  const version = dv.getUint16(p + R_VERSION, true);
-  const n = dv.getUint32(p + R_NEVENTS, true);
-  const seq = dv.getBigUint64(p + R_SEQ, true);
-  if (version === REC_VERSION) {
-    return {
-      seq, version, tsInit: dv.getBigInt64(p + R_TS_INIT, true), nEvents: n,
-      cmd: b.subarray(p + REC_CMD, p + REC_CMD + RING_CMD_SIZE), events: b.subarray(p + REC_EVENTS, p + REC_EVENTS + n * EVT_SIZE),
-    };
-  }
-  return upcastV1(b, p, seq, n);
-}
+export const readRecord: (b: Uint8Array, dv: DataView, p: number) => JournalRecord = readJournalRecord;
 
 /** Upcaster v1 → v2 (pure: new buffers, the input is not touched). */
-export function upcastV1(b: Uint8Array, p: number, seq: bigint, n: number): JournalRecord {
-  const cmd = new Uint8Array(RING_CMD_SIZE);
-  cmd.set(b.subarray(p + 24, p + 24 + CMD_SIZE), 0);
-  const events = b.slice(p + REC_V1_EVENTS, p + REC_V1_EVENTS + n * EVT_SIZE);
-  return { seq, version: 1, tsInit: 0n, cmd, events, nEvents: n };
-}
+export const upcastV1: (b: Uint8Array, p: number, seq: bigint, n: number) => JournalRecord = upcastJournalV1;
 
 /** Writes a v1 record (tests and the committed fixture only: the writer always writes v2). */
 export function writeV1Record(seq: bigint, cmd32: Uint8Array, events: Uint8Array): Uint8Array {
-  const n = events.length / EVT_SIZE;
-  const len = (REC_V1_EVENTS + events.length + 7) & ~7;
-  const out = new Uint8Array(len);
-  const dv = new DataView(out.buffer);
-  dv.setBigUint64(R_SEQ, seq, true);
-  dv.setUint16(R_VERSION, 1, true);
-  dv.setUint16(R_KIND, REC_KIND_COMMAND, true);
-  dv.setUint32(R_NEVENTS, n, true);
-  out.set(cmd32.subarray(0, CMD_SIZE), 24);
-  out.set(events, REC_V1_EVENTS);
-  sealRecord(out, dv, 0, len);
+  const out = writeJournalV1(seq, cmd32, events, REC_KIND_COMMAND);
+  sealRecord(out, new DataView(out.buffer), 0, out.length);
   return out;
 }
 

@@ -17,9 +17,10 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { TradsysError } from '../domain/errors.js';
 import {
-  COMMIT_SIZE, SEG_HEADER, SEG_MAGIC, REC_MAX, REC_VERSION, segmentHeaderOk, R_SEQ, R_LEN, checkRecord, decodeCommitFile, readRecord, segmentName,
+  COMMIT_SIZE, SEG_HEADER, SEG_MAGIC, REC_MAX, REC_VERSION, REC_V1_EVENTS, segmentHeaderOk, checkRecord, decodeCommitFile, readRecord, segmentName,
   type JournalRecord,
 } from './format.js';
+import { JREC_PROLOGUE, jrecLen, jrecSeq, jrecVersion } from '../abi/views.js';
 import { SegmentWindow, verifyRecords } from './verify.js';
 
 export interface SegmentInfo { path: string; firstSeq: bigint; size: number }
@@ -56,12 +57,12 @@ function corrupt(file: string, offset: number, what: string): never {
 
 /** Whether any valid record with seq > `after` starts at an 8-aligned offset in [from, end). */
 function validRecordFollows(b: Uint8Array, dv: DataView, from: number, end: number, after: bigint): boolean {
-  for (let p = (from + 8) & ~7; p + 24 <= end; p += 8) {
-    if (dv.getUint32(p + R_LEN, true) === 0) continue; // (fast over a preallocated segment's zeros)
-    const seq = dv.getBigUint64(p + R_SEQ, true);
+  for (let p = (from + 8) & ~7; p + JREC_PROLOGUE <= end; p += 8) {
+    if (jrecLen(dv, p) === 0) continue; // (fast over a preallocated segment's zeros)
+    const seq = jrecSeq(dv, p);
     if (seq <= after || seq > after + (1n << 40n)) continue;
-    const len = dv.getUint32(p + R_LEN, true);
-    if (len < 56 || p + len > end) continue;
+    const len = jrecLen(dv, p);
+    if (len < REC_V1_EVENTS || p + len > end) continue;
     if (checkRecord(b, dv, p, end, seq).check === 'ok') return true;
   }
   return false;
@@ -135,7 +136,7 @@ export function recover(dir: string, opts: RecoverOptions = {}): RecoveryResult 
         if (!wholeRest) {
           // the window may have cut the record at pos: load from it (all of it, if it is larger)
           if (v.count > 0) { need = 0; continue; }
-          const len = new DataView(win.bytes.buffer, win.bytes.byteOffset + v.end).getUint32(R_LEN, true);
+          const len = jrecLen(new DataView(win.bytes.buffer, win.bytes.byteOffset + v.end), 0);
           if (len > win.avail && len <= REC_MAX && need < len) { need = len; continue; }
         }
         // zeros from pos on in the newest segment: the end of the records of a preallocated
@@ -157,7 +158,7 @@ export function recover(dir: string, opts: RecoverOptions = {}): RecoveryResult 
           need = 0;
           continue;
         }
-        if (r.check === 'bad_version') corrupt(s.path, p, `record seq ${expect} has unknown schema version ${dv.getUint16(p + 16, true)} (newer than this build, ${REC_VERSION}?)`);
+        if (r.check === 'bad_version') corrupt(s.path, p, `record seq ${expect} has unknown schema version ${jrecVersion(dv, p)} (newer than this build, ${REC_VERSION}?)`);
         if (!newest) corrupt(s.path, p, `record seq ${expect}: ${r.check} in a sealed segment`);
         if (expect <= committed) corrupt(s.path, p, `record seq ${expect}: ${r.check}, but the COMMIT mark says records through ${committed} were durable`);
         if (validRecordFollows(b, dv, p, b.length, expect - 1n)) corrupt(s.path, p, `record seq ${expect}: ${r.check}, and valid records follow it`);
@@ -204,10 +205,10 @@ export function* readRecords(dir: string, fromSeq = 1n, toSeq?: bigint, verified
       if (toSeq !== undefined && seq > toSeq) return; // before any check: the engine may be writing the next record
       let len: number;
       if (p < checkedTo) {
-        len = dv.getUint32(p + R_LEN, true);
-      } else if (verified && b.length - p >= 24 && dv.getBigUint64(p + R_SEQ, true) === seq) {
-        len = dv.getUint32(p + R_LEN, true);
-        if (len < 56 || p + len > b.length) corrupt(s.path, p, `record seq ${seq}: bad length (changed since recovery?)`);
+        len = jrecLen(dv, p);
+      } else if (verified && b.length - p >= JREC_PROLOGUE && jrecSeq(dv, p) === seq) {
+        len = jrecLen(dv, p);
+        if (len < REC_V1_EVENTS || p + len > b.length) corrupt(s.path, p, `record seq ${seq}: bad length (changed since recovery?)`);
       } else {
         const r = checkRecord(b, dv, p, b.length, seq);
         if (r.check !== 'ok') {

@@ -18,7 +18,8 @@
  * Known limitations: one window per thread, so one segment scan at a time.
  */
 import * as fs from 'node:fs';
-import { checkRecord, REC_MAX, R_LEN } from './format.js';
+import { checkRecord, REC_MAX } from './format.js';
+import { JREC_PROLOGUE, jrecLen } from '../abi/views.js';
 
 /** The WASM exports this module uses (structurally engine/wasm.ts's JournalVerifyExports). */
 export interface VerifyKernel {
@@ -134,7 +135,7 @@ export class SegmentWindow {
 
   /** Checks the loaded records from `pos` (file offset of the last load) with seqs from `seq`. */
   verify(seq: bigint): VerifiedRange {
-    if (this.r && this.avail >= 24) {
+    if (this.r && this.avail >= JREC_PROLOGUE) {
       const p0 = this.bytes.byteOffset + this.off;
       const v = this.r.verify(p0, p0 + this.avail, seq);
       return { end: this.off + (v.end - p0), count: v.count };
@@ -205,7 +206,7 @@ export function verifyRecords(b: Uint8Array, from: number, firstSeq: bigint, end
   let p = from;
   let seq = firstSeq;
   let count = 0;
-  while (end - p >= 24) {
+  while (end - p >= JREC_PROLOGUE) {
     const n = Math.min(WINDOW, end - p);
     const w = r.view(WINDOW);
     w.set(b.subarray(p, p + n));
@@ -217,7 +218,7 @@ export function verifyRecords(b: Uint8Array, from: number, firstSeq: bigint, end
       continue;
     }
     // nothing accepted at p: a bad record, or a valid one larger than the window
-    const len = dv.getUint32(p + R_LEN, true);
+    const len = jrecLen(dv, p);
     if (len <= n || len > REC_MAX || checkRecord(b, dv, p, end, seq).check !== 'ok') break;
     p += len;
     seq++;

@@ -18,10 +18,10 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { EVT_SIZE, RING_CMD_SIZE } from '../abi/records.js';
-import { evtClearCmd } from '../abi/views.js';
+import { evtClearCmd, jrecCmd, jrecEvents, writeJournalHeader } from '../abi/views.js';
 import { TradsysError } from '../domain/errors.js';
 import {
-  REC_CMD, REC_EVENTS, REC_KIND_COMMAND, REC_VERSION, R_KIND, R_NEVENTS, R_SEQ, R_TS_INIT, R_VERSION, SEG_HEADER,
+  REC_KIND_COMMAND, SEG_HEADER,
   encodeCommit, decodeCommit, recordSize, sealRecord, segmentName, writeSegmentHeader, COMMIT_FILE_SIZE, COMMIT_SLOT2, COMMIT_SIZE,
 } from './format.js';
 import { Preallocator } from './preallocate.js';
@@ -270,15 +270,12 @@ export class JournalWriter {
     const b = this.buf;
     const dv = this.dv;
     const seq = this.nextSeq++;
-    dv.setBigUint64(p + R_SEQ, seq, true);
-    dv.setUint16(p + R_VERSION, REC_VERSION, true);
-    dv.setUint16(p + R_KIND, REC_KIND_COMMAND, true);
-    dv.setUint32(p + R_NEVENTS, n, true);
-    dv.setBigInt64(p + R_TS_INIT, tsInit, true);
-    b.set(cmd.subarray(cmdOff, cmdOff + RING_CMD_SIZE), p + REC_CMD);
-    if (stride === EVT_SIZE) b.set(evts.subarray(evtOff, evtOff + n * EVT_SIZE), p + REC_EVENTS);
-    else for (let i = 0; i < n; i++) b.set(evts.subarray(evtOff + i * stride, evtOff + i * stride + EVT_SIZE), p + REC_EVENTS + i * EVT_SIZE);
-    for (let i = 0; i < n; i++) evtClearCmd(dv, p + REC_EVENTS + i * EVT_SIZE);
+    writeJournalHeader(dv, p, seq, n, tsInit, REC_KIND_COMMAND);
+    b.set(cmd.subarray(cmdOff, cmdOff + RING_CMD_SIZE), jrecCmd(p));
+    const e0 = jrecEvents(p);
+    if (stride === EVT_SIZE) b.set(evts.subarray(evtOff, evtOff + n * EVT_SIZE), e0);
+    else for (let i = 0; i < n; i++) b.set(evts.subarray(evtOff + i * stride, evtOff + i * stride + EVT_SIZE), e0 + i * EVT_SIZE);
+    for (let i = 0; i < n; i++) evtClearCmd(dv, e0 + i * EVT_SIZE);
     sealRecord(b, dv, p, len);
     this.used += len;
     this.pendingRecords++;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { ABI_HASH, ABI_VERSION, RECORDS, abiCanonical, checkLayout, fnv1a32 } from '../../src/abi/records.js';
+import { ABI_HASH, ABI_VERSION, FILE_RECORDS, RECORDS, RING_CMD, CMD, abiCanonical, checkLayout, fnv1a32 } from '../../src/abi/records.js';
 import { generate, ROOT } from '../../src/abi/gen.js';
 import { instantiate } from '../../src/engine/wasm.js';
 
@@ -40,6 +40,27 @@ describe('ABI', () => {
         expect(ex.abiOffsetOf(ri, -1), `${r.name} size`).toBe(r.size);
       });
       expect(ex.engineSimd()).toBe(1);
+    });
+  }
+
+  it('the journal file records follow the layout rules, embed RING_CMD / CMD, and stay out of the ABI hash', () => {
+    for (const r of FILE_RECORDS) expect(() => checkLayout(r)).not.toThrow();
+    const [v2, v1] = FILE_RECORDS;
+    const cmdAt = (r: typeof v2) => r!.fields.find((f) => f.name === 'cmdOp')!.offset;
+    expect(v2!.size - cmdAt(v2)).toBe(RING_CMD.size);
+    expect(v1!.size - cmdAt(v1)).toBe(CMD.size);
+    expect(v2!.fields.filter((f) => f.name.startsWith('cmd')).map((f) => f.offset - cmdAt(v2))).toEqual(RING_CMD.fields.filter((f) => !f.name.startsWith('_')).map((f) => f.offset));
+    for (const r of FILE_RECORDS) expect(abiCanonical()).not.toContain(`${r.name}:`);
+  });
+
+  for (const build of ['release', 'debug'] as const) {
+    it(`the ${build} WASM module's journal record offsets (file records, probed after RECORDS) match`, () => {
+      const ex = instantiate(build);
+      FILE_RECORDS.forEach((r, j) => {
+        const ri = RECORDS.length + j;
+        r.fields.forEach((f, fi) => expect(ex.abiOffsetOf(ri, fi), `${r.name}.${f.name}`).toBe(f.offset));
+        expect(ex.abiOffsetOf(ri, -1), `${r.name} size`).toBe(r.size);
+      });
     });
   }
 

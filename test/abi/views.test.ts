@@ -8,7 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { EVT, EVT_SIZE, RING_CMD, RING_CMD_SIZE, RING_EVT, RING_EVT_SIZE, type FieldType, type RecordDef } from '../../src/abi/records.js';
+import {
+  CMD_SIZE, EVT, EVT_SIZE, FILE_ENUMS, JOURNAL_REC, JOURNAL_REC_V1, RING_CMD, RING_CMD_SIZE, RING_EVT, RING_EVT_SIZE, type FieldType, type RecordDef,
+} from '../../src/abi/records.js';
 import * as V from '../../src/abi/views.js';
 import { decodeEvent } from '../../src/engine/engine.js';
 import { decodeEvt, decodeRingEvent } from '../../src/cqrs/events.js';
@@ -179,6 +181,67 @@ describe('abi/views', () => {
       expect(() => V.journalEventToSlot(rec, n, u8, dv, 0, true)).toThrow(RangeError);
       expect(() => V.journalEventToSlot(rec, 0, u8, dv, u8.length - RING_EVT_SIZE + 8, true)).toThrow(RangeError);
     }
+  });
+
+  it('journal record readers return what JOURNAL_REC / JOURNAL_REC_V1 wrote; the writers write what the definitions say', () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const r = rng(seed * 104729);
+      const n = r() % 4;
+      const v1 = seed % 3 === 0;
+      const def = v1 ? JOURNAL_REC_V1 : JOURNAL_REC;
+      const p = (r() % 8) * 8;
+      const b = new Uint8Array(p + def.size + n * EVT_SIZE + 8);
+      const dv = new DataView(b.buffer);
+      const v = randomRecord(def, r);
+      v.set('version', BigInt(v1 ? FILE_ENUMS.JournalVersion.V1 : FILE_ENUMS.JournalVersion.V2));
+      v.set('nEvents', BigInt(n));
+      write(def, dv, p, v);
+      for (let i = p + def.size; i < b.length; i++) b[i] = r() & 0xff;
+      const at = `seed ${seed}`;
+      expect(V.jrecLen(dv, p), at).toBe(Number(v.get('len')));
+      expect(V.jrecCrc(dv, p), at).toBe(Number(v.get('crc')));
+      expect(V.jrecSeq(dv, p), at).toBe(v.get('seq'));
+      expect(V.jrecVersion(dv, p), at).toBe(Number(v.get('version')));
+      expect(V.jrecKind(dv, p), at).toBe(Number(v.get('kind')));
+      expect(V.jrecNEvents(dv, p), at).toBe(n);
+      expect(V.jrecCrcStart(p), at).toBe(p + def.fields.find((f) => f.name === 'seq')!.offset);
+      const rec = V.readJournalRecord(b, dv, p);
+      const cmdAt = p + def.fields.find((f) => f.name === 'cmdOp')!.offset;
+      expect(rec.seq, at).toBe(v.get('seq'));
+      expect(rec.nEvents, at).toBe(n);
+      expect(rec.events, at).toEqual(b.subarray(p + def.size, p + def.size + n * EVT_SIZE));
+      if (v1) {
+        expect(rec.tsInit, at).toBe(0n);
+        expect(rec.cmd.subarray(0, CMD_SIZE), at).toEqual(b.subarray(cmdAt, cmdAt + CMD_SIZE));
+        expect(rec.cmd.subarray(CMD_SIZE).every((x) => x === 0), at).toBe(true);
+      } else {
+        expect(V.jrecTsInit(dv, p), at).toBe(v.get('tsInit'));
+        expect(rec.tsInit, at).toBe(v.get('tsInit'));
+        expect(V.jrecCmd(p), at).toBe(cmdAt);
+        expect(V.jrecEvents(p), at).toBe(p + JOURNAL_REC.size);
+        expect(rec.cmd, at).toEqual(b.subarray(cmdAt, cmdAt + RING_CMD_SIZE));
+        expect(Number(v.get('cmdOrigin')), at).toBe(new DataView(rec.cmd.buffer, rec.cmd.byteOffset).getUint32(RING_CMD.fields.find((f) => f.name === 'origin')!.offset, true));
+      }
+      // the writers: header fields land where the definition puts them
+      const out = new DataView(new ArrayBuffer(p + JOURNAL_REC.size));
+      V.writeJournalHeader(out, p, v.get('seq')!, n, v.get('tsInit') ?? 0n, Number(v.get('kind')));
+      V.sealJournalRecord(out, p, V.jrecSize(n), Number(v.get('crc')));
+      const got = new Map(JOURNAL_REC.fields.filter((f) => !f.name.startsWith('cmd') && !f.name.startsWith('_')).map((f) => [f.name, f.offset]));
+      expect(out.getUint32(p + got.get('len')!, true), at).toBe(JOURNAL_REC.size + n * EVT_SIZE);
+      expect(out.getUint32(p + got.get('crc')!, true), at).toBe(Number(v.get('crc')));
+      expect(out.getBigUint64(p + got.get('seq')!, true), at).toBe(v.get('seq'));
+      expect(out.getUint16(p + got.get('version')!, true), at).toBe(FILE_ENUMS.JournalVersion.V2);
+      expect(out.getUint16(p + got.get('kind')!, true), at).toBe(Number(v.get('kind')));
+      expect(out.getUint32(p + got.get('nEvents')!, true), at).toBe(n);
+      expect(out.getBigInt64(p + got.get('tsInit')!, true), at).toBe(v.get('tsInit') ?? 0n);
+    }
+    const w = V.writeJournalV1(9n, new Uint8Array(CMD_SIZE).fill(3), new Uint8Array(EVT_SIZE).fill(5), FILE_ENUMS.JournalKind.COMMAND);
+    const wdv = new DataView(w.buffer);
+    expect(w.length).toBe(V.jrecV1Size(1));
+    expect(w.length % 8).toBe(0);
+    expect([V.jrecSeq(wdv, 0), V.jrecVersion(wdv, 0), V.jrecNEvents(wdv, 0)]).toEqual([9n, FILE_ENUMS.JournalVersion.V1, 1]);
+    expect(w.subarray(JOURNAL_REC_V1.fields.find((f) => f.name === 'cmdOp')!.offset, JOURNAL_REC_V1.size).every((x) => x === 3)).toBe(true);
+    expect(w.subarray(JOURNAL_REC_V1.size, JOURNAL_REC_V1.size + EVT_SIZE).every((x) => x === 5)).toBe(true);
   });
 
   it('no module outside src/abi and src/engine names an EVT or RING_EVT offset', () => {
