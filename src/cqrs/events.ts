@@ -3,9 +3,9 @@
  * (live), both producing the same `SeqBatch` — a sequenced command with all its events — so that
  * projections, subscriptions and sagas consume the journal and the live ring identically.
  *
- * Owns: `SeqBatch`, `CqrsEvent`, `CommandInfo`, `decodeRecord`, `decodeRingEvent` and the
+ * Owns: `SeqBatch`, `CqrsEvent`, `CommandInfo` (`commandInfo`), `decodeRecord`, `decodeRingEvent` and the
  * `RingAssembler` that groups ring slots into batches.
- * Layout: the inputs are src/journal/format.ts records (RING_CMD 96 B + n × EVT 64 B) and
+ * Layout: the inputs are journal records (src/abi/views.ts readJournalRecord) (RING_CMD 96 B + n × EVT 64 B) and
  * RING_EVT slots (96 B: seq, tsInit, origin, token, tsIn, EVT at +32); src/abi/records.ts.
  * Invariants: a batch holds exactly the events of one seq, in engine order, and the last one has
  * the LAST flag (journal: by construction; ring: the assembler emits on the LAST flag only).
@@ -23,13 +23,12 @@ import {
   evtSymbol, evtTradeIdBig, evtType, slotEvt, slotSeqBig, slotTsInit,
 } from '../abi/views.js';
 import { ADMIN_ID_BASE } from '../domain/ids.js';
+import type { EventType } from '../domain/types.js';
 import type { JournalRecord } from '../journal/format.js';
-
-export type EventKind = 'A' | 'R' | 'T' | 'X' | 'M' | 'K';
 
 /** One engine event (EVT record) in object form. */
 export interface CqrsEvent {
-  type: EventKind;
+  type: EventType;
   /** Reason code (R; X by self-trade prevention); 0 otherwise. */
   reason: number;
   /** Self-trade prevention cancel (flag bit 1). */
@@ -83,9 +82,9 @@ export interface SeqBatch {
   events: CqrsEvent[];
 }
 
-const TYPES: Record<number, EventKind> = { 65: 'A', 82: 'R', 84: 'T', 88: 'X', 77: 'M', 75: 'K' };
+const TYPES: Record<number, EventType> = { 65: 'A', 82: 'R', 84: 'T', 88: 'X', 77: 'M', 75: 'K' };
 
-function kindOf(code: number): EventKind {
+function kindOf(code: number): EventType {
   const k = TYPES[code];
   if (k === undefined) throw new RangeError(`unknown event type ${code}`);
   return k;
@@ -121,8 +120,11 @@ export function readClientOrderId(cmd: Uint8Array): string {
   return s;
 }
 
-/** The command of RING_CMD bytes. */
-export function decodeCommand(cmd: Uint8Array): CommandInfo {
+/**
+ * The journaled command of RING_CMD bytes, as a `CommandInfo` (not engine/engine.ts
+ * `decodeCommand`, which reads a 32-byte CMD record into an engine `Command`). Allocates.
+ */
+export function commandInfo(cmd: Uint8Array): CommandInfo {
   const dv = new DataView(cmd.buffer, cmd.byteOffset, cmd.byteLength);
   return {
     op: dv.getUint8(CMD_OFF.op), side: dv.getUint8(CMD_OFF.side), type: dv.getUint8(CMD_OFF.type), tif: dv.getUint8(CMD_OFF.tif),
@@ -135,7 +137,7 @@ export function decodeCommand(cmd: Uint8Array): CommandInfo {
 
 /** A journal record as a batch (allocates; the record's bytes are not kept). */
 export function decodeRecord(r: JournalRecord): SeqBatch {
-  const command = decodeCommand(r.cmd);
+  const command = commandInfo(r.cmd);
   const dv = new DataView(r.events.buffer, r.events.byteOffset, r.events.byteLength);
   const events: CqrsEvent[] = new Array(r.nEvents);
   for (let i = 0; i < r.nEvents; i++) events[i] = decodeEvt(dv, i * EVT_SIZE);

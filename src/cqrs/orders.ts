@@ -19,10 +19,11 @@
  */
 import { ENUMS } from '../abi/records.js';
 import { ADMIN_ID_BASE, SAGA_ID_BASE } from '../domain/ids.js';
+import type { OrderStatus } from '../domain/types.js';
 import type { CqrsEvent, SeqBatch } from './events.js';
 import { big, checkHeader, int, str, type Projection } from './projection.js';
 
-export type OrderStatus = 'open' | 'filled' | 'cancelled' | 'rejected';
+export type { OrderStatus };
 
 export interface OrderView {
   orderId: bigint;

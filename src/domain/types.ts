@@ -29,7 +29,23 @@ export interface Command {
   account: number; // u32
 }
 
-/** K: an applied ADMIN command (risk engines only; `side` holds the Admin action, `qty` the value). */
+/**
+ * Status of an order after the engine's events (the read model, src/cqrs/orders.ts; the HTTP
+ * order views): never 'pending', the engine has spoken.
+ */
+export type OrderStatus = 'open' | 'filled' | 'cancelled' | 'rejected';
+
+/**
+ * Status of an order in the gateway's live registry (src/gateway/orders.ts): an `OrderStatus`, or
+ * 'pending' from the moment the gateway sends the command until the engine's first event for it.
+ */
+export type LiveOrderStatus = 'pending' | OrderStatus;
+
+/**
+ * The engine event types (EVT `type`, ASCII): the one definition, used by engine/, cqrs/,
+ * marketdata/ and storage/. K: an applied ADMIN command (risk engines only; `side` holds the Admin
+ * action, `qty` the value).
+ */
 export type EventType = 'A' | 'R' | 'T' | 'X' | 'M' | 'K';
 
 /** One engine event, the object form of a 64-byte EVT record. */

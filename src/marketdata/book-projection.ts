@@ -18,12 +18,11 @@
  * resting order and level (gateway side, off the engine thread).
  * Known limitations: prices and quantities must be below 2^53 (they are numbers here).
  */
+import type { EventType } from '../domain/types.js';
 import { crc32 } from '../sys/crc32.js';
 
-export type EventKind = 'A' | 'R' | 'T' | 'X' | 'M' | 'K'; // K (control) changes no book
-
 export interface BookEvent {
-  type: EventKind;
+  type: EventType; // K (control) changes no book
   symbol: number;
   id: number;
   maker: number;

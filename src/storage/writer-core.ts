@@ -40,7 +40,8 @@ import {
   evtAccount, evtIdBig, evtLast, evtLeaves, evtMakerAccount, evtMakerBig, evtPriceBig, evtQty, evtReason, evtSide, evtSymbol,
   evtTradeIdBig, evtType, slotEvt, slotSeqBig, slotTsIn, slotTsInit,
 } from '../abi/views.js';
-import { BookProjection, type EventKind } from '../marketdata/book-projection.js';
+import { BookProjection } from '../marketdata/book-projection.js';
+import type { EventType } from '../domain/types.js';
 import { TradsysError } from '../domain/errors.js';
 import type { Storage } from './storage.js';
 import { migrate, ROW_BINARY_LAYOUT, WRITER_LAYOUTS, WRITER_TABLES, type WriterTable } from './schema.js';
@@ -239,7 +240,7 @@ export class WriterCore {
         w.bytes(symBytes); w.i64(ts); w.u64(tradeId); w.u64(seq); w.i64(price); w.u64n(qty); w.u8(side & 1); w.u64(id); w.u64(maker); w.u32(account); w.u32(makerAccount);
       }
       if (symbol < this.sym.length && kind !== 'K') {
-        this.book.apply({ type: kind as EventKind, symbol, id: Number(id), maker: Number(maker), price: Number(price), qty, side, last });
+        this.book.apply({ type: kind as EventType, symbol, id: Number(id), maker: Number(maker), price: Number(price), qty, side, last });
         if (kind !== 'R') this.touched.add(symbol);
       }
       this.idx++;
