@@ -19,7 +19,7 @@ export {
 export {
   bookDepth, bookLevelOrders, bookOrder, bookOrderCount, bookLevelCount, bookSetStp, bookGetStp, bookSetBand,
   bookGetBand, engineGetTradeSeq, engineSetTradeSeq, poolStatCapacity, poolStatInUse, poolStatHighWater,
-  poolStatFreeList, engineStateHash, engineValidate, snapBegin, snapNext, restoreOrders,
+  poolStatFreeList, engineStateHash, engineValidate, bookSnapBegin, bookSnapNext, bookRestoreOrders,
 } from './book/query';
 
 export function abiVersion(): u32 { return ABI_VERSION; }
@@ -43,8 +43,8 @@ export {
   statsCorrMatrix, statsCorrMatrixScalar, statsQr, statsQrScalar, statsTailSq,
 } from './stats/kernels';
 export {
-  runInit, runPush, runMerge, runPushMany, rollInit, rollPush, rollPushMany, pairInit, pairPush,
-  ewmaInit, ewmaPush, pmInit, pmPush, statsBatch,
+  statsRunInit, statsRunPush, statsRunMerge, statsRunPushMany, statsRollInit, statsRollPush, statsRollPushMany, statsPairInit, statsPairPush,
+  statsEwmaInit, statsEwmaPush, statsPmInit, statsPmPush, statsBatch,
 } from './stats/stream';
 /** First free byte of linear memory: the stats arena starts here (16-byte aligned). */
 export function statsHeapBase(): usize { return (__heap_base + 15) & ~(<usize>15); }

@@ -291,13 +291,13 @@ function snapSeek(): void {
 }
 
 /** Starts a snapshot walk over all resting orders in canonical order. */
-export function snapBegin(): void {
+export function bookSnapBegin(): void {
   snSym = 0; snSide = 0; snLevel = 0; snOrder = 0;
   snapSeek();
 }
 
 /** Writes up to `max` ORDER records of the walk to scratch; returns the count (0 = finished). */
-export function snapNext(max: u32): i32 {
+export function bookSnapNext(max: u32): i32 {
   const lim = SCRATCH_BYTES / ORDER_SIZE;
   if (max > lim) max = lim;
   let k: u32 = 0;
@@ -315,7 +315,7 @@ export function snapNext(max: u32): i32 {
  * levels, no matching). Returns 0, or -(index+1) of the first bad record (bad symbol/side,
  * price ≤ 0, leaves 0, an id already resting in any symbol, pool full). Run engineValidate afterwards for crossing.
  */
-export function restoreOrders(n: u32): i32 {
+export function bookRestoreOrders(n: u32): i32 {
   const lim = SCRATCH_BYTES / ORDER_SIZE;
   if (n > lim) return -(<i32>lim + 1);
   for (let i: u32 = 0; i < n; i++) {

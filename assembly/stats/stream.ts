@@ -46,9 +46,9 @@ import { statsMeanVar } from './kernels';
 // Welford's update in a shifted frame: values are taken relative to K (the first value), so the
 // running mean stays small and x − mean keeps full precision even at a 1e9 level (textbook
 // Welford on raw prices loses digits in the mean).
-export function runInit(p: usize): void { set(p, 0, K_RUNNING); set(p, 1, 0); set(p, 2, 0); set(p, 3, 0); set(p, 4, 0); }
+export function statsRunInit(p: usize): void { set(p, 0, K_RUNNING); set(p, 1, 0); set(p, 2, 0); set(p, 3, 0); set(p, 4, 0); }
 
-export function runPush(p: usize, x: f64): void {
+export function statsRunPush(p: usize, x: f64): void {
   let n = f(p, 1);
   if (n == 0) set(p, 4, x);
   const y = x - f(p, 4);
@@ -77,13 +77,13 @@ export function runPush(p: usize, x: f64): void {
   set(p, 1, n);
 }
 
-export function runMerge(p: usize, q: usize): void { runMergeSummary(p, f(q, 1), f(q, 4), f(q, 2), f(q, 3)); }
+export function statsRunMerge(p: usize, q: usize): void { runMergeSummary(p, f(q, 1), f(q, 4), f(q, 2), f(q, 3)); }
 
 /**
  * Pushes n values: M2 of the batch from the SIMD two-pass kernel (kernels.ts), its mean as
  * Σ(x − K)/n in the block's frame (K = the block's shift, or the batch's first value), then merged.
  */
-export function runPushMany(p: usize, xs: usize, n: i32, tmp: usize): void {
+export function statsRunPushMany(p: usize, xs: usize, n: i32, tmp: usize): void {
   if (n <= 0) return;
   statsMeanVar(xs, n, tmp);
   const k = f(p, 1) == 0 ? load<f64>(xs) : f(p, 4);
@@ -93,7 +93,7 @@ export function runPushMany(p: usize, xs: usize, n: i32, tmp: usize): void {
 }
 
 // ── rolling ────────────────────────────────────────────────────────────────────────────────
-export function rollInit(p: usize, window: i32): void {
+export function statsRollInit(p: usize, window: i32): void {
   memory.fill(p, 0, RING + (<usize>window << 3));
   set(p, 0, K_ROLLING);
   store<i32>(p, window, H_W);
@@ -125,7 +125,7 @@ function rollRecompute(p: usize): void {
   set(p, 7, s2 - 2 * dk * s1 + n * dk * dk);
 }
 
-export function rollPush(p: usize, x: f64): void {
+export function statsRollPush(p: usize, x: f64): void {
   const w = load<i32>(p, H_W);
   let cnt = load<i32>(p, H_CNT);
   let head = load<i32>(p, H_HEAD);
@@ -155,12 +155,12 @@ export function rollPush(p: usize, x: f64): void {
   if (head == 0) rollRecompute(p);
 }
 
-export function rollPushMany(p: usize, xs: usize, n: i32): void {
-  for (let i = 0; i < n; i++) rollPush(p, load<f64>(xs + (<usize>i << 3)));
+export function statsRollPushMany(p: usize, xs: usize, n: i32): void {
+  for (let i = 0; i < n; i++) statsRollPush(p, load<f64>(xs + (<usize>i << 3)));
 }
 
 // ── rolling pair ───────────────────────────────────────────────────────────────────────────
-export function pairInit(p: usize, window: i32): void {
+export function statsPairInit(p: usize, window: i32): void {
   memory.fill(p, 0, RING + (<usize>window << 4));
   set(p, 0, K_PAIR);
   store<i32>(p, window, H_W);
@@ -190,7 +190,7 @@ function pairRecompute(p: usize): void {
   set(p, 11, xy - ex * b - ey * a + n * ex * ey);
 }
 
-export function pairPush(p: usize, x: f64, y: f64): void {
+export function statsPairPush(p: usize, x: f64, y: f64): void {
   const w = load<i32>(p, H_W);
   let cnt = load<i32>(p, H_CNT);
   let head = load<i32>(p, H_HEAD);
@@ -220,12 +220,12 @@ export function pairPush(p: usize, x: f64, y: f64): void {
 }
 
 // ── EWMA ───────────────────────────────────────────────────────────────────────────────────
-export function ewmaInit(p: usize, alpha: f64): void {
+export function statsEwmaInit(p: usize, alpha: f64): void {
   set(p, 0, K_EWMA); set(p, 1, alpha); set(p, 2, 0); set(p, 3, NaN); set(p, 4, NaN);
 }
 
 /** pandas ewm(alpha, adjust=False): mean, and the bias=True variance (West's recursion). */
-export function ewmaPush(p: usize, x: f64): void {
+export function statsEwmaPush(p: usize, x: f64): void {
   const n = f(p, 2);
   if (n == 0) { set(p, 2, 1); set(p, 3, x); set(p, 4, 0); return; }
   const a = f(p, 1);
@@ -238,16 +238,16 @@ export function ewmaPush(p: usize, x: f64): void {
 }
 
 // ── pair monitor ───────────────────────────────────────────────────────────────────────────
-export function pmInit(p: usize, pair: usize, spread: usize, half: usize): void {
+export function statsPmInit(p: usize, pair: usize, spread: usize, half: usize): void {
   set(p, 0, K_PAIRMON); set(p, 1, <f64>pair); set(p, 2, <f64>spread); set(p, 3, <f64>half);
   set(p, 4, 0); set(p, 5, 0); set(p, 6, NaN); set(p, 7, 0);
 }
 
 /** Hedge ratio from the rolling pair, spread = y − (α + βx) (computed about the pair's shift) fed
  * to the spread window and, as (s[t-1], s[t] − s[t-1]), to the half-life regression. O(1). */
-export function pmPush(p: usize, x: f64, y: f64): void {
+export function statsPmPush(p: usize, x: f64, y: f64): void {
   const pair = <usize>f(p, 1);
-  pairPush(pair, x, y);
+  statsPairPush(pair, x, y);
   set(p, 7, f(p, 7) + 1);
   const n = <f64>load<i32>(pair, H_CNT);
   const sxx = f(pair, 9) - f(pair, 7) * f(pair, 7) / n;
@@ -258,8 +258,8 @@ export function pmPush(p: usize, x: f64, y: f64): void {
   // (x − Kx is exact near Kx; the absolute means and α would lose a tiny spread's digits at 1e9)
   const s = ((y - f(pair, 6)) - f(pair, 8) / n) - beta * ((x - f(pair, 5)) - f(pair, 7) / n);
   set(p, 6, s);
-  rollPush(<usize>f(p, 2), s);
-  if (f(p, 5) != 0) pairPush(<usize>f(p, 3), f(p, 4), s - f(p, 4));
+  statsRollPush(<usize>f(p, 2), s);
+  if (f(p, 5) != 0) statsPairPush(<usize>f(p, 3), f(p, 4), s - f(p, 4));
   set(p, 4, s);
   set(p, 5, 1);
 }
@@ -278,11 +278,11 @@ export function statsBatch(table: usize, count: u32, ids: usize, xs: usize, ys: 
     const p = <usize>load<u32>(table + (<usize>id << 2));
     const x = load<f64>(xs + (<usize>i << 3));
     const kind = f(p, 0);
-    if (kind == K_RUNNING) runPush(p, x);
-    else if (kind == K_ROLLING) rollPush(p, x);
-    else if (kind == K_PAIR) pairPush(p, x, load<f64>(ys + (<usize>i << 3)));
-    else if (kind == K_EWMA) ewmaPush(p, x);
-    else if (kind == K_PAIRMON) pmPush(p, x, load<f64>(ys + (<usize>i << 3)));
+    if (kind == K_RUNNING) statsRunPush(p, x);
+    else if (kind == K_ROLLING) statsRollPush(p, x);
+    else if (kind == K_PAIR) statsPairPush(p, x, load<f64>(ys + (<usize>i << 3)));
+    else if (kind == K_EWMA) statsEwmaPush(p, x);
+    else if (kind == K_PAIRMON) statsPmPush(p, x, load<f64>(ys + (<usize>i << 3)));
   }
   return n;
 }

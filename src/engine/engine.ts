@@ -522,12 +522,12 @@ export class Engine {
 
   /** Every resting order in canonical order (symbols ascending, bids best first, then asks). */
   *orders(): Generator<RestingOrder> {
-    this.call(() => { this.idle(); this.ex.snapBegin(); });
+    this.call(() => { this.idle(); this.ex.bookSnapBegin(); });
     const epoch = this.epoch;
     const chunk = 4096;
     for (;;) {
       if (this.epoch !== epoch) throw new EngineError('ERR_ENGINE_BUSY', 'the engine changed while orders() was being iterated');
-      const k = this.call(() => this.ex.snapNext(chunk));
+      const k = this.call(() => this.ex.bookSnapNext(chunk));
       if (k === 0) return;
       this.views();
       const got: RestingOrder[] = [];
@@ -644,9 +644,9 @@ export class Engine {
       p += SNAP_OPT;
     }
     this.call(() => {
-      this.ex.snapBegin();
+      this.ex.bookSnapBegin();
       for (;;) {
-        const k = this.ex.snapNext(4096);
+        const k = this.ex.bookSnapNext(4096);
         if (k === 0) break;
         this.views();
         out.set(this.u8.subarray(this.scratchPtr, this.scratchPtr + k * ORDER_SIZE), p);
@@ -776,7 +776,7 @@ export class Engine {
       e.call(() => {
         e.views();
         e.u8.set(snapshot.subarray(from, from + k * ORDER_SIZE), e.scratchPtr);
-        const rc = e.ex.restoreOrders(k);
+        const rc = e.ex.bookRestoreOrders(k);
         if (rc !== 0) throw new EngineError('ERR_SNAPSHOT_CORRUPT', `snapshot order record ${done - rc - 1} is invalid`);
       });
     }

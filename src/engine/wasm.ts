@@ -53,9 +53,9 @@ export interface EngineExports {
   poolStatFreeList(p: number): number;
   engineStateHash(): void;
   engineValidate(): number;
-  snapBegin(): void;
-  snapNext(max: number): number;
-  restoreOrders(n: number): number;
+  bookSnapBegin(): void;
+  bookSnapNext(max: number): number;
+  bookRestoreOrders(n: number): number;
   riskEnable(maxAccounts: number, maxPositions: number, defaultMaxOpen: number): number;
   riskEnabled(): number;
   riskDefaultMaxOpen(): number;
@@ -90,19 +90,19 @@ export interface StatsExports {
   statsQr(a: number, n: number, k: number, b: number, diag: number): number;
   statsQrScalar(a: number, n: number, k: number, b: number, diag: number): number;
   statsTailSq(b: number, from: number, n: number): number;
-  runInit(p: number): void;
-  runPush(p: number, x: number): void;
-  runMerge(p: number, q: number): void;
-  runPushMany(p: number, xs: number, n: number, tmp: number): void;
-  rollInit(p: number, window: number): void;
-  rollPush(p: number, x: number): void;
-  rollPushMany(p: number, xs: number, n: number): void;
-  pairInit(p: number, window: number): void;
-  pairPush(p: number, x: number, y: number): void;
-  ewmaInit(p: number, alpha: number): void;
-  ewmaPush(p: number, x: number): void;
-  pmInit(p: number, pair: number, spread: number, half: number): void;
-  pmPush(p: number, x: number, y: number): void;
+  statsRunInit(p: number): void;
+  statsRunPush(p: number, x: number): void;
+  statsRunMerge(p: number, q: number): void;
+  statsRunPushMany(p: number, xs: number, n: number, tmp: number): void;
+  statsRollInit(p: number, window: number): void;
+  statsRollPush(p: number, x: number): void;
+  statsRollPushMany(p: number, xs: number, n: number): void;
+  statsPairInit(p: number, window: number): void;
+  statsPairPush(p: number, x: number, y: number): void;
+  statsEwmaInit(p: number, alpha: number): void;
+  statsEwmaPush(p: number, x: number): void;
+  statsPmInit(p: number, pair: number, spread: number, half: number): void;
+  statsPmPush(p: number, x: number, y: number): void;
   statsBatch(table: number, count: number, ids: number, xs: number, ys: number, n: number): number;
 }
 

@@ -52,18 +52,18 @@ export class RunningStats {
   private readonly s = stats();
 
   constructor() {
-    this.ptr = block(this, 48, (p) => this.s.ex.runInit(p));
+    this.ptr = block(this, 48, (p) => this.s.ex.statsRunInit(p));
   }
 
   push(x: number): void {
     finite(x, 'RunningStats.push');
-    this.s.ex.runPush(this.ptr, x);
+    this.s.ex.statsRunPush(this.ptr, x);
   }
 
   /** Adds a batch (reduced with the SIMD two-pass kernel, then merged). */
   pushMany(xs: Float64Array | readonly number[]): void {
     const p = stage(xs, 'RunningStats.pushMany', 16); // 16 bytes in front for the batch summary
-    if (xs.length > 0) this.s.ex.runPushMany(this.ptr, p + 16, xs.length, p);
+    if (xs.length > 0) this.s.ex.statsRunPushMany(this.ptr, p + 16, xs.length, p);
   }
 
   get count(): number { return this.s.f64()[(this.ptr >>> 3) + 1]!; }
@@ -84,8 +84,8 @@ export class RunningStats {
     return ((x - f[i + 4]!) - f[i + 2]!) / s;
   }
   /** Combines `other` into this (Chan et al.): as if its values had been pushed here too. */
-  merge(other: RunningStats): void { this.s.ex.runMerge(this.ptr, other.ptr); }
-  reset(): void { this.s.ex.runInit(this.ptr); }
+  merge(other: RunningStats): void { this.s.ex.statsRunMerge(this.ptr, other.ptr); }
+  reset(): void { this.s.ex.statsRunInit(this.ptr); }
 }
 
 /** Mean/variance over the last `window` values (shifted sums, exact recompute every window). */
@@ -97,16 +97,16 @@ export class RollingStats {
   constructor(window: number) {
     checkWindow(window);
     this.window = window;
-    this.ptr = block(this, 128 + window * 8, (p) => this.s.ex.rollInit(p, window));
+    this.ptr = block(this, 128 + window * 8, (p) => this.s.ex.statsRollInit(p, window));
   }
 
   push(x: number): void {
     finite(x, 'RollingStats.push');
-    this.s.ex.rollPush(this.ptr, x);
+    this.s.ex.statsRollPush(this.ptr, x);
   }
   pushMany(xs: Float64Array | readonly number[]): void {
     const p = stage(xs, 'RollingStats.pushMany');
-    if (xs.length > 0) this.s.ex.rollPushMany(this.ptr, p, xs.length);
+    if (xs.length > 0) this.s.ex.statsRollPushMany(this.ptr, p, xs.length);
   }
   get count(): number { return this.s.u32()[(this.ptr + 12) >>> 2]!; }
   get mean(): number {
@@ -139,7 +139,7 @@ export class RollingStats {
   }
   /** Pushes `other`'s window (oldest first) into this one, as if its values had arrived here. */
   merge(other: RollingStats): void { this.pushMany(other.values()); }
-  reset(): void { this.s.ex.rollInit(this.ptr, this.window); }
+  reset(): void { this.s.ex.statsRollInit(this.ptr, this.window); }
 }
 
 /** Rolling statistics of (x, y) pairs: means, variances, covariance, correlation, OLS of y on x. */
@@ -151,13 +151,13 @@ export class RollingPairStats {
   constructor(window: number) {
     checkWindow(window);
     this.window = window;
-    this.ptr = block(this, 128 + window * 16, (p) => this.s.ex.pairInit(p, window));
+    this.ptr = block(this, 128 + window * 16, (p) => this.s.ex.statsPairInit(p, window));
   }
 
   push(x: number, y: number): void {
     finite(x, 'RollingPairStats.push x');
     finite(y, 'RollingPairStats.push y');
-    this.s.ex.pairPush(this.ptr, x, y);
+    this.s.ex.statsPairPush(this.ptr, x, y);
   }
   get count(): number { return this.s.u32()[(this.ptr + 12) >>> 2]!; }
   private slot(k: number): number { return this.s.f64()[(this.ptr >>> 3) + k]!; }
@@ -199,7 +199,7 @@ export class RollingPairStats {
     for (let k = 0; k < n; k++) { const j = (start + k) % w; x[k] = f[i + 16 + 2 * j]!; y[k] = f[i + 17 + 2 * j]!; }
     return { x, y };
   }
-  reset(): void { this.s.ex.pairInit(this.ptr, this.window); }
+  reset(): void { this.s.ex.statsPairInit(this.ptr, this.window); }
 }
 
 /** Exponentially weighted mean and variance: pandas `ewm(alpha, adjust=False)`, `var(bias=True)`. */
@@ -218,13 +218,13 @@ export class Ewma {
     } else throw new RangeError('Ewma: alpha or halflife is required');
     if (!(alpha > 0 && alpha <= 1)) throw new RangeError(`Ewma: alpha must be in (0, 1], got ${alpha}`);
     this.alpha = alpha;
-    this.ptr = block(this, 48, (p) => this.s.ex.ewmaInit(p, alpha));
+    this.ptr = block(this, 48, (p) => this.s.ex.statsEwmaInit(p, alpha));
   }
-  push(x: number): void { finite(x, 'Ewma.push'); this.s.ex.ewmaPush(this.ptr, x); }
+  push(x: number): void { finite(x, 'Ewma.push'); this.s.ex.statsEwmaPush(this.ptr, x); }
   get count(): number { return this.s.f64()[(this.ptr >>> 3) + 2]!; }
   get mean(): number { return this.s.f64()[(this.ptr >>> 3) + 3]!; }
   get variance(): number { return this.s.f64()[(this.ptr >>> 3) + 4]!; }
-  reset(): void { this.s.ex.ewmaInit(this.ptr, this.alpha); }
+  reset(): void { this.s.ex.statsEwmaInit(this.ptr, this.alpha); }
 }
 
 export interface PairMonitorOptions {
@@ -260,13 +260,13 @@ export class PairMonitor {
     this.pair = new RollingPairStats(window);
     this.spreadStats = new RollingStats(window);
     this.half = new RollingPairStats(window);
-    this.ptr = block(this, 64, (p) => this.s.ex.pmInit(p, this.pair.ptr, this.spreadStats.ptr, this.half.ptr));
+    this.ptr = block(this, 64, (p) => this.s.ex.statsPmInit(p, this.pair.ptr, this.spreadStats.ptr, this.half.ptr));
   }
 
   push(x: number, y: number): void {
     finite(x, 'PairMonitor.push x');
     finite(y, 'PairMonitor.push y');
-    this.s.ex.pmPush(this.ptr, x, y);
+    this.s.ex.statsPmPush(this.ptr, x, y);
     if (this.cointEvery > 0 && this.updates % this.cointEvery === 0) this.refresh();
   }
   /** Recomputes the cointegration p-value over the current window (O(window)). */

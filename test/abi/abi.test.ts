@@ -64,6 +64,15 @@ describe('ABI', () => {
     });
   }
 
+  it('every WASM export is camelCase with a subsystem prefix (STYLE §2)', () => {
+    for (const build of ['release', 'debug'] as const) {
+      const names = Object.keys(instantiate(build) as object).filter((n) => n !== 'memory');
+      expect(names.length).toBeGreaterThan(50);
+      const bad = names.filter((n) => !/^(abi|engine|book|risk|pool|stats|journal)[A-Z][A-Za-z0-9]*$/.test(n));
+      expect(bad, `${build}: exports without a subsystem prefix`).toEqual([]);
+    }
+  });
+
   it('the C header compiles and its static asserts hold', () => {
     let cc = '';
     for (const c of ['cc', 'gcc', 'clang']) {
