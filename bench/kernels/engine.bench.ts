@@ -22,7 +22,7 @@ import { writeFileSync } from 'node:fs';
 import * as hdr from 'hdr-histogram-js';
 import { CMD_SIZE, EVT_OFF, EVT_SIZE } from '../../src/abi/records.js';
 import { Engine, decodeCommand, eventLineAt } from '../../src/engine/engine.js';
-import { MIXES, MIX_DEFS, generate, type Mix } from '../../src/gen/generator.js';
+import { MIXES, MIX_DEFS, generate, type Mix } from '../../src/workload/generator.js';
 import { bookLine } from '../../src/domain/types.js';
 import { FastBook } from '../baselines/fast-book.js';
 import { NobAdapter } from '../baselines/nob-adapter.js';

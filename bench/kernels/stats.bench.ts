@@ -19,7 +19,7 @@ import {
   RunningStats, RollingPairStats, PairMonitor, StatsRegistry, adfuller, coint, meanVar,
 } from '../../src/stats/index.js';
 import { stats } from '../../src/stats/wasm.js';
-import { prng } from '../../src/gen/generator.js';
+import { prng } from '../../src/workload/generator.js';
 import { refM2, refMean } from '../../test/reference/stats-ref.js';
 
 const argv = process.argv.slice(2);

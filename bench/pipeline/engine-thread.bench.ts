@@ -8,7 +8,7 @@
 import * as hdr from 'hdr-histogram-js';
 import { EngineHost } from '../../src/engine/host.js';
 import { Engine } from '../../src/engine/engine.js';
-import { generate } from '../../src/gen/generator.js';
+import { generate } from '../../src/workload/generator.js';
 import { CMD_SIZE, RING_EVT_SIZE, RING_EVT_OFF } from '../../src/abi/records.js';
 
 const args = process.argv.slice(2);

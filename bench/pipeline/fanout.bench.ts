@@ -48,7 +48,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { sign } from '../../src/gateway/auth.js';
 import { BinaryWriter, decodeFrame } from '../../src/codec/binary-protocol.js';
-import { prng } from '../../src/gen/generator.js';
+import { prng } from '../../src/workload/generator.js';
 
 const args = process.argv.slice(2);
 const opt = (k: string, d: string): string => { const i = args.indexOf(k); return i >= 0 ? args[i + 1]! : d; };

@@ -31,7 +31,7 @@ import { join } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
 import { CMD_SIZE, RING_EVT_SIZE, RING_EVT_OFF } from '../../src/abi/records.js';
 import { EngineHost } from '../../src/engine/host.js';
-import { generate } from '../../src/gen/generator.js';
+import { generate } from '../../src/workload/generator.js';
 import { JournalWriter } from '../../src/journal/writer.js';
 import { recoverEngine } from '../../src/engine/recovery.js';
 import { verifyBackend } from '../../src/journal/verify.js';

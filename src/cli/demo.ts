@@ -10,7 +10,7 @@ import { CMD_SIZE, EVT_SIZE } from '../abi/records.js';
 import { evtIdBig, evtMakerBig, evtPriceBig, evtQty, evtSymbol, evtType } from '../abi/views.js';
 import { Engine } from '../engine/engine.js';
 import { simdSupported, wasmPath } from '../engine/index.js';
-import { generate, type Mix } from '../gen/generator.js';
+import { generate, type Mix } from '../workload/generator.js';
 import { statSync } from 'node:fs';
 
 export interface DemoOptions { symbols: number; count: number; seed: number; mix: Mix; out: (line: string) => void }

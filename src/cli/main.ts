@@ -11,7 +11,7 @@ import { closeSync, openSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TradsysError } from '../domain/errors.js';
-import { MIXES, generate, type Mix } from '../gen/generator.js';
+import { MIXES, generate, type Mix } from '../workload/generator.js';
 import { writeOrderFile } from '../codec/tso.js';
 import { formatSummary, replay } from './replay.js';
 import { runDemo } from './demo.js';

@@ -19,7 +19,7 @@
  *                                                    per-process counter (from 1)         saga range)
  *  [2^53, 2^64)                 unused by the host   (ids above 2^53 are not exact as JS numbers)
  * ```
- * Offline tools that write order files directly for the engine (src/gen, .tso/.csv streams) use
+ * Offline tools that write order files directly for the engine (src/workload, .tso/.csv streams) use
  * ids from 1 with no gateway in between; they never meet these ranges at run time.
  *
  * Two forms: the bigint constants are for code that holds ids as bigint (CqrsEvent.id, journal

@@ -11,7 +11,7 @@
  * Allocation: a few objects per simulated order (not the engine's hot path).
  * Known limitations: one timer on the main thread; rates are modest by design (a demo feed).
  */
-import { prng } from '../gen/generator.js';
+import { prng } from '../workload/generator.js';
 import type { Gateway } from '../gateway/gateway.js';
 
 /**

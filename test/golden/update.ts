@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { openOrderFile } from '../../src/codec/tso.js';
 import { decodeCommand } from '../../src/engine/engine.js';
 import { CMD_SIZE } from '../../src/abi/records.js';
-import { generate } from '../../src/gen/generator.js';
+import { generate } from '../../src/workload/generator.js';
 import { writeOrderFile } from '../../src/codec/tso.js';
 import { openSync, closeSync } from 'node:fs';
 import { RefEngine } from '../reference/ref-engine.js';

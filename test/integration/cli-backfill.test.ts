@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generate } from '../../src/gen/generator.js';
+import { generate } from '../../src/workload/generator.js';
 import { writeJournal } from '../support/journal-fixture.js';
 import { CLI } from '../support/cli.js';
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Engine, encodeCommand, eventLine, type BuildKind, type Command } from '../../src/engine/index.js';
-import { generate } from '../../src/gen/generator.js';
+import { generate } from '../../src/workload/generator.js';
 import { CMD_SIZE } from '../../src/abi/records.js';
 import { TradsysError } from '../../src/domain/errors.js';
 

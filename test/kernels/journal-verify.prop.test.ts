@@ -18,7 +18,7 @@ import { useWasmJournalVerifier } from '../../src/engine/journal-verifier.js';
 import { SEG_HEADER, R_LEN, R_SEQ, R_VERSION, R_NEVENTS, sealRecord, segmentName, writeV1Record } from '../../src/journal/format.js';
 import { recover, listSegments } from '../../src/journal/recovery.js';
 import { recoverEngine } from '../../src/engine/recovery.js';
-import { generate, prng as rng } from '../../src/gen/generator.js';
+import { generate, prng as rng } from '../../src/workload/generator.js';
 import { CMD_SIZE, EVT_SIZE } from '../../src/abi/records.js';
 import { writeJournal } from '../support/journal-fixture.js';
 

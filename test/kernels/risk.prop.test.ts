@@ -237,7 +237,7 @@ describe('pre-trade risk: engine without risk', () => {
 
 describe('pre-trade risk without limits', () => {
   it('changes no event of a generated stream and its accounting stays sound', async () => {
-    const { generate } = await import('../../src/gen/generator.js');
+    const { generate } = await import('../../src/workload/generator.js');
     const { CMD_SIZE } = await import('../../src/abi/records.js');
     const recs = generate({ seed: 77, count: 30_000, symbols: 4, mix: 'default', badRate: 0.01 });
     const plain = new Engine({ symbols: 4, capacity: 50_000 });

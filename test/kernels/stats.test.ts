@@ -9,7 +9,7 @@ import {
   RunningStats, RollingStats, RollingPairStats, Ewma, PairMonitor, StatsRegistry,
   meanVar, variance, covariance, correlation, ols, correlationMatrix, coint,
 } from '../../src/stats/index.js';
-import { prng } from '../../src/gen/generator.js';
+import { prng } from '../../src/workload/generator.js';
 import { refCorr, refCov, refM2, refMean, refOls, refVar } from '../reference/stats-ref.js';
 import { exactOls, exactSpread, exactZscore } from '../reference/exact-stats.js';
 

@@ -11,7 +11,7 @@ import { JournalWriter, recover } from '../../src/journal/index.js';
 import { useWasmJournalVerifier } from '../../src/engine/journal-verifier.js';
 import { RingAssembler, type SeqBatch } from '../../src/cqrs/events.js';
 import type { LiveFeed } from '../../src/cqrs/subscriptions.js';
-import { prng } from '../../src/gen/generator.js';
+import { prng } from '../../src/workload/generator.js';
 
 // like the engine thread and the gateway, read the journal with the WASM verifier (journal/ never imports engine/)
 useWasmJournalVerifier();

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { BookProjection, type BookEvent } from '../../src/marketdata/book-projection.js';
 import { Engine, decodeCommand, type EngineEvent } from '../../src/engine/index.js';
-import { generate, MIXES } from '../../src/gen/generator.js';
+import { generate, MIXES } from '../../src/workload/generator.js';
 import { CMD_SIZE } from '../../src/abi/records.js';
 import { crc32 } from '../../src/sys/crc32.js';
 import { scenarioArb } from '../support/arbitraries.js';

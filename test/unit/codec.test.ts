@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { eventLineAt, encodeCommand, decodeCommand } from '../../src/engine/engine.js';
 import { CSV_HEADER, TsoReader, CsvReader, csvLineAt, parseCsvLine, writeOrderFile } from '../../src/codec/tso.js';
-import { generate, MIXES } from '../../src/gen/generator.js';
+import { generate, MIXES } from '../../src/workload/generator.js';
 import { commandArb } from '../support/arbitraries.js';
 import { CMD_SIZE } from '../../src/abi/records.js';
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { EngineHost } from '../../src/engine/host.js';
 import { Engine, decodeCommand, eventLineAt } from '../../src/engine/engine.js';
-import { generate } from '../../src/gen/generator.js';
+import { generate } from '../../src/workload/generator.js';
 import { CMD_SIZE, RING_EVT_SIZE, RING_EVT_OFF } from '../../src/abi/records.js';
 
 describe('EngineHost (engine thread behind rings)', () => {

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { prng } from '../../src/gen/generator.js';
+import { prng } from '../../src/workload/generator.js';
 import { FastBook } from '../../bench/baselines/fast-book.js';
 import { NobAdapter } from '../../bench/baselines/nob-adapter.js';
 import { CMD_OFF, CMD_SIZE, EVT_OFF, EVT_SIZE, REASON_NAMES } from '../../src/abi/records.js';

@@ -15,7 +15,7 @@ import { JournalWriter } from '../../src/journal/writer.js';
 import { recover, readRecords, listSegments } from '../../src/journal/recovery.js';
 import { segmentName } from '../../src/journal/format.js';
 import { STANDBY } from '../../src/journal/preallocate.js';
-import { prng } from '../../src/gen/generator.js';
+import { prng } from '../../src/workload/generator.js';
 
 const tmp = (p: string): string => mkdtempSync(join(tmpdir(), p));
 const quiet = (): void => {};

@@ -18,7 +18,7 @@ import { recoverEngine, replayInto } from '../../src/engine/recovery.js';
 import { JournalWriter, nodeIo } from '../../src/journal/writer.js';
 import { SEG_HEADER, R_CRC, R_LEN, REC_EVENTS, sealRecord, segmentName, encodeCommit, decodeCommitFile } from '../../src/journal/format.js';
 import { Engine } from '../../src/engine/engine.js';
-import { generate, prng as rng } from '../../src/gen/generator.js';
+import { generate, prng as rng } from '../../src/workload/generator.js';
 import { CMD_SIZE, EVT_SIZE } from '../../src/abi/records.js';
 import { writeJournal } from '../support/journal-fixture.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RunningStats } from '../reference/running-stats-ref.js';
-import { prng } from '../../src/gen/generator.js';
+import { prng } from '../../src/workload/generator.js';
 
 describe('RunningStats (plain TS)', () => {
   it('matches textbook values and the null conventions', () => {

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { EngineHost } from '../../src/engine/host.js';
 import { checkRtPriority, ownThreadId, readScheduling, setOwnThreadRealtime } from '../../src/sys/thread-priority.js';
-import { generate } from '../../src/gen/generator.js';
+import { generate } from '../../src/workload/generator.js';
 import { CMD_SIZE, RING_EVT_SIZE } from '../../src/abi/records.js';
 
 const linux = process.platform === 'linux';
