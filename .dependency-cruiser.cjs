@@ -33,10 +33,46 @@ module.exports = {
     },
     {
       name: 'client-isolated',
-      comment: 'client/ (to become browser-safe) never imports the engine, the gateway, storage or the journal.',
+      comment: 'client/ (core/ browser-safe, node/ the ws transport) never imports the engine, the gateway, storage or the journal.',
       severity: 'error',
       from: { path: '^src/client/' },
       to: { path: '^src/(engine|gateway|storage|journal)/' },
+    },
+    {
+      name: 'client-core-no-node-builtins',
+      comment: 'client/core/ runs in a browser (the dashboard): it imports no Node builtin (node:crypto, node:events, ...). ' +
+        'Signing is injected (client/core/sign.ts: WebCrypto or node:crypto from client/node); transports live in client/node/.',
+      severity: 'error',
+      from: { path: '^src/client/core/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'client-core-no-packages',
+      comment: 'client/core/ imports no npm package (no `ws`: the WebSocket transport is client/node/).',
+      severity: 'error',
+      from: { path: '^src/client/core/' },
+      to: { path: 'node_modules' },
+    },
+    {
+      name: 'client-core-browser-safe-closure',
+      comment: 'Everything client/core/ reaches, directly or not, is in the browser-safe set: client/core itself, the binary ' +
+        'protocol codec (codec/binary-*), domain/instruments + domain/errors, sys/crc32 and abi/records. Nothing of ' +
+        'client/node/, engine/, gateway/ or any module that may use Node. To widen the set, check the module is browser-safe ' +
+        '(test/unit/client-core-browser.test.ts bundles core for the browser) and add it here and to the rule below.',
+      severity: 'error',
+      from: { path: '^src/client/core/' },
+      to: {
+        path: '^src/',
+        pathNot: '^src/(client/core/|codec/binary-[a-z-]+\\.ts$|domain/(instruments|errors)\\.ts$|sys/crc32\\.ts$|abi/records\\.ts$)',
+        reachable: true,
+      },
+    },
+    {
+      name: 'browser-safe-set-stays-safe',
+      comment: 'The modules client/core/ may reach (rule above) import no Node builtin and no npm package either.',
+      severity: 'error',
+      from: { path: '^src/(codec/binary-[a-z-]+\\.ts$|domain/(instruments|errors)\\.ts$|sys/crc32\\.ts$|abi/records\\.ts$)' },
+      to: { dependencyTypes: ['core', 'npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'] },
     },
     {
       name: 'sys-is-a-leaf',
