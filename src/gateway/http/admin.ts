@@ -13,13 +13,13 @@ import { TradsysError } from '../../domain/errors.js';
 import type { Permission } from '../auth.js';
 import type { RequestAuth } from '../config.js';
 import type { AdminDone } from '../order-entry.js';
-import { replyError } from './errors.js';
+import { httpReason, replyError } from './errors.js';
 
 export async function adminPlugin(app: FastifyInstance): Promise<void> {
   const { bySymbol, entry, keys, conns } = app.tradsys;
   const done = (reply: FastifyReply, r: AdminDone): unknown => {
     if (r === null) return replyError(reply, 504, 'timeout', 'the engine did not answer in time');
-    if (!r.ok) return replyError(reply, r.reason === 'busy' ? 503 : 422, r.reason!, `the engine refused it: ${r.reason}`);
+    if (!r.ok) return replyError(reply, r.reason === 'busy' ? 503 : 422, httpReason(r.reason), `the engine refused it: ${r.reason}`);
     return { ok: true, seq: r.seq };
   };
   /** One audit line per admin action, with its outcome. */

@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { EntryResult, OrderFields } from '../config.js';
 import type { OrderInfo } from '../orders.js';
 import { DECIMAL, ORDER_BODY_LIMIT } from './context.js';
-import { replyError } from './errors.js';
+import { httpReason, replyError } from './errors.js';
 
 export async function ordersPlugin(app: FastifyInstance): Promise<void> {
   const { instruments, entry, orders } = app.tradsys;
@@ -33,11 +33,11 @@ export async function ordersPlugin(app: FastifyInstance): Promise<void> {
   };
   const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[1-9]\\d{0,19}$' } } };
   const answer = async (reply: FastifyReply, r: EntryResult, okCode: number): Promise<unknown> => {
-    if (!r.ok) return replyError(reply, r.reason === 'unknown_order' ? 404 : r.reason === 'busy' ? 503 : 422, r.reason, r.message ?? r.reason);
+    if (!r.ok) return replyError(reply, r.reason === 'unknown_order' ? 404 : r.reason === 'busy' ? 503 : 422, httpReason(r.reason), r.message ?? r.reason);
     if (r.duplicate) return reply.code(200).send({ ...orderJson(r.order), duplicate: true });
     const done = await entry.awaitCommand(r.order.orderId);
     if (done === null) return replyError(reply, 504, 'timeout', 'the engine did not answer in time', { orderId: String(r.order.orderId) });
-    if (done.type === 'R') return replyError(reply, done.reason === 'unknown_order' ? 404 : 422, done.reason!, undefined, { orderId: String(r.order.orderId), seq: done.seq });
+    if (done.type === 'R') return replyError(reply, done.reason === 'unknown_order' ? 404 : 422, httpReason(done.reason), undefined, { orderId: String(r.order.orderId), seq: done.seq });
     return reply.code(okCode).send({ ...orderJson(r.order), seq: done.seq });
   };
   const signed = { signed: true };

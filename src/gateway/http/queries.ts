@@ -28,7 +28,7 @@ import { registerClickHouseHttp, type ClickHouseHttpOptions } from '../../storag
 import type { ParamValue, Storage } from '../../storage/storage.js';
 import type { StorageWriter } from '../../storage/writer.js';
 import { createStorageApi, type StorageApi, type StorageServiceOptions } from '../storage-api.js';
-import { replyError } from './errors.js';
+import { replyCatalogError, replyError } from './errors.js';
 
 export { DEFAULT_MAX_WRITER_LAG_S, type StorageApi } from '../storage-api.js';
 
@@ -77,7 +77,7 @@ export function registerStorage(app: FastifyInstance, storage: Storage, writer: 
 function storageFail(reply: FastifyReply, e: unknown): FastifyReply {
   const err = e instanceof TradsysError ? e : new TradsysError('ERR_STORAGE_UNAVAILABLE', (e as Error).message);
   if (err.code === 'ERR_STORAGE_BUSY') void reply.header('retry-after', String(BUSY_RETRY_AFTER_S));
-  return replyError(reply, err.status, err.code, err.message);
+  return replyCatalogError(reply, err);
 }
 
 function storageRoutes(app: FastifyInstance, storage: Storage, api: { queries: StorageQueries; gate: AnalystGate }, opts: StorageRouteOptions): void {
@@ -138,7 +138,7 @@ function storageRoutes(app: FastifyInstance, storage: Storage, api: { queries: S
       schema: { body: { type: 'object', required: ['sql'], additionalProperties: false, properties: { sql: { type: 'string', maxLength: 100_000 }, params: { type: 'object' } } } },
     }, async (req, reply) => {
       const ok = opts.authorizeSql ? await opts.authorizeSql(req, reply) : false;
-      if (!ok) return reply.sent ? reply : replyError(reply, 403, 'ERR_STORAGE_FORBIDDEN', 'this key may not run SQL');
+      if (!ok) return reply.sent ? reply : replyCatalogError(reply, new TradsysError('ERR_STORAGE_FORBIDDEN', 'this key may not run SQL'));
       const who = ok === true ? { key: `ip:${req.ip}`, account: null } : ok;
       try {
         const r = await gate.run({ ...who, ip: req.ip, via: 'http' }, req.body.sql, req.body.params ?? {}, req.log as AuditLogger);

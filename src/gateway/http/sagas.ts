@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { TradsysError } from '../../domain/errors.js';
 import type { PairsLeg } from '../../cqrs/index.js';
 import { DECIMAL } from './context.js';
-import { replyError } from './errors.js';
+import { replyCatalogError, replyError } from './errors.js';
 
 type LegBody = { symbol: string; side: 'buy' | 'sell'; price?: string; qty: string; tif?: 'gtc' | 'ioc' };
 
@@ -45,7 +45,7 @@ export async function sagasPlugin(app: FastifyInstance): Promise<void> {
       const no = sagas.startPairs({ account: who.account, legA, legB, legBTimeoutMs: req.body.legBTimeoutMs, legATimeoutMs: req.body.legATimeoutMs });
       return reply.code(201).send(json(sagas.saga(no)));
     } catch (e) {
-      if (e instanceof TradsysError) return replyError(reply, e.status, e.code, e.message);
+      if (e instanceof TradsysError) return replyCatalogError(reply, e);
       throw e;
     }
   });
