@@ -13,12 +13,12 @@
  * Known limitations: buckets are per process.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import type { ClickHouseAuth } from '../../storage/clickhouse-http.js';
 import { LOCAL_USER, localCredentialOk } from '../../storage/discovery.js';
 import { NONCE, httpPayload, type Permission } from '../auth.js';
 import type { RequestAuth } from '../config.js';
 import { KeyedBuckets, retryAfterSeconds } from '../rate-limit.js';
-import { rootPlugin } from './context.js';
 import { errorHandler, replyError } from './errors.js';
 
 function tooMany(reply: FastifyReply, waitMs: number, what: string): FastifyReply {
@@ -26,7 +26,7 @@ function tooMany(reply: FastifyReply, waitMs: number, what: string): FastifyRepl
   return replyError(reply.header('retry-after', String(s)), 429, 'rate_limited', `too many requests ${what}; retry after ${s} s`);
 }
 
-export const authPlugin = rootPlugin(async (app: FastifyInstance) => {
+export const authPlugin = fp(async (app: FastifyInstance) => {
   const { keys, httpLimits, localSecret } = app.tradsys;
   const keyBuckets = new KeyedBuckets(httpLimits.key);
   const addressBuckets = new KeyedBuckets(httpLimits.address);
@@ -110,4 +110,4 @@ export const authPlugin = rootPlugin(async (app: FastifyInstance) => {
     return wait > 0 ? { ok: false, reason: 'rate_limited', waitMs: wait } : who;
   });
   app.decorate('refuseAddress', (req: FastifyRequest): void => { addressBuckets.take(req.ip); });
-});
+}, { name: 'tradsys-auth', fastify: '5.x' });

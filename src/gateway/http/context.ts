@@ -1,7 +1,8 @@
 /**
  * What the HTTP plugins share: the gateway's services, decorated once on the root instance
- * (`app.tradsys`), the route options the root hooks read, and `rootPlugin` for the plugins whose
- * hooks and decorations belong to the whole app (auth, current reads).
+ * (`app.tradsys`), the route options the root hooks read, and the current-reads hook. Plugins whose
+ * hooks and decorations belong to the whole app (auth, current reads) are wrapped with
+ * fastify-plugin.
  *
  * Layout: a plugin takes what it needs from `app.tradsys` and registers its routes; the auth plugin
  * adds `app.authenticate` (signed requests) and the ClickHouse endpoint's authentication.
@@ -10,7 +11,8 @@
  * Invariants: services never import this folder (the dependency rule, .dependency-cruiser.cjs).
  * Complexity: O(1). Allocation: none per request. Known limitations: none.
  */
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import type { EngineHost } from '../../engine/host.js';
 import type { Instrument } from '../../domain/instruments.js';
 import type { ReadModels, SagaManager } from '../../cqrs/index.js';
@@ -78,11 +80,6 @@ declare module 'fastify' {
   }
 }
 
-/** A plugin whose hooks and decorations apply to its parent (what fastify-plugin does: the `skip-override` symbol). */
-export function rootPlugin<T extends FastifyPluginAsync>(fn: T): T {
-  (fn as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
-  return fn;
-}
 
 /** Body limit of the order routes (POST, PATCH); an order body is under 400 bytes. */
 export const ORDER_BODY_LIMIT = 2048;
@@ -93,7 +90,7 @@ export const DECIMAL = { type: 'string', pattern: '^\\d{1,30}(\\.\\d{1,30})?$' }
  * Routes with config `current` get a preHandler that runs the event pump first: the one way an
  * HTTP read (book, trades, positions, fills) sees every event published before it.
  */
-export const currentReadsPlugin = rootPlugin(async (app) => {
+export const currentReadsPlugin = fp(async (app) => {
   const { events } = app.tradsys;
   const pump = (_req: FastifyRequest, _reply: FastifyReply, done: () => void): void => { events.pump(); done(); };
   app.addHook('onRoute', (route) => {
@@ -101,4 +98,4 @@ export const currentReadsPlugin = rootPlugin(async (app) => {
     const pre = route.preHandler;
     route.preHandler = pre === undefined ? [pump] : Array.isArray(pre) ? [pump, ...pre] : [pump, pre];
   });
-});
+}, { name: 'tradsys-current-reads', fastify: '5.x' });
