@@ -4,6 +4,7 @@
  * Tests build through it (test/support/gateway-fixture.ts) and `inject` or `listen(0)`; the
  * composition itself is src/gateway/compose.ts, the facade src/gateway/gateway.ts.
  *
+ * Layout: the returned Gateway holds `app` (fastify), the services' public surface, `listen`, `close`.
  * Invariants: nothing listens until the caller says so (src/main.ts). Complexity: O(journal) at
  * start. Allocation: at start. Known limitations: none.
  */

@@ -2,6 +2,7 @@
  * The composition root: config → app → listen; nothing else. `tradsys serve` (src/cli/main.ts)
  * turns its flags into a GatewayConfig and calls `start`.
  *
+ * Layout: `start(config, {port, host})` → `{app, url}`.
  * Invariants: an app that cannot listen is closed again (engine thread stopped) before the error
  * leaves. Complexity: that of build(). Allocation: at start. Known limitations: none.
  */

@@ -13,7 +13,7 @@
  * Invariants: reports go only to the owning account's connections; events reach clients only
  * after the journal made them durable (docs/journal.md); pre-trade risk runs in the engine
  * (docs/risk.md). Keys and audit: docs/security.md.
- * Complexity, allocation: those of the services it delegates to.
+ * Complexity: that of the services it delegates to. Allocation: none of its own.
  * Known limitations: see the services.
  */
 import type { FastifyInstance } from 'fastify';

@@ -2,6 +2,7 @@
  * The built-in market simulator's way in (src/sim/simulator.ts): orders with no connection,
  * through the order entry service.
  *
+ * Layout: no state of its own (the registry and the order entry service are injected).
  * Invariants: a simulator order is registered like any other (account, clientOrderId) and not
  * counted in `ordersIn`; one the ring refuses is finished as rejected. Complexity: O(1).
  * Allocation: the registry entry. Known limitations: none.

@@ -3,6 +3,8 @@
  * engine as ADMIN commands (OrderEntry.admin), and API keys (list, create, revoke: the same store
  * and lock as `tradsys keys`; docs/security.md "Key lifecycle").
  *
+ * Layout: POST /api/v1/admin/halt, POST /api/v1/admin/kill, GET/POST /api/v1/admin/keys,
+ * DELETE /api/v1/admin/keys/:key; every route checks the `admin` permission (app.authenticate).
  * Invariants: one audit line per admin action, with its outcome; a key change is in force at once
  * and logged once more by the key store's watcher (key.created / key.revoked, by this key); a
  * revoked key's sessions are closed. Complexity: O(1) (keys list O(keys)). Allocation: per request.

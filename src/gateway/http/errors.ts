@@ -5,6 +5,8 @@
  * src/domain/errors.ts — all listed once in docs/errors.md "HTTP error replies". fastify's own
  * errors (body too large, malformed JSON, schema) answer through it too.
  *
+ * Layout: `replyError` (any name, explicit status), `replyCatalogError` (an ERR_ code, the
+ * catalog's status), `httpReason` (a reason string → a catalog name), `errorHandler` (fastify's).
  * Invariants: the API has these two vocabularies and both are contract (docs/protocol.md "HTTP"):
  * the trading routes answer wire reason names with the status their route documents, the storage
  * and saga routes answer `ERR_` codes with the catalog's status (`replyCatalogError`); a name

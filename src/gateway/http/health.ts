@@ -3,6 +3,7 @@
  * the engine thread stopped; engine seq, connections, the storage's part) and GET /metrics
  * (Prometheus text: the gateway's counters, then the storage's). Public routes.
  *
+ * Layout: both public (charged to the address bucket).
  * Invariants: /health shows no analyst query text or error (src/gateway/storage-api.ts).
  * Complexity: O(1). Allocation: per request. Known limitations: none.
  */

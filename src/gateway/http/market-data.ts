@@ -3,6 +3,7 @@
  * `depth` 1..1000, default 10) and, without storage, /api/v1/trades/:symbol (the last 1,000 trades
  * from memory; with storage the queries plugin serves it, adding from/to). Public routes.
  *
+ * Layout: prices and quantities leave as decimal strings (the instrument's tick and lot size).
  * Invariants: the book and trades answers are current (route config `current`: the event pump
  * runs first). Complexity: O(depth) or O(1,000). Allocation: per request.
  * Known limitations: none.

@@ -3,6 +3,8 @@
  * orders, or the live one with a clientOrderId), signed; order entry through the OrderEntry
  * service, which answers once the engine has (awaitCommand).
  *
+ * Layout: an order answers `{orderId, clientOrderId, symbol, side, price, qty, leaves, filled,
+ * status}` in decimal strings (docs/protocol.md "HTTP"), plus `seq` once the engine answered.
  * Invariants: strict schemas (no coercion, no unknown field), 2 KiB bodies; another account's
  * order ids answer exactly like unknown ids (404 unknown_order). An order resent with the
  * clientOrderId of a live order answers that order with `duplicate: true`.

@@ -2,6 +2,7 @@
  * The sagas context: POST /api/v1/sagas/pairs (start a pairs saga: two legs, leg B's timeout) and
  * GET /api/v1/sagas/:no (its state), for the signing account only (docs/cqrs.md "Sagas").
  *
+ * Layout: a leg is `{symbol, side, price?, qty, tif?}` in decimal strings, turned into ticks and lots.
  * Invariants: another account's saga answers like an unknown one (404 unknown_saga); bigints in a
  * saga's state leave as decimal strings. Complexity: O(1). Allocation: per request.
  * Known limitations: none.

@@ -2,6 +2,8 @@
  * The binary WebSocket protocol (`/ws?protocol=binary`, src/codec/binary-protocol.ts,
  * docs/protocol.md): binary frames in, service calls, binary frames out.
  *
+ * Layout: a frame holds one or more messages (docs/protocol.md "Frames"); answers are written
+ * into the connection's BinaryWriter and sent by Connections.
  * The walk of one order message, down the layers and never back up: `onFrame` → codec
  * `decodeFrame` (header, version, length, every range) → OrderEntry.placeOrderTicks (registry,
  * CMD record written in place) → EngineHost.submitRaw (the command ring). Its ack comes later

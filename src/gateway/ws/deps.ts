@@ -2,6 +2,7 @@
  * What the WebSocket handlers (json.ts, binary.ts) use: the gateway's services, passed in by the
  * composition root (src/gateway/compose.ts).
  *
+ * Layout: one WsDeps object shared by the JSON and binary sessions.
  * Invariants: handlers call services only; nothing here climbs back to gateway.ts.
  * Complexity: none. Allocation: none. Known limitations: none.
  */

@@ -4,6 +4,8 @@
  * connection registered with the Connections service and its frames handed to JsonSession or
  * BinarySession.
  *
+ * Layout: two WebSocketServers in noServer mode (plain, and permessage-deflate without context
+ * takeover); one JsonSession and one BinarySession shared by all connections.
  * Invariants: any other path is refused (socket destroyed); an unknown protocol answers 400; a
  * connection closed by the server (revoked key, slow consumer) runs nothing it sends afterwards.
  * Complexity: O(1) per frame dispatch. Allocation: per connection (its Conn, listeners).
