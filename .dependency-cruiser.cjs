@@ -91,9 +91,9 @@ module.exports = {
     },
     {
       name: 'no-circular',
-      comment: 'No import cycle through the folders this step untangled (engine, journal, sys, client, stats, marketdata).',
+      comment: 'No import cycle through the folders this step untangled (engine, journal, sys, client, stats, marketdata, gateway) or the app.',
       severity: 'error',
-      from: { path: '^src/(engine|journal|sys|client|stats|marketdata)/' },
+      from: { path: ['^src/(engine|journal|sys|client|stats|marketdata|gateway)/', '^src/(app|main)\\.ts$'] },
       to: { circular: true },
     },
     {
@@ -105,6 +105,45 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/abi/' },
       to: { path: '^src/', pathNot: '^src/abi/' },
+    },
+    {
+      name: 'gateway-services-not-to-plugins',
+      comment: 'Gateway services (src/gateway/*.ts: order entry, connections, market data, event pump, catch-up, …) never ' +
+        'import the fastify plugins (src/gateway/http/) or the WebSocket handlers (src/gateway/ws/): plugins → services → ' +
+        'engine host. Only the composition (compose.ts) and the facade (gateway.ts) see both sides.',
+      severity: 'error',
+      from: { path: '^src/gateway/[^/]+\\.ts$', pathNot: '^src/gateway/(compose|gateway)\\.ts$' },
+      to: { path: '^src/gateway/(http|ws)/' },
+    },
+    {
+      name: 'gateway-no-climbing',
+      comment: 'Nothing in src/gateway/ but the facade imports the composition, and nothing there imports the facade, ' +
+        'src/app.ts or src/main.ts: a call goes down the layers and never back up to gateway.ts.',
+      severity: 'error',
+      from: { path: '^src/gateway/', pathNot: '^src/gateway/gateway\\.ts$' },
+      to: { path: ['^src/gateway/(gateway|compose)\\.ts$', '^src/(app|main)\\.ts$'] },
+    },
+    {
+      name: 'gateway-plugins-through-services',
+      comment: 'The fastify plugins and WebSocket handlers reach the engine through the services (OrderEntry, EventPump, …), ' +
+        'never by importing src/engine/ themselves (a type in a service interface is fine).',
+      severity: 'error',
+      from: { path: '^src/gateway/(http|ws)/' },
+      to: { path: '^src/engine/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'gateway-http-ws-apart',
+      comment: 'HTTP plugins and WebSocket handlers are separate contexts: neither imports the other.',
+      severity: 'error',
+      from: { path: '^src/gateway/http/' },
+      to: { path: '^src/gateway/ws/' },
+    },
+    {
+      name: 'gateway-ws-http-apart',
+      comment: 'HTTP plugins and WebSocket handlers are separate contexts: neither imports the other.',
+      severity: 'error',
+      from: { path: '^src/gateway/ws/' },
+      to: { path: '^src/gateway/http/' },
     },
     {
       name: 'src-not-to-test-reference',

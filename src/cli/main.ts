@@ -20,7 +20,7 @@ import { cmdBackfill } from './backfill.js';
 import type { StpMode } from '../engine/engine.js';
 import { KeyStore, type Permission } from '../gateway/auth.js';
 import type { RecoveryInfo } from '../engine/host.js';
-import { Gateway } from '../gateway/gateway.js';
+import { start } from '../main.js';
 import { Simulator } from '../sim/simulator.js';
 import { simdSupported } from '../engine/index.js';
 import type { InstrumentSpec } from '../domain/instruments.js';
@@ -209,19 +209,12 @@ async function cmdServe(argv: string[]): Promise<number> {
   if (file) {
     try { instruments = JSON.parse(readFileSync(file, 'utf8')) as InstrumentSpec[]; } catch (e) { throw new TradsysError('ERR_INSTRUMENT_SPEC', `cannot read instruments from ${file}: ${(e as Error).message}`); }
   }
-  const gw = await Gateway.build({
+  const { app: gw, url } = await start({
     dataDir, instruments, rateLimit: { perSecond: rate, burst: 2 * rate }, httpRateLimit: { perSecond: httpRate, burst: 2 * httpRate },
     risk: { maxOpenOrders: maxOpen }, journal: { durability, snapshotEvery, preallocate: f.has('preallocate') }, log: (l) => process.stderr.write(l + '\n'),
     storage: f.has('no-storage') ? 'off' : 'auto', binaryFrameBytes, engineRealtime: engineRt === 0 ? undefined : engineRt,
     logs: { fileBytes: logFileBytes, files: logFiles },
-  });
-  let url: string;
-  try {
-    url = await gw.listen(port, host);
-  } catch (e) {
-    await gw.close();
-    throw new TradsysError('ERR_IO', `cannot listen on ${host}:${port}: ${(e as Error).message} (try --port)`);
-  }
+  }, { port, host });
   const demo = gw.keys.create(1, ['trade', 'read']);
   const out = (l: string): void => { process.stdout.write(l + '\n'); };
   out(`TradSys ${version()} listening on ${url}`);

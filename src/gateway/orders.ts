@@ -2,7 +2,7 @@
  * Gateway-side order registry: engine-wide order ids, ownership, and clientOrderId idempotency
  * per account among live orders.
  *
- * Owns: orderId → OrderInfo for every order the gateway sent (live and recently finished), and
+ * Layout (owns): orderId → OrderInfo for every order the gateway sent (live and recently finished), and
  * account → clientOrderId → live order (nested maps: no key string is built per lookup).
  * Invariants: an order id is never reused; another account's order ids are looked up exactly like
  * unknown ones (`find` takes the account).

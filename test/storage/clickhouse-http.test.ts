@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { loadInstruments } from '../../src/domain/instruments.js';
 import { migrate } from '../../src/storage/schema.js';
-import { registerStorage, type StorageApi } from '../../src/storage/http.js';
+import { registerStorage, type StorageApi } from '../../src/gateway/http/queries.js';
 import { DEFAULT_LIMITS } from '../../src/storage/queries.js';
 import { redactUrl, splitFormat } from '../../src/storage/clickhouse-http.js';
 import { KeyStore } from '../../src/gateway/auth.js';

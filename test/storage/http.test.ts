@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { loadInstruments } from '../../src/domain/instruments.js';
 import { migrate } from '../../src/storage/schema.js';
-import { registerStorage, type StorageApi } from '../../src/storage/http.js';
+import { registerStorage, type StorageApi } from '../../src/gateway/http/queries.js';
 import { openBackend, type Backend } from '../support/storage-backends.js';
 
 const instruments = loadInstruments([{ symbol: 'ETH-USD', tickSize: '0.05', lotSize: '0.001' }, { symbol: 'BTC-USD', tickSize: '0.5', lotSize: '0.0001' }]);

@@ -17,7 +17,7 @@ import { ServerStorage } from '../../src/storage/server-storage.js';
 import { migrate, WRITER_LAYOUTS } from '../../src/storage/schema.js';
 import { encodeRows } from '../../src/storage/row-binary.js';
 import { QueryCache, StorageQueries } from '../../src/storage/queries.js';
-import { registerStorage } from '../../src/storage/http.js';
+import { registerStorage } from '../../src/gateway/http/queries.js';
 import { checkCallTokens, checkQualifiedNames, parseAstText, withNames } from '../../src/storage/sandbox.js';
 import { SqlParser } from '../../src/storage/sql-parser.js';
 import { commentFree, tokenize } from '../../src/storage/sql.js';

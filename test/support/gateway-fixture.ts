@@ -1,6 +1,6 @@
 /**
- * The gateway set-up the integration suites share: build a Gateway on a fresh temporary data
- * directory (options passed through), listen on a loopback port, create API keys, track the
+ * The gateway set-up the integration suites share: build the app (src/app.ts `build`) on a fresh
+ * temporary data directory (options passed through), listen on a loopback port, create API keys, track the
  * suite's clients, and tear it all down (clients first, then the gateway).
  *
  * Two forms: `startGateway(cfg)` returns a running fixture (the caller closes it, e.g. in a
@@ -14,7 +14,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Gateway, type GatewayConfig } from '../../src/gateway/gateway.js';
+import { build, type Gateway, type GatewayConfig } from '../../src/app.js';
 import type { ApiKey, Permission } from '../../src/gateway/auth.js';
 
 /** Gateway options, with `dataDir` optional (default: a new temporary directory named `tmpPrefix…`). */
@@ -37,7 +37,7 @@ export interface GatewayFixture {
 export async function startGateway(cfg: FixtureConfig = {}): Promise<GatewayFixture> {
   const { tmpPrefix = 'gw-', dataDir: dir, ...rest } = cfg;
   const dataDir = dir ?? mkdtempSync(join(tmpdir(), tmpPrefix));
-  const gw = await Gateway.build({ ...rest, dataDir });
+  const gw = await build({ ...rest, dataDir });
   const clients: { close(): void }[] = [];
   let base: string;
   try { base = await gw.listen(0); } catch (e) { await gw.close(); throw e; }

@@ -1,0 +1,184 @@
+/**
+ * The gateway's composition: starts the engine host (and the storage writer when storage is on),
+ * builds each service with its dependencies, catches the read side up from the journal, resumes
+ * the sagas, builds the fastify app with the services decorated once at the root and one plugin
+ * per context, and attaches the WebSocket endpoint. No behaviour of its own: wiring, start order
+ * and stop order.
+ *
+ * Layout (the dependency rule, .dependency-cruiser.cjs): plugins (http/, ws/) → services
+ * (order-entry, connections, market-data, event-pump, catch-up, read-model-store, sim-hooks,
+ * storage-api) → engine host. Only this file and gateway.ts (the facade) see both sides.
+ * Invariants: the read side is caught up before any client can connect (the app is not
+ * listening yet); a failure after the engine thread started stops it again.
+ * Start order: engine host → storage → services → journal catch-up → sagas → fastify → timers.
+ * Stop order (close): keys watch, discovery file, pump timer, heartbeat, connections, HTTP,
+ * read-model timer, last pump, read-model snapshot, sagas, storage, engine host, log file.
+ * Complexity: start O(journal); stop O(connections). Allocation: at start only.
+ * Known limitations: none.
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { join } from 'node:path';
+import { SagaManager, systemClock, type ReadModels } from '../cqrs/index.js';
+import { EngineHost } from '../engine/host.js';
+import { useWasmJournalVerifier } from '../engine/journal-verifier.js';
+import { DEMO_INSTRUMENTS, loadInstruments, type Instrument } from '../domain/instruments.js';
+import { BookProjection } from '../marketdata/book-projection.js';
+import { openStorage } from '../storage/open.js';
+import { StorageWriter } from '../storage/writer.js';
+import { localUrl, newLocalSecret, removeDiscovery, writeDiscovery } from '../storage/discovery.js';
+import type { Storage } from '../storage/storage.js';
+import { KeyStore } from './auth.js';
+import { createLogger } from './audit-log.js';
+import { CatchUp } from './catch-up.js';
+import { newCounters, resolveLimits, type GatewayConfig } from './config.js';
+import { Connections } from './connections.js';
+import { EventPump } from './event-pump.js';
+import { MarketData } from './market-data.js';
+import { OrderEntry } from './order-entry.js';
+import { OrderRegistry } from './orders.js';
+import { ReadModelStore } from './read-model-store.js';
+import { SimulatorHooks } from './sim-hooks.js';
+import { createStorageApi } from './storage-api.js';
+import { adminPlugin } from './http/admin.js';
+import { authPlugin } from './http/auth.js';
+import { currentReadsPlugin, type GatewayServices } from './http/context.js';
+import { healthPlugin } from './http/health.js';
+import { marketDataPlugin } from './http/market-data.js';
+import { ordersPlugin } from './http/orders.js';
+import { queriesPlugin } from './http/queries.js';
+import { sagasPlugin } from './http/sagas.js';
+import { WsServer } from './ws/server.js';
+
+/** The wired gateway: the fastify app (not listening), its services, and its lifecycle. */
+export interface ComposedGateway {
+  readonly app: FastifyInstance;
+  readonly services: GatewayServices;
+  readonly book: BookProjection;
+  readonly sim: SimulatorHooks;
+  listen(port: number, host?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+async function startEngine(cfg: GatewayConfig, instruments: Instrument[]): Promise<EngineHost> {
+  const r = cfg.risk ?? {};
+  return EngineHost.start({
+    engine: {
+      symbols: instruments.length, capacity: cfg.capacity ?? 1_000_000,
+      risk: { maxAccounts: r.maxAccounts ?? 65536, maxPositions: r.maxPositions ?? 262144, defaultMaxOpenOrders: r.maxOpenOrders ?? 10_000 },
+    },
+    riskSetup: { symbols: instruments.map((i) => i.riskLimits()) },
+    journal: { dir: join(cfg.dataDir, 'journal'), durability: cfg.journal?.durability ?? 'fsync', snapshotEvery: cfg.journal?.snapshotEvery, segmentBytes: cfg.journal?.segmentBytes, preallocate: cfg.journal?.preallocate },
+    log: cfg.log,
+    realtime: cfg.engineRealtime,
+  });
+}
+
+async function startStorage(cfg: GatewayConfig, host: EngineHost, instruments: Instrument[]): Promise<{ storage: Storage; writer: StorageWriter } | null> {
+  if (cfg.storage !== 'auto') return null;
+  const st = await openStorage(cfg.dataDir, cfg.storageEnv ?? process.env);
+  const writer = StorageWriter.start(host.evtRing, st, {
+    symbols: instruments.map((i) => i.symbol), dataDir: cfg.dataDir,
+    journalDir: join(cfg.dataDir, 'journal'), backfillToSeq: String(host.lastSeq),
+    sizes: instruments.map((i) => ({ tickSize: i.toJSON().tickSize as string, lotSize: i.toJSON().lotSize as string })),
+  });
+  return { storage: st, writer };
+}
+
+/** Builds the gateway and starts its engine thread (not listening yet). */
+export async function composeGateway(cfg: GatewayConfig): Promise<ComposedGateway> {
+  useWasmJournalVerifier(); // journal catch-up and read-model replay verify with the WASM kernel
+  const instruments = loadInstruments(cfg.instruments ?? DEMO_INSTRUMENTS);
+  const limits = resolveLimits(cfg);
+  const host = await startEngine(cfg, instruments);
+  let storage: { storage: Storage; writer: StorageWriter } | null = null;
+  try {
+    storage = await startStorage(cfg, host, instruments);
+    return await wire(cfg, instruments, limits, host, storage);
+  } catch (e) {
+    if (storage) { await storage.writer.stop(); await storage.storage.close(); }
+    await host.stop();
+    throw e;
+  }
+}
+
+async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: ReturnType<typeof resolveLimits>, host: EngineHost, storage: { storage: Storage; writer: StorageWriter } | null): Promise<ComposedGateway> {
+  const log = cfg.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const journalDir = join(cfg.dataDir, 'journal');
+  const bySymbol = new Map(instruments.map((i) => [i.symbol, i] as const));
+  const keys = new KeyStore(cfg.dataDir);
+  const { logger, file: logFile } = createLogger({ dir: join(cfg.dataDir, 'logs'), ...cfg.logs });
+  const counters = newCounters();
+  const orders = new OrderRegistry();
+  const book = new BookProjection(instruments.length);
+  const entry = new OrderEntry(host, orders, instruments, bySymbol, counters);
+  const conns = new Connections(limits, counters, logger as FastifyBaseLogger, keys, entry);
+  const md = new MarketData(instruments, book, conns);
+  const rmStore = new ReadModelStore(cfg.dataDir, log);
+  // read models: their snapshot (if any and sound); the catch-up below brings them to lastSeq
+  const readModels: ReadModels = rmStore.load((id) => orders.get(Number(id))?.clientOrderId);
+  const events = new EventPump(host, readModels, orders, instruments, book, conns, md, entry, counters);
+  const catchUp = new CatchUp(journalDir, readModels, orders, instruments, events, conns);
+  keys.onChange((ch) => conns.onKeyChange(ch));
+
+  const lastSeq = BigInt(host.recovery?.lastSeq ?? 0);
+  catchUp.fromJournal(lastSeq);
+  const sagas = SagaManager.open({
+    journalDir, clock: systemClock, durability: cfg.journal?.durability ?? 'fsync', log: cfg.log,
+    submit: (cmd, cid) => { try { return host.submit(cmd, 0, 0, cid); } catch { return false; } },
+  });
+  sagas.resume(lastSeq);
+  readModels.onBatch((b) => sagas.apply(b));
+
+  const localSecret = newLocalSecret();
+  const services: GatewayServices = {
+    host, instruments, bySymbol, keys, orders, entry, conns, md, events, readModels, sagas, counters, localSecret,
+    storage: storage ? { ...storage, api: createStorageApi(storage.storage, storage.writer) } : null,
+    httpLimits: { key: cfg.httpRateLimit ?? { perSecond: 100, burst: 200 }, address: cfg.httpAddressRateLimit ?? { perSecond: 100, burst: 200 } },
+  };
+
+  // strict schemas: no type coercion, no unknown fields. Per-request lines are off: the log
+  // carries the audit events and errors (docs/security.md "Audit log").
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 4 * 1024, requestTimeout: 10_000, ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } });
+  app.decorate('tradsys', services);
+  void app.register(authPlugin);
+  void app.register(currentReadsPlugin);
+  for (const plugin of [healthPlugin, marketDataPlugin, ordersPlugin, queriesPlugin, sagasPlugin, adminPlugin]) void app.register(plugin);
+  const ws = new WsServer(app.server, { instruments, bySymbol, keys, conns, entry, md, events, catchUp, counters, limits }, { maxPayload: cfg.maxPayload, compressThreshold: cfg.compressThreshold });
+  await app.ready();
+
+  rmStore.start(readModels);
+  events.start();
+  const pingTimer = setInterval(() => conns.heartbeat(), limits.pingIntervalMs);
+  keys.watch(cfg.keysPollMs ?? 200, (message) => app.log.error({ audit: 'keys.file_invalid', path: keys.path, outcome: 'kept_last_good', error: message }, 'the keys file cannot be used; the keys in force are unchanged'));
+
+  return {
+    app, services, book, sim: new SimulatorHooks(orders, entry),
+    async listen(port: number, hostname = '127.0.0.1'): Promise<string> {
+      const url = await app.listen({ port, host: hostname });
+      // `tradsys sql` goes through this server while it holds the store (src/storage/discovery.ts)
+      const local = localUrl(app.server.address());
+      if (storage && local) {
+        try { writeDiscovery(keys.dataDir, local, localSecret); } catch (e) { log(`cannot write ${keys.dataDir}/server.json (tradsys sql will not find this server): ${(e as Error).message}`); }
+      }
+      return url;
+    },
+    async close(): Promise<void> {
+      keys.unwatch();
+      removeDiscovery(keys.dataDir);
+      events.stop();
+      clearInterval(pingTimer);
+      ws.close();
+      await app.close();
+      rmStore.stop();
+      events.pump();
+      rmStore.save(readModels);
+      sagas.close();
+      if (storage) {
+        await storage.writer.stop();
+        await storage.storage.close();
+      }
+      await host.stop();
+      logFile.close();
+    },
+  };
+}

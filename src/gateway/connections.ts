@@ -1,0 +1,263 @@
+/**
+ * Connections and delivery: the live WebSocket sessions, who gets an account's execution reports,
+ * and the one way anything leaves for a client (`deliver`, with the one slow-consumer check).
+ *
+ * Layout: `conns` (id → Conn); `byAccount` (account → its live authenticated connections, kept
+ * on auth and disconnect); `dirty` (binary connections whose frame has unsent messages). A binary
+ * connection has a BinaryWriter: everything it is sent during one inbound frame or one pump cycle
+ * goes into one frame, sent at the end of that step (`flushAll`) or as soon as it reaches
+ * `binaryFrameBytes` (`out`).
+ * Invariants: every outbound frame, JSON text or binary, goes through `deliver`: a connection whose
+ * socket buffers more than `buffer.hard` bytes is closed (1008, "slow consumer", one audit line)
+ * instead of being sent more; a closed connection is out of `conns` and `byAccount` at once, so
+ * nothing it sends afterwards runs and nothing more is sent to it. Cancel-on-disconnect goes to
+ * the order entry service with origin 0 (the account's other connections get the reports).
+ * Complexity: O(1) per send; `closeKeySessions` and `heartbeat` O(connections).
+ * Allocation: one Conn (and a BinaryWriter for binary) per connection; none per send.
+ * Known limitations: the per-connection token bucket uses Date.now() (ms resolution).
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { WebSocket } from 'ws';
+import { BinaryWriter } from '../codec/binary-protocol.js';
+import type { ReqId } from '../codec/json-protocol.js';
+import type { KeyChange, KeyStore } from './auth.js';
+import { WS_CLOSE_KEY_REVOKED, type ConnectionLimits, type GatewayCounters } from './config.js';
+import type { OrderEntry } from './order-entry.js';
+
+export interface Conn {
+  id: number;
+  ws: WebSocket;
+  account: number | null;
+  canTrade: boolean;
+  cancelOnDisconnect: boolean;
+  books: Set<number>;
+  trades: Set<number>;
+  tickers: Set<number>;
+  /** Book subscriptions waiting for a fresh snapshot (slow consumer, deltas skipped). */
+  stale: Set<number>;
+  lastSeen: number;
+  tokens: number;
+  tokensAt: number;
+  limited: number;
+  /** Binary protocol: the frame being built for this connection (null: JSON connection). */
+  bin: BinaryWriter | null;
+  /** Listed in Connections.dirty (its binary frame has messages to flush). */
+  dirty: boolean;
+  /** The account whose report list (byAccount) holds this connection, or null. */
+  bound: number | null;
+  /** JSON: reqIds of commands in flight by ring token (created on first use), and the next token. */
+  reqIds: Map<number, ReqId> | null;
+  nextToken: number;
+  /** Remote address (the TCP peer) and the API key it authenticated with (audit log, revocation). */
+  ip: string;
+  key: string | null;
+  /** Commands refused for lack of the trade permission (audited: the first, then every 100th). */
+  denied: number;
+}
+
+/** In-flight reqIds a JSON connection keeps at most (the oldest is dropped past it). */
+const MAX_REQIDS = 4096;
+
+export class Connections {
+  private readonly conns = new Map<number, Conn>();
+  private nextConn = 1;
+  /** Live authenticated connections per account: who gets the account's execution reports. */
+  private readonly byAccount = new Map<number, Conn[]>();
+  /** Binary connections with an unflushed frame. */
+  private readonly dirty: Conn[] = [];
+
+  constructor(
+    private readonly limits: ConnectionLimits,
+    private readonly counters: GatewayCounters,
+    private readonly log: FastifyBaseLogger,
+    private readonly keys: KeyStore,
+    private readonly entry: OrderEntry,
+  ) {}
+
+  get size(): number { return this.conns.size; }
+  values(): IterableIterator<Conn> { return this.conns.values(); }
+  get(id: number): Conn | undefined { return this.conns.get(id); }
+  /** Whether `c` is still open as far as the gateway is concerned (closed by the server: nothing more of it runs). */
+  isLive(c: Conn): boolean { return this.conns.get(c.id) === c; }
+  /** The live connections of `account` (undefined: none). The list is the service's; do not keep it. */
+  ofAccount(account: number): Conn[] | undefined { return this.byAccount.get(account); }
+  hasAccount(account: number): boolean { return this.byAccount.has(account); }
+  /** WebSocket sessions authenticated with `key`. */
+  sessionsOf(key: string): number { let n = 0; for (const c of this.conns.values()) if (c.key === key) n++; return n; }
+
+  /** A new connection (allocates its Conn and, for binary, its writer). */
+  open(ws: WebSocket, binary: boolean, ip: string): Conn {
+    const now = Date.now();
+    const c: Conn = {
+      id: this.nextConn++, ws, account: null, canTrade: false, cancelOnDisconnect: false, books: new Set(), trades: new Set(), tickers: new Set(),
+      stale: new Set(), lastSeen: now, tokens: this.limits.rateLimit.burst, tokensAt: now, limited: 0, bin: binary ? new BinaryWriter(4096) : null, dirty: false,
+      bound: null, reqIds: null, nextToken: 1,
+      ip, key: null, denied: 0,
+    };
+    this.conns.set(c.id, c);
+    this.counters.wsConnections++;
+    return c;
+  }
+
+  // ── delivery ───────────────────────────────────────────────────────────────────────────
+  /** The one way a frame leaves: nothing to a closed socket; past the hard buffer limit the connection is closed instead. */
+  private deliver(c: Conn, data: string | Uint8Array): void {
+    if (c.ws.readyState !== c.ws.OPEN) return;
+    if (c.ws.bufferedAmount > this.limits.buffer.hard) { this.closeSlowConsumer(c); return; }
+    c.ws.send(data);
+    this.counters.framesOut++;
+  }
+
+  /** Sends a JSON message (allocates its text). */
+  send(c: Conn, msg: Record<string, unknown>): void { this.deliver(c, JSON.stringify(msg)); }
+  /** Sends a JSON text already built (shared by every connection it goes to). */
+  sendText(c: Conn, text: string): void { this.deliver(c, text); }
+
+  /** The writer of a binary connection, listed for the next flush; flushes first at the size budget. */
+  out(c: Conn): BinaryWriter {
+    const w = c.bin!;
+    if (w.size >= this.limits.binaryFrameBytes) this.flush(c);
+    if (!c.dirty) { c.dirty = true; this.dirty.push(c); }
+    return w;
+  }
+
+  /** Sends a binary connection's frame, if it has one. */
+  flush(c: Conn): void {
+    const frame = c.bin!.take();
+    if (frame !== null) this.deliver(c, frame);
+  }
+
+  /** Sends every binary frame built since the last call (end of an inbound frame or a pump cycle). */
+  flushAll(): void {
+    const d = this.dirty;
+    if (d.length === 0) return;
+    for (let i = 0; i < d.length; i++) { const c = d[i]!; c.dirty = false; this.flush(c); }
+    d.length = 0;
+  }
+
+  /** Whether the socket plus the unsent frame hold more than the soft limit (book deltas are skipped then). */
+  overSoftLimit(c: Conn): boolean { return c.ws.bufferedAmount + (c.bin ? c.bin.size : 0) > this.limits.buffer.soft; }
+
+  private closeSlowConsumer(c: Conn): void {
+    this.counters.slowConsumerClosed++;
+    this.log.warn({ audit: 'ws.slow_consumer', account: c.account, key: c.key, ip: c.ip, conn: c.id, outcome: 'closed', bufferedBytes: c.ws.bufferedAmount, limitBytes: this.limits.buffer.hard }, 'slow consumer closed');
+    c.ws.close(1008, 'slow consumer');
+    this.disconnect(c);
+  }
+
+  // ── inbound limits and liveness ────────────────────────────────────────────────────────
+  /** Token bucket per connection. */
+  allow(c: Conn): boolean {
+    const now = Date.now();
+    const rl = this.limits.rateLimit;
+    c.tokens = Math.min(rl.burst, c.tokens + ((now - c.tokensAt) * rl.perSecond) / 1000);
+    c.tokensAt = now;
+    if (c.tokens < 1) return false;
+    c.tokens -= 1;
+    return true;
+  }
+
+  /** Pings every connection; closes peers silent for longer than deadAfterMs. */
+  heartbeat(): void {
+    const now = Date.now();
+    for (const c of this.conns.values()) {
+      if (now - c.lastSeen >= this.limits.deadAfterMs) { this.counters.reaped++; c.ws.terminate(); this.disconnect(c); continue; }
+      if (c.ws.readyState === c.ws.OPEN) c.ws.ping();
+    }
+  }
+
+  disconnect(c: Conn): void {
+    if (!this.conns.delete(c.id)) return;
+    this.unbind(c);
+    if (c.cancelOnDisconnect && c.account !== null) this.entry.cancelAllOf(c.account, c.id);
+  }
+
+  /** Terminates every connection (shutdown). */
+  terminateAll(): void { for (const c of this.conns.values()) c.ws.terminate(); }
+
+  // ── sessions: the account a connection reports to ──────────────────────────────────────
+  /** Adds `c` to its account's report list (after auth); moves it when it authenticated as another account. */
+  bind(c: Conn): void {
+    if (c.bound === c.account) return;
+    this.unbind(c);
+    if (c.account === null) return;
+    let list = this.byAccount.get(c.account);
+    if (list === undefined) { list = []; this.byAccount.set(c.account, list); }
+    list.push(c);
+    c.bound = c.account;
+  }
+
+  unbind(c: Conn): void {
+    const a = c.bound;
+    if (a === null) return;
+    c.bound = null;
+    const list = this.byAccount.get(a);
+    if (list === undefined) return;
+    const i = list.indexOf(c);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.byAccount.delete(a);
+  }
+
+  /** A ring token standing for a JSON command's reqId until the command's last event (0: no reqId). */
+  jsonToken(c: Conn, reqId: ReqId | undefined): number {
+    if (reqId === undefined) return 0;
+    const t = c.nextToken;
+    c.nextToken = t === 0xffffffff ? 1 : t + 1;
+    const m = (c.reqIds ??= new Map());
+    if (m.size >= MAX_REQIDS) m.delete(m.keys().next().value!); // an answer that never came (engine stopped)
+    m.set(t, reqId);
+    return t;
+  }
+
+  // ── keys and the audit log (docs/security.md) ──────────────────────────────────────────
+  auditWsAuth(c: Conn, key: string, r: { ok: true; account: number } | { ok: false; reason: string }): void {
+    const transport = c.bin ? 'ws-binary' : 'ws';
+    if (r.ok) { this.log.info({ audit: 'auth.success', account: r.account, key, ip: c.ip, transport, conn: c.id, outcome: 'ok' }, 'WebSocket session authenticated'); return; }
+    const known = this.keys.get(key);
+    this.log.warn({ audit: 'auth.failure', account: known?.account ?? null, key: key.slice(0, 64), ip: c.ip, transport, conn: c.id, outcome: 'denied', reason: r.reason }, `authentication failed: ${r.reason}`);
+  }
+
+  /** A command refused for lack of the trade permission: the first of a connection, then every 100th (with the count). */
+  auditDenied(c: Conn, op: string): void {
+    c.denied++;
+    if (c.denied !== 1 && c.denied % 100 !== 0) return;
+    this.log.warn({ audit: 'permission.denied', account: c.account, key: c.key, ip: c.ip, transport: c.bin ? 'ws-binary' : 'ws', conn: c.id, outcome: 'denied', need: 'trade', op, count: c.denied }, 'key lacks the trade permission');
+  }
+
+  /**
+   * A change of the keys in force (this process's or another's, seen in the keys file): one audit
+   * line; a revoked or changed key's WebSocket sessions are closed (WS_CLOSE_KEY_REVOKED).
+   */
+  onKeyChange(ch: KeyChange): void {
+    const k = ch.key;
+    let closed = 0;
+    if (ch.kind !== 'created') closed = this.closeKeySessions(k.key, ch.kind === 'revoked' ? 'key revoked' : 'key changed');
+    const by = ch.by ? { by: { account: ch.by.account, key: ch.by.key } } : {};
+    this.log[ch.kind === 'changed' ? 'warn' : 'info']({
+      audit: `key.${ch.kind}`, account: k.account, key: k.key, ip: ch.by?.ip ?? null, outcome: 'ok', source: ch.source === 'local' && ch.by ? 'api' : ch.source,
+      permissions: k.permissions, closedSessions: closed, ...by,
+    }, `API key ${ch.kind}${ch.source === 'file' ? ' (seen in the keys file)' : ''}`);
+  }
+
+  /** Closes the WebSocket sessions authenticated with `key`; returns how many. */
+  private closeKeySessions(key: string, reason: string): number {
+    let n = 0;
+    for (const c of [...this.conns.values()]) {
+      if (c.key !== key) continue;
+      n++;
+      this.log.info({ audit: 'ws.closed_revoked', account: c.account, key, ip: c.ip, transport: c.bin ? 'ws-binary' : 'ws', conn: c.id, outcome: 'closed', reason }, 'WebSocket session closed: its key is no longer valid');
+      if (c.bin && c.bin.size > 0) this.flush(c);
+      c.ws.close(WS_CLOSE_KEY_REVOKED, reason);
+      this.disconnect(c);
+      c.account = null;
+      c.key = null;
+      c.canTrade = false;
+    }
+    return n;
+  }
+}
+
+/** `msg` with the client's reqId when it gave one (allocates a copy then). */
+export function withReq(msg: Record<string, unknown>, reqId: unknown): Record<string, unknown> {
+  return reqId === undefined ? msg : { ...msg, reqId };
+}

@@ -1,0 +1,278 @@
+/**
+ * The event pump: drains the engine's event ring and turns each event into its effects on the
+ * gateway — the order registry, the book projection, the read models (docs/cqrs.md), execution
+ * reports to the owning account's connections, market data (through MarketData), the outcome of
+ * a command someone awaits (OrderEntry.settle) — then publishes the touched books and sends the
+ * binary frames built on the way. `pump()` is THE way the gateway's read side becomes current:
+ * it runs when the engine thread notifies a publish on the event ring (Atomics.waitAsync, no
+ * spinning), every 1 ms as a fallback, and once before a read that must see every published event
+ * (the `current` HTTP routes, a WebSocket subscribe, a resume).
+ *
+ * Layout: one 4,096-slot copy buffer (`buf`) the ring is polled into; `subject` (the id of the order
+ * the command being pumped is about: its first event's id; -1 between commands); `firstKind` (the
+ * first A/R/M of the command in progress per subject, for the HTTP answer).
+ * Reports (DESIGN "Who gets a report"): each execution report goes to every connection of its
+ * order's account; the command's direct answer (events about the order the command names) carries
+ * the reqId to the sending connection only (the ring event's origin and token).
+ * Invariants: events reach clients only after the journal made them durable (the engine thread
+ * publishes after fsync; docs/journal.md); another account never sees a report; replayed events
+ * (journal catch-up at start) take the same path with no connection and no waiter.
+ * Complexity: O(events + touched symbols × subscribers) per cycle.
+ * Allocation: none on the engine side; per report one message object and one text for all JSON
+ * connections without a reqId (one more for the sender with one); binary reports are written into
+ * each connection's reused writer.
+ * Known limitations: the 1 ms fallback timer runs even when idle.
+ */
+import { RING_EVT_SIZE, REASON_NAMES, ENUMS } from '../abi/records.js';
+import {
+  evtAccount, evtId, evtLast, evtLeaves, evtMaker, evtMakerLeaves, evtPrice, evtQty, evtReason, evtSide, evtSymbol, evtTradeId, evtType, slotEvt, slotOrigin, slotSeq, slotToken, slotTsInit,
+  journalEventToSlot, type JournalEvents,
+} from '../abi/views.js';
+import type { BinaryWriter } from '../codec/binary-protocol.js';
+import type { ReadModels } from '../cqrs/index.js';
+import type { EngineHost } from '../engine/host.js';
+import { ADMIN_ID_BASE_NUM } from '../domain/ids.js';
+import type { Instrument } from '../domain/instruments.js';
+import type { BookProjection } from '../marketdata/book-projection.js';
+import type { GatewayCounters } from './config.js';
+import type { Connections } from './connections.js';
+import type { MarketData } from './market-data.js';
+import type { OrderEntry } from './order-entry.js';
+import type { OrderInfo, OrderRegistry } from './orders.js';
+
+/** Atomics.waitAsync (Node ≥ 16; typed from lib es2024, newer than this project's lib). */
+const AtomicsAsync = Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, timeoutMs: number): { async: false; value: string } | { async: true; value: Promise<string> } };
+
+export class EventPump {
+  private readonly reader: number;
+  private readonly buf = new Uint8Array(RING_EVT_SIZE * 4096);
+  private readonly dv = new DataView(this.buf.buffer);
+  private readonly touched = new Set<number>();
+  /** The first A/R/M event of the command in progress, per subject id (for HTTP answers). */
+  private readonly firstKind = new Map<number, string>();
+  /** Id of the order the command being pumped is about (its first event's id; -1 between commands). */
+  private subject = -1;
+  /** Word 0 of the event ring: its published count, which the engine thread notifies on every publish (src/ring/spmc-ring.ts layout). */
+  private readonly published: Int32Array;
+  /** A waitAsync on `published` is pending. */
+  private watching = false;
+  private timer: NodeJS.Timeout | null = null;
+  private replaying = false;
+
+  constructor(
+    private readonly host: EngineHost,
+    private readonly readModels: ReadModels,
+    private readonly orders: OrderRegistry,
+    private readonly instruments: Instrument[],
+    private readonly book: BookProjection,
+    private readonly conns: Connections,
+    private readonly md: MarketData,
+    private readonly entry: OrderEntry,
+    private readonly counters: GatewayCounters,
+  ) {
+    this.reader = host.evtRing.join();
+    this.published = new Int32Array(host.evtRing.sab, 0, 1);
+  }
+
+  /** Starts pumping: every 1 ms, and whenever the engine thread publishes. */
+  start(): void {
+    this.timer = setInterval(() => this.pump(), 1);
+    this.watch();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Drains the event ring: execution reports to owners, projection, then batched market data. Returns the event count. */
+  pump(): number {
+    const touched = this.touched;
+    let n = 0;
+    for (;;) {
+      const k = this.host.evtRing.poll(this.reader, this.buf, 0, 4096);
+      if (k === 0) break;
+      for (let i = 0; i < k; i++) {
+        this.readModels.onRingSlot(this.dv, i * RING_EVT_SIZE);
+        this.onEvent(i * RING_EVT_SIZE, touched);
+      }
+      this.counters.eventsOut += k;
+      n += k;
+    }
+    if (touched.size > 0) {
+      for (const s of touched) this.md.publishBook(s);
+      touched.clear();
+    }
+    this.entry.drainKills();
+    this.conns.flushAll();
+    return n;
+  }
+
+  /**
+   * Ack latency: the 1 ms pump interval alone would add up to 1 ms to every answer, so the gateway
+   * also waits (Atomics.waitAsync, no spinning) on the event ring's published count, which the
+   * engine thread notifies after each publish, and pumps when it changes. The count is read before
+   * the pump, so a publish during the pump makes the wait return at once (nothing is missed); a
+   * publisher that keeps the count moving is re-checked after yielding to I/O (setImmediate).
+   */
+  private watch(): void {
+    if (this.watching || this.timer === null) return;
+    for (let i = 0; i < 4; i++) {
+      const seen = Atomics.load(this.published, 0);
+      this.pump();
+      const r = AtomicsAsync.waitAsync(this.published, 0, seen, 250);
+      if (r.async) { this.watching = true; void r.value.then(this.onPublished); return; }
+    }
+    setImmediate(this.onPublished);
+  }
+  private readonly onPublished = (): void => { this.watching = false; this.watch(); };
+
+  // ── replay (journal catch-up at start, src/gateway/catch-up.ts) ─────────────────────────
+  /** The events of one journal record, through the same path as live events (no connection, no waiter, no kill cancels). */
+  replay(r: JournalEvents, touched: Set<number>): void {
+    this.replaying = true;
+    for (let e = 0; e < r.nEvents; e++) {
+      journalEventToSlot(r, e, this.buf, this.dv, 0, false); // no routing: nobody waits for a replayed event
+      this.onEvent(0, touched);
+    }
+    this.replaying = false;
+  }
+
+  /** Ends a replay: the touched books' change sets drained (nobody is connected yet), no command in progress. */
+  endReplay(touched: Set<number>): void {
+    for (const s of touched) this.md.publishBook(s);
+    this.subject = -1;
+    this.firstKind.clear();
+    this.entry.clearWaiters();
+  }
+
+  private onEvent(b: number, touched: Set<number>): void {
+    const dv = this.dv;
+    const e = slotEvt(b);
+    const type = evtType(dv, e);
+    const symbol = evtSymbol(dv, e);
+    const id = evtId(dv, e);
+    const maker = evtMaker(dv, e);
+    const price = evtPrice(dv, e);
+    const qty = evtQty(dv, e);
+    const last = evtLast(dv, e);
+    const side = evtSide(dv, e);
+    const seq = slotSeq(dv, b);
+    const kind = String.fromCharCode(type) as 'A' | 'R' | 'T' | 'X' | 'M' | 'K';
+    // the order the command is about: its first event's id (A/R of a new order, M/R of a modify,
+    // X/R of a cancel; a trade's taker). Other orders' events in it (maker fills, STP) are unsolicited.
+    if (this.subject < 0) this.subject = id;
+    const subject = this.subject;
+    if (last) this.subject = -1;
+    if (id >= ADMIN_ID_BASE_NUM) {
+      // an ADMIN command's K or R: no order, no market data. Its effect on the gateway is applied
+      // here, when the engine applied it — also when the HTTP caller has stopped waiting.
+      if (kind === 'K') {
+        const on = qty === 1;
+        if (side === ENUMS.Admin.HALT && symbol < this.instruments.length) this.instruments[symbol]!.status = on ? 'halted' : 'trading';
+        if (side === ENUMS.Admin.KILL_ACCOUNT && on && !this.replaying) this.entry.queueKill(evtAccount(dv, e));
+      }
+      if (last) this.entry.settle(id, { type: kind, reason: kind === 'R' ? REASON_NAMES[evtReason(dv, e)] ?? 'rejected' : null, seq });
+      return;
+    }
+    // Who gets a report (DESIGN "Client protocol"): every live connection of the order's account;
+    // the command's direct answer (the reports about the order it names: A, R, X, M, the taker's
+    // fills) carries its reqId to the connection that sent it (origin), and only there.
+    const origin = slotOrigin(dv, b);
+    const token = slotToken(dv, b);
+    const to = id === subject ? origin : 0;
+    if (symbol < this.instruments.length) {
+      this.book.apply({ type: kind, symbol, id, maker, price, qty, side, last });
+      if (kind !== 'R') touched.add(symbol);
+    }
+    const o = this.orders.get(id);
+    const ins = this.instruments[symbol];
+    const conns = this.conns;
+    switch (kind) {
+      case 'A':
+        if (o) {
+          o.status = 'open';
+          if (conns.hasAccount(o.account)) this.report(o.account, to, token, () => ({ type: 'ack', clientOrderId: o.clientOrderId, orderId: String(o.orderId), seq }), (w, rq) => w.ack(rq, o.clientOrderId, o.orderId, seq, false));
+        }
+        break;
+      case 'R':
+        if (o) {
+          const reason = REASON_NAMES[evtReason(dv, e)] ?? 'rejected';
+          if (o.status === 'pending') this.orders.finish(o, 'rejected');
+          if (conns.hasAccount(o.account)) this.report(o.account, to, token, () => ({ type: 'reject', clientOrderId: o.clientOrderId, orderId: String(o.orderId), reason, seq }), (w, rq) => w.reject(rq, o.clientOrderId, o.orderId, seq, reason));
+        }
+        break;
+      case 'T': {
+        const tradeId = evtTradeId(dv, e); // the engine's, stable across restarts
+        if (!ins) break;
+        const px = ins.toPrice(BigInt(price));
+        const q = ins.toQty(qty);
+        this.fillReport(o, evtLeaves(dv, e), true, to, token, ins, tradeId, price, px, qty, q, seq);
+        this.fillReport(this.orders.get(maker), evtMakerLeaves(dv, e), false, 0, 0, ins, tradeId, price, px, qty, q, seq);
+        this.md.trade(ins, side, tradeId, price, qty, px, q, slotTsInit(dv, b));
+        break;
+      }
+      case 'X':
+        if (o) {
+          o.leaves = evtLeaves(dv, e); // 0: nothing of it rests any more
+          if (ins && conns.hasAccount(o.account)) this.report(o.account, to, token, () => ({ type: 'cancelled', orderId: String(o.orderId), clientOrderId: o.clientOrderId, qty: ins.toQty(qty), seq }), (w, rq) => w.cancelled(rq, o.orderId, o.clientOrderId, seq, qty, symbol));
+          this.orders.finish(o, 'cancelled');
+        }
+        break;
+      case 'M':
+        if (o && ins) {
+          o.price = BigInt(price);
+          o.leaves = qty;
+          if (conns.hasAccount(o.account)) this.report(o.account, to, token, () => ({ type: 'modified', orderId: String(o.orderId), clientOrderId: o.clientOrderId, price: ins.toPrice(BigInt(price)), qty: ins.toQty(qty), seq }), (w, rq) => w.modified(rq, o.orderId, o.clientOrderId, seq, price, qty, symbol));
+        }
+        break;
+    }
+    if (kind === 'A' || kind === 'R' || kind === 'M') this.firstKind.set(id, kind === 'R' ? `R:${REASON_NAMES[evtReason(dv, e)] ?? 'rejected'}` : kind);
+    if (last) {
+      if (token !== 0 && origin !== 0) conns.get(origin)?.reqIds?.delete(token); // the command is answered
+      const first = this.firstKind.get(id) ?? kind;
+      this.firstKind.delete(id);
+      if (this.entry.awaited(id)) {
+        this.entry.settle(id, { type: first.startsWith('R:') ? 'R' : kind === 'X' && first !== 'M' && first !== 'A' ? 'X' : first, reason: first.startsWith('R:') ? first.slice(2) : null, seq });
+      }
+    }
+  }
+
+  /**
+   * Sends one execution report to every live connection of `account` (newest first; a connection
+   * closed as a slow consumer on the way drops out of the list without disturbing the loop). The
+   * connection `to` (the command's sender, 0 = none) gets it with the command's reqId: binary, the
+   * ring token itself; JSON, the reqId the token stands for. The JSON message is built at most once,
+   * and its text once for all connections without a reqId. Callers check `hasAccount` first, so
+   * an account with no connection (simulator, HTTP-only) costs no closure.
+   */
+  private report(account: number, to: number, token: number, json: () => Record<string, unknown>, bin: (w: BinaryWriter, reqId: number) => void): void {
+    const cs = this.conns.ofAccount(account);
+    if (cs === undefined) return;
+    let msg: Record<string, unknown> | null = null;
+    let text: string | null = null;
+    for (let i = cs.length - 1; i >= 0; i--) {
+      const c = cs[i];
+      if (c === undefined) continue;
+      const rq = c.id === to ? token : 0;
+      if (c.bin) { bin(this.conns.out(c), rq); continue; }
+      msg ??= json();
+      const reqId = rq !== 0 ? c.reqIds?.get(rq) : undefined;
+      if (reqId !== undefined) this.conns.sendText(c, JSON.stringify({ ...msg, reqId }));
+      else this.conns.sendText(c, text ??= JSON.stringify(msg));
+    }
+  }
+
+  /** A fill of order `x` (taker or maker side of one trade): registry update and report. */
+  private fillReport(x: OrderInfo | undefined, leaves: number, taker: boolean, to: number, token: number, ins: Instrument, tradeId: number, price: number, px: string, qty: number, q: string, seq: number): void {
+    if (!x) return;
+    x.leaves = leaves;
+    x.filled += qty;
+    if (this.conns.hasAccount(x.account)) {
+      this.report(x.account, to, token,
+        () => ({ type: 'fill', orderId: String(x.orderId), clientOrderId: x.clientOrderId, tradeId, price: px, qty: q, leaves: ins.toQty(leaves), liquidity: taker ? 'taker' : 'maker', seq }),
+        (w, rq) => w.fill(rq, x.orderId, x.clientOrderId, tradeId, price, seq, qty, leaves, taker, ins.id));
+    }
+    if (leaves === 0) this.orders.finish(x, 'filled');
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Market-data fan-out: book snapshots and deltas with per-symbol sequence numbers and checksums,
+ * tickers, and public trades, to the connections subscribed to each channel, in JSON or binary.
+ *
+ * Layout: per symbol, `bookSeq` (the book channel's sequence), `lastPx`/`lastQty` (the last
+ * trade, ticks and lots; lastPx -1 = none yet) and `recentTrades` (the last 1,000 trades, oldest
+ * first: decimal price and qty and the JSON text, for GET /api/v1/trades and the JSON ticker).
+ * The book itself is the BookProjection the event pump applies events to.
+ * Invariants: a client's book rebuilt from snapshot + deltas equals the projection (both
+ * protocols); a delta goes out once per pump cycle per touched symbol; past the soft buffer limit
+ * a subscriber's deltas are skipped and it gets one fresh snapshot once drained; a binary delta
+ * too large for one message is replaced by a snapshot with the same seq.
+ * Complexity: publishBook O(subscribers + changed levels); a snapshot O(depth).
+ * Allocation: JSON: one text per delta, ticker or trade for all JSON subscribers; binary: a
+ * market-data message is encoded once (scratch writer) and copied into each subscriber's frame.
+ * Known limitations: tickers carry the gateway's wall clock (`ts`, Date.now() in ns).
+ */
+import { MAX_LEVELS, BinaryWriter } from '../codec/binary-protocol.js';
+import type { Instrument } from '../domain/instruments.js';
+import type { BookProjection } from '../marketdata/book-projection.js';
+import type { Connections } from './connections.js';
+
+/** One of the last 1,000 trades of a symbol kept for GET /api/v1/trades and the ticker: its decimal price and qty and its JSON text. */
+interface RecentTrade { price: string; qty: string; json: string }
+
+export class MarketData {
+  private readonly bookSeq: number[];
+  private readonly lastPx: number[];
+  private readonly lastQty: number[];
+  private readonly recentTrades: RecentTrade[][];
+  /** Scratch writer: a market-data message encoded once, then copied to each binary subscriber. */
+  private readonly mdScratch = new BinaryWriter(4096);
+
+  constructor(private readonly instruments: Instrument[], private readonly book: BookProjection, private readonly conns: Connections) {
+    this.bookSeq = instruments.map(() => 0);
+    this.lastPx = instruments.map(() => -1);
+    this.lastQty = instruments.map(() => 0);
+    this.recentTrades = instruments.map(() => []);
+  }
+
+  /** A JSON book snapshot (allocates). */
+  snapshot(ins: Instrument, depth = 1000): Record<string, unknown> {
+    const side = (s: number): string[][] => this.book.depth(ins.id, s, depth).map(([p, q]) => [ins.toPrice(BigInt(p)), ins.toQty(q)]);
+    return { type: 'book', symbol: ins.symbol, seq: this.bookSeq[ins.id], bids: side(0), asks: side(1) };
+  }
+
+  /** Best bid/offer and last trade of a symbol (JSON; allocates). */
+  ticker(ins: Instrument): Record<string, unknown> {
+    const [b] = this.book.depth(ins.id, 0, 1);
+    const [a] = this.book.depth(ins.id, 1, 1);
+    const recent = this.recentTrades[ins.id]!;
+    const last = recent[recent.length - 1];
+    return {
+      type: 'ticker', symbol: ins.symbol,
+      bid: b ? ins.toPrice(BigInt(b[0])) : null, bidQty: b ? ins.toQty(b[1]) : null,
+      ask: a ? ins.toPrice(BigInt(a[0])) : null, askQty: a ? ins.toQty(a[1]) : null,
+      last: last?.price ?? null, lastQty: last?.qty ?? null, ts: Date.now() * 1e6,
+    };
+  }
+
+  binarySnapshot(w: BinaryWriter, ins: Instrument): void {
+    w.book(0, ins.id, this.bookSeq[ins.id]!, this.book.depth(ins.id, 0, 1000), this.book.depth(ins.id, 1, 1000));
+  }
+
+  binaryTicker(w: BinaryWriter, ins: Instrument): void {
+    const [b] = this.book.depth(ins.id, 0, 1);
+    const [a] = this.book.depth(ins.id, 1, 1);
+    const lp = this.lastPx[ins.id]!;
+    w.ticker(0, ins.id, b ? b[0] : null, b ? b[1] : null, a ? a[0] : null, a ? a[1] : null, lp < 0 ? null : lp, lp < 0 ? null : this.lastQty[ins.id]!, Date.now() * 1e6);
+  }
+
+  /** The last 1,000 trades of a symbol as a JSON array, newest first (exact epoch-ns `ts` digits). */
+  recentTradesJson(id: number): string {
+    const r = this.recentTrades[id]!;
+    let out = '[';
+    for (let i = r.length - 1; i >= 0; i--) out += (i === r.length - 1 ? '' : ',') + r[i]!.json;
+    return out + ']';
+  }
+
+  /**
+   * A trade: kept as the symbol's last and among its recent trades, and sent to its trades
+   * subscribers. `ts` is the engine's tsInit (epoch ns, the same `ts` as the trade's ClickHouse
+   * row), written with its exact digits: a 19-digit integer does not survive a double.
+   */
+  trade(ins: Instrument, takerSide: number, tradeId: number, price: number, qty: number, px: string, q: string, ts: bigint): void {
+    const symbol = ins.id;
+    const frame = `${JSON.stringify({ type: 'trade', symbol: ins.symbol, tradeId, price: px, qty: q, takerSide: takerSide === 0 ? 'buy' : 'sell' }).slice(0, -1)},"ts":${ts}}`;
+    const recent = this.recentTrades[symbol]!;
+    recent.push({ price: px, qty: q, json: frame });
+    if (recent.length > 1000) recent.shift();
+    this.lastPx[symbol] = price;
+    this.lastQty[symbol] = qty;
+    for (const c of this.conns.values()) {
+      if (!c.trades.has(symbol)) continue;
+      if (c.bin) this.conns.out(c).trade(0, symbol, takerSide === 1, tradeId, price, qty, ts);
+      else this.conns.sendText(c, frame);
+    }
+  }
+
+  /** The book changes of symbol `s` since its last publish: tickers, then one delta per book subscriber. */
+  publishBook(s: number): void {
+    const ins = this.instruments[s]!;
+    const ch = this.book.takeChanges(s);
+    if (ch.bids.length === 0 && ch.asks.length === 0) return;
+    const conns = this.conns;
+    let tick: string | null = null;
+    for (const c of conns.values()) {
+      if (!c.tickers.has(s)) continue;
+      if (c.bin) { this.binaryTicker(conns.out(c), ins); continue; }
+      tick ??= JSON.stringify(this.ticker(ins));
+      conns.sendText(c, tick);
+    }
+    const first = this.bookSeq[s]! + 1;
+    this.bookSeq[s] = first;
+    const checksum = this.book.checksum(s, (p) => ins.toPrice(BigInt(p)), (q) => ins.toQty(q));
+    let frame: string | null = null;
+    let bin: Uint8Array | null = null;
+    for (const c of conns.values()) {
+      if (!c.books.has(s)) continue;
+      // slow consumer: past the soft limit skip deltas; once drained, send one fresh snapshot
+      if (conns.overSoftLimit(c)) { c.stale.add(s); continue; }
+      if (c.bin) {
+        // a delta too large for one message is replaced by a snapshot (same seq)
+        if (c.stale.delete(s) || ch.bids.length + ch.asks.length > MAX_LEVELS) { this.binarySnapshot(conns.out(c), ins); continue; }
+        if (bin === null) {
+          const w = this.mdScratch;
+          w.reset();
+          w.bookDelta(0, s, first, first, checksum, ch.bids, ch.asks);
+          bin = w.messageAt(8);
+        }
+        conns.out(c).appendRaw(bin);
+        continue;
+      }
+      if (c.stale.delete(s)) { conns.send(c, this.snapshot(ins)); continue; }
+      const fmt = (xs: [number, number][]): string[][] => xs.map(([p, q]) => [ins.toPrice(BigInt(p)), ins.toQty(q)]);
+      conns.sendText(c, frame ??= JSON.stringify({ type: 'bookDelta', symbol: ins.symbol, first, last: first, bids: fmt(ch.bids), asks: fmt(ch.asks), checksum }));
+    }
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * Order entry, shared by WebSocket (JSON and binary), HTTP, the kill switch, sagas' admin
+ * neighbours and the simulator: checks an order or a cancel/modify against the gateway's registry
+ * and the instrument, writes one CMD record in place and hands it to the engine host's command
+ * ring (`EngineHost.submitRaw`), and lets a caller wait for the command's outcome.
+ *
+ * Layout: one CMD record buffer (`cmdRec`) reused for every command; `waiters` (subject id → the
+ * resolver of awaitCommand), resolved by the event pump on the command's last event; `killCancels`
+ * (resting orders of killed accounts still to cancel, retried while the ring is full).
+ * Invariants: another account's order ids answer exactly like unknown ids (`lookup`); a command the
+ * ring refuses leaves no trace but a `rejected` registry entry for a new order; an engine that
+ * stopped answers `unavailable`, a full ring `busy`. The direct answer of a command goes to its
+ * `origin` connection (0: HTTP, the gateway itself or the simulator) with its ring `token`.
+ * Complexity: O(1) per command (cancel-on-disconnect O(open orders of the account)).
+ * Allocation: none per command on the binary path (no command object, no BigInt for ids); the
+ * decimal path allocates its bigint price; awaitCommand a promise and a timer.
+ * Known limitations: waiters are keyed by order id: a second awaitCommand on the same id replaces
+ * the first (HTTP answers one command per order at a time).
+ */
+import { CMD_OFF, CMD_SIZE, ENUMS } from '../abi/records.js';
+import type { EngineHost } from '../engine/host.js';
+import { nowNs } from '../domain/clock.js';
+import type { TradsysError } from '../domain/errors.js';
+import { ADMIN_ID_BASE_NUM } from '../domain/ids.js';
+import type { Instrument } from '../domain/instruments.js';
+import type { CommandDone, EntryResult, GatewayCounters, OrderFields, OrderRef } from './config.js';
+import type { OrderInfo, OrderRegistry } from './orders.js';
+
+export type SubmitOutcome = 'ok' | 'busy' | 'unavailable';
+export type AdminAction = 'halt' | 'kill_account' | 'kill_all';
+export type AdminDone = { ok: boolean; reason: string | null; seq: number } | null;
+
+const TIF = { gtc: 0, ioc: 1, fok: 2, post_only: 3 } as const;
+
+export class OrderEntry {
+  /** The CMD record being submitted (written in place: no command object, no BigInt for ids). */
+  private readonly cmdRec = new Uint8Array(CMD_SIZE);
+  private readonly cmdDv = new DataView(this.cmdRec.buffer);
+  private readonly waiters = new Map<number, (r: CommandDone) => void>();
+  private adminSeq = 0;
+  /** Resting orders of killed accounts still to cancel (retried while the command ring is full). */
+  private readonly killCancels: [number, number][] = [];
+
+  constructor(
+    private readonly host: EngineHost,
+    private readonly orders: OrderRegistry,
+    private readonly instruments: Instrument[],
+    private readonly bySymbol: ReadonlyMap<string, Instrument>,
+    private readonly counters: GatewayCounters,
+  ) {}
+
+  /**
+   * Queues one command (busy: the command ring is full). Writes the CMD record in place; `price`
+   * is ticks (a bigint from decimal conversion, or a safe-integer number from the binary codec).
+   */
+  submit(op: number, side: number, type: number, tif: number, symbol: number, id: number, price: bigint | number, qty: number, account: number, origin: number, token: number, clientOrderId = ''): SubmitOutcome {
+    if (this.host.failed !== null) return 'unavailable';
+    const dv = this.cmdDv;
+    dv.setUint8(CMD_OFF.op, op);
+    dv.setUint8(CMD_OFF.side, side);
+    dv.setUint8(CMD_OFF.type, type);
+    dv.setUint8(CMD_OFF.tif, tif);
+    dv.setUint32(CMD_OFF.symbol, symbol, true);
+    dv.setUint32(CMD_OFF.id, id % 4294967296, true);
+    dv.setUint32(CMD_OFF.id + 4, Math.floor(id / 4294967296), true);
+    if (typeof price === 'bigint') dv.setBigInt64(CMD_OFF.price, price, true);
+    else { const hi = Math.floor(price / 4294967296); dv.setUint32(CMD_OFF.price, price - hi * 4294967296, true); dv.setInt32(CMD_OFF.price + 4, hi, true); }
+    dv.setUint32(CMD_OFF.qty, qty, true);
+    dv.setUint32(CMD_OFF.account, account, true);
+    try {
+      return this.host.submitRaw(this.cmdRec, 0, origin, token, nowNs(), clientOrderId) ? 'ok' : 'busy';
+    } catch (e) {
+      if (this.host.failed !== null) return 'unavailable';
+      throw e;
+    }
+  }
+
+  /** A new order in decimal strings (JSON and HTTP). */
+  placeOrder(account: number, conn: number, m: OrderFields, token = 0): EntryResult {
+    const prior = this.orders.liveByClientId(account, m.clientOrderId);
+    if (prior) return { ok: true, order: prior, duplicate: true };
+    const ins = this.bySymbol.get(m.symbol);
+    if (!ins) return { ok: false, reason: 'unknown_symbol' };
+    let price = 0n;
+    let qty: number;
+    try {
+      if (m.type === 'limit') price = ins.toTicks(m.price ?? '');
+      qty = ins.toLots(m.qty);
+    } catch (e) {
+      return { ok: false, reason: (e as TradsysError).code === 'ERR_QTY_LOT' ? 'bad_qty' : 'bad_price', message: (e as Error).message };
+    }
+    return this.enterOrder(account, conn, m.clientOrderId, ins.id, m.side === 'buy' ? 0 : 1, m.type === 'limit' ? 0 : 1, TIF[m.tif], price, qty, token);
+  }
+
+  /** Order entry in ticks and lots (binary protocol): the same checks, in the same order, as placeOrder. */
+  placeOrderTicks(account: number, conn: number, clientOrderId: string, symbol: number, side: number, type: number, tif: number, price: number, qty: number, token = 0): EntryResult {
+    const prior = this.orders.liveByClientId(account, clientOrderId);
+    if (prior) return { ok: true, order: prior, duplicate: true };
+    if (symbol >= this.instruments.length) return { ok: false, reason: 'unknown_symbol' };
+    if (type === 0 && price <= 0) return { ok: false, reason: 'bad_price' };
+    if (qty <= 0) return { ok: false, reason: 'bad_qty' };
+    return this.enterOrder(account, conn, clientOrderId, symbol, side, type, tif, type === 0 ? price : 0, qty, token);
+  }
+
+  private enterOrder(account: number, conn: number, clientOrderId: string, symbol: number, side: number, type: number, tif: number, price: bigint | number, qty: number, token: number): EntryResult {
+    const o = this.orders.create({ account, clientOrderId, symbol, side, price: typeof price === 'bigint' ? price : BigInt(price), qty, conn });
+    this.counters.ordersIn++;
+    const sent = this.submitNew(o, type, tif, price, conn, token);
+    if (sent !== 'ok') return this.refused(sent);
+    return { ok: true, order: o };
+  }
+
+  /** Submits a NEW for an order just created in the registry; a refused one is finished as rejected. */
+  submitNew(o: OrderInfo, type: number, tif: number, price: bigint | number, origin: number, token: number): SubmitOutcome {
+    const sent = this.submit(ENUMS.Op.NEW, o.side, type, tif, o.symbol, o.orderId, price, o.qty, o.account, origin, token, o.clientOrderId);
+    if (sent !== 'ok') this.orders.finish(o, 'rejected');
+    return sent;
+  }
+
+  /** The live order of `account` named by clientOrderId or orderId (others' orders are unknown). */
+  lookup(account: number, ref: OrderRef): OrderInfo | undefined {
+    const o = ref.orderId !== undefined ? this.orders.find(account, Number(ref.orderId)) : ref.clientOrderId !== undefined ? this.orders.liveByClientId(account, ref.clientOrderId) : undefined;
+    return o && (o.status === 'open' || o.status === 'pending') ? o : undefined;
+  }
+
+  /** `origin`: the connection sending the cancel (0: HTTP or the gateway itself), which gets the direct answer. */
+  requestCancel(account: number, ref: OrderRef, token = 0, origin = 0): EntryResult {
+    const o = this.lookup(account, ref);
+    if (!o) return { ok: false, reason: 'unknown_order' };
+    const sent = this.submit(ENUMS.Op.CANCEL, o.side, 0, 0, o.symbol, o.orderId, 0, 0, account, origin, token);
+    if (sent !== 'ok') return this.refused(sent);
+    return { ok: true, order: o };
+  }
+
+  /** A modify in decimal strings (JSON and HTTP). */
+  requestModify(account: number, ref: OrderRef, priceText: string, qtyText: string, token = 0, origin = 0): EntryResult {
+    const o = this.lookup(account, ref);
+    if (!o) return { ok: false, reason: 'unknown_order' };
+    const ins = this.instruments[o.symbol]!;
+    let price: bigint;
+    let qty: number;
+    try {
+      price = ins.toTicks(priceText);
+      qty = ins.toLots(qtyText);
+    } catch (e) {
+      return { ok: false, reason: (e as TradsysError).code === 'ERR_QTY_LOT' ? 'bad_qty' : 'bad_price', message: (e as Error).message };
+    }
+    return this.submitModify(o, account, price, qty, token, origin);
+  }
+
+  /** A modify in ticks and lots (binary protocol): the same checks, in the same order, as requestModify. */
+  requestModifyTicks(account: number, ref: OrderRef, price: number, qty: number, token: number, origin: number): EntryResult {
+    const o = this.lookup(account, ref);
+    if (!o) return { ok: false, reason: 'unknown_order' };
+    if (price <= 0) return { ok: false, reason: 'bad_price' };
+    if (qty <= 0) return { ok: false, reason: 'bad_qty' };
+    return this.submitModify(o, account, BigInt(price), qty, token, origin);
+  }
+
+  private submitModify(o: OrderInfo, account: number, price: bigint, qty: number, token: number, origin: number): EntryResult {
+    const sent = this.submit(ENUMS.Op.MODIFY, o.side, 0, 0, o.symbol, o.orderId, price, qty, account, origin, token);
+    if (sent !== 'ok') return this.refused(sent);
+    return { ok: true, order: o };
+  }
+
+  /** Cancels the open orders `conn` placed for `account` (cancel-on-disconnect; origin 0: the account's other connections get the reports). */
+  cancelAllOf(account: number, conn: number): void {
+    for (const o of this.orders.open(account)) if (o.conn === conn) this.requestCancel(account, { orderId: String(o.orderId) });
+  }
+
+  private refused(r: 'busy' | 'unavailable'): { ok: false; reason: string; message: string } {
+    return r === 'busy'
+      ? { ok: false, reason: 'busy', message: 'the engine is busy; retry' }
+      : { ok: false, reason: 'unavailable', message: `trading is stopped: ${this.host.failed ?? 'the engine thread failed'}` };
+  }
+
+  // ── waiting for a command's outcome ────────────────────────────────────────────────────
+  /** Resolves with the last event (type and reason) of the next command about `orderId`. */
+  awaitCommand(orderId: number, timeoutMs = 5000): Promise<CommandDone | null> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { this.waiters.delete(orderId); resolve(null); }, timeoutMs);
+      this.waiters.set(orderId, (r) => { clearTimeout(t); resolve(r); });
+    });
+  }
+
+  /** Whether someone waits for the command about `id` (the event pump builds the outcome only then). */
+  awaited(id: number): boolean { return this.waiters.has(id); }
+
+  /** The event pump's answer to awaitCommand: the command about `id` is done. */
+  settle(id: number, r: CommandDone): void {
+    const w = this.waiters.get(id);
+    if (w === undefined) return;
+    this.waiters.delete(id);
+    w(r);
+  }
+
+  /** Forgets every waiter (after the journal catch-up at start: nobody waits for a replayed event). */
+  clearWaiters(): void { this.waiters.clear(); }
+
+  // ── admin: halts and kill switches (sequenced through the engine as ADMIN commands) ─────
+  /**
+   * Submits an ADMIN command and waits for its K (applied) or R (refused) event. Killing an account
+   * also cancels its resting orders known to the gateway (queueKill, from the event pump).
+   */
+  async admin(action: AdminAction, on: boolean, target: { symbol?: number; account?: number } = {}): Promise<AdminDone> {
+    const id = ADMIN_ID_BASE_NUM + ++this.adminSeq;
+    const type = { halt: ENUMS.Admin.HALT, kill_account: ENUMS.Admin.KILL_ACCOUNT, kill_all: ENUMS.Admin.KILL_ALL }[action];
+    const wait = this.awaitCommand(id);
+    const sent = this.submit(ENUMS.Op.ADMIN, 0, type, 0, target.symbol ?? 0, id, 0, on ? 1 : 0, target.account ?? 0, 0, 0);
+    if (sent !== 'ok') {
+      this.waiters.delete(id);
+      return { ok: false, reason: sent, seq: 0 };
+    }
+    const r = await wait;
+    if (r === null) return null;
+    if (r.type !== 'K') return { ok: false, reason: r.reason, seq: r.seq };
+    return { ok: true, reason: null, seq: r.seq };
+  }
+
+  /** The engine applied a kill of `account`: its open orders are cancelled (drainKills, after the pump cycle). */
+  queueKill(account: number): void {
+    for (const o of this.orders.open(account)) this.killCancels.push([account, o.orderId]);
+  }
+
+  /** Sends the pending kill-switch cancels; those refused as busy stay queued for the next pump. */
+  drainKills(): void {
+    while (this.killCancels.length > 0) {
+      const [account, orderId] = this.killCancels[0]!;
+      const r = this.requestCancel(account, { orderId: String(orderId) });
+      if (!r.ok && r.reason === 'busy') return;
+      this.killCancels.shift();
+    }
+  }
+}
