@@ -12,8 +12,8 @@
  * and clientOrderId idempotency survive restarts.
  */
 import { GATEWAY_ID_FIRST } from '../domain/ids.js';
+import type { LiveOrderStatus } from '../domain/types.js';
 
-export type OrderStatus = 'pending' | 'open' | 'filled' | 'cancelled' | 'rejected';
 
 export interface OrderInfo {
   orderId: number;
@@ -25,7 +25,7 @@ export interface OrderInfo {
   qty: number;
   leaves: number;
   filled: number;
-  status: OrderStatus;
+  status: LiveOrderStatus;
   /** Connection that placed it, or took it over with `resumeFrom` (0 = none / HTTP): whose
    * cancel-on-disconnect covers it. Reports do not follow it: they go to every live connection of the account. */
   conn: number;
