@@ -40,7 +40,7 @@ export function engineSimd(): u32 {
 // ── statistics (a separate instance of this module serves them; it never calls engineInit) ─
 export {
   statsMeanVar, statsMeanVarScalar, statsCov, statsCovScalar, statsResid, statsResidScalar,
-  statsCorrMatrix, statsCorrMatrixScalar, statsQr, statsQrScalar, statsTailSq, statsShiftMeanVar, statsShiftMeanVarScalar,
+  statsCorrMatrix, statsCorrMatrixScalar, statsQr, statsQrScalar, statsTailSq, statsShiftMeanVar, statsShiftMeanVarScalar, statsAllFinite,
 } from './stats/kernels';
 export {
   statsRunInit, statsRunPush, statsRunMerge, statsRunBatchBegin, statsRunBatchAdd, statsRunBatchEnd, statsRunPushEach,

@@ -591,3 +591,18 @@ export function pairShiftSums(px: usize, py: usize, n: i32, kx: f64, ky: f64, ou
   }
   store<f64>(out, sa); store<f64>(out, sb, 8); store<f64>(out, sc, 16); store<f64>(out, sd, 24); store<f64>(out, se, 32);
 }
+
+/** 1 when all n values are finite, else 0: Σ (x − x) is 0, or NaN from a NaN or ±Inf (no overflow). */
+export function statsAllFinite(p: usize, n: i32): i32 {
+  let i = 0;
+  let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
+  for (; i + 4 <= n; i += 4) {
+    const q = p + (<usize>i << 3);
+    const v0 = v128.load(q), v1 = v128.load(q, 16);
+    a0 = f64x2.add(a0, f64x2.sub(v0, v0));
+    a1 = f64x2.add(a1, f64x2.sub(v1, v1));
+  }
+  let s = f64x2.extract_lane(a0, 0) + f64x2.extract_lane(a0, 1) + f64x2.extract_lane(a1, 0) + f64x2.extract_lane(a1, 1);
+  for (; i < n; i++) { const x = load<f64>(p + (<usize>i << 3)); s += x - x; }
+  return s == 0 ? 1 : 0;
+}

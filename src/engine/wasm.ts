@@ -92,6 +92,7 @@ export interface StatsExports {
   statsTailSq(b: number, from: number, n: number): number;
   statsShiftMeanVar(p: number, n: number, k: number, out: number): void;
   statsShiftMeanVarScalar(p: number, n: number, k: number, out: number): void;
+  statsAllFinite(p: number, n: number): number;
   statsRunInit(p: number): void;
   statsRunPush(p: number, x: number): void;
   statsRunMerge(p: number, q: number): void;

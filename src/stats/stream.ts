@@ -40,9 +40,29 @@ const scratchY = new Scratch();
 /** Values per RunningStats.pushMany chunk: 32 KiB, so both passes of the kernel read from L1. */
 const CHUNK = 4096;
 
-/** Refuses a batch with a non-finite value, naming it as the per-value path does (nothing applied). */
-function allFinite(xs: Float64Array | readonly number[], what: string, from = 0): void {
-  for (let i = from; i < xs.length; i++) {
+const checkScratch = new Scratch();
+
+/**
+ * Refuses a batch with a non-finite value, naming it as the per-value path does (nothing
+ * applied). A Float64Array is checked in WASM (chunks copied into scratch, SIMD Σ(x − x)), an
+ * array in JS; the first bad value is then found in JS for the message.
+ */
+function allFinite(xs: Float64Array | readonly number[], what: string): void {
+  const n = xs.length;
+  let ok = true;
+  if (xs instanceof Float64Array && n >= 64) {
+    const s = stats();
+    const p = checkScratch.ensure(Math.min(n, CHUNK) * 8);
+    for (let off = 0; off < n && ok; off += CHUNK) {
+      const m = Math.min(CHUNK, n - off);
+      s.f64().set(xs.subarray(off, off + m), p >>> 3);
+      ok = s.ex.statsAllFinite(p, m) === 1;
+    }
+  } else {
+    for (let i = 0; i < n; i++) { const x = xs[i]!; if (x - x !== 0) { ok = false; break; } }
+  }
+  if (ok) return;
+  for (let i = 0; i < n; i++) {
     const x = xs[i]!;
     if (x - x !== 0) throw new RangeError(`${what}: ${x} is not a finite number (value ${i}); nothing from the batch was applied`);
   }

@@ -171,6 +171,15 @@ describe('RollingStats.pushMany equals push for each value', () => {
     expect(() => r.pushMany([7, Number.NaN, 8])).toThrow(/RollingStats.pushMany: NaN is not a finite number \(value 1\)/);
     // a NaN before the last `window` values is refused too, though it would have been evicted
     expect(() => r.pushMany([Number.POSITIVE_INFINITY, 1, 2, 3, 4, 5, 6])).toThrow(/Infinity is not a finite number \(value 0\)/);
+    // long Float64Arrays are checked in WASM chunks of 4,096: a bad value in any chunk is found
+    for (const at of [0, 63, 64, 4095, 4096, 9999]) {
+      const xs = seeded(at + 3, 10_000, 1, 1e9);
+      xs[at] = at % 2 ? Number.NEGATIVE_INFINITY : Number.NaN;
+      expect(() => r.pushMany(xs)).toThrow(new RegExp(`RollingStats.pushMany: ${String(xs[at])} is not a finite number \\(value ${at}\\)`));
+      const p = new PairMonitor({ window: 5 });
+      expect(() => p.pushMany(xs.map(() => 1), xs)).toThrow(new RegExp(`PairMonitor.pushMany y: ${String(xs[at])} is not a finite number \\(value ${at}\\)`));
+      expect(p.updates).toBe(0);
+    }
     expect(r.values()).toEqual(before);
     r.pushMany([]);
     expect(r.count).toBe(5);
