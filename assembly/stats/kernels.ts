@@ -10,6 +10,9 @@
  * algorithm), so a 1e9 offset with tiny moves loses nothing; least squares by Householder QR,
  * never by normal equations.
  * Complexity: O(n) per pass; corrMatrix O(n·k²); QR O(n·k²). Allocation: none.
+ * The helpers of the streaming batch paths at the end (shifted sums, pair sums, the finiteness
+ * check) are SIMD only, apart from statsShiftMeanVar's scalar twin; they are held to the
+ * per-value path in test/kernels/stats-batch.prop.test.ts.
  * Known limitations: callers own the memory (the TS side places arrays in the stats arena).
  */
 

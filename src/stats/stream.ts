@@ -19,6 +19,11 @@
  * window of a cointegration refresh that falls inside the batch.
  * Known limitations: zero variance is recognised when it is exactly zero (a constant window
  * becomes exactly zero at the next exact recompute, at most `window` pushes later).
+ * PairMonitor.pushMany takes its fast path when no window of its last 2·window x values is
+ * constant, i.e. when every one of its last window + 1 steps has a spread; a window whose x spread
+ * is lost in the sums' rounding could still have none, and then the two paths may differ there.
+ * A batch with a non-finite value is refused whole, where `push` for each value would have applied
+ * the values before it.
  */
 import { blockReaper, Scratch, stats } from './wasm.js';
 import { coint } from './adf.js';
