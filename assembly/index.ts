@@ -40,11 +40,12 @@ export function engineSimd(): u32 {
 // ── statistics (a separate instance of this module serves them; it never calls engineInit) ─
 export {
   statsMeanVar, statsMeanVarScalar, statsCov, statsCovScalar, statsResid, statsResidScalar,
-  statsCorrMatrix, statsCorrMatrixScalar, statsQr, statsQrScalar, statsTailSq,
+  statsCorrMatrix, statsCorrMatrixScalar, statsQr, statsQrScalar, statsTailSq, statsShiftMeanVar, statsShiftMeanVarScalar, statsAllFinite,
 } from './stats/kernels';
 export {
-  statsRunInit, statsRunPush, statsRunMerge, statsRunPushMany, statsRollInit, statsRollPush, statsRollPushMany, statsPairInit, statsPairPush,
-  statsEwmaInit, statsEwmaPush, statsPmInit, statsPmPush, statsBatch,
+  statsRunInit, statsRunPush, statsRunMerge, statsRunBatchBegin, statsRunBatchAdd, statsRunBatchEnd, statsRunPushEach,
+  statsRollInit, statsRollPush, statsRollPushMany, statsPairInit, statsPairPush, statsPairPushMany,
+  statsEwmaInit, statsEwmaPush, statsPmInit, statsPmPush, statsPmPushMany, statsBatch,
 } from './stats/stream';
 /** First free byte of linear memory: the stats arena starts here (16-byte aligned). */
 export function statsHeapBase(): usize { return (__heap_base + 15) & ~(<usize>15); }

@@ -10,6 +10,9 @@
  * algorithm), so a 1e9 offset with tiny moves loses nothing; least squares by Householder QR,
  * never by normal equations.
  * Complexity: O(n) per pass; corrMatrix O(n·k²); QR O(n·k²). Allocation: none.
+ * The helpers of the streaming batch paths at the end (shifted sums, pair sums, the finiteness
+ * check) are SIMD only, apart from statsShiftMeanVar's scalar twin; they are held to the
+ * per-value path in test/kernels/stats-batch.prop.test.ts.
  * Known limitations: callers own the memory (the TS side places arrays in the stats arena).
  */
 
@@ -453,4 +456,156 @@ export function statsQrScalar(a: usize, n: i32, k: i32, b: usize, diag: usize): 
 /** Σ b[i]² for i in [from, n) (residual sums of squares of prefix regressions). */
 export function statsTailSq(b: usize, from: i32, n: i32): f64 {
   return dotImpl(b + (<usize>from << 3), b + (<usize>from << 3), n - from, true);
+}
+
+// ── shifted sums for the streaming batch paths (assembly/stats/stream.ts) ──────────────────
+// Eight partial sums (four f64x2 accumulators; lanes (0,1) (2,3) (4,5) (6,7)), reduced as
+// ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)), then the tail in order: the scalar twins give the same
+// bits. Eight, not four: the chains are latency-bound, and a batch chunk sits in L1.
+@inline function red8(a0: v128, a1: v128, a2: v128, a3: v128): f64 {
+  const t = f64x2.add(f64x2.add(a0, a2), f64x2.add(a1, a3));
+  return f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1);
+}
+@inline function red8s(s0: f64, s1: f64, s2: f64, s3: f64, s4: f64, s5: f64, s6: f64, s7: f64): f64 {
+  return ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7));
+}
+
+/** Σ (x − k) over n values. */
+@inline function shiftSumImpl(p: usize, n: i32, k: f64, simd: bool): f64 {
+  let i = 0;
+  let s: f64;
+  if (simd) {
+    const kv = f64x2.splat(k);
+    let a0 = f64x2.splat(0), a1 = f64x2.splat(0), a2 = f64x2.splat(0), a3 = f64x2.splat(0);
+    for (; i + 8 <= n; i += 8) {
+      const q = p + (<usize>i << 3);
+      a0 = f64x2.add(a0, f64x2.sub(v128.load(q), kv));
+      a1 = f64x2.add(a1, f64x2.sub(v128.load(q, 16), kv));
+      a2 = f64x2.add(a2, f64x2.sub(v128.load(q, 32), kv));
+      a3 = f64x2.add(a3, f64x2.sub(v128.load(q, 48), kv));
+    }
+    s = red8(a0, a1, a2, a3);
+  } else {
+    let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0, s4: f64 = 0, s5: f64 = 0, s6: f64 = 0, s7: f64 = 0;
+    for (; i + 8 <= n; i += 8) {
+      const q = p + (<usize>i << 3);
+      s0 += load<f64>(q) - k; s1 += load<f64>(q, 8) - k; s2 += load<f64>(q, 16) - k; s3 += load<f64>(q, 24) - k;
+      s4 += load<f64>(q, 32) - k; s5 += load<f64>(q, 40) - k; s6 += load<f64>(q, 48) - k; s7 += load<f64>(q, 56) - k;
+    }
+    s = red8s(s0, s1, s2, s3, s4, s5, s6, s7);
+  }
+  for (; i < n; i++) s += load<f64>(p + (<usize>i << 3)) - k;
+  return s;
+}
+
+/** Σ ((x − k) − m) and Σ ((x − k) − m)² → out[0], out[1] (k: a shift near the values, m: small). */
+@inline function shiftDevImpl(p: usize, n: i32, k: f64, m: f64, out: usize, simd: bool): void {
+  let i = 0;
+  let d: f64, dd: f64;
+  if (simd) {
+    const kv = f64x2.splat(k), mv = f64x2.splat(m);
+    let a0 = f64x2.splat(0), a1 = f64x2.splat(0), a2 = f64x2.splat(0), a3 = f64x2.splat(0);
+    let b0 = f64x2.splat(0), b1 = f64x2.splat(0), b2 = f64x2.splat(0), b3 = f64x2.splat(0);
+    for (; i + 8 <= n; i += 8) {
+      const q = p + (<usize>i << 3);
+      const x0 = f64x2.sub(f64x2.sub(v128.load(q), kv), mv);
+      const x1 = f64x2.sub(f64x2.sub(v128.load(q, 16), kv), mv);
+      const x2 = f64x2.sub(f64x2.sub(v128.load(q, 32), kv), mv);
+      const x3 = f64x2.sub(f64x2.sub(v128.load(q, 48), kv), mv);
+      a0 = f64x2.add(a0, x0); a1 = f64x2.add(a1, x1); a2 = f64x2.add(a2, x2); a3 = f64x2.add(a3, x3);
+      b0 = f64x2.add(b0, f64x2.mul(x0, x0)); b1 = f64x2.add(b1, f64x2.mul(x1, x1));
+      b2 = f64x2.add(b2, f64x2.mul(x2, x2)); b3 = f64x2.add(b3, f64x2.mul(x3, x3));
+    }
+    d = red8(a0, a1, a2, a3);
+    dd = red8(b0, b1, b2, b3);
+  } else {
+    let a0: f64 = 0, a1: f64 = 0, a2: f64 = 0, a3: f64 = 0, a4: f64 = 0, a5: f64 = 0, a6: f64 = 0, a7: f64 = 0;
+    let b0: f64 = 0, b1: f64 = 0, b2: f64 = 0, b3: f64 = 0, b4: f64 = 0, b5: f64 = 0, b6: f64 = 0, b7: f64 = 0;
+    for (; i + 8 <= n; i += 8) {
+      const q = p + (<usize>i << 3);
+      const x0 = (load<f64>(q) - k) - m, x1 = (load<f64>(q, 8) - k) - m, x2 = (load<f64>(q, 16) - k) - m, x3 = (load<f64>(q, 24) - k) - m;
+      const x4 = (load<f64>(q, 32) - k) - m, x5 = (load<f64>(q, 40) - k) - m, x6 = (load<f64>(q, 48) - k) - m, x7 = (load<f64>(q, 56) - k) - m;
+      a0 += x0; a1 += x1; a2 += x2; a3 += x3; a4 += x4; a5 += x5; a6 += x6; a7 += x7;
+      b0 += x0 * x0; b1 += x1 * x1; b2 += x2 * x2; b3 += x3 * x3; b4 += x4 * x4; b5 += x5 * x5; b6 += x6 * x6; b7 += x7 * x7;
+    }
+    d = red8s(a0, a1, a2, a3, a4, a5, a6, a7);
+    dd = red8s(b0, b1, b2, b3, b4, b5, b6, b7);
+  }
+  for (; i < n; i++) {
+    const x = (load<f64>(p + (<usize>i << 3)) - k) - m;
+    d += x;
+    dd += x * x;
+  }
+  store<f64>(out, d);
+  store<f64>(out, dd, 8);
+}
+
+/**
+ * Shifted two-pass summary of n values about a shift k → out[0] = mean − k, out[1] = M2
+ * (corrected two-pass, in the shifted frame: a 1e9 level with tiny moves keeps its digits).
+ */
+@inline function shiftMeanVarImpl(p: usize, n: i32, k: f64, out: usize, simd: bool): void {
+  const fn = <f64>n;
+  const m0 = shiftSumImpl(p, n, k, simd) / fn;
+  shiftDevImpl(p, n, k, m0, out, simd);
+  const d = load<f64>(out);
+  const dd = load<f64>(out, 8);
+  store<f64>(out, m0 + d / fn);
+  store<f64>(out, dd - d * d / fn, 8);
+}
+export function statsShiftMeanVar(p: usize, n: i32, k: f64, out: usize): void { shiftMeanVarImpl(p, n, k, out, true); }
+export function statsShiftMeanVarScalar(p: usize, n: i32, k: f64, out: usize): void { shiftMeanVarImpl(p, n, k, out, false); }
+
+/** Σ (x − k) (SIMD), for the streaming batch paths. */
+export function shiftSum(p: usize, n: i32, k: f64): f64 { return shiftSumImpl(p, n, k, true); }
+/** Σ (x − k) and Σ (x − k)² → out[0], out[1] (SIMD), for the streaming batch paths. */
+export function shiftDev(p: usize, n: i32, k: f64, out: usize): void { shiftDevImpl(p, n, k, 0, out, true); }
+
+/**
+ * Pair sums about (kx, ky) over two arrays of n values: Σdx, Σdy, Σdx², Σdy², Σdx·dy → out[0..4]
+ * (dx = x − kx, dy = y − ky; two f64x2 accumulators per sum, then the tail in order).
+ */
+export function pairShiftSums(px: usize, py: usize, n: i32, kx: f64, ky: f64, out: usize): void {
+  let i = 0;
+  const kxv = f64x2.splat(kx), kyv = f64x2.splat(ky);
+  let a0 = f64x2.splat(0), a1 = f64x2.splat(0), b0 = f64x2.splat(0), b1 = f64x2.splat(0);
+  let c0 = f64x2.splat(0), c1 = f64x2.splat(0), d0 = f64x2.splat(0), d1 = f64x2.splat(0);
+  let e0 = f64x2.splat(0), e1 = f64x2.splat(0);
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 3;
+    const x0 = f64x2.sub(v128.load(px + o), kxv), x1 = f64x2.sub(v128.load(px + o, 16), kxv);
+    const y0 = f64x2.sub(v128.load(py + o), kyv), y1 = f64x2.sub(v128.load(py + o, 16), kyv);
+    a0 = f64x2.add(a0, x0); a1 = f64x2.add(a1, x1);
+    b0 = f64x2.add(b0, y0); b1 = f64x2.add(b1, y1);
+    c0 = f64x2.add(c0, f64x2.mul(x0, x0)); c1 = f64x2.add(c1, f64x2.mul(x1, x1));
+    d0 = f64x2.add(d0, f64x2.mul(y0, y0)); d1 = f64x2.add(d1, f64x2.mul(y1, y1));
+    e0 = f64x2.add(e0, f64x2.mul(x0, y0)); e1 = f64x2.add(e1, f64x2.mul(x1, y1));
+  }
+  let sa = sum4(f64x2.extract_lane(a0, 0), f64x2.extract_lane(a0, 1), f64x2.extract_lane(a1, 0), f64x2.extract_lane(a1, 1));
+  let sb = sum4(f64x2.extract_lane(b0, 0), f64x2.extract_lane(b0, 1), f64x2.extract_lane(b1, 0), f64x2.extract_lane(b1, 1));
+  let sc = sum4(f64x2.extract_lane(c0, 0), f64x2.extract_lane(c0, 1), f64x2.extract_lane(c1, 0), f64x2.extract_lane(c1, 1));
+  let sd = sum4(f64x2.extract_lane(d0, 0), f64x2.extract_lane(d0, 1), f64x2.extract_lane(d1, 0), f64x2.extract_lane(d1, 1));
+  let se = sum4(f64x2.extract_lane(e0, 0), f64x2.extract_lane(e0, 1), f64x2.extract_lane(e1, 0), f64x2.extract_lane(e1, 1));
+  for (; i < n; i++) {
+    const o = <usize>i << 3;
+    const x = load<f64>(px + o) - kx;
+    const y = load<f64>(py + o) - ky;
+    sa += x; sb += y; sc += x * x; sd += y * y; se += x * y;
+  }
+  store<f64>(out, sa); store<f64>(out, sb, 8); store<f64>(out, sc, 16); store<f64>(out, sd, 24); store<f64>(out, se, 32);
+}
+
+/** 1 when all n values are finite, else 0: Σ (x − x) is 0, or NaN from a NaN or ±Inf (no overflow). */
+export function statsAllFinite(p: usize, n: i32): i32 {
+  let i = 0;
+  let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
+  for (; i + 4 <= n; i += 4) {
+    const q = p + (<usize>i << 3);
+    const v0 = v128.load(q), v1 = v128.load(q, 16);
+    a0 = f64x2.add(a0, f64x2.sub(v0, v0));
+    a1 = f64x2.add(a1, f64x2.sub(v1, v1));
+  }
+  let s = f64x2.extract_lane(a0, 0) + f64x2.extract_lane(a0, 1) + f64x2.extract_lane(a1, 0) + f64x2.extract_lane(a1, 1);
+  for (; i < n; i++) { const x = load<f64>(p + (<usize>i << 3)); s += x - x; }
+  return s == 0 ? 1 : 0;
 }

@@ -21,12 +21,16 @@
  * and prices around 1e9 with tiny moves keep full precision; every deviation (z-scores, the pair
  * monitor's spread) is taken in the shifted frame, (x − K) − S1/n, never as x − mean with an
  * absolute mean (which loses the digits of a tiny move at 1e9). Running stats use Welford's update
- * and Chan's merge. Complexity: O(1) amortised per update. Allocation: none.
+ * and Chan's merge. Batch paths (one block, many values): RunningStats as chunk summaries from
+ * the SIMD shifted two-pass kernel merged by Chan's formula; rolling blocks as batch sums plus
+ * evictions (only the last `window` values of a longer batch are read), with an exact recompute
+ * when the ring wraps; pair monitors as a regression batch plus window + 1 single steps.
+ * Complexity: O(1) amortised per update; O(batch) or O(window) per batch. Allocation: none.
  * Known limitations: blocks do not check their kind on the single-value paths (the TS wrappers
  * own the pointers); the batch path dispatches on the kind slot.
  */
 
-import { statsMeanVar } from './kernels';
+import { pairShiftSums, shiftDev, shiftSum, statsShiftMeanVar } from './kernels';
 
 @inline const K_RUNNING: f64 = 1;
 @inline const K_ROLLING: f64 = 2;
@@ -79,17 +83,40 @@ export function statsRunPush(p: usize, x: f64): void {
 
 export function statsRunMerge(p: usize, q: usize): void { runMergeSummary(p, f(q, 1), f(q, 4), f(q, 2), f(q, 3)); }
 
+/** Batch summary scratch (static data, 16-byte aligned): kernel outputs of the batch paths. */
+const batchTmp: usize = memory.data(48, 16);
+
 /**
- * Pushes n values: M2 of the batch from the SIMD two-pass kernel (kernels.ts), its mean as
- * Σ(x − K)/n in the block's frame (K = the block's shift, or the batch's first value), then merged.
+ * Batch path of RunningStats, in three calls so that a batch is applied whole or not at all:
+ * `statsRunBatchBegin(acc, p, x0)` starts a summary at `acc` (a RUNNING block) in the frame of
+ * block p (its shift K, or the batch's first value x0 for an empty block, as the per-value path
+ * takes it); `statsRunBatchAdd(acc, xs, n)` reduces a chunk with the SIMD shifted two-pass kernel
+ * (mean − K and M2 in the block's frame) and Chan-merges it into the summary; `statsRunBatchEnd(p,
+ * acc)` merges the summary into the block. Chunks sized for L1 keep both passes in cache.
  */
-export function statsRunPushMany(p: usize, xs: usize, n: i32, tmp: usize): void {
-  if (n <= 0) return;
-  statsMeanVar(xs, n, tmp);
-  const k = f(p, 1) == 0 ? load<f64>(xs) : f(p, 4);
-  let s: f64 = 0;
-  for (let i = 0; i < n; i++) s += load<f64>(xs + (<usize>i << 3)) - k;
-  runMergeSummary(p, <f64>n, k, s / <f64>n, load<f64>(tmp, 8));
+export function statsRunBatchBegin(acc: usize, p: usize, x0: f64): void {
+  statsRunInit(acc);
+  set(acc, 4, f(p, 1) == 0 ? x0 : f(p, 4));
+}
+
+/** Returns 1, or 0 (the summary unchanged) when the chunk's sums are not finite: a NaN or ±Inf
+ * among its values, or finite values so large that their squares overflow. */
+export function statsRunBatchAdd(acc: usize, xs: usize, n: i32): i32 {
+  if (n <= 0) return 1;
+  const k = f(acc, 4);
+  statsShiftMeanVar(xs, n, k, batchTmp);
+  const mb = load<f64>(batchTmp);
+  const m2b = load<f64>(batchTmp, 8);
+  if (!isFinite(mb) || !isFinite(m2b)) return 0;
+  runMergeSummary(acc, <f64>n, k, mb, m2b);
+  return 1;
+}
+
+export function statsRunBatchEnd(p: usize, acc: usize): void { statsRunMerge(p, acc); }
+
+/** The per-value path over n values (for batches whose sums overflow: same numbers as push). */
+export function statsRunPushEach(p: usize, xs: usize, n: i32): void {
+  for (let i = 0; i < n; i++) statsRunPush(p, load<f64>(xs + (<usize>i << 3)));
 }
 
 // ── rolling ────────────────────────────────────────────────────────────────────────────────
@@ -155,8 +182,69 @@ export function statsRollPush(p: usize, x: f64): void {
   if (head == 0) rollRecompute(p);
 }
 
-export function statsRollPushMany(p: usize, xs: usize, n: i32): void {
-  for (let i = 0; i < n; i++) statsRollPush(p, load<f64>(xs + (<usize>i << 3)));
+/**
+ * Exact sums of a rolling block's window (slots 0..count−1 of the ring, in any order): K = pivot +
+ * Σ(x − pivot)/n (the pivot is a value of the window, so K lands near the window mean), then
+ * S1 = Σ(x − K) and S2 = Σ(x − K)² in one SIMD pass.
+ */
+function rollExact(p: usize, pivot: f64): void {
+  const cnt = load<i32>(p, H_CNT);
+  const ring = p + RING;
+  const k = pivot + shiftSum(ring, cnt, pivot) / <f64>cnt;
+  shiftDev(ring, cnt, k, batchTmp);
+  set(p, 5, k);
+  set(p, 6, load<f64>(batchTmp));
+  set(p, 7, load<f64>(batchTmp, 8));
+}
+
+/**
+ * Pushes a batch of m values, of which the host passes only the last k = min(m, window) at xs
+ * (older ones would be evicted within the batch). m ≥ window: the window is those k values, laid
+ * into the ring where the per-value path would have put them, summed exactly. m < window: the
+ * batch's shifted sums (SIMD) are added, the evicted oldest values' sums subtracted, the values
+ * copied into the ring; if the ring wrapped, an exact recompute follows (as the per-value path
+ * does at each wrap). Same ring, count and head as m pushes; sums equal to rounding.
+ */
+export function statsRollPushMany(p: usize, xs: usize, k: i32, m: i32): void {
+  if (m <= 0) return;
+  const w = load<i32>(p, H_W);
+  const cnt = load<i32>(p, H_CNT);
+  const head = load<i32>(p, H_HEAD);
+  const ring = p + RING;
+  if (m >= w) {
+    // xs[0] is batch value m − w, which the per-value path puts at slot (head + m − w) mod w
+    const s0 = (head + (m - w) % w) % w;
+    memory.copy(ring + (<usize>s0 << 3), xs, <usize>(w - s0) << 3);
+    memory.copy(ring, xs + (<usize>(w - s0) << 3), <usize>s0 << 3);
+    store<i32>(p, w, H_CNT);
+    store<i32>(p, s0, H_HEAD);
+    rollExact(p, load<f64>(xs + (<usize>(w - 1) << 3)));
+    return;
+  }
+  if (cnt == 0) set(p, 5, load<f64>(xs));
+  const kk = f(p, 5);
+  shiftDev(xs, m, kk, batchTmp);
+  let s1 = f(p, 6) + load<f64>(batchTmp);
+  let s2 = f(p, 7) + load<f64>(batchTmp, 8);
+  const e = cnt + m - w; // evictions: the e oldest values, from slot (head − cnt) mod w
+  if (e > 0) {
+    const start = (head - cnt + w) % w;
+    const first = min(e, w - start);
+    shiftDev(ring + (<usize>start << 3), first, kk, batchTmp);
+    s1 -= load<f64>(batchTmp); s2 -= load<f64>(batchTmp, 8);
+    if (first < e) {
+      shiftDev(ring, e - first, kk, batchTmp);
+      s1 -= load<f64>(batchTmp); s2 -= load<f64>(batchTmp, 8);
+    }
+  }
+  const first = min(m, w - head);
+  memory.copy(ring + (<usize>head << 3), xs, <usize>first << 3);
+  if (first < m) memory.copy(ring, xs + (<usize>first << 3), <usize>(m - first) << 3);
+  store<i32>(p, min(w, cnt + m), H_CNT);
+  store<i32>(p, (head + m) % w, H_HEAD);
+  set(p, 6, s1);
+  set(p, 7, s2);
+  if (head + m >= w) rollExact(p, load<f64>(xs + (<usize>(m - 1) << 3)));
 }
 
 // ── rolling pair ───────────────────────────────────────────────────────────────────────────
@@ -219,6 +307,79 @@ export function statsPairPush(p: usize, x: f64, y: f64): void {
   if (head == 0) pairRecompute(p);
 }
 
+/** Σdx, Σdy, Σdx², Σdy², Σdxdy about (kx, ky) over ring slots [from, to) → batchTmp[0..4]. */
+function pairRingSums(ring: usize, from: i32, to: i32, kx: f64, ky: f64): void {
+  let a: f64 = 0, b: f64 = 0, xx: f64 = 0, yy: f64 = 0, xy: f64 = 0;
+  for (let i = from; i < to; i++) {
+    const dx = load<f64>(ring + (<usize>i << 4)) - kx;
+    const dy = load<f64>(ring + (<usize>i << 4), 8) - ky;
+    a += dx; b += dy; xx += dx * dx; yy += dy * dy; xy += dx * dy;
+  }
+  store<f64>(batchTmp, a); store<f64>(batchTmp, b, 8); store<f64>(batchTmp, xx, 16);
+  store<f64>(batchTmp, yy, 24); store<f64>(batchTmp, xy, 32);
+}
+
+/** As rollExact for a pair block: shifts near the means from a pivot pair, then the five sums. */
+function pairExact(p: usize, px: f64, py: f64): void {
+  const cnt = load<i32>(p, H_CNT);
+  const ring = p + RING;
+  pairRingSums(ring, 0, cnt, px, py);
+  const kx = px + load<f64>(batchTmp) / <f64>cnt;
+  const ky = py + load<f64>(batchTmp, 8) / <f64>cnt;
+  pairRingSums(ring, 0, cnt, kx, ky);
+  set(p, 5, kx); set(p, 6, ky);
+  for (let j: u32 = 0; j < 5; j++) set(p, 7 + j, load<f64>(batchTmp + (<usize>j << 3)));
+}
+
+/** As statsRollPushMany for pairs: the last k = min(m, window) values of x at xs and of y at ys. */
+export function statsPairPushMany(p: usize, xs: usize, ys: usize, k: i32, m: i32): void {
+  if (m <= 0) return;
+  const w = load<i32>(p, H_W);
+  const cnt = load<i32>(p, H_CNT);
+  const head = load<i32>(p, H_HEAD);
+  const ring = p + RING;
+  if (m >= w) {
+    const s0 = (head + (m - w) % w) % w;
+    for (let j = 0; j < w; j++) {
+      const slot = ring + (<usize>((s0 + j) % w) << 4);
+      store<f64>(slot, load<f64>(xs + (<usize>j << 3)));
+      store<f64>(slot, load<f64>(ys + (<usize>j << 3)), 8);
+    }
+    store<i32>(p, w, H_CNT);
+    store<i32>(p, s0, H_HEAD);
+    pairExact(p, load<f64>(xs + (<usize>(w - 1) << 3)), load<f64>(ys + (<usize>(w - 1) << 3)));
+    return;
+  }
+  if (cnt == 0) { set(p, 5, load<f64>(xs)); set(p, 6, load<f64>(ys)); }
+  const kx = f(p, 5);
+  const ky = f(p, 6);
+  pairShiftSums(xs, ys, m, kx, ky, batchTmp);
+  let sx = f(p, 7) + load<f64>(batchTmp), sy = f(p, 8) + load<f64>(batchTmp, 8);
+  let sxx = f(p, 9) + load<f64>(batchTmp, 16), syy = f(p, 10) + load<f64>(batchTmp, 24), sxy = f(p, 11) + load<f64>(batchTmp, 32);
+  const e = cnt + m - w;
+  if (e > 0) {
+    const start = (head - cnt + w) % w;
+    const first = min(e, w - start);
+    pairRingSums(ring, start, start + first, kx, ky);
+    sx -= load<f64>(batchTmp); sy -= load<f64>(batchTmp, 8);
+    sxx -= load<f64>(batchTmp, 16); syy -= load<f64>(batchTmp, 24); sxy -= load<f64>(batchTmp, 32);
+    if (first < e) {
+      pairRingSums(ring, 0, e - first, kx, ky);
+      sx -= load<f64>(batchTmp); sy -= load<f64>(batchTmp, 8);
+      sxx -= load<f64>(batchTmp, 16); syy -= load<f64>(batchTmp, 24); sxy -= load<f64>(batchTmp, 32);
+    }
+  }
+  for (let j = 0; j < m; j++) {
+    const slot = ring + (<usize>((head + j) % w) << 4);
+    store<f64>(slot, load<f64>(xs + (<usize>j << 3)));
+    store<f64>(slot, load<f64>(ys + (<usize>j << 3)), 8);
+  }
+  store<i32>(p, min(w, cnt + m), H_CNT);
+  store<i32>(p, (head + m) % w, H_HEAD);
+  set(p, 7, sx); set(p, 8, sy); set(p, 9, sxx); set(p, 10, syy); set(p, 11, sxy);
+  if (head + m >= w) pairExact(p, load<f64>(xs + (<usize>(m - 1) << 3)), load<f64>(ys + (<usize>(m - 1) << 3)));
+}
+
 // ── EWMA ───────────────────────────────────────────────────────────────────────────────────
 export function statsEwmaInit(p: usize, alpha: f64): void {
   set(p, 0, K_EWMA); set(p, 1, alpha); set(p, 2, 0); set(p, 3, NaN); set(p, 4, NaN);
@@ -262,6 +423,32 @@ export function statsPmPush(p: usize, x: f64, y: f64): void {
   if (f(p, 5) != 0) statsPairPush(<usize>f(p, 3), f(p, 4), s - f(p, 4));
   set(p, 4, s);
   set(p, 5, 1);
+}
+
+/**
+ * Pushes a batch of m pairs to a pair monitor. The host passes the last k values of x and y.
+ * k == m: every pair goes through statsPmPush. k < m (then k = 2·window + 1, m ≥ 2·window + 2, and
+ * the host has checked that no window in the batch's last 2·window x values is constant, so that
+ * every one of the last window + 1 steps yields a spread): the regression block takes the first
+ * m − window − 1 pairs as a batch (statsPairPushMany; only their last window pairs reach it), the
+ * spread and half-life blocks start afresh, and the last window + 1 pairs go through statsPmPush —
+ * the spread window and the half-life regression then hold exactly what m single pushes leave there.
+ */
+export function statsPmPushMany(p: usize, xs: usize, ys: usize, k: i32, m: i32): void {
+  let from = 0;
+  if (k < m) {
+    const pair = <usize>f(p, 1);
+    const w = load<i32>(pair, H_W);
+    const j0 = m - w - 1;
+    // staged values start at batch index m − k; the regression needs batch values [j0 − w, j0)
+    statsPairPushMany(pair, xs, ys, w, j0);
+    statsRollInit(<usize>f(p, 2), w);
+    statsPairInit(<usize>f(p, 3), w);
+    set(p, 5, 0);
+    set(p, 7, f(p, 7) + <f64>j0);
+    from = k - w - 1;
+  }
+  for (let i = from; i < k; i++) statsPmPush(p, load<f64>(xs + (<usize>i << 3)), load<f64>(ys + (<usize>i << 3)));
 }
 
 // ── batches ────────────────────────────────────────────────────────────────────────────────

@@ -90,19 +90,27 @@ export interface StatsExports {
   statsQr(a: number, n: number, k: number, b: number, diag: number): number;
   statsQrScalar(a: number, n: number, k: number, b: number, diag: number): number;
   statsTailSq(b: number, from: number, n: number): number;
+  statsShiftMeanVar(p: number, n: number, k: number, out: number): void;
+  statsShiftMeanVarScalar(p: number, n: number, k: number, out: number): void;
+  statsAllFinite(p: number, n: number): number;
   statsRunInit(p: number): void;
   statsRunPush(p: number, x: number): void;
   statsRunMerge(p: number, q: number): void;
-  statsRunPushMany(p: number, xs: number, n: number, tmp: number): void;
+  statsRunBatchBegin(acc: number, p: number, x0: number): void;
+  statsRunBatchAdd(acc: number, xs: number, n: number): number;
+  statsRunBatchEnd(p: number, acc: number): void;
+  statsRunPushEach(p: number, xs: number, n: number): void;
   statsRollInit(p: number, window: number): void;
   statsRollPush(p: number, x: number): void;
-  statsRollPushMany(p: number, xs: number, n: number): void;
+  statsRollPushMany(p: number, xs: number, k: number, m: number): void;
   statsPairInit(p: number, window: number): void;
   statsPairPush(p: number, x: number, y: number): void;
+  statsPairPushMany(p: number, xs: number, ys: number, k: number, m: number): void;
   statsEwmaInit(p: number, alpha: number): void;
   statsEwmaPush(p: number, x: number): void;
   statsPmInit(p: number, pair: number, spread: number, half: number): void;
   statsPmPush(p: number, x: number, y: number): void;
+  statsPmPushMany(p: number, xs: number, ys: number, k: number, m: number): void;
   statsBatch(table: number, count: number, ids: number, xs: number, ys: number, n: number): number;
 }
 

@@ -7,12 +7,25 @@
  * read straight from the block's f64 slots (no call). Semantics follow pandas/statsmodels:
  * `null` where a quantity is undefined (fewer values than ddof + 1, zero variance for
  * correlation, beta or z); a rolling window includes the newest value; ddof defaults to 1.
- * Invariants: non-finite inputs are refused (RangeError) — one NaN would poison every sum.
- * Complexity: O(1) amortised per update. Allocation: the block at construction; none per update.
+ * Batches (`pushMany`) give the per-value path's numbers to rounding (test/kernels/
+ * stats-batch.prop.test.ts): RunningStats reduces 4,096-value chunks with the SIMD shifted
+ * two-pass kernel and Chan-merges them; the rolling objects copy only the last `window` values of
+ * a longer batch; PairMonitor batches the regression and steps the last window + 1 pairs.
+ * Invariants: non-finite inputs are refused (RangeError) — one NaN would poison every sum; a
+ * batch holding one is refused whole (nothing applied).
+ * Complexity: O(1) amortised per update; a batch of m: O(m) to check it, plus O(m) (running),
+ * O(min(m, window)) (rolling; + O(window) when the ring wraps), O(window) (pair monitor, m large).
+ * Allocation: the block at construction; none per update; PairMonitor.pushMany allocates the
+ * window of a cointegration refresh that falls inside the batch.
  * Known limitations: zero variance is recognised when it is exactly zero (a constant window
  * becomes exactly zero at the next exact recompute, at most `window` pushes later).
+ * PairMonitor.pushMany takes its fast path when no window of its last 2·window x values is
+ * constant, i.e. when every one of its last window + 1 steps has a spread; a window whose x spread
+ * is lost in the sums' rounding could still have none, and then the two paths may differ there.
+ * A batch with a non-finite value is refused whole, where `push` for each value would have applied
+ * the values before it.
  */
-import { blockReaper, put, Scratch, stats } from './wasm.js';
+import { blockReaper, Scratch, stats } from './wasm.js';
 import { coint } from './adf.js';
 
 type Ddof = 0 | 1;
@@ -28,13 +41,64 @@ function checkDdof(ddof: number): void {
 }
 
 const scratch = new Scratch();
+const scratchY = new Scratch();
+/** Values per RunningStats.pushMany chunk: 32 KiB, so both passes of the kernel read from L1. */
+const CHUNK = 4096;
 
-/** Checks a batch and copies it into WASM scratch at byte offset `at`; returns the scratch address. */
-function stage(xs: Float64Array | readonly number[], what: string, at = 0): number {
-  for (let i = 0; i < xs.length; i++) finite(xs[i]!, what);
-  const p = scratch.ensure(at + xs.length * 8);
-  put(p + at, xs);
+const checkScratch = new Scratch();
+
+/**
+ * Refuses a batch with a non-finite value, naming it as the per-value path does (nothing
+ * applied). A Float64Array is checked in WASM (chunks copied into scratch, SIMD Σ(x − x)), an
+ * array in JS; the first bad value is then found in JS for the message.
+ */
+function allFinite(xs: Float64Array | readonly number[], what: string): void {
+  const n = xs.length;
+  let ok = true;
+  if (xs instanceof Float64Array && n >= 64) {
+    const s = stats();
+    const p = checkScratch.ensure(Math.min(n, CHUNK) * 8);
+    for (let off = 0; off < n && ok; off += CHUNK) {
+      const m = Math.min(CHUNK, n - off);
+      s.f64().set(xs.subarray(off, off + m), p >>> 3);
+      ok = s.ex.statsAllFinite(p, m) === 1;
+    }
+  } else {
+    for (let i = 0; i < n; i++) { const x = xs[i]!; if (x - x !== 0) { ok = false; break; } }
+  }
+  if (ok) return;
+  for (let i = 0; i < n; i++) {
+    const x = xs[i]!;
+    if (x - x !== 0) throw new RangeError(`${what}: ${x} is not a finite number (value ${i}); nothing from the batch was applied`);
+  }
+}
+
+/** Copies xs[from, to) into WASM memory at byte address p (8-aligned). */
+function putRange(p: number, xs: Float64Array | readonly number[], from: number, to: number): void {
+  const f = stats().f64();
+  if (xs instanceof Float64Array) f.set(xs.subarray(from, to), p >>> 3);
+  else for (let i = from; i < to; i++) f[(p >>> 3) + i - from] = xs[i]!;
+}
+
+/**
+ * Checks a batch and stages its last `k` values (from index xs.length − k) in scratch; returns
+ * the scratch address.
+ */
+function stageTail(sc: Scratch, xs: Float64Array | readonly number[], k: number, what: string): number {
+  allFinite(xs, what);
+  const p = sc.ensure(Math.max(8, k * 8));
+  putRange(p, xs, xs.length - k, xs.length);
   return p;
+}
+
+/** Whether xs[from, to) holds a run of at least `w` equal consecutive values (a constant window). */
+function constantRun(xs: Float64Array | readonly number[], from: number, to: number, w: number): boolean {
+  let run = 1;
+  for (let i = from + 1; i < to; i++) {
+    run = xs[i] === xs[i - 1] ? run + 1 : 1;
+    if (run >= w) return true;
+  }
+  return w <= 1 && to > from;
 }
 
 /** Allocates a block for `owner`, initialises it, and returns it to the arena when owner is collected. */
@@ -60,10 +124,31 @@ export class RunningStats {
     this.s.ex.statsRunPush(this.ptr, x);
   }
 
-  /** Adds a batch (reduced with the SIMD two-pass kernel, then merged). */
+  /**
+   * Adds a batch: chunks of 4,096 values are copied into WASM memory and reduced with the SIMD
+   * shifted two-pass kernel into one summary (Chan merges, in the block's frame), which is merged
+   * into the block at the end. The same numbers as `push` for each value to rounding (≤ 1e-12
+   * relative, tested); a non-finite value refuses the whole batch with a RangeError and leaves
+   * the block as it was.
+   */
   pushMany(xs: Float64Array | readonly number[]): void {
-    const p = stage(xs, 'RunningStats.pushMany', 16); // 16 bytes in front for the batch summary
-    if (xs.length > 0) this.s.ex.statsRunPushMany(this.ptr, p + 16, xs.length, p);
+    const n = xs.length;
+    if (n === 0) return;
+    const ex = this.s.ex;
+    const acc = scratch.ensure(64 + Math.min(n, CHUNK) * 8);
+    const buf = acc + 64;
+    ex.statsRunBatchBegin(acc, this.ptr, xs[0]!);
+    for (let off = 0; off < n; off += CHUNK) {
+      const m = Math.min(CHUNK, n - off);
+      putRange(buf, xs, off, off + m);
+      if (ex.statsRunBatchAdd(acc, buf, m) === 1) continue;
+      // a non-finite value refuses the batch; finite values whose squares overflow go value by value
+      allFinite(xs, 'RunningStats.pushMany');
+      ex.statsRunBatchEnd(this.ptr, acc);
+      ex.statsRunPushEach(this.ptr, buf, m);
+      ex.statsRunBatchBegin(acc, this.ptr, xs[0]!);
+    }
+    ex.statsRunBatchEnd(this.ptr, acc);
   }
 
   get count(): number { return this.s.f64()[(this.ptr >>> 3) + 1]!; }
@@ -104,9 +189,17 @@ export class RollingStats {
     finite(x, 'RollingStats.push');
     this.s.ex.statsRollPush(this.ptr, x);
   }
+  /**
+   * Adds a batch as `push` for each value would (same window, count and head; sums equal to
+   * rounding): only the last `window` values of a longer batch are copied into WASM memory — the
+   * older ones would be evicted within the batch. A non-finite value refuses the whole batch.
+   */
   pushMany(xs: Float64Array | readonly number[]): void {
-    const p = stage(xs, 'RollingStats.pushMany');
-    if (xs.length > 0) this.s.ex.statsRollPushMany(this.ptr, p, xs.length);
+    const m = xs.length;
+    if (m === 0) { return; }
+    const k = Math.min(m, this.window);
+    const p = stageTail(scratch, xs, k, 'RollingStats.pushMany');
+    this.s.ex.statsRollPushMany(this.ptr, p, k, m);
   }
   get count(): number { return this.s.u32()[(this.ptr + 12) >>> 2]!; }
   get mean(): number {
@@ -158,6 +251,16 @@ export class RollingPairStats {
     finite(x, 'RollingPairStats.push x');
     finite(y, 'RollingPairStats.push y');
     this.s.ex.statsPairPush(this.ptr, x, y);
+  }
+  /** Adds a batch of pairs as `push` for each would (see RollingStats.pushMany). */
+  pushMany(xs: Float64Array | readonly number[], ys: Float64Array | readonly number[]): void {
+    const m = xs.length;
+    if (ys.length !== m) throw new RangeError(`RollingPairStats.pushMany: xs and ys lengths differ (${m} vs ${ys.length})`);
+    if (m === 0) return;
+    const k = Math.min(m, this.window);
+    const px = stageTail(scratch, xs, k, 'RollingPairStats.pushMany x');
+    const py = stageTail(scratchY, ys, k, 'RollingPairStats.pushMany y');
+    this.s.ex.statsPairPushMany(this.ptr, px, py, k, m);
   }
   get count(): number { return this.s.u32()[(this.ptr + 12) >>> 2]!; }
   private slot(k: number): number { return this.s.f64()[(this.ptr >>> 3) + k]!; }
@@ -269,10 +372,59 @@ export class PairMonitor {
     this.s.ex.statsPmPush(this.ptr, x, y);
     if (this.cointEvery > 0 && this.updates % this.cointEvery === 0) this.refresh();
   }
+  /**
+   * Adds a batch of pairs with the same results as `push` for each (hedge ratio, spread, z-score
+   * and half-life to rounding; the cointegration p-value refreshed on the window of the last
+   * scheduled update within the batch). A batch of m ≥ 2·window + 2 pairs costs a batch update of
+   * the regression plus window + 1 single steps — unless some window among its last 2·window x
+   * values is constant (then no spread is defined there, and every pair takes the single step).
+   */
+  pushMany(xs: Float64Array | readonly number[], ys: Float64Array | readonly number[]): void {
+    const m = xs.length;
+    if (ys.length !== m) throw new RangeError(`PairMonitor.pushMany: xs and ys lengths differ (${m} vs ${ys.length})`);
+    if (m === 0) return;
+    allFinite(xs, 'PairMonitor.pushMany x');
+    allFinite(ys, 'PairMonitor.pushMany y');
+    const w = this.window;
+    const u0 = this.updates;
+    // the window at the last scheduled refresh within the batch, if one falls inside it
+    let refreshAt = -1;
+    let before: { x: Float64Array; y: Float64Array } | null = null;
+    if (this.cointEvery > 0) {
+      const last = Math.floor((u0 + m) / this.cointEvery) * this.cointEvery;
+      if (last > u0) {
+        refreshAt = last - u0 - 1;
+        if (refreshAt < w - 1) before = this.pair.values();
+      }
+    }
+    const fast = m >= 2 * w + 2 && !constantRun(xs, m - 2 * w, m, w);
+    const k = fast ? 2 * w + 1 : m;
+    const px = scratch.ensure(k * 8);
+    const py = scratchY.ensure(k * 8);
+    putRange(px, xs, m - k, m);
+    putRange(py, ys, m - k, m);
+    this.s.ex.statsPmPushMany(this.ptr, px, py, k, m);
+    if (refreshAt >= 0) {
+      const lo = Math.max(0, refreshAt + 1 - w);
+      const take = (old: Float64Array | undefined, vs: Float64Array | readonly number[]): Float64Array => {
+        const fresh = Float64Array.from(vs.slice(lo, refreshAt + 1) as ArrayLike<number>);
+        if (!old) return fresh;
+        const keep = Math.max(0, w - fresh.length);
+        const out = new Float64Array(Math.min(w, old.length + fresh.length));
+        out.set(old.subarray(old.length - Math.min(keep, old.length)));
+        out.set(fresh, out.length - fresh.length);
+        return out;
+      };
+      this.refreshOn(take(before?.x, xs), take(before?.y, ys), u0 + refreshAt + 1);
+    }
+  }
   /** Recomputes the cointegration p-value over the current window (O(window)). */
   refresh(): number | null {
     const { x, y } = this.pair.values();
-    this.pvalAt = this.updates;
+    return this.refreshOn(x, y, this.updates);
+  }
+  private refreshOn(x: Float64Array, y: Float64Array, at: number): number | null {
+    this.pvalAt = at;
     if (x.length < 20) { this.pval = null; return null; }
     try {
       this.pval = coint(y, x, { trend: 'c', autolag: 'aic' }).pvalue;
