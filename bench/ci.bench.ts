@@ -133,7 +133,7 @@ function engineSuite(): void {
   const dir = mkdtempSync(join(tmpdir(), 'bench-ci-engine-'));
   try {
     const out = join(dir, 'engine.json');
-    spawnBench('kernels/engine.bench.ts', ['--count', '200000', '--latency', '20000', '--peer-count', '20000', '--reps', '7', '--out', out], 150_000);
+    spawnBench('kernels/engine.bench.ts', ['--count', '200000', '--latency', '20000', '--peer-count', '20000', '--reps', '7', '--out', out], 200_000);
     const rep = JSON.parse(readFileSync(out, 'utf8')) as { mixes: Record<string, { results: EngineResult[] }> };
     for (const [mix, m] of Object.entries(rep.mixes)) {
       const rate = (r: EngineResult): number[] => (r.secondsRuns ?? [r.seconds]).map((s) => r.commands / s);
