@@ -58,8 +58,6 @@ interface Latency { p50: number; p99: number; p999: number; max: number; mean: n
 interface Result {
   name: string; commands: number; seconds: number; commandsPerSecond: number; events: number;
   latencyNs: Latency | null; memory: Record<string, number>;
-  /** Each timed repetition's seconds, in run order (the samples behind `seconds`; bench:ci reads them). */
-  secondsRuns: number[];
 }
 
 const median = (xs: number[]): number => { const s = [...xs].sort((p, q) => p - q); return s[Math.floor(s.length / 2)]!; };
@@ -149,7 +147,7 @@ function timeWasm(recs: Uint8Array, n: number, a: Args, cap: number, risk = fals
     h.recordValue(Number(process.hrtime.bigint() - t0));
   }
   const s = median(secs);
-  return { name: risk ? 'wasm+risk' : 'wasm', commands: n, seconds: s, secondsRuns: secs, commandsPerSecond: n / s, events, latencyNs: summarize(h), memory: mem };
+  return { name: risk ? 'wasm+risk' : 'wasm', commands: n, seconds: s, commandsPerSecond: n / s, events, latencyNs: summarize(h), memory: mem };
 }
 
 /** Bytes of the distinct ArrayBuffers behind an object's typed-array fields. */
@@ -185,7 +183,7 @@ function timeFast(recs: Uint8Array, n: number, a: Args, cap: number): Result {
     h.recordValue(Number(process.hrtime.bigint() - t0));
   }
   const s = median(secs);
-  return { name: 'fast-ts', commands: n, seconds: s, secondsRuns: secs, commandsPerSecond: n / s, events, latencyNs: summarize(h), memory: { typedArrayBytes: heap, rssBytes: process.memoryUsage().rss } };
+  return { name: 'fast-ts', commands: n, seconds: s, commandsPerSecond: n / s, events, latencyNs: summarize(h), memory: { typedArrayBytes: heap, rssBytes: process.memoryUsage().rss } };
 }
 
 function timeNob(recs: Uint8Array, n: number, a: Args): Result {
@@ -211,7 +209,7 @@ function timeNob(recs: Uint8Array, n: number, a: Args): Result {
     h.recordValue(Number(process.hrtime.bigint() - t0));
   }
   const s = median(secs);
-  return { name: 'nodejs-order-book', commands: m, seconds: s, secondsRuns: secs, commandsPerSecond: m / s, events: 0, latencyNs: summarize(h), memory: { adapterErrors: errors, rssBytes: process.memoryUsage().rss } };
+  return { name: 'nodejs-order-book', commands: m, seconds: s, commandsPerSecond: m / s, events: 0, latencyNs: summarize(h), memory: { adapterErrors: errors, rssBytes: process.memoryUsage().rss } };
 }
 
 function timerOverheadNs(): number {
