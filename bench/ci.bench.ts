@@ -37,6 +37,14 @@
  * naming stats.runningPushMany.wasm_over_js —
  * `npm run bench:ci:selftest` runs exactly that and succeeds only if the comparison fails.
  *
+ * Layout: one function per suite, each adding metrics through put() (name → suite, unit, better,
+ * gate, samples, description); ranked() turns two sample sets of one run into ratio samples.
+ * Invariants: every suite checks its results before it reports (the engine bench verifies WASM
+ * against FastBook and the reference; stats against test/reference; recovery's record count;
+ * chDB's row count); only same-run ratios are gated; every spawned bench has a time limit and
+ * every scratch folder is removed.
+ * Complexity: ~3 minutes of wall time on 2 cores (see bench/README.md for measured times).
+ * Allocation: the workloads (≤ 500,000 commands × 64 B) and the chDB batches; nothing kept.
  * Known limitations: the fan-out suite has 3 samples a mode (each is a server start); absolute
  * figures depend on the machine and its load (recorded in the JSON) and are never gated across
  * machines.

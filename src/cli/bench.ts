@@ -7,6 +7,9 @@
  * the comparison is printed, the candidate file is copied over the `--baseline` file, and the exit
  * status is 0 (the comparison is shown so the reviewer sees what the new baseline changes).
  *
+ * Layout: parse → load both runs (checkRun) → compareRuns → print (text or --json) → exit status.
+ * Invariants: the baseline file is written only with --update-baseline, and only after the
+ * comparison has been printed. Complexity: see bench-compare.ts.
  * Allocation: CLI only. Known limitations: the whole files are read into memory (they are small).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
