@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `tradsys` command line: `replay`, `gen`, `demo`, `serve`, `keys`, `sql`, `help`, `version`.
+ * The `tradsys` command line: `replay`, `gen`, `demo`, `serve`, `keys`, `sql`, `bench`, `help`, `version`.
  *
  * Owns: argument parsing and exit codes (0 ok, 1 failure, 2 usage). Errors print one line
  * saying what is wrong and what to do; no stack traces for expected errors.
@@ -17,6 +17,7 @@ import { formatSummary, replay } from './replay.js';
 import { runDemo } from './demo.js';
 import { cmdSql } from './sql.js';
 import { cmdBackfill } from './backfill.js';
+import { BENCH_USAGE, cmdBench } from './bench.js';
 import type { StpMode } from '../engine/engine.js';
 import { KeyStore, type Permission } from '../gateway/auth.js';
 import type { RecoveryInfo } from '../engine/host.js';
@@ -58,6 +59,7 @@ usage:
               (read-only, sandboxed; through the running server that holds DIR (DIR/server.json),
                else the embedded store in DIR/clickhouse (default ./data; never created),
                or the ClickHouse server at CLICKHOUSE_URL)
+${BENCH_USAGE}
   tradsys help | version
 
 replay runs an order stream through the engine: events (A/R/T/X/M lines) to --events, the final
@@ -282,6 +284,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'serve': return await cmdServe(rest);
       case 'sql': return await cmdSql(rest);
       case 'backfill': return await cmdBackfill(rest);
+      case 'bench': return cmdBench(rest);
       case 'version': case '--version': process.stdout.write(`tradsys ${version()}\n`); return 0;
       case undefined: case 'help': case '--help': case '-h': process.stdout.write(USAGE + '\n'); return 0;
       default: throw new TradsysError('ERR_CLI_USAGE', `unknown command "${cmd}"`);

@@ -47,7 +47,7 @@ import type { ParamValue } from './storage.js';
 
 /** The platform's tables and views (schema.ts), readable by analysts in the platform's database. */
 export const PLATFORM_TABLES: ReadonlySet<string> = new Set([
-  'instruments', 'trades', 'quotes', 'book_snapshots', 'order_events', 'strategy_signals', 'latency_samples', 'schema_migrations',
+  'instruments', 'trades', 'quotes', 'book_snapshots', 'order_events', 'strategy_signals', 'latency_samples', 'schema_migrations', 'bench_runs',
   ...Object.keys(BAR_INTERVALS).flatMap((i) => [`bars_${i}`, `bars_${i}_mv`]),
 ]);
 

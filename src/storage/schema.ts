@@ -4,7 +4,8 @@
  * Layout: `schema_migrations(version, name, applied_at_ns)` records each applied version.
  * Tables (same names, columns and queries on chDB and on the server): instruments, trades,
  * quotes, book_snapshots, order_events, bars_1s … bars_1d (AggregatingMergeTree, fed by one
- * materialized view each from trades), strategy_signals, latency_samples. Prices are integer
+ * materialized view each from trades), strategy_signals, latency_samples, bench_runs (bench:ci's
+ * results, one row per metric per run; migration 3). Prices are integer
  * ticks and quantities integer lots (the instruments table holds tick/lot sizes); timestamps are
  * Int64 nanoseconds since the Unix epoch; ORDER BY (symbol, ts, …); PARTITION BY month;
  * compression codecs only where the server has them; LowCardinality(String) symbols where the
@@ -108,6 +109,18 @@ export const MIGRATIONS: readonly Migration[] = [
           sumState(qty) AS volume, sumState(price * toInt64(qty)) AS notional, countState() AS trades
         FROM trades GROUP BY symbol, bucket`,
     ]),
+  },
+  {
+    version: 3,
+    name: 'bench_runs: bench:ci results',
+    // one row per metric per run (bench/ci.bench.ts writes them; docs/schema.md); plain types
+    // that ClickHouse 18.16 and chDB 26 both have
+    statements: () => [
+      `CREATE TABLE IF NOT EXISTS bench_runs (run_id String, ts Int64, commit String, host String, cpu String, cores UInt16,
+        node String, load_average Float64, metric String, suite String, unit String, better Enum8('higher' = 1, 'lower' = 2),
+        gate UInt8, median Float64, samples Array(Float64))
+        ENGINE = MergeTree PARTITION BY ${MONTH('ts')} ORDER BY (metric, ts)`,
+    ],
   },
 ];
 
