@@ -60,7 +60,7 @@ import { BENCH_FORMAT, median, type BenchMetric, type BenchRun } from '../src/cl
 import { CMD_SIZE } from '../src/abi/records.js';
 import { Engine } from '../src/engine/engine.js';
 import { recoverEngine } from '../src/engine/recovery.js';
-import { generate, prng } from '../src/gen/generator.js';
+import { generate, prng } from '../src/workload/generator.js';
 import { writeOrderFile } from '../src/codec/tso.js';
 import { JournalWriter } from '../src/journal/writer.js';
 import { RunningStats, RollingPairStats } from '../src/stats/index.js';
