@@ -104,8 +104,8 @@ function clearDirty(from: usize, to: usize): void {
 }
 
 /**
- * Lays out and reserves all engine memory (zero: see "Allocation" above). `seedLo/seedHi` key the hash tables and the treap
- * priorities (performance only: events never depend on them). Returns 0, or -1 (bad arguments) /
+ * Lays out and reserves all engine memory (zero: see "Allocation" above). `seedLo/seedHi` key
+ * the hash tables and the treap priorities (performance only: events never depend on them). Returns 0, or -1 (bad arguments) /
  * -2 (the layout does not fit the 4 GiB address space, or memory.grow failed).
  */
 export function engineInit(symbols: u32, capacity: u32, inCap: u32, outCap: u32, seedLo: u32, seedHi: u32): i32 {
