@@ -21,6 +21,7 @@ export {
   bookGetBand, engineGetTradeSeq, engineSetTradeSeq, poolStatCapacity, poolStatInUse, poolStatHighWater,
   poolStatFreeList, engineStateHash, engineValidate, bookSnapBegin, bookSnapNext, bookRestoreOrders,
 } from './book/query';
+export { engineValidateDeep } from './book/audit';
 
 export function abiVersion(): u32 { return ABI_VERSION; }
 export function abiHash(): u32 { return ABI_HASH; }

@@ -13,6 +13,7 @@
  * events.ts       the outbox: emit, reject, last-event flag
  * match.ts        the taker, matching, NewOrder / CancelOrder / ModifyOrder
  * engine.ts       memory map, engineInit, riskEnable, Admin, bookRun
+ * audit.ts        engineValidateDeep: the O(capacity) structural checks (tests)
  * query.ts · risk.ts · risk-api.ts   read side and snapshots · pre-trade risk · its exports
  * ```
  *
@@ -40,7 +41,12 @@
  * by the next bookRun call (its n is then ignored).
  * Complexity: new/cancel/modify O(1) expected plus O(log L) when a level is created or removed,
  * plus O(fills); bookRun O(commands + events).
- * Allocation: engineInit and riskEnable reserve (memory.grow) and zero all memory; none after.
+ * Allocation: engineInit and riskEnable reserve their memory with one memory.grow each and store
+ * nothing into it: fresh WASM memory is zero, and zero is the empty state of every structure
+ * (pools: bump 0 and no free list, nodes above bump never handed out; hash tables: 0 = empty slot;
+ * ladders: base 0, no bit; books: no level, no root; risk tables: no entry). So init is O(1)
+ * stores whatever the capacity, and the OS maps each page on first touch. A second engineInit
+ * on the same instance zeroes only what the earlier layouts wrote (`dirtyEnd`). None after.
  * Known limitations: capacity (orders, levels) fixed at init; the layout must fit the 4 GiB
  * address space.
  */
@@ -72,11 +78,34 @@ let inCursor: u32 = 0;
 let batchN: u32 = 0;
 let inBatch: bool = false;
 
+/**
+ * End of the memory an engine of this instance has ever laid out (0: none yet). WebAssembly
+ * memory starts zeroed and `memory.grow` adds zeroed pages, so every byte at or above it is
+ * still zero: the empty state of every structure (see the header), with no store needed.
+ */
+let dirtyEnd: usize = 0;
+
 @inline function align64(x: usize): usize { return (x + 63) & ~(<usize>63); }
 
+/** Grows memory (in one step) to hold `end` bytes. The new pages are zero, and the OS maps them lazily. */
+function reserve(end: usize): bool {
+  const have = <usize>memory.size() << 16;
+  return end <= have || memory.grow(<i32>((end - have + 0xffff) >> 16)) >= 0;
+}
+
 /**
- * Reserves and zeroes all engine memory. `seedLo/seedHi` key the hash tables and the treap
- * priorities (performance only: events never depend on them). Returns 0, or -1 (bad arguments) /
+ * Makes [from, to) zero, storing only into the part an earlier layout of this instance may have
+ * written (nothing on a fresh instance): O(1) for the first init, whatever the capacity.
+ */
+function clearDirty(from: usize, to: usize): void {
+  const d = dirtyEnd < to ? dirtyEnd : to;
+  if (d > from) memory.fill(from, 0, d - from);
+  if (to > dirtyEnd) dirtyEnd = to;
+}
+
+/**
+ * Lays out and reserves all engine memory (zero: see "Allocation" above). `seedLo/seedHi` key
+ * the hash tables and the treap priorities (performance only: events never depend on them). Returns 0, or -1 (bad arguments) /
  * -2 (the layout does not fit the 4 GiB address space, or memory.grow failed).
  */
 export function engineInit(symbols: u32, capacity: u32, inCap: u32, outCap: u32, seedLo: u32, seedHi: u32): i32 {
@@ -105,12 +134,8 @@ export function engineInit(symbols: u32, capacity: u32, inCap: u32, outCap: u32,
   const ld = p; p += <usize>symbols * 2 * LD_SIZE;
   const end = p;
 
-  const have = <usize>memory.size() << 16;
-  if (end > have) {
-    const need = <i32>((end - have + 0xffff) >> 16);
-    if (memory.grow(need) < 0) return -2;
-  }
-  memory.fill(c, 0, end - c);
+  if (!reserve(end)) return -2;
+  clearDirty(c, end);
 
   ctrl = c; inbox = ib; inboxCap = inCap; scratch = sc; memEnd = end;
   nodesInit(symbols, capacity, op, lp, bk, on, ln);
@@ -137,11 +162,8 @@ export function riskEnable(maxAccounts: u32, maxPositions: u32, defaultMaxOpen: 
   const need = riskBytes(nSym, maxAccounts, maxPositions);
   if (<u64>memEnd + need > 0xFFFF0000) return -2;
   const end = memEnd + <usize>need;
-  const have = <usize>memory.size() << 16;
-  if (end > have) {
-    if (memory.grow(<i32>((end - have + 0xffff) >> 16)) < 0) return -2;
-  }
-  memory.fill(memEnd, 0, <usize>need);
+  if (!reserve(end)) return -2;
+  clearDirty(memEnd, end);
   memEnd = riskAlloc(memEnd, nSym, maxAccounts, maxPositions, defaultMaxOpen);
   return 0;
 }

@@ -8,10 +8,13 @@
  * ┌──────┬──────┬──────┬──────┬──────────┬─────────┬───────┬──────┐
  * │ base │ size │ cap  │ bump │ freeHead │ freeLen │ inUse │ high │ zero │  all u32
  * 0      4      8      12     16         20        24      28     32     36 (header 48)
- * A free node's first u32 holds the next free index (LIFO free list).
+ * A free node's first u32 holds the next free index (LIFO free list). Nodes above `bump` have
+ * never been handed out: the free space is implicit (no list to build), and since the storage
+ * starts zeroed they are zero, so a fresh pool costs one header whatever its capacity.
  *
- * Invariants: inUse = bump - freeLen; high = max inUse ever; 0 < index ≤ cap.
- * Complexity: alloc/free O(1). Allocation: none (storage reserved at init).
+ * Invariants: inUse = bump - freeLen; high = max inUse ever; 0 < index ≤ cap; every free-list
+ * index ≤ bump; nodes bump+1..cap are all zero bytes (`poolCheck` verifies all of them).
+ * Complexity: init/alloc/free O(1); poolCheck O(cap). Allocation: none (storage reserved at init).
  * Known limitations: capacity fixed at init; alloc returns 0 when full (callers reject).
  */
 
@@ -74,3 +77,29 @@ export function poolFree(p: usize, idx: u32): void {
 @inline export function poolHigh(p: usize): u32 { return load<u32>(p, P_HIGH); }
 @inline export function poolFreeLen(p: usize): u32 { return load<u32>(p, P_FREELEN); }
 @inline export function poolFull(p: usize): bool { return load<u32>(p, P_INUSE) >= load<u32>(p, P_CAP); }
+@inline export function poolBump(p: usize): u32 { return load<u32>(p, P_BUMP); }
+
+/**
+ * Checks the pool's structure: counters, the free list (each index in [1, bump], exactly
+ * freeLen of them, no cycle) and the never-used nodes above bump (all zero). Returns 0, or
+ * 1 (counters) / 2 (free list) / 3 (a never-used node is not zero). O(cap): tests only.
+ */
+export function poolCheck(p: usize): i32 {
+  const cap = load<u32>(p, P_CAP);
+  const bump = load<u32>(p, P_BUMP);
+  const freeLen = load<u32>(p, P_FREELEN);
+  const inUse = load<u32>(p, P_INUSE);
+  if (bump > cap || freeLen > bump || inUse != bump - freeLen || load<u32>(p, P_HIGH) < inUse || load<u32>(p, P_HIGH) > bump) return 1;
+  const base = <usize>load<u32>(p, P_BASE);
+  const size = load<u32>(p, P_SIZE);
+  let idx = load<u32>(p, P_FREE);
+  for (let k: u32 = 0; k < freeLen; k++) {
+    if (idx == 0 || idx > bump) return 2;
+    idx = load<u32>(base + <usize>idx * size);
+  }
+  if (idx != 0) return 2; // longer than freeLen, or a cycle
+  let acc = i64x2.splat(0);
+  const end = base + (<usize>cap + 1) * size;
+  for (let a = base + (<usize>bump + 1) * size; a < end; a += 16) acc = v128.or(acc, v128.load(a));
+  return v128.any_true(acc) ? 3 : 0;
+}

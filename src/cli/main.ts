@@ -14,16 +14,14 @@ import { TradsysError } from '../domain/errors.js';
 import { MIXES, generate, type Mix } from '../workload/generator.js';
 import { writeOrderFile } from '../codec/tso.js';
 import { formatSummary, replay } from './replay.js';
-import { runDemo } from './demo.js';
-import { cmdSql } from './sql.js';
-import { cmdBackfill } from './backfill.js';
 import { BENCH_USAGE, cmdBench } from './bench.js';
 import type { StpMode } from '../engine/engine.js';
-import { KeyStore, type Permission } from '../gateway/auth.js';
+import type { Permission } from '../gateway/auth.js';
 import type { RecoveryInfo } from '../engine/host.js';
-import { start } from '../main.js';
-import { Simulator } from '../sim/simulator.js';
-import { simdSupported } from '../engine/index.js';
+import type { Simulator } from '../sim/simulator.js';
+// The commands that need the gateway, ClickHouse or the simulator load them when they run
+// (`await import`): `replay` and `gen` start without fastify, ws and the storage clients
+// (bench/README.md, "Engine start and whole-process replay").
 import type { InstrumentSpec } from '../domain/instruments.js';
 
 const USAGE = `tradsys — WebAssembly matching engine and trading platform
@@ -137,10 +135,11 @@ function cmdGen(argv: string[]): number {
   return 0;
 }
 
-function cmdDemo(argv: string[]): number {
+async function cmdDemo(argv: string[]): Promise<number> {
   const f = parse(argv, { symbols: 'value', count: 'value', seed: 'value', mix: 'value' });
   const mix = (str(f, 'mix') ?? 'default') as Mix;
   if (!MIXES.includes(mix)) throw new TradsysError('ERR_CLI_USAGE', `--mix must be one of ${MIXES.join(', ')}`);
+  const { runDemo } = await import('./demo.js');
   runDemo({
     symbols: int(f, 'symbols', 8, 1, 100_000)!, count: int(f, 'count', 2_000_000, 1, 50_000_000)!,
     seed: int(f, 'seed', 42, 0, 0xffffffff)!, mix, out: (l) => process.stdout.write(l + '\n'),
@@ -148,9 +147,10 @@ function cmdDemo(argv: string[]): number {
   return 0;
 }
 
-function cmdKeys(argv: string[]): number {
+async function cmdKeys(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   const f = parse(rest, { account: 'value', permissions: 'value', data: 'value', json: 'bool', key: 'value' });
+  const { KeyStore } = await import('../gateway/auth.js');
   const store = new KeyStore(str(f, 'data') ?? 'data');
   const json = f.has('json');
   if (sub === 'create') {
@@ -211,6 +211,9 @@ async function cmdServe(argv: string[]): Promise<number> {
   if (file) {
     try { instruments = JSON.parse(readFileSync(file, 'utf8')) as InstrumentSpec[]; } catch (e) { throw new TradsysError('ERR_INSTRUMENT_SPEC', `cannot read instruments from ${file}: ${(e as Error).message}`); }
   }
+  const [{ start }, { Simulator }, { simdSupported }] = await Promise.all([
+    import('../main.js'), import('../sim/simulator.js'), import('../engine/index.js'),
+  ]);
   const { app: gw, url } = await start({
     dataDir, instruments, rateLimit: { perSecond: rate, burst: 2 * rate }, httpRateLimit: { perSecond: httpRate, burst: 2 * httpRate },
     risk: { maxOpenOrders: maxOpen }, journal: { durability, snapshotEvery, preallocate: f.has('preallocate') }, log: (l) => process.stderr.write(l + '\n'),
@@ -247,8 +250,8 @@ async function cmdServe(argv: string[]): Promise<number> {
     sim.start();
     out('  market simulator: on (20 simulated participants; --no-sim to turn it off)');
   }
-  out('Ctrl-C stops the server.');
-  await new Promise<void>((resolve) => {
+  // the handlers are in place before the line that says so (a SIGTERM right after it stops cleanly)
+  const stopped = new Promise<void>((resolve) => {
     const stop = (sig: string): void => {
       out(`\n${sig}: stopping…`);
       sim?.stop();
@@ -257,6 +260,8 @@ async function cmdServe(argv: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  out('Ctrl-C stops the server.');
+  await stopped;
   return 0;
 }
 
@@ -279,11 +284,11 @@ export async function main(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'replay': return cmdReplay(rest);
       case 'gen': return cmdGen(rest);
-      case 'demo': return cmdDemo(rest);
-      case 'keys': return cmdKeys(rest);
+      case 'demo': return await cmdDemo(rest);
+      case 'keys': return await cmdKeys(rest);
       case 'serve': return await cmdServe(rest);
-      case 'sql': return await cmdSql(rest);
-      case 'backfill': return await cmdBackfill(rest);
+      case 'sql': return await (await import('./sql.js')).cmdSql(rest);
+      case 'backfill': return await (await import('./backfill.js')).cmdBackfill(rest);
       case 'bench': return cmdBench(rest);
       case 'version': case '--version': process.stdout.write(`tradsys ${version()}\n`); return 0;
       case undefined: case 'help': case '--help': case '-h': process.stdout.write(USAGE + '\n'); return 0;

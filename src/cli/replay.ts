@@ -5,11 +5,13 @@
  * Owns: the replay loop, its summary and progress reporting.
  * Invariants: events are written in engine order, one line each, no header; the book file lists
  * the final resting orders in canonical order. Complexity: O(commands + events).
- * Allocation: one record chunk and one output string per outbox fill.
+ * Allocation: one output string per outbox fill (records are read into the engine's inbox).
+ * Start-up: the engine's start is O(1) in its capacity (docs/engine.md), so a whole `tradsys
+ * replay` process costs little more than its loop (bench/README.md, "Engine start").
  * Known limitations: progress goes to stderr at most once a second.
  */
 import { closeSync, openSync } from 'node:fs';
-import { CMD_SIZE, EVT_SIZE } from '../abi/records.js';
+import { EVT_SIZE } from '../abi/records.js';
 import { evtType } from '../abi/views.js';
 import { TradsysError } from '../domain/errors.js';
 import { bookLine } from '../domain/types.js';
@@ -64,7 +66,6 @@ export function replay(o: ReplayOptions): ReplaySummary {
     evFd = o.events ? openOut(o.events) : -1;
     const byType = { A: 0, R: 0, T: 0, X: 0, M: 0 };
     const counts = new Uint32Array(256);
-    const buf = new Uint8Array(CHUNK * CMD_SIZE);
     const t0 = process.hrtime.bigint();
     let last = Date.now();
     let commands = 0;
@@ -82,9 +83,10 @@ export function replay(o: ReplayOptions): ReplaySummary {
         for (let i = 0; i < k; i++) counts[evtType(v, i * EVT_SIZE)]!++;
       };
     for (;;) {
-      const n = src.next(buf, CHUNK);
+      // records are read (and checked) straight into the engine's inbox: no copy
+      const n = src.next(engine.inbox, CHUNK);
       if (n === 0) break;
-      events += engine.submitRaw(buf, 0, n, sink);
+      events += engine.runInbox(n, sink);
       commands += n;
       if (o.progress && Date.now() - last >= 1000) {
         last = Date.now();

@@ -53,6 +53,8 @@ export interface EngineExports {
   poolStatFreeList(p: number): number;
   engineStateHash(): void;
   engineValidate(): number;
+  /** engineValidate plus the O(capacity) checks: pools, both hash tables, treaps (tests only). */
+  engineValidateDeep(): number;
   bookSnapBegin(): void;
   bookSnapNext(max: number): number;
   bookRestoreOrders(n: number): number;
