@@ -15,9 +15,12 @@
  *   oIdLo u32 · oIdHi u32 · oPrice f64 · oLeaves u32 (0 = dead: cancelled or filled, waiting
  *   to be unlinked) · oAcct u32 · oList u32 (symbol·2 + side) · oNext i32 (next in its level's
  *   FIFO, or next free)
- * ID TABLE, open addressing, linear probing, pow2 ≥ 2·capacity slots of 8 B (8 to a cache line):
- *   id lo (so a probe that misses never touches the pool) · token (−1 empty); a hit checks
- *   the id's high word in the pool
+ * ID → TOKEN, two parts (every id is in exactly one, chosen by its value):
+ *   dTok  i32[pow2 > largest id seen, ≤ directIds]  ids < directIds (default 2^24): token by
+ *         direct index, −1 none (dense, increasing ids, as order-entry sessions assign them,
+ *         make the duplicate check of a new order a sequential access)
+ *   tab   i32[pow2 ≥ 2·capacity]  every other id: open addressing, linear probing, token or −1;
+ *         a probe compares the id words in the pool
  * SIDE (one per symbol and side; key = price for asks, −price for bids, so lower key = better)
  *   window: W slots (pow2, 1024 ≤ W ≤ maxWindow) covering keys [kbase, kbase + W):
  *     head i32 · tail i32 (FIFO of tokens, −1 empty) · qty f64 (Σ live leaves) ·
@@ -52,7 +55,8 @@
  * walked), O(orders walked) with STP on. Prices and ids: prices must be below 2^53 (held as JS
  * numbers, as in FastBook); ids are exact u64 (two words).
  *
- * Allocation: none in `run` in steady state. The pool grows (doubling) only if dead tokens
+ * Allocation: none in `run` in steady state. The direct id table grows (doubling) when a
+ * larger id rests; the pool grows (doubling) only if dead tokens
  * still linked leave no free slot; a window grows when a side's book gets wider; the far array
  * grows by doubling. `bookLines` and `validate` allocate.
  *
@@ -180,6 +184,8 @@ export interface DenseLadderOptions {
   window?: number;
   /** Widest window per side (pow2, default 1 << 16); levels beyond go to the far list. */
   maxWindow?: number;
+  /** Ids below this (high word 0) are indexed directly in an array grown on demand (default 1 << 24; 0: hash only). */
+  directIds?: number;
 }
 
 export class DenseLadder {
@@ -212,6 +218,8 @@ export class DenseLadder {
   // id → token
   private readonly tab: Int32Array;
   private readonly tMask: number;
+  private readonly dMax: number;
+  private dTok: Int32Array;
 
   private cbuf: ArrayBufferLike | null = null;
   private cw: Uint32Array = new Uint32Array(0);
@@ -248,9 +256,12 @@ export class DenseLadder {
     for (let i = 0; i < pc; i++) this.oNext[i] = i + 1 < pc ? i + 1 : -1;
     this.oFree = 0;
     const ts = pow2AtLeast(cap * 2, 16);
-    this.tab = new Int32Array(ts * 2);
-    for (let i = 0; i < ts; i++) this.tab[i * 2 + 1] = -1;
+    this.tab = new Int32Array(ts).fill(-1);
     this.tMask = ts - 1;
+    const dMax = opts.directIds ?? 1 << 24;
+    if (!Number.isInteger(dMax) || dMax < 0 || dMax > 2 ** 31) throw new RangeError('DenseLadder: directIds must be an integer in [0, 2^31]');
+    this.dMax = dMax;
+    this.dTok = new Int32Array(Math.min(dMax, 1024)).fill(-1);
   }
 
   /** Self-trade prevention of a symbol: 0 none, 1 cancel resting, 2 cancel incoming, 3 cancel both. */
@@ -280,7 +291,7 @@ export class DenseLadder {
 
   /** Bytes of every typed array the book holds (outbox included). */
   get bytes(): number {
-    let n = this.outbox.byteLength + this.tab.byteLength + this.stpMode.byteLength + this.bandOn.byteLength + this.bandLo.byteLength + this.bandHi.byteLength;
+    let n = this.outbox.byteLength + this.tab.byteLength + this.dTok.byteLength + this.stpMode.byteLength + this.bandOn.byteLength + this.bandLo.byteLength + this.bandHi.byteLength;
     n += this.oNext.length * 32; // seven 4/8-byte arrays
     for (const L of this.sides) n += L.W * 24 + L.bits.byteLength + L.sum.byteLength + L.fTok.byteLength;
     return n;
@@ -514,41 +525,55 @@ export class DenseLadder {
 
   /** The live token with this id (in any symbol), or −1. */
   private find(lo: number, hi: number): number {
-    const tab = this.tab, mask = this.tMask, l = lo | 0;
+    if (hi === 0 && lo < this.dMax) return lo < this.dTok.length ? this.dTok[lo]! : -1;
+    const tab = this.tab, mask = this.tMask;
     let i = idHash(lo, hi) & mask;
     for (;;) {
-      const t = tab[(i << 1) + 1]!;
+      const t = tab[i]!;
       if (t < 0) return -1;
-      if (tab[i << 1] === l && this.oIdHi[t] === hi) return t;
+      if (this.oIdLo[t] === lo && this.oIdHi[t] === hi) return t;
       i = (i + 1) & mask;
     }
   }
 
   private tableInsert(lo: number, hi: number, t: number): void {
+    if (hi === 0 && lo < this.dMax) {
+      if (lo >= this.dTok.length) this.growDirect(lo);
+      this.dTok[lo] = t;
+      return;
+    }
     const tab = this.tab, mask = this.tMask;
     let i = idHash(lo, hi) & mask;
-    while (tab[(i << 1) + 1]! >= 0) i = (i + 1) & mask;
-    tab[i << 1] = lo;
-    tab[(i << 1) + 1] = t;
+    while (tab[i]! >= 0) i = (i + 1) & mask;
+    tab[i] = t;
   }
 
-  /** Removes live token t from the table (backward-shift deletion). */
+  /** Widens the direct table to a power of two > id (at most dMax). Allocates. */
+  private growDirect(id: number): void {
+    const d = new Int32Array(Math.min(this.dMax, pow2AtLeast(id + 1, this.dTok.length * 2))).fill(-1);
+    d.set(this.dTok);
+    this.dTok = d;
+  }
+
+  /** Removes live token t from the table (backward-shift deletion in the hashed part). */
   private tableDelete(t: number): void {
-    const tab = this.tab, mask = this.tMask, oIdHi = this.oIdHi;
-    let i = idHash(this.oIdLo[t]!, oIdHi[t]!) & mask;
-    while (tab[(i << 1) + 1] !== t) i = (i + 1) & mask;
+    const oIdLo = this.oIdLo, oIdHi = this.oIdHi;
+    const lo = oIdLo[t]!, hi = oIdHi[t]!;
+    if (hi === 0 && lo < this.dMax) { this.dTok[lo] = -1; return; }
+    const tab = this.tab, mask = this.tMask;
+    let i = idHash(lo, hi) & mask;
+    while (tab[i] !== t) i = (i + 1) & mask;
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const s = tab[(j << 1) + 1]!;
+      const s = tab[j]!;
       if (s < 0) break;
-      const k = idHash(tab[j << 1]!, oIdHi[s]!) & mask;
+      const k = idHash(oIdLo[s]!, oIdHi[s]!) & mask;
       if (i <= j ? i < k && k <= j : i < k || k <= j) continue;
-      tab[i << 1] = tab[j << 1]!;
-      tab[(i << 1) + 1] = s;
+      tab[i] = s;
       i = j;
     }
-    tab[(i << 1) + 1] = -1;
+    tab[i] = -1;
   }
 
   // ── the pool ─────────────────────────────────────────────────────────────────────────────
@@ -953,7 +978,8 @@ export class DenseLadder {
     }
     if (orders !== this.nResting) fail(`resting ${this.nResting} ≠ ${orders} live`);
     let indexed = 0;
-    for (let i = 1; i < this.tab.length; i += 2) if (this.tab[i]! >= 0) indexed++;
+    for (let i = 0; i < this.tab.length; i++) if (this.tab[i]! >= 0) indexed++;
+    for (let i = 0; i < this.dTok.length; i++) if (this.dTok[i]! >= 0) indexed++;
     if (indexed !== orders) fail(`id table holds ${indexed}, book ${orders}`);
     let free = 0;
     for (let o = this.oFree; o >= 0; o = this.oNext[o]!) free++;
