@@ -15,12 +15,10 @@
  *   oIdLo u32 · oIdHi u32 · oPrice f64 · oLeaves u32 (0 = dead: cancelled or filled, waiting
  *   to be unlinked) · oAcct u32 · oList u32 (symbol·2 + side) · oNext i32 (next in its level's
  *   FIFO, or next free)
- * ID → TOKEN, two parts (every id is in exactly one, chosen by its value):
- *   dTok  i32[pow2 > largest id seen, ≤ directIds]  ids < directIds (default 2^24): token by
- *         direct index, −1 none (dense, increasing ids, as order-entry sessions assign them,
- *         make the duplicate check of a new order a sequential access)
- *   tab   i32[pow2 ≥ 2·capacity]  every other id: open addressing, linear probing, token or −1;
- *         a probe compares the id words in the pool
+ * ID → TOKEN  tab i32[pow2 ≥ 2·capacity], open addressing, linear probing, token or −1;
+ *   home slot (id lo + id hi · 0x9e3779b1) & mask: ids assigned in sequence (as order-entry
+ *   sessions do) land in consecutive slots, so the duplicate check of a new order walks the
+ *   table sequentially and live ids rarely collide; a probe compares the id words in the pool
  * SIDE (one per symbol and side; key = price for asks, −price for bids, so lower key = better)
  *   window: W slots (pow2, 1024 ≤ W ≤ maxWindow) covering keys [kbase, kbase + W):
  *     head i32 · tail i32 (FIFO of tokens, −1 empty) · qty f64 (Σ live leaves) ·
@@ -55,8 +53,7 @@
  * walked), O(orders walked) with STP on. Prices and ids: prices must be below 2^53 (held as JS
  * numbers, as in FastBook); ids are exact u64 (two words).
  *
- * Allocation: none in `run` in steady state. The direct id table grows (doubling) when a
- * larger id rests; the pool grows (doubling) only if dead tokens
+ * Allocation: none in `run` in steady state. The pool grows (doubling) only if dead tokens
  * still linked leave no free slot; a window grows when a side's book gets wider; the far array
  * grows by doubling. `bookLines` and `validate` allocate.
  *
@@ -80,14 +77,6 @@ const TWO32 = 4294967296;
 const EVT_WORDS = 16;
 const CMD_WORDS = 8;
 const MIN_WINDOW = 1024;
-
-function idHash(lo: number, hi: number): number {
-  let h = Math.imul(lo, 0x9e3779b1) ^ Math.imul(hi ^ 0x27d4eb2f, 0x85ebca77);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x7feb352d);
-  h ^= h >>> 15;
-  return h;
-}
 
 function pow2AtLeast(n: number, min: number): number {
   let p = min;
@@ -184,8 +173,7 @@ export interface DenseLadderOptions {
   window?: number;
   /** Widest window per side (pow2, default 1 << 16); levels beyond go to the far list. */
   maxWindow?: number;
-  /** Ids below this (high word 0) are indexed directly in an array grown on demand (default 1 << 24; 0: hash only). */
-  directIds?: number;
+
 }
 
 export class DenseLadder {
@@ -218,8 +206,7 @@ export class DenseLadder {
   // id → token
   private readonly tab: Int32Array;
   private readonly tMask: number;
-  private readonly dMax: number;
-  private dTok: Int32Array;
+
 
   private cbuf: ArrayBufferLike | null = null;
   private cw: Uint32Array = new Uint32Array(0);
@@ -258,10 +245,7 @@ export class DenseLadder {
     const ts = pow2AtLeast(cap * 2, 16);
     this.tab = new Int32Array(ts).fill(-1);
     this.tMask = ts - 1;
-    const dMax = opts.directIds ?? 1 << 24;
-    if (!Number.isInteger(dMax) || dMax < 0 || dMax > 2 ** 31) throw new RangeError('DenseLadder: directIds must be an integer in [0, 2^31]');
-    this.dMax = dMax;
-    this.dTok = new Int32Array(Math.min(dMax, 1024)).fill(-1);
+
   }
 
   /** Self-trade prevention of a symbol: 0 none, 1 cancel resting, 2 cancel incoming, 3 cancel both. */
@@ -291,7 +275,7 @@ export class DenseLadder {
 
   /** Bytes of every typed array the book holds (outbox included). */
   get bytes(): number {
-    let n = this.outbox.byteLength + this.tab.byteLength + this.dTok.byteLength + this.stpMode.byteLength + this.bandOn.byteLength + this.bandLo.byteLength + this.bandHi.byteLength;
+    let n = this.outbox.byteLength + this.tab.byteLength + this.stpMode.byteLength + this.bandOn.byteLength + this.bandLo.byteLength + this.bandHi.byteLength;
     n += this.oNext.length * 32; // seven 4/8-byte arrays
     for (const L of this.sides) n += L.W * 24 + L.bits.byteLength + L.sum.byteLength + L.fTok.byteLength;
     return n;
@@ -525,9 +509,8 @@ export class DenseLadder {
 
   /** The live token with this id (in any symbol), or −1. */
   private find(lo: number, hi: number): number {
-    if (hi === 0 && lo < this.dMax) return lo < this.dTok.length ? this.dTok[lo]! : -1;
     const tab = this.tab, mask = this.tMask;
-    let i = idHash(lo, hi) & mask;
+    let i = (lo + Math.imul(hi, 0x9e3779b1)) & mask;
     for (;;) {
       const t = tab[i]!;
       if (t < 0) return -1;
@@ -537,38 +520,24 @@ export class DenseLadder {
   }
 
   private tableInsert(lo: number, hi: number, t: number): void {
-    if (hi === 0 && lo < this.dMax) {
-      if (lo >= this.dTok.length) this.growDirect(lo);
-      this.dTok[lo] = t;
-      return;
-    }
     const tab = this.tab, mask = this.tMask;
-    let i = idHash(lo, hi) & mask;
+    let i = (lo + Math.imul(hi, 0x9e3779b1)) & mask;
     while (tab[i]! >= 0) i = (i + 1) & mask;
     tab[i] = t;
   }
 
-  /** Widens the direct table to a power of two > id (at most dMax). Allocates. */
-  private growDirect(id: number): void {
-    const d = new Int32Array(Math.min(this.dMax, pow2AtLeast(id + 1, this.dTok.length * 2))).fill(-1);
-    d.set(this.dTok);
-    this.dTok = d;
-  }
-
-  /** Removes live token t from the table (backward-shift deletion in the hashed part). */
+  /** Removes live token t from the table (backward-shift deletion). */
   private tableDelete(t: number): void {
     const oIdLo = this.oIdLo, oIdHi = this.oIdHi;
-    const lo = oIdLo[t]!, hi = oIdHi[t]!;
-    if (hi === 0 && lo < this.dMax) { this.dTok[lo] = -1; return; }
     const tab = this.tab, mask = this.tMask;
-    let i = idHash(lo, hi) & mask;
+    let i = (oIdLo[t]! + Math.imul(oIdHi[t]!, 0x9e3779b1)) & mask;
     while (tab[i] !== t) i = (i + 1) & mask;
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
       const s = tab[j]!;
       if (s < 0) break;
-      const k = idHash(oIdLo[s]!, oIdHi[s]!) & mask;
+      const k = (oIdLo[s]! + Math.imul(oIdHi[s]!, 0x9e3779b1)) & mask;
       if (i <= j ? i < k && k <= j : i < k || k <= j) continue;
       tab[i] = s;
       i = j;
@@ -979,7 +948,6 @@ export class DenseLadder {
     if (orders !== this.nResting) fail(`resting ${this.nResting} ≠ ${orders} live`);
     let indexed = 0;
     for (let i = 0; i < this.tab.length; i++) if (this.tab[i]! >= 0) indexed++;
-    for (let i = 0; i < this.dTok.length; i++) if (this.dTok[i]! >= 0) indexed++;
     if (indexed !== orders) fail(`id table holds ${indexed}, book ${orders}`);
     let free = 0;
     for (let o = this.oFree; o >= 0; o = this.oNext[o]!) free++;
