@@ -20,10 +20,11 @@
  *   sessions do) land in consecutive slots, so the duplicate check of a new order walks the
  *   table sequentially and live ids rarely collide; a probe compares the id words in the pool
  * SIDE (one per symbol and side; key = price for asks, −price for bids, so lower key = better)
- *   window: W slots (pow2, 1024 ≤ W ≤ maxWindow) covering keys [kbase, kbase + W):
- *     head i32 · tail i32 (FIFO of tokens, −1 empty) · qty f64 (Σ live leaves) ·
- *     live i32 (live tokens) · dead i32 (dead tokens still linked) ·
- *     bits u32[W/32] (bit i: live[i] > 0) · sum u32[W/1024] (bit w: bits[w] ≠ 0)
+ *   window: W slots (pow2, 1024 ≤ W ≤ maxWindow) covering keys [kbase, kbase + W), one
+ *     32-byte record per slot (f64 and i32 views over one buffer, so a level is one half cache
+ *     line): f64 0 qty (Σ live leaves) · i32 2 head · 3 tail (FIFO of tokens, −1 empty) ·
+ *     4 live (live tokens) · 5 dead (dead tokens still linked) · 6..7 unused;
+ *     bits u32[W/32] (bit i: live > 0) · sum u32[W/1024] (bit w: bits[w] ≠ 0)
  *   best: lowest occupied slot, −1 when the window is empty
  *   far: tokens whose key ≥ kbase + W, sorted by key then arrival (fTok, fLen; fLive of them live)
  * ```
@@ -89,16 +90,21 @@ function ctz(x: number): number {
   return 31 - Math.clz32(x & -x);
 }
 
+/** Empties slots [from, to) of a side's window (no token, no qty). */
+function clearSlots(L: Side, from: number, to: number): void {
+  const li = L.li;
+  L.lf.fill(0, from * 4, to * 4);
+  for (let i = from; i < to; i++) { li[i * 8 + 2] = -1; li[i * 8 + 3] = -1; }
+}
+
 /** One book side: the dense window and the far tokens beyond it. */
 class Side {
   kbase = 0;
   W: number;
   best = -1;
-  head: Int32Array;
-  tail: Int32Array;
-  qty: Float64Array;
-  live: Int32Array;
-  dead: Int32Array;
+  /** Slot records, 32 B each: f64 [i·4] qty · i32 [i·8 + 2] head, [+3] tail, [+4] live, [+5] dead. */
+  lf: Float64Array;
+  li: Int32Array;
   bits: Uint32Array;
   sum: Uint32Array;
   fTok: Int32Array = new Int32Array(16);
@@ -106,11 +112,9 @@ class Side {
   fLive = 0;
   constructor(readonly list: number, W: number) {
     this.W = W;
-    this.head = new Int32Array(W).fill(-1);
-    this.tail = new Int32Array(W).fill(-1);
-    this.qty = new Float64Array(W);
-    this.live = new Int32Array(W);
-    this.dead = new Int32Array(W);
+    this.lf = new Float64Array(W * 4);
+    this.li = new Int32Array(this.lf.buffer);
+    for (let i = 0; i < W; i++) { this.li[i * 8 + 2] = -1; this.li[i * 8 + 3] = -1; }
     this.bits = new Uint32Array(W >>> 5);
     this.sum = new Uint32Array(W >>> 10);
   }
@@ -277,7 +281,7 @@ export class DenseLadder {
   get bytes(): number {
     let n = this.outbox.byteLength + this.tab.byteLength + this.stpMode.byteLength + this.bandOn.byteLength + this.bandLo.byteLength + this.bandHi.byteLength;
     n += this.oNext.length * 32; // seven 4/8-byte arrays
-    for (const L of this.sides) n += L.W * 24 + L.bits.byteLength + L.sum.byteLength + L.fTok.byteLength;
+    for (const L of this.sides) n += L.lf.byteLength + L.bits.byteLength + L.sum.byteLength + L.fTok.byteLength;
     return n;
   }
 
@@ -408,7 +412,7 @@ export class DenseLadder {
       this.oLeaves[t] = qty;
       const L = this.sides[list]!;
       const i = (side === 0 ? -old : old) - L.kbase;
-      if (i < L.W) L.qty[i] = L.qty[i]! - (leaves - qty);
+      if (i < L.W) L.lf[i * 4] = L.lf[i * 4]! - (leaves - qty);
       return;
     }
     this.remove(t);
@@ -423,12 +427,12 @@ export class DenseLadder {
     let need = qty;
     for (let i = L.best; i >= 0 && L.kbase + i <= kb; i = L.nextSet(i + 1)) {
       if (stp === 0) {
-        const q = L.qty[i]!;
+        const q = L.lf[i * 4]!;
         if (q >= need) return true;
         need -= q;
         continue;
       }
-      for (let o = L.head[i]!; o >= 0; o = oNext[o]!) {
+      for (let o = L.li[i * 8 + 2]!; o >= 0; o = oNext[o]!) {
         const l = oLeaves[o]!;
         if (l === 0) continue;
         if (oAcct[o] === acct) {
@@ -468,7 +472,7 @@ export class DenseLadder {
     while (rem > 0) {
       const i = L.best;
       if (i < 0 || L.kbase + i > kb) break;
-      const o = L.head[i]!;
+      const o = L.li[i * 8 + 2]!;
       const ma = this.oAcct[o]!;
       if (stp !== 0 && ma === acct) {
         if (stp !== STP_CANCEL_INCOMING) {
@@ -497,7 +501,7 @@ export class DenseLadder {
       if (q === ml) this.remove(o);
       else {
         this.oLeaves[o] = ml - q;
-        L.qty[i] = L.qty[i]! - q;
+        L.lf[i * 4] = L.lf[i * 4]! - q;
       }
     }
     if (rem === 0) return;
@@ -594,18 +598,18 @@ export class DenseLadder {
       if (i < 0) return this.farInsert(L, t, key);
     }
     this.append(L, i, t);
-    L.qty[i] = L.qty[i]! + leaves;
+    L.lf[i * 4] = L.lf[i * 4]! + leaves;
     if (L.best < 0 || i < L.best) L.best = i;
   }
 
   /** Links live token t at the back of slot i's FIFO (qty and best are the caller's). */
   private append(L: Side, i: number, t: number): void {
     this.oNext[t] = -1;
-    const tail = L.tail[i]!;
+    const tail = L.li[i * 8 + 3]!;
     if (tail >= 0) this.oNext[tail] = t;
-    else { L.head[i] = t; L.setBit(i); }
-    L.tail[i] = t;
-    L.live[i] = L.live[i]! + 1;
+    else { L.li[i * 8 + 2] = t; L.setBit(i); }
+    L.li[i * 8 + 3] = t;
+    L.li[i * 8 + 4] = L.li[i * 8 + 4]! + 1;
   }
 
   /** Takes a live order out of the book: id table, level (lazily), counts. */
@@ -623,31 +627,31 @@ export class DenseLadder {
       else if (L.fLen - L.fLive > L.fLive + 32) this.farCompact(L);
       return;
     }
-    L.qty[i] = L.qty[i]! - leaves;
-    const live = L.live[i]! - 1;
-    L.live[i] = live;
+    L.lf[i * 4] = L.lf[i * 4]! - leaves;
+    const live = L.li[i * 8 + 4]! - 1;
+    L.li[i * 8 + 4] = live;
     if (live === 0) {
       // every token left in the FIFO is dead: unlink them all, drop the level
-      for (let o = L.head[i]!; o >= 0;) { const nx = this.oNext[o]!; this.free(o); o = nx; }
-      L.head[i] = -1;
-      L.tail[i] = -1;
-      L.dead[i] = 0;
-      L.qty[i] = 0;
+      for (let o = L.li[i * 8 + 2]!; o >= 0;) { const nx = this.oNext[o]!; this.free(o); o = nx; }
+      L.li[i * 8 + 2] = -1;
+      L.li[i * 8 + 3] = -1;
+      L.li[i * 8 + 5] = 0;
+      L.lf[i * 4] = 0;
       L.clearBit(i);
       if (i === L.best) {
         L.best = L.nextSet(i + 1);
         if (L.best < 0 && L.fLen > 0) this.reanchor(L);
       }
-    } else if (L.head[i] === t) {
+    } else if (L.li[i * 8 + 2] === t) {
       let o = this.oNext[t]!;
       this.free(t);
       let d = 0;
       while (this.oLeaves[o] === 0) { const nx = this.oNext[o]!; this.free(o); o = nx; d++; }
-      L.head[i] = o;
-      L.dead[i] = L.dead[i]! - d;
+      L.li[i * 8 + 2] = o;
+      L.li[i * 8 + 5] = L.li[i * 8 + 5]! - d;
     } else {
-      const d = L.dead[i]! + 1;
-      L.dead[i] = d;
+      const d = L.li[i * 8 + 5]! + 1;
+      L.li[i * 8 + 5] = d;
       if (d > 2 * live + 8) this.compact(L, i);
     }
   }
@@ -656,18 +660,18 @@ export class DenseLadder {
   private compact(L: Side, i: number): void {
     const oNext = this.oNext, oLeaves = this.oLeaves;
     let prev = -1;
-    for (let o = L.head[i]!; o >= 0;) {
+    for (let o = L.li[i * 8 + 2]!; o >= 0;) {
       const nx = oNext[o]!;
       if (oLeaves[o] === 0) this.free(o);
       else {
-        if (prev >= 0) oNext[prev] = o; else L.head[i] = o;
+        if (prev >= 0) oNext[prev] = o; else L.li[i * 8 + 2] = o;
         prev = o;
       }
       o = nx;
     }
     oNext[prev] = -1;
-    L.tail[i] = prev;
-    L.dead[i] = 0;
+    L.li[i * 8 + 3] = prev;
+    L.li[i * 8 + 5] = 0;
   }
 
   // ── the window ───────────────────────────────────────────────────────────────────────────
@@ -704,24 +708,19 @@ export class DenseLadder {
   /** Widens the window to a power of two ≥ need (at least double, at most maxWindow), same kbase. Allocates. */
   private grow(L: Side, need: number): void {
     const W = Math.min(this.maxW, pow2AtLeast(need, L.W * 2));
-    const g = <T extends Int32Array | Float64Array>(a: T, C: new (k: number) => T, fill: number): T => {
-      const b = new C(W);
-      if (fill !== 0) b.fill(fill);
-      b.set(a);
-      return b;
-    };
-    L.head = g(L.head, Int32Array, -1);
-    L.tail = g(L.tail, Int32Array, -1);
-    L.qty = g(L.qty, Float64Array, 0);
-    L.live = g(L.live, Int32Array, 0);
-    L.dead = g(L.dead, Int32Array, 0);
+    const lf = new Float64Array(W * 4);
+    lf.set(L.lf);
+    const old = L.W;
+    L.lf = lf;
+    L.li = new Int32Array(lf.buffer);
+    L.W = W;
+    clearSlots(L, old, W);
     const bits = new Uint32Array(W >>> 5);
     bits.set(L.bits);
     L.bits = bits;
     const sum = new Uint32Array(W >>> 10);
     sum.set(L.sum);
     L.sum = sum;
-    L.W = W;
   }
 
   /**
@@ -732,36 +731,29 @@ export class DenseLadder {
     const d = nb - L.kbase;
     if (d === 0) { this.pull(L); return; }
     const W = L.W;
-    const head = L.head, tail = L.tail, qty = L.qty, live = L.live, dead = L.dead;
+    const lf = L.lf, li = L.li;
     if (d < 0) {
       const s = -d;
       // slots [W − s, W) fall off the worse edge
       const ev: number[] = [];
       for (let i = L.nextSet(Math.max(0, W - s)); i >= 0; i = L.nextSet(i + 1)) {
-        for (let o = head[i]!; o >= 0;) {
+        for (let o = li[i * 8 + 2]!; o >= 0;) {
           const nx = this.oNext[o]!;
           if (this.oLeaves[o] === 0) this.free(o); else ev.push(o);
           o = nx;
         }
       }
       if (ev.length > 0) this.farPrepend(L, ev);
-      if (s < W) {
-        head.copyWithin(s, 0, W - s); tail.copyWithin(s, 0, W - s); qty.copyWithin(s, 0, W - s);
-        live.copyWithin(s, 0, W - s); dead.copyWithin(s, 0, W - s);
-      }
-      const e = Math.min(s, W);
-      head.fill(-1, 0, e); tail.fill(-1, 0, e); qty.fill(0, 0, e); live.fill(0, 0, e); dead.fill(0, 0, e);
+      if (s < W) lf.copyWithin(s * 4, 0, (W - s) * 4);
+      clearSlots(L, 0, Math.min(s, W));
     } else {
-      if (d < W) {
-        head.copyWithin(0, d); tail.copyWithin(0, d); qty.copyWithin(0, d); live.copyWithin(0, d); dead.copyWithin(0, d);
-      }
-      const st = Math.max(0, W - d);
-      head.fill(-1, st); tail.fill(-1, st); qty.fill(0, st); live.fill(0, st); dead.fill(0, st);
+      if (d < W) lf.copyWithin(0, d * 4, W * 4);
+      clearSlots(L, Math.max(0, W - d), W);
     }
     L.kbase = nb;
     L.bits.fill(0);
     L.sum.fill(0);
-    for (let i = 0; i < W; i++) if (live[i]! > 0) L.setBit(i);
+    for (let i = 0; i < W; i++) if (li[i * 8 + 4]! > 0) L.setBit(i);
     L.best = L.nextSet(0);
     this.pull(L);
   }
@@ -778,7 +770,7 @@ export class DenseLadder {
       else {
         const i = this.keyOf(L, o) - L.kbase;
         this.append(L, i, o);
-        L.qty[i] = L.qty[i]! + this.oLeaves[o]!;
+        L.lf[i * 4] = L.lf[i * 4]! + this.oLeaves[o]!;
         L.fLive--;
         if (L.best < 0 || i < L.best) L.best = i;
       }
@@ -861,7 +853,7 @@ export class DenseLadder {
   private sideTokens(L: Side): number[] {
     const out: number[] = [];
     for (let i = L.best; i >= 0; i = L.nextSet(i + 1)) {
-      for (let o = L.head[i]!; o >= 0; o = this.oNext[o]!) if (this.oLeaves[o] !== 0) out.push(o);
+      for (let o = L.li[i * 8 + 2]!; o >= 0; o = this.oNext[o]!) if (this.oLeaves[o] !== 0) out.push(o);
     }
     for (let j = 0; j < L.fLen; j++) if (this.oLeaves[L.fTok[j]!] !== 0) out.push(L.fTok[j]!);
     return out;
@@ -896,18 +888,18 @@ export class DenseLadder {
       let lastKey = -Infinity;
       for (let i = 0; i < L.W; i++) {
         const bit = (L.bits[i >>> 5]! >>> (i & 31)) & 1;
-        if (bit !== (L.live[i]! > 0 ? 1 : 0)) fail(`list ${L.list} slot ${i}: bit ${bit}, live ${L.live[i]}`);
+        if (bit !== (L.li[i * 8 + 4]! > 0 ? 1 : 0)) fail(`list ${L.list} slot ${i}: bit ${bit}, live ${L.li[i * 8 + 4]}`);
         if ((L.sum[i >>> 10]! >>> ((i >>> 5) & 31) & 1) !== (L.bits[i >>> 5] !== 0 ? 1 : 0)) fail(`list ${L.list} summary of slot ${i}`);
-        if (L.live[i] === 0) {
-          if (L.head[i] !== -1 || L.tail[i] !== -1 || L.dead[i] !== 0 || L.qty[i] !== 0) fail(`list ${L.list} empty slot ${i} holds tokens`);
+        if (L.li[i * 8 + 4] === 0) {
+          if (L.li[i * 8 + 2] !== -1 || L.li[i * 8 + 3] !== -1 || L.li[i * 8 + 5] !== 0 || L.lf[i * 4] !== 0) fail(`list ${L.list} empty slot ${i} holds tokens`);
           continue;
         }
         if (first < 0) first = i;
         let nl = 0, nd = 0, sum = 0, last = -1;
         const key = L.kbase + i;
         lastKey = key;
-        if (this.oLeaves[L.head[i]!] === 0) fail(`list ${L.list} slot ${i}: dead head`);
-        for (let o = L.head[i]!; o >= 0; o = this.oNext[o]!) {
+        if (this.oLeaves[L.li[i * 8 + 2]!] === 0) fail(`list ${L.list} slot ${i}: dead head`);
+        for (let o = L.li[i * 8 + 2]!; o >= 0; o = this.oNext[o]!) {
           linked++;
           last = o;
           if (this.oLeaves[o] === 0) { nd++; continue; }
@@ -917,9 +909,9 @@ export class DenseLadder {
           if (this.keyOf(L, o) !== key) fail(`token ${o} price ${this.oPrice[o]} at key ${key}`);
           if (this.find(this.oIdLo[o]!, this.oIdHi[o]!) !== o) fail(`token ${o} not indexed`);
         }
-        if (L.tail[i] !== last) fail(`list ${L.list} slot ${i} tail`);
-        if (nl !== L.live[i] || nd !== L.dead[i]) fail(`list ${L.list} slot ${i}: live ${L.live[i]}/${nl} dead ${L.dead[i]}/${nd}`);
-        if (sum !== L.qty[i]) fail(`list ${L.list} slot ${i}: qty ${L.qty[i]} ≠ ${sum}`);
+        if (L.li[i * 8 + 3] !== last) fail(`list ${L.list} slot ${i} tail`);
+        if (nl !== L.li[i * 8 + 4] || nd !== L.li[i * 8 + 5]) fail(`list ${L.list} slot ${i}: live ${L.li[i * 8 + 4]}/${nl} dead ${L.li[i * 8 + 5]}/${nd}`);
+        if (sum !== L.lf[i * 4]) fail(`list ${L.list} slot ${i}: qty ${L.lf[i * 4]} ≠ ${sum}`);
         orders += nl;
       }
       if (first !== L.best) fail(`list ${L.list}: best ${L.best}, first occupied ${first}`);
