@@ -49,8 +49,9 @@
  *
  * Complexity: cancel, fill, reduce-in-place and resting inside the window O(1) (amortised, each
  * token is unlinked once); best-price rescan O(W/1024) worst, O(1) when levels are dense;
- * re-basing O(W) (rare: the window moves by ≥ W/4); a far insert or removal O(F) (sorted
- * array, F far tokens; only books wider than maxWindow have any). FOK availability O(levels
+ * re-basing O(W) (rare: the window moves by ≥ W/4); a far insert O(F) (sorted array, F far
+ * tokens; only books wider than maxWindow have any), a far removal O(1) (lazy; the far list is
+ * compacted when its dead tokens outnumber the live ones + 32). FOK availability O(levels
  * walked), O(orders walked) with STP on. Prices and ids: prices must be below 2^53 (held as JS
  * numbers, as in FastBook); ids are exact u64 (two words).
  *
@@ -58,8 +59,9 @@
  * still linked leave no free slot; a window grows when a side's book gets wider; the far array
  * grows by doubling. `bookLines` and `validate` allocate.
  *
- * Known limitations: prices ≥ 2^53 lose exactness; if the outbox overflows, `run` throws
- * mid-command, leaving that command half applied (size it as for FastBook).
+ * Known limitations: prices ≥ 2^53 lose exactness; ids equal modulo the id-table size (an
+ * adversarial pattern, not one of our workloads) share a probe run; if the outbox overflows,
+ * `run` throws mid-command, leaving that command half applied (size it as for FastBook).
  */
 import { ENUMS } from '../../src/abi/records.js';
 
