@@ -212,6 +212,8 @@ export class DenseLadder {
   // id → token
   private readonly tab: Int32Array;
   private readonly tMask: number;
+  /** Slot of the last id `find` found (a cancel's removal starts its deletion there). */
+  private found = 0;
 
 
   private cbuf: ArrayBufferLike | null = null;
@@ -520,7 +522,7 @@ export class DenseLadder {
     for (;;) {
       const t = tab[i]!;
       if (t < 0) return -1;
-      if (this.oIdLo[t] === lo && this.oIdHi[t] === hi) return t;
+      if (this.oIdLo[t] === lo && this.oIdHi[t] === hi) { this.found = i; return t; }
       i = (i + 1) & mask;
     }
   }
@@ -536,8 +538,11 @@ export class DenseLadder {
   private tableDelete(t: number): void {
     const oIdLo = this.oIdLo, oIdHi = this.oIdHi;
     const tab = this.tab, mask = this.tMask;
-    let i = (oIdLo[t]! + Math.imul(oIdHi[t]!, 0x9e3779b1)) & mask;
-    while (tab[i] !== t) i = (i + 1) & mask;
+    let i = this.found;
+    if (tab[i] !== t) {
+      i = (oIdLo[t]! + Math.imul(oIdHi[t]!, 0x9e3779b1)) & mask;
+      while (tab[i] !== t) i = (i + 1) & mask;
+    }
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
