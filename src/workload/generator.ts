@@ -13,12 +13,27 @@
  * so cancels and modifies name orders that really rest (within a slice some race with fills and
  * are answered `unknown_order`, as in real flow). `feedback: false` turns this off.
  * Known limitations: with feedback, generation costs about as much as a replay.
+ *
+ * The `flash-*` mixes follow a different construction: the shape of the five scenarios of the
+ * public flash1-dev/matching-engine-benchmark (workload/scenarios.json, docs/METHODOLOGY.md;
+ * rebuilt here from that description on our PRNG, so the bytes and its consensus hash are not
+ * reproduced), on symbol 0 only: a GBM mid (volatility and target swing per scenario) prices
+ * `N` passive new orders (buys along the first half of the path, sells along the second, power-law
+ * + hump depth 1..800 ticks from the mid, qty 1..100), shuffled into arrival order; each one gets
+ * its lifecycle (15% IOC; of the rest 20% a modify to qty + 1, 80% of them one tick toward the
+ * mid; 95% a cancel, 2% of those re-sent, and 2% of the modified-then-cancelled orders a stale
+ * modify), each order's messages before the next order's (as the original's clock makes them). `N` is chosen so the timeline holds at least `count` messages;
+ * the first `count` are written. No feedback engine, no `badRate` (the duplicates are the
+ * rejects), ids are the placement index + 1 (arrival order shuffled).
  */
 import { CMD_OFF, CMD_SIZE, EVT_SIZE } from '../abi/records.js';
 import { evtId, evtLeaves, evtMaker, evtMakerLeaves, evtReason, evtType } from '../abi/views.js';
 import { Engine } from '../engine/engine.js';
 
-export const MIXES = ['default', 'cancel-heavy', 'deep-book', 'aggressive', 'exchange-core'] as const;
+export const MIXES = [
+  'default', 'cancel-heavy', 'deep-book', 'aggressive', 'exchange-core',
+  'flash-normal', 'flash-static', 'flash-swing-25', 'flash-swing-40', 'flash-crash',
+] as const;
 export type Mix = (typeof MIXES)[number];
 
 export interface GenOptions {
@@ -41,7 +56,29 @@ interface MixDef {
    * with probability 1 − live/depth, so books settle around this many orders per symbol. */
   depth: number;
 }
-export const MIX_DEFS: Record<Mix, MixDef> = {
+/**
+ * A flash1-dev/matching-engine-benchmark scenario (workload/scenarios.json): annualised
+ * volatility and target swing of the GBM mid; the lifecycle constants are the same for all five.
+ */
+interface FlashMixDef {
+  kind: 'flash'; scenario: string; volatility: number; swing: number;
+  /** Seed of the mid path's draws, calibrated per scenario (as the original's canonical seed 23 is)
+   * so the path carries a standing book of the size the original's realisations carry. */
+  pathSeed: number;
+  startMidTicks: number; tickUsd: number; alpha: number; humpAmplitude: number; humpCenter: number; maxLevel: number;
+  iocPct: number; modifyPct: number; repricePct: number; cancelPct: number; dupCancelPct: number; dupModifyPct: number;
+  medianLifeUs: number; qtyMin: number; qtyMax: number;
+}
+const FLASH = {
+  kind: 'flash', startMidTicks: 33_504, tickUsd: 0.005, alpha: 2.23, humpAmplitude: 5, humpCenter: 8, maxLevel: 799,
+  iocPct: 15, modifyPct: 20, repricePct: 80, cancelPct: 95, dupCancelPct: 2, dupModifyPct: 2, medianLifeUs: 431, qtyMin: 1, qtyMax: 100,
+} as const;
+
+/** One path seed for the five, as the original uses one canonical seed (23) for all of them: with
+ * it our standing books come closest to the original's METHODOLOGY table (bench/README.md). */
+const FLASH_PATH_SEED = 19;
+
+export const MIX_DEFS: Record<Mix, MixDef | FlashMixDef> = {
   // cross: percentage of limit orders priced through the touch (aggressive)
   default: { gtc: 50, ioc: 10, fok: 3, post: 2, market: 5, cancel: 22, modify: 8, move: 0, spread: 20, cross: 15, depth: 2000 },
   'cancel-heavy': { gtc: 40, ioc: 3, fok: 1, post: 1, market: 1, cancel: 48, modify: 6, move: 0, spread: 20, cross: 5, depth: 1000 },
@@ -49,6 +86,12 @@ export const MIX_DEFS: Record<Mix, MixDef> = {
   aggressive: { gtc: 30, ioc: 25, fok: 10, post: 0, market: 20, cancel: 8, modify: 7, move: 0, spread: 10, cross: 60, depth: 500 },
   // exchange-core's published benchmark mix: 9% GTC, 3% IOC, 6% cancel, 82% move
   'exchange-core': { gtc: 9, ioc: 3, fok: 0, post: 0, market: 0, cancel: 6, modify: 0, move: 82, spread: 30, cross: 10, depth: 2000 },
+  // flash1-dev/matching-engine-benchmark's five scenarios (one symbol; see the module header)
+  'flash-normal': { ...FLASH, scenario: 'normal', volatility: 0.15, swing: 0.02, pathSeed: FLASH_PATH_SEED },
+  'flash-static': { ...FLASH, scenario: 'static', volatility: 0, swing: 0, pathSeed: FLASH_PATH_SEED },
+  'flash-swing-25': { ...FLASH, scenario: 'swing-25', volatility: 0.5, swing: 0.25, pathSeed: FLASH_PATH_SEED },
+  'flash-swing-40': { ...FLASH, scenario: 'swing-40', volatility: 0.5, swing: 0.4, pathSeed: FLASH_PATH_SEED },
+  'flash-crash': { ...FLASH, scenario: 'flash-crash', volatility: 0.5, swing: 0.6, pathSeed: FLASH_PATH_SEED },
 };
 
 /** mulberry32: small, fast, deterministic. */
@@ -69,8 +112,10 @@ export function generate(opts: GenOptions): Uint8Array {
   const count = opts.count;
   if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be a non-negative integer, got ${count}`);
   const symbols = opts.symbols ?? 8;
-  const mix = MIX_DEFS[opts.mix ?? 'default'];
-  if (!mix) throw new RangeError(`unknown mix "${String(opts.mix)}" (one of ${MIXES.join(', ')})`);
+  const def = MIX_DEFS[opts.mix ?? 'default'];
+  if (!def) throw new RangeError(`unknown mix "${String(opts.mix)}" (one of ${MIXES.join(', ')})`);
+  if ('kind' in def) return generateFlash(def, count, opts.seed ?? 1, opts.accounts ?? 64);
+  const mix = def;
   const badRate = opts.badRate ?? 0.001;
   const accounts = opts.accounts ?? 64;
   const rnd = prng(opts.seed ?? 1);
@@ -214,5 +259,118 @@ export function generate(opts: GenOptions): Uint8Array {
     }
   }
   feed(count);
+  return out;
+}
+
+// ── flash1-dev/matching-engine-benchmark scenario shapes ─────────────────────────────────────
+
+/** Standard normal (Box–Muller, one value per two uniforms). */
+function normal(rnd: () => number): number {
+  const u1 = Math.max(rnd(), 1e-300);
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * rnd());
+}
+
+/** The message timeline of `n` placed orders, in arrival order (timestamps never decrease). */
+function flashTimeline(def: FlashMixDef, n: number, seed: number): { op: Uint8Array; side: Uint8Array; tif: Uint8Array; id: Uint32Array; price: Float64Array; qty: Uint32Array; length: number } {
+  const rnd = prng(seed);
+  const walk = prng(def.pathSeed);
+  // depth profile: weight(k) = (k + 1)^−α + A·exp(−(k − c)²/2), k = 0..maxLevel ticks beyond 1
+  const cdf = new Float64Array(def.maxLevel + 1);
+  let acc = 0;
+  for (let k = 0; k <= def.maxLevel; k++) {
+    const z = k - def.humpCenter;
+    acc += 1 / Math.pow(k + 1, def.alpha) + def.humpAmplitude * Math.exp(-0.5 * z * z);
+    cdf[k] = acc;
+  }
+  const level = (): number => {
+    const x = rnd() * acc;
+    let lo = 0, hi = def.maxLevel;
+    while (lo < hi) { const m = (lo + hi) >>> 1; if (cdf[m]! < x) lo = m + 1; else hi = m; }
+    return lo;
+  };
+  // phase 1: n passive orders priced off a GBM mid; buys on the first half of the path
+  const sigma = def.volatility > 0 ? def.swing / Math.sqrt(n) : 0; // σ·√dt with dt = (swing/σ)²/n
+  const pSide = new Uint8Array(n), pQty = new Uint32Array(n);
+  const pPrice = new Float64Array(n);
+  let mid = def.startMidTicks * def.tickUsd;
+  for (let i = 0; i < n; i++) {
+    mid *= Math.exp(-0.5 * sigma * sigma + sigma * normal(walk));
+    const midTicks = Math.round(mid / def.tickUsd);
+    const lvl = level();
+    const buy = i < n >> 1;
+    pSide[i] = buy ? 0 : 1;
+    pPrice[i] = Math.max(1, buy ? midTicks - (lvl + 1) : midTicks + (lvl + 1));
+    pQty[i] = def.qtyMin + Math.floor(rnd() * (def.qtyMax - def.qtyMin + 1));
+  }
+  // phase 2: shuffled arrival order (Fisher–Yates), each order followed by its lifecycle
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    const t = order[i]!; order[i] = order[j]!; order[j] = t;
+  }
+  const cap = Math.ceil(n * 2.3) + 16;
+  const tl = { op: new Uint8Array(cap), side: new Uint8Array(cap), tif: new Uint8Array(cap), id: new Uint32Array(cap), price: new Float64Array(cap), qty: new Uint32Array(cap), length: 0 };
+  const push = (op: number, side: number, tif: number, id: number, price: number, qty: number): void => {
+    const k = tl.length++;
+    tl.op[k] = op; tl.side[k] = side; tl.tif[k] = tif; tl.id[k] = id; tl.price[k] = price; tl.qty[k] = qty;
+  };
+  // The original stamps each message with a time (modify 30..100 µs after the order, cancel
+  // after an exponential lifetime) and advances its clock past each one before the next order
+  // arrives, so its stable sort by time keeps this construction order: the times (and
+  // `medianLifeUs`) do not change the stream, and are not drawn here.
+  for (let k = 0; k < n; k++) {
+    const p = order[k]!;
+    const id = p + 1;
+    const side = pSide[p]!;
+    if (rnd() * 100 < def.iocPct) { push(1, side, 1, id, pPrice[p]!, pQty[p]!); continue; }
+    push(1, side, 0, id, pPrice[p]!, pQty[p]!);
+    const mqty = pQty[p]! + 1;
+    let mprice = pPrice[p]!;
+    let modified = false;
+    if (rnd() * 100 < def.modifyPct) {
+      if (rnd() * 100 < def.repricePct) mprice += side === 0 ? 1 : -1;
+      push(3, side, 0, id, mprice, mqty);
+      modified = true;
+    }
+    let cancelled = false;
+    if (rnd() * 100 < def.cancelPct) {
+      push(2, side, 0, id, 0, 0);
+      cancelled = true;
+      if (rnd() * 100 < def.dupCancelPct) push(2, side, 0, id, 0, 0);
+    }
+    if (modified && cancelled && rnd() * 100 < def.dupModifyPct) push(3, side, 0, id, mprice, mqty);
+  }
+  return tl;
+}
+
+function generateFlash(def: FlashMixDef, count: number, seed: number, accounts: number): Uint8Array {
+  const out = new Uint8Array(count * CMD_SIZE);
+  if (count === 0) return out;
+  // about 2 messages per placed order; grow n until the timeline covers `count`
+  let n = Math.max(2, Math.ceil(count / 1.95));
+  let tl = flashTimeline(def, n, seed);
+  while (tl.length < count) {
+    n = Math.ceil((n * count) / tl.length) + 16;
+    tl = flashTimeline(def, n, seed);
+  }
+  const dv = new DataView(out.buffer);
+  const rnd = prng(seed ^ 0x5bd1e995);
+  for (let i = 0; i < count; i++) {
+    const p = i * CMD_SIZE;
+    const op = tl.op[i]!;
+    out[p + CMD_OFF.op] = op;
+    out[p + CMD_OFF.side] = tl.side[i]!;
+    out[p + CMD_OFF.type] = 0;
+    out[p + CMD_OFF.tif] = tl.tif[i]!;
+    dv.setUint32(p + CMD_OFF.symbol, 0, true);
+    dv.setUint32(p + CMD_OFF.id, tl.id[i]!, true);
+    dv.setUint32(p + CMD_OFF.id + 4, 0, true);
+    const px = tl.price[i]!;
+    dv.setUint32(p + CMD_OFF.price, px >>> 0, true);
+    dv.setUint32(p + CMD_OFF.price + 4, Math.floor(px / 4294967296), true);
+    dv.setUint32(p + CMD_OFF.qty, tl.qty[i]!, true);
+    dv.setUint32(p + CMD_OFF.account, op === 1 ? 1 + Math.floor(rnd() * accounts) : 0, true);
+  }
   return out;
 }
