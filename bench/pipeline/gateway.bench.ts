@@ -171,26 +171,30 @@ async function throughputBinary(s: Server, conns: number, window: number): Promi
   let next = 0;
   let acked = 0;
   const t0 = process.hrtime.bigint();
-  const sendUpTo = (ws: WebSocket, k: number): void => {
+  // Every connection of an account receives every execution report (docs/protocol.md "Who gets
+  // a report"): the sending connection's copy carries the order's reqId, the others' carry 0. So
+  // each connection tags its orders with its own reqId (1 + its index) and counts only those acks.
+  const sendUpTo = (ws: WebSocket, tag: number, k: number): void => {
     while (k > 0 && next < N) {
       const m = Math.min(k, PER_FRAME, N - next);
-      for (let i = 0; i < m; i++) binaryOrder(next++, 0);
+      for (let i = 0; i < m; i++) binaryOrder(next++, tag);
       ws.send(writer.take()!);
       k -= m;
     }
   };
   await new Promise<void>((done, fail) => {
     const timer = setTimeout(() => fail(new Error(`throughput phase stalled at ${acked} of ${N} acks`)), 120_000);
-    for (const ws of sockets) {
+    sockets.forEach((ws, i) => {
+      const tag = i + 1;
       ws.once('close', (code, why) => { clearTimeout(timer); fail(new Error(`server closed a connection (${code} ${why.toString()}) after ${acked} acks`)); });
       ws.on('message', (d: Buffer) => {
-        let k: number;
-        try { k = binaryAcks(d); } catch (e) { clearTimeout(timer); fail(e as Error); return; }
+        let k = 0;
+        try { binaryAcks(d, (reqId) => { if (reqId === tag) k++; }); } catch (e) { clearTimeout(timer); fail(e as Error); return; }
         acked += k;
-        if (acked === N) { clearTimeout(timer); done(); } else sendUpTo(ws, k);
+        if (acked === N) { clearTimeout(timer); done(); } else if (k > 0) sendUpTo(ws, tag, k);
       });
-      sendUpTo(ws, window);
-    }
+      sendUpTo(ws, tag, window);
+    });
   });
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   for (const ws of sockets) { ws.removeAllListeners('close'); ws.close(); }
