@@ -62,14 +62,14 @@ export async function ordersPlugin(app: FastifyInstance): Promise<void> {
     if (who === null) return reply;
     return answer(reply, entry.requestModify(who.account, { orderId: req.params.id }, req.body.price, req.body.qty), 200);
   });
-  app.get<{ Params: { id: string } }>('/api/v1/orders/:id', { schema: { params: idParams }, config: signed }, async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/api/v1/orders/:id', { schema: { params: idParams }, config: { ...signed, current: true } }, async (req, reply) => {
     const who = app.authenticate(req, reply, 'read');
     if (who === null) return reply;
     const o = orders.find(who.account, Number(req.params.id));
     return o ? orderJson(o) : replyError(reply, 404, 'unknown_order', 'no such order');
   });
   app.get<{ Querystring: { status?: string; clientOrderId?: string } }>('/api/v1/orders', {
-    config: signed, schema: { querystring: { type: 'object', additionalProperties: false, properties: { status: { enum: ['open'] }, clientOrderId: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,36}$' } } } },
+    config: { ...signed, current: true }, schema: { querystring: { type: 'object', additionalProperties: false, properties: { status: { enum: ['open'] }, clientOrderId: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,36}$' } } } },
   }, async (req, reply) => {
     const who = app.authenticate(req, reply, 'read');
     if (who === null) return reply;

@@ -50,7 +50,7 @@ export async function sagasPlugin(app: FastifyInstance): Promise<void> {
       throw e;
     }
   });
-  app.get<{ Params: { no: string } }>('/api/v1/sagas/:no', { schema: { params: { type: 'object', required: ['no'], properties: { no: { type: 'string', pattern: '^[1-9]\\d{0,9}$' } } } } }, async (req, reply) => {
+  app.get<{ Params: { no: string } }>('/api/v1/sagas/:no', { schema: { params: { type: 'object', required: ['no'], properties: { no: { type: 'string', pattern: '^[1-9]\\d{0,9}$' } } } }, config: { current: true } }, async (req, reply) => {
     const who = app.authenticate(req, reply, 'read');
     if (who === null) return reply;
     const s = app.tradsys.sagas?.saga(Number(req.params.no));
