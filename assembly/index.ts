@@ -10,7 +10,7 @@ import { ctrl, inbox, scratch, inboxCap, memEnd } from './book/engine';
 import { outbox, outboxCap } from './book/events';
 
 export { abiOffsetOf } from './abi/records';
-export { engineInit, bookRun, bookConsumed, bookBusy, riskEnable } from './book/engine';
+export { engineInit, enginePrefault, bookRun, bookConsumed, bookBusy, riskEnable } from './book/engine';
 export {
   riskEnabled, riskDefaultMaxOpen, riskGetKillAll, riskKillAll, riskSetSymbol, riskGetSymbol, riskSetAccount,
   riskAccountCount, riskPositionCount, riskFindAccount, riskFindPosition, riskAccountAt, riskPositionAt,

@@ -87,6 +87,20 @@ export class Engine {
     return new Engine(opts);
   }
 
+  /**
+   * Faults in the engine's memory ahead of use (creation reserves it without touching it): from
+   * byte offset `from` (0: the start) for at most `maxBytes`, one write per 4 KiB page that leaves
+   * its contents as they are. Returns the offset to continue from; `done` says every page is
+   * resident. Call it untimed before measuring, or in idle slices (the engine thread does, see
+   * worker.ts). Not during a batch. Complexity: O(maxBytes / 4096) page touches.
+   */
+  prefault(from = 0, maxBytes = 0xffffffff): { next: number; done: boolean } {
+    const b = this.b;
+    const end = b.ex.engineMemEnd() >>> 0;
+    const next = b.ex.enginePrefault(from >>> 0, Math.min(maxBytes, 0xffffffff) >>> 0) >>> 0;
+    return { next, done: next >= end };
+  }
+
   // ── batches ────────────────────────────────────────────────────────────────────────────
   /** The inbox as bytes (CMD records); write up to `inboxCapacity` records then `runInbox`. */
   get inbox(): Uint8Array { this.b.views(); return this.b.inboxU8; }

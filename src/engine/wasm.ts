@@ -32,6 +32,7 @@ export interface EngineExports {
   engineInboxCap(): number;
   engineOutboxCap(): number;
   engineMemEnd(): number;
+  enginePrefault(from: number, bytes: number): number;
   engineSimd(): number;
   bookRun(n: number): number;
   bookConsumed(): number;

@@ -127,11 +127,19 @@ function run(d: EngineWorkerData): void {
       if (done < n && Atomics.load(ctl, CTL_STOP) !== 0) throw new Error('stopped while consumers lagged');
     }
   };
+  let prefaultAt = 0;
+  let prefaulted = false;
   const inbox = engine.inbox;
   const in32 = new Int32Array(inbox.buffer, inbox.byteOffset, inbox.byteLength >> 2);
   try {
     while (Atomics.load(ctl, CTL_STOP) === 0) {
-      if (!cmds.waitReady(20, 4000)) continue; // spin ~10-20 µs before sleeping on the futex
+      // spin ~10-20 µs before sleeping on the futex; while pages are still to fault in, an idle
+      // turn touches 256 KiB of them (~64 pages, tens of µs) instead of sleeping, so the first
+      // batches after start do not pay page faults (Engine.prefault)
+      if (!cmds.waitReady(prefaulted ? 20 : 0, 4000)) {
+        if (!prefaulted) { const r = engine.prefault(prefaultAt, 256 << 10); prefaultAt = r.next; prefaulted = r.done; }
+        continue;
+      }
       const n = cmds.poll(staging, 0, batch);
       if (n === 0) continue;
       const t = nowNs(); // epoch ns; one BigInt per batch

@@ -7,6 +7,7 @@
  * creation, after deletes and reuse, when a pool is full, and after a second engineInit on a used
  * instance (which must clear what the first engine wrote). Run over both builds.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Engine, eventLine, type BuildKind, type Command, type EngineOptions } from '../../src/engine/index.js';
 import { generate } from '../../src/workload/generator.js';
@@ -131,5 +132,39 @@ describe('engine start: at the capacity limit (release)', () => {
     expect(run(big, recs).equals(run(small, recs))).toBe(true);
     expect(big.stateHash()).toBe(small.stateHash());
     expect(deep(big)).toBe(0);
+  });
+});
+
+describe('engine start: prefault (Engine.prefault)', () => {
+  /** Resident set of this process in bytes (/proc/self/statm, pages × 4096). */
+  const rss = (): number => Number(readFileSync('/proc/self/statm', 'utf8').split(' ')[1]) * 4096;
+
+  it('faults in the whole layout without changing a byte of state (prefault in slices between batches)', () => {
+    const recs = generate({ seed: 44, count: 40_000, symbols: 4, mix: 'default' });
+    const half = (recs.length / CMD_SIZE / 2) * CMD_SIZE;
+    const plain = new Engine({ symbols: 4, capacity: 1_000_000, seed: 5 });
+    const touched = new Engine({ symbols: 4, capacity: 1_000_000, seed: 5 });
+    const a1 = run(plain, recs.subarray(0, half));
+    const b1 = run(touched, recs.subarray(0, half));
+    const before = rss();
+    let at = 0, slices = 0;
+    for (let r = touched.prefault(at, 1 << 20); ; r = touched.prefault(at, 1 << 20)) {
+      slices++;
+      at = r.next;
+      if (r.done) break;
+    }
+    const engineBytes = touched.memoryStats().engineBytes;
+    expect(at).toBe(engineBytes);
+    expect(slices).toBeGreaterThan(engineBytes / (1 << 20) - 1);
+    // most of the layout was not resident before (creation touches nothing) and is now
+    expect(rss() - before).toBeGreaterThan(engineBytes * 0.5);
+    expect(deep(touched)).toBe(0);
+    expect(touched.stateHash()).toBe(plain.stateHash());
+    const a2 = run(plain, recs.subarray(half));
+    const b2 = run(touched, recs.subarray(half));
+    expect(Buffer.concat([b1, b2]).equals(Buffer.concat([a1, a2]))).toBe(true);
+    expect(touched.stateHash()).toBe(plain.stateHash());
+    expect(touched.prefault(0, 0).done).toBe(false);
+    expect(touched.prefault(engineBytes).done).toBe(true);
   });
 });
