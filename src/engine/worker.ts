@@ -134,10 +134,10 @@ function run(d: EngineWorkerData): void {
   try {
     while (Atomics.load(ctl, CTL_STOP) === 0) {
       // spin ~10-20 µs before sleeping on the futex; while pages are still to fault in, an idle
-      // turn touches 256 KiB of them (~64 pages, tens of µs) instead of sleeping, so the first
+      // turn touches 64 KiB of them (16 pages, ~10-30 µs) instead of sleeping, so the first
       // batches after start do not pay page faults (Engine.prefault)
       if (!cmds.waitReady(prefaulted ? 20 : 0, 4000)) {
-        if (!prefaulted) { const r = engine.prefault(prefaultAt, 256 << 10); prefaultAt = r.next; prefaulted = r.done; }
+        if (!prefaulted) { const r = engine.prefault(prefaultAt, 64 << 10); prefaultAt = r.next; prefaulted = r.done; }
         continue;
       }
       const n = cmds.poll(staging, 0, batch);
