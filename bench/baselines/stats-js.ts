@@ -1,8 +1,7 @@
 /**
  * Plain-JavaScript statistics baselines for bench:ci (bench/ci.bench.ts): a Welford running
  * mean/variance object, a rolling-window pair (sums, no recompute) and a corrected two-pass
- * mean/variance. The same code as the baselines inside bench/kernels/stats.bench.ts (which keeps
- * its own copy: that file is being reworked separately; fold the two together when it settles).
+ * mean/variance; bench/kernels/stats.bench.ts uses them too (its rolling-window baseline is its own).
  *
  * Invariants: JsWelford.m2 is Σ(x − mean)² (variance = m2 / (n − ddof)); jsMeanVar returns
  * [mean, M2]. Complexity: O(1) per update, O(n) per jsMeanVar. Allocation: the windows at

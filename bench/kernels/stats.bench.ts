@@ -25,6 +25,7 @@ import {
 } from '../../src/stats/index.js';
 import { stats } from '../../src/stats/wasm.js';
 import { prng } from '../../src/workload/generator.js';
+import { JsRollingPair, JsWelford, jsMeanVar } from '../baselines/stats-js.js';
 import { refM2, refMean } from '../../test/reference/stats-ref.js';
 
 const argv = process.argv.slice(2);
@@ -64,7 +65,6 @@ function timeNs(fn: () => void, reps: number, warmup = 1): number {
 function check(ok: boolean, what: string): void { if (!ok) { log(`bench:stats: result check failed: ${what}`); process.exit(1); } }
 
 // ── plain JS baselines ─────────────────────────────────────────────────────────────────────
-class JsWelford { n = 0; m = 0; m2 = 0; push(x: number): void { this.n++; const d = x - this.m; this.m += d / this.n; this.m2 += d * (x - this.m); } }
 class JsRolling {
   private readonly xs: Float64Array; private h = 0; n = 0; s1 = 0; s2 = 0;
   constructor(private readonly w: number) { this.xs = new Float64Array(w); }
@@ -72,24 +72,6 @@ class JsRolling {
     if (this.n === this.w) { const o = this.xs[this.h]!; this.s1 -= o; this.s2 -= o * o; } else this.n++;
     this.xs[this.h] = x; this.h = (this.h + 1) % this.w; this.s1 += x; this.s2 += x * x;
   }
-}
-class JsRollingPair {
-  private readonly xs: Float64Array; private readonly ys: Float64Array; private h = 0; n = 0; sx = 0; sy = 0; sxx = 0; sxy = 0;
-  constructor(private readonly w: number) { this.xs = new Float64Array(w); this.ys = new Float64Array(w); }
-  push(x: number, y: number): void {
-    if (this.n === this.w) { const ox = this.xs[this.h]!; const oy = this.ys[this.h]!; this.sx -= ox; this.sy -= oy; this.sxx -= ox * ox; this.sxy -= ox * oy; } else this.n++;
-    this.xs[this.h] = x; this.ys[this.h] = y; this.h = (this.h + 1) % this.w;
-    this.sx += x; this.sy += y; this.sxx += x * x; this.sxy += x * y;
-  }
-  get beta(): number { const n = this.n; return (this.sxy - this.sx * this.sy / n) / (this.sxx - this.sx * this.sx / n); }
-}
-function jsMeanVar(x: Float64Array): [number, number] {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i]!;
-  const m = s / x.length;
-  let d = 0, dd = 0;
-  for (let i = 0; i < x.length; i++) { const t = x[i]! - m; d += t; dd += t * t; }
-  return [m + d / x.length, dd - d * d / x.length];
 }
 
 function main(): void {

@@ -29,6 +29,7 @@
  * within each run, not a shift between runs (another machine, other load), which is why only
  * same-run ratios gate and why CI's threshold is wide (bench/README.md "Noise model").
  */
+import { prng } from '../workload/prng.js';
 
 export const BENCH_FORMAT = 'tradsys-bench-ci/1';
 /** Fewer samples than this: reported, never a regression (one sample has no noise estimate). */
@@ -111,16 +112,6 @@ export interface CompareReport {
   ok: boolean;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;
@@ -173,7 +164,7 @@ export function compareMetric(name: string, b: BenchMetric | undefined, c: Bench
   const cs = usable(c.samples);
   if (bs.length === 0 || cs.length === 0) { base.verdict = 'unchanged'; base.note = 'no usable samples'; return base; }
   if (b.better !== c.better) base.note = `direction differs (baseline ${b.better}, candidate ${c.better}); the candidate's is used`;
-  const ratios = bootstrapRatios(bs, cs, o.resamples, mulberry32((o.seed ^ fnv1a(name)) >>> 0));
+  const ratios = bootstrapRatios(bs, cs, o.resamples, prng((o.seed ^ fnv1a(name)) >>> 0));
   const observed = median(cs) / median(bs);
   const higher = c.better === 'higher';
   const alpha = 1 - o.confidence;

@@ -29,6 +29,7 @@
 import { CMD_OFF, CMD_SIZE, EVT_SIZE } from '../abi/records.js';
 import { evtId, evtLeaves, evtMaker, evtMakerLeaves, evtReason, evtType } from '../abi/views.js';
 import { Engine } from '../engine/engine.js';
+import { prng } from './prng.js';
 
 export const MIXES = [
   'default', 'cancel-heavy', 'deep-book', 'aggressive', 'exchange-core',
@@ -94,17 +95,7 @@ export const MIX_DEFS: Record<Mix, MixDef | FlashMixDef> = {
   'flash-crash': { ...FLASH, scenario: 'flash-crash', volatility: 0.5, swing: 0.6, pathSeed: FLASH_PATH_SEED },
 };
 
-/** mulberry32: small, fast, deterministic. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from './prng.js';
 
 interface LiveOrder { id: number; sym: number; side: number; price: number; qty: number; idx: number }
 
