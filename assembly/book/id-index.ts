@@ -4,8 +4,9 @@
  *
  * Owns: the order table `htab`.
  *
- * Layout: `hmask + 1` u32 slots (book/hash.ts), each an order node index or 0; key = the id at
- * ORDER node offset 0, home slot `hashKey(id) & hmask`, linear probing.
+ * Layout: `hmask + 1` 8-byte slots (book/hash.ts): order node index (0: empty) and tag
+ * `hashKey(id)`; key = the id at ORDER node offset 0, home slot `tag & hmask`, linear probing.
+ * A lookup reads an order node only when a slot's tag equals the id's hash.
  * Invariants: every resting order is in the table exactly once; a modified order being matched
  * (book/match.ts `tkNode`) stays indexed while it is out of its level; cancel and modify check
  * that the order found rests in the command's symbol (`indexFindIn`).
@@ -13,7 +14,7 @@
  * Known limitations: at most `cap` entries (the table is sized for the order pool).
  */
 import { oAddr, O_ID, O_SYM } from './nodes';
-import { hmask, hashKey, tabShiftOut } from './hash';
+import { hmask, hashKey, slotAddr, tabShiftOut } from './hash';
 
 export let htab: usize = 0;
 
@@ -21,11 +22,13 @@ export let htab: usize = 0;
 
 /** The resting order with this id, in any symbol, or 0. */
 export function indexFind(id: u64): u32 {
-  let i = hashKey(id) & hmask;
+  const t = hashKey(id);
+  let i = t & hmask;
   while (true) {
-    const o = load<u32>(htab + (<usize>i << 2));
+    const e = load<u64>(slotAddr(htab, i));
+    const o = <u32>e;
     if (o == 0) return 0;
-    if (load<u64>(oAddr(o), O_ID) == id) return o;
+    if (<u32>(e >> 32) == t && load<u64>(oAddr(o), O_ID) == id) return o;
     i = (i + 1) & hmask;
   }
   return 0;
@@ -38,13 +41,14 @@ export function indexFindIn(sym: u32, id: u64): u32 {
 }
 
 export function indexInsert(o: u32): void {
-  let i = hashKey(load<u64>(oAddr(o), O_ID)) & hmask;
-  while (load<u32>(htab + (<usize>i << 2)) != 0) i = (i + 1) & hmask;
-  store<u32>(htab + (<usize>i << 2), o);
+  const t = hashKey(load<u64>(oAddr(o), O_ID));
+  let i = t & hmask;
+  while (<u32>load<u64>(slotAddr(htab, i)) != 0) i = (i + 1) & hmask;
+  store<u64>(slotAddr(htab, i), (<u64>t << 32) | <u64>o);
 }
 
 @inline export function indexRemove(o: u32): void {
   let i = hashKey(load<u64>(oAddr(o), O_ID)) & hmask;
-  while (load<u32>(htab + (<usize>i << 2)) != o) i = (i + 1) & hmask;
-  tabShiftOut(htab, i, false);
+  while (load<u32>(slotAddr(htab, i)) != o) i = (i + 1) & hmask;
+  tabShiftOut(htab, i);
 }

@@ -26,7 +26,7 @@ import {
 import { indexFind, indexFindIn } from './id-index';
 import { levelFind } from './level-index';
 import { treapFind } from './treap';
-import { ldAddr, ldPos } from './ladder';
+import { ldAddr, ldPos, ldSlot, ldWidth } from './ladder';
 import { restOrder } from './link';
 import { tradeSeq, setTradeSeq } from './match';
 import { riskOn, killAll, defMaxOpen, raCount, rpCount, rsAddr, raAddr, rpAddr } from './risk';
@@ -224,6 +224,7 @@ export function engineValidate(): i32 {
           const ld = ldAddr(s, side);
           const pos = ldPos(ld, p);
           if (pos < 0 || (load<u64>(ld + 16 + (<usize>(pos >> 6) << 3)) & (<u64>1 << <u64>(pos & 63))) == 0) return 18; // ladder bit
+          if (load<u32>(ldSlot(ld, pos)) != lv) return 18; // ladder slot
           ladderLevels++;
         } else if (treapFind(b, side, p) != lv) return 19; // treap reaches it
         let o = load<u32>(la, L_HEAD);
@@ -256,12 +257,15 @@ export function engineValidate(): i32 {
       const ld = ldAddr(s, side);
       let bits: u32 = 0;
       let sum: u64 = 0;
-      for (let w: u32 = 0; w < 16; w++) {
+      for (let w: u32 = 0; w < <u32>ldWidth >> 6; w++) {
         const v = load<u64>(ld + 16 + (<usize>w << 3));
         bits += <u32>popcnt(v);
         if (v != 0) sum |= <u64>1 << <u64>w;
       }
       if (bits != ladderLevels || sum != load<u64>(ld, 8)) return 20;
+      let slots: u32 = 0;
+      for (let i: i32 = 0; i < ldWidth; i++) if (load<u32>(ldSlot(ld, i)) != 0) slots++;
+      if (slots != ladderLevels) return 20; // a slot without its level
       levels += nLv;
     }
     if (symOrders != load<u32>(b, B_ORDERS)) return 14;

@@ -217,6 +217,23 @@ for (const build of ['release', 'debug'] as BuildKind[]) {
       e.validate();
     });
 
+    it('finds a treap level whose price a re-anchored ladder window now covers, and joins it', () => {
+      // 8 symbols: a 4096-tick window (base = first price − 2048); B lies outside it, in the treap
+      const e = new Engine({ symbols: 8, capacity: 100, build, seed: 3 });
+      const a = 1_000_000;
+      const b = a + 10_000;
+      lines(e, [sell(1, a, 1), sell(2, b, 5), cmd({ op: 2, id: 1n })]); // the window is empty again
+      // C re-anchors the window around a + 9,000, so B's price is inside it but B is in the treap
+      lines(e, [sell(3, a + 9_000, 2), sell(4, b, 7), sell(5, b - 1, 1)]);
+      e.validate();
+      expect(e.depth(0, 1, 5)).toEqual([{ price: BigInt(a + 9_000), qty: 2n, count: 1 }, { price: BigInt(b - 1), qty: 1n, count: 1 },
+        { price: BigInt(b), qty: 12n, count: 2 }]);
+      expect(e.levelOrders(0, 1, BigInt(b)).map((o) => o.id)).toEqual([2n, 4n]);
+      expect(lines(e, [buy(6, b, 15)])).toEqual(['A,6', `T,6,3,${a + 9_000},2`, `T,6,5,${b - 1},1`, `T,6,2,${b},5`, `T,6,4,${b},7`]);
+      e.validate();
+      expect(e.depth(0, 1, 5)).toEqual([]);
+    });
+
     it('fences the instance when the event sink throws, after finishing the batch', () => {
       const e = new Engine({ symbols: 1, capacity: 100, build, outboxCapacity: 16 });
       lines(e, [sell(1, 100, 1), sell(2, 100, 1), sell(3, 100, 1), sell(4, 100, 1), sell(5, 100, 1)]);
