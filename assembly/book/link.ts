@@ -142,10 +142,10 @@ export function linkOrder(bk: usize, o: u32): void {
   store<u64>(la, load<u64>(la, L_TOTAL) + <u64>load<u32>(a, O_LEAVES), L_TOTAL);
 }
 
-/** Rests a new order node (all fields set): level, index, count. */
-export function restOrder(bk: usize, o: u32): void {
+/** Rests a new order node (all fields set; `tag` = hashKey(its id)): level, index, count. */
+export function restOrder(bk: usize, o: u32, tag: u32): void {
   linkOrder(bk, o);
-  indexInsert(o);
+  indexInsert(o, tag);
   store<u32>(bk, load<u32>(bk, B_ORDERS) + 1, B_ORDERS);
 }
 

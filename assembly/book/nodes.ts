@@ -8,7 +8,8 @@
  * ```
  * ORDER node (64 B): 0 id u64 · 8 price i64 · 16 filled u64 · 24 leaves u32 · 28 account u32 ·
  *   32 symbol u32 · 36 prev u32 · 40 next u32 · 44 level u32 · 48 side u32 ·
- *   52 risk position entry u32 (book/risk.ts; 0 while risk is off) · 56..63 unused
+ *   52 risk position entry u32 (book/risk.ts; 0 while risk is off) · 56 index tag u32
+ *   (hashKey(id), book/id-index.ts: removal finds the slot without hashing again) · 60..63 unused
  * LEVEL node (64 B): 0 price i64 · 8 total u64 · 16 count u32 · 20 head u32 · 24 tail u32 ·
  *   28 prev u32 (better price) · 32 next u32 (worse price) · 36 left u32 · 40 right u32 · 44 prio u32 ·
  *   48 symbol u32 · 52 side u32 · 56 inLadder u32 · 60 treap parent u32
@@ -36,6 +37,7 @@ import { poolInit } from '../mem/pool';
 @inline export const O_LEVEL: u32 = 44;
 @inline export const O_SIDE: u32 = 48;
 @inline export const O_RPOS: u32 = 52;
+@inline export const O_TAG: u32 = 56;
 
 @inline export const LN_SIZE: u32 = 64;
 @inline export const L_PRICE: u32 = 0;

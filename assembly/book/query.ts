@@ -19,11 +19,12 @@ import { poolCap, poolInUse, poolHigh, poolFreeLen, poolAlloc, poolFull } from '
 import { ctrl, scratch, SCRATCH_BYTES } from './engine';
 import {
   nSym, orderPool, levelPool, oAddr, lAddr, bAddr, L_LADDER,
-  O_ID, O_PRICE, O_FILLED, O_LEAVES, O_ACCT, O_SYM, O_PREV, O_NEXT, O_LEVEL, O_SIDE, O_RPOS,
+  O_ID, O_PRICE, O_FILLED, O_LEAVES, O_ACCT, O_SYM, O_PREV, O_NEXT, O_LEVEL, O_SIDE, O_RPOS, O_TAG,
   L_PRICE, L_TOTAL, L_COUNT, L_HEAD, L_TAIL, L_PREV, L_NEXT,
   B_BEST, B_STP, B_BAND, B_BLO, B_BHI, B_ORDERS, B_LEVELS,
 } from './nodes';
 import { indexFind, indexFindIn } from './id-index';
+import { hashKey } from './hash';
 import { levelFind } from './level-index';
 import { treapFind } from './treap';
 import { ldAddr, ldPos, ldSlot, ldWidth } from './ladder';
@@ -239,6 +240,7 @@ export function engineValidate(): i32 {
           const l = load<u32>(a, O_LEAVES);
           if (l == 0) return 8;
           if (indexFind(load<u64>(a, O_ID)) != o) return 9; // indexed once, reachable, id engine-wide unique
+          if (load<u32>(a, O_TAG) != hashKey(load<u64>(a, O_ID))) return 9; // its tag
           total += <u64>l;
           cnt++;
           prevO = o;
@@ -342,7 +344,7 @@ export function bookRestoreOrders(n: u32): i32 {
     store<u32>(a, sym, O_SYM);
     store<u32>(a, side, O_SIDE);
     store<u32>(a, 0, O_RPOS); // riskRebuild links it when risk is on
-    restOrder(bAddr(sym), o);
+    restOrder(bAddr(sym), o, hashKey(id));
   }
   return 0;
 }
