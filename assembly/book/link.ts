@@ -78,7 +78,12 @@ function betterNeighbour(bk: usize, sym: u32, side: u32, price: i64): u32 {
 function levelCreate(bk: usize, sym: u32, side: u32, price: i64): u32 {
   const lv = poolAlloc(levelPool);
   const la = lAddr(lv);
+  // the pool does not zero nodes: every field read while the level lives is set here (the
+  // treap fields by tInsert, for a level outside the window)
   store<i64>(la, price, L_PRICE);
+  store<u64>(la, 0, L_TOTAL);
+  store<u64>(la, 0, L_COUNT); // count and head
+  store<u32>(la, 0, L_TAIL);
   store<u32>(la, sym, L_SYM);
   store<u32>(la, side, L_SIDE);
   const so = <usize>(side << 2);
@@ -92,6 +97,7 @@ function levelCreate(bk: usize, sym: u32, side: u32, price: i64): u32 {
     ldSet(ld, pos, lv);
     store<u32>(la, 1, L_LADDER);
   } else {
+    store<u32>(la, 0, L_LADDER);
     tInsert(bk + so + B_ROOT, lv, price);
     ltabInsert(lv);
   }

@@ -114,9 +114,11 @@ export function matchLoop(): bool {
     const q = tkRem < ml ? tkRem : ml;
     tkRem -= q;
     tkFilled += <u64>q;
-    store<u32>(a, ml - q, O_LEAVES);
-    store<u64>(a, load<u64>(a, O_FILLED) + <u64>q, O_FILLED);
-    store<u64>(la, load<u64>(la, L_TOTAL) - <u64>q, L_TOTAL);
+    if (ml != q) { // a partial fill; a filled maker is removed below (unlinking takes its leaves off the level)
+      store<u32>(a, ml - q, O_LEAVES);
+      store<u64>(a, load<u64>(a, O_FILLED) + <u64>q, O_FILLED);
+      store<u64>(la, load<u64>(la, L_TOTAL) - <u64>q, L_TOTAL);
+    }
     tradeSeq++;
     emit(EVT_TYPE_TRADE, 0, 0, tkSide, tkSym, tkId, load<u64>(a, O_ID), lp, q, tkRem, ml - q,
       tkAcct, load<u32>(a, O_ACCT), tradeSeq);

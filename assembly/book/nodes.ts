@@ -16,8 +16,9 @@
  * BOOK (64 B, one per symbol): 0 best[2] u32 · 8 root[2] u32 · 16 stp u32 · 20 bandOn u32 ·
  *   24 bandLo i64 · 32 bandHi i64 · 40 orders u32 · 44 levels[2] u32
  * ```
- * Invariants: 0 < node index ≤ cap for a live node; the order pool hands out nodes unzeroed
- * (callers set every field), the level pool zeroes them.
+ * Invariants: 0 < node index ≤ cap for a live node; both pools hand out nodes unzeroed and
+ * their callers set every field they read (book/match.ts for orders, levelCreate in
+ * book/link.ts for levels: a 64-byte memory.fill per new level was a call out of the JIT code).
  * Complexity: accessors O(1); alloc/free O(1) (mem/pool.ts).
  * Allocation: none; the storage is reserved by `engineInit`.
  * Known limitations: capacity (orders, levels) fixed at init; node indices are u32 shifted by 6,
@@ -82,5 +83,5 @@ export let lnodes: usize = 0;
   nSym = symbols; cap = capacity; orderPool = op; levelPool = lp; books = bk;
   onodes = on; lnodes = ln;
   poolInit(op, on, ON_SIZE, capacity, false);
-  poolInit(lp, ln, LN_SIZE, capacity, true);
+  poolInit(lp, ln, LN_SIZE, capacity, false);
 }
