@@ -234,6 +234,22 @@ for (const build of ['release', 'debug'] as BuildKind[]) {
       expect(e.depth(0, 1, 5)).toEqual([]);
     });
 
+    it('places levels at both ends of a 4096-tick ladder window in price order', () => {
+      // one symbol: window [p − 2048, p + 2048); p + 2045 lies in the window's last word, above
+      // every other ladder bit, so the search for a better bid must stop at that word
+      const e = new Engine({ symbols: 1, capacity: 100, build, seed: 5 });
+      const p = 500_000;
+      lines(e, [buy(1, p, 1), buy(2, p + 2045, 1), buy(3, p - 2048, 1), buy(4, p + 2047, 1), buy(5, p + 1990, 1), buy(6, p - 2049, 1)]);
+      e.validate();
+      expect(e.depth(0, 0, 10).map((l) => Number(l.price) - p)).toEqual([2047, 2045, 1990, 0, -2048, -2049]);
+      lines(e, [sell(7, p + 4000, 1), sell(8, p + 2048 + 4095, 1), sell(9, p + 2048, 1), sell(10, p + 2048 + 5, 1)]);
+      e.validate();
+      expect(e.depth(0, 1, 10).map((l) => Number(l.price) - p)).toEqual([2048, 2053, 4000, 6143]);
+      expect(lines(e, [sell(11, p - 2049, 6)])).toEqual(['A,11', `T,11,4,${p + 2047},1`, `T,11,2,${p + 2045},1`, `T,11,5,${p + 1990},1`,
+        `T,11,1,${p},1`, `T,11,3,${p - 2048},1`, `T,11,6,${p - 2049},1`]);
+      e.validate();
+    });
+
     it('fences the instance when the event sink throws, after finishing the batch', () => {
       const e = new Engine({ symbols: 1, capacity: 100, build, outboxCapacity: 16 });
       lines(e, [sell(1, 100, 1), sell(2, 100, 1), sell(3, 100, 1), sell(4, 100, 1), sell(5, 100, 1)]);
