@@ -7,7 +7,7 @@
  * hash.ts         hash functions, table mask, backward-shift deletion (both indexes)
  * id-index.ts     resting orders by id (engine-wide)
  * level-index.ts  levels by (symbol, side, price)
- * ladder.ts       1024-tick bitmap window per book side near the touch
+ * ladder.ts       tick-indexed window per book side near the touch (bitmap + level slots)
  * treap.ts        levels outside the window, by price
  * link.ts         levels into their side's list, orders into their level's FIFO
  * events.ts       the outbox: emit, reject, last-event flag
@@ -24,14 +24,16 @@
  * ```
  * heap base ─▶ CTRL (64) │ pool headers (2×48) │ books (nSym×64) │ inbox (inCap×32 CMD)
  *             │ outbox (outCap×64 EVT) │ scratch │ order nodes ((cap+1)×64)
- *             │ level nodes ((cap+1)×64) │ order index (pow2 ≥ 2·cap, u32 slots)
- *             │ level index (pow2 ≥ 2·cap, u32 slots) │ ladders (nSym×2×144)
+ *             │ level nodes ((cap+1)×64) │ order index (pow2 ≥ 2·cap, 8-byte slots)
+ *             │ level index (pow2 ≥ 2·cap, 8-byte slots) │ ladders (nSym×2×ldStride: 64..4096 ticks,
+ *             16 + W/8 + 4W bytes)
  *             │ risk tables (riskEnable, book/risk.ts)
  * ```
  * Levels of one side form a doubly linked list in priority order (best first, O(1) best and
  * next-best) and entries of the level index, so that an order joining an existing level finds
- * it in O(1). To place a new level between its neighbours, the ladder finds the nearest level in
- * O(1); levels outside its window go to the treap (O(log L)). Orders of a level form an
+ * it in O(1) (inside the ladder window, one slot load). To place a new level between its
+ * neighbours, the ladder finds the nearest level in O(1); levels outside its window go to the
+ * treap (O(log L)). Orders of a level form an
  * intrusive FIFO; the order index is keyed by the order id alone.
  *
  * Invariants: bids strictly descending, asks strictly ascending, best bid < best ask after every
@@ -58,11 +60,11 @@ import {
 import { POOL_HEADER, poolInUse } from '../mem/pool';
 import { riskOn, riskAlloc, riskBytes, riskReset, accGet, rsAddr, raAddr, RS_STATUS, RA_KILLED, riskSetKillAll } from './risk';
 import { nSym, orderPool, nodesInit, ON_SIZE, LN_SIZE, BK_SIZE } from './nodes';
-import { hashInit } from './hash';
+import { hashInit, SLOT_BYTES } from './hash';
 import { idIndexInit } from './id-index';
 import { levelIndexInit } from './level-index';
 import { treapSeed } from './treap';
-import { LD_SIZE, ladderInit } from './ladder';
+import { ldWidthFor, ldBytes, ladderInit } from './ladder';
 import { EVT_RESERVE, outCount, outboxCap, eventsInit, eventsBegin, eventsCmd, emit, reject, markLast } from './events';
 import { tradeSeq, pending, matchReset, matchLoop, finishTaker, newOrder, cancelOrder, modifyOrder } from './match';
 
@@ -113,9 +115,11 @@ export function engineInit(symbols: u32, capacity: u32, inCap: u32, outCap: u32,
   if (inCap == 0 || inCap > (1 << 20) || outCap < 16 || outCap > (1 << 22)) return -1;
   let hsize: u32 = 16;
   while (hsize < capacity * 2) hsize <<= 1;
+  const ldw = ldWidthFor(symbols);
+  const ldb = ldBytes(ldw);
   // the whole layout, computed in 64 bits so that it cannot wrap
-  const total: u64 = <u64>__heap_base + 1024 + <u64>symbols * (BK_SIZE + 2 * LD_SIZE) + <u64>inCap * CMD_SIZE +
-    <u64>outCap * EVT_SIZE + SCRATCH_BYTES + (<u64>capacity + 1) * (ON_SIZE + LN_SIZE) + <u64>hsize * 8;
+  const total: u64 = <u64>__heap_base + 1024 + <u64>symbols * (BK_SIZE + 2 * <u64>ldb) + <u64>inCap * CMD_SIZE +
+    <u64>outCap * EVT_SIZE + SCRATCH_BYTES + (<u64>capacity + 1) * (ON_SIZE + LN_SIZE) + <u64>hsize * (2 * SLOT_BYTES);
   if (total > 0xFFFF0000) return -2;
 
   let p = align64(__heap_base);
@@ -129,9 +133,9 @@ export function engineInit(symbols: u32, capacity: u32, inCap: u32, outCap: u32,
   const sc = p; p += SCRATCH_BYTES;
   const on = p; p += (<usize>capacity + 1) * ON_SIZE;
   const ln = p; p += align64((<usize>capacity + 1) * LN_SIZE);
-  const ht = p; p += <usize>hsize * 4;
-  const lt = p; p += <usize>hsize * 4;
-  const ld = p; p += <usize>symbols * 2 * LD_SIZE;
+  const ht = p; p += <usize>hsize * SLOT_BYTES;
+  const lt = p; p += <usize>hsize * SLOT_BYTES;
+  const ld = p; p += <usize>symbols * 2 * ldb;
   const end = p;
 
   if (!reserve(end)) return -2;
@@ -142,7 +146,7 @@ export function engineInit(symbols: u32, capacity: u32, inCap: u32, outCap: u32,
   eventsInit(ob, outCap);
   idIndexInit(ht);
   levelIndexInit(lt);
-  ladderInit(ld);
+  ladderInit(ld, ldw);
   hashInit(hsize - 1, (<u64>seedHi << 32) | <u64>seedLo);
   treapSeed((seedLo ^ seedHi ^ 0x9E3779B9) | 1);
   matchReset();

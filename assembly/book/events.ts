@@ -14,8 +14,7 @@
  */
 import {
   CMD_SIDE, CMD_SYMBOL, CMD_ID, CMD_PRICE, CMD_QTY, CMD_ACCOUNT,
-  EVT_TYPE, EVT_REASON, EVT_FLAGS, EVT_SIDE, EVT_SYMBOL, EVT_ID, EVT_MAKER, EVT_PRICE, EVT_QTY,
-  EVT_LEAVES, EVT_MAKER_LEAVES, EVT_CMD, EVT_ACCOUNT, EVT_MAKER_ACCOUNT, EVT_TRADE_ID,
+  EVT_TYPE, EVT_FLAGS, EVT_ID, EVT_MAKER, EVT_PRICE, EVT_QTY, EVT_MAKER_LEAVES, EVT_ACCOUNT, EVT_TRADE_ID,
   EVT_TYPE_REJECTED, EVT_FLAG_LAST,
 } from '../abi/records';
 
@@ -34,20 +33,17 @@ let evCmd: u32 = 0; // inbox index of the command being run
 @inline export function emit(type: u32, reason: u32, flags: u32, side: u32, sym: u32, id: u64, maker: u64, price: i64,
   qty: u32, leaves: u32, makerLeaves: u32, acct: u32, makerAcct: u32, tradeId: u64): void {
   const e = outbox + (<usize>outCount << 6);
-  store<u8>(e, <u8>type, EVT_TYPE);
-  store<u8>(e, <u8>reason, EVT_REASON);
-  store<u8>(e, <u8>flags, EVT_FLAGS);
-  store<u8>(e, <u8>side, EVT_SIDE);
-  store<u32>(e, sym, EVT_SYMBOL);
+  // eight 64-bit stores (little-endian, the field offsets of src/abi/records.ts): type, reason,
+  // flags, side and symbol · id · maker · price · qty, leaves · maker leaves, cmd · account,
+  // maker account · trade id
+  store<u64>(e, <u64>(type & 0xff) | (<u64>(reason & 0xff) << 8) | (<u64>(flags & 0xff) << 16) | (<u64>(side & 0xff) << 24) |
+    (<u64>sym << 32), EVT_TYPE);
   store<u64>(e, id, EVT_ID);
   store<u64>(e, maker, EVT_MAKER);
   store<i64>(e, price, EVT_PRICE);
-  store<u32>(e, qty, EVT_QTY);
-  store<u32>(e, leaves, EVT_LEAVES);
-  store<u32>(e, makerLeaves, EVT_MAKER_LEAVES);
-  store<u32>(e, evCmd, EVT_CMD);
-  store<u32>(e, acct, EVT_ACCOUNT);
-  store<u32>(e, makerAcct, EVT_MAKER_ACCOUNT);
+  store<u64>(e, <u64>qty | (<u64>leaves << 32), EVT_QTY);
+  store<u64>(e, <u64>makerLeaves | (<u64>evCmd << 32), EVT_MAKER_LEAVES);
+  store<u64>(e, <u64>acct | (<u64>makerAcct << 32), EVT_ACCOUNT);
   store<u64>(e, tradeId, EVT_TRADE_ID);
   outCount++;
 }

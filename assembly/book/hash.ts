@@ -5,16 +5,19 @@
  * Owns: the secret hash key, the table mask (both tables have the same power-of-two size),
  * both hash functions and backward-shift deletion.
  *
- * Layout: a table is `hmask + 1` u32 slots, each a node index (0: empty); an entry lives at or
- * after (cyclically) its home slot `hash & hmask`, with no empty slot in between.
+ * Layout: a table is `hmask + 1` slots of 8 bytes: `0 node u32` (0: empty) · `4 tag u32`, the
+ * entry's 32-bit hash (hashKey / levelHash), so that its home slot is `tag & hmask`. An entry
+ * lives at or after (cyclically) its home slot, with no empty slot in between. Probes compare
+ * tags and read a node only when the tag matches, and deletion moves entries by their tags
+ * alone: a probe touches the table's cache lines, not the nodes of the entries it passes.
  * Invariants: no tombstones: after a removal every entry is still reachable from its home
- * slot by linear probing; the table size is a power of two ≥ 2·capacity, so at most half full.
+ * slot by linear probing; the table size is a power of two ≥ 2·capacity, so at most half full;
+ * a slot's tag is the hash of the key of the node it holds.
  * Complexity: hash O(1); shift-out O(run length), O(1) expected.
  * Allocation: none.
  * Known limitations: the key `hashSeed` comes from the host's seed; it only spreads entries
  * (events, books and the state hash never depend on it).
  */
-import { oAddr, lAddr, O_ID, L_SYM, L_SIDE, L_PRICE } from './nodes';
 
 /** Secret hash key, from the host's seed (not part of the logical state). */
 let hashSeed: u64 = 0;
@@ -49,29 +52,25 @@ export let hmask: u32 = 0;
   return (<u32>h << 3) | (<u32>price & 7);
 }
 
-/** Home slot of the node in a table entry (orders or levels). */
-@inline function homeOf(e: u32, levels: bool): u32 {
-  if (levels) {
-    const a = lAddr(e);
-    return levelHash(load<u32>(a, L_SYM), load<u32>(a, L_SIDE), load<i64>(a, L_PRICE)) & hmask;
-  }
-  return hashKey(load<u64>(oAddr(e), O_ID)) & hmask;
-}
+/** Bytes per table slot (node u32, tag u32). */
+@inline export const SLOT_BYTES: u32 = 8;
 
-/** Empties slot `i` of a linear-probing table by backward shifting (no tombstones). */
-@inline export function tabShiftOut(tab: usize, i: u32, levels: bool): void {
+@inline export function slotAddr(tab: usize, i: u32): usize { return tab + (<usize>i << 3); }
+
+/** Empties slot `i` of a linear-probing table by backward shifting (no tombstones); tags only. */
+export function tabShiftOut(tab: usize, i: u32): void {
   let j = i;
   while (true) {
     j = (j + 1) & hmask;
-    const e = load<u32>(tab + (<usize>j << 2));
-    if (e == 0) break;
-    const k = homeOf(e, levels);
+    const e = load<u64>(slotAddr(tab, j));
+    if (<u32>e == 0) break;
+    const k = <u32>(e >> 32) & hmask;
     // move e back to i unless its home k lies cyclically in (i, j]
     const inRange = i <= j ? (k > i && k <= j) : (k > i || k <= j);
     if (!inRange) {
-      store<u32>(tab + (<usize>i << 2), e);
+      store<u64>(slotAddr(tab, i), e);
       i = j;
     }
   }
-  store<u32>(tab + (<usize>i << 2), 0);
+  store<u64>(slotAddr(tab, i), 0);
 }

@@ -5,14 +5,14 @@
  * counters (orders, levels[2]) and the choice of ladder or treap for a new level.
  *
  * Layout: BOOK best[side] → LEVEL prev/next (better/worse price) → … ; LEVEL head/tail → ORDER
- * prev/next → … (book/nodes.ts). A level sits in the level index (book/level-index.ts) and in
- * either its side's ladder window (L_LADDER = 1, book/ladder.ts) or its side's treap
- * (book/treap.ts); an order sits in the order index (book/id-index.ts) while it rests.
+ * prev/next → … (book/nodes.ts). A level sits either in its side's ladder window (L_LADDER = 1,
+ * bit and slot, book/ladder.ts) or in its side's treap (book/treap.ts) and the level table
+ * (book/level-index.ts); an order sits in the order index (book/id-index.ts) while it rests.
  * Invariants: bids strictly descending, asks strictly ascending along the list; level total =
  * Σ leaves of its orders, count = number of orders; a level with no order is removed at once;
  * an order is linked only when leaves > 0 (callers guarantee it).
- * Complexity: linking an order O(1) expected when its level exists; creating or removing a
- * level O(1) in the ladder window, O(log L) in the treap.
+ * Complexity: linking an order O(1) expected when its level exists (one slot load in the
+ * window); creating or removing a level O(1) in the ladder window, O(log L) in the treap.
  * Allocation: none (nodes come from the pools; callers checked the order pool is not full, and
  * the level pool, as large as the order pool, cannot be).
  * Known limitations: a ladder window is anchored where its side's first level appears and
@@ -28,7 +28,7 @@ import {
 import { indexInsert, indexRemove } from './id-index';
 import { ltabInsert, ltabRemove, levelFind } from './level-index';
 import { tInsert, tRemove } from './treap';
-import { LD_WIDTH, LD_BASE, LD_SUM, ldAddr, ldPos, ldSet, ldClear, ldBelow, ldAbove } from './ladder';
+import { ldWidth, LD_BASE, LD_SUM, ldAddr, ldPos, ldSlot, ldSet, ldClear, ldBelow, ldAbove } from './ladder';
 
 /**
  * The nearest level better than `price` on a side (bids: higher, asks: lower), from the ladder
@@ -43,13 +43,13 @@ function betterNeighbour(bk: usize, sym: u32, side: u32, price: i64): u32 {
     let k: i32;
     if (side == SIDE_BUY) {
       // lowest ladder price above `price`
-      pos = price < base ? -1 : (<u64>(price - base) >= <u64>LD_WIDTH ? LD_WIDTH : <i32>(price - base));
-      k = pos >= LD_WIDTH ? -1 : ldAbove(ld, pos);
+      pos = price < base ? -1 : (<u64>(price - base) >= <u64>ldWidth ? ldWidth : <i32>(price - base));
+      k = pos >= ldWidth ? -1 : ldAbove(ld, pos);
     } else {
-      pos = price < base ? 0 : (<u64>(price - base) >= <u64>LD_WIDTH ? LD_WIDTH : <i32>(price - base));
+      pos = price < base ? 0 : (<u64>(price - base) >= <u64>ldWidth ? ldWidth : <i32>(price - base));
       k = ldBelow(ld, pos);
     }
-    if (k >= 0) cand = levelFind(sym, side, base + <i64>k);
+    if (k >= 0) cand = load<u32>(ldSlot(ld, k));
   }
   let cur = load<u32>(bk + (<usize>side << 2), B_ROOT);
   if (cur != 0) {
@@ -78,22 +78,28 @@ function betterNeighbour(bk: usize, sym: u32, side: u32, price: i64): u32 {
 function levelCreate(bk: usize, sym: u32, side: u32, price: i64): u32 {
   const lv = poolAlloc(levelPool);
   const la = lAddr(lv);
+  // the pool does not zero nodes: every field read while the level lives is set here (the
+  // treap fields by tInsert, for a level outside the window)
   store<i64>(la, price, L_PRICE);
+  store<u64>(la, 0, L_TOTAL);
+  store<u64>(la, 0, L_COUNT); // count and head
+  store<u32>(la, 0, L_TAIL);
   store<u32>(la, sym, L_SYM);
   store<u32>(la, side, L_SIDE);
-  ltabInsert(lv);
   const so = <usize>(side << 2);
   const better = betterNeighbour(bk, sym, side, price);
   const worse = better != 0 ? load<u32>(lAddr(better), L_NEXT) : load<u32>(bk + so, B_BEST);
   // track it in the ladder when it fits the window (re-anchoring an empty ladder), else the treap
   const ld = ldAddr(sym, side);
-  if (load<u64>(ld, LD_SUM) == 0) store<i64>(ld, price - <i64>(LD_WIDTH >> 1), LD_BASE);
+  if (load<u64>(ld, LD_SUM) == 0) store<i64>(ld, price - <i64>(ldWidth >> 1), LD_BASE);
   const pos = ldPos(ld, price);
   if (pos >= 0) {
-    ldSet(ld, pos);
+    ldSet(ld, pos, lv);
     store<u32>(la, 1, L_LADDER);
   } else {
+    store<u32>(la, 0, L_LADDER);
     tInsert(bk + so + B_ROOT, lv, price);
+    ltabInsert(lv);
   }
   store<u32>(la, better, L_PREV);
   store<u32>(la, worse, L_NEXT);
@@ -116,9 +122,9 @@ function levelRemove(bk: usize, side: u32, lv: u32): void {
     ldClear(ld, ldPos(ld, price));
   } else {
     tRemove(bk + so + B_ROOT, lv);
+    ltabRemove(lv);
   }
   store<u32>(bk + so, load<u32>(bk + so, B_LEVELS) - 1, B_LEVELS);
-  ltabRemove(lv);
   poolFree(levelPool, lv);
 }
 
@@ -142,10 +148,10 @@ export function linkOrder(bk: usize, o: u32): void {
   store<u64>(la, load<u64>(la, L_TOTAL) + <u64>load<u32>(a, O_LEAVES), L_TOTAL);
 }
 
-/** Rests a new order node (all fields set): level, index, count. */
-export function restOrder(bk: usize, o: u32): void {
+/** Rests a new order node (all fields set; `tag` = hashKey(its id)): level, index, count. */
+export function restOrder(bk: usize, o: u32, tag: u32): void {
   linkOrder(bk, o);
-  indexInsert(o);
+  indexInsert(o, tag);
   store<u32>(bk, load<u32>(bk, B_ORDERS) + 1, B_ORDERS);
 }
 

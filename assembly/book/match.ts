@@ -34,7 +34,7 @@ import {
   O_ID, O_PRICE, O_FILLED, O_LEAVES, O_ACCT, O_SYM, O_NEXT, O_LEVEL, O_SIDE, O_RPOS,
   L_PRICE, L_TOTAL, L_HEAD, L_NEXT, B_BEST, B_STP, B_BAND, B_BLO, B_BHI,
 } from './nodes';
-import { indexFind, indexFindIn } from './id-index';
+import { indexFind, indexFindIn, findTag } from './id-index';
 import { linkOrder, restOrder, unlinkOrder, dropOrder, removeOrder } from './link';
 import { EVT_RESERVE, outCount, outboxCap, emit, reject } from './events';
 import {
@@ -61,6 +61,7 @@ let tkFilled: u64 = 0;
 let tkRest: bool = false;
 let tkNode: u32 = 0; // a modified order's own node, unlinked but still indexed while it matches
 let tkPe: u32 = 0; // the taker's risk position entry (risk on)
+let tkTag: u32 = 0; // hashKey(tkId), from the duplicate check (a new order that may rest)
 
 /** A fresh engine: no trade yet, no taker in progress. */
 @inline export function matchReset(): void { tradeSeq = 0; pending = false; tkNode = 0; }
@@ -113,9 +114,11 @@ export function matchLoop(): bool {
     const q = tkRem < ml ? tkRem : ml;
     tkRem -= q;
     tkFilled += <u64>q;
-    store<u32>(a, ml - q, O_LEAVES);
-    store<u64>(a, load<u64>(a, O_FILLED) + <u64>q, O_FILLED);
-    store<u64>(la, load<u64>(la, L_TOTAL) - <u64>q, L_TOTAL);
+    if (ml != q) { // a partial fill; a filled maker is removed below (unlinking takes its leaves off the level)
+      store<u32>(a, ml - q, O_LEAVES);
+      store<u64>(a, load<u64>(a, O_FILLED) + <u64>q, O_FILLED);
+      store<u64>(la, load<u64>(la, L_TOTAL) - <u64>q, L_TOTAL);
+    }
     tradeSeq++;
     emit(EVT_TYPE_TRADE, 0, 0, tkSide, tkSym, tkId, load<u64>(a, O_ID), lp, q, tkRem, ml - q,
       tkAcct, load<u32>(a, O_ACCT), tradeSeq);
@@ -165,7 +168,7 @@ export function finishTaker(): void {
   store<u32>(a, tkSym, O_SYM);
   store<u32>(a, tkSide, O_SIDE);
   store<u32>(a, tkPe, O_RPOS);
-  restOrder(bk, o);
+  restOrder(bk, o, tkTag);
   if (riskOn) riskRest(tkPe, tkSide, tkRem, true);
 }
 
@@ -222,6 +225,7 @@ export function newOrder(c: usize): void {
   if (limit && (price <= 0 || bandRejects(bk, price))) { reject(c, REASON_BAD_PRICE); return; }
   const id = load<u64>(c, CMD_ID);
   if (indexFind(id) != 0) { reject(c, REASON_DUPLICATE_ID); return; } // resting in any symbol
+  const tag = findTag;
   const rests = limit && (tif == TIF_GTC || tif == TIF_POST_ONLY);
   const acct = load<u32>(c, CMD_ACCOUNT);
   let pe: u32 = 0;
@@ -240,6 +244,7 @@ export function newOrder(c: usize): void {
     if (pe == 0) { reject(c, REASON_CAPACITY); return; } // risk tables full
   }
   tkPe = pe;
+  tkTag = tag;
   tkSym = sym; tkSide = side; tkId = id; tkAcct = acct;
   tkLimit = limit ? price : 0; tkMarket = !limit; tkRem = qty; tkFilled = 0; tkRest = rests; tkNode = 0;
   tkLo = 0; tkHi = i64.MAX_VALUE;

@@ -8,15 +8,17 @@
  * ```
  * ORDER node (64 B): 0 id u64 · 8 price i64 · 16 filled u64 · 24 leaves u32 · 28 account u32 ·
  *   32 symbol u32 · 36 prev u32 · 40 next u32 · 44 level u32 · 48 side u32 ·
- *   52 risk position entry u32 (book/risk.ts; 0 while risk is off) · 56..63 unused
+ *   52 risk position entry u32 (book/risk.ts; 0 while risk is off) · 56 index tag u32
+ *   (hashKey(id), book/id-index.ts: removal finds the slot without hashing again) · 60..63 unused
  * LEVEL node (64 B): 0 price i64 · 8 total u64 · 16 count u32 · 20 head u32 · 24 tail u32 ·
  *   28 prev u32 (better price) · 32 next u32 (worse price) · 36 left u32 · 40 right u32 · 44 prio u32 ·
  *   48 symbol u32 · 52 side u32 · 56 inLadder u32 · 60 treap parent u32
  * BOOK (64 B, one per symbol): 0 best[2] u32 · 8 root[2] u32 · 16 stp u32 · 20 bandOn u32 ·
  *   24 bandLo i64 · 32 bandHi i64 · 40 orders u32 · 44 levels[2] u32
  * ```
- * Invariants: 0 < node index ≤ cap for a live node; the order pool hands out nodes unzeroed
- * (callers set every field), the level pool zeroes them.
+ * Invariants: 0 < node index ≤ cap for a live node; both pools hand out nodes unzeroed and
+ * their callers set every field they read (book/match.ts for orders, levelCreate in
+ * book/link.ts for levels: a 64-byte memory.fill per new level was a call out of the JIT code).
  * Complexity: accessors O(1); alloc/free O(1) (mem/pool.ts).
  * Allocation: none; the storage is reserved by `engineInit`.
  * Known limitations: capacity (orders, levels) fixed at init; node indices are u32 shifted by 6,
@@ -36,6 +38,7 @@ import { poolInit } from '../mem/pool';
 @inline export const O_LEVEL: u32 = 44;
 @inline export const O_SIDE: u32 = 48;
 @inline export const O_RPOS: u32 = 52;
+@inline export const O_TAG: u32 = 56;
 
 @inline export const LN_SIZE: u32 = 64;
 @inline export const L_PRICE: u32 = 0;
@@ -80,5 +83,5 @@ export let lnodes: usize = 0;
   nSym = symbols; cap = capacity; orderPool = op; levelPool = lp; books = bk;
   onodes = on; lnodes = ln;
   poolInit(op, on, ON_SIZE, capacity, false);
-  poolInit(lp, ln, LN_SIZE, capacity, true);
+  poolInit(lp, ln, LN_SIZE, capacity, false);
 }

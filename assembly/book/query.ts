@@ -19,14 +19,15 @@ import { poolCap, poolInUse, poolHigh, poolFreeLen, poolAlloc, poolFull } from '
 import { ctrl, scratch, SCRATCH_BYTES } from './engine';
 import {
   nSym, orderPool, levelPool, oAddr, lAddr, bAddr, L_LADDER,
-  O_ID, O_PRICE, O_FILLED, O_LEAVES, O_ACCT, O_SYM, O_PREV, O_NEXT, O_LEVEL, O_SIDE, O_RPOS,
+  O_ID, O_PRICE, O_FILLED, O_LEAVES, O_ACCT, O_SYM, O_PREV, O_NEXT, O_LEVEL, O_SIDE, O_RPOS, O_TAG,
   L_PRICE, L_TOTAL, L_COUNT, L_HEAD, L_TAIL, L_PREV, L_NEXT,
   B_BEST, B_STP, B_BAND, B_BLO, B_BHI, B_ORDERS, B_LEVELS,
 } from './nodes';
 import { indexFind, indexFindIn } from './id-index';
+import { hashKey } from './hash';
 import { levelFind } from './level-index';
 import { treapFind } from './treap';
-import { ldAddr, ldPos } from './ladder';
+import { ldAddr, ldPos, ldSlot, ldWidth } from './ladder';
 import { restOrder } from './link';
 import { tradeSeq, setTradeSeq } from './match';
 import { riskOn, killAll, defMaxOpen, raCount, rpCount, rsAddr, raAddr, rpAddr } from './risk';
@@ -224,6 +225,7 @@ export function engineValidate(): i32 {
           const ld = ldAddr(s, side);
           const pos = ldPos(ld, p);
           if (pos < 0 || (load<u64>(ld + 16 + (<usize>(pos >> 6) << 3)) & (<u64>1 << <u64>(pos & 63))) == 0) return 18; // ladder bit
+          if (load<u32>(ldSlot(ld, pos)) != lv) return 18; // ladder slot
           ladderLevels++;
         } else if (treapFind(b, side, p) != lv) return 19; // treap reaches it
         let o = load<u32>(la, L_HEAD);
@@ -238,6 +240,7 @@ export function engineValidate(): i32 {
           const l = load<u32>(a, O_LEAVES);
           if (l == 0) return 8;
           if (indexFind(load<u64>(a, O_ID)) != o) return 9; // indexed once, reachable, id engine-wide unique
+          if (load<u32>(a, O_TAG) != hashKey(load<u64>(a, O_ID))) return 9; // its tag
           total += <u64>l;
           cnt++;
           prevO = o;
@@ -256,12 +259,15 @@ export function engineValidate(): i32 {
       const ld = ldAddr(s, side);
       let bits: u32 = 0;
       let sum: u64 = 0;
-      for (let w: u32 = 0; w < 16; w++) {
+      for (let w: u32 = 0; w < <u32>ldWidth >> 6; w++) {
         const v = load<u64>(ld + 16 + (<usize>w << 3));
         bits += <u32>popcnt(v);
         if (v != 0) sum |= <u64>1 << <u64>w;
       }
       if (bits != ladderLevels || sum != load<u64>(ld, 8)) return 20;
+      let slots: u32 = 0;
+      for (let i: i32 = 0; i < ldWidth; i++) if (load<u32>(ldSlot(ld, i)) != 0) slots++;
+      if (slots != ladderLevels) return 20; // a slot without its level
       levels += nLv;
     }
     if (symOrders != load<u32>(b, B_ORDERS)) return 14;
@@ -338,7 +344,7 @@ export function bookRestoreOrders(n: u32): i32 {
     store<u32>(a, sym, O_SYM);
     store<u32>(a, side, O_SIDE);
     store<u32>(a, 0, O_RPOS); // riskRebuild links it when risk is on
-    restOrder(bAddr(sym), o);
+    restOrder(bAddr(sym), o, hashKey(id));
   }
   return 0;
 }

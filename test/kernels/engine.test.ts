@@ -217,6 +217,39 @@ for (const build of ['release', 'debug'] as BuildKind[]) {
       e.validate();
     });
 
+    it('finds a treap level whose price a re-anchored ladder window now covers, and joins it', () => {
+      // 8 symbols: a 4096-tick window (base = first price − 2048); B lies outside it, in the treap
+      const e = new Engine({ symbols: 8, capacity: 100, build, seed: 3 });
+      const a = 1_000_000;
+      const b = a + 10_000;
+      lines(e, [sell(1, a, 1), sell(2, b, 5), cmd({ op: 2, id: 1n })]); // the window is empty again
+      // C re-anchors the window around a + 9,000, so B's price is inside it but B is in the treap
+      lines(e, [sell(3, a + 9_000, 2), sell(4, b, 7), sell(5, b - 1, 1)]);
+      e.validate();
+      expect(e.depth(0, 1, 5)).toEqual([{ price: BigInt(a + 9_000), qty: 2n, count: 1 }, { price: BigInt(b - 1), qty: 1n, count: 1 },
+        { price: BigInt(b), qty: 12n, count: 2 }]);
+      expect(e.levelOrders(0, 1, BigInt(b)).map((o) => o.id)).toEqual([2n, 4n]);
+      expect(lines(e, [buy(6, b, 15)])).toEqual(['A,6', `T,6,3,${a + 9_000},2`, `T,6,5,${b - 1},1`, `T,6,2,${b},5`, `T,6,4,${b},7`]);
+      e.validate();
+      expect(e.depth(0, 1, 5)).toEqual([]);
+    });
+
+    it('places levels at both ends of a 4096-tick ladder window in price order', () => {
+      // one symbol: window [p − 2048, p + 2048); p + 2045 lies in the window's last word, above
+      // every other ladder bit, so the search for a better bid must stop at that word
+      const e = new Engine({ symbols: 1, capacity: 100, build, seed: 5 });
+      const p = 500_000;
+      lines(e, [buy(1, p, 1), buy(2, p + 2045, 1), buy(3, p - 2048, 1), buy(4, p + 2047, 1), buy(5, p + 1990, 1), buy(6, p - 2049, 1)]);
+      e.validate();
+      expect(e.depth(0, 0, 10).map((l) => Number(l.price) - p)).toEqual([2047, 2045, 1990, 0, -2048, -2049]);
+      lines(e, [sell(7, p + 4000, 1), sell(8, p + 2048 + 4095, 1), sell(9, p + 2048, 1), sell(10, p + 2048 + 5, 1)]);
+      e.validate();
+      expect(e.depth(0, 1, 10).map((l) => Number(l.price) - p)).toEqual([2048, 2053, 4000, 6143]);
+      expect(lines(e, [sell(11, p - 2049, 6)])).toEqual(['A,11', `T,11,4,${p + 2047},1`, `T,11,2,${p + 2045},1`, `T,11,5,${p + 1990},1`,
+        `T,11,1,${p},1`, `T,11,3,${p - 2048},1`, `T,11,6,${p - 2049},1`]);
+      e.validate();
+    });
+
     it('fences the instance when the event sink throws, after finishing the batch', () => {
       const e = new Engine({ symbols: 1, capacity: 100, build, outboxCapacity: 16 });
       lines(e, [sell(1, 100, 1), sell(2, 100, 1), sell(3, 100, 1), sell(4, 100, 1), sell(5, 100, 1)]);
