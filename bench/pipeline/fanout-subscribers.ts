@@ -17,12 +17,17 @@
  * Invariants: a delta's `first` must be the previous `last` + 1 per connection and symbol (else a
  * gap is counted; a snapshot restarts the sequence); a binary frame must be filled exactly by
  * its `count` messages (else an error is counted).
+ * Latency: every trade received (binary TRADE, JSON `trade`) records receipt time minus its `ts`
+ * (the engine's tsInit, epoch ns, the same clock: src/domain/clock.ts) in one HDR histogram (µs);
+ * `stop` answers its p50/p99/p99.9/max and sample count.
  * Complexity: O(messages) per binary frame (O(levels) for the verifier), O(frame bytes) per JSON
  * frame. Allocation: JSON.parse per JSON frame; none per binary frame except the verifier's.
  * Known limitations: all connections live in one process and event loop, so at high fan-out the
  * subscriber process itself can be the bottleneck; its CPU is reported with the results.
  */
+import * as hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
+import { nowNs } from '../../src/domain/clock.js';
 import { BinaryWriter, decodeFrame, MsgType, Channel } from '../../src/codec/binary-protocol.js';
 
 interface Sym { id: number; symbol: string }
@@ -54,6 +59,18 @@ const books = new Map<number | string, Book>();
 let t0 = 0;
 let lastAt = 0;
 let cpu0 = process.cpuUsage();
+/**
+ * Delivery latency, µs: for every trade a connection receives, receipt time (nowNs(): the same
+ * epoch-ns clock as the engine's, src/domain/clock.ts, same machine) minus the trade's `ts` (the
+ * engine's tsInit, stamped when the engine thread took the command's batch). Deltas and tickers of
+ * the same pump cycle travel in the same frame, so a trade's delay is its frame's.
+ */
+const lat = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600e6, numberOfSignificantValueDigits: 3 });
+/** Receipt time of the frame being decoded (epoch ns), read once per frame. */
+let rxNs = 0n;
+/** Samples below 0 (the two processes' clock offsets disagree by more than the delay): counted, recorded as 1 µs. */
+let negative = 0;
+const recordLatency = (tsNs: bigint): void => { const us = Number(rxNs - tsNs) / 1000; if (us < 0) negative++; lat.recordValue(us < 1 ? 1 : us); };
 
 const blank = (ws: WebSocket): Sub => ({ ws, events: 0, frames: 0, bytes: 0, levels: 0, trades: 0, tickers: 0, deltas: 0, snapshots: 0, gaps: 0, errors: 0, next: new Map(), subscribed: 0, closed: null });
 
@@ -96,7 +113,7 @@ function onBinary(s: Sub, buf: Buffer, verifier: boolean): void {
         s.events += k; s.levels += k; s.snapshots++;
         break;
       }
-      case MsgType.TRADE: s.events++; s.trades++; break;
+      case MsgType.TRADE: s.events++; s.trades++; recordLatency(dv.getBigInt64(b + 32, true)); break;
       case MsgType.TICKER: s.events++; s.tickers++; break;
       case MsgType.SUBSCRIBED: s.subscribed++; break;
       default: break;
@@ -114,12 +131,14 @@ function onBinary(s: Sub, buf: Buffer, verifier: boolean): void {
   }
 }
 
-interface JsonMd { type: string; symbol?: string; first?: number; last?: number; seq?: number; bids?: [string, string][]; asks?: [string, string][] }
+interface JsonMd { type: string; ts?: number; symbol?: string; first?: number; last?: number; seq?: number; bids?: [string, string][]; asks?: [string, string][] }
 
 function onJson(s: Sub, text: string, verifier: boolean): void {
   s.frames++;
   s.bytes += text.length; // the frames are ASCII: characters = bytes
   const m = JSON.parse(text) as JsonMd;
+  // the trade's exact 19-digit ts, from the text (JSON.parse rounds it to a double)
+  if (m.type === 'trade') { const i = text.lastIndexOf('"ts":'); recordLatency(BigInt(text.slice(i + 5, text.indexOf('}', i)))); }
   switch (m.type) {
     case 'bookDelta': {
       const k = m.bids!.length + m.asks!.length;
@@ -159,6 +178,7 @@ async function openAll(c: OpenCmd): Promise<void> {
     const verifier = i === 0;
     ws.on('message', (d: Buffer, isBinary: boolean) => {
       lastAt = performance.now();
+      rxNs = nowNs();
       if (isBinary) onBinary(s, d, verifier); else onJson(s, d.toString(), verifier);
     });
     ws.once('error', rej);
@@ -199,6 +219,7 @@ async function stop(quietMs: number, maxWaitMs: number): Promise<Record<string, 
     ok: 'stop', drained, seconds: (lastAt - t0) / 1000, subscriberCpuSeconds: (cpu.user + cpu.system) / 1e6,
     events: sum('events'), frames: sum('frames'), bytes: sum('bytes'), levels: sum('levels'), trades: sum('trades'), tickers: sum('tickers'),
     deltas: sum('deltas'), snapshots: sum('snapshots'), gaps: sum('gaps'), errors: sum('errors'),
+    latencyUs: { p50: lat.getValueAtPercentile(50), p99: lat.getValueAtPercentile(99), p999: lat.getValueAtPercentile(99.9), max: lat.maxValue, samples: lat.totalCount, negative },
     minEventsPerSubscriber: Math.min(...per), maxEventsPerSubscriber: Math.max(...per),
     closed: subs.filter((s) => s.closed !== null).length, closeCodes: [...new Set(subs.filter((s) => s.closed !== null).map((s) => s.closed))],
     verifierBooks: [...books].map(([k, b]) => ({ key: k, bids: [...b.bids].map(([p, q]) => [Number(p), Number(q)]), asks: [...b.asks].map(([p, q]) => [Number(p), Number(q)]) })),
@@ -211,6 +232,8 @@ process.on('message', (raw: unknown) => {
   if (m.cmd === 'open') openAll(m as OpenCmd).then(() => reply({ ok: 'open' }), (e: Error) => reply({ ok: 'error', message: e.message }));
   else if (m.cmd === 'start') {
     for (const s of subs) reset(s);
+    lat.reset();
+    negative = 0;
     t0 = performance.now();
     lastAt = t0;
     cpu0 = process.cpuUsage();

@@ -66,19 +66,40 @@ for (const m of MODES) if (!['binary', 'binary-unbatched', 'json'].includes(m)) 
 for (const c of CHANNELS) if (!['book', 'trades', 'ticker'].includes(c)) throw new Error(`--channels: unknown channel ${c}`);
 if (!(SECONDS > 0 && SECONDS <= 60 && RATE > 0 && RATE <= 1e6 && REPS >= 1 && SUBS.every((n) => n >= 1 && n <= 5000))) throw new Error('bounds: --seconds 0..60, --rate 1..1e6, --subs 1..5000, --reps ≥ 1');
 const HERE = dirname(fileURLToPath(import.meta.url));
-const CLI = join(HERE, '..', '..', 'build', 'dist', 'cli', 'main.js');
+/** The server's CLI; FANOUT_CLI=path/to/main.js runs another build (before/after comparisons). */
+const CLI = process.env.FANOUT_CLI ?? join(HERE, '..', '..', 'build', 'dist', 'cli', 'main.js');
 const PER_FRAME = 80;
 const CLK_TCK = 100; // Linux USER_HZ
 /** After the driver stops, subscribers wait at most this long for the last messages (backlog). */
 const DRAIN_MS = 10_000;
 
-interface Server { proc: ChildProcess; http: string; ws: string; key: string; secret: string; data: string }
+interface Server { proc: ChildProcess; http: string; ws: string; key: string; secret: string; data: string; gc: GcTally }
+
+/**
+ * Heap allocation of the server, from `node --trace-gc` on its stdout: every GC line of every
+ * isolate (gateway main thread, engine thread, workers) gives the heap before and after
+ * ("Scavenge 12.3 (20.1) -> 4.5 (21.0) MB"); the bytes a GC freed were allocated since the one
+ * before, so the sum over a window is what the server allocated in it (give or take one young
+ * generation, a few MB; per isolate and in total).
+ */
+interface GcTally { counting: boolean; freedBytes: Map<string, number>; gcs: number; maxScavengeMs: number }
+const GC_LINE = /^\[(\d+:0x[0-9a-f]+)\]\s+\d+ ms: (Scavenge|Mark-Compact|Mark-sweep|Minor Mark-Compact|Mark-Compact \(reduce\))[^\d]*([\d.]+) \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB, (?:pooled: [\d.]+ MB, )?([\d.]+)/;
+function tallyGc(t: GcTally, text: string): void {
+  for (const line of text.split('\n')) {
+    const m = GC_LINE.exec(line);
+    if (!m || !t.counting) continue;
+    t.gcs++;
+    t.freedBytes.set(m[1]!, (t.freedBytes.get(m[1]!) ?? 0) + Math.max(0, Number(m[3]) - Number(m[5])) * 2 ** 20);
+    if (m[2] === 'Scavenge') t.maxScavengeMs = Math.max(t.maxScavengeMs, Number(m[7]));
+  }
+}
 
 async function startServer(mode: Mode): Promise<Server> {
   const data = mkdtempSync(join(tmpdir(), 'bench-fanout-'));
   const flags = ['serve', '--no-sim', '--no-storage', '--durability', 'none', '--port', '0', '--rate-limit', '10000000', '--max-open-orders', '0', '--data', data];
   if (mode === 'binary-unbatched') flags.push('--binary-frame-bytes', '1');
-  const proc = spawn(process.execPath, [CLI, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--trace-gc', CLI, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const gc: GcTally = { counting: false, freedBytes: new Map(), gcs: 0, maxScavengeMs: 0 };
   let out = '';
   proc.stderr!.on('data', (b: Buffer) => { out += b.toString(); });
   return new Promise((res, rej) => {
@@ -86,11 +107,11 @@ async function startServer(mode: Mode): Promise<Server> {
     proc.once('exit', (c) => { clearTimeout(t); rej(new Error(`server exited (${c}): ${out}`)); });
     let started = false;
     proc.stdout!.on('data', (b: Buffer) => {
-      if (started) return;
+      if (started) { tallyGc(gc, b.toString()); return; }
       out += b.toString();
       const u = /listening on (http:\/\/\S+)/.exec(out);
       const k = /key (tk_[0-9a-f]+) {2}secret ([0-9a-f]{64})/.exec(out);
-      if (u && k) { started = true; clearTimeout(t); proc.removeAllListeners('exit'); res({ proc, http: u[1]!, ws: u[1]!.replace('http', 'ws') + '/ws', key: k[1]!, secret: k[2]!, data }); }
+      if (u && k) { started = true; clearTimeout(t); proc.removeAllListeners('exit'); res({ proc, http: u[1]!, ws: u[1]!.replace('http', 'ws') + '/ws', key: k[1]!, secret: k[2]!, data, gc }); }
     });
   });
 }
@@ -287,6 +308,7 @@ async function runOnce(mode: Mode, n: number, rep: number): Promise<Record<strin
     const m0 = await metrics(s, 30_000);
     if (m0 === null) throw new Error('the server did not answer /metrics within 30 s');
     await subs.ask({ cmd: 'start' }, 5_000);
+    s.gc.counting = true;
     const cpu0 = cpuSeconds(pid);
     const t0 = performance.now();
     const orders = await driver.run(RATE, SECONDS);
@@ -294,6 +316,7 @@ async function runOnce(mode: Mode, n: number, rep: number): Promise<Record<strin
     dbg('load sent');
     const r = await subs.ask({ cmd: 'stop', quietMs: 300, maxWaitMs: DRAIN_MS }, DRAIN_MS + 10_000);
     const cpu1 = cpuSeconds(pid);
+    s.gc.counting = false;
     const wall = (performance.now() - t0) / 1000;
     const rssAfter = rss(pid);
     dbg(`stopped (drained: ${String(r.drained)})`);
@@ -321,10 +344,14 @@ async function runOnce(mode: Mode, n: number, rep: number): Promise<Record<strin
     if (drained && resyncs === 0 && (r.closed as number) === 0 && r.minEventsPerSubscriber !== r.maxEventsPerSubscriber) problems.push(`subscribers got different event counts (${String(r.minEventsPerSubscriber)}..${String(r.maxEventsPerSubscriber)}) without any resync`);
     if (problems.length > 0) throw new Error(`${mode} × ${n}: ${problems.join('; ')}`);
     const secs = r.seconds as number;
+    const allocated = [...s.gc.freedBytes.values()].reduce((a, x) => a + x, 0);
     return {
       mode, subscribers: n, rep, orders, ordersPerSecond: orders / sendSeconds, sendSeconds, deliverySeconds: secs, drained, booksVerified: drained,
       eventsPerSecond: (r.events as number) / secs, framesPerSecond: (r.frames as number) / secs, megabytesPerSecond: (r.bytes as number) / secs / 1e6,
       events: r.events, frames: r.frames, bytes: r.bytes, eventsPerFrame: (r.events as number) / (r.frames as number),
+      latencyUs: r.latencyUs,
+      framesPerSubscriberPerSecond: (r.frames as number) / n / secs,
+      heap: { allocatedBytes: allocated, bytesPerEvent: allocated / (r.events as number), bytesPerOrder: allocated / orders, gcs: s.gc.gcs, maxScavengeMs: s.gc.maxScavengeMs, perIsolateBytes: Object.fromEntries(s.gc.freedBytes) },
       breakdown: { levels: r.levels, deltas: r.deltas, trades: r.trades, tickers: r.tickers, resyncSnapshots: resyncs },
       eventsPerSubscriber: { min: r.minEventsPerSubscriber, max: r.maxEventsPerSubscriber },
       slowConsumer: { resyncSnapshots: resyncs, closedByServer: closedSlow, closedSeenBySubscribers: r.closed },
@@ -347,6 +374,7 @@ async function runOnce(mode: Mode, n: number, rep: number): Promise<Record<strin
   }
 }
 
+interface Lat { p50: number; p99: number; p999: number; max: number; samples: number; negative: number }
 const median = (xs: number[]): number => { const a = [...xs].sort((x, y) => x - y); return a.length % 2 ? a[(a.length - 1) / 2]! : (a[a.length / 2 - 1]! + a[a.length / 2]!) / 2; };
 const fmt = (x: number, d = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
@@ -365,6 +393,12 @@ async function main(): Promise<void> {
       const c = {
         mode, batching: mode === 'binary', subscribers: n,
         eventsPerSecond: med('eventsPerSecond'), eventsPerSecondRuns: rs.map((x) => x.eventsPerSecond),
+        latencyUs: { p50: median(rs.map((x) => (x.latencyUs as Lat).p50)), p99: median(rs.map((x) => (x.latencyUs as Lat).p99)), p999: median(rs.map((x) => (x.latencyUs as Lat).p999)) },
+        latencyUsRuns: rs.map((x) => x.latencyUs),
+        heapBytesPerEvent: median(rs.map((x) => (x.heap as { bytesPerEvent: number }).bytesPerEvent)),
+        heapBytesPerOrder: median(rs.map((x) => (x.heap as { bytesPerOrder: number }).bytesPerOrder)),
+        maxScavengeMs: median(rs.map((x) => (x.heap as { maxScavengeMs: number }).maxScavengeMs)),
+        framesPerSubscriberPerSecond: med('framesPerSubscriberPerSecond'),
         framesPerSecond: med('framesPerSecond'), megabytesPerSecond: med('megabytesPerSecond'), eventsPerFrame: med('eventsPerFrame'),
         ordersPerSecond: med('ordersPerSecond'), rssPerConnectionBytes: med('rssPerConnectionBytes'),
         serverRssBeforeBytes: med('serverRssBeforeBytes'), serverRssConnectedBytes: med('serverRssConnectedBytes'), serverRssAfterLoadBytes: med('serverRssAfterLoadBytes'),
@@ -374,7 +408,7 @@ async function main(): Promise<void> {
         slowConsumerClosed: rs.map((x) => (x.slowConsumer as { closedByServer: number | null }).closedByServer),
       };
       cases.push(c);
-      process.stdout.write(`  ${String(n).padStart(5)} subs · ${mode.padEnd(16)} ${fmt(c.eventsPerSecond).padStart(11)} events/s (runs ${rs.map((x) => fmt(x.eventsPerSecond as number)).join(' / ')}) · ${fmt(c.framesPerSecond).padStart(9)} frames/s · ${fmt(c.megabytesPerSecond, 1)} MB/s · ${fmt(c.eventsPerFrame, 1)} ev/frame · RSS ${fmt(c.serverRssBeforeBytes / 2 ** 20, 1)} → ${fmt(c.serverRssConnectedBytes / 2 ** 20, 1)} MiB (${fmt(c.rssPerConnectionBytes / 1024, 1)} KiB/conn), ${fmt(c.serverRssAfterLoadBytes / 2 ** 20, 1)} after · CPU server ${fmt(c.serverCpuCores * 100)}% subs ${fmt(c.subscriberCpuCores * 100)}% · resyncs ${c.resyncSnapshots.join('/')} closed ${c.slowConsumerClosed.map((x) => x ?? '?').join('/')} · delivered over ${c.deliverySeconds.map((x) => fmt(x as number, 1)).join('/')} s${c.drained.every(Boolean) ? '' : ' (BACKLOG: not drained 10 s after the load stopped)'}${rs.every((x) => x.serverAnsweredAfterRun) ? '' : ' (server busy: /metrics unanswered after the run)'}\n`);
+      process.stdout.write(`  ${String(n).padStart(5)} subs · ${mode.padEnd(16)} ${fmt(c.eventsPerSecond).padStart(11)} events/s (runs ${rs.map((x) => fmt(x.eventsPerSecond as number)).join(' / ')}) · latency p50 ${fmt(c.latencyUs.p50 / 1000, 2)} / p99 ${fmt(c.latencyUs.p99 / 1000, 2)} / p99.9 ${fmt(c.latencyUs.p999 / 1000, 2)} ms · ${fmt(c.framesPerSecond).padStart(9)} frames/s (${fmt(c.framesPerSubscriberPerSecond)}/sub) · ${fmt(c.megabytesPerSecond, 1)} MB/s · ${fmt(c.eventsPerFrame, 1)} ev/frame · RSS ${fmt(c.serverRssBeforeBytes / 2 ** 20, 1)} → ${fmt(c.serverRssConnectedBytes / 2 ** 20, 1)} MiB (${fmt(c.rssPerConnectionBytes / 1024, 1)} KiB/conn), ${fmt(c.serverRssAfterLoadBytes / 2 ** 20, 1)} after · heap ${fmt(c.heapBytesPerEvent, 1)} B/event ${fmt(c.heapBytesPerOrder)} B/order, scavenge max ${fmt(c.maxScavengeMs, 1)} ms · CPU server ${fmt(c.serverCpuCores * 100)}% subs ${fmt(c.subscriberCpuCores * 100)}% · resyncs ${c.resyncSnapshots.join('/')} closed ${c.slowConsumerClosed.map((x) => x ?? '?').join('/')} · delivered over ${c.deliverySeconds.map((x) => fmt(x as number, 1)).join('/')} s${c.drained.every(Boolean) ? '' : ' (BACKLOG: not drained 10 s after the load stopped)'}${rs.every((x) => x.serverAnsweredAfterRun) ? '' : ' (server busy: /metrics unanswered after the run)'}\n`);
     }
   }
   const load1 = os.loadavg();
