@@ -66,11 +66,19 @@ let cpu0 = process.cpuUsage();
  * the same pump cycle travel in the same frame, so a trade's delay is its frame's.
  */
 const lat = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600e6, numberOfSignificantValueDigits: 3 });
-/** Receipt time of the frame being decoded (epoch ns), read once per frame. */
-let rxNs = 0n;
+/**
+ * Stage split, µs: for every ticker, receipt time minus the ticker's `ts` (the gateway's wall clock
+ * when it published the cycle's tickers, Date.now(): ms resolution) — the gateway-to-client part
+ * of the delay; the engine-to-gateway part is the rest. Coarse (±1 ms), for delays of several ms.
+ */
+const gwLat = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600e6, numberOfSignificantValueDigits: 3 });
+/** Receipt time of the frame being decoded (epoch ns as a double: ±256 ns, no BigInt per sample), read once per frame. */
+let rxNs = 0;
 /** Samples below 0 (the two processes' clock offsets disagree by more than the delay): counted, recorded as 1 µs. */
 let negative = 0;
-const recordLatency = (tsNs: bigint): void => { const us = Number(rxNs - tsNs) / 1000; if (us < 0) negative++; lat.recordValue(us < 1 ? 1 : us); };
+const recordLatency = (h: hdr.Histogram, tsNs: number): void => { const us = (rxNs - tsNs) / 1000; if (us < 0) negative++; h.recordValue(us < 1 ? 1 : us); };
+/** An i64 epoch-ns field as a double (exact to 256 ns). */
+const i64 = (dv: DataView, o: number): number => dv.getUint32(o, true) + dv.getInt32(o + 4, true) * 2 ** 32;
 
 const blank = (ws: WebSocket): Sub => ({ ws, events: 0, frames: 0, bytes: 0, levels: 0, trades: 0, tickers: 0, deltas: 0, snapshots: 0, gaps: 0, errors: 0, next: new Map(), subscribed: 0, closed: null });
 
@@ -113,8 +121,8 @@ function onBinary(s: Sub, buf: Buffer, verifier: boolean): void {
         s.events += k; s.levels += k; s.snapshots++;
         break;
       }
-      case MsgType.TRADE: s.events++; s.trades++; recordLatency(dv.getBigInt64(b + 32, true)); break;
-      case MsgType.TICKER: s.events++; s.tickers++; break;
+      case MsgType.TRADE: s.events++; s.trades++; recordLatency(lat, i64(dv, b + 32)); break;
+      case MsgType.TICKER: s.events++; s.tickers++; recordLatency(gwLat, i64(dv, b + 56)); break;
       case MsgType.SUBSCRIBED: s.subscribed++; break;
       default: break;
     }
@@ -138,7 +146,8 @@ function onJson(s: Sub, text: string, verifier: boolean): void {
   s.bytes += text.length; // the frames are ASCII: characters = bytes
   const m = JSON.parse(text) as JsonMd;
   // the trade's exact 19-digit ts, from the text (JSON.parse rounds it to a double)
-  if (m.type === 'trade') { const i = text.lastIndexOf('"ts":'); recordLatency(BigInt(text.slice(i + 5, text.indexOf('}', i)))); }
+  if (m.type === 'trade') { const i = text.lastIndexOf('"ts":'); recordLatency(lat, Number(text.slice(i + 5, text.indexOf('}', i)))); }
+  if (m.type === 'ticker') recordLatency(gwLat, m.ts!);
   switch (m.type) {
     case 'bookDelta': {
       const k = m.bids!.length + m.asks!.length;
@@ -178,7 +187,7 @@ async function openAll(c: OpenCmd): Promise<void> {
     const verifier = i === 0;
     ws.on('message', (d: Buffer, isBinary: boolean) => {
       lastAt = performance.now();
-      rxNs = nowNs();
+      rxNs = Number(nowNs());
       if (isBinary) onBinary(s, d, verifier); else onJson(s, d.toString(), verifier);
     });
     ws.once('error', rej);
@@ -220,6 +229,7 @@ async function stop(quietMs: number, maxWaitMs: number): Promise<Record<string, 
     events: sum('events'), frames: sum('frames'), bytes: sum('bytes'), levels: sum('levels'), trades: sum('trades'), tickers: sum('tickers'),
     deltas: sum('deltas'), snapshots: sum('snapshots'), gaps: sum('gaps'), errors: sum('errors'),
     latencyUs: { p50: lat.getValueAtPercentile(50), p99: lat.getValueAtPercentile(99), p999: lat.getValueAtPercentile(99.9), max: lat.maxValue, samples: lat.totalCount, negative },
+    gatewayToClientUs: { p50: gwLat.getValueAtPercentile(50), p99: gwLat.getValueAtPercentile(99), p999: gwLat.getValueAtPercentile(99.9), samples: gwLat.totalCount },
     minEventsPerSubscriber: Math.min(...per), maxEventsPerSubscriber: Math.max(...per),
     closed: subs.filter((s) => s.closed !== null).length, closeCodes: [...new Set(subs.filter((s) => s.closed !== null).map((s) => s.closed))],
     verifierBooks: [...books].map(([k, b]) => ({ key: k, bids: [...b.bids].map(([p, q]) => [Number(p), Number(q)]), asks: [...b.asks].map(([p, q]) => [Number(p), Number(q)]) })),
@@ -233,6 +243,7 @@ process.on('message', (raw: unknown) => {
   else if (m.cmd === 'start') {
     for (const s of subs) reset(s);
     lat.reset();
+    gwLat.reset();
     negative = 0;
     t0 = performance.now();
     lastAt = t0;

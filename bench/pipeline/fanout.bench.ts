@@ -98,7 +98,9 @@ async function startServer(mode: Mode): Promise<Server> {
   const data = mkdtempSync(join(tmpdir(), 'bench-fanout-'));
   const flags = ['serve', '--no-sim', '--no-storage', '--durability', 'none', '--port', '0', '--rate-limit', '10000000', '--max-open-orders', '0', '--data', data];
   if (mode === 'binary-unbatched') flags.push('--binary-frame-bytes', '1');
-  const proc = spawn(process.execPath, ['--trace-gc', CLI, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // FANOUT_NODE_ARGS: extra node flags for the server (e.g. --cpu-prof --cpu-prof-dir=DIR)
+  const nodeArgs = (process.env.FANOUT_NODE_ARGS ?? '').split(' ').filter((x) => x !== '');
+  const proc = spawn(process.execPath, ['--trace-gc', ...nodeArgs, CLI, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
   const gc: GcTally = { counting: false, freedBytes: new Map(), gcs: 0, maxScavengeMs: 0 };
   let out = '';
   proc.stderr!.on('data', (b: Buffer) => { out += b.toString(); });
@@ -349,7 +351,7 @@ async function runOnce(mode: Mode, n: number, rep: number): Promise<Record<strin
       mode, subscribers: n, rep, orders, ordersPerSecond: orders / sendSeconds, sendSeconds, deliverySeconds: secs, drained, booksVerified: drained,
       eventsPerSecond: (r.events as number) / secs, framesPerSecond: (r.frames as number) / secs, megabytesPerSecond: (r.bytes as number) / secs / 1e6,
       events: r.events, frames: r.frames, bytes: r.bytes, eventsPerFrame: (r.events as number) / (r.frames as number),
-      latencyUs: r.latencyUs,
+      latencyUs: r.latencyUs, gatewayToClientUs: r.gatewayToClientUs,
       framesPerSubscriberPerSecond: (r.frames as number) / n / secs,
       heap: { allocatedBytes: allocated, bytesPerEvent: allocated / (r.events as number), bytesPerOrder: allocated / orders, gcs: s.gc.gcs, maxScavengeMs: s.gc.maxScavengeMs, perIsolateBytes: Object.fromEntries(s.gc.freedBytes) },
       breakdown: { levels: r.levels, deltas: r.deltas, trades: r.trades, tickers: r.tickers, resyncSnapshots: resyncs },
@@ -395,6 +397,7 @@ async function main(): Promise<void> {
         eventsPerSecond: med('eventsPerSecond'), eventsPerSecondRuns: rs.map((x) => x.eventsPerSecond),
         latencyUs: { p50: median(rs.map((x) => (x.latencyUs as Lat).p50)), p99: median(rs.map((x) => (x.latencyUs as Lat).p99)), p999: median(rs.map((x) => (x.latencyUs as Lat).p999)) },
         latencyUsRuns: rs.map((x) => x.latencyUs),
+        gatewayToClientUs: { p50: median(rs.map((x) => (x.gatewayToClientUs as Lat).p50)), p99: median(rs.map((x) => (x.gatewayToClientUs as Lat).p99)) },
         heapBytesPerEvent: median(rs.map((x) => (x.heap as { bytesPerEvent: number }).bytesPerEvent)),
         heapBytesPerOrder: median(rs.map((x) => (x.heap as { bytesPerOrder: number }).bytesPerOrder)),
         maxScavengeMs: median(rs.map((x) => (x.heap as { maxScavengeMs: number }).maxScavengeMs)),
@@ -408,7 +411,7 @@ async function main(): Promise<void> {
         slowConsumerClosed: rs.map((x) => (x.slowConsumer as { closedByServer: number | null }).closedByServer),
       };
       cases.push(c);
-      process.stdout.write(`  ${String(n).padStart(5)} subs · ${mode.padEnd(16)} ${fmt(c.eventsPerSecond).padStart(11)} events/s (runs ${rs.map((x) => fmt(x.eventsPerSecond as number)).join(' / ')}) · latency p50 ${fmt(c.latencyUs.p50 / 1000, 2)} / p99 ${fmt(c.latencyUs.p99 / 1000, 2)} / p99.9 ${fmt(c.latencyUs.p999 / 1000, 2)} ms · ${fmt(c.framesPerSecond).padStart(9)} frames/s (${fmt(c.framesPerSubscriberPerSecond)}/sub) · ${fmt(c.megabytesPerSecond, 1)} MB/s · ${fmt(c.eventsPerFrame, 1)} ev/frame · RSS ${fmt(c.serverRssBeforeBytes / 2 ** 20, 1)} → ${fmt(c.serverRssConnectedBytes / 2 ** 20, 1)} MiB (${fmt(c.rssPerConnectionBytes / 1024, 1)} KiB/conn), ${fmt(c.serverRssAfterLoadBytes / 2 ** 20, 1)} after · heap ${fmt(c.heapBytesPerEvent, 1)} B/event ${fmt(c.heapBytesPerOrder)} B/order, scavenge max ${fmt(c.maxScavengeMs, 1)} ms · CPU server ${fmt(c.serverCpuCores * 100)}% subs ${fmt(c.subscriberCpuCores * 100)}% · resyncs ${c.resyncSnapshots.join('/')} closed ${c.slowConsumerClosed.map((x) => x ?? '?').join('/')} · delivered over ${c.deliverySeconds.map((x) => fmt(x as number, 1)).join('/')} s${c.drained.every(Boolean) ? '' : ' (BACKLOG: not drained 10 s after the load stopped)'}${rs.every((x) => x.serverAnsweredAfterRun) ? '' : ' (server busy: /metrics unanswered after the run)'}\n`);
+      process.stdout.write(`  ${String(n).padStart(5)} subs · ${mode.padEnd(16)} ${fmt(c.eventsPerSecond).padStart(11)} events/s (runs ${rs.map((x) => fmt(x.eventsPerSecond as number)).join(' / ')}) · latency p50 ${fmt(c.latencyUs.p50 / 1000, 2)} / p99 ${fmt(c.latencyUs.p99 / 1000, 2)} / p99.9 ${fmt(c.latencyUs.p999 / 1000, 2)} ms (gateway→client p50 ${fmt(c.gatewayToClientUs.p50 / 1000, 1)} / p99 ${fmt(c.gatewayToClientUs.p99 / 1000, 1)} ms) · ${fmt(c.framesPerSecond).padStart(9)} frames/s (${fmt(c.framesPerSubscriberPerSecond)}/sub) · ${fmt(c.megabytesPerSecond, 1)} MB/s · ${fmt(c.eventsPerFrame, 1)} ev/frame · RSS ${fmt(c.serverRssBeforeBytes / 2 ** 20, 1)} → ${fmt(c.serverRssConnectedBytes / 2 ** 20, 1)} MiB (${fmt(c.rssPerConnectionBytes / 1024, 1)} KiB/conn), ${fmt(c.serverRssAfterLoadBytes / 2 ** 20, 1)} after · heap ${fmt(c.heapBytesPerEvent, 1)} B/event ${fmt(c.heapBytesPerOrder)} B/order, scavenge max ${fmt(c.maxScavengeMs, 1)} ms · CPU server ${fmt(c.serverCpuCores * 100)}% subs ${fmt(c.subscriberCpuCores * 100)}% · resyncs ${c.resyncSnapshots.join('/')} closed ${c.slowConsumerClosed.map((x) => x ?? '?').join('/')} · delivered over ${c.deliverySeconds.map((x) => fmt(x as number, 1)).join('/')} s${c.drained.every(Boolean) ? '' : ' (BACKLOG: not drained 10 s after the load stopped)'}${rs.every((x) => x.serverAnsweredAfterRun) ? '' : ' (server busy: /metrics unanswered after the run)'}\n`);
     }
   }
   const load1 = os.loadavg();
