@@ -33,7 +33,7 @@
  * connecting the subscribers (→ KiB per connection) and after the load, server CPU (utime + stime
  * of all its threads, /proc/PID/stat) and subscriber-process CPU as a share of one core, slow
  * consumer resyncs/closes; medians of --reps runs per case; load average and machine.
- * Options: --subs 100,1000 · --modes binary,binary-unbatched,json · --seconds 5 · --rate 20000
+ * Options: --subs 100,1000 · --sub-procs 1 (subscriber processes, the connections split evenly) · --modes binary,binary-unbatched,json · --seconds 5 · --rate 20000
  * (orders/s) · --reps 3 · --symbols AAPL,MSFT · --channels book,trades,ticker · --seed 42 · --json ·
  * --out FILE.json. FANOUT_DEBUG=1 prints each phase's time on stderr.
  * Known limitations: on a 2-core machine the three processes share the cores, so the figures are a
@@ -45,6 +45,7 @@ import { tmpdir } from 'node:os';
 import * as os from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
 import { sign } from '../../src/gateway/auth.js';
 import { BinaryWriter, decodeFrame } from '../../src/codec/binary-protocol.js';
@@ -61,9 +62,12 @@ const SYMBOLS = opt('--symbols', 'AAPL,MSFT').split(',');
 const CHANNELS = opt('--channels', 'book,trades,ticker').split(',');
 const SEED = Number(opt('--seed', '42'));
 const OUT = opt('--out', '');
+/** Subscriber processes (the N connections split evenly); each decodes its own connections' frames. */
+const SUB_PROCS = Number(opt('--sub-procs', '1'));
 type Mode = 'binary' | 'binary-unbatched' | 'json';
 for (const m of MODES) if (!['binary', 'binary-unbatched', 'json'].includes(m)) throw new Error(`--modes: unknown mode ${m}`);
 for (const c of CHANNELS) if (!['book', 'trades', 'ticker'].includes(c)) throw new Error(`--channels: unknown channel ${c}`);
+if (!(Number.isInteger(SUB_PROCS) && SUB_PROCS >= 1 && SUB_PROCS <= 8)) throw new Error('--sub-procs: 1..8');
 if (!(SECONDS > 0 && SECONDS <= 60 && RATE > 0 && RATE <= 1e6 && REPS >= 1 && SUBS.every((n) => n >= 1 && n <= 5000))) throw new Error('bounds: --seconds 0..60, --rate 1..1e6, --subs 1..5000, --reps ≥ 1');
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** The server's CLI; FANOUT_CLI=path/to/main.js runs another build (before/after comparisons). */
@@ -277,6 +281,42 @@ class Subscribers {
   }
 }
 
+/** Several subscriber processes behind one `ask`: `open` splits the connections, `stop` merges the counts and histograms. */
+class SubscriberPool {
+  private constructor(private readonly ps: Subscribers[]) {}
+  static start(k: number): SubscriberPool { return new SubscriberPool(Array.from({ length: k }, () => Subscribers.start())); }
+  get pids(): number[] { return this.ps.map((p) => p.proc.pid!); }
+  async ask(m: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
+    if (m.cmd === 'open') {
+      const n = m.n as number;
+      const k = this.ps.length;
+      await Promise.all(this.ps.map((p, i) => p.ask({ ...m, n: Math.floor(n / k) + (i < n % k ? 1 : 0) }, timeoutMs)));
+      return { ok: 'open' };
+    }
+    const rs = await Promise.all(this.ps.map((p) => p.ask(m, timeoutMs)));
+    if (m.cmd !== 'stop' || rs.length === 1) return rs[0]!;
+    const sum = (f: string): number => rs.reduce((a, r) => a + (r[f] as number), 0);
+    const out: Record<string, unknown> = { ...rs[0]! };
+    for (const f of ['events', 'frames', 'bytes', 'levels', 'trades', 'tickers', 'deltas', 'snapshots', 'gaps', 'errors', 'closed', 'subscriberCpuSeconds']) out[f] = sum(f);
+    out.drained = rs.every((r) => r.drained === true);
+    out.seconds = Math.max(...rs.map((r) => r.seconds as number));
+    out.minEventsPerSubscriber = Math.min(...rs.map((r) => r.minEventsPerSubscriber as number));
+    out.maxEventsPerSubscriber = Math.max(...rs.map((r) => r.maxEventsPerSubscriber as number));
+    out.closeCodes = [...new Set(rs.flatMap((r) => r.closeCodes as number[]))];
+    const merged = (k: 'latency' | 'gatewayToClient'): hdr.Histogram => {
+      const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600e6, numberOfSignificantValueDigits: 3 });
+      for (const r of rs) h.add(hdr.decodeFromCompressedBase64((r.histogramsBase64 as Record<string, string>)[k]!));
+      return h;
+    };
+    const l = merged('latency');
+    const g = merged('gatewayToClient');
+    out.latencyUs = { p50: l.getValueAtPercentile(50), p99: l.getValueAtPercentile(99), p999: l.getValueAtPercentile(99.9), max: l.maxValue, samples: l.totalCount, negative: rs.reduce((a, r) => a + (r.latencyUs as { negative: number }).negative, 0) };
+    out.gatewayToClientUs = { p50: g.getValueAtPercentile(50), p99: g.getValueAtPercentile(99), p999: g.getValueAtPercentile(99.9), samples: g.totalCount };
+    return out;
+  }
+  async close(): Promise<void> { await Promise.all(this.ps.map((p) => p.close())); }
+}
+
 // ── one run ──────────────────────────────────────────────────────────────────────────────
 type Levels = [number, number][];
 
@@ -290,7 +330,7 @@ async function serverBook(s: Server, ins: Ins & { lotSize: string }): Promise<{ 
 async function runOnce(mode: Mode, n: number, rep: number): Promise<Record<string, unknown>> {
   const dbg = (x: string): void => { if (process.env.FANOUT_DEBUG) process.stderr.write(`[${(performance.now() / 1000).toFixed(2)}] ${x}\n`); };
   const s = await startServer(mode);
-  const subs = Subscribers.start();
+  const subs = SubscriberPool.start(SUB_PROCS);
   let driver: Driver | null = null;
   try {
     const all = await (await fetch(`${s.http}/api/v1/symbols`)).json() as (Ins & { lotSize: string })[];
@@ -383,7 +423,7 @@ const fmt = (x: number, d = 0): string => x.toLocaleString('en-US', { maximumFra
 async function main(): Promise<void> {
   const load0 = os.loadavg();
   process.stdout.write(`bench:fanout — ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, load average ${load0.map((x) => x.toFixed(2)).join(' ')}\n`);
-  process.stdout.write(`  driver ${fmt(RATE)} orders/s for ${SECONDS} s on ${SYMBOLS.join(', ')} (seed ${SEED}); subscribers: ${CHANNELS.join(' + ')} of every symbol; ${REPS} run(s) per case, medians\n`);
+  process.stdout.write(`  driver ${fmt(RATE)} orders/s for ${SECONDS} s on ${SYMBOLS.join(', ')} (seed ${SEED}); subscribers: ${CHANNELS.join(' + ')} of every symbol in ${SUB_PROCS} process(es); ${REPS} run(s) per case, medians\n`);
   const runs: Record<string, unknown>[] = [];
   const cases: Record<string, unknown>[] = [];
   for (const n of SUBS) {
@@ -418,7 +458,7 @@ async function main(): Promise<void> {
   process.stdout.write(`  load average after: ${load1.map((x) => x.toFixed(2)).join(' ')}\n`);
   const report = {
     benchmark: 'bench:fanout', date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model,
-    loadAverageBefore: load0, loadAverageAfter: load1, seed: SEED, ratePerSecond: RATE, seconds: SECONDS, reps: REPS, symbols: SYMBOLS, channels: CHANNELS,
+    loadAverageBefore: load0, loadAverageAfter: load1, subscriberProcesses: SUB_PROCS, seed: SEED, ratePerSecond: RATE, seconds: SECONDS, reps: REPS, symbols: SYMBOLS, channels: CHANNELS,
     eventDefinition: 'one book level in a bookDelta or book snapshot, one trade, one ticker',
     cases, runs,
   };
