@@ -29,7 +29,9 @@
  * events unless the server skipped deltas for a slow consumer (then reported, not failed); the
  * driver's orders got no reject other than `unknown_order` (cancels of orders already filled) and
  * `busy` (command ring full; counted in the JSON).
- * Reported per run: events/s, frames/s, MB/s, events per frame, server RSS before and after
+ * Reported per run: delivery latency (engine tsInit → receipt of every trade by every subscriber,
+ * HDR, `latencyUs` p50/p99/p99.9; the gateway → client part from the tickers' gateway stamp),
+ * server heap allocation per event and per order (node --trace-gc, all isolates), events/s, frames/s, MB/s, events per frame, server RSS before and after
  * connecting the subscribers (→ KiB per connection) and after the load, server CPU (utime + stime
  * of all its threads, /proc/PID/stat) and subscriber-process CPU as a share of one core, slow
  * consumer resyncs/closes; medians of --reps runs per case; load average and machine.

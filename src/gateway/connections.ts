@@ -6,7 +6,9 @@
  * on auth and disconnect); `dirty` (binary connections whose frame has unsent messages). A binary
  * connection has a BinaryWriter: everything it is sent during one inbound frame or one pump cycle
  * goes into one frame, sent at the end of that step (`flushAll`) or as soon as it reaches
- * `binaryFrameBytes` (`out`).
+ * `binaryFrameBytes` (`out`). Binary market data is not written here per connection: MdFanout
+ * (md-fanout.ts) sends frames built once per subscription pattern at `flushAll`, and `out` first
+ * lets it copy the cycle's market data a connection has not yet got (order kept).
  * Invariants: every outbound frame, JSON text or binary, goes through `deliver`: a connection whose
  * socket buffers more than `buffer.hard` bytes is closed (1008, "slow consumer", one audit line)
  * instead of being sent more; a closed connection is out of `conns` and `byAccount` at once, so

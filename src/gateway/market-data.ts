@@ -10,9 +10,10 @@
  * protocols); a delta goes out once per pump cycle per touched symbol; past the soft buffer limit
  * a subscriber's deltas are skipped and it gets one fresh snapshot once drained; a binary delta
  * too large for one message is replaced by a snapshot with the same seq.
- * Complexity: publishBook O(subscribers + changed levels); a snapshot O(depth).
+ * Complexity: trade O(JSON subscribers); publishBook O(subscribers + changed levels); a snapshot O(depth).
  * Allocation: JSON: one text per delta, ticker or trade for all JSON subscribers; binary: a
- * market-data message is encoded once (scratch writer) and copied into each subscriber's frame.
+ * market-data message is encoded once into the cycle's log (md-fanout.ts), and each distinct
+ * subscription pattern gets one set of frames per cycle, shared by its connections.
  * Known limitations: tickers carry the gateway's wall clock (`ts`, Date.now() in ns).
  */
 import { MAX_LEVELS, BinaryWriter } from '../codec/binary-protocol.js';
