@@ -13,7 +13,8 @@
  * the server's book after the run.
  * Layout: IPC messages from the parent: {cmd:'open', url, n, protocol, symbols, channels} →
  * {ok:'open'}; {cmd:'start'} → {ok:'start'}; {cmd:'stop', quietMs, maxWaitMs} → {ok:'stop', ...counts};
- * {cmd:'close'} → exits. Every wait is bounded.
+ * {cmd:'close'} → exits. `stop` may carry `check: {http, symbols}`: drained then also needs the
+ * verifier's book sequence to equal the server's (GET /api/v1/book) on every symbol. Every wait is bounded.
  * Invariants: a delta's `first` must be the previous `last` + 1 per connection and symbol (else a
  * gap is counted; a snapshot restarts the sequence); a binary frame must be filled exactly by
  * its `count` messages (else an error is counted).
@@ -217,10 +218,31 @@ async function openAll(c: OpenCmd): Promise<void> {
   }
 }
 
-async function stop(quietMs: number, maxWaitMs: number): Promise<Record<string, unknown>> {
+/** Whether this process's verifier (connection 0) has the book sequence the server has now, on every symbol (GET /api/v1/book). */
+async function caughtUp(http: string, symbols: Sym[]): Promise<boolean> {
+  const v = subs[0];
+  if (v === undefined) return true;
+  for (const x of symbols) {
+    let seq: number;
+    try { seq = ((await (await fetch(`${http}/api/v1/book/${x.symbol}?depth=1`, { signal: AbortSignal.timeout(2_000) })).json()) as { seq: number }).seq; } catch { return false; }
+    if ((v.next.get(x.id) ?? v.next.get(x.symbol) ?? 1) - 1 !== seq) return false;
+  }
+  return true;
+}
+
+/**
+ * Drained = no message for `quietMs` and, when `check` is given, the verifier holds the server's
+ * book sequence on every symbol (a pause longer than quietMs on a busy machine is not the end).
+ */
+async function stop(quietMs: number, maxWaitMs: number, check?: { http: string; symbols: Sym[] }): Promise<Record<string, unknown>> {
   const deadline = performance.now() + maxWaitMs;
-  while (performance.now() - lastAt < quietMs && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  const drained = performance.now() - lastAt >= quietMs;
+  let drained = false;
+  while (performance.now() < deadline) {
+    while (performance.now() - lastAt < quietMs && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    drained = performance.now() - lastAt >= quietMs && (check === undefined || await caughtUp(check.http, check.symbols));
+    if (drained) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
   const cpu = process.cpuUsage(cpu0);
   const sum = (k: keyof Sub): number => subs.reduce((a, s) => a + (s[k] as number), 0);
   const per = subs.map((s) => s.events);
@@ -238,7 +260,7 @@ async function stop(quietMs: number, maxWaitMs: number): Promise<Record<string, 
 }
 
 process.on('message', (raw: unknown) => {
-  const m = raw as { cmd: string; quietMs?: number; maxWaitMs?: number };
+  const m = raw as { cmd: string; quietMs?: number; maxWaitMs?: number; check?: { http: string; symbols: Sym[] } };
   const reply = (x: Record<string, unknown>): void => { process.send!(x); };
   if (m.cmd === 'open') openAll(m as OpenCmd).then(() => reply({ ok: 'open' }), (e: Error) => reply({ ok: 'error', message: e.message }));
   else if (m.cmd === 'start') {
@@ -250,7 +272,7 @@ process.on('message', (raw: unknown) => {
     lastAt = t0;
     cpu0 = process.cpuUsage();
     reply({ ok: 'start' });
-  } else if (m.cmd === 'stop') stop(m.quietMs ?? 300, m.maxWaitMs ?? 15_000).then(reply, (e: Error) => reply({ ok: 'error', message: e.message }));
+  } else if (m.cmd === 'stop') stop(m.quietMs ?? 300, m.maxWaitMs ?? 15_000, m.check).then(reply, (e: Error) => reply({ ok: 'error', message: e.message }));
   else if (m.cmd === 'close') {
     for (const s of subs) s.ws.terminate();
     process.disconnect();

@@ -14,7 +14,8 @@
  * trade, one ticker; counted by decoding every frame in the subscriber process (see there).
  * Delivered events/s = events received by all subscribers ÷ (last message received − start). The
  * offered load is fixed, so a case that keeps up delivers it in about --seconds; one that cannot
- * keeps delivering a backlog after the driver stops: subscribers wait at most 10 s more, and such a
+ * keeps delivering a backlog after the driver stops: subscribers wait (no message for 300 ms and
+ * the verifier at the server's book seq) at most 10 s more, and such a
  * run is reported as BACKLOG and measured up to then (its books are incomplete, so they are not
  * compared; the server may be too busy to answer /metrics, then its counters are unknown).
  * Workload (seed --seed, mulberry32), per order, symbol round robin over --symbols: 45% GTC limit
@@ -358,7 +359,7 @@ async function runOnce(mode: Mode, n: number, rep: number): Promise<Record<strin
     const orders = await driver.run(RATE, SECONDS);
     const sendSeconds = (performance.now() - t0) / 1000;
     dbg('load sent');
-    const r = await subs.ask({ cmd: 'stop', quietMs: 300, maxWaitMs: DRAIN_MS }, DRAIN_MS + 10_000);
+    const r = await subs.ask({ cmd: 'stop', quietMs: 300, maxWaitMs: DRAIN_MS, check: { http: s.http, symbols: ins.map((i) => ({ id: i.id, symbol: i.symbol })) } }, DRAIN_MS + 10_000);
     const cpu1 = cpuSeconds(pid);
     s.gc.counting = false;
     const wall = (performance.now() - t0) / 1000;
