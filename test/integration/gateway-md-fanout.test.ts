@@ -3,7 +3,9 @@
  * real sockets: subscribers with the same channels get the same messages in the same frames;
  * each gets only its own channels; a trader who is also a subscriber gets its reports and the
  * public messages in event order (its fill before the trade it is part of, deltas with continuous
- * sequence numbers after both), as when every connection's frame was built on its own.
+ * sequence numbers after both), as when every connection's frame was built on its own; a cycle
+ * touching more channel × instrument pairs than one mask holds (12 instruments) still gives every
+ * subscriber exactly its channels (fails if that cycle were sent as masked shared frames).
  */
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -106,5 +108,60 @@ describe('binary market data encoded once, sent to each subscriber', () => {
       }
     }
     for (const c of [s1, s2, tr, other, a, b]) c.close();
+  });
+});
+
+describe('binary market data on many instruments in one cycle', () => {
+  // 12 instruments × (trades, ticker, book) = 36 channel × instrument pairs: more than one mask
+  // word holds (md-fanout.ts MAX_PAIRS), so such a cycle takes the per-connection path
+  const specs = Array.from({ length: 12 }, (_, i) => ({ symbol: `T${i}`, tickSize: '0.01', lotSize: '1', maxQty: '100000', referencePrice: '100.00' }));
+  let g: Gateway;
+  let url: string;
+  let kA: ApiKey;
+  let kB: ApiKey;
+  useGateway({ tmpPrefix: 'gwmd2-', capacity: 10_000, instruments: specs }, (f) => {
+    g = f.gw;
+    url = f.wsUrl + '?protocol=binary';
+    kA = f.key(1);
+    kB = f.key(2);
+  }, 60_000);
+
+  it('every subscriber gets every instrument\'s trade, ticker and delta, the same for all', async () => {
+    const ids = specs.map((s) => g.bySymbol.get(s.symbol)!.id);
+    const all = Channel.BOOK | Channel.TRADES | Channel.TICKER;
+    const s1 = await BinClient.open(url);
+    const s2 = await BinClient.open(url);
+    const s3 = await BinClient.open(url); // the last two instruments only
+    const a = await BinClient.open(url);
+    const b = await BinClient.open(url);
+    await a.auth(kA);
+    await b.auth(kB);
+    for (const c of [s1, s2]) for (const id of ids) await c.subscribe(id, all);
+    const few = ids.slice(-2);
+    for (const id of few) await s3.subscribe(id, all);
+    a.send((w) => { for (const id of ids) w.order(0, String(100 + id), id, 1, 0, 0, 10_000, 5); });
+    for (let i = 0; i < ids.length; i++) await a.next((m) => m.kind === 'ack');
+    const f1 = s1.frames.length;
+    const f2 = s2.frames.length;
+    const f3 = s3.frames.length;
+    // one frame of 12 IOC buys: one engine batch, one pump cycle, as far as timing allows
+    b.send((w) => { for (const id of ids) w.order(0, String(200 + id), id, 0, 0, 1, 10_000, 2); });
+    await until(s1, () => md(s1, f1).filter((m) => m.kind === 'trade').length === ids.length);
+    await until(s2, () => md(s2, f2).filter((m) => m.kind === 'trade').length === ids.length);
+    await until(s3, () => md(s3, f3).filter((m) => m.kind === 'trade').length === few.length);
+    await new Promise((r) => setTimeout(r, 50));
+    const m1 = md(s1, f1);
+    expect(md(s2, f2)).toEqual(m1);
+    expect(md(s3, f3)).toEqual(m1.filter((m) => 'instrument' in m && few.includes(m.instrument)));
+    for (const id of ids) {
+      const mine = m1.filter((m) => 'instrument' in m && m.instrument === id);
+      expect(mine.filter((m) => m.kind === 'trade')).toHaveLength(1);
+      expect(mine.some((m) => m.kind === 'ticker')).toBe(true);
+      const ds = mine.filter((m) => m.kind === 'bookDelta');
+      expect(ds.length).toBeGreaterThan(0);
+      for (let i = 1; i < ds.length; i++) expect(ds[i]!.first).toBe(ds[i - 1]!.last + 1);
+      expect(ds[ds.length - 1]!.asks).toContainEqual([10_000, 3]);
+    }
+    for (const c of [s1, s2, s3, a, b]) c.close();
   });
 });
