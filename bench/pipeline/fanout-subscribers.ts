@@ -13,16 +13,22 @@
  * the server's book after the run.
  * Layout: IPC messages from the parent: {cmd:'open', url, n, protocol, symbols, channels} →
  * {ok:'open'}; {cmd:'start'} → {ok:'start'}; {cmd:'stop', quietMs, maxWaitMs} → {ok:'stop', ...counts};
- * {cmd:'close'} → exits. Every wait is bounded.
+ * {cmd:'close'} → exits. `stop` may carry `check: {http, symbols}`: drained then also needs the
+ * verifier's book sequence to equal the server's (GET /api/v1/book) on every symbol. Every wait is bounded.
  * Invariants: a delta's `first` must be the previous `last` + 1 per connection and symbol (else a
  * gap is counted; a snapshot restarts the sequence); a binary frame must be filled exactly by
  * its `count` messages (else an error is counted).
+ * Latency: every trade received (binary TRADE, JSON `trade`) records receipt time minus its `ts`
+ * (the engine's tsInit, epoch ns, the same clock: src/domain/clock.ts) in one HDR histogram (µs);
+ * `stop` answers its p50/p99/p99.9/max and sample count.
  * Complexity: O(messages) per binary frame (O(levels) for the verifier), O(frame bytes) per JSON
  * frame. Allocation: JSON.parse per JSON frame; none per binary frame except the verifier's.
  * Known limitations: all connections live in one process and event loop, so at high fan-out the
  * subscriber process itself can be the bottleneck; its CPU is reported with the results.
  */
+import * as hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
+import { nowNs } from '../../src/domain/clock.js';
 import { BinaryWriter, decodeFrame, MsgType, Channel } from '../../src/codec/binary-protocol.js';
 
 interface Sym { id: number; symbol: string }
@@ -54,6 +60,26 @@ const books = new Map<number | string, Book>();
 let t0 = 0;
 let lastAt = 0;
 let cpu0 = process.cpuUsage();
+/**
+ * Delivery latency, µs: for every trade a connection receives, receipt time (nowNs(): the same
+ * epoch-ns clock as the engine's, src/domain/clock.ts, same machine) minus the trade's `ts` (the
+ * engine's tsInit, stamped when the engine thread took the command's batch). Deltas and tickers of
+ * the same pump cycle travel in the same frame, so a trade's delay is its frame's.
+ */
+const lat = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600e6, numberOfSignificantValueDigits: 3 });
+/**
+ * Stage split, µs: for every ticker, receipt time minus the ticker's `ts` (the gateway's wall clock
+ * when it published the cycle's tickers, Date.now(): ms resolution) — the gateway-to-client part
+ * of the delay; the engine-to-gateway part is the rest. Coarse (±1 ms), for delays of several ms.
+ */
+const gwLat = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600e6, numberOfSignificantValueDigits: 3 });
+/** Receipt time of the frame being decoded (epoch ns as a double: ±256 ns, no BigInt per sample), read once per frame. */
+let rxNs = 0;
+/** Samples below 0 (the two processes' clock offsets disagree by more than the delay): counted, recorded as 1 µs. */
+let negative = 0;
+const recordLatency = (h: hdr.Histogram, tsNs: number): void => { const us = (rxNs - tsNs) / 1000; if (us < 0) negative++; h.recordValue(us < 1 ? 1 : us); };
+/** An i64 epoch-ns field as a double (exact to 256 ns). */
+const i64 = (dv: DataView, o: number): number => dv.getUint32(o, true) + dv.getInt32(o + 4, true) * 2 ** 32;
 
 const blank = (ws: WebSocket): Sub => ({ ws, events: 0, frames: 0, bytes: 0, levels: 0, trades: 0, tickers: 0, deltas: 0, snapshots: 0, gaps: 0, errors: 0, next: new Map(), subscribed: 0, closed: null });
 
@@ -96,8 +122,8 @@ function onBinary(s: Sub, buf: Buffer, verifier: boolean): void {
         s.events += k; s.levels += k; s.snapshots++;
         break;
       }
-      case MsgType.TRADE: s.events++; s.trades++; break;
-      case MsgType.TICKER: s.events++; s.tickers++; break;
+      case MsgType.TRADE: s.events++; s.trades++; recordLatency(lat, i64(dv, b + 32)); break;
+      case MsgType.TICKER: s.events++; s.tickers++; recordLatency(gwLat, i64(dv, b + 56)); break;
       case MsgType.SUBSCRIBED: s.subscribed++; break;
       default: break;
     }
@@ -114,12 +140,15 @@ function onBinary(s: Sub, buf: Buffer, verifier: boolean): void {
   }
 }
 
-interface JsonMd { type: string; symbol?: string; first?: number; last?: number; seq?: number; bids?: [string, string][]; asks?: [string, string][] }
+interface JsonMd { type: string; ts?: number; symbol?: string; first?: number; last?: number; seq?: number; bids?: [string, string][]; asks?: [string, string][] }
 
 function onJson(s: Sub, text: string, verifier: boolean): void {
   s.frames++;
   s.bytes += text.length; // the frames are ASCII: characters = bytes
   const m = JSON.parse(text) as JsonMd;
+  // the trade's exact 19-digit ts, from the text (JSON.parse rounds it to a double)
+  if (m.type === 'trade') { const i = text.lastIndexOf('"ts":'); recordLatency(lat, Number(text.slice(i + 5, text.indexOf('}', i)))); }
+  if (m.type === 'ticker') recordLatency(gwLat, m.ts!);
   switch (m.type) {
     case 'bookDelta': {
       const k = m.bids!.length + m.asks!.length;
@@ -159,6 +188,7 @@ async function openAll(c: OpenCmd): Promise<void> {
     const verifier = i === 0;
     ws.on('message', (d: Buffer, isBinary: boolean) => {
       lastAt = performance.now();
+      rxNs = Number(nowNs());
       if (isBinary) onBinary(s, d, verifier); else onJson(s, d.toString(), verifier);
     });
     ws.once('error', rej);
@@ -188,10 +218,31 @@ async function openAll(c: OpenCmd): Promise<void> {
   }
 }
 
-async function stop(quietMs: number, maxWaitMs: number): Promise<Record<string, unknown>> {
+/** Whether this process's verifier (connection 0) has the book sequence the server has now, on every symbol (GET /api/v1/book). */
+async function caughtUp(http: string, symbols: Sym[]): Promise<boolean> {
+  const v = subs[0];
+  if (v === undefined) return true;
+  for (const x of symbols) {
+    let seq: number;
+    try { seq = ((await (await fetch(`${http}/api/v1/book/${x.symbol}?depth=1`, { signal: AbortSignal.timeout(2_000) })).json()) as { seq: number }).seq; } catch { return false; }
+    if ((v.next.get(x.id) ?? v.next.get(x.symbol) ?? 1) - 1 !== seq) return false;
+  }
+  return true;
+}
+
+/**
+ * Drained = no message for `quietMs` and, when `check` is given, the verifier holds the server's
+ * book sequence on every symbol (a pause longer than quietMs on a busy machine is not the end).
+ */
+async function stop(quietMs: number, maxWaitMs: number, check?: { http: string; symbols: Sym[] }): Promise<Record<string, unknown>> {
   const deadline = performance.now() + maxWaitMs;
-  while (performance.now() - lastAt < quietMs && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  const drained = performance.now() - lastAt >= quietMs;
+  let drained = false;
+  while (performance.now() < deadline) {
+    while (performance.now() - lastAt < quietMs && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    drained = performance.now() - lastAt >= quietMs && (check === undefined || await caughtUp(check.http, check.symbols));
+    if (drained) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
   const cpu = process.cpuUsage(cpu0);
   const sum = (k: keyof Sub): number => subs.reduce((a, s) => a + (s[k] as number), 0);
   const per = subs.map((s) => s.events);
@@ -199,6 +250,9 @@ async function stop(quietMs: number, maxWaitMs: number): Promise<Record<string, 
     ok: 'stop', drained, seconds: (lastAt - t0) / 1000, subscriberCpuSeconds: (cpu.user + cpu.system) / 1e6,
     events: sum('events'), frames: sum('frames'), bytes: sum('bytes'), levels: sum('levels'), trades: sum('trades'), tickers: sum('tickers'),
     deltas: sum('deltas'), snapshots: sum('snapshots'), gaps: sum('gaps'), errors: sum('errors'),
+    latencyUs: { p50: lat.getValueAtPercentile(50), p99: lat.getValueAtPercentile(99), p999: lat.getValueAtPercentile(99.9), max: lat.maxValue, samples: lat.totalCount, negative },
+    histogramsBase64: { latency: hdr.encodeIntoCompressedBase64(lat), gatewayToClient: hdr.encodeIntoCompressedBase64(gwLat) },
+    gatewayToClientUs: { p50: gwLat.getValueAtPercentile(50), p99: gwLat.getValueAtPercentile(99), p999: gwLat.getValueAtPercentile(99.9), samples: gwLat.totalCount },
     minEventsPerSubscriber: Math.min(...per), maxEventsPerSubscriber: Math.max(...per),
     closed: subs.filter((s) => s.closed !== null).length, closeCodes: [...new Set(subs.filter((s) => s.closed !== null).map((s) => s.closed))],
     verifierBooks: [...books].map(([k, b]) => ({ key: k, bids: [...b.bids].map(([p, q]) => [Number(p), Number(q)]), asks: [...b.asks].map(([p, q]) => [Number(p), Number(q)]) })),
@@ -206,16 +260,19 @@ async function stop(quietMs: number, maxWaitMs: number): Promise<Record<string, 
 }
 
 process.on('message', (raw: unknown) => {
-  const m = raw as { cmd: string; quietMs?: number; maxWaitMs?: number };
+  const m = raw as { cmd: string; quietMs?: number; maxWaitMs?: number; check?: { http: string; symbols: Sym[] } };
   const reply = (x: Record<string, unknown>): void => { process.send!(x); };
   if (m.cmd === 'open') openAll(m as OpenCmd).then(() => reply({ ok: 'open' }), (e: Error) => reply({ ok: 'error', message: e.message }));
   else if (m.cmd === 'start') {
     for (const s of subs) reset(s);
+    lat.reset();
+    gwLat.reset();
+    negative = 0;
     t0 = performance.now();
     lastAt = t0;
     cpu0 = process.cpuUsage();
     reply({ ok: 'start' });
-  } else if (m.cmd === 'stop') stop(m.quietMs ?? 300, m.maxWaitMs ?? 15_000).then(reply, (e: Error) => reply({ ok: 'error', message: e.message }));
+  } else if (m.cmd === 'stop') stop(m.quietMs ?? 300, m.maxWaitMs ?? 15_000, m.check).then(reply, (e: Error) => reply({ ok: 'error', message: e.message }));
   else if (m.cmd === 'close') {
     for (const s of subs) s.ws.terminate();
     process.disconnect();

@@ -14,7 +14,8 @@
  * trade, one ticker; counted by decoding every frame in the subscriber process (see there).
  * Delivered events/s = events received by all subscribers ÷ (last message received − start). The
  * offered load is fixed, so a case that keeps up delivers it in about --seconds; one that cannot
- * keeps delivering a backlog after the driver stops: subscribers wait at most 10 s more, and such a
+ * keeps delivering a backlog after the driver stops: subscribers wait (no message for 300 ms and
+ * the verifier at the server's book seq) at most 10 s more, and such a
  * run is reported as BACKLOG and measured up to then (its books are incomplete, so they are not
  * compared; the server may be too busy to answer /metrics, then its counters are unknown).
  * Workload (seed --seed, mulberry32), per order, symbol round robin over --symbols: 45% GTC limit
@@ -29,11 +30,13 @@
  * events unless the server skipped deltas for a slow consumer (then reported, not failed); the
  * driver's orders got no reject other than `unknown_order` (cancels of orders already filled) and
  * `busy` (command ring full; counted in the JSON).
- * Reported per run: events/s, frames/s, MB/s, events per frame, server RSS before and after
+ * Reported per run: delivery latency (engine tsInit → receipt of every trade by every subscriber,
+ * HDR, `latencyUs` p50/p99/p99.9; the gateway → client part from the tickers' gateway stamp),
+ * server heap allocation per event and per order (node --trace-gc, all isolates), events/s, frames/s, MB/s, events per frame, server RSS before and after
  * connecting the subscribers (→ KiB per connection) and after the load, server CPU (utime + stime
  * of all its threads, /proc/PID/stat) and subscriber-process CPU as a share of one core, slow
  * consumer resyncs/closes; medians of --reps runs per case; load average and machine.
- * Options: --subs 100,1000 · --modes binary,binary-unbatched,json · --seconds 5 · --rate 20000
+ * Options: --subs 100,1000 · --sub-procs 1 (subscriber processes, the connections split evenly) · --modes binary,binary-unbatched,json · --seconds 5 · --rate 20000
  * (orders/s) · --reps 3 · --symbols AAPL,MSFT · --channels book,trades,ticker · --seed 42 · --json ·
  * --out FILE.json. FANOUT_DEBUG=1 prints each phase's time on stderr.
  * Known limitations: on a 2-core machine the three processes share the cores, so the figures are a
@@ -45,6 +48,7 @@ import { tmpdir } from 'node:os';
 import * as os from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
 import { sign } from '../../src/gateway/auth.js';
 import { BinaryWriter, decodeFrame } from '../../src/codec/binary-protocol.js';
@@ -61,24 +65,50 @@ const SYMBOLS = opt('--symbols', 'AAPL,MSFT').split(',');
 const CHANNELS = opt('--channels', 'book,trades,ticker').split(',');
 const SEED = Number(opt('--seed', '42'));
 const OUT = opt('--out', '');
+/** Subscriber processes (the N connections split evenly); each decodes its own connections' frames. */
+const SUB_PROCS = Number(opt('--sub-procs', '1'));
 type Mode = 'binary' | 'binary-unbatched' | 'json';
 for (const m of MODES) if (!['binary', 'binary-unbatched', 'json'].includes(m)) throw new Error(`--modes: unknown mode ${m}`);
 for (const c of CHANNELS) if (!['book', 'trades', 'ticker'].includes(c)) throw new Error(`--channels: unknown channel ${c}`);
+if (!(Number.isInteger(SUB_PROCS) && SUB_PROCS >= 1 && SUB_PROCS <= 8)) throw new Error('--sub-procs: 1..8');
 if (!(SECONDS > 0 && SECONDS <= 60 && RATE > 0 && RATE <= 1e6 && REPS >= 1 && SUBS.every((n) => n >= 1 && n <= 5000))) throw new Error('bounds: --seconds 0..60, --rate 1..1e6, --subs 1..5000, --reps ≥ 1');
 const HERE = dirname(fileURLToPath(import.meta.url));
-const CLI = join(HERE, '..', '..', 'build', 'dist', 'cli', 'main.js');
+/** The server's CLI; FANOUT_CLI=path/to/main.js runs another build (before/after comparisons). */
+const CLI = process.env.FANOUT_CLI ?? join(HERE, '..', '..', 'build', 'dist', 'cli', 'main.js');
 const PER_FRAME = 80;
 const CLK_TCK = 100; // Linux USER_HZ
 /** After the driver stops, subscribers wait at most this long for the last messages (backlog). */
 const DRAIN_MS = 10_000;
 
-interface Server { proc: ChildProcess; http: string; ws: string; key: string; secret: string; data: string }
+interface Server { proc: ChildProcess; http: string; ws: string; key: string; secret: string; data: string; gc: GcTally }
+
+/**
+ * Heap allocation of the server, from `node --trace-gc` on its stdout: every GC line of every
+ * isolate (gateway main thread, engine thread, workers) gives the heap before and after
+ * ("Scavenge 12.3 (20.1) -> 4.5 (21.0) MB"); the bytes a GC freed were allocated since the one
+ * before, so the sum over a window is what the server allocated in it (give or take one young
+ * generation, a few MB; per isolate and in total).
+ */
+interface GcTally { counting: boolean; freedBytes: Map<string, number>; gcs: number; maxScavengeMs: number }
+const GC_LINE = /^\[(\d+:0x[0-9a-f]+)\]\s+\d+ ms: (Scavenge|Mark-Compact|Mark-sweep|Minor Mark-Compact|Mark-Compact \(reduce\))[^\d]*([\d.]+) \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB, (?:pooled: [\d.]+ MB, )?([\d.]+)/;
+function tallyGc(t: GcTally, text: string): void {
+  for (const line of text.split('\n')) {
+    const m = GC_LINE.exec(line);
+    if (!m || !t.counting) continue;
+    t.gcs++;
+    t.freedBytes.set(m[1]!, (t.freedBytes.get(m[1]!) ?? 0) + Math.max(0, Number(m[3]) - Number(m[5])) * 2 ** 20);
+    if (m[2] === 'Scavenge') t.maxScavengeMs = Math.max(t.maxScavengeMs, Number(m[7]));
+  }
+}
 
 async function startServer(mode: Mode): Promise<Server> {
   const data = mkdtempSync(join(tmpdir(), 'bench-fanout-'));
   const flags = ['serve', '--no-sim', '--no-storage', '--durability', 'none', '--port', '0', '--rate-limit', '10000000', '--max-open-orders', '0', '--data', data];
   if (mode === 'binary-unbatched') flags.push('--binary-frame-bytes', '1');
-  const proc = spawn(process.execPath, [CLI, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // FANOUT_NODE_ARGS: extra node flags for the server (e.g. --cpu-prof --cpu-prof-dir=DIR)
+  const nodeArgs = (process.env.FANOUT_NODE_ARGS ?? '').split(' ').filter((x) => x !== '');
+  const proc = spawn(process.execPath, ['--trace-gc', ...nodeArgs, CLI, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const gc: GcTally = { counting: false, freedBytes: new Map(), gcs: 0, maxScavengeMs: 0 };
   let out = '';
   proc.stderr!.on('data', (b: Buffer) => { out += b.toString(); });
   return new Promise((res, rej) => {
@@ -86,11 +116,11 @@ async function startServer(mode: Mode): Promise<Server> {
     proc.once('exit', (c) => { clearTimeout(t); rej(new Error(`server exited (${c}): ${out}`)); });
     let started = false;
     proc.stdout!.on('data', (b: Buffer) => {
-      if (started) return;
+      if (started) { tallyGc(gc, b.toString()); return; }
       out += b.toString();
       const u = /listening on (http:\/\/\S+)/.exec(out);
       const k = /key (tk_[0-9a-f]+) {2}secret ([0-9a-f]{64})/.exec(out);
-      if (u && k) { started = true; clearTimeout(t); proc.removeAllListeners('exit'); res({ proc, http: u[1]!, ws: u[1]!.replace('http', 'ws') + '/ws', key: k[1]!, secret: k[2]!, data }); }
+      if (u && k) { started = true; clearTimeout(t); proc.removeAllListeners('exit'); res({ proc, http: u[1]!, ws: u[1]!.replace('http', 'ws') + '/ws', key: k[1]!, secret: k[2]!, data, gc }); }
     });
   });
 }
@@ -254,6 +284,42 @@ class Subscribers {
   }
 }
 
+/** Several subscriber processes behind one `ask`: `open` splits the connections, `stop` merges the counts and histograms. */
+class SubscriberPool {
+  private constructor(private readonly ps: Subscribers[]) {}
+  static start(k: number): SubscriberPool { return new SubscriberPool(Array.from({ length: k }, () => Subscribers.start())); }
+  get pids(): number[] { return this.ps.map((p) => p.proc.pid!); }
+  async ask(m: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
+    if (m.cmd === 'open') {
+      const n = m.n as number;
+      const k = this.ps.length;
+      await Promise.all(this.ps.map((p, i) => p.ask({ ...m, n: Math.floor(n / k) + (i < n % k ? 1 : 0) }, timeoutMs)));
+      return { ok: 'open' };
+    }
+    const rs = await Promise.all(this.ps.map((p) => p.ask(m, timeoutMs)));
+    if (m.cmd !== 'stop' || rs.length === 1) return rs[0]!;
+    const sum = (f: string): number => rs.reduce((a, r) => a + (r[f] as number), 0);
+    const out: Record<string, unknown> = { ...rs[0]! };
+    for (const f of ['events', 'frames', 'bytes', 'levels', 'trades', 'tickers', 'deltas', 'snapshots', 'gaps', 'errors', 'closed', 'subscriberCpuSeconds']) out[f] = sum(f);
+    out.drained = rs.every((r) => r.drained === true);
+    out.seconds = Math.max(...rs.map((r) => r.seconds as number));
+    out.minEventsPerSubscriber = Math.min(...rs.map((r) => r.minEventsPerSubscriber as number));
+    out.maxEventsPerSubscriber = Math.max(...rs.map((r) => r.maxEventsPerSubscriber as number));
+    out.closeCodes = [...new Set(rs.flatMap((r) => r.closeCodes as number[]))];
+    const merged = (k: 'latency' | 'gatewayToClient'): hdr.Histogram => {
+      const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600e6, numberOfSignificantValueDigits: 3 });
+      for (const r of rs) h.add(hdr.decodeFromCompressedBase64((r.histogramsBase64 as Record<string, string>)[k]!));
+      return h;
+    };
+    const l = merged('latency');
+    const g = merged('gatewayToClient');
+    out.latencyUs = { p50: l.getValueAtPercentile(50), p99: l.getValueAtPercentile(99), p999: l.getValueAtPercentile(99.9), max: l.maxValue, samples: l.totalCount, negative: rs.reduce((a, r) => a + (r.latencyUs as { negative: number }).negative, 0) };
+    out.gatewayToClientUs = { p50: g.getValueAtPercentile(50), p99: g.getValueAtPercentile(99), p999: g.getValueAtPercentile(99.9), samples: g.totalCount };
+    return out;
+  }
+  async close(): Promise<void> { await Promise.all(this.ps.map((p) => p.close())); }
+}
+
 // ── one run ──────────────────────────────────────────────────────────────────────────────
 type Levels = [number, number][];
 
@@ -267,7 +333,7 @@ async function serverBook(s: Server, ins: Ins & { lotSize: string }): Promise<{ 
 async function runOnce(mode: Mode, n: number, rep: number): Promise<Record<string, unknown>> {
   const dbg = (x: string): void => { if (process.env.FANOUT_DEBUG) process.stderr.write(`[${(performance.now() / 1000).toFixed(2)}] ${x}\n`); };
   const s = await startServer(mode);
-  const subs = Subscribers.start();
+  const subs = SubscriberPool.start(SUB_PROCS);
   let driver: Driver | null = null;
   try {
     const all = await (await fetch(`${s.http}/api/v1/symbols`)).json() as (Ins & { lotSize: string })[];
@@ -287,13 +353,15 @@ async function runOnce(mode: Mode, n: number, rep: number): Promise<Record<strin
     const m0 = await metrics(s, 30_000);
     if (m0 === null) throw new Error('the server did not answer /metrics within 30 s');
     await subs.ask({ cmd: 'start' }, 5_000);
+    s.gc.counting = true;
     const cpu0 = cpuSeconds(pid);
     const t0 = performance.now();
     const orders = await driver.run(RATE, SECONDS);
     const sendSeconds = (performance.now() - t0) / 1000;
     dbg('load sent');
-    const r = await subs.ask({ cmd: 'stop', quietMs: 300, maxWaitMs: DRAIN_MS }, DRAIN_MS + 10_000);
+    const r = await subs.ask({ cmd: 'stop', quietMs: 300, maxWaitMs: DRAIN_MS, check: { http: s.http, symbols: ins.map((i) => ({ id: i.id, symbol: i.symbol })) } }, DRAIN_MS + 10_000);
     const cpu1 = cpuSeconds(pid);
+    s.gc.counting = false;
     const wall = (performance.now() - t0) / 1000;
     const rssAfter = rss(pid);
     dbg(`stopped (drained: ${String(r.drained)})`);
@@ -321,10 +389,14 @@ async function runOnce(mode: Mode, n: number, rep: number): Promise<Record<strin
     if (drained && resyncs === 0 && (r.closed as number) === 0 && r.minEventsPerSubscriber !== r.maxEventsPerSubscriber) problems.push(`subscribers got different event counts (${String(r.minEventsPerSubscriber)}..${String(r.maxEventsPerSubscriber)}) without any resync`);
     if (problems.length > 0) throw new Error(`${mode} × ${n}: ${problems.join('; ')}`);
     const secs = r.seconds as number;
+    const allocated = [...s.gc.freedBytes.values()].reduce((a, x) => a + x, 0);
     return {
       mode, subscribers: n, rep, orders, ordersPerSecond: orders / sendSeconds, sendSeconds, deliverySeconds: secs, drained, booksVerified: drained,
       eventsPerSecond: (r.events as number) / secs, framesPerSecond: (r.frames as number) / secs, megabytesPerSecond: (r.bytes as number) / secs / 1e6,
       events: r.events, frames: r.frames, bytes: r.bytes, eventsPerFrame: (r.events as number) / (r.frames as number),
+      latencyUs: r.latencyUs, gatewayToClientUs: r.gatewayToClientUs,
+      framesPerSubscriberPerSecond: (r.frames as number) / n / secs,
+      heap: { allocatedBytes: allocated, bytesPerEvent: allocated / (r.events as number), bytesPerOrder: allocated / orders, gcs: s.gc.gcs, maxScavengeMs: s.gc.maxScavengeMs, perIsolateBytes: Object.fromEntries(s.gc.freedBytes) },
       breakdown: { levels: r.levels, deltas: r.deltas, trades: r.trades, tickers: r.tickers, resyncSnapshots: resyncs },
       eventsPerSubscriber: { min: r.minEventsPerSubscriber, max: r.maxEventsPerSubscriber },
       slowConsumer: { resyncSnapshots: resyncs, closedByServer: closedSlow, closedSeenBySubscribers: r.closed },
@@ -347,13 +419,14 @@ async function runOnce(mode: Mode, n: number, rep: number): Promise<Record<strin
   }
 }
 
+interface Lat { p50: number; p99: number; p999: number; max: number; samples: number; negative: number }
 const median = (xs: number[]): number => { const a = [...xs].sort((x, y) => x - y); return a.length % 2 ? a[(a.length - 1) / 2]! : (a[a.length / 2 - 1]! + a[a.length / 2]!) / 2; };
 const fmt = (x: number, d = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 async function main(): Promise<void> {
   const load0 = os.loadavg();
   process.stdout.write(`bench:fanout — ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, load average ${load0.map((x) => x.toFixed(2)).join(' ')}\n`);
-  process.stdout.write(`  driver ${fmt(RATE)} orders/s for ${SECONDS} s on ${SYMBOLS.join(', ')} (seed ${SEED}); subscribers: ${CHANNELS.join(' + ')} of every symbol; ${REPS} run(s) per case, medians\n`);
+  process.stdout.write(`  driver ${fmt(RATE)} orders/s for ${SECONDS} s on ${SYMBOLS.join(', ')} (seed ${SEED}); subscribers: ${CHANNELS.join(' + ')} of every symbol in ${SUB_PROCS} process(es); ${REPS} run(s) per case, medians\n`);
   const runs: Record<string, unknown>[] = [];
   const cases: Record<string, unknown>[] = [];
   for (const n of SUBS) {
@@ -365,6 +438,13 @@ async function main(): Promise<void> {
       const c = {
         mode, batching: mode === 'binary', subscribers: n,
         eventsPerSecond: med('eventsPerSecond'), eventsPerSecondRuns: rs.map((x) => x.eventsPerSecond),
+        latencyUs: { p50: median(rs.map((x) => (x.latencyUs as Lat).p50)), p99: median(rs.map((x) => (x.latencyUs as Lat).p99)), p999: median(rs.map((x) => (x.latencyUs as Lat).p999)) },
+        latencyUsRuns: rs.map((x) => x.latencyUs),
+        gatewayToClientUs: { p50: median(rs.map((x) => (x.gatewayToClientUs as Lat).p50)), p99: median(rs.map((x) => (x.gatewayToClientUs as Lat).p99)) },
+        heapBytesPerEvent: median(rs.map((x) => (x.heap as { bytesPerEvent: number }).bytesPerEvent)),
+        heapBytesPerOrder: median(rs.map((x) => (x.heap as { bytesPerOrder: number }).bytesPerOrder)),
+        maxScavengeMs: median(rs.map((x) => (x.heap as { maxScavengeMs: number }).maxScavengeMs)),
+        framesPerSubscriberPerSecond: med('framesPerSubscriberPerSecond'),
         framesPerSecond: med('framesPerSecond'), megabytesPerSecond: med('megabytesPerSecond'), eventsPerFrame: med('eventsPerFrame'),
         ordersPerSecond: med('ordersPerSecond'), rssPerConnectionBytes: med('rssPerConnectionBytes'),
         serverRssBeforeBytes: med('serverRssBeforeBytes'), serverRssConnectedBytes: med('serverRssConnectedBytes'), serverRssAfterLoadBytes: med('serverRssAfterLoadBytes'),
@@ -374,14 +454,14 @@ async function main(): Promise<void> {
         slowConsumerClosed: rs.map((x) => (x.slowConsumer as { closedByServer: number | null }).closedByServer),
       };
       cases.push(c);
-      process.stdout.write(`  ${String(n).padStart(5)} subs · ${mode.padEnd(16)} ${fmt(c.eventsPerSecond).padStart(11)} events/s (runs ${rs.map((x) => fmt(x.eventsPerSecond as number)).join(' / ')}) · ${fmt(c.framesPerSecond).padStart(9)} frames/s · ${fmt(c.megabytesPerSecond, 1)} MB/s · ${fmt(c.eventsPerFrame, 1)} ev/frame · RSS ${fmt(c.serverRssBeforeBytes / 2 ** 20, 1)} → ${fmt(c.serverRssConnectedBytes / 2 ** 20, 1)} MiB (${fmt(c.rssPerConnectionBytes / 1024, 1)} KiB/conn), ${fmt(c.serverRssAfterLoadBytes / 2 ** 20, 1)} after · CPU server ${fmt(c.serverCpuCores * 100)}% subs ${fmt(c.subscriberCpuCores * 100)}% · resyncs ${c.resyncSnapshots.join('/')} closed ${c.slowConsumerClosed.map((x) => x ?? '?').join('/')} · delivered over ${c.deliverySeconds.map((x) => fmt(x as number, 1)).join('/')} s${c.drained.every(Boolean) ? '' : ' (BACKLOG: not drained 10 s after the load stopped)'}${rs.every((x) => x.serverAnsweredAfterRun) ? '' : ' (server busy: /metrics unanswered after the run)'}\n`);
+      process.stdout.write(`  ${String(n).padStart(5)} subs · ${mode.padEnd(16)} ${fmt(c.eventsPerSecond).padStart(11)} events/s (runs ${rs.map((x) => fmt(x.eventsPerSecond as number)).join(' / ')}) · latency p50 ${fmt(c.latencyUs.p50 / 1000, 2)} / p99 ${fmt(c.latencyUs.p99 / 1000, 2)} / p99.9 ${fmt(c.latencyUs.p999 / 1000, 2)} ms (gateway→client p50 ${fmt(c.gatewayToClientUs.p50 / 1000, 1)} / p99 ${fmt(c.gatewayToClientUs.p99 / 1000, 1)} ms) · ${fmt(c.framesPerSecond).padStart(9)} frames/s (${fmt(c.framesPerSubscriberPerSecond)}/sub) · ${fmt(c.megabytesPerSecond, 1)} MB/s · ${fmt(c.eventsPerFrame, 1)} ev/frame · RSS ${fmt(c.serverRssBeforeBytes / 2 ** 20, 1)} → ${fmt(c.serverRssConnectedBytes / 2 ** 20, 1)} MiB (${fmt(c.rssPerConnectionBytes / 1024, 1)} KiB/conn), ${fmt(c.serverRssAfterLoadBytes / 2 ** 20, 1)} after · heap ${fmt(c.heapBytesPerEvent, 1)} B/event ${fmt(c.heapBytesPerOrder)} B/order, scavenge max ${fmt(c.maxScavengeMs, 1)} ms · CPU server ${fmt(c.serverCpuCores * 100)}% subs ${fmt(c.subscriberCpuCores * 100)}% · resyncs ${c.resyncSnapshots.join('/')} closed ${c.slowConsumerClosed.map((x) => x ?? '?').join('/')} · delivered over ${c.deliverySeconds.map((x) => fmt(x as number, 1)).join('/')} s${c.drained.every(Boolean) ? '' : ' (BACKLOG: not drained 10 s after the load stopped)'}${rs.every((x) => x.serverAnsweredAfterRun) ? '' : ' (server busy: /metrics unanswered after the run)'}\n`);
     }
   }
   const load1 = os.loadavg();
   process.stdout.write(`  load average after: ${load1.map((x) => x.toFixed(2)).join(' ')}\n`);
   const report = {
     benchmark: 'bench:fanout', date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model,
-    loadAverageBefore: load0, loadAverageAfter: load1, seed: SEED, ratePerSecond: RATE, seconds: SECONDS, reps: REPS, symbols: SYMBOLS, channels: CHANNELS,
+    loadAverageBefore: load0, loadAverageAfter: load1, subscriberProcesses: SUB_PROCS, seed: SEED, ratePerSecond: RATE, seconds: SECONDS, reps: REPS, symbols: SYMBOLS, channels: CHANNELS,
     eventDefinition: 'one book level in a bookDelta or book snapshot, one trade, one ticker',
     cases, runs,
   };

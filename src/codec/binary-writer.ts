@@ -71,6 +71,8 @@ export class BinaryWriter {
 
   /** The bytes of the frame's last message (a view, valid until the next write). */
   messageAt(start: number): Uint8Array { return this.buf.subarray(start, this.pos); }
+  /** Bytes [start, end) of the frame being built (a view, valid until the next write). */
+  bytes(start: number, end: number): Uint8Array { return this.buf.subarray(start, end); }
   /** Offset where the next message will start (for `messageAt`). */
   get mark(): number { return this.pos; }
 

@@ -6,7 +6,9 @@
  * on auth and disconnect); `dirty` (binary connections whose frame has unsent messages). A binary
  * connection has a BinaryWriter: everything it is sent during one inbound frame or one pump cycle
  * goes into one frame, sent at the end of that step (`flushAll`) or as soon as it reaches
- * `binaryFrameBytes` (`out`).
+ * `binaryFrameBytes` (`out`). Binary market data is not written here per connection: MdFanout
+ * (md-fanout.ts) sends frames built once per subscription pattern at `flushAll`, and `out` first
+ * lets it copy the cycle's market data a connection has not yet got (order kept).
  * Invariants: every outbound frame, JSON text or binary, goes through `deliver`: a connection whose
  * socket buffers more than `buffer.hard` bytes is closed (1008, "slow consumer", one audit line)
  * instead of being sent more; a closed connection is out of `conns` and `byAccount` at once, so
@@ -43,6 +45,9 @@ export interface Conn {
   bin: BinaryWriter | null;
   /** Listed in Connections.dirty (its binary frame has messages to flush). */
   dirty: boolean;
+  /** Market data (binary, src/gateway/md-fanout.ts): the log cycle in which this connection went private, and the log entries it has copied in it. */
+  mdCycle: number;
+  mdUpTo: number;
   /** The account whose report list (byAccount) holds this connection, or null. */
   bound: number | null;
   /** JSON: reqIds of commands in flight by ring token (created on first use), and the next token. */
@@ -65,6 +70,12 @@ export class Connections {
   private readonly byAccount = new Map<number, Conn[]>();
   /** Binary connections with an unflushed frame. */
   private readonly dirty: Conn[] = [];
+  /** Binary and JSON connections apart (market data loops over one kind only). */
+  private readonly binConns = new Set<Conn>();
+  private readonly jsonConns = new Set<Conn>();
+  /** Market-data fan-out hooks (MdFanout): before a connection is sent anything of its own; at flushAll. */
+  private mdBeforeOut: ((c: Conn) => void) | null = null;
+  private mdFlush: (() => void) | null = null;
 
   constructor(
     private readonly limits: ConnectionLimits,
@@ -75,6 +86,8 @@ export class Connections {
   ) {}
 
   get size(): number { return this.conns.size; }
+  /** The size budget of one binary frame (ConnectionLimits.binaryFrameBytes). */
+  get binaryFrameBytes(): number { return this.limits.binaryFrameBytes; }
   values(): IterableIterator<Conn> { return this.conns.values(); }
   get(id: number): Conn | undefined { return this.conns.get(id); }
   /** Whether `c` is still open as far as the gateway is concerned (closed by the server: nothing more of it runs). */
@@ -91,10 +104,11 @@ export class Connections {
     const c: Conn = {
       id: this.nextConn++, ws, account: null, canTrade: false, cancelOnDisconnect: false, books: new Set(), trades: new Set(), tickers: new Set(),
       stale: new Set(), lastSeen: now, tokens: this.limits.rateLimit.burst, tokensAt: now, limited: 0, bin: binary ? new BinaryWriter(4096) : null, dirty: false,
-      bound: null, reqIds: null, nextToken: 1,
+      mdCycle: 0, mdUpTo: 0, bound: null, reqIds: null, nextToken: 1,
       ip, key: null, denied: 0,
     };
     this.conns.set(c.id, c);
+    (binary ? this.binConns : this.jsonConns).add(c);
     this.counters.wsConnections++;
     return c;
   }
@@ -108,6 +122,17 @@ export class Connections {
     this.counters.framesOut++;
   }
 
+  /** Sends a frame built once for several connections (market data, MdFanout): the same checks as any frame. */
+  sendFrame(c: Conn, frame: Buffer): void { this.deliver(c, frame); }
+  /** The live binary connections. */
+  binaryConnections(): IterableIterator<Conn> { return this.binConns.values(); }
+  /** The live JSON connections. */
+  jsonConnections(): IterableIterator<Conn> { return this.jsonConns.values(); }
+  /** Lists a binary connection for the next flush (its writer has messages). */
+  markDirty(c: Conn): void { if (!c.dirty) { c.dirty = true; this.dirty.push(c); } }
+  /** Installs the market-data fan-out (MdFanout): `beforeOut` runs before a binary connection is sent anything of its own, `flush` first in flushAll. */
+  setMarketDataHooks(beforeOut: (c: Conn) => void, flush: () => void): void { this.mdBeforeOut = beforeOut; this.mdFlush = flush; }
+
   /** Sends a JSON message (allocates its text). */
   send(c: Conn, msg: Record<string, unknown>): void { this.deliver(c, JSON.stringify(msg)); }
   /** Sends a JSON text already built (shared by every connection it goes to). */
@@ -116,6 +141,7 @@ export class Connections {
   /** The writer of a binary connection, listed for the next flush; flushes first at the size budget. */
   out(c: Conn): BinaryWriter {
     const w = c.bin!;
+    this.mdBeforeOut?.(c); // market data published earlier in this cycle goes first
     if (w.size >= this.limits.binaryFrameBytes) this.flush(c);
     if (!c.dirty) { c.dirty = true; this.dirty.push(c); }
     return w;
@@ -129,6 +155,7 @@ export class Connections {
 
   /** Sends every binary frame built since the last call (end of an inbound frame or a pump cycle). */
   flushAll(): void {
+    this.mdFlush?.();
     const d = this.dirty;
     if (d.length === 0) return;
     for (let i = 0; i < d.length; i++) { const c = d[i]!; c.dirty = false; this.flush(c); }
@@ -168,6 +195,8 @@ export class Connections {
 
   disconnect(c: Conn): void {
     if (!this.conns.delete(c.id)) return;
+    this.binConns.delete(c);
+    this.jsonConns.delete(c);
     this.unbind(c);
     if (c.cancelOnDisconnect && c.account !== null) this.entry.cancelAllOf(c.account, c.id);
   }

@@ -10,15 +10,17 @@
  * protocols); a delta goes out once per pump cycle per touched symbol; past the soft buffer limit
  * a subscriber's deltas are skipped and it gets one fresh snapshot once drained; a binary delta
  * too large for one message is replaced by a snapshot with the same seq.
- * Complexity: publishBook O(subscribers + changed levels); a snapshot O(depth).
+ * Complexity: trade O(JSON subscribers); publishBook O(subscribers + changed levels); a snapshot O(depth).
  * Allocation: JSON: one text per delta, ticker or trade for all JSON subscribers; binary: a
- * market-data message is encoded once (scratch writer) and copied into each subscriber's frame.
+ * market-data message is encoded once into the cycle's log (md-fanout.ts), and each distinct
+ * subscription pattern gets one set of frames per cycle, shared by its connections.
  * Known limitations: tickers carry the gateway's wall clock (`ts`, Date.now() in ns).
  */
 import { MAX_LEVELS, BinaryWriter } from '../codec/binary-protocol.js';
 import type { Instrument } from '../domain/instruments.js';
 import type { BookProjection } from '../marketdata/book-projection.js';
 import type { Connections } from './connections.js';
+import { CH_BOOK, CH_TICKER, CH_TRADES, MdFanout } from './md-fanout.js';
 
 /** One of the last 1,000 trades of a symbol kept for GET /api/v1/trades and the ticker: its decimal price and qty and its JSON text. */
 interface RecentTrade { price: string; qty: string; json: string }
@@ -28,14 +30,15 @@ export class MarketData {
   private readonly lastPx: number[];
   private readonly lastQty: number[];
   private readonly recentTrades: RecentTrade[][];
-  /** Scratch writer: a market-data message encoded once, then copied to each binary subscriber. */
-  private readonly mdScratch = new BinaryWriter(4096);
+  /** Binary market data: each message encoded once into the cycle's log, sent as shared frames (md-fanout.ts). */
+  private readonly fan: MdFanout;
 
   constructor(private readonly instruments: Instrument[], private readonly book: BookProjection, private readonly conns: Connections) {
     this.bookSeq = instruments.map(() => 0);
     this.lastPx = instruments.map(() => -1);
     this.lastQty = instruments.map(() => 0);
     this.recentTrades = instruments.map(() => []);
+    this.fan = new MdFanout(conns, conns.binaryFrameBytes);
   }
 
   /** A JSON book snapshot (allocates). */
@@ -90,11 +93,11 @@ export class MarketData {
     if (recent.length > 1000) recent.shift();
     this.lastPx[symbol] = price;
     this.lastQty[symbol] = qty;
-    for (const c of this.conns.values()) {
-      if (!c.trades.has(symbol)) continue;
-      if (c.bin) this.conns.out(c).trade(0, symbol, takerSide === 1, tradeId, price, qty, ts);
-      else this.conns.sendText(c, frame);
-    }
+    const fan = this.fan;
+    const mark = fan.begin();
+    fan.log.trade(0, symbol, takerSide === 1, tradeId, price, qty, ts);
+    fan.commit(mark, CH_TRADES, symbol);
+    for (const c of this.conns.jsonConnections()) if (c.trades.has(symbol)) this.conns.sendText(c, frame);
   }
 
   /** The book changes of symbol `s` since its last publish: tickers, then one delta per book subscriber. */
@@ -103,32 +106,32 @@ export class MarketData {
     const ch = this.book.takeChanges(s);
     if (ch.bids.length === 0 && ch.asks.length === 0) return;
     const conns = this.conns;
+    const fan = this.fan;
+    // binary: the ticker and the delta are encoded once into the cycle's log (md-fanout.ts)
+    let mark = fan.begin();
+    this.binaryTicker(fan.log, ins);
+    fan.commit(mark, CH_TICKER, s);
     let tick: string | null = null;
-    for (const c of conns.values()) {
+    for (const c of conns.jsonConnections()) {
       if (!c.tickers.has(s)) continue;
-      if (c.bin) { this.binaryTicker(conns.out(c), ins); continue; }
       tick ??= JSON.stringify(this.ticker(ins));
       conns.sendText(c, tick);
     }
     const first = this.bookSeq[s]! + 1;
     this.bookSeq[s] = first;
     const checksum = this.book.checksum(s, (p) => ins.toPrice(BigInt(p)), (q) => ins.toQty(q));
+    mark = fan.begin();
+    // a delta too large for one message is replaced by a snapshot (same seq)
+    if (ch.bids.length + ch.asks.length > MAX_LEVELS) this.binarySnapshot(fan.log, ins);
+    else fan.log.bookDelta(0, s, first, first, checksum, ch.bids, ch.asks);
+    fan.commit(mark, CH_BOOK, s);
     let frame: string | null = null;
-    let bin: Uint8Array | null = null;
     for (const c of conns.values()) {
       if (!c.books.has(s)) continue;
       // slow consumer: past the soft limit skip deltas; once drained, send one fresh snapshot
-      if (conns.overSoftLimit(c)) { c.stale.add(s); continue; }
+      if (conns.overSoftLimit(c)) { if (c.bin) fan.skipLast(c); c.stale.add(s); continue; }
       if (c.bin) {
-        // a delta too large for one message is replaced by a snapshot (same seq)
-        if (c.stale.delete(s) || ch.bids.length + ch.asks.length > MAX_LEVELS) { this.binarySnapshot(conns.out(c), ins); continue; }
-        if (bin === null) {
-          const w = this.mdScratch;
-          w.reset();
-          w.bookDelta(0, s, first, first, checksum, ch.bids, ch.asks);
-          bin = w.messageAt(8);
-        }
-        conns.out(c).appendRaw(bin);
+        if (c.stale.delete(s)) { fan.skipLast(c); this.binarySnapshot(conns.out(c), ins); }
         continue;
       }
       if (c.stale.delete(s)) { conns.send(c, this.snapshot(ins)); continue; }
