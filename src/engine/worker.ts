@@ -133,10 +133,11 @@ function run(d: EngineWorkerData): void {
   const in32 = new Int32Array(inbox.buffer, inbox.byteOffset, inbox.byteLength >> 2);
   try {
     while (Atomics.load(ctl, CTL_STOP) === 0) {
-      // spin ~10-20 µs before sleeping on the futex; while pages are still to fault in, an idle
-      // turn touches 64 KiB of them (16 pages, ~10-30 µs) instead of sleeping, so the first
-      // batches after start do not pay page faults (Engine.prefault)
-      if (!cmds.waitReady(prefaulted ? 20 : 0, 4000)) {
+      // spin ~10-20 µs before sleeping on the futex; while pages are still to fault in, a turn
+      // that found no command for 1 ms touches 64 KiB of them (16 pages, ~10-30 µs), so the
+      // first batches after start do not pay page faults (Engine.prefault) and a busy engine is
+      // not slowed by it
+      if (!cmds.waitReady(prefaulted ? 20 : 1, 4000)) {
         if (!prefaulted) { const r = engine.prefault(prefaultAt, 64 << 10); prefaultAt = r.next; prefaulted = r.done; }
         continue;
       }
