@@ -20,8 +20,11 @@ import type { JournalConfig } from '../journal/index.js';
 import { CTL_GC, CTL_SEQ_HI, CTL_SEQ_LO, CTL_STATE, CTL_STOP, type EngineWorkerData, type GcReport } from './worker.js';
 import { EngineError } from './errors.js';
 import { spawnWorker } from '../sys/spawn.js';
-import { epochOffsetNs, nowNs } from '../domain/clock.js';
+import { epochOffsetNs, nowNs, nowNsInto } from '../domain/clock.js';
 import { checkRtPriority, type ThreadScheduling } from '../sys/thread-priority.js';
+
+/** submitRaw's tsIn meaning "stamp now" (nowNsInto, no BigInt). */
+const NOW = -1n;
 
 export interface EngineHostOptions {
   engine: EngineOptions;
@@ -56,6 +59,7 @@ export class EngineHost {
   private readonly rec = new Uint8Array(RING_CMD_SIZE);
   private readonly recDv = new DataView(this.rec.buffer);
   private readonly rec32 = new Int32Array(this.rec.buffer);
+  private readonly recU32 = new Uint32Array(this.rec.buffer);
   private rawBuf: ArrayBufferLike | null = null;
   private raw32: Int32Array<ArrayBufferLike> = new Int32Array(0);
   private exited: Promise<void>;
@@ -124,8 +128,14 @@ export class EngineHost {
       for (let i = 0; i < clientOrderId.length; i++) this.rec[RING_CMD_OFF.cid0 + i] = clientOrderId.charCodeAt(i) & 0x7f;
       this.rec[RING_CMD_OFF.cidLen] = clientOrderId.length;
     }
-    if (tsIn === 0n) { this.rec32[RING_CMD_OFF.tsIn >> 2] = 0; this.rec32[(RING_CMD_OFF.tsIn >> 2) + 1] = 0; } else this.recDv.setBigInt64(RING_CMD_OFF.tsIn, tsIn, true);
+    if (tsIn === NOW) nowNsInto(this.recU32, RING_CMD_OFF.tsIn >> 2);
+    else if (tsIn === 0n) { this.rec32[RING_CMD_OFF.tsIn >> 2] = 0; this.rec32[(RING_CMD_OFF.tsIn >> 2) + 1] = 0; } else this.recDv.setBigInt64(RING_CMD_OFF.tsIn, tsIn, true);
     return this.cmdRing.tryPush(this.rec);
+  }
+
+  /** As submitRaw, stamped tsIn = now without a BigInt (the gateway's order entry). */
+  submitRawNow(bytes: Uint8Array, offset: number, origin = 0, token = 0, clientOrderId = ''): boolean {
+    return this.submitRaw(bytes, offset, origin, token, NOW, clientOrderId);
   }
 
   /** Commands the engine has sequenced so far. */

@@ -12,14 +12,13 @@
  * stopped answers `unavailable`, a full ring `busy`. The direct answer of a command goes to its
  * `origin` connection (0: HTTP, the gateway itself or the simulator) with its ring `token`.
  * Complexity: O(1) per command (cancel-on-disconnect O(open orders of the account)).
- * Allocation: none per command on the binary path (no command object, no BigInt for ids); the
+ * Allocation: none per command in the CMD record (no command object, no BigInt for ids or tsIn); the
  * decimal path allocates its bigint price; awaitCommand a promise and a timer.
  * Known limitations: waiters are keyed by order id: a second awaitCommand on the same id replaces
  * the first (HTTP answers one command per order at a time).
  */
 import { CMD_OFF, CMD_SIZE, ENUMS } from '../abi/records.js';
 import type { EngineHost } from '../engine/host.js';
-import { nowNs } from '../domain/clock.js';
 import type { TradsysError } from '../domain/errors.js';
 import { ADMIN_ID_BASE_NUM } from '../domain/ids.js';
 import type { Instrument } from '../domain/instruments.js';
@@ -68,7 +67,7 @@ export class OrderEntry {
     dv.setUint32(CMD_OFF.qty, qty, true);
     dv.setUint32(CMD_OFF.account, account, true);
     try {
-      return this.host.submitRaw(this.cmdRec, 0, origin, token, nowNs(), clientOrderId) ? 'ok' : 'busy';
+      return this.host.submitRawNow(this.cmdRec, 0, origin, token, clientOrderId) ? 'ok' : 'busy'; // tsIn stamped without a BigInt
     } catch (e) {
       if (this.host.failed !== null) return 'unavailable';
       throw e;
