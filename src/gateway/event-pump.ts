@@ -39,7 +39,7 @@ import type { GatewayCounters } from './config.js';
 import type { Connections } from './connections.js';
 import type { MarketData } from './market-data.js';
 import type { OrderEntry } from './order-entry.js';
-import type { OrderInfo, OrderRegistry } from './orders.js';
+import { OPEN, PENDING, type OrderRegistry } from './orders.js';
 
 /** Atomics.waitAsync (Node ≥ 16; typed from lib es2024, newer than this project's lib). */
 const AtomicsAsync = Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, timeoutMs: number): { async: false; value: string } | { async: true; value: Promise<string> } };
@@ -62,7 +62,8 @@ export class EventPump {
   private readonly bookEvt: BookEvent = { type: 'A', symbol: 0, id: 0, maker: 0, price: 0, qty: 0, side: 0, last: false };
   // the report being sent (report() reads these: no closure, no message object for binary connections)
   private rKind: 'ack' | 'reject' | 'cancelled' | 'modified' | 'fill' = 'ack';
-  private rOrder: OrderInfo | null = null;
+  /** The reported order's registry slot. */
+  private rOrder = -1;
   private rSeq = 0;
   private rReason = '';
   private rIns: Instrument | null = null;
@@ -202,21 +203,24 @@ export class EventPump {
       this.book.apply(be);
       if (kind !== 'R') touched.add(symbol);
     }
-    const o = this.orders.get(id);
+    const reg = this.orders;
+    const o = reg.slotOf(id); // the order's registry slot (-1: not the gateway's, or forgotten)
     const ins = this.instruments[symbol];
     const conns = this.conns;
     switch (kind) {
       case 'A':
-        if (o) {
-          o.status = 'open';
-          if (conns.hasAccount(o.account)) { this.rKind = 'ack'; this.rOrder = o; this.rSeq = seq; this.report(o.account, to, token); }
+        if (o >= 0) {
+          reg.status[o] = OPEN;
+          const account = reg.account[o]!;
+          if (conns.hasAccount(account)) { this.rKind = 'ack'; this.rOrder = o; this.rSeq = seq; this.report(account, to, token); }
         }
         break;
       case 'R':
-        if (o) {
+        if (o >= 0) {
           const reason = REASON_NAMES[evtReason(dv, e)] ?? 'rejected';
-          if (o.status === 'pending') this.orders.finish(o, 'rejected');
-          if (conns.hasAccount(o.account)) { this.rKind = 'reject'; this.rOrder = o; this.rSeq = seq; this.rReason = reason; this.report(o.account, to, token); }
+          if (reg.status[o] === PENDING) reg.finish(o, 'rejected');
+          const account = reg.account[o]!;
+          if (conns.hasAccount(account)) { this.rKind = 'reject'; this.rOrder = o; this.rSeq = seq; this.rReason = reason; this.report(account, to, token); }
         }
         break;
       case 'T': {
@@ -225,22 +229,24 @@ export class EventPump {
         const px = ins.toPrice(BigInt(price));
         const q = ins.toQty(qty);
         this.fillReport(o, evtLeaves(dv, e), true, to, token, ins, tradeId, price, px, qty, q, seq);
-        this.fillReport(this.orders.get(maker), evtMakerLeaves(dv, e), false, 0, 0, ins, tradeId, price, px, qty, q, seq);
+        this.fillReport(reg.slotOf(maker), evtMakerLeaves(dv, e), false, 0, 0, ins, tradeId, price, px, qty, q, seq);
         this.md.trade(ins, side, tradeId, price, qty, px, q, slotTsInit(dv, b));
         break;
       }
       case 'X':
-        if (o) {
-          o.leaves = evtLeaves(dv, e); // 0: nothing of it rests any more
-          if (ins && conns.hasAccount(o.account)) { this.rKind = 'cancelled'; this.rOrder = o; this.rSeq = seq; this.rIns = ins; this.rQty = qty; this.report(o.account, to, token); }
-          this.orders.finish(o, 'cancelled');
+        if (o >= 0) {
+          reg.leaves[o] = evtLeaves(dv, e); // 0: nothing of it rests any more
+          const account = reg.account[o]!;
+          if (ins && conns.hasAccount(account)) { this.rKind = 'cancelled'; this.rOrder = o; this.rSeq = seq; this.rIns = ins; this.rQty = qty; this.report(account, to, token); }
+          reg.finish(o, 'cancelled');
         }
         break;
       case 'M':
-        if (o && ins) {
-          o.price = BigInt(price);
-          o.leaves = qty;
-          if (conns.hasAccount(o.account)) { this.rKind = 'modified'; this.rOrder = o; this.rSeq = seq; this.rIns = ins; this.rPrice = price; this.rQty = qty; this.report(o.account, to, token); }
+        if (o >= 0 && ins) {
+          reg.price[o] = price;
+          reg.leaves[o] = qty;
+          const account = reg.account[o]!;
+          if (conns.hasAccount(account)) { this.rKind = 'modified'; this.rOrder = o; this.rSeq = seq; this.rIns = ins; this.rPrice = price; this.rQty = qty; this.report(account, to, token); }
         }
         break;
     }
@@ -285,19 +291,21 @@ export class EventPump {
 
   /** The staged report into a binary connection's frame. */
   private binReport(w: BinaryWriter, rq: number): void {
-    const o = this.rOrder!;
+    const reg = this.orders;
+    const cid = reg.cid[this.rOrder]!;
+    const id = reg.id[this.rOrder]!;
     switch (this.rKind) {
-      case 'ack': w.ack(rq, o.clientOrderId, o.orderId, this.rSeq, false); return;
-      case 'reject': w.reject(rq, o.clientOrderId, o.orderId, this.rSeq, this.rReason); return;
-      case 'cancelled': w.cancelled(rq, o.orderId, o.clientOrderId, this.rSeq, this.rQty, this.rIns!.id); return;
-      case 'modified': w.modified(rq, o.orderId, o.clientOrderId, this.rSeq, this.rPrice, this.rQty, this.rIns!.id); return;
-      case 'fill': w.fill(rq, o.orderId, o.clientOrderId, this.rTradeId, this.rPrice, this.rSeq, this.rQty, this.rLeaves, this.rTaker, this.rIns!.id); return;
+      case 'ack': w.ack(rq, cid, id, this.rSeq, false); return;
+      case 'reject': w.reject(rq, cid, id, this.rSeq, this.rReason); return;
+      case 'cancelled': w.cancelled(rq, id, cid, this.rSeq, this.rQty, this.rIns!.id); return;
+      case 'modified': w.modified(rq, id, cid, this.rSeq, this.rPrice, this.rQty, this.rIns!.id); return;
+      case 'fill': w.fill(rq, id, cid, this.rTradeId, this.rPrice, this.rSeq, this.rQty, this.rLeaves, this.rTaker, this.rIns!.id); return;
     }
   }
 
   /** The staged report as a JSON message (docs/protocol.md; fields in the order clients have always seen). */
   private jsonReport(): Record<string, unknown> {
-    const o = this.rOrder!;
+    const o = { orderId: this.orders.id[this.rOrder]!, clientOrderId: this.orders.cid[this.rOrder]! };
     const seq = this.rSeq;
     switch (this.rKind) {
       case 'ack': return { type: 'ack', clientOrderId: o.clientOrderId, orderId: String(o.orderId), seq };
@@ -309,15 +317,17 @@ export class EventPump {
   }
 
   /** A fill of order `x` (taker or maker side of one trade): registry update and report. */
-  private fillReport(x: OrderInfo | undefined, leaves: number, taker: boolean, to: number, token: number, ins: Instrument, tradeId: number, price: number, px: string, qty: number, q: string, seq: number): void {
-    if (!x) return;
-    x.leaves = leaves;
-    x.filled += qty;
-    if (this.conns.hasAccount(x.account)) {
+  private fillReport(x: number, leaves: number, taker: boolean, to: number, token: number, ins: Instrument, tradeId: number, price: number, px: string, qty: number, q: string, seq: number): void {
+    if (x < 0) return;
+    const reg = this.orders;
+    reg.leaves[x] = leaves;
+    reg.filled[x] = reg.filled[x]! + qty;
+    const account = reg.account[x]!;
+    if (this.conns.hasAccount(account)) {
       this.rKind = 'fill'; this.rOrder = x; this.rSeq = seq; this.rIns = ins; this.rTradeId = tradeId; this.rPrice = price; this.rQty = qty;
       this.rLeaves = leaves; this.rTaker = taker; this.rPx = px; this.rQ = q;
-      this.report(x.account, to, token);
+      this.report(account, to, token);
     }
-    if (leaves === 0) this.orders.finish(x, 'filled');
+    if (leaves === 0) reg.finish(x, 'filled');
   }
 }

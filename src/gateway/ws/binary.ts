@@ -23,7 +23,7 @@
 import {
   BinaryProtocolError, Channel, checkClientFrame, decodeClientMessage, FRAME_HEADER_SIZE, getCid, getI64, getU64, MSG_HEADER_SIZE, MsgType, type ClientBinMessage,
 } from '../../codec/binary-protocol.js';
-import type { EntryResult, OrderRef } from '../config.js';
+import type { EntryOutcome, OrderRef } from '../config.js';
 import type { Conn } from '../connections.js';
 import type { WsDeps } from './deps.js';
 
@@ -85,12 +85,12 @@ export class BinarySession {
     const clientOrderId = getCid(dv, b); // the registry's key (decimal text; '' when absent)
     if (type === MsgType.NEW_ORDER) {
       const r = entry.placeOrderTicks(account, c.id, clientOrderId, dv.getUint32(b + 8, true), dv.getUint8(b + 12), dv.getUint8(b + 13), dv.getUint8(b + 14), getI64(dv, b + 16, 'price'), dv.getUint32(b + 24, true), reqId);
-      if (!r.ok) { this.d.counters.rejectsGateway++; conns.out(c).reject(reqId, clientOrderId, 0, null, r.reason); } else if (r.duplicate) conns.out(c).ack(reqId, r.order.clientOrderId, r.order.orderId, null, true);
+      if (!r.ok) { this.d.counters.rejectsGateway++; conns.out(c).reject(reqId, clientOrderId, 0, null, r.reason); } else if (r.duplicate) conns.out(c).ack(reqId, this.d.entry.orders.cid[r.slot]!, this.d.entry.orders.id[r.slot]!, null, true);
       return;
     }
     const orderId = getU64(dv, b + 8, 'orderId');
     const ref: OrderRef = orderId !== 0 ? { orderId: String(orderId) } : { clientOrderId };
-    const r: EntryResult = type === MsgType.CANCEL
+    const r: EntryOutcome = type === MsgType.CANCEL
       ? entry.requestCancel(account, ref, reqId, c.id)
       : entry.requestModifyTicks(account, ref, getI64(dv, b + 16, 'price'), dv.getUint32(b + 24, true), reqId, c.id);
     if (!r.ok) { this.d.counters.rejectsGateway++; conns.out(c).reject(reqId, clientOrderId, orderId, null, r.reason); }
