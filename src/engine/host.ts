@@ -6,7 +6,9 @@
  * false when the ring is full) from any thread that holds `cmdRing` — here, the main thread;
  * consumers `join()` the event ring and `poll` RING_EVT records.
  * Invariants: commands keep their order per producer; every event carries its command's seq.
- * Allocation: `submit` copies into a reused record; none per command otherwise.
+ * Allocation: `submit` copies into a reused record (and allocates a BigInt for tsIn); `submitRaw`
+ * none per command, `submitRawNow` not even the tsIn BigInt (the gateway's path). GC watch
+ * (`startGcWatch` / `stopGcWatch`): a v8 GCProfiler inside the engine thread, for tests and benches.
  * Known limitations: the worker is started from build/dist in production; from the TypeScript
  * sources (tests) it is started through tsx, which must be installed (a devDependency).
  */
