@@ -13,6 +13,11 @@
  * Options: --protocol json|binary|both (default both) · --orders N (default 50,000) ·
  * --rates 5000,20000,50000 · --conns C (4) · --window W (256) · --durability fsync|none (the
  * server's journal, default fsync: every ack waits for its batch's fdatasync) · --json.
+ * GC: the server runs with `--trace-gc`; per phase the bench reports its scavenges (count, longest
+ * pause) and `heapBytesPerOrder`: bytes the server allocated on its JS heaps (all isolates: main
+ * thread, engine thread, …) per order, from the trace (each GC's heap before it minus the heap
+ * after the previous one). It undercounts by what was allocated after a phase's last GC (at most
+ * one young generation), so it is a floor; compare builds with the same phase sizes.
  * Market-data fan-out: bench/pipeline/fanout.bench.ts (npm run bench:fanout).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -36,18 +41,52 @@ if (!['json', 'binary', 'both'].includes(PROTOCOL)) throw new Error('--protocol 
 const PER_FRAME = 80;
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'dist', 'cli', 'main.js');
 
-interface Server { proc: ChildProcess; ws: string; key: string; secret: string }
+interface Server { proc: ChildProcess; ws: string; key: string; secret: string; gc: GcLine[] }
+
+/** One `--trace-gc` line of the server: isolate, kind, heap used before and after (MB), pause (ms). */
+interface GcLine { isolate: string; scavenge: boolean; before: number; after: number; pauseMs: number }
+const GC_RE = /\[\d+:(0x[0-9a-f]+)\]\s+[\d.]+ ms: (Scavenge|Mark-Compact|Mark-sweep|Minor Mark-Compact)[^\d]*([\d.]+) \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB, ([\d.]+) \/ [\d.]+ ms/;
+
+/** GC of the server between two marks (indexes into s.gc): scavenges, longest scavenge, bytes allocated (a floor, see the header). */
+function gcBetween(s: Server, from: number, to: number, orders: number): { scavenges: number; maxScavengeMs: number; otherGcs: number; heapBytesPerOrder: number } {
+  let scavenges = 0;
+  let maxScavengeMs = 0;
+  let otherGcs = 0;
+  let allocatedMb = 0;
+  const lastAfter = new Map<string, number>();
+  for (let i = 0; i < to; i++) {
+    const g = s.gc[i]!;
+    if (i >= from) {
+      if (g.scavenge) { scavenges++; maxScavengeMs = Math.max(maxScavengeMs, g.pauseMs); } else otherGcs++;
+      const prev = lastAfter.get(g.isolate);
+      if (prev !== undefined) allocatedMb += Math.max(0, g.before - prev);
+    }
+    lastAfter.set(g.isolate, g.after);
+  }
+  return { scavenges, maxScavengeMs, otherGcs, heapBytesPerOrder: Math.round((allocatedMb * 1024 * 1024) / orders) };
+}
 
 async function startServer(): Promise<Server> {
-  const proc = spawn(process.execPath, [CLI, 'serve', '--no-sim', '--no-storage', '--max-open-orders', '0', '--durability', DURABILITY, '--port', '0', '--rate-limit', '10000000', '--data', mkdtempSync(join(tmpdir(), 'bench-gw-'))]);
+  const proc = spawn(process.execPath, ['--trace-gc', CLI, 'serve', '--no-sim', '--no-storage', '--max-open-orders', '0', '--durability', DURABILITY, '--port', '0', '--rate-limit', '10000000', '--data', mkdtempSync(join(tmpdir(), 'bench-gw-'))]);
   let out = '';
+  let partial = '';
+  const gc: GcLine[] = [];
+  let started = false;
   return new Promise((res, rej) => {
     const t = setTimeout(() => rej(new Error(`server did not start: ${out}`)), 30_000);
     proc.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
+      const text = partial + b.toString();
+      const lines = text.split('\n');
+      partial = lines.pop()!;
+      for (const l of lines) {
+        const m = GC_RE.exec(l);
+        if (m) { gc.push({ isolate: m[1]!, scavenge: m[2] === 'Scavenge', before: Number(m[3]), after: Number(m[4]), pauseMs: Number(m[5]) }); continue; }
+        if (!started) out += l + '\n';
+      }
+      if (started) return;
       const u = /listening on (http:\/\/\S+)/.exec(out);
       const k = /key (tk_[0-9a-f]+) {2}secret ([0-9a-f]{64})/.exec(out);
-      if (u && k) { clearTimeout(t); res({ proc, ws: u[1]!.replace('http', 'ws') + '/ws', key: k[1]!, secret: k[2]! }); }
+      if (u && k) { started = true; clearTimeout(t); res({ proc, ws: u[1]!.replace('http', 'ws') + '/ws', key: k[1]!, secret: k[2]!, gc }); }
     });
   });
 }
@@ -238,13 +277,24 @@ async function openLoopBinary(s: Server, rate: number, count: number): Promise<R
 async function run(protocol: 'json' | 'binary', conns: number, window: number): Promise<Record<string, unknown>> {
   const s = await startServer();
   try {
+    const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 300)); // the trace's lines of the phase arrive
+    let g0 = s.gc.length;
     const tput = protocol === 'json' ? await throughput(s, conns, window) : await throughputBinary(s, conns, window);
+    await settle();
+    const tputGc = gcBetween(s, g0, s.gc.length, N);
     const lat: Record<string, number>[] = [];
-    for (const r of RATES) lat.push(protocol === 'json' ? await openLoop(s, r, Math.min(N, r * 3)) : await openLoopBinary(s, r, Math.min(N, r * 3)));
+    for (const r of RATES) {
+      const count = Math.min(N, r * 3);
+      g0 = s.gc.length;
+      const l = protocol === 'json' ? await openLoop(s, r, count) : await openLoopBinary(s, r, count);
+      await settle();
+      lat.push({ ...l, ...gcBetween(s, g0, s.gc.length, count) });
+    }
     const label = protocol === 'json' ? 'JSON' : 'binary';
-    process.stdout.write(`gateway (${label} over WebSocket, loopback, server in its own process): ${Math.round(tput).toLocaleString('en-US')} orders/s acked (${conns} connections × ${window} in flight, ${N.toLocaleString('en-US')} orders)\n`);
-    for (const l of lat) process.stdout.write(`  open loop ${l.offeredPerSecond!.toLocaleString('en-US')}/s: ack latency p50 ${l.p50Us!.toFixed(0)} µs · p99 ${l.p99Us!.toFixed(0)} µs · p99.9 ${l.p999Us!.toFixed(0)} µs · max ${l.maxUs!.toFixed(0)} µs (${l.acked} acked)\n`);
-    return { benchmark: 'bench:gateway', date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, orders: N, protocol, ackedOrdersPerSecond: tput, openLoop: lat };
+    const gcText = (g: { scavenges: number; maxScavengeMs: number; heapBytesPerOrder: number }): string => `${g.scavenges} scavenges (longest ${g.maxScavengeMs.toFixed(1)} ms), heap ≥ ${g.heapBytesPerOrder} B/order`;
+    process.stdout.write(`gateway (${label} over WebSocket, loopback, server in its own process, durability ${DURABILITY}): ${Math.round(tput).toLocaleString('en-US')} orders/s acked (${conns} connections × ${window} in flight, ${N.toLocaleString('en-US')} orders); ${gcText(tputGc)}\n`);
+    for (const l of lat) process.stdout.write(`  open loop ${l.offeredPerSecond!.toLocaleString('en-US')}/s: ack latency p50 ${l.p50Us!.toFixed(0)} µs · p99 ${l.p99Us!.toFixed(0)} µs · p99.9 ${l.p999Us!.toFixed(0)} µs · max ${l.maxUs!.toFixed(0)} µs (${l.acked} acked); ${gcText(l as unknown as { scavenges: number; maxScavengeMs: number; heapBytesPerOrder: number })}\n`);
+    return { benchmark: 'bench:gateway', date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, orders: N, protocol, durability: DURABILITY, ackedOrdersPerSecond: tput, heapBytesPerOrder: tputGc.heapBytesPerOrder, closedLoopGc: tputGc, openLoop: lat };
   } finally {
     s.proc.kill('SIGTERM');
   }

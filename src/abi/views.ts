@@ -172,6 +172,18 @@ export function writeJournalHeader(dv: DataView, p: number, seq: bigint, nEvents
   dv.setBigInt64(p + J_TS_INIT, tsInit, true);
 }
 
+/** As writeJournalHeader with seq a number (exact below 2^53) and tsInit as (lo, hi) u32 words: no BigInt. */
+export function writeJournalHeaderWords(dv: DataView, p: number, seq: number, nEvents: number, tsLo: number, tsHi: number, kind: number): void {
+  const hi = Math.floor(seq / 4294967296);
+  dv.setUint32(p + J_SEQ, seq - hi * 4294967296, true);
+  dv.setUint32(p + J_SEQ + 4, hi, true);
+  dv.setUint16(p + J_VERSION, V2, true);
+  dv.setUint16(p + J_KIND, kind, true);
+  dv.setUint32(p + J_N_EVENTS, nEvents, true);
+  dv.setUint32(p + J_TS_INIT, tsLo, true);
+  dv.setUint32(p + J_TS_INIT + 4, tsHi, true);
+}
+
 /**
  * Writes a v1 record (tests and the committed fixture only: the writer always writes v2) with len
  * and crc 0 into a fresh buffer; the caller seals it. Allocates the record.

@@ -10,7 +10,8 @@
  * reserved-byte helpers), binary-writer.ts (BinaryWriter), binary-reader.ts (decodeFrame).
  * Invariants: `decodeFrame` is all-or-nothing (any invalid field refuses the whole frame);
  * encode→decode is the identity (property tested for every message type).
- * Complexity: O(frame bytes). Allocation: decoding one object per message (and its level arrays);
+ * Complexity: O(frame bytes). Allocation: decoding one object per message (and its level arrays),
+ * `checkClientFrame` (validation only, for reading messages in place) one DataView per frame;
  * the encoder reuses its growable buffer and `take()` / `takeBytes()` allocate one buffer per frame.
  * Known limitations: a message body is at most 65,535 bytes (≤ 4,093 book levels per message);
  * timestamps decode to a JS number (precision ~256 ns). The wire level is WIRE_LEVEL_SIZE (16 B),
@@ -23,4 +24,6 @@ export {
 export type { Level, ClientBinMessage, ServerBinMessage, BinMessage } from './binary-layout.js';
 export { isBinaryClientOrderId } from './binary-fields.js';
 export { BinaryWriter } from './binary-writer.js';
-export { decodeFrame } from './binary-reader.js';
+export { decodeFrame, checkClientFrame, decodeClientMessage } from './binary-reader.js';
+/** In-place field readers (the gateway reads orders, cancels and modifies of a checked frame with these). */
+export { getCid, getI64, getU64 } from './binary-fields.js';

@@ -8,7 +8,9 @@
  * (for that direction), exact length, enum fields, reserved bytes and ranges (u64 ids, prices and
  * quantities ≤ 2^53-1) are valid; otherwise BinaryProtocolError (with the reqId and type of the
  * message at fault) and nothing of the frame is used (all-or-nothing).
- * Complexity: O(frame bytes). Allocation: one object per message (and its level arrays).
+ * Complexity: O(frame bytes). Allocation: decodeFrame one object per message (and its level
+ * arrays); checkClientFrame (the gateway) one DataView per frame and nothing per order, cancel or
+ * modify.
  * Known limitations: timestamps (`ts`, ns) decode to a JS number and lose precision below ~256 ns.
  */
 import {
@@ -82,6 +84,46 @@ function decodeClient(dv: DataView, type: number, b: number, len: number, reqId:
       void len;
       return { kind: 'ping', reqId };
   }
+}
+
+/** 0 when the clientOrderId u64 at `o` is 0 (absent), without building its text. */
+function cidAbsent(dv: DataView, o: number): boolean { return dv.getUint32(o, true) === 0 && dv.getUint32(o + 4, true) === 0; }
+
+/**
+ * Checks one client message exactly as decodeClient does (same checks, same order, same errors),
+ * building nothing for orders, cancels and modifies; the rare others are decoded and dropped.
+ */
+function checkClient(dv: DataView, type: number, b: number, len: number, reqId: number): void {
+  switch (type) {
+    case MsgType.NEW_ORDER: {
+      if (cidAbsent(dv, b)) throw new BinaryProtocolError('clientOrderId must be 1..2^64-1');
+      u8enum<0 | 1>(dv, b + 12, 1, 'side');
+      const ot = u8enum<0 | 1>(dv, b + 13, 1, 'type');
+      u8enum<0 | 1 | 2 | 3>(dv, b + 14, 3, 'tif');
+      zero(dv, b + 15, 1, 'order');
+      zero(dv, b + 28, 4, 'order');
+      const price = getI64(dv, b + 16, 'price');
+      if (ot === 1 && price !== 0) throw new BinaryProtocolError('a market order has price 0');
+      return;
+    }
+    case MsgType.CANCEL:
+    case MsgType.MODIFY: {
+      const absent = cidAbsent(dv, b);
+      const orderId = getU64(dv, b + 8, 'orderId');
+      if (absent === (orderId === 0)) throw new BinaryProtocolError('exactly one of clientOrderId and orderId must be non-zero');
+      if (type === MsgType.CANCEL) return;
+      zero(dv, b + 28, 4, 'modify');
+      getI64(dv, b + 16, 'price');
+      return;
+    }
+    default:
+      decodeClient(dv, type, b, len, reqId);
+  }
+}
+
+/** One client message of a frame checkClientFrame accepted, decoded (auth, subscribe, ping: the gateway reads orders, cancels and modifies in place). */
+export function decodeClientMessage(dv: DataView, o: number): ClientBinMessage {
+  return decodeClient(dv, dv.getUint8(o), o + MSG_HEADER_SIZE, dv.getUint16(o + 2, true), dv.getUint32(o + 4, true));
 }
 
 function decodeServer(dv: DataView, type: number, b: number, len: number, reqId: number): ServerBinMessage {
@@ -171,6 +213,22 @@ function decodeServer(dv: DataView, type: number, b: number, len: number, reqId:
 export function decodeFrame(bytes: Uint8Array, from: 'client'): ClientBinMessage[];
 export function decodeFrame(bytes: Uint8Array, from: 'server'): ServerBinMessage[];
 export function decodeFrame(bytes: Uint8Array, from: 'client' | 'server'): BinMessage[] {
+  const out: BinMessage[] = [];
+  scanFrame(bytes, from, out);
+  return out;
+}
+
+/**
+ * Validates one client frame exactly as decodeFrame(bytes, 'client') does — same checks, same
+ * BinaryProtocolError — without building a message (the gateway's binary path then reads each
+ * message in place: headers from offset 8, `length` bytes of body after each 8-byte header).
+ * Returns a DataView over the frame (the one allocation per frame).
+ */
+export function checkClientFrame(bytes: Uint8Array): DataView {
+  return scanFrame(bytes, 'client', null);
+}
+
+function scanFrame(bytes: Uint8Array, from: 'client' | 'server', out: BinMessage[] | null): DataView {
   if (bytes.length < FRAME_HEADER_SIZE) throw new BinaryProtocolError(`frame of ${bytes.length} bytes is shorter than its 8-byte header`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dv.getUint16(0, true) !== MAGIC) throw new BinaryProtocolError('bad magic (expected bytes "TS")');
@@ -180,7 +238,6 @@ export function decodeFrame(bytes: Uint8Array, from: 'client' | 'server'): BinMe
   const count = dv.getUint16(4, true);
   if (count === 0) throw new BinaryProtocolError('frame holds no message');
   const allowed = from === 'client' ? CLIENT_TYPES : SERVER_TYPES;
-  const out: BinMessage[] = new Array<BinMessage>(count);
   let o = FRAME_HEADER_SIZE;
   for (let i = 0; i < count; i++) {
     if (o + MSG_HEADER_SIZE > bytes.length) throw new BinaryProtocolError(`frame ends inside message ${i} of ${count} (count mismatch or truncated)`);
@@ -195,7 +252,8 @@ export function decodeFrame(bytes: Uint8Array, from: 'client' | 'server'): BinMe
     const variable = type === MsgType.BOOK_SNAPSHOT || type === MsgType.BOOK_DELTA;
     if (variable ? len < fixed : len !== fixed) throw new BinaryProtocolError(`message type 0x${type.toString(16)} has length ${len}, expected ${fixed}${variable ? '+16n' : ''}`, reqId, type);
     try {
-      out[i] = from === 'client' ? decodeClient(dv, type, b, len, reqId) : decodeServer(dv, type, b, len, reqId);
+      if (out === null) checkClient(dv, type, b, len, reqId);
+      else out.push(from === 'client' ? decodeClient(dv, type, b, len, reqId) : decodeServer(dv, type, b, len, reqId));
     } catch (e) {
       if (e instanceof BinaryProtocolError && e.reqId === 0 && e.msgType === 0) throw new BinaryProtocolError(e.message, reqId, type);
       throw e;
@@ -203,5 +261,5 @@ export function decodeFrame(bytes: Uint8Array, from: 'client' | 'server'): BinMe
     o = b + len;
   }
   if (o !== bytes.length) throw new BinaryProtocolError(`${bytes.length - o} bytes after the last of ${count} messages (count mismatch)`);
-  return out;
+  return dv;
 }

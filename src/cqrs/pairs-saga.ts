@@ -249,13 +249,17 @@ export class SagaManager {
     return s ? (JSON.parse(JSON.stringify(s)) as PairsSaga) : undefined;
   }
 
+  /** The sagas the batch being applied touched (apply's scratch set). */
+  private readonly touched = new Set<PairsSaga>();
+
   list(): PairsSaga[] { return [...this.sagas.keys()].sort((a, b) => a - b).map((n) => this.saga(n)!); }
 
   /** Feeds one batch (journal catch-up or live); idempotent by seq. */
   apply(b: SeqBatch): boolean {
     if (b.seq <= this.cp) return false;
     this.cp = b.seq;
-    const touched = new Set<PairsSaga>();
+    const touched = this.touched;
+    touched.clear(); // one Set reused: nothing allocated for the batches that touch no saga (almost all)
     for (const e of b.events) {
       this.route(e, e.id, false, touched, b.seq);
       if (e.type === 'T') this.route(e, e.maker, true, touched, b.seq);

@@ -6,7 +6,9 @@
  * false when the ring is full) from any thread that holds `cmdRing` — here, the main thread;
  * consumers `join()` the event ring and `poll` RING_EVT records.
  * Invariants: commands keep their order per producer; every event carries its command's seq.
- * Allocation: `submit` copies into a reused record; none per command otherwise.
+ * Allocation: `submit` copies into a reused record (and allocates a BigInt for tsIn); `submitRaw`
+ * none per command, `submitRawNow` not even the tsIn BigInt (the gateway's path). GC watch
+ * (`startGcWatch` / `stopGcWatch`): a v8 GCProfiler inside the engine thread, for tests and benches.
  * Known limitations: the worker is started from build/dist in production; from the TypeScript
  * sources (tests) it is started through tsx, which must be installed (a devDependency).
  */
@@ -17,11 +19,14 @@ import { SpmcRing } from '../ring/spmc-ring.js';
 import type { Command } from '../domain/types.js';
 import { encodeCommand, type EngineOptions, type RiskSetup } from './engine.js';
 import type { JournalConfig } from '../journal/index.js';
-import { CTL_SEQ_HI, CTL_SEQ_LO, CTL_STATE, CTL_STOP, type EngineWorkerData } from './worker.js';
+import { CTL_GC, CTL_SEQ_HI, CTL_SEQ_LO, CTL_STATE, CTL_STOP, type EngineWorkerData, type GcReport } from './worker.js';
 import { EngineError } from './errors.js';
 import { spawnWorker } from '../sys/spawn.js';
-import { epochOffsetNs, nowNs } from '../domain/clock.js';
+import { epochOffsetNs, nowNs, nowNsInto } from '../domain/clock.js';
 import { checkRtPriority, type ThreadScheduling } from '../sys/thread-priority.js';
+
+/** submitRaw's tsIn meaning "stamp now" (nowNsInto, no BigInt). */
+const NOW = -1n;
 
 export interface EngineHostOptions {
   engine: EngineOptions;
@@ -56,9 +61,11 @@ export class EngineHost {
   private readonly rec = new Uint8Array(RING_CMD_SIZE);
   private readonly recDv = new DataView(this.rec.buffer);
   private readonly rec32 = new Int32Array(this.rec.buffer);
+  private readonly recU32 = new Uint32Array(this.rec.buffer);
   private rawBuf: ArrayBufferLike | null = null;
   private raw32: Int32Array<ArrayBufferLike> = new Int32Array(0);
   private exited: Promise<void>;
+  private gcWaiter: ((r: GcReport) => void) | null = null;
   private failure: string | null = null;
 
   private constructor(opts: EngineHostOptions) {
@@ -69,10 +76,11 @@ export class EngineHost {
     const data: EngineWorkerData = { cmdRing: this.cmdRing.sab, evtRing: this.evtRing.sab, control: ctl, engine: opts.engine, batch: opts.batch ?? 1024, riskSetup: opts.riskSetup, journal: opts.journal, realtime: opts.realtime, epochOffsetNs: epochOffsetNs().toString() };
     const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
     this.worker = spawnWorker(import.meta.url, 'worker', data);
-    this.worker.on('message', (m: { type: string; message?: string; tid?: number | null; scheduling?: ThreadScheduling | null } & Partial<RecoveryInfo>) => {
+    this.worker.on('message', (m: { type: string; message?: string; tid?: number | null; scheduling?: ThreadScheduling | null; report?: GcReport } & Partial<RecoveryInfo>) => {
       if (m.type === 'thread') { this.threadId = m.tid ?? null; this.threadScheduling = m.scheduling ?? null; this.threadReported = true; }
       else if (m.type === 'failed') this.failure = m.message ?? 'engine thread failed';
       else if (m.type === 'log') log(m.message ?? '');
+      else if (m.type === 'gc') { const w = this.gcWaiter; this.gcWaiter = null; w?.(m.report as GcReport); }
       else if (m.type === 'recovered') this.recovery = { lastSeq: m.lastSeq!, snapshotSeq: m.snapshotSeq!, replayed: m.replayed!, seconds: m.seconds!, cut: m.cut ?? null };
     });
     this.exited = new Promise((res) => this.worker.once('exit', () => res()));
@@ -122,8 +130,14 @@ export class EngineHost {
       for (let i = 0; i < clientOrderId.length; i++) this.rec[RING_CMD_OFF.cid0 + i] = clientOrderId.charCodeAt(i) & 0x7f;
       this.rec[RING_CMD_OFF.cidLen] = clientOrderId.length;
     }
-    if (tsIn === 0n) { this.rec32[RING_CMD_OFF.tsIn >> 2] = 0; this.rec32[(RING_CMD_OFF.tsIn >> 2) + 1] = 0; } else this.recDv.setBigInt64(RING_CMD_OFF.tsIn, tsIn, true);
+    if (tsIn === NOW) nowNsInto(this.recU32, RING_CMD_OFF.tsIn >> 2);
+    else if (tsIn === 0n) { this.rec32[RING_CMD_OFF.tsIn >> 2] = 0; this.rec32[(RING_CMD_OFF.tsIn >> 2) + 1] = 0; } else this.recDv.setBigInt64(RING_CMD_OFF.tsIn, tsIn, true);
     return this.cmdRing.tryPush(this.rec);
+  }
+
+  /** As submitRaw, stamped tsIn = now without a BigInt (the gateway's order entry). */
+  submitRawNow(bytes: Uint8Array, offset: number, origin = 0, token = 0, clientOrderId = ''): boolean {
+    return this.submitRaw(bytes, offset, origin, token, NOW, clientOrderId);
   }
 
   /** Commands the engine has sequenced so far. */
@@ -142,6 +156,20 @@ export class EngineHost {
   /** The engine thread's kernel id (Linux; null elsewhere): /proc/<pid>/task/<id> has its CPU time and waits. */
   threadId: number | null = null;
   private threadReported = false;
+
+  /**
+   * GC watch (tests, benchmarks): `startGcWatch` starts a v8 GCProfiler inside the engine thread
+   * (seen within one turn of its loop, ≤ 20 ms idle); `stopGcWatch` stops it and resolves with what
+   * the engine thread's garbage collector did meanwhile (scavenges, longest, bytes allocated).
+   */
+  startGcWatch(): void { Atomics.store(this.control, CTL_GC, 1); }
+  stopGcWatch(timeoutMs = 5000): Promise<GcReport | null> {
+    return new Promise((res) => {
+      const t = setTimeout(() => { this.gcWaiter = null; res(null); }, timeoutMs);
+      this.gcWaiter = (r) => { clearTimeout(t); res(r); };
+      Atomics.store(this.control, CTL_GC, 2);
+    });
+  }
 
   /** Stops the engine thread (after the batch in progress) and waits for it to exit. */
   async stop(): Promise<void> {

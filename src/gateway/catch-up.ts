@@ -47,7 +47,7 @@ export class CatchUp {
       const op = c.getUint8(CMD_OFF.op);
       const id = Number(c.getBigUint64(CMD_OFF.id, true));
       // gateway order ids only: saga legs (from 2^51) and ADMIN commands (from 2^52) are not the registry's
-      if (op === ENUMS.Op.NEW && id < SAGA_ID_BASE_NUM && !this.orders.get(id)) {
+      if (op === ENUMS.Op.NEW && id < SAGA_ID_BASE_NUM && this.orders.slotOf(id) < 0) {
         const n = r.cmd[RING_CMD_OFF.cidLen]!;
         let cid = '';
         for (let i = 0; i < n; i++) cid += String.fromCharCode(r.cmd[RING_CMD_OFF.cid0 + i]!);
@@ -82,7 +82,7 @@ export class CatchUp {
       if (complete) break;
     }
     this.conns.bind(c); // live reports from here on: the pump above delivered nothing to it, the journal the rest
-    for (const o of this.orders.open(account)) o.conn = c.id;
+    for (const s of this.orders.openSlots(account)) this.orders.conn[s] = c.id;
     this.conns.send(c, withReq({ type: 'resumed', from: Number(from) + 1, to: Number(to), complete: complete && after >= to }, reqId));
   }
 }

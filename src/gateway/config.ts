@@ -95,6 +95,9 @@ export const WS_CLOSE_KEY_REVOKED = 4001;
 
 export interface OrderFields { clientOrderId: string; symbol: string; side: 'buy' | 'sell'; type: 'limit' | 'market'; tif: 'gtc' | 'ioc' | 'fok' | 'post_only'; price?: string; qty: string }
 export interface OrderRef { clientOrderId?: string | undefined; orderId?: string | undefined }
+/** A command's direct outcome inside the gateway: ok with the order's registry slot (OrderRegistry fields, `info(slot)`: no object per order), or why not. */
+export type EntryOutcome = { ok: true; slot: number; duplicate?: boolean } | { ok: false; reason: string; message?: string };
+/** The same for the Gateway facade's callers (tests, tools): ok with a snapshot of the order. */
 export type EntryResult = { ok: true; order: OrderInfo; duplicate?: boolean } | { ok: false; reason: string; message?: string };
 /** The last event of a command, as awaitCommand answers it. */
 export interface CommandDone { type: string; reason: string | null; seq: number }

@@ -18,9 +18,10 @@
  * publishes after fsync; docs/journal.md); another account never sees a report; replayed events
  * (journal catch-up at start) take the same path with no connection and no waiter.
  * Complexity: O(events + touched symbols × subscribers) per cycle.
- * Allocation: none on the engine side; per report one message object and one text for all JSON
- * connections without a reqId (one more for the sender with one); binary reports are written into
- * each connection's reused writer.
+ * Allocation: none on the engine side; per report to JSON connections one message object and one
+ * text for all of them without a reqId (one more for the sender with one); binary reports are
+ * written into each connection's reused writer with no object and no closure (the report is staged
+ * in the pump's r* fields); the book projection gets one reused event object.
  * Known limitations: the 1 ms fallback timer runs even when idle.
  */
 import { RING_EVT_SIZE, REASON_NAMES, ENUMS } from '../abi/records.js';
@@ -33,12 +34,12 @@ import type { ReadModels } from '../cqrs/index.js';
 import type { EngineHost } from '../engine/host.js';
 import { ADMIN_ID_BASE_NUM } from '../domain/ids.js';
 import type { Instrument } from '../domain/instruments.js';
-import type { BookProjection } from '../marketdata/book-projection.js';
+import type { BookEvent, BookProjection } from '../marketdata/book-projection.js';
 import type { GatewayCounters } from './config.js';
 import type { Connections } from './connections.js';
 import type { MarketData } from './market-data.js';
 import type { OrderEntry } from './order-entry.js';
-import type { OrderInfo, OrderRegistry } from './orders.js';
+import { OPEN, PENDING, type OrderRegistry } from './orders.js';
 
 /** Atomics.waitAsync (Node ≥ 16; typed from lib es2024, newer than this project's lib). */
 const AtomicsAsync = Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, timeoutMs: number): { async: false; value: string } | { async: true; value: Promise<string> } };
@@ -58,6 +59,21 @@ export class EventPump {
   private watching = false;
   private timer: NodeJS.Timeout | null = null;
   private replaying = false;
+  private readonly bookEvt: BookEvent = { type: 'A', symbol: 0, id: 0, maker: 0, price: 0, qty: 0, side: 0, last: false };
+  // the report being sent (report() reads these: no closure, no message object for binary connections)
+  private rKind: 'ack' | 'reject' | 'cancelled' | 'modified' | 'fill' = 'ack';
+  /** The reported order's registry slot. */
+  private rOrder = -1;
+  private rSeq = 0;
+  private rReason = '';
+  private rIns: Instrument | null = null;
+  private rPrice = 0;
+  private rQty = 0;
+  private rLeaves = 0;
+  private rTradeId = 0;
+  private rTaker = false;
+  private rPx = '';
+  private rQ = '';
 
   constructor(
     private readonly host: EngineHost,
@@ -182,24 +198,29 @@ export class EventPump {
     const token = slotToken(dv, b);
     const to = id === subject ? origin : 0;
     if (symbol < this.instruments.length) {
-      this.book.apply({ type: kind, symbol, id, maker, price, qty, side, last });
+      const be = this.bookEvt; // one object reused: BookProjection.apply keeps none of it
+      be.type = kind; be.symbol = symbol; be.id = id; be.maker = maker; be.price = price; be.qty = qty; be.side = side; be.last = last;
+      this.book.apply(be);
       if (kind !== 'R') touched.add(symbol);
     }
-    const o = this.orders.get(id);
+    const reg = this.orders;
+    const o = reg.slotOf(id); // the order's registry slot (-1: not the gateway's, or forgotten)
     const ins = this.instruments[symbol];
     const conns = this.conns;
     switch (kind) {
       case 'A':
-        if (o) {
-          o.status = 'open';
-          if (conns.hasAccount(o.account)) this.report(o.account, to, token, () => ({ type: 'ack', clientOrderId: o.clientOrderId, orderId: String(o.orderId), seq }), (w, rq) => w.ack(rq, o.clientOrderId, o.orderId, seq, false));
+        if (o >= 0) {
+          reg.status[o] = OPEN;
+          const account = reg.account[o]!;
+          if (conns.hasAccount(account)) { this.rKind = 'ack'; this.rOrder = o; this.rSeq = seq; this.report(account, to, token); }
         }
         break;
       case 'R':
-        if (o) {
+        if (o >= 0) {
           const reason = REASON_NAMES[evtReason(dv, e)] ?? 'rejected';
-          if (o.status === 'pending') this.orders.finish(o, 'rejected');
-          if (conns.hasAccount(o.account)) this.report(o.account, to, token, () => ({ type: 'reject', clientOrderId: o.clientOrderId, orderId: String(o.orderId), reason, seq }), (w, rq) => w.reject(rq, o.clientOrderId, o.orderId, seq, reason));
+          if (reg.status[o] === PENDING) reg.finish(o, 'rejected');
+          const account = reg.account[o]!;
+          if (conns.hasAccount(account)) { this.rKind = 'reject'; this.rOrder = o; this.rSeq = seq; this.rReason = reason; this.report(account, to, token); }
         }
         break;
       case 'T': {
@@ -208,30 +229,34 @@ export class EventPump {
         const px = ins.toPrice(BigInt(price));
         const q = ins.toQty(qty);
         this.fillReport(o, evtLeaves(dv, e), true, to, token, ins, tradeId, price, px, qty, q, seq);
-        this.fillReport(this.orders.get(maker), evtMakerLeaves(dv, e), false, 0, 0, ins, tradeId, price, px, qty, q, seq);
+        this.fillReport(reg.slotOf(maker), evtMakerLeaves(dv, e), false, 0, 0, ins, tradeId, price, px, qty, q, seq);
         this.md.trade(ins, side, tradeId, price, qty, px, q, slotTsInit(dv, b));
         break;
       }
       case 'X':
-        if (o) {
-          o.leaves = evtLeaves(dv, e); // 0: nothing of it rests any more
-          if (ins && conns.hasAccount(o.account)) this.report(o.account, to, token, () => ({ type: 'cancelled', orderId: String(o.orderId), clientOrderId: o.clientOrderId, qty: ins.toQty(qty), seq }), (w, rq) => w.cancelled(rq, o.orderId, o.clientOrderId, seq, qty, symbol));
-          this.orders.finish(o, 'cancelled');
+        if (o >= 0) {
+          reg.leaves[o] = evtLeaves(dv, e); // 0: nothing of it rests any more
+          const account = reg.account[o]!;
+          if (ins && conns.hasAccount(account)) { this.rKind = 'cancelled'; this.rOrder = o; this.rSeq = seq; this.rIns = ins; this.rQty = qty; this.report(account, to, token); }
+          reg.finish(o, 'cancelled');
         }
         break;
       case 'M':
-        if (o && ins) {
-          o.price = BigInt(price);
-          o.leaves = qty;
-          if (conns.hasAccount(o.account)) this.report(o.account, to, token, () => ({ type: 'modified', orderId: String(o.orderId), clientOrderId: o.clientOrderId, price: ins.toPrice(BigInt(price)), qty: ins.toQty(qty), seq }), (w, rq) => w.modified(rq, o.orderId, o.clientOrderId, seq, price, qty, symbol));
+        if (o >= 0 && ins) {
+          reg.price[o] = price;
+          reg.leaves[o] = qty;
+          const account = reg.account[o]!;
+          if (conns.hasAccount(account)) { this.rKind = 'modified'; this.rOrder = o; this.rSeq = seq; this.rIns = ins; this.rPrice = price; this.rQty = qty; this.report(account, to, token); }
         }
         break;
     }
-    if (kind === 'A' || kind === 'R' || kind === 'M') this.firstKind.set(id, kind === 'R' ? `R:${REASON_NAMES[evtReason(dv, e)] ?? 'rejected'}` : kind);
+    // the first A/R/M of a command someone awaits (HTTP; the waiter is registered before the
+    // command is submitted): kept only then, so the binary and JSON paths touch no map per order
+    if ((kind === 'A' || kind === 'R' || kind === 'M') && this.entry.awaited(id)) this.firstKind.set(id, kind === 'R' ? `R:${REASON_NAMES[evtReason(dv, e)] ?? 'rejected'}` : kind);
     if (last) {
       if (token !== 0 && origin !== 0) conns.get(origin)?.reqIds?.delete(token); // the command is answered
-      const first = this.firstKind.get(id) ?? kind;
-      this.firstKind.delete(id);
+      let first: string = kind;
+      if (this.firstKind.size > 0) { first = this.firstKind.get(id) ?? kind; this.firstKind.delete(id); }
       if (this.entry.awaited(id)) {
         this.entry.settle(id, { type: first.startsWith('R:') ? 'R' : kind === 'X' && first !== 'M' && first !== 'A' ? 'X' : first, reason: first.startsWith('R:') ? first.slice(2) : null, seq });
       }
@@ -239,14 +264,15 @@ export class EventPump {
   }
 
   /**
-   * Sends one execution report to every live connection of `account` (newest first; a connection
-   * closed as a slow consumer on the way drops out of the list without disturbing the loop). The
-   * connection `to` (the command's sender, 0 = none) gets it with the command's reqId: binary, the
-   * ring token itself; JSON, the reqId the token stands for. The JSON message is built at most once,
-   * and its text once for all connections without a reqId. Callers check `hasAccount` first, so
-   * an account with no connection (simulator, HTTP-only) costs no closure.
+   * Sends the execution report staged in the r* fields to every live connection of `account`
+   * (newest first; a connection closed as a slow consumer on the way drops out of the list without
+   * disturbing the loop). The connection `to` (the command's sender, 0 = none) gets it with the
+   * command's reqId: binary, the ring token itself; JSON, the reqId the token stands for. Binary
+   * connections get it written into their frame (no object, no closure); the JSON message is built
+   * at most once, and its text once for all connections without a reqId. Callers check
+   * `hasAccount` first, so an account with no connection (simulator, HTTP-only) costs nothing.
    */
-  private report(account: number, to: number, token: number, json: () => Record<string, unknown>, bin: (w: BinaryWriter, reqId: number) => void): void {
+  private report(account: number, to: number, token: number): void {
     const cs = this.conns.ofAccount(account);
     if (cs === undefined) return;
     let msg: Record<string, unknown> | null = null;
@@ -255,24 +281,53 @@ export class EventPump {
       const c = cs[i];
       if (c === undefined) continue;
       const rq = c.id === to ? token : 0;
-      if (c.bin) { bin(this.conns.out(c), rq); continue; }
-      msg ??= json();
+      if (c.bin) { this.binReport(this.conns.out(c), rq); continue; }
+      msg ??= this.jsonReport();
       const reqId = rq !== 0 ? c.reqIds?.get(rq) : undefined;
       if (reqId !== undefined) this.conns.sendText(c, JSON.stringify({ ...msg, reqId }));
       else this.conns.sendText(c, text ??= JSON.stringify(msg));
     }
   }
 
-  /** A fill of order `x` (taker or maker side of one trade): registry update and report. */
-  private fillReport(x: OrderInfo | undefined, leaves: number, taker: boolean, to: number, token: number, ins: Instrument, tradeId: number, price: number, px: string, qty: number, q: string, seq: number): void {
-    if (!x) return;
-    x.leaves = leaves;
-    x.filled += qty;
-    if (this.conns.hasAccount(x.account)) {
-      this.report(x.account, to, token,
-        () => ({ type: 'fill', orderId: String(x.orderId), clientOrderId: x.clientOrderId, tradeId, price: px, qty: q, leaves: ins.toQty(leaves), liquidity: taker ? 'taker' : 'maker', seq }),
-        (w, rq) => w.fill(rq, x.orderId, x.clientOrderId, tradeId, price, seq, qty, leaves, taker, ins.id));
+  /** The staged report into a binary connection's frame. */
+  private binReport(w: BinaryWriter, rq: number): void {
+    const reg = this.orders;
+    const cid = reg.cid[this.rOrder]!;
+    const id = reg.id[this.rOrder]!;
+    switch (this.rKind) {
+      case 'ack': w.ack(rq, cid, id, this.rSeq, false); return;
+      case 'reject': w.reject(rq, cid, id, this.rSeq, this.rReason); return;
+      case 'cancelled': w.cancelled(rq, id, cid, this.rSeq, this.rQty, this.rIns!.id); return;
+      case 'modified': w.modified(rq, id, cid, this.rSeq, this.rPrice, this.rQty, this.rIns!.id); return;
+      case 'fill': w.fill(rq, id, cid, this.rTradeId, this.rPrice, this.rSeq, this.rQty, this.rLeaves, this.rTaker, this.rIns!.id); return;
     }
-    if (leaves === 0) this.orders.finish(x, 'filled');
+  }
+
+  /** The staged report as a JSON message (docs/protocol.md; fields in the order clients have always seen). */
+  private jsonReport(): Record<string, unknown> {
+    const o = { orderId: this.orders.id[this.rOrder]!, clientOrderId: this.orders.cid[this.rOrder]! };
+    const seq = this.rSeq;
+    switch (this.rKind) {
+      case 'ack': return { type: 'ack', clientOrderId: o.clientOrderId, orderId: String(o.orderId), seq };
+      case 'reject': return { type: 'reject', clientOrderId: o.clientOrderId, orderId: String(o.orderId), reason: this.rReason, seq };
+      case 'cancelled': return { type: 'cancelled', orderId: String(o.orderId), clientOrderId: o.clientOrderId, qty: this.rIns!.toQty(this.rQty), seq };
+      case 'modified': return { type: 'modified', orderId: String(o.orderId), clientOrderId: o.clientOrderId, price: this.rIns!.toPrice(BigInt(this.rPrice)), qty: this.rIns!.toQty(this.rQty), seq };
+      case 'fill': return { type: 'fill', orderId: String(o.orderId), clientOrderId: o.clientOrderId, tradeId: this.rTradeId, price: this.rPx, qty: this.rQ, leaves: this.rIns!.toQty(this.rLeaves), liquidity: this.rTaker ? 'taker' : 'maker', seq };
+    }
+  }
+
+  /** A fill of order `x` (taker or maker side of one trade): registry update and report. */
+  private fillReport(x: number, leaves: number, taker: boolean, to: number, token: number, ins: Instrument, tradeId: number, price: number, px: string, qty: number, q: string, seq: number): void {
+    if (x < 0) return;
+    const reg = this.orders;
+    reg.leaves[x] = leaves;
+    reg.filled[x] = reg.filled[x]! + qty;
+    const account = reg.account[x]!;
+    if (this.conns.hasAccount(account)) {
+      this.rKind = 'fill'; this.rOrder = x; this.rSeq = seq; this.rIns = ins; this.rTradeId = tradeId; this.rPrice = price; this.rQty = qty;
+      this.rLeaves = leaves; this.rTaker = taker; this.rPx = px; this.rQ = q;
+      this.report(account, to, token);
+    }
+    if (leaves === 0) reg.finish(x, 'filled');
   }
 }

@@ -24,7 +24,7 @@ import type { BookProjection } from '../marketdata/book-projection.js';
 import type { KeyStore } from './auth.js';
 import { composeGateway, type ComposedGateway } from './compose.js';
 import type { Connections } from './connections.js';
-import type { CommandDone, EntryResult, GatewayConfig, GatewayCounters, OrderFields, OrderRef } from './config.js';
+import type { CommandDone, EntryOutcome, EntryResult, GatewayConfig, GatewayCounters, OrderFields, OrderRef } from './config.js';
 import type { StorageContext } from './http/context.js';
 import type { AdminAction, AdminDone } from './order-entry.js';
 import type { OrderRegistry } from './orders.js';
@@ -77,14 +77,16 @@ export class Gateway {
   /** Drains the event ring now (EventPump.pump); returns the event count. */
   pump(): number { return this.parts.services.events.pump(); }
 
-  placeOrder(account: number, conn: number, m: OrderFields, token = 0): EntryResult { return this.parts.services.entry.placeOrder(account, conn, m, token); }
+  placeOrder(account: number, conn: number, m: OrderFields, token = 0): EntryResult { return this.result(this.parts.services.entry.placeOrder(account, conn, m, token)); }
   placeOrderTicks(account: number, conn: number, clientOrderId: string, symbol: number, side: number, type: number, tif: number, price: number, qty: number, token = 0): EntryResult {
-    return this.parts.services.entry.placeOrderTicks(account, conn, clientOrderId, symbol, side, type, tif, price, qty, token);
+    return this.result(this.parts.services.entry.placeOrderTicks(account, conn, clientOrderId, symbol, side, type, tif, price, qty, token));
   }
-  requestCancel(account: number, ref: OrderRef, token = 0, origin = 0): EntryResult { return this.parts.services.entry.requestCancel(account, ref, token, origin); }
+  requestCancel(account: number, ref: OrderRef, token = 0, origin = 0): EntryResult { return this.result(this.parts.services.entry.requestCancel(account, ref, token, origin)); }
   requestModify(account: number, ref: OrderRef, priceText: string, qtyText: string, token = 0, origin = 0): EntryResult {
-    return this.parts.services.entry.requestModify(account, ref, priceText, qtyText, token, origin);
+    return this.result(this.parts.services.entry.requestModify(account, ref, priceText, qtyText, token, origin));
   }
+  /** The services answer with a registry slot; callers of the facade get a snapshot of the order. */
+  private result(r: EntryOutcome): EntryResult { return r.ok ? { ok: true, order: this.orders.info(r.slot), ...(r.duplicate ? { duplicate: true } : {}) } : r; }
   awaitCommand(orderId: number, timeoutMs = 5000): Promise<CommandDone | null> { return this.parts.services.entry.awaitCommand(orderId, timeoutMs); }
   admin(action: AdminAction, on: boolean, target: { symbol?: number; account?: number } = {}): Promise<AdminDone> { return this.parts.services.entry.admin(action, on, target); }
 

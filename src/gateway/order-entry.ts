@@ -12,19 +12,18 @@
  * stopped answers `unavailable`, a full ring `busy`. The direct answer of a command goes to its
  * `origin` connection (0: HTTP, the gateway itself or the simulator) with its ring `token`.
  * Complexity: O(1) per command (cancel-on-disconnect O(open orders of the account)).
- * Allocation: none per command on the binary path (no command object, no BigInt for ids); the
+ * Allocation: none per command in the CMD record (no command object, no BigInt for ids or tsIn); the
  * decimal path allocates its bigint price; awaitCommand a promise and a timer.
  * Known limitations: waiters are keyed by order id: a second awaitCommand on the same id replaces
  * the first (HTTP answers one command per order at a time).
  */
 import { CMD_OFF, CMD_SIZE, ENUMS } from '../abi/records.js';
 import type { EngineHost } from '../engine/host.js';
-import { nowNs } from '../domain/clock.js';
 import type { TradsysError } from '../domain/errors.js';
 import { ADMIN_ID_BASE_NUM } from '../domain/ids.js';
 import type { Instrument } from '../domain/instruments.js';
-import type { CommandDone, EntryResult, GatewayCounters, OrderFields, OrderRef } from './config.js';
-import type { OrderInfo, OrderRegistry } from './orders.js';
+import type { CommandDone, EntryOutcome, GatewayCounters, OrderFields, OrderRef } from './config.js';
+import type { OrderRegistry } from './orders.js';
 
 export type SubmitOutcome = 'ok' | 'busy' | 'unavailable';
 export type AdminAction = 'halt' | 'kill_account' | 'kill_all';
@@ -43,7 +42,8 @@ export class OrderEntry {
 
   constructor(
     private readonly host: EngineHost,
-    private readonly orders: OrderRegistry,
+    /** The registry (the ws handlers read a duplicate's clientOrderId and id from it). */
+    readonly orders: OrderRegistry,
     private readonly instruments: Instrument[],
     private readonly bySymbol: ReadonlyMap<string, Instrument>,
     private readonly counters: GatewayCounters,
@@ -68,7 +68,7 @@ export class OrderEntry {
     dv.setUint32(CMD_OFF.qty, qty, true);
     dv.setUint32(CMD_OFF.account, account, true);
     try {
-      return this.host.submitRaw(this.cmdRec, 0, origin, token, nowNs(), clientOrderId) ? 'ok' : 'busy';
+      return this.host.submitRawNow(this.cmdRec, 0, origin, token, clientOrderId) ? 'ok' : 'busy'; // tsIn stamped without a BigInt
     } catch (e) {
       if (this.host.failed !== null) return 'unavailable';
       throw e;
@@ -76,9 +76,9 @@ export class OrderEntry {
   }
 
   /** A new order in decimal strings (JSON and HTTP). */
-  placeOrder(account: number, conn: number, m: OrderFields, token = 0): EntryResult {
-    const prior = this.orders.liveByClientId(account, m.clientOrderId);
-    if (prior) return { ok: true, order: prior, duplicate: true };
+  placeOrder(account: number, conn: number, m: OrderFields, token = 0): EntryOutcome {
+    const prior = this.orders.liveSlot(account, m.clientOrderId);
+    if (prior >= 0) return { ok: true, slot: prior, duplicate: true };
     const ins = this.bySymbol.get(m.symbol);
     if (!ins) return { ok: false, reason: 'unknown_symbol' };
     let price = 0n;
@@ -93,50 +93,54 @@ export class OrderEntry {
   }
 
   /** Order entry in ticks and lots (binary protocol): the same checks, in the same order, as placeOrder. */
-  placeOrderTicks(account: number, conn: number, clientOrderId: string, symbol: number, side: number, type: number, tif: number, price: number, qty: number, token = 0): EntryResult {
-    const prior = this.orders.liveByClientId(account, clientOrderId);
-    if (prior) return { ok: true, order: prior, duplicate: true };
+  placeOrderTicks(account: number, conn: number, clientOrderId: string, symbol: number, side: number, type: number, tif: number, price: number, qty: number, token = 0): EntryOutcome {
+    const prior = this.orders.liveSlot(account, clientOrderId);
+    if (prior >= 0) return { ok: true, slot: prior, duplicate: true };
     if (symbol >= this.instruments.length) return { ok: false, reason: 'unknown_symbol' };
     if (type === 0 && price <= 0) return { ok: false, reason: 'bad_price' };
     if (qty <= 0) return { ok: false, reason: 'bad_qty' };
     return this.enterOrder(account, conn, clientOrderId, symbol, side, type, tif, type === 0 ? price : 0, qty, token);
   }
 
-  private enterOrder(account: number, conn: number, clientOrderId: string, symbol: number, side: number, type: number, tif: number, price: bigint | number, qty: number, token: number): EntryResult {
-    const o = this.orders.create({ account, clientOrderId, symbol, side, price: typeof price === 'bigint' ? price : BigInt(price), qty, conn });
+  private enterOrder(account: number, conn: number, clientOrderId: string, symbol: number, side: number, type: number, tif: number, price: bigint | number, qty: number, token: number): EntryOutcome {
+    const o = this.orders.create({ account, clientOrderId, symbol, side, price, qty, conn });
     this.counters.ordersIn++;
     const sent = this.submitNew(o, type, tif, price, conn, token);
     if (sent !== 'ok') return this.refused(sent);
-    return { ok: true, order: o };
+    return { ok: true, slot: o };
   }
 
-  /** Submits a NEW for an order just created in the registry; a refused one is finished as rejected. */
-  submitNew(o: OrderInfo, type: number, tif: number, price: bigint | number, origin: number, token: number): SubmitOutcome {
-    const sent = this.submit(ENUMS.Op.NEW, o.side, type, tif, o.symbol, o.orderId, price, o.qty, o.account, origin, token, o.clientOrderId);
-    if (sent !== 'ok') this.orders.finish(o, 'rejected');
+  /** Submits a NEW for the order just created in registry slot `o`; a refused one is finished as rejected. */
+  submitNew(o: number, type: number, tif: number, price: bigint | number, origin: number, token: number): SubmitOutcome {
+    const r = this.orders;
+    const sent = this.submit(ENUMS.Op.NEW, r.side[o]!, type, tif, r.symbol[o]!, r.id[o]!, price, r.qty[o]!, r.account[o]!, origin, token, r.cid[o]!);
+    if (sent !== 'ok') r.finish(o, 'rejected');
     return sent;
   }
 
-  /** The live order of `account` named by clientOrderId or orderId (others' orders are unknown). */
-  lookup(account: number, ref: OrderRef): OrderInfo | undefined {
-    const o = ref.orderId !== undefined ? this.orders.find(account, Number(ref.orderId)) : ref.clientOrderId !== undefined ? this.orders.liveByClientId(account, ref.clientOrderId) : undefined;
-    return o && (o.status === 'open' || o.status === 'pending') ? o : undefined;
+  /** The registry slot of the live order of `account` named by clientOrderId or orderId (others' orders are unknown), or -1. */
+  lookup(account: number, ref: OrderRef): number {
+    const r = this.orders;
+    let s = -1;
+    if (ref.orderId !== undefined) { s = r.slotOf(Number(ref.orderId)); if (s >= 0 && r.account[s] !== account) s = -1; } else if (ref.clientOrderId !== undefined) s = r.liveSlot(account, ref.clientOrderId);
+    return s >= 0 && r.isLive(s) ? s : -1;
   }
 
   /** `origin`: the connection sending the cancel (0: HTTP or the gateway itself), which gets the direct answer. */
-  requestCancel(account: number, ref: OrderRef, token = 0, origin = 0): EntryResult {
+  requestCancel(account: number, ref: OrderRef, token = 0, origin = 0): EntryOutcome {
     const o = this.lookup(account, ref);
-    if (!o) return { ok: false, reason: 'unknown_order' };
-    const sent = this.submit(ENUMS.Op.CANCEL, o.side, 0, 0, o.symbol, o.orderId, 0, 0, account, origin, token);
+    if (o < 0) return { ok: false, reason: 'unknown_order' };
+    const r = this.orders;
+    const sent = this.submit(ENUMS.Op.CANCEL, r.side[o]!, 0, 0, r.symbol[o]!, r.id[o]!, 0, 0, account, origin, token);
     if (sent !== 'ok') return this.refused(sent);
-    return { ok: true, order: o };
+    return { ok: true, slot: o };
   }
 
   /** A modify in decimal strings (JSON and HTTP). */
-  requestModify(account: number, ref: OrderRef, priceText: string, qtyText: string, token = 0, origin = 0): EntryResult {
+  requestModify(account: number, ref: OrderRef, priceText: string, qtyText: string, token = 0, origin = 0): EntryOutcome {
     const o = this.lookup(account, ref);
-    if (!o) return { ok: false, reason: 'unknown_order' };
-    const ins = this.instruments[o.symbol]!;
+    if (o < 0) return { ok: false, reason: 'unknown_order' };
+    const ins = this.instruments[this.orders.symbol[o]!]!;
     let price: bigint;
     let qty: number;
     try {
@@ -149,23 +153,25 @@ export class OrderEntry {
   }
 
   /** A modify in ticks and lots (binary protocol): the same checks, in the same order, as requestModify. */
-  requestModifyTicks(account: number, ref: OrderRef, price: number, qty: number, token: number, origin: number): EntryResult {
+  requestModifyTicks(account: number, ref: OrderRef, price: number, qty: number, token: number, origin: number): EntryOutcome {
     const o = this.lookup(account, ref);
-    if (!o) return { ok: false, reason: 'unknown_order' };
+    if (o < 0) return { ok: false, reason: 'unknown_order' };
     if (price <= 0) return { ok: false, reason: 'bad_price' };
     if (qty <= 0) return { ok: false, reason: 'bad_qty' };
-    return this.submitModify(o, account, BigInt(price), qty, token, origin);
+    return this.submitModify(o, account, price, qty, token, origin);
   }
 
-  private submitModify(o: OrderInfo, account: number, price: bigint, qty: number, token: number, origin: number): EntryResult {
-    const sent = this.submit(ENUMS.Op.MODIFY, o.side, 0, 0, o.symbol, o.orderId, price, qty, account, origin, token);
+  private submitModify(o: number, account: number, price: bigint | number, qty: number, token: number, origin: number): EntryOutcome {
+    const r = this.orders;
+    const sent = this.submit(ENUMS.Op.MODIFY, r.side[o]!, 0, 0, r.symbol[o]!, r.id[o]!, price, qty, account, origin, token);
     if (sent !== 'ok') return this.refused(sent);
-    return { ok: true, order: o };
+    return { ok: true, slot: o };
   }
 
   /** Cancels the open orders `conn` placed for `account` (cancel-on-disconnect; origin 0: the account's other connections get the reports). */
   cancelAllOf(account: number, conn: number): void {
-    for (const o of this.orders.open(account)) if (o.conn === conn) this.requestCancel(account, { orderId: String(o.orderId) });
+    const r = this.orders;
+    for (const s of r.openSlots(account)) if (r.conn[s] === conn) this.requestCancel(account, { orderId: String(r.id[s]) });
   }
 
   private refused(r: 'busy' | 'unavailable'): { ok: false; reason: string; message: string } {
@@ -219,7 +225,7 @@ export class OrderEntry {
 
   /** The engine applied a kill of `account`: its open orders are cancelled (drainKills, after the pump cycle). */
   queueKill(account: number): void {
-    for (const o of this.orders.open(account)) this.killCancels.push([account, o.orderId]);
+    for (const s of this.orders.openSlots(account)) this.killCancels.push([account, this.orders.id[s]!]);
   }
 
   /** Sends the pending kill-switch cancels; those refused as busy stay queued for the next pump. */

@@ -17,14 +17,14 @@ export class SimulatorHooks {
 
   /** An order from the built-in simulator (no connection). Returns its order id, or null if the ring is full. */
   simOrder(o: SimOrder): number | null {
-    const info = this.orders.create({ account: o.account, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, price: o.price, qty: o.qty, conn: 0 });
-    const sent = this.entry.submitNew(info, o.market ? 1 : 0, o.market ? 1 : 0, o.price, 0, 0);
-    return sent === 'ok' ? info.orderId : null;
+    const slot = this.orders.create({ account: o.account, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, price: o.price, qty: o.qty, conn: 0 });
+    const sent = this.entry.submitNew(slot, o.market ? 1 : 0, o.market ? 1 : 0, o.price, 0, 0);
+    return sent === 'ok' ? this.orders.id[slot]! : null;
   }
 
   /** Cancels a simulator order if it is still live. */
   simCancel(orderId: number): void {
-    const o = this.orders.get(orderId);
-    if (o) this.entry.requestCancel(o.account, { orderId: String(orderId) });
+    const s = this.orders.slotOf(orderId);
+    if (s >= 0) this.entry.requestCancel(this.orders.account[s]!, { orderId: String(orderId) });
   }
 }

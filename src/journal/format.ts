@@ -28,7 +28,7 @@ import {
   JREC_EVENTS, JREC_PROLOGUE, JREC_V1_EVENTS, evtClearCmd, jrecCrc, jrecCrcStart, jrecLen, jrecNEvents, jrecSeq, jrecSize,
   jrecV1Size, jrecVersion, readJournalRecord, sealJournalRecord, upcastJournalV1, writeJournalV1, type JournalRecord,
 } from '../abi/views.js';
-import { crc32c } from '../sys/crc32c.js';
+import { crc32c, crc32cBits } from '../sys/crc32c.js';
 
 export const SEG_MAGIC = 0x314a5354; // 'TSJ1'
 export const SEG_FORMAT = 1;
@@ -63,7 +63,7 @@ export function recordSize(nEvents: number): number { return jrecSize(nEvents); 
 
 /** Fills in len and CRC of the record at `p` (its other fields already written). */
 export function sealRecord(b: Uint8Array, dv: DataView, p: number, len: number): void {
-  sealJournalRecord(dv, p, len, crc32c(b, jrecCrcStart(p), p + len));
+  sealJournalRecord(dv, p, len, crc32cBits(b, jrecCrcStart(p), p + len)); // int32 bits: no boxed number per record
 }
 
 export type RecordCheck = 'ok' | 'short' | 'bad_len' | 'bad_crc' | 'bad_seq' | 'bad_version';

@@ -8,7 +8,9 @@
  * time; after a failed write or sync the writer is fenced (`failed`), every later call throws, and
  * the caller must not acknowledge anything of the failed batch.
  * Complexity: O(bytes) per batch plus one fdatasync. Allocation: the batch buffer grows by
- * doubling when a batch needs more (rare); none per record otherwise.
+ * doubling when a batch needs more (rare); none per record otherwise (`appendWords`: seq a
+ * number, tsInit as u32 words; `append` takes and returns BigInts). Per commit, Node's
+ * fs.writeSync / fdatasyncSync allocate their small request objects (~100 B, not avoidable from JS).
  * With `preallocate`, segments are preallocated (src/journal/preallocate.ts) once the writer is
  * busy: a batch then overwrites zeros in place, and only the newest segment has zeros after its
  * last record.
@@ -18,7 +20,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { EVT_SIZE, RING_CMD_SIZE } from '../abi/records.js';
-import { evtClearCmd, jrecCmd, jrecEvents, writeJournalHeader } from '../abi/views.js';
+import { evtClearCmd, jrecCmd, jrecEvents, writeJournalHeaderWords } from '../abi/views.js';
 import { TradsysError } from '../domain/errors.js';
 import {
   REC_KIND_COMMAND, SEG_HEADER,
@@ -94,7 +96,15 @@ export class JournalWriter {
   private buf = new Uint8Array(1 << 20);
   private dv = new DataView(this.buf.buffer);
   private used = 0;
-  private nextSeq: bigint;
+  /** The seq the next record gets (a number: exact below 2^53; no BigInt per record). */
+  private nextSeqN: number;
+  private get nextSeq(): bigint { return BigInt(this.nextSeqN); }
+  /** Int32 views over the current source buffers of appendWords (records are copied word by word, allocation-free). */
+  private srcBufA: ArrayBufferLike | null = null;
+  private srcA: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  private srcBufB: ArrayBufferLike | null = null;
+  private srcB: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  private buf32 = new Int32Array(this.buf.buffer);
   private lastMark = 0;
   private failure: Error | null = null;
   private readonly preallocate: boolean;
@@ -118,7 +128,7 @@ export class JournalWriter {
     this.now = opts.now ?? Date.now;
     this.failAfter = opts.failAfterCommits ?? -1;
     this.failErrno = opts.failErrno ?? 'EIO';
-    this.nextSeq = lastSeq + 1n;
+    this.nextSeqN = Number(lastSeq) + 1;
     this.preallocate = (opts.preallocate ?? false) && this.durability === 'fsync';
     this.preallocateAfter = opts.preallocateAfter ?? 1 << 20;
     this.log = opts.log ?? ((m) => process.stderr.write(m + '\n'));
@@ -255,6 +265,7 @@ export class JournalWriter {
     b.set(this.buf.subarray(0, this.used));
     this.buf = b;
     this.dv = new DataView(b.buffer);
+    this.buf32 = new Int32Array(b.buffer);
   }
 
   /**
@@ -263,23 +274,46 @@ export class JournalWriter {
    * of RING_EVT slots); their `cmd` field is cleared. Returns the record's seq.
    */
   append(tsInit: bigint, cmd: Uint8Array, cmdOff: number, evts: Uint8Array, evtOff: number, n: number, stride = EVT_SIZE): bigint {
+    const seq = this.nextSeqN;
+    this.appendWords(Number(BigInt.asUintN(32, tsInit)), Number(BigInt.asUintN(32, tsInit >> 32n)), cmd, cmdOff, evts, evtOff, n, stride);
+    return BigInt(seq);
+  }
+
+  /**
+   * As `append`, allocation-free (the engine thread's path): tsInit as (lo, hi) u32 words, the
+   * bytes copied word by word, so offsets and `stride` must be multiples of 4 (else byte copies).
+   */
+  appendWords(tsLo: number, tsHi: number, cmd: Uint8Array, cmdOff: number, evts: Uint8Array, evtOff: number, n: number, stride = EVT_SIZE): void {
     if (this.failure) throw this.failure;
     const len = recordSize(n);
     this.ensure(len);
     const p = this.used;
     const b = this.buf;
     const dv = this.dv;
-    const seq = this.nextSeq++;
-    writeJournalHeader(dv, p, seq, n, tsInit, REC_KIND_COMMAND);
-    b.set(cmd.subarray(cmdOff, cmdOff + RING_CMD_SIZE), jrecCmd(p));
+    writeJournalHeaderWords(dv, p, this.nextSeqN++, n, tsLo, tsHi, REC_KIND_COMMAND);
     const e0 = jrecEvents(p);
-    if (stride === EVT_SIZE) b.set(evts.subarray(evtOff, evtOff + n * EVT_SIZE), e0);
-    else for (let i = 0; i < n; i++) b.set(evts.subarray(evtOff + i * stride, evtOff + i * stride + EVT_SIZE), e0 + i * EVT_SIZE);
+    if (((cmd.byteOffset + cmdOff) & 3) === 0 && ((evts.byteOffset + evtOff) & 3) === 0 && (stride & 3) === 0) {
+      const b32 = this.buf32;
+      if (cmd.buffer !== this.srcBufA) { this.srcBufA = cmd.buffer; this.srcA = new Int32Array(cmd.buffer, 0, cmd.buffer.byteLength >> 2); }
+      if (evts.buffer !== this.srcBufB) { this.srcBufB = evts.buffer; this.srcB = new Int32Array(evts.buffer, 0, evts.buffer.byteLength >> 2); }
+      const c32 = this.srcA;
+      const c = (cmd.byteOffset + cmdOff) >> 2;
+      const to = jrecCmd(p) >> 2;
+      for (let k = 0; k < RING_CMD_SIZE >> 2; k++) b32[to + k] = c32[c + k]!;
+      const v32 = this.srcB;
+      for (let i = 0; i < n; i++) {
+        const from = (evts.byteOffset + evtOff + i * stride) >> 2;
+        const at = (e0 + i * EVT_SIZE) >> 2;
+        for (let k = 0; k < EVT_SIZE >> 2; k++) b32[at + k] = v32[from + k]!;
+      }
+    } else {
+      b.set(cmd.subarray(cmdOff, cmdOff + RING_CMD_SIZE), jrecCmd(p));
+      for (let i = 0; i < n; i++) b.set(evts.subarray(evtOff + i * stride, evtOff + i * stride + EVT_SIZE), e0 + i * EVT_SIZE);
+    }
     for (let i = 0; i < n; i++) evtClearCmd(dv, e0 + i * EVT_SIZE);
     sealRecord(b, dv, p, len);
     this.used += len;
     this.pendingRecords++;
-    return seq;
   }
 
   /**

@@ -17,7 +17,7 @@
  * itself active.
  * Invariants: each active consumer sees every record published after it joined, once, in order.
  * Complexity: O(records) per call; the producer's free-space check is O(consumers).
- * Allocation: none per record (two typed-array views per publish/poll call, for bulk copies).
+ * Allocation: none per record or per publish (word copies); two typed-array views per poll call (bulk copies).
  * Known limitations: 16 consumers per ring.
  */
 import { checkRingGeometry } from './geometry.js';
@@ -92,15 +92,17 @@ export class SpmcRing {
   tryPublish(src: Uint8Array, offset: number, count: number): number {
     const n = Math.min(count, this.free());
     if (n <= 0) return 0;
-    // at most two contiguous segments (the ring wraps once): bulk copies, one view each per call
+    // at most two contiguous segments (the ring wraps once), copied word by word: no view per call
     const W = this.words;
     const s32 = this.view32(src);
+    const d32 = this.data32;
     const from = (src.byteOffset + offset) >> 2;
     const pos = Atomics.load(this.h, H_PUB);
     const start = pos & this.mask;
     const first = Math.min(n, this.capacity - start);
-    this.data32.set(s32.subarray(from, from + first * W), start * W);
-    if (first < n) this.data32.set(s32.subarray(from + first * W, from + n * W), 0);
+    const to = start * W;
+    for (let w = 0, e = first * W; w < e; w++) d32[to + w] = s32[from + w]!;
+    if (first < n) for (let w = 0, o = from + first * W, e = (n - first) * W; w < e; w++) d32[w] = s32[o + w]!;
     Atomics.store(this.h, H_PUB, (pos + n) | 0);
     Atomics.notify(this.h, H_PUB);
     return n;

@@ -4,7 +4,7 @@
  *
  * Layout: eight 256-entry tables (slice-by-8), built once at module load (8 KiB).
  * Invariants: crc32c(bytes "123456789") = 0xE3069283 (the standard check value, tested).
- * Complexity: O(n), 8 bytes per step. Allocation: none per call.
+ * Complexity: O(n), 8 bytes per step. Allocation: none per call (`crc32cBits` also returns no boxed number).
  * Known limitations: pure JavaScript (~1 GB/s); no hardware CRC instruction from Node.
  */
 const T = new Uint32Array(8 * 256);
@@ -19,6 +19,14 @@ for (let i = 0; i < 256; i++) {
 
 /** CRC-32C of b[from, to), continuing from `crc` (0 for a fresh checksum). */
 export function crc32c(b: Uint8Array, from = 0, to = b.length, crc = 0): number {
+  return crc32cBits(b, from, to, crc) >>> 0;
+}
+
+/**
+ * As crc32c, the same 32 bits as a signed int32 (`crc32c(...) | 0`): a small integer, never a
+ * boxed number, so a hot caller that stores it with setUint32 allocates nothing.
+ */
+export function crc32cBits(b: Uint8Array, from = 0, to = b.length, crc = 0): number {
   let c = ~crc >>> 0;
   let i = from;
   const end8 = to - ((to - from) & 7);
@@ -29,5 +37,5 @@ export function crc32c(b: Uint8Array, from = 0, to = b.length, crc = 0): number 
     i += 8;
   }
   while (i < to) c = T[(c ^ b[i++]!) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
+  return ~c | 0;
 }

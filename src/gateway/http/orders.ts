@@ -12,7 +12,7 @@
  * Known limitations: an answer that takes over 5 s is a 504 `timeout` (the command may still apply).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { EntryResult, OrderFields } from '../config.js';
+import type { EntryOutcome, OrderFields } from '../config.js';
 import type { OrderInfo } from '../orders.js';
 import { DECIMAL, ORDER_BODY_LIMIT } from './context.js';
 import { httpReason, replyError } from './errors.js';
@@ -34,13 +34,14 @@ export async function ordersPlugin(app: FastifyInstance): Promise<void> {
     },
   };
   const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[1-9]\\d{0,19}$' } } };
-  const answer = async (reply: FastifyReply, r: EntryResult, okCode: number): Promise<unknown> => {
+  const answer = async (reply: FastifyReply, r: EntryOutcome, okCode: number): Promise<unknown> => {
     if (!r.ok) return replyError(reply, r.reason === 'unknown_order' ? 404 : r.reason === 'busy' ? 503 : 422, httpReason(r.reason), r.message ?? r.reason);
-    if (r.duplicate) return reply.code(200).send({ ...orderJson(r.order), duplicate: true });
-    const done = await entry.awaitCommand(r.order.orderId);
-    if (done === null) return replyError(reply, 504, 'timeout', 'the engine did not answer in time', { orderId: String(r.order.orderId) });
-    if (done.type === 'R') return replyError(reply, done.reason === 'unknown_order' ? 404 : 422, httpReason(done.reason), undefined, { orderId: String(r.order.orderId), seq: done.seq });
-    return reply.code(okCode).send({ ...orderJson(r.order), seq: done.seq });
+    if (r.duplicate) return reply.code(200).send({ ...orderJson(orders.info(r.slot)), duplicate: true });
+    const orderId = orders.id[r.slot]!;
+    const done = await entry.awaitCommand(orderId);
+    if (done === null) return replyError(reply, 504, 'timeout', 'the engine did not answer in time', { orderId: String(orderId) });
+    if (done.type === 'R') return replyError(reply, done.reason === 'unknown_order' ? 404 : 422, httpReason(done.reason), undefined, { orderId: String(orderId), seq: done.seq });
+    return reply.code(okCode).send({ ...orderJson(orders.info(r.slot)), seq: done.seq }); // the order as it is now
   };
   const signed = { signed: true };
   app.post<{ Body: OrderFields }>('/api/v1/orders', { schema: { body: orderSchema }, bodyLimit: ORDER_BODY_LIMIT, config: signed }, async (req, reply) => {

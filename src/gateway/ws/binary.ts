@@ -5,20 +5,25 @@
  * Layout: a frame holds one or more messages (docs/protocol.md "Frames"); answers are written
  * into the connection's BinaryWriter and sent by Connections.
  * The walk of one order message, down the layers and never back up: `onFrame` → codec
- * `decodeFrame` (header, version, length, every range) → OrderEntry.placeOrderTicks (registry,
+ * `checkClientFrame` (header, version, length, every range; nothing built) → the order's fields
+ * read in place (`onCommand`) → OrderEntry.placeOrderTicks (registry,
  * CMD record written in place) → EngineHost.submitRaw (the command ring). Its ack comes later
  * through the event pump, after the engine thread journaled it (docs/architecture.md).
  * Invariants: a frame that fails validation is answered with one `bad_frame` error and none of its
  * messages run; everything a connection is sent while one frame is handled goes out in one frame
  * (Connections.out / flushAll); a channel subscribed twice in one frame (with no unsubscribe
  * between) is one subscription: one snapshot or ticker.
- * Complexity: O(messages) per frame. Allocation: one decoded object per inbound message; none per
+ * Complexity: O(messages) per frame. Allocation: one DataView per frame; per order its
+ * clientOrderId text (the registry's key) and the registry's entry (src/gateway/orders.ts); no
+ * message object for orders, cancels and modifies (auth, subscribe and ping are decoded); none per
  * answer (written into the connection's reused writer).
  * Known limitations: binary reports carry clientOrderId 0 for orders whose JSON clientOrderId is
  * not a decimal u64 (they can only be placed by JSON or HTTP).
  */
-import { BinaryProtocolError, Channel, decodeFrame, MsgType, type ClientBinMessage } from '../../codec/binary-protocol.js';
-import type { EntryResult, OrderRef } from '../config.js';
+import {
+  BinaryProtocolError, Channel, checkClientFrame, decodeClientMessage, FRAME_HEADER_SIZE, getCid, getI64, getU64, MSG_HEADER_SIZE, MsgType, type ClientBinMessage,
+} from '../../codec/binary-protocol.js';
+import type { EntryOutcome, OrderRef } from '../config.js';
 import type { Conn } from '../connections.js';
 import type { WsDeps } from './deps.js';
 
@@ -28,7 +33,11 @@ export class BinarySession {
 
   constructor(private readonly d: WsDeps) {}
 
-  /** One inbound frame of a binary connection: validated whole, then each message in order. */
+  /**
+   * One inbound frame of a binary connection: validated whole (codec checkClientFrame, the same
+   * checks as decodeFrame), then each message in order, read in place: an order, cancel or modify
+   * goes from the frame's bytes to the CMD record with no message object.
+   */
   onFrame(c: Conn, data: Buffer, isBinary: boolean): void {
     const { conns, counters } = this.d;
     if (!isBinary) {
@@ -37,9 +46,9 @@ export class BinarySession {
       conns.flushAll();
       return;
     }
-    let msgs: ClientBinMessage[];
+    let dv: DataView;
     try {
-      msgs = decodeFrame(data, 'client');
+      dv = checkClientFrame(data);
     } catch (e) {
       if (!(e instanceof BinaryProtocolError)) throw e;
       counters.messagesIn++;
@@ -47,21 +56,49 @@ export class BinarySession {
       conns.flushAll();
       return;
     }
-    counters.messagesIn += msgs.length;
+    const count = dv.getUint16(4, true);
+    counters.messagesIn += count;
     this.frameSnaps.clear();
-    for (const m of msgs) {
+    for (let i = 0, o = FRAME_HEADER_SIZE; i < count; i++) {
+      const type = dv.getUint8(o);
+      const b = o + MSG_HEADER_SIZE;
+      const reqId = dv.getUint32(o + 4, true);
+      const at = o;
+      o = b + dv.getUint16(o + 2, true);
       if (!conns.allow(c)) {
         c.limited++;
-        if (c.limited === 1 || c.limited % 100 === 0) conns.out(c).error(m.reqId, 'rate_limited', 0);
+        if (c.limited === 1 || c.limited % 100 === 0) conns.out(c).error(reqId, 'rate_limited', 0);
         continue;
       }
-      this.onMessage(c, m);
+      if (type === MsgType.NEW_ORDER || type === MsgType.CANCEL || type === MsgType.MODIFY) this.onCommand(c, dv, type, b, reqId);
+      else this.onMessage(c, decodeClientMessage(dv, at));
     }
     conns.flushAll();
   }
 
-  private onMessage(c: Conn, m: ClientBinMessage): void {
+  /** An order, cancel or modify, read in place from the checked frame (body at `b`; docs/protocol.md layouts). */
+  private onCommand(c: Conn, dv: DataView, type: number, b: number, reqId: number): void {
     const { conns, entry } = this.d;
+    if (c.account === null) { conns.out(c).error(reqId, 'not_authenticated', type); return; }
+    if (!c.canTrade) { conns.auditDenied(c, type === MsgType.NEW_ORDER ? 'order' : type === MsgType.CANCEL ? 'cancel' : 'modify'); conns.out(c).error(reqId, 'forbidden', type); return; }
+    const account = c.account;
+    const clientOrderId = getCid(dv, b); // the registry's key (decimal text; '' when absent)
+    if (type === MsgType.NEW_ORDER) {
+      const r = entry.placeOrderTicks(account, c.id, clientOrderId, dv.getUint32(b + 8, true), dv.getUint8(b + 12), dv.getUint8(b + 13), dv.getUint8(b + 14), getI64(dv, b + 16, 'price'), dv.getUint32(b + 24, true), reqId);
+      if (!r.ok) { this.d.counters.rejectsGateway++; conns.out(c).reject(reqId, clientOrderId, 0, null, r.reason); } else if (r.duplicate) conns.out(c).ack(reqId, this.d.entry.orders.cid[r.slot]!, this.d.entry.orders.id[r.slot]!, null, true);
+      return;
+    }
+    const orderId = getU64(dv, b + 8, 'orderId');
+    const ref: OrderRef = orderId !== 0 ? { orderId: String(orderId) } : { clientOrderId };
+    const r: EntryOutcome = type === MsgType.CANCEL
+      ? entry.requestCancel(account, ref, reqId, c.id)
+      : entry.requestModifyTicks(account, ref, getI64(dv, b + 16, 'price'), dv.getUint32(b + 24, true), reqId, c.id);
+    if (!r.ok) { this.d.counters.rejectsGateway++; conns.out(c).reject(reqId, clientOrderId, orderId, null, r.reason); }
+  }
+
+  /** Auth, subscribe/unsubscribe, ping (decoded: rare). */
+  private onMessage(c: Conn, m: ClientBinMessage): void {
+    const { conns } = this.d;
     switch (m.kind) {
       case 'ping': conns.out(c).pong(m.reqId); return;
       case 'auth': {
@@ -79,22 +116,8 @@ export class BinarySession {
       case 'subscribe':
       case 'unsubscribe': this.onSubscribe(c, m); return;
       default:
-        break;
+        return; // orders, cancels and modifies are read in place (onCommand)
     }
-    const type = m.kind === 'order' ? MsgType.NEW_ORDER : m.kind === 'cancel' ? MsgType.CANCEL : MsgType.MODIFY;
-    if (c.account === null) { conns.out(c).error(m.reqId, 'not_authenticated', type); return; }
-    if (!c.canTrade) { conns.auditDenied(c, m.kind); conns.out(c).error(m.reqId, 'forbidden', type); return; }
-    const account = c.account;
-    if (m.kind === 'order') {
-      const r = entry.placeOrderTicks(account, c.id, m.clientOrderId, m.instrument, m.side, m.type, m.tif, m.price, m.qty, m.reqId);
-      if (!r.ok) { this.d.counters.rejectsGateway++; conns.out(c).reject(m.reqId, m.clientOrderId, 0, null, r.reason); } else if (r.duplicate) conns.out(c).ack(m.reqId, r.order.clientOrderId, r.order.orderId, null, true);
-      return;
-    }
-    const ref: OrderRef = m.orderId !== 0 ? { orderId: String(m.orderId) } : { clientOrderId: m.clientOrderId };
-    const r: EntryResult = m.kind === 'cancel'
-      ? entry.requestCancel(account, ref, m.reqId, c.id)
-      : entry.requestModifyTicks(account, ref, m.price, m.qty, m.reqId, c.id);
-    if (!r.ok) { this.d.counters.rejectsGateway++; conns.out(c).reject(m.reqId, m.clientOrderId, m.orderId, null, r.reason); }
   }
 
   /** As JSON (JsonSession.onSubscribe): all or nothing, capped. */

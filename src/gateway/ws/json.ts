@@ -69,7 +69,7 @@ export class JsonSession {
       const r = entry.placeOrder(account, c.id, m, token);
       if (!r.ok || r.duplicate) c.reqIds?.delete(token);
       if (!r.ok) this.reject(c, { clientOrderId: m.clientOrderId }, r.reason, m.reqId, r.message);
-      else if (r.duplicate) conns.send(c, withReq({ type: 'ack', clientOrderId: r.order.clientOrderId, orderId: String(r.order.orderId), seq: null, duplicate: true }, m.reqId));
+      else if (r.duplicate) conns.send(c, withReq({ type: 'ack', clientOrderId: this.d.entry.orders.cid[r.slot]!, orderId: String(this.d.entry.orders.id[r.slot]!), seq: null, duplicate: true }, m.reqId));
       return;
     }
     const ref: OrderRef = m.orderId !== undefined ? { orderId: m.orderId } : { clientOrderId: m.clientOrderId };
