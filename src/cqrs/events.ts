@@ -14,13 +14,17 @@
  * unambiguous (A → NEW, M → MODIFY, X → CANCEL, K or an id ≥ 2^52 → ADMIN, R → 0 = unknown)
  * and `clientOrderId` comes from an optional resolver (the gateway's order registry).
  * Complexity: O(events). Allocation: one object per event and per batch (read side, never the
- * engine thread).
- * Known limitations: prices are i64 ticks as bigint; quantities u32 lots as numbers.
+ * engine thread); BigInts only for non-zero 64-bit fields (a zero maker, tradeId or price is the
+ * shared `0n`); the ring assembler reads seq and tsInit as BigInts once per command and collects
+ * events in a reused array, giving each batch an exact-size copy (issue 15: ~270 B per one-event
+ * command: the event, the batch, its array, and the id/price/seq/tsInit BigInts).
+ * Known limitations: prices are i64 ticks as bigint; quantities u32 lots as numbers; the
+ * assembler tells seqs apart as numbers, exact below 2^53.
  */
 import { CMD_OFF, ENUMS, EVT_SIZE, RING_CMD_OFF, RING_CMD_CID_MAX } from '../abi/records.js';
 import {
-  evtAccount, evtFlags, evtIdBig, evtLeaves, evtMakerAccount, evtMakerBig, evtMakerLeaves, evtPriceBig, evtQty, evtReason, evtSide,
-  evtSymbol, evtTradeIdBig, evtType, slotEvt, slotSeqBig, slotTsInit,
+  evtAccount, evtFlags, evtIdBig, evtLeaves, evtMaker, evtMakerAccount, evtMakerBig, evtMakerLeaves, evtPrice, evtPriceBig, evtQty, evtReason,
+  evtSide, evtSymbol, evtTradeId, evtTradeIdBig, evtType, slotEvt, slotSeq, slotSeqBig, slotTsInit,
 } from '../abi/views.js';
 import { ADMIN_ID_BASE } from '../domain/ids.js';
 import type { EventType } from '../domain/types.js';
@@ -101,14 +105,15 @@ export function decodeEvt(dv: DataView, p: number): CqrsEvent {
     side: evtSide(dv, p),
     symbol: evtSymbol(dv, p),
     id: evtIdBig(dv, p),
-    maker: evtMakerBig(dv, p),
-    price: evtPriceBig(dv, p),
+    // a 0 field (maker and tradeId of all but T) is the one shared 0n, not a new BigInt
+    maker: evtMaker(dv, p) === 0 ? 0n : evtMakerBig(dv, p),
+    price: evtPrice(dv, p) === 0 ? 0n : evtPriceBig(dv, p),
     qty: evtQty(dv, p),
     leaves: evtLeaves(dv, p),
     makerLeaves: evtMakerLeaves(dv, p),
     account: evtAccount(dv, p),
     makerAccount: evtMakerAccount(dv, p),
-    tradeId: evtTradeIdBig(dv, p),
+    tradeId: evtTradeId(dv, p) === 0 ? 0n : evtTradeIdBig(dv, p),
   };
 }
 
@@ -170,30 +175,51 @@ export type ClientOrderIdResolver = (orderId: bigint, account: number) => string
  */
 export class RingAssembler {
   private seq = -1n;
+  /** `seq` as a number (exact below 2^53), to tell a new seq without reading a BigInt. */
+  private seqNum = -1;
   private tsInit = 0n;
-  private events: CqrsEvent[] = [];
+  /**
+   * The events of the command in progress: the first `n` of a reused array (never truncated, as
+   * `length = 0` would drop its backing store); each batch gets its own exact-size copy.
+   */
+  private readonly events: CqrsEvent[] = [];
+  private n = 0;
 
   constructor(private readonly resolve?: ClientOrderIdResolver) {}
 
   /** Adds the slot at byte `p`; returns the completed batch when the slot ends its command. */
   push(dv: DataView, p: number): SeqBatch | null {
-    const r = decodeRingEvent(dv, p);
-    if (this.events.length > 0 && r.seq !== this.seq) {
-      throw new RangeError(`event ring: seq ${r.seq} started before seq ${this.seq} ended (no LAST flag)`);
+    const n = slotSeq(dv, p);
+    if (n !== this.seqNum || this.n === 0) {
+      // a new seq (or the first event of a command) reads its BigInts once for all its events
+      const seq = slotSeqBig(dv, p);
+      if (this.n > 0 && seq !== this.seq) {
+        throw new RangeError(`event ring: seq ${seq} started before seq ${this.seq} ended (no LAST flag)`);
+      }
+      this.seq = seq;
+      this.seqNum = n;
+      this.tsInit = slotTsInit(dv, p);
     }
-    this.seq = r.seq;
-    this.tsInit = r.tsInit;
-    this.events.push(r.event);
-    if (!r.event.last) return null;
-    const events = this.events;
-    this.events = [];
+    const event = decodeEvt(dv, slotEvt(p));
+    if (!event.last) {
+      this.events[this.n++] = event;
+      return null;
+    }
+    let events: CqrsEvent[];
+    if (this.n === 0) events = [event];
+    else {
+      events = new Array<CqrsEvent>(this.n + 1);
+      for (let i = 0; i < this.n; i++) { events[i] = this.events[i]!; this.events[i] = event; } // (the scratch keeps only this event alive)
+      events[this.n] = event;
+      this.n = 0;
+    }
     const first = events[0]!;
     const op = inferOp(first);
     let clientOrderId: string | null = null;
     if (this.resolve && (op === ENUMS.Op.NEW || op === 0)) clientOrderId = this.resolve(first.id, first.account) ?? null;
-    return { seq: r.seq, tsInit: this.tsInit, op, clientOrderId, command: null, events };
+    return { seq: this.seq, tsInit: this.tsInit, op, clientOrderId, command: null, events };
   }
 
   /** Whether a command's events are partly received. */
-  get partial(): boolean { return this.events.length > 0; }
+  get partial(): boolean { return this.n > 0; }
 }

@@ -14,7 +14,8 @@
  * Invariants: filled + leaves = qty for orders never modified; open ⇔ leaves > 0 and status open;
  * `byClientOrderId(account, cid)` is the newest order with that cid.
  * Complexity: O(1) per event; `open(account)` O(open orders of the account).
- * Allocation: one object per order. Known limitations: finished orders beyond `keepFinished`
+ * Allocation: one object per order, its entries in `byId`, the per-account open set and the
+ * two-level clientOrderId index (no key string per order). Known limitations: finished orders beyond `keepFinished`
  * (oldest first) are forgotten, like the gateway's registry.
  */
 import { ENUMS } from '../abi/records.js';
@@ -62,7 +63,8 @@ export class OrdersProjection implements Projection<OrdersSnapshot> {
   readonly name = 'orders';
   private cp = 0n;
   private readonly byId = new Map<bigint, OrderView>();
-  private readonly byCid = new Map<string, bigint>();
+  /** account → clientOrderId → order id (two levels: no `account:cid` key string built per order). */
+  private readonly byCid = new Map<number, Map<string, bigint>>();
   private readonly openBy = new Map<number, Set<bigint>>();
   /** Finished order ids, oldest first (eviction order). */
   private finished: bigint[] = [];
@@ -83,7 +85,7 @@ export class OrdersProjection implements Projection<OrdersSnapshot> {
 
   /** The newest order of `account` with this clientOrderId. */
   byClientOrderId(account: number, clientOrderId: string): OrderView | undefined {
-    const id = this.byCid.get(`${account}:${clientOrderId}`);
+    const id = this.byCid.get(account)?.get(clientOrderId);
     return id === undefined ? undefined : this.byId.get(id);
   }
 
@@ -160,7 +162,7 @@ export class OrdersProjection implements Projection<OrdersSnapshot> {
       reason: status === 'rejected' ? e.reason : 0, createdSeq: b.seq, updatedSeq: b.seq,
     };
     this.byId.set(o.orderId, o);
-    if (o.clientOrderId !== '') this.byCid.set(`${o.account}:${o.clientOrderId}`, o.orderId);
+    if (o.clientOrderId !== '') this.setCid(o);
     if (status === 'open') {
       let s = this.openBy.get(o.account);
       if (!s) this.openBy.set(o.account, (s = new Set()));
@@ -201,10 +203,16 @@ export class OrdersProjection implements Projection<OrdersSnapshot> {
     }
   }
 
+  private setCid(o: OrderView): void {
+    let m = this.byCid.get(o.account);
+    if (!m) this.byCid.set(o.account, (m = new Map()));
+    m.set(o.clientOrderId, o.orderId);
+  }
+
   private forget(o: OrderView): void {
     this.byId.delete(o.orderId);
-    const k = `${o.account}:${o.clientOrderId}`;
-    if (this.byCid.get(k) === o.orderId) this.byCid.delete(k);
+    const m = this.byCid.get(o.account);
+    if (m && m.get(o.clientOrderId) === o.orderId) { m.delete(o.clientOrderId); if (m.size === 0) this.byCid.delete(o.account); }
     const s = this.openBy.get(o.account);
     if (s) { s.delete(o.orderId); if (s.size === 0) this.openBy.delete(o.account); }
   }
@@ -248,7 +256,7 @@ export class OrdersProjection implements Projection<OrdersSnapshot> {
     const byCreation = orders.slice().sort((a, b) => (a.createdSeq < b.createdSeq ? -1 : a.createdSeq > b.createdSeq ? 1 : 0));
     for (const o of orders) this.byId.set(o.orderId, o);
     for (const o of byCreation) {
-      if (o.clientOrderId !== '') this.byCid.set(`${o.account}:${o.clientOrderId}`, o.orderId);
+      if (o.clientOrderId !== '') this.setCid(o);
       if (o.status === 'open') {
         let set = this.openBy.get(o.account);
         if (!set) this.openBy.set(o.account, (set = new Set()));

@@ -259,7 +259,9 @@ export class SagaManager {
     if (b.seq <= this.cp) return false;
     this.cp = b.seq;
     const touched = this.touched;
-    touched.clear(); // one Set reused: nothing allocated for the batches that touch no saga (almost all)
+    // one Set reused: nothing allocated for the batches that touch no saga (almost all); cleared
+    // only when used, since Set.prototype.clear allocates a new table in V8
+    if (touched.size !== 0) touched.clear();
     for (const e of b.events) {
       this.route(e, e.id, false, touched, b.seq);
       if (e.type === 'T') this.route(e, e.maker, true, touched, b.seq);

@@ -115,7 +115,8 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
   const md = new MarketData(instruments, book, conns);
   const rmStore = new ReadModelStore(cfg.dataDir, log);
   // read models: their snapshot (if any and sound); the catch-up below brings them to lastSeq
-  const readModels: ReadModels = rmStore.load((id) => orders.get(Number(id))?.clientOrderId);
+  // (the registry's cid array read by slot: no OrderInfo snapshot per ring command)
+  const readModels: ReadModels = rmStore.load((id) => { const s = orders.slotOf(Number(id)); return s < 0 ? undefined : orders.cid[s]; });
   const events = new EventPump(host, readModels, orders, instruments, book, conns, md, entry, counters);
   const catchUp = new CatchUp(journalDir, readModels, orders, instruments, events, conns);
   keys.onChange((ch) => conns.onKeyChange(ch));

@@ -15,7 +15,8 @@
  * first, each as `price:qty` (the decimal strings clients receive) joined by `,` with `|`
  * between the sides (docs/protocol.md).
  * Complexity: O(1) per event except sorted snapshots (O(L log L)). Allocation: map entries per
- * resting order and level (gateway side, off the engine thread).
+ * resting order and level (gateway side, off the engine thread); the command's pending taker is
+ * fields of its symbol's book, not an object per command.
  * Known limitations: prices and quantities must be below 2^53 (they are numbers here).
  */
 import type { EventType } from '../domain/types.js';
@@ -39,7 +40,17 @@ class SymbolBook {
   readonly orders = new Map<number, Order>();
   readonly levels: [Map<number, Level>, Map<number, Level>] = [new Map(), new Map()];
   readonly changed: [Set<number>, Set<number>] = [new Set(), new Set()];
-  pending: { id: number; side: number; price: number; leaves: number; done: boolean } | null = null;
+  /** The command's taker (A, or an M that moved an order) until its last event: fields, not an object per command. */
+  hasPending = false;
+  pId = 0;
+  pSide = 0;
+  pPrice = 0;
+  pLeaves = 0;
+  pDone = false;
+
+  setPending(id: number, side: number, price: number, leaves: number): void {
+    this.hasPending = true; this.pId = id; this.pSide = side; this.pPrice = price; this.pLeaves = leaves; this.pDone = false;
+  }
 
   add(side: number, price: number, qty: number, count: number): void {
     const lv = this.levels[side]!;
@@ -69,7 +80,7 @@ export class BookProjection {
     if (!b) return; // unknown symbol: only R events name one
     switch (e.type) {
       case 'A':
-        b.pending = { id: e.id, side: e.side, price: e.price, leaves: e.qty, done: false };
+        b.setPending(e.id, e.side, e.price, e.qty);
         break;
       case 'T': {
         const m = b.orders.get(e.maker);
@@ -77,12 +88,12 @@ export class BookProjection {
           m.leaves -= e.qty;
           if (m.leaves === 0) { b.orders.delete(e.maker); b.add(m.side, m.price, -e.qty, -1); } else b.add(m.side, m.price, -e.qty, 0);
         }
-        if (b.pending && b.pending.id === e.id) b.pending.leaves -= e.qty;
+        if (b.hasPending && b.pId === e.id) b.pLeaves -= e.qty;
         break;
       }
       case 'X': {
         const o = b.orders.get(e.id);
-        if (o) { b.orders.delete(e.id); b.add(o.side, o.price, -o.leaves, -1); } else if (b.pending && b.pending.id === e.id) b.pending.done = true;
+        if (o) { b.orders.delete(e.id); b.add(o.side, o.price, -o.leaves, -1); } else if (b.hasPending && b.pId === e.id) b.pDone = true;
         break;
       }
       case 'M': {
@@ -94,19 +105,18 @@ export class BookProjection {
         } else {
           b.orders.delete(e.id);
           b.add(o.side, o.price, -o.leaves, -1);
-          b.pending = { id: e.id, side: o.side, price: e.price, leaves: e.qty, done: false };
+          b.setPending(e.id, o.side, e.price, e.qty);
         }
         break;
       }
       default:
         break;
     }
-    if (e.last && b.pending) {
-      const p = b.pending;
-      b.pending = null;
-      if (!p.done && p.leaves > 0) {
-        b.orders.set(p.id, { side: p.side, price: p.price, leaves: p.leaves });
-        b.add(p.side, p.price, p.leaves, 1);
+    if (e.last && b.hasPending) {
+      b.hasPending = false;
+      if (!b.pDone && b.pLeaves > 0) {
+        b.orders.set(b.pId, { side: b.pSide, price: b.pPrice, leaves: b.pLeaves });
+        b.add(b.pSide, b.pPrice, b.pLeaves, 1);
       }
     }
   }

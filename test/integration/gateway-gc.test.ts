@@ -83,11 +83,12 @@ describe('binary order path: no garbage per order in the gateway', () => {
       ws.close();
       expect(r.engine).not.toBeNull();
       expect(r.engine!.scavenges).toBe(0);
-      // measured 880-1,090 B/order here (1,451 before the binary path read orders in place, the event
-      // pump dropped its per-report closures and the registry became arrays); what is left is the
-      // read models' and the book projection's per-order objects, the clientOrderId text and the
-      // maps' entries (docs/architecture.md). A new per-order object on the path fails this.
-      expect(r.main.allocatedBytes / n).toBeLessThan(1200);
+      // measured 506-604 B/order here (1,451 before the binary path read orders in place, the event
+      // pump dropped its per-report closures and the registry became arrays; 880-1,090 after that;
+      // 995 before the read-model path's cut); what is left is the read models' and the book
+      // projection's per-order objects, the clientOrderId text and the maps' entries
+      // (docs/architecture.md). A new per-order object on the path fails this.
+      expect(r.main.allocatedBytes / n).toBeLessThan(800);
     } finally {
       child.disconnect();
       child.kill();

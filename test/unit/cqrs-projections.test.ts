@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENUMS } from '../../src/abi/records.js';
 import { readRecords } from '../../src/journal/index.js';
-import { decodeRecord, inferOp, type SeqBatch } from '../../src/cqrs/events.js';
+import { decodeRecord, inferOp, RingAssembler, type SeqBatch } from '../../src/cqrs/events.js';
+import { journalEventToSlot, RING_EVT_SIZE } from '../../src/abi/views.js';
 import { readBatches } from '../../src/cqrs/journal-reader.js';
 import { OrdersProjection } from '../../src/cqrs/orders.js';
 import { PositionsProjection } from '../../src/cqrs/positions.js';
@@ -65,6 +66,55 @@ describe('event decoder', () => {
       je2.close();
     } finally { rmSync(d2, { recursive: true, force: true }); }
     je.close();
+  });
+
+  it('assembles ring slots fed one at a time through one reused slot buffer into the journal\'s batches, each with its own events array', () => {
+    const je = runStream(dir, 23, 600);
+    je.close();
+    const records = [...readRecords(dir)];
+    const u8 = new Uint8Array(RING_EVT_SIZE);
+    const dv = new DataView(u8.buffer);
+    const asm = new RingAssembler();
+    const got: SeqBatch[] = [];
+    let multi = 0;
+    for (const r of records) {
+      if (r.nEvents > 1) multi++;
+      for (let e = 0; e < r.nEvents; e++) {
+        journalEventToSlot(r, e, u8, dv, 0, false);
+        const b = asm.push(dv, 0);
+        expect(asm.partial).toBe(e < r.nEvents - 1);
+        if (e < r.nEvents - 1) expect(b).toBeNull();
+        else got.push(b!);
+      }
+    }
+    expect(multi).toBeGreaterThan(20); // trades and cancels: commands of several events
+    expect(got.length).toBe(records.length);
+    // compared after the whole stream: a batch sharing the assembler's scratch array would show later events
+    for (let i = 0; i < records.length; i++) {
+      const j = decodeRecord(records[i]!);
+      expect(got[i]!.seq).toBe(j.seq);
+      expect(got[i]!.tsInit).toBe(j.tsInit);
+      expect(got[i]!.events).toEqual(j.events);
+      expect(got[i]!.events.length).toBe(records[i]!.nEvents);
+    }
+    const ack = got.flatMap((b) => b.events).find((e) => e.type === 'A')!;
+    expect([ack.maker, ack.tradeId]).toEqual([0n, 0n]);
+  });
+
+  it('refuses a slot of another seq while a command is partly received', () => {
+    const je = runStream(dir, 5, 300);
+    je.close();
+    const records = [...readRecords(dir)];
+    const r = records.find((x) => x.nEvents > 1)!;
+    const other = records.find((x) => x.seq !== r.seq)!;
+    const u8 = new Uint8Array(RING_EVT_SIZE);
+    const dv = new DataView(u8.buffer);
+    const asm = new RingAssembler();
+    journalEventToSlot(r, 0, u8, dv, 0, false);
+    expect(asm.push(dv, 0)).toBeNull();
+    journalEventToSlot(other, 0, u8, dv, 0, false);
+    expect(() => asm.push(dv, 0)).toThrow(RangeError);
+    expect(asm.partial).toBe(true);
   });
 
   it('decodes the command and clientOrderId journaled with each record', () => {
