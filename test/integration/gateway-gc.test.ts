@@ -21,8 +21,14 @@ const AAPL = 3;
 const PER_FRAME = 50;
 const WINDOW = 1000;
 
+/** Sends `m` to the server process and resolves with its reply; rejects if the process exits first. */
 function ask<T>(child: ChildProcess, m: string): Promise<T> {
-  return new Promise((res) => { child.once('message', (r) => res(r as T)); child.send(m); });
+  return new Promise((res, rej) => {
+    const exited = (c: number | null): void => rej(new Error(`gateway-gc-server exited (${c}) before answering ${m}`));
+    child.once('exit', exited);
+    child.once('message', (r) => { child.off('exit', exited); res(r as T); });
+    child.send(m);
+  });
 }
 
 async function run(ws: WebSocket, w: BinaryWriter, from: number, to: number): Promise<void> {

@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   session.connect();
   const post = (m: string, p?: object): Promise<unknown> => new Promise((res, rej) => session.post(m, p ?? {}, (e, r) => (e ? rej(e) : res(r))));
   process.on('message', (m: string) => {
-    void (async () => {
+    (async () => {
       if (m === 'start') {
         gw.host.startGcWatch();
         prof = new GCProfiler();
@@ -60,9 +60,18 @@ async function main(): Promise<void> {
         walk(profile.head, '');
         process.send!([...by].sort((a, b) => b[1] - a[1]).slice(0, 40));
       }
-    })();
+    })().catch(fail);
   });
-  process.on('disconnect', () => { void gw.close().then(() => process.exit(0)); });
+  // the test's end: close the gateway, then exit whatever close did (a failed close is reported, exit 1)
+  process.on('disconnect', () => {
+    gw.close().then(() => process.exit(0), fail);
+  });
 }
 
-void main();
+/** Reports an error on stderr (the test inherits it) and exits 1: the test sees the child die, never a silent hang. */
+function fail(e: unknown): void {
+  process.stderr.write(`gateway-gc-server: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.exit(1);
+}
+
+main().catch(fail);
