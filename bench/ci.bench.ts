@@ -60,7 +60,7 @@ import { BENCH_FORMAT, median, type BenchMetric, type BenchRun } from '../src/cl
 import { CMD_SIZE } from '../src/abi/records.js';
 import { Engine } from '../src/engine/engine.js';
 import { recoverEngine } from '../src/engine/recovery.js';
-import { generate, prng } from '../src/workload/generator.js';
+import { generate } from '../src/workload/generator.js';
 import { writeOrderFile } from '../src/codec/tso.js';
 import { JournalWriter } from '../src/journal/writer.js';
 import { RunningStats, RollingPairStats } from '../src/stats/index.js';
@@ -72,7 +72,7 @@ import { openStorage } from '../src/storage/open.js';
 import { storeBenchRun } from '../src/storage/bench-runs.js';
 import { refM2 } from '../test/reference/stats-ref.js';
 import { writeJournal } from '../test/support/journal-fixture.js';
-import { JsRollingPair, JsWelford, jsMeanVar } from './baselines/stats-js.js';
+import { JsRollingPair, JsWelford, jsMeanVar, series } from './baselines/stats-js.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
@@ -186,13 +186,6 @@ function bjs(name: string, fn: () => void): number {
   b.run();
   if (b.error) throw b.error as Error;
   return Math.min(...b.stats.sample);
-}
-function series(seed: number, n: number): Float64Array {
-  const r = prng(seed);
-  const out = new Float64Array(n);
-  let x = 100;
-  for (let i = 0; i < n; i++) { x += r() - 0.5; out[i] = x; }
-  return out;
 }
 /** The self-test's slowdown: busy-waits twice as long as `fn` took, a 3× slower kernel (only when BENCH_CI_SLOW names it). */
 function maybeSlow(kernel: string, fn: () => void): () => void {

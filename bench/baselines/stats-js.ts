@@ -8,6 +8,8 @@
  * construction only. Known limitations: the rolling pair's sums drift over very long runs (no
  * recompute), as a naive JS implementation would.
  */
+import { prng } from '../../src/workload/prng.js';
+
 export class JsWelford {
   n = 0; m = 0; m2 = 0;
   push(x: number): void { this.n++; const d = x - this.m; this.m += d / this.n; this.m2 += d * (x - this.m); }
@@ -32,4 +34,13 @@ export function jsMeanVar(x: Float64Array): [number, number] {
   let d = 0, dd = 0;
   for (let i = 0; i < x.length; i++) { const t = x[i]! - m; d += t; dd += t * t; }
   return [m + d / x.length, dd - d * d / x.length];
+}
+
+/** The seeded random walk around 100 (steps uniform in ±0.5) that bench:stats and bench:ci time the kernels on. */
+export function series(seed: number, n: number): Float64Array {
+  const r = prng(seed);
+  const out = new Float64Array(n);
+  let x = 100;
+  for (let i = 0; i < n; i++) { x += r() - 0.5; out[i] = x; }
+  return out;
 }

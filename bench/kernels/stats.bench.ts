@@ -24,8 +24,7 @@ import {
   RunningStats, RollingStats, RollingPairStats, PairMonitor, StatsRegistry, adfuller, coint, meanVar,
 } from '../../src/stats/index.js';
 import { stats } from '../../src/stats/wasm.js';
-import { prng } from '../../src/workload/generator.js';
-import { JsRollingPair, JsWelford, jsMeanVar } from '../baselines/stats-js.js';
+import { JsRollingPair, JsWelford, jsMeanVar, series } from '../baselines/stats-js.js';
 import { refM2, refMean } from '../../test/reference/stats-ref.js';
 
 const argv = process.argv.slice(2);
@@ -35,13 +34,6 @@ const outIdx = argv.indexOf('--out');
 const outFile = outIdx >= 0 ? argv[outIdx + 1]!.replace(/(\.json)?$/, '.stats.json') : null;
 const log = (s: string): void => { process.stderr.write(s + '\n'); };
 
-function series(seed: number, n: number): Float64Array {
-  const r = prng(seed);
-  const out = new Float64Array(n);
-  let x = 100;
-  for (let i = 0; i < n; i++) { x += r() - 0.5; out[i] = x; }
-  return out;
-}
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
 /** CPU time (user + system, ns) median of the last timeNs call: on a shared machine the wall
  * clock also counts the time other processes hold the cores; CPU time counts only ours. */

@@ -14,7 +14,7 @@ import { Engine, decodeCommand } from '../../src/engine/engine.js';
 import { bookLine } from '../../src/domain/types.js';
 import { CMD_SIZE, EVT_SIZE, REASON_NAMES } from '../../src/abi/records.js';
 import type { Command } from '../../src/domain/types.js';
-import { C, FOK, IOC, M, MKT, N, POST, decodeEvents as decode, encode, type Evt } from '../support/book-commands.js';
+import { C, FOK, IOC, M, MKT, N, POST, decodeEvents as decode, encode, randomCommands, type Evt } from '../support/book-commands.js';
 
 // ── helpers (as in test/unit/fast-book.test.ts) ──────────────────────────────────────────────
 
@@ -341,43 +341,6 @@ describe('DenseLadder: price bands', () => {
 
 // ── differential tests ───────────────────────────────────────────────────────────────────────
 
-function randomCommands(seed: number, n: number, wide: boolean): Command[] {
-  const rnd = prng(seed);
-  const pick = (k: number): number => Math.floor(rnd() * k);
-  const ids: bigint[] = [];
-  const out: Command[] = [];
-  let mid = 5000;
-  for (let i = 0; i < n; i++) {
-    const r = rnd();
-    const sym = rnd() < 0.02 ? 3 + pick(2) : pick(3);
-    const known = ids.length > 0 && rnd() < 0.85 ? ids[pick(ids.length)]! : BigInt(1 + pick(4000));
-    if (wide) mid = Math.max(3000, mid + pick(301) - 150);
-    const price = BigInt(wide ? mid + pick(2001) - 1000 : 95 + pick(11));
-    const account = pick(4);
-    if (r < 0.6) {
-      const id = rnd() < 0.05 && ids.length > 0 ? ids[pick(ids.length)]! : BigInt(i + 1);
-      ids.push(id);
-      let side = pick(2), type = rnd() < 0.1 ? 1 : 0, tif = [0, 0, 0, 1, 2, 3][pick(6)]!;
-      let qty = 1 + pick(20);
-      let p = price;
-      const bad = rnd();
-      if (bad < 0.01) side = 2;
-      else if (bad < 0.02) type = 3;
-      else if (bad < 0.03) tif = 4;
-      else if (bad < 0.04) qty = 0;
-      else if (bad < 0.05) p = -BigInt(pick(3));
-      out.push({ op: 1, side, type, tif, symbol: sym, id, price: p, qty, account });
-    } else if (r < 0.8) {
-      out.push({ op: 2, side: 0, type: 0, tif: 0, symbol: sym, id: known, price: 0n, qty: 0, account });
-    } else if (r < 0.99) {
-      const bad = rnd();
-      out.push({ op: 3, side: 0, type: 0, tif: 0, symbol: sym, id: known, price: bad > 0.97 ? 0n : price, qty: bad < 0.03 ? 0 : 1 + pick(20), account });
-    } else {
-      out.push({ op: 4 + pick(3), side: 0, type: 0, tif: 0, symbol: sym, id: known, price, qty: 1, account });
-    }
-  }
-  return out;
-}
 
 describe('DenseLadder vs RefEngine (seeded differential)', () => {
   for (const [seed, capacity, stp, wide] of [

@@ -10,7 +10,7 @@ import { FastBook } from '../../bench/baselines/fast-book.js';
 import { NobAdapter } from '../../bench/baselines/nob-adapter.js';
 import { REASON_NAMES } from '../../src/abi/records.js';
 import type { Command } from '../../src/domain/types.js';
-import { C, FOK, GTC, IOC, M, MKT, N, POST, decodeEvents, encode, type Evt } from '../support/book-commands.js';
+import { C, FOK, GTC, IOC, M, MKT, N, POST, decodeEvents, encode, randomCommands, type Evt } from '../support/book-commands.js';
 
 // ── helpers ──────────────────────────────────────────────────────────────────────────────────
 
@@ -385,51 +385,13 @@ describe('FastBook: deep books', () => {
 const REF_PATH = new URL('../reference/ref-engine.ts', import.meta.url);
 
 describe.skipIf(!existsSync(REF_PATH))('FastBook vs RefEngine (seeded differential)', () => {
-  function randomCommands(seed: number, n: number): Command[] {
-    const rnd = prng(seed);
-    const pick = (k: number): number => Math.floor(rnd() * k);
-    const ids: bigint[] = [];
-    const out: Command[] = [];
-    for (let i = 0; i < n; i++) {
-      const r = rnd();
-      const sym = rnd() < 0.02 ? 3 + pick(2) : pick(3);
-      const known = ids.length > 0 && rnd() < 0.85 ? ids[pick(ids.length)]! : BigInt(1 + pick(4000));
-      const price = BigInt(95 + pick(11));
-      const account = pick(4);
-      if (r < 0.6) {
-        const id = rnd() < 0.05 && ids.length > 0 ? ids[pick(ids.length)]! : BigInt(i + 1);
-        ids.push(id);
-        let side = pick(2), type = rnd() < 0.1 ? 1 : 0, tif = [0, 0, 0, 1, 2, 3][pick(6)]!;
-        let qty = 1 + pick(20);
-        let p = price;
-        const bad = rnd();
-        if (bad < 0.01) side = 2;
-        else if (bad < 0.02) type = 3;
-        else if (bad < 0.03) tif = 4;
-        else if (bad < 0.04) qty = 0;
-        else if (bad < 0.05) p = -BigInt(pick(3));
-        out.push({ op: 1, side, type, tif, symbol: sym, id, price: p, qty, account });
-      } else if (r < 0.8) {
-        out.push({ op: 2, side: 0, type: 0, tif: 0, symbol: sym, id: known, price: 0n, qty: 0, account });
-      } else if (r < 0.99) {
-        const bad = rnd();
-        const qty = bad < 0.03 ? 0 : 1 + pick(20);
-        const p = bad > 0.97 ? 0n : price;
-        out.push({ op: 3, side: 0, type: 0, tif: 0, symbol: sym, id: known, price: p, qty, account });
-      } else {
-        out.push({ op: 4 + pick(3), side: 0, type: 0, tif: 0, symbol: sym, id: known, price, qty: 1, account });
-      }
-    }
-    return out;
-  }
-
   for (const [seed, capacity, stp] of [[1, 10000, [0, 0, 0]], [2, 40, [1, 2, 3]], [3, 25, [3, 0, 1]], [4, 10000, [2, 1, 0]]] as const) {
     it(`seed ${seed}: capacity ${capacity}, STP ${stp.join('/')}`, async () => {
       const { RefEngine } = await import('../reference/ref-engine.js');
       const ref = new RefEngine({ symbols: 3, capacity });
       const fb = new FastBook({ symbols: 3, capacity, outboxEvents: 1 << 14 });
       stp.forEach((m, s) => { ref.setStp(s, m); fb.setStp(s, m); });
-      const cmds = randomCommands(seed, 4000);
+      const cmds = randomCommands(seed, 4000, false);
       const rnd = prng(seed * 31);
       let at = 0;
       let trades = 0;
