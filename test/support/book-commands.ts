@@ -4,7 +4,7 @@
  * (cancel), M (modify), `encode` (Command[] → CMD records, optionally after `pad` bytes) and
  * `decodeEvents` (an outbox's first n EVT records as objects with every field).
  */
-import { CMD_OFF, CMD_SIZE, EVT_OFF, EVT_SIZE } from '../../src/abi/records.js';
+import { CMD_OFF, CMD_SIZE, EVT_OFF, EVT_SIZE, REASON_NAMES } from '../../src/abi/records.js';
 import type { Command } from '../../src/domain/types.js';
 import { prng } from '../../src/workload/prng.js';
 
@@ -48,6 +48,18 @@ export function encode(cmds: Command[], pad = 0): Uint8Array {
 export interface Evt {
   type: string; reason: number; flags: number; side: number; symbol: number; id: bigint; maker: bigint; price: bigint;
   qty: number; leaves: number; makerLeaves: number; cmd: number; account: number; makerAccount: number; tradeId: bigint;
+}
+
+/** An event as the tests' CSV line (A,id · R,id,reason · T,id,maker,price,qty · X,id,qty · M,id,price,qty). */
+export function line(e: Evt): string {
+  switch (e.type) {
+    case 'A': return `A,${e.id}`;
+    case 'R': return `R,${e.id},${REASON_NAMES[e.reason] ?? `reason_${e.reason}`}`;
+    case 'T': return `T,${e.id},${e.maker},${e.price},${e.qty}`;
+    case 'X': return `X,${e.id},${e.qty}`;
+    case 'M': return `M,${e.id},${e.price},${e.qty}`;
+    default: throw new Error(`bad event type ${e.type}`);
+  }
 }
 
 export function decodeEvents(outbox: Uint8Array, n: number): Evt[] {

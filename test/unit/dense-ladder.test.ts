@@ -12,23 +12,13 @@ import { FastBook } from '../../bench/baselines/fast-book.js';
 import { RefEngine } from '../reference/ref-engine.js';
 import { Engine, decodeCommand } from '../../src/engine/engine.js';
 import { bookLine } from '../../src/domain/types.js';
-import { CMD_SIZE, EVT_SIZE, REASON_NAMES } from '../../src/abi/records.js';
+import { CMD_SIZE, EVT_SIZE } from '../../src/abi/records.js';
 import type { Command } from '../../src/domain/types.js';
-import { C, FOK, IOC, M, MKT, N, POST, decodeEvents as decode, encode, randomCommands, type Evt } from '../support/book-commands.js';
+import { C, FOK, IOC, M, MKT, N, POST, decodeEvents as decode, encode, line, randomCommands, type Evt } from '../support/book-commands.js';
 
-// ── helpers (as in test/unit/fast-book.test.ts) ──────────────────────────────────────────────
+// ── helpers (shared ones in test/support/book-commands.ts) ──────────────────────────────────────────────
 
 
-function line(e: Evt): string {
-  switch (e.type) {
-    case 'A': return `A,${e.id}`;
-    case 'R': return `R,${e.id},${REASON_NAMES[e.reason] ?? `reason_${e.reason}`}`;
-    case 'T': return `T,${e.id},${e.maker},${e.price},${e.qty}`;
-    case 'X': return `X,${e.id},${e.qty}`;
-    case 'M': return `M,${e.id},${e.price},${e.qty}`;
-    default: throw new Error(`bad event type ${e.type}`);
-  }
-}
 
 /** Runs `cmds` as one batch; checks the per-command framing and the invariants; returns the CSV lines. */
 function runLines(b: DenseLadder, cmds: Command[]): string[] {

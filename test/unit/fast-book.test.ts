@@ -8,25 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { prng } from '../../src/workload/generator.js';
 import { FastBook } from '../../bench/baselines/fast-book.js';
 import { NobAdapter } from '../../bench/baselines/nob-adapter.js';
-import { REASON_NAMES } from '../../src/abi/records.js';
 import type { Command } from '../../src/domain/types.js';
-import { C, FOK, GTC, IOC, M, MKT, N, POST, decodeEvents, encode, randomCommands, type Evt } from '../support/book-commands.js';
+import { C, FOK, GTC, IOC, M, MKT, N, POST, decodeEvents, encode, line, randomCommands, type Evt } from '../support/book-commands.js';
 
 // ── helpers ──────────────────────────────────────────────────────────────────────────────────
 
 const decode = (fb: FastBook, n: number): Evt[] => decodeEvents(fb.outbox, n);
 
 
-function line(e: Evt): string {
-  switch (e.type) {
-    case 'A': return `A,${e.id}`;
-    case 'R': return `R,${e.id},${REASON_NAMES[e.reason] ?? `reason_${e.reason}`}`;
-    case 'T': return `T,${e.id},${e.maker},${e.price},${e.qty}`;
-    case 'X': return `X,${e.id},${e.qty}`;
-    case 'M': return `M,${e.id},${e.price},${e.qty}`;
-    default: throw new Error(`bad event type ${e.type}`);
-  }
-}
 
 /** Runs `cmds` as one batch; checks the per-command framing; returns the CSV event lines. */
 function runLines(fb: FastBook, cmds: Command[]): string[] {
