@@ -197,6 +197,9 @@ export function checkRun(x: unknown, what: string): BenchRun {
   }
   for (const [k, m] of Object.entries(r.metrics)) {
     if (!Array.isArray(m.samples) || (m.better !== 'higher' && m.better !== 'lower')) throw new Error(`${what}: metric ${k} needs samples[] and better: higher|lower`);
+    // a corrupt sample would otherwise be compared as NaN and hide a change (every bootstrap ratio NaN = "unchanged")
+    const bad = m.samples.findIndex((v: unknown) => typeof v !== 'number' || !Number.isFinite(v) || v < 0);
+    if (bad >= 0) throw new Error(`${what}: metric ${k} sample ${bad} is ${JSON.stringify(m.samples[bad])}, not a finite number ≥ 0`);
   }
   return r;
 }

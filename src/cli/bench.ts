@@ -51,7 +51,9 @@ function fraction(f: Map<string, string | true>, name: string, lo: number, hi: n
 function load(path: string, what: string): BenchRun {
   let text: string;
   try { text = readFileSync(path, 'utf8'); } catch (e) { throw new TradsysError('ERR_IO', `cannot read ${what} ${path}: ${(e as Error).message}`, { cause: e }); }
-  try { return checkRun(JSON.parse(text), `${what} ${path}`); } catch (e) { throw new TradsysError('ERR_CLI_USAGE', (e as Error).message, { cause: e }); }
+  let x: unknown;
+  try { x = JSON.parse(text); } catch (e) { throw new TradsysError('ERR_CLI_USAGE', `${what} ${path} is not JSON: ${(e as Error).message}`, { cause: e }); }
+  try { return checkRun(x, `${what} ${path}`); } catch (e) { throw new TradsysError('ERR_CLI_USAGE', (e as Error).message, { cause: e }); }
 }
 
 export function cmdBench(argv: string[]): number {

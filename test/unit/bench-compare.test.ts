@@ -126,4 +126,17 @@ describe('tradsys bench compare (CLI)', () => {
     expect((await capture(['bench', 'compare', '--baseline', copy, '--candidate', slow, '--update-baseline'])).code).toBe(0);
     expect(readFileSync(copy, 'utf8')).toBe(readFileSync(slow, 'utf8'));
   });
+
+  it('a corrupt run is refused (exit 2, naming the file and the metric), never compared as NaN', async () => {
+    const corrupt = join(dir, 'corrupt.json');
+    writeFileSync(corrupt, JSON.stringify(run({ 'stats.meanVar.wasm_simd_over_js': { ...metric([1, 2, 3]), samples: ['x', null, -1] as unknown as number[] } })));
+    const r = await capture(['bench', 'compare', '--baseline', base, '--candidate', corrupt]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('stats.meanVar.wasm_simd_over_js sample 0 is "x"');
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, '{');
+    const b = await capture(['bench', 'compare', '--baseline', broken, '--candidate', base]);
+    expect(b.code).toBe(2);
+    expect(b.err).toContain(`baseline ${broken} is not JSON`);
+  });
 });
