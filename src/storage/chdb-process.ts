@@ -32,6 +32,7 @@
  * the analysts' sandbox (sandbox.ts) and readonly=1 are what refuse it (docs/security.md "SQL sandbox").
  */
 import { Session } from 'chdb';
+import { parentOwnsLifetime } from '../sys/spawn.js';
 
 interface Req {
   id: number; op: 'query' | 'queryBind' | 'close'; lane?: 'write' | 'read'; sql?: string; format?: string; params?: Record<string, unknown>;
@@ -115,5 +116,5 @@ process.on('message', (r: Req) => {
     send({ id: r.id, ok: false, error: (e as Error).message });
   }
 });
-process.on('disconnect', closeAll);
+parentOwnsLifetime(closeAll);
 send({ id: 0, ok: openError === null, text: '', error: openError });

@@ -92,7 +92,11 @@ export class ChdbStorage implements Storage {
       child.on('message', onMsg);
       child.once('exit', (code) => rej(new TradsysError('ERR_STORAGE_UNAVAILABLE', `chDB process exited (${code}) before opening ${path}`)));
     });
-    const s = new ChdbStorage({ post: (m) => child.send(m), on: (f) => { child.on('message', f); } }, child, null, ingestDir);
+    // a request to a process that is gone fails every pending call (never an unhandled 'error' event)
+    const s: ChdbStorage = new ChdbStorage({
+      post: (m) => { child.send(m, (e) => { if (e) s.failAll(new Error(`chDB process is gone (${e.message})`)); }); },
+      on: (f) => { child.on('message', f); },
+    }, child, null, ingestDir);
     child.on('exit', () => s.failAll(new Error('chDB process exited')));
     try { await ready; } catch (e) { child.kill(); throw e; }
     // the folder is ours now (chDB's lock): ingest files left by a crashed process go

@@ -18,6 +18,7 @@
  * Known limitations: one call at a time (chDB is synchronous).
  */
 import { Session } from 'chdb';
+import { parentOwnsLifetime } from '../sys/spawn.js';
 
 interface Req { id: number; op: 'format' | 'explain' | 'catalog' | 'close'; text?: string }
 
@@ -64,5 +65,5 @@ process.on('message', (r: Req) => {
     send({ id: r.id, ok: false, error: (e as Error).message });
   }
 });
-process.on('disconnect', () => { try { session?.close(); } catch { /* exiting */ } session = null; });
+parentOwnsLifetime(() => { try { session?.close(); } catch { /* exiting */ } session = null; });
 send({ id: 0, ok: openError === null, text: '', error: openError });

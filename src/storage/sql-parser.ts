@@ -124,7 +124,11 @@ export class SqlParser {
     return new Promise<string>((res, rej) => {
       this.pending.set(id, { res, rej });
       this.hold(true);
-      this.child.send({ id, op, text });
+      this.child.send({ id, op, text }, (e) => {
+        if (!e || !this.pending.delete(id)) return;
+        this.hold(false);
+        rej(new TradsysError('ERR_STORAGE_UNAVAILABLE', `the SQL parser process is gone (${e.message})`));
+      });
     });
   }
 
