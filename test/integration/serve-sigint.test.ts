@@ -13,7 +13,11 @@ import { startServe } from '../support/serve-process.js';
 
 describe('tradsys serve: SIGINT to its process group (Ctrl-C in a terminal)', () => {
   it('stops cleanly with embedded chDB and the simulator running', async () => {
-    const s = await startServe(mkdtempSync(join(tmpdir(), 'serve-sigint-')), [], { group: true });
+    // the embedded default (chDB in a helper process), also where CI points the suite at a server
+    const url = process.env.CLICKHOUSE_URL;
+    delete process.env.CLICKHOUSE_URL;
+    let s: Awaited<ReturnType<typeof startServe>>;
+    try { s = await startServe(mkdtempSync(join(tmpdir(), 'serve-sigint-')), [], { group: true }); } finally { if (url !== undefined) process.env.CLICKHOUSE_URL = url; }
     try {
       // let the simulator trade and the storage writer insert for a moment
       await new Promise((r) => setTimeout(r, 2500));
