@@ -15,6 +15,7 @@ import { MIXES, generate, type Mix } from '../workload/generator.js';
 import { writeOrderFile } from '../codec/tso.js';
 import { formatSummary, replay } from './replay.js';
 import { BENCH_USAGE, cmdBench } from './bench.js';
+import { GEN_MARKET_FLAGS, SIM_MARKET_FLAGS, genMarketFlags, simMarketFlags } from './market-flags.js';
 import type { StpMode } from '../engine/engine.js';
 import type { Permission } from '../gateway/auth.js';
 import type { RecoveryInfo } from '../engine/host.js';
@@ -31,8 +32,21 @@ usage:
                  [--capacity ORDERS] [--stp none|cancel_resting|cancel_incoming|cancel_both] [--quiet]
   tradsys gen --out FILE.tso|FILE.csv [--count N] [--symbols N] [--seed N]
               [--mix ${MIXES.join('|')}] [--bad-rate R]
+              [--market walk|cointegrated (default walk: independent ±1-tick mids; cointegrated:
+               a common random-walk factor per group plus a mean-reverting spread per symbol,
+               one step per command; not for the flash-* mixes; docs/strategies.md)]
+              [--groups "0,1;2,3" (default consecutive pairs)] [--factor-vol-bp X (default 0.3
+               per command)] [--half-life COMMANDS (default 2000)] [--spread-sd-bp X (default 20)]
+              [--betas B0,B1,… (one per symbol, default 1)]
   tradsys demo [--symbols N] [--count N] [--seed N] [--mix NAME]
   tradsys serve [--port N] [--host ADDR] [--data DIR] [--instruments FILE.json] [--no-sim]
+                [--sim-market cointegrated|walk (default cointegrated: the simulator's fair values
+                 share a random-walk factor per group and revert to it, so pairs are cointegrated;
+                 walk: independent ±1-tick walks; docs/strategies.md "Simulated market")]
+                [--sim-groups "BTC-USD,ETH-USD,SOL-USD;AAPL,MSFT" (names or indices; default:
+                 those two groups on the built-in instruments, else consecutive pairs)]
+                [--sim-factor-vol-bp X (per √s, default 8)] [--sim-half-life-s S (default 5)]
+                [--sim-spread-sd-bp X (default 8)]
                 [--rate-limit MSGS_PER_SECOND_PER_CONNECTION (default 500)]
                 [--max-open-orders N_PER_ACCOUNT (default 10000; 0 = none)]
                 [--http-rate-limit REQUESTS_PER_SECOND_PER_API_KEY (default 100; bursts of 2×)]
@@ -115,7 +129,7 @@ function cmdReplay(argv: string[]): number {
 }
 
 function cmdGen(argv: string[]): number {
-  const f = parse(argv, { out: 'value', count: 'value', symbols: 'value', seed: 'value', mix: 'value', 'bad-rate': 'value' });
+  const f = parse(argv, { out: 'value', count: 'value', symbols: 'value', seed: 'value', mix: 'value', 'bad-rate': 'value', ...GEN_MARKET_FLAGS });
   const out = str(f, 'out');
   if (!out) throw new TradsysError('ERR_CLI_USAGE', 'gen needs --out FILE.tso|FILE.csv');
   const count = int(f, 'count', 1_000_000, 0, 100_000_000)!;
@@ -126,12 +140,14 @@ function cmdGen(argv: string[]): number {
   const br = str(f, 'bad-rate');
   const badRate = br === undefined ? 0.001 : Number(br);
   if (!Number.isFinite(badRate) || badRate < 0 || badRate > 1) throw new TradsysError('ERR_CLI_USAGE', `--bad-rate must be a number in [0, 1], got "${br}"`);
+  const mk = genMarketFlags((n) => str(f, n));
+  if (mk.market === 'cointegrated' && mix.startsWith('flash-')) throw new TradsysError('ERR_CLI_USAGE', `--market cointegrated does not apply to the ${mix} mix (it has its own price path on one symbol)`);
   const t0 = Date.now();
-  const recs = generate({ count, symbols, seed, mix, badRate });
+  const recs = generate({ count, symbols, seed, mix, badRate, market: mk.market, cointegration: mk.cointegration });
   let fd: number;
   try { fd = openSync(out, 'w'); } catch (e) { throw new TradsysError('ERR_IO', `cannot write ${out}: ${(e as Error).message}`); }
   try { writeOrderFile(fd, recs, count, out.toLowerCase().endsWith('.csv')); } finally { closeSync(fd); }
-  process.stderr.write(`gen: ${count.toLocaleString('en-US')} commands (mix ${mix}, ${symbols} symbols, seed ${seed}, bad-rate ${badRate}) → ${out} in ${((Date.now() - t0) / 1000).toFixed(2)} s\n`);
+  process.stderr.write(`gen: ${count.toLocaleString('en-US')} commands (mix ${mix}, ${symbols} symbols, seed ${seed}, bad-rate ${badRate}${mk.market === 'cointegrated' ? ', cointegrated market' : ''}) → ${out} in ${((Date.now() - t0) / 1000).toFixed(2)} s\n`);
   return 0;
 }
 
@@ -192,7 +208,9 @@ export function recoveryText(rec: RecoveryInfo | null): string {
 }
 
 async function cmdServe(argv: string[]): Promise<number> {
-  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value', 'http-rate-limit': 'value', durability: 'value', 'snapshot-every': 'value', preallocate: 'bool', 'no-storage': 'bool', 'binary-frame-bytes': 'value', 'engine-rt': 'value', 'log-file-bytes': 'value', 'log-files': 'value' });
+  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value', 'http-rate-limit': 'value', durability: 'value', 'snapshot-every': 'value', preallocate: 'bool', 'no-storage': 'bool', 'binary-frame-bytes': 'value', 'engine-rt': 'value', 'log-file-bytes': 'value', 'log-files': 'value', ...SIM_MARKET_FLAGS });
+  const simMarket = simMarketFlags((n) => str(f, n));
+  if (f.has('no-sim') && Object.keys(SIM_MARKET_FLAGS).some((n) => f.has(n))) throw new TradsysError('ERR_CLI_USAGE', '--sim-* options need the simulator (drop --no-sim)');
   const durability = str(f, 'durability') ?? 'fsync';
   if (durability !== 'fsync' && durability !== 'none') throw new TradsysError('ERR_CLI_USAGE', `--durability must be fsync or none, got ${durability}`);
   const snapshotEvery = int(f, 'snapshot-every', 1_000_000, 0, 2 ** 40)!;
@@ -211,9 +229,11 @@ async function cmdServe(argv: string[]): Promise<number> {
   if (file) {
     try { instruments = JSON.parse(readFileSync(file, 'utf8')) as InstrumentSpec[]; } catch (e) { throw new TradsysError('ERR_INSTRUMENT_SPEC', `cannot read instruments from ${file}: ${(e as Error).message}`); }
   }
-  const [{ start }, { Simulator }, { simdSupported }] = await Promise.all([
-    import('../main.js'), import('../sim/simulator.js'), import('../engine/index.js'),
+  const [{ start }, { Simulator, simCointegratedMarket }, { simdSupported }, { DEMO_INSTRUMENTS, loadInstruments }] = await Promise.all([
+    import('../main.js'), import('../sim/simulator.js'), import('../engine/index.js'), import('../domain/instruments.js'),
   ]);
+  // the simulator's market is checked against the instruments before the server starts
+  if (!f.has('no-sim') && simMarket.market === 'cointegrated') simCointegratedMarket(loadInstruments(instruments ?? DEMO_INSTRUMENTS), 20, simMarket.cointegration);
   const { app: gw, url } = await start({
     dataDir, instruments, rateLimit: { perSecond: rate, burst: 2 * rate }, httpRateLimit: { perSecond: httpRate, burst: 2 * httpRate },
     risk: { maxOpenOrders: maxOpen }, journal: { durability, snapshotEvery, preallocate: f.has('preallocate') }, log: (l) => process.stderr.write(l + '\n'),
@@ -246,9 +266,14 @@ async function cmdServe(argv: string[]): Promise<number> {
   out(`  demo key  account ${demo.account}  key ${demo.key}  secret ${demo.secret}`);
   let sim: Simulator | null = null;
   if (!f.has('no-sim')) {
-    sim = new Simulator(gw);
+    try {
+      sim = new Simulator(gw, { market: simMarket.market, cointegration: simMarket.cointegration });
+    } catch (e) {
+      await gw.close(); // e.g. --sim-groups names a symbol the instruments do not have
+      throw e;
+    }
     sim.start();
-    out('  market simulator: on (20 simulated participants; --no-sim to turn it off)');
+    out(`  market simulator: on (20 simulated participants; ${sim.marketKind === 'cointegrated' ? 'cointegrated market: pairs within each group share a random-walk factor (--sim-market walk for independent walks)' : 'independent random walks'}; --no-sim to turn it off)`);
   }
   // the handlers are in place before the line that says so (a SIGTERM right after it stops cleanly)
   const stopped = new Promise<void>((resolve) => {

@@ -52,6 +52,7 @@ export const ERRORS = {
   ERR_SAGA_LOG_WRITE: { status: 503, message: 'the saga log could not be written; sagas are stopped' },
   ERR_SAGA_CONFIG: { status: 400, message: 'invalid saga parameters' },
   ERR_BREAKER_LIMITS: { status: 400, message: 'invalid circuit-breaker limits' },
+  ERR_SIM_CONFIG: { status: 400, message: 'invalid market simulator parameters' },
   ERR_BREAKER_COOLDOWN: { status: 409, message: 'the circuit breaker may not be reset before its cooldown has passed' },
 } as const;
 

@@ -6,12 +6,25 @@
  * instrument's reference price (`referencePrice`, the centre of its static collar band, so the
  * first orders are inside the band); an instrument without one starts at SIM_FALLBACK_FAIR_TICKS.
  *
+ *
+ * Markets: `market: 'walk'` (the class default) moves each fair value by single ticks at random,
+ * independently; `market: 'cointegrated'` (what `tradsys serve` runs unless `--sim-market walk`)
+ * drives the fair values with src/workload/cointegrated.ts — per group of instruments a common
+ * random-walk factor, per instrument a beta on it and a mean-reverting spread — advanced one step
+ * per simulator tick, so a pairs strategy finds real cointegrated pairs (docs/strategies.md
+ * "Simulated market"). Its time parameters are in seconds and converted with the nominal tick
+ * interval.
+ *
  * Invariants: prices and quantities are exact multiples of each instrument's tick and lot;
  * the number of simulated resting orders per symbol stays bounded (oldest cancelled first).
  * Allocation: a few objects per simulated order (not the engine's hot path).
- * Known limitations: one timer on the main thread; rates are modest by design (a demo feed).
+ * Known limitations: one timer on the main thread; rates are modest by design (a demo feed). The
+ * cointegrated market's clock is the tick count, so a main thread that falls behind its timer
+ * slows the market's time down with it.
  */
 import { prng } from '../workload/generator.js';
+import { CointegratedMarket, pairGroups } from '../workload/cointegrated.js';
+import { TradsysError } from '../domain/errors.js';
 import type { Gateway } from '../gateway/gateway.js';
 
 /**
@@ -25,7 +38,83 @@ export function simStartTicks(ins: { referenceTicks: bigint | null }): number {
   return ins.referenceTicks !== null && ins.referenceTicks <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(ins.referenceTicks) : SIM_FALLBACK_FAIR_TICKS;
 }
 
-export interface SimOptions { seed?: number; intervalMs?: number; ordersPerTick?: number; maxResting?: number }
+/** The cointegrated market's parameters in simulator units (docs/strategies.md "Simulated market"). */
+export interface SimCointegration {
+  /** Groups of instruments (symbol names or indices) sharing one common factor; others move on their own. */
+  groups: readonly (readonly (string | number)[])[];
+  /** The common factor's volatility, basis points of each starting price per √second. */
+  factorVolBpPerSqrtSec: number;
+  /** Half-life of each instrument's spread, seconds. */
+  halfLifeSec: number;
+  /** Stationary standard deviation of each instrument's spread, basis points of its starting price. */
+  spreadSdBp: number;
+  /** Loadings on the group factor by symbol name (default 1). */
+  betas?: Readonly<Record<string, number>>;
+}
+
+/**
+ * The built-in instruments' groups: the three crypto pairs on one factor (ETH and SOL with the
+ * higher betas they have on bitcoin), the two equities on another; EURUSD moves on its own.
+ */
+export const DEMO_SIM_GROUPS: readonly (readonly string[])[] = [['BTC-USD', 'ETH-USD', 'SOL-USD'], ['AAPL', 'MSFT']];
+export const DEMO_SIM_BETAS: Readonly<Record<string, number>> = Object.freeze({ 'BTC-USD': 1, 'ETH-USD': 1.2, 'SOL-USD': 1.5, AAPL: 1, MSFT: 1.1 });
+
+/**
+ * Defaults: 8 bp/√s of factor volatility (about 5 % an hour: a lively demo), spreads of 8 bp
+ * standard deviation with a 5 s half-life — so 5 minutes of quarter-second samples show a group's
+ * pairs cointegrated (Engle–Granger p < 0.05 in every seed tried) while instruments of different
+ * groups are rejected at about the nominal 5 %; with a factor much quieter than the spreads the
+ * test over-rejects independent instruments (the ADF size distortion of a random walk plus
+ * stationary noise; test/unit/cointegrated.test.ts). Groups and betas from DEMO_SIM_GROUPS /
+ * DEMO_SIM_BETAS when every instrument they name exists, else consecutive pairs (0–1, 2–3, …)
+ * with betas 1.
+ */
+export const SIM_COINTEGRATION: Omit<SimCointegration, 'groups' | 'betas'> = Object.freeze({ factorVolBpPerSqrtSec: 8, halfLifeSec: 5, spreadSdBp: 8 });
+
+export interface SimOptions {
+  seed?: number; intervalMs?: number; ordersPerTick?: number; maxResting?: number;
+  /** 'walk' (default) or 'cointegrated'. */
+  market?: 'walk' | 'cointegrated';
+  cointegration?: Partial<SimCointegration>;
+}
+
+/**
+ * The simulator's cointegrated market over `instruments` (one step per tick of `intervalMs`).
+ * TradsysError ERR_SIM_CONFIG on an unknown symbol in a group or beta, or a bad parameter.
+ */
+export function simCointegratedMarket(
+  instruments: readonly { symbol: string; referenceTicks: bigint | null }[], intervalMs: number, c: Partial<SimCointegration> = {}, seed = 7,
+): CointegratedMarket {
+  const names = instruments.map((i) => i.symbol);
+  const index = (x: string | number): number => {
+    const k = typeof x === 'number' ? (Number.isInteger(x) && x >= 0 && x < names.length ? x : -1) : names.indexOf(x);
+    if (k < 0) throw new TradsysError('ERR_SIM_CONFIG', `cointegration group member ${JSON.stringify(x)} is not one of the instruments (${names.join(', ')})`);
+    return k;
+  };
+  const demo = DEMO_SIM_GROUPS.every((g) => g.every((n) => names.includes(n)));
+  const groups = c.groups ?? (demo ? DEMO_SIM_GROUPS : pairGroups(names.length));
+  const betaMap = c.betas ?? (c.groups === undefined && demo ? DEMO_SIM_BETAS : {});
+  for (const n of Object.keys(betaMap)) index(n);
+  const p = { ...SIM_COINTEGRATION, ...c };
+  for (const k of ['factorVolBpPerSqrtSec', 'halfLifeSec', 'spreadSdBp'] as const) {
+    const v = p[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (k === 'halfLifeSec' && v === 0)) {
+      throw new TradsysError('ERR_SIM_CONFIG', `${k} must be a ${k === 'halfLifeSec' ? 'positive' : 'non-negative'} finite number, got ${String(v)}`);
+    }
+  }
+  const stepsPerSec = 1000 / intervalMs;
+  return new CointegratedMarket(
+    instruments.map((i) => simStartTicks(i)),
+    {
+      groups: groups.map((g) => g.map(index)),
+      factorVolBp: p.factorVolBpPerSqrtSec / Math.sqrt(stepsPerSec),
+      halfLifeSteps: p.halfLifeSec * stepsPerSec,
+      spreadSdBp: p.spreadSdBp,
+      betas: names.map((n) => betaMap[n] ?? 1),
+    },
+    seed,
+  );
+}
 
 export class Simulator {
   private timer: NodeJS.Timeout | null = null;
@@ -33,6 +122,8 @@ export class Simulator {
   private readonly fair: number[];
   private readonly resting: number[][];
   private seq = 0;
+  private ticks = 0;
+  private readonly market: CointegratedMarket | null;
   placed = 0;
 
   constructor(private readonly gw: Gateway, private readonly opts: SimOptions = {}) {
@@ -40,7 +131,13 @@ export class Simulator {
     // fair values in ticks: each instrument's reference price (one source of truth), else the fallback
     this.fair = gw.instruments.map((ins) => simStartTicks(ins));
     this.resting = gw.instruments.map(() => []);
+    const kind = opts.market ?? 'walk';
+    if (kind !== 'walk' && kind !== 'cointegrated') throw new TradsysError('ERR_SIM_CONFIG', `market must be walk or cointegrated, got ${String(kind)}`);
+    this.market = kind === 'cointegrated' ? simCointegratedMarket(gw.instruments, opts.intervalMs ?? 20, opts.cointegration, ((opts.seed ?? 7) ^ 0x9e3779b9) >>> 0) : null;
   }
+
+  /** 'walk' or 'cointegrated'. */
+  get marketKind(): 'walk' | 'cointegrated' { return this.market ? 'cointegrated' : 'walk'; }
 
   start(): void {
     if (this.timer) return;
@@ -54,12 +151,17 @@ export class Simulator {
 
   private tick(): void {
     const n = this.opts.ordersPerTick ?? 4;
+    this.ticks++;
     for (let k = 0; k < n; k++) {
       const s = Math.floor(this.rnd() * this.gw.instruments.length);
       const ins = this.gw.instruments[s]!;
-      // random walk of the fair value, ± 1 tick
-      const w = this.rnd();
-      if (w < 0.1) this.fair[s]! += 1; else if (w < 0.2 && this.fair[s]! > 10) this.fair[s]! -= 1;
+      if (this.market) {
+        this.fair[s] = Math.max(10, this.market.fair(s, this.ticks));
+      } else {
+        // random walk of the fair value, ± 1 tick
+        const w = this.rnd();
+        if (w < 0.1) this.fair[s]! += 1; else if (w < 0.2 && this.fair[s]! > 10) this.fair[s]! -= 1;
+      }
       const fair = this.fair[s]!;
       const list = this.resting[s]!;
       const account = 1_000_000 + Math.floor(this.rnd() * 20);

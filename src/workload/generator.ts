@@ -12,6 +12,10 @@
  * WASM engine and its events (fills, cancels, rejects) update the generator's list of live orders,
  * so cancels and modifies name orders that really rest (within a slice some race with fills and
  * are answered `unknown_order`, as in real flow). `feedback: false` turns this off.
+ * Markets: the mids of the (non-flash) mixes move as independent ±1-tick random walks (`market:
+ * 'walk'`, the default) or, with `market: 'cointegrated'`, follow src/workload/cointegrated.ts (a
+ * common random-walk factor per group of symbols plus a mean-reverting spread per symbol; one step
+ * per command; its own PRNG stream from the seed) so a pairs strategy has cointegrated pairs to find.
  * Known limitations: with feedback, generation costs about as much as a replay.
  *
  * The `flash-*` mixes follow a different construction: the shape of the five scenarios of the
@@ -30,6 +34,7 @@ import { CMD_OFF, CMD_SIZE, EVT_SIZE } from '../abi/records.js';
 import { evtId, evtLeaves, evtMaker, evtMakerLeaves, evtReason, evtType } from '../abi/views.js';
 import { Engine } from '../engine/engine.js';
 import { prng } from './prng.js';
+import { CointegratedMarket, pairGroups, type CointegrationSpec } from './cointegrated.js';
 
 export const MIXES = [
   'default', 'cancel-heavy', 'deep-book', 'aggressive', 'exchange-core',
@@ -47,7 +52,26 @@ export interface GenOptions {
   accounts?: number;
   /** Track live orders through a private engine (default true). */
   feedback?: boolean;
+  /**
+   * How the symbols' mids move (not for the flash-* mixes): 'walk' (default: independent ±1-tick
+   * random walks) or 'cointegrated' (src/workload/cointegrated.ts: a common random-walk factor per
+   * group plus a mean-reverting spread per symbol; one step per generated command).
+   */
+  market?: 'walk' | 'cointegrated';
+  /** Parameters of the cointegrated market (defaults in GEN_COINTEGRATION; groups default to consecutive pairs). */
+  cointegration?: Partial<CointegrationSpec>;
 }
+
+/**
+ * `tradsys gen --market cointegrated` defaults, per generated command: the factor moves 0.3 bp of
+ * the price per command (about 1.3 % over 200,000 commands), each spread has a stationary
+ * standard deviation of 20 bp (20 ticks at the generator's 10,000-tick mids) and a half-life of
+ * 2,000 commands; groups are consecutive pairs of symbols (0–1, 2–3, …), betas 1.
+ */
+export const GEN_COINTEGRATION: Omit<CointegrationSpec, 'groups' | 'betas'> = Object.freeze({ factorVolBp: 0.3, halfLifeSteps: 2_000, spreadSdBp: 20 });
+
+/** The starting mid of symbol s in ticks (both markets). */
+export function genStartMid(s: number): number { return 10_000 + 100 * s; }
 
 /** Percentages of each action, per mix. `spread` is the half-width of resting prices in ticks. */
 interface MixDef {
@@ -105,7 +129,12 @@ export function generate(opts: GenOptions): Uint8Array {
   const symbols = opts.symbols ?? 8;
   const def = MIX_DEFS[opts.mix ?? 'default'];
   if (!def) throw new RangeError(`unknown mix "${String(opts.mix)}" (one of ${MIXES.join(', ')})`);
-  if ('kind' in def) return generateFlash(def, count, opts.seed ?? 1, opts.accounts ?? 64);
+  const marketKind = opts.market ?? 'walk';
+  if (marketKind !== 'walk' && marketKind !== 'cointegrated') throw new RangeError(`unknown market "${String(marketKind)}" (walk or cointegrated)`);
+  if ('kind' in def) {
+    if (marketKind !== 'walk') throw new RangeError(`the ${String(opts.mix)} mix has its own price path (one symbol); --market cointegrated applies to the other mixes`);
+    return generateFlash(def, count, opts.seed ?? 1, opts.accounts ?? 64);
+  }
   const mix = def;
   const badRate = opts.badRate ?? 0.001;
   const accounts = opts.accounts ?? 64;
@@ -113,7 +142,11 @@ export function generate(opts: GenOptions): Uint8Array {
   const out = new Uint8Array(count * CMD_SIZE);
   const dv = new DataView(out.buffer);
   const u32 = new Uint32Array(out.buffer);
-  const mids = Array.from({ length: symbols }, (_, s) => 10_000 + 100 * s);
+  const mids = Array.from({ length: symbols }, (_, s) => genStartMid(s));
+  // its own PRNG stream, so the order flow's draws are the same kind in both markets
+  const market = marketKind === 'cointegrated'
+    ? new CointegratedMarket(mids, { groups: pairGroups(symbols), ...GEN_COINTEGRATION, ...opts.cointegration }, ((opts.seed ?? 1) ^ 0x9e3779b9) >>> 0)
+    : null;
   const live: LiveOrder[][] = Array.from({ length: symbols }, () => []);
   const byId = new Map<number, LiveOrder>();
   const track = (o: Omit<LiveOrder, 'idx'>): void => {
@@ -188,9 +221,13 @@ export function generate(opts: GenOptions): Uint8Array {
   for (let i = 0; i < count; i++) {
     if (i % SLICE === 0) feed(i);
     const sym = pickSymbol();
-    // random walk of the mid, one tick at a time
-    const w = rnd();
-    if (w < 0.02) mids[sym]! += 1; else if (w < 0.04 && mids[sym]! > 100) mids[sym]! -= 1;
+    if (market) {
+      mids[sym] = Math.max(100, market.fair(sym, i));
+    } else {
+      // random walk of the mid, one tick at a time
+      const w = rnd();
+      if (w < 0.02) mids[sym]! += 1; else if (w < 0.04 && mids[sym]! > 100) mids[sym]! -= 1;
+    }
     const mid = mids[sym]!;
     const acct = 1 + Math.floor(rnd() * accounts);
     const lv = live[sym]!;
