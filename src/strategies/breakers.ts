@@ -18,12 +18,15 @@
  *
  * Layout: rates are rings of timestamps in Float64Arrays sized from the limits at construction
  * (capacity = the limit, so "would one more exceed?" is one comparison with the oldest stamp);
+ * the duplicate window a ring of (stamp, symbol, side, price, qty) sized for every order the
+ * order-rate limit lets into it;
  * the reject window is a ring of (stamp, rejected) pairs; the repeated-execution window a ring of
  * (stamp, symbol, side, price, order id); the velocity window per symbol two monotonic deques
  * (running min and max) in typed arrays.
  * Invariants: a trip records the first reason only (later trips while `open` are ignored);
  * `trips` counts every transition into `open`; `takeTrip()` hands each trip out once.
- * Complexity: O(1) per order/message/outcome check; O(k) per fill (k = fills in the repeat
+ * Complexity: O(1) per message/outcome; O(k) per new order (k = orders in the duplicate window,
+ * ≤ maxOrdersPerSec × (⌈duplicateWindowMs / 1000⌉ + 1)) and per fill (k = fills in the repeat
  * window, ≤ its ring capacity); O(1) amortised per trade in `SymbolVelocity`.
  * Allocation: the rings at construction; a `Trip` object per trip; `SymbolVelocity` allocates a
  * symbol's deques the first time it sees the symbol and doubles them when a window holds more
@@ -66,6 +69,13 @@ export interface BreakerLimits {
   halfOpenMs: number;
   /** The reject ratio's window, ms (additive to the shared interface). */
   rejectWindowMs: number;
+  /**
+   * New orders identical in symbol, side, price and quantity within `duplicateWindowMs` (additive
+   * to the shared interface): the duplicative orders of SEC 15c3-5 (c)(1)(ii), e.g. a loop that
+   * resends the same order under new ids.
+   */
+  maxDuplicateOrders: number;
+  duplicateWindowMs: number;
 }
 
 /**
@@ -88,6 +98,8 @@ export const DEFAULT_LIMITS: BreakerLimits = Object.freeze({
   cooldownMs: 30_000,
   halfOpenMs: 60_000,
   rejectWindowMs: 10_000,
+  maxDuplicateOrders: 25,
+  duplicateWindowMs: 1_000,
 });
 
 /** The largest rate limit accepted (its ring is a Float64Array of that many stamps). */
@@ -102,6 +114,7 @@ const LIMIT_KINDS: Record<keyof BreakerLimits, Kind> = {
   maxRepeatedExecutions: 'count', repeatWindowMs: 'window',
   maxConsecutiveErrors: 'count',
   cooldownMs: 'ms', halfOpenMs: 'ms', rejectWindowMs: 'window',
+  maxDuplicateOrders: 'count', duplicateWindowMs: 'window',
 };
 
 function bad(key: string, what: string, v: unknown): never {
@@ -158,7 +171,7 @@ export interface Trip { reason: string; detail: string; at: number }
 /** Reasons a breaker trips with (`Trip.reason`); the runner and admins may use others through `trip()`. */
 export const TRIP_REASONS = [
   'max_loss', 'max_drawdown', 'max_position', 'max_order_value', 'max_order_qty', 'order_rate', 'message_rate',
-  'reject_ratio', 'repeated_executions', 'consecutive_errors', 'velocity', 'admin',
+  'duplicate_orders', 'reject_ratio', 'repeated_executions', 'consecutive_errors', 'velocity', 'admin',
 ] as const;
 
 /**
@@ -262,6 +275,38 @@ class FillRing {
   clear(): void { this.head = 0; this.size = 0; }
 }
 
+/** New orders inside the duplicate window, keyed by symbol, side, price and qty. */
+class OrderRing {
+  private readonly ts: Float64Array;
+  private readonly key: Float64Array; // 4 per entry: symbol, side, price, qty
+  private head = 0; // oldest
+  private size = 0;
+  constructor(private readonly cap: number, private readonly windowMs: number) {
+    this.ts = new Float64Array(cap);
+    this.key = new Float64Array(cap * 4);
+  }
+  /** Orders in (t − W, t] with this key. */
+  count(t: number, symbol: number, side: number, price: number, qty: number): number {
+    while (this.size > 0 && this.ts[this.head]! <= t - this.windowMs) { this.head = this.head + 1 === this.cap ? 0 : this.head + 1; this.size--; }
+    let n = 0;
+    for (let k = 0, i = this.head; k < this.size; k++) {
+      const b = i * 4;
+      if (this.key[b + 2] === price && this.key[b] === symbol && this.key[b + 1] === side && this.key[b + 3] === qty) n++;
+      i = i + 1 === this.cap ? 0 : i + 1;
+    }
+    return n;
+  }
+  push(t: number, symbol: number, side: number, price: number, qty: number): void {
+    if (this.size === this.cap) { this.head = this.head + 1 === this.cap ? 0 : this.head + 1; this.size--; }
+    let i = this.head + this.size;
+    if (i >= this.cap) i -= this.cap;
+    this.ts[i] = t;
+    const b = i * 4;
+    this.key[b] = symbol; this.key[b + 1] = side; this.key[b + 2] = price; this.key[b + 3] = qty;
+    this.size++;
+  }
+}
+
 /**
  * One strategy's breaker. The runner calls `checkNew` before each new order (cancels are never
  * checked, so a tripped strategy can always get out), `onMessage` for every command it queued,
@@ -279,6 +324,7 @@ export class StrategyBreaker {
   private readonly messages: StampRing;
   private readonly outcomes: OutcomeRing;
   private readonly fills: FillRing;
+  private readonly recent: OrderRing;
   private errors = 0;
   private pnlBase = 0;
   private pnlPeak = 0;
@@ -291,6 +337,8 @@ export class StrategyBreaker {
     const perWindow = (w: number): number => limits.maxOrdersPerSec * (Math.ceil(w / 1000) + 1);
     this.outcomes = new OutcomeRing(Math.min(1 << 20, Math.max(1024, perWindow(limits.rejectWindowMs))), limits.rejectWindowMs);
     this.fills = new FillRing(Math.min(1 << 16, Math.max(1024, limits.maxRepeatedExecutions + 1, perWindow(limits.repeatWindowMs))), limits.repeatWindowMs);
+    // every order the rate limit lets into the window fits: the duplicate count is exact
+    this.recent = new OrderRing(perWindow(limits.duplicateWindowMs), limits.duplicateWindowMs);
   }
 
   get state(): BreakerState {
@@ -305,7 +353,7 @@ export class StrategyBreaker {
    * Before a new order: null when allowed (the order is then counted in the order-rate window),
    * else the reason: 'breaker_open' while open, or the limit it breaks (which trips the breaker).
    */
-  checkNew(_symbol: number, _side: 0 | 1, price: number, qty: number, positionAfter: number): string | null {
+  checkNew(symbol: number, side: 0 | 1, price: number, qty: number, positionAfter: number): string | null {
     if (this.state === 'open') return 'breaker_open';
     const L = this.limits;
     const t = this.now();
@@ -315,7 +363,10 @@ export class StrategyBreaker {
     if (Math.abs(positionAfter) > L.maxPosition) return this.tripAt('max_position', `position after the order ${positionAfter} lots, limit ±${L.maxPosition}`, t);
     if (this.messages.wouldExceed(t)) return this.tripAt('message_rate', `more than ${L.maxMessagesPerSec} messages in 1 s`, t);
     if (this.orders.wouldExceed(t)) return this.tripAt('order_rate', `more than ${L.maxOrdersPerSec} orders in 1 s`, t);
+    const dup = this.recent.count(t, symbol, side, price, qty) + 1;
+    if (dup > L.maxDuplicateOrders) return this.tripAt('duplicate_orders', `${dup} identical orders (symbol ${symbol} ${side === 0 ? 'buy' : 'sell'} ${qty} at ${price}) within ${L.duplicateWindowMs} ms`, t);
     this.orders.push(t);
+    this.recent.push(t, symbol, side, price, qty);
     return null;
   }
 

@@ -12,6 +12,7 @@ export class RefBreaker {
   pending: Trip | null = null;
   halfOpenAt = 0;
   orders: number[] = [];
+  keyed: { t: number; k: string }[] = [];
   messages: number[] = [];
   outcomes: { t: number; rej: boolean }[] = [];
   outcomesFrom = 0;
@@ -34,7 +35,7 @@ export class RefBreaker {
     this.trips++;
     return reason;
   }
-  checkNew(price: number, qty: number, pos: number): string | null {
+  checkNew(price: number, qty: number, pos: number, sym = 0, side = 0): string | null {
     if (this.getState() === 'open') return 'breaker_open';
     const t = this.now();
     if (qty > this.L.maxOrderQty) return this.open('max_order_qty', t);
@@ -42,7 +43,10 @@ export class RefBreaker {
     if (Math.abs(pos) > this.L.maxPosition) return this.open('max_position', t);
     if (this.in(this.messages, t, 1000) + 1 > this.L.maxMessagesPerSec) return this.open('message_rate', t);
     if (this.in(this.orders, t, 1000) + 1 > this.L.maxOrdersPerSec) return this.open('order_rate', t);
+    const k = `${sym}/${side}/${price}/${qty}`;
+    if (this.keyed.filter((o) => o.k === k && o.t > t - this.L.duplicateWindowMs).length + 1 > this.L.maxDuplicateOrders) return this.open('duplicate_orders', t);
     this.orders.push(t);
+    this.keyed.push({ t, k });
     return null;
   }
   onMessage(): void {

@@ -28,16 +28,20 @@ const limitsArb = fc.record({
   cooldownMs: fc.oneof(fc.constantFrom(0, 500, 1_000), fc.integer({ min: 0, max: 3_000 })),
   halfOpenMs: fc.oneof(fc.constantFrom(0, 500, 1_000), fc.integer({ min: 0, max: 3_000 })),
   rejectWindowMs: fc.oneof(fc.constantFrom(250, 500, 1_000), fc.integer({ min: 1, max: 3_000 })),
+  maxDuplicateOrders: fc.integer({ min: 1, max: 4 }),
+  duplicateWindowMs: fc.oneof(fc.constantFrom(250, 500, 1_000), fc.integer({ min: 1, max: 3_000 })),
 });
 
 type Op =
-  | { k: 'adv'; dt: number } | { k: 'new'; price: number; qty: number; pos: number } | { k: 'msg' } | { k: 'acc' } | { k: 'rej' }
+  | { k: 'adv'; dt: number } | { k: 'new'; price: number; qty: number; pos: number; sym: number; side: 0 | 1 } | { k: 'msg' } | { k: 'acc' } | { k: 'rej' }
   | { k: 'fill'; sym: number; side: 0 | 1; px: number; oid: number } | { k: 'pnl'; v: number } | { k: 'err' } | { k: 'ok' }
   | { k: 'trip' } | { k: 'reset' } | { k: 'take' } | { k: 'state' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ k: fc.constant('adv' as const), dt: fc.oneof(fc.constantFrom(0, 1, 250, 500, 999, 1_000), fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 1_500 })) }), weight: 6 },
-  { arbitrary: fc.record({ k: fc.constant('new' as const), price: fc.integer({ min: -50, max: 300 }), qty: fc.integer({ min: 1, max: 35 }), pos: fc.integer({ min: -60, max: 60 }) }), weight: 5 },
+  // the same small order again and again (duplicates, rates), and random ones (hard limits)
+  { arbitrary: fc.constant({ k: 'new' as const, price: 100, qty: 1, pos: 1, sym: 0, side: 0 as const }), weight: 4 },
+  { arbitrary: fc.record({ k: fc.constant('new' as const), price: fc.oneof(fc.integer({ min: 99, max: 100 }), fc.integer({ min: -50, max: 300 })), qty: fc.oneof(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 35 })), pos: fc.oneof(fc.integer({ min: -3, max: 3 }), fc.integer({ min: -60, max: 60 })), sym: fc.integer({ min: 0, max: 1 }), side: fc.constantFrom(0 as const, 1 as const) }), weight: 5 },
   { arbitrary: fc.constant({ k: 'msg' as const }), weight: 4 },
   { arbitrary: fc.constant({ k: 'acc' as const }), weight: 3 },
   { arbitrary: fc.constant({ k: 'rej' as const }), weight: 3 },
@@ -62,7 +66,7 @@ describe('breakers agree with the scan-everything reference', () => {
       for (const op of ops) {
         switch (op.k) {
           case 'adv': clock.t += op.dt; break;
-          case 'new': expect(b.checkNew(0, 0, op.price, op.qty, op.pos)).toBe(r.checkNew(op.price, op.qty, op.pos)); break;
+          case 'new': expect(b.checkNew(op.sym, op.side, op.price, op.qty, op.pos)).toBe(r.checkNew(op.price, op.qty, op.pos, op.sym, op.side)); break;
           case 'msg': b.onMessage(); r.onMessage(); break;
           case 'acc': b.onAccepted(); r.outcome(false); break;
           case 'rej': b.onRejected(); r.outcome(true); break;

@@ -134,6 +134,30 @@ describe('StrategyBreaker: rates over sliding 1 s windows', () => {
   });
 });
 
+describe('StrategyBreaker: duplicate orders', () => {
+  it('identical orders (symbol, side, price, qty) within the window: the limit passes, one more trips', () => {
+    const { b, clock } = make({ maxDuplicateOrders: 3, duplicateWindowMs: 500 });
+    for (let i = 0; i < 3; i++) { expect(b.checkNew(2, 0, 100, 5, 5)).toBeNull(); clock.t += 100; }
+    expect(b.checkNew(2, 0, 100, 6, 6)).toBeNull(); // other qty
+    expect(b.checkNew(2, 0, 101, 5, 5)).toBeNull(); // other price
+    expect(b.checkNew(2, 1, 100, 5, -5)).toBeNull(); // other side
+    expect(b.checkNew(3, 0, 100, 5, 5)).toBeNull(); // other symbol
+    expect(b.state).toBe('closed');
+    clock.t = T0 + 499;
+    expect(b.checkNew(2, 0, 100, 5, 5)).toBe('duplicate_orders');
+    expect(b.takeTrip()?.detail).toMatch(/4 identical orders \(symbol 2 buy 5 at 100\) within 500 ms/);
+  });
+
+  it('orders that left the window no longer count', () => {
+    const { b, clock } = make({ maxDuplicateOrders: 2, duplicateWindowMs: 500, maxOrderQty: 10 });
+    b.checkNew(0, 1, 50, 1, -1); b.checkNew(0, 1, 50, 1, -1);
+    clock.t = T0 + 500;
+    expect(b.checkNew(0, 1, 50, 1, -1)).toBeNull();
+    expect(b.checkNew(0, 1, 50, 1, -1)).toBeNull();
+    expect(b.state).toBe('closed');
+  });
+});
+
 describe('StrategyBreaker: reject ratio, repeated executions, errors, P&L', () => {
   it('reject ratio: equal to the limit passes, over it trips, only with enough outcomes', () => {
     const { b } = make({ maxRejectRatio: 0.5, minOrdersForRejectRatio: 10, rejectWindowMs: 5_000 });
@@ -315,7 +339,7 @@ describe('StrategyBreaker: states, cooldown, half-open probation', () => {
     const { b, clock } = make({ maxOrdersPerSec: 50, maxMessagesPerSec: 100, maxRejectRatio: 0.5, minOrdersForRejectRatio: 10, maxRepeatedExecutions: 5, repeatWindowMs: 1_000 });
     for (let i = 0; i < 20_000; i++) {
       clock.t += 20; // 50 orders/s
-      expect(b.checkNew(i & 7, 0, 100, 1, 0)).toBeNull();
+      expect(b.checkNew(i & 7, 0, 100 + (i % 50), 1, 0)).toBeNull(); // each key again every 200 orders (4 s)
       b.onMessage(); b.onMessage(); // 100 messages/s
       if (i % 2 === 0) b.onAccepted(); else b.onRejected(); // never over half
       b.onFill(i & 7, 0, 100 + (i % 50), 1, i); // each symbol+price key again every 200 fills (4 s)
