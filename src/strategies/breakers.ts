@@ -30,7 +30,12 @@
  * window, ≤ its ring capacity); O(1) amortised per trade in `SymbolVelocity`.
  * Allocation: the rings at construction; a `Trip` object per trip; `SymbolVelocity` allocates a
  * symbol's deques the first time it sees the symbol and doubles them when a window holds more
- * trades than ever before, so after warm-up nothing allocates on the steady path.
+ * trades than ever before, so after warm-up nothing allocates on the steady path (measured:
+ * test/unit/breakers-gc.test.ts). The hot paths keep stamps in local variables and typed arrays:
+ * V8 boxes a double outside the small-integer range that crosses a call it did not inline.
+ * The clock is the caller's: `Date.now()` (or `performance.now()`) allocates a heap number per
+ * call in V8 (measured: about 8 scavenges per 1.4 million calls), so a runner that wants no garbage
+ * passes a `now` that reads a time it caches once per tick (e.g. from a Float64Array).
  * Known limitations: the reject window and the repeat window hold at most their ring capacity
  * (derived from the order-rate limit); beyond it the oldest entries are dropped, so the ratio is
  * then taken over the most recent outcomes. Loss and drawdown are only as fresh as the runner's
@@ -182,12 +187,13 @@ class StampRing {
   private readonly ts: Float64Array;
   private head = 0; // next write
   private size = 0;
-  constructor(private readonly cap: number, private readonly windowMs: number) { this.ts = new Float64Array(cap); }
-  wouldExceed(t: number): boolean {
-    return this.size === this.cap && this.ts[this.head]! > t - this.windowMs;
+  /** `clk[0]`: the time of the event being handled (see StrategyBreaker's `clk`). */
+  constructor(private readonly cap: number, private readonly windowMs: number, private readonly clk: Float64Array) { this.ts = new Float64Array(cap); }
+  wouldExceed(): boolean {
+    return this.size === this.cap && this.ts[this.head]! > this.clk[0]! - this.windowMs;
   }
-  push(t: number): void {
-    this.ts[this.head] = t;
+  push(): void {
+    this.ts[this.head] = this.clk[0]!;
     this.head = this.head + 1 === this.cap ? 0 : this.head + 1;
     if (this.size < this.cap) this.size++;
   }
@@ -202,15 +208,13 @@ class OutcomeRing {
   private size = 0;
   total = 0;
   rejects = 0;
-  constructor(private readonly cap: number, private readonly windowMs: number) {
+  constructor(private readonly cap: number, private readonly windowMs: number, private readonly clk: Float64Array) {
     this.ts = new Float64Array(cap);
     this.rej = new Uint8Array(cap);
   }
-  evict(t: number): void {
+  push(rejected: boolean): void {
+    const t = this.clk[0]!;
     while (this.size > 0 && this.ts[this.head]! <= t - this.windowMs) this.dropOldest();
-  }
-  push(t: number, rejected: boolean): void {
-    this.evict(t);
     if (this.size === this.cap) this.dropOldest();
     let i = this.head + this.size;
     if (i >= this.cap) i -= this.cap;
@@ -238,7 +242,7 @@ class FillRing {
   private readonly side: Uint8Array;
   private head = 0; // oldest
   private size = 0;
-  constructor(private readonly cap: number, private readonly windowMs: number) {
+  constructor(private readonly cap: number, private readonly windowMs: number, private readonly clk: Float64Array) {
     this.ts = new Float64Array(cap);
     this.sym = new Float64Array(cap);
     this.px = new Float64Array(cap);
@@ -249,7 +253,8 @@ class FillRing {
    * Records a fill and returns how many distinct orders filled at this symbol + side + price in
    * the window, this one included. `orderId` < 0: unknown, every fill counts as its own order.
    */
-  add(t: number, symbol: number, side: number, price: number, orderId: number): number {
+  add(symbol: number, side: number, price: number, orderId: number): number {
+    const t = this.clk[0]!;
     while (this.size > 0 && this.ts[this.head]! <= t - this.windowMs) {
       this.head = this.head + 1 === this.cap ? 0 : this.head + 1;
       this.size--;
@@ -281,12 +286,13 @@ class OrderRing {
   private readonly key: Float64Array; // 4 per entry: symbol, side, price, qty
   private head = 0; // oldest
   private size = 0;
-  constructor(private readonly cap: number, private readonly windowMs: number) {
+  constructor(private readonly cap: number, private readonly windowMs: number, private readonly clk: Float64Array) {
     this.ts = new Float64Array(cap);
     this.key = new Float64Array(cap * 4);
   }
   /** Orders in (t − W, t] with this key. */
-  count(t: number, symbol: number, side: number, price: number, qty: number): number {
+  count(symbol: number, side: number, price: number, qty: number): number {
+    const t = this.clk[0]!;
     while (this.size > 0 && this.ts[this.head]! <= t - this.windowMs) { this.head = this.head + 1 === this.cap ? 0 : this.head + 1; this.size--; }
     let n = 0;
     for (let k = 0, i = this.head; k < this.size; k++) {
@@ -296,7 +302,8 @@ class OrderRing {
     }
     return n;
   }
-  push(t: number, symbol: number, side: number, price: number, qty: number): void {
+  push(symbol: number, side: number, price: number, qty: number): void {
+    const t = this.clk[0]!;
     if (this.size === this.cap) { this.head = this.head + 1 === this.cap ? 0 : this.head + 1; this.size--; }
     let i = this.head + this.size;
     if (i >= this.cap) i -= this.cap;
@@ -325,20 +332,26 @@ export class StrategyBreaker {
   private readonly outcomes: OutcomeRing;
   private readonly fills: FillRing;
   private readonly recent: OrderRing;
+  /**
+   * The time of the event being handled, for the rings: they read it here rather than take it as
+   * an argument, because V8 boxes a double outside the small-integer range (a ms timestamp) that
+   * crosses a call it did not inline — an allocation per event.
+   */
+  private readonly clk = new Float64Array(1);
   private errors = 0;
   private pnlBase = 0;
   private pnlPeak = 0;
   private pnlLast = 0;
 
   constructor(readonly limits: BreakerLimits, private readonly now: () => number) {
-    this.orders = new StampRing(limits.maxOrdersPerSec, 1000);
-    this.messages = new StampRing(limits.maxMessagesPerSec, 1000);
+    this.orders = new StampRing(limits.maxOrdersPerSec, 1000, this.clk);
+    this.messages = new StampRing(limits.maxMessagesPerSec, 1000, this.clk);
     // outcomes in the window are bounded by the orders the rate limit lets through (+ one second of stragglers)
     const perWindow = (w: number): number => limits.maxOrdersPerSec * (Math.ceil(w / 1000) + 1);
-    this.outcomes = new OutcomeRing(Math.min(1 << 20, Math.max(1024, perWindow(limits.rejectWindowMs))), limits.rejectWindowMs);
-    this.fills = new FillRing(Math.min(1 << 16, Math.max(1024, limits.maxRepeatedExecutions + 1, perWindow(limits.repeatWindowMs))), limits.repeatWindowMs);
+    this.outcomes = new OutcomeRing(Math.min(1 << 20, Math.max(1024, perWindow(limits.rejectWindowMs))), limits.rejectWindowMs, this.clk);
+    this.fills = new FillRing(Math.min(1 << 16, Math.max(1024, limits.maxRepeatedExecutions + 1, perWindow(limits.repeatWindowMs))), limits.repeatWindowMs, this.clk);
     // every order the rate limit lets into the window fits: the duplicate count is exact
-    this.recent = new OrderRing(perWindow(limits.duplicateWindowMs), limits.duplicateWindowMs);
+    this.recent = new OrderRing(perWindow(limits.duplicateWindowMs), limits.duplicateWindowMs, this.clk);
   }
 
   get state(): BreakerState {
@@ -357,24 +370,26 @@ export class StrategyBreaker {
     if (this.state === 'open') return 'breaker_open';
     const L = this.limits;
     const t = this.now();
+    this.clk[0] = t;
     if (qty > L.maxOrderQty) return this.tripAt('max_order_qty', `order of ${qty} lots > ${L.maxOrderQty}`, t);
     const value = Math.abs(price) * qty;
     if (value > L.maxOrderValue) return this.tripAt('max_order_value', `order value ${value} > ${L.maxOrderValue}`, t);
     if (Math.abs(positionAfter) > L.maxPosition) return this.tripAt('max_position', `position after the order ${positionAfter} lots, limit ±${L.maxPosition}`, t);
-    if (this.messages.wouldExceed(t)) return this.tripAt('message_rate', `more than ${L.maxMessagesPerSec} messages in 1 s`, t);
-    if (this.orders.wouldExceed(t)) return this.tripAt('order_rate', `more than ${L.maxOrdersPerSec} orders in 1 s`, t);
-    const dup = this.recent.count(t, symbol, side, price, qty) + 1;
+    if (this.messages.wouldExceed()) return this.tripAt('message_rate', `more than ${L.maxMessagesPerSec} messages in 1 s`, t);
+    if (this.orders.wouldExceed()) return this.tripAt('order_rate', `more than ${L.maxOrdersPerSec} orders in 1 s`, t);
+    const dup = this.recent.count(symbol, side, price, qty) + 1;
     if (dup > L.maxDuplicateOrders) return this.tripAt('duplicate_orders', `${dup} identical orders (symbol ${symbol} ${side === 0 ? 'buy' : 'sell'} ${qty} at ${price}) within ${L.duplicateWindowMs} ms`, t);
-    this.orders.push(t);
-    this.recent.push(t, symbol, side, price, qty);
+    this.orders.push();
+    this.recent.push(symbol, side, price, qty);
     return null;
   }
 
   /** Every command queued (new, cancel, modify). A cancel flood trips here. */
   onMessage(): void {
     const t = this.now();
-    const over = this.messages.wouldExceed(t);
-    this.messages.push(t);
+    this.clk[0] = t;
+    const over = this.messages.wouldExceed();
+    this.messages.push();
     if (over) this.tripAt('message_rate', `more than ${this.limits.maxMessagesPerSec} messages in 1 s`, t);
   }
 
@@ -383,8 +398,9 @@ export class StrategyBreaker {
 
   private outcome(rejected: boolean): void {
     const t = this.now();
+    this.clk[0] = t;
     const o = this.outcomes;
-    o.push(t, rejected);
+    o.push(rejected);
     const L = this.limits;
     if (o.total >= L.minOrdersForRejectRatio && o.rejects > L.maxRejectRatio * o.total) {
       this.tripAt('reject_ratio', `${o.rejects} of ${o.total} orders rejected in ${L.rejectWindowMs} ms (limit ${L.maxRejectRatio})`, t);
@@ -397,7 +413,8 @@ export class StrategyBreaker {
    */
   onFill(symbol: number, side: 0 | 1, price: number, _qty: number, orderId = -1): void {
     const t = this.now();
-    const n = this.fills.add(t, symbol, side, price, orderId);
+    this.clk[0] = t;
+    const n = this.fills.add(symbol, side, price, orderId);
     const L = this.limits;
     if (n > L.maxRepeatedExecutions) {
       this.tripAt('repeated_executions', `${n} executions of symbol ${symbol} ${side === 0 ? 'buy' : 'sell'} at ${price} within ${L.repeatWindowMs} ms`, t);
@@ -502,48 +519,35 @@ export function parseVelocityLimits(partial?: Record<string, unknown>): Velocity
   return out;
 }
 
-/** A monotonic deque of (stamp, price) in growable typed arrays: the window's min (or max) at the front. */
-class ExtremeDeque {
-  ts = new Float64Array(16);
-  px = new Float64Array(16);
-  head = 0;
-  size = 0;
-  constructor(private readonly isMin: boolean) {}
-  evict(before: number): void {
-    while (this.size > 0 && this.ts[this.head]! <= before) { this.head = (this.head + 1) & (this.ts.length - 1); this.size--; }
+/**
+ * One symbol's look-back window: two monotonic deques of (stamp, price) — the window's running
+ * minimum and maximum at their fronts — as rings in growable typed arrays (capacity a power of
+ * two). `SymbolVelocity.onTrade` works on the arrays inline: a call that passed a stamp (a double
+ * outside the small-integer range) to a helper V8 did not inline would box it on the heap.
+ */
+class SymbolWindow {
+  minTs = new Float64Array(16);
+  minPx = new Float64Array(16);
+  minHead = 0;
+  minSize = 0;
+  maxTs = new Float64Array(16);
+  maxPx = new Float64Array(16);
+  maxHead = 0;
+  maxSize = 0;
+  pausedUntil = 0;
+  reference = 0;
+  constructor(readonly symbol: number) {}
+  /** Doubles the min (or max) deque's arrays, oldest first. Allocates (only when a window holds more trades than ever before). */
+  grow(max: boolean): void {
+    const ts = max ? this.maxTs : this.minTs, px = max ? this.maxPx : this.minPx;
+    const head = max ? this.maxHead : this.minHead, size = max ? this.maxSize : this.minSize;
+    const n = ts.length;
+    const nts = new Float64Array(n * 2), npx = new Float64Array(n * 2);
+    for (let k = 0; k < size; k++) { const i = (head + k) & (n - 1); nts[k] = ts[i]!; npx[k] = px[i]!; }
+    if (max) { this.maxTs = nts; this.maxPx = npx; this.maxHead = 0; } else { this.minTs = nts; this.minPx = npx; this.minHead = 0; }
   }
-  front(): number { return this.size > 0 ? this.px[this.head]! : NaN; }
-  push(t: number, p: number): void {
-    const mask = this.ts.length - 1;
-    // drop the back while it can never again be the extreme
-    while (this.size > 0) {
-      const b = (this.head + this.size - 1) & mask;
-      if (this.isMin ? this.px[b]! >= p : this.px[b]! <= p) this.size--; else break;
-    }
-    if (this.size === this.ts.length) this.grow();
-    const i = (this.head + this.size) & (this.ts.length - 1);
-    this.ts[i] = t; this.px[i] = p;
-    this.size++;
-  }
-  private grow(): void {
-    const n = this.ts.length;
-    const ts = new Float64Array(n * 2), px = new Float64Array(n * 2);
-    for (let k = 0; k < this.size; k++) { const i = (this.head + k) & (n - 1); ts[k] = this.ts[i]!; px[k] = this.px[i]!; }
-    this.ts = ts; this.px = px; this.head = 0;
-  }
-  clear(): void { this.head = 0; this.size = 0; }
 }
 
-interface SymbolWindow { symbol: number; min: ExtremeDeque; max: ExtremeDeque; pausedUntil: number; reference: number }
-
-/**
- * Per-symbol velocity logic. Each trade is compared with the lowest and highest trade price in
- * the look-back window before it; a move of more than `movePct` % from either (up from the low,
- * down from the high, relative to that price) trips: new orders on the symbol are paused until
- * `pauseMs` later and the window restarts from the trade that tripped (the new level is the new
- * reference, as an exchange re-opens at the new price). Trades during a pause are recorded but do
- * not extend it; a move that goes on after the pause trips again.
- */
 export class SymbolVelocity {
   private readonly bySymbol = new Map<number, SymbolWindow>();
   private readonly list: SymbolWindow[] = [];
@@ -553,7 +557,7 @@ export class SymbolVelocity {
   private win(symbol: number): SymbolWindow {
     let w = this.bySymbol.get(symbol);
     if (w === undefined) {
-      w = { symbol, min: new ExtremeDeque(true), max: new ExtremeDeque(false), pausedUntil: 0, reference: 0 };
+      w = new SymbolWindow(symbol);
       this.bySymbol.set(symbol, w);
       this.list.push(w);
     }
@@ -564,23 +568,40 @@ export class SymbolVelocity {
     const t = this.now();
     const w = this.win(symbol);
     const before = t - this.limits.windowMs;
-    w.min.evict(before);
-    w.max.evict(before);
+    // drop what left the window (stamps ≤ t − windowMs)
+    let mask = w.minTs.length - 1;
+    while (w.minSize > 0 && w.minTs[w.minHead]! <= before) { w.minHead = (w.minHead + 1) & mask; w.minSize--; }
+    mask = w.maxTs.length - 1;
+    while (w.maxSize > 0 && w.maxTs[w.maxHead]! <= before) { w.maxHead = (w.maxHead + 1) & mask; w.maxSize--; }
     let tripped = false;
     if (t >= w.pausedUntil) {
-      const lo = w.min.front(), hi = w.max.front();
       const m = this.limits.movePct;
       // (p − lo)/lo > m/100, written without a division so the threshold is exact for integer ticks
-      if (lo > 0 && (price - lo) * 100 > m * lo) { tripped = true; w.reference = lo; }
-      else if (hi > 0 && (hi - price) * 100 > m * hi) { tripped = true; w.reference = hi; }
+      if (w.minSize > 0) {
+        const lo = w.minPx[w.minHead]!;
+        if (lo > 0 && (price - lo) * 100 > m * lo) { tripped = true; w.reference = lo; }
+      }
+      if (!tripped && w.maxSize > 0) {
+        const hi = w.maxPx[w.maxHead]!;
+        if (hi > 0 && (hi - price) * 100 > m * hi) { tripped = true; w.reference = hi; }
+      }
       if (tripped) {
         w.pausedUntil = t + this.limits.pauseMs;
-        w.min.clear();
-        w.max.clear();
+        w.minSize = 0; w.minHead = 0;
+        w.maxSize = 0; w.maxHead = 0;
       }
     }
-    w.min.push(t, price);
-    w.max.push(t, price);
+    // push onto both deques, dropping from the back what can never again be the extreme
+    mask = w.minTs.length - 1;
+    while (w.minSize > 0 && w.minPx[(w.minHead + w.minSize - 1) & mask]! >= price) w.minSize--;
+    if (w.minSize === w.minTs.length) { w.grow(false); mask = w.minTs.length - 1; }
+    let i = (w.minHead + w.minSize) & mask;
+    w.minTs[i] = t; w.minPx[i] = price; w.minSize++;
+    mask = w.maxTs.length - 1;
+    while (w.maxSize > 0 && w.maxPx[(w.maxHead + w.maxSize - 1) & mask]! <= price) w.maxSize--;
+    if (w.maxSize === w.maxTs.length) { w.grow(true); mask = w.maxTs.length - 1; }
+    i = (w.maxHead + w.maxSize) & mask;
+    w.maxTs[i] = t; w.maxPx[i] = price; w.maxSize++;
     return tripped;
   }
 
