@@ -19,15 +19,14 @@
  * Layout: rates are rings of timestamps in Float64Arrays sized from the limits at construction
  * (capacity = the limit, so "would one more exceed?" is one comparison with the oldest stamp);
  * the duplicate window a ring of (stamp, symbol, side, price, qty) sized for every order the
- * order-rate limit lets into it;
- * the reject window is a ring of (stamp, rejected) pairs; the repeated-execution window a ring of
- * (stamp, symbol, side, price, order id); the velocity window per symbol two monotonic deques
- * (running min and max) in typed arrays.
+ * order-rate limit lets into it, with a hash table of counts per key; the repeat window a ring of
+ * fills with a count per (symbol, side, price) and an index per (order, symbol, side, price);
+ * the reject window is a ring of (stamp, rejected) pairs; the velocity window per symbol two
+ * monotonic deques (running min and max) in typed arrays.
  * Invariants: a trip records the first reason only (later trips while `open` are ignored);
  * `trips` counts every transition into `open`; `takeTrip()` hands each trip out once.
- * Complexity: O(1) per message/outcome; O(k) per new order (k = orders in the duplicate window,
- * ≤ maxOrdersPerSec × (⌈duplicateWindowMs / 1000⌉ + 1)) and per fill (k = fills in the repeat
- * window, ≤ its ring capacity); O(1) amortised per trade in `SymbolVelocity`.
+ * Complexity: O(1) amortised per order, message, outcome and fill (hash tables with load ≤ 1/2)
+ * and per trade in `SymbolVelocity`.
  * Allocation: the rings at construction; a `Trip` object per trip; `SymbolVelocity` allocates a
  * symbol's deques the first time it sees the symbol and doubles them when a window holds more
  * trades than ever before, so after warm-up nothing allocates on the steady path (measured:
@@ -37,8 +36,10 @@
  * call in V8 (measured: about 8 scavenges per 1.4 million calls), so a runner that wants no garbage
  * passes a `now` that reads a time it caches once per tick (e.g. from a Float64Array).
  * Known limitations: the reject window and the repeat window hold at most their ring capacity
- * (derived from the order-rate limit); beyond it the oldest entries are dropped, so the ratio is
- * then taken over the most recent outcomes. Loss and drawdown are only as fresh as the runner's
+ * (derived from the order-rate limit, at least 1,024); beyond it the oldest entries are dropped,
+ * so the ratio and the repeat count are then taken over the most recent ones. The interface
+ * passes order ids (≥ 2^52 for strategies) and prices as numbers: V8 may box such an argument
+ * when the runner's call into the breaker is not inlined. Loss and drawdown are only as fresh as the runner's
  * `onPnl` calls. `checkNew` trusts the caller's price: a market order must be checked at a
  * reference price (e.g. the far touch), or its value limit is not meaningful.
  */
@@ -233,83 +234,209 @@ class OutcomeRing {
   clear(): void { this.head = 0; this.size = 0; this.total = 0; this.rejects = 0; }
 }
 
-/** Fills inside the repeat window, one entry per (order, symbol, side, price). */
+/**
+ * An open-addressing hash table from a key of four numbers to an int: linear probing, load ≤ 1/2,
+ * backward-shift deletion (no tombstones). The key is passed in `k` (four slots) rather than as
+ * arguments, so that no double crosses a call (see StrategyBreaker's `clk`). No allocation after
+ * construction. Exported for its test (test/unit/breakers.prop.test.ts), not part of the API.
+ */
+export class KeyTable {
+  /** The key of the next operation. */
+  readonly k = new Float64Array(4);
+  private readonly keys: Float64Array;
+  private readonly vals: Int32Array;
+  private readonly used: Uint8Array;
+  private readonly mask: number;
+  constructor(entries: number) {
+    let cap = 16;
+    while (cap < 2 * entries) cap *= 2;
+    this.mask = cap - 1;
+    this.keys = new Float64Array(cap * 4);
+    this.vals = new Int32Array(cap);
+    this.used = new Uint8Array(cap);
+  }
+  private home(): number {
+    const k = this.k;
+    let h = 0x811c9dc5;
+    for (let j = 0; j < 4; j++) {
+      const v = k[j]!;
+      h = Math.imul(h ^ (v | 0), 0x9e3779b1);
+      h = Math.imul(h ^ ((v / 4294967296) | 0), 0x85ebca6b);
+      h ^= h >>> 15;
+    }
+    return h & this.mask;
+  }
+  /** The slot holding `k`, or −1. */
+  private find(): number {
+    const k = this.k, keys = this.keys;
+    for (let i = this.home(); this.used[i] === 1; i = (i + 1) & this.mask) {
+      const b = i * 4;
+      if (keys[b] === k[0] && keys[b + 1] === k[1] && keys[b + 2] === k[2] && keys[b + 3] === k[3]) return i;
+    }
+    return -1;
+  }
+  /** The value of `k`, or `absent`. */
+  get(absent: number): number {
+    const i = this.find();
+    return i < 0 ? absent : this.vals[i]!;
+  }
+  /** Sets `k` to `v`. The caller keeps the entries within the capacity given at construction. */
+  set(v: number): void {
+    const k = this.k;
+    let i = this.home();
+    while (this.used[i] === 1) {
+      const b = i * 4;
+      if (this.keys[b] === k[0] && this.keys[b + 1] === k[1] && this.keys[b + 2] === k[2] && this.keys[b + 3] === k[3]) { this.vals[i] = v; return; }
+      i = (i + 1) & this.mask;
+    }
+    const b = i * 4;
+    this.keys[b] = k[0]!; this.keys[b + 1] = k[1]!; this.keys[b + 2] = k[2]!; this.keys[b + 3] = k[3]!;
+    this.vals[i] = v;
+    this.used[i] = 1;
+  }
+  /** Adds `d` to `k`'s value (absent = 0), removing the key at 0; returns the new value. */
+  add(d: number): number {
+    const i = this.find();
+    if (i < 0) { if (d !== 0) this.set(d); return d; }
+    const v = this.vals[i]! + d;
+    if (v === 0) this.removeAt(i); else this.vals[i] = v;
+    return v;
+  }
+  remove(): void {
+    const i = this.find();
+    if (i >= 0) this.removeAt(i);
+  }
+  private removeAt(i: number): void {
+    const keys = this.keys, m = this.mask;
+    // backward shift: move each later entry of the run into the hole if its home allows it
+    let hole = i;
+    for (let j = (i + 1) & m; this.used[j] === 1; j = (j + 1) & m) {
+      const b = j * 4;
+      this.k[0] = keys[b]!; this.k[1] = keys[b + 1]!; this.k[2] = keys[b + 2]!; this.k[3] = keys[b + 3]!;
+      const h = this.home();
+      // j's entry may move to `hole` unless its home lies cyclically in (hole, j]
+      if (hole <= j ? (h > hole && h <= j) : (h > hole || h <= j)) continue;
+      const hb = hole * 4;
+      keys[hb] = keys[b]!; keys[hb + 1] = keys[b + 1]!; keys[hb + 2] = keys[b + 2]!; keys[hb + 3] = keys[b + 3]!;
+      this.vals[hole] = this.vals[j]!;
+      hole = j;
+    }
+    this.used[hole] = 0;
+  }
+  clear(): void { this.used.fill(0); }
+}
+
+/**
+ * Fills inside the repeat window: a ring of (stamp, symbol, side, price, order id), time-ordered;
+ * `perKey` counts the live entries per (symbol, side, price) and `byOrder` maps (order id, symbol,
+ * side, price) to its live entry. Another fill of an order already in the window appends a fresh
+ * entry and marks the old one dead, so the order counts once, from its latest fill.
+ */
 class FillRing {
   private readonly ts: Float64Array;
   private readonly sym: Float64Array;
   private readonly px: Float64Array;
   private readonly oid: Float64Array;
   private readonly side: Uint8Array;
+  private readonly dead: Uint8Array;
+  private readonly perKey: KeyTable;
+  private readonly byOrder: KeyTable;
   private head = 0; // oldest
   private size = 0;
+  /** The fill being added (`add` reads it: no double crosses a call). */
+  readonly f = new Float64Array(4); // symbol, side, price, order id (< 0: unknown)
   constructor(private readonly cap: number, private readonly windowMs: number, private readonly clk: Float64Array) {
     this.ts = new Float64Array(cap);
     this.sym = new Float64Array(cap);
     this.px = new Float64Array(cap);
     this.oid = new Float64Array(cap);
     this.side = new Uint8Array(cap);
+    this.dead = new Uint8Array(cap);
+    this.perKey = new KeyTable(cap);
+    this.byOrder = new KeyTable(cap);
+  }
+  private dropOldest(): void {
+    const i = this.head;
+    if (this.dead[i] === 0) {
+      const k = this.perKey.k;
+      k[0] = this.sym[i]!; k[1] = this.side[i]!; k[2] = this.px[i]!; k[3] = 0;
+      this.perKey.add(-1);
+      if (this.oid[i]! >= 0) {
+        const o = this.byOrder.k;
+        o[0] = this.oid[i]!; o[1] = this.sym[i]!; o[2] = this.side[i]!; o[3] = this.px[i]!;
+        this.byOrder.remove();
+      }
+    }
+    this.head = i + 1 === this.cap ? 0 : i + 1;
+    this.size--;
   }
   /**
-   * Records a fill and returns how many distinct orders filled at this symbol + side + price in
-   * the window, this one included. `orderId` < 0: unknown, every fill counts as its own order.
+   * Records the fill in `f` and returns how many distinct orders filled at its symbol + side +
+   * price in the window, this one included (an unknown order id: every fill counts).
    */
-  add(symbol: number, side: number, price: number, orderId: number): number {
+  add(): number {
     const t = this.clk[0]!;
-    while (this.size > 0 && this.ts[this.head]! <= t - this.windowMs) {
-      this.head = this.head + 1 === this.cap ? 0 : this.head + 1;
-      this.size--;
-    }
-    let same = 0;
-    let seen = -1;
-    for (let k = 0, i = this.head; k < this.size; k++) {
-      if (this.sym[i] === symbol && this.side[i] === side && this.px[i] === price) {
-        if (orderId >= 0 && this.oid[i] === orderId) seen = i;
-        // an entry whose stamp was refreshed may hold older ones behind it in the ring: check each stamp
-        else if (this.ts[i]! > t - this.windowMs) same++;
-      }
-      i = i + 1 === this.cap ? 0 : i + 1;
-    }
-    if (seen >= 0) { this.ts[seen] = t; return same + 1; } // another fill of an order already counted
-    if (this.size === this.cap) { this.head = this.head + 1 === this.cap ? 0 : this.head + 1; this.size--; }
+    const f = this.f;
+    while (this.size > 0 && this.ts[this.head]! <= t - this.windowMs) this.dropOldest();
+    if (this.size === this.cap) this.dropOldest();
     let i = this.head + this.size;
     if (i >= this.cap) i -= this.cap;
-    this.ts[i] = t; this.sym[i] = symbol; this.side[i] = side; this.px[i] = price; this.oid[i] = orderId;
+    const known = f[3]! >= 0;
+    const o = this.byOrder.k;
+    o[0] = f[3]!; o[1] = f[0]!; o[2] = f[1]!; o[3] = f[2]!;
+    const prev = known ? this.byOrder.get(-1) : -1;
+    const k = this.perKey.k;
+    k[0] = f[0]!; k[1] = f[1]!; k[2] = f[2]!; k[3] = 0;
+    let n: number;
+    if (prev >= 0) { this.dead[prev] = 1; n = this.perKey.get(0); } // the order already counts
+    else n = this.perKey.add(1);
+    this.ts[i] = t; this.sym[i] = f[0]!; this.side[i] = f[1]!; this.px[i] = f[2]!; this.oid[i] = f[3]!; this.dead[i] = 0;
     this.size++;
-    return same + 1;
+    if (known) this.byOrder.set(i);
+    return n;
   }
-  clear(): void { this.head = 0; this.size = 0; }
+  clear(): void { this.head = 0; this.size = 0; this.perKey.clear(); this.byOrder.clear(); }
 }
 
-/** New orders inside the duplicate window, keyed by symbol, side, price and qty. */
+/** New orders inside the duplicate window: a ring of (stamp, key), `counts` per key (symbol, side, price, qty). */
 class OrderRing {
   private readonly ts: Float64Array;
   private readonly key: Float64Array; // 4 per entry: symbol, side, price, qty
+  private readonly counts: KeyTable;
   private head = 0; // oldest
   private size = 0;
+  /** The key of the order being checked or recorded. */
+  readonly k: Float64Array;
   constructor(private readonly cap: number, private readonly windowMs: number, private readonly clk: Float64Array) {
     this.ts = new Float64Array(cap);
     this.key = new Float64Array(cap * 4);
+    this.counts = new KeyTable(cap);
+    this.k = this.counts.k;
   }
-  /** Orders in (t − W, t] with this key. */
-  count(symbol: number, side: number, price: number, qty: number): number {
-    const t = this.clk[0]!;
-    while (this.size > 0 && this.ts[this.head]! <= t - this.windowMs) { this.head = this.head + 1 === this.cap ? 0 : this.head + 1; this.size--; }
-    let n = 0;
-    for (let k = 0, i = this.head; k < this.size; k++) {
-      const b = i * 4;
-      if (this.key[b + 2] === price && this.key[b] === symbol && this.key[b + 1] === side && this.key[b + 3] === qty) n++;
-      i = i + 1 === this.cap ? 0 : i + 1;
-    }
-    return n;
+  private dropOldest(): void {
+    const b = this.head * 4, k = this.k;
+    const k0 = k[0]!, k1 = k[1]!, k2 = k[2]!, k3 = k[3]!;
+    k[0] = this.key[b]!; k[1] = this.key[b + 1]!; k[2] = this.key[b + 2]!; k[3] = this.key[b + 3]!;
+    this.counts.add(-1);
+    k[0] = k0; k[1] = k1; k[2] = k2; k[3] = k3;
+    this.head = this.head + 1 === this.cap ? 0 : this.head + 1;
+    this.size--;
   }
-  push(symbol: number, side: number, price: number, qty: number): void {
+  /** Orders in (t − W, t] with the key in `k`. */
+  count(): number {
     const t = this.clk[0]!;
-    if (this.size === this.cap) { this.head = this.head + 1 === this.cap ? 0 : this.head + 1; this.size--; }
+    while (this.size > 0 && this.ts[this.head]! <= t - this.windowMs) this.dropOldest();
+    return this.counts.get(0);
+  }
+  /** Records an order with the key in `k`. */
+  push(): void {
+    if (this.size === this.cap) this.dropOldest();
     let i = this.head + this.size;
     if (i >= this.cap) i -= this.cap;
-    this.ts[i] = t;
-    const b = i * 4;
-    this.key[b] = symbol; this.key[b + 1] = side; this.key[b + 2] = price; this.key[b + 3] = qty;
+    this.ts[i] = this.clk[0]!;
+    const b = i * 4, k = this.k;
+    this.key[b] = k[0]!; this.key[b + 1] = k[1]!; this.key[b + 2] = k[2]!; this.key[b + 3] = k[3]!;
+    this.counts.add(1);
     this.size++;
   }
 }
@@ -377,10 +504,12 @@ export class StrategyBreaker {
     if (Math.abs(positionAfter) > L.maxPosition) return this.tripAt('max_position', `position after the order ${positionAfter} lots, limit ±${L.maxPosition}`, t);
     if (this.messages.wouldExceed()) return this.tripAt('message_rate', `more than ${L.maxMessagesPerSec} messages in 1 s`, t);
     if (this.orders.wouldExceed()) return this.tripAt('order_rate', `more than ${L.maxOrdersPerSec} orders in 1 s`, t);
-    const dup = this.recent.count(symbol, side, price, qty) + 1;
+    const rk = this.recent.k;
+    rk[0] = symbol; rk[1] = side; rk[2] = price; rk[3] = qty;
+    const dup = this.recent.count() + 1;
     if (dup > L.maxDuplicateOrders) return this.tripAt('duplicate_orders', `${dup} identical orders (symbol ${symbol} ${side === 0 ? 'buy' : 'sell'} ${qty} at ${price}) within ${L.duplicateWindowMs} ms`, t);
     this.orders.push();
-    this.recent.push(symbol, side, price, qty);
+    this.recent.push();
     return null;
   }
 
@@ -414,7 +543,9 @@ export class StrategyBreaker {
   onFill(symbol: number, side: 0 | 1, price: number, _qty: number, orderId = -1): void {
     const t = this.now();
     this.clk[0] = t;
-    const n = this.fills.add(symbol, side, price, orderId);
+    const f = this.fills.f;
+    f[0] = symbol; f[1] = side; f[2] = price; f[3] = orderId;
+    const n = this.fills.add();
     const L = this.limits;
     if (n > L.maxRepeatedExecutions) {
       this.tripAt('repeated_executions', `${n} executions of symbol ${symbol} ${side === 0 ? 'buy' : 'sell'} at ${price} within ${L.repeatWindowMs} ms`, t);

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { StrategyBreaker, SymbolVelocity, parseLimits } from '../../src/strategies/breakers.js';
+import { KeyTable, StrategyBreaker, SymbolVelocity, parseLimits } from '../../src/strategies/breakers.js';
 import { TradsysError } from '../../src/domain/errors.js';
 import { RefBreaker, RefVelocity } from '../reference/breakers-ref.js';
 
@@ -57,7 +57,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 
 describe('breakers agree with the scan-everything reference', () => {
   it('StrategyBreaker: same answers, states, trips after every step', () => {
-    fc.assert(fc.property(limitsArb, fc.array(opArb, { minLength: 1, maxLength: 300 }), (lim, ops) => {
+    fc.assert(fc.property(limitsArb, fc.array(opArb, { minLength: 1, maxLength: 300, size: 'max' }), (lim, ops) => {
       const clock = { t: 1_000_000 };
       const now = (): number => clock.t;
       const L = parseLimits(lim);
@@ -102,7 +102,7 @@ describe('breakers agree with the scan-everything reference', () => {
     // moves in steps of 5 ticks from 5,000 and windows in round ms, so exact thresholds and window edges are hit often
     const trade = fc.record({ dt: fc.oneof(fc.constantFrom(0, 1, 50, 100, 250, 500), fc.integer({ min: 0, max: 400 })), sym: fc.integer({ min: 0, max: 2 }), dp: fc.integer({ min: -24, max: 24 }).map((k) => 5 * k) });
     fc.assert(fc.property(
-      fc.constantFrom(0.5, 1, 2, 3.25), fc.oneof(fc.constantFrom(100, 500, 1_000), fc.integer({ min: 1, max: 2_000 })), fc.oneof(fc.constantFrom(100, 500, 1_000), fc.integer({ min: 1, max: 3_000 })), fc.array(trade, { minLength: 1, maxLength: 400 }),
+      fc.constantFrom(0.5, 1, 2, 3.25), fc.oneof(fc.constantFrom(100, 500, 1_000), fc.integer({ min: 1, max: 2_000 })), fc.oneof(fc.constantFrom(100, 500, 1_000), fc.integer({ min: 1, max: 3_000 })), fc.array(trade, { minLength: 1, maxLength: 400, size: 'max' }),
       (movePct, windowMs, pauseMs, trades) => {
         const clock = { t: 5_000 };
         const now = (): number => clock.t;
@@ -116,5 +116,31 @@ describe('breakers agree with the scan-everything reference', () => {
           for (let s = 0; s < 3; s++) expect(v.paused(s)).toBe(r.paused(s));
         }
       }), { numRuns: RUNS, seed: 16 });
+  });
+
+  it('KeyTable (the rings\' counts): same values as a Map under heavy collisions and deletions', () => {
+    // 96 distinct keys (one price beyond 2^32, to exercise the hash's high word), drawn without bias so the table fills
+    const keys: number[][] = [];
+    for (let a = 0; a < 4; a++) for (let b = 0; b < 2; b++) for (const c of [99, 100, 2 ** 52 + 5, 101]) for (let d = 0; d < 3; d++) keys.push([a, b, c, d]);
+    const key = fc.noBias(fc.integer({ min: 0, max: keys.length - 1 })).map((i) => keys[i]!);
+    const op = fc.record({ k: key, kind: fc.constantFrom('add1', 'add1', 'set', 'sub1', 'remove', 'get'), v: fc.integer({ min: 1, max: 9 }) });
+    fc.assert(fc.property(fc.array(op, { maxLength: 400, size: 'max' }), (ops) => {
+      const t = new KeyTable(8); // 16 slots: long probe runs, wrap-around, backward shifts
+      const m = new Map<string, number>();
+      for (const o of ops) {
+        const id = o.k.join('/');
+        if (o.kind !== 'get' && o.kind !== 'remove' && o.kind !== 'sub1' && !m.has(id) && m.size >= 8) continue; // keep within capacity
+        t.k.set(o.k);
+        switch (o.kind) {
+          case 'add1': { const v = (m.get(id) ?? 0) + 1; m.set(id, v); expect(t.add(1)).toBe(v); break; }
+          case 'sub1': { if (!m.has(id)) break; const v = m.get(id)! - 1; if (v === 0) m.delete(id); else m.set(id, v); expect(t.add(-1)).toBe(v); break; }
+          case 'set': m.set(id, o.v); t.set(o.v); break;
+          case 'remove': m.delete(id); t.remove(); break;
+          case 'get': expect(t.get(-1)).toBe(m.get(id) ?? -1); break;
+        }
+        // every key the map holds is found, with its value
+        for (const [kk, v] of m) { t.k.set(kk.split('/').map(Number)); expect(t.get(-1)).toBe(v); }
+      }
+    }), { numRuns: RUNS, seed: 16 });
   });
 });
