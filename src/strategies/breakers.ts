@@ -177,7 +177,7 @@ export interface Trip { reason: string; detail: string; at: number }
 /** Reasons a breaker trips with (`Trip.reason`); the runner and admins may use others through `trip()`. */
 export const TRIP_REASONS = [
   'max_loss', 'max_drawdown', 'max_position', 'max_order_value', 'max_order_qty', 'order_rate', 'message_rate',
-  'duplicate_orders', 'reject_ratio', 'repeated_executions', 'consecutive_errors', 'velocity', 'admin',
+  'duplicate_orders', 'bad_order', 'reject_ratio', 'repeated_executions', 'consecutive_errors', 'velocity', 'admin',
 ] as const;
 
 /**
@@ -198,7 +198,6 @@ class StampRing {
     this.head = this.head + 1 === this.cap ? 0 : this.head + 1;
     if (this.size < this.cap) this.size++;
   }
-  clear(): void { this.size = 0; this.head = 0; }
 }
 
 /** Order outcomes (accepted / rejected) inside a sliding window, with running counts. */
@@ -492,12 +491,18 @@ export class StrategyBreaker {
   /**
    * Before a new order: null when allowed (the order is then counted in the order-rate window),
    * else the reason: 'breaker_open' while open, or the limit it breaks (which trips the breaker).
+   * A symbol, side, price, qty or position that is not a finite number (qty ≤ 0 too) is
+   * 'bad_order' and trips as well: the strategy computing it is broken.
    */
   checkNew(symbol: number, side: 0 | 1, price: number, qty: number, positionAfter: number): string | null {
     if (this.state === 'open') return 'breaker_open';
     const L = this.limits;
     const t = this.now();
     this.clk[0] = t;
+    // NaN would slip past every comparison below (and a NaN key could never leave the duplicate table)
+    if (!Number.isFinite(price) || !Number.isFinite(qty) || !(qty > 0) || !Number.isFinite(positionAfter) || !Number.isFinite(symbol) || (side !== 0 && side !== 1)) {
+      return this.tripAt('bad_order', `order with symbol ${symbol}, side ${side}, price ${price}, qty ${qty}, position after ${positionAfter}`, t);
+    }
     if (qty > L.maxOrderQty) return this.tripAt('max_order_qty', `order of ${qty} lots > ${L.maxOrderQty}`, t);
     const value = Math.abs(price) * qty;
     if (value > L.maxOrderValue) return this.tripAt('max_order_value', `order value ${value} > ${L.maxOrderValue}`, t);
@@ -541,6 +546,9 @@ export class StrategyBreaker {
    * partial fills of one order count once; without it every fill counts.
    */
   onFill(symbol: number, side: 0 | 1, price: number, _qty: number, orderId = -1): void {
+    // engine fills are whole ticks; anything else is not counted (a NaN key could never leave the tables)
+    if (!Number.isFinite(symbol) || !Number.isFinite(price) || (side !== 0 && side !== 1)) return;
+    if (!Number.isFinite(orderId)) orderId = -1;
     const t = this.now();
     this.clk[0] = t;
     const f = this.fills.f;

@@ -98,6 +98,26 @@ describe('StrategyBreaker: hard order limits', () => {
   });
 });
 
+describe('StrategyBreaker: malformed orders and fills', () => {
+  it.each([
+    [Number.NaN, 1, 0], [Infinity, 1, 0], [100, Number.NaN, 0], [100, 0, 0], [100, -1, 0], [100, 1, Number.NaN],
+  ])('an order at price %s, qty %s, position after %s is bad_order and trips', (price, qty, pos) => {
+    const { b } = make();
+    expect(b.checkNew(0, 0, price, qty, pos)).toBe('bad_order');
+    expect(b.takeTrip()?.reason).toBe('bad_order');
+  });
+
+  it('fills with a NaN price or symbol are not counted; a NaN order id counts as unknown', () => {
+    const { b } = make({ maxRepeatedExecutions: 1 });
+    for (let i = 0; i < 5_000; i++) b.onFill(0, 0, Number.NaN, 1, i); // would fill the tables if kept
+    b.onFill(Number.NaN, 0, 100, 1, 1);
+    b.onFill(0, 0, 100, 1, Number.NaN);
+    expect(b.state).toBe('closed');
+    b.onFill(0, 0, 100, 1, Number.NaN); // two fills of unknown orders at one key
+    expect(b.takeTrip()?.reason).toBe('repeated_executions');
+  });
+});
+
 describe('StrategyBreaker: rates over sliding 1 s windows', () => {
   it('order rate: N orders in a second pass, the (N+1)-th inside (t − 1000, t] trips', () => {
     const { b, clock } = make({ maxOrdersPerSec: 5 });
