@@ -4,9 +4,12 @@
  * and `tradsys serve` (`--sim-market`, `--sim-groups`, `--sim-factor-vol-bp`, `--sim-half-life-s`,
  * `--sim-spread-sd-bp`; per second of simulator time). docs/strategies.md "Simulated market".
  *
+ * Layout: flag names → the `cointegration` options of src/workload/generator.ts (GenOptions) and
+ * src/sim/simulator.ts (SimOptions); groups are written "a,b;c,d".
  * Invariants: every malformed value is a TradsysError ERR_CLI_USAGE naming the flag; values that
  * parse but do not fit the market (an unknown symbol, an index twice) are ERR_SIM_CONFIG from the
- * market itself. Allocation: CLI only. Known limitations: none.
+ * market itself. Complexity: O(length of the flags). Allocation: CLI only. Known limitations: the
+ * simulator's betas have no flag (the `Simulator` option `cointegration.betas`).
  */
 import { TradsysError } from '../domain/errors.js';
 import type { CointegrationSpec } from '../workload/cointegrated.js';
