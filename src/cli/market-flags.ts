@@ -2,14 +2,13 @@
  * Command-line flags of the cointegrated market, for `tradsys gen` (`--market`, `--groups`,
  * `--factor-vol-bp`, `--half-life`, `--spread-sd-bp`, `--betas`; one step per generated command)
  * and `tradsys serve` (`--sim-market`, `--sim-groups`, `--sim-factor-vol-bp`, `--sim-half-life-s`,
- * `--sim-spread-sd-bp`; per second of simulator time). docs/strategies.md "Simulated market".
+ * `--sim-spread-sd-bp`, `--sim-betas`; per second of simulator time). docs/strategies.md "Simulated market".
  *
  * Layout: flag names → the `cointegration` options of src/workload/generator.ts (GenOptions) and
  * src/sim/simulator.ts (SimOptions); groups are written "a,b;c,d".
  * Invariants: every malformed value is a TradsysError ERR_CLI_USAGE naming the flag; values that
  * parse but do not fit the market (an unknown symbol, an index twice) are ERR_SIM_CONFIG from the
- * market itself. Complexity: O(length of the flags). Allocation: CLI only. Known limitations: the
- * simulator's betas have no flag (the `Simulator` option `cointegration.betas`).
+ * market itself. Complexity: O(length of the flags). Allocation: CLI only. Known limitations: none.
  */
 import { TradsysError } from '../domain/errors.js';
 import type { CointegrationSpec } from '../workload/cointegrated.js';
@@ -71,7 +70,7 @@ export function genMarketFlags(get: Get): { market: 'walk' | 'cointegrated'; coi
 }
 
 export const GEN_MARKET_FLAGS = { market: 'value', groups: 'value', 'factor-vol-bp': 'value', 'half-life': 'value', 'spread-sd-bp': 'value', betas: 'value' } as const;
-export const SIM_MARKET_FLAGS = { 'sim-market': 'value', 'sim-groups': 'value', 'sim-factor-vol-bp': 'value', 'sim-half-life-s': 'value', 'sim-spread-sd-bp': 'value' } as const;
+export const SIM_MARKET_FLAGS = { 'sim-market': 'value', 'sim-groups': 'value', 'sim-factor-vol-bp': 'value', 'sim-half-life-s': 'value', 'sim-spread-sd-bp': 'value', 'sim-betas': 'value' } as const;
 
 /** `tradsys serve`'s simulator market options (default: cointegrated). */
 export function simMarketFlags(get: Get): { market: 'walk' | 'cointegrated'; cointegration: Partial<SimCointegration> } {
@@ -82,6 +81,17 @@ export function simMarketFlags(get: Get): { market: 'walk' | 'cointegrated'; coi
   const f = num(get, 'sim-factor-vol-bp', false); if (f !== undefined) c.factorVolBpPerSqrtSec = f;
   const h = num(get, 'sim-half-life-s', true); if (h !== undefined) c.halfLifeSec = h;
   const s = num(get, 'sim-spread-sd-bp', false); if (s !== undefined) c.spreadSdBp = s;
-  if (m === 'walk' && Object.keys(c).length > 0) usage('--sim-groups, --sim-factor-vol-bp, --sim-half-life-s and --sim-spread-sd-bp need --sim-market cointegrated');
+  const b = get('sim-betas');
+  if (b !== undefined) {
+    const betas: Record<string, number> = {};
+    for (const part of b.split(',')) {
+      const eq = part.lastIndexOf('=');
+      const name = part.slice(0, eq).trim(), y = Number(part.slice(eq + 1).trim());
+      if (eq <= 0 || name === '' || part.slice(eq + 1).trim() === '' || !Number.isFinite(y) || y <= 0) usage(`--sim-betas must be SYMBOL=BETA pairs (beta > 0) separated by ",", got "${b}"`);
+      betas[name] = y;
+    }
+    c.betas = betas;
+  }
+  if (m === 'walk' && Object.keys(c).length > 0) usage('--sim-groups, --sim-factor-vol-bp, --sim-half-life-s, --sim-spread-sd-bp and --sim-betas need --sim-market cointegrated');
   return { market: m, cointegration: c };
 }

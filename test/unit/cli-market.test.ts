@@ -63,10 +63,15 @@ describe('tradsys serve --sim-*', () => {
     expect(run('serve', '--sim-half-life-s', 'x').status).toBe(2);
     expect(run('serve', '--no-sim', '--sim-market', 'walk').stderr).toMatch(/--sim-\* options need the simulator/);
     expect(run('serve', '--sim-market', 'walk', '--sim-spread-sd-bp', '3').stderr).toMatch(/need --sim-market cointegrated/);
+    expect(run('serve', '--sim-betas', 'ETH-USD').stderr).toMatch(/--sim-betas must be SYMBOL=BETA pairs/);
+    expect(run('serve', '--sim-betas', 'ETH-USD=0').status).toBe(2);
+    const b = run('serve', '--port', '0', '--no-storage', '--data', tmp(), '--sim-betas', 'ETH-USD=1.3,DOGE=2');
+    expect(b.stderr).toMatch(/cointegration group member "DOGE" is not one of the instruments/);
+    expect(b.status).toBe(1);
   });
 
   it('documents the flags in the help', () => {
     const h = run('help').stdout;
-    for (const flag of ['--market walk|cointegrated', '--half-life COMMANDS', '--sim-market cointegrated|walk', '--sim-groups', '--sim-half-life-s']) expect(h).toContain(flag);
+    for (const flag of ['--market walk|cointegrated', '--half-life COMMANDS', '--sim-market cointegrated|walk', '--sim-groups', '--sim-half-life-s', '--sim-betas']) expect(h).toContain(flag);
   });
 });
