@@ -51,6 +51,7 @@ export const ERRORS = {
   ERR_SAGA_LOG_CORRUPT: { status: 500, message: 'the saga log is damaged inside its durable region' },
   ERR_SAGA_LOG_WRITE: { status: 503, message: 'the saga log could not be written; sagas are stopped' },
   ERR_SAGA_CONFIG: { status: 400, message: 'invalid saga parameters' },
+  ERR_STRATEGY_INPUT: { status: 400, message: 'invalid input to a strategy model (stat-arb screening, filters, quoting)' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;
