@@ -236,7 +236,10 @@ describe('screening a universe', () => {
     const round = new ScreenRound(universe, { maxHalfLife: 100 });
     let steps = 0;
     while (!round.done) { expect(round.step(1)).toBeLessThanOrEqual(1); steps++; }
-    expect(steps).toBeGreaterThan(2);
+    expect(steps).toBeGreaterThan(2 * 3); // two tests (directions) per tested pair
+    // a fixed ADF lag is accepted and still finds the pairs
+    expect(screenPairs(universe, { maxHalfLife: 100, cointLag: 1 }).filter((p) => p.selected).length).toBe(3);
+    expect(code(() => screenPairs(universe, { cointLag: -1 }))).toBe('ERR_STRATEGY_INPUT');
     expect(round.results.map((p) => [p.selected, p.pValue])).toEqual(screenPairs(universe, { maxHalfLife: 100 }).map((p) => [p.selected, p.pValue]));
   });
   it('the verdict does not depend on which leg is called y', () => {

@@ -78,10 +78,9 @@ export class PairsModel {
   target: -1 | 0 | 1 = 0;
   armed = true;
   z = Number.NaN;
-  beta = Number.NaN;
-  alpha = Number.NaN;
-  spread = Number.NaN;
   updates = 0;
+  /** Kalman errors pushed since the filter started. */
+  private kalmanCount = 0;
 
   constructor(opts: PairsModelOptions) {
     if (!Number.isInteger(opts.window) || opts.window < 10) bad(`window must be an integer ≥ 10, got ${String(opts.window)}`);
@@ -97,6 +96,11 @@ export class PairsModel {
   /** True while the pair may hold a position: it has a formation and no break since. */
   get eligible(): boolean { return this.formation !== null && !this.detector.broken; }
   get broken(): boolean { return this.detector.broken; }
+  /** The current hedge: y ≈ alpha + beta·x (NaN while undefined). Read on demand, off the update path. */
+  get beta(): number { return this.monitor !== null ? this.monitor.hedgeRatio ?? Number.NaN : this.kalman?.beta ?? Number.NaN; }
+  get alpha(): number { return this.monitor !== null ? this.monitor.intercept ?? Number.NaN : this.kalman?.alpha ?? Number.NaN; }
+  /** The last spread under the current hedge (OLS: y − (α + βx) after the update; Kalman: the prior forecast error). */
+  get spread(): number { return this.monitor !== null ? this.monitor.spread ?? Number.NaN : this.kalman?.e ?? Number.NaN; }
   /** Rolling half-life of the spread (OLS hedge), else the formation's. */
   get halfLife(): number | null { return this.monitor?.halfLife ?? this.formation?.halfLife ?? null; }
 
@@ -110,14 +114,15 @@ export class PairsModel {
     this.formation = f;
     this.detector.reset(f === null ? null : f.ar1);
     if (this.opts.hedge !== 'kalman') return;
-    if (f === null) { this.kalman = null; this.errors!.reset(); return; }
+    if (f === null) { this.kalman = null; this.errors!.reset(); this.kalmanCount = 0; return; }
     if (this.kalman !== null) return;
     this.kalman = new KalmanHedge({ delta: this.opts.kalmanDelta, obsVar: f.residualVar, xScale: f.xMean, beta0: f.beta, alpha0: f.alpha });
     this.errors!.reset();
+    this.kalmanCount = 0;
     if (xs && ys) {
       if (xs.length !== ys.length) bad(`formation windows differ in length (${xs.length} vs ${ys.length})`);
       for (let i = 0; i < xs.length; i++) this.errors!.push(this.kalman.update(xs[i]!, ys[i]!));
-      this.beta = this.kalman.beta; this.alpha = this.kalman.alpha;
+      this.kalmanCount = xs.length;
     }
   }
 
@@ -134,21 +139,14 @@ export class PairsModel {
       m.push(x, y);
       const zz = m.zscore;
       if (zz !== null) z = zz;
-      const b = m.hedgeRatio;
-      this.beta = b ?? Number.NaN;
-      this.alpha = m.intercept ?? Number.NaN;
-      this.spread = m.spread ?? Number.NaN;
-      ready = m.count >= this.opts.window;
+      ready = this.updates >= this.opts.window;
     } else if (this.kalman !== null) {
       const e = this.kalman.update(x, y);
       const r = this.errors!;
       r.push(e);
       const zz = r.zscore(e);
       if (zz !== null) z = zz;
-      this.beta = this.kalman.beta;
-      this.alpha = this.kalman.alpha;
-      this.spread = e;
-      ready = r.count >= this.opts.window;
+      ready = ++this.kalmanCount >= this.opts.window;
     }
     this.z = z;
     const f = this.formation;

@@ -14,8 +14,8 @@
  * on x over the window (α0, β0, residual variance); its residual spread gets the AR(1) fit
  * (ar1.ts) whose half-life must lie in [minHalfLife, maxHalfLife] samples. Selected: q ≤ fdrQ,
  * half-life in the band, then the maxPairs with the smallest p-values.
- * Layout: `ScreenRound` runs the tests a few at a time (`step`), so a strategy can spread a round
- * over many hooks within its per-event budget; `screenPairs` runs a round at once.
+ * Layout: `ScreenRound` runs the tests a few at a time (`step`: one direction of one pair per test),
+ * so a strategy can spread a round over many hooks within its per-event budget; `screenPairs` runs a round at once.
  * Invariants: results are in candidate order; qValue is set for every pair once the round is done.
  * Complexity: O(k²·n) for the correlation matrix, O(n) per coint (with its lag search, about
  * 0.1–0.5 ms at n = 500 … 2,500). Allocation: a copy of the series at construction, per test the
@@ -41,6 +41,8 @@ export interface ScreenOptions {
   maxPairs?: number;
   /** Candidate pairs as [y, x] series indices (default: every i < j, y = i). */
   candidates?: readonly (readonly [number, number])[];
+  /** ADF lag choice on the residuals (coint): 'aic' (statsmodels' default, lags up to ⌈12·(n/100)^¼⌉) or a fixed lag count. */
+  cointLag?: 'aic' | number;
 }
 
 export type ScreenVerdict = 'selected' | 'low_correlation' | 'not_cointegrated' | 'half_life' | 'ranked_out' | 'no_fit' | 'pending';
@@ -73,6 +75,8 @@ export class ScreenRound {
   private readonly series: Float64Array[];
   private readonly o: Required<Omit<ScreenOptions, 'candidates'>>;
   private next = 0;
+  /** p-value of the first direction of the pair under test (NaN: not started). */
+  private half = Number.NaN;
   private finished = false;
 
   constructor(series: readonly (Float64Array | readonly number[])[], opts: ScreenOptions = {}) {
@@ -95,7 +99,10 @@ export class ScreenRound {
       minHalfLife: inRange('minHalfLife', opts.minHalfLife ?? 2, 0, Number.MAX_VALUE),
       maxHalfLife: inRange('maxHalfLife', opts.maxHalfLife ?? n / 4, 0, Number.MAX_VALUE),
       maxPairs: opts.maxPairs ?? Number.POSITIVE_INFINITY,
+      cointLag: opts.cointLag ?? 'aic',
     };
+    const lag = this.o.cointLag;
+    if (lag !== 'aic' && !(Number.isInteger(lag) && lag >= 0 && lag <= n / 4)) bad(`cointLag must be 'aic' or an integer in [0, ${Math.floor(n / 4)}], got ${String(lag)}`);
     if (this.o.minHalfLife > this.o.maxHalfLife) bad(`minHalfLife (${this.o.minHalfLife}) is above maxHalfLife (${this.o.maxHalfLife})`);
     if (!(this.o.maxPairs >= 1)) bad(`maxPairs must be ≥ 1, got ${this.o.maxPairs}`);
     const cands = opts.candidates ?? allPairs(k);
@@ -119,41 +126,57 @@ export class ScreenRound {
   /** Candidates that still need a cointegration test. */
   get remaining(): number { let r = 0; for (let i = this.next; i < this.results.length; i++) if (this.results[i]!.verdict === 'pending') r++; return r; }
 
-  /** Runs up to `maxTests` pair tests; finishes the round (FDR, band, ranking) when none is left. Returns the tests run. */
+  /**
+   * Runs up to `maxTests` Engle–Granger tests (one direction of one pair each: a pair takes two);
+   * finishes the round (FDR, band, ranking) when none is left. Returns the tests run.
+   */
   step(maxTests: number): number {
     let run = 0;
     while (run < maxTests && this.next < this.results.length) {
-      const r = this.results[this.next++]!;
-      if (r.verdict !== 'pending') continue;
-      this.test(r);
+      const r = this.results[this.next]!;
+      if (r.verdict !== 'pending') { this.next++; continue; }
       run++;
+      if (this.half !== this.half) {
+        this.half = this.eg(r, r.y, r.x);
+        if (this.half === this.half) continue;
+      } else {
+        this.finishPair(r, this.half);
+      }
+      this.half = Number.NaN;
+      this.next++;
     }
     if (this.next >= this.results.length && !this.finished) this.finish();
     return run;
   }
 
-  private test(r: PairScreen): void {
-    const y = this.series[r.y]!; const x = this.series[r.x]!;
+  /** One direction's Engle–Granger p-value; NaN after marking the pair unfittable. */
+  private eg(r: PairScreen, a: number, b: number): number {
     r.tested = true;
+    const lag = this.o.cointLag;
     try {
-      const p1 = coint(y, x, { trend: 'c', autolag: 'aic' }).pvalue;
-      const p2 = coint(x, y, { trend: 'c', autolag: 'aic' }).pvalue;
-      r.pValue = Math.max(p1, p2);
-      if (Number.isNaN(r.pValue)) r.pValue = 1;
-      const f = ols(y, x);
-      if (f.beta === null || f.alpha === null) { r.verdict = 'no_fit'; return; }
-      r.alpha = f.alpha; r.beta = f.beta;
-      let rss = 0; let sx = 0;
-      for (let i = 0; i < this.n; i++) { rss += f.residuals[i]! * f.residuals[i]!; sx += x[i]!; }
-      r.residualVar = rss / (this.n - 2);
-      r.xMean = sx / this.n;
-      r.ar1 = fitAr1(f.residuals);
-      r.halfLife = r.ar1.halfLife;
+      const p = coint(this.series[a]!, this.series[b]!, lag === 'aic' ? { trend: 'c', autolag: 'aic' } : { trend: 'c', autolag: null, maxlag: lag }).pvalue;
+      return Number.isNaN(p) ? 1 : p;
     } catch (e) {
       // a constant or collinear window (coint refuses it): not a tradable pair
-      if (e instanceof RangeError) { r.verdict = 'no_fit'; r.pValue = 1; return; }
+      if (e instanceof RangeError) { r.verdict = 'no_fit'; r.pValue = 1; return Number.NaN; }
       throw e;
     }
+  }
+
+  private finishPair(r: PairScreen, p1: number): void {
+    const y = this.series[r.y]!; const x = this.series[r.x]!;
+    const p2 = this.eg(r, r.x, r.y);
+    if (p2 !== p2) return;
+    r.pValue = Math.max(p1, p2);
+    const f = ols(y, x);
+    if (f.beta === null || f.alpha === null) { r.verdict = 'no_fit'; return; }
+    r.alpha = f.alpha; r.beta = f.beta;
+    let rss = 0; let sx = 0;
+    for (let i = 0; i < this.n; i++) { rss += f.residuals[i]! * f.residuals[i]!; sx += x[i]!; }
+    r.residualVar = rss / (this.n - 2);
+    r.xMean = sx / this.n;
+    r.ar1 = fitAr1(f.residuals);
+    r.halfLife = r.ar1.halfLife;
   }
 
   private finish(): void {
