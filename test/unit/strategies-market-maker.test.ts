@@ -1,0 +1,140 @@
+/**
+ * The Avellaneda–Stoikov market maker: the formulas against hand computations and limits, tick
+ * rounding and post-only safety, the online volatility against a random walk of known σ; then the
+ * strategy run for real through the StrategyRunner and an in-process Engine (test/support/
+ * strategy-harness.ts): post-only quotes around everyone else's mid, skew after a fill (by
+ * modify), the max position stopping one side, throttled requotes caught by the timer, and
+ * cancel + new when a modify could cross.
+ */
+import { describe, expect, it } from 'vitest';
+import { ENUMS } from '../../src/abi/records.js';
+import { TradsysError } from '../../src/domain/errors.js';
+import { asQuotes, MidVolatility, newQuotes, optimalSpread, reservationPrice } from '../../src/strategies/market-maker-model.js';
+import { marketMakerStrategy, MARKET_MAKER_DEFAULTS, type MarketMakerParams } from '../../src/strategies/market-maker.js';
+import { Harness } from '../support/strategy-harness.js';
+import { normals } from '../support/cointegrated.js';
+
+const ACC = 700;
+
+describe('Avellaneda–Stoikov model', () => {
+  it('reservation price and spread equal hand computations', () => {
+    // s = 10000, q = 2, γ = 0.1, σ² = 4 ticks²/s, τ = 10 s, κ = 1.5
+    expect(reservationPrice(10_000, 2, 0.1, 4, 10)).toBeCloseTo(10_000 - 2 * 0.1 * 4 * 10, 12); // 9992
+    const d = optimalSpread(0.1, 4, 10, 1.5);
+    expect(d).toBeCloseTo(4 + 20 * 0.0645385211375712, 12); // γσ²τ + (2/γ)·ln(1 + γ/κ), ln(16/15) by hand
+    const q = asQuotes(newQuotes(), 10_000, 2, 4, { gamma: 0.1, kappa: 1.5, tau: 10 }, 1, 0, 0);
+    expect(q.reservation).toBeCloseTo(9992, 12);
+    expect(q.bidModel).toBeCloseTo(9992 - d / 2, 12);
+    expect([q.bid, q.ask]).toEqual([9989, 9995]); // floor(9989.35), ceil(9994.65)
+    // short inventory leans the other way; flat inventory is symmetric about the mid
+    expect(asQuotes(newQuotes(), 10_000, -2, 4, { gamma: 0.1, kappa: 1.5, tau: 10 }, 1, 0, 0).reservation).toBeCloseTo(10_008, 12);
+    const flat = asQuotes(newQuotes(), 10_000, 0, 4, { gamma: 0.1, kappa: 1.5, tau: 10 }, 1, 0, 0);
+    expect(10_000 - flat.bidModel).toBeCloseTo(flat.askModel - 10_000, 12);
+  });
+  it('limits: γ → 0 leaves the spread 2/κ (the risk-neutral quote); more volatility or horizon widens it', () => {
+    expect(optimalSpread(1e-9, 4, 10, 2)).toBeCloseTo(1, 6);
+    expect(optimalSpread(0.1, 9, 10, 1.5)).toBeGreaterThan(optimalSpread(0.1, 4, 10, 1.5));
+    expect(optimalSpread(0.1, 4, 20, 1.5)).toBeGreaterThan(optimalSpread(0.1, 4, 10, 1.5));
+  });
+  it('rounds to ticks, keeps the minimum spread and stays one tick off everyone else\'s best', () => {
+    const p = { gamma: 1e-6, kappa: 100, tau: 1 }; // δ ≈ 0.02: the minimum spread decides
+    let q = asQuotes(newQuotes(), 1000.5, 0, 0, p, 3, 0, 0);
+    expect(q.ask - q.bid).toBeGreaterThanOrEqual(3);
+    expect(q.bid).toBeLessThanOrEqual(1000);
+    q = asQuotes(newQuotes(), 1000, 50, 1, { gamma: 0.5, kappa: 1, tau: 10 }, 1, 990, 995); // r = 750: far below the others' bid
+    expect(q.ask).toBe(991); // not at or below the others' bid (post-only would be rejected)
+    expect(q.bid).toBeLessThan(q.ask);
+    q = asQuotes(newQuotes(), 1000, -50, 1, { gamma: 0.5, kappa: 1, tau: 10 }, 1, 990, 995);
+    expect(q.bid).toBe(994);
+    q = asQuotes(newQuotes(), 3, 50, 1, { gamma: 0.5, kappa: 1, tau: 10 }, 1, 0, 0);
+    expect(q.bid).toBe(0); // no valid bid below one tick
+    const code = (f: () => unknown): string => { try { f(); } catch (e) { return (e as TradsysError).code; } return 'none'; };
+    expect(code(() => asQuotes(newQuotes(), Number.NaN, 0, 1, { gamma: 0.1, kappa: 1, tau: 1 }, 1, 0, 0))).toBe('ERR_STRATEGY_INPUT');
+    expect(code(() => new MidVolatility(0, 10, 1, 5))).toBe('ERR_STRATEGY_INPUT');
+  });
+  it('online volatility: σ² per second of a random walk sampled every 250 ms', () => {
+    const v = new MidVolatility(250, 2000, 3, 10);
+    expect(v.sigma2).toBe(9); // initialSigma² before the warm-up
+    const z = normals(91);
+    let mid = 10_000;
+    for (let i = 0; i < 40_000; i++) { v.sample(mid); mid += 2 * z(); } // σ = 2 ticks per 250 ms sample
+    expect(v.sigma2 / 16).toBeGreaterThan(0.9); // 4 ticks² per sample × 4 samples per second = 16
+    expect(v.sigma2 / 16).toBeLessThan(1.1);
+    v.sample(Number.NaN); // no mid: skipped
+    expect(v.samples).toBe(39_999);
+  });
+});
+
+describe('market-maker strategy through the StrategyRunner', () => {
+  const setup = (params: Partial<MarketMakerParams> = {}): Harness => {
+    const h = new Harness();
+    h.runner.add({ id: 'mm', kind: 'market-maker', account: ACC, symbols: ['AAA'], params: { ...params } }, marketMakerStrategy);
+    h.runner.start('mm'); // (the runner's books start empty: the market comes after)
+    h.sell(0, 1005, 50); // everyone else: 995 / 1005
+    h.buy(0, 995, 50);
+    h.advance(1000); // past minRequoteMs of the first quotes
+    return h;
+  };
+  const quotes = (h: Harness): { bid: number | undefined; ask: number | undefined } => {
+    const mine = [...h.engine.orders()].filter((o) => o.account === ACC);
+    return { bid: mine.find((o) => o.side === 0)?.price === undefined ? undefined : Number(mine.find((o) => o.side === 0)!.price), ask: mine.find((o) => o.side === 1)?.price === undefined ? undefined : Number(mine.find((o) => o.side === 1)!.price) };
+  };
+
+  it('validates its parameters against the schema (defaults filled)', () => {
+    const h = new Harness();
+    expect(() => h.runner.add({ id: 'bad', kind: 'market-maker', account: ACC, symbols: ['AAA'], params: { gamma: -1 } }, marketMakerStrategy)).toThrow(TradsysError);
+    expect(() => h.runner.add({ id: 'bad2', kind: 'market-maker', account: ACC, symbols: ['AAA'], params: { nope: 1 } }, marketMakerStrategy)).toThrow(TradsysError);
+    h.runner.add({ id: 'ok', kind: 'market-maker', account: ACC, symbols: ['AAA'] }, marketMakerStrategy);
+    expect(h.runner.status('ok')[0]!.parameters).toEqual(MARKET_MAKER_DEFAULTS);
+  });
+
+  it('quotes post-only around everyone else\'s mid, skews after a fill by modify, and stops the side over the max position', () => {
+    const h = setup({ maxPosition: 2, qty: 1, minRequoteMs: 0 });
+    // σ = initialSigma = 1, τ = 10, γ = 0.05, κ = 1.5: δ = 0.5 + 40·ln(1 + 1/30) = 1.8116 about 1000
+    expect(quotes(h)).toEqual({ bid: 999, ask: 1001 });
+    const sent = h.strategyCmds(ACC);
+    expect(sent.every((c) => c.op !== ENUMS.Op.NEW || c.tif === ENUMS.Tif.POST_ONLY)).toBe(true);
+    // someone sells 1 into the strategy's bid: long 1 → r = 1000 − 1·0.05·1·10 = 999.5 → bid 998, ask 1001
+    const before = h.strategyCmds(ACC).length;
+    h.sell(0, 999, 1, ENUMS.Tif.IOC);
+    expect(h.runner.status('mm')[0]!.position).toEqual({ AAA: 1 });
+    expect(quotes(h)).toEqual({ bid: 998, ask: 1001 });
+    const after = h.strategyCmds(ACC).slice(before);
+    expect(after.some((c) => c.op === ENUMS.Op.MODIFY || c.op === ENUMS.Op.NEW)).toBe(true);
+    // a second fill: long 2 = maxPosition → no bid at all; the ask leans further down (r = 999)
+    h.sell(0, 998, 1, ENUMS.Tif.IOC);
+    expect(h.runner.status('mm')[0]!.position).toEqual({ AAA: 2 });
+    const q = quotes(h);
+    expect(q.bid).toBeUndefined();
+    expect(q.ask).toBe(1000);
+    // the signals went to strategy_signals
+    const names = new Set(h.signals.filter((s) => s.strategy === 'mm').map((s) => s.signal));
+    for (const n of ['reservation', 'spread', 'quote_bid', 'quote_ask', 'fill']) expect(names.has(n)).toBe(true);
+    expect(h.trips).toEqual([]);
+  });
+
+  it('requotes by modify when moving away from the other side, by cancel + new post-only when moving towards it; throttled, caught up by its timer', () => {
+    const h = setup({ minRequoteMs: 500, modifyGuardTicks: 10 });
+    expect(quotes(h)).toEqual({ bid: 999, ask: 1001 });
+    const n0 = h.strategyCmds(ACC).length;
+    h.sell(0, 1011, 50); // behind the others' best ask: nothing to do
+    expect(h.strategyCmds(ACC).length).toBe(n0);
+    h.market(ENUMS.Op.CANCEL, 1, 0, 0, 0, { id: 1 }); // the others' 1005 ask leaves: their mid is 1003
+    const c1 = h.strategyCmds(ACC).slice(n0);
+    // ask 1001 → 1004 moves away from the bids: one modify; bid 999 → 1002 moves towards the asks within
+    // the guard (1011 − 1002 < 10): cancelled, and the new post-only bid waits for minRequoteMs
+    expect(c1.filter((c) => c.op === ENUMS.Op.MODIFY).map((c) => [c.side, c.price])).toEqual([[1, 1004]]);
+    expect(c1.filter((c) => c.op === ENUMS.Op.CANCEL).map((c) => c.side)).toEqual([0]);
+    expect(c1.filter((c) => c.op === ENUMS.Op.NEW)).toEqual([]);
+    expect(quotes(h)).toEqual({ bid: undefined, ask: 1004 });
+    h.advance(200);
+    expect(h.strategyCmds(ACC).length).toBe(n0 + c1.length); // still throttled
+    h.advance(400); // the requote timer fires
+    const c2 = h.strategyCmds(ACC).slice(n0 + c1.length);
+    expect(c2.map((c) => [c.op, c.side, c.price, c.tif])).toEqual([[ENUMS.Op.NEW, 0, 1002, ENUMS.Tif.POST_ONLY]]);
+    expect(quotes(h)).toEqual({ bid: 1002, ask: 1004 });
+    expect(h.trips).toEqual([]);
+    expect(h.runner.status('mm')[0]!.rejects).toBe(0);
+    expect(h.runner.status('mm')[0]!.details).toMatchObject({ quotes: [{ symbol: 0, mid: 1003, bid: 1002, ask: 1004 }] });
+  });
+});
