@@ -1,0 +1,111 @@
+/**
+ * The pairs strategy run for real: StrategyRunner + in-process Engine + the gateway's pairs
+ * SagaManager (test/support/saga-world.ts) on a seeded cointegrated pair quoted by a market
+ * account around its fair values. It screens the pair, trades the spread through sagas, keeps the
+ * legs hedged and ends with a positive P&L; a planted break sends it flat; bad parameters are
+ * refused at creation.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { ENUMS } from '../../src/abi/records.js';
+import { TradsysError } from '../../src/domain/errors.js';
+import { pairsStrategy, PAIRS_DEFAULTS, type PairsParams } from '../../src/strategies/stat-arb/pairs.js';
+import { SagaWorld } from '../support/saga-world.js';
+import { cointegratedPair } from '../support/cointegrated.js';
+
+const ACC = 800;
+const PARAMS: Partial<PairsParams> = {
+  sampleMs: 100, window: 60, screenWindow: 150, retestEvery: 150, testsPerSample: 2, maxHalfLife: 40,
+  qty: 2, entryZ: 2, exitZ: 0.5, stopZ: 4, legATimeoutMs: 200, legBTimeoutMs: 300, settleMs: 100, zEvery: 1,
+};
+
+let world: SagaWorld | null = null;
+afterEach(() => { world?.close(); world = null; });
+
+/** Runs `n` steps of 100 ms: the market re-quotes AAA (y) and BBB (x) at fair ± 1 (500 lots), then the clock moves. */
+function run(w: SagaWorld, x: Float64Array, y: Float64Array, from: number, to: number, ids: number[]): void {
+  for (let i = from; i < to; i++) {
+    for (const id of ids.splice(0)) w.market(ENUMS.Op.CANCEL, 0, id >> 20, 0, 0, { id: id & 0xfffff });
+    for (const [sym, fair] of [[0, y[i]!], [1, x[i]!]] as const) {
+      ids.push((sym << 20) | w.market(ENUMS.Op.NEW, 0, sym, fair - 1, 500));
+      ids.push((sym << 20) | w.market(ENUMS.Op.NEW, 1, sym, fair + 1, 500));
+    }
+    w.advance(100);
+  }
+}
+
+describe('pairs strategy through the StrategyRunner and the pairs saga', () => {
+  it.each(['ols', 'kalman'] as const)('%s hedge: screens the pair, trades its spread through sagas with the legs hedged, and ends with a positive P&L', (hedge) => {
+    const w = (world = new SagaWorld());
+    const n = 3000;
+    const p = cointegratedPair(61, n, { beta: 1.5, alpha: 200, phi: 0.85, spreadSigma: 4, x0: 10_000, xSigma: 5 }, true);
+    w.runner.add({ id: 'pairs', kind: 'pairs', account: ACC, symbols: ['AAA', 'BBB'], params: { ...PARAMS, hedge } }, pairsStrategy);
+    w.runner.start('pairs');
+    run(w, p.x, p.y, 0, n, []);
+    const st = w.runner.status('pairs')[0]!;
+    expect([st.state, st.why]).toEqual(['running', 'started']);
+    expect(w.trips).toEqual([]);
+    const d = st.details as { screeningRounds: number; pairs: { pair: string; selected: boolean; sagas: number; beta: number; pValue: number; qValue: number; halfLife: number; z: number; positionY: number; positionX: number }[] };
+    expect(d.screeningRounds).toBeGreaterThan(10);
+    const pr = d.pairs[0]!;
+    expect(pr.pair).toBe('AAA/BBB');
+    expect(pr.selected).toBe(true);
+    expect(pr.beta).toBeGreaterThan(1.3);
+    expect(pr.beta).toBeLessThan(1.7);
+    expect(pr.pValue).toBeLessThan(0.05);
+    expect(pr.halfLife).toBeGreaterThan(0);
+    expect(Number.isFinite(pr.z)).toBe(true);
+    expect(pr.sagas).toBeGreaterThan(10);
+    // the strategy's fills: both legs traded, hedged 2 : 3
+    const mine = w.trades.filter((t) => t.account === ACC || t.makerAccount === ACC);
+    expect(mine.filter((t) => t.symbol === 0).length).toBeGreaterThan(10);
+    expect(mine.filter((t) => t.symbol === 1).length).toBeGreaterThan(10);
+    const pos = st.position;
+    expect(Math.abs(pos.BBB! + Math.round(pos.AAA! * 1.5))).toBeLessThanOrEqual(1 + Math.abs(pos.AAA!) * 0.2);
+    // measured: +443 ticks×lots over 76 sagas (seed 61); seeds 63–68 gave +62 … +473 with either hedge
+    expect(st.realisedPnl + st.unrealisedPnl).toBeGreaterThan(0);
+    // its signals: z every sample, decisions, screening verdicts
+    const names = new Set(w.signals.filter((s) => s.strategy === 'pairs').map((s) => s.signal));
+    for (const s of ['z:AAA/BBB', 'enter_long:AAA/BBB', 'enter_short:AAA/BBB', 'exit:AAA/BBB', 'order:AAA/BBB', 'flatten:AAA/BBB', 'pvalue:AAA/BBB', 'qvalue:AAA/BBB', 'half_life:AAA/BBB', 'selected:AAA/BBB']) {
+      expect(names.has(s), s).toBe(true);
+    }
+  });
+
+  it('goes flat on a planted structural break and stays out until a re-test passes', () => {
+    const w = (world = new SagaWorld());
+    const n = 1200;
+    const p = cointegratedPair(62, n, { beta: 1.5, alpha: 200, phi: 0.85, spreadSigma: 4, x0: 10_000, xSigma: 5 }, true);
+    // from step 700 the relation breaks: y drifts away by 1 tick per step
+    const y = p.y.map((v, i) => (i >= 700 ? v + 40 + (i - 700) : v));
+    w.runner.add({ id: 'pairs', kind: 'pairs', account: ACC, symbols: ['AAA', 'BBB'], params: { ...PARAMS, retestEvery: 2000 } }, pairsStrategy);
+    w.runner.start('pairs');
+    const ids: number[] = [];
+    run(w, p.x, y, 0, 700, ids);
+    run(w, p.x, y, 700, n, ids);
+    const sig = w.signals.filter((s) => s.strategy === 'pairs');
+    const brk = sig.findIndex((s) => s.signal === 'break:AAA/BBB');
+    expect(brk).toBeGreaterThan(-1);
+    const breakTs = sig[brk]!.ts;
+    // no entry after the break (the next re-test is 2,000 samples later, beyond this run)
+    expect(sig.filter((s) => s.ts > breakTs && s.signal.startsWith('enter_'))).toEqual([]);
+    const st = w.runner.status('pairs')[0]!;
+    expect(st.position).toEqual({ AAA: 0, BBB: 0 });
+    const pr = (st.details as { pairs: { broken: boolean; target: number }[] }).pairs[0]!;
+    expect(pr.broken).toBe(true);
+    expect(pr.target).toBe(0);
+  });
+
+  it('refuses bad parameters when the strategy is created; a pair outside its symbols fails it at start', () => {
+    const w = (world = new SagaWorld());
+    const add = (id: string, params: Record<string, unknown>, symbols = ['AAA', 'BBB']): void => w.runner.add({ id, kind: 'pairs', account: ACC, symbols, params }, pairsStrategy);
+    expect(() => add('a', { stopZ: 1 })).toThrow(TradsysError);
+    expect(() => add('b', { hedge: 'lasso' })).toThrow(TradsysError);
+    expect(() => add('c', { nope: 1 })).toThrow(TradsysError);
+    expect(() => add('d', { minHalfLife: 50, maxHalfLife: 10 })).toThrow(TradsysError);
+    add('e', {});
+    expect(w.runner.status('e')[0]!.parameters).toEqual(PAIRS_DEFAULTS);
+    add('f', { pairs: [['AAA', 'BBB']] }, ['AAA']);
+    w.runner.start('f');
+    w.pump();
+    expect(w.runner.status('f')[0]!.state).toBe('failed');
+  });
+});
