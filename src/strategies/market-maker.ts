@@ -80,7 +80,8 @@ export function marketMakerParams(p: Readonly<Partial<MarketMakerParams>>): Mark
   return o;
 }
 
-interface Side2 { id: number; px: number; leaves: number; live: boolean; lastAt: number }
+/** A working quote: `px` as the engine has it (from order events), `sentPx` a modify's price until its event arrives (0: none). */
+interface Side2 { id: number; px: number; sentPx: number; leaves: number; live: boolean; lastAt: number }
 interface Book {
   symbol: number;
   vol: MidVolatility;
@@ -92,7 +93,9 @@ interface Book {
   waiting: boolean;
 }
 
-const noOrder = (): Side2 => ({ id: 0, px: 0, leaves: 0, live: false, lastAt: Number.NEGATIVE_INFINITY });
+const noOrder = (): Side2 => ({ id: 0, px: 0, sentPx: 0, leaves: 0, live: false, lastAt: Number.NEGATIVE_INFINITY });
+/** A modify with no event after this long was refused (the order is as it was). */
+const MODIFY_STALE_MS = 1000;
 
 export class MarketMakerStrategy extends Strategy<MarketMakerParams> {
   private p: MarketMakerParams;
@@ -154,12 +157,12 @@ export class MarketMakerStrategy extends Strategy<MarketMakerParams> {
     if (s === null) { this.byOrder.delete(o.id); return; }
     if (o.state === 'filled' || o.state === 'cancelled' || o.state === 'rejected') {
       this.byOrder.delete(o.id);
-      s.id = 0; s.live = false; s.leaves = 0; s.px = 0;
+      s.id = 0; s.live = false; s.leaves = 0; s.px = 0; s.sentPx = 0;
       // a cancelled or rejected quote is replaced (a fill requotes from onFill)
       if (o.state !== 'filled') this.requote(ctx, b, false);
       return;
     }
-    if (o.state === 'accepted' || o.state === 'partially_filled') { s.live = true; s.px = o.price; s.leaves = o.leaves; }
+    if (o.state === 'accepted' || o.state === 'partially_filled') { s.live = true; s.px = o.price; s.leaves = o.leaves; s.sentPx = 0; }
   }
 
   override onFill(ctx: StrategyContext<MarketMakerParams>, f: FillView): void {
@@ -223,14 +226,15 @@ export class MarketMakerStrategy extends Strategy<MarketMakerParams> {
     }
     if (s.id !== 0) {
       if (!s.live) return Number.POSITIVE_INFINITY; // not acknowledged yet
-      if (Math.abs(s.px - px) <= p.priceToleranceTicks) return Number.POSITIVE_INFINITY;
+      const working = s.sentPx !== 0 && now - s.lastAt < MODIFY_STALE_MS ? s.sentPx : s.px;
+      if (Math.abs(working - px) <= p.priceToleranceTicks) return Number.POSITIVE_INFINITY;
       const since = now - s.lastAt;
       if (!force && since < p.minRequoteMs) return p.minRequoteMs - since;
-      const away = side === 0 ? px < s.px : px > s.px;
+      const away = side === 0 ? px < working : px > working;
       const clear = otherBest === 0 || (side === 0 ? otherBest - px >= p.modifyGuardTicks : px - otherBest >= p.modifyGuardTicks);
       s.lastAt = now;
       if (away || clear) {
-        if (ctx.modify(s.id, px, s.leaves) === true) { s.px = px; return Number.POSITIVE_INFINITY; }
+        if (ctx.modify(s.id, px, s.leaves) === true) { s.sentPx = px; return Number.POSITIVE_INFINITY; }
       }
       // cancel, then a new post-only order at the next requote (after the cancel is acknowledged)
       ctx.cancel(s.id);
@@ -241,7 +245,7 @@ export class MarketMakerStrategy extends Strategy<MarketMakerParams> {
     const id = ctx.place({ symbol: b.symbol, side, qty: p.qty, price: px, type: 'limit', tif: 'post_only', tag: 'as-mm' });
     s.lastAt = now;
     if (typeof id === 'number') {
-      s.id = id; s.px = px; s.leaves = p.qty; s.live = false;
+      s.id = id; s.px = px; s.sentPx = 0; s.leaves = p.qty; s.live = false;
       this.byOrder.set(id, b);
     }
     return Number.POSITIVE_INFINITY;

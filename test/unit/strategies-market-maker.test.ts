@@ -7,6 +7,7 @@
  * cancel + new when a modify could cross.
  */
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { ENUMS } from '../../src/abi/records.js';
 import { TradsysError } from '../../src/domain/errors.js';
 import { asQuotes, MidVolatility, newQuotes, optimalSpread, reservationPrice } from '../../src/strategies/market-maker-model.js';
@@ -51,6 +52,28 @@ describe('Avellaneda–Stoikov model', () => {
     const code = (f: () => unknown): string => { try { f(); } catch (e) { return (e as TradsysError).code; } return 'none'; };
     expect(code(() => asQuotes(newQuotes(), Number.NaN, 0, 1, { gamma: 0.1, kappa: 1, tau: 1 }, 1, 0, 0))).toBe('ERR_STRATEGY_INPUT');
     expect(code(() => new MidVolatility(0, 10, 1, 5))).toBe('ERR_STRATEGY_INPUT');
+  });
+  it('quotes are whole ticks, bid < ask, never tighter than the model or minSpread, never crossing the others, leaning against inventory (fast-check)', () => {
+    fc.assert(fc.property(
+      fc.double({ min: 50, max: 1e6, noNaN: true }), fc.integer({ min: -20, max: 20 }), fc.double({ min: 0, max: 100, noNaN: true }),
+      fc.double({ min: 1e-4, max: 2, noNaN: true }), fc.double({ min: 0.05, max: 20, noNaN: true }), fc.double({ min: 0.1, max: 60, noNaN: true }),
+      fc.integer({ min: 1, max: 5 }), fc.option(fc.tuple(fc.integer({ min: -30, max: 30 }), fc.integer({ min: 1, max: 10 })), { nil: null }),
+      (mid, q, sigma2, gamma, kappa, tau, minSpread, others) => {
+        const p = { gamma, kappa, tau };
+        const ob = others ? Math.max(1, Math.round(mid) + others[0]) : 0;
+        const oa = others ? ob + others[1] : 0;
+        const out = asQuotes(newQuotes(), mid, q, sigma2, p, minSpread, ob, oa);
+        expect(Number.isInteger(out.bid) && Number.isInteger(out.ask)).toBe(true);
+        expect(out.ask).toBeGreaterThan(out.bid);
+        if (oa > 0 && out.bid > 0) expect(out.bid).toBeLessThan(oa);
+        if (ob > 0) expect(out.ask).toBeGreaterThan(ob);
+        if (!others && out.bidModel >= minSpread + 2) {
+          expect(out.bid).toBeLessThanOrEqual(out.bidModel);
+          expect(out.ask).toBeGreaterThanOrEqual(out.askModel);
+          expect(out.ask - out.bid).toBeGreaterThanOrEqual(minSpread);
+        }
+        if (gamma * sigma2 * tau > 1e-9) expect(reservationPrice(mid, q + 1, gamma, sigma2, tau)).toBeLessThan(out.reservation);
+      }), { seed: 16, numRuns: 500 });
   });
   it('online volatility: σ² per second of a random walk sampled every 250 ms', () => {
     const v = new MidVolatility(250, 2000, 3, 10);
