@@ -7,8 +7,8 @@
  * Loop: on every book change of a quoted symbol, on its own fills and on the volatility timer
  * (`volSampleMs`, which also samples the mid), the quotes are recomputed. The mid is everyone
  * else's: the strategy's own resting quantity is taken out of the levels before the best bid/ask
- * are read, so the quotes do not chase themselves (with no one else on a side, the last mid is
- * kept). A side is requoted when its desired price is more than `priceToleranceTicks` away from
+ * are read, so the quotes do not chase themselves; with one side of everyone else's book empty
+ * the last trade stands in, then their one best price, then the previous mid. A side is requoted when its desired price is more than `priceToleranceTicks` away from
  * the working one, at most once per `minRequoteMs` (a timer catches a requote that had to wait).
  * Requote: `modify` (the engine's cancel/replace, one command, the order id kept) when the new
  * price moves away from the other side or stays `modifyGuardTicks` clear of its best — a modify
@@ -24,7 +24,7 @@
  * Known limitations: κ is a parameter (no estimate from trade arrivals); inventory is counted in
  * quote units (position / qty).
  */
-import { Strategy, type BookView, type FillView, type OrderView, type Side, type StrategyContext, type StrategyDefinition } from './api.js';
+import { Strategy, type BookView, type FillView, type OrderView, type Side, type StrategyContext, type StrategyDefinition, type TradeView } from './api.js';
 import { TradsysError } from '../domain/errors.js';
 import { asQuotes, checkAsParams, MidVolatility, newQuotes, type Quotes } from './market-maker-model.js';
 
@@ -91,6 +91,8 @@ interface Book {
   ask: Side2;
   lastSignalAt: number;
   waiting: boolean;
+  /** Last trade price in the symbol (anyone's), 0 before one. */
+  lastTrade: number;
 }
 
 const noOrder = (): Side2 => ({ id: 0, px: 0, sentPx: 0, leaves: 0, live: false, lastAt: Number.NEGATIVE_INFINITY });
@@ -112,7 +114,7 @@ export class MarketMakerStrategy extends Strategy<MarketMakerParams> {
     this.p = marketMakerParams(ctx.params);
     this.books = ctx.symbols.map((symbol) => ({
       symbol, vol: new MidVolatility(this.p.volSampleMs, this.p.volHalflife, this.p.initialSigma, this.p.volWarmup),
-      mid: Number.NaN, q: newQuotes(), bid: noOrder(), ask: noOrder(), lastSignalAt: Number.NEGATIVE_INFINITY, waiting: false,
+      mid: Number.NaN, q: newQuotes(), bid: noOrder(), ask: noOrder(), lastSignalAt: Number.NEGATIVE_INFINITY, waiting: false, lastTrade: 0,
     }));
     this.bySymbol = new Map(this.books.map((b) => [b.symbol, b]));
     this.byOrder.clear();
@@ -176,16 +178,36 @@ export class MarketMakerStrategy extends Strategy<MarketMakerParams> {
   /** Everyone else's mid: the strategy's own resting lots taken out of the levels. */
   private readMid(ctx: StrategyContext<MarketMakerParams>, b: Book): void {
     const v = ctx.book(b.symbol);
-    const ob = this.other(v, 0, b.bid); const oa = this.other(v, 1, b.ask);
-    if (ob > 0 && oa > 0) b.mid = (ob + oa) / 2;
+    this.refMid(b, this.other(ctx, v, 0, b.bid), this.other(ctx, v, 1, b.ask));
   }
 
-  private other(v: BookView, side: Side, own: Side2): number {
+  /**
+   * The price to quote around: everyone else's mid; with one side of theirs empty, the last trade
+   * (anyone's, own fills included), else their one best price; with nothing, the previous one.
+   */
+  private refMid(b: Book, ob: number, oa: number): void {
+    if (ob > 0 && oa > 0) b.mid = (ob + oa) / 2;
+    else if (b.lastTrade > 0) b.mid = b.lastTrade;
+    else if (ob > 0 || oa > 0) b.mid = ob > 0 ? ob : oa;
+  }
+
+  override onTrade(_ctx: StrategyContext<MarketMakerParams>, t: TradeView): void {
+    const b = this.bySymbol.get(t.symbol);
+    if (b !== undefined) b.lastTrade = t.price;
+  }
+
+  /** Everyone else's best price on `side` (0 when none): the own quote's lots, as the runner has the order now (consistent with the book view), taken out. */
+  private other(ctx: StrategyContext<MarketMakerParams>, v: BookView, side: Side, own: Side2): number {
+    let ownPx = 0; let ownLeaves = 0;
+    if (own.id !== 0) {
+      const o = ctx.order(own.id);
+      if (o !== undefined && (o.state === 'accepted' || o.state === 'partially_filled')) { ownPx = o.price; ownLeaves = o.leaves; }
+    }
     const levels = side === 0 ? v.bidLevels : v.askLevels;
     for (let k = 0; k < levels; k++) {
       const px = side === 0 ? v.bid(k) : v.ask(k);
       let qty = side === 0 ? v.bidSize(k) : v.askSize(k);
-      if (own.live && own.px === px) qty -= own.leaves;
+      if (px === ownPx) qty -= ownLeaves;
       if (qty > 0) return px;
     }
     return 0;
@@ -194,8 +216,8 @@ export class MarketMakerStrategy extends Strategy<MarketMakerParams> {
   private requote(ctx: StrategyContext<MarketMakerParams>, b: Book, force: boolean): void {
     const p = this.p;
     const v = ctx.book(b.symbol);
-    const ob = this.other(v, 0, b.bid); const oa = this.other(v, 1, b.ask);
-    if (ob > 0 && oa > 0) b.mid = (ob + oa) / 2;
+    const ob = this.other(ctx, v, 0, b.bid); const oa = this.other(ctx, v, 1, b.ask);
+    this.refMid(b, ob, oa);
     if (b.mid !== b.mid) return; // nothing to quote around yet
     const pos = ctx.position(b.symbol).position;
     const sigma2 = b.vol.sigma2;
@@ -236,8 +258,10 @@ export class MarketMakerStrategy extends Strategy<MarketMakerParams> {
       if (away || clear) {
         if (ctx.modify(s.id, px, s.leaves) === true) { s.sentPx = px; return Number.POSITIVE_INFINITY; }
       }
-      // cancel, then a new post-only order at the next requote (after the cancel is acknowledged)
+      // cancel, then a new post-only order as soon as the cancel is acknowledged (the pair is one
+      // requote: the throttle counts from the new order)
       ctx.cancel(s.id);
+      s.lastAt = Number.NEGATIVE_INFINITY;
       return Number.POSITIVE_INFINITY;
     }
     const since = now - s.lastAt;

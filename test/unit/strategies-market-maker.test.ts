@@ -136,28 +136,46 @@ describe('market-maker strategy through the StrategyRunner', () => {
     expect(h.trips).toEqual([]);
   });
 
+  it('quotes a one-sided market around the others\' best, then around the last trade', () => {
+    const h = new Harness();
+    h.runner.add({ id: 'mm', kind: 'market-maker', account: ACC, symbols: ['AAA'], params: { minRequoteMs: 0 } }, marketMakerStrategy);
+    h.runner.start('mm');
+    h.pump();
+    expect(quotes(h)).toEqual({ bid: undefined, ask: undefined }); // nothing to quote around
+    h.buy(0, 995, 10); // only a bid from everyone else: quote around it (r = 995, δ = 1.81)
+    expect(quotes(h)).toEqual({ bid: 994, ask: 996 });
+    h.buy(0, 996, 1, ENUMS.Tif.IOC); // someone lifts the strategy's ask: last trade 996, short 1 → r = 996.5
+    expect(h.runner.status('mm')[0]!.position).toEqual({ AAA: -1 });
+    expect(quotes(h)).toEqual({ bid: 995, ask: 998 });
+  });
   it('requotes by modify when moving away from the other side, by cancel + new post-only when moving towards it; throttled, caught up by its timer', () => {
     const h = setup({ minRequoteMs: 500, modifyGuardTicks: 10 });
     expect(quotes(h)).toEqual({ bid: 999, ask: 1001 });
+    h.advance(600); // past the throttle of those quotes
     const n0 = h.strategyCmds(ACC).length;
     h.sell(0, 1011, 50); // behind the others' best ask: nothing to do
     expect(h.strategyCmds(ACC).length).toBe(n0);
     h.market(ENUMS.Op.CANCEL, 1, 0, 0, 0, { id: 1 }); // the others' 1005 ask leaves: their mid is 1003
     const c1 = h.strategyCmds(ACC).slice(n0);
     // ask 1001 → 1004 moves away from the bids: one modify; bid 999 → 1002 moves towards the asks within
-    // the guard (1011 − 1002 < 10): cancelled, and the new post-only bid waits for minRequoteMs
-    expect(c1.filter((c) => c.op === ENUMS.Op.MODIFY).map((c) => [c.side, c.price])).toEqual([[1, 1004]]);
-    expect(c1.filter((c) => c.op === ENUMS.Op.CANCEL).map((c) => c.side)).toEqual([0]);
-    expect(c1.filter((c) => c.op === ENUMS.Op.NEW)).toEqual([]);
-    expect(quotes(h)).toEqual({ bid: undefined, ask: 1004 });
-    h.advance(200);
-    expect(h.strategyCmds(ACC).length).toBe(n0 + c1.length); // still throttled
-    h.advance(400); // the requote timer fires
-    const c2 = h.strategyCmds(ACC).slice(n0 + c1.length);
-    expect(c2.map((c) => [c.op, c.side, c.price, c.tif])).toEqual([[ENUMS.Op.NEW, 0, 1002, ENUMS.Tif.POST_ONLY]]);
+    // the guard (1011 − 1002 < 10): cancelled, and sent again post-only once the cancel is acknowledged
+    expect(c1.map((c) => [c.op, c.side, c.price])).toEqual([[ENUMS.Op.CANCEL, 0, 0], [ENUMS.Op.MODIFY, 1, 1004], [ENUMS.Op.NEW, 0, 1002]]);
+    expect(c1[2]!.tif).toBe(ENUMS.Tif.POST_ONLY);
     expect(quotes(h)).toEqual({ bid: 1002, ask: 1004 });
+    // the others' bid moves up to 1001 at once: their mid is 1006, but both sides were requoted just now
+    h.advance(10);
+    h.buy(0, 1001, 20);
+    h.market(ENUMS.Op.CANCEL, 0, 0, 0, 0, { id: 2 }); // the others' 995 bid
+    const n1 = h.strategyCmds(ACC).length;
+    expect(n1).toBe(n0 + c1.length);
+    h.advance(200);
+    expect(h.strategyCmds(ACC).length).toBe(n1); // still throttled
+    h.advance(400); // the requote timer fires: bid 1002 → 1005 (towards, cancel + new), ask 1004 → 1007 (away, modify)
+    const c2 = h.strategyCmds(ACC).slice(n1);
+    expect(c2.map((c) => [c.op, c.side, c.price])).toEqual([[ENUMS.Op.CANCEL, 0, 0], [ENUMS.Op.MODIFY, 1, 1007], [ENUMS.Op.NEW, 0, 1005]]);
+    expect(quotes(h)).toEqual({ bid: 1005, ask: 1007 });
     expect(h.trips).toEqual([]);
     expect(h.runner.status('mm')[0]!.rejects).toBe(0);
-    expect(h.runner.status('mm')[0]!.details).toMatchObject({ quotes: [{ symbol: 0, mid: 1003, bid: 1002, ask: 1004 }] });
+    expect(h.runner.status('mm')[0]!.details).toMatchObject({ quotes: [{ symbol: 0, mid: 1006, bid: 1005, ask: 1007 }] });
   });
 });
