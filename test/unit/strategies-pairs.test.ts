@@ -70,6 +70,24 @@ describe('pairs strategy through the StrategyRunner and the pairs saga', () => {
     }
   });
 
+  it('a parameter change that rebuilds the models adopts the open positions and flattens them', () => {
+    const w = (world = new SagaWorld());
+    const n = 3000;
+    const p = cointegratedPair(61, n, { beta: 1.5, alpha: 200, phi: 0.85, spreadSigma: 4, x0: 10_000, xSigma: 5 }, true);
+    w.runner.add({ id: 'pairs', kind: 'pairs', account: ACC, symbols: ['AAA', 'BBB'], params: PARAMS }, pairsStrategy);
+    w.runner.start('pairs');
+    const ids: number[] = [];
+    let i = 0;
+    while (i < n && w.runner.status('pairs')[0]!.position.AAA === 0) { run(w, p.x, p.y, i, i + 1, ids); i++; }
+    const held = w.runner.status('pairs')[0]!.position;
+    expect(held.AAA).not.toBe(0);
+    expect(held.BBB).not.toBe(0);
+    w.runner.setParams('pairs', { ...PARAMS, window: 50 });
+    run(w, p.x, p.y, i, i + 20, ids);
+    expect(w.signals.some((s) => s.signal === 'adopt:AAA/BBB' && s.price === held.AAA && s.qty === held.BBB)).toBe(true);
+    expect(w.runner.status('pairs')[0]!.position).toEqual({ AAA: 0, BBB: 0 });
+  });
+
   it('goes flat on a planted structural break and stays out until a re-test passes', () => {
     const w = (world = new SagaWorld());
     const n = 1200;

@@ -22,7 +22,7 @@
  * `z:Y/X` (value z, price the spread, every `zEvery` samples), the decisions `enter_long`,
  * `enter_short`, `exit`, `stop`, `break`, `drop` (value z, price spread, qty the y lots), execution
  * outcomes `order`, `flatten`, `rebalance`, `entry_unfilled`, `refused`, `busy` (a leg is held by
- * another pair), `size_refused`, `limit_refused`, and per screening `pvalue`, `qvalue`, `half_life`, `selected` (1/0).
+ * another pair), `size_refused`, `limit_refused`, `adopt` (positions found at start, flattened), and per screening `pvalue`, `qvalue`, `half_life`, `selected` (1/0).
  * Layout: per-symbol ring of mids (Float64Array), one `Slot` per candidate pair.
  * Invariants: at most one saga in flight per pair; entries only while the model is eligible.
  * Complexity: O(pairs) per sample plus ≤ testsPerSample coint tests (≈ 20–400 µs each, lag choice
@@ -186,7 +186,23 @@ export class PairsStrategy extends Strategy<PairsParams> {
     this.syms = [...new Set(pairs.flat())];
     this.names = this.syms.map((s) => ctx.symbolName(s));
     this.build(pairs);
+    this.adopt(ctx);
     ctx.setTimer('sample', this.p.sampleMs, true);
+  }
+
+  /**
+   * Positions the strategy already holds in its symbols (a restart, or models rebuilt by a
+   * parameter change) are given to the first pair holding both legs free; its model starts flat,
+   * so the next samples flatten them.
+   */
+  private adopt(ctx: StrategyContext<PairsParams>): void {
+    this.slots.forEach((slot, s) => {
+      if (this.owner[slot.yi] !== -1 || this.owner[slot.xi] !== -1) return;
+      const py = ctx.position(slot.y).position; const px = ctx.position(slot.x).position;
+      if (py === 0 && px === 0) return;
+      this.owner[slot.yi] = s; this.owner[slot.xi] = s;
+      ctx.signal(slot.y, `adopt:${slot.name}`, 0, py, px);
+    });
   }
 
   private build(pairs: readonly (readonly [number, number])[]): void {
