@@ -18,8 +18,8 @@
  * Layout: pure functions plus `MidVolatility` (one Ewma block).
  * Invariants: δ > 0 for γ, κ > 0; rounded bid < ask.
  * Complexity: O(1). Allocation: none per call (quotes go into a caller-owned object).
- * Known limitations: κ is a parameter (not estimated from trade arrivals); σ is the mid's, own
- * quotes included when the caller does not take them out of the mid.
+ * Known limitations: κ from trade arrivals (KappaEstimator) is the plain exponential MLE of trade
+ * distances; σ is the mid's, own quotes included when the caller does not take them out of the mid.
  */
 import { Ewma } from '../stats/index.js';
 import { bad, positive } from './stat-arb/input.js';
@@ -103,5 +103,33 @@ export class MidVolatility {
     // E[Δ²] (the EWMA variance plus the squared EWMA mean): a drift is risk to a quoter too
     const m = this.ewma.mean;
     return (this.ewma.variance + m * m) * (1000 / this.sampleMs);
+  }
+}
+
+/**
+ * κ from trade arrivals: with fill intensity λ(δ) = A·e^(−κδ) at distance δ from the mid, the
+ * distances of trades from the mid are exponential with rate κ, whose maximum-likelihood estimate
+ * is 1 / mean distance; the mean is an EWMA over trades (half-life in trades), floored at 0.1 tick
+ * (κ ≤ 10). Until `minTrades` trades the parameter stands in. A rough estimate — a trade's distance
+ * also reflects where liquidity sat and how far a market order walked the book.
+ */
+export class KappaEstimator {
+  private mean = 0;
+  private readonly alpha: number;
+  trades = 0;
+  constructor(halflifeTrades: number, readonly minTrades: number) {
+    positive('kappa half-life (trades)', halflifeTrades);
+    this.alpha = 1 - Math.exp(-Math.LN2 / halflifeTrades);
+  }
+  /** One trade at `distance` ticks from the mid (its absolute value is used). */
+  onTrade(distance: number): void {
+    if (!Number.isFinite(distance)) return;
+    const d = Math.abs(distance);
+    this.mean = this.trades === 0 ? d : this.mean + this.alpha * (d - this.mean);
+    this.trades++;
+  }
+  /** The estimate, or `fallback` before `minTrades` trades. */
+  kappa(fallback: number): number {
+    return this.trades < this.minTrades ? fallback : 1 / Math.max(0.1, this.mean);
   }
 }

@@ -21,16 +21,19 @@
  * Layout: one `Book` record per symbol (working order ids, prices, the last model quotes).
  * Invariants: at most one working order per side and symbol; quotes are post-only and tick-whole.
  * Complexity: O(levels) per book change. Allocation: none per book change apart from signals.
- * Known limitations: κ is a parameter (no estimate from trade arrivals); inventory is counted in
- * quote units (position / qty).
+ * Known limitations: κ is a parameter unless `kappaFromTrades` (then a rough exponential MLE of
+ * trade distances to the mid); inventory is counted in quote units (position / qty).
  */
 import { Strategy, type BookView, type FillView, type OrderView, type Side, type StrategyContext, type StrategyDefinition, type TradeView } from './api.js';
 import { TradsysError } from '../domain/errors.js';
-import { asQuotes, checkAsParams, MidVolatility, newQuotes, type Quotes } from './market-maker-model.js';
+import { asQuotes, checkAsParams, KappaEstimator, MidVolatility, newQuotes, type Quotes } from './market-maker-model.js';
 
 export interface MarketMakerParams {
   gamma: number;
   kappa: number;
+  kappaFromTrades: boolean;
+  kappaHalflife: number;
+  kappaMinTrades: number;
   horizonSec: number;
   qty: number;
   maxPosition: number;
@@ -55,6 +58,9 @@ export const MARKET_MAKER_PARAMS_SCHEMA = {
   properties: {
     gamma: n(0.05, 'risk aversion γ (per tick per quote unit)'),
     kappa: n(1.5, 'order-arrival decay κ (per tick): fills fall off as e^(−κ·distance)'),
+    kappaFromTrades: { type: 'boolean', default: false, description: 'estimate κ from the trades\' distances to the mid (1 / their EWMA mean) once kappaMinTrades trades were seen' },
+    kappaHalflife: n(200, 'EWMA half-life of the κ estimate, in trades'),
+    kappaMinTrades: i(50, 'trades before the κ estimate replaces kappa', 1),
     horizonSec: n(10, 'rolling horizon τ in seconds (stands for T − t)'),
     qty: i(1, 'lots per quote (the inventory unit)', 1),
     maxPosition: i(10, 'largest absolute position, lots: the side that would exceed it is not quoted', 1),
@@ -71,7 +77,7 @@ export const MARKET_MAKER_PARAMS_SCHEMA = {
 } as const;
 
 export const MARKET_MAKER_DEFAULTS: MarketMakerParams = Object.fromEntries(
-  Object.entries(MARKET_MAKER_PARAMS_SCHEMA.properties).map(([k, v]) => [k, (v as { default: number }).default]),
+  Object.entries(MARKET_MAKER_PARAMS_SCHEMA.properties).map(([k, v]) => [k, (v as { default: number | boolean }).default]),
 ) as unknown as MarketMakerParams;
 
 export function marketMakerParams(p: Readonly<Partial<MarketMakerParams>>): MarketMakerParams {
@@ -85,6 +91,7 @@ interface Side2 { id: number; px: number; sentPx: number; leaves: number; live: 
 interface Book {
   symbol: number;
   vol: MidVolatility;
+  kappa: KappaEstimator;
   mid: number;
   q: Quotes;
   bid: Side2;
@@ -114,6 +121,7 @@ export class MarketMakerStrategy extends Strategy<MarketMakerParams> {
     this.p = marketMakerParams(ctx.params);
     this.books = ctx.symbols.map((symbol) => ({
       symbol, vol: new MidVolatility(this.p.volSampleMs, this.p.volHalflife, this.p.initialSigma, this.p.volWarmup),
+      kappa: new KappaEstimator(this.p.kappaHalflife, this.p.kappaMinTrades),
       mid: Number.NaN, q: newQuotes(), bid: noOrder(), ask: noOrder(), lastSignalAt: Number.NEGATIVE_INFINITY, waiting: false, lastTrade: 0,
     }));
     this.bySymbol = new Map(this.books.map((b) => [b.symbol, b]));
@@ -132,6 +140,9 @@ export class MarketMakerStrategy extends Strategy<MarketMakerParams> {
     if (this.p.volSampleMs !== previous.volSampleMs || this.p.volHalflife !== previous.volHalflife) {
       for (const b of this.books) b.vol = new MidVolatility(this.p.volSampleMs, this.p.volHalflife, this.p.initialSigma, this.p.volWarmup);
       ctx.setTimer('vol', this.p.volSampleMs, true);
+    }
+    if (this.p.kappaHalflife !== previous.kappaHalflife || this.p.kappaMinTrades !== previous.kappaMinTrades) {
+      for (const b of this.books) b.kappa = new KappaEstimator(this.p.kappaHalflife, this.p.kappaMinTrades);
     }
     for (const b of this.books) this.requote(ctx, b, true);
   }
@@ -193,7 +204,9 @@ export class MarketMakerStrategy extends Strategy<MarketMakerParams> {
 
   override onTrade(_ctx: StrategyContext<MarketMakerParams>, t: TradeView): void {
     const b = this.bySymbol.get(t.symbol);
-    if (b !== undefined) b.lastTrade = t.price;
+    if (b === undefined) return;
+    if (b.mid === b.mid) b.kappa.onTrade(t.price - b.mid);
+    b.lastTrade = t.price;
   }
 
   /** Everyone else's best price on `side` (0 when none): the own quote's lots, as the runner has the order now (consistent with the book view), taken out. */
@@ -221,7 +234,8 @@ export class MarketMakerStrategy extends Strategy<MarketMakerParams> {
     if (b.mid !== b.mid) return; // nothing to quote around yet
     const pos = ctx.position(b.symbol).position;
     const sigma2 = b.vol.sigma2;
-    asQuotes(b.q, b.mid, pos / p.qty, sigma2, { gamma: p.gamma, kappa: p.kappa, tau: p.horizonSec }, p.minSpreadTicks, ob, oa);
+    const kappa = p.kappaFromTrades ? b.kappa.kappa(p.kappa) : p.kappa;
+    asQuotes(b.q, b.mid, pos / p.qty, sigma2, { gamma: p.gamma, kappa, tau: p.horizonSec }, p.minSpreadTicks, ob, oa);
     const now = ctx.now();
     const wantBid = b.q.bid > 0 && pos + p.qty <= p.maxPosition;
     const wantAsk = pos - p.qty >= -p.maxPosition;
@@ -280,7 +294,7 @@ export class MarketMakerStrategy extends Strategy<MarketMakerParams> {
     return {
       quotes: this.books.map((b) => ({
         symbol: b.symbol, mid: fin(b.mid), reservation: fin(b.q.reservation), spread: fin(b.q.spread), sigma: fin(Math.sqrt(b.vol.sigma2)),
-        volSamples: b.vol.samples, bid: b.bid.id !== 0 ? b.bid.px : null, ask: b.ask.id !== 0 ? b.ask.px : null,
+        volSamples: b.vol.samples, kappa: this.p.kappaFromTrades ? b.kappa.kappa(this.p.kappa) : this.p.kappa, kappaTrades: b.kappa.trades, bid: b.bid.id !== 0 ? b.bid.px : null, ask: b.ask.id !== 0 ? b.ask.px : null,
       })),
     };
   }

@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ENUMS } from '../../src/abi/records.js';
 import { TradsysError } from '../../src/domain/errors.js';
-import { asQuotes, MidVolatility, newQuotes, optimalSpread, reservationPrice } from '../../src/strategies/market-maker-model.js';
+import { asQuotes, KappaEstimator, MidVolatility, newQuotes, optimalSpread, reservationPrice } from '../../src/strategies/market-maker-model.js';
+import { prng } from '../../src/workload/prng.js';
 import { marketMakerStrategy, MARKET_MAKER_DEFAULTS, type MarketMakerParams } from '../../src/strategies/market-maker.js';
 import { Harness } from '../support/strategy-harness.js';
 import { normals } from '../support/cointegrated.js';
@@ -85,6 +86,19 @@ describe('Avellaneda–Stoikov model', () => {
     expect(v.sigma2 / 16).toBeLessThan(1.1);
     v.sample(Number.NaN); // no mid: skipped
     expect(v.samples).toBe(39_999);
+  });
+  it('κ from trade arrivals: 1 / the mean distance of exponential distances, the parameter until minTrades', () => {
+    const k = new KappaEstimator(2000, 50);
+    const u = prng(93);
+    expect(k.kappa(1.5)).toBe(1.5);
+    for (let i = 0; i < 49; i++) k.onTrade(-Math.log(1 - u()) / 2 * (i % 2 === 0 ? 1 : -1)); // Exp(κ = 2), both sides
+    expect(k.kappa(1.5)).toBe(1.5);
+    for (let i = 0; i < 50_000; i++) k.onTrade(-Math.log(1 - u()) / 2 * (i % 2 === 0 ? 1 : -1));
+    expect(k.kappa(1.5) / 2).toBeGreaterThan(0.93);
+    expect(k.kappa(1.5) / 2).toBeLessThan(1.07);
+    const near = new KappaEstimator(10, 1);
+    near.onTrade(0);
+    expect(near.kappa(1.5)).toBe(10); // the 0.1-tick floor
   });
 });
 
