@@ -19,7 +19,8 @@
  * Layout: numbers in fields; `opts` is read at every update, so thresholds can change in place.
  * Invariants: target ∈ {−1, 0, 1}; target ≠ 0 only while eligible (formation, no break).
  * Complexity: O(1) per update (one WASM call for OLS; ~30 flops + one WASM call for Kalman).
- * Allocation: none per update; `setFormation` allocates the Kalman filter when it starts one.
+ * Allocation: none per update; `setFormation` allocates the Kalman filter (and its warm-up errors)
+ * when it starts one.
  * Known limitations: z is NaN (HOLD) while the window's spread has no variance.
  */
 import { PairMonitor, RollingStats } from '../../stats/index.js';
@@ -121,7 +122,9 @@ export class PairsModel {
     this.kalmanCount = 0;
     if (xs && ys) {
       if (xs.length !== ys.length) bad(`formation windows differ in length (${xs.length} vs ${ys.length})`);
-      for (let i = 0; i < xs.length; i++) this.errors!.push(this.kalman.update(xs[i]!, ys[i]!));
+      const e = new Float64Array(xs.length);
+      for (let i = 0; i < xs.length; i++) e[i] = this.kalman.update(xs[i]!, ys[i]!);
+      this.errors!.pushMany(e); // one WASM call for the window
       this.kalmanCount = xs.length;
     }
   }
