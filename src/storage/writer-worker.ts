@@ -83,7 +83,8 @@ function pump(): void {
   if (got > 0) setImmediate(pump); else setTimeout(pump, 1);
 }
 
-parentPort!.on('message', async (m: { op: 'stop'; deadlineMs: number }) => {
+parentPort!.on('message', async (m: { op: 'stop'; deadlineMs: number } | { op: 'signals'; rows: Parameters<WriterCore['ingestSignals']>[0] }) => {
+  if (m.op === 'signals') { if (!stopping) core.ingestSignals(m.rows); return; }
   if (m.op !== 'stop' || stopping) return;
   stopping = true;
   drain();
