@@ -31,7 +31,7 @@ export const BAR_INTERVALS = {
 export type BarInterval = keyof typeof BAR_INTERVALS;
 
 /** Tables the writer fills from the event ring (each has a `seq` column: its checkpoint). */
-export const WRITER_TABLES = ['trades', 'order_events', 'quotes', 'book_snapshots', 'latency_samples', 'strategy_signals'] as const;
+export const WRITER_TABLES = ['trades', 'order_events', 'quotes', 'book_snapshots', 'latency_samples'] as const;
 export type WriterTable = (typeof WRITER_TABLES)[number];
 
 const col = (spec: string): Column[] => spec.split(', ').map((x) => { const [name, type] = x.split(' '); return { name: name!, type: type as Column['type'] }; });
@@ -49,7 +49,6 @@ export const WRITER_LAYOUTS: Readonly<Record<WriterTable, readonly Column[]>> = 
   quotes: col('symbol String, ts Int64, seq UInt64, bid_price Int64, bid_qty UInt64, ask_price Int64, ask_qty UInt64'),
   book_snapshots: col('symbol String, ts Int64, seq UInt64, depth UInt16, bid_prices Array(Int64), bid_qtys Array(UInt64), bid_counts Array(UInt32), ask_prices Array(Int64), ask_qtys Array(UInt64), ask_counts Array(UInt32)'),
   latency_samples: col('component String, ts Int64, seq UInt64, latency_ns Int64'),
-  strategy_signals: col('strategy String, symbol String, ts Int64, signal String, value Float64, price Int64, qty Int64, seq UInt64'),
 };
 
 const MONTH = (col: string): string => `toYYYYMM(toDateTime(intDiv(${col}, 1000000000)))`;

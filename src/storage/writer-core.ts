@@ -1,10 +1,7 @@
 /**
  * The storage writer's logic (it runs on the writer thread, writer-worker.ts): RING_EVT records →
  * rows of trades, order_events, quotes, book_snapshots and latency_samples → batches → a bounded
- * queue that spills to files → inserts with retry and backoff, exactly once per engine `seq`; and
- * the strategy workers' signal rows (`ingestSignals`, strategy_signals) through the same batches,
- * queue, spill and retry, at least once (they are not in the journal and carry no unique key: an
- * insert the server applied before failing is inserted again on retry).
+ * queue that spills to files → inserts with retry and backoff, exactly once per engine `seq`.
  *
  * Layout:
  * ```
@@ -176,7 +173,6 @@ export class WriterCore {
 
   private async readCheckpoints(): Promise<void> {
     for (const t of WRITER_TABLES) {
-      if (t === 'strategy_signals') continue; // not keyed by seq (see the module header)
       const r = await this.storage.query<{ s: string }>(`SELECT toString(max(seq)) AS s FROM ${t}`);
       this.checkpoint.set(t, BigInt(r.rows[0]?.s ?? '0'));
     }
@@ -294,25 +290,6 @@ export class WriterCore {
     }
   }
 
-  /**
-   * Strategy signal rows (src/strategies/pool.ts `onSignals`): into the strategy_signals batch.
-   * `ts` is ms since the epoch (the strategy's clock), written as ns; `symbol` an engine symbol id.
-   */
-  ingestSignals(rows: readonly { strategy: string; symbol: number; ts: number; signal: string; value: number; price: number; qty: number; seq: number }[]): void {
-    for (const r of rows) {
-      const seq = BigInt(Math.max(0, Math.floor(r.seq)));
-      const b = this.row('strategy_signals', seq);
-      b.str(r.strategy);
-      b.bytes(this.symbolBytes(r.symbol));
-      b.i64(BigInt(Math.round(r.ts)) * 1_000_000n);
-      b.str(r.signal);
-      b.f64(r.value);
-      b.i64n(Math.round(r.price));
-      b.i64n(Math.round(r.qty));
-      b.u64(seq);
-    }
-  }
-
   /** Seals open batches that are full or old (only between commands), then bounds the queue. */
   seal(now: number, force = false): void {
     if (this.inCommand) return;
@@ -376,8 +353,7 @@ export class WriterCore {
       if (!q) return false;
       // after a failure the server may have applied the insert anyway: re-read before retrying
       if (this.needCheckpoint) { await this.readCheckpoints(); this.needCheckpoint = false; }
-      const bySeq = q.table !== 'strategy_signals';
-      const cp = bySeq ? this.checkpoint.get(q.table) ?? 0n : -1n;
+      const cp = this.checkpoint.get(q.table) ?? 0n;
       if (q.lastSeq <= cp) { this.drop(q, q.rows); return true; }
       let rows = q.rows;
       if (q.format === 'RowBinary') {
@@ -400,7 +376,7 @@ export class WriterCore {
         }
         await this.storage.insert(q.table, { format: 'JSONEachRow', body });
       }
-      if (bySeq) this.checkpoint.set(q.table, q.lastSeq);
+      this.checkpoint.set(q.table, q.lastSeq);
       this.counters.rowsWritten += rows;
       this.counters.batchesWritten++;
       this.counters.generation++;

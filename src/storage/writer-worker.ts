@@ -83,8 +83,7 @@ function pump(): void {
   if (got > 0) setImmediate(pump); else setTimeout(pump, 1);
 }
 
-parentPort!.on('message', async (m: { op: 'stop'; deadlineMs: number } | { op: 'signals'; rows: Parameters<WriterCore['ingestSignals']>[0] }) => {
-  if (m.op === 'signals') { if (!stopping) core.ingestSignals(m.rows); return; }
+parentPort!.on('message', async (m: { op: 'stop'; deadlineMs: number }) => {
   if (m.op !== 'stop' || stopping) return;
   stopping = true;
   drain();

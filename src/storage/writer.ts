@@ -21,9 +21,6 @@ import { spawnWorker } from '../sys/spawn.js';
 import { STAT } from './writer-stats.js';
 import type { WriterOptions } from './writer-core.js';
 
-/** One strategy signal (src/strategies/runner.ts SignalRow: `ts` ms since the epoch, `symbol` an engine symbol id). */
-export interface SignalRow { strategy: string; symbol: number; ts: number; signal: string; value: number; price: number; qty: number; seq: number }
-
 export interface WriterStats {
   eventsIn: number; rowsWritten: number; batchesWritten: number; errors: number; retries: number; skippedRows: number;
   queueBatches: number; queueRows: number; queueBytes: number; spilledBytes: number; spilledBatches: number;
@@ -72,15 +69,6 @@ export class StorageWriter {
   }
 
   /** Stops the thread: drains the ring once more, writes until `deadlineMs`, spills the rest. */
-  /**
-   * Strategy signal rows (the strategy pool's `onSignals` batches) for the strategy_signals table:
-   * posted to the writer thread, batched, spilled and retried like the engine's rows (at least once).
-   */
-  signals(rows: readonly SignalRow[]): void {
-    if (this.stopped || rows.length === 0) return;
-    this.worker.postMessage({ op: 'signals', rows });
-  }
-
   async stop(deadlineMs = 5000): Promise<{ pending: number; lastError: string | null }> {
     if (!this.stopped) {
       this.stopped = new Promise((res) => {

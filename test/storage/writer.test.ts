@@ -76,33 +76,6 @@ describe.each(['chdb', 'server'] as const)('storage writer on %s', (name) => {
   });
 });
 
-describe.each(['chdb', 'server'] as const)('strategy signals through the storage writer on %s', (name) => {
-  it('writes every signal row the strategy pool hands over to strategy_signals, field for field, next to the engine rows', async () => {
-    const b = await openBackend(name, 'sig');
-    try {
-      const ring = SpmcRing.create(4096, RING_EVT_SIZE);
-      const w = StorageWriter.start(ring, b.storage, opts(b.dir));
-      publish(ring, 1, 100, 3);
-      const rows = Array.from({ length: 1200 }, (_, i) => ({ strategy: i % 2 ? 'pairs-1' : 'mm', symbol: i % 3, ts: 1_790_000_000_000 + i, signal: i % 5 ? 'z' : 'enter', value: i / 8 - 50, price: 1000 + i, qty: i % 7 - 3, seq: 100 + i }));
-      for (let i = 0; i < rows.length; i += 100) w.signals(rows.slice(i, i + 100)); // batches as the pool sends them
-      // (the table exists once the writer has migrated the database)
-      const n = async (): Promise<number> => Number((await b.storage.query<{ n: string }>('SELECT toString(count()) AS n FROM strategy_signals').catch(() => ({ rows: [{ n: '-1' }] }))).rows[0]!.n);
-      await until(async () => (await n()) === rows.length && w.stats().checkpointSeq === 100, 60_000, 'the signals and the events written');
-      const got = await b.storage.query('SELECT * FROM strategy_signals WHERE seq IN (100, 1299) ORDER BY seq');
-      expect(got.rows).toEqual([
-        { strategy: 'mm', symbol: 'AAA', ts: '1790000000000000000', signal: 'enter', value: -50, price: '1000', qty: '-3', seq: '100' },
-        { strategy: 'pairs-1', symbol: 'CCC', ts: '1790000001199000000', signal: 'z', value: 1199 / 8 - 50, price: '2199', qty: '-1', seq: '1299' },
-      ]);
-      await w.stop();
-      expect(await n()).toBe(rows.length);
-      const c = await counts(b.storage);
-      expect(c.maxSeq).toBe(100); // the engine rows' checkpoint is not moved by signals
-    } finally {
-      await b.close();
-    }
-  });
-});
-
 /** A loopback TCP proxy that holds every chunk for `delayMs` (a slow network/server). */
 function slowProxy(target: number, delayMs: number): Promise<{ port: number; server: Server }> {
   return new Promise((res) => {
