@@ -325,7 +325,7 @@ describe('StrategyRunner', () => {
     expect(() => h.runner.add({ id: 'p', kind: 'probe', account: 1, symbols: ['AAA'], limits: { maxWhat: 1 } }, probeStrategy as never)).toThrow(/maxWhat/);
     h.runner.add({ id: 'p', kind: 'probe', account: 1, symbols: ['AAA'], params: { qty: 3 } }, probeStrategy as never);
     expect(() => h.runner.add({ id: 'p', kind: 'probe', account: 1, symbols: ['AAA'] }, probeStrategy as never)).toThrow(/already exists/);
-    expect(h.runner.status('p')[0]!.parameters).toEqual({ mode: 'quote', qty: 3, price: 1000, offset: 1, maxTakes: 1000000, crashAfter: 0, spinMs: 0 });
+    expect(h.runner.status('p')[0]!.parameters).toEqual({ mode: 'quote', qty: 3, price: 1000, priceB: 1000, offset: 1, maxTakes: 1000000, crashAfter: 0, spinMs: 0 });
     const seen: unknown[] = [];
     h.runner.add(cfg('q', 'q'), scripted('q', { onParams(ctx, prev) { seen.push([prev, ctx.params]); } }, { type: 'object', properties: { k: { type: 'integer', default: 1 } } }));
     h.runner.start('q');
