@@ -18,14 +18,17 @@ import { StrategyRunner, type RunnerOptions, type SignalRow } from '../../src/st
 import type { PairsRequest, TimeInForce } from '../../src/strategies/api.js';
 import type { Trip } from '../../src/strategies/breakers.js';
 import { STRATEGY_ID_BASE_NUM } from '../../src/domain/ids.js';
-import { INSTRUMENTS } from './strategy-harness.js';
+import { Instrument } from '../../src/domain/instruments.js';
+
+/** AAA, BBB, CCC: tick 1, lot 1. */
+export const WORLD_INSTRUMENTS = ['AAA', 'BBB', 'CCC'].map((symbol, i) => new Instrument(i, { symbol, tickSize: '1', lotSize: '1' }));
 
 interface Cmd { op: number; side: number; type: number; tif: number; symbol: number; id: number | bigint; price: number | bigint; qty: number; account: number; cid: string }
 
 const TIF: Record<TimeInForce, number> = { gtc: ENUMS.Tif.GTC, ioc: ENUMS.Tif.IOC, fok: ENUMS.Tif.FOK, post_only: ENUMS.Tif.POST_ONLY };
 
 export class SagaWorld {
-  readonly engine = new Engine({ symbols: 2, capacity: 200_000, seed: 1 });
+  readonly engine = new Engine({ symbols: 3, capacity: 200_000, seed: 1 });
   readonly clock = new ManualClock(1_800_000_000_000);
   readonly runner: StrategyRunner;
   readonly sagas: SagaManager;
@@ -44,7 +47,7 @@ export class SagaWorld {
     this.sagas = SagaManager.open({ journalDir: this.dir, clock: this.clock, durability: 'none', log: () => undefined, submit: (c, cid) => { this.queue.push({ ...c, cid }); return true; } });
     this.sagas.resume();
     this.runner = new StrategyRunner({
-      instruments: INSTRUMENTS, now: () => this.clock.now(), measure: false,
+      instruments: WORLD_INSTRUMENTS, now: () => this.clock.now(), measure: false,
       sink: { send: (op, side, type, tif, symbol, id, price, qty, account, cid) => { this.queue.push({ op, side, type, tif, symbol, id, price, qty, account, cid }); return true; } },
       nextOrderId: () => this.nextId++,
       pairs: (account: number, req: PairsRequest) => this.sagas.startPairs({

@@ -10,7 +10,8 @@ import { ENUMS } from '../../src/abi/records.js';
 import { TradsysError } from '../../src/domain/errors.js';
 import { pairsStrategy, PAIRS_DEFAULTS, type PairsParams } from '../../src/strategies/stat-arb/pairs.js';
 import { SagaWorld } from '../support/saga-world.js';
-import { cointegratedPair } from '../support/cointegrated.js';
+import { adjustPValues } from '../../src/strategies/stat-arb/fdr.js';
+import { cointegratedPair, randomWalk } from '../support/cointegrated.js';
 
 const ACC = 800;
 const PARAMS: Partial<PairsParams> = {
@@ -21,11 +22,13 @@ const PARAMS: Partial<PairsParams> = {
 let world: SagaWorld | null = null;
 afterEach(() => { world?.close(); world = null; });
 
-/** Runs `n` steps of 100 ms: the market re-quotes AAA (y) and BBB (x) at fair ± 1 (500 lots), then the clock moves. */
-function run(w: SagaWorld, x: Float64Array, y: Float64Array, from: number, to: number, ids: number[]): void {
+/** Runs `n` steps of 100 ms: the market re-quotes AAA (y), BBB (x) and CCC (`z`, when given) at fair ± 1 (500 lots), then the clock moves. */
+function run(w: SagaWorld, x: Float64Array, y: Float64Array, from: number, to: number, ids: number[], z?: Float64Array): void {
   for (let i = from; i < to; i++) {
     for (const id of ids.splice(0)) w.market(ENUMS.Op.CANCEL, 0, id >> 20, 0, 0, { id: id & 0xfffff });
-    for (const [sym, fair] of [[0, y[i]!], [1, x[i]!]] as const) {
+    const fairs: [number, number][] = [[0, y[i]!], [1, x[i]!]];
+    if (z) fairs.push([2, z[i]!]);
+    for (const [sym, fair] of fairs) {
       ids.push((sym << 20) | w.market(ENUMS.Op.NEW, 0, sym, fair - 1, 500));
       ids.push((sym << 20) | w.market(ENUMS.Op.NEW, 1, sym, fair + 1, 500));
     }
@@ -68,6 +71,35 @@ describe('pairs strategy through the StrategyRunner and the pairs saga', () => {
     for (const s of ['z:AAA/BBB', 'enter_long:AAA/BBB', 'enter_short:AAA/BBB', 'exit:AAA/BBB', 'order:AAA/BBB', 'flatten:AAA/BBB', 'pvalue:AAA/BBB', 'qvalue:AAA/BBB', 'half_life:AAA/BBB', 'selected:AAA/BBB']) {
       expect(names.has(s), s).toBe(true);
     }
+  });
+
+  it('screens a universe of three: the cointegrated pair is selected and traded, the pairs with an independent walk are not', () => {
+    const w = (world = new SagaWorld());
+    const n = 1500;
+    const p = cointegratedPair(61, n, { beta: 1.5, alpha: 200, phi: 0.85, spreadSigma: 4, x0: 10_000, xSigma: 5 }, true);
+    const c = randomWalk(69, n, 20_000, 5).map(Math.round);
+    // a longer screening window than the two-symbol tests: BH over three tests asks p ≤ 0.05/3 of the best
+    w.runner.add({ id: 'pairs', kind: 'pairs', account: ACC, symbols: ['AAA', 'BBB', 'CCC'], params: { ...PARAMS, screenWindow: 300 } }, pairsStrategy);
+    w.runner.start('pairs');
+    run(w, p.x, p.y, 0, n, [], c);
+    const st = w.runner.status('pairs')[0]!;
+    const d = st.details as { pairs: { pair: string; selected: boolean; verdict: string; qValue: number; pValue: number; sagas: number }[] };
+    expect(d.pairs.map((q) => q.pair)).toEqual(['AAA/BBB', 'AAA/CCC', 'BBB/CCC']);
+    // over the screening rounds: the cointegrated pair passes most of them (a finite window does not
+    // always reject a unit root), the pairs with the independent walk never do
+    const rounds = (pair: string): number[] => w.signals.filter((q) => q.signal === `selected:${pair}`).map((q) => q.value);
+    const ab = rounds('AAA/BBB');
+    expect(ab.length).toBeGreaterThan(5);
+    expect(ab.filter((v) => v === 1).length / ab.length).toBeGreaterThan(0.5); // all 8 measured
+    expect(rounds('AAA/CCC').every((v) => v === 0)).toBe(true);
+    expect(rounds('BBB/CCC').every((v) => v === 0)).toBe(true);
+    expect(d.pairs[0]!.sagas).toBeGreaterThan(4);
+    expect(d.pairs[1]!.sagas + d.pairs[2]!.sagas).toBe(0);
+    // the last round's q-values are BH over the family of three
+    const adj = adjustPValues(d.pairs.map((q) => q.pValue), 'bh');
+    d.pairs.forEach((q, i) => expect(q.qValue).toBe(adj[i]));
+    expect(st.position.CCC).toBe(0);
+    expect(w.trips).toEqual([]);
   });
 
   it('a parameter change that rebuilds the models adopts the open positions and flattens them', () => {
