@@ -144,6 +144,24 @@ describe('pairs strategy through the StrategyRunner and the pairs saga', () => {
     expect(pr.target).toBe(0);
   });
 
+  it('an entry over maxPosition is refused once per excursion of z, never sent', () => {
+    const w = (world = new SagaWorld());
+    const n = 1200;
+    const p = cointegratedPair(61, n, { beta: 1.5, alpha: 200, phi: 0.85, spreadSigma: 4, x0: 10_000, xSigma: 5 }, true);
+    w.runner.add({ id: 'pairs', kind: 'pairs', account: ACC, symbols: ['AAA', 'BBB'], params: { ...PARAMS, qty: 10, maxPosition: 5 } }, pairsStrategy); // the y leg alone is over
+    w.runner.start('pairs');
+    run(w, p.x, p.y, 0, n, []);
+    const sig = w.signals.filter((q) => q.strategy === 'pairs').map((q) => q.signal);
+    const entries = sig.filter((q) => q.startsWith('enter_')).length;
+    expect(entries).toBeGreaterThan(3);
+    // not retried on the next sample while z stays beyond entryZ: no two entries in consecutive samples
+    const at = new Set(w.signals.filter((q) => q.signal.startsWith('enter_')).map((q) => q.ts));
+    expect([...at].filter((t) => at.has(t + PARAMS.sampleMs!))).toEqual([]); // (ts: the runner clock, ms)
+    expect(sig.filter((q) => q === 'limit_refused:AAA/BBB').length).toBe(entries);
+    expect(sig.filter((q) => q.startsWith('order:'))).toEqual([]);
+    expect(w.trades.filter((t) => t.account === ACC || t.makerAccount === ACC)).toEqual([]);
+  });
+
   it('refuses bad parameters when the strategy is created; a pair outside its symbols fails it at start', () => {
     const w = (world = new SagaWorld());
     const add = (id: string, params: Record<string, unknown>, symbols = ['AAA', 'BBB']): void => w.runner.add({ id, kind: 'pairs', account: ACC, symbols, params }, pairsStrategy);

@@ -327,6 +327,7 @@ export class PairsStrategy extends Strategy<PairsParams> {
       if (slot.entered) {
         slot.entered = false;
         model.flat();
+        model.armed = false;
         ctx.signal(slot.y, `entry_unfilled:${slot.name}`, model.z, model.spread, 0);
         if (ownsY) this.owner[slot.yi] = -1;
         if (ownsX) this.owner[slot.xi] = -1;
@@ -353,7 +354,8 @@ export class PairsStrategy extends Strategy<PairsParams> {
     const slot = this.slots[s]!;
     const m = slot.model;
     const p = this.p;
-    const refuse = (why: string): void => { m.flat(); ctx.signal(slot.y, `${why}:${slot.name}`, m.z, m.spread, 0); };
+    // a refused entry is not retried every sample: the pair re-arms once |z| is back inside entryZ
+    const refuse = (why: string): void => { m.flat(); m.armed = false; ctx.signal(slot.y, `${why}:${slot.name}`, m.z, m.spread, 0); };
     if (this.owner[slot.yi] !== -1 || this.owner[slot.xi] !== -1) { refuse('busy'); return; }
     const beta = m.beta;
     if (!Number.isFinite(beta) || beta === 0) { refuse('size_refused'); return; }
