@@ -54,6 +54,11 @@ export const ERRORS = {
   ERR_BREAKER_LIMITS: { status: 400, message: 'invalid circuit-breaker limits' },
   ERR_SIM_CONFIG: { status: 400, message: 'invalid market simulator parameters' },
   ERR_BREAKER_COOLDOWN: { status: 409, message: 'the circuit breaker may not be reset before its cooldown has passed' },
+  ERR_STRATEGY_CONFIG: { status: 400, message: 'invalid strategy configuration' },
+  ERR_STRATEGY_PARAMS: { status: 400, message: 'strategy parameters do not match the strategy\'s schema' },
+  ERR_STRATEGY_NOT_FOUND: { status: 404, message: 'no such strategy' },
+  ERR_STRATEGY_STATE: { status: 409, message: 'the strategy cannot do that in its current state' },
+  ERR_STRATEGY_INPUT: { status: 400, message: 'invalid input to a strategy model (stat-arb screening, filters, quoting)' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;
