@@ -18,6 +18,8 @@
  * thread, engine thread, …) per order, from the trace (each GC's heap before it minus the heap
  * after the previous one). It undercounts by what was allocated after a phase's last GC (at most
  * one young generation), so it is a floor; compare builds with the same phase sizes.
+ * Before/after: GATEWAY_CLI=path/to/other/build/dist/cli/main.js runs the server from another build;
+ * GATEWAY_NODE_ARGS passes node flags to the server (e.g. "--cpu-prof --cpu-prof-dir=DIR").
  * Market-data fan-out: bench/pipeline/fanout.bench.ts (npm run bench:fanout).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -39,7 +41,9 @@ const RATES = opt('--rates', '5000,20000,50000').split(',').map(Number);
 const PROTOCOL = opt('--protocol', 'both');
 if (!['json', 'binary', 'both'].includes(PROTOCOL)) throw new Error('--protocol must be json, binary or both');
 const PER_FRAME = 80;
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'dist', 'cli', 'main.js');
+/** The server's CLI; GATEWAY_CLI=path/to/main.js runs another build (before/after comparisons), GATEWAY_NODE_ARGS adds node flags (e.g. --cpu-prof). */
+const CLI = process.env.GATEWAY_CLI ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'dist', 'cli', 'main.js');
+const NODE_ARGS = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter((x) => x !== '');
 
 interface Server { proc: ChildProcess; ws: string; key: string; secret: string; gc: GcLine[] }
 
@@ -67,7 +71,7 @@ function gcBetween(s: Server, from: number, to: number, orders: number): { scave
 }
 
 async function startServer(): Promise<Server> {
-  const proc = spawn(process.execPath, ['--trace-gc', CLI, 'serve', '--no-sim', '--no-storage', '--max-open-orders', '0', '--durability', DURABILITY, '--port', '0', '--rate-limit', '10000000', '--data', mkdtempSync(join(tmpdir(), 'bench-gw-'))]);
+  const proc = spawn(process.execPath, ['--trace-gc', ...NODE_ARGS, CLI, 'serve', '--no-sim', '--no-storage', '--max-open-orders', '0', '--durability', DURABILITY, '--port', '0', '--rate-limit', '10000000', '--data', mkdtempSync(join(tmpdir(), 'bench-gw-'))]);
   let out = '';
   let partial = '';
   const gc: GcLine[] = [];
