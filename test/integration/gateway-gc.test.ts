@@ -188,10 +188,11 @@ describe('binary order path and market data: no garbage per order or event in th
       const r = await ask<{ main: GcReport; engine: GcReport | null }>(child, 'stop');
       console.log(`market data: ${got} messages to 20 subscribers, main thread ${(r.main.allocatedBytes / got).toFixed(0)} B/message (${(r.main.allocatedBytes / pairs).toFixed(0)} B per trade), ${r.main.scavenges} scavenges (longest ${r.main.maxScavengeMs.toFixed(2)} ms)`);
       expect(got).toBeGreaterThanOrEqual(20 * 3 * pairs); // a trade, a ticker and a delta per pair to each
-      // measured 247 B/message (663 before: the book publish, md-fanout's Maps and ws's per-send
-      // objects); what is left: one socket write per subscriber per cycle (Node's write request,
-      // ~270 B), the fills and positions read models per trade, the trade's JSON text.
-      expect(r.main.allocatedBytes / got).toBeLessThan(400);
+      // measured 173 B/message (663 before the book publish, md-fanout's Maps and ws's per-send
+      // objects were cut, 247-254 after that, before the fills model's fix); what is left: one
+      // socket write per subscriber per cycle (Node's write request, ~270 B), the positions read
+      // model's BigInts per trade, the trade's JSON text.
+      expect(r.main.allocatedBytes / got).toBeLessThan(300);
     } finally {
       for (const s of subs) s.ws.close();
     }
