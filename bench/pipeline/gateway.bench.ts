@@ -13,7 +13,7 @@
  * Options: --protocol json|binary|both (default both) · --orders N (default 50,000) ·
  * --rates 5000,20000,50000 · --conns C (4) · --window W (256) · --durability fsync|none (the
  * server's journal, default fsync: every ack waits for its batch's fdatasync) · --json.
- * GC: the server runs with `--trace-gc`; per phase the bench reports its scavenges (count, longest
+ * GC: the server runs with `--trace-gc`; per phase the bench reports its scavenges (count, median and longest
  * pause) and `heapBytesPerOrder`: bytes the server allocated on its JS heaps (all isolates: main
  * thread, engine thread, …) per order, from the trace (each GC's heap before it minus the heap
  * after the previous one). It undercounts by what was allocated after a phase's last GC (at most
@@ -52,8 +52,9 @@ interface GcLine { isolate: string; scavenge: boolean; before: number; after: nu
 const GC_RE = /\[\d+:(0x[0-9a-f]+)\]\s+[\d.]+ ms: (Scavenge|Mark-Compact|Mark-sweep|Minor Mark-Compact)[^\d]*([\d.]+) \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB, ([\d.]+) \/ [\d.]+ ms/;
 
 /** GC of the server between two marks (indexes into s.gc): scavenges, longest scavenge, bytes allocated (a floor, see the header). */
-function gcBetween(s: Server, from: number, to: number, orders: number): { scavenges: number; maxScavengeMs: number; otherGcs: number; heapBytesPerOrder: number } {
+function gcBetween(s: Server, from: number, to: number, orders: number): { scavenges: number; maxScavengeMs: number; medianScavengeMs: number; otherGcs: number; heapBytesPerOrder: number } {
   let scavenges = 0;
+  const pauses: number[] = [];
   let maxScavengeMs = 0;
   let otherGcs = 0;
   let allocatedMb = 0;
@@ -61,13 +62,15 @@ function gcBetween(s: Server, from: number, to: number, orders: number): { scave
   for (let i = 0; i < to; i++) {
     const g = s.gc[i]!;
     if (i >= from) {
-      if (g.scavenge) { scavenges++; maxScavengeMs = Math.max(maxScavengeMs, g.pauseMs); } else otherGcs++;
+      if (g.scavenge) { scavenges++; maxScavengeMs = Math.max(maxScavengeMs, g.pauseMs); pauses.push(g.pauseMs); } else otherGcs++;
       const prev = lastAfter.get(g.isolate);
       if (prev !== undefined) allocatedMb += Math.max(0, g.before - prev);
     }
     lastAfter.set(g.isolate, g.after);
   }
-  return { scavenges, maxScavengeMs, otherGcs, heapBytesPerOrder: Math.round((allocatedMb * 1024 * 1024) / orders) };
+  pauses.sort((a, b) => a - b);
+  const medianScavengeMs = pauses.length === 0 ? 0 : pauses[pauses.length >> 1]!;
+  return { scavenges, maxScavengeMs, medianScavengeMs, otherGcs, heapBytesPerOrder: Math.round((allocatedMb * 1024 * 1024) / orders) };
 }
 
 async function startServer(): Promise<Server> {
@@ -295,9 +298,9 @@ async function run(protocol: 'json' | 'binary', conns: number, window: number): 
       lat.push({ ...l, ...gcBetween(s, g0, s.gc.length, count) });
     }
     const label = protocol === 'json' ? 'JSON' : 'binary';
-    const gcText = (g: { scavenges: number; maxScavengeMs: number; heapBytesPerOrder: number }): string => `${g.scavenges} scavenges (longest ${g.maxScavengeMs.toFixed(1)} ms), heap ≥ ${g.heapBytesPerOrder} B/order`;
+    const gcText = (g: { scavenges: number; maxScavengeMs: number; medianScavengeMs: number; heapBytesPerOrder: number }): string => `${g.scavenges} scavenges (median ${g.medianScavengeMs.toFixed(1)}, longest ${g.maxScavengeMs.toFixed(1)} ms), heap ≥ ${g.heapBytesPerOrder} B/order`;
     process.stdout.write(`gateway (${label} over WebSocket, loopback, server in its own process, durability ${DURABILITY}): ${Math.round(tput).toLocaleString('en-US')} orders/s acked (${conns} connections × ${window} in flight, ${N.toLocaleString('en-US')} orders); ${gcText(tputGc)}\n`);
-    for (const l of lat) process.stdout.write(`  open loop ${l.offeredPerSecond!.toLocaleString('en-US')}/s: ack latency p50 ${l.p50Us!.toFixed(0)} µs · p99 ${l.p99Us!.toFixed(0)} µs · p99.9 ${l.p999Us!.toFixed(0)} µs · max ${l.maxUs!.toFixed(0)} µs (${l.acked} acked); ${gcText(l as unknown as { scavenges: number; maxScavengeMs: number; heapBytesPerOrder: number })}\n`);
+    for (const l of lat) process.stdout.write(`  open loop ${l.offeredPerSecond!.toLocaleString('en-US')}/s: ack latency p50 ${l.p50Us!.toFixed(0)} µs · p99 ${l.p99Us!.toFixed(0)} µs · p99.9 ${l.p999Us!.toFixed(0)} µs · max ${l.maxUs!.toFixed(0)} µs (${l.acked} acked); ${gcText(l as unknown as { scavenges: number; maxScavengeMs: number; medianScavengeMs: number; heapBytesPerOrder: number })}\n`);
     return { benchmark: 'bench:gateway', date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, orders: N, protocol, durability: DURABILITY, ackedOrdersPerSecond: tput, heapBytesPerOrder: tputGc.heapBytesPerOrder, closedLoopGc: tputGc, openLoop: lat };
   } finally {
     s.proc.kill('SIGTERM');

@@ -106,7 +106,7 @@ describe('binary order path and market data: no garbage per order or event in th
   let info: Info;
   let trader: { ws: WebSocket; w: BinaryWriter };
   beforeAll(async () => {
-    child = fork(join(import.meta.dirname, '..', 'support', 'gateway-gc-server.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    child = fork(join(import.meta.dirname, '..', 'support', 'gateway-gc-server.ts'), [], { execArgv: ['--import', 'tsx', ...(process.env.GC_SERVER_ARGS ?? '').split(' ').filter((x) => x !== '')], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
     info = await new Promise<Info>((res, rej) => {
       let out = '';
       child.stdout!.on('data', (b: Buffer) => { out += b.toString(); const l = out.split('\n')[0]!; if (out.includes('\n')) res(JSON.parse(l) as Info); });
