@@ -13,7 +13,8 @@
  * message delivered. Not timing assertions: bytes and collection counts.
  * With PROBE=1 it prints the main thread's top allocating call sites of the 100,000 orders instead
  * of asserting (PER_FRAME, WINDOW and N change that run); PROBE=md the same per trade for the
- * market-data case.
+ * market-data case. GC_SERVER_ARGS adds node flags to the gateway's process (e.g.
+ * --max-semi-space-size=1, docs/performance.md).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
