@@ -10,16 +10,22 @@
  *   recv     BinarySession.onFrame entry (ws has read and parsed the frame);
  *   ringed   onFrame exit (checks, order entry, CMD record pushed on the command ring);
  *   tsInit   the engine thread's batch stamp, read from the ring event (the command taken);
- *   pump     EventPump.pump entry of the cycle that drained the order's A event (after the engine
- *            matched, journaled — fdatasync with `--durability fsync` — published and notified,
- *            and the main thread woke up);
+ *   matched, journaled, published   the engine thread's batch after `Engine.runInbox`, after
+ *            `JournalWriter.commit` (write; fdatasync with `--durability fsync`), and around
+ *            `SpmcRing.publish` (its copy and the notify that wakes the gateway) (bench/pipeline/stages-engine-probe.ts, loaded into the engine
+ *            thread before its module: the bench wraps worker_threads' Worker; it posts them
+ *            per batch on a BroadcastChannel, keyed by tsInit);
+ *   pump     EventPump.pump entry of the cycle that drained the order's A event (the main
+ *            thread woke up);
  *   written  pump exit (read models, projections, reports encoded, every frame written to its
  *            socket: Connections.flushAll);
- * and the client stamps `sent` (after ws.send) and `acked` (ack decoded). Stages: client send →
+ * and the client stamps `sent` (just before ws.send) and `acked` (ack decoded). Stages: client send →
  * recv (loopback, ws's receiver, event-loop delay); recv → ringed; ringed → tsInit (ring wait);
- * tsInit → pump (engine + journal + publish + wake-up); pump → written; written → client.
- * Market data: for each trade, tsInit → pump → written (all subscribers' frames written) →
- * each subscriber's receipt (MarketData.trade stamped by tradeId).
+ * tsInit → matched (engine) → journaled → pump (publish, notify, wake-up; the publish call's own
+ * length beside it: the gateway may start pumping before the engine thread's notify returns);
+ * pump → written; written → client. Market data: for each trade, tsInit → journaled → pump →
+ * written (all subscribers' frames written) → each subscriber's receipt (MarketData.trade
+ * stamped by tradeId).
  * The wrappers allocate (a BigInt per stamp): the probe adds a little garbage of its own; the
  * benchmarks (bench:gateway, bench:fanout) give the figures without it.
  * Workload: one trading connection, one order per frame on a fixed schedule at --rate orders/s for
@@ -31,8 +37,10 @@
 import { fork } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Worker, WorkerOptions } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { build } from '../../src/app.js';
 import { evtType, slotEvt, slotToken, slotTsInit } from '../../src/abi/views.js';
@@ -57,7 +65,22 @@ function pct(xs: number[]): { p50: number; p99: number; p999: number; max: numbe
   return { p50: at(0.5), p99: at(0.99), p999: at(0.999), max: s.length ? s[s.length - 1]! : NaN, n: s.length };
 }
 
+/** Loads stages-engine-probe.ts into the engine thread before its module (src/sys/spawn.ts boots TS workers with an eval'd import). */
+function probeEngineThread(): void {
+  const probe = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'stages-engine-probe.ts')).href;
+  const wt = createRequire(import.meta.url)('node:worker_threads') as { Worker: typeof Worker };
+  const W = wt.Worker;
+  wt.Worker = class extends W {
+    constructor(code: string | URL, opts?: WorkerOptions) {
+      const engine = opts?.eval === true && typeof code === 'string' && /engine\/worker\.ts/.test(code);
+      super(engine ? (code as string).replace(/return import\(("[^"]+")\);/, `return import(${JSON.stringify(probe)}).then(() => import($1));`) : code, opts);
+    }
+  } as typeof Worker;
+  syncBuiltinESMExports();
+}
+
 async function server(): Promise<void> {
+  probeEngineThread();
   const rate = Number(opt('--rate', '5000'));
   const seconds = Number(opt('--seconds', '3'));
   const subs = Number(opt('--subs', '0'));
@@ -70,6 +93,10 @@ async function server(): Promise<void> {
   const pumpAt = new Float64Array(count + 1).fill(NaN);
   const written = new Float64Array(count + 1).fill(NaN);
   const trade = new Map<number, { tsInit: number; pump: number; written: number }>();
+  // the engine thread's stamps per batch (stages-engine-probe.ts): tsInit → [matched, journaled, publish call, publish returned]
+  const batches = new Map<number, [number, number, number, number]>();
+  const bc = new BroadcastChannel('tradsys-stages');
+  bc.onmessage = (m: MessageEvent): void => { const [t, a, j, p0, p1] = m.data as number[]; batches.set(t!, [a!, j!, p0!, p1!]); };
   let cycleStart = 0;
   const cycleOrders: number[] = [];
   const cycleTrades: number[] = [];
@@ -125,6 +152,13 @@ async function server(): Promise<void> {
       child.send({ url, key: k.key, secret: k.secret, offset: epochOffsetNs().toString(), rate, seconds, subs } satisfies Setup);
     });
     child.kill();
+    await new Promise((r) => setTimeout(r, 200)); // the engine thread's last posts
+    bc.close();
+    const eng = (k: 0 | 1 | 2 | 3): Float64Array => { const a = new Float64Array(count + 1).fill(NaN); for (let r = 1; r <= count; r++) { const b = batches.get(tsInit[r]!); if (b) a[r] = b[k]; } return a; };
+    const matched = eng(0);
+    const journaled = eng(1);
+    const publishing = eng(2);
+    const published = eng(3);
     const d = (a: ArrayLike<number>, b: ArrayLike<number>): number[] => Array.from({ length: count }, (_, i) => a[i + 1]! - b[i + 1]!);
     const sent = [NaN, ...res.sent];
     const acked = [NaN, ...res.acked];
@@ -133,7 +167,11 @@ async function server(): Promise<void> {
       'client send → server recv': pct(d(recv, sent)),
       'recv → ringed (decode, checks, ring push)': pct(d(ringed, recv)),
       'ringed → engine tsInit (ring wait)': pct(d(tsInit, ringed)),
-      'tsInit → pump (engine, journal, publish, wake-up)': pct(d(pumpAt, tsInit)),
+      'tsInit → matched (engine thread, WASM)': pct(d(matched, tsInit)),
+      'matched → journaled (write; fdatasync with fsync)': pct(d(journaled, matched)),
+      'journaled → pump (publish: copy, notify; gateway wake-up)': pct(d(pumpAt, journaled)),
+      '  of which the publish call (engine thread)': pct(d(published, publishing)),
+      'tsInit → pump (all of the above)': pct(d(pumpAt, tsInit)),
       'pump → written (read models, reports, socket writes)': pct(d(written, pumpAt)),
       'written → client ack': pct(d(acked, written)),
       'total: sent → ack': pct(d(acked, sent)),
@@ -142,11 +180,20 @@ async function server(): Promise<void> {
     const md: Record<string, ReturnType<typeof pct>> = {};
     if (subs > 0) {
       const eng: number[] = [];
+      const pub: number[] = [];
+      const wake: number[] = [];
       const pw: number[] = [];
-      for (const t of trade.values()) { eng.push(t.pump - t.tsInit); pw.push(t.written - t.pump); }
+      for (const t of trade.values()) {
+        eng.push(t.pump - t.tsInit);
+        pw.push(t.written - t.pump);
+        const b = batches.get(t.tsInit);
+        if (b) { pub.push(b[1] - t.tsInit); wake.push(t.pump - b[1]); }
+      }
       const rx: number[] = [];
       const tot: number[] = [];
       for (const list of res.trades) for (let i = 0; i < list.length; i += 2) { const t = trade.get(list[i]!); if (t) { rx.push(list[i + 1]! - t.written); tot.push(list[i + 1]! - t.tsInit); } }
+      md['trade tsInit → journaled (engine, journal)'] = pct(pub);
+      md['journaled → pump (publish, gateway wake-up)'] = pct(wake);
       md['trade tsInit → pump'] = pct(eng);
       md['pump → all subscribers written'] = pct(pw);
       md['written → subscriber receipt'] = pct(rx);
@@ -206,8 +253,9 @@ async function client(s: Setup): Promise<void> {
     while (i < count && start + i * interval <= t) {
       scheduled[i] = start + i * interval;
       w.order(i + 1, String(1_000_000 + i), AAPL, i % 2, 0, 0, 19_000, 1);
-      ws.send(w.take()!);
-      sent[i] = now();
+      const f = w.take()!;
+      sent[i] = now(); // before the send: the write can wake the server, which may run before this process does again
+      ws.send(f);
       i++;
     }
     await new Promise((r) => setImmediate(r));
