@@ -21,7 +21,7 @@ const PIPES = Number(opt('--pipes', '2'));
 const BYTES = Number(opt('--bytes', '3000'));
 const ROUNDS = Number(opt('--rounds', '200'));
 
-/** A reader process: `socket N PORT` opens N connections and drains them; `pipe` drains stdin; both report bytes read on stdout when asked (a line on stdin for sockets, SIGUSR2 … kept simple: every 1 MB and at the end). */
+/** A reader process: `socket N PORT` opens N connections and drains them, `pipe` drains its stdin; each writes the bytes it has read on stdout when asked (a line on its stdin for the socket reader, an IPC message for a pipe reader). */
 const READER = `
 const net = require('net');
 let total = 0;
