@@ -59,6 +59,8 @@ export class MdFanout {
   /** The cycle's distinct masks → their slot in `frameSets` (keys deleted one by one at the end: Map.clear allocates a new table). */
   private readonly maskSlot = new Map<number, number>();
   private readonly masks: number[] = [];
+  /** Distinct masks this cycle (`masks` keeps its length: an array set to length 0 drops its backing store). */
+  private nMasks = 0;
   /** Per slot, the frames built for its mask (reused arrays) and how many. */
   private readonly frameSets: Buffer[][] = [];
   private readonly frameCount: number[] = [];
@@ -126,18 +128,18 @@ export class MdFanout {
       for (let b = 0; b < this.nPairs; b++) if (subscribed(c, this.pairCh[b]!, this.pairSym[b]!)) mask |= 1 << b;
       if (mask === 0) continue;
       let slot = this.maskSlot.get(mask);
-      if (slot === undefined) { slot = this.masks.length; this.masks.push(mask); this.maskSlot.set(mask, slot); this.build(mask, slot); }
+      if (slot === undefined) { slot = this.nMasks++; this.masks[slot] = mask; this.maskSlot.set(mask, slot); this.build(mask, slot); }
       const fs = this.frameSets[slot]!;
       const k = this.frameCount[slot]!;
       for (let j = 0; j < k; j++) this.conns.sendFrame(c, fs[j]!);
     }
     // reset: nothing of this cycle is kept (the frames belong to the sockets now)
-    for (let m = 0; m < this.masks.length; m++) {
+    for (let m = 0; m < this.nMasks; m++) {
       this.maskSlot.delete(this.masks[m]!);
       const fs = this.frameSets[m]!;
       for (let j = 0; j < this.frameCount[m]!; j++) fs[j] = EMPTY;
     }
-    this.masks.length = 0;
+    this.nMasks = 0;
     this.n = 0;
     this.log.reset();
     this.nPairs = 0;
