@@ -13,11 +13,13 @@
  * Options: --protocol json|binary|both (default both) · --orders N (default 50,000) ·
  * --rates 5000,20000,50000 · --conns C (4) · --window W (256) · --durability fsync|none (the
  * server's journal, default fsync: every ack waits for its batch's fdatasync) · --json.
- * GC: the server runs with `--trace-gc`; per phase the bench reports its scavenges (count, longest
+ * GC: the server runs with `--trace-gc`; per phase the bench reports its scavenges (count, median and longest
  * pause) and `heapBytesPerOrder`: bytes the server allocated on its JS heaps (all isolates: main
  * thread, engine thread, …) per order, from the trace (each GC's heap before it minus the heap
  * after the previous one). It undercounts by what was allocated after a phase's last GC (at most
  * one young generation), so it is a floor; compare builds with the same phase sizes.
+ * Before/after: GATEWAY_CLI=path/to/other/build/dist/cli/main.js runs the server from another build;
+ * GATEWAY_NODE_ARGS passes node flags to the server (e.g. "--cpu-prof --cpu-prof-dir=DIR").
  * Market-data fan-out: bench/pipeline/fanout.bench.ts (npm run bench:fanout).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -39,7 +41,9 @@ const RATES = opt('--rates', '5000,20000,50000').split(',').map(Number);
 const PROTOCOL = opt('--protocol', 'both');
 if (!['json', 'binary', 'both'].includes(PROTOCOL)) throw new Error('--protocol must be json, binary or both');
 const PER_FRAME = 80;
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'dist', 'cli', 'main.js');
+/** The server's CLI; GATEWAY_CLI=path/to/main.js runs another build (before/after comparisons), GATEWAY_NODE_ARGS adds node flags (e.g. --cpu-prof). */
+const CLI = process.env.GATEWAY_CLI ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'dist', 'cli', 'main.js');
+const NODE_ARGS = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter((x) => x !== '');
 
 interface Server { proc: ChildProcess; ws: string; key: string; secret: string; gc: GcLine[] }
 
@@ -48,8 +52,9 @@ interface GcLine { isolate: string; scavenge: boolean; before: number; after: nu
 const GC_RE = /\[\d+:(0x[0-9a-f]+)\]\s+[\d.]+ ms: (Scavenge|Mark-Compact|Mark-sweep|Minor Mark-Compact)[^\d]*([\d.]+) \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB, ([\d.]+) \/ [\d.]+ ms/;
 
 /** GC of the server between two marks (indexes into s.gc): scavenges, longest scavenge, bytes allocated (a floor, see the header). */
-function gcBetween(s: Server, from: number, to: number, orders: number): { scavenges: number; maxScavengeMs: number; otherGcs: number; heapBytesPerOrder: number } {
+function gcBetween(s: Server, from: number, to: number, orders: number): { scavenges: number; maxScavengeMs: number; medianScavengeMs: number; otherGcs: number; heapBytesPerOrder: number } {
   let scavenges = 0;
+  const pauses: number[] = [];
   let maxScavengeMs = 0;
   let otherGcs = 0;
   let allocatedMb = 0;
@@ -57,17 +62,19 @@ function gcBetween(s: Server, from: number, to: number, orders: number): { scave
   for (let i = 0; i < to; i++) {
     const g = s.gc[i]!;
     if (i >= from) {
-      if (g.scavenge) { scavenges++; maxScavengeMs = Math.max(maxScavengeMs, g.pauseMs); } else otherGcs++;
+      if (g.scavenge) { scavenges++; maxScavengeMs = Math.max(maxScavengeMs, g.pauseMs); pauses.push(g.pauseMs); } else otherGcs++;
       const prev = lastAfter.get(g.isolate);
       if (prev !== undefined) allocatedMb += Math.max(0, g.before - prev);
     }
     lastAfter.set(g.isolate, g.after);
   }
-  return { scavenges, maxScavengeMs, otherGcs, heapBytesPerOrder: Math.round((allocatedMb * 1024 * 1024) / orders) };
+  pauses.sort((a, b) => a - b);
+  const medianScavengeMs = pauses.length === 0 ? 0 : pauses[pauses.length >> 1]!;
+  return { scavenges, maxScavengeMs, medianScavengeMs, otherGcs, heapBytesPerOrder: Math.round((allocatedMb * 1024 * 1024) / orders) };
 }
 
 async function startServer(): Promise<Server> {
-  const proc = spawn(process.execPath, ['--trace-gc', CLI, 'serve', '--no-sim', '--no-storage', '--max-open-orders', '0', '--durability', DURABILITY, '--port', '0', '--rate-limit', '10000000', '--data', mkdtempSync(join(tmpdir(), 'bench-gw-'))]);
+  const proc = spawn(process.execPath, ['--trace-gc', ...NODE_ARGS, CLI, 'serve', '--no-sim', '--no-storage', '--max-open-orders', '0', '--durability', DURABILITY, '--port', '0', '--rate-limit', '10000000', '--data', mkdtempSync(join(tmpdir(), 'bench-gw-'))]);
   let out = '';
   let partial = '';
   const gc: GcLine[] = [];
@@ -291,9 +298,9 @@ async function run(protocol: 'json' | 'binary', conns: number, window: number): 
       lat.push({ ...l, ...gcBetween(s, g0, s.gc.length, count) });
     }
     const label = protocol === 'json' ? 'JSON' : 'binary';
-    const gcText = (g: { scavenges: number; maxScavengeMs: number; heapBytesPerOrder: number }): string => `${g.scavenges} scavenges (longest ${g.maxScavengeMs.toFixed(1)} ms), heap ≥ ${g.heapBytesPerOrder} B/order`;
+    const gcText = (g: { scavenges: number; maxScavengeMs: number; medianScavengeMs: number; heapBytesPerOrder: number }): string => `${g.scavenges} scavenges (median ${g.medianScavengeMs.toFixed(1)}, longest ${g.maxScavengeMs.toFixed(1)} ms), heap ≥ ${g.heapBytesPerOrder} B/order`;
     process.stdout.write(`gateway (${label} over WebSocket, loopback, server in its own process, durability ${DURABILITY}): ${Math.round(tput).toLocaleString('en-US')} orders/s acked (${conns} connections × ${window} in flight, ${N.toLocaleString('en-US')} orders); ${gcText(tputGc)}\n`);
-    for (const l of lat) process.stdout.write(`  open loop ${l.offeredPerSecond!.toLocaleString('en-US')}/s: ack latency p50 ${l.p50Us!.toFixed(0)} µs · p99 ${l.p99Us!.toFixed(0)} µs · p99.9 ${l.p999Us!.toFixed(0)} µs · max ${l.maxUs!.toFixed(0)} µs (${l.acked} acked); ${gcText(l as unknown as { scavenges: number; maxScavengeMs: number; heapBytesPerOrder: number })}\n`);
+    for (const l of lat) process.stdout.write(`  open loop ${l.offeredPerSecond!.toLocaleString('en-US')}/s: ack latency p50 ${l.p50Us!.toFixed(0)} µs · p99 ${l.p99Us!.toFixed(0)} µs · p99.9 ${l.p999Us!.toFixed(0)} µs · max ${l.maxUs!.toFixed(0)} µs (${l.acked} acked); ${gcText(l as unknown as { scavenges: number; maxScavengeMs: number; medianScavengeMs: number; heapBytesPerOrder: number })}\n`);
     return { benchmark: 'bench:gateway', date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, orders: N, protocol, durability: DURABILITY, ackedOrdersPerSecond: tput, heapBytesPerOrder: tputGc.heapBytesPerOrder, closedLoopGc: tputGc, openLoop: lat };
   } finally {
     s.proc.kill('SIGTERM');

@@ -8,8 +8,9 @@
  * 65,535 messages and a body at most 65,535 bytes (RangeError otherwise, nothing written);
  * decodeFrame(take()) gives back the messages written (property tested).
  * Complexity: O(message bytes). Allocation: the buffer grows (doubling) to the largest frame seen,
- * then none; `take()` allocates one Buffer per frame (Node: what the gateway hands to the socket),
- * `takeBytes()` one Uint8Array (no Node API: what browser-safe code uses).
+ * then none; `take()` allocates one Buffer per frame (Node: what the gateway hands to the socket;
+ * `take(headroom)` leaves room for a transport header in it), `takeBytes()` one Uint8Array (no
+ * Node API: what browser-safe code uses); `appendFrom` copies another writer's message without a view.
  * Known limitations: the writer trusts the ranges of its numeric arguments (see binary-fields.ts).
  */
 import {
@@ -69,6 +70,16 @@ export class BinaryWriter {
     this.count++;
   }
 
+  /** Appends one message already encoded in `src`: its bytes [start, end) (appendRaw without the view: no allocation). */
+  appendFrom(src: BinaryWriter, start: number, end: number): void {
+    if (this.count === 0xffff) throw new RangeError('a frame holds at most 65,535 messages');
+    const n = end - start;
+    this.ensure(n);
+    copyBytes(src.buf, start, this.buf, this.pos, n);
+    this.pos += n;
+    this.count++;
+  }
+
   /** The bytes of the frame's last message (a view, valid until the next write). */
   messageAt(start: number): Uint8Array { return this.buf.subarray(start, this.pos); }
   /** Bytes [start, end) of the frame being built (a view, valid until the next write). */
@@ -76,28 +87,35 @@ export class BinaryWriter {
   /** Offset where the next message will start (for `messageAt`). */
   get mark(): number { return this.pos; }
 
-  /** The frame so far as a new Buffer (allocates), or null if empty; then starts a new frame. */
-  take(): Buffer | null {
-    return this.finish((n) => Buffer.allocUnsafe(n));
+  /**
+   * The frame so far as a new Buffer (allocates), or null if empty; then starts a new frame.
+   * With `headroom`, the frame starts at that offset of the Buffer (the bytes before it are the
+   * caller's to fill: a transport header, e.g. WebSocket framing).
+   */
+  take(headroom = 0): Buffer | null {
+    if (this.count === 0) return null;
+    const out = Buffer.allocUnsafe(headroom + this.pos);
+    this.finishInto(out, headroom);
+    return out;
   }
 
   /** The frame so far as a new Uint8Array (allocates; no Node API), or null if empty; then starts a new frame. */
   takeBytes(): Uint8Array | null {
-    return this.finish((n) => new Uint8Array(n));
+    if (this.count === 0) return null;
+    const out = new Uint8Array(this.pos);
+    this.finishInto(out, 0);
+    return out;
   }
 
-  private finish<T extends Uint8Array>(alloc: (n: number) => T): T | null {
-    if (this.count === 0) return null;
+  private finishInto(out: Uint8Array, at: number): void {
     const dv = this.dv;
     dv.setUint16(0, MAGIC, true);
     dv.setUint8(2, VERSION);
     dv.setUint8(3, 0);
     dv.setUint16(4, this.count, true);
     dv.setUint16(6, 0, true);
-    const out = alloc(this.pos);
-    out.set(this.buf.subarray(0, this.pos));
+    copyBytes(this.buf, 0, out, at, this.pos);
     this.reset();
-    return out;
   }
 
   reset(): void { this.pos = FRAME_HEADER_SIZE; this.count = 0; }
@@ -274,4 +292,10 @@ export class BinaryWriter {
       case 'error': this.error(m.reqId, m.code, m.msgType); return;
     }
   }
+}
+
+/** Copies n bytes; short runs byte by byte (a `subarray` view would be an allocation), long ones with `set`. */
+function copyBytes(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): void {
+  if (n <= 256) { for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!; return; }
+  dst.set(src.subarray(from, from + n), to);
 }

@@ -8,17 +8,23 @@
  * goes into one frame, sent at the end of that step (`flushAll`) or as soon as it reaches
  * `binaryFrameBytes` (`out`). Binary market data is not written here per connection: MdFanout
  * (md-fanout.ts) sends frames built once per subscription pattern at `flushAll`, and `out` first
- * lets it copy the cycle's market data a connection has not yet got (order kept).
+ * lets it copy the cycle's market data a connection has not yet got (order kept). A binary
+ * connection without permessage-deflate has its socket (`raw`): its frames are built with their
+ * WebSocket header in front (`frameOf`) and written with one `socket.write` each (`sendFrame`),
+ * the same bytes ws's `send` would write, without ws's per-send options, header Buffer and corked
+ * writev.
  * Invariants: every outbound frame, JSON text or binary, goes through `deliver`: a connection whose
  * socket buffers more than `buffer.hard` bytes is closed (1008, "slow consumer", one audit line)
  * instead of being sent more; a closed connection is out of `conns` and `byAccount` at once, so
  * nothing it sends afterwards runs and nothing more is sent to it. Cancel-on-disconnect goes to
  * the order entry service with origin 0 (the account's other connections get the reports).
  * Complexity: O(1) per send; `closeKeySessions` and `heartbeat` O(connections).
- * Allocation: one Conn (and a BinaryWriter for binary) per connection; none per send.
+ * Allocation: one Conn (and a BinaryWriter for binary) per connection; per binary frame its one
+ * Buffer (shared by every subscriber for market data) and Node's write request; JSON: ws's send.
  * Known limitations: the per-connection token bucket uses Date.now() (ms resolution).
  */
 import type { FastifyBaseLogger } from 'fastify';
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { BinaryWriter } from '../codec/binary-protocol.js';
 import type { ReqId } from '../codec/json-protocol.js';
@@ -43,6 +49,13 @@ export interface Conn {
   limited: number;
   /** Binary protocol: the frame being built for this connection (null: JSON connection). */
   bin: BinaryWriter | null;
+  /**
+   * The connection's socket, written directly with binary frames that carry their WebSocket
+   * header (`frameOf`): a binary connection without permessage-deflate (ws then sends frames
+   * synchronously and keeps no queue, so direct writes keep their order with ws's own control
+   * frames). null: everything goes through `ws.send`.
+   */
+  raw: Duplex | null;
   /** Listed in Connections.dirty (its binary frame has messages to flush). */
   dirty: boolean;
   /** Market data (binary, src/gateway/md-fanout.ts): the log cycle in which this connection went private, and the log entries it has copied in it. */
@@ -98,12 +111,12 @@ export class Connections {
   /** WebSocket sessions authenticated with `key`. */
   sessionsOf(key: string): number { let n = 0; for (const c of this.conns.values()) if (c.key === key) n++; return n; }
 
-  /** A new connection (allocates its Conn and, for binary, its writer). */
-  open(ws: WebSocket, binary: boolean, ip: string): Conn {
+  /** A new connection (allocates its Conn and, for binary, its writer). `raw`: see Conn.raw (binary only). */
+  open(ws: WebSocket, binary: boolean, ip: string, raw: Duplex | null = null): Conn {
     const now = Date.now();
     const c: Conn = {
       id: this.nextConn++, ws, account: null, canTrade: false, cancelOnDisconnect: false, books: new Set(), trades: new Set(), tickers: new Set(),
-      stale: new Set(), lastSeen: now, tokens: this.limits.rateLimit.burst, tokensAt: now, limited: 0, bin: binary ? new BinaryWriter(4096) : null, dirty: false,
+      stale: new Set(), lastSeen: now, tokens: this.limits.rateLimit.burst, tokensAt: now, limited: 0, bin: binary ? new BinaryWriter(4096) : null, raw: binary ? raw : null, dirty: false,
       mdCycle: 0, mdUpTo: 0, bound: null, reqIds: null, nextToken: 1,
       ip, key: null, denied: 0,
     };
@@ -122,8 +135,21 @@ export class Connections {
     this.counters.framesOut++;
   }
 
-  /** Sends a frame built once for several connections (market data, MdFanout): the same checks as any frame. */
-  sendFrame(c: Conn, frame: Buffer): void { this.deliver(c, frame); }
+  /**
+   * Sends a binary frame built by `frameOf` (WebSocket header included; built once for several
+   * connections by MdFanout, or a connection's own): the same checks as any frame; one socket
+   * write, no per-send object of ws's (its options, header Buffer, corked writev).
+   */
+  sendFrame(c: Conn, framed: Buffer): void {
+    if (c.ws.readyState !== c.ws.OPEN) return;
+    if (c.ws.bufferedAmount > this.limits.buffer.hard) { this.closeSlowConsumer(c); return; }
+    if (c.raw !== null) c.raw.write(framed);
+    else c.ws.send(framed.subarray(wsHeaderBytes(framed)));
+    this.counters.framesOut++;
+  }
+
+  /** The frame in `w` as one Buffer with its WebSocket header in front (wsBinaryFrame); starts w's next frame. */
+  frameOf(w: BinaryWriter): Buffer { return wsBinaryFrame(w); }
   /** The live binary connections. */
   binaryConnections(): IterableIterator<Conn> { return this.binConns.values(); }
   /** The live JSON connections. */
@@ -149,8 +175,10 @@ export class Connections {
 
   /** Sends a binary connection's frame, if it has one. */
   flush(c: Conn): void {
-    const frame = c.bin!.take();
-    if (frame !== null) this.deliver(c, frame);
+    const w = c.bin!;
+    if (w.count === 0) return;
+    if (c.raw !== null) this.sendFrame(c, this.frameOf(w));
+    else this.deliver(c, w.take()!);
   }
 
   /** Sends every binary frame built since the last call (end of an inbound frame or a pump cycle). */
@@ -289,4 +317,27 @@ export class Connections {
 /** `msg` with the client's reqId when it gave one (allocates a copy then). */
 export function withReq(msg: Record<string, unknown>, reqId: unknown): Record<string, unknown> {
   return reqId === undefined ? msg : { ...msg, reqId };
+}
+
+/** Length of the WebSocket header of a server frame built by `Connections.frameOf`. */
+function wsHeaderBytes(f: Buffer): number {
+  const l = f[1]! & 0x7f;
+  return l === 127 ? 10 : l === 126 ? 4 : 2;
+}
+
+/**
+ * The frame in `w` as one Buffer with a server's WebSocket frame header in front (RFC 6455 §5.2:
+ * FIN, opcode 2 binary, no RSV bits, unmasked; payload length in 7 bits, or 126 + u16, or 127 +
+ * u64, big-endian): the bytes ws would write for `ws.send(frame)` on a connection without
+ * compression, in one Buffer. Starts w's next frame; null-free: call with a non-empty writer.
+ */
+export function wsBinaryFrame(w: BinaryWriter): Buffer {
+  const n = w.size;
+  const h = n <= 125 ? 2 : n <= 0xffff ? 4 : 10;
+  const f = w.take(h)!;
+  f[0] = 0x82;
+  if (h === 2) f[1] = n;
+  else if (h === 4) { f[1] = 126; f[2] = n >>> 8; f[3] = n & 0xff; }
+  else { f[1] = 127; f[2] = 0; f[3] = 0; f[4] = 0; f[5] = 0; f.writeUInt32BE(n, 6); }
+  return f;
 }

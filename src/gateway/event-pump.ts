@@ -21,7 +21,8 @@
  * Allocation: none on the engine side; per report to JSON connections one message object and one
  * text for all of them without a reqId (one more for the sender with one); binary reports are
  * written into each connection's reused writer with no object and no closure (the report is staged
- * in the pump's r* fields); the book projection gets one reused event object.
+ * in the pump's r* fields); the book projection gets one reused event object; the cycle's touched
+ * symbols are a flag array and a list (no Set cleared per cycle).
  * Known limitations: the 1 ms fallback timer runs even when idle.
  */
 import { RING_EVT_SIZE, REASON_NAMES, ENUMS } from '../abi/records.js';
@@ -48,7 +49,8 @@ export class EventPump {
   private readonly reader: number;
   private readonly buf = new Uint8Array(RING_EVT_SIZE * 4096);
   private readonly dv = new DataView(this.buf.buffer);
-  private readonly touched = new Set<number>();
+  /** The symbols touched in the current cycle, in first-touch order (a flag per symbol and a list: a Set's clear() would allocate a new table every cycle). */
+  private readonly touched: TouchedSymbols;
   /** The first A/R/M event of the command in progress, per subject id (for HTTP answers). */
   private readonly firstKind = new Map<number, string>();
   /** Id of the order the command being pumped is about (its first event's id; -1 between commands). */
@@ -87,6 +89,7 @@ export class EventPump {
     private readonly counters: GatewayCounters,
   ) {
     this.reader = host.evtRing.join();
+    this.touched = new TouchedSymbols(instruments.length);
     this.published = new Int32Array(host.evtRing.sab, 0, 1);
   }
 
@@ -115,10 +118,8 @@ export class EventPump {
       this.counters.eventsOut += k;
       n += k;
     }
-    if (touched.size > 0) {
-      for (const s of touched) this.md.publishBook(s);
-      touched.clear();
-    }
+    for (let i = 0; i < touched.n; i++) this.md.publishBook(touched.list[i]!);
+    touched.clear();
     this.entry.drainKills();
     this.conns.flushAll();
     return n;
@@ -162,7 +163,7 @@ export class EventPump {
     this.entry.clearWaiters();
   }
 
-  private onEvent(b: number, touched: Set<number>): void {
+  private onEvent(b: number, touched: { add(symbol: number): unknown }): void {
     const dv = this.dv;
     const e = slotEvt(b);
     const type = evtType(dv, e);
@@ -330,4 +331,14 @@ export class EventPump {
     }
     if (leaves === 0) reg.finish(x, 'filled');
   }
+}
+
+/** A set of symbol ids below a fixed count, kept in first-add order, with no allocation after construction. */
+class TouchedSymbols {
+  private readonly flag: Uint8Array;
+  readonly list: Int32Array;
+  n = 0;
+  constructor(symbols: number) { this.flag = new Uint8Array(symbols); this.list = new Int32Array(symbols); }
+  add(s: number): void { if (this.flag[s] === 0) { this.flag[s] = 1; this.list[this.n++] = s; } }
+  clear(): void { for (let i = 0; i < this.n; i++) this.flag[this.list[i]!] = 0; this.n = 0; }
 }

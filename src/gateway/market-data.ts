@@ -13,7 +13,9 @@
  * Complexity: trade O(JSON subscribers); publishBook O(subscribers + changed levels); a snapshot O(depth).
  * Allocation: JSON: one text per delta, ticker or trade for all JSON subscribers; binary: a
  * market-data message is encoded once into the cycle's log (md-fanout.ts), and each distinct
- * subscription pattern gets one set of frames per cycle, shared by its connections.
+ * subscription pattern gets one set of frames per cycle, shared by its connections; a book publish
+ * (ticker, delta, checksum) allocates nothing after warm-up (the projection's ladders, reused
+ * change arrays, `checksumDecimal`); the trade's JSON text and recent-trades entry per trade.
  * Known limitations: tickers carry the gateway's wall clock (`ts`, Date.now() in ns).
  */
 import { MAX_LEVELS, BinaryWriter } from '../codec/binary-protocol.js';
@@ -65,11 +67,15 @@ export class MarketData {
     w.book(0, ins.id, this.bookSeq[ins.id]!, this.book.depth(ins.id, 0, 1000), this.book.depth(ins.id, 1, 1000));
   }
 
+  /** The binary ticker (best bid/offer from the projection's ladders, no allocation). */
   binaryTicker(w: BinaryWriter, ins: Instrument): void {
-    const [b] = this.book.depth(ins.id, 0, 1);
-    const [a] = this.book.depth(ins.id, 1, 1);
-    const lp = this.lastPx[ins.id]!;
-    w.ticker(0, ins.id, b ? b[0] : null, b ? b[1] : null, a ? a[0] : null, a ? a[1] : null, lp < 0 ? null : lp, lp < 0 ? null : this.lastQty[ins.id]!, Date.now() * 1e6);
+    const s = ins.id;
+    const bk = this.book;
+    const hasB = bk.levelCount(s, 0) > 0;
+    const hasA = bk.levelCount(s, 1) > 0;
+    const lp = this.lastPx[s]!;
+    w.ticker(0, s, hasB ? bk.levelPrice(s, 0, 0) : null, hasB ? bk.levelQty(s, 0, 0) : null, hasA ? bk.levelPrice(s, 1, 0) : null, hasA ? bk.levelQty(s, 1, 0) : null,
+      lp < 0 ? null : lp, lp < 0 ? null : this.lastQty[s]!, Date.now() * 1e6);
   }
 
   /** The last 1,000 trades of a symbol as a JSON array, newest first (exact epoch-ns `ts` digits). */
@@ -119,7 +125,7 @@ export class MarketData {
     }
     const first = this.bookSeq[s]! + 1;
     this.bookSeq[s] = first;
-    const checksum = this.book.checksum(s, (p) => ins.toPrice(BigInt(p)), (q) => ins.toQty(q));
+    const checksum = this.book.checksumDecimal(s, ins.tickSize, ins.lotSize);
     mark = fan.begin();
     // a delta too large for one message is replaced by a snapshot (same seq)
     if (ch.bids.length + ch.asks.length > MAX_LEVELS) this.binarySnapshot(fan.log, ins);
@@ -140,3 +146,4 @@ export class MarketData {
     }
   }
 }
+

@@ -21,7 +21,9 @@
  * Complexity: O(1) per published message; O(connections × pairs) per cycle to find the masks, plus
  * O(bytes) per distinct mask and O(entries) per private connection.
  * Allocation: after warm-up none per message; per cycle one Buffer per frame per distinct
- * subscription mask (shared by every connection with it) and one small array per mask.
+ * subscription mask (shared by every connection with it, its WebSocket header included:
+ * Connections.frameOf), no Map or array per cycle (pairs found by a scan of ≤ 30, masks' Map keys
+ * deleted one by one: `Map.clear` would allocate a new table every cycle).
  * Known limitations: more than 30 distinct channel × instrument pairs in one cycle make every
  * connection private for that cycle (correct, one copy per connection, as before this module).
  */
@@ -43,16 +45,25 @@ export class MdFanout {
   private sym: number[] = [];
   private start: number[] = [];
   private end: number[] = [];
+  /** Per entry, the bit of its channel × instrument pair (-1 past MAX_PAIRS). */
+  private bit: number[] = [];
   /** Entries in the log this cycle. */
   private n = 0;
-  /** Pair key (ch × 2^24 + instrument) → bit; -1 once there are more than MAX_PAIRS pairs. */
-  private readonly pairBit = new Map<number, number>();
+  /** The cycle's distinct channel × instrument pairs (bit b: pairCh[b], pairSym[b]), ≤ MAX_PAIRS: found by a linear scan. */
   private readonly pairCh: number[] = [];
   private readonly pairSym: number[] = [];
+  private nPairs = 0;
   private overflow = false;
   /** Generation of the log; a Conn with mdCycle === cycle went private this cycle. */
   private cycle = 1;
-  private readonly frames = new Map<number, Buffer[]>();
+  /** The cycle's distinct masks → their slot in `frameSets` (keys deleted one by one at the end: Map.clear allocates a new table). */
+  private readonly maskSlot = new Map<number, number>();
+  private readonly masks: number[] = [];
+  /** Distinct masks this cycle (`masks` keeps its length: an array set to length 0 drops its backing store). */
+  private nMasks = 0;
+  /** Per slot, the frames built for its mask (reused arrays) and how many. */
+  private readonly frameSets: Buffer[][] = [];
+  private readonly frameCount: number[] = [];
   private readonly builder = new BinaryWriter(64 * 1024);
 
   constructor(private readonly conns: Connections, private readonly frameBytes: number) {
@@ -72,12 +83,12 @@ export class MdFanout {
     this.sym[i] = instrument;
     this.start[i] = mark;
     this.end[i] = this.log.mark;
-    const key = ch * 0x1000000 + instrument;
-    if (!this.overflow && !this.pairBit.has(key)) {
-      const b = this.pairCh.length;
-      if (b >= MAX_PAIRS) this.overflow = true;
-      else { this.pairBit.set(key, b); this.pairCh.push(ch); this.pairSym.push(instrument); }
+    let b = 0;
+    while (b < this.nPairs && (this.pairCh[b] !== ch || this.pairSym[b] !== instrument)) b++;
+    if (b === this.nPairs) {
+      if (b >= MAX_PAIRS) { this.overflow = true; b = -1; } else { this.pairCh[b] = ch; this.pairSym[b] = instrument; this.nPairs++; }
     }
+    this.bit[i] = b;
   }
 
   /** The bytes of the last entry (a view, valid until the log is reset). */
@@ -102,7 +113,7 @@ export class MdFanout {
       if (!subscribed(c, this.ch[i]!, this.sym[i]!)) continue;
       const w = c.bin!;
       if (w.size >= this.frameBytes) this.conns.flush(c);
-      w.appendRaw(this.log.bytes(this.start[i]!, this.end[i]!));
+      w.appendFrom(this.log, this.start[i]!, this.end[i]!);
       this.conns.markDirty(c);
     }
   }
@@ -111,41 +122,47 @@ export class MdFanout {
   private flush(): void {
     if (this.n === 0) { this.cycle++; return; }
     const n = this.n;
-    const frames = this.frames;
     for (const c of this.conns.binaryConnections()) {
       if (c.mdCycle === this.cycle || this.overflow) { this.copy(c, n); continue; }
       let mask = 0;
-      for (let b = 0; b < this.pairCh.length; b++) if (subscribed(c, this.pairCh[b]!, this.pairSym[b]!)) mask |= 1 << b;
+      for (let b = 0; b < this.nPairs; b++) if (subscribed(c, this.pairCh[b]!, this.pairSym[b]!)) mask |= 1 << b;
       if (mask === 0) continue;
-      let fs = frames.get(mask);
-      if (fs === undefined) { fs = this.build(mask); frames.set(mask, fs); }
-      for (let k = 0; k < fs.length; k++) this.conns.sendFrame(c, fs[k]!);
+      let slot = this.maskSlot.get(mask);
+      if (slot === undefined) { slot = this.nMasks++; this.masks[slot] = mask; this.maskSlot.set(mask, slot); this.build(mask, slot); }
+      const fs = this.frameSets[slot]!;
+      const k = this.frameCount[slot]!;
+      for (let j = 0; j < k; j++) this.conns.sendFrame(c, fs[j]!);
     }
-    frames.clear();
+    // reset: nothing of this cycle is kept (the frames belong to the sockets now)
+    for (let m = 0; m < this.nMasks; m++) {
+      this.maskSlot.delete(this.masks[m]!);
+      const fs = this.frameSets[m]!;
+      for (let j = 0; j < this.frameCount[m]!; j++) fs[j] = EMPTY;
+    }
+    this.nMasks = 0;
     this.n = 0;
     this.log.reset();
-    this.pairBit.clear();
-    this.pairCh.length = 0;
-    this.pairSym.length = 0;
+    this.nPairs = 0;
     this.overflow = false;
     this.cycle++;
   }
 
-  /** The frames of the entries whose pair is in `mask` (split at the frame size budget, as Connections.out does). */
-  private build(mask: number): Buffer[] {
+  /** The frames of the entries whose pair is in `mask` into `frameSets[slot]` (split at the frame size budget, as Connections.out does). */
+  private build(mask: number, slot: number): void {
     const w = this.builder;
-    const out: Buffer[] = [];
+    const out = this.frameSets[slot] ?? (this.frameSets[slot] = []);
+    let k = 0;
     for (let i = 0; i < this.n; i++) {
-      const bit = this.pairBit.get(this.ch[i]! * 0x1000000 + this.sym[i]!)!;
-      if ((mask & (1 << bit)) === 0) continue;
-      if (w.size >= this.frameBytes) out.push(w.take()!);
-      w.appendRaw(this.log.bytes(this.start[i]!, this.end[i]!));
+      if ((mask & (1 << this.bit[i]!)) === 0) continue;
+      if (w.size >= this.frameBytes) out[k++] = this.conns.frameOf(w);
+      w.appendFrom(this.log, this.start[i]!, this.end[i]!);
     }
-    const f = w.take();
-    if (f !== null) out.push(f);
-    return out;
+    if (w.size > 0) out[k++] = this.conns.frameOf(w);
+    this.frameCount[slot] = k;
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 function subscribed(c: Conn, ch: number, instrument: number): boolean {
   return (ch === CH_BOOK ? c.books : ch === CH_TRADES ? c.trades : c.tickers).has(instrument);

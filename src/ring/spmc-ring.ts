@@ -17,8 +17,9 @@
  * itself active.
  * Invariants: each active consumer sees every record published after it joined, once, in order.
  * Complexity: O(records) per call; the producer's free-space check is O(consumers).
- * Allocation: none per record or per publish (word copies); two typed-array views per poll call
- * (bulk copies); none when a consumer reads in place (`available`, `at`, `payload`, `consume`).
+ * Allocation: none per record or per publish (word copies); none per poll of up to 64 records (word
+ * copies), two typed-array views per larger poll (bulk copies); none when a consumer reads in place
+ * (`available`, `at`, `payload`, `consume`).
  * Known limitations: 16 consumers per ring.
  */
 import { checkRingGeometry } from './geometry.js';
@@ -156,8 +157,15 @@ export class SpmcRing {
       const to = (dst.byteOffset + offset) >> 2;
       const start = cur & this.mask;
       const first = Math.min(n, this.capacity - start);
-      d32.set(this.data32.subarray(start * W, (start + first) * W), to);
-      if (first < n) d32.set(this.data32.subarray(0, (n - first) * W), to + first * W);
+      const src = this.data32;
+      // a few records word by word (a subarray view per poll would be an allocation), many with set
+      if (n <= 64) {
+        for (let w = 0, o = start * W, e = first * W; w < e; w++) d32[to + w] = src[o + w]!;
+        if (first < n) for (let w = 0, t = to + first * W, e = (n - first) * W; w < e; w++) d32[t + w] = src[w]!;
+      } else {
+        d32.set(src.subarray(start * W, (start + first) * W), to);
+        if (first < n) d32.set(src.subarray(0, (n - first) * W), to + first * W);
+      }
     }
     if (n > 0) Atomics.store(this.readers, r * 2 + 1, (cur + n) | 0);
     return n;

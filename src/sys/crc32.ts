@@ -8,8 +8,8 @@
  * Known limitations: pure JavaScript, no platform imports (browser-safe).
  */
 let crcTable: Uint32Array | null = null;
-/** CRC-32 (IEEE) of `b`. */
-export function crc32(b: Uint8Array): number {
+/** CRC-32 (IEEE) of the first `n` bytes of `b` (all of them by default). */
+export function crc32(b: Uint8Array, n = b.length): number {
   if (!crcTable) {
     crcTable = new Uint32Array(256);
     for (let i = 0; i < 256; i++) {
@@ -19,6 +19,6 @@ export function crc32(b: Uint8Array): number {
     }
   }
   let c = 0xffffffff;
-  for (let i = 0; i < b.length; i++) c = crcTable[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
+  for (let i = 0; i < n; i++) c = crcTable[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }

@@ -4,9 +4,14 @@
  * inflates past the limit); malformed frames (not JSON, not an object, unknown op, bad reqId) are
  * answered with errors and the connection stays usable; `/ws?compress=1` negotiates
  * permessage-deflate without server context takeover, frames under the threshold go
- * uncompressed and larger ones compressed; plain `/ws` never negotiates it.
+ * uncompressed and larger ones compressed; plain `/ws` never negotiates it. Binary frames, which
+ * the gateway writes to the socket itself with their WebSocket header on a connection without
+ * permessage-deflate and through ws with it: a binary subscriber on each gets the same messages, the
+ * plain one as one frame of exactly header + payload bytes, the compressed one in fewer bytes.
  */
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { BinaryWriter, Channel, decodeFrame, type ServerBinMessage } from '../../src/codec/binary-protocol.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
 import type { ApiKey } from '../../src/gateway/auth.js';
 import { WsClient, sleep } from '../support/gateway-client.js';
@@ -103,6 +108,46 @@ describe('permessage-deflate, opt-in per connection', () => {
     expect(bytesRead(c) - r0).toBeLessThan(sent / 2);
     expect((JSON.parse(snap) as { bids: unknown[] }).bids).toHaveLength(100);
     c.close();
+    t.close();
+  });
+
+  it('binary market data: the same messages with and without permessage-deflate (direct socket writes vs ws)', async () => {
+    const t = await WsClient.open(url);
+    await t.auth(key);
+    for (let i = 0; i < 120; i++) t.send({ op: 'order', clientOrderId: `y${i}`, symbol: 'AAPL', side: 'buy', type: 'limit', tif: 'gtc', price: (175 + i * 0.01).toFixed(2), qty: '2' });
+    for (let i = 0; i < 120; i++) await t.next((m) => m.type === 'ack' && m.clientOrderId === `y${i}`);
+    const open = async (q: string, deflate: boolean): Promise<{ ws: WebSocket; frames: Buffer[] }> => {
+      const ws = new WebSocket(url + q, { perMessageDeflate: deflate });
+      await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
+      const frames: Buffer[] = [];
+      ws.on('message', (d: Buffer) => frames.push(d));
+      return { ws, frames };
+    };
+    const plain = await open('?protocol=binary', false);
+    const packed = await open('?protocol=binary&compress=1', true);
+    expect(plain.ws.extensions).toBe('');
+    expect(packed.ws.extensions).toMatch(/permessage-deflate/);
+    const read = (ws: WebSocket): number => (ws as unknown as { _socket: { bytesRead: number } })._socket.bytesRead;
+    const r0 = [read(plain.ws), read(packed.ws)];
+    const w = new BinaryWriter(64);
+    for (const c of [plain, packed]) { w.subscribe(7, 3, Channel.BOOK | Channel.TRADES | Channel.TICKER); c.ws.send(w.take()!); }
+    const until = async (f: () => boolean): Promise<void> => { for (let i = 0; i < 300 && !f(); i++) await sleep(10); };
+    await until(() => plain.frames.length > 0 && packed.frames.length > 0);
+    const snapshot = plain.frames[0]!;
+    expect(decodeFrame(snapshot, 'server').some((m) => m.kind === 'book')).toBe(true);
+    expect(snapshot.length).toBeGreaterThan(1024);
+    expect(read(plain.ws) - r0[0]!).toBe(4 + snapshot.length); // one frame: a 4-byte header (16-bit length), the payload as is
+    expect(read(packed.ws) - r0[1]!).toBeLessThan(snapshot.length / 2); // deflated
+    // a trade: trades, ticker and delta to both
+    t.send({ op: 'order', clientOrderId: 'ysell', symbol: 'AAPL', side: 'sell', type: 'limit', tif: 'ioc', price: '175.00', qty: '3' });
+    await t.next((m) => m.clientOrderId === 'ysell' && m.type === 'ack');
+    const msgs = (fs: Buffer[]): ServerBinMessage[] => fs.flatMap((f) => decodeFrame(f, 'server'));
+    await until(() => msgs(plain.frames).some((m) => m.kind === 'trade') && msgs(packed.frames).some((m) => m.kind === 'trade') && msgs(packed.frames).length === msgs(plain.frames).length);
+    const strip = (ms: ServerBinMessage[]): unknown[] => ms.map((m) => (m.kind === 'ticker' ? { ...m, ts: 0 } : m));
+    expect(msgs(plain.frames).some((m) => m.kind === 'bookDelta')).toBe(true);
+    expect(strip(msgs(packed.frames))).toEqual(strip(msgs(plain.frames)));
+    plain.ws.close();
+    packed.ws.close();
     t.close();
   });
 });

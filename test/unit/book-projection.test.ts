@@ -11,6 +11,8 @@ import { generate, MIXES } from '../../src/workload/generator.js';
 import { CMD_SIZE } from '../../src/abi/records.js';
 import { crc32 } from '../../src/sys/crc32.js';
 import { scenarioArb } from '../support/arbitraries.js';
+import { formatDecimal, parseDecimal } from '../../src/domain/instruments.js';
+import { prng } from '../../src/workload/prng.js';
 
 const toBook = (e: EngineEvent): BookEvent => ({
   type: e.type, symbol: e.symbol, id: Number(e.id), maker: Number(e.maker), price: Number(e.price), qty: e.qty, side: e.side, last: e.last,
@@ -62,4 +64,58 @@ describe('BookProjection', () => {
     expect(p.takeChanges(0)).toEqual({ bids: [], asks: [[101, 0]] });
     expect(p.checksum(0)).toBe(crc32(Buffer.from('100:5|', 'ascii')));
   });
+
+  it('deltas from takeChanges rebuild the book exactly, batch after batch (generated streams)', () => {
+    for (const mix of MIXES) {
+      const n = 3000;
+      const recs = generate({ seed: 7, count: n, symbols: 2, mix, badRate: 0.01, feedback: mix !== 'deep-book' });
+      const eng = new Engine({ symbols: 2, capacity: 100_000 });
+      const proj = new BookProjection(2);
+      const dv = new DataView(recs.buffer);
+      const local = [0, 1].map(() => [new Map<number, number>(), new Map<number, number>()]);
+      for (let i = 0; i < n; i += 10) {
+        const cmds = Array.from({ length: Math.min(10, n - i) }, (_, j) => decodeCommand(dv, (i + j) * CMD_SIZE));
+        for (const ev of eng.submit(cmds)) proj.apply(toBook(ev));
+        for (let s = 0; s < 2; s++) {
+          const ch = proj.takeChanges(s);
+          for (const [side, xs] of [[0, ch.bids], [1, ch.asks]] as const) {
+            // best first, each price once
+            for (let k = 1; k < xs.length; k++) expect(side === 0 ? xs[k - 1]![0] > xs[k]![0] : xs[k - 1]![0] < xs[k]![0]).toBe(true);
+            for (const [p, q] of xs) { if (q === 0) local[s]![side]!.delete(p); else local[s]![side]!.set(p, q); }
+            const want = engineDepth(eng, s, side).map(([p, q]) => [p, q]);
+            const got = [...local[s]![side]!].sort((x, y) => (side === 0 ? y[0] - x[0] : x[0] - y[0]));
+            expect(got).toEqual(want);
+            expect(proj.levelCount(s, side)).toBe(want.length);
+            if (want.length > 0) expect([proj.levelPrice(s, side, 0), proj.levelQty(s, side, 0)]).toEqual(want[0]);
+          }
+        }
+      }
+    }
+  });
+
+  it('checksumDecimal equals the checksum of the instrument\'s decimal strings (tick and lot sizes, values beyond 2^53 units)', () => {
+    const sizes: [string, string][] = [['0.01', '1'], ['0.05', '0.001'], ['1', '100'], ['0.0001', '0.5'], ['25', '0.00000001'], ['0.5', '1000']];
+    const rnd = prng(5);
+    for (const [tick, lot] of sizes) {
+      const t = parseDecimal(tick);
+      const l = parseDecimal(lot);
+      const fmt = (d: typeof t) => (v: number): string => formatDecimal({ units: BigInt(v) * d.units, scale: d.scale });
+      const p = new BookProjection(1);
+      let id = 1;
+      for (let k = 0; k < 60; k++) {
+        const side = rnd() < 0.5 ? 0 : 1;
+        const price = side === 0 ? 1 + Math.floor(rnd() * 5000) : 5001 + Math.floor(rnd() * 5000);
+        p.apply({ type: 'A', symbol: 0, id: id++, maker: 0, price, qty: 1 + Math.floor(rnd() * 10_000), side, last: true });
+        expect(p.checksumDecimal(0, t, l)).toBe(p.checksum(0, fmt(t), fmt(l)));
+      }
+    }
+    const empty = new BookProjection(1);
+    expect(empty.checksumDecimal(0, parseDecimal('0.01'), parseDecimal('1'))).toBe(crc32(Buffer.from('|', 'ascii')));
+    // past 2^53 units: the exact BigInt text
+    const big = new BookProjection(1);
+    const t = parseDecimal('0.05');
+    big.apply({ type: 'A', symbol: 0, id: 1, maker: 0, price: 2 ** 53 - 1, qty: 3, side: 1, last: true });
+    expect(big.checksumDecimal(0, t, parseDecimal('1'))).toBe(crc32(Buffer.from(`|${formatDecimal({ units: (2n ** 53n - 1n) * 5n, scale: 2 })}:3`, 'ascii')));
+  });
 });
+

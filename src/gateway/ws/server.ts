@@ -12,6 +12,7 @@
  * Known limitations: ws honours the deflate `threshold` only without context takeover.
  */
 import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { TradsysError } from '../../domain/errors.js';
 import { BinarySession } from './binary.js';
@@ -50,13 +51,15 @@ export class WsServer {
         return;
       }
       const wss = url.searchParams.get('compress') === '1' ? this.wssDeflate : this.wss;
-      wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, protocol === 'binary', req.socket.remoteAddress ?? ''));
+      const deflate = wss === this.wssDeflate;
+      // binary frames of a connection without permessage-deflate are written to its socket directly (Conn.raw)
+      wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, protocol === 'binary', req.socket.remoteAddress ?? '', deflate && ws.extensions !== '' ? null : socket));
     });
   }
 
-  private onConnection(ws: WebSocket, binary: boolean, ip: string): void {
+  private onConnection(ws: WebSocket, binary: boolean, ip: string, raw: Duplex | null): void {
     const conns = this.d.conns;
-    const c = conns.open(ws, binary, ip);
+    const c = conns.open(ws, binary, ip, raw);
     const session = binary ? this.binary : this.json;
     ws.on('pong', () => { c.lastSeen = Date.now(); });
     ws.on('message', (data, isBinary) => {
