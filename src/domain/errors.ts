@@ -51,6 +51,8 @@ export const ERRORS = {
   ERR_SAGA_LOG_CORRUPT: { status: 500, message: 'the saga log is damaged inside its durable region' },
   ERR_SAGA_LOG_WRITE: { status: 503, message: 'the saga log could not be written; sagas are stopped' },
   ERR_SAGA_CONFIG: { status: 400, message: 'invalid saga parameters' },
+  ERR_BACKTEST_CONFIG: { status: 400, message: 'invalid backtest options' },
+  ERR_BACKTEST_INPUT: { status: 400, message: 'the backtest input cannot be replayed' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;
