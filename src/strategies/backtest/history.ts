@@ -29,7 +29,7 @@
  * positions of the real participants); a journal's live-strategy commands are recognised by
  * account only.
  */
-import { CMD_OFF, CMD_SIZE, ENUMS } from '../../abi/records.js';
+import { CMD_OFF, CMD_SIZE, ENUMS, RING_CMD_OFF } from '../../abi/records.js';
 import { openOrderFile, type RecordSource } from '../../codec/tso.js';
 import { TradsysError } from '../../domain/errors.js';
 import { readRecords, listSegments } from '../../journal/recovery.js';
@@ -100,9 +100,9 @@ export function journalHistory(dir: string, strategyAccount: number): History {
   for (const r of readRecords(dir, 1n, undefined, false, true)) {
     records++;
     const dv = new DataView(r.cmd.buffer, r.cmd.byteOffset, r.cmd.byteLength);
-    const tsIn = Number(dv.getBigInt64(40, true));
+    const tsIn = dv.getBigInt64(RING_CMD_OFF.tsIn, true);
     const tsInit = Number(r.tsInit);
-    if (tsIn > 0 && tsInit >= tsIn) lat.push(tsInit - tsIn);
+    if (tsIn > 0n && r.tsInit >= tsIn) lat.push(Number(r.tsInit - tsIn)); // exact: the difference before the conversion
     const op = r.cmd[CMD_OFF.op]!;
     if (op !== ENUMS.Op.ADMIN && cmdAccount(r.cmd, 0) === strategyAccount) {
       live.push({ position: hist, seq: Number(r.seq), tsNs: tsInit, cmd: r.cmd.slice(0, CMD_SIZE) });
