@@ -77,12 +77,24 @@ function isDefinition(x: unknown): x is StrategyDefinition {
 /** The StrategyDefinitions a module exports (default and named; arrays of them too). */
 export async function loadModuleDefinitions(path: string): Promise<StrategyDefinition[]> {
   let m: Record<string, unknown>;
+  const { pathToFileURL } = await import('node:url');
+  const { resolve } = await import('node:path');
+  const url = pathToFileURL(resolve(path)).href;
   try {
-    const { pathToFileURL } = await import('node:url');
-    const { resolve } = await import('node:path');
-    m = await import(pathToFileURL(resolve(path)).href) as Record<string, unknown>;
+    m = await import(url) as Record<string, unknown>;
   } catch (e) {
-    throw new TradsysError('ERR_BACKTEST_CONFIG', `cannot load strategy module ${path}: ${(e as Error).message}`);
+    // a TypeScript module in a process (or pool worker) without a TypeScript loader: register tsx
+    // (a devDependency) for it, once; otherwise say what to do
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION' || !/\.[cm]?ts$/.test(path)) {
+      throw new TradsysError('ERR_BACKTEST_CONFIG', `cannot load strategy module ${path}: ${(e as Error).message}`);
+    }
+    try {
+      const tsx = await import('tsx/esm/api') as { register(): unknown };
+      tsx.register();
+      m = await import(`${url}?tsx`) as Record<string, unknown>; // (the failed import of `url` stays cached)
+    } catch (e2) {
+      throw new TradsysError('ERR_BACKTEST_CONFIG', `cannot load the TypeScript strategy module ${path} (${(e2 as Error).message}): compile it to JavaScript, or install tsx`);
+    }
   }
   const defs: StrategyDefinition[] = [];
   for (const v of Object.values(m)) {
