@@ -231,24 +231,37 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   };
 
   // ── event buffer (a batch's events, copied out of the outbox so the engine can be queried) ──
+  // copies are word by word through Int32Array views (no subarray objects per batch)
   let ev = new Uint8Array(CHUNK * 4 * EVT_SIZE);
+  let ev32 = new Int32Array(ev.buffer);
   let evDv = new DataView(ev.buffer);
   let nEv = 0;
+  let outBuf: ArrayBufferLike | null = null;
+  let out32: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  const EVT_WORDS = EVT_SIZE >> 2;
   const sink = (_v: DataView, b: Uint8Array, k: number): void => {
     if ((nEv + k) * EVT_SIZE > ev.length) {
       const g = new Uint8Array(Math.max(ev.length * 2, (nEv + k) * EVT_SIZE));
       g.set(ev.subarray(0, nEv * EVT_SIZE));
       ev = g;
+      ev32 = new Int32Array(ev.buffer);
       evDv = new DataView(ev.buffer);
     }
-    ev.set(b.subarray(0, k * EVT_SIZE), nEv * EVT_SIZE);
+    if (b.buffer !== outBuf) { outBuf = b.buffer; out32 = new Int32Array(outBuf, 0, outBuf.byteLength >> 2); }
+    let from = b.byteOffset >> 2;
+    let to = nEv * EVT_WORDS;
+    for (let end = from + k * EVT_WORDS; from < end;) ev32[to++] = out32[from++]!;
     nEv += k;
   };
   const inbox = engine.inbox;
   const inDv = new DataView(inbox.buffer, inbox.byteOffset, inbox.byteLength);
+  const in32 = new Int32Array(inbox.buffer, inbox.byteOffset, inbox.byteLength >> 2);
+  if ((inbox.byteOffset & 3) !== 0) throw new TradsysError('ERR_ENGINE_CONFIG', 'the engine inbox is not 4-byte aligned');
 
   // ── history chunks ──────────────────────────────────────────────────────────────────────
   const hc = new Uint8Array(CHUNK * CMD_SIZE);
+  const hc32 = new Int32Array(hc.buffer);
+  const CMD_WORDS = CMD_SIZE >> 2;
   const ht = new Float64Array(CHUNK);
   let hn = 0;
   let hi = 0;
@@ -398,7 +411,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
         throw new TradsysError('ERR_BACKTEST_CONFIG', `historical command ${histDone + j + 1} is of account ${account}, the strategy's account: choose another --account`);
       }
     }
-    inbox.set(hc.subarray(hi * CMD_SIZE, (hi + k) * CMD_SIZE), 0);
+    for (let w = 0, r = hi * CMD_WORDS, end = k * CMD_WORDS; w < end;) in32[w++] = hc32[r++]!;
     nEv = 0;
     engine.runInbox(k, sink);
     let e = 0;

@@ -125,6 +125,7 @@ export class ResultTracker {
   private readonly mk = MARKOUT_HORIZONS_MS.map(() => ({ sum: 0, n: 0, excluded: 0 }));
   private readonly days = new Map<string, DayRow>();
   private strategySeqs = new Set<number>();
+  private nextDue = Number.POSITIVE_INFINITY;
 
   constructor(readonly account: number, private readonly symbolNames: readonly string[], private readonly fee: FeeFn, readonly barMs: number) {
     const n = symbolNames.length;
@@ -190,18 +191,24 @@ export class ResultTracker {
     this.notional += px * qty;
     const d = this.day(tsNs / 1e6);
     d.fees += fee; d.fills++; d.lots += qty; d.notional += px * qty;
-    for (let h = 0; h < MARKOUT_HORIZONS_MS.length; h++) this.pending[h]!.push({ dueNs: tsNs + MARKOUT_HORIZONS_MS[h]! * 1e6, symbol: sym, side, price: px });
+    for (let h = 0; h < MARKOUT_HORIZONS_MS.length; h++) {
+      const due = tsNs + MARKOUT_HORIZONS_MS[h]! * 1e6;
+      this.pending[h]!.push({ dueNs: due, symbol: sym, side, price: px });
+      if (due < this.nextDue) this.nextDue = due;
+    }
   }
 
-  /** The earliest markout due (ns), +∞ when none. */
-  nextMarkoutNs(): number {
+  /** The earliest markout due (ns), +∞ when none (cached: called once per engine batch). */
+  nextMarkoutNs(): number { return this.nextDue; }
+
+  private recomputeDue(): void {
     let m = Number.POSITIVE_INFINITY;
     for (let h = 0; h < this.pending.length; h++) {
       const q = this.pending[h]!;
       const i = this.head[h]!;
       if (i < q.length && q[i]!.dueNs < m) m = q[i]!.dueNs;
     }
-    return m;
+    this.nextDue = m;
   }
 
   /** Resolves every markout due at or before `tNs` against the current book. */
@@ -220,6 +227,7 @@ export class ResultTracker {
       this.head[h] = i;
       if (i > 4096 && i * 2 > q.length) { q.splice(0, i); this.head[h] = 0; }
     }
+    this.recomputeDue();
   }
 
   /** Mark of a symbol: mid, else last trade, else the entry price (no unrealised P&L). */
