@@ -106,6 +106,39 @@ describe('clock and windows', () => {
   });
 });
 
+describe('ctx.pairs: the pairs saga in process on the simulated clock', () => {
+  const pairsAtStart = scripted('pairs-at-start', {
+    onStart: (ctx) => {
+      ctx.pairs({ legA: { symbol: 0, side: 0, price: 100, qty: 5, tif: 'ioc' }, legB: { symbol: 1, side: 1, price: 200, qty: 5 }, legBTimeoutMs: 1000 });
+    },
+  });
+  const runPairs = (steps: [number, Command][]): BacktestResult => runBacktest({
+    strategy: { id: 's', kind: 'pairs-at-start', account: ACC, symbols: ['S0', 'S1'], limits: HIGH },
+    definition: pairsAtStart, instruments: loadInstruments(genericInstruments(2)), history: hist(steps),
+    latency: constantLatency(10 * US), createRunner: createStrategyRunner as BacktestOptions['createRunner'],
+  });
+  it('leg B is sent on A\'s fill, after the latency', () => {
+    const r = runPairs([[T0, c(1, 1, 1, 100, 5, 1)], [T0 + 100 * US, c(1, 0, 2, 200, 5, 1, 0, 1)], [T0 + 2e9, c(1, 0, 3, 50, 1, 2)]]);
+    expect(r.orders.map((o) => [o.op, o.symbol, o.side, o.price, o.qty, o.id >= 2 ** 51 && o.id < 2 ** 52])).toEqual([[1, 0, 0, 100, 5, true], [1, 1, 1, 200, 5, true]]);
+    // A at 10 µs takes the ask; B, sent on A's fill, is sequenced at 20 µs, rests, and the bid at 100 µs takes it
+    expect(r.fills.map((f) => [f.symbol, f.side, f.qty, f.liquidity])).toEqual([[0, 0, 5, 'taker'], [1, 1, 5, 'maker']]);
+    expect(r.summary.positions).toEqual({ S0: 5, S1: -5 });
+  });
+  it('a leg B that times out is cancelled and A unwound, on the simulated clock', () => {
+    const steps: [number, Command][] = [[T0, c(1, 1, 1, 100, 5, 1)], [T0 + 100 * US, c(1, 0, 2, 99, 10, 1)]];
+    for (let i = 1; i <= 30; i++) steps.push([T0 + i * 100e6, c(1, 0, 100 + i, 10, 1, 2, 0, 1)]); // 3 s of unrelated bids on S1
+    const r = runPairs(steps);
+    const ops = r.orders.map((o) => [o.op, o.symbol, o.side]);
+    expect(ops).toEqual([[1, 0, 0], [1, 1, 1], [2, 1, 1], [1, 0, 1]]); // A, B, cancel B at its timeout, the unwind sell of A
+    const cancelAt = r.orders[2]!.tsNs - T0;
+    expect(cancelAt).toBeGreaterThanOrEqual(1e9 + 20 * US - 256);
+    expect(cancelAt).toBeLessThan(1e9 + 40 * US);
+    expect(r.fills.map((f) => [f.symbol, f.side, f.qty, f.price])).toEqual([[0, 0, 5, 100], [0, 1, 5, 99]]);
+    expect(r.summary.positions).toEqual({});
+    expect(r.summary.pnl.realised).toBe(-5);
+  });
+});
+
 describe('determinism and refusals', () => {
   const steps: [number, Command][] = [];
   // a two-sided random-ish market on S0, deterministic

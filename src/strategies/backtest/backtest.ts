@@ -39,10 +39,16 @@
 import { CMD_OFF, CMD_SIZE, ENUMS, EVT_SIZE } from '../../abi/records.js';
 import { evtAccount, evtCmd, evtId, evtMaker, evtMakerAccount, evtPrice, evtQty, evtSide, evtSymbol, evtTradeId, evtType } from '../../abi/views.js';
 import { TradsysError } from '../../domain/errors.js';
-import { STRATEGY_ID_BASE_NUM } from '../../domain/ids.js';
+import { ADMIN_ID_BASE_NUM, SAGA_ID_BASE_NUM, STRATEGY_ID_BASE_NUM } from '../../domain/ids.js';
 import type { Instrument } from '../../domain/instruments.js';
 import { Engine, type StpMode } from '../../engine/engine.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { readRecords } from '../../journal/recovery.js';
+import type { Clock, TimerHandle } from '../../cqrs/clock.js';
+import { decodeEvt, type CqrsEvent } from '../../cqrs/events.js';
+import { SagaManager } from '../../cqrs/pairs-saga.js';
 import type { PairsRequest, Refusal, StrategyConfig, StrategyDefinition } from '../api.js';
 import { feeFn, type FeeRate } from './fees.js';
 import { ordersFillsHash, resultHash } from './hash.js';
@@ -196,20 +202,65 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   let warnings = 0;
   let lastState = 'created';
   let lastWhy = '';
+  const enqueue = (op: number, side: number, type: number, tif: number, symbol: number, id: number, price: number, qty: number, acct: number): boolean => {
+    if (!Number.isSafeInteger(price) || !Number.isSafeInteger(id) || id < 0 || !Number.isInteger(qty) || qty < 0 || qty > 0xffffffff || !(symbol >= 0 && symbol < nSym)) return false;
+    let due = recorded ? 0 : clockNs + o.latency.next();
+    if (due < lastDue) due = lastDue;
+    lastDue = due;
+    queue.push({ op, side, type, tif, symbol, id, price, qty, account: acct, due });
+    return true;
+  };
+
+  // ── ctx.pairs: the gateway's pairs saga (cqrs/pairs-saga.ts), in process on the simulated clock ──
+  // created on the first request; its saga log goes to a temporary folder, removed at the end
+  const sagaTimers: { id: number; at: number; fn: () => void }[] = [];
+  let sagaTimerNo = 1;
+  const sagaClock: Clock = {
+    now: () => clockNs / 1e6,
+    setTimer(atMs: number, fn: () => void): TimerHandle { const id = sagaTimerNo++; sagaTimers.push({ id, at: atMs * 1e6, fn }); return { id }; },
+    clearTimer(h: TimerHandle): void { const i = sagaTimers.findIndex((t) => t.id === h.id); if (i >= 0) sagaTimers.splice(i, 1); },
+  };
+  let sagas: SagaManager | null = null;
+  let sagaDir: string | null = null;
+  const sagaManager = (): SagaManager => {
+    if (sagas) return sagas;
+    sagaDir = mkdtempSync(join(tmpdir(), 'tradsys-backtest-sagas-'));
+    sagas = SagaManager.open({
+      journalDir: sagaDir, durability: 'none', clock: sagaClock,
+      submit: (c) => enqueue(c.op, c.side, c.type, c.tif, c.symbol, Number(c.id), Number(c.price), c.qty, c.account),
+    });
+    return sagas;
+  };
+  const TIF_CODES: Record<string, number> = { gtc: ENUMS.Tif.GTC, ioc: ENUMS.Tif.IOC, fok: ENUMS.Tif.FOK, post_only: ENUMS.Tif.POST_ONLY };
+  const nextSagaTimer = (): number => {
+    let m = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < sagaTimers.length; i++) if (sagaTimers[i]!.at < m) m = sagaTimers[i]!.at;
+    return m;
+  };
+  /** The saga manager's events of one command: those on saga-range order ids (legs and unwinds). */
+  const sagaEvents: CqrsEvent[] = [];
+  const feedSagas = (e0: number, e1: number, s: number, t: number): void => {
+    const m = sagas!;
+    for (let e = e0; e < e1; e++) {
+      const p = e * EVT_SIZE;
+      const id = evtId(evDv, p);
+      const mk = evtMaker(evDv, p);
+      if ((id >= SAGA_ID_BASE_NUM && id < ADMIN_ID_BASE_NUM) || (mk >= SAGA_ID_BASE_NUM && mk < ADMIN_ID_BASE_NUM)) sagaEvents.push(decodeEvt(evDv, p));
+    }
+    if (sagaEvents.length === 0) return;
+    m.apply({ seq: BigInt(s), tsInit: BigInt(Math.round(t)), op: 0, clientOrderId: null, command: null, events: sagaEvents.splice(0, sagaEvents.length) });
+  };
+
   const runner = o.createRunner({
     instruments: o.instruments,
     now: () => clockNs / 1e6,
     nextOrderId: () => (idNext < recordedIds.length ? recordedIds[idNext++]! : idFree++),
-    sink: {
-      send(op, side, type, tif, symbol, id, price, qty, acct) {
-        if (!Number.isSafeInteger(price) || !Number.isSafeInteger(id) || id < 0 || !Number.isInteger(qty) || qty < 0 || qty > 0xffffffff || !(symbol >= 0 && symbol < nSym)) return false;
-        let due = recorded ? 0 : clockNs + o.latency.next();
-        if (due < lastDue) due = lastDue;
-        lastDue = due;
-        queue.push({ op, side, type, tif, symbol, id, price, qty, account: acct, due });
-        return true;
-      },
-    },
+    sink: { send: (op, side, type, tif, symbol, id, price, qty, acct) => enqueue(op, side, type, tif, symbol, id, price, qty, acct) },
+    pairs: (acct, req) => sagaManager().startPairs({
+      account: acct, legBTimeoutMs: req.legBTimeoutMs, legATimeoutMs: req.legATimeoutMs,
+      legA: { symbol: req.legA.symbol, side: req.legA.side, price: BigInt(req.legA.price), qty: req.legA.qty, tif: TIF_CODES[req.legA.tif ?? 'gtc'] },
+      legB: { symbol: req.legB.symbol, side: req.legB.side, price: BigInt(req.legB.price), qty: req.legB.qty, tif: TIF_CODES[req.legB.tif ?? 'gtc'] },
+    }),
     onSignal: () => { signals++; },
     onTrip: (_id, trip) => { trips.push({ reason: trip.reason, detail: trip.detail, at: trip.at }); },
     onState: (_id, state, why) => { lastState = state; lastWhy = why; },
@@ -310,15 +361,23 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
       runner.onEvent(evDv, p, s, t);
     }
     events += e1 - e0;
+    if (sagas !== null) feedSagas(e0, e1, s, t);
     runner.tick();
   };
 
   const checkpoints = (before: number): void => {
     for (;;) {
       const m = tracker.nextMarkoutNs();
-      const c = Math.min(m, nextBar);
+      const st = sagaTimers.length > 0 ? nextSagaTimer() : Number.POSITIVE_INFINITY;
+      const c = Math.min(m, nextBar, st);
       if (!(c < before)) return;
       clockNs = c;
+      if (st <= c) {
+        // saga timers due now (leg timeouts, unwind retries), in time then creation order
+        const due = sagaTimers.filter((x) => x.at <= c).sort((a, b) => a.at - b.at || a.id - b.id);
+        for (const d of due) { const i = sagaTimers.indexOf(d); if (i >= 0) { sagaTimers.splice(i, 1); d.fn(); } }
+        continue;
+      }
       if (m <= c) tracker.resolveMarkouts(c, marks);
       if (nextBar <= c) {
         if (active && !stopped) runner.tick(); // timers due by the bar boundary
@@ -348,128 +407,133 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     return q;
   };
 
-  const total = hist.total;
-  for (;;) {
-    if (hi === hn && !histEnded) {
-      hn = hist.next(hc, ht, CHUNK);
-      hi = 0;
-      if (hn === 0) histEnded = true;
-    }
-    // window: start and stop the strategy at history indices
-    if (!active && !stopped && (histDone >= win.from || histEnded)) {
-      startStrategy(hi < hn ? ht[hi]! : clockNs);
-    }
-    // the end of the window, or of the history once the strategy's queued commands are sequenced
-    if (active && !stopped && (histDone >= win.to || (histEnded && queued() === 0))) stopStrategy();
-    // recorded slots at this position: the strategy's next queued command goes exactly here
-    if (recorded) {
-      while (slot < live.length && live[slot]!.position === histDone) {
-        const l = live[slot++]!;
-        if (queued() === 0) { rec.missed++; continue; }
-        const q = take();
-        if (sameCommand(l, q)) rec.matched++; else rec.mismatched++;
-        checkpoints(l.tsNs);
-        runStrategyCommand(q, Math.max(l.tsNs, clockNs));
+  try {
+    const total = hist.total;
+    for (;;) {
+      if (hi === hn && !histEnded) {
+        hn = hist.next(hc, ht, CHUNK);
+        hi = 0;
+        if (hn === 0) histEnded = true;
       }
-    }
-    const tH = hi < hn ? ht[hi]! : Number.POSITIVE_INFINITY;
-    const tS = !recorded && queued() > 0 ? queue[qHead]!.due : Number.POSITIVE_INFINITY;
-    if (tH === Number.POSITIVE_INFINITY) {
-      // history is over: the strategy is stopped; send what it still has queued
-      if (recorded && queued() > 0) {
-        const q = take();
-        rec.extra++;
-        checkpoints(clockNs);
-        runStrategyCommand(q, clockNs);
+      // window: start and stop the strategy at history indices
+      if (!active && !stopped && (histDone >= win.from || histEnded)) {
+        startStrategy(hi < hn ? ht[hi]! : clockNs);
+      }
+      // the end of the window, or of the history once the strategy's queued commands are sequenced
+      if (active && !stopped && (histDone >= win.to || (histEnded && queued() === 0))) stopStrategy();
+      // recorded slots at this position: the strategy's next queued command goes exactly here
+      if (recorded) {
+        while (slot < live.length && live[slot]!.position === histDone) {
+          const l = live[slot++]!;
+          if (queued() === 0) { rec.missed++; continue; }
+          const q = take();
+          if (sameCommand(l, q)) rec.matched++; else rec.mismatched++;
+          checkpoints(l.tsNs);
+          runStrategyCommand(q, Math.max(l.tsNs, clockNs));
+        }
+      }
+      const tH = hi < hn ? ht[hi]! : Number.POSITIVE_INFINITY;
+      const tS = !recorded && queued() > 0 ? queue[qHead]!.due : Number.POSITIVE_INFINITY;
+      if (tH === Number.POSITIVE_INFINITY) {
+        // history is over: the strategy is stopped; send what it still has queued
+        if (recorded && queued() > 0) {
+          const q = take();
+          rec.extra++;
+          checkpoints(clockNs);
+          runStrategyCommand(q, clockNs);
+          continue;
+        }
+        if (tS === Number.POSITIVE_INFINITY) break;
+      }
+      // stop after the window once nothing is pending (markouts within 60 s of the stop)
+      if (stopped && histDone >= win.to && queued() === 0 && (tracker.nextMarkoutNs() === Number.POSITIVE_INFINITY || tH > stopNs + 60e9)) break;
+      if (tS < tH || (tH === Number.POSITIVE_INFINITY && tS < Number.POSITIVE_INFINITY)) {
+        checkpoints(tS);
+        runStrategyCommand(take(), tS);
         continue;
       }
-      if (tS === Number.POSITIVE_INFINITY) break;
-    }
-    // stop after the window once nothing is pending (markouts within 60 s of the stop)
-    if (stopped && histDone >= win.to && queued() === 0 && (tracker.nextMarkoutNs() === Number.POSITIVE_INFINITY || tH > stopNs + 60e9)) break;
-    if (tS < tH || (tH === Number.POSITIVE_INFINITY && tS < Number.POSITIVE_INFINITY)) {
-      checkpoints(tS);
-      runStrategyCommand(take(), tS);
-      continue;
-    }
-    // a batch of historical commands
-    checkpoints(tH);
-    let limit = tH + o.latency.minNs;
-    const nextCheck = Math.min(tracker.nextMarkoutNs(), nextBar);
-    if (nextCheck < limit) limit = nextCheck;
-    if (tS < limit) limit = tS;
-    let maxN = hn - hi;
-    if (recorded && slot < live.length) maxN = Math.min(maxN, live[slot]!.position - histDone);
-    if (!active && !stopped && win.from > histDone) maxN = Math.min(maxN, win.from - histDone);
-    if (active && !stopped && win.to > histDone && win.to !== Number.POSITIVE_INFINITY) maxN = Math.min(maxN, win.to - histDone);
-    let k = 1;
-    while (k < maxN && ht[hi + k]! <= limit) k++;
-    // the strategy's account may not appear in the history (its fills would be mixed up)
-    for (let j = 0; j < k; j++) {
-      const p = (hi + j) * CMD_SIZE;
-      if (hc[p + CMD_OFF.op] !== ENUMS.Op.ADMIN && cmdU32(hc, p + CMD_OFF.account) === account) {
-        throw new TradsysError('ERR_BACKTEST_CONFIG', `historical command ${histDone + j + 1} is of account ${account}, the strategy's account: choose another --account`);
+      // a batch of historical commands
+      checkpoints(tH);
+      let limit = tH + o.latency.minNs;
+      const nextCheck = Math.min(tracker.nextMarkoutNs(), nextBar, sagaTimers.length > 0 ? nextSagaTimer() : Number.POSITIVE_INFINITY);
+      if (nextCheck < limit) limit = nextCheck;
+      if (tS < limit) limit = tS;
+      let maxN = hn - hi;
+      if (recorded && slot < live.length) maxN = Math.min(maxN, live[slot]!.position - histDone);
+      if (!active && !stopped && win.from > histDone) maxN = Math.min(maxN, win.from - histDone);
+      if (active && !stopped && win.to > histDone && win.to !== Number.POSITIVE_INFINITY) maxN = Math.min(maxN, win.to - histDone);
+      let k = 1;
+      while (k < maxN && ht[hi + k]! <= limit) k++;
+      // the strategy's account may not appear in the history (its fills would be mixed up)
+      for (let j = 0; j < k; j++) {
+        const p = (hi + j) * CMD_SIZE;
+        if (hc[p + CMD_OFF.op] !== ENUMS.Op.ADMIN && cmdU32(hc, p + CMD_OFF.account) === account) {
+          throw new TradsysError('ERR_BACKTEST_CONFIG', `historical command ${histDone + j + 1} is of account ${account}, the strategy's account: choose another --account`);
+        }
+      }
+      for (let w = 0, r = hi * CMD_WORDS, end = k * CMD_WORDS; w < end;) in32[w++] = hc32[r++]!;
+      nEv = 0;
+      engine.runInbox(k, sink);
+      let e = 0;
+      for (let c = 0; c < k; c++) {
+        const e0 = e;
+        while (e < nEv && evtCmd(evDv, e * EVT_SIZE) === c) e++;
+        if (e > e0 && evtType(evDv, e0 * EVT_SIZE) === ENUMS.EvtType.REJECTED) historyRejects++;
+        seq++;
+        deliver(e0, e, seq, ht[hi + c]!);
+      }
+      if (Number.isNaN(simStart)) simStart = ht[hi]!;
+      simEnd = ht[hi + k - 1]!;
+      hi += k;
+      histDone += k;
+      if (o.progress && (histDone & 0x3ff) < k) {
+        const now = performance.now();
+        if (now - lastProgress >= progressMs) {
+          lastProgress = now;
+          const f = total ? histDone / Math.max(1, total) : hist.progress();
+          const el = (now - wall0) / 1000;
+          o.progress({ fraction: f, commands: seq, events, etaSeconds: f > 0 ? (el * (1 - f)) / f : null, simTimeMs: clockNs / 1e6 });
+        }
       }
     }
-    for (let w = 0, r = hi * CMD_WORDS, end = k * CMD_WORDS; w < end;) in32[w++] = hc32[r++]!;
-    nEv = 0;
-    engine.runInbox(k, sink);
-    let e = 0;
-    for (let c = 0; c < k; c++) {
-      const e0 = e;
-      while (e < nEv && evtCmd(evDv, e * EVT_SIZE) === c) e++;
-      if (e > e0 && evtType(evDv, e0 * EVT_SIZE) === ENUMS.EvtType.REJECTED) historyRejects++;
-      seq++;
-      deliver(e0, e, seq, ht[hi + c]!);
+    if (!stopped) stopStrategy();
+    // the stop's cancels
+    while (queued() > 0) {
+      const q = take();
+      const t = recorded ? clockNs : Math.max(q.due, clockNs);
+      if (recorded) rec.extra++;
+      checkpoints(t);
+      runStrategyCommand(q, t);
     }
-    if (Number.isNaN(simStart)) simStart = ht[hi]!;
-    simEnd = ht[hi + k - 1]!;
-    hi += k;
-    histDone += k;
-    if (o.progress && (histDone & 0x3ff) < k) {
-      const now = performance.now();
-      if (now - lastProgress >= progressMs) {
-        lastProgress = now;
-        const f = total ? histDone / Math.max(1, total) : hist.progress();
-        const el = (now - wall0) / 1000;
-        o.progress({ fraction: f, commands: seq, events, etaSeconds: f > 0 ? (el * (1 - f)) / f : null, simTimeMs: clockNs / 1e6 });
-      }
-    }
+    const endNs = Number.isNaN(simEnd) ? clockNs : Math.max(simEnd, clockNs);
+    checkpoints(endNs + 1); // every checkpoint up to and including the end
+    tracker.sample(endNs / 1e6, marks);
+    const { summary, days } = tracker.summary(marks);
+    const st = runner.status(cfg.id)[0];
+    const seconds = (performance.now() - wall0) / 1000;
+    const tradesHash = ordersFillsHash(tracker.orders, tracker.fills);
+    const recReport: RecordedReport | null = recorded
+      ? { ...rec, liveHash: o.liveTradesHash ?? '', hashMatches: o.liveTradesHash !== undefined && o.liveTradesHash === tradesHash }
+      : null;
+    return {
+      resultHash: resultHash(tracker.orders, tracker.fills, summary),
+      tradesHash,
+      summary, days, equity: tracker.equity, orders: tracker.orders, fills: tracker.fills,
+      strategy: {
+        id: cfg.id, kind: cfg.kind, account, symbols: cfg.symbols.slice(), params: st?.parameters ?? cfg.params ?? {},
+        state: st?.state ?? lastState, why: st?.why ?? lastWhy, trips, signals, errors, warnings,
+      },
+      run: {
+        input: hist.description, latency: o.latency.describe(), commands: seq, historical: histDone, strategyCommands: strategyCmds, events, historyRejects,
+        simStart: Number.isNaN(simStart) ? null : new Date(simStart / 1e6).toISOString(), simEnd: Number.isNaN(simEnd) ? null : new Date(endNs / 1e6).toISOString(),
+        seconds, eventsPerSecond: events / Math.max(seconds, 1e-9), recorded: recReport,
+      },
+    };
+  } finally {
+    hist.close();
+    if (sagas !== null) (sagas as SagaManager).close();
+    if (sagaDir !== null) rmSync(sagaDir, { recursive: true, force: true });
   }
-  hist.close();
-  if (!stopped) stopStrategy();
-  // the stop's cancels
-  while (queued() > 0) {
-    const q = take();
-    const t = recorded ? clockNs : Math.max(q.due, clockNs);
-    if (recorded) rec.extra++;
-    checkpoints(t);
-    runStrategyCommand(q, t);
-  }
-  const endNs = Number.isNaN(simEnd) ? clockNs : Math.max(simEnd, clockNs);
-  checkpoints(endNs + 1); // every checkpoint up to and including the end
-  tracker.sample(endNs / 1e6, marks);
-  const { summary, days } = tracker.summary(marks);
-  const st = runner.status(cfg.id)[0];
-  const seconds = (performance.now() - wall0) / 1000;
-  const tradesHash = ordersFillsHash(tracker.orders, tracker.fills);
-  const recReport: RecordedReport | null = recorded
-    ? { ...rec, liveHash: o.liveTradesHash ?? '', hashMatches: o.liveTradesHash !== undefined && o.liveTradesHash === tradesHash }
-    : null;
-  return {
-    resultHash: resultHash(tracker.orders, tracker.fills, summary),
-    tradesHash,
-    summary, days, equity: tracker.equity, orders: tracker.orders, fills: tracker.fills,
-    strategy: {
-      id: cfg.id, kind: cfg.kind, account, symbols: cfg.symbols.slice(), params: st?.parameters ?? cfg.params ?? {},
-      state: st?.state ?? lastState, why: st?.why ?? lastWhy, trips, signals, errors, warnings,
-    },
-    run: {
-      input: hist.description, latency: o.latency.describe(), commands: seq, historical: histDone, strategyCommands: strategyCmds, events, historyRejects,
-      simStart: Number.isNaN(simStart) ? null : new Date(simStart / 1e6).toISOString(), simEnd: Number.isNaN(simEnd) ? null : new Date(endNs / 1e6).toISOString(),
-      seconds, eventsPerSecond: events / Math.max(seconds, 1e-9), recorded: recReport,
-    },
-  };
 }
 
 /**
