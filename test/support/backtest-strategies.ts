@@ -71,4 +71,5 @@ export const timerStrategy: StrategyDefinition<TimerParams> = {
   create: () => new Timer(),
 };
 
-export const BACKTEST_TEST_STRATEGIES = [tapeStrategy, timerStrategy] as StrategyDefinition[];
+/** What the strategy pool loads from this module (`strategyModules`). */
+export const strategies = [tapeStrategy, timerStrategy] as StrategyDefinition[];
