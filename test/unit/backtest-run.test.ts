@@ -10,7 +10,7 @@ import { CMD_SIZE } from '../../src/abi/records.js';
 import { encodeCommand } from '../../src/engine/engine.js';
 import type { Command } from '../../src/domain/types.js';
 import { loadInstruments } from '../../src/domain/instruments.js';
-import { runBacktest, type BacktestOptions, type BacktestResult } from '../../src/strategies/backtest/backtest.js';
+import { AFTER_END_MAX, runBacktest, type BacktestOptions, type BacktestResult } from '../../src/strategies/backtest/backtest.js';
 import { arrayHistory } from '../../src/strategies/backtest/history.js';
 import { constantLatency } from '../../src/strategies/backtest/latency.js';
 import { createStrategyRunner, genericInstruments } from '../../src/strategies/backtest/spec.js';
@@ -159,6 +159,18 @@ describe('determinism and refusals', () => {
     expect(b.orders).toEqual(a.orders);
     expect(run(tapeStrategy, steps, 40 * US, {}, { every: 4 }).resultHash).not.toBe(a.resultHash);
     expect(run(tapeStrategy, steps, 80 * US, {}, { every: 3 }).resultHash).not.toBe(a.resultHash);
+  });
+  it('after the history, a strategy that answers its own events forever is stopped', () => {
+    // every report of its own IOC (cancelled: nothing to buy) makes it send another
+    const echo = scripted('echo', {
+      onStart: (ctx) => { ctx.place({ symbol: 0, side: 0, price: 100, qty: 1, tif: 'ioc' }); },
+      onOrder: (ctx) => { ctx.place({ symbol: 0, side: 0, price: 100, qty: 1, tif: 'ioc' }); },
+    });
+    const r = run(echo, [[T0, c(1, 0, 1, 90, 1, 1)]], 50 * US);
+    expect(r.run.strategyCommands).toBeGreaterThan(AFTER_END_MAX);
+    // (each IOC gets two reports, A and X, so its queue doubles: what was queued at the stop is still sequenced, as a command ring would)
+    expect(r.run.strategyCommands).toBeLessThan(2 * AFTER_END_MAX);
+    expect(r.strategy.state).toBe('stopped');
   });
   it('refuses a history that trades on the strategy\'s account', () => {
     expect(() => run(buyAtStart, [[T0, c(1, 1, 1, 100, 5, ACC)]], 0)).toThrow(expect.objectContaining({ code: 'ERR_BACKTEST_CONFIG' }));

@@ -135,6 +135,8 @@ export interface BacktestResult {
 export const STRATEGY_BACKTEST_ID_BASE = STRATEGY_ID_BASE_NUM;
 
 const CHUNK = 1024;
+/** Strategy commands sequenced after the end of the history before the strategy is stopped. */
+export const AFTER_END_MAX = 100_000;
 
 interface Queued { op: number; side: number; type: number; tif: number; symbol: number; id: number; price: number; qty: number; account: number; due: number }
 
@@ -322,6 +324,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   let events = 0;
   let strategyCmds = 0;
   let historyRejects = 0;
+  let afterEnd = 0;
   let simStart = Number.NaN;
   let simEnd = Number.NaN;
   let active = false;
@@ -391,6 +394,8 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   const runStrategyCommand = (q: Queued, t: number): void => {
     seq++;
     strategyCmds++;
+    // after the history, a strategy that answers its own events with new commands forever is stopped
+    if (histEnded && ++afterEnd > AFTER_END_MAX && !stopped) stopStrategy();
     writeCmd(inDv, 0, q);
     tracker.onSent(seq, t, q.op, q.side, q.type, q.tif, q.symbol, q.id, q.price, q.qty);
     nEv = 0;
