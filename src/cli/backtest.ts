@@ -205,15 +205,17 @@ export async function cmdBacktest(argv: string[]): Promise<number> {
   const base = strategy.params ?? {};
   const combos = sweepText ? sweepParams(base, parseSweep(sweepText)) : [base];
   const specFor = (params: Record<string, unknown>, window?: { from: number; to: number }): RunSpec => ({ ...spec, strategy: { ...strategy, params }, window });
-  const t0 = Date.now();
-  const tick = (total: number) => (_i: number, _r: LeanResult, done: number): void => {
-    const el = (Date.now() - t0) / 1000;
-    log(`backtest: run ${done}/${total} done · ${el.toFixed(1)} s · ETA ${((el / done) * (total - done)).toFixed(0)} s`);
+  const tick = (what: string, total: number) => {
+    const t1 = Date.now();
+    return (_i: number, _r: LeanResult, done: number): void => {
+      const el = (Date.now() - t1) / 1000;
+      log(`backtest: ${what} run ${done}/${total} done · ${el.toFixed(1)} s · ETA ${((el / done) * (total - done)).toFixed(0)} s`);
+    };
   };
   let doc: Record<string, unknown>;
   if (folds === undefined) {
     log(`backtest: sweep of ${combos.length} runs over ${Math.min(workers, combos.length)} workers`);
-    const rs = await runParallel(combos.map((p) => specFor(p)), workers, tick(combos.length));
+    const rs = await runParallel(combos.map((p) => specFor(p)), workers, tick('sweep', combos.length));
     const best = chooseBest(rs.map((r) => r.summary.sharpe));
     doc = { sweep: rs.map((r, i) => ({ params: combos[i], ...reportJson(r) })), best, bestBy: 'sharpe' };
     if (out) writeSweepSvgs(out, rs);
@@ -226,9 +228,9 @@ export async function cmdBacktest(argv: string[]): Promise<number> {
     const wins = foldWindows(total, folds);
     const isSpecs = combos.length > 1 ? wins.flatMap((w) => combos.map((p) => specFor(p, w.inSample))) : [];
     log(`backtest: ${folds} walk-forward folds over ${total} historical commands${combos.length > 1 ? ` × ${combos.length} parameter sets` : ''}, ${workers} workers`);
-    const isRes = isSpecs.length > 0 ? await runParallel(isSpecs, workers, tick(isSpecs.length + folds)) : [];
+    const isRes = isSpecs.length > 0 ? await runParallel(isSpecs, workers, tick('in-sample', isSpecs.length)) : [];
     const chosen = wins.map((_, k) => (combos.length > 1 ? chooseBest(isRes.slice(k * combos.length, (k + 1) * combos.length).map((r) => r.summary.sharpe)) : 0));
-    const oos = await runParallel(wins.map((w, k) => specFor(combos[chosen[k]!]!, w.outOfSample)), workers, tick(folds));
+    const oos = await runParallel(wins.map((w, k) => specFor(combos[chosen[k]!]!, w.outOfSample)), workers, tick('out-of-sample', folds));
     const net = oos.reduce((a, r) => a + r.summary.pnl.net, 0);
     doc = {
       folds: wins.map((w, k) => ({

@@ -92,6 +92,24 @@ describe('tradsys backtest', () => {
     expect(doc.sweep[0]!.resultHash).not.toBe(single.resultHash);
   }, 180_000);
 
+  it('walk-forward folds: parameters chosen in sample, tested out of sample', () => {
+    const f = cli([...BASE, '--sweep', 'every=3,5', '--folds', '2', '--workers', '2', '--json']);
+    expect(f.code).toBe(0);
+    expect(f.err).toMatch(/in-sample run 4\/4 done[\s\S]*out-of-sample run 2\/2 done/);
+    const doc = JSON.parse(f.out) as { folds: (Report & { fold: number; inSample: { from: number; to: number }; outOfSample: { from: number; to: number }; params: { every: number }; inSampleSharpe: (number | null)[] })[]; outOfSample: { net: number; resultHashes: string[] } };
+    expect(doc.folds.map((x) => [x.fold, x.inSample, x.outOfSample])).toEqual([
+      [1, { from: 0, to: 4000 }, { from: 4000, to: 8000 }], [2, { from: 4000, to: 8000 }, { from: 8000, to: 12_000 }],
+    ]);
+    for (const x of doc.folds) {
+      expect(x.inSampleSharpe).toHaveLength(2);
+      const best = (x.inSampleSharpe[1] ?? -Infinity) > (x.inSampleSharpe[0] ?? -Infinity) ? 5 : 3;
+      expect(x.params).toEqual({ every: best });
+      expect(x.run.historical).toBeGreaterThanOrEqual(4000); // the history before the window runs too
+    }
+    expect(doc.outOfSample.net).toBeCloseTo(doc.folds[0]!.summary.pnl.net + doc.folds[1]!.summary.pnl.net, 9);
+    expect(doc.outOfSample.resultHashes).toEqual(doc.folds.map((x) => x.resultHash));
+  }, 240_000);
+
   it.each([
     [['backtest', '--in', tso], 2, /needs --strategy KIND/],
     [['backtest', '--strategy', 'bt-tape', '--module', MODULE], 2, /exactly one input/],
