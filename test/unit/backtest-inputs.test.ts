@@ -61,6 +61,7 @@ describe('journal history', () => {
     const h = journalHistory(d, S);
     expect(h.live.map((l) => [l.position, l.seq, l.tsNs])).toEqual([[1, 2, 2000], [3, 5, 5000], [3, 6, 6000]]);
     expect(Array.from(h.latencySamples!)).toEqual([500, 100, 10, 1000, 100, 1]); // tsIn 0 (seq 1) gives none
+    expect(Array.from(h.latencyOps!)).toEqual([1, 1, 1, 2, 1, 2]);
     const out = new Uint8Array(16 * CMD_SIZE);
     const ts = new Float64Array(16);
     expect(h.next(out, ts, 16)).toBe(4);
@@ -92,6 +93,16 @@ describe('latency models', () => {
     const other = sampledLatency(s, 8);
     expect(Array.from({ length: 200 }, () => other.next())).not.toEqual(xa);
     expect(() => sampledLatency([], 1)).toThrow(expect.objectContaining({ code: 'ERR_BACKTEST_INPUT' }));
+  });
+  it('sampled per operation: a cancel draws from the cancels, a new order from the new orders; all when an operation has none', () => {
+    const m = sampledLatency([100, 200, 9000, 9100, 300], 3, [1, 1, 2, 2, 1]);
+    const news = Array.from({ length: 100 }, () => m.next(1));
+    const cancels = Array.from({ length: 100 }, () => m.next(2));
+    const modifies = Array.from({ length: 100 }, () => m.next(3));
+    expect(new Set(news)).toEqual(new Set([100, 200, 300]));
+    expect(new Set(cancels)).toEqual(new Set([9000, 9100]));
+    expect(new Set(modifies)).toEqual(new Set([100, 200, 300, 9000, 9100]));
+    expect(m.describe()).toMatch(/by operation: 3 new, 2 cancel, 0 modify/);
   });
   it('recorded: no latency bound', () => {
     expect(recordedLatency().minNs).toBe(Number.POSITIVE_INFINITY);

@@ -137,7 +137,7 @@ describe('a backtest of a live session\'s journal', () => {
   it('samples the latency from the journal\'s stage latencies (tsIn → tsInit), deterministically', async () => {
     const a = await runSpec({ ...spec, latency: { kind: 'sampled', journal: dir, seed: 5 } });
     const b = await runSpec({ ...spec, latency: { kind: 'sampled', journal: dir, seed: 5 } });
-    expect(a.run.latency).toMatch(/sampled from \d+ recorded tsIn→tsInit latencies \(min 2\.0 µs, median 2\.0 µs, max 3\.\d µs/);
+    expect(a.run.latency).toMatch(/sampled from \d+ recorded tsIn→tsInit latencies \(min 2\.0 µs, median 2\.0 µs, max 3\.\d µs; by operation: \d+ new, \d+ cancel, \d+ modify/);
     expect(b.resultHash).toBe(a.resultHash);
     expect(a.fills.length).toBeGreaterThan(0);
   });

@@ -206,7 +206,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   let lastWhy = '';
   const enqueue = (op: number, side: number, type: number, tif: number, symbol: number, id: number, price: number, qty: number, acct: number): boolean => {
     if (!Number.isSafeInteger(price) || !Number.isSafeInteger(id) || id < 0 || !Number.isInteger(qty) || qty < 0 || qty > 0xffffffff || !(symbol >= 0 && symbol < nSym)) return false;
-    let due = recorded ? 0 : clockNs + o.latency.next();
+    let due = recorded ? 0 : clockNs + o.latency.next(op);
     if (due < lastDue) due = lastDue;
     lastDue = due;
     queue.push({ op, side, type, tif, symbol, id, price, qty, account: acct, due });

@@ -58,6 +58,8 @@ export interface History {
   readonly live: readonly LiveCommand[];
   /** tsInit − tsIn of every journal record with a gateway stamp, ns (journal input), else null. */
   readonly latencySamples: Float64Array | null;
+  /** The operation (ENUMS.Op) of each latency sample. */
+  readonly latencyOps: Uint8Array | null;
 }
 
 export const DEFAULT_RATE = 100_000;
@@ -82,6 +84,7 @@ export function orderFileHistory(path: string, rate = DEFAULT_RATE, startMs = DE
     close: () => src.close(),
     live: [],
     latencySamples: null,
+    latencyOps: null,
   };
 }
 
@@ -95,6 +98,7 @@ export function journalHistory(dir: string, strategyAccount: number): History {
   // pass 1: the live strategy's commands and the stage latencies
   const live: LiveCommand[] = [];
   const lat: number[] = [];
+  const latOps: number[] = [];
   let hist = 0;
   let records = 0;
   for (const r of readRecords(dir, 1n, undefined, false, true)) {
@@ -102,7 +106,7 @@ export function journalHistory(dir: string, strategyAccount: number): History {
     const dv = new DataView(r.cmd.buffer, r.cmd.byteOffset, r.cmd.byteLength);
     const tsIn = dv.getBigInt64(RING_CMD_OFF.tsIn, true);
     const tsInit = Number(r.tsInit);
-    if (tsIn > 0n && r.tsInit >= tsIn) lat.push(Number(r.tsInit - tsIn)); // exact: the difference before the conversion
+    if (tsIn > 0n && r.tsInit >= tsIn) { lat.push(Number(r.tsInit - tsIn)); latOps.push(r.cmd[CMD_OFF.op]!); } // exact: the difference before the conversion
     const op = r.cmd[CMD_OFF.op]!;
     if (op !== ENUMS.Op.ADMIN && cmdAccount(r.cmd, 0) === strategyAccount) {
       live.push({ position: hist, seq: Number(r.seq), tsNs: tsInit, cmd: r.cmd.slice(0, CMD_SIZE) });
@@ -139,6 +143,7 @@ export function journalHistory(dir: string, strategyAccount: number): History {
     close: () => { it?.return?.(undefined); },
     live,
     latencySamples: Float64Array.from(lat),
+    latencyOps: Uint8Array.from(latOps),
   };
 }
 
@@ -160,6 +165,7 @@ export function arrayHistory(cmds: Uint8Array, ts: Float64Array, description: st
     close: () => undefined,
     live: [],
     latencySamples: null,
+    latencyOps: null,
   };
 }
 

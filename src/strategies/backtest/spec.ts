@@ -117,7 +117,7 @@ export function latencyModel(l: LatencySpec, account: number): LatencyModel {
     case 'sampled': {
       const h = journalHistory(l.journal, account);
       h.close();
-      return sampledLatency(h.latencySamples ?? [], l.seed);
+      return sampledLatency(h.latencySamples ?? [], l.seed, h.latencyOps ?? undefined);
     }
   }
 }
