@@ -3,7 +3,8 @@
  * engine's event ring, read in place with its own cursor, sending orders straight into the command
  * ring. Control, status, signals, trips and logs travel by postMessage (never the data path).
  *
- * Layout: `StrategyWorkerData` below. Shared blocks: `control` Int32Array [0] stop flag; `ids`
+ * Layout: `StrategyWorkerData` below. Shared blocks: `control` Int32Array [0] stop flag, [1]
+ * heartbeat (incremented every loop turn: the pool's stall watchdog reads it); `ids`
  * BigInt64Array [0] the next free strategy order id (shared by every worker: each takes a block of
  * STRATEGY_ID_BLOCK ids with one Atomics.add); `pairs` Int32Array [0] state (0 idle, 1 requested,
  * 2 taken by the main thread, 3 answered), [1] refusal code (0: none), Float64Array at byte 8 the
@@ -19,9 +20,9 @@
  * (reported with the status) and, for benchmarks (`samples`), a Float64Array of raw samples.
  * Complexity: O(events + hooks) per poll. Allocation: none per event (the runner's rules); one
  * BigInt per block of ids; status and signal messages allocate (off the data path).
- * Known limitations: a hook that never returns blocks its worker (and every strategy on it) — the
- * budget check only runs after a hook returns; the worker joins the ring at its live edge (see
- * market-view.ts on books).
+ * Known limitations: a hook that never returns blocks its worker (and every strategy on it) until
+ * the pool's watchdog terminates it (pool.ts `stallMs`) — the budget check only runs after a hook
+ * returns; the worker joins the ring at its live edge (see market-view.ts on books).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { CMD_OFF, RING_CMD_OFF, RING_CMD_SIZE, RING_CMD_CID_MAX } from '../abi/records.js';
@@ -68,7 +69,7 @@ export type ControlMsg =
 
 /** Reports (worker → main). */
 export type WorkerMsg =
-  | { type: 'ready' }
+  | { type: 'ready'; reader: number }
   | { type: 'failed'; message: string }
   | { type: 'reply'; req: number; ok: true; status: StrategyStatus | null }
   | { type: 'reply'; req: number; ok: false; code: string; message: string }
@@ -84,6 +85,7 @@ export type WorkerMsg =
 export interface RingLatency { count: number; p50: number; p99: number; p999: number; max: number }
 
 export const CTL_STOP = 0;
+export const CTL_BEAT = 1;
 export const PAIRS_STATE = 0;
 export const PAIRS_REFUSAL = 1;
 /** Refusal codes in the pairs block (index + 1). */
@@ -253,7 +255,7 @@ async function run(d: StrategyWorkerData): Promise<void> {
     }
   });
   const r = evts.join();
-  post({ type: 'ready' });
+  post({ type: 'ready', reader: r });
   const payload = evts.payload;
   let nextStatus = Date.now() + d.statusMs;
   let nextSignals = Date.now() + d.signalMs;
@@ -261,6 +263,7 @@ async function run(d: StrategyWorkerData): Promise<void> {
     while (Atomics.load(ctl, CTL_STOP) === 0) {
       const sliceEnd = performance.now() + 5;
       do {
+        Atomics.add(ctl, CTL_BEAT, 1);
         const n = evts.available(r);
         if (n > 0) {
           const m = n < 1024 ? n : 1024;
@@ -294,13 +297,13 @@ async function run(d: StrategyWorkerData): Promise<void> {
   post({ type: 'closed', samples: sink.samples ? sink.samples.slice(0, sink.nSamples) : undefined });
 }
 
-/** A pairs request answered synchronously by the main thread (see the module header), ≤ 250 ms. */
+/** A pairs request answered synchronously by the main thread (see the module header): ≤ 250 ms to be taken, ≤ 1 s more to be answered. */
 function pairsCall(st: Int32Array, res: Float64Array, send: () => void): number | Refusal {
   Atomics.store(st, PAIRS_STATE, 1);
   send();
   Atomics.wait(st, PAIRS_STATE, 1, 250);
   if (Atomics.compareExchange(st, PAIRS_STATE, 1, 0) === 1) return 'ring_full'; // not taken in time: withdrawn
-  for (let i = 0; i < 40 && Atomics.load(st, PAIRS_STATE) === 2; i++) Atomics.wait(st, PAIRS_STATE, 2, 50);
+  for (let i = 0; i < 20 && Atomics.load(st, PAIRS_STATE) === 2; i++) Atomics.wait(st, PAIRS_STATE, 2, 50);
   const code = Atomics.load(st, PAIRS_REFUSAL);
   const out: number | Refusal = Atomics.load(st, PAIRS_STATE) !== 3 ? 'ring_full' : code === 0 ? res[0]! : REFUSALS[code - 1] ?? 'bad_order';
   Atomics.store(st, PAIRS_STATE, 0);
