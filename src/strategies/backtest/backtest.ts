@@ -182,7 +182,9 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   const fee = feeFn(o.fees ?? null);
 
   // ── engine ──────────────────────────────────────────────────────────────────────────────
-  const capacity = o.capacity ?? Math.max(1 << 16, Math.min(1 << 24, (hist.total ?? 1 << 20) + 4096));
+  // resting orders: every historical order could rest, plus the strategy's own (headroom 65,536), so
+  // that the pool's size never decides an outcome (a live engine of capacity C rejects what would not fit)
+  const capacity = o.capacity ?? Math.min(1 << 24, (hist.total ?? 1 << 20) + (1 << 16));
   const engine = new Engine({
     symbols: nSym, capacity, inboxCapacity: CHUNK, seed: 1,
     risk: o.risk ? { maxAccounts: 65536, maxPositions: 262144, defaultMaxOpenOrders: o.maxOpenOrders ?? 10_000 } : undefined,
