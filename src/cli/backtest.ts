@@ -31,7 +31,7 @@ const ALLOWED: Record<string, 'value' | 'bool'> = {
   strategy: 'value', params: 'value', module: 'value', id: 'value', account: 'value', trade: 'value', limits: 'value',
   in: 'value', symbols: 'value', rate: 'value', start: 'value', journal: 'value', from: 'value', to: 'value', data: 'value',
   instruments: 'value', 'latency-us': 'value', latency: 'value', 'latency-journal': 'value', 'latency-seed': 'value',
-  fees: 'value', velocity: 'value', 'bar-ms': 'value', risk: 'value', stp: 'value', sweep: 'value', folds: 'value', workers: 'value',
+  fees: 'value', velocity: 'value', capacity: 'value', 'max-open-orders': 'value', 'bar-ms': 'value', risk: 'value', stp: 'value', sweep: 'value', folds: 'value', workers: 'value',
   json: 'bool', out: 'value', quiet: 'bool',
 };
 
@@ -173,7 +173,8 @@ export async function cmdBacktest(argv: string[]): Promise<number> {
   const spec: RunSpec = {
     input, instruments, strategy, module: str(f, 'module'), latency,
     fees: feesPath ? loadFees(feesPath, names) : null,
-    velocity, barMs: num(f, 'bar-ms', 1000, 1, 86_400_000)!, risk: risk === undefined ? undefined : risk === 'on', stp: stp as StpMode,
+    velocity, barMs: num(f, 'bar-ms', 1000, 1, 86_400_000)!,
+    capacity: num(f, 'capacity', undefined, 1, 1 << 24), maxOpenOrders: num(f, 'max-open-orders', undefined, 0, 0xffffffff), risk: risk === undefined ? undefined : risk === 'on', stp: stp as StpMode,
   };
   const out = str(f, 'out');
   const asJson = f.has('json');

@@ -64,7 +64,7 @@ ${BENCH_USAGE}
                     | --journal DIR | --from T --to T [--data DIR] [--symbols N])
                    [--instruments FILE.json] [--latency-us N (default 50) | --latency constant|journal|recorded
                     [--latency-journal DIR] [--latency-seed N]] [--fees FILE.json] [--velocity JSON] [--bar-ms N (default 1000)]
-                   [--risk on|off] [--stp MODE] [--sweep 'p=a,b;q=x,y'] [--folds K] [--workers N]
+                   [--risk on|off] [--max-open-orders N] [--capacity ORDERS] [--stp MODE] [--sweep 'p=a,b;q=x,y'] [--folds K] [--workers N]
                    [--json] [--out DIR] [--quiet]
               (replays history through the engine and the strategy; --out DIR writes result.json and equity.svg)
   tradsys help | version

@@ -45,6 +45,8 @@ export interface RunSpec {
   /** Engine pre-trade risk as `serve` runs it (default: on for a journal, off otherwise). */
   risk?: boolean;
   maxOpenOrders?: number;
+  /** The engine's resting-order pool (default: the history's commands + 65,536). */
+  capacity?: number;
   stp?: StpMode;
   window?: { from: number; to: number };
   /** The runner's per-symbol velocity limits (default breakers.ts DEFAULT_VELOCITY). */
@@ -139,7 +141,7 @@ export async function runSpec(spec: RunSpec, hooks: Pick<BacktestOptions, 'progr
   return runBacktest({
     strategy: spec.strategy, definition, instruments, history, latency,
     createRunner: createStrategyRunner as BacktestOptions['createRunner'],
-    fees: spec.fees ?? null, barMs: spec.barMs, risk: spec.risk ?? spec.input.type === 'journal', maxOpenOrders: spec.maxOpenOrders,
+    fees: spec.fees ?? null, barMs: spec.barMs, risk: spec.risk ?? spec.input.type === 'journal', maxOpenOrders: spec.maxOpenOrders, capacity: spec.capacity,
     stp: spec.stp, window: spec.window, velocity: spec.velocity, liveTradesHash: live?.hash, ...hooks,
   });
 }
