@@ -4,7 +4,10 @@
  * folds. The flags and the JSON schema are in docs/strategies.md "Backtests".
  *
  * Owns: flag parsing and checking (ERR_CLI_USAGE / ERR_BACKTEST_CONFIG with what to do), the
- * output files and the text summary. Allocation: CLI only.
+ * output files and the text summary.
+ * Layout: `--out DIR` → DIR/result.json, DIR/equity.svg (sweeps and folds: equity-<i>.svg).
+ * Invariants: exactly one input; every flag checked before anything runs. Complexity: the runs.
+ * Allocation: CLI only.
  * Known limitations: `--from/--to` reads the ClickHouse of `--data DIR` (or CLICKHOUSE_URL) whole
  * into memory before the run.
  */

@@ -7,7 +7,11 @@
  * Owns: `runBacktest` — the sequencing loop, the simulated clock, the strategy command queue
  * (latency), equity sampling and markout checkpoints — and `liveTrades` (the orders and fills a
  * live run of an account made, read from its journal).
- * Sequencing rules:
+ * Layout: history chunks (CMD records + times) → the engine inbox (one batch) → the outbox's EVT
+ * records copied to an event buffer → per command: the report tracker, the runner (`onEvent`),
+ * the saga manager when pairs are used, then `tick`. Strategy commands wait in a FIFO queue with
+ * their due times (`recorded`: with the slots of the live run).
+ * Invariants (sequencing rules):
  * - Every historical command has a time (ns). A strategy command sent at simulated time t (by a
  *   hook run after the events of a command at t, or by a timer at a checkpoint) is due at
  *   t + latency (the model's next draw), but never before the strategy's previous command (its

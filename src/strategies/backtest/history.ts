@@ -20,6 +20,7 @@
  *   and quantity from a synthetic taker account. The book is therefore one level deep per side,
  *   and a strategy's better-priced resting order trades with those takers first. Loaded whole
  *   into memory before the run.
+ * Layout: a chunk is `n` CMD records (32 B each, src/abi/records.ts) and `n` times (Float64Array, ns).
  * Invariants: times never decrease within a source (a journal's tsInit is monotone per engine
  * thread; a decrease is clamped to the previous time); `next` yields only records whose enum
  * fields are in range (the order-file readers check them).

@@ -12,6 +12,7 @@
  * - `recorded`: no delay of its own: the backtest injects the strategy's i-th command exactly at
  *   the position where the live engine sequenced the live strategy's i-th command (journal input
  *   only; backtest.ts does the placing). `minNs` is +∞ so that no latency bound limits a batch.
+ * Layout: samples sorted ascending per operation (index 0: all; 1 new, 2 cancel, 3 modify).
  * Invariants: `next()` ≥ `minNs` ≥ 0; the same seed and samples give the same sequence on every
  * machine (32-bit integer PRNG, the samples sorted before use so file order does not matter).
  * Complexity: O(1) per draw (O(n log n) once to sort the samples). Allocation: the sample array.

@@ -8,6 +8,8 @@
  * Owns: the pool's lifetime (started per call, every worker terminated before the promise
  * settles, also on failure), job dispatch (the next job to the first idle worker) and the result
  * order (by job index, whatever order they finish in).
+ * Layout: messages main → worker `{ i, spec }`; worker → main `{ i, ok: true, result }` or
+ * `{ i, ok: false, error: { code, message } }`.
  * Invariants: a job's failure fails the whole call with that job's error (the first by index).
  * Complexity: O(jobs) messages. Allocation: one lean result per job (no order or fill rows:
  * those stay in the worker; the hashes cover them).

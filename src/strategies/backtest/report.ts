@@ -26,6 +26,8 @@
  *   mid is the book after the last command sequenced at or before that time; fills whose horizon
  *   lies past the end of the input, or whose book has an empty side then, are left out (counted).
  * - Per day (UTC): net P&L change, fees, fills, lots, notional, orders, equity at the day's last sample.
+ * Layout: rows in arrays (orders, fills, equity); per symbol position / average price / last
+ * trade in Float64Arrays indexed by symbol id; markouts in one FIFO per horizon.
  * Invariants: fills are recorded in engine order; a fill where the strategy is both taker and maker
  * (a self-trade) is two fills. Complexity: O(1) per event, O(horizons) per fill.
  * Allocation: one row object per order and per fill (kept for the hash and the --json output).

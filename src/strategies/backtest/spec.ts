@@ -5,7 +5,8 @@
  * (docs/strategies.md "Backtests", sweeps and folds).
  *
  * Owns: `runSpec` (one run), `parseSweep`, `sweepParams`, `foldWindows`, `countHistory`,
- * `chooseBest`. Invariants: a spec gives the same result wherever it runs (main thread or a pool
+ * `chooseBest`. Layout: `RunSpec` holds only structured-cloneable data (no functions).
+ * Invariants: a spec gives the same result wherever it runs (main thread or a pool
  * worker): everything is rebuilt from the spec's data; nothing reads ambient state but the files
  * it names. Complexity: a run is O(its history). Allocation: per run.
  * Known limitations: `--module` definitions are loaded by file path: a worker imports the same file.
