@@ -148,7 +148,7 @@ export class StrategyPool {
       const closed = new Promise<Float64Array | undefined>((res) => { onClosed = res; });
       const slot: WorkerSlot = {
         index: i, worker, control: new Int32Array(control), pairsI32: new Int32Array(pairs, 0, 2), pairsF64: new Float64Array(pairs, 8, 1),
-        strategies: new Set(), ring: { count: 0, p50: 0, p99: 0, p999: 0, max: 0 }, alive: true, closed, onClosed, reader: -1, left: false, beat: -1, beatAt: 0,
+        strategies: new Set(), ring: { count: 0, p50: 0, p99: 0, p999: 0, max: 0, backlog: 0, maxBacklog: 0 }, alive: true, closed, onClosed, reader: -1, left: false, beat: -1, beatAt: 0,
       };
       slots.push(slot);
       ready.push(new Promise<void>((res, rej) => {
@@ -329,13 +329,13 @@ export class StrategyPool {
   list(): StrategyStatus[] { return [...this.placed.keys()].map((id) => this.latest.get(id)).filter((s): s is StrategyStatus => s !== undefined).sort((a, b) => (a.id < b.id ? -1 : 1)); }
   get(id: string): StrategyStatus | undefined { return this.latest.get(id); }
 
-  /** Decision-to-ring latency per worker (µs; market event's engine stamp → order pushed into the command ring). */
+  /** Per worker: decision-to-ring latency (µs; market event's engine stamp → order pushed into the command ring) and event ring backlog. */
   ringLatency(): RingLatency[] { return this.slots.map((s) => s.ring); }
 
   /** Starts every worker's decision-to-ring latency record afresh (after a warm-up). */
   async resetLatency(): Promise<void> {
     await Promise.all(this.slots.filter((s) => s.alive).map((s) => this.call(s, { type: 'latency-reset' })));
-    for (const s of this.slots) s.ring = { count: 0, p50: 0, p99: 0, p999: 0, max: 0 };
+    for (const s of this.slots) s.ring = { count: 0, p50: 0, p99: 0, p999: 0, max: 0, backlog: 0, maxBacklog: 0 };
   }
 
   /**

@@ -81,8 +81,11 @@ export type WorkerMsg =
   | { type: 'pairs'; account: number; req: PairsRequest }
   | { type: 'closed'; samples?: Float64Array };
 
-/** Decision-to-ring latency of one worker (µs), since it started. */
-export interface RingLatency { count: number; p50: number; p99: number; p999: number; max: number }
+/**
+ * Decision-to-ring latency of one worker (µs), since it started (or `resetLatency`), and its event
+ * ring backlog: records published and not yet read, now and the most since the last report.
+ */
+export interface RingLatency { count: number; p50: number; p99: number; p999: number; max: number; backlog: number; maxBacklog: number }
 
 export const CTL_STOP = 0;
 export const CTL_BEAT = 1;
@@ -182,7 +185,7 @@ export class RingSink {
     const h = this.hist;
     let max = 0;
     for (let i = h.counts.length - 1; i >= 0; i--) if (h.counts[i]! > 0) { max = h.percentile(1); break; }
-    return { count: h.total, p50: h.percentile(0.5) / 1000, p99: h.percentile(0.99) / 1000, p999: h.percentile(0.999) / 1000, max: max / 1000 };
+    return { count: h.total, p50: h.percentile(0.5) / 1000, p99: h.percentile(0.99) / 1000, p999: h.percentile(0.999) / 1000, max: max / 1000, backlog: 0, maxBacklog: 0 };
   }
 }
 
@@ -258,6 +261,9 @@ async function run(d: StrategyWorkerData): Promise<void> {
   post({ type: 'ready', reader: r });
   const payload = evts.payload;
   let nextStatus = Date.now() + d.statusMs;
+  let maxBacklog = 0;
+  let lagging = false;
+  const ringReport = (): RingLatency => ({ ...sink.latency(), backlog: evts.available(r), maxBacklog });
   let nextSignals = Date.now() + d.signalMs;
   try {
     while (Atomics.load(ctl, CTL_STOP) === 0) {
@@ -266,6 +272,7 @@ async function run(d: StrategyWorkerData): Promise<void> {
         Atomics.add(ctl, CTL_BEAT, 1);
         const n = evts.available(r);
         if (n > 0) {
+          if (n > maxBacklog) maxBacklog = n;
           const m = n < 1024 ? n : 1024;
           sink.trigger = slotTsInitNum(payload, evts.at(r, 0));
           try {
@@ -285,7 +292,14 @@ async function run(d: StrategyWorkerData): Promise<void> {
       } while (performance.now() < sliceEnd);
       const now = Date.now();
       if (now >= nextSignals && signals.length > 0) { post({ type: 'signals', rows: signals }); signals = []; nextSignals = now + d.signalMs; }
-      if (now >= nextStatus) { post({ type: 'status', list: runner.status(), ring: sink.latency() }); nextStatus = now + d.statusMs; }
+      if (now >= nextStatus) {
+        // a worker far behind holds the engine back (it waits for its slowest reader): say so once per episode
+        if (maxBacklog > evts.capacity / 2 && !lagging) { lagging = true; post({ type: 'log', level: 'warn', id: '', msg: `strategy worker ${d.index} is ${maxBacklog} events behind the engine (event ring of ${evts.capacity}): its strategies' hooks are slower than the market` }); }
+        else if (maxBacklog < evts.capacity / 8) lagging = false;
+        post({ type: 'status', list: runner.status(), ring: ringReport() });
+        nextStatus = now + d.statusMs;
+        maxBacklog = 0;
+      }
       await new Promise<void>((res) => setImmediate(res));
       if (closing) { runner.tick(); }
     }
@@ -293,7 +307,7 @@ async function run(d: StrategyWorkerData): Promise<void> {
     evts.leave(r);
   }
   if (signals.length > 0) post({ type: 'signals', rows: signals });
-  post({ type: 'status', list: runner.status(), ring: sink.latency() });
+  post({ type: 'status', list: runner.status(), ring: ringReport() });
   post({ type: 'closed', samples: sink.samples ? sink.samples.slice(0, sink.nSamples) : undefined });
 }
 

@@ -53,4 +53,24 @@ describe('StrategyPool watchdog', () => {
     const again = await p.create({ id: 'ok2', kind: 'probe', account: 23, symbols: ['BBB'], budgetUs: 200_000, params: { mode: 'quote', price: 400 } });
     expect(again.worker).toBe(0); // only the live worker takes new strategies
   }, 60_000);
+
+  it('a worker far behind the engine says so (backlog in ringLatency, a warning once per episode)', async () => {
+    const h = host!;
+    const logs: string[] = [];
+    const lp = await StrategyPool.start({ host: h, instruments: INSTRUMENTS, workers: 1, strategyModules: [MODULE], statusMs: 50, log: (_l, _id, msg) => logs.push(msg) });
+    try {
+      await lp.create({ id: 'slow', kind: 'probe', account: 31, symbols: ['AAA'], budgetUs: 10_000_000, params: { mode: 'slow', spinMs: 40 } });
+      let id = 1_000_000;
+      for (let i = 0; i < 2000; i++) {
+        const cmd = { op: ENUMS.Op.NEW, side: 1, type: 0, tif: 0, symbol: 0, id: BigInt(id++), price: BigInt(3000 + (i % 50)), qty: 1, account: 99 };
+        while (!h.submit(cmd)) await new Promise((r) => setTimeout(r, 2));
+      }
+      const end = Date.now() + 15_000;
+      while (Date.now() < end && !logs.some((l) => /events behind the engine/.test(l))) await new Promise((r) => setTimeout(r, 20));
+      expect(logs.filter((l) => /strategy worker 0 is \d+ events behind the engine \(event ring of 1024\)/.test(l)).length).toBe(1);
+      expect(lp.get('slow')!.state).toBe('running'); // slow, not stuck: not cut off
+    } finally {
+      await lp.close();
+    }
+  }, 60_000);
 });
