@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `tradsys` command line: `replay`, `gen`, `demo`, `serve`, `keys`, `sql`, `bench`, `help`, `version`.
+ * The `tradsys` command line: `replay`, `gen`, `demo`, `serve`, `keys`, `sql`, `bench`, `backtest`, `help`, `version`.
  *
  * Owns: argument parsing and exit codes (0 ok, 1 failure, 2 usage). Errors print one line
  * saying what is wrong and what to do; no stack traces for expected errors.
@@ -73,6 +73,15 @@ usage:
                else the embedded store in DIR/clickhouse (default ./data; never created),
                or the ClickHouse server at CLICKHOUSE_URL)
 ${BENCH_USAGE}
+  tradsys backtest --strategy KIND [--params JSON] [--module FILE.js] [--id ID] [--account A (default 900000)]
+                   [--trade SYM,SYM (the strategy's symbols; default all)] [--limits JSON (breakers)]
+                   (--in FILE.tso|FILE.csv [--symbols N (default 8)] [--rate COMMANDS_PER_S (default 100000)] [--start T]
+                    | --journal DIR | --from T --to T [--data DIR] [--symbols N])
+                   [--instruments FILE.json] [--latency-us N (default 50) | --latency constant|journal|recorded
+                    [--latency-journal DIR] [--latency-seed N]] [--fees FILE.json] [--velocity JSON] [--bar-ms N (default 1000)]
+                   [--risk on|off] [--max-open-orders N] [--capacity ORDERS] [--stp MODE] [--sweep 'p=a,b;q=x,y'] [--folds K] [--workers N]
+                   [--json] [--out DIR] [--quiet]
+              (replays history through the engine and the strategy; --out DIR writes result.json and equity.svg)
   tradsys help | version
 
 replay runs an order stream through the engine: events (A/R/T/X/M lines) to --events, the final
@@ -316,6 +325,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'sql': return await (await import('./sql.js')).cmdSql(rest);
       case 'backfill': return await (await import('./backfill.js')).cmdBackfill(rest);
       case 'bench': return cmdBench(rest);
+      case 'backtest': return await (await import('./backtest.js')).cmdBacktest(rest);
       case 'version': case '--version': process.stdout.write(`tradsys ${version()}\n`); return 0;
       case undefined: case 'help': case '--help': case '-h': process.stdout.write(USAGE + '\n'); return 0;
       default: throw new TradsysError('ERR_CLI_USAGE', `unknown command "${cmd}"`);

@@ -59,6 +59,8 @@ export const ERRORS = {
   ERR_STRATEGY_NOT_FOUND: { status: 404, message: 'no such strategy' },
   ERR_STRATEGY_STATE: { status: 409, message: 'the strategy cannot do that in its current state' },
   ERR_STRATEGY_INPUT: { status: 400, message: 'invalid input to a strategy model (stat-arb screening, filters, quoting)' },
+  ERR_BACKTEST_CONFIG: { status: 400, message: 'invalid backtest options' },
+  ERR_BACKTEST_INPUT: { status: 400, message: 'the backtest input cannot be replayed' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;
