@@ -465,7 +465,7 @@ export class StrategyRunner {
   }
 
   /** Events up to this seq are already in the seeded books. */
-  private bookSeq = 0;
+  private bookSeq = -1;
 
   /** The symbols some strategy subscribes to (their books are kept). */
   subscribedSymbols(): number[] {
