@@ -59,6 +59,13 @@ export interface PoolOptions {
   velocity?: VelocityLimits;
   /** Status report interval, ms (default 250). */
   statusMs?: number;
+  /**
+   * The orders resting in the engine and the seq they are current to (e.g. the read models':
+   * `OrdersProjection.restingOrders()` and its checkpoint): each worker's books are seeded from it
+   * at start, once it is current to at least the worker's join point (waited for up to 10 s).
+   * Without it, books start empty and fill as orders arrive.
+   */
+  restingOrders?(): { seq: number; orders: Iterable<{ symbol: number; id: number; side: number; price: number; leaves: number }> };
   /** Keep up to this many raw decision-to-ring samples per worker (benchmarks; `close` returns them). */
   latencySamples?: number;
   /**
@@ -77,8 +84,9 @@ interface WorkerSlot {
   pairsF64: Float64Array;
   strategies: Set<string>;
   ring: RingLatency;
-  /** Its event ring reader (from its ready message; -1 before). */
+  /** Its event ring reader and the seq of the last record before its join (from its ready message). */
   reader: number;
+  joinSeq: number;
   /** It left the event ring itself (its `closed` message came). */
   left: boolean;
   beat: number;
@@ -148,13 +156,13 @@ export class StrategyPool {
       const closed = new Promise<Float64Array | undefined>((res) => { onClosed = res; });
       const slot: WorkerSlot = {
         index: i, worker, control: new Int32Array(control), pairsI32: new Int32Array(pairs, 0, 2), pairsF64: new Float64Array(pairs, 8, 1),
-        strategies: new Set(), ring: { count: 0, p50: 0, p99: 0, p999: 0, max: 0, backlog: 0, maxBacklog: 0 }, alive: true, closed, onClosed, reader: -1, left: false, beat: -1, beatAt: 0,
+        strategies: new Set(), ring: { count: 0, p50: 0, p99: 0, p999: 0, max: 0, backlog: 0, maxBacklog: 0 }, alive: true, closed, onClosed, reader: -1, joinSeq: 0, left: false, beat: -1, beatAt: 0,
       };
       slots.push(slot);
       ready.push(new Promise<void>((res, rej) => {
         const t = setTimeout(() => rej(new TradsysError('ERR_STRATEGY_CONFIG', `strategy worker ${i} did not start within 60 s`)), 60_000);
         worker.on('message', (m: WorkerMsg) => {
-          if (m.type === 'ready') { slot.reader = m.reader; clearTimeout(t); res(); } else if (m.type === 'failed') { clearTimeout(t); rej(pool.startError(i, m.message)); }
+          if (m.type === 'ready') { slot.reader = m.reader; slot.joinSeq = m.joinSeq; clearTimeout(t); res(); } else if (m.type === 'failed') { clearTimeout(t); rej(pool.startError(i, m.message)); }
           pool.onMessage(slot, m);
         });
         worker.on('error', (e) => { clearTimeout(t); rej(pool.startError(i, e.message)); pool.onExit(slot, e.message); });
@@ -167,6 +175,14 @@ export class StrategyPool {
       for (const s of slots) { Atomics.store(s.control, CTL_STOP, 1); void s.worker.terminate(); }
       throw e;
     }
+    if (opts.restingOrders) {
+      try {
+        await pool.seed(opts.restingOrders);
+      } catch (e) {
+        await pool.close();
+        throw e;
+      }
+    }
     const stallMs = opts.stallMs ?? 2000;
     if (stallMs > 0) {
       pool.watchdog = setInterval(() => pool.checkStalls(stallMs), Math.min(250, stallMs / 4));
@@ -176,6 +192,19 @@ export class StrategyPool {
   }
 
   private watchdog: NodeJS.Timeout | null = null;
+
+  /** Seeds every worker's books from `src` once it is current to the worker's join point. */
+  private async seed(src: NonNullable<PoolOptions['restingOrders']>): Promise<void> {
+    const need = Math.max(...this.slots.map((s) => s.joinSeq));
+    const deadline = Date.now() + 10_000;
+    let snap = src();
+    while (snap.seq < need && Date.now() < deadline) { await new Promise((r) => setTimeout(r, 2)); snap = src(); }
+    if (snap.seq < need) this.opts.log?.('warn', '', `resting orders are current to seq ${snap.seq}, the workers joined the event ring after seq ${need}: books seeded anyway (orders of the commands between are missing until they trade or are cancelled)`);
+    const flat: number[] = [];
+    for (const o of snap.orders) flat.push(o.symbol, o.id, o.side, o.price, o.leaves);
+    const orders = Float64Array.from(flat);
+    await Promise.all(this.slots.map((s) => this.call(s, { type: 'seed', seq: snap.seq, orders })));
+  }
 
   /** Cuts off a worker whose loop has stopped turning (see PoolOptions.stallMs). */
   private checkStalls(stallMs: number): void {

@@ -64,12 +64,13 @@ export type ControlMsg =
   | { type: 'add'; req: number; cfg: StrategyConfig }
   | { type: 'start' | 'stop' | 'reset' | 'remove' | 'status'; req: number; id: string }
   | { type: 'latency-reset'; req: number }
+  | { type: 'seed'; req: number; seq: number; orders: Float64Array }
   | { type: 'params'; req: number; id: string; params: Record<string, unknown> }
   | { type: 'close'; req: number };
 
 /** Reports (worker → main). */
 export type WorkerMsg =
-  | { type: 'ready'; reader: number }
+  | { type: 'ready'; reader: number; joinSeq: number }
   | { type: 'failed'; message: string }
   | { type: 'reply'; req: number; ok: true; status: StrategyStatus | null }
   | { type: 'reply'; req: number; ok: false; code: string; message: string }
@@ -253,12 +254,16 @@ async function run(d: StrategyWorkerData): Promise<void> {
       case 'params': reply(m.req, () => { runner.setParams(m.id, m.params); return one(m.id); }); break;
       case 'remove': reply(m.req, () => { runner.remove(m.id); return null; }); break;
       case 'status': reply(m.req, () => one(m.id)); break;
+      case 'seed': reply(m.req, () => { runner.seedBooks(m.seq, m.orders); return null; }); break;
       case 'latency-reset': reply(m.req, () => { sink.hist.reset(); sink.nSamples = 0; return null; }); break;
       case 'close': closing = true; reply(m.req, () => { for (const s of runner.status()) runner.stop(s.id); return null; }); break;
     }
   });
   const r = evts.join();
-  post({ type: 'ready', reader: r });
+  // the seq of the last record published before the join (its slot cannot have been reused: the
+  // producer does not lap a cursor that has not moved), 0 when none: books are seeded as of ≥ it
+  const joinSeq = evts.published === 0 ? 0 : slotSeq(evts.payload, evts.at(r, -1));
+  post({ type: 'ready', reader: r, joinSeq });
   const payload = evts.payload;
   let nextStatus = Date.now() + d.statusMs;
   let maxBacklog = 0;
