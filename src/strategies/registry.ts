@@ -1,7 +1,7 @@
 /**
  * The strategy kinds the server knows: `kind` name → StrategyDefinition (src/strategies/api.ts).
  *
- * Owns: `BUILTIN_STRATEGIES`, the one list of built-in definitions (the pairs stat-arb and the
+ * Owns: `BUILTIN_STRATEGIES`, the one list of built-in definitions (the pairs stat-arb, kind `pairs`, and the
  * market maker are added here), and the lookup used by the worker pool and the backtest.
  * Invariants: kinds are unique (checked at lookup build). Complexity: O(1) lookup.
  * Allocation: the map once per registry. Known limitations: no plugin loading from files; a
@@ -9,9 +9,11 @@
  */
 import { TradsysError } from '../domain/errors.js';
 import type { StrategyDefinition } from './api.js';
+import { marketMakerStrategy } from './market-maker.js';
+import { pairsStrategy } from './stat-arb/pairs.js';
 
 /** Every built-in strategy kind. */
-export const BUILTIN_STRATEGIES: readonly StrategyDefinition[] = [];
+export const BUILTIN_STRATEGIES: readonly StrategyDefinition[] = [pairsStrategy, marketMakerStrategy];
 
 /** kind → definition over the built-ins and `extra` (an extra kind may not shadow a built-in). */
 export function strategyRegistry(extra: readonly StrategyDefinition[] = []): Map<string, StrategyDefinition> {
