@@ -1,8 +1,9 @@
 /**
  * The strategy kinds the server knows: `kind` name → StrategyDefinition (src/strategies/api.ts).
  *
- * Owns: `BUILTIN_STRATEGIES`, the one list of built-in definitions (the pairs stat-arb, kind `pairs`, and the
- * market maker are added here), and the lookup used by the worker pool and the backtest.
+ * Owns: `BUILTIN_STRATEGIES`, the one list of built-in definitions (the pairs stat-arb, kind
+ * `pairs`, and the Avellaneda–Stoikov market maker, kind `market-maker`), and the lookup used by
+ * the worker pool and the backtest.
  * Invariants: kinds are unique (checked at lookup build). Complexity: O(1) lookup.
  * Allocation: the map once per registry. Known limitations: no plugin loading from files; a
  * custom kind is added by passing more definitions to `strategyRegistry`.
