@@ -207,12 +207,15 @@ export class OrderEntry {
   /**
    * Submits an ADMIN command and waits for its K (applied) or R (refused) event. Killing an account
    * also cancels its resting orders known to the gateway (queueKill, from the event pump).
+   * `attribution` (≤ RING_CMD_CID_MAX ASCII characters, e.g. `strategy:pairs-1` for a circuit
+   * breaker's kill) travels in the command's clientOrderId field, so the journal record of the
+   * ADMIN command says who asked for it; '' (the default) for an admin key's request.
    */
-  async admin(action: AdminAction, on: boolean, target: { symbol?: number; account?: number } = {}): Promise<AdminDone> {
+  async admin(action: AdminAction, on: boolean, target: { symbol?: number; account?: number } = {}, attribution = ''): Promise<AdminDone> {
     const id = ADMIN_ID_BASE_NUM + ++this.adminSeq;
     const type = { halt: ENUMS.Admin.HALT, kill_account: ENUMS.Admin.KILL_ACCOUNT, kill_all: ENUMS.Admin.KILL_ALL }[action];
     const wait = this.awaitCommand(id);
-    const sent = this.submit(ENUMS.Op.ADMIN, 0, type, 0, target.symbol ?? 0, id, 0, on ? 1 : 0, target.account ?? 0, 0, 0);
+    const sent = this.submit(ENUMS.Op.ADMIN, 0, type, 0, target.symbol ?? 0, id, 0, on ? 1 : 0, target.account ?? 0, 0, 0, attribution);
     if (sent !== 'ok') {
       this.waiters.delete(id);
       return { ok: false, reason: sent, seq: 0 };

@@ -58,9 +58,10 @@ declare module 'fastify' {
     tradsys: GatewayServices;
     /**
      * Checks a signed request (docs/protocol.md "HTTP"): the account and key it authenticated as,
-     * or null once it answered 401/403/429 (each refusal is one audit line).
+     * or null once it answered 401/403/429 (each refusal is one audit line). Several permissions:
+     * any one of them will do (the handler then looks at `permissions`).
      */
-    authenticate(req: FastifyRequest, reply: FastifyReply, need: Permission): RequestAuth | null;
+    authenticate(req: FastifyRequest, reply: FastifyReply, need: Permission | readonly Permission[]): RequestAuth | null;
     /** The ClickHouse-compatible endpoint's user/password check, charged like a signed request. */
     clickhouseAuth(user: string, password: string, req: FastifyRequest): ClickHouseAuth;
     /** Charges a refused request to its address bucket. */
