@@ -51,6 +51,12 @@ export const ERRORS = {
   ERR_SAGA_LOG_CORRUPT: { status: 500, message: 'the saga log is damaged inside its durable region' },
   ERR_SAGA_LOG_WRITE: { status: 503, message: 'the saga log could not be written; sagas are stopped' },
   ERR_SAGA_CONFIG: { status: 400, message: 'invalid saga parameters' },
+  ERR_BREAKER_LIMITS: { status: 400, message: 'invalid circuit-breaker limits' },
+  ERR_BREAKER_COOLDOWN: { status: 409, message: 'the circuit breaker may not be reset before its cooldown has passed' },
+  ERR_STRATEGY_CONFIG: { status: 400, message: 'invalid strategy configuration' },
+  ERR_STRATEGY_PARAMS: { status: 400, message: 'strategy parameters do not match the strategy\'s schema' },
+  ERR_STRATEGY_NOT_FOUND: { status: 404, message: 'no such strategy' },
+  ERR_STRATEGY_STATE: { status: 409, message: 'the strategy cannot do that in its current state' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -15,8 +15,14 @@
  *  [2^51, 2^52)                 saga legs            cqrs/pairs-saga.ts sagaOrderId:      SAGA_ID_BASE (= end of the
  *                                                    SAGA_ID_BASE + 16·n + k (k 0 = A,    gateway range)
  *                                                    1 = B, 2..15 = unwind attempts)
- *  [2^52, 2^53)                 ADMIN commands       gateway admin(): ADMIN_ID_BASE + a   ADMIN_ID_BASE (= end of the
+ *  [2^52, 2^52 + 2^51)          ADMIN commands       gateway admin(): ADMIN_ID_BASE + a   ADMIN_ID_BASE (= end of the
  *                                                    per-process counter (from 1)         saga range)
+ *  [2^52 + 2^51, 2^53)          strategy orders      strategies/pool.ts: blocks of        STRATEGY_ID_BASE (= end of the
+ *                                                    STRATEGY_ID_BLOCK ids handed to the  ADMIN range)
+ *                                                    workers from a shared Atomics
+ *                                                    counter; at start it continues after
+ *                                                    the highest strategy id the journal
+ *                                                    holds (never reused across restarts)
  *  [2^53, 2^64)                 unused by the host   (ids above 2^53 are not exact as JS numbers)
  * ```
  * Offline tools that write order files directly for the engine (src/workload, .tso/.csv streams) use
@@ -26,8 +32,9 @@
  * records, sagas); the `_NUM` twins are the same values for the gateway, which holds ids as JS
  * numbers (every id below 2^53 is exact).
  *
- * Invariants: the ranges are disjoint and ordered GATEWAY < SAGA < ADMIN; a gateway id stays below
- * SAGA_ID_BASE, so the read models (cqrs/orders.ts) can tell the registry's ids from the rest.
+ * Invariants: the ranges are disjoint and ordered GATEWAY < SAGA < ADMIN < STRATEGY; a gateway id stays below
+ * SAGA_ID_BASE, so the read models (cqrs/orders.ts) can tell the registry's ids from the rest; the
+ * read models ignore only the ADMIN range (strategy orders are ordinary orders of their account).
  * Complexity: constants. Allocation: none.
  * Known limitations: ADMIN ids repeat across gateway restarts (the counter is not restored); only
  * the in-process waiter for the K/R answer uses them.
@@ -50,3 +57,18 @@ export const SAGA_ID_BASE_NUM = Number(SAGA_ID_BASE);
 
 /** ADMIN_ID_BASE as a number, for the gateway. */
 export const ADMIN_ID_BASE_NUM = Number(ADMIN_ID_BASE);
+
+/** Strategy order ids start here (the upper half of what was the ADMIN range); ADMIN ids stay below it. 2^52 + 2^51. */
+export const STRATEGY_ID_BASE = ADMIN_ID_BASE + (1n << 51n);
+
+/** STRATEGY_ID_BASE as a number (every strategy id is below 2^53, exact). */
+export const STRATEGY_ID_BASE_NUM = Number(STRATEGY_ID_BASE);
+
+/** The first id after the strategy range (2^53). */
+export const STRATEGY_ID_END_NUM = 2 ** 53;
+
+/** Ids a strategy worker takes from the shared counter at a time. */
+export const STRATEGY_ID_BLOCK = 1024;
+
+/** Whether `id` (a number) is a strategy order id. */
+export function isStrategyOrderId(id: number): boolean { return id >= STRATEGY_ID_BASE_NUM && id < STRATEGY_ID_END_NUM; }
