@@ -1,0 +1,38 @@
+/**
+ * The demo strategies: what `npm start` (`tradsys serve` with the market simulator and no
+ * `--strategies FILE`) runs, so a newcomer sees strategies trade on the simulated market.
+ *
+ * Owns: `DEMO_STRATEGIES` (the configurations, in one place) and `demoStrategies()` (those whose
+ * kind the server knows: only kinds in BUILTIN_STRATEGIES start, so a build without one of them
+ * runs the others and says which were left out).
+ * Layout: a pairs strategy on BTC-USD/ETH-USD (account 900001) and an Avellaneda–Stoikov market
+ * maker on SOL-USD (account 900002); parameters and circuit-breaker limits are the kinds' defaults
+ * (docs/strategies.md).
+ * Invariants: the accounts lie outside the simulator's (1,000,000 and up) and the test suites'
+ * (below 100,000), one per strategy; the symbols are built-in instruments (DEMO_INSTRUMENTS).
+ * Complexity/Allocation: constants. Known limitations: with `--instruments FILE` the demo runs
+ * only if the file lists these symbols (otherwise the server says so and runs none).
+ */
+import type { StrategyConfig } from './api.js';
+import { BUILTIN_STRATEGIES } from './registry.js';
+
+export const DEMO_STRATEGIES: readonly StrategyConfig[] = [
+  { id: 'demo-pairs', kind: 'pairs', account: 900_001, symbols: ['BTC-USD', 'ETH-USD'], priority: 1 },
+  { id: 'demo-mm', kind: 'market-maker', account: 900_002, symbols: ['SOL-USD'], priority: 0 },
+];
+
+/**
+ * The demo configurations this build can run: kinds in BUILTIN_STRATEGIES and symbols among
+ * `symbols`; `skipped` says why the others are left out.
+ */
+export function demoStrategies(symbols: readonly string[], kinds: readonly string[] = BUILTIN_STRATEGIES.map((d) => d.kind)): { run: StrategyConfig[]; skipped: string[] } {
+  const run: StrategyConfig[] = [];
+  const skipped: string[] = [];
+  for (const c of DEMO_STRATEGIES) {
+    const missing = c.symbols.filter((s) => !symbols.includes(s));
+    if (!kinds.includes(c.kind)) skipped.push(`${c.id} (kind ${c.kind} is not in this build)`);
+    else if (missing.length > 0) skipped.push(`${c.id} (no instrument ${missing.join(', ')})`);
+    else run.push(structuredClone(c));
+  }
+  return { run, skipped };
+}
