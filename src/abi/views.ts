@@ -132,6 +132,8 @@ export function slotSeq(dv: DataView, p: number): number { return u64(dv, p + S_
 export function slotSeqBig(dv: DataView, p: number): bigint { return dv.getBigUint64(p + S_SEQ, true); }
 /** tsInit (epoch ns) as a bigint: the hot path copies it and never decodes it. */
 export function slotTsInit(dv: DataView, p: number): bigint { return dv.getBigInt64(p + S_TS_INIT, true); }
+/** tsInit (epoch ns) as a number (no BigInt): exact to the double's precision (~256 ns at today's epoch). */
+export function slotTsInitNum(dv: DataView, p: number): number { return i64(dv, p + S_TS_INIT); }
 /** tsIn (epoch ns, 0 when unknown) as a bigint. */
 export function slotTsIn(dv: DataView, p: number): bigint { return dv.getBigInt64(p + S_TS_IN, true); }
 export function slotOrigin(dv: DataView, p: number): number { return dv.getUint32(p + S_ORIGIN, true); }

@@ -26,7 +26,7 @@ import {
   evtAccount, evtFlags, evtIdBig, evtLeaves, evtMaker, evtMakerAccount, evtMakerBig, evtMakerLeaves, evtPrice, evtPriceBig, evtQty, evtReason,
   evtSide, evtSymbol, evtTradeId, evtTradeIdBig, evtType, slotEvt, slotSeq, slotSeqBig, slotTsInit,
 } from '../abi/views.js';
-import { ADMIN_ID_BASE } from '../domain/ids.js';
+import { isAdminId } from '../domain/ids.js';
 import type { EventType } from '../domain/types.js';
 import type { JournalRecord } from '../journal/format.js';
 
@@ -156,7 +156,7 @@ export function decodeRingEvent(dv: DataView, p: number): { seq: bigint; tsInit:
 
 /** The op a batch's first event implies (0 when it cannot tell: a lone R of a non-admin id). */
 export function inferOp(first: CqrsEvent): number {
-  if (first.type === 'K' || first.id >= ADMIN_ID_BASE) return ENUMS.Op.ADMIN;
+  if (first.type === 'K' || isAdminId(first.id)) return ENUMS.Op.ADMIN;
   switch (first.type) {
     case 'A': return ENUMS.Op.NEW;
     case 'M': return ENUMS.Op.MODIFY;

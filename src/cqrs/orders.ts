@@ -19,7 +19,7 @@
  * (oldest first) are forgotten, like the gateway's registry.
  */
 import { ENUMS } from '../abi/records.js';
-import { ADMIN_ID_BASE, SAGA_ID_BASE } from '../domain/ids.js';
+import { isAdminId, SAGA_ID_BASE, STRATEGY_ID_BASE } from '../domain/ids.js';
 import type { OrderStatus } from '../domain/types.js';
 import type { CqrsEvent, SeqBatch } from './events.js';
 import { big, checkHeader, int, str, type Projection } from './projection.js';
@@ -55,7 +55,11 @@ interface OrderJson {
   qty: number; leaves: number; filled: number; fillNotional: string; status: OrderStatus; reason: number; createdSeq: string; updatedSeq: string;
 }
 
-export interface OrdersSnapshot { kind: 'orders'; version: 1; checkpoint: string; maxGatewayId: string; orders: OrderJson[]; finished: string[] }
+export interface OrdersSnapshot {
+  kind: 'orders'; version: 1; checkpoint: string; maxGatewayId: string; orders: OrderJson[]; finished: string[];
+  /** The highest strategy order id created (additive; absent in older snapshots: the highest among `orders`). */
+  maxStrategyId?: string;
+}
 
 const STATUSES: readonly OrderStatus[] = ['open', 'filled', 'cancelled', 'rejected'];
 
@@ -70,6 +74,7 @@ export class OrdersProjection implements Projection<OrdersSnapshot> {
   private finished: bigint[] = [];
   private finishedHead = 0;
   private maxGw = 0n;
+  private maxStrat = 0n;
 
   constructor(private readonly keepFinished = 1_000_000) {}
 
@@ -104,6 +109,12 @@ export class OrdersProjection implements Projection<OrdersSnapshot> {
    */
   get maxGatewayOrderId(): bigint { return this.maxGw; }
 
+  /**
+   * The highest strategy order id (domain/ids.ts STRATEGY_ID_BASE and up) ever created, evicted
+   * orders included (0n: none): the strategy pool continues its id counter after it across restarts.
+   */
+  get maxStrategyOrderId(): bigint { return this.maxStrat; }
+
   apply(b: SeqBatch): boolean {
     if (b.seq <= this.cp) return false;
     this.cp = b.seq;
@@ -112,7 +123,7 @@ export class OrdersProjection implements Projection<OrdersSnapshot> {
   }
 
   private event(b: SeqBatch, e: CqrsEvent): void {
-    if (e.id >= ADMIN_ID_BASE || e.type === 'K') return;
+    if (isAdminId(e.id) || e.type === 'K') return;
     switch (e.type) {
       case 'A': {
         const cmd = b.command && b.command.id === e.id ? b.command : null;
@@ -156,6 +167,7 @@ export class OrdersProjection implements Projection<OrdersSnapshot> {
     const prev = this.byId.get(e.id);
     if (prev) this.forget(prev); // an id reused by a tool (never by the gateway): the newest wins
     if (e.id < SAGA_ID_BASE && e.id > this.maxGw) this.maxGw = e.id; // gateway ids only (domain/ids.ts)
+    else if (e.id >= STRATEGY_ID_BASE && e.id > this.maxStrat) this.maxStrat = e.id;
     const o: OrderView = {
       orderId: e.id, account: e.account, clientOrderId: b.clientOrderId ?? '', symbol: e.symbol, side: e.side, type, tif,
       price: e.price, qty: e.qty, leaves: status === 'open' ? e.leaves : 0, filled: 0, fillNotional: 0n, status,
@@ -230,6 +242,7 @@ export class OrdersProjection implements Projection<OrdersSnapshot> {
         };
       }),
       finished: this.finished.slice(this.finishedHead).map(String),
+      maxStrategyId: this.maxStrat.toString(),
     };
   }
 
@@ -266,6 +279,9 @@ export class OrdersProjection implements Projection<OrdersSnapshot> {
     this.finished = finished;
     this.finishedHead = 0;
     this.maxGw = maxGw;
+    let maxStrat = h.maxStrategyId === undefined ? 0n : big(h.maxStrategyId, 'maxStrategyId');
+    for (const o of orders) if (o.orderId >= STRATEGY_ID_BASE && o.orderId > maxStrat) maxStrat = o.orderId;
+    this.maxStrat = maxStrat;
     this.cp = cp;
   }
 }

@@ -15,7 +15,7 @@
  */
 import { REASON_NAMES, ENUMS } from '../abi/records.js';
 import { formatDecimal, type Instrument } from '../domain/instruments.js';
-import { ADMIN_ID_BASE } from '../domain/ids.js';
+import { isAdminId } from '../domain/ids.js';
 import type { SeqBatch } from './events.js';
 import type { FillView } from './fills.js';
 import type { OrderView } from './orders.js';
@@ -36,7 +36,7 @@ export function reportsOf(b: SeqBatch, instruments: readonly Instrument[], looku
   const out: { account: number; report: ExecutionReport }[] = [];
   const seq = Number(b.seq);
   for (const e of b.events) {
-    if (e.id >= ADMIN_ID_BASE || e.type === 'K') continue;
+    if (isAdminId(e.id) || e.type === 'K') continue;
     const orderId = e.id.toString();
     const known = lookup.order(e.id);
     const ins = instruments[e.symbol];

@@ -17,7 +17,7 @@
 import { TradsysError } from '../domain/errors.js';
 import type { Instrument } from '../domain/instruments.js';
 import { ENUMS } from '../abi/records.js';
-import { ADMIN_ID_BASE } from '../domain/ids.js';
+import { isAdminId } from '../domain/ids.js';
 import type { SeqBatch } from './events.js';
 import { readBatches } from './journal-reader.js';
 import type { OrdersProjection } from './orders.js';
@@ -110,7 +110,7 @@ export function replayAccountReports(journalDir: string, account: number, afterS
   const learn = (b: SeqBatch): void => {
     if (b.op !== ENUMS.Op.NEW) return;
     const e = b.events[0];
-    if (e && e.id < ADMIN_ID_BASE && (e.type === 'A' || (e.type === 'R' && e.reason !== ENUMS.Reason.DUPLICATE_ID))) seen.set(e.id, { account: e.account, clientOrderId: b.clientOrderId ?? '' });
+    if (e && !isAdminId(e.id) && (e.type === 'A' || (e.type === 'R' && e.reason !== ENUMS.Reason.DUPLICATE_ID))) seen.set(e.id, { account: e.account, clientOrderId: b.clientOrderId ?? '' });
   };
   const ext = opts.orders;
   const lookup = { order: (id: bigint) => seen.get(id) ?? ext?.get(id) };

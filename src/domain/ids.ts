@@ -72,3 +72,9 @@ export const STRATEGY_ID_BLOCK = 1024;
 
 /** Whether `id` (a number) is a strategy order id. */
 export function isStrategyOrderId(id: number): boolean { return id >= STRATEGY_ID_BASE_NUM && id < STRATEGY_ID_END_NUM; }
+
+/** Whether `id` is an ADMIN command id ([ADMIN_ID_BASE, STRATEGY_ID_BASE)): no order, read models skip it. */
+export function isAdminId(id: bigint): boolean { return id >= ADMIN_ID_BASE && id < STRATEGY_ID_BASE; }
+
+/** isAdminId for an id held as a number (the gateway's event pump). */
+export function isAdminIdNum(id: number): boolean { return id >= ADMIN_ID_BASE_NUM && id < STRATEGY_ID_BASE_NUM; }

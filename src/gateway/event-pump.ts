@@ -32,7 +32,7 @@ import {
 import type { BinaryWriter } from '../codec/binary-protocol.js';
 import type { ReadModels } from '../cqrs/index.js';
 import type { EngineHost } from '../engine/host.js';
-import { ADMIN_ID_BASE_NUM } from '../domain/ids.js';
+import { isAdminIdNum } from '../domain/ids.js';
 import type { Instrument } from '../domain/instruments.js';
 import type { BookEvent, BookProjection } from '../marketdata/book-projection.js';
 import type { GatewayCounters } from './config.js';
@@ -180,7 +180,7 @@ export class EventPump {
     if (this.subject < 0) this.subject = id;
     const subject = this.subject;
     if (last) this.subject = -1;
-    if (id >= ADMIN_ID_BASE_NUM) {
+    if (isAdminIdNum(id)) {
       // an ADMIN command's K or R: no order, no market data. Its effect on the gateway is applied
       // here, when the engine applied it — also when the HTTP caller has stopped waiting.
       if (kind === 'K') {

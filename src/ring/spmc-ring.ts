@@ -17,7 +17,8 @@
  * itself active.
  * Invariants: each active consumer sees every record published after it joined, once, in order.
  * Complexity: O(records) per call; the producer's free-space check is O(consumers).
- * Allocation: none per record or per publish (word copies); two typed-array views per poll call (bulk copies).
+ * Allocation: none per record or per publish (word copies); two typed-array views per poll call
+ * (bulk copies); none when a consumer reads in place (`available`, `at`, `payload`, `consume`).
  * Known limitations: 16 consumers per ring.
  */
 import { checkRingGeometry } from './geometry.js';
@@ -161,6 +162,32 @@ export class SpmcRing {
     if (n > 0) Atomics.store(this.readers, r * 2 + 1, (cur + n) | 0);
     return n;
   }
+
+  /**
+   * Consumer `r`, reading in place (no copy): how many records after its cursor are published. The
+   * k-th of them (k < the count) lies at byte `at(r, k)` of `payload` and stays there, unchanged,
+   * until the consumer `consume`s it (the producer never overwrites a record an active consumer has
+   * not passed).
+   */
+  available(r: number): number {
+    return (Atomics.load(this.h, H_PUB) - Atomics.load(this.readers, r * 2 + 1)) | 0;
+  }
+
+  /** Byte offset in `payload` of consumer `r`'s k-th unread record. */
+  at(r: number, k: number): number {
+    return ((this.readers[r * 2 + 1]! + k) & this.mask) * this.slotBytes;
+  }
+
+  /** Consumer `r` is done with its next `n` records (read in place): the producer may reuse their slots. */
+  consume(r: number, n: number): void {
+    if (n > 0) Atomics.store(this.readers, r * 2 + 1, (Atomics.load(this.readers, r * 2 + 1) + n) | 0);
+  }
+
+  /** The payload bytes (capacity × slotBytes), for reading records in place (`available`, `at`, `consume`). */
+  get payload(): DataView {
+    return this.payloadView ??= new DataView(this.sab, HEADER_BYTES + READERS_BYTES, this.capacity * this.slotBytes);
+  }
+  private payloadView: DataView | null = null;
 
   /** Consumer `r`: waits up to `timeoutMs` for a record after its cursor. */
   waitReady(r: number, timeoutMs: number, spins = 200): boolean {

@@ -40,7 +40,7 @@ export function scripted(kind: string, script: Script, schema: Record<string, un
 interface ProbeParams {
   /** quote: keeps one bid `offset` ticks under the best bid (or at `price` on an empty book), and re-quotes when it fills.
    * take: on every book change buys `qty` at the best ask (IOC), at most `maxTakes` times.
-   * crash: quotes like `quote`, then throws in onBook after `crashAfter` book updates.
+   * crash: quotes like `quote`, then throws in an onBook that sees an ask, after `crashAfter` such onBooks.
    * slow: spins `spinMs` in every onBook. */
   mode: 'quote' | 'take' | 'crash' | 'slow';
   qty: number;
@@ -53,6 +53,7 @@ interface ProbeParams {
 
 class Probe extends Strategy<ProbeParams> {
   books = 0;
+  asksSeen = 0;
   takes = 0;
   quoted = 0;
   fills = 0;
@@ -69,7 +70,7 @@ class Probe extends Strategy<ProbeParams> {
     this.books++;
     const p = ctx.params;
     if (p.mode === 'slow') { const end = performance.now() + p.spinMs; while (performance.now() < end) { /* spin */ } return; }
-    if (p.mode === 'crash' && this.books > p.crashAfter) throw new Error('probe crash');
+    if (p.mode === 'crash' && b.askLevels > 0 && ++this.asksSeen > p.crashAfter) throw new Error('probe crash');
     if (p.mode === 'take' && this.takes < p.maxTakes && b.askPx > 0) {
       this.takes++;
       ctx.place({ symbol: b.symbol, side: 0, price: b.askPx, qty: p.qty, tif: 'ioc', tag: `t${this.takes}` });

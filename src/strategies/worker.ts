@@ -1,0 +1,264 @@
+/**
+ * A strategy worker thread (started by src/strategies/pool.ts): one StrategyRunner fed from the
+ * engine's event ring, read in place with its own cursor, sending orders straight into the command
+ * ring. Control, status, signals, trips and logs travel by postMessage (never the data path).
+ *
+ * Layout: `StrategyWorkerData` below. Shared blocks: `control` Int32Array [0] stop flag; `ids`
+ * BigInt64Array [0] the next free strategy order id (shared by every worker: each takes a block of
+ * STRATEGY_ID_BLOCK ids with one Atomics.add); `pairs` Int32Array [0] state (0 idle, 1 requested,
+ * 2 taken by the main thread, 3 answered), [1] refusal code (0: none), Float64Array at byte 8 the
+ * saga number. RING_CMD records are written into a reused 96-byte record and pushed with
+ * `MpscRing.tryPush` (origin 0, token 0 as saga legs: no connection waits for them; tsIn = now).
+ * Loop: poll the ring (up to 1,024 records in place) → runner.onEvent each → runner.tick → consume;
+ * idle: tick (timers, bars), wait up to 1 ms on the ring; every ≤ 5 ms it yields to its event loop
+ * so that control messages are handled; status every `statusMs`, signals every `signalMs`.
+ * Invariants: every event published after the worker joined reaches its runner once, in order; a
+ * command is in the ring (or refused locally) before the next ring poll.
+ * Decision-to-ring latency: at each order push, now − tsInit of the oldest event of the poll that
+ * led to it (the engine's batch stamp; wall ns on the host's epoch base), into a LatencyHistogram
+ * (reported with the status) and, for benchmarks (`samples`), a Float64Array of raw samples.
+ * Complexity: O(events + hooks) per poll. Allocation: none per event (the runner's rules); one
+ * BigInt per block of ids; status and signal messages allocate (off the data path).
+ * Known limitations: a hook that never returns blocks its worker (and every strategy on it) — the
+ * budget check only runs after a hook returns; the worker joins the ring at its live edge (see
+ * market-view.ts on books).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { CMD_OFF, RING_CMD_OFF, RING_CMD_SIZE, RING_CMD_CID_MAX } from '../abi/records.js';
+import { slotEvt, slotSeq, slotTsInitNum } from '../abi/views.js';
+import { nowNsInto, setEpochOffsetNs } from '../domain/clock.js';
+import { TradsysError } from '../domain/errors.js';
+import { STRATEGY_ID_BLOCK, STRATEGY_ID_END_NUM } from '../domain/ids.js';
+import { Instrument, type InstrumentSpec } from '../domain/instruments.js';
+import { MpscRing } from '../ring/mpsc-ring.js';
+import { SpmcRing } from '../ring/spmc-ring.js';
+import type { PairsRequest, Refusal, StrategyConfig, StrategyDefinition } from './api.js';
+import type { Trip, VelocityLimits } from './breakers.js';
+import { LatencyHistogram } from './latency.js';
+import { strategyKind, strategyRegistry } from './registry.js';
+import { StrategyRunner, type SignalRow, type StrategyStatus } from './runner.js';
+
+export interface StrategyWorkerData {
+  index: number;
+  evtRing: SharedArrayBuffer;
+  cmdRing: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+  ids: SharedArrayBuffer;
+  pairs: SharedArrayBuffer;
+  instruments: InstrumentSpec[];
+  /** URLs of ES modules that export `strategies: StrategyDefinition[]` (kinds beyond the built-ins). */
+  modules: string[];
+  epochOffsetNs: string;
+  statusMs: number;
+  signalMs: number;
+  velocity?: VelocityLimits;
+  /** Keep raw decision-to-ring samples (benchmarks), at most this many. */
+  samples?: number;
+}
+
+/** Control messages (main → worker). */
+export type ControlMsg =
+  | { type: 'add'; req: number; cfg: StrategyConfig }
+  | { type: 'start' | 'stop' | 'reset' | 'remove' | 'status'; req: number; id: string }
+  | { type: 'params'; req: number; id: string; params: Record<string, unknown> }
+  | { type: 'close'; req: number };
+
+/** Reports (worker → main). */
+export type WorkerMsg =
+  | { type: 'ready' }
+  | { type: 'failed'; message: string }
+  | { type: 'reply'; req: number; ok: true; status: StrategyStatus | null }
+  | { type: 'reply'; req: number; ok: false; code: string; message: string }
+  | { type: 'status'; list: StrategyStatus[]; ring: RingLatency }
+  | { type: 'state'; id: string; state: string; why: string }
+  | { type: 'trip'; id: string; trip: Trip }
+  | { type: 'signals'; rows: SignalRow[] }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; id: string; msg: string; fields?: Record<string, unknown> }
+  | { type: 'pairs'; account: number; req: PairsRequest }
+  | { type: 'closed'; samples?: Float64Array };
+
+/** Decision-to-ring latency of one worker (µs), since it started. */
+export interface RingLatency { count: number; p50: number; p99: number; p999: number; max: number }
+
+export const CTL_STOP = 0;
+export const PAIRS_STATE = 0;
+export const PAIRS_REFUSAL = 1;
+/** Refusal codes in the pairs block (index + 1). */
+export const REFUSALS: readonly Refusal[] = ['breaker_open', 'paused', 'stopped', 'ring_full', 'bad_order', 'unknown_order', 'limit'];
+
+/** Writes RING_CMD records into the command ring (the worker's CommandSink). */
+export class RingSink {
+  private readonly rec = new Uint8Array(RING_CMD_SIZE);
+  private readonly dv = new DataView(this.rec.buffer);
+  private readonly u32 = new Uint32Array(this.rec.buffer);
+  /** tsInit (ns, number) of the oldest event of the poll being handled; 0 when none (timers). */
+  trigger = 0;
+  readonly hist = new LatencyHistogram();
+  private readonly stamp = new Uint32Array(2);
+  samples: Float64Array | null = null;
+  nSamples = 0;
+
+  constructor(private readonly ring: MpscRing) {}
+
+  send(op: number, side: number, type: number, tif: number, symbol: number, id: number, price: number, qty: number, account: number, cid: string): boolean {
+    const dv = this.dv;
+    const rec = this.rec;
+    dv.setUint8(CMD_OFF.op, op); dv.setUint8(CMD_OFF.side, side); dv.setUint8(CMD_OFF.type, type); dv.setUint8(CMD_OFF.tif, tif);
+    dv.setUint32(CMD_OFF.symbol, symbol, true);
+    const idHi = Math.floor(id / 4294967296);
+    dv.setUint32(CMD_OFF.id, id - idHi * 4294967296, true); dv.setUint32(CMD_OFF.id + 4, idHi, true);
+    const pHi = Math.floor(price / 4294967296);
+    dv.setUint32(CMD_OFF.price, price - pHi * 4294967296, true); dv.setInt32(CMD_OFF.price + 4, pHi, true);
+    dv.setUint32(CMD_OFF.qty, qty, true); dv.setUint32(CMD_OFF.account, account, true);
+    dv.setUint32(RING_CMD_OFF.origin, 0, true); dv.setUint32(RING_CMD_OFF.token, 0, true);
+    rec.fill(0, RING_CMD_OFF.cidLen);
+    const n = Math.min(cid.length, RING_CMD_CID_MAX);
+    for (let i = 0; i < n; i++) rec[RING_CMD_OFF.cid0 + i] = cid.charCodeAt(i) & 0x7f;
+    rec[RING_CMD_OFF.cidLen] = n;
+    nowNsInto(this.u32, RING_CMD_OFF.tsIn >> 2);
+    if (!this.ring.tryPush(rec)) return false;
+    if (this.trigger > 0) {
+      nowNsInto(this.stamp, 0);
+      const ns = this.stamp[1]! * 4294967296 + this.stamp[0]! - this.trigger;
+      this.hist.record(ns);
+      const s = this.samples;
+      if (s && this.nSamples < s.length) s[this.nSamples++] = ns;
+    }
+    return true;
+  }
+
+  latency(): RingLatency {
+    const h = this.hist;
+    let max = 0;
+    for (let i = h.counts.length - 1; i >= 0; i--) if (h.counts[i]! > 0) { max = h.percentile(1); break; }
+    return { count: h.total, p50: h.percentile(0.5) / 1000, p99: h.percentile(0.99) / 1000, p999: h.percentile(0.999) / 1000, max: max / 1000 };
+  }
+}
+
+/** Hands out strategy order ids in blocks from the shared counter. */
+export class IdBlocks {
+  private next = 0;
+  private end = 0;
+  private readonly counter: BigInt64Array;
+  constructor(sab: SharedArrayBuffer) { this.counter = new BigInt64Array(sab, 0, 1); }
+  take(): number {
+    if (this.next >= this.end) {
+      const start = Number(Atomics.add(this.counter, 0, BigInt(STRATEGY_ID_BLOCK)));
+      if (start + STRATEGY_ID_BLOCK > STRATEGY_ID_END_NUM) throw new TradsysError('ERR_STRATEGY_STATE', 'the strategy order id range is used up');
+      this.next = start;
+      this.end = start + STRATEGY_ID_BLOCK;
+    }
+    return this.next++;
+  }
+}
+
+async function run(d: StrategyWorkerData): Promise<void> {
+  const port = parentPort!;
+  const post = (m: WorkerMsg): void => port.postMessage(m);
+  setEpochOffsetNs(BigInt(d.epochOffsetNs));
+  const extra: StrategyDefinition[] = [];
+  for (const url of d.modules) {
+    const mod = (await import(url)) as { strategies?: StrategyDefinition[] };
+    if (!Array.isArray(mod.strategies)) throw new Error(`strategy module ${url} exports no \`strategies\` array`);
+    extra.push(...mod.strategies);
+  }
+  const registry = strategyRegistry(extra);
+  const instruments = d.instruments.map((s, i) => new Instrument(i, s));
+  const ctl = new Int32Array(d.control);
+  const evts = new SpmcRing(d.evtRing);
+  const sink = new RingSink(new MpscRing(d.cmdRing));
+  if (d.samples) sink.samples = new Float64Array(d.samples);
+  const ids = new IdBlocks(d.ids);
+  const pairsI32 = new Int32Array(d.pairs, 0, 2);
+  const pairsF64 = new Float64Array(d.pairs, 8, 1);
+  let signals: SignalRow[] = [];
+  const runner = new StrategyRunner({
+    instruments, now: Date.now, sink, nextOrderId: () => ids.take(), worker: d.index, velocity: d.velocity,
+    onSignal: (row) => { signals.push(row); },
+    onTrip: (id, trip) => post({ type: 'trip', id, trip }),
+    onState: (id, state, why) => post({ type: 'state', id, state, why }),
+    log: (level, id, msg, fields) => post({ type: 'log', level, id, msg, fields }),
+    pairs: (account, req) => pairsCall(pairsI32, pairsF64, () => post({ type: 'pairs', account, req })),
+  });
+  const reply = (req: number, fn: () => StrategyStatus | null): void => {
+    try {
+      post({ type: 'reply', req, ok: true, status: fn() });
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      post({ type: 'reply', req, ok: false, code: typeof err.code === 'string' ? err.code : 'ERR_STRATEGY_STATE', message: err.message });
+    }
+  };
+  const one = (id: string): StrategyStatus => runner.status(id)[0]!;
+  let closing = false;
+  port.on('message', (m: ControlMsg) => {
+    switch (m.type) {
+      case 'add': reply(m.req, () => { runner.add(m.cfg, strategyKind(registry, m.cfg.kind)); return one(m.cfg.id); }); break;
+      case 'start': reply(m.req, () => { runner.start(m.id); return one(m.id); }); break;
+      case 'stop': reply(m.req, () => { runner.stop(m.id); return one(m.id); }); break;
+      case 'reset': reply(m.req, () => { runner.reset(m.id); return one(m.id); }); break;
+      case 'params': reply(m.req, () => { runner.setParams(m.id, m.params); return one(m.id); }); break;
+      case 'remove': reply(m.req, () => { runner.remove(m.id); return null; }); break;
+      case 'status': reply(m.req, () => one(m.id)); break;
+      case 'close': closing = true; reply(m.req, () => { for (const s of runner.status()) runner.stop(s.id); return null; }); break;
+    }
+  });
+  const r = evts.join();
+  post({ type: 'ready' });
+  const payload = evts.payload;
+  let nextStatus = Date.now() + d.statusMs;
+  let nextSignals = Date.now() + d.signalMs;
+  try {
+    while (Atomics.load(ctl, CTL_STOP) === 0) {
+      const sliceEnd = performance.now() + 5;
+      do {
+        const n = evts.available(r);
+        if (n > 0) {
+          const m = n < 1024 ? n : 1024;
+          sink.trigger = slotTsInitNum(payload, evts.at(r, 0));
+          try {
+            for (let k = 0; k < m; k++) {
+              const p = evts.at(r, k);
+              runner.onEvent(payload, slotEvt(p), slotSeq(payload, p), slotTsInitNum(payload, p));
+            }
+            runner.tick();
+          } finally {
+            evts.consume(r, m);
+          }
+          sink.trigger = 0;
+        } else {
+          runner.tick();
+          if (!evts.waitReady(r, 1, 50)) break;
+        }
+      } while (performance.now() < sliceEnd);
+      const now = Date.now();
+      if (now >= nextSignals && signals.length > 0) { post({ type: 'signals', rows: signals }); signals = []; nextSignals = now + d.signalMs; }
+      if (now >= nextStatus) { post({ type: 'status', list: runner.status(), ring: sink.latency() }); nextStatus = now + d.statusMs; }
+      await new Promise<void>((res) => setImmediate(res));
+      if (closing) { runner.tick(); }
+    }
+  } finally {
+    evts.leave(r);
+  }
+  if (signals.length > 0) post({ type: 'signals', rows: signals });
+  post({ type: 'status', list: runner.status(), ring: sink.latency() });
+  post({ type: 'closed', samples: sink.samples ? sink.samples.slice(0, sink.nSamples) : undefined });
+}
+
+/** A pairs request answered synchronously by the main thread (see the module header), ≤ 250 ms. */
+function pairsCall(st: Int32Array, res: Float64Array, send: () => void): number | Refusal {
+  Atomics.store(st, PAIRS_STATE, 1);
+  send();
+  Atomics.wait(st, PAIRS_STATE, 1, 250);
+  if (Atomics.compareExchange(st, PAIRS_STATE, 1, 0) === 1) return 'ring_full'; // not taken in time: withdrawn
+  for (let i = 0; i < 40 && Atomics.load(st, PAIRS_STATE) === 2; i++) Atomics.wait(st, PAIRS_STATE, 2, 50);
+  const code = Atomics.load(st, PAIRS_REFUSAL);
+  const out: number | Refusal = Atomics.load(st, PAIRS_STATE) !== 3 ? 'ring_full' : code === 0 ? res[0]! : REFUSALS[code - 1] ?? 'bad_order';
+  Atomics.store(st, PAIRS_STATE, 0);
+  return out;
+}
+
+if (parentPort && workerData && (workerData as { evtRing?: unknown }).evtRing) {
+  run(workerData as StrategyWorkerData).catch((e: unknown) => {
+    parentPort!.postMessage({ type: 'failed', message: e instanceof Error ? e.message : String(e) } satisfies WorkerMsg);
+  });
+}
