@@ -28,6 +28,7 @@ import type { OrderEntry } from '../order-entry.js';
 import type { OrderRegistry } from '../orders.js';
 import type { RateLimit } from '../rate-limit.js';
 import type { StorageApi } from '../storage-api.js';
+import type { StrategyService } from '../../strategies/service.js';
 
 /** The storage in use, its writer and its query service. */
 export interface StorageContext { storage: Storage; writer: StorageWriter; api: StorageApi }
@@ -51,6 +52,8 @@ export interface GatewayServices {
   readonly localSecret: string;
   /** HTTP token buckets: per API key (charged once the signature checks out) and per address. */
   readonly httpLimits: { key: RateLimit; address: RateLimit };
+  /** The live strategies (src/strategies/service.ts); null when the server runs without them. */
+  readonly strategies: StrategyService | null;
 }
 
 declare module 'fastify' {

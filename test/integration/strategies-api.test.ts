@@ -1,0 +1,243 @@
+/**
+ * The strategy API over a served gateway with a strategy worker pool (docs/strategies.md "API"):
+ * create, list, get, start, stop, PATCH and reset over HTTP with admin, reader and other keys; the
+ * 4xx answers; a circuit-breaker trip (an order over `maxOrderQty` after a PATCH) that cancels the
+ * strategy's resting orders, kills its account in the engine (the ADMIN command attributed to the
+ * strategy in the journal), and shows on the API, the WS channel `strategies`, /metrics and the
+ * audit log; an admin reset that lifts the kill.
+ *
+ * The strategy kind is the test-only `api-test` (test/support/api-strategy.mjs), loaded by the pool
+ * as an extra module. Orders rest on the built-in AAPL (tick 0.01, reference 190.00).
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CMD_OFF, ENUMS, RING_CMD_OFF } from '../../src/abi/records.js';
+import { readRecords } from '../../src/journal/recovery.js';
+import type { ApiKey } from '../../src/gateway/auth.js';
+import { WsClient, request, signed, sleep, type Msg } from '../support/gateway-client.js';
+import { startGateway, useGateway, type GatewayFixture } from '../support/gateway-fixture.js';
+
+const MODULE = new URL('../support/api-strategy.mjs', import.meta.url).href;
+const ACCOUNT = 70_001;
+const OTHER_ACCOUNT = 70_002;
+
+let f: GatewayFixture;
+let admin: ApiKey;
+let reader: ApiKey;
+let stranger: ApiKey;
+let traderOfStrategy: ApiKey;
+let tradeOnly: ApiKey;
+
+type Status = Record<string, unknown> & { id: string; state: string; breaker: { state: string; trip: { reason: string } | null; trips: number }; orders: number; details: Record<string, unknown> };
+const call = async (k: ApiKey | null, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> => {
+  const r = k === null ? await request(f.base, method, path, body === undefined ? undefined : JSON.stringify(body), body === undefined ? {} : { 'content-type': 'application/json' }) : await signed(f.base, k, method, path, body);
+  return { status: r.status, json: r.json as Record<string, unknown> };
+};
+/** Polls GET /api/v1/strategies/:id until `pred` holds (≤ 10 s). */
+async function until(id: string, pred: (s: Status) => boolean, what: string): Promise<Status> {
+  const deadline = Date.now() + 10_000;
+  let last: unknown = null;
+  while (Date.now() < deadline) {
+    const r = await call(admin, 'GET', `/api/v1/strategies/${id}`);
+    last = r.json;
+    if (r.status === 200 && pred(r.json as Status)) return r.json as Status;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}; last ${JSON.stringify(last)}`);
+}
+/** AAPL bids at 189.xx as [price, qty] (public book). */
+async function bids(): Promise<string[][]> {
+  const r = await request(f.base, 'GET', '/api/v1/book/AAPL?depth=50');
+  return ((r.json as { bids: string[][] }).bids).filter((b) => b[0]!.startsWith('189.'));
+}
+async function untilBids(want: string[][], what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  let got: string[][] = [];
+  while (Date.now() < deadline) { got = await bids(); if (JSON.stringify(got) === JSON.stringify(want)) return; await sleep(50); }
+  throw new Error(`book: ${what}: want ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+}
+/** The ADMIN commands of the journal: [account, on (qty), clientOrderId]. */
+function adminCommands(): [number, number, string][] {
+  const out: [number, number, string][] = [];
+  for (const r of readRecords(join(f.dataDir, 'journal'), 1n, undefined, false, true)) {
+    const c = new DataView(r.cmd.buffer, r.cmd.byteOffset, r.cmd.byteLength);
+    if (c.getUint8(CMD_OFF.op) !== ENUMS.Op.ADMIN) continue;
+    let cid = '';
+    for (let i = 0; i < r.cmd[RING_CMD_OFF.cidLen]!; i++) cid += String.fromCharCode(r.cmd[RING_CMD_OFF.cid0 + i]!);
+    out.push([c.getUint32(CMD_OFF.account, true), c.getUint32(CMD_OFF.qty, true), cid]);
+  }
+  return out;
+}
+const auditLines = (): Record<string, unknown>[] => readFileSync(join(f.dataDir, 'logs', 'tradsys.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => typeof l.audit === 'string');
+
+const config = (id: string, over: Record<string, unknown> = {}): Record<string, unknown> => ({ id, kind: 'api-test', account: ACCOUNT, symbols: ['AAPL'], params: { price: 18900, qty: 1 }, ...over });
+
+useGateway({ tmpPrefix: 'gws-', capacity: 10_000, strategies: { workers: 1, modules: [MODULE] } }, async (fx) => {
+  f = fx;
+  admin = f.key(5, ['admin']);
+  reader = f.key(ACCOUNT, ['read']);
+  traderOfStrategy = f.key(ACCOUNT, ['trade']);
+  stranger = f.key(OTHER_ACCOUNT, ['read']);
+  tradeOnly = f.key(3, ['trade']);
+}, 60_000);
+
+describe('strategy API', () => {
+  it('authenticates: unsigned 401, a key without admin or read 403, mutations need admin', async () => {
+    expect((await call(null, 'GET', '/api/v1/strategies')).status).toBe(401);
+    expect(await call(tradeOnly, 'GET', '/api/v1/strategies')).toMatchObject({ status: 403, json: { error: 'forbidden', message: 'this key lacks the admin or read permission' } });
+    for (const k of [reader, tradeOnly]) {
+      expect((await call(k, 'POST', '/api/v1/strategies', config('nope'))).json.error).toBe('forbidden');
+      expect((await call(k, 'POST', '/api/v1/strategies/nope/start')).status).toBe(403);
+      expect((await call(k, 'PATCH', '/api/v1/strategies/nope', { params: {} })).status).toBe(403);
+    }
+    expect((await call(admin, 'GET', '/api/v1/strategies')).json).toEqual({ workers: 1, strategies: [] });
+  });
+
+  it('refuses bad configurations with 4xx and the catalog code, and answers 404 for unknown ids', async () => {
+    const cases: [Record<string, unknown>, number, string, RegExp?][] = [
+      [config('k1', { kind: 'nope' }), 400, 'ERR_STRATEGY_CONFIG', /unknown strategy kind "nope"/],
+      [config('k2', { params: { qty: 1 } }), 400, 'ERR_STRATEGY_PARAMS', /price/],
+      [config('k3', { params: { price: 18900, size: 1 } }), 400, 'ERR_STRATEGY_PARAMS', /size/],
+      [config('k4', { limits: { maxOrderQty: -1 } }), 400, 'ERR_BREAKER_LIMITS', /maxOrderQty/],
+      [config('k5', { limits: { noSuchLimit: 1 } }), 400, 'ERR_BREAKER_LIMITS', /noSuchLimit/],
+      [config('k6', { symbols: ['NOPE'] }), 400, 'ERR_STRATEGY_CONFIG', /NOPE/],
+      [config('k7', { colour: 'red' }), 400, 'bad_request'],
+      [config('k8', { account: 0 }), 400, 'bad_request'],
+      [config('an-id-that-is-longer-than-31-chars'), 400, 'bad_request'],
+      [{ kind: 'api-test', account: ACCOUNT, symbols: ['AAPL'] }, 400, 'bad_request'],
+    ];
+    for (const [body, status, error, msg] of cases) {
+      const r = await call(admin, 'POST', '/api/v1/strategies', body);
+      expect({ body, status: r.status, error: r.json.error }).toEqual({ body, status, error });
+      if (msg) expect(r.json.message).toMatch(msg);
+    }
+    expect((await call(admin, 'GET', '/api/v1/strategies')).json.strategies).toEqual([]);
+    for (const [m, p, b] of [['GET', '/api/v1/strategies/ghost'], ['POST', '/api/v1/strategies/ghost/start'], ['POST', '/api/v1/strategies/ghost/stop'], ['POST', '/api/v1/strategies/ghost/reset'], ['PATCH', '/api/v1/strategies/ghost', { params: {} }]] as const) {
+      expect(await call(admin, m, p, b)).toMatchObject({ status: 404, json: { error: 'ERR_STRATEGY_NOT_FOUND' } });
+    }
+    expect((await call(admin, 'PATCH', '/api/v1/strategies/ghost', { price: 1 })).json.error).toBe('bad_request');
+  });
+
+  it('create, list, get, stop, start and PATCH: the orders follow, reads are per account', async () => {
+    const c = await call(admin, 'POST', '/api/v1/strategies', config('s1', { limits: { maxOrderQty: 5, cooldownMs: 1500 } }));
+    expect(c.status).toBe(201);
+    expect(c.json).toMatchObject({ id: 's1', kind: 'api-test', account: ACCOUNT, symbols: ['AAPL'], parameters: { price: 18900, qty: 1 } });
+    await until('s1', (s) => s.state === 'running' && s.orders === 1, 's1 running with its first order');
+    await untilBids([['189.00', '1']], 'the start bid rests');
+
+    // a second strategy on the same account is refused; another account is fine
+    expect(await call(admin, 'POST', '/api/v1/strategies', config('s2'))).toMatchObject({ status: 400, json: { error: 'ERR_STRATEGY_CONFIG' } });
+    expect((await call(admin, 'POST', '/api/v1/strategies', config('s1', { account: OTHER_ACCOUNT }))).json.error).toBe('ERR_STRATEGY_CONFIG'); // duplicate id
+    expect((await call(admin, 'POST', '/api/v1/strategies', config('s3', { account: OTHER_ACCOUNT, autoStart: false }))).status).toBe(201);
+
+    const all = (await call(admin, 'GET', '/api/v1/strategies')).json.strategies as Status[];
+    expect(all.map((s) => s.id).sort()).toEqual(['s1', 's3']);
+    expect(all.find((s) => s.id === 's3')!.state).toBe('created');
+    for (const s of all) {
+      for (const k of ['id', 'kind', 'state', 'priority', 'worker', 'parameters', 'eventsPerSec', 'decisionUs', 'orders', 'fills', 'position', 'realisedPnl', 'unrealisedPnl', 'breaker']) expect(s, k).toHaveProperty(k);
+    }
+    // a read key sees its own account's strategies only; others' answer like unknown ids
+    expect(((await call(reader, 'GET', '/api/v1/strategies')).json.strategies as Status[]).map((s) => s.id)).toEqual(['s1']);
+    expect((await call(reader, 'GET', '/api/v1/strategies/s1')).status).toBe(200);
+    expect(await call(reader, 'GET', '/api/v1/strategies/s3')).toEqual(await call(reader, 'GET', '/api/v1/strategies/ghost').then((r) => ({ ...r, json: { ...r.json, message: 'no strategy s3' } })));
+    expect(((await call(stranger, 'GET', '/api/v1/strategies')).json.strategies as Status[]).map((s) => s.id)).toEqual(['s3']);
+
+    // stop cancels its order; start places a new one
+    expect((await call(admin, 'POST', '/api/v1/strategies/s1/stop')).status).toBe(200);
+    await until('s1', (s) => s.state === 'stopped', 's1 stopped');
+    await untilBids([], 'stop cancelled the bid');
+    expect((await call(admin, 'POST', '/api/v1/strategies/s1/start')).status).toBe(200);
+    await until('s1', (s) => s.state === 'running' && s.orders === 2, 's1 running again');
+    await untilBids([['189.00', '1']], 'start placed a new bid');
+
+    // PATCH: validated against the schema, then a new bid with the new parameters
+    expect((await call(admin, 'PATCH', '/api/v1/strategies/s1', { params: { price: 'x' } })).json.error).toBe('ERR_STRATEGY_PARAMS');
+    const p = await call(admin, 'PATCH', '/api/v1/strategies/s1', { params: { price: 18901, qty: 2 } });
+    expect(p.status).toBe(200);
+    await until('s1', (s) => (s.parameters as { qty: number }).qty === 2 && s.orders === 3, 'the PATCHed bid');
+    await untilBids([['189.01', '2'], ['189.00', '1']], 'the PATCHed bid rests');
+  });
+
+  it('a strategy\'s pairs request runs the gateway\'s pairs saga as the strategy\'s account', async () => {
+    expect((await call(admin, 'POST', '/api/v1/strategies', config('p1', { account: 70_003, symbols: ['AAPL', 'MSFT'], params: { price: 18800 } }))).status).toBe(201);
+    await until('p1', (s) => s.state === 'running', 'p1 running');
+    expect((await call(admin, 'PATCH', '/api/v1/strategies/p1', { params: { price: 18800, pairsB: 41000 } })).status).toBe(200);
+    const st = await until('p1', (s) => typeof s.details.saga === 'number', 'the saga number in p1\'s status');
+    const owner = f.key(70_003, ['read']);
+    const saga = await call(owner, 'GET', `/api/v1/sagas/${String(st.details.saga)}`);
+    expect(saga.status).toBe(200);
+    expect(saga.json).toMatchObject({ no: st.details.saga, params: { account: 70_003, legA: { symbol: 3, side: 0, price: '18800', qty: 1 }, legB: { symbol: 4, side: 1, price: '41000', qty: 1 } } });
+    // another account's key does not see it
+    expect((await call(reader, 'GET', `/api/v1/sagas/${String(st.details.saga)}`)).status).toBe(404);
+    expect((await call(admin, 'POST', '/api/v1/strategies/p1/stop')).status).toBe(200);
+  });
+
+  it('a trip cancels the strategy\'s orders, kills its account (attributed in the journal) and shows on the API, WS, /metrics and the audit log; reset lifts it', async () => {
+    const ws = f.client(await WsClient.open(f.wsUrl));
+    expect(await ws.auth(admin)).toMatchObject({ ok: true });
+    expect(await ws.ask({ op: 'subscribe', channels: ['strategies'] }, 'sub')).toMatchObject({ type: 'subscribed', channels: ['strategies'], ok: true });
+    const nonAdmin = f.client(await WsClient.open(f.wsUrl));
+    await nonAdmin.auth(reader);
+    expect(await nonAdmin.ask({ op: 'subscribe', channels: ['strategies', 'book.AAPL'] }, 'sub')).toMatchObject({ type: 'error', code: 'forbidden' });
+
+    // qty 9 > maxOrderQty 5: the breaker refuses the order and trips
+    expect((await call(admin, 'PATCH', '/api/v1/strategies/s1', { params: { price: 18902, qty: 9 } })).status).toBe(200);
+    const trip = await ws.next((m) => m.type === 'strategyTrip', 10_000);
+    expect(trip).toMatchObject({ type: 'strategyTrip', id: 's1', kind: 'api-test', account: ACCOUNT, reason: 'max_order_qty' });
+    expect(typeof trip.killSeq).toBe('number');
+    expect(await ws.next((m: Msg) => m.type === 'strategyState' && m.id === 's1' && m.state === 'tripped', 10_000)).toMatchObject({ account: ACCOUNT });
+    const st = await until('s1', (s) => s.state === 'tripped', 's1 tripped');
+    expect(st.breaker).toMatchObject({ state: 'open', trip: { reason: 'max_order_qty' }, trips: 1 });
+    expect(st.orders).toBe(3); // the refused order never reached the ring
+    await untilBids([], 'the trip cancelled both resting bids');
+
+    // the engine's kill switch holds the strategy's account: an order of that account is refused
+    const o = await signed(f.base, traderOfStrategy, 'POST', '/api/v1/orders', { clientOrderId: 'k1', symbol: 'AAPL', side: 'buy', type: 'limit', tif: 'gtc', price: '189.00', qty: '1' });
+    expect(o.json).toMatchObject({ error: 'kill_switch' });
+    expect(adminCommands()).toEqual([[ACCOUNT, 1, 'strategy:s1']]);
+
+    const metrics = (await request(f.base, 'GET', '/metrics')).text;
+    expect(metrics).toContain('tradsys_strategy_breaker_trips_total{strategy="s1",kind="api-test"} 1');
+    expect(metrics).toContain('tradsys_strategy_trips_total{strategy="s1",kind="api-test",reason="max_order_qty"} 1');
+    expect(metrics).toContain('tradsys_strategy_state{strategy="s1",kind="api-test",state="tripped"} 1');
+    expect(metrics).toContain('tradsys_strategy_breaker_state{strategy="s1",kind="api-test",state="open"} 1');
+    expect(metrics).toContain('tradsys_strategy_orders_total{strategy="s1",kind="api-test"} 3');
+    expect(metrics).toMatch(/^tradsys_strategy_decision_latency_us\{strategy="s1",kind="api-test",quantile="0\.99"\} \d/m);
+
+    // reset: not before the cooldown (409), then half-open with the kill lifted (journaled too)
+    expect(await call(reader, 'POST', '/api/v1/strategies/s1/reset')).toMatchObject({ status: 403 });
+    const early = await call(admin, 'POST', '/api/v1/strategies/s1/reset');
+    expect(early).toMatchObject({ status: 409, json: { error: 'ERR_BREAKER_COOLDOWN' } });
+    await sleep(1600);
+    const reset = await call(admin, 'POST', '/api/v1/strategies/s1/reset');
+    expect(reset.status).toBe(200);
+    expect((reset.json as Status).breaker.state).toBe('half_open');
+    expect(await ws.next((m) => m.type === 'strategyReset', 5000)).toMatchObject({ id: 's1', account: ACCOUNT, breaker: 'half_open' });
+    expect(adminCommands()).toEqual([[ACCOUNT, 1, 'strategy:s1'], [ACCOUNT, 0, 'strategy:s1']]);
+    const after = await signed(f.base, traderOfStrategy, 'POST', '/api/v1/orders', { clientOrderId: 'k2', symbol: 'AAPL', side: 'buy', type: 'limit', tif: 'gtc', price: '189.00', qty: '1' });
+    expect(after.status).toBeLessThan(300);
+
+    const audit = auditLines();
+    const events = audit.filter((l) => String(l.audit).startsWith('strategy.')).map((l) => `${String(l.audit)}:${String(l.outcome ?? '')}`);
+    for (const e of ['strategy.create:ok', 'strategy.create:refused', 'strategy.stop:ok', 'strategy.start:ok', 'strategy.params:ok', 'strategy.trip:killed', 'strategy.reset:refused', 'strategy.reset:ok']) expect(events).toContain(e);
+    const tripLine = audit.find((l) => l.audit === 'strategy.trip')!;
+    expect(tripLine).toMatchObject({ strategy: 's1', account: ACCOUNT, reason: 'max_order_qty', killSeq: trip.killSeq });
+    expect(audit.find((l) => l.audit === 'strategy.create' && l.outcome === 'ok')).toMatchObject({ key: admin.key, account: 5 });
+  }, 30_000);
+});
+
+describe('strategy API on a server without strategies', () => {
+  it('answers 503 unavailable and shows no strategy series on /metrics', async () => {
+    const g = await startGateway({ tmpPrefix: 'gwn-' });
+    try {
+      const k = g.key(5, ['admin']);
+      const r = await signed(g.base, k, 'GET', '/api/v1/strategies');
+      expect(r.status).toBe(503);
+      expect(r.json).toMatchObject({ error: 'unavailable' });
+      expect((await request(g.base, 'GET', '/metrics')).text).not.toContain('tradsys_strategy_');
+    } finally {
+      await g.close();
+    }
+  });
+});
