@@ -227,6 +227,25 @@ describe('strategy API', () => {
   }, 30_000);
 });
 
+describe('strategy signals with storage on', () => {
+  it('a strategy\'s signals reach ClickHouse\'s strategy_signals (embedded chDB)', async () => {
+    const g = await startGateway({ tmpPrefix: 'gwsig-', storage: 'auto', storageEnv: {}, strategies: { workers: 1, modules: [MODULE] } });
+    try {
+      const k = g.key(5, ['admin']);
+      expect((await signed(g.base, k, 'POST', '/api/v1/strategies', config('sig1', { params: { price: 18900, qty: 3 } }))).status).toBe(201);
+      const st = g.gw.storage!.storage;
+      let rows: Record<string, unknown>[] = [];
+      for (let i = 0; i < 200 && rows.length === 0; i++) {
+        await sleep(50);
+        rows = (await st.query('SELECT strategy, symbol, signal, value, price, qty, ts > 0 AS stamped FROM strategy_signals')).rows as Record<string, unknown>[];
+      }
+      expect(rows).toEqual([{ strategy: 'sig1', symbol: 'AAPL', signal: 'bid', value: 18900, price: '18900', qty: '3', stamped: 1 }]);
+    } finally {
+      await g.close();
+    }
+  }, 30_000);
+});
+
 describe('strategy API on a server without strategies', () => {
   it('answers 503 unavailable and shows no strategy series on /metrics', async () => {
     const g = await startGateway({ tmpPrefix: 'gwn-' });
