@@ -8,7 +8,8 @@
  * - a breaker trip → an engine ADMIN `kill_account` of the strategy's own account, attributed in
  *   the journal (clientOrderId `strategy:<id>` on the ADMIN command), an audit line, a WS
  *   `strategyTrip` message and `/metrics`; an admin reset re-enables the breaker (half-open) and
- *   lifts that kill;
+ *   lifts that kill; a symbol velocity pause (reported as a trip with reason `velocity`) is
+ *   audited, sent and counted the same way but kills nothing (the breaker stays closed);
  * - state changes → WS `strategyState` messages (and an audit line for `failed` and `tripped`);
  * - admin actions (create, start, stop, parameters, reset) → one audit line each, with the outcome.
  *
@@ -86,6 +87,8 @@ export const MAX_STRATEGY_ID = 31;
 const TIF: Record<TimeInForce, number> = { gtc: 0, ioc: 1, fok: 2, post_only: 3 };
 const STATES: readonly StrategyState[] = ['created', 'running', 'paused', 'stopped', 'failed', 'tripped'];
 const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
+/** Trip reasons that pause without opening the breaker (runner.ts: a symbol's velocity pause). */
+const PAUSE_REASONS: ReadonlySet<string> = new Set(['velocity']);
 
 /** A module named by a path (relative to the working directory) or a URL, as a URL. */
 export function moduleUrl(m: string): string {
@@ -251,13 +254,17 @@ export class StrategyService {
     byReason.set(trip.reason, (byReason.get(trip.reason) ?? 0) + 1);
     this.trips.set(id, byReason);
     let killSeq: number | null = null;
-    if (account > 0 && !this.closed) {
+    // a symbol velocity pause (the runner's, reason `velocity`) is reported like a trip but is no
+    // breaker trip: the strategy's orders on that symbol are cancelled and new ones paused for a
+    // while; its breaker stays closed and its account is not killed
+    const pause = PAUSE_REASONS.has(trip.reason);
+    if (account > 0 && !this.closed && !pause) {
       const r = await this.kill(account, true, id);
       if (r !== null && r.ok) { killSeq = r.seq; this.killed.set(account, id); } else {
         this.o.log.error({ audit: 'strategy.kill_failed', strategy: id, account, reason: r?.reason ?? 'timeout' }, `strategy ${id}: the engine did not apply the kill switch of account ${account}`);
       }
     }
-    this.o.log.warn({ audit: 'strategy.trip', strategy: id, account, reason: trip.reason, detail: trip.detail, at: trip.at, killSeq, outcome: killSeq === null ? 'kill_failed' : 'killed' },
+    this.o.log.warn({ audit: 'strategy.trip', strategy: id, account, reason: trip.reason, detail: trip.detail, at: trip.at, killSeq, outcome: pause ? 'paused' : killSeq === null ? 'kill_failed' : 'killed' },
       `strategy ${id}: circuit breaker tripped (${trip.reason}: ${trip.detail})`);
     this.emit({ type: 'strategyTrip', id, kind: st?.kind ?? '', account, reason: trip.reason, detail: trip.detail, at: trip.at, killSeq, ts: Date.now() });
   }

@@ -227,6 +227,37 @@ describe('strategy API', () => {
   }, 30_000);
 });
 
+describe('strategy API: a symbol velocity pause', () => {
+  it('is reported like a trip (reason velocity) but kills nothing: orders on the symbol cancelled, breaker closed', async () => {
+    expect((await call(admin, 'POST', '/api/v1/strategies', config('v1', { account: 70_004, symbols: ['EURUSD'], params: { price: 107000 } }))).status).toBe(201);
+    await until('v1', (s) => s.state === 'running' && s.orders === 1, 'v1 quoting');
+    const eurBids = async (): Promise<string[][]> => ((await request(f.base, 'GET', '/api/v1/book/EURUSD?depth=50')).json as { bids: string[][] }).bids;
+    for (let i = 0; i < 200 && (await eurBids()).length === 0; i++) await sleep(25);
+    expect(await eurBids()).toEqual([['1.07000', '1000']]);
+    const ws = f.client(await WsClient.open(f.wsUrl));
+    await ws.auth(admin);
+    await ws.ask({ op: 'subscribe', channels: ['strategies'] }, 'sub');
+    const before = adminCommands();
+    const seller = f.key(2, ['trade']);
+    const buyer = f.key(4, ['trade']);
+    const order = (k: ApiKey, side: string, price: string, n: number) => signed(f.base, k, 'POST', '/api/v1/orders', { clientOrderId: `v${n}`, symbol: 'EURUSD', side, type: 'limit', tif: 'gtc', price, qty: '1000' });
+    // two trades 3.2 % apart within the velocity window (DEFAULT_VELOCITY: 3 % in 5 s)
+    expect((await order(seller, 'sell', '1.08000', 1)).status).toBe(201);
+    expect((await order(buyer, 'buy', '1.08000', 2)).status).toBe(201);
+    expect((await order(seller, 'sell', '1.11500', 3)).status).toBe(201);
+    expect((await order(buyer, 'buy', '1.11500', 4)).status).toBe(201);
+    expect(await ws.next((m) => m.type === 'strategyTrip' && m.id === 'v1', 10_000)).toMatchObject({ reason: 'velocity', account: 70_004, killSeq: null });
+    for (let i = 0; i < 200 && (await eurBids()).length > 0; i++) await sleep(25);
+    expect(await eurBids()).toEqual([]);
+    const st = await until('v1', (s) => s.state === 'running', 'v1 status');
+    expect(st.breaker).toMatchObject({ state: 'closed', trips: 0 });
+    expect(adminCommands()).toEqual(before);
+    const metrics = (await request(f.base, 'GET', '/metrics')).text;
+    expect(metrics).toContain('tradsys_strategy_trips_total{strategy="v1",kind="api-test",reason="velocity"} 1');
+    expect(auditLines().find((l) => l.audit === 'strategy.trip' && l.strategy === 'v1')).toMatchObject({ reason: 'velocity', outcome: 'paused', killSeq: null });
+  }, 30_000);
+});
+
 describe('strategy signals with storage on', () => {
   it('a strategy\'s signals reach ClickHouse\'s strategy_signals (embedded chDB)', async () => {
     const g = await startGateway({ tmpPrefix: 'gwsig-', storage: 'auto', storageEnv: {}, strategies: { workers: 1, modules: [MODULE] } });
