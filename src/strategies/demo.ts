@@ -5,8 +5,9 @@
  * Owns: `DEMO_STRATEGIES` (the configurations, in one place) and `demoStrategies()` (those whose
  * kind the server knows: only kinds in BUILTIN_STRATEGIES start, so a build without one of them
  * runs the others and says which were left out).
- * Layout: a pairs strategy on BTC-USD/ETH-USD (account 900001) and an Avellaneda–Stoikov market
- * maker on SOL-USD (account 900002); parameters and circuit-breaker limits are the kinds' defaults
+ * Layout: a pairs strategy on AAPL/MSFT (account 900001: two instruments with the same tick and
+ * lot, which the pairs sizing assumes without a `tickValue`) and an Avellaneda–Stoikov market maker
+ * on SOL-USD (account 900002); parameters and circuit-breaker limits are the kinds' defaults
  * (docs/strategies.md).
  * Invariants: the accounts lie outside the simulator's (1,000,000 and up) and the test suites'
  * (below 100,000), one per strategy; the symbols are built-in instruments (DEMO_INSTRUMENTS).
@@ -17,7 +18,7 @@ import type { StrategyConfig } from './api.js';
 import { BUILTIN_STRATEGIES } from './registry.js';
 
 export const DEMO_STRATEGIES: readonly StrategyConfig[] = [
-  { id: 'demo-pairs', kind: 'pairs', account: 900_001, symbols: ['BTC-USD', 'ETH-USD'], priority: 1 },
+  { id: 'demo-pairs', kind: 'pairs', account: 900_001, symbols: ['AAPL', 'MSFT'], priority: 1 },
   { id: 'demo-mm', kind: 'market-maker', account: 900_002, symbols: ['SOL-USD'], priority: 0 },
 ];
 

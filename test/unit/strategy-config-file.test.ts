@@ -77,11 +77,11 @@ describe('demo strategies', () => {
   it('runs only the kinds the build has and the symbols the server lists, saying why the others are left out', () => {
     expect(demoStrategies(symbols, ['pairs', 'market-maker']).run.map((c) => c.id)).toEqual(['demo-pairs', 'demo-mm']);
     expect(demoStrategies(symbols, ['market-maker'])).toEqual({ run: [DEMO_STRATEGIES[1]], skipped: ['demo-pairs (kind pairs is not in this build)'] });
-    expect(demoStrategies(['BTC-USD', 'SOL-USD'], ['pairs', 'market-maker'])).toEqual({ run: [DEMO_STRATEGIES[1]], skipped: ['demo-pairs (no instrument ETH-USD)'] });
+    expect(demoStrategies(['AAPL', 'SOL-USD'], ['pairs', 'market-maker'])).toEqual({ run: [DEMO_STRATEGIES[1]], skipped: ['demo-pairs (no instrument MSFT)'] });
     expect(demoStrategies(symbols, []).run).toEqual([]);
     // a copy: the server may not change the constants
     const r = demoStrategies(symbols, ['pairs']).run[0]!;
     r.symbols.push('X');
-    expect(DEMO_STRATEGIES[0]!.symbols).toEqual(['BTC-USD', 'ETH-USD']);
+    expect(DEMO_STRATEGIES[0]!.symbols).toEqual(['AAPL', 'MSFT']);
   });
 });
