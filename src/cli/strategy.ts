@@ -10,7 +10,8 @@
  * `list` prints a table (one row per strategy), `--json` the API's JSON; the others print the
  * strategy's new state (`--json`: its status).
  * Invariants: an error answer of the server becomes the catalog error it names (exit 1), with the
- * server's message; a usage error exits 2. Allocation: CLI only. Known limitations: none.
+ * server's message; a usage error exits 2. Complexity: one request. Allocation: CLI only.
+ * Known limitations: none.
  */
 import { TradsysError, ERRORS, type ErrorCode } from '../domain/errors.js';
 import { httpPayload, sign } from '../gateway/auth.js';
