@@ -282,6 +282,12 @@ export class StrategyPool {
   /** Decision-to-ring latency per worker (µs; market event's engine stamp → order pushed into the command ring). */
   ringLatency(): RingLatency[] { return this.slots.map((s) => s.ring); }
 
+  /** Starts every worker's decision-to-ring latency record afresh (after a warm-up). */
+  async resetLatency(): Promise<void> {
+    await Promise.all(this.slots.filter((s) => s.alive).map((s) => this.call(s, { type: 'latency-reset' })));
+    for (const s of this.slots) s.ring = { count: 0, p50: 0, p99: 0, p999: 0, max: 0 };
+  }
+
   /**
    * Stops every strategy (cancelling its orders: the engine must still run), then the workers.
    * Returns the raw latency samples per worker when `latencySamples` was set (benchmarks).

@@ -60,6 +60,7 @@ export interface StrategyWorkerData {
 export type ControlMsg =
   | { type: 'add'; req: number; cfg: StrategyConfig }
   | { type: 'start' | 'stop' | 'reset' | 'remove' | 'status'; req: number; id: string }
+  | { type: 'latency-reset'; req: number }
   | { type: 'params'; req: number; id: string; params: Record<string, unknown> }
   | { type: 'close'; req: number };
 
@@ -199,6 +200,7 @@ async function run(d: StrategyWorkerData): Promise<void> {
       case 'params': reply(m.req, () => { runner.setParams(m.id, m.params); return one(m.id); }); break;
       case 'remove': reply(m.req, () => { runner.remove(m.id); return null; }); break;
       case 'status': reply(m.req, () => one(m.id)); break;
+      case 'latency-reset': reply(m.req, () => { sink.hist.reset(); sink.nSamples = 0; return null; }); break;
       case 'close': closing = true; reply(m.req, () => { for (const s of runner.status()) runner.stop(s.id); return null; }); break;
     }
   });
