@@ -53,7 +53,7 @@ usage:
                 [--strategies FILE.json (strategies created and started at boot: a JSON array of
                  {"id","kind","account","symbols",["params","priority","limits",…]}; docs/strategies.md;
                  default with the simulator: the demo strategies of src/strategies/demo.ts)]
-                [--strategy-workers N (strategy worker threads; default max(1, cores - 1))]
+                [--strategy-workers N (strategy worker threads; default cores - 1, at least 1, at most 8)]
                 [--strategy-modules A.js,B.js (ES modules exporting \`strategies\`, an array of
                  StrategyDefinition: your own strategy kinds beside the built-in ones)]
                 [--no-strategies (no strategy workers; the strategy API answers 503)]
@@ -226,7 +226,7 @@ async function cmdServe(argv: string[]): Promise<number> {
   const noStrategies = f.has('no-strategies');
   if (noStrategies && (strategiesFile !== undefined || f.has('strategy-workers') || f.has('strategy-modules'))) throw new TradsysError('ERR_CLI_USAGE', '--no-strategies cannot go with --strategies, --strategy-workers or --strategy-modules');
   const strategyModules = str(f, 'strategy-modules')?.split(',').map((m) => m.trim()).filter(Boolean);
-  const strategyWorkers = int(f, 'strategy-workers', undefined, 1, 256);
+  const strategyWorkers = int(f, 'strategy-workers', undefined, 1, 15);
   const [{ start }, { Simulator }, { simdSupported }, { parseStrategiesFile }, { demoStrategies }, { loadInstruments, DEMO_INSTRUMENTS }] = await Promise.all([
     import('../main.js'), import('../sim/simulator.js'), import('../engine/index.js'), import('../strategies/config-file.js'), import('../strategies/demo.js'), import('../domain/instruments.js'),
   ]);

@@ -67,7 +67,7 @@ export interface GatewayConfig {
   /** How often `<dataDir>/keys.json` is checked for changes written by other processes, ms (default 200). */
   keysPollMs?: number;
   /**
-   * Strategies (docs/strategies.md): the worker pool (`workers`, default max(1, cores − 1)) and the
+   * Strategies (docs/strategies.md): the worker pool (`workers`, default one less than the cores, at least 1, at most 8) and the
    * configurations created at start (each started unless `autoStart: false`; the first bad one
    * stops the start with an error naming it). Absent: off — no worker threads, the strategy routes
    * answer 503 `unavailable` (the library default; `tradsys serve` turns it on unless --no-strategies).

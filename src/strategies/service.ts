@@ -28,6 +28,7 @@
  * boot configuration at start, not from a saved registry, so strategies created over the API
  * are gone after a restart.
  */
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Instrument } from '../domain/instruments.js';
@@ -64,7 +65,7 @@ export type StrategyMessage =
 export interface StrategyServiceOptions {
   host: EngineHost;
   instruments: readonly Instrument[];
-  /** Worker threads (default: max(1, cores − 1)). */
+  /** Worker threads (default: one less than the cores, at least 1, at most MAX_DEFAULT_WORKERS). */
   workers?: number;
   /** Modules (file paths or URLs) whose `strategies` array adds strategy kinds beside the built-in ones. */
   modules?: readonly string[];
@@ -82,6 +83,14 @@ export interface StrategyServiceOptions {
 }
 
 const BOOT: Actor = { account: null, key: null, ip: null, via: 'boot' };
+/**
+ * The default pool size's cap: each worker takes one of the event ring's 16 reader slots
+ * (MAX_READERS), which the gateway's pump, the storage writer and other consumers share, so a
+ * many-core machine gets 8 workers unless it asks for more (`--strategy-workers`).
+ */
+export const MAX_DEFAULT_WORKERS = 8;
+/** One less than the cores, at least 1, at most MAX_DEFAULT_WORKERS. */
+export const defaultWorkers = (): number => Math.max(1, Math.min(availableParallelism() - 1, MAX_DEFAULT_WORKERS));
 /** Longest id: `strategy:` + id fits RING_CMD_CID_MAX (40). */
 export const MAX_STRATEGY_ID = 31;
 const TIF: Record<TimeInForce, number> = { gtc: 0, ioc: 1, fok: 2, post_only: 3 };
@@ -113,7 +122,7 @@ export class StrategyService {
   static async start(o: StrategyServiceOptions): Promise<StrategyService> {
     const s = new StrategyService(o, null);
     s.pool = await StrategyPool.start({
-      host: o.host, instruments: o.instruments, workers: o.workers, strategyModules: o.modules?.map(moduleUrl), firstOrderId: o.firstOrderId,
+      host: o.host, instruments: o.instruments, workers: o.workers ?? defaultWorkers(), strategyModules: o.modules?.map(moduleUrl), firstOrderId: o.firstOrderId,
       pairs: (account, req) => s.pairs(account, req),
       onSignals: (rows) => { o.signals?.(rows); },
       onTrip: (id, trip) => { s.onTrip(id, trip).catch((e: unknown) => o.log.error({ audit: 'strategy.kill_failed', strategy: id, reason: (e as Error).message }, `strategy ${id}: handling its breaker trip failed`)); },
