@@ -16,7 +16,7 @@
 import { TradsysError, ERRORS, type ErrorCode } from '../domain/errors.js';
 import { httpPayload, sign } from '../gateway/auth.js';
 import { readDiscovery } from '../storage/discovery.js';
-import type { StrategyStatus } from '../strategies/runner.js';
+import type { StrategyView } from '../strategies/service.js';
 
 export const STRATEGY_USAGE = `  tradsys strategy list [--json]            the live strategies of a running server (a table)
   tradsys strategy start|stop|reset ID [--json]   (reset: re-enable a tripped circuit breaker)
@@ -63,12 +63,12 @@ export async function signedRequest(base: string, key: string, secret: string, m
 const num = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(1));
 
 /** The `list` table: one row per strategy, numbers right-aligned. */
-export function formatStrategies(list: readonly StrategyStatus[]): string {
+export function formatStrategies(list: readonly StrategyView[]): string {
   const head = ['ID', 'KIND', 'STATE', 'ACCOUNT', 'WORKER', 'PRIO', 'EV/S', 'P50µs', 'P99µs', 'ORDERS', 'FILLS', 'POSITION', 'REALISED', 'UNREALISED', 'BREAKER'];
   const rows = list.map((s) => [
     s.id, s.kind, s.state, String(s.account), String(s.worker), String(s.priority), num(s.eventsPerSec), num(s.decisionUs.p50), num(s.decisionUs.p99),
     String(s.orders), String(s.fills), Object.entries(s.position).filter(([, q]) => q !== 0).map(([sym, q]) => `${sym}:${q}`).join(' ') || 'flat',
-    String(s.realisedPnl), String(s.unrealisedPnl), s.breaker.state + (s.breaker.trip ? ` (${s.breaker.trip.reason})` : '') + (s.breaker.trips > 0 ? ` trips ${s.breaker.trips}` : ''),
+    String(s.realisedPnl), String(s.unrealisedPnl), s.breaker.state + (s.breaker.trip ? ` (${s.breaker.trip.reason})` : '') + (s.breaker.trips > 0 ? ` trips ${s.breaker.trips}` : '') + (s.killSwitch ? ` · account killed (${s.killSwitch.reason})` : ''),
   ]);
   const right = new Set([3, 4, 5, 6, 7, 8, 9, 10, 12, 13]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -103,12 +103,12 @@ export async function cmdStrategy(argv: string[], out: Out = (t) => process.stdo
   const base = serverUrl(str('url'), str('data'));
   const json = flags.has('json');
   if (sub === 'list') {
-    const r = (await signedRequest(base, key, secret, 'GET', '/api/v1/strategies')) as { workers: number; strategies: StrategyStatus[] };
+    const r = (await signedRequest(base, key, secret, 'GET', '/api/v1/strategies')) as { workers: number; strategies: StrategyView[] };
     out(json ? JSON.stringify(r) + '\n' : formatStrategies(r.strategies));
     return 0;
   }
   const id = args[0]!;
-  const st = (await signedRequest(base, key, secret, 'POST', `/api/v1/strategies/${encodeURIComponent(id)}/${sub}`)) as StrategyStatus;
-  out(json ? JSON.stringify(st) + '\n' : `${st.id}: ${st.state}${st.why ? ` (${st.why})` : ''} · breaker ${st.breaker.state}\n`);
+  const st = (await signedRequest(base, key, secret, 'POST', `/api/v1/strategies/${encodeURIComponent(id)}/${sub}`)) as StrategyView;
+  out(json ? JSON.stringify(st) + '\n' : `${st.id}: ${st.state}${st.why ? ` (${st.why})` : ''} · breaker ${st.breaker.state}${st.killSwitch ? ` · account ${st.account} killed (${st.killSwitch.reason})` : ''}\n`);
   return 0;
 }

@@ -141,9 +141,10 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
     firstOrderId: readModels.orders.maxStrategyOrderId > 0n ? Number(readModels.orders.maxStrategyOrderId) + 1 : undefined,
     killAccount: (account, on, attribution) => entry.admin('kill_account', on, { account }, attribution),
     signals: storage ? (rows) => storage.writer.signals(rows) : undefined,
-    log: logger as FastifyBaseLogger,
+    log: logger as FastifyBaseLogger, dataDir: cfg.dataDir,
   }) : null;
   strategies?.subscribe((m) => conns.broadcastStrategies(m));
+  if (strategies) entry.onAdminApplied((e) => strategies.adminApplied(e));
 
   const localSecret = newLocalSecret();
   const services: GatewayServices = {

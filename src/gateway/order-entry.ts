@@ -39,6 +39,7 @@ export class OrderEntry {
   private adminSeq = 0;
   /** Resting orders of killed accounts still to cancel (retried while the command ring is full). */
   private readonly killCancels: [number, number][] = [];
+  private readonly adminListeners: ((e: { action: AdminAction; on: boolean; account: number; seq: number }) => void)[] = [];
 
   constructor(
     private readonly host: EngineHost,
@@ -224,6 +225,17 @@ export class OrderEntry {
     if (r === null) return null;
     if (r.type !== 'K') return { ok: false, reason: r.reason, seq: r.seq };
     return { ok: true, reason: null, seq: r.seq };
+  }
+
+  /** Listens to every ADMIN command the engine applies from now on (live, whoever sent it): the strategy service follows its accounts' kill switches. */
+  onAdminApplied(f: (e: { action: AdminAction; on: boolean; account: number; seq: number }) => void): void { this.adminListeners.push(f); }
+
+  /** The event pump saw the K of an ADMIN command (`type` ENUMS.Admin, live only). */
+  adminApplied(type: number, on: boolean, account: number, seq: number): void {
+    if (this.adminListeners.length === 0) return;
+    const action: AdminAction | null = type === ENUMS.Admin.KILL_ACCOUNT ? 'kill_account' : type === ENUMS.Admin.KILL_ALL ? 'kill_all' : type === ENUMS.Admin.HALT ? 'halt' : null;
+    if (action === null) return;
+    for (const f of this.adminListeners) f({ action, on, account, seq });
   }
 
   /** The engine applied a kill of `account`: its open orders are cancelled (drainKills, after the pump cycle). */

@@ -15,21 +15,24 @@
  *
  * Layout: `pool` (the workers; every strategy lives there), `accounts` (strategy account → id: one
  * strategy per account, so that a kill attributed to a strategy stops that strategy only),
- * `killed` (accounts this service killed on a trip, lifted on reset), `listeners` (the WS
- * channel), `trips` (trips by strategy and reason since start, for /metrics).
+ * `killed` (accounts this service killed on a trip and nobody turned on again — lifted by a reset
+ * or by an admin's kill-off; kept in `<dataDir>/strategy-kills.json` so that a restart still shows
+ * it as the status's `killSwitch` and a reset still lifts it), `listeners` (the WS channel),
+ * `trips` (trips by strategy and reason since start, for /metrics).
  * Invariants: a strategy id is at most 31 characters (the journal attribution `strategy:<id>`
  * fits the command's 40-character clientOrderId); an account belongs to one strategy; a trip
  * always leads to a kill of the account (retried while the command ring is full) before the
  * trip is reported as handled; only `reset` lifts it.
  * Complexity: O(1) per callback; list and metrics O(strategies). Allocation: per call (not the
  * order path: orders go from the workers to the command ring directly).
- * Known limitations: a kill applied by a trip is not restored across a restart of the server
- * (the engine's kill switch is: it is in the journal); strategies are created again from the
- * boot configuration at start, not from a saved registry, so strategies created over the API
- * are gone after a restart.
+ * Known limitations: a breaker's state is not kept across a restart (the strategy starts with a
+ * closed breaker; its account's kill switch, which is in the journal, stays on and is shown, and
+ * a reset lifts it); strategies are created again from the boot configuration at start, not from
+ * a saved registry, so strategies created over the API are gone after a restart.
  */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Instrument } from '../domain/instruments.js';
 import type { EngineHost } from '../engine/host.js';
@@ -78,9 +81,17 @@ export interface StrategyServiceOptions {
   /** strategy_signals rows (StorageWriter.signals); absent when storage is off. */
   signals?(rows: readonly SignalRowOut[]): void;
   log: ServiceLog;
-  /** Start-up lines for people (default: none). */
-  line?(text: string): void;
+  /** Where the kill switches set by trips are remembered across restarts (`<dataDir>/strategy-kills.json`); absent: in memory only. */
+  dataDir?: string;
 }
+
+/** A kill switch the service turned on for a strategy's trip (shown as `killSwitch` in the strategy's status until it is lifted). */
+export interface TripKill { strategy: string; reason: string; detail: string; at: number; seq: number }
+
+/** A strategy's status as the API answers it: the pool's, plus the trip's kill switch on its account (null when none). */
+export type StrategyView = StrategyStatus & { killSwitch: TripKill | null };
+
+const KILLS_FILE = 'strategy-kills.json';
 
 const BOOT: Actor = { account: null, key: null, ip: null, via: 'boot' };
 /**
@@ -109,14 +120,19 @@ export const attribution = (id: string): string => `strategy:${id}`;
 
 export class StrategyService {
   private readonly accounts = new Map<number, string>();
-  private readonly killed = new Map<number, string>();
+  /** Kill switches this service turned on for a trip and nobody has turned off yet, by account (persisted: `killsFile`). */
+  private readonly killed = new Map<number, TripKill>();
+  private readonly killsFile: string | null;
   private readonly listeners = new Set<(m: StrategyMessage) => void>();
   private readonly trips = new Map<string, Map<string, number>>();
   /** The status each strategy's last mutation answered (list/get fall back on it until the workers' first report). */
   private readonly answered = new Map<string, StrategyStatus>();
   private closed = false;
 
-  private constructor(private readonly o: StrategyServiceOptions, private pool: StrategyPool | null) {}
+  private constructor(private readonly o: StrategyServiceOptions, private pool: StrategyPool | null) {
+    this.killsFile = o.dataDir === undefined ? null : join(o.dataDir, KILLS_FILE);
+    this.loadKills();
+  }
 
   /** Starts the worker pool (no strategy yet: `boot` creates the configured ones). */
   static async start(o: StrategyServiceOptions): Promise<StrategyService> {
@@ -139,11 +155,16 @@ export class StrategyService {
   }
 
   /** Creates (and, unless `autoStart: false`, starts) each boot configuration; the first bad one throws, naming it. */
-  async boot(configs: readonly StrategyConfig[]): Promise<StrategyStatus[]> {
-    const out: StrategyStatus[] = [];
+  async boot(configs: readonly StrategyConfig[]): Promise<StrategyView[]> {
+    const out: StrategyView[] = [];
     for (const [i, cfg] of configs.entries()) {
       try {
-        out.push(await this.create(cfg, BOOT));
+        const st = await this.create(cfg, BOOT);
+        out.push(st);
+        if (st.killSwitch !== null) {
+          this.o.log.warn({ audit: 'strategy.still_killed', strategy: st.id, account: st.account, reason: st.killSwitch.reason, seq: st.killSwitch.seq },
+            `strategy ${st.id}: its account ${st.account} is still killed by the trip of ${st.killSwitch.strategy} (${st.killSwitch.reason}) before this start; its orders are refused until an admin resets it`);
+        }
       } catch (e) {
         if (e instanceof TradsysError) throw new TradsysError(e.code, `strategy ${i} (${typeof cfg?.id === 'string' ? cfg.id : 'no id'}): ${e.message}`);
         throw e;
@@ -154,22 +175,23 @@ export class StrategyService {
 
   // ── reads ───────────────────────────────────────────────────────────────────────────────
   /** Every strategy, by id: the workers' latest reports (≤ 250 ms old), or the status a mutation answered before its first report. */
-  list(): StrategyStatus[] {
+  list(): StrategyView[] {
     const out = new Map(this.p.list().map((st) => [st.id, st] as const));
     for (const [id, st] of this.answered) if (!out.has(id)) out.set(id, st);
-    return [...out.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+    return [...out.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map((st) => this.view(st));
   }
   /** The strategy, or ERR_STRATEGY_NOT_FOUND. */
-  get(id: string): StrategyStatus {
+  get(id: string): StrategyView {
     const s = this.p.get(id) ?? this.answered.get(id);
     if (!s) throw new TradsysError('ERR_STRATEGY_NOT_FOUND', `no strategy ${id}`);
-    return s;
+    return this.view(s);
   }
+  private view(st: StrategyStatus): StrategyView { return { ...st, killSwitch: this.killed.get(st.account) ?? null }; }
   /** Whether `id` exists. */
   has(id: string): boolean { return this.pool !== null && !this.closed && (this.pool.get(id) !== undefined || this.answered.has(id)); }
 
   // ── admin actions (each one audit line) ─────────────────────────────────────────────────
-  async create(cfg: StrategyConfig, who: Actor): Promise<StrategyStatus> {
+  async create(cfg: StrategyConfig, who: Actor): Promise<StrategyView> {
     return this.act('create', cfg?.id, who, { kind: cfg?.kind, strategyAccount: cfg?.account, symbols: cfg?.symbols }, async () => {
       if (typeof cfg !== 'object' || cfg === null) throw new TradsysError('ERR_STRATEGY_CONFIG', 'a strategy configuration is a JSON object');
       if (typeof cfg.id === 'string' && cfg.id.length > MAX_STRATEGY_ID) {
@@ -185,28 +207,36 @@ export class StrategyService {
     });
   }
 
-  async start(id: string, who: Actor): Promise<StrategyStatus> {
+  async start(id: string, who: Actor): Promise<StrategyView> {
     return this.act('start', id, who, {}, async () => { this.get(id); return this.p.start(id); });
   }
 
-  async stop(id: string, who: Actor): Promise<StrategyStatus> {
+  async stop(id: string, who: Actor): Promise<StrategyView> {
     return this.act('stop', id, who, {}, async () => { this.get(id); return this.p.stop(id); });
   }
 
-  async setParams(id: string, params: Record<string, unknown>, who: Actor): Promise<StrategyStatus> {
+  async setParams(id: string, params: Record<string, unknown>, who: Actor): Promise<StrategyView> {
     return this.act('params', id, who, { parameters: params }, async () => { this.get(id); return this.p.setParams(id, params); });
   }
 
   /** Admin re-enable of a tripped breaker (open → half-open), then the trip's kill of the account is lifted. */
-  async reset(id: string, who: Actor): Promise<StrategyStatus> {
+  async reset(id: string, who: Actor): Promise<StrategyView> {
     return this.act('reset', id, who, {}, async () => {
       const before = this.get(id);
-      const st = await this.p.reset(id);
+      let st: StrategyStatus;
+      try {
+        st = await this.p.reset(id);
+      } catch (e) {
+        // the breaker is not open, but the account is still killed by a trip (one before a restart,
+        // whose breaker state the new worker does not have): the reset lifts that kill
+        if (!(e instanceof TradsysError && e.code === 'ERR_STRATEGY_STATE' && this.killed.has(before.account))) throw e;
+        st = before;
+      }
       let liftSeq: number | null = null;
       if (this.killed.has(before.account)) {
         const r = await this.kill(before.account, false, id);
-        if (r === null || !r.ok) throw new TradsysError('ERR_STRATEGY_STATE', `strategy ${id}: the breaker is half-open but the engine did not lift the kill switch of account ${before.account} (${r === null ? 'no answer' : r.reason}); retry the reset`);
-        this.killed.delete(before.account);
+        if (r === null || !r.ok) throw new TradsysError('ERR_STRATEGY_STATE', `strategy ${id}: the breaker is reset but the engine did not lift the kill switch of account ${before.account} (${r === null ? 'no answer' : r.reason}); retry the reset`);
+        this.forgetKill(before.account);
         liftSeq = r.seq;
       }
       this.emit({ type: 'strategyReset', id, kind: st.kind, account: st.account, breaker: st.breaker.state, ts: Date.now() });
@@ -216,13 +246,13 @@ export class StrategyService {
   }
 
   /** One audit line per admin action, with its outcome; TradsysErrors pass through to the caller. */
-  private async act(action: string, id: unknown, who: Actor, details: Record<string, unknown>, f: () => Promise<StrategyStatus>): Promise<StrategyStatus> {
+  private async act(action: string, id: unknown, who: Actor, details: Record<string, unknown>, f: () => Promise<StrategyStatus>): Promise<StrategyView> {
     const base = { audit: `strategy.${action}`, strategy: typeof id === 'string' ? id : null, account: who.account, key: who.key, ip: who.ip, via: who.via, ...details };
     try {
       const st = await f();
       this.answered.set(st.id, st);
       this.o.log.info({ ...base, outcome: 'ok', state: st.state }, `strategy ${action}: ok`);
-      return st;
+      return this.view(st);
     } catch (e) {
       const err = e instanceof TradsysError ? e.code : 'internal';
       this.o.log.warn({ ...base, outcome: 'refused', error: err, message: (e as Error).message }, `strategy ${action}: refused`);
@@ -269,7 +299,7 @@ export class StrategyService {
     const pause = PAUSE_REASONS.has(trip.reason);
     if (account > 0 && !this.closed && !pause) {
       const r = await this.kill(account, true, id);
-      if (r !== null && r.ok) { killSeq = r.seq; this.killed.set(account, id); } else {
+      if (r !== null && r.ok) { killSeq = r.seq; this.rememberKill(account, { strategy: id, reason: trip.reason, detail: trip.detail, at: trip.at, seq: r.seq }); } else {
         this.o.log.error({ audit: 'strategy.kill_failed', strategy: id, account, reason: r?.reason ?? 'timeout' }, `strategy ${id}: the engine did not apply the kill switch of account ${account}`);
       }
     }
@@ -284,6 +314,42 @@ export class StrategyService {
       const r = await this.o.killAccount(account, on, attribution(id));
       if (r === null || r.ok || r.reason !== 'busy' || i >= 100) return r;
       await new Promise((res) => setTimeout(res, 20));
+    }
+  }
+
+  /**
+   * An ADMIN command the engine applied (OrderEntry.onAdminApplied, whoever sent it): a kill of a
+   * strategy account turned off elsewhere (POST /api/v1/admin/kill) is no longer the trip's.
+   */
+  adminApplied(e: { action: string; on: boolean; account: number }): void {
+    if (e.action === 'kill_account' && !e.on && this.killed.has(e.account)) this.forgetKill(e.account);
+  }
+
+  private rememberKill(account: number, k: TripKill): void { this.killed.set(account, k); this.saveKills(); }
+  private forgetKill(account: number): void { if (this.killed.delete(account)) this.saveKills(); }
+
+  /** `<dataDir>/strategy-kills.json`: `{"version":1,"kills":{"<account>":TripKill}}`; a file that cannot be read is reported and ignored (the engine's kill switches stay in force). */
+  private loadKills(): void {
+    if (this.killsFile === null) return;
+    let text: string;
+    try { text = readFileSync(this.killsFile, 'utf8'); } catch { return; }
+    try {
+      const j = JSON.parse(text) as { version: number; kills: Record<string, TripKill> };
+      if (j.version !== 1 || typeof j.kills !== 'object' || j.kills === null) throw new Error('not version 1');
+      for (const [a, k] of Object.entries(j.kills)) if (/^\d+$/.test(a) && typeof k?.strategy === 'string') this.killed.set(Number(a), k);
+    } catch (e) {
+      this.o.log.error({ audit: 'strategy.kills_file_invalid', path: this.killsFile, error: (e as Error).message }, 'the strategy kill list cannot be read; kill switches set by earlier trips stay on in the engine but are not shown');
+    }
+  }
+
+  private saveKills(): void {
+    if (this.killsFile === null) return;
+    const tmp = this.killsFile + '.tmp';
+    try {
+      writeFileSync(tmp, JSON.stringify({ version: 1, kills: Object.fromEntries(this.killed) }) + '\n', { mode: 0o600 });
+      renameSync(tmp, this.killsFile);
+    } catch (e) {
+      this.o.log.error({ audit: 'strategy.kills_file_write', path: this.killsFile, error: (e as Error).message }, 'the strategy kill list cannot be written');
     }
   }
 
@@ -316,6 +382,7 @@ export class StrategyService {
     metric('tradsys_strategy_unrealised_pnl_ticks', 'gauge', 'Unrealised P&L at the last mid, ticks x lots.', all.map((s) => [l(s), s.unrealisedPnl]));
     metric('tradsys_strategy_breaker_state', 'gauge', 'Circuit breaker state (1 for the current state).', all.flatMap((s) => BREAKER_STATES.map((x): [string, number] => [l(s, `,state="${x}"`), s.breaker.state === x ? 1 : 0])));
     metric('tradsys_strategy_breaker_trips_total', 'counter', 'Circuit breaker trips.', all.map((s) => [l(s), s.breaker.trips]));
+    metric('tradsys_strategy_kill_switch', 'gauge', 'The engine kill switch of the strategy\'s account is on after a trip (1) or not (0).', all.map((s) => [l(s), this.killed.has(s.account) ? 1 : 0]));
     const byReason: [string, number][] = [];
     for (const s of all) for (const [reason, n] of this.trips.get(s.id) ?? []) byReason.push([l(s, `,reason="${esc(reason)}"`), n]);
     metric('tradsys_strategy_trips_total', 'counter', 'Circuit breaker trips seen by this server, by reason.', byReason);

@@ -10,7 +10,8 @@
  * as an extra module. Orders rest on the built-in AAPL (tick 0.01, reference 190.00).
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CMD_OFF, ENUMS, RING_CMD_OFF } from '../../src/abi/records.js';
 import { readRecords } from '../../src/journal/recovery.js';
@@ -29,7 +30,7 @@ let stranger: ApiKey;
 let traderOfStrategy: ApiKey;
 let tradeOnly: ApiKey;
 
-type Status = Record<string, unknown> & { id: string; state: string; breaker: { state: string; trip: { reason: string } | null; trips: number }; orders: number; details: Record<string, unknown> };
+type Status = Record<string, unknown> & { id: string; state: string; breaker: { state: string; trip: { reason: string } | null; trips: number }; orders: number; rejects: number; details: Record<string, unknown>; killSwitch: Record<string, unknown> | null };
 const call = async (k: ApiKey | null, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> => {
   const r = k === null ? await request(f.base, method, path, body === undefined ? undefined : JSON.stringify(body), body === undefined ? {} : { 'content-type': 'application/json' }) : await signed(f.base, k, method, path, body);
   return { status: r.status, json: r.json as Record<string, unknown> };
@@ -58,9 +59,10 @@ async function untilBids(want: string[][], what: string): Promise<void> {
   throw new Error(`book: ${what}: want ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
 }
 /** The ADMIN commands of the journal: [account, on (qty), clientOrderId]. */
-function adminCommands(): [number, number, string][] {
+const adminCommands = (): [number, number, string][] => adminCommandsIn(f.dataDir);
+function adminCommandsIn(dataDir: string): [number, number, string][] {
   const out: [number, number, string][] = [];
-  for (const r of readRecords(join(f.dataDir, 'journal'), 1n, undefined, false, true)) {
+  for (const r of readRecords(join(dataDir, 'journal'), 1n, undefined, false, true)) {
     const c = new DataView(r.cmd.buffer, r.cmd.byteOffset, r.cmd.byteLength);
     if (c.getUint8(CMD_OFF.op) !== ENUMS.Op.ADMIN) continue;
     let cid = '';
@@ -189,6 +191,7 @@ describe('strategy API', () => {
     expect(await ws.next((m: Msg) => m.type === 'strategyState' && m.id === 's1' && m.state === 'tripped', 10_000)).toMatchObject({ account: ACCOUNT });
     const st = await until('s1', (s) => s.state === 'tripped', 's1 tripped');
     expect(st.breaker).toMatchObject({ state: 'open', trip: { reason: 'max_order_qty' }, trips: 1 });
+    expect(st.killSwitch).toMatchObject({ strategy: 's1', reason: 'max_order_qty', seq: trip.killSeq });
     expect(st.orders).toBe(3); // the refused order never reached the ring
     await untilBids([], 'the trip cancelled both resting bids');
 
@@ -203,6 +206,7 @@ describe('strategy API', () => {
     expect(metrics).toContain('tradsys_strategy_state{strategy="s1",kind="api-test",state="tripped"} 1');
     expect(metrics).toContain('tradsys_strategy_breaker_state{strategy="s1",kind="api-test",state="open"} 1');
     expect(metrics).toContain('tradsys_strategy_orders_total{strategy="s1",kind="api-test"} 3');
+    expect(metrics).toContain('tradsys_strategy_kill_switch{strategy="s1",kind="api-test"} 1');
     expect(metrics).toMatch(/^tradsys_strategy_decision_latency_us\{strategy="s1",kind="api-test",quantile="0\.99"\} \d/m);
 
     // reset: not before the cooldown (409), then half-open with the kill lifted (journaled too)
@@ -213,6 +217,8 @@ describe('strategy API', () => {
     const reset = await call(admin, 'POST', '/api/v1/strategies/s1/reset');
     expect(reset.status).toBe(200);
     expect((reset.json as Status).breaker.state).toBe('half_open');
+    expect((reset.json as Status).killSwitch).toBeNull();
+    expect((await request(f.base, 'GET', '/metrics')).text).toContain('tradsys_strategy_kill_switch{strategy="s1",kind="api-test"} 0');
     expect(await ws.next((m) => m.type === 'strategyReset', 5000)).toMatchObject({ id: 's1', account: ACCOUNT, breaker: 'half_open' });
     expect(adminCommands()).toEqual([[ACCOUNT, 1, 'strategy:s1'], [ACCOUNT, 0, 'strategy:s1']]);
     const after = await signed(f.base, traderOfStrategy, 'POST', '/api/v1/orders', { clientOrderId: 'k2', symbol: 'AAPL', side: 'buy', type: 'limit', tif: 'gtc', price: '189.00', qty: '1' });
@@ -256,6 +262,60 @@ describe('strategy API: a symbol velocity pause', () => {
     expect(metrics).toContain('tradsys_strategy_trips_total{strategy="v1",kind="api-test",reason="velocity"} 1');
     expect(auditLines().find((l) => l.audit === 'strategy.trip' && l.strategy === 'v1')).toMatchObject({ reason: 'velocity', outcome: 'paused', killSeq: null });
   }, 30_000);
+});
+
+describe('strategy API across a restart', () => {
+  it('a kill set by a trip stays on and shows after a restart; a reset (or an admin\'s kill-off) lifts it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gwr-'));
+    const boot = [
+      { id: 'r1', kind: 'api-test', account: 70_101, symbols: ['AAPL'], params: { price: 18700 }, limits: { maxOrderQty: 5, cooldownMs: 0 } },
+      { id: 'r2', kind: 'api-test', account: 70_102, symbols: ['AAPL'], params: { price: 18600 }, limits: { maxOrderQty: 5, cooldownMs: 0 } },
+    ];
+    const opts = { dataDir: dir, capacity: 10_000, strategies: { workers: 1, modules: [MODULE], configs: boot } };
+    let g = await startGateway(opts);
+    const k = g.key(5, ['admin']);
+    const seqs: Record<string, unknown> = {};
+    try {
+      const ws = g.client(await WsClient.open(g.wsUrl));
+      await ws.auth(k);
+      await ws.ask({ op: 'subscribe', channels: ['strategies'] }, 'sub');
+      for (const id of ['r1', 'r2']) {
+        expect((await signed(g.base, k, 'PATCH', `/api/v1/strategies/${id}`, { params: { price: 18700, qty: 9 } })).status).toBe(200);
+        seqs[id] = (await ws.next((m) => m.type === 'strategyTrip' && m.id === id, 10_000)).killSeq;
+      }
+    } finally {
+      await g.close();
+    }
+    g = await startGateway(opts);
+    try {
+      const get = async (id: string): Promise<Status> => (await signed(g.base, k, 'GET', `/api/v1/strategies/${id}`)).json as Status;
+      // a fresh breaker, but the account is still killed: the start order is refused by the engine
+      for (const id of ['r1', 'r2']) {
+        let st = await get(id);
+        for (let i = 0; i < 200 && st.rejects === 0; i++) { await sleep(25); st = await get(id); }
+        expect(st).toMatchObject({ state: 'running', breaker: { state: 'closed' }, rejects: 1, killSwitch: { strategy: id, reason: 'max_order_qty', seq: seqs[id] } });
+      }
+      const warn = readFileSync(join(dir, 'logs', 'tradsys.log'), 'utf8').split('\n').filter((l) => l.includes('"strategy.still_killed"'));
+      expect(warn.length).toBe(2);
+      // r1: the strategy reset lifts it (breaker not open: the kill only)
+      const r = await signed(g.base, k, 'POST', '/api/v1/strategies/r1/reset');
+      expect(r.status).toBe(200);
+      expect((r.json as Status).killSwitch).toBeNull();
+      // r2: an admin lifts it through the admin route: no longer shown
+      expect((await signed(g.base, k, 'POST', '/api/v1/admin/kill', { account: 70_102, on: false })).json).toMatchObject({ ok: true });
+      expect((await get('r2')).killSwitch).toBeNull();
+      // a reset with no open breaker and no kill is a state error
+      expect((await signed(g.base, k, 'POST', '/api/v1/strategies/r2/reset')).json).toMatchObject({ error: 'ERR_STRATEGY_STATE' });
+      const lifts = adminCommandsIn(dir).filter(([a, on]) => (a === 70_101 || a === 70_102) && on === 0);
+      expect(lifts).toEqual([[70_101, 0, 'strategy:r1'], [70_102, 0, '']]);
+      const t = g.key(70_101, ['trade']);
+      expect((await signed(g.base, t, 'POST', '/api/v1/orders', { clientOrderId: 'after', symbol: 'AAPL', side: 'buy', type: 'limit', tif: 'gtc', price: '187.00', qty: '1' })).status).toBe(201);
+    } finally {
+      await g.close();
+    }
+    // the kill list is empty again on disk
+    expect(JSON.parse(readFileSync(join(dir, 'strategy-kills.json'), 'utf8'))).toEqual({ version: 1, kills: {} });
+  }, 60_000);
 });
 
 describe('strategy signals with storage on', () => {

@@ -17,8 +17,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TradsysError } from '../../domain/errors.js';
 import type { StrategyConfig } from '../../strategies/api.js';
 import { STRATEGY_CONFIG_SCHEMA, STRATEGY_ID_PATTERN } from '../../strategies/config-file.js';
-import type { Actor, StrategyService } from '../../strategies/service.js';
-import type { StrategyStatus } from '../../strategies/runner.js';
+import type { Actor, StrategyService, StrategyView } from '../../strategies/service.js';
 import type { RequestAuth } from '../config.js';
 import { replyCatalogError, replyError } from './errors.js';
 
@@ -35,9 +34,9 @@ export async function strategiesPlugin(app: FastifyInstance): Promise<void> {
     return s;
   };
   const actor = (req: FastifyRequest, who: RequestAuth): Actor => ({ account: who.account, key: who.key, ip: req.ip, via: 'http' });
-  const visible = (who: RequestAuth, s: StrategyStatus): boolean => who.permissions.includes('admin') || s.account === who.account;
+  const visible = (who: RequestAuth, s: StrategyView): boolean => who.permissions.includes('admin') || s.account === who.account;
   /** A service call's answer: the status, or the catalog error it raised. */
-  const answer = async (reply: FastifyReply, f: () => Promise<StrategyStatus>, code = 200): Promise<unknown> => {
+  const answer = async (reply: FastifyReply, f: () => Promise<StrategyView>, code = 200): Promise<unknown> => {
     try {
       return reply.code(code).send(await f());
     } catch (e) {
