@@ -48,6 +48,8 @@ function rng(seed: number): () => number {
 interface Run {
   workers: number; strategies: number; rateTarget: number; trades: number; tradesPerSec: number; decisions: number; decisionsPerSec: number;
   latencyUs: { p50: number; p99: number; p999: number; max: number; mean: number }; perWorker: { count: number; p99: number }[];
+  /** The strategies' own hook time (their status decisionUs, the worst strategy): the part of the latency that is strategy code. */
+  hookUs: { p50: number; p99: number };
 }
 
 async function runOne(host: EngineHost, workers: number, nextId: { v: number }, px: number[]): Promise<Run> {
@@ -87,6 +89,8 @@ async function runOne(host: EngineHost, workers: number, nextId: { v: number }, 
   const trades = drive(SECONDS);
   const secs = (performance.now() - t0) / 1000;
   await new Promise((r) => setTimeout(r, 300)); // let the workers finish the last decisions
+  const st = await Promise.all(pool.list().map((x) => pool.refresh(x.id)));
+  const hookUs = { p50: Math.max(...st.map((x) => x.decisionUs.p50)), p99: Math.max(...st.map((x) => x.decisionUs.p99)) };
   const samples = await pool.close();
   const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60e9, numberOfSignificantValueDigits: 3 });
   const perWorker: { count: number; p99: number }[] = [];
@@ -101,7 +105,7 @@ async function runOne(host: EngineHost, workers: number, nextId: { v: number }, 
   return {
     workers, strategies: n, rateTarget: RATE, trades, tradesPerSec: Math.round(trades / secs), decisions: count, decisionsPerSec: Math.round(count / secs),
     latencyUs: { p50: us(h.getValueAtPercentile(50)), p99: us(h.getValueAtPercentile(99)), p999: us(h.getValueAtPercentile(99.9)), max: us(h.maxValue), mean: us(h.mean) },
-    perWorker,
+    perWorker, hookUs,
   };
 }
 
@@ -117,7 +121,7 @@ async function main(): Promise<void> {
       runs.push(r);
       if (!JSON_OUT) {
         process.stdout.write(`workers ${w} (${r.strategies} strategies): ${r.tradesPerSec} trades/s → ${r.decisionsPerSec} ring pushes/s; `
-          + `decision-to-ring p50 ${r.latencyUs.p50} µs, p99 ${r.latencyUs.p99} µs, p99.9 ${r.latencyUs.p999} µs, max ${r.latencyUs.max} µs\n`);
+          + `decision-to-ring p50 ${r.latencyUs.p50} µs, p99 ${r.latencyUs.p99} µs, p99.9 ${r.latencyUs.p999} µs, max ${r.latencyUs.max} µs; hooks p50 ${r.hookUs.p50} µs, p99 ${r.hookUs.p99} µs\n`);
       }
     }
   } finally {

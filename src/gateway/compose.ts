@@ -120,7 +120,9 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
   const rmStore = new ReadModelStore(cfg.dataDir, log);
   // read models: their snapshot (if any and sound); the catch-up below brings them to lastSeq
   // (the registry's cid array read by slot: no OrderInfo snapshot per ring command)
-  const readModels: ReadModels = rmStore.load((id) => { const s = orders.slotOf(Number(id)); return s < 0 ? undefined : orders.cid[s]; });
+  // strategy orders (not in the registry) name their tag through the pool, once it runs (below)
+  let strategyTags: ((id: bigint) => string | undefined) | null = null;
+  const readModels: ReadModels = rmStore.load((id) => { const s = orders.slotOf(Number(id)); return s >= 0 ? orders.cid[s] : strategyTags?.(id); });
   const events = new EventPump(host, readModels, orders, instruments, book, conns, md, entry, counters);
   const catchUp = new CatchUp(journalDir, readModels, orders, instruments, events, conns);
   keys.onChange((ch) => conns.onKeyChange(ch));
@@ -144,6 +146,7 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
     log: logger as FastifyBaseLogger, dataDir: cfg.dataDir,
   }) : null;
   strategies?.subscribe((m) => conns.broadcastStrategies(m));
+  if (strategies) strategyTags = (id) => strategies.clientOrderIdOf(id);
   if (strategies) entry.onAdminApplied((e) => strategies.adminApplied(e));
 
   const localSecret = newLocalSecret();

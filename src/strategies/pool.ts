@@ -25,7 +25,7 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { epochOffsetNs } from '../domain/clock.js';
 import { TradsysError, type ErrorCode } from '../domain/errors.js';
-import { STRATEGY_ID_BASE_NUM, STRATEGY_ID_BLOCK, STRATEGY_ID_END_NUM } from '../domain/ids.js';
+import { isStrategyOrderId, STRATEGY_ID_BASE_NUM, STRATEGY_ID_BLOCK, STRATEGY_ID_END_NUM } from '../domain/ids.js';
 import type { Instrument, InstrumentSpec } from '../domain/instruments.js';
 import type { EngineHost } from '../engine/host.js';
 import { MAX_READERS } from '../ring/spmc-ring.js';
@@ -33,7 +33,7 @@ import { spawnWorker } from '../sys/spawn.js';
 import type { PairsRequest, Refusal, StrategyConfig } from './api.js';
 import type { Trip, VelocityLimits } from './breakers.js';
 import type { SignalRow, StrategyState, StrategyStatus } from './runner.js';
-import { CTL_STOP, PAIRS_REFUSAL, PAIRS_STATE, REFUSALS, type ControlMsg, type RingLatency, type StrategyWorkerData, type WorkerMsg } from './worker.js';
+import { CTL_STOP, PAIRS_REFUSAL, PAIRS_STATE, REFUSALS, TagTable, type ControlMsg, type RingLatency, type StrategyWorkerData, type WorkerMsg } from './worker.js';
 
 export type { StrategyState, StrategyStatus, SignalRow } from './runner.js';
 export type { RingLatency } from './worker.js';
@@ -98,7 +98,7 @@ export class StrategyPool {
   private req = 0;
   private closing = false;
 
-  private constructor(private readonly opts: PoolOptions, slots: WorkerSlot[]) {
+  private constructor(private readonly opts: PoolOptions, slots: WorkerSlot[], private readonly tags: TagTable) {
     this.slots = slots;
   }
 
@@ -115,16 +115,17 @@ export class StrategyPool {
       throw new TradsysError('ERR_STRATEGY_CONFIG', `firstOrderId ${first} is outside the strategy id range [2^52 + 2^51, 2^53)`);
     }
     const ids = new SharedArrayBuffer(8);
+    const tags = new SharedArrayBuffer(TagTable.BYTES);
     new BigInt64Array(ids)[0] = BigInt(first);
     const instruments = opts.instruments.map(instrumentSpec);
     const slots: WorkerSlot[] = [];
     const ready: Promise<void>[] = [];
-    const pool = new StrategyPool(opts, slots);
+    const pool = new StrategyPool(opts, slots, new TagTable(tags));
     for (let i = 0; i < n; i++) {
       const control = new SharedArrayBuffer(16);
       const pairs = new SharedArrayBuffer(16);
       const data: StrategyWorkerData = {
-        index: i, evtRing: opts.host.evtRing.sab, cmdRing: opts.host.cmdRing.sab, control, ids, pairs, instruments,
+        index: i, evtRing: opts.host.evtRing.sab, cmdRing: opts.host.cmdRing.sab, control, ids, pairs, tags, instruments,
         modules: opts.strategyModules ?? [], epochOffsetNs: epochOffsetNs().toString(), statusMs: opts.statusMs ?? 250, signalMs: 100,
         velocity: opts.velocity, samples: opts.latencySamples,
       };
@@ -273,6 +274,16 @@ export class StrategyPool {
     this.placed.delete(id);
     slot.strategies.delete(id);
     this.latest.delete(id);
+  }
+
+  /**
+   * The tag (clientOrderId) a strategy gave the order `id`, for the read models' clientOrderId
+   * resolver (as the gateway registry answers for its own orders); undefined for other ids, or an
+   * order 65,536 strategy orders old.
+   */
+  clientOrderIdOf(id: bigint | number): string | undefined {
+    const n = typeof id === 'bigint' ? Number(id) : id;
+    return isStrategyOrderId(n) ? this.tags.get(n) : undefined;
   }
 
   /** Every strategy's latest status (≤ 250 ms old), by id. */

@@ -633,11 +633,17 @@ export class StrategyRunner {
     if (this.velocity.onTrade(sym, price)) {
       const trip: Trip = { reason: 'velocity', detail: `symbol ${this.opts.instruments[sym]?.symbol ?? sym} moved more than the velocity limit; new orders paused`, at: now };
       for (const s of this.symSubs[sym]!) {
+        if (s.state !== 'running' && !this.hasOpen(s, sym)) continue; // nothing to pause or cancel
         this.cancelAll(s, sym);
         this.opts.log?.('warn', s.id, `velocity pause on ${this.opts.instruments[sym]?.symbol ?? sym}: its orders there cancelled`);
         this.opts.onTrip?.(s.id, trip);
       }
     }
+  }
+
+  private hasOpen(s: Strat, sym: number): boolean {
+    for (const o of s.open) if (o.symbol === sym) return true;
+    return false;
   }
 
   private closeBar(b: BarBuilder): void {

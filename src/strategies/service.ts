@@ -187,6 +187,8 @@ export class StrategyService {
     return this.view(s);
   }
   private view(st: StrategyStatus): StrategyView { return { ...st, killSwitch: this.killed.get(st.account) ?? null }; }
+  /** The clientOrderId (tag) of a recent strategy order, for the read models' resolver (StrategyPool.clientOrderIdOf). */
+  clientOrderIdOf(orderId: bigint): string | undefined { return this.pool === null ? undefined : this.pool.clientOrderIdOf(orderId); }
   /** Whether `id` exists. */
   has(id: string): boolean { return this.pool !== null && !this.closed && (this.pool.get(id) !== undefined || this.answered.has(id)); }
 

@@ -45,6 +45,8 @@ export interface StrategyWorkerData {
   control: SharedArrayBuffer;
   ids: SharedArrayBuffer;
   pairs: SharedArrayBuffer;
+  /** The tag table (TagTable): each new order's tag by id, for the main thread's read models. */
+  tags: SharedArrayBuffer;
   instruments: InstrumentSpec[];
   /** URLs of ES modules that export `strategies: StrategyDefinition[]` (kinds beyond the built-ins). */
   modules: string[];
@@ -87,6 +89,51 @@ export const PAIRS_REFUSAL = 1;
 /** Refusal codes in the pairs block (index + 1). */
 export const REFUSALS: readonly Refusal[] = ['breaker_open', 'paused', 'stopped', 'ring_full', 'bad_order', 'unknown_order', 'limit'];
 
+/**
+ * Strategy orders' tags (their clientOrderIds) by order id, shared by the workers (writers) and the
+ * main thread (reader: the read models' clientOrderId resolver, StrategyPool.clientOrderIdOf), so
+ * that a live order shows its tag as a gateway order shows its clientOrderId.
+ * Layout: TAG_SLOTS slots of 32 bytes, slot = id mod TAG_SLOTS: [0] id low u32, [4] id high u32
+ * (0xffffffff while being written), [8] tag length, [9..24] the tag's ASCII bytes.
+ * Ordering: the writer marks the slot (high word), writes the tag, then stores low and high words
+ * (Atomics, release); a reader loads the id words, reads the tag, and loads them again: a changed
+ * or marked slot reads as unknown. Ids are unique, so a slot overwritten by a newer id (TAG_SLOTS
+ * orders later) simply answers unknown for the older one.
+ */
+export class TagTable {
+  static readonly SLOTS = 65536;
+  static readonly BYTES = TagTable.SLOTS * 32;
+  private readonly i32: Int32Array;
+  private readonly u8: Uint8Array;
+  constructor(sab: SharedArrayBuffer) { this.i32 = new Int32Array(sab); this.u8 = new Uint8Array(sab); }
+
+  set(id: number, tag: string): void {
+    const slot = id % TagTable.SLOTS;
+    const w = slot * 8;
+    const hi = Math.floor(id / 4294967296);
+    Atomics.store(this.i32, w + 1, -1);
+    const b = slot * 32;
+    const n = Math.min(tag.length, 16);
+    this.u8[b + 8] = n;
+    for (let i = 0; i < n; i++) this.u8[b + 9 + i] = tag.charCodeAt(i) & 0x7f;
+    Atomics.store(this.i32, w, (id - hi * 4294967296) | 0);
+    Atomics.store(this.i32, w + 1, hi);
+  }
+
+  get(id: number): string | undefined {
+    const slot = id % TagTable.SLOTS;
+    const w = slot * 8;
+    const hi = Math.floor(id / 4294967296);
+    const lo = (id - hi * 4294967296) | 0;
+    if (Atomics.load(this.i32, w + 1) !== hi || Atomics.load(this.i32, w) !== lo) return undefined;
+    const b = slot * 32;
+    const n = this.u8[b + 8]!;
+    let s = '';
+    for (let i = 0; i < n; i++) s += String.fromCharCode(this.u8[b + 9 + i]!);
+    return Atomics.load(this.i32, w + 1) === hi && Atomics.load(this.i32, w) === lo ? s : undefined;
+  }
+}
+
 /** Writes RING_CMD records into the command ring (the worker's CommandSink). */
 export class RingSink {
   private readonly rec = new Uint8Array(RING_CMD_SIZE);
@@ -99,7 +146,7 @@ export class RingSink {
   samples: Float64Array | null = null;
   nSamples = 0;
 
-  constructor(private readonly ring: MpscRing) {}
+  constructor(private readonly ring: MpscRing, private readonly tags: TagTable | null = null) {}
 
   send(op: number, side: number, type: number, tif: number, symbol: number, id: number, price: number, qty: number, account: number, cid: string): boolean {
     const dv = this.dv;
@@ -117,6 +164,7 @@ export class RingSink {
     for (let i = 0; i < n; i++) rec[RING_CMD_OFF.cid0 + i] = cid.charCodeAt(i) & 0x7f;
     rec[RING_CMD_OFF.cidLen] = n;
     nowNsInto(this.u32, RING_CMD_OFF.tsIn >> 2);
+    if (n > 0 && op === 1 && this.tags) this.tags.set(id, cid); // before the push: the order's A comes after it
     if (!this.ring.tryPush(rec)) return false;
     if (this.trigger > 0) {
       nowNsInto(this.stamp, 0);
@@ -167,7 +215,7 @@ async function run(d: StrategyWorkerData): Promise<void> {
   const instruments = d.instruments.map((s, i) => new Instrument(i, s));
   const ctl = new Int32Array(d.control);
   const evts = new SpmcRing(d.evtRing);
-  const sink = new RingSink(new MpscRing(d.cmdRing));
+  const sink = new RingSink(new MpscRing(d.cmdRing), new TagTable(d.tags));
   if (d.samples) sink.samples = new Float64Array(d.samples);
   const ids = new IdBlocks(d.ids);
   const pairsI32 = new Int32Array(d.pairs, 0, 2);

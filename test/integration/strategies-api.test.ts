@@ -264,6 +264,25 @@ describe('strategy API: a symbol velocity pause', () => {
   }, 30_000);
 });
 
+describe('strategy orders in the read models', () => {
+  it('a fill of a strategy order names its tag as the clientOrderId in the account\'s fills', async () => {
+    expect((await call(admin, 'POST', '/api/v1/strategies', config('f1', { account: 70_005, symbols: ['MSFT'], params: { price: 40900 } }))).status).toBe(201);
+    await until('f1', (s) => s.orders === 1, 'f1 quoting');
+    const seller = f.key(2, ['trade']);
+    let sold: { status: number; json: unknown } = { status: 0, json: null };
+    for (let i = 0; i < 200; i++) {
+      sold = await signed(f.base, seller, 'POST', '/api/v1/orders', { clientOrderId: `f1hit${i}`, symbol: 'MSFT', side: 'sell', type: 'limit', tif: 'ioc', price: '409.00', qty: '1' });
+      if ((sold.json as { filled?: string }).filled === '1') break;
+      await sleep(25);
+    }
+    expect(sold.json).toMatchObject({ filled: '1' });
+    const owner = f.key(70_005, ['read']);
+    const fills = (await signed(f.base, owner, 'GET', '/api/v1/fills?symbol=MSFT')).json as { fills: { clientOrderId: string; side: string; price: string; liquidity: string }[] };
+    expect(fills.fills).toEqual([expect.objectContaining({ clientOrderId: 'start', side: 'buy', price: '409.00', liquidity: 'maker' })]);
+    await until('f1', (s) => s.fills === 1, 'f1 sees its fill');
+  });
+});
+
 describe('strategy API across a restart', () => {
   it('a kill set by a trip stays on and shows after a restart; a reset (or an admin\'s kill-off) lifts it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gwr-'));

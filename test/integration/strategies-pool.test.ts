@@ -72,6 +72,8 @@ describe('StrategyPool (worker threads on the engine rings)', () => {
     await until('the quote accepted', () => of(11, 'A').length === 1);
     const firstId = of(11, 'A')[0]!.id;
     expect(firstId).toBe(STRATEGY_ID_BASE_NUM + 5000); // the shared counter's first block
+    expect(pool.clientOrderIdOf(BigInt(firstId))).toBe('q1'); // the tag, for the read models' clientOrderId resolver
+    expect(pool.clientOrderIdOf(7)).toBeUndefined();
     const c = await pool.create({ id: 'crash', kind: 'probe', account: 12, symbols: ['AAA'], worker: 1, budgetUs: 200_000, params: { mode: 'crash', crashAfter: 0, price: 980 } });
     expect(c.worker).toBe(1);
     await until('the crash strategy\'s quote accepted', () => of(12, 'A').length === 1);

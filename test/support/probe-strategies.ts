@@ -41,10 +41,12 @@ interface ProbeParams {
   /** quote: keeps one bid `offset` ticks under the best bid (or at `price` on an empty book), and re-quotes when it fills.
    * take: on every book change buys `qty` at the best ask (IOC), at most `maxTakes` times.
    * crash: quotes like `quote`, then throws in an onBook that sees an ask, after `crashAfter` such onBooks.
-   * slow: spins `spinMs` in every onBook. */
-  mode: 'quote' | 'take' | 'crash' | 'slow';
+   * slow: spins `spinMs` in every onBook.
+   * pairs: at start, one pairs saga: buy `qty` of its first symbol at `price`, then sell `qty` of its second at `priceB` (IOC legs). */
+  mode: 'quote' | 'take' | 'crash' | 'slow' | 'pairs';
   qty: number;
   price: number;
+  priceB: number;
   offset: number;
   maxTakes: number;
   crashAfter: number;
@@ -57,8 +59,17 @@ class Probe extends Strategy<ProbeParams> {
   takes = 0;
   quoted = 0;
   fills = 0;
+  saga: number | string = 0;
   override onStart(ctx: StrategyContext<ProbeParams>): void {
-    if (ctx.params.mode === 'quote' || ctx.params.mode === 'crash') this.quote(ctx, ctx.book(ctx.symbols[0]!));
+    const p = ctx.params;
+    if (p.mode === 'quote' || p.mode === 'crash') this.quote(ctx, ctx.book(ctx.symbols[0]!));
+    if (p.mode === 'pairs') {
+      this.saga = ctx.pairs({
+        legA: { symbol: ctx.symbols[0]!, side: 0, price: p.price, qty: p.qty, tif: 'ioc' },
+        legB: { symbol: ctx.symbols[1]!, side: 1, price: p.priceB, qty: p.qty, tif: 'ioc' },
+        legBTimeoutMs: 5000,
+      });
+    }
   }
   private quote(ctx: StrategyContext<ProbeParams>, b: BookView): void {
     if (ctx.openOrders().length > 0) return;
@@ -80,7 +91,7 @@ class Probe extends Strategy<ProbeParams> {
     this.fills++;
     if (ctx.params.mode === 'quote' && f.leaves === 0) this.quote(ctx, ctx.book(f.symbol));
   }
-  override status(): Record<string, unknown> { return { books: this.books, takes: this.takes, quoted: this.quoted, fills: this.fills }; }
+  override status(): Record<string, unknown> { return { books: this.books, takes: this.takes, quoted: this.quoted, fills: this.fills, saga: this.saga }; }
 }
 
 export const probeStrategy: StrategyDefinition<ProbeParams> = {
@@ -90,9 +101,10 @@ export const probeStrategy: StrategyDefinition<ProbeParams> = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      mode: { enum: ['quote', 'take', 'crash', 'slow'], default: 'quote' },
+      mode: { enum: ['quote', 'take', 'crash', 'slow', 'pairs'], default: 'quote' },
       qty: { type: 'integer', minimum: 1, default: 1 },
       price: { type: 'integer', minimum: 1, default: 1000 },
+      priceB: { type: 'integer', minimum: 1, default: 1000 },
       offset: { type: 'integer', minimum: 0, default: 1 },
       maxTakes: { type: 'integer', minimum: 0, default: 1000000 },
       crashAfter: { type: 'integer', minimum: 0, default: 0 },

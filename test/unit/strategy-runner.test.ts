@@ -325,7 +325,7 @@ describe('StrategyRunner', () => {
     expect(() => h.runner.add({ id: 'p', kind: 'probe', account: 1, symbols: ['AAA'], limits: { maxWhat: 1 } }, probeStrategy as never)).toThrow(/maxWhat/);
     h.runner.add({ id: 'p', kind: 'probe', account: 1, symbols: ['AAA'], params: { qty: 3 } }, probeStrategy as never);
     expect(() => h.runner.add({ id: 'p', kind: 'probe', account: 1, symbols: ['AAA'] }, probeStrategy as never)).toThrow(/already exists/);
-    expect(h.runner.status('p')[0]!.parameters).toEqual({ mode: 'quote', qty: 3, price: 1000, offset: 1, maxTakes: 1000000, crashAfter: 0, spinMs: 0 });
+    expect(h.runner.status('p')[0]!.parameters).toEqual({ mode: 'quote', qty: 3, price: 1000, priceB: 1000, offset: 1, maxTakes: 1000000, crashAfter: 0, spinMs: 0 });
     const seen: unknown[] = [];
     h.runner.add(cfg('q', 'q'), scripted('q', { onParams(ctx, prev) { seen.push([prev, ctx.params]); } }, { type: 'object', properties: { k: { type: 'integer', default: 1 } } }));
     h.runner.start('q');
@@ -333,6 +333,27 @@ describe('StrategyRunner', () => {
     expect(seen).toEqual([[{ k: 1 }, { k: 7 }]]);
     expect(() => h.runner.setParams('q', { k: 'x' })).toThrow(TradsysError);
     expect(() => h.runner.start('nope')).toThrow(/no strategy/);
+  });
+
+  it('hands hooks reused view objects (one per kind), valid during the call', () => {
+    const h = new Harness();
+    const seen: Record<string, unknown[]> = { book: [], trade: [], fill: [], order: [] };
+    const prices: number[] = [];
+    h.runner.add(cfg('v', 'v'), scripted('v', {
+      onStart(ctx) { ctx.place({ symbol: 0, side: 0, price: 1000, qty: 10 }); },
+      onBook(_c, b) { seen.book!.push(b); },
+      onTrade(_c, t) { seen.trade!.push(t); prices.push(t.price); },
+      onFill(_c, f) { seen.fill!.push(f); },
+      onOrder(_c, o) { seen.order!.push(o); },
+    }));
+    h.runner.start('v');
+    h.pump();
+    for (let i = 0; i < 5; i++) h.sell(0, 1000, 1);
+    for (const k of ['book', 'trade', 'fill', 'order']) {
+      expect(seen[k]!.length, k).toBeGreaterThan(3);
+      expect(new Set(seen[k]).size, k).toBe(1);
+    }
+    expect(prices).toEqual([1000, 1000, 1000, 1000, 1000]);
   });
 
   it('signals carry the strategy, the clock and the last seq; stop cancels the orders and calls onStop', () => {
