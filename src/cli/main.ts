@@ -15,7 +15,7 @@ import { MIXES, generate, type Mix } from '../workload/generator.js';
 import { writeOrderFile } from '../codec/tso.js';
 import { formatSummary, replay } from './replay.js';
 import { BENCH_USAGE, cmdBench } from './bench.js';
-import { STRATEGY_USAGE } from './strategy.js';
+import { STRATEGY_USAGE, pnl } from './strategy.js';
 import type { StpMode } from '../engine/engine.js';
 import type { Permission } from '../gateway/auth.js';
 import type { RecoveryInfo } from '../engine/host.js';
@@ -291,7 +291,7 @@ async function cmdServe(argv: string[]): Promise<number> {
   const statusTimer = strat !== null && strat.list().length > 0 ? setInterval(() => {
     for (const x of strat.list()) {
       const pos = Object.entries(x.position).filter(([, q]) => q !== 0).map(([sym, q]) => `${sym} ${q}`).join(', ') || 'flat';
-      out(`  strategy ${x.id}: ${x.state} · orders ${x.orders} · fills ${x.fills} · position ${pos} · P&L ${x.realisedPnl + x.unrealisedPnl} ticks×lots · breaker ${x.breaker.state}`);
+      out(`  strategy ${x.id}: ${x.state} · orders ${x.orders} · fills ${x.fills} · position ${pos} · P&L ${pnl(x.realisedPnl + x.unrealisedPnl)} ticks×lots · breaker ${x.breaker.state}`);
     }
   }, 30_000) : null;
   statusTimer?.unref();

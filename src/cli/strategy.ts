@@ -61,6 +61,8 @@ export async function signedRequest(base: string, key: string, secret: string, m
 }
 
 const num = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(1));
+/** P&L in ticks × lots: average-cost P&L has fractions of a tick; two decimals are enough to read. */
+export const pnl = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(2));
 
 /** The `list` table: one row per strategy, numbers right-aligned. */
 export function formatStrategies(list: readonly StrategyView[]): string {
@@ -68,7 +70,7 @@ export function formatStrategies(list: readonly StrategyView[]): string {
   const rows = list.map((s) => [
     s.id, s.kind, s.state, String(s.account), String(s.worker), String(s.priority), num(s.eventsPerSec), num(s.decisionUs.p50), num(s.decisionUs.p99),
     String(s.orders), String(s.fills), Object.entries(s.position).filter(([, q]) => q !== 0).map(([sym, q]) => `${sym}:${q}`).join(' ') || 'flat',
-    String(s.realisedPnl), String(s.unrealisedPnl), s.breaker.state + (s.breaker.trip ? ` (${s.breaker.trip.reason})` : '') + (s.breaker.trips > 0 ? ` trips ${s.breaker.trips}` : '') + (s.killSwitch ? ` · account killed (${s.killSwitch.reason})` : ''),
+    pnl(s.realisedPnl), pnl(s.unrealisedPnl), s.breaker.state + (s.breaker.trip ? ` (${s.breaker.trip.reason})` : '') + (s.breaker.trips > 0 ? ` trips ${s.breaker.trips}` : '') + (s.killSwitch ? ` · account killed (${s.killSwitch.reason})` : ''),
   ]);
   const right = new Set([3, 4, 5, 6, 7, 8, 9, 10, 12, 13]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
