@@ -1,12 +1,12 @@
 /**
- * `tradsys strategy list|start|stop|reset [ID] [--url URL | --data DIR] [--key K --secret S] [--json]`:
+ * `tradsys strategy list|start|stop|reset|remove [ID] [--url URL | --data DIR] [--key K --secret S] [--json]`:
  * the live strategies of a running `tradsys serve`, through its HTTP API (docs/strategies.md "API"),
  * as signed requests (docs/protocol.md "HTTP").
  *
  * Layout: the server is `--url`, else the one that holds `--data DIR` (default ./data; its
  * `server.json`, src/storage/discovery.ts), else http://127.0.0.1:8080. The key and secret come
  * from `--key`/`--secret` or TRADSYS_KEY/TRADSYS_SECRET: `list` needs a key with `admin` (every
- * strategy) or `read` (the strategies of its own account); start, stop and reset need `admin`.
+ * strategy) or `read` (the strategies of its own account); start, stop, reset and remove need `admin`.
  * `list` prints a table (one row per strategy), `--json` the API's JSON; the others print the
  * strategy's new state (`--json`: its status).
  * Invariants: an error answer of the server becomes the catalog error it names (exit 1), with the
@@ -19,7 +19,8 @@ import { readDiscovery } from '../storage/discovery.js';
 import type { StrategyView } from '../strategies/service.js';
 
 export const STRATEGY_USAGE = `  tradsys strategy list [--json]            the live strategies of a running server (a table)
-  tradsys strategy start|stop|reset ID [--json]   (reset: re-enable a tripped circuit breaker)
+  tradsys strategy start|stop|reset|remove ID [--json]   (reset: re-enable a tripped circuit
+              breaker; remove: stop it and forget it, freeing its id and account)
               [--url URL | --data DIR (the server holding DIR, from DIR/server.json; default ./data,
                else http://127.0.0.1:8080)] [--key K --secret S (or TRADSYS_KEY, TRADSYS_SECRET;
                list: a key with admin, or read for its own account's strategies; the rest: admin)]`;
@@ -95,8 +96,8 @@ export async function cmdStrategy(argv: string[], out: Out = (t) => process.stdo
     flags.set(name, v);
   }
   const str = (k: string): string | undefined => { const v = flags.get(k); return typeof v === 'string' ? v : undefined; };
-  if (sub !== 'list' && sub !== 'start' && sub !== 'stop' && sub !== 'reset') {
-    throw new TradsysError('ERR_CLI_USAGE', `strategy: unknown subcommand ${sub === undefined ? '(none)' : `"${sub}"`} (list, start, stop, reset)`);
+  if (sub !== 'list' && sub !== 'start' && sub !== 'stop' && sub !== 'reset' && sub !== 'remove') {
+    throw new TradsysError('ERR_CLI_USAGE', `strategy: unknown subcommand ${sub === undefined ? '(none)' : `"${sub}"`} (list, start, stop, reset, remove)`);
   }
   if (sub === 'list' ? args.length !== 0 : args.length !== 1) throw new TradsysError('ERR_CLI_USAGE', sub === 'list' ? `strategy list takes no argument, got "${args.join(' ')}"` : `strategy ${sub} needs one strategy ID`);
   const key = str('key') ?? env.TRADSYS_KEY;
@@ -110,7 +111,8 @@ export async function cmdStrategy(argv: string[], out: Out = (t) => process.stdo
     return 0;
   }
   const id = args[0]!;
-  const st = (await signedRequest(base, key, secret, 'POST', `/api/v1/strategies/${encodeURIComponent(id)}/${sub}`)) as StrategyView;
+  const path = `/api/v1/strategies/${encodeURIComponent(id)}`;
+  const st = (await (sub === 'remove' ? signedRequest(base, key, secret, 'DELETE', path) : signedRequest(base, key, secret, 'POST', `${path}/${sub}`))) as StrategyView;
   out(json ? JSON.stringify(st) + '\n' : `${st.id}: ${st.state}${st.why ? ` (${st.why})` : ''} · breaker ${st.breaker.state}${st.killSwitch ? ` · account ${st.account} killed (${st.killSwitch.reason})` : ''}\n`);
   return 0;
 }

@@ -221,6 +221,23 @@ export class StrategyService {
     return this.act('params', id, who, { parameters: params }, async () => { this.get(id); return this.p.setParams(id, params); });
   }
 
+  /**
+   * Stops the strategy (its orders cancelled) and forgets it: its id and account are free again (to
+   * create it anew, e.g. with other limits). A kill switch a trip left on its account stays on and
+   * stays remembered (a strategy created on that account shows it; its reset lifts it). Answers the
+   * last status.
+   */
+  async remove(id: string, who: Actor): Promise<StrategyView> {
+    const view = await this.act('remove', id, who, {}, async () => {
+      const last = this.get(id);
+      await this.p.remove(id);
+      return { ...last, state: 'stopped', why: 'removed' };
+    });
+    this.answered.delete(id);
+    if (this.accounts.get(view.account) === id) this.accounts.delete(view.account);
+    return view;
+  }
+
   /** Admin re-enable of a tripped breaker (open → half-open), then the trip's kill of the account is lifted. */
   async reset(id: string, who: Actor): Promise<StrategyView> {
     return this.act('reset', id, who, {}, async () => {

@@ -356,6 +356,26 @@ describe('strategy signals with storage on', () => {
   }, 30_000);
 });
 
+describe('strategy API: DELETE', () => {
+  it('stops a strategy (its orders cancelled) and forgets it: id and account free again', async () => {
+    const book185 = async (): Promise<string[][]> => ((await request(f.base, 'GET', '/api/v1/book/AAPL?depth=50')).json as { bids: string[][] }).bids.filter((b) => b[0] === '185.00');
+    expect((await call(admin, 'POST', '/api/v1/strategies', config('d1', { account: 70_006, params: { price: 18500 } }))).status).toBe(201);
+    for (let i = 0; i < 200 && (await book185()).length === 0; i++) await sleep(25);
+    expect(await book185()).toEqual([['185.00', '1']]);
+    expect((await call(reader, 'DELETE', '/api/v1/strategies/d1')).status).toBe(403);
+    expect(await call(admin, 'DELETE', '/api/v1/strategies/ghost')).toMatchObject({ status: 404, json: { error: 'ERR_STRATEGY_NOT_FOUND' } });
+    const del = await call(admin, 'DELETE', '/api/v1/strategies/d1');
+    expect(del).toMatchObject({ status: 200, json: { id: 'd1', account: 70_006, state: 'stopped', why: 'removed' } });
+    for (let i = 0; i < 200 && (await book185()).length > 0; i++) await sleep(25);
+    expect(await book185()).toEqual([]);
+    expect((await call(admin, 'GET', '/api/v1/strategies/d1')).status).toBe(404);
+    expect(((await call(admin, 'GET', '/api/v1/strategies')).json.strategies as Status[]).map((x) => x.id)).not.toContain('d1');
+    // the same id and account again, with other limits
+    expect((await call(admin, 'POST', '/api/v1/strategies', config('d1', { account: 70_006, params: { price: 18500 }, limits: { maxOrderQty: 2 } }))).status).toBe(201);
+    expect(auditLines().filter((l) => l.audit === 'strategy.remove').map((l) => l.outcome)).toEqual(['refused', 'ok']);
+  });
+});
+
 describe('strategy API on a server without strategies', () => {
   it('answers 503 unavailable and shows no strategy series on /metrics', async () => {
     const g = await startGateway({ tmpPrefix: 'gwn-' });

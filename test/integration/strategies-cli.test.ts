@@ -109,8 +109,16 @@ describe('tradsys serve --strategies and tradsys strategy', () => {
     expect(noKey.code).toBe(2);
     expect(noKey.err).toContain('needs an API key: --key K --secret S');
     expect((await cli(['strategy', 'stop', ...keyArgs])).err).toContain('strategy stop needs one strategy ID');
-    expect((await cli(['strategy', 'pause', 'c1', ...keyArgs])).err).toContain('unknown subcommand "pause" (list, start, stop, reset)');
+    expect((await cli(['strategy', 'pause', 'c1', ...keyArgs])).err).toContain('unknown subcommand "pause" (list, start, stop, reset, remove)');
     expect((await cli(['strategy', 'list', '--url', 'nope', '--key', 'k', '--secret', 's'])).err).toContain('--url must look like http://127.0.0.1:8080');
+  });
+
+  it('strategy remove stops and forgets a strategy', async () => {
+    const r = await cli(['strategy', 'remove', 'c1', ...keyArgs]);
+    expect(r).toMatchObject({ code: 0 });
+    expect(r.out).toBe('c1: stopped (removed) · breaker closed\n');
+    const j = JSON.parse((await cli(['strategy', 'list', '--json', ...keyArgs])).out) as { strategies: { id: string }[] };
+    expect(j.strategies.map((s) => s.id)).toEqual(['c2']);
   });
 });
 

@@ -5,7 +5,8 @@
  * Layout: GET /api/v1/strategies, GET /api/v1/strategies/:id (keys with `admin`: every strategy;
  * keys with `read`: the strategies trading the key's own account, others answer like unknown ids);
  * POST /api/v1/strategies (create: a StrategyConfig), POST /api/v1/strategies/:id/start|stop|reset,
- * PATCH /api/v1/strategies/:id (`{"params": {...}}`): the `admin` permission.
+ * PATCH /api/v1/strategies/:id (`{"params": {...}}`), DELETE /api/v1/strategies/:id (stop and
+ * forget): the `admin` permission.
  * Invariants: errors are catalog codes with the catalog's status (ERR_STRATEGY_CONFIG 400,
  * ERR_STRATEGY_PARAMS 400, ERR_STRATEGY_NOT_FOUND 404, ERR_STRATEGY_STATE 409, and the breaker's
  * own codes); a server started without strategies answers 503 `unavailable`; each mutation is one
@@ -80,6 +81,14 @@ export async function strategiesPlugin(app: FastifyInstance): Promise<void> {
       return answer(reply, () => s[action](req.params.id, actor(req, who)));
     });
   }
+
+  app.delete<{ Params: { id: string } }>('/api/v1/strategies/:id', { config: { signed: true }, schema: { params: PARAMS } }, async (req, reply) => {
+    const who = app.authenticate(req, reply, 'admin');
+    if (who === null) return reply;
+    const s = svc(reply);
+    if (s === null) return reply;
+    return answer(reply, () => s.remove(req.params.id, actor(req, who)));
+  });
 
   app.patch<{ Params: { id: string }; Body: { params: Record<string, unknown> } }>('/api/v1/strategies/:id', {
     config: { signed: true }, bodyLimit: BODY_LIMIT,
