@@ -13,6 +13,10 @@
  * histogram (hdr-histogram-js): p50/p99/p99.9/max. Pool scaling: the same load with 1..N workers
  * (`--workers 1,2,4`; default 1 .. cores − 1, at most 8).
  * Each configuration: a fresh pool, `--warmup` s of load, the record reset, `--seconds` s measured.
+ * First, the runner alone (`runner` in the JSON): StrategyRunner.onEvent + tick over the events of
+ * 400,000 generated commands (default mix, 4 symbols) from an in-process engine, one thread, with
+ * 0, 1 and 4 strategies subscribed (books kept; dispatch once per 4,096-command batch): events/s,
+ * best of 3.
  * Options: --rate N (default 2000), --seconds S (5), --warmup S (1), --symbols N (4), --spw N (2),
  * --workers LIST, --out FILE.json, --json.
  */
@@ -22,6 +26,12 @@ import { writeFileSync } from 'node:fs';
 import { ENUMS } from '../../src/abi/records.js';
 import { Instrument } from '../../src/domain/instruments.js';
 import { EngineHost } from '../../src/engine/host.js';
+import { Engine } from '../../src/engine/engine.js';
+import { EVT_SIZE } from '../../src/abi/records.js';
+import { evtCmd } from '../../src/abi/views.js';
+import { generate } from '../../src/workload/generator.js';
+import { Strategy } from '../../src/strategies/api.js';
+import { StrategyRunner } from '../../src/strategies/runner.js';
 import { StrategyPool } from '../../src/strategies/pool.js';
 
 const args = process.argv.slice(2);
@@ -109,8 +119,47 @@ async function runOne(host: EngineHost, workers: number, nextId: { v: number }, 
   };
 }
 
+/** The runner alone: events/s through onEvent + tick with 0, 1 and 4 subscribed strategies. */
+function runnerSpeed(): { strategies: number; events: number; eventsPerSec: number }[] {
+  const N = 400_000;
+  const recs = generate({ seed: 3, count: N, symbols: 4, mix: 'default' });
+  const eng = new Engine({ symbols: 4, capacity: 1 << 20 });
+  const batches: Uint8Array[] = [];
+  let total = 0;
+  eng.submitRaw(recs, 0, N, (_dv, b, k) => { batches.push(b.slice(0, k * EVT_SIZE)); total += k; });
+  const ins = [0, 1, 2, 3].map((i) => new Instrument(i, { symbol: `S${i}`, tickSize: '1', lotSize: '1' }));
+  class Count extends Strategy { n = 0; override onBook(): void { this.n++; } override onTrade(): void { this.n++; } }
+  const out: { strategies: number; events: number; eventsPerSec: number }[] = [];
+  for (const subs of [0, 1, 4]) {
+    let t = 1.8e12;
+    const r = new StrategyRunner({ instruments: ins, now: () => t, sink: { send: () => true }, nextOrderId: () => 1, measure: false });
+    for (let i = 0; i < subs; i++) {
+      r.add({ id: `s${i}`, kind: 'count', account: 7 + i, symbols: [`S${i % 4}`] }, { kind: 'count', description: '', paramsSchema: {}, create: () => new Count() });
+      r.start(`s${i}`);
+    }
+    let best = 0;
+    for (let rep = 0; rep < 3; rep++) {
+      const t0 = performance.now();
+      let seq = 0;
+      for (const b of batches) {
+        const dv = new DataView(b.buffer);
+        const k = b.length / EVT_SIZE;
+        for (let i = 0; i < k; i++) r.onEvent(dv, i * EVT_SIZE, seq + evtCmd(dv, i * EVT_SIZE) + 1, 0);
+        seq += 4096;
+        t += 1;
+        r.tick();
+      }
+      best = Math.max(best, total / ((performance.now() - t0) / 1000));
+    }
+    out.push({ strategies: subs, events: total, eventsPerSec: Math.round(best) });
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const load0 = loadavg()[0]!;
+  const runner = runnerSpeed();
+  if (!JSON_OUT) for (const x of runner) process.stdout.write(`runner alone, ${x.strategies} strategies: ${(x.eventsPerSec / 1e6).toFixed(2)} M events/s\n`);
   const host = await EngineHost.start({ engine: { symbols: SYMBOLS, capacity: 1 << 20 }, commandSlots: 1 << 16, eventSlots: 1 << 18, batch: 1024 });
   const runs: Run[] = [];
   const nextId = { v: 1 };
@@ -131,7 +180,7 @@ async function main(): Promise<void> {
     bench: 'strategies', date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? '', cores: availableParallelism(),
     loadAverage: { before: load0, after: loadavg()[0]! },
     config: { rate: RATE, seconds: SECONDS, warmup: WARMUP, symbols: SYMBOLS, strategiesPerWorker: SPW, workers: WORKERS },
-    target: { decisionToRingP99Us: 50 }, runs,
+    target: { decisionToRingP99Us: 50 }, runner, runs,
   };
   if (OUT) writeFileSync(OUT, JSON.stringify(report, null, 2) + '\n');
   if (JSON_OUT) process.stdout.write(JSON.stringify(report, null, 2) + '\n');

@@ -104,6 +104,21 @@ export class OrdersProjection implements Projection<OrdersSnapshot> {
   get size(): number { return this.byId.size; }
 
   /**
+   * Every open order of every account (ids as numbers: every live id is below 2^53), as the engine
+   * holds them after `checkpoint`: what the strategy pool seeds its workers' books with. Allocates.
+   */
+  restingOrders(): { symbol: number; id: number; side: number; price: number; leaves: number }[] {
+    const out: { symbol: number; id: number; side: number; price: number; leaves: number }[] = [];
+    for (const set of this.openBy.values()) {
+      for (const id of set) {
+        const o = this.byId.get(id)!;
+        if (o.leaves > 0 && o.price > 0n) out.push({ symbol: o.symbol, id: Number(id), side: o.side, price: Number(o.price), leaves: o.leaves });
+      }
+    }
+    return out;
+  }
+
+  /**
    * The highest order id below 2^51 ever created (accepted or rejected), evicted orders included:
    * the gateway continues its order-id counter after it so that ids are never reused across restarts.
    */

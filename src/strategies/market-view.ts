@@ -19,7 +19,7 @@
  * may grow its side's array (amortised).
  * Known limitations: a book starts empty when the runtime starts (a live worker joins the event
  * ring at its live edge): orders resting before that are seen only through `seed` (the pool seeds
- * from the gateway's book projection where it has one) or when they trade or are cancelled.
+ * every book from its `restingOrders` source, e.g. the read models, where it is given one).
  */
 import type { BookView } from './api.js';
 
@@ -117,6 +117,18 @@ export class RuntimeBook implements BookView {
   private unrest(id: number, r: Resting): void {
     this.orders.delete(id);
     restPool.push(r);
+  }
+
+  /** Empties the book (before a seed). */
+  reset(): void {
+    for (const r of this.orders.values()) restPool.push(r);
+    this.orders.clear();
+    for (const side of [0, 1]) {
+      for (const l of this.levels[side]!) levelPool.push(l);
+      this.levels[side]!.length = 0;
+      this.byPrice[side]!.clear();
+    }
+    this.hasPending = false;
   }
 
   /** An order known to rest (seeding a book that joined late); ignored if the id is already there. */

@@ -18,8 +18,10 @@
  * Complexity: O(1) per control call (plus the worker's round trip). Allocation: per message.
  * Known limitations: each worker takes one of the event ring's 16 reader slots (MAX_READERS) — the
  * gateway, the storage writer and others hold some, so `workers` is capped by what is free (start
- * fails with ERR_STRATEGY_CONFIG otherwise); a worker that dies takes its strategies with it (they
- * are reported `failed`); orders a strategy left open in an earlier run are not adopted.
+ * fails with ERR_STRATEGY_CONFIG otherwise); a worker that dies, or stalls in a hook for `stallMs`
+ * (the watchdog then releases its ring cursor and terminates it), takes its strategies with it
+ * (reported `failed`; their open orders stay in the book); orders a strategy left open in an
+ * earlier run are not adopted.
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
@@ -33,7 +35,7 @@ import { spawnWorker } from '../sys/spawn.js';
 import type { PairsRequest, Refusal, StrategyConfig } from './api.js';
 import type { Trip, VelocityLimits } from './breakers.js';
 import type { SignalRow, StrategyState, StrategyStatus } from './runner.js';
-import { CTL_STOP, PAIRS_REFUSAL, PAIRS_STATE, REFUSALS, TagTable, type ControlMsg, type RingLatency, type StrategyWorkerData, type WorkerMsg } from './worker.js';
+import { CTL_BEAT, CTL_STOP, PAIRS_REFUSAL, PAIRS_STATE, REFUSALS, TagTable, type ControlMsg, type RingLatency, type StrategyWorkerData, type WorkerMsg } from './worker.js';
 
 export type { StrategyState, StrategyStatus, SignalRow } from './runner.js';
 export type { RingLatency } from './worker.js';
@@ -57,8 +59,21 @@ export interface PoolOptions {
   velocity?: VelocityLimits;
   /** Status report interval, ms (default 250). */
   statusMs?: number;
+  /**
+   * The orders resting in the engine and the seq they are current to (e.g. the read models':
+   * `OrdersProjection.restingOrders()` and its checkpoint): each worker's books are seeded from it
+   * at start, once it is current to at least the worker's join point (waited for up to 10 s).
+   * Without it, books start empty and fill as orders arrive.
+   */
+  restingOrders?(): { seq: number; orders: Iterable<{ symbol: number; id: number; side: number; price: number; leaves: number }> };
   /** Keep up to this many raw decision-to-ring samples per worker (benchmarks; `close` returns them). */
   latencySamples?: number;
+  /**
+   * A worker whose loop has not turned for this long (a hook that does not return) is cut off:
+   * its event ring cursor released (the engine is never held back by it), the thread terminated,
+   * its strategies `failed` (default 2000 ms; 0 = no watchdog).
+   */
+  stallMs?: number;
 }
 
 interface WorkerSlot {
@@ -69,6 +84,13 @@ interface WorkerSlot {
   pairsF64: Float64Array;
   strategies: Set<string>;
   ring: RingLatency;
+  /** Its event ring reader and the seq of the last record before its join (from its ready message). */
+  reader: number;
+  joinSeq: number;
+  /** It left the event ring itself (its `closed` message came). */
+  left: boolean;
+  beat: number;
+  beatAt: number;
   alive: boolean;
   closed: Promise<Float64Array | undefined>;
   onClosed: (s: Float64Array | undefined) => void;
@@ -134,13 +156,13 @@ export class StrategyPool {
       const closed = new Promise<Float64Array | undefined>((res) => { onClosed = res; });
       const slot: WorkerSlot = {
         index: i, worker, control: new Int32Array(control), pairsI32: new Int32Array(pairs, 0, 2), pairsF64: new Float64Array(pairs, 8, 1),
-        strategies: new Set(), ring: { count: 0, p50: 0, p99: 0, p999: 0, max: 0 }, alive: true, closed, onClosed,
+        strategies: new Set(), ring: { count: 0, p50: 0, p99: 0, p999: 0, max: 0, backlog: 0, maxBacklog: 0 }, alive: true, closed, onClosed, reader: -1, joinSeq: 0, left: false, beat: -1, beatAt: 0,
       };
       slots.push(slot);
       ready.push(new Promise<void>((res, rej) => {
         const t = setTimeout(() => rej(new TradsysError('ERR_STRATEGY_CONFIG', `strategy worker ${i} did not start within 60 s`)), 60_000);
         worker.on('message', (m: WorkerMsg) => {
-          if (m.type === 'ready') { clearTimeout(t); res(); } else if (m.type === 'failed') { clearTimeout(t); rej(pool.startError(i, m.message)); }
+          if (m.type === 'ready') { slot.reader = m.reader; slot.joinSeq = m.joinSeq; clearTimeout(t); res(); } else if (m.type === 'failed') { clearTimeout(t); rej(pool.startError(i, m.message)); }
           pool.onMessage(slot, m);
         });
         worker.on('error', (e) => { clearTimeout(t); rej(pool.startError(i, e.message)); pool.onExit(slot, e.message); });
@@ -153,7 +175,53 @@ export class StrategyPool {
       for (const s of slots) { Atomics.store(s.control, CTL_STOP, 1); void s.worker.terminate(); }
       throw e;
     }
+    if (opts.restingOrders) {
+      try {
+        await pool.seed(opts.restingOrders);
+      } catch (e) {
+        await pool.close();
+        throw e;
+      }
+    }
+    const stallMs = opts.stallMs ?? 2000;
+    if (stallMs > 0) {
+      pool.watchdog = setInterval(() => pool.checkStalls(stallMs), Math.min(250, stallMs / 4));
+      pool.watchdog.unref();
+    }
     return pool;
+  }
+
+  private watchdog: NodeJS.Timeout | null = null;
+
+  /** Seeds every worker's books from `src` once it is current to the worker's join point. */
+  private async seed(src: NonNullable<PoolOptions['restingOrders']>): Promise<void> {
+    const need = Math.max(...this.slots.map((s) => s.joinSeq));
+    const deadline = Date.now() + 10_000;
+    let snap = src();
+    while (snap.seq < need && Date.now() < deadline) { await new Promise((r) => setTimeout(r, 2)); snap = src(); }
+    if (snap.seq < need) this.opts.log?.('warn', '', `resting orders are current to seq ${snap.seq}, the workers joined the event ring after seq ${need}: books seeded anyway (orders of the commands between are missing until they trade or are cancelled)`);
+    const flat: number[] = [];
+    for (const o of snap.orders) flat.push(o.symbol, o.id, o.side, o.price, o.leaves);
+    const orders = Float64Array.from(flat);
+    await Promise.all(this.slots.map((s) => this.call(s, { type: 'seed', seq: snap.seq, orders })));
+  }
+
+  /** Cuts off a worker whose loop has stopped turning (see PoolOptions.stallMs). */
+  private checkStalls(stallMs: number): void {
+    const now = Date.now();
+    for (const s of this.slots) {
+      if (!s.alive || this.closing) continue;
+      const b = Atomics.load(s.control, CTL_BEAT);
+      if (b !== s.beat) { s.beat = b; s.beatAt = now; continue; }
+      if (now - s.beatAt < stallMs) continue;
+      const why = `stalled (a hook did not return within ${stallMs} ms): terminated, its event ring cursor released`;
+      this.opts.log?.('error', '', `strategy worker ${s.index} ${why}; the open orders of its strategies (${[...s.strategies].join(', ') || 'none'}) are left in the book: cancel them through their accounts`);
+      // a terminated thread runs no finally: release its cursor here, so the engine never waits for it
+      if (s.reader >= 0 && !s.left) { this.opts.host.evtRing.leave(s.reader); s.left = true; }
+      Atomics.store(s.control, CTL_STOP, 1);
+      this.onExit(s, why);
+      void s.worker.terminate();
+    }
   }
 
   private startError(i: number, msg: string): TradsysError {
@@ -185,7 +253,7 @@ export class StrategyPool {
       case 'signals': o.onSignals?.(m.rows); return;
       case 'log': o.log?.(m.level, m.id, m.msg, m.fields); return;
       case 'pairs': this.answerPairs(slot, m.account, m.req); return;
-      case 'closed': slot.onClosed(m.samples); return;
+      case 'closed': slot.left = true; slot.onClosed(m.samples); return;
       default: return;
     }
   }
@@ -290,13 +358,13 @@ export class StrategyPool {
   list(): StrategyStatus[] { return [...this.placed.keys()].map((id) => this.latest.get(id)).filter((s): s is StrategyStatus => s !== undefined).sort((a, b) => (a.id < b.id ? -1 : 1)); }
   get(id: string): StrategyStatus | undefined { return this.latest.get(id); }
 
-  /** Decision-to-ring latency per worker (µs; market event's engine stamp → order pushed into the command ring). */
+  /** Per worker: decision-to-ring latency (µs; market event's engine stamp → order pushed into the command ring) and event ring backlog. */
   ringLatency(): RingLatency[] { return this.slots.map((s) => s.ring); }
 
   /** Starts every worker's decision-to-ring latency record afresh (after a warm-up). */
   async resetLatency(): Promise<void> {
     await Promise.all(this.slots.filter((s) => s.alive).map((s) => this.call(s, { type: 'latency-reset' })));
-    for (const s of this.slots) s.ring = { count: 0, p50: 0, p99: 0, p999: 0, max: 0 };
+    for (const s of this.slots) s.ring = { count: 0, p50: 0, p99: 0, p999: 0, max: 0, backlog: 0, maxBacklog: 0 };
   }
 
   /**
@@ -306,6 +374,7 @@ export class StrategyPool {
   async close(): Promise<Float64Array[]> {
     if (this.closing) return [];
     this.closing = true;
+    if (this.watchdog) clearInterval(this.watchdog);
     await Promise.all(this.slots.map(async (s) => {
       if (!s.alive) return;
       try { await withTimeout(this.call(s, { type: 'close' }), 5000); } catch { /* a dead or stuck worker: terminated below */ }
@@ -313,6 +382,8 @@ export class StrategyPool {
     for (const s of this.slots) Atomics.store(s.control, CTL_STOP, 1);
     const samples = await Promise.all(this.slots.map((s) => withTimeout(s.closed, 5000).catch(() => undefined)));
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    // a worker that did not get to leave the ring (stuck, or died) must not hold the engine back
+    for (const s of this.slots) if (!s.left && s.reader >= 0) { this.opts.host.evtRing.leave(s.reader); s.left = true; }
     return samples.map((x) => x ?? new Float64Array(0));
   }
 }

@@ -37,7 +37,7 @@
  * book change; `tick` O(pending hooks + strategies + timers).
  * Allocation: none per market event in steady state: views are reused objects, queued hooks come
  * from a free list; an order the strategy places allocates its record; signals allocate their row.
- * Known limitations: books start empty (market-view.ts); orders the strategy had before the runner
+ * Known limitations: books start empty unless seeded (`seedBooks`, market-view.ts); orders the strategy had before the runner
  * started (a restart) are not known to it; a hook's time is measured with `performance.now()`
  * (µs resolution), and only when `measure` is on.
  */
@@ -449,10 +449,23 @@ export class StrategyRunner {
     if (s.state === 'tripped') this.setState(s, 'running', 'breaker reset (half-open)');
   }
 
-  /** An order known to rest in `symbol` before the runner joined the stream (seeds the book). */
-  seedBook(symbol: number, id: number, side: number, price: number, leaves: number): void {
-    this.books[symbol]?.seed(id, side, price, leaves);
+  /**
+   * The resting orders as of engine seq `seq` (a live worker joins the event ring at its live edge):
+   * from now on the runner keeps the book of every instrument, each reset to `orders` (flattened
+   * quintuples symbol, id, side, price, leaves), and applies to books only events after `seq` (those
+   * up to it are in the seed). Own orders and positions are not affected.
+   */
+  seedBooks(seq: number, orders: ArrayLike<number>): void {
+    for (let s = 0; s < this.books.length; s++) {
+      const b = this.books[s];
+      if (b) b.reset(); else this.books[s] = new RuntimeBook(s);
+    }
+    for (let i = 0; i + 4 < orders.length; i += 5) this.books[orders[i]!]?.seed(orders[i + 1]!, orders[i + 2]!, orders[i + 3]!, orders[i + 4]!);
+    this.bookSeq = seq;
   }
+
+  /** Events up to this seq are already in the seeded books. */
+  private bookSeq = -1;
 
   /** The symbols some strategy subscribes to (their books are kept). */
   subscribedSymbols(): number[] {
@@ -480,7 +493,7 @@ export class StrategyRunner {
     const qty = evtQty(dv, p);
     const side = evtSide(dv, p) as Side;
     const book = this.books[sym];
-    if (book) {
+    if (book && seq > this.bookSeq) {
       book.apply(type, id, type === 84 ? evtMaker(dv, p) : 0, side, price, qty, evtLast(dv, p), seq);
       const subs = this.symSubs[sym]!;
       for (let i = 0; i < subs.length; i++) {

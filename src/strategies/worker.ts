@@ -3,7 +3,8 @@
  * engine's event ring, read in place with its own cursor, sending orders straight into the command
  * ring. Control, status, signals, trips and logs travel by postMessage (never the data path).
  *
- * Layout: `StrategyWorkerData` below. Shared blocks: `control` Int32Array [0] stop flag; `ids`
+ * Layout: `StrategyWorkerData` below. Shared blocks: `control` Int32Array [0] stop flag, [1]
+ * heartbeat (incremented every loop turn: the pool's stall watchdog reads it); `ids`
  * BigInt64Array [0] the next free strategy order id (shared by every worker: each takes a block of
  * STRATEGY_ID_BLOCK ids with one Atomics.add); `pairs` Int32Array [0] state (0 idle, 1 requested,
  * 2 taken by the main thread, 3 answered), [1] refusal code (0: none), Float64Array at byte 8 the
@@ -19,9 +20,9 @@
  * (reported with the status) and, for benchmarks (`samples`), a Float64Array of raw samples.
  * Complexity: O(events + hooks) per poll. Allocation: none per event (the runner's rules); one
  * BigInt per block of ids; status and signal messages allocate (off the data path).
- * Known limitations: a hook that never returns blocks its worker (and every strategy on it) — the
- * budget check only runs after a hook returns; the worker joins the ring at its live edge (see
- * market-view.ts on books).
+ * Known limitations: a hook that never returns blocks its worker (and every strategy on it) until
+ * the pool's watchdog terminates it (pool.ts `stallMs`) — the budget check only runs after a hook
+ * returns; the worker joins the ring at its live edge (see market-view.ts on books).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { CMD_OFF, RING_CMD_OFF, RING_CMD_SIZE, RING_CMD_CID_MAX } from '../abi/records.js';
@@ -63,12 +64,13 @@ export type ControlMsg =
   | { type: 'add'; req: number; cfg: StrategyConfig }
   | { type: 'start' | 'stop' | 'reset' | 'remove' | 'status'; req: number; id: string }
   | { type: 'latency-reset'; req: number }
+  | { type: 'seed'; req: number; seq: number; orders: Float64Array }
   | { type: 'params'; req: number; id: string; params: Record<string, unknown> }
   | { type: 'close'; req: number };
 
 /** Reports (worker → main). */
 export type WorkerMsg =
-  | { type: 'ready' }
+  | { type: 'ready'; reader: number; joinSeq: number }
   | { type: 'failed'; message: string }
   | { type: 'reply'; req: number; ok: true; status: StrategyStatus | null }
   | { type: 'reply'; req: number; ok: false; code: string; message: string }
@@ -80,10 +82,14 @@ export type WorkerMsg =
   | { type: 'pairs'; account: number; req: PairsRequest }
   | { type: 'closed'; samples?: Float64Array };
 
-/** Decision-to-ring latency of one worker (µs), since it started. */
-export interface RingLatency { count: number; p50: number; p99: number; p999: number; max: number }
+/**
+ * Decision-to-ring latency of one worker (µs), since it started (or `resetLatency`), and its event
+ * ring backlog: records published and not yet read, now and the most since the last report.
+ */
+export interface RingLatency { count: number; p50: number; p99: number; p999: number; max: number; backlog: number; maxBacklog: number }
 
 export const CTL_STOP = 0;
+export const CTL_BEAT = 1;
 export const PAIRS_STATE = 0;
 export const PAIRS_REFUSAL = 1;
 /** Refusal codes in the pairs block (index + 1). */
@@ -180,7 +186,7 @@ export class RingSink {
     const h = this.hist;
     let max = 0;
     for (let i = h.counts.length - 1; i >= 0; i--) if (h.counts[i]! > 0) { max = h.percentile(1); break; }
-    return { count: h.total, p50: h.percentile(0.5) / 1000, p99: h.percentile(0.99) / 1000, p999: h.percentile(0.999) / 1000, max: max / 1000 };
+    return { count: h.total, p50: h.percentile(0.5) / 1000, p99: h.percentile(0.99) / 1000, p999: h.percentile(0.999) / 1000, max: max / 1000, backlog: 0, maxBacklog: 0 };
   }
 }
 
@@ -248,21 +254,30 @@ async function run(d: StrategyWorkerData): Promise<void> {
       case 'params': reply(m.req, () => { runner.setParams(m.id, m.params); return one(m.id); }); break;
       case 'remove': reply(m.req, () => { runner.remove(m.id); return null; }); break;
       case 'status': reply(m.req, () => one(m.id)); break;
+      case 'seed': reply(m.req, () => { runner.seedBooks(m.seq, m.orders); return null; }); break;
       case 'latency-reset': reply(m.req, () => { sink.hist.reset(); sink.nSamples = 0; return null; }); break;
       case 'close': closing = true; reply(m.req, () => { for (const s of runner.status()) runner.stop(s.id); return null; }); break;
     }
   });
   const r = evts.join();
-  post({ type: 'ready' });
+  // the seq of the last record published before the join (its slot cannot have been reused: the
+  // producer does not lap a cursor that has not moved), 0 when none: books are seeded as of ≥ it
+  const joinSeq = evts.published === 0 ? 0 : slotSeq(evts.payload, evts.at(r, -1));
+  post({ type: 'ready', reader: r, joinSeq });
   const payload = evts.payload;
   let nextStatus = Date.now() + d.statusMs;
+  let maxBacklog = 0;
+  let lagging = false;
+  const ringReport = (): RingLatency => ({ ...sink.latency(), backlog: evts.available(r), maxBacklog });
   let nextSignals = Date.now() + d.signalMs;
   try {
     while (Atomics.load(ctl, CTL_STOP) === 0) {
       const sliceEnd = performance.now() + 5;
       do {
+        Atomics.add(ctl, CTL_BEAT, 1);
         const n = evts.available(r);
         if (n > 0) {
+          if (n > maxBacklog) maxBacklog = n;
           const m = n < 1024 ? n : 1024;
           sink.trigger = slotTsInitNum(payload, evts.at(r, 0));
           try {
@@ -282,7 +297,14 @@ async function run(d: StrategyWorkerData): Promise<void> {
       } while (performance.now() < sliceEnd);
       const now = Date.now();
       if (now >= nextSignals && signals.length > 0) { post({ type: 'signals', rows: signals }); signals = []; nextSignals = now + d.signalMs; }
-      if (now >= nextStatus) { post({ type: 'status', list: runner.status(), ring: sink.latency() }); nextStatus = now + d.statusMs; }
+      if (now >= nextStatus) {
+        // a worker far behind holds the engine back (it waits for its slowest reader): say so once per episode
+        if (maxBacklog > evts.capacity / 2 && !lagging) { lagging = true; post({ type: 'log', level: 'warn', id: '', msg: `strategy worker ${d.index} is ${maxBacklog} events behind the engine (event ring of ${evts.capacity}): its strategies' hooks are slower than the market` }); }
+        else if (maxBacklog < evts.capacity / 8) lagging = false;
+        post({ type: 'status', list: runner.status(), ring: ringReport() });
+        nextStatus = now + d.statusMs;
+        maxBacklog = 0;
+      }
       await new Promise<void>((res) => setImmediate(res));
       if (closing) { runner.tick(); }
     }
@@ -290,17 +312,17 @@ async function run(d: StrategyWorkerData): Promise<void> {
     evts.leave(r);
   }
   if (signals.length > 0) post({ type: 'signals', rows: signals });
-  post({ type: 'status', list: runner.status(), ring: sink.latency() });
+  post({ type: 'status', list: runner.status(), ring: ringReport() });
   post({ type: 'closed', samples: sink.samples ? sink.samples.slice(0, sink.nSamples) : undefined });
 }
 
-/** A pairs request answered synchronously by the main thread (see the module header), ≤ 250 ms. */
+/** A pairs request answered synchronously by the main thread (see the module header): ≤ 250 ms to be taken, ≤ 1 s more to be answered. */
 function pairsCall(st: Int32Array, res: Float64Array, send: () => void): number | Refusal {
   Atomics.store(st, PAIRS_STATE, 1);
   send();
   Atomics.wait(st, PAIRS_STATE, 1, 250);
   if (Atomics.compareExchange(st, PAIRS_STATE, 1, 0) === 1) return 'ring_full'; // not taken in time: withdrawn
-  for (let i = 0; i < 40 && Atomics.load(st, PAIRS_STATE) === 2; i++) Atomics.wait(st, PAIRS_STATE, 2, 50);
+  for (let i = 0; i < 20 && Atomics.load(st, PAIRS_STATE) === 2; i++) Atomics.wait(st, PAIRS_STATE, 2, 50);
   const code = Atomics.load(st, PAIRS_REFUSAL);
   const out: number | Refusal = Atomics.load(st, PAIRS_STATE) !== 3 ? 'ring_full' : code === 0 ? res[0]! : REFUSALS[code - 1] ?? 'bad_order';
   Atomics.store(st, PAIRS_STATE, 0);

@@ -98,6 +98,11 @@ describe('StrategyPool (worker threads on the engine rings)', () => {
     expect(stopped.state).toBe('stopped');
     await until('the open quote cancelled', () => of(11, 'X').some((e) => e.id === secondId));
     expect(pool.list().map((s) => [s.id, s.state])).toEqual([['crash', 'failed'], ['q', 'stopped']]);
+    // worker 0's re-quote was a decision on a market event (reported with the next status, ≤ 250 ms)
+    await until('worker 0\'s decision-to-ring sample', () => pool.ringLatency()[0]!.count > 0);
+    const rl = pool.ringLatency();
+    expect(rl.length).toBe(2);
+    expect(rl[0]).toMatchObject({ backlog: expect.any(Number), maxBacklog: expect.any(Number) });
   }, 60_000);
 
   it('control through the pool API: parameters checked, unknown kinds and ids refused, restart, reset refused when not tripped', async () => {

@@ -42,8 +42,9 @@ interface ProbeParams {
    * take: on every book change buys `qty` at the best ask (IOC), at most `maxTakes` times.
    * crash: quotes like `quote`, then throws in an onBook that sees an ask, after `crashAfter` such onBooks.
    * slow: spins `spinMs` in every onBook.
+   * hang: quotes like `quote`, then never returns from an onBook that sees an ask.
    * pairs: at start, one pairs saga: buy `qty` of its first symbol at `price`, then sell `qty` of its second at `priceB` (IOC legs). */
-  mode: 'quote' | 'take' | 'crash' | 'slow' | 'pairs';
+  mode: 'quote' | 'take' | 'crash' | 'slow' | 'pairs' | 'hang';
   qty: number;
   price: number;
   priceB: number;
@@ -62,7 +63,7 @@ class Probe extends Strategy<ProbeParams> {
   saga: number | string = 0;
   override onStart(ctx: StrategyContext<ProbeParams>): void {
     const p = ctx.params;
-    if (p.mode === 'quote' || p.mode === 'crash') this.quote(ctx, ctx.book(ctx.symbols[0]!));
+    if (p.mode === 'quote' || p.mode === 'crash' || p.mode === 'hang') this.quote(ctx, ctx.book(ctx.symbols[0]!));
     if (p.mode === 'pairs') {
       this.saga = ctx.pairs({
         legA: { symbol: ctx.symbols[0]!, side: 0, price: p.price, qty: p.qty, tif: 'ioc' },
@@ -82,6 +83,7 @@ class Probe extends Strategy<ProbeParams> {
     const p = ctx.params;
     if (p.mode === 'slow') { const end = performance.now() + p.spinMs; while (performance.now() < end) { /* spin */ } return; }
     if (p.mode === 'crash' && b.askLevels > 0 && ++this.asksSeen > p.crashAfter) throw new Error('probe crash');
+    if (p.mode === 'hang' && b.askLevels > 0) for (;;) { /* never returns */ }
     if (p.mode === 'take' && this.takes < p.maxTakes && b.askPx > 0) {
       this.takes++;
       ctx.place({ symbol: b.symbol, side: 0, price: b.askPx, qty: p.qty, tif: 'ioc', tag: `t${this.takes}` });
@@ -101,7 +103,7 @@ export const probeStrategy: StrategyDefinition<ProbeParams> = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      mode: { enum: ['quote', 'take', 'crash', 'slow', 'pairs'], default: 'quote' },
+      mode: { enum: ['quote', 'take', 'crash', 'slow', 'pairs', 'hang'], default: 'quote' },
       qty: { type: 'integer', minimum: 1, default: 1 },
       price: { type: 'integer', minimum: 1, default: 1000 },
       priceB: { type: 'integer', minimum: 1, default: 1000 },

@@ -56,6 +56,11 @@ describe('strategy order ids', () => {
     expect(p.open(42).map((x) => x.orderId)).toEqual([s1]);
     expect(p.get(ADMIN_ID_BASE + 3n)).toBeUndefined();
     expect(p.byClientOrderId(42, 'q1')!.orderId).toBe(s1);
+    // what the strategy pool seeds its books with: every account's open orders, ids as numbers
+    expect(p.restingOrders().sort((x, y) => x.id - y.id)).toEqual([
+      { symbol: 0, id: 7, side: 1, price: 100, leaves: 3 },
+      { symbol: 0, id: Number(s1), side: 0, price: 100, leaves: 3 },
+    ]);
     p.apply(batch(4n, [ev({ type: 'A', id: s2, account: 42, price: 90n, qty: 1, leaves: 1 })]));
     p.apply(batch(5n, [ev({ type: 'X', id: s2, account: 42, qty: 1, leaves: 0 })]));
     p.apply(batch(6n, [ev({ type: 'X', id: s1, account: 42, qty: 3, leaves: 0 })])); // s2 evicted (keep 1)
