@@ -141,6 +141,9 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
     host, instruments, workers: cfg.strategies.workers, modules: cfg.strategies.modules, sagas,
     // strategy order ids continue after the journal's highest (never reused across restarts)
     firstOrderId: readModels.orders.maxStrategyOrderId > 0n ? Number(readModels.orders.maxStrategyOrderId) + 1 : undefined,
+    // the workers' books start from the orders resting now (after a restart: the journal's), the
+    // read models brought current first (the event pump's timer does not run yet)
+    restingOrders: () => { events.pump(); return { seq: Number(readModels.orders.checkpoint), orders: readModels.orders.restingOrders() }; },
     killAccount: (account, on, attribution) => entry.admin('kill_account', on, { account }, attribution),
     signals: storage ? (rows) => storage.writer.signals(rows) : undefined,
     log: logger as FastifyBaseLogger, dataDir: cfg.dataDir,

@@ -74,6 +74,8 @@ export interface StrategyServiceOptions {
   modules?: readonly string[];
   /** The first strategy order id (after a restart: the read models' highest strategy order id + 1; default: the pool's). */
   firstOrderId?: number;
+  /** The orders resting in the engine and the seq they are current to (the read models'): the workers' books start from them (StrategyPool restingOrders). */
+  restingOrders?(): { seq: number; orders: Iterable<{ symbol: number; id: number; side: number; price: number; leaves: number }> };
   /** The gateway's saga manager (pairs requests); null: they are refused. */
   sagas: SagaManager | null;
   /** The engine ADMIN kill switch of one account (OrderEntry.admin('kill_account', on, {account}, attribution)). */
@@ -138,7 +140,7 @@ export class StrategyService {
   static async start(o: StrategyServiceOptions): Promise<StrategyService> {
     const s = new StrategyService(o, null);
     s.pool = await StrategyPool.start({
-      host: o.host, instruments: o.instruments, workers: o.workers ?? defaultWorkers(), strategyModules: o.modules?.map(moduleUrl), firstOrderId: o.firstOrderId,
+      host: o.host, instruments: o.instruments, workers: o.workers ?? defaultWorkers(), strategyModules: o.modules?.map(moduleUrl), firstOrderId: o.firstOrderId, restingOrders: o.restingOrders,
       pairs: (account, req) => s.pairs(account, req),
       onSignals: (rows) => { o.signals?.(rows); },
       onTrip: (id, trip) => { s.onTrip(id, trip).catch((e: unknown) => o.log.error({ audit: 'strategy.kill_failed', strategy: id, reason: (e as Error).message }, `strategy ${id}: handling its breaker trip failed`)); },

@@ -284,7 +284,7 @@ describe('strategy orders in the read models', () => {
 });
 
 describe('strategy API across a restart', () => {
-  it('a kill set by a trip stays on and shows after a restart; a reset (or an admin\'s kill-off) lifts it', async () => {
+  it('a kill set by a trip stays on and shows after a restart; a reset (or an admin\'s kill-off) lifts it; books start from the resting orders', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gwr-'));
     const boot = [
       { id: 'r1', kind: 'api-test', account: 70_101, symbols: ['AAPL'], params: { price: 18700 }, limits: { maxOrderQty: 5, cooldownMs: 0 } },
@@ -302,6 +302,8 @@ describe('strategy API across a restart', () => {
         expect((await signed(g.base, k, 'PATCH', `/api/v1/strategies/${id}`, { params: { price: 18700, qty: 9 } })).status).toBe(200);
         seqs[id] = (await ws.next((m) => m.type === 'strategyTrip' && m.id === id, 10_000)).killSeq;
       }
+      // a client's bid rests across the restart: the new workers' books start with it
+      expect((await signed(g.base, g.key(2, ['trade']), 'POST', '/api/v1/orders', { clientOrderId: 'rest', symbol: 'AAPL', side: 'buy', type: 'limit', tif: 'gtc', price: '186.00', qty: '3' })).status).toBe(201);
     } finally {
       await g.close();
     }
@@ -313,6 +315,7 @@ describe('strategy API across a restart', () => {
         let st = await get(id);
         for (let i = 0; i < 200 && st.rejects === 0; i++) { await sleep(25); st = await get(id); }
         expect(st).toMatchObject({ state: 'running', breaker: { state: 'closed' }, rejects: 1, killSwitch: { strategy: id, reason: 'max_order_qty', seq: seqs[id] } });
+        expect(st.details.bestBid).toBe(18600);
       }
       const warn = readFileSync(join(dir, 'logs', 'tradsys.log'), 'utf8').split('\n').filter((l) => l.includes('"strategy.still_killed"'));
       expect(warn.length).toBe(2);

@@ -14,12 +14,13 @@ class ApiTest {
   placed = 0;
   patches = 0;
   saga = null;
+  ctx = null;
   bid(ctx, tag) {
     const s = ctx.symbols[0];
     const r = ctx.place({ symbol: s, side: 0, price: ctx.params.price, qty: ctx.params.qty, tag });
     if (typeof r === 'number') { this.placed++; ctx.signal(s, 'bid', ctx.params.price, ctx.params.price, ctx.params.qty); }
   }
-  onStart(ctx) { this.bid(ctx, 'start'); }
+  onStart(ctx) { this.ctx = ctx; this.bid(ctx, 'start'); }
   onStop() {}
   onBook() {}
   onTrade() {}
@@ -36,7 +37,8 @@ class ApiTest {
     }
     this.bid(ctx, `patch${this.patches}`);
   }
-  status() { return { placed: this.placed, patches: this.patches, saga: this.saga }; }
+  /** `bestBid`: the best bid of its first symbol as its worker's book has it (0: none). */
+  status() { return { placed: this.placed, patches: this.patches, saga: this.saga, bestBid: this.ctx ? this.ctx.book(this.ctx.symbols[0]).bidPx : 0 }; }
 }
 
 export const apiTestStrategy = {
