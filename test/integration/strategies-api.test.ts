@@ -94,6 +94,13 @@ describe('strategy API', () => {
       expect((await call(k, 'PATCH', '/api/v1/strategies/nope', { params: {} })).status).toBe(403);
     }
     expect((await call(admin, 'GET', '/api/v1/strategies')).json).toEqual({ workers: 1, strategies: [] });
+    // the WS channel: authenticated admin keys only; no other name than "strategies"
+    const ws = f.client(await WsClient.open(f.wsUrl));
+    expect(await ws.ask({ op: 'subscribe', channels: ['strategies'] }, 'anon')).toMatchObject({ type: 'error', code: 'not_authenticated' });
+    expect(await ws.ask({ op: 'subscribe', channels: ['strategies.s1'] }, 'bad')).toMatchObject({ type: 'error', code: 'bad_field' });
+    await ws.auth(admin);
+    expect(await ws.ask({ op: 'subscribe', channels: ['strategies', 'strategies'] }, 'ok')).toEqual({ type: 'subscribed', channels: ['strategies'], ok: true, reqId: 'ok' });
+    expect(await ws.ask({ op: 'unsubscribe', channels: ['strategies'] }, 'off')).toEqual({ type: 'subscribed', channels: ['strategies'], ok: false, reqId: 'off' });
   });
 
   it('refuses bad configurations with 4xx and the catalog code, and answers 404 for unknown ids', async () => {
