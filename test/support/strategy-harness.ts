@@ -64,7 +64,6 @@ export class Harness {
 
   /** Runs queued commands through the engine and the runner until nothing more is sent (bounded). */
   pump(maxRounds = 1000): void {
-    const dv0 = new DataView(new ArrayBuffer(CMD_SIZE));
     for (let r = 0; r < maxRounds; r++) {
       this.runner.tick();
       if (this.queue.length === 0) return;
@@ -78,7 +77,6 @@ export class Harness {
         idv.setUint32(p + 24, c.qty, true); idv.setUint32(p + 28, c.account, true);
         this.log.push(c);
       });
-      void dv0;
       const base = this.seq;
       this.engine.runInbox(batch.length, (dv, _b, k) => {
         for (let i = 0; i < k; i++) {
