@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `tradsys` command line: `replay`, `gen`, `demo`, `serve`, `keys`, `sql`, `bench`, `backtest`, `help`, `version`.
+ * The `tradsys` command line: `replay`, `gen`, `demo`, `serve`, `keys`, `sql`, `backfill`, `strategy`, `backtest`, `bench`, `help`, `version`.
  *
  * Owns: argument parsing and exit codes (0 ok, 1 failure, 2 usage). Errors print one line
  * saying what is wrong and what to do; no stack traces for expected errors.
@@ -16,6 +16,7 @@ import { writeOrderFile } from '../codec/tso.js';
 import { formatSummary, replay } from './replay.js';
 import { BENCH_USAGE, cmdBench } from './bench.js';
 import { GEN_MARKET_FLAGS, SIM_MARKET_FLAGS, genMarketFlags, simMarketFlags } from './market-flags.js';
+import { STRATEGY_USAGE, pnl } from './strategy.js';
 import type { StpMode } from '../engine/engine.js';
 import type { Permission } from '../gateway/auth.js';
 import type { RecoveryInfo } from '../engine/host.js';
@@ -24,6 +25,7 @@ import type { Simulator } from '../sim/simulator.js';
 // (`await import`): `replay` and `gen` start without fastify, ws and the storage clients
 // (bench/README.md, "Engine start and whole-process replay").
 import type { InstrumentSpec } from '../domain/instruments.js';
+import type { StrategyConfig } from '../strategies/api.js';
 
 const USAGE = `tradsys — WebAssembly matching engine and trading platform
 
@@ -63,6 +65,13 @@ usage:
                  reaches N bytes; default 32768; 1 = one message per frame, for benchmarks)]
                 [--log-file-bytes N (DIR/logs/tradsys.log is rotated before it passes N bytes;
                  default 10485760)] [--log-files N (older log files kept; default 5)]
+                [--strategies FILE.json (strategies created and started at boot: a JSON array of
+                 {"id","kind","account","symbols",["params","priority","limits",…]}; docs/strategies.md;
+                 default with the simulator: the demo strategies of src/strategies/demo.ts)]
+                [--strategy-workers N (strategy worker threads; default cores - 1, at least 1, at most 8)]
+                [--strategy-modules A.js,B.js (ES modules exporting \`strategies\`, an array of
+                 StrategyDefinition: your own strategy kinds beside the built-in ones)]
+                [--no-strategies (no strategy workers; the strategy API answers 503)]
   tradsys keys create --account A [--permissions trade,read,admin,analyst] [--data DIR] [--json]
   tradsys keys list [--data DIR] [--json]
   tradsys keys revoke --key KEY [--data DIR]
@@ -72,6 +81,7 @@ usage:
               (read-only, sandboxed; through the running server that holds DIR (DIR/server.json),
                else the embedded store in DIR/clickhouse (default ./data; never created),
                or the ClickHouse server at CLICKHOUSE_URL)
+${STRATEGY_USAGE}
 ${BENCH_USAGE}
   tradsys backtest --strategy KIND [--params JSON] [--module FILE.js] [--id ID] [--account A (default 900000)]
                    [--trade SYM,SYM (the strategy's symbols; default all)] [--limits JSON (breakers)]
@@ -218,7 +228,7 @@ export function recoveryText(rec: RecoveryInfo | null): string {
 }
 
 async function cmdServe(argv: string[]): Promise<number> {
-  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value', 'http-rate-limit': 'value', durability: 'value', 'snapshot-every': 'value', preallocate: 'bool', 'no-storage': 'bool', 'binary-frame-bytes': 'value', 'engine-rt': 'value', 'log-file-bytes': 'value', 'log-files': 'value', ...SIM_MARKET_FLAGS });
+  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value', 'http-rate-limit': 'value', durability: 'value', 'snapshot-every': 'value', preallocate: 'bool', 'no-storage': 'bool', 'binary-frame-bytes': 'value', 'engine-rt': 'value', 'log-file-bytes': 'value', 'log-files': 'value', strategies: 'value', 'strategy-workers': 'value', 'strategy-modules': 'value', 'no-strategies': 'bool', ...SIM_MARKET_FLAGS });
   const simMarket = simMarketFlags((n) => str(f, n));
   if (f.has('no-sim') && Object.keys(SIM_MARKET_FLAGS).some((n) => f.has(n))) throw new TradsysError('ERR_CLI_USAGE', '--sim-* options need the simulator (drop --no-sim)');
   const durability = str(f, 'durability') ?? 'fsync';
@@ -239,9 +249,26 @@ async function cmdServe(argv: string[]): Promise<number> {
   if (file) {
     try { instruments = JSON.parse(readFileSync(file, 'utf8')) as InstrumentSpec[]; } catch (e) { throw new TradsysError('ERR_INSTRUMENT_SPEC', `cannot read instruments from ${file}: ${(e as Error).message}`); }
   }
-  const [{ start }, { Simulator, simCointegratedMarket }, { simdSupported }, { DEMO_INSTRUMENTS, loadInstruments }] = await Promise.all([
-    import('../main.js'), import('../sim/simulator.js'), import('../engine/index.js'), import('../domain/instruments.js'),
+  // strategies: a file's, else the demo's with the simulator; --no-strategies: no workers at all
+  const strategiesFile = str(f, 'strategies');
+  const noStrategies = f.has('no-strategies');
+  if (noStrategies && (strategiesFile !== undefined || f.has('strategy-workers') || f.has('strategy-modules'))) throw new TradsysError('ERR_CLI_USAGE', '--no-strategies cannot go with --strategies, --strategy-workers or --strategy-modules');
+  const strategyModules = str(f, 'strategy-modules')?.split(',').map((m) => m.trim()).filter(Boolean);
+  const strategyWorkers = int(f, 'strategy-workers', undefined, 1, 15);
+  const [{ start }, { Simulator, simCointegratedMarket }, { simdSupported }, { parseStrategiesFile }, { demoStrategies }, { loadInstruments, DEMO_INSTRUMENTS }] = await Promise.all([
+    import('../main.js'), import('../sim/simulator.js'), import('../engine/index.js'), import('../strategies/config-file.js'), import('../strategies/demo.js'), import('../domain/instruments.js'),
   ]);
+  let strategyConfigs: StrategyConfig[] = [];
+  let demoSkipped: string[] = [];
+  if (strategiesFile !== undefined) {
+    let text: string;
+    try { text = readFileSync(strategiesFile, 'utf8'); } catch (e) { throw new TradsysError('ERR_STRATEGY_CONFIG', `cannot read strategies from ${strategiesFile}: ${(e as Error).message}`); }
+    strategyConfigs = parseStrategiesFile(text, strategiesFile);
+  } else if (!noStrategies && !f.has('no-sim')) {
+    const d = demoStrategies(loadInstruments(instruments ?? DEMO_INSTRUMENTS).map((i) => i.symbol));
+    strategyConfigs = d.run;
+    demoSkipped = d.skipped;
+  }
   // the simulator's market is checked against the instruments before the server starts
   if (!f.has('no-sim') && simMarket.market === 'cointegrated') simCointegratedMarket(loadInstruments(instruments ?? DEMO_INSTRUMENTS), 20, simMarket.cointegration);
   const { app: gw, url } = await start({
@@ -249,6 +276,7 @@ async function cmdServe(argv: string[]): Promise<number> {
     risk: { maxOpenOrders: maxOpen }, journal: { durability, snapshotEvery, preallocate: f.has('preallocate') }, log: (l) => process.stderr.write(l + '\n'),
     storage: f.has('no-storage') ? 'off' : 'auto', binaryFrameBytes, engineRealtime: engineRt === 0 ? undefined : engineRt,
     logs: { fileBytes: logFileBytes, files: logFiles },
+    strategies: noStrategies ? undefined : { workers: strategyWorkers, configs: strategyConfigs, modules: strategyModules },
   }, { port, host });
   const demo = gw.keys.create(1, ['trade', 'read']);
   const out = (l: string): void => { process.stdout.write(l + '\n'); };
@@ -273,6 +301,15 @@ async function cmdServe(argv: string[]): Promise<number> {
   out(`  data      ${dataDir} (API keys in ${gw.keys.path}, changes applied live)`);
   out(`  log       JSON lines (audit events, errors) to stderr and ${join(dataDir, 'logs', 'tradsys.log')} · rotated at ${logFileBytes} bytes, ${logFiles} older files kept (docs/security.md)`);
   out('  accelerations: native addon, NUMA, kernel bypass, GPU: not built (pure WASM/TS path)');
+  const strat = gw.strategies;
+  if (strat === null) out('  strategies off (--no-strategies)');
+  else {
+    const list = strat.list();
+    const names = list.map((x) => `${x.id} (${x.kind} on ${x.symbols.join('/')}, account ${x.account}, ${x.state})`).join(', ');
+    out(`  strategies ${list.length} on ${strat.workers} worker thread${strat.workers === 1 ? '' : 's'}${list.length ? `: ${names}` : ''}${strategiesFile ? ` · from ${strategiesFile}` : list.length ? ' · the demo (src/strategies/demo.ts; --strategies FILE.json for your own, --no-strategies for none)' : ''}`);
+    if (demoSkipped.length > 0) out(`            demo strategies not run: ${demoSkipped.join(', ')}`);
+    out(`            see them: GET ${url}/api/v1/strategies or \`npx tradsys strategy list --url ${url} --key K --secret S\` (a key with admin: \`npx tradsys keys create --account 1 --permissions admin,read --data ${dataDir}\`) · ${url}/metrics (tradsys_strategy_*) · WS channel "strategies" (docs/strategies.md)`);
+  }
   out(`  demo key  account ${demo.account}  key ${demo.key}  secret ${demo.secret}`);
   let sim: Simulator | null = null;
   if (!f.has('no-sim')) {
@@ -285,10 +322,19 @@ async function cmdServe(argv: string[]): Promise<number> {
     sim.start();
     out(`  market simulator: on (20 simulated participants; ${sim.marketKind === 'cointegrated' ? 'cointegrated market: pairs within each group share a random-walk factor (--sim-market walk for independent walks)' : 'independent random walks'}; --no-sim to turn it off)`);
   }
+  // boot strategies trading: one line each every 30 s (what they do, without an API key)
+  const statusTimer = strat !== null && strat.list().length > 0 ? setInterval(() => {
+    for (const x of strat.list()) {
+      const pos = Object.entries(x.position).filter(([, q]) => q !== 0).map(([sym, q]) => `${sym} ${q}`).join(', ') || 'flat';
+      out(`  strategy ${x.id}: ${x.state} · orders ${x.orders} · fills ${x.fills} · position ${pos} · P&L ${pnl(x.realisedPnl + x.unrealisedPnl)} ticks×lots · breaker ${x.breaker.state}`);
+    }
+  }, 30_000) : null;
+  statusTimer?.unref();
   // the handlers are in place before the line that says so (a SIGTERM right after it stops cleanly)
   const stopped = new Promise<void>((resolve) => {
     const stop = (sig: string): void => {
       out(`\n${sig}: stopping…`);
+      if (statusTimer) clearInterval(statusTimer);
       sim?.stop();
       gw.close().then(() => { out('stopped cleanly'); resolve(); }, () => resolve());
     };
@@ -326,6 +372,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'backfill': return await (await import('./backfill.js')).cmdBackfill(rest);
       case 'bench': return cmdBench(rest);
       case 'backtest': return await (await import('./backtest.js')).cmdBacktest(rest);
+      case 'strategy': return await (await import('./strategy.js')).cmdStrategy(rest);
       case 'version': case '--version': process.stdout.write(`tradsys ${version()}\n`); return 0;
       case undefined: case 'help': case '--help': case '-h': process.stdout.write(USAGE + '\n'); return 0;
       default: throw new TradsysError('ERR_CLI_USAGE', `unknown command "${cmd}"`);

@@ -10,9 +10,11 @@
  * storage-api) → engine host. Only this file and gateway.ts (the facade) see both sides.
  * Invariants: the read side is caught up before any client can connect (the app is not
  * listening yet); a failure after the engine thread started stops it again.
- * Start order: engine host → storage → services → journal catch-up → sagas → fastify → timers.
+ * Start order: engine host → storage → services → journal catch-up → sagas → strategy service
+ * (worker pool) → fastify → timers → boot strategies.
  * Stop order (close): keys watch, discovery file, pump timer, heartbeat, connections, HTTP,
- * read-model timer, last pump, read-model snapshot, sagas, storage, engine host, log file.
+ * strategies (their orders cancelled, workers stopped), read-model timer, last pump, read-model
+ * snapshot, sagas, storage, engine host, log file.
  * Complexity: start O(journal); stop O(connections). Allocation: at start only.
  * Known limitations: none.
  */
@@ -47,6 +49,8 @@ import { marketDataPlugin } from './http/market-data.js';
 import { ordersPlugin } from './http/orders.js';
 import { queriesPlugin } from './http/queries.js';
 import { sagasPlugin } from './http/sagas.js';
+import { strategiesPlugin } from './http/strategies.js';
+import { StrategyService } from '../strategies/service.js';
 import { WsServer } from './ws/server.js';
 
 /** The wired gateway: the fastify app (not listening), its services, and its lifecycle. */
@@ -116,7 +120,9 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
   const rmStore = new ReadModelStore(cfg.dataDir, log);
   // read models: their snapshot (if any and sound); the catch-up below brings them to lastSeq
   // (the registry's cid array read by slot: no OrderInfo snapshot per ring command)
-  const readModels: ReadModels = rmStore.load((id) => { const s = orders.slotOf(Number(id)); return s < 0 ? undefined : orders.cid[s]; });
+  // strategy orders (not in the registry) name their tag through the pool, once it runs (below)
+  let strategyTags: ((id: bigint) => string | undefined) | null = null;
+  const readModels: ReadModels = rmStore.load((id) => { const s = orders.slotOf(Number(id)); return s >= 0 ? orders.cid[s] : strategyTags?.(id); });
   const events = new EventPump(host, readModels, orders, instruments, book, conns, md, entry, counters);
   const catchUp = new CatchUp(journalDir, readModels, orders, instruments, events, conns);
   keys.onChange((ch) => conns.onKeyChange(ch));
@@ -130,10 +136,27 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
   sagas.resume(lastSeq);
   readModels.onBatch((b) => sagas.apply(b));
 
+  // strategies: after the engine host and the sagas (their pairs requests go there), stopped before them
+  const strategies = cfg.strategies ? await StrategyService.start({
+    host, instruments, workers: cfg.strategies.workers, modules: cfg.strategies.modules, sagas,
+    // strategy order ids continue after the journal's highest (never reused across restarts)
+    firstOrderId: readModels.orders.maxStrategyOrderId > 0n ? Number(readModels.orders.maxStrategyOrderId) + 1 : undefined,
+    // the workers' books start from the orders resting now (after a restart: the journal's), the
+    // read models brought current first (the event pump's timer does not run yet)
+    restingOrders: () => { events.pump(); return { seq: Number(readModels.orders.checkpoint), orders: readModels.orders.restingOrders() }; },
+    killAccount: (account, on, attribution) => entry.admin('kill_account', on, { account }, attribution),
+    signals: storage ? (rows) => storage.writer.signals(rows) : undefined,
+    log: logger as FastifyBaseLogger, dataDir: cfg.dataDir,
+  }) : null;
+  strategies?.subscribe((m) => conns.broadcastStrategies(m));
+  if (strategies) strategyTags = (id) => strategies.clientOrderIdOf(id);
+  if (strategies) entry.onAdminApplied((e) => strategies.adminApplied(e));
+
   const localSecret = newLocalSecret();
   const services: GatewayServices = {
     host, instruments, bySymbol, keys, orders, entry, conns, md, events, readModels, sagas, counters, localSecret,
     storage: storage ? { ...storage, api: createStorageApi(storage.storage, storage.writer) } : null,
+    strategies,
     httpLimits: { key: cfg.httpRateLimit ?? { perSecond: 100, burst: 200 }, address: cfg.httpAddressRateLimit ?? { perSecond: 100, burst: 200 } },
   };
 
@@ -143,16 +166,22 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
   app.decorate('tradsys', services);
   void app.register(authPlugin);
   void app.register(currentReadsPlugin);
-  for (const plugin of [healthPlugin, marketDataPlugin, ordersPlugin, queriesPlugin, sagasPlugin, adminPlugin]) void app.register(plugin);
-  const ws = new WsServer(app.server, { instruments, bySymbol, keys, conns, entry, md, events, catchUp, counters, limits }, { maxPayload: cfg.maxPayload, compressThreshold: cfg.compressThreshold });
-  await app.ready();
+  for (const plugin of [healthPlugin, marketDataPlugin, ordersPlugin, queriesPlugin, sagasPlugin, adminPlugin, strategiesPlugin]) void app.register(plugin);
+  let ws: WsServer;
+  try {
+    ws = new WsServer(app.server, { instruments, bySymbol, keys, conns, entry, md, events, catchUp, counters, limits }, { maxPayload: cfg.maxPayload, compressThreshold: cfg.compressThreshold });
+    await app.ready();
+  } catch (e) {
+    await strategies?.close();
+    throw e;
+  }
 
   rmStore.start(readModels);
   events.start();
   const pingTimer = setInterval(() => conns.heartbeat(), limits.pingIntervalMs);
   keys.watch(cfg.keysPollMs ?? 200, (message) => app.log.error({ audit: 'keys.file_invalid', path: keys.path, outcome: 'kept_last_good', error: message }, 'the keys file cannot be used; the keys in force are unchanged'));
 
-  return {
+  const composed: ComposedGateway = {
     app, services, book, sim: new SimulatorHooks(orders, entry),
     async listen(port: number, hostname = '127.0.0.1'): Promise<string> {
       const url = await app.listen({ port, host: hostname });
@@ -170,6 +199,7 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
       clearInterval(pingTimer);
       ws.close();
       await app.close();
+      await strategies?.close(); // every strategy stopped, its orders cancelled, the workers gone
       rmStore.stop();
       events.pump();
       rmStore.save(readModels);
@@ -182,4 +212,14 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
       logFile.close();
     },
   };
+  // the boot strategies, once the event pump runs (a trip's kill waits for the engine's answer)
+  if (strategies && cfg.strategies?.configs) {
+    try {
+      await strategies.boot(cfg.strategies.configs);
+    } catch (e) {
+      await composed.close();
+      throw e;
+    }
+  }
+  return composed;
 }

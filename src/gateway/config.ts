@@ -7,6 +7,7 @@
  * Allocation: one object per build. Known limitations: none.
  */
 import type { InstrumentSpec } from '../domain/instruments.js';
+import type { StrategyConfig } from '../strategies/api.js';
 import { TradsysError } from '../domain/errors.js';
 import type { Permission } from './auth.js';
 import type { LogOptions } from './audit-log.js';
@@ -65,6 +66,15 @@ export interface GatewayConfig {
   logs?: Partial<LogOptions>;
   /** How often `<dataDir>/keys.json` is checked for changes written by other processes, ms (default 200). */
   keysPollMs?: number;
+  /**
+   * Strategies (docs/strategies.md): the worker pool (`workers`, default one less than the cores, at least 1, at most 8) and the
+   * configurations created at start (each started unless `autoStart: false`; the first bad one
+   * stops the start with an error naming it). Absent: off — no worker threads, the strategy routes
+   * answer 503 `unavailable` (the library default; `tradsys serve` turns it on unless --no-strategies).
+   * `modules`: files or URLs of ES modules whose `strategies` array (StrategyDefinition[]) adds
+   * strategy kinds beside BUILTIN_STRATEGIES (loaded in every worker).
+   */
+  strategies?: { workers?: number; configs?: StrategyConfig[]; modules?: string[] };
 }
 
 /** The per-connection limits the WebSocket side reads, defaults filled in. */

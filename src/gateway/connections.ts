@@ -37,6 +37,10 @@ export interface Conn {
   ws: WebSocket;
   account: number | null;
   canTrade: boolean;
+  /** The key has the admin permission (the `strategies` channel). */
+  isAdmin: boolean;
+  /** Subscribed to the `strategies` channel (JSON connections of admin keys). */
+  strategies: boolean;
   cancelOnDisconnect: boolean;
   books: Set<number>;
   trades: Set<number>;
@@ -115,7 +119,7 @@ export class Connections {
   open(ws: WebSocket, binary: boolean, ip: string, raw: Duplex | null = null): Conn {
     const now = Date.now();
     const c: Conn = {
-      id: this.nextConn++, ws, account: null, canTrade: false, cancelOnDisconnect: false, books: new Set(), trades: new Set(), tickers: new Set(),
+      id: this.nextConn++, ws, account: null, canTrade: false, isAdmin: false, strategies: false, cancelOnDisconnect: false, books: new Set(), trades: new Set(), tickers: new Set(),
       stale: new Set(), lastSeen: now, tokens: this.limits.rateLimit.burst, tokensAt: now, limited: 0, bin: binary ? new BinaryWriter(4096) : null, raw: binary ? raw : null, dirty: false,
       mdCycle: 0, mdUpTo: 0, bound: null, reqIds: null, nextToken: 1,
       ip, key: null, denied: 0,
@@ -158,6 +162,19 @@ export class Connections {
   markDirty(c: Conn): void { if (!c.dirty) { c.dirty = true; this.dirty.push(c); } }
   /** Installs the market-data fan-out (MdFanout): `beforeOut` runs before a binary connection is sent anything of its own, `flush` first in flushAll. */
   setMarketDataHooks(beforeOut: (c: Conn) => void, flush: () => void): void { this.mdBeforeOut = beforeOut; this.mdFlush = flush; }
+
+  /**
+   * A message of the `strategies` channel (src/strategies/service.ts StrategyMessage) to every JSON
+   * connection subscribed to it (admin keys only): one text for all. Allocates the text.
+   */
+  broadcastStrategies(msg: Record<string, unknown>): void {
+    let text: string | null = null;
+    for (const c of this.jsonConns) {
+      if (!c.strategies || !c.isAdmin) continue;
+      text ??= JSON.stringify(msg);
+      this.deliver(c, text);
+    }
+  }
 
   /** Sends a JSON message (allocates its text). */
   send(c: Conn, msg: Record<string, unknown>): void { this.deliver(c, JSON.stringify(msg)); }
@@ -275,10 +292,10 @@ export class Connections {
   }
 
   /** A command refused for lack of the trade permission: the first of a connection, then every 100th (with the count). */
-  auditDenied(c: Conn, op: string): void {
+  auditDenied(c: Conn, op: string, need: 'trade' | 'admin' = 'trade'): void {
     c.denied++;
     if (c.denied !== 1 && c.denied % 100 !== 0) return;
-    this.log.warn({ audit: 'permission.denied', account: c.account, key: c.key, ip: c.ip, transport: c.bin ? 'ws-binary' : 'ws', conn: c.id, outcome: 'denied', need: 'trade', op, count: c.denied }, 'key lacks the trade permission');
+    this.log.warn({ audit: 'permission.denied', account: c.account, key: c.key, ip: c.ip, transport: c.bin ? 'ws-binary' : 'ws', conn: c.id, outcome: 'denied', need, op, count: c.denied }, `key lacks the ${need} permission`);
   }
 
   /**
@@ -309,6 +326,8 @@ export class Connections {
       c.account = null;
       c.key = null;
       c.canTrade = false;
+      c.isAdmin = false;
+      c.strategies = false;
     }
     return n;
   }

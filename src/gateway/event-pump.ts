@@ -188,6 +188,7 @@ export class EventPump {
         const on = qty === 1;
         if (side === ENUMS.Admin.HALT && symbol < this.instruments.length) this.instruments[symbol]!.status = on ? 'halted' : 'trading';
         if (side === ENUMS.Admin.KILL_ACCOUNT && on && !this.replaying) this.entry.queueKill(evtAccount(dv, e));
+        if (!this.replaying) this.entry.adminApplied(side, on, evtAccount(dv, e), seq);
       }
       if (last) this.entry.settle(id, { type: kind, reason: kind === 'R' ? REASON_NAMES[evtReason(dv, e)] ?? 'rejected' : null, seq });
       return;

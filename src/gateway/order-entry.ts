@@ -39,6 +39,7 @@ export class OrderEntry {
   private adminSeq = 0;
   /** Resting orders of killed accounts still to cancel (retried while the command ring is full). */
   private readonly killCancels: [number, number][] = [];
+  private readonly adminListeners: ((e: { action: AdminAction; on: boolean; account: number; seq: number }) => void)[] = [];
 
   constructor(
     private readonly host: EngineHost,
@@ -207,12 +208,15 @@ export class OrderEntry {
   /**
    * Submits an ADMIN command and waits for its K (applied) or R (refused) event. Killing an account
    * also cancels its resting orders known to the gateway (queueKill, from the event pump).
+   * `attribution` (≤ RING_CMD_CID_MAX ASCII characters, e.g. `strategy:pairs-1` for a circuit
+   * breaker's kill) travels in the command's clientOrderId field, so the journal record of the
+   * ADMIN command says who asked for it; '' (the default) for an admin key's request.
    */
-  async admin(action: AdminAction, on: boolean, target: { symbol?: number; account?: number } = {}): Promise<AdminDone> {
+  async admin(action: AdminAction, on: boolean, target: { symbol?: number; account?: number } = {}, attribution = ''): Promise<AdminDone> {
     const id = ADMIN_ID_BASE_NUM + ++this.adminSeq;
     const type = { halt: ENUMS.Admin.HALT, kill_account: ENUMS.Admin.KILL_ACCOUNT, kill_all: ENUMS.Admin.KILL_ALL }[action];
     const wait = this.awaitCommand(id);
-    const sent = this.submit(ENUMS.Op.ADMIN, 0, type, 0, target.symbol ?? 0, id, 0, on ? 1 : 0, target.account ?? 0, 0, 0);
+    const sent = this.submit(ENUMS.Op.ADMIN, 0, type, 0, target.symbol ?? 0, id, 0, on ? 1 : 0, target.account ?? 0, 0, 0, attribution);
     if (sent !== 'ok') {
       this.waiters.delete(id);
       return { ok: false, reason: sent, seq: 0 };
@@ -221,6 +225,17 @@ export class OrderEntry {
     if (r === null) return null;
     if (r.type !== 'K') return { ok: false, reason: r.reason, seq: r.seq };
     return { ok: true, reason: null, seq: r.seq };
+  }
+
+  /** Listens to every ADMIN command the engine applies from now on (live, whoever sent it): the strategy service follows its accounts' kill switches. */
+  onAdminApplied(f: (e: { action: AdminAction; on: boolean; account: number; seq: number }) => void): void { this.adminListeners.push(f); }
+
+  /** The event pump saw the K of an ADMIN command (`type` ENUMS.Admin, live only). */
+  adminApplied(type: number, on: boolean, account: number, seq: number): void {
+    if (this.adminListeners.length === 0) return;
+    const action: AdminAction | null = type === ENUMS.Admin.KILL_ACCOUNT ? 'kill_account' : type === ENUMS.Admin.KILL_ALL ? 'kill_all' : type === ENUMS.Admin.HALT ? 'halt' : null;
+    if (action === null) return;
+    for (const f of this.adminListeners) f({ action, on, account, seq });
   }
 
   /** The engine applied a kill of `account`: its open orders are cancelled (drainKills, after the pump cycle). */

@@ -30,9 +30,16 @@ export const BAR_INTERVALS = {
 } as const;
 export type BarInterval = keyof typeof BAR_INTERVALS;
 
-/** Tables the writer fills from the event ring (each has a `seq` column: its checkpoint). */
-export const WRITER_TABLES = ['trades', 'order_events', 'quotes', 'book_snapshots', 'latency_samples'] as const;
+/**
+ * Tables the writer fills. Those of EVENT_TABLES come from the event ring (each has a `seq` column:
+ * its checkpoint, exactly once per seq); `strategy_signals` comes from the strategy service
+ * (StorageWriter.signals, src/strategies/service.ts) and has no checkpoint (its `seq` is the engine
+ * sequence the signal was made at, not unique).
+ */
+export const WRITER_TABLES = ['trades', 'order_events', 'quotes', 'book_snapshots', 'latency_samples', 'strategy_signals'] as const;
 export type WriterTable = (typeof WRITER_TABLES)[number];
+/** The writer tables filled from the event ring, checkpointed by max(seq). */
+export const EVENT_TABLES: readonly WriterTable[] = ['trades', 'order_events', 'quotes', 'book_snapshots', 'latency_samples'];
 
 const col = (spec: string): Column[] => spec.split(', ').map((x) => { const [name, type] = x.split(' '); return { name: name!, type: type as Column['type'] }; });
 
@@ -49,6 +56,7 @@ export const WRITER_LAYOUTS: Readonly<Record<WriterTable, readonly Column[]>> = 
   quotes: col('symbol String, ts Int64, seq UInt64, bid_price Int64, bid_qty UInt64, ask_price Int64, ask_qty UInt64'),
   book_snapshots: col('symbol String, ts Int64, seq UInt64, depth UInt16, bid_prices Array(Int64), bid_qtys Array(UInt64), bid_counts Array(UInt32), ask_prices Array(Int64), ask_qtys Array(UInt64), ask_counts Array(UInt32)'),
   latency_samples: col('component String, ts Int64, seq UInt64, latency_ns Int64'),
+  strategy_signals: col('strategy String, symbol String, ts Int64, signal String, value Float64, price Int64, qty Int64, seq UInt64'),
 };
 
 const MONTH = (col: string): string => `toYYYYMM(toDateTime(intDiv(${col}, 1000000000)))`;

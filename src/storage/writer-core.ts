@@ -44,7 +44,7 @@ import { BookProjection } from '../marketdata/book-projection.js';
 import type { EventType } from '../domain/types.js';
 import { TradsysError } from '../domain/errors.js';
 import type { Storage } from './storage.js';
-import { migrate, ROW_BINARY_LAYOUT, WRITER_LAYOUTS, WRITER_TABLES, type WriterTable } from './schema.js';
+import { EVENT_TABLES, migrate, ROW_BINARY_LAYOUT, WRITER_LAYOUTS, WRITER_TABLES, type WriterTable } from './schema.js';
 import { encodeString, RowBinaryBuilder, walk } from './row-binary.js';
 
 export interface WriterOptions {
@@ -172,7 +172,7 @@ export class WriterCore {
   }
 
   private async readCheckpoints(): Promise<void> {
-    for (const t of WRITER_TABLES) {
+    for (const t of EVENT_TABLES) {
       const r = await this.storage.query<{ s: string }>(`SELECT toString(max(seq)) AS s FROM ${t}`);
       this.checkpoint.set(t, BigInt(r.rows[0]?.s ?? '0'));
     }
@@ -190,6 +190,20 @@ export class WriterCore {
     b.rows++;
     b.lastSeq = seq;
     return b.rb;
+  }
+
+  /**
+   * Appends `rows` rows already encoded in WRITER_LAYOUTS[table] (strategy signals, encoded by
+   * StorageWriter.signals on the gateway thread) to the table's open batch; `seq` names the batch
+   * (spill file names). Copies the bytes.
+   */
+  appendRows(table: WriterTable, body: Uint8Array, rows: number, seq: bigint): void {
+    if (rows <= 0) return;
+    const rb = this.row(table, seq);
+    this.open.get(table)!.rows += rows - 1;
+    rb.ensure(body.byteLength);
+    rb.buf.set(body, rb.len);
+    rb.len += body.byteLength;
   }
 
   private symbolBytes(symbol: number): Uint8Array {
@@ -353,7 +367,8 @@ export class WriterCore {
       if (!q) return false;
       // after a failure the server may have applied the insert anyway: re-read before retrying
       if (this.needCheckpoint) { await this.readCheckpoints(); this.needCheckpoint = false; }
-      const cp = this.checkpoint.get(q.table) ?? 0n;
+      // strategy_signals has no checkpoint (EVENT_TABLES): its batches go in as they are
+      const cp = this.checkpoint.get(q.table) ?? -1n;
       if (q.lastSeq <= cp) { this.drop(q, q.rows); return true; }
       let rows = q.rows;
       if (q.format === 'RowBinary') {
@@ -376,7 +391,7 @@ export class WriterCore {
         }
         await this.storage.insert(q.table, { format: 'JSONEachRow', body });
       }
-      this.checkpoint.set(q.table, q.lastSeq);
+      if (this.checkpoint.has(q.table)) this.checkpoint.set(q.table, q.lastSeq);
       this.counters.rowsWritten += rows;
       this.counters.batchesWritten++;
       this.counters.generation++;

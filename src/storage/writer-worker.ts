@@ -3,7 +3,9 @@
  * waiting on ClickHouse, so the engine's publisher is never held back by storage), seals and
  * flushes batches, and publishes its counters in a SharedArrayBuffer the gateway reads.
  *
- * Layout of the stats block (Float64Array, see writer.ts STAT): one slot per counter.
+ * Layout of the stats block (Float64Array, see writer.ts STAT): one slot per counter. Messages
+ * from the gateway thread: `stop`, and `signals` (strategy_signals rows already in RowBinary,
+ * the buffer transferred, appended to the table's open batch).
  * Invariants: the ring is polled every turn of the event loop (setImmediate) while records
  * arrive, every millisecond otherwise; one insert in flight at most.
  * Complexity: O(records). Allocation: RowBinary batch bodies (this thread only).
@@ -83,7 +85,9 @@ function pump(): void {
   if (got > 0) setImmediate(pump); else setTimeout(pump, 1);
 }
 
-parentPort!.on('message', async (m: { op: 'stop'; deadlineMs: number }) => {
+type Msg = { op: 'stop'; deadlineMs: number } | { op: 'signals'; body: Uint8Array; rows: number; seq: string };
+parentPort!.on('message', async (m: Msg) => {
+  if (m.op === 'signals') { if (!stopping) core.appendRows('strategy_signals', m.body, m.rows, BigInt(m.seq)); return; }
   if (m.op !== 'stop' || stopping) return;
   stopping = true;
   drain();

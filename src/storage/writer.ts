@@ -20,6 +20,10 @@ import type { Storage } from './storage.js';
 import { spawnWorker } from '../sys/spawn.js';
 import { STAT } from './writer-stats.js';
 import type { WriterOptions } from './writer-core.js';
+import { RowBinaryBuilder } from './row-binary.js';
+
+/** One strategy_signals row as the strategy service hands it (symbol by engine id; ts ms since the epoch). */
+export interface SignalRow { strategy: string; symbol: number; ts: number; signal: string; value: number; price: number; qty: number; seq: number }
 
 export interface WriterStats {
   eventsIn: number; rowsWritten: number; batchesWritten: number; errors: number; retries: number; skippedRows: number;
@@ -31,7 +35,10 @@ export class StorageWriter {
   private readonly stats32: Float64Array;
   private stopped: Promise<{ pending: number; lastError: string | null }> | null = null;
 
-  private constructor(private readonly worker: Worker, private readonly ring: SpmcRing, private readonly reader: number, statsSab: SharedArrayBuffer) {
+  /** Rows handed to `signals` (counted here: they do not come through the event ring). */
+  private signalRows = 0;
+
+  private constructor(private readonly worker: Worker, private readonly ring: SpmcRing, private readonly reader: number, statsSab: SharedArrayBuffer, private readonly symbols: readonly string[]) {
     this.stats32 = new Float64Array(statsSab, 0, STAT.count);
   }
 
@@ -49,10 +56,34 @@ export class StorageWriter {
       ring.leave(reader);
       throw new TypeError('StorageWriter needs a ChdbStorage or a ServerStorage');
     }
-    const w = new StorageWriter(worker, ring, reader, statsSab);
+    const w = new StorageWriter(worker, ring, reader, statsSab, options.symbols);
     worker.on('error', () => ring.leave(reader)); // a dead writer must not hold the engine back
     return w;
   }
+
+  /**
+   * Strategy signals → strategy_signals (docs/schema.md): encoded here in the table's RowBinary
+   * layout (WRITER_LAYOUTS) and handed to the writer thread with the buffer transferred; batched,
+   * spilled and retried like the event tables, but not checkpointed (a retry after an insert the
+   * server applied can write a batch twice). `ts` is converted from ms to ns; a row of an unknown
+   * symbol id is written with the name `#id`. Allocates the body.
+   */
+  signals(rows: readonly SignalRow[]): void {
+    if (this.stopped || rows.length === 0) return;
+    const rb = new RowBinaryBuilder(rows.length * 64);
+    let seq = 0;
+    for (const r of rows) {
+      rb.str(r.strategy); rb.str(this.symbols[r.symbol] ?? `#${r.symbol}`); rb.i64(BigInt(Math.round(r.ts)) * 1_000_000n); rb.str(r.signal);
+      rb.f64(r.value); rb.i64n(Math.trunc(r.price)); rb.i64n(Math.trunc(r.qty)); rb.u64n(Math.max(0, r.seq));
+      seq = Math.max(seq, r.seq);
+    }
+    const body = rb.take();
+    this.signalRows += rows.length;
+    this.worker.postMessage({ op: 'signals', body, rows: rows.length, seq: String(seq) }, [body.buffer as ArrayBuffer]);
+  }
+
+  /** Signal rows handed to `signals` since start. */
+  get signalsIn(): number { return this.signalRows; }
 
   /** Ingest generation: grows with every batch written (the query cache's invalidation clock). */
   generation(): number { return this.stats32[STAT.generation]!; }

@@ -23,6 +23,8 @@ const ROWS: Record<WriterTable, Record<string, unknown>[]> = {
   book_snapshots: [{ symbol: 'EXT', ts: I64_MAX, seq: '1', depth: 2, bid_prices: [I64_MAX, '1'], bid_qtys: [U64_MAX, '2'], bid_counts: [4294967295, 1], ask_prices: [I64_MIN], ask_qtys: ['3'], ask_counts: [1] },
     { symbol: 'EXT', ts: '0', seq: '2', depth: 0, bid_prices: [], bid_qtys: [], bid_counts: [], ask_prices: [], ask_qtys: [], ask_counts: [] }],
   latency_samples: [{ component: 'engine_ingress', ts: I64_MIN, seq: U64_MAX, latency_ns: I64_MAX }],
+  strategy_signals: [{ strategy: 'pairs-Ü', symbol: 'EXT', ts: I64_MIN, signal: 'z"score\n', value: -2.5, price: I64_MIN, qty: '-7', seq: '3' },
+    { strategy: 'mm', symbol: 'B', ts: I64_MAX, signal: 'enter', value: 1e-300, price: I64_MAX, qty: I64_MAX, seq: U64_MAX }],
 };
 const ENUMS: Record<string, string[]> = { taker_side: ['buy', 'sell'], side: ['buy', 'sell'] };
 

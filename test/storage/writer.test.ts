@@ -76,6 +76,36 @@ describe.each(['chdb', 'server'] as const)('storage writer on %s', (name) => {
   });
 });
 
+describe.each(['chdb', 'server'] as const)('strategy signals through the storage writer on %s', (name) => {
+  it('are written as handed over (ms → ns, symbol names), not trimmed by the event tables\' checkpoint, and survive a stop', async () => {
+    const b = await openBackend(name, 'wsig');
+    try {
+      const ring = SpmcRing.create(4096, RING_EVT_SIZE);
+      const w = StorageWriter.start(ring, b.storage, opts(b.dir));
+      publish(ring, 1, 200, 3);
+      await until(() => w.stats().checkpointSeq === 200, 60_000, 'writer to catch up');
+      // seqs at and below the event checkpoint (a signal names the market event it was made at)
+      w.signals([
+        { strategy: 'pairs-1', symbol: 0, ts: 1_700_000_000_123, signal: 'zscore', value: -2.25, price: 1003, qty: -5, seq: 150 },
+        { strategy: 'pairs-1', symbol: 1, ts: 1_700_000_000_124, signal: 'enter', value: 1, price: 0, qty: 5, seq: 3 },
+      ]);
+      w.signals([{ strategy: 'mm', symbol: 7, ts: 1_700_000_000_200, signal: 'quote', value: 0.5, price: 99, qty: 2, seq: 200 }]);
+      expect(w.signalsIn).toBe(3);
+      await w.stop();
+      const r = await b.storage.query('SELECT * FROM strategy_signals ORDER BY ts');
+      expect(r.rows).toEqual([
+        { strategy: 'pairs-1', symbol: 'AAA', ts: '1700000000123000000', signal: 'zscore', value: -2.25, price: '1003', qty: '-5', seq: '150' },
+        { strategy: 'pairs-1', symbol: 'BBB', ts: '1700000000124000000', signal: 'enter', value: 1, price: '0', qty: '5', seq: '3' },
+        { strategy: 'mm', symbol: '#7', ts: '1700000000200000000', signal: 'quote', value: 0.5, price: '99', qty: '2', seq: '200' },
+      ]);
+      // the event tables' checkpoint is untouched by the signals
+      expect((await counts(b.storage)).maxSeq).toBe(200);
+    } finally {
+      await b.close();
+    }
+  });
+});
+
 /** A loopback TCP proxy that holds every chunk for `delayMs` (a slow network/server). */
 function slowProxy(target: number, delayMs: number): Promise<{ port: number; server: Server }> {
   return new Promise((res) => {

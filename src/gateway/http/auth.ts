@@ -55,7 +55,9 @@ export const authPlugin = fp(async (app: FastifyInstance) => {
   });
   app.setErrorHandler(errorHandler);
 
-  app.decorate('authenticate', (req: FastifyRequest, reply: FastifyReply, need: Permission): RequestAuth | null => {
+  app.decorate('authenticate', (req: FastifyRequest, reply: FastifyReply, need: Permission | readonly Permission[]): RequestAuth | null => {
+    // several permissions: any one of them will do (e.g. the strategy reads: admin, or read for the key's own account)
+    const any = typeof need === 'string' ? null : need;
     const key = req.headers['x-ts-key'];
     const tsText = req.headers['x-ts-ts'];
     const sig = req.headers['x-ts-sig'];
@@ -63,9 +65,10 @@ export const authPlugin = fp(async (app: FastifyInstance) => {
     const ts = typeof tsText === 'string' && /^\d{1,16}$/.test(tsText) ? Number(tsText) : Number.NaN;
     const body = (req as FastifyRequest & { rawBody?: string }).rawBody ?? '';
     const nonceOk = nonce === undefined || (typeof nonce === 'string' && NONCE.test(nonce));
-    const r = nonceOk
-      ? keys.verify(key, Number.isNaN(ts) ? undefined : ts, sig, httpPayload(req.method, req.url, body, nonce as string | undefined), need)
+    const v = nonceOk
+      ? keys.verify(key, Number.isNaN(ts) ? undefined : ts, sig, httpPayload(req.method, req.url, body, nonce as string | undefined), any === null ? need as Permission : undefined)
       : { ok: false as const, reason: 'malformed' as const };
+    const r = v.ok && any !== null && !any.some((p) => v.permissions.includes(p)) ? { ok: false as const, reason: 'forbidden' as const } : v;
     if (r.ok) {
       const wait = keyBuckets.take(r.key);
       if (wait > 0) { void tooMany(reply, wait, 'for this API key'); return null; }
@@ -78,8 +81,9 @@ export const authPlugin = fp(async (app: FastifyInstance) => {
     const known = keyId === null ? undefined : keys.get(keyId);
     const who = { account: known?.account ?? null, key: keyId, ip: req.ip, transport: 'http', method: req.method, url: req.url.slice(0, 256) };
     if (r.reason === 'forbidden') {
-      req.log.warn({ audit: 'permission.denied', ...who, outcome: 'denied', need }, `key lacks the ${need} permission`);
-      void replyError(reply, 403, 'forbidden', `this key lacks the ${need} permission`);
+      const needText = any === null ? need as string : any.join(' or ');
+      req.log.warn({ audit: 'permission.denied', ...who, outcome: 'denied', need: needText }, `key lacks the ${needText} permission`);
+      void replyError(reply, 403, 'forbidden', `this key lacks the ${needText} permission`);
       return null;
     }
     req.log.warn({ audit: 'auth.failure', ...who, outcome: 'denied', reason: r.reason }, `authentication failed: ${r.reason}`);

@@ -28,6 +28,7 @@ import type { OrderEntry } from '../order-entry.js';
 import type { OrderRegistry } from '../orders.js';
 import type { RateLimit } from '../rate-limit.js';
 import type { StorageApi } from '../storage-api.js';
+import type { StrategyService } from '../../strategies/service.js';
 
 /** The storage in use, its writer and its query service. */
 export interface StorageContext { storage: Storage; writer: StorageWriter; api: StorageApi }
@@ -51,6 +52,8 @@ export interface GatewayServices {
   readonly localSecret: string;
   /** HTTP token buckets: per API key (charged once the signature checks out) and per address. */
   readonly httpLimits: { key: RateLimit; address: RateLimit };
+  /** The live strategies (src/strategies/service.ts); null when the server runs without them. */
+  readonly strategies: StrategyService | null;
 }
 
 declare module 'fastify' {
@@ -58,9 +61,10 @@ declare module 'fastify' {
     tradsys: GatewayServices;
     /**
      * Checks a signed request (docs/protocol.md "HTTP"): the account and key it authenticated as,
-     * or null once it answered 401/403/429 (each refusal is one audit line).
+     * or null once it answered 401/403/429 (each refusal is one audit line). Several permissions:
+     * any one of them will do (the handler then looks at `permissions`).
      */
-    authenticate(req: FastifyRequest, reply: FastifyReply, need: Permission): RequestAuth | null;
+    authenticate(req: FastifyRequest, reply: FastifyReply, need: Permission | readonly Permission[]): RequestAuth | null;
     /** The ClickHouse-compatible endpoint's user/password check, charged like a signed request. */
     clickhouseAuth(user: string, password: string, req: FastifyRequest): ClickHouseAuth;
     /** Charges a refused request to its address bucket. */

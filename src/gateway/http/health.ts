@@ -1,7 +1,8 @@
 /**
  * The health context: GET /health (status ok / degraded with the storage's reason / failed when
  * the engine thread stopped; engine seq, connections, the storage's part) and GET /metrics
- * (Prometheus text: the gateway's counters, then the storage's). Public routes.
+ * (Prometheus text: the gateway's counters, then the storage's, then the strategies'
+ * `tradsys_strategy_*`, docs/strategies.md "Operations"). Public routes.
  *
  * Layout: both public (charged to the address bucket).
  * Invariants: /health shows no analyst query text or error (src/gateway/storage-api.ts).
@@ -10,7 +11,7 @@
 import type { FastifyInstance } from 'fastify';
 
 export async function healthPlugin(app: FastifyInstance): Promise<void> {
-  const { host, conns, counters: c, storage: st } = app.tradsys;
+  const { host, conns, counters: c, storage: st, strategies } = app.tradsys;
   app.get('/health', async () => {
     // degraded (with the reason) when the storage is: down, or its writer lagging (storage-api.ts)
     const storage = st?.api.health();
@@ -32,6 +33,6 @@ export async function healthPlugin(app: FastifyInstance): Promise<void> {
       '# TYPE tradsys_ws_messages_in_total counter', `tradsys_ws_messages_in_total ${c.messagesIn}`,
       '# TYPE tradsys_ws_slow_consumer_closed_total counter', `tradsys_ws_slow_consumer_closed_total ${c.slowConsumerClosed}`,
       '# TYPE tradsys_ws_reaped_total counter', `tradsys_ws_reaped_total ${c.reaped}`, '',
-    ].join('\n') + (st ? st.api.metricsText() : '');
+    ].join('\n') + (st ? st.api.metricsText() : '') + (strategies ? strategies.metricsText() : '');
   });
 }

@@ -52,6 +52,8 @@ export class JsonSession {
       c.account = r.account;
       c.key = r.key;
       c.canTrade = r.permissions.includes('trade');
+      c.isAdmin = r.permissions.includes('admin');
+      c.strategies = false; // a new authentication starts without the admin channel
       c.cancelOnDisconnect = m.cancelOnDisconnect === true;
       if (m.resumeFrom === undefined) conns.bind(c);
       else conns.unbind(c); // resume() lists it once the journal's reports are out (no duplicate)
@@ -90,7 +92,15 @@ export class JsonSession {
   private onSubscribe(c: Conn, op: 'subscribe' | 'unsubscribe', names: string[], reqId: ReqId | undefined): void {
     const { conns, bySymbol, md } = this.d;
     const channels = [...new Set(names)];
-    const unknown = channels.filter((ch) => !bySymbol.has(ch.slice(ch.indexOf('.') + 1)));
+    // `strategies` (admin keys): strategy state changes and breaker trips (docs/protocol.md)
+    const wantsStrategies = channels.includes('strategies');
+    if (wantsStrategies && op === 'subscribe' && !c.isAdmin) {
+      if (c.account !== null) conns.auditDenied(c, 'subscribe strategies', 'admin');
+      conns.send(c, withReq({ type: 'error', code: c.account === null ? 'not_authenticated' : 'forbidden', message: 'the strategies channel needs an authenticated key with the admin permission; nothing of this message was subscribed' }, reqId));
+      return;
+    }
+    const market = channels.filter((ch) => ch !== 'strategies');
+    const unknown = market.filter((ch) => !bySymbol.has(ch.slice(ch.indexOf('.') + 1)));
     if (unknown.length > 0) {
       const syms = [...new Set(unknown.map((ch) => ch.slice(ch.indexOf('.') + 1)))].join(', ');
       conns.send(c, withReq({ type: 'error', code: 'unknown_symbol', message: `no symbol ${syms}; nothing of this message was ${op}d`, channels: unknown }, reqId));
@@ -99,8 +109,8 @@ export class JsonSession {
     const setOf = (ch: string): Set<number> => (ch.startsWith('book.') ? c.books : ch.startsWith('trades.') ? c.trades : c.tickers);
     const insOf = (ch: string): Instrument => bySymbol.get(ch.slice(ch.indexOf('.') + 1))!;
     if (op === 'subscribe') {
-      const added = channels.filter((ch) => !setOf(ch).has(insOf(ch).id)).length;
-      const held = c.books.size + c.trades.size + c.tickers.size;
+      const added = market.filter((ch) => !setOf(ch).has(insOf(ch).id)).length + (wantsStrategies && !c.strategies ? 1 : 0);
+      const held = c.books.size + c.trades.size + c.tickers.size + (c.strategies ? 1 : 0);
       const max = this.d.limits.maxChannels;
       if (held + added > max) {
         conns.send(c, withReq({ type: 'error', code: 'too_many_channels', message: `a connection holds at most ${max} channels; it holds ${held} and this message adds ${added}; nothing was subscribed` }, reqId));
@@ -108,7 +118,8 @@ export class JsonSession {
       }
       this.d.events.pump(); // pending deltas go out before the channels are added: the snapshots below are current
     }
-    for (const ch of channels) {
+    if (wantsStrategies) c.strategies = op === 'subscribe';
+    for (const ch of market) {
       const ins = insOf(ch);
       const set = setOf(ch);
       if (op === 'unsubscribe') { set.delete(ins.id); continue; }
