@@ -141,6 +141,12 @@ describe('binary market data on many instruments in one cycle', () => {
     for (const id of few) await s3.subscribe(id, all);
     a.send((w) => { for (const id of ids) w.order(0, String(100 + id), id, 1, 0, 0, 10_000, 5); });
     for (let i = 0; i < ids.length; i++) await a.next((m) => m.kind === 'ack');
+    // the resting sells' deltas reach each subscriber in its own time (acks can come first): wait
+    // for them, so that what follows counts only the IOC buys' market data
+    const rested = (c: BinClient, of: number[]) => () => of.every((id) => md(c, 0).some((m) => m.kind === 'bookDelta' && 'instrument' in m && m.instrument === id));
+    await until(s1, rested(s1, ids));
+    await until(s2, rested(s2, ids));
+    await until(s3, rested(s3, few));
     const f1 = s1.frames.length;
     const f2 = s2.frames.length;
     const f3 = s3.frames.length;
