@@ -22,7 +22,7 @@ const MODULE_PATH = join(import.meta.dirname, '../support/backtest-strategies.ts
 const ACCOUNT = 777;
 const CONFIG = {
   id: 'tape-live', kind: 'bt-tape', account: ACCOUNT, symbols: ['ETH-USD'], params: { every: 2, qty: 3, offset: 1, layoff: 2 }, budgetUs: 200_000,
-  limits: { maxOrdersPerSec: 100_000, maxMessagesPerSec: 100_000, maxRepeatedExecutions: 100_000, maxPosition: 1_000_000, maxOrderQty: 100_000, maxOrderValue: 1e15, maxLoss: 1e15, maxDrawdown: 1e15, maxRejectRatio: 1 },
+  limits: { maxOrdersPerSec: 100_000, maxMessagesPerSec: 100_000, maxRepeatedExecutions: 100_000, maxPosition: 1_000_000, maxOrderQty: 100_000, maxOrderValue: 1e15, maxLoss: 1e15, maxDrawdown: 1e15, maxRejectRatio: 1, maxDuplicateOrders: 100_000 },
 };
 const VELOCITY = { movePct: 50, windowMs: 1000, pauseMs: 1000 };
 const data = mkdtempSync(join(tmpdir(), 'bt-live-gw-'));

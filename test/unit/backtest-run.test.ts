@@ -32,7 +32,7 @@ function hist(steps: [number, Command][]): ReturnType<typeof arrayHistory> {
   return arrayHistory(b, ts, 'test history');
 }
 
-const HIGH = { maxOrdersPerSec: 100_000, maxMessagesPerSec: 100_000, maxRepeatedExecutions: 100_000, maxPosition: 1e6 };
+const HIGH = { maxOrdersPerSec: 100_000, maxMessagesPerSec: 100_000, maxRepeatedExecutions: 100_000, maxPosition: 1e6, maxDuplicateOrders: 100_000 };
 
 function run(def: StrategyDefinition, steps: [number, Command][], latencyNs: number, extra: Partial<BacktestOptions> = {}, params: Record<string, unknown> = {}): BacktestResult {
   return runBacktest({
