@@ -6,9 +6,10 @@
  * kind the server knows: only kinds in BUILTIN_STRATEGIES start, so a build without one of them
  * runs the others and says which were left out).
  * Layout: a pairs strategy on AAPL/MSFT (account 900001: two instruments with the same tick and
- * lot, which the pairs sizing assumes without a `tickValue`) and an Avellaneda–Stoikov market maker
- * on SOL-USD (account 900002); parameters and circuit-breaker limits are the kinds' defaults
- * (docs/strategies.md), the hook budget 2 ms (below).
+ * lot, which the pairs sizing assumes without a `tickValue`; sampled faster than the kind's defaults
+ * so it trades within a minute) and an Avellaneda–Stoikov market maker on SOL-USD (account 900002);
+ * other parameters and circuit-breaker limits are the kinds' defaults (docs/strategies.md), the hook
+ * budget 2 ms (below).
  * Invariants: the accounts lie outside the simulator's (1,000,000 and up) and the test suites'
  * (below 100,000), one per strategy; the symbols are built-in instruments (DEMO_INSTRUMENTS).
  * Complexity/Allocation: constants. Known limitations: with `--instruments FILE` the demo runs
@@ -26,7 +27,9 @@ import { BUILTIN_STRATEGIES } from './registry.js';
 const DEMO_BUDGET_US = 2000;
 
 export const DEMO_STRATEGIES: readonly StrategyConfig[] = [
-  { id: 'demo-pairs', kind: 'pairs', account: 900_001, symbols: ['AAPL', 'MSFT'], priority: 1, budgetUs: DEMO_BUDGET_US },
+  // sampled every 100 ms with a 30 s formation window, so a newcomer sees the pair screened and traded within a minute
+  // (the kind's defaults, 250 ms × 480 samples, take two minutes before the first test)
+  { id: 'demo-pairs', kind: 'pairs', account: 900_001, symbols: ['AAPL', 'MSFT'], priority: 1, budgetUs: DEMO_BUDGET_US, params: { sampleMs: 100, screenWindow: 300, window: 100, retestEvery: 150 } },
   { id: 'demo-mm', kind: 'market-maker', account: 900_002, symbols: ['SOL-USD'], priority: 0, budgetUs: DEMO_BUDGET_US },
 ];
 
