@@ -17,8 +17,12 @@
  * 400,000 generated commands (default mix, 4 symbols) from an in-process engine, one thread, with
  * 0, 1 and 4 strategies subscribed (books kept; dispatch once per 4,096-command batch): events/s,
  * best of 3.
+ * Then the two figures the other strategy benchmarks measure on their own, in the same run (`pairs`
+ * and `backtest` in the JSON): pair updates per second per worker (bench/kernels/pairs.bench.ts, quick
+ * mode, against its plain-TS baseline) and backtest market events per second
+ * (bench/pipeline/backtest.bench.ts, 1 M commands).
  * Options: --rate N (default 2000), --seconds S (5), --warmup S (1), --symbols N (4), --spw N (2),
- * --workers LIST, --out FILE.json, --json.
+ * --workers LIST, --no-pairs, --no-backtest, --out FILE.json, --json.
  */
 import * as hdr from 'hdr-histogram-js';
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -33,6 +37,8 @@ import { generate } from '../../src/workload/generator.js';
 import { Strategy } from '../../src/strategies/api.js';
 import { StrategyRunner } from '../../src/strategies/runner.js';
 import { StrategyPool } from '../../src/strategies/pool.js';
+import { run as runPairsBench } from '../kernels/pairs.bench.js';
+import { runBacktestBench } from './backtest.bench.js';
 
 const args = process.argv.slice(2);
 const opt = (k: string, d: string): string => { const i = args.indexOf(k); return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : d; };
@@ -67,7 +73,7 @@ async function runOne(host: EngineHost, workers: number, nextId: { v: number }, 
   let n = 0;
   for (let w = 0; w < workers; w++) {
     for (let j = 0; j < SPW; j++) {
-      await pool.create({ id: `f${w}-${j}`, kind: 'bench-follow', account: 1000 + n, symbols: [`S${(w * SPW + j) % SYMBOLS}`], worker: w, budgetUs: 1_000_000, limits: { maxOrdersPerSec: 100_000, maxMessagesPerSec: 100_000, maxRepeatedExecutions: 100_000 } });
+      await pool.create({ id: `f${w}-${j}`, kind: 'bench-follow', account: 1000 + n, symbols: [`S${(w * SPW + j) % SYMBOLS}`], worker: w, budgetUs: 1_000_000, limits: { maxOrdersPerSec: 100_000, maxMessagesPerSec: 100_000, maxRepeatedExecutions: 100_000, maxDuplicateOrders: 100_000 } });
       n++;
     }
   }
@@ -160,6 +166,10 @@ async function main(): Promise<void> {
   const load0 = loadavg()[0]!;
   const runner = runnerSpeed();
   if (!JSON_OUT) for (const x of runner) process.stdout.write(`runner alone, ${x.strategies} strategies: ${(x.eventsPerSec / 1e6).toFixed(2)} M events/s\n`);
+  const pairs = args.includes('--no-pairs') ? null : runPairsBench({ quick: true });
+  if (pairs && !JSON_OUT) for (const r of pairs.rows) process.stdout.write(`pairs ${r.name}: ${(r.updatesPerSecCpu / 1e6).toFixed(2)} M updates/s per worker (CPU), ${r.ratioToPlainTs.toFixed(2)}× plain TS time\n`);
+  const backtest = args.includes('--no-backtest') ? null : runBacktestBench({ reps: 3 });
+  if (backtest && !JSON_OUT) for (const r of backtest.rows) process.stdout.write(`backtest ${r.config}: ${(r.eventsPerSecond / 1e6).toFixed(2)} M events/s (${(r.eventsPerCpuSecond / 1e6).toFixed(2)} M per CPU-second)\n`);
   const host = await EngineHost.start({ engine: { symbols: SYMBOLS, capacity: 1 << 20 }, commandSlots: 1 << 16, eventSlots: 1 << 18, batch: 1024 });
   const runs: Run[] = [];
   const nextId = { v: 1 };
@@ -167,6 +177,8 @@ async function main(): Promise<void> {
   try {
     for (const w of WORKERS) {
       const r = await runOne(host, w, nextId, px);
+      // a strategy refused by its breaker (or paused) sends nothing: a run without decisions measures nothing
+      if (r.decisions === 0) throw new Error(`workers ${w}: no strategy decision reached the command ring (a breaker trip or a paused strategy? see the limits in runOne)`);
       runs.push(r);
       if (!JSON_OUT) {
         process.stdout.write(`workers ${w} (${r.strategies} strategies): ${r.tradesPerSec} trades/s → ${r.decisionsPerSec} ring pushes/s; `
@@ -180,7 +192,7 @@ async function main(): Promise<void> {
     bench: 'strategies', date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? '', cores: availableParallelism(),
     loadAverage: { before: load0, after: loadavg()[0]! },
     config: { rate: RATE, seconds: SECONDS, warmup: WARMUP, symbols: SYMBOLS, strategiesPerWorker: SPW, workers: WORKERS },
-    target: { decisionToRingP99Us: 50 }, runner, runs,
+    target: { decisionToRingP99Us: 50, pairUpdatesPerSecPerWorker: 1_000_000, backtestEventsPerSec: 1_000_000 }, runner, runs, pairs, backtest,
   };
   if (OUT) writeFileSync(OUT, JSON.stringify(report, null, 2) + '\n');
   if (JSON_OUT) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
