@@ -12,6 +12,7 @@ import type { Permission } from './auth.js';
 import type { LogOptions } from './audit-log.js';
 import type { OrderInfo } from './orders.js';
 import type { RateLimit } from './rate-limit.js';
+import type { LimiterOptions } from '../monitoring/limiter.js';
 
 export interface GatewayConfig {
   dataDir: string;
@@ -63,6 +64,12 @@ export interface GatewayConfig {
    * at `fileBytes` (default 10 MiB) keeping `files` older files (default 5).
    */
   logs?: Partial<LogOptions>;
+  /**
+   * Adaptive concurrency on order intake (src/monitoring/limiter.ts, docs/operations.md "Adaptive
+   * concurrency"): new orders over the limit are answered `overloaded`. Default on, with the
+   * limiter's defaults; `{ enabled: false }` measures without shedding.
+   */
+  limiter?: LimiterOptions;
   /** How often `<dataDir>/keys.json` is checked for changes written by other processes, ms (default 200). */
   keysPollMs?: number;
 }

@@ -23,11 +23,14 @@
  * written into each connection's reused writer with no object and no closure (the report is staged
  * in the pump's r* fields); the book projection gets one reused event object; the cycle's touched
  * symbols are a flag array and a list (no Set cleared per cycle).
+ * Concurrency limiter (OrderEntry.limiter): each command's last event gives one engine queue-time
+ * sample (tsInit − tsIn), a new order's A or R releases it from in flight, and each cycle ends
+ * with the limiter's window tick.
  * Known limitations: the 1 ms fallback timer runs even when idle.
  */
 import { RING_EVT_SIZE, REASON_NAMES, ENUMS } from '../abi/records.js';
 import {
-  evtAccount, evtId, evtLast, evtLeaves, evtMaker, evtMakerLeaves, evtPrice, evtQty, evtReason, evtSide, evtSymbol, evtTradeId, evtType, slotEvt, slotOrigin, slotSeq, slotToken, slotTsInit,
+  evtAccount, evtId, evtLast, evtLeaves, evtMaker, evtMakerLeaves, evtPrice, evtQty, evtReason, evtSide, evtSymbol, evtTradeId, evtType, slotEvt, slotOrigin, slotQueueNs, slotSeq, slotToken, slotTsInit,
   journalEventToSlot, type JournalEvents,
 } from '../abi/views.js';
 import type { BinaryWriter } from '../codec/binary-protocol.js';
@@ -120,6 +123,7 @@ export class EventPump {
     }
     for (let i = 0; i < touched.n; i++) this.md.publishBook(touched.list[i]!);
     touched.clear();
+    this.entry.limiter.tick();
     this.entry.drainKills();
     this.conns.flushAll();
     return n;
@@ -180,7 +184,11 @@ export class EventPump {
     // X/R of a cancel; a trade's taker). Other orders' events in it (maker fills, STP) are unsolicited.
     if (this.subject < 0) this.subject = id;
     const subject = this.subject;
-    if (last) this.subject = -1;
+    if (last) {
+      this.subject = -1;
+      // one engine queue-time sample per command (u32 words, no BigInt; replayed slots carry none)
+      if (!this.replaying) { const q = slotQueueNs(dv, b); if (q >= 0) this.entry.limiter.sample(q); }
+    }
     if (isAdminIdNum(id)) {
       // an ADMIN command's K or R: no order, no market data. Its effect on the gateway is applied
       // here, when the engine applied it — also when the HTTP caller has stopped waiting.
@@ -211,6 +219,7 @@ export class EventPump {
     switch (kind) {
       case 'A':
         if (o >= 0) {
+          if (reg.status[o] === PENDING && !this.replaying) this.entry.limiter.release(); // a new order's answer: no longer in flight
           reg.status[o] = OPEN;
           const account = reg.account[o]!;
           if (conns.hasAccount(account)) { this.rKind = 'ack'; this.rOrder = o; this.rSeq = seq; this.report(account, to, token); }
@@ -219,7 +228,7 @@ export class EventPump {
       case 'R':
         if (o >= 0) {
           const reason = REASON_NAMES[evtReason(dv, e)] ?? 'rejected';
-          if (reg.status[o] === PENDING) reg.finish(o, 'rejected');
+          if (reg.status[o] === PENDING) { reg.finish(o, 'rejected'); if (!this.replaying) this.entry.limiter.release(); }
           const account = reg.account[o]!;
           if (conns.hasAccount(account)) { this.rKind = 'reject'; this.rOrder = o; this.rSeq = seq; this.rReason = reason; this.report(account, to, token); }
         }

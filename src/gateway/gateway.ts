@@ -29,6 +29,7 @@ import type { StorageContext } from './http/context.js';
 import type { AdminAction, AdminDone } from './order-entry.js';
 import type { OrderRegistry } from './orders.js';
 import type { SimOrder } from './sim-hooks.js';
+import type { GradientLimiter } from '../monitoring/limiter.js';
 
 export { WS_CLOSE_KEY_REVOKED, type GatewayConfig, type RequestAuth, type OrderFields, type OrderRef, type EntryResult } from './config.js';
 
@@ -47,6 +48,8 @@ export class Gateway {
   readonly sagas: SagaManager | null;
   /** The storage in use, its writer and query API (null when storage is off). */
   readonly storage: StorageContext | null;
+  /** Adaptive concurrency on new orders (src/monitoring/limiter.ts): `metrics()` for the metrics registry. */
+  readonly limiter: GradientLimiter;
   /** The live sessions (size, values(): test/integration/gateway-heartbeat.test.ts peeks at them). */
   private readonly conns: Connections;
 
@@ -64,6 +67,7 @@ export class Gateway {
     this.sagas = s.sagas;
     this.storage = s.storage;
     this.conns = s.conns;
+    this.limiter = s.entry.limiter;
   }
 
   /** Builds the gateway and starts its engine thread (not listening yet). */

@@ -9,7 +9,9 @@
  * (resting orders of killed accounts still to cancel, retried while the ring is full).
  * Invariants: another account's order ids answer exactly like unknown ids (`lookup`); a command the
  * ring refuses leaves no trace but a `rejected` registry entry for a new order; an engine that
- * stopped answers `unavailable`, a full ring `busy`. The direct answer of a command goes to its
+ * stopped answers `unavailable`, a full ring `busy`, a new order over the concurrency limit
+ * (`limiter`, src/monitoring/limiter.ts) `overloaded` with no registry entry; cancels and modifies
+ * are never shed (they take risk off the book or re-price what rests; docs/operations.md). The direct answer of a command goes to its
  * `origin` connection (0: HTTP, the gateway itself or the simulator) with its ring `token`.
  * Complexity: O(1) per command (cancel-on-disconnect O(open orders of the account)).
  * Allocation: none per command in the CMD record (no command object, no BigInt for ids or tsIn); the
@@ -24,12 +26,15 @@ import { ADMIN_ID_BASE_NUM } from '../domain/ids.js';
 import type { Instrument } from '../domain/instruments.js';
 import type { CommandDone, EntryOutcome, GatewayCounters, OrderFields, OrderRef } from './config.js';
 import type { OrderRegistry } from './orders.js';
+import { GradientLimiter } from '../monitoring/limiter.js';
 
 export type SubmitOutcome = 'ok' | 'busy' | 'unavailable';
 export type AdminAction = 'halt' | 'kill_account' | 'kill_all';
 export type AdminDone = { ok: boolean; reason: string | null; seq: number } | null;
 
 const TIF = { gtc: 0, ioc: 1, fok: 2, post_only: 3 } as const;
+/** The answer to a new order over the concurrency limit (one object: nothing allocated per shed order). */
+const OVERLOADED: EntryOutcome = Object.freeze({ ok: false, reason: 'overloaded', message: 'the engine queue is over its concurrency limit; retry' }) as EntryOutcome;
 
 export class OrderEntry {
   /** The CMD record being submitted (written in place: no command object, no BigInt for ids). */
@@ -47,6 +52,8 @@ export class OrderEntry {
     private readonly instruments: Instrument[],
     private readonly bySymbol: ReadonlyMap<string, Instrument>,
     private readonly counters: GatewayCounters,
+    /** Adaptive concurrency on new orders (the event pump feeds it queue times and answers). */
+    readonly limiter: GradientLimiter = new GradientLimiter({ enabled: false }),
   ) {}
 
   /**
@@ -102,19 +109,34 @@ export class OrderEntry {
     return this.enterOrder(account, conn, clientOrderId, symbol, side, type, tif, type === 0 ? price : 0, qty, token);
   }
 
+  /**
+   * A new order that passed the gateway's checks: over the concurrency limit it is answered
+   * `overloaded` and leaves no trace (no registry entry, no order id: its clientOrderId is free for
+   * the retry); else it is registered and submitted.
+   */
   private enterOrder(account: number, conn: number, clientOrderId: string, symbol: number, side: number, type: number, tif: number, price: bigint | number, qty: number, token: number): EntryOutcome {
+    if (!this.limiter.tryAcquire()) return OVERLOADED;
     const o = this.orders.create({ account, clientOrderId, symbol, side, price, qty, conn });
     this.counters.ordersIn++;
-    const sent = this.submitNew(o, type, tif, price, conn, token);
+    const sent = this.submitAdmitted(o, type, tif, price, conn, token);
     if (sent !== 'ok') return this.refused(sent);
     return { ok: true, slot: o };
   }
 
-  /** Submits a NEW for the order just created in registry slot `o`; a refused one is finished as rejected. */
+  /**
+   * Submits a NEW for the order just created in registry slot `o` (the simulator's way: counted in
+   * flight, never shed); a refused one is finished as rejected.
+   */
   submitNew(o: number, type: number, tif: number, price: bigint | number, origin: number, token: number): SubmitOutcome {
+    this.limiter.admit();
+    return this.submitAdmitted(o, type, tif, price, origin, token);
+  }
+
+  /** The NEW of an order the limiter counts in flight; refused by the ring, it is released again. */
+  private submitAdmitted(o: number, type: number, tif: number, price: bigint | number, origin: number, token: number): SubmitOutcome {
     const r = this.orders;
     const sent = this.submit(ENUMS.Op.NEW, r.side[o]!, type, tif, r.symbol[o]!, r.id[o]!, price, r.qty[o]!, r.account[o]!, origin, token, r.cid[o]!);
-    if (sent !== 'ok') r.finish(o, 'rejected');
+    if (sent !== 'ok') { r.finish(o, 'rejected'); this.limiter.release(); }
     return sent;
   }
 
