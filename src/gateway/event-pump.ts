@@ -30,7 +30,7 @@
  */
 import { RING_EVT_SIZE, REASON_NAMES, ENUMS } from '../abi/records.js';
 import {
-  evtAccount, evtId, evtLast, evtLeaves, evtMaker, evtMakerLeaves, evtPrice, evtQty, evtReason, evtSide, evtSymbol, evtTradeId, evtType, slotEvt, slotOrigin, slotQueueNs, slotSeq, slotToken, slotTsInit,
+  evtAccount, evtId, evtLast, evtLeaves, evtMaker, evtMakerLeaves, evtPrice, evtQty, evtReason, evtSide, evtSymbol, evtTradeId, evtType, slotEvt, slotOrigin, slotQueueNs, slotSeq, slotToken, slotTsInit, slotTsInitNum,
   journalEventToSlot, type JournalEvents,
 } from '../abi/views.js';
 import type { BinaryWriter } from '../codec/binary-protocol.js';
@@ -187,7 +187,7 @@ export class EventPump {
     if (last) {
       this.subject = -1;
       // one engine queue-time sample per command (u32 words, no BigInt; replayed slots carry none)
-      if (!this.replaying) { const q = slotQueueNs(dv, b); if (q >= 0) this.entry.limiter.sample(q); }
+      if (!this.replaying) { const q = slotQueueNs(dv, b); if (q >= 0) this.entry.limiter.sample(q, slotTsInitNum(dv, b)); }
     }
     if (isAdminIdNum(id)) {
       // an ADMIN command's K or R: no order, no market data. Its effect on the gateway is applied

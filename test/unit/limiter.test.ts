@@ -16,11 +16,11 @@ function make(o: LimiterOptions = {}): { l: GradientLimiter; clock: { t: number 
  * as the limiter admits), one order is answered with queue time `queueUs(t)` and the pump ticks.
  * Returns the limit at the end.
  */
-function drive(l: GradientLimiter, clock: { t: number }, ms: number, queueUs: (t: number) => number, demand = 1e9, stepMs = 0.05): number {
+function drive(l: GradientLimiter, clock: { t: number }, ms: number, queueUs: (t: number) => number, demand = 1e9, stepMs = 0.05, batchStartMs?: (t: number) => number): number {
   const end = clock.t + ms;
   while (clock.t < end - 1e-9) {
     while (l.inflight < demand && l.tryAcquire()) { /* admitted */ }
-    if (l.inflight > 0) { l.release(); l.sample(queueUs(clock.t) * 1000); }
+    if (l.inflight > 0) { l.release(); l.sample(queueUs(clock.t) * 1000, batchStartMs === undefined ? NaN : batchStartMs(clock.t) * 1e6); }
     l.tick();
     clock.t += stepMs;
   }
@@ -55,6 +55,27 @@ describe('GradientLimiter', () => {
     const b = z.l.limit;
     drive(z.l, z.clock, 20, () => 9);
     expect(z.l.limit).toBeLessThan(b);
+  });
+
+  it('a queue of up to about one engine cycle (group commit waiting for a sync) is not congestion; several cycles is', () => {
+    const cycle = (ms: number) => (t: number): number => Math.floor(t / ms) * ms; // batch start times
+    const { l, clock } = make({ initialLimit: 512, minQueueUs: 50 });
+    drive(l, clock, 100, () => 10, 1e9, 0.05, cycle(0.2)); // light load: 10 µs queues, 200 µs cycles
+    const light = l.limit;
+    // heavier load: each batch waits for a 5 ms sync, so orders wait on average half a cycle
+    drive(l, clock, 100, (t) => ((t * 1000) % 5000), 1e9, 0.05, cycle(5));
+    expect(l.metrics().cycleUs).toBeCloseTo(5000, -2);
+    expect(l.limit).toBeGreaterThanOrEqual(light);
+    // the same queue times without the cycle known: 250× the baseline → the limit is cut
+    const z = make({ initialLimit: 512, minQueueUs: 50 });
+    drive(z.l, z.clock, 100, () => 10);
+    const zl = z.l.limit;
+    drive(z.l, z.clock, 10, (t) => ((t * 1000) % 5000));
+    expect(z.l.limit).toBeLessThan(zl);
+    // saturated: orders wait three cycles → cut within 10 ms
+    const before = l.limit;
+    drive(l, clock, 10, () => 15_000, 1e9, 0.05, cycle(5));
+    expect(l.limit).toBeLessThan(0.8 * before);
   });
 
   it('does not grow while app-limited (less than half of the limit in use)', () => {
