@@ -24,8 +24,8 @@
  * in the pump's r* fields); the book projection gets one reused event object; the cycle's touched
  * symbols are a flag array and a list (no Set cleared per cycle).
  * Concurrency limiter (OrderEntry.limiter): each command's last event gives one engine queue-time
- * sample (tsInit − tsIn), a new order's A or R releases it from in flight, and each cycle ends
- * with the limiter's window tick.
+ * sample (tsInit − tsIn) with its batch's tsInit; each cycle ends with OrderEntry.limiterCycle
+ * (new orders the engine has taken leave in flight; the limiter's window tick).
  * Known limitations: the 1 ms fallback timer runs even when idle.
  */
 import { RING_EVT_SIZE, REASON_NAMES, ENUMS } from '../abi/records.js';
@@ -123,7 +123,7 @@ export class EventPump {
     }
     for (let i = 0; i < touched.n; i++) this.md.publishBook(touched.list[i]!);
     touched.clear();
-    this.entry.limiter.tick();
+    this.entry.limiterCycle();
     this.entry.drainKills();
     this.conns.flushAll();
     return n;
@@ -219,7 +219,6 @@ export class EventPump {
     switch (kind) {
       case 'A':
         if (o >= 0) {
-          if (reg.status[o] === PENDING && !this.replaying) this.entry.limiter.release(); // a new order's answer: no longer in flight
           reg.status[o] = OPEN;
           const account = reg.account[o]!;
           if (conns.hasAccount(account)) { this.rKind = 'ack'; this.rOrder = o; this.rSeq = seq; this.report(account, to, token); }
@@ -228,7 +227,7 @@ export class EventPump {
       case 'R':
         if (o >= 0) {
           const reason = REASON_NAMES[evtReason(dv, e)] ?? 'rejected';
-          if (reg.status[o] === PENDING) { reg.finish(o, 'rejected'); if (!this.replaying) this.entry.limiter.release(); }
+          if (reg.status[o] === PENDING) reg.finish(o, 'rejected');
           const account = reg.account[o]!;
           if (conns.hasAccount(account)) { this.rKind = 'reject'; this.rOrder = o; this.rSeq = seq; this.rReason = reason; this.report(account, to, token); }
         }

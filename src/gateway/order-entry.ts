@@ -10,7 +10,8 @@
  * Invariants: another account's order ids answer exactly like unknown ids (`lookup`); a command the
  * ring refuses leaves no trace but a `rejected` registry entry for a new order; an engine that
  * stopped answers `unavailable`, a full ring `busy`, a new order over the concurrency limit
- * (`limiter`, src/monitoring/limiter.ts) `overloaded` with no registry entry; cancels and modifies
+ * (`limiter`, src/monitoring/limiter.ts; in flight: admitted new orders still in the command ring,
+ * `queuedPos`, not yet taken by the engine thread) `overloaded` with no registry entry; cancels and modifies
  * are never shed (they take risk off the book or re-price what rests; docs/operations.md). The direct answer of a command goes to its
  * `origin` connection (0: HTTP, the gateway itself or the simulator) with its ring `token`.
  * Complexity: O(1) per command (cancel-on-disconnect O(open orders of the account)).
@@ -44,6 +45,10 @@ export class OrderEntry {
   private adminSeq = 0;
   /** Resting orders of killed accounts still to cancel (retried while the command ring is full). */
   private readonly killCancels: [number, number][] = [];
+  /** Command-ring positions of the admitted new orders the engine has not taken yet, oldest first (a ring of the command ring's capacity). */
+  private readonly queuedPos: Int32Array;
+  private qHead = 0;
+  private qLen = 0;
 
   constructor(
     private readonly host: EngineHost,
@@ -54,7 +59,9 @@ export class OrderEntry {
     private readonly counters: GatewayCounters,
     /** Adaptive concurrency on new orders (the event pump feeds it queue times and answers). */
     readonly limiter: GradientLimiter = new GradientLimiter({ enabled: false }),
-  ) {}
+  ) {
+    this.queuedPos = new Int32Array(host.cmdRing.capacity);
+  }
 
   /**
    * Queues one command (busy: the command ring is full). Writes the CMD record in place; `price`
@@ -115,6 +122,7 @@ export class OrderEntry {
    * the retry); else it is registered and submitted.
    */
   private enterOrder(account: number, conn: number, clientOrderId: string, symbol: number, side: number, type: number, tif: number, price: bigint | number, qty: number, token: number): EntryOutcome {
+    this.reapTaken();
     if (!this.limiter.tryAcquire()) return OVERLOADED;
     const o = this.orders.create({ account, clientOrderId, symbol, side, price, qty, conn });
     this.counters.ordersIn++;
@@ -136,8 +144,28 @@ export class OrderEntry {
   private submitAdmitted(o: number, type: number, tif: number, price: bigint | number, origin: number, token: number): SubmitOutcome {
     const r = this.orders;
     const sent = this.submit(ENUMS.Op.NEW, r.side[o]!, type, tif, r.symbol[o]!, r.id[o]!, price, r.qty[o]!, r.account[o]!, origin, token, r.cid[o]!);
-    if (sent !== 'ok') { r.finish(o, 'rejected'); this.limiter.release(); }
+    if (sent !== 'ok') { r.finish(o, 'rejected'); this.limiter.release(); return sent; }
+    const q = this.queuedPos;
+    q[(this.qHead + this.qLen) & (q.length - 1)] = this.host.cmdRing.lastPos; // at most capacity queued: the ring holds no more
+    this.qLen++;
     return sent;
+  }
+
+  /** New orders the engine thread has taken from the command ring are no longer in flight (O(taken)). */
+  private reapTaken(): void {
+    const q = this.queuedPos;
+    const ring = this.host.cmdRing;
+    while (this.qLen > 0 && ring.taken(q[this.qHead]!)) {
+      this.qHead = (this.qHead + 1) & (q.length - 1);
+      this.qLen--;
+      this.limiter.release();
+    }
+  }
+
+  /** Once per event-pump cycle: in flight brought up to date, the limiter's window tick. */
+  limiterCycle(): void {
+    this.reapTaken();
+    this.limiter.tick();
   }
 
   /** The registry slot of the live order of `account` named by clientOrderId or orderId (others' orders are unknown), or -1. */
