@@ -303,6 +303,8 @@ async function openLoopBinary(s: Server, rate: number, count: number): Promise<R
 interface OverloadResult {
   limiter: 'off' | 'on'; offeredPerSecond: number; sent: number; acked: number; shed: number; otherRejects: number; unanswered: number;
   seconds: number; goodputPerSecond: number; shedFraction: number; ackP50Us: number; ackP99Us: number; ackP999Us: number; ackMaxUs: number;
+  /** How late the client itself sent, behind the schedule (p99 over orders, µs): large means the client (sharing the CPUs), not the server, set the pace. */
+  sendLagP99Us: number;
 }
 
 /**
@@ -316,6 +318,7 @@ async function overloadRun(protocol: 'json' | 'binary', limiter: 'off' | 'on', r
     const count = Math.max(1, Math.round(rate * seconds));
     const ws = protocol === 'json' ? await connect(s, 0) : await connectBinary(s);
     const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60e9, numberOfSignificantValueDigits: 3 });
+    const lag = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60e9, numberOfSignificantValueDigits: 3 });
     const scheduled = new Float64Array(count);
     const seen = new Uint8Array(count);
     let acked = 0; let shed = 0; let other = 0; let lastAnswer = 0;
@@ -354,6 +357,7 @@ async function overloadRun(protocol: 'json' | 'binary', limiter: 'off' | 'on', r
       let k = 0;
       while (i < count && start + i * interval <= now) {
         scheduled[i] = start + i * interval;
+        lag.recordValue(Math.max(1, Math.round((now - scheduled[i]!) * 1e6)));
         if (protocol === 'json') ws.send(orderFrame(base + i));
         else { binaryOrder(base + i, i); if (++k === PER_FRAME) { ws.send(writer.take()!); k = 0; } }
         i++;
@@ -370,6 +374,7 @@ async function overloadRun(protocol: 'json' | 'binary', limiter: 'off' | 'on', r
       limiter, offeredPerSecond: rate, sent: i, acked, shed, otherRejects: other, unanswered: i - acked - shed - other, seconds: secs,
       goodputPerSecond: acked / secs, shedFraction: (shed / Math.max(1, i)),
       ackP50Us: h.getValueAtPercentile(50) / 1000, ackP99Us: h.getValueAtPercentile(99) / 1000, ackP999Us: h.getValueAtPercentile(99.9) / 1000, ackMaxUs: h.maxValue / 1000,
+      sendLagP99Us: lag.getValueAtPercentile(99) / 1000,
     };
   } finally {
     s.proc.kill('SIGTERM');
@@ -391,6 +396,7 @@ async function overload(protocol: 'json' | 'binary', sustainable: number): Promi
   process.stdout.write(row('ack p99.9 of accepted (µs)', (r) => n(r.ackP999Us)));
   process.stdout.write(row('shed (overloaded) fraction', (r) => `${(r.shedFraction * 100).toFixed(1)} %`));
   process.stdout.write(row('other rejects · unanswered', (r) => `${r.otherRejects} · ${r.unanswered}`));
+  process.stdout.write(row('client send lag p99 (µs)', (r) => n(r.sendLagP99Us)));
   return { protocol, sustainablePerSecond: sustainable, factor: OVERLOAD_FACTOR, offeredPerSecond: rate, seconds: OVERLOAD_SECONDS, off, on };
 }
 

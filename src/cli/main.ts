@@ -53,7 +53,7 @@ usage:
                 [--http-rate-limit REQUESTS_PER_SECOND_PER_API_KEY (default 100; bursts of 2×)]
                 [--durability fsync|none (default fsync)] [--snapshot-every COMMANDS (default 1000000)]
                 [--limiter on|off (adaptive concurrency on new orders: over the limit they are
-                 answered overloaded; default on)] [--limiter-min N (default 64)] [--limiter-max N
+                 answered overloaded; default off: measured only)] [--limiter-min N (default 64)] [--limiter-max N
                  (default 4096)] [--limiter-min-queue-us US (default 50)] [--limiter-tolerance X
                  (default 2); docs/operations.md "Adaptive concurrency"]
                 [--preallocate (journal segments zero-filled ahead by a background thread: lower
@@ -235,7 +235,7 @@ async function cmdServe(argv: string[]): Promise<number> {
   const engineRt = int(f, 'engine-rt', 0, 0, 99)!;
   const logFileBytes = int(f, 'log-file-bytes', 10 << 20, 4096, 2 ** 40)!;
   const logFiles = int(f, 'log-files', 5, 0, 100)!;
-  const limiterOn = str(f, 'limiter') ?? 'on';
+  const limiterOn = str(f, 'limiter') ?? 'off';
   if (limiterOn !== 'on' && limiterOn !== 'off') throw new TradsysError('ERR_CLI_USAGE', `--limiter must be on or off, got ${limiterOn}`);
   const limiterMin = int(f, 'limiter-min', 64, 1, 1 << 24)!;
   const limiterMax = int(f, 'limiter-max', 4096, 1, 1 << 24)!;

@@ -111,7 +111,7 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
   const counters = newCounters();
   const orders = new OrderRegistry();
   const book = new BookProjection(instruments.length);
-  const entry = new OrderEntry(host, orders, instruments, bySymbol, counters, new GradientLimiter(cfg.limiter ?? {}));
+  const entry = new OrderEntry(host, orders, instruments, bySymbol, counters, new GradientLimiter({ ...cfg.limiter, enabled: cfg.limiter?.enabled ?? false }));
   const conns = new Connections(limits, counters, logger as FastifyBaseLogger, keys, entry);
   const md = new MarketData(instruments, book, conns);
   const rmStore = new ReadModelStore(cfg.dataDir, log);

@@ -37,7 +37,7 @@ const LIMIT = 4;
 let f: GatewayFixture;
 let gw: Gateway;
 let key: ApiKey;
-useGateway({ tmpPrefix: 'gwo-', capacity: 10_000, limiter: { minLimit: LIMIT, maxLimit: LIMIT, initialLimit: LIMIT } }, (fx) => {
+useGateway({ tmpPrefix: 'gwo-', capacity: 10_000, limiter: { enabled: true, minLimit: LIMIT, maxLimit: LIMIT, initialLimit: LIMIT } }, (fx) => {
   f = fx;
   gw = fx.gw;
   key = fx.key(1);
