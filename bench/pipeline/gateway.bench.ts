@@ -139,20 +139,28 @@ async function throughput(s: Server, conns: number, window: number): Promise<num
   const sockets = await Promise.all(Array.from({ length: conns }, (_, i) => connect(s, i)));
   let next = 0;
   let acked = 0;
+  // Every connection of an account receives every execution report (docs/protocol.md "Who gets a
+  // report"), so each connection counts only the answers to the orders it sent (`owner`): counting
+  // every copy over-counted by up to the number of connections and ended the phase with orders
+  // still in flight (their late acks then landed in the open-loop phase).
+  const owner = new Uint8Array(N);
   const t0 = process.hrtime.bigint();
   await new Promise<void>((done, fail) => {
     const timer = setTimeout(() => fail(new Error(`throughput phase stalled at ${acked} of ${N} acks`)), 120_000);
-    for (const ws of sockets) {
+    sockets.forEach((ws, c) => {
+      const send = (): void => { owner[next] = c; ws.send(orderFrame(next++)); };
       ws.once('close', (code, why) => { clearTimeout(timer); fail(new Error(`server closed a connection (${code} ${why.toString()}) after ${acked} acks`)); });
       ws.on('message', (d) => {
-        const m = JSON.parse(d.toString()) as { type: string };
+        const m = JSON.parse(d.toString()) as { type: string; clientOrderId?: string };
         if (m.type !== 'ack' && m.type !== 'reject') return;
+        const id = Number(m.clientOrderId?.slice(1));
+        if (!(id >= 0 && id < N) || owner[id] !== c) return;
         acked++;
         if (acked === N) { clearTimeout(timer); done(); }
-        else if (next < N) ws.send(orderFrame(next++));
+        else if (next < N) send();
       });
-      for (let i = 0; i < window && next < N; i++) ws.send(orderFrame(next++));
-    }
+      for (let i = 0; i < window && next < N; i++) send();
+    });
   });
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   for (const ws of sockets) ws.close();
@@ -179,6 +187,7 @@ async function openLoop(s: Server, rate: number, count: number): Promise<Record<
       const m = JSON.parse(d.toString()) as { type: string; clientOrderId?: string };
       if (m.type !== 'ack' && m.type !== 'reject') return;
       const i = Number(m.clientOrderId!.slice(1)) - base;
+      if (!(i >= 0 && i < count)) return; // another phase's order (every connection of the account gets every report)
       h.recordValue(Math.max(1, Math.round(performance.now() * 1e6 - scheduled[i]! * 1e6)));
       if (++acked === count) res();
     });
