@@ -146,7 +146,11 @@ export class OrderEntry {
     const sent = this.submit(ENUMS.Op.NEW, r.side[o]!, type, tif, r.symbol[o]!, r.id[o]!, price, r.qty[o]!, r.account[o]!, origin, token, r.cid[o]!);
     if (sent !== 'ok') { r.finish(o, 'rejected'); this.limiter.release(); return sent; }
     const q = this.queuedPos;
-    q[(this.qHead + this.qLen) & (q.length - 1)] = this.host.cmdRing.lastPos; // at most capacity queued: the ring holds no more
+    const pos = this.host.cmdRing.lastPos;
+    // entries the engine already took may not be reaped yet (the simulator's path does not reap);
+    // after a reap at most capacity − 1 remain, since the ring holds this command too
+    if (this.qLen === q.length) this.reapTaken();
+    q[(this.qHead + this.qLen) & (q.length - 1)] = pos;
     this.qLen++;
     return sent;
   }
