@@ -7,8 +7,8 @@
  * ring's consumer position passes them: src/gateway/order-entry.ts). Not "until answered": the
  * answer reaches the gateway through its own event loop, so when that loop is the bottleneck a
  * count released on answers stays at the limit and sheds nearly everything while the engine idles
- * (measured: 90 % shed, goodput ÷ 7 over JSON). Over the limit, order entry answers a new order `overloaded`
- * (retryable) instead of letting it queue (docs/operations.md "Adaptive concurrency").
+ * (measured: 90 % shed, goodput ÷ 7 over JSON). Over the limit, order entry answers a new order
+ * `overloaded` (retryable) instead of letting it queue (docs/operations.md "Adaptive concurrency").
  *
  * How it differs from Gradient2Limit (which ignores round trips under 100 µs and re-computes once
  * per 100 ms-1 s window): the engine queue time is microseconds, so
@@ -38,20 +38,24 @@
  * warm-up average of the first 10 windows); the last 4,096 queue times (`recent`, a ring, ns) for
  * the p50/p99 of `metrics()`; counters `inflight`, `admitted`, `shed`, `samples`.
  * Invariants: minLimit ≤ est ≤ maxLimit and est is finite after any input (non-finite or negative
- * samples are ignored and counted in `ignored`, samples over 100 s count as 100 s); inflight ≥ 0 (a release without an acquire is
- * ignored); a disabled limiter admits everything and still measures (inflight, queue times).
+ * samples are ignored and counted in `ignored`, samples over 100 s count as 100 s); inflight ≥ 0
+ * (a release without an acquire is ignored); a disabled limiter admits everything and still
+ * measures (inflight, queue times).
  * Complexity: O(1) per sample, acquire, release and tick; `metrics()` O(4,096 log 4,096).
  * Allocation: none per sample, acquire, release or tick (the clock is `performance.now`, a number);
  * `metrics()` one object and one sorted copy of the recent ring.
  * Known limitations: the queue time covers the command ring only — time the gateway's own thread
  * spends before the ring (WebSocket decode, a saturated event loop) is not seen, so overload of the
  * gateway thread itself is met by the per-connection rate limits, not by this limiter. Simulator
- * orders count as in flight but are not shed.
+ * orders count as in flight but are not shed; strategy workers' orders are neither counted nor
+ * shed. The gateway builds it disabled unless configured (`serve --limiter on`): on the shared
+ * 2-core bench machine, at 2× the sustainable rate, it halved JSON's p99 but cost binary 43 % of
+ * its goodput (docs/operations.md "Figures").
  */
 import { TradsysError } from '../domain/errors.js';
 
 export interface LimiterOptions {
-  /** Admit over the limit or not (`serve --limiter on|off`); off still measures. Default true. */
+  /** Admit over the limit or not (`serve --limiter on|off`); off still measures. Default true here; the gateway's GatewayConfig.limiter defaults to false. */
   enabled?: boolean;
   /** Starting limit, new orders in flight (default 1,024, within [minLimit, maxLimit]). */
   initialLimit?: number;
