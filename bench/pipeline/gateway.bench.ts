@@ -12,7 +12,17 @@
  * reqId. Every order must be answered with an ack (a reject fails the binary run).
  * Options: --protocol json|binary|both (default both) · --orders N (default 50,000) ·
  * --rates 5000,20000,50000 · --conns C (4) · --window W (256) · --durability fsync|none (the
- * server's journal, default fsync: every ack waits for its batch's fdatasync) · --json.
+ * server's journal, default fsync: every ack waits for its batch's fdatasync) · --json ·
+ * --out FILE (the JSON report to a file) · --server-limiter off|on|default (the server's adaptive
+ * concurrency limiter in phases 1-2; default off, so those phases measure the pipeline as before;
+ * `default` passes no flag, for GATEWAY_CLI builds that predate it).
+ *   3. overload (--overload; docs/operations.md "Adaptive concurrency"): the sustainable rate R is
+ *      phase 1's closed-loop figure; then open loop at --overload-factor × R (default 2, the stress
+ *      level of MiFID II RTS 6) for --overload-seconds (default 2) against a fresh server with
+ *      `--limiter off` and one with `--limiter on`: goodput (acked orders/s, from the first send to
+ *      the last answer), ack latency of accepted orders (from the scheduled send, HDR p50/p99/p99.9),
+ *      shed fraction (orders answered `overloaded`), other rejects. Reported side by side and as
+ *      `overload` in the JSON (new field; the fields above are unchanged).
  * GC: the server runs with `--trace-gc`; per phase the bench reports its scavenges (count, median and longest
  * pause) and `heapBytesPerOrder`: bytes the server allocated on its JS heaps (all isolates: main
  * thread, engine thread, …) per order, from the trace (each GC's heap before it minus the heap
@@ -23,7 +33,7 @@
  * Market-data fan-out: bench/pipeline/fanout.bench.ts (npm run bench:fanout).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +49,13 @@ const N = Number(opt('--orders', '50000'));
 const DURABILITY = opt('--durability', 'fsync');
 const RATES = opt('--rates', '5000,20000,50000').split(',').map(Number);
 const PROTOCOL = opt('--protocol', 'both');
+const OVERLOAD = args.includes('--overload');
+const OVERLOAD_FACTOR = Number(opt('--overload-factor', '2'));
+const OVERLOAD_SECONDS = Number(opt('--overload-seconds', '2'));
+const SERVER_LIMITER = opt('--server-limiter', 'off');
+if (!['off', 'on', 'default'].includes(SERVER_LIMITER)) throw new Error('--server-limiter must be off, on or default');
+if (!(OVERLOAD_FACTOR > 0) || !(OVERLOAD_SECONDS > 0)) throw new Error('--overload-factor and --overload-seconds must be > 0');
+const OUT = opt('--out', '');
 if (!['json', 'binary', 'both'].includes(PROTOCOL)) throw new Error('--protocol must be json, binary or both');
 const PER_FRAME = 80;
 /** The server's CLI; GATEWAY_CLI=path/to/main.js runs another build (before/after comparisons), GATEWAY_NODE_ARGS adds node flags (e.g. --cpu-prof). */
@@ -73,8 +90,9 @@ function gcBetween(s: Server, from: number, to: number, orders: number): { scave
   return { scavenges, maxScavengeMs, medianScavengeMs, otherGcs, heapBytesPerOrder: Math.round((allocatedMb * 1024 * 1024) / orders) };
 }
 
-async function startServer(): Promise<Server> {
-  const proc = spawn(process.execPath, ['--trace-gc', ...NODE_ARGS, CLI, 'serve', '--no-sim', '--no-storage', '--max-open-orders', '0', '--durability', DURABILITY, '--port', '0', '--rate-limit', '10000000', '--data', mkdtempSync(join(tmpdir(), 'bench-gw-'))]);
+async function startServer(limiter = SERVER_LIMITER): Promise<Server> {
+  const limiterArgs = limiter === 'default' ? [] : ['--limiter', limiter];
+  const proc = spawn(process.execPath, ['--trace-gc', ...NODE_ARGS, CLI, 'serve', '--no-sim', '--no-storage', '--max-open-orders', '0', '--durability', DURABILITY, '--port', '0', '--rate-limit', '10000000', ...limiterArgs, '--data', mkdtempSync(join(tmpdir(), 'bench-gw-'))]);
   let out = '';
   let partial = '';
   const gc: GcLine[] = [];
@@ -121,20 +139,28 @@ async function throughput(s: Server, conns: number, window: number): Promise<num
   const sockets = await Promise.all(Array.from({ length: conns }, (_, i) => connect(s, i)));
   let next = 0;
   let acked = 0;
+  // Every connection of an account receives every execution report (docs/protocol.md "Who gets a
+  // report"), so each connection counts only the answers to the orders it sent (`owner`): counting
+  // every copy over-counted by up to the number of connections and ended the phase with orders
+  // still in flight (their late acks then landed in the open-loop phase).
+  const owner = new Uint8Array(N);
   const t0 = process.hrtime.bigint();
   await new Promise<void>((done, fail) => {
     const timer = setTimeout(() => fail(new Error(`throughput phase stalled at ${acked} of ${N} acks`)), 120_000);
-    for (const ws of sockets) {
+    sockets.forEach((ws, c) => {
+      const send = (): void => { owner[next] = c; ws.send(orderFrame(next++)); };
       ws.once('close', (code, why) => { clearTimeout(timer); fail(new Error(`server closed a connection (${code} ${why.toString()}) after ${acked} acks`)); });
       ws.on('message', (d) => {
-        const m = JSON.parse(d.toString()) as { type: string };
+        const m = JSON.parse(d.toString()) as { type: string; clientOrderId?: string };
         if (m.type !== 'ack' && m.type !== 'reject') return;
+        const id = Number(m.clientOrderId?.slice(1));
+        if (!(id >= 0 && id < N) || owner[id] !== c) return;
         acked++;
         if (acked === N) { clearTimeout(timer); done(); }
-        else if (next < N) ws.send(orderFrame(next++));
+        else if (next < N) send();
       });
-      for (let i = 0; i < window && next < N; i++) ws.send(orderFrame(next++));
-    }
+      for (let i = 0; i < window && next < N; i++) send();
+    });
   });
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   for (const ws of sockets) ws.close();
@@ -161,6 +187,7 @@ async function openLoop(s: Server, rate: number, count: number): Promise<Record<
       const m = JSON.parse(d.toString()) as { type: string; clientOrderId?: string };
       if (m.type !== 'ack' && m.type !== 'reject') return;
       const i = Number(m.clientOrderId!.slice(1)) - base;
+      if (!(i >= 0 && i < count)) return; // another phase's order (every connection of the account gets every report)
       h.recordValue(Math.max(1, Math.round(performance.now() * 1e6 - scheduled[i]! * 1e6)));
       if (++acked === count) res();
     });
@@ -281,6 +308,107 @@ async function openLoopBinary(s: Server, rate: number, count: number): Promise<R
   return finishOpenLoop(ws, done, rate, () => acked, h);
 }
 
+// ── overload: open loop past the sustainable rate, limiter off and on ───────────────────────
+interface OverloadResult {
+  limiter: 'off' | 'on'; offeredPerSecond: number; sent: number; acked: number; shed: number; otherRejects: number; unanswered: number;
+  seconds: number; goodputPerSecond: number; shedFraction: number; ackP50Us: number; ackP99Us: number; ackP999Us: number; ackMaxUs: number;
+  /** How late the client itself sent, behind the schedule (p99 over orders, µs): large means the client (sharing the CPUs), not the server, set the pace. */
+  sendLagP99Us: number;
+}
+
+/**
+ * Open loop at `rate` for `seconds` against a fresh server with the limiter `off` or `on`: every
+ * order's outcome (ack, `overloaded`, other reject) is counted; acked orders' latency from their
+ * scheduled send (coordinated-omission corrected). Goodput: acks ÷ (last answer − first send).
+ */
+async function overloadRun(protocol: 'json' | 'binary', limiter: 'off' | 'on', rate: number, seconds: number): Promise<OverloadResult> {
+  const s = await startServer(limiter);
+  try {
+    const count = Math.max(1, Math.round(rate * seconds));
+    const ws = protocol === 'json' ? await connect(s, 0) : await connectBinary(s);
+    const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60e9, numberOfSignificantValueDigits: 3 });
+    const lag = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60e9, numberOfSignificantValueDigits: 3 });
+    const scheduled = new Float64Array(count);
+    const seen = new Uint8Array(count);
+    let acked = 0; let shed = 0; let other = 0; let lastAnswer = 0;
+    const base = 20_000_000;
+    let finish: () => void = () => {};
+    const done = new Promise<void>((res) => { finish = res; });
+    const outcome = (i: number, kind: 0 | 1 | 2, now: number): void => {
+      if (i < 0 || i >= count || seen[i] !== 0) return;
+      seen[i] = 1;
+      lastAnswer = now;
+      if (kind === 0) { acked++; h.recordValue(Math.max(1, Math.round((now - scheduled[i]!) * 1e6))); } else if (kind === 1) shed++; else other++;
+      if (acked + shed + other === count) finish();
+    };
+    if (protocol === 'json') {
+      ws.on('message', (d) => {
+        const now = performance.now();
+        const m = JSON.parse(d.toString()) as { type: string; clientOrderId?: string; reason?: string };
+        if ((m.type !== 'ack' && m.type !== 'reject') || m.clientOrderId === undefined) return;
+        outcome(Number(m.clientOrderId.slice(1)) - base, m.type === 'ack' ? 0 : m.reason === 'overloaded' ? 1 : 2, now);
+      });
+    } else {
+      ws.on('message', (d: Buffer) => {
+        const now = performance.now();
+        for (const m of decodeFrame(d, 'server')) {
+          if (m.kind === 'ack') outcome(m.reqId, 0, now);
+          else if (m.kind === 'reject') outcome(m.reqId, m.reason === 'overloaded' ? 1 : 2, now);
+          else if (m.kind === 'error') outcome(m.reqId, 2, now);
+        }
+      });
+    }
+    const start = performance.now() + 5;
+    const interval = 1000 / rate;
+    let i = 0;
+    while (i < count && performance.now() < start + seconds * 1000 + 30_000) {
+      const now = performance.now();
+      let k = 0;
+      while (i < count && start + i * interval <= now) {
+        scheduled[i] = start + i * interval;
+        lag.recordValue(Math.max(1, Math.round((now - scheduled[i]!) * 1e6)));
+        if (protocol === 'json') ws.send(orderFrame(base + i));
+        else { binaryOrder(base + i, i); if (++k === PER_FRAME) { ws.send(writer.take()!); k = 0; } }
+        i++;
+      }
+      if (k > 0) ws.send(writer.take()!);
+      await new Promise((r) => setImmediate(r));
+    }
+    let guard: NodeJS.Timeout | undefined;
+    await Promise.race([done, new Promise((r) => { guard = setTimeout(r, 30_000); })]);
+    clearTimeout(guard);
+    ws.close();
+    const secs = Math.max(1e-3, (lastAnswer - start) / 1000);
+    return {
+      limiter, offeredPerSecond: rate, sent: i, acked, shed, otherRejects: other, unanswered: i - acked - shed - other, seconds: secs,
+      goodputPerSecond: acked / secs, shedFraction: (shed / Math.max(1, i)),
+      ackP50Us: h.getValueAtPercentile(50) / 1000, ackP99Us: h.getValueAtPercentile(99) / 1000, ackP999Us: h.getValueAtPercentile(99.9) / 1000, ackMaxUs: h.maxValue / 1000,
+      sendLagP99Us: lag.getValueAtPercentile(99) / 1000,
+    };
+  } finally {
+    s.proc.kill('SIGTERM');
+  }
+}
+
+async function overload(protocol: 'json' | 'binary', sustainable: number): Promise<Record<string, unknown>> {
+  const rate = Math.round(sustainable * OVERLOAD_FACTOR);
+  const off = await overloadRun(protocol, 'off', rate, OVERLOAD_SECONDS);
+  const on = await overloadRun(protocol, 'on', rate, OVERLOAD_SECONDS);
+  const label = protocol === 'json' ? 'JSON' : 'binary';
+  const row = (name: string, f: (r: OverloadResult) => string): string => `  ${name.padEnd(30)}${f(off).padStart(16)}${f(on).padStart(16)}\n`;
+  const n = (x: number): string => Math.round(x).toLocaleString('en-US');
+  process.stdout.write(`overload (${label}): open loop at ${OVERLOAD_FACTOR}× the sustainable ${n(sustainable)}/s = ${n(rate)}/s for ${OVERLOAD_SECONDS} s, durability ${DURABILITY}\n`);
+  process.stdout.write(`  ${''.padEnd(30)}${'limiter off'.padStart(16)}${'limiter on'.padStart(16)}\n`);
+  process.stdout.write(row('goodput (acked orders/s)', (r) => n(r.goodputPerSecond)));
+  process.stdout.write(row('ack p50 of accepted (µs)', (r) => n(r.ackP50Us)));
+  process.stdout.write(row('ack p99 of accepted (µs)', (r) => n(r.ackP99Us)));
+  process.stdout.write(row('ack p99.9 of accepted (µs)', (r) => n(r.ackP999Us)));
+  process.stdout.write(row('shed (overloaded) fraction', (r) => `${(r.shedFraction * 100).toFixed(1)} %`));
+  process.stdout.write(row('other rejects · unanswered', (r) => `${r.otherRejects} · ${r.unanswered}`));
+  process.stdout.write(row('client send lag p99 (µs)', (r) => n(r.sendLagP99Us)));
+  return { protocol, sustainablePerSecond: sustainable, factor: OVERLOAD_FACTOR, offeredPerSecond: rate, seconds: OVERLOAD_SECONDS, off, on };
+}
+
 async function run(protocol: 'json' | 'binary', conns: number, window: number): Promise<Record<string, unknown>> {
   const s = await startServer();
   try {
@@ -311,8 +439,14 @@ async function main(): Promise<void> {
   const conns = Number(opt('--conns', '4'));
   const window = Number(opt('--window', '256'));
   const reports: Record<string, unknown>[] = [];
-  for (const p of PROTOCOL === 'both' ? (['json', 'binary'] as const) : [PROTOCOL as 'json' | 'binary']) reports.push(await run(p, conns, window));
-  if (args.includes('--json')) process.stdout.write(JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2) + '\n');
+  for (const p of PROTOCOL === 'both' ? (['json', 'binary'] as const) : [PROTOCOL as 'json' | 'binary']) {
+    const r = await run(p, conns, window);
+    if (OVERLOAD) r.overload = await overload(p, r.ackedOrdersPerSecond as number);
+    reports.push(r);
+  }
+  const json = JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2) + '\n';
+  if (args.includes('--json')) process.stdout.write(json);
+  if (OUT !== '') writeFileSync(OUT, json);
 }
 
 main().catch((e) => { process.stderr.write(`bench:gateway: ${(e as Error).message}\n`); process.exit(1); });

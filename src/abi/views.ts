@@ -136,6 +136,16 @@ export function slotTsInit(dv: DataView, p: number): bigint { return dv.getBigIn
 export function slotTsInitNum(dv: DataView, p: number): number { return i64(dv, p + S_TS_INIT); }
 /** tsIn (epoch ns, 0 when unknown) as a bigint. */
 export function slotTsIn(dv: DataView, p: number): bigint { return dv.getBigInt64(p + S_TS_IN, true); }
+/**
+ * Engine queue time of the slot's command, ns: tsInit − tsIn from the u32 words (no BigInt; exact
+ * while the difference is under 2^53 ns); -1 when tsIn is 0 (unknown: replayed or not stamped).
+ */
+export function slotQueueNs(dv: DataView, p: number): number {
+  const inLo = dv.getUint32(p + S_TS_IN, true);
+  const inHi = dv.getInt32(p + S_TS_IN + 4, true);
+  if (inLo === 0 && inHi === 0) return -1;
+  return (dv.getInt32(p + S_TS_INIT + 4, true) - inHi) * 4294967296 + (dv.getUint32(p + S_TS_INIT, true) - inLo);
+}
 export function slotOrigin(dv: DataView, p: number): number { return dv.getUint32(p + S_ORIGIN, true); }
 export function slotToken(dv: DataView, p: number): number { return dv.getUint32(p + S_TOKEN, true); }
 /** Byte offset of the EVT record inside the RING_EVT slot at `p`. */

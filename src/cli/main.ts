@@ -54,6 +54,10 @@ usage:
                 [--max-open-orders N_PER_ACCOUNT (default 10000; 0 = none)]
                 [--http-rate-limit REQUESTS_PER_SECOND_PER_API_KEY (default 100; bursts of 2×)]
                 [--durability fsync|none (default fsync)] [--snapshot-every COMMANDS (default 1000000)]
+                [--limiter on|off (adaptive concurrency on new orders: over the limit they are
+                 answered overloaded; default off: measured only)] [--limiter-min N (default 64)] [--limiter-max N
+                 (default 4096)] [--limiter-min-queue-us US (default 50)] [--limiter-tolerance X
+                 (default 2); docs/operations.md "Adaptive concurrency"]
                 [--preallocate (journal segments zero-filled ahead by a background thread: lower
                  median ack latency, every segment written twice; see docs/journal.md)]
                 [--engine-rt N (the engine thread runs SCHED_FIFO at priority N, 1..99, so that it
@@ -228,7 +232,7 @@ export function recoveryText(rec: RecoveryInfo | null): string {
 }
 
 async function cmdServe(argv: string[]): Promise<number> {
-  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value', 'http-rate-limit': 'value', durability: 'value', 'snapshot-every': 'value', preallocate: 'bool', 'no-storage': 'bool', 'binary-frame-bytes': 'value', 'engine-rt': 'value', 'log-file-bytes': 'value', 'log-files': 'value', strategies: 'value', 'strategy-workers': 'value', 'strategy-modules': 'value', 'no-strategies': 'bool', ...SIM_MARKET_FLAGS });
+  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value', 'http-rate-limit': 'value', durability: 'value', 'snapshot-every': 'value', preallocate: 'bool', 'no-storage': 'bool', 'binary-frame-bytes': 'value', 'engine-rt': 'value', 'log-file-bytes': 'value', 'log-files': 'value', strategies: 'value', 'strategy-workers': 'value', 'strategy-modules': 'value', 'no-strategies': 'bool', limiter: 'value', 'limiter-min': 'value', 'limiter-max': 'value', 'limiter-min-queue-us': 'value', 'limiter-tolerance': 'value', ...SIM_MARKET_FLAGS });
   const simMarket = simMarketFlags((n) => str(f, n));
   if (f.has('no-sim') && Object.keys(SIM_MARKET_FLAGS).some((n) => f.has(n))) throw new TradsysError('ERR_CLI_USAGE', '--sim-* options need the simulator (drop --no-sim)');
   const durability = str(f, 'durability') ?? 'fsync';
@@ -241,6 +245,16 @@ async function cmdServe(argv: string[]): Promise<number> {
   const engineRt = int(f, 'engine-rt', 0, 0, 99)!;
   const logFileBytes = int(f, 'log-file-bytes', 10 << 20, 4096, 2 ** 40)!;
   const logFiles = int(f, 'log-files', 5, 0, 100)!;
+  const limiterOn = str(f, 'limiter') ?? 'off';
+  if (limiterOn !== 'on' && limiterOn !== 'off') throw new TradsysError('ERR_CLI_USAGE', `--limiter must be on or off, got ${limiterOn}`);
+  const limiterMin = int(f, 'limiter-min', 64, 1, 1 << 24)!;
+  const limiterMax = int(f, 'limiter-max', 4096, 1, 1 << 24)!;
+  const limiterMinQueueUs = int(f, 'limiter-min-queue-us', 50, 0, 10_000_000)!;
+  const limiterTolerance = Number(str(f, 'limiter-tolerance') ?? '2');
+  const limiter = {
+    enabled: limiterOn === 'on', minLimit: limiterMin, maxLimit: limiterMax, initialLimit: Math.min(Math.max(1024, limiterMin), limiterMax),
+    minQueueUs: limiterMinQueueUs, tolerance: limiterTolerance,
+  };
   const port = int(f, 'port', 8080, 0, 65535)!;
   const host = str(f, 'host') ?? '127.0.0.1';
   const dataDir = str(f, 'data') ?? 'data';
@@ -275,7 +289,7 @@ async function cmdServe(argv: string[]): Promise<number> {
     dataDir, instruments, rateLimit: { perSecond: rate, burst: 2 * rate }, httpRateLimit: { perSecond: httpRate, burst: 2 * httpRate },
     risk: { maxOpenOrders: maxOpen }, journal: { durability, snapshotEvery, preallocate: f.has('preallocate') }, log: (l) => process.stderr.write(l + '\n'),
     storage: f.has('no-storage') ? 'off' : 'auto', binaryFrameBytes, engineRealtime: engineRt === 0 ? undefined : engineRt,
-    logs: { fileBytes: logFileBytes, files: logFiles },
+    logs: { fileBytes: logFileBytes, files: logFiles }, limiter,
     strategies: noStrategies ? undefined : { workers: strategyWorkers, configs: strategyConfigs, modules: strategyModules },
   }, { port, host });
   const demo = gw.keys.create(1, ['trade', 'read']);
@@ -285,6 +299,7 @@ async function cmdServe(argv: string[]): Promise<number> {
   out(`  WebSocket ${url.replace('http', 'ws')}/ws   (protocol: docs/protocol.md)`);
   const sched = gw.host.threadScheduling;
   out(`  engine    WASM (SIMD128 ${simdSupported() ? 'on' : 'off'}) on its own thread (${!sched ? 'normal scheduling' : sched.applied ? `real-time: SCHED_FIFO ${sched.rtPriority}` : `normal scheduling — SCHED_FIFO ${sched.requested} not set: ${sched.reason}`}) · ${gw.instruments.length} symbols: ${gw.instruments.map((i) => i.symbol).join(', ')}`);
+  out(`  intake    adaptive concurrency ${limiterOn === 'on' ? `on: new orders over the limit (${limiterMin}..${limiterMax} in flight, from engine queue time) are answered overloaded` : 'off (measured, nothing shed)'} (docs/operations.md "Adaptive concurrency")`);
   out(`  risk      pre-trade checks in the engine thread · ${maxOpen ? `${maxOpen} open orders per account` : 'no open-order limit'} · per-symbol limits in /api/v1/symbols`);
   const rec = gw.host.recovery;
   out(`  journal   ${join(dataDir, 'journal')} · durability ${durability}${durability === 'fsync' ? ' (each batch fdatasync\'ed before its acks)' : ''}${f.has('preallocate') && durability === 'fsync' ? ' · segments preallocated' : ''} · ${recoveryText(rec)}`);

@@ -77,7 +77,7 @@ export const Channel = { BOOK: 1, TRADES: 2, TICKER: 4 } as const;
 export const GATEWAY_CODES: Readonly<Record<string, number>> = {
   busy: 64, rejected: 65, bad_frame: 66, too_large: 67, not_authenticated: 68, forbidden: 69, rate_limited: 70,
   not_supported: 71, invalid_credentials: 72, stale_timestamp: 73, replay: 74, malformed: 75, bad_json: 76,
-  unknown_field: 77, missing_field: 78, bad_field: 79, too_many_channels: 80,
+  unknown_field: 77, missing_field: 78, bad_field: 79, too_many_channels: 80, overloaded: 81,
   // `bad_op` (a JSON error code) is the engine's reason 8, `unknown_symbol` 1, `unknown_order` 6
 };
 export const CODE_BY_NAME: ReadonlyMap<string, number> = new Map<string, number>([

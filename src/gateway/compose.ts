@@ -25,6 +25,7 @@ import { EngineHost } from '../engine/host.js';
 import { useWasmJournalVerifier } from '../engine/journal-verifier.js';
 import { DEMO_INSTRUMENTS, loadInstruments, type Instrument } from '../domain/instruments.js';
 import { BookProjection } from '../marketdata/book-projection.js';
+import { GradientLimiter } from '../monitoring/limiter.js';
 import { openStorage } from '../storage/open.js';
 import { StorageWriter } from '../storage/writer.js';
 import { localUrl, newLocalSecret, removeDiscovery, writeDiscovery } from '../storage/discovery.js';
@@ -114,7 +115,7 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
   const counters = newCounters();
   const orders = new OrderRegistry();
   const book = new BookProjection(instruments.length);
-  const entry = new OrderEntry(host, orders, instruments, bySymbol, counters);
+  const entry = new OrderEntry(host, orders, instruments, bySymbol, counters, new GradientLimiter({ ...cfg.limiter, enabled: cfg.limiter?.enabled ?? false }));
   const conns = new Connections(limits, counters, logger as FastifyBaseLogger, keys, entry);
   const md = new MarketData(instruments, book, conns);
   const rmStore = new ReadModelStore(cfg.dataDir, log);

@@ -13,6 +13,7 @@ import type { Permission } from './auth.js';
 import type { LogOptions } from './audit-log.js';
 import type { OrderInfo } from './orders.js';
 import type { RateLimit } from './rate-limit.js';
+import type { LimiterOptions } from '../monitoring/limiter.js';
 
 export interface GatewayConfig {
   dataDir: string;
@@ -64,6 +65,13 @@ export interface GatewayConfig {
    * at `fileBytes` (default 10 MiB) keeping `files` older files (default 5).
    */
   logs?: Partial<LogOptions>;
+  /**
+   * Adaptive concurrency on order intake (src/monitoring/limiter.ts, docs/operations.md "Adaptive
+   * concurrency"): new orders over the limit are answered `overloaded`. Default off (measured
+   * only: on the shared bench machine it cost goodput without lowering accepted orders' latency;
+   * docs/operations.md has the figures); `{ enabled: true }` sheds.
+   */
+  limiter?: LimiterOptions;
   /** How often `<dataDir>/keys.json` is checked for changes written by other processes, ms (default 200). */
   keysPollMs?: number;
   /**

@@ -23,11 +23,14 @@
  * written into each connection's reused writer with no object and no closure (the report is staged
  * in the pump's r* fields); the book projection gets one reused event object; the cycle's touched
  * symbols are a flag array and a list (no Set cleared per cycle).
+ * Concurrency limiter (OrderEntry.limiter): each command's last event gives one engine queue-time
+ * sample (tsInit − tsIn) with its batch's tsInit; each cycle ends with OrderEntry.limiterCycle
+ * (new orders the engine has taken leave in flight; the limiter's window tick).
  * Known limitations: the 1 ms fallback timer runs even when idle.
  */
 import { RING_EVT_SIZE, REASON_NAMES, ENUMS } from '../abi/records.js';
 import {
-  evtAccount, evtId, evtLast, evtLeaves, evtMaker, evtMakerLeaves, evtPrice, evtQty, evtReason, evtSide, evtSymbol, evtTradeId, evtType, slotEvt, slotOrigin, slotSeq, slotToken, slotTsInit,
+  evtAccount, evtId, evtLast, evtLeaves, evtMaker, evtMakerLeaves, evtPrice, evtQty, evtReason, evtSide, evtSymbol, evtTradeId, evtType, slotEvt, slotOrigin, slotQueueNs, slotSeq, slotToken, slotTsInit, slotTsInitNum,
   journalEventToSlot, type JournalEvents,
 } from '../abi/views.js';
 import type { BinaryWriter } from '../codec/binary-protocol.js';
@@ -120,6 +123,7 @@ export class EventPump {
     }
     for (let i = 0; i < touched.n; i++) this.md.publishBook(touched.list[i]!);
     touched.clear();
+    this.entry.limiterCycle();
     this.entry.drainKills();
     this.conns.flushAll();
     return n;
@@ -180,7 +184,11 @@ export class EventPump {
     // X/R of a cancel; a trade's taker). Other orders' events in it (maker fills, STP) are unsolicited.
     if (this.subject < 0) this.subject = id;
     const subject = this.subject;
-    if (last) this.subject = -1;
+    if (last) {
+      this.subject = -1;
+      // one engine queue-time sample per command (u32 words, no BigInt; replayed slots carry none)
+      if (!this.replaying) { const q = slotQueueNs(dv, b); if (q >= 0) this.entry.limiter.sample(q, slotTsInitNum(dv, b)); }
+    }
     if (isAdminIdNum(id)) {
       // an ADMIN command's K or R: no order, no market data. Its effect on the gateway is applied
       // here, when the engine applied it — also when the HTTP caller has stopped waiting.

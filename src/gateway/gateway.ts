@@ -30,6 +30,7 @@ import type { AdminAction, AdminDone } from './order-entry.js';
 import type { OrderRegistry } from './orders.js';
 import type { SimOrder } from './sim-hooks.js';
 import type { StrategyService } from '../strategies/service.js';
+import type { GradientLimiter } from '../monitoring/limiter.js';
 
 export { WS_CLOSE_KEY_REVOKED, type GatewayConfig, type RequestAuth, type OrderFields, type OrderRef, type EntryResult } from './config.js';
 
@@ -50,6 +51,8 @@ export class Gateway {
   readonly storage: StorageContext | null;
   /** The live strategies (src/strategies/service.ts; null when the gateway runs without them). */
   readonly strategies: StrategyService | null;
+  /** Adaptive concurrency on new orders (src/monitoring/limiter.ts): `metrics()` for the metrics registry. */
+  readonly limiter: GradientLimiter;
   /** The live sessions (size, values(): test/integration/gateway-heartbeat.test.ts peeks at them). */
   private readonly conns: Connections;
 
@@ -68,6 +71,7 @@ export class Gateway {
     this.storage = s.storage;
     this.conns = s.conns;
     this.strategies = s.strategies;
+    this.limiter = s.entry.limiter;
   }
 
   /** Builds the gateway and starts its engine thread (not listening yet). */

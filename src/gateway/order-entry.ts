@@ -9,7 +9,10 @@
  * (resting orders of killed accounts still to cancel, retried while the ring is full).
  * Invariants: another account's order ids answer exactly like unknown ids (`lookup`); a command the
  * ring refuses leaves no trace but a `rejected` registry entry for a new order; an engine that
- * stopped answers `unavailable`, a full ring `busy`. The direct answer of a command goes to its
+ * stopped answers `unavailable`, a full ring `busy`, a new order over the concurrency limit
+ * (`limiter`, src/monitoring/limiter.ts; in flight: admitted new orders still in the command ring,
+ * `queuedPos`, not yet taken by the engine thread) `overloaded` with no registry entry; cancels and modifies
+ * are never shed (they take risk off the book or re-price what rests; docs/operations.md). The direct answer of a command goes to its
  * `origin` connection (0: HTTP, the gateway itself or the simulator) with its ring `token`.
  * Complexity: O(1) per command (cancel-on-disconnect O(open orders of the account)).
  * Allocation: none per command in the CMD record (no command object, no BigInt for ids or tsIn); the
@@ -24,12 +27,15 @@ import { ADMIN_ID_BASE_NUM } from '../domain/ids.js';
 import type { Instrument } from '../domain/instruments.js';
 import type { CommandDone, EntryOutcome, GatewayCounters, OrderFields, OrderRef } from './config.js';
 import type { OrderRegistry } from './orders.js';
+import { GradientLimiter } from '../monitoring/limiter.js';
 
 export type SubmitOutcome = 'ok' | 'busy' | 'unavailable';
 export type AdminAction = 'halt' | 'kill_account' | 'kill_all';
 export type AdminDone = { ok: boolean; reason: string | null; seq: number } | null;
 
 const TIF = { gtc: 0, ioc: 1, fok: 2, post_only: 3 } as const;
+/** The answer to a new order over the concurrency limit (one object: nothing allocated per shed order). */
+const OVERLOADED: EntryOutcome = Object.freeze({ ok: false, reason: 'overloaded', message: 'the engine queue is over its concurrency limit; retry' }) as EntryOutcome;
 
 export class OrderEntry {
   /** The CMD record being submitted (written in place: no command object, no BigInt for ids). */
@@ -40,6 +46,10 @@ export class OrderEntry {
   /** Resting orders of killed accounts still to cancel (retried while the command ring is full). */
   private readonly killCancels: [number, number][] = [];
   private readonly adminListeners: ((e: { action: AdminAction; on: boolean; account: number; seq: number }) => void)[] = [];
+  /** Command-ring positions of the admitted new orders the engine has not taken yet, oldest first (a ring of the command ring's capacity). */
+  private readonly queuedPos: Int32Array;
+  private qHead = 0;
+  private qLen = 0;
 
   constructor(
     private readonly host: EngineHost,
@@ -48,7 +58,11 @@ export class OrderEntry {
     private readonly instruments: Instrument[],
     private readonly bySymbol: ReadonlyMap<string, Instrument>,
     private readonly counters: GatewayCounters,
-  ) {}
+    /** Adaptive concurrency on new orders (the event pump feeds it queue times and answers). */
+    readonly limiter: GradientLimiter = new GradientLimiter({ enabled: false }),
+  ) {
+    this.queuedPos = new Int32Array(host.cmdRing.capacity);
+  }
 
   /**
    * Queues one command (busy: the command ring is full). Writes the CMD record in place; `price`
@@ -103,20 +117,60 @@ export class OrderEntry {
     return this.enterOrder(account, conn, clientOrderId, symbol, side, type, tif, type === 0 ? price : 0, qty, token);
   }
 
+  /**
+   * A new order that passed the gateway's checks: over the concurrency limit it is answered
+   * `overloaded` and leaves no trace (no registry entry, no order id: its clientOrderId is free for
+   * the retry); else it is registered and submitted.
+   */
   private enterOrder(account: number, conn: number, clientOrderId: string, symbol: number, side: number, type: number, tif: number, price: bigint | number, qty: number, token: number): EntryOutcome {
+    this.reapTaken();
+    if (!this.limiter.tryAcquire()) return OVERLOADED;
     const o = this.orders.create({ account, clientOrderId, symbol, side, price, qty, conn });
     this.counters.ordersIn++;
-    const sent = this.submitNew(o, type, tif, price, conn, token);
+    const sent = this.submitAdmitted(o, type, tif, price, conn, token);
     if (sent !== 'ok') return this.refused(sent);
     return { ok: true, slot: o };
   }
 
-  /** Submits a NEW for the order just created in registry slot `o`; a refused one is finished as rejected. */
+  /**
+   * Submits a NEW for the order just created in registry slot `o` (the simulator's way: counted in
+   * flight, never shed); a refused one is finished as rejected.
+   */
   submitNew(o: number, type: number, tif: number, price: bigint | number, origin: number, token: number): SubmitOutcome {
+    this.limiter.admit();
+    return this.submitAdmitted(o, type, tif, price, origin, token);
+  }
+
+  /** The NEW of an order the limiter counts in flight; refused by the ring, it is released again. */
+  private submitAdmitted(o: number, type: number, tif: number, price: bigint | number, origin: number, token: number): SubmitOutcome {
     const r = this.orders;
     const sent = this.submit(ENUMS.Op.NEW, r.side[o]!, type, tif, r.symbol[o]!, r.id[o]!, price, r.qty[o]!, r.account[o]!, origin, token, r.cid[o]!);
-    if (sent !== 'ok') r.finish(o, 'rejected');
+    if (sent !== 'ok') { r.finish(o, 'rejected'); this.limiter.release(); return sent; }
+    const q = this.queuedPos;
+    const pos = this.host.cmdRing.lastPos;
+    // entries the engine already took may not be reaped yet (the simulator's path does not reap);
+    // after a reap at most capacity − 1 remain, since the ring holds this command too
+    if (this.qLen === q.length) this.reapTaken();
+    q[(this.qHead + this.qLen) & (q.length - 1)] = pos;
+    this.qLen++;
     return sent;
+  }
+
+  /** New orders the engine thread has taken from the command ring are no longer in flight (O(taken)). */
+  private reapTaken(): void {
+    const q = this.queuedPos;
+    const ring = this.host.cmdRing;
+    while (this.qLen > 0 && ring.taken(q[this.qHead]!)) {
+      this.qHead = (this.qHead + 1) & (q.length - 1);
+      this.qLen--;
+      this.limiter.release();
+    }
+  }
+
+  /** Once per event-pump cycle: in flight brought up to date, the limiter's window tick. */
+  limiterCycle(): void {
+    this.reapTaken();
+    this.limiter.tick();
   }
 
   /** The registry slot of the live order of `account` named by clientOrderId or orderId (others' orders are unknown), or -1. */

@@ -7,14 +7,16 @@
  * ```
  * ┌──────────────────────────── header 64 B (Int32) ────────────────────────────┐
  * │ 0 claim (next position to claim, producers, CAS) │ 4 sleeping (consumer flag)  │
- * │ 8 capacity │ 12 slotBytes │ 16 magic │ 20 signal (futex word) │ 24..63 reserved │
+ * │ 8 capacity │ 12 slotBytes │ 16 magic │ 20 signal (futex word) │ 24 head │ 28..63 reserved │
  * ├──────────── seq[capacity] (Int32) ────────────┬──── payload[capacity × slotBytes] ───┤
  * ```
  * Ownership and ordering: a producer claims position p with CAS on `claim` (p's slot must show
  * seq == p), writes the payload, then publishes with Atomics.store(seq, p + 1) (release); the
  * consumer reads seq with Atomics.load (acquire) — seq == p + 1 means the payload is complete —
  * copies it, and frees the slot for lap p + capacity with Atomics.store(seq, p + capacity).
- * Positions are wrapping int32; comparisons use (a − b) | 0.
+ * Positions are wrapping int32; comparisons use (a − b) | 0. `head` (word 6) is the consumer's next
+ * position, stored after each poll that took records: a producer can tell whether the record it
+ * pushed at position p was taken (`taken(p)`: head − p > 0), e.g. to count what is still queued.
  * Invariants: no record is lost, none is delivered twice, and each producer's records arrive in
  * its order (tested under contention). Complexity: O(1) per record, one CAS per push.
  * Allocation: none per record. Known limitations: one consumer; a producer that dies between
@@ -28,6 +30,7 @@ const H_CAP = 2;
 const H_SLOT = 3;
 const H_MAGIC = 4;
 const H_SIGNAL = 5;
+const H_HEAD = 6;
 const HEADER_BYTES = 64;
 const MAGIC = 0x4d505343; // 'MPSC'
 
@@ -43,8 +46,10 @@ export class MpscRing {
   private readonly mask: number;
   private srcBuf: ArrayBufferLike | null = null;
   private src32: Int32Array = new Int32Array(0);
-  /** Consumer's next position (consumer thread only). */
+  /** Consumer's next position (consumer thread only; published in header word 6 after each poll). */
   private head = 0;
+  /** Position of this producer's last successful push (producer-local). */
+  lastPos = 0;
 
   /** Creates a ring of `capacity` (power of two) slots of `slotBytes` (multiple of 8). */
   static create(capacity: number, slotBytes: number): MpscRing {
@@ -97,6 +102,7 @@ export class MpscRing {
           const to = idx * this.words;
           for (let w = 0; w < this.words; w++) this.data32[to + w] = s32[from + w]!;
           Atomics.store(this.seq, idx, (pos + 1) | 0);
+          this.lastPos = pos;
           if (Atomics.load(h, H_SLEEPING) !== 0) {
             Atomics.add(h, H_SIGNAL, 1);
             Atomics.notify(h, H_SIGNAL);
@@ -145,8 +151,12 @@ export class MpscRing {
       this.head = (pos + 1) | 0;
       n++;
     }
+    if (n > 0) Atomics.store(this.h, H_HEAD, this.head);
     return n;
   }
+
+  /** Any thread: whether the consumer has taken the record pushed at position `pos` (within half a lap of int32 positions). */
+  taken(pos: number): boolean { return ((Atomics.load(this.h, H_HEAD) - pos) | 0) > 0; }
 
   /** Consumer: whether a record is ready. */
   ready(): boolean {

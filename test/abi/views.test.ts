@@ -98,6 +98,22 @@ describe('abi/views', () => {
     }
   });
 
+  it('slotQueueNs is tsInit − tsIn exactly (lo-word borrows included), -1 for an unstamped tsIn', () => {
+    const dv = new DataView(new ArrayBuffer(RING_EVT_SIZE));
+    const tsInOff = RING_EVT.fields.find((f) => f.name === 'tsIn')!.offset;
+    const tsInitOff = RING_EVT.fields.find((f) => f.name === 'tsInit')!.offset;
+    for (let seed = 1; seed <= 2000; seed++) {
+      const r = rng(seed * 104729);
+      const tsIn = 1_700_000_000_000_000_000n + BigInt(r() % 0x10000000) * 4_294_967_296n + BigInt(r()); // epoch ns (2023 … 2060), random low word
+      const delta = seed % 4 === 0 ? BigInt(r() % 1000) : BigInt(r()) * BigInt(r() % 65536) + BigInt(r() % 4096); // up to ~2^48 ns
+      dv.setBigInt64(tsInOff, tsIn, true);
+      dv.setBigInt64(tsInitOff, tsIn + delta, true);
+      expect(V.slotQueueNs(dv, 0), `seed ${seed}`).toBe(Number(delta));
+    }
+    dv.setBigInt64(tsInOff, 0n, true);
+    expect(V.slotQueueNs(dv, 0)).toBe(-1);
+  });
+
   it('RING_EVT readers return what the definition wrote, and slotEvt finds the EVT fields', () => {
     for (let seed = 1; seed <= 500; seed++) {
       const r = rng(seed * 7919);

@@ -18,6 +18,24 @@ const settle = (w: Worker): Promise<unknown> => new Promise((res, rej) => {
 });
 
 describe('MPSC command ring', () => {
+  it('publishes the consumer position: a producer sees which of its pushes were taken (lastPos, taken), across a lap', () => {
+    const producer = MpscRing.create(4, 8);
+    const consumer = new MpscRing(producer.sab);
+    const rec = new Uint8Array(8);
+    const out = new Uint8Array(8 * 4);
+    const pos: number[] = [];
+    for (let lap = 0; lap < 3; lap++) {
+      for (let i = 0; i < 3; i++) { expect(producer.tryPush(rec)).toBe(true); pos.push(producer.lastPos); }
+      const mine = pos.slice(-3);
+      expect(mine).toEqual([lap * 3, lap * 3 + 1, lap * 3 + 2]);
+      for (const p of mine) expect(producer.taken(p)).toBe(false);
+      expect(consumer.poll(out, 0, 2)).toBe(2);
+      expect(mine.map((p) => producer.taken(p))).toEqual([true, true, false]);
+      expect(consumer.poll(out, 0, 4)).toBe(1);
+      expect(producer.taken(mine[2]!)).toBe(true);
+    }
+  });
+
   it('refuses bad geometry and foreign buffers', () => {
     expect(() => MpscRing.create(1000, 32)).toThrow(/power of two/);
     expect(() => MpscRing.create(1024, 12)).toThrow(/multiple of 8/);

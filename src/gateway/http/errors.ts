@@ -22,7 +22,7 @@ import type { ErrorCode, TradsysError } from '../../domain/errors.js';
 
 /** The gateway's own HTTP error names (beside the engine's reject reasons and the ERR_ codes). */
 export const GATEWAY_HTTP_REASONS = [
-  'busy', 'unavailable', 'timeout', 'rejected',
+  'busy', 'overloaded', 'unavailable', 'timeout', 'rejected',
   'bad_json', 'bad_request', 'too_large', 'unsupported_media_type', 'internal',
   'invalid_credentials', 'stale_timestamp', 'replay', 'malformed', 'forbidden', 'rate_limited',
   'missing_field', 'unknown_field', 'bad_field', 'bad_depth', 'unknown_saga', 'unknown_key', 'keys_store', 'keys_locked',

@@ -35,7 +35,10 @@ export async function ordersPlugin(app: FastifyInstance): Promise<void> {
   };
   const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[1-9]\\d{0,19}$' } } };
   const answer = async (reply: FastifyReply, r: EntryOutcome, okCode: number): Promise<unknown> => {
-    if (!r.ok) return replyError(reply, r.reason === 'unknown_order' ? 404 : r.reason === 'busy' ? 503 : 422, httpReason(r.reason), r.message ?? r.reason);
+    if (!r.ok) {
+      if (r.reason === 'overloaded') void reply.header('retry-after', '1'); // whole seconds (RFC 9110); clients may retry sooner
+      return replyError(reply, r.reason === 'unknown_order' ? 404 : r.reason === 'busy' || r.reason === 'overloaded' ? 503 : 422, httpReason(r.reason), r.message ?? r.reason);
+    }
     if (r.duplicate) return reply.code(200).send({ ...orderJson(orders.info(r.slot)), duplicate: true });
     const orderId = orders.id[r.slot]!;
     const done = await entry.awaitCommand(orderId);
