@@ -36,18 +36,23 @@ const ACCOUNT = 777_000;
 const SPECS = genericInstruments(4);
 const CONFIG = {
   id: 'tape-1', kind: 'bt-tape', account: ACCOUNT, symbols: ['S0'], params: { every: 4, qty: 3, offset: 1, layoff: 2 },
-  limits: { maxOrdersPerSec: 100_000, maxMessagesPerSec: 100_000, maxRepeatedExecutions: 100_000, maxPosition: 1_000_000, maxOrderQty: 100_000, maxOrderValue: 1e12, maxLoss: 1e12, maxDrawdown: 1e12 },
+  limits: { maxOrdersPerSec: 100_000, maxMessagesPerSec: 100_000, maxRepeatedExecutions: 100_000, maxPosition: 1_000_000, maxOrderQty: 100_000, maxOrderValue: 1e12, maxLoss: 1e12, maxDrawdown: 1e12, maxDuplicateOrders: 100_000 },
 };
 const VELOCITY = { movePct: 50, windowMs: 1000, pauseMs: 1000 };
 const T0 = Date.UTC(2025, 2, 3, 14) * 1e6;
 
-/** Plays the live session; returns what it saw. */
-function live(): { strategyCommands: number; liveFills: number } {
+/**
+ * Plays the live session into `dir`; returns what it saw. `holdLast` > 0: the strategy's commands
+ * sent during the last `holdLast` historical commands reach the engine only after the history's
+ * end (in flight when it ended), before the stop's cancels.
+ */
+function live(dir: string, holdLast = 0): { strategyCommands: number; liveFills: number; afterHistory: number; stopCancels: number } {
   const instruments = loadInstruments(SPECS);
   const je = new JournalingEngine(dir, {
     symbols: 4, capacity: 100_000, risk: { maxAccounts: 65536, maxPositions: 262144, defaultMaxOpenOrders: 10_000 },
   }, (e) => e.applyRiskSetup({ symbols: instruments.map((i) => i.riskLimits()) }));
   const recs = generate({ count: 6000, symbols: 4, seed: 11, mix: 'default', badRate: 0 });
+  const total = recs.length / CMD_SIZE;
   let clockNs = T0;
   let x = 99;
   const lcg = (): number => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x >>> 16; };
@@ -59,7 +64,8 @@ function live(): { strategyCommands: number; liveFills: number } {
     instruments, now: () => clockNs / 1e6, nextOrderId: () => idNext++, measure: false, velocity: VELOCITY,
     sink: {
       send(op, side, type, tif, symbol, id, price, qty, account) {
-        pending.push({ cmd: { op, side, type, tif, symbol, id: BigInt(id), price: BigInt(price), qty, account }, readyAt: hist + (lcg() % 5) });
+        const d = lcg() % 5;
+        pending.push({ cmd: { op, side, type, tif, symbol, id: BigInt(id), price: BigInt(price), qty, account }, readyAt: holdLast > 0 && hist >= total - holdLast ? Number.POSITIVE_INFINITY : hist + d });
         return true;
       },
     },
@@ -75,16 +81,17 @@ function live(): { strategyCommands: number; liveFills: number } {
     }
   };
   let sent = 0;
+  let afterHistory = 0;
   const release = (upTo: number, t: number): void => {
     while (pending.length > 0 && pending[0]!.readyAt <= upTo) {
       const p = pending.shift()!;
       const ts = t - 1000 + sent % 7; // between the previous historical command and the next
       je.run(p.cmd, BigInt(ts), BigInt(ts - 3000), deliver(ts));
       sent++;
+      if (hist === total) afterHistory++;
     }
   };
-  const n = recs.length / CMD_SIZE;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < total; i++) {
     const t = T0 + (i + 1) * 20_000; // 50,000 commands/s
     release(hist, t);
     const c = decodeCommand(new DataView(recs.buffer, recs.byteOffset), i * CMD_SIZE);
@@ -93,21 +100,23 @@ function live(): { strategyCommands: number; liveFills: number } {
     if (i % 3 === 2) runner.tick();
   }
   runner.tick();
-  const tEnd = T0 + (n + 2) * 20_000;
+  const tEnd = T0 + (total + 2) * 20_000;
   release(Number.POSITIVE_INFINITY, tEnd);
   runner.tick();
   release(Number.POSITIVE_INFINITY, tEnd + 10_000);
+  const beforeStop = sent;
   runner.stop(CONFIG.id);
   release(Number.POSITIVE_INFINITY, tEnd + 20_000);
+  const stopCancels = sent - beforeStop;
   runner.tick();
   release(Number.POSITIVE_INFINITY, tEnd + 30_000);
   expect(pending).toHaveLength(0);
   je.close();
-  return { strategyCommands: sent, liveFills: fills };
+  return { strategyCommands: sent, liveFills: fills, afterHistory, stopCancels };
 }
 
 describe('a backtest of a live session\'s journal', () => {
-  const l = live();
+  const l = live(dir);
   const spec: RunSpec = {
     input: { type: 'journal', dir }, instruments: SPECS, strategy: CONFIG, module: join(import.meta.dirname, '../support/backtest-strategies.ts'),
     latency: { kind: 'recorded' }, velocity: VELOCITY,
@@ -140,5 +149,30 @@ describe('a backtest of a live session\'s journal', () => {
     expect(a.run.latency).toMatch(/sampled from \d+ recorded tsIn→tsInit latencies \(min 2\.0 µs, median 2\.0 µs, max 3\.\d µs; by operation: \d+ new, \d+ cancel, \d+ modify/);
     expect(b.resultHash).toBe(a.resultHash);
     expect(a.fills.length).toBeGreaterThan(0);
+  });
+});
+
+describe('a backtest of a live session whose strategy still had commands in flight when the history ended', () => {
+  // live: the strategy's last commands reach the engine after every historical command, then the
+  // stop's cancels follow them (a live run stopped right after its market). The backtest sequences
+  // those last commands in their slots after the history; the strategy is stopped when its queue
+  // runs dry there, so that the stop's cancels take the slots the live stop's cancels took (not
+  // counted as missed slots, then sequenced as extra commands after them)
+  const tailDir = mkdtempSync(join(tmpdir(), 'bt-live-tail-'));
+  afterAll(() => rmSync(tailDir, { recursive: true, force: true }));
+  const l = live(tailDir, 300);
+
+  it('reproduces it exactly, every slot matched', async () => {
+    expect(l.afterHistory).toBeGreaterThan(l.stopCancels); // the history ended with strategy commands in flight (afterHistory counts the cancels too)
+    expect(l.stopCancels).toBeGreaterThan(0); // and the stop cancelled resting orders
+    const lt = liveTrades(tailDir, ACCOUNT);
+    expect(lt.orders).toHaveLength(l.strategyCommands);
+    const r = await runSpec({
+      input: { type: 'journal', dir: tailDir }, instruments: SPECS, strategy: CONFIG, module: join(import.meta.dirname, '../support/backtest-strategies.ts'),
+      latency: { kind: 'recorded' }, velocity: VELOCITY,
+    });
+    expect(r.run.recorded).toMatchObject({ slots: l.strategyCommands, matched: l.strategyCommands, mismatched: 0, missed: 0, extra: 0, hashMatches: true });
+    expect(r.orders.map(({ tsNs: _t, ...o }) => o)).toEqual(lt.orders.map(({ tsNs: _t, ...o }) => o));
+    expect(r.fills.map(({ tsNs: _t, ...f }) => f)).toEqual(lt.fills.map(({ tsNs: _t, ...f }) => f));
   });
 });

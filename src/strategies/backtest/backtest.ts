@@ -21,6 +21,8 @@
  *   position where the live engine sequenced the live strategy's i-th command (between the same
  *   two historical commands), at that record's tsInit; a command sent after its slot passed waits
  *   for the next slot; slots with nothing to send are skipped and counted (`recorded.missed`).
+ *   The strategy is stopped once the history has ended and its queue is empty — checked again at
+ *   each slot after the history, so that the stop's cancels take the slots of the live stop's.
  * - After the events of each command (historical or the strategy's) the runner gets them
  *   (`onEvent`) and runs its pending hooks (`tick`) with the clock at that command's time. The
  *   liquidity the strategy takes is gone for the history after it: historical orders that would
@@ -412,6 +414,10 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   };
 
   const queued = (): number => queue.length - qHead;
+  /** Stops the strategy at the end of its window, or once the history has ended and its queue is empty. */
+  const maybeStop = (): void => {
+    if (active && !stopped && (histDone >= win.to || (histEnded && queued() === 0))) stopStrategy();
+  };
   const take = (): Queued => {
     const q = queue[qHead++]!;
     if (qHead > 1024 && qHead * 2 > queue.length) { queue.splice(0, qHead); qHead = 0; }
@@ -431,11 +437,15 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
         startStrategy(hi < hn ? ht[hi]! : clockNs);
       }
       // the end of the window, or of the history once the strategy's queued commands are sequenced
-      if (active && !stopped && (histDone >= win.to || (histEnded && queued() === 0))) stopStrategy();
+      maybeStop();
       // recorded slots at this position: the strategy's next queued command goes exactly here
       if (recorded) {
         while (slot < live.length && live[slot]!.position === histDone) {
           const l = live[slot++]!;
+          // the strategy's commands sequenced here can empty its queue after the history's end: it
+          // is stopped then (as at the top of the loop), and the stop's cancels take these slots —
+          // as live, where the stop's cancels followed its last commands
+          maybeStop();
           if (queued() === 0) { rec.missed++; continue; }
           const q = take();
           if (sameCommand(l, q)) rec.matched++; else rec.mismatched++;
