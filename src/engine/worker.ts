@@ -6,7 +6,9 @@
  *
  * Layout: RING_CMD and RING_EVT records (src/abi/records.ts); control block: Int32Array over a
  * SharedArrayBuffer, [0] stop flag, [1] state (0 starting, 1 running, 2 stopped, 3 failed),
- * [2..3] last seq (u64 as two u32).
+ * [2..3] last seq (u64 as two u32), [4] GC watch; [16..27] the once-a-second memory report
+ * (CTL_MEM_*: pools, WASM pages, longest turn, heap; src/monitoring/memory.ts reads it) and
+ * [28] the test hook's delay per batch (CTL_TEST_DELAY_MS, read only when `testHooks` is set).
  * Invariants: seq is contiguous from 1 (one per command, rejects included); events of a command are
  * published in engine order and never reordered across commands.
  * Allocation: staging buffers once at start; none per command, and per batch only the number the
@@ -15,9 +17,14 @@
  * Per batch: sequence → risk and matching inside the engine call (docs/risk.md) → one journal
  * record per command and one fdatasync (docs/journal.md) → publish. Snapshots every
  * `snapshotEvery` commands (a failed one is logged and retried).
+ * Memory report: once a second (checked at the end of a turn: one performance.now() per turn) the
+ * pool figures and memory size go to the control block with Atomics.store, no allocation but the
+ * heap-statistics object; the longest turn of that second is the engine's "event-loop delay" (the
+ * loop never yields to Node's event loop, so perf_hooks cannot see it).
  * Known limitations: the engine waits for each batch's sync (no separate journal thread yet).
  */
-import { GCProfiler, getHeapSpaceStatistics } from 'node:v8';
+import { performance } from 'node:perf_hooks';
+import { GCProfiler, getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CMD_SIZE, EVT_SIZE, RING_CMD_SIZE, RING_EVT_SIZE, RING_CMD_OFF, RING_EVT_OFF, EVT_OFF } from '../abi/records.js';
 import { evtCmd } from '../abi/views.js';
@@ -44,6 +51,8 @@ export interface EngineWorkerData {
   realtime?: number;
   /** The host's epoch offset (src/domain/clock.ts, decimal ns), so tsInit and tsIn share one base. */
   epochOffsetNs?: string;
+  /** Test hooks (EngineHost.setTestDelay): when true, each batch sleeps CTL_TEST_DELAY_MS ms. Never on in production. */
+  testHooks?: boolean;
 }
 
 export const CTL_STOP = 0;
@@ -52,6 +61,18 @@ export const CTL_SEQ_LO = 2;
 export const CTL_SEQ_HI = 3;
 /** GC watch (tests, benchmarks): the host stores 1 to start a v8 GCProfiler in this thread, 2 to stop it; the thread then posts a `gc` message (GcReport). */
 export const CTL_GC = 4;
+/** Memory report (once a second): orders pool capacity, in use, high water; levels the same; WASM pages (7 slots, Engine.memoryStatsInto). */
+export const CTL_MEM_POOLS = 16;
+/** Longest turn of the engine loop in the last report second, µs (its event-loop delay). */
+export const CTL_MEM_TURN_MAX_US = 23;
+/** The engine thread's V8 heap in use, KiB. */
+export const CTL_MEM_HEAP_KIB = 24;
+/** Memory reports written so far (0: none yet). */
+export const CTL_MEM_REPORTS = 25;
+/** Test hook: ms each batch sleeps (only with EngineWorkerData.testHooks). */
+export const CTL_TEST_DELAY_MS = 28;
+/** Int32 slots of the control block. */
+export const CTL_SLOTS = 32;
 
 /** What the engine thread's garbage collector did between a GC watch's start and stop. */
 export interface GcReport {
@@ -183,6 +204,19 @@ function run(d: EngineWorkerData): void {
   };
   let prefaultAt = 0;
   let prefaulted = false;
+  const testHooks = d.testHooks === true;
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  let turnMaxMs = 0;
+  let reportAt = performance.now();
+  const report = (now: number): void => {
+    engine.memoryStatsInto(ctl, CTL_MEM_POOLS);
+    Atomics.store(ctl, CTL_MEM_TURN_MAX_US, Math.min(2 ** 31 - 1, Math.round(turnMaxMs * 1000)));
+    Atomics.store(ctl, CTL_MEM_HEAP_KIB, Math.round(getHeapStatistics().used_heap_size / 1024));
+    Atomics.add(ctl, CTL_MEM_REPORTS, 1);
+    turnMaxMs = 0;
+    reportAt = now;
+  };
+  report(reportAt);
   const inbox = engine.inbox;
   const in32 = new Int32Array(inbox.buffer, inbox.byteOffset, inbox.byteLength >> 2);
   try {
@@ -194,10 +228,14 @@ function run(d: EngineWorkerData): void {
       // not slowed by it
       if (!cmds.waitReady(prefaulted ? 20 : 1, 4000)) {
         if (!prefaulted) { const r = engine.prefault(prefaultAt, 64 << 10); prefaultAt = r.next; prefaulted = r.done; }
+        const now = performance.now();
+        if (now - reportAt >= 1000) report(now);
         continue;
       }
       const n = cmds.poll(staging, 0, batch);
       if (n === 0) continue;
+      const turn0 = performance.now();
+      if (testHooks) { const ms = Atomics.load(ctl, CTL_TEST_DELAY_MS); if (ms > 0) Atomics.wait(sleeper, 0, 0, ms); }
       nowNsInto(ts, 0); // epoch ns, no BigInt
       gcBatches++;
       batchSeq0 = seq + 1;
@@ -233,6 +271,9 @@ function run(d: EngineWorkerData): void {
           log(`journal: snapshot at seq ${seq} failed (${(e as Error).message}); recovery replays more of the journal until one succeeds`);
         }
       }
+      const turn1 = performance.now();
+      if (turn1 - turn0 > turnMaxMs) turnMaxMs = turn1 - turn0;
+      if (turn1 - reportAt >= 1000) report(turn1);
     }
   } finally {
     if (journal && !journal.failed) journal.close();

@@ -148,6 +148,9 @@ export class MpscRing {
     return n;
   }
 
+  /** Positions claimed by producers so far (wrapping int32; any thread): with the consumer's count, the ring's fill. */
+  get claimed(): number { return Atomics.load(this.h, H_CLAIM); }
+
   /** Consumer: whether a record is ready. */
   ready(): boolean {
     const pos = this.head;
