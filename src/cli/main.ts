@@ -63,6 +63,9 @@ usage:
                  reaches N bytes; default 32768; 1 = one message per frame, for benchmarks)]
                 [--log-file-bytes N (DIR/logs/tradsys.log is rotated before it passes N bytes;
                  default 10485760)] [--log-files N (older log files kept; default 5)]
+                [--alerts FILE.json (alert rules and webhooks; default: the built-in rules;
+                 docs/operations.md "Alerts")] [--test-hooks (tests only: an admin route that
+                 slows the engine down, for alert tests)]
   tradsys keys create --account A [--permissions trade,read,admin,analyst] [--data DIR] [--json]
   tradsys keys list [--data DIR] [--json]
   tradsys keys revoke --key KEY [--data DIR]
@@ -218,7 +221,7 @@ export function recoveryText(rec: RecoveryInfo | null): string {
 }
 
 async function cmdServe(argv: string[]): Promise<number> {
-  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value', 'http-rate-limit': 'value', durability: 'value', 'snapshot-every': 'value', preallocate: 'bool', 'no-storage': 'bool', 'binary-frame-bytes': 'value', 'engine-rt': 'value', 'log-file-bytes': 'value', 'log-files': 'value', ...SIM_MARKET_FLAGS });
+  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value', 'http-rate-limit': 'value', durability: 'value', 'snapshot-every': 'value', preallocate: 'bool', 'no-storage': 'bool', 'binary-frame-bytes': 'value', 'engine-rt': 'value', 'log-file-bytes': 'value', 'log-files': 'value', alerts: 'value', 'test-hooks': 'bool', ...SIM_MARKET_FLAGS });
   const simMarket = simMarketFlags((n) => str(f, n));
   if (f.has('no-sim') && Object.keys(SIM_MARKET_FLAGS).some((n) => f.has(n))) throw new TradsysError('ERR_CLI_USAGE', '--sim-* options need the simulator (drop --no-sim)');
   const durability = str(f, 'durability') ?? 'fsync';
@@ -234,6 +237,8 @@ async function cmdServe(argv: string[]): Promise<number> {
   const port = int(f, 'port', 8080, 0, 65535)!;
   const host = str(f, 'host') ?? '127.0.0.1';
   const dataDir = str(f, 'data') ?? 'data';
+  const alertsFile = str(f, 'alerts');
+  const alerts = alertsFile === undefined ? undefined : (await import('../monitoring/alerts.js')).loadAlertsFile(alertsFile);
   let instruments: InstrumentSpec[] | undefined;
   const file = str(f, 'instruments');
   if (file) {
@@ -248,7 +253,7 @@ async function cmdServe(argv: string[]): Promise<number> {
     dataDir, instruments, rateLimit: { perSecond: rate, burst: 2 * rate }, httpRateLimit: { perSecond: httpRate, burst: 2 * httpRate },
     risk: { maxOpenOrders: maxOpen }, journal: { durability, snapshotEvery, preallocate: f.has('preallocate') }, log: (l) => process.stderr.write(l + '\n'),
     storage: f.has('no-storage') ? 'off' : 'auto', binaryFrameBytes, engineRealtime: engineRt === 0 ? undefined : engineRt,
-    logs: { fileBytes: logFileBytes, files: logFiles },
+    logs: { fileBytes: logFileBytes, files: logFiles }, monitoring: { alerts }, testHooks: f.has('test-hooks'),
   }, { port, host });
   const demo = gw.keys.create(1, ['trade', 'read']);
   const out = (l: string): void => { process.stdout.write(l + '\n'); };
@@ -271,6 +276,8 @@ async function cmdServe(argv: string[]): Promise<number> {
   }
   if (st) out(`  analysts  ${url}/clickhouse (ClickHouse HTTP interface: user = API key with the analyst permission, password = its secret) · \`npx tradsys sql --data ${dataDir} "SELECT …"\` goes through this server`);
   out(`  data      ${dataDir} (API keys in ${gw.keys.path}, changes applied live)`);
+  out(`  alerts    ${alerts ? `${alerts.rules.length} rules from ${alertsFile}${alerts.webhooks.length ? ` · ${alerts.webhooks.length} webhook(s)` : ''}` : 'the default rules (--alerts FILE.json for your own)'} · ${url}/api/v1/alerts (admin) · WS channel "alerts" (admin) · docs/operations.md "Alerts"`);
+  if (f.has('test-hooks')) out('  WARNING   --test-hooks: POST /api/v1/admin/test/engine-delay can slow the engine down. Tests only.');
   out(`  log       JSON lines (audit events, errors) to stderr and ${join(dataDir, 'logs', 'tradsys.log')} · rotated at ${logFileBytes} bytes, ${logFiles} older files kept (docs/security.md)`);
   out('  accelerations: native addon, NUMA, kernel bypass, GPU: not built (pure WASM/TS path)');
   out(`  demo key  account ${demo.account}  key ${demo.key}  secret ${demo.secret}`);

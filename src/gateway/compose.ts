@@ -11,7 +11,7 @@
  * Invariants: the read side is caught up before any client can connect (the app is not
  * listening yet); a failure after the engine thread started stops it again.
  * Start order: engine host → storage → services → journal catch-up → sagas → fastify → timers.
- * Stop order (close): keys watch, discovery file, pump timer, heartbeat, connections, HTTP,
+ * Stop order (close): keys watch, monitoring (alert timer, GC observer, webhooks), discovery file, pump timer, heartbeat, connections, HTTP,
  * read-model timer, last pump, read-model snapshot, sagas, storage, engine host, log file.
  * Complexity: start O(journal); stop O(connections). Allocation: at start only.
  * Known limitations: none.
@@ -34,15 +34,17 @@ import { newCounters, resolveLimits, type GatewayConfig } from './config.js';
 import { Connections } from './connections.js';
 import { EventPump } from './event-pump.js';
 import { MarketData } from './market-data.js';
+import { startMonitoring, type LatencySource } from './monitoring.js';
 import { OrderEntry } from './order-entry.js';
 import { OrderRegistry } from './orders.js';
 import { ReadModelStore } from './read-model-store.js';
 import { SimulatorHooks } from './sim-hooks.js';
 import { createStorageApi } from './storage-api.js';
 import { adminPlugin } from './http/admin.js';
+import { alertsPlugin } from './http/alerts.js';
 import { authPlugin } from './http/auth.js';
 import { currentReadsPlugin, type GatewayServices } from './http/context.js';
-import { healthPlugin } from './http/health.js';
+import { gatewayMetricsText, healthPlugin } from './http/health.js';
 import { marketDataPlugin } from './http/market-data.js';
 import { ordersPlugin } from './http/orders.js';
 import { queriesPlugin } from './http/queries.js';
@@ -70,6 +72,7 @@ async function startEngine(cfg: GatewayConfig, instruments: Instrument[]): Promi
     journal: { dir: join(cfg.dataDir, 'journal'), durability: cfg.journal?.durability ?? 'fsync', snapshotEvery: cfg.journal?.snapshotEvery, segmentBytes: cfg.journal?.segmentBytes, preallocate: cfg.journal?.preallocate },
     log: cfg.log,
     realtime: cfg.engineRealtime,
+    testHooks: cfg.testHooks === true,
   });
 }
 
@@ -131,9 +134,16 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
   readModels.onBatch((b) => sagas.apply(b));
 
   const localSecret = newLocalSecret();
+  const storageCtx = storage ? { ...storage, api: createStorageApi(storage.storage, storage.writer) } : null;
+  const monitoring = startMonitoring(cfg.monitoring ?? {}, {
+    host, writer: storage?.writer ?? null, conns, log: logger as FastifyBaseLogger, journalDir,
+    otherMetricsText: () => gatewayMetricsText({ host, conns, counters, storage: storageCtx }),
+    // the latency monitor (src/monitoring/latency.ts) once the services have one
+    latency: () => (services as unknown as { latency?: LatencySource }).latency ?? null,
+  });
   const services: GatewayServices = {
     host, instruments, bySymbol, keys, orders, entry, conns, md, events, readModels, sagas, counters, localSecret,
-    storage: storage ? { ...storage, api: createStorageApi(storage.storage, storage.writer) } : null,
+    storage: storageCtx, monitoring, dataDir: cfg.dataDir, testHooks: cfg.testHooks === true,
     httpLimits: { key: cfg.httpRateLimit ?? { perSecond: 100, burst: 200 }, address: cfg.httpAddressRateLimit ?? { perSecond: 100, burst: 200 } },
   };
 
@@ -143,8 +153,8 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
   app.decorate('tradsys', services);
   void app.register(authPlugin);
   void app.register(currentReadsPlugin);
-  for (const plugin of [healthPlugin, marketDataPlugin, ordersPlugin, queriesPlugin, sagasPlugin, adminPlugin]) void app.register(plugin);
-  const ws = new WsServer(app.server, { instruments, bySymbol, keys, conns, entry, md, events, catchUp, counters, limits }, { maxPayload: cfg.maxPayload, compressThreshold: cfg.compressThreshold });
+  for (const plugin of [healthPlugin, marketDataPlugin, ordersPlugin, queriesPlugin, sagasPlugin, adminPlugin, alertsPlugin]) void app.register(plugin);
+  const ws = new WsServer(app.server, { instruments, bySymbol, keys, conns, entry, md, events, catchUp, counters, limits, alerts: () => monitoring.alerts.active() }, { maxPayload: cfg.maxPayload, compressThreshold: cfg.compressThreshold });
   await app.ready();
 
   rmStore.start(readModels);
@@ -165,6 +175,7 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
     },
     async close(): Promise<void> {
       keys.unwatch();
+      await monitoring.stop();
       removeDiscovery(keys.dataDir);
       events.stop();
       clearInterval(pingTimer);

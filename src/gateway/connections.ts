@@ -71,6 +71,10 @@ export interface Conn {
   key: string | null;
   /** Commands refused for lack of the trade permission (audited: the first, then every 100th). */
   denied: number;
+  /** JSON: authenticated with a key that has the admin permission (may hold the `alerts` channel). */
+  canAdmin: boolean;
+  /** JSON: subscribed to the `alerts` channel (admin keys only; docs/protocol.md). */
+  alerts: boolean;
 }
 
 /** In-flight reqIds a JSON connection keeps at most (the oldest is dropped past it). */
@@ -118,7 +122,7 @@ export class Connections {
       id: this.nextConn++, ws, account: null, canTrade: false, cancelOnDisconnect: false, books: new Set(), trades: new Set(), tickers: new Set(),
       stale: new Set(), lastSeen: now, tokens: this.limits.rateLimit.burst, tokensAt: now, limited: 0, bin: binary ? new BinaryWriter(4096) : null, raw: binary ? raw : null, dirty: false,
       mdCycle: 0, mdUpTo: 0, bound: null, reqIds: null, nextToken: 1,
-      ip, key: null, denied: 0,
+      ip, key: null, denied: 0, canAdmin: false, alerts: false,
     };
     this.conns.set(c.id, c);
     (binary ? this.binConns : this.jsonConns).add(c);
@@ -163,6 +167,18 @@ export class Connections {
   send(c: Conn, msg: Record<string, unknown>): void { this.deliver(c, JSON.stringify(msg)); }
   /** Sends a JSON text already built (shared by every connection it goes to). */
   sendText(c: Conn, text: string): void { this.deliver(c, text); }
+  /** Sends `msg` to every connection subscribed to the `alerts` channel (serialised once); returns how many. */
+  broadcastAlerts(msg: Record<string, unknown>): number {
+    let text: string | null = null;
+    let n = 0;
+    for (const c of this.jsonConns) {
+      if (!c.alerts || !this.isLive(c)) continue;
+      text ??= JSON.stringify(msg);
+      this.deliver(c, text);
+      n++;
+    }
+    return n;
+  }
 
   /** The writer of a binary connection, listed for the next flush; flushes first at the size budget. */
   out(c: Conn): BinaryWriter {
@@ -275,10 +291,10 @@ export class Connections {
   }
 
   /** A command refused for lack of the trade permission: the first of a connection, then every 100th (with the count). */
-  auditDenied(c: Conn, op: string): void {
+  auditDenied(c: Conn, op: string, need: 'trade' | 'admin' = 'trade'): void {
     c.denied++;
     if (c.denied !== 1 && c.denied % 100 !== 0) return;
-    this.log.warn({ audit: 'permission.denied', account: c.account, key: c.key, ip: c.ip, transport: c.bin ? 'ws-binary' : 'ws', conn: c.id, outcome: 'denied', need: 'trade', op, count: c.denied }, 'key lacks the trade permission');
+    this.log.warn({ audit: 'permission.denied', account: c.account, key: c.key, ip: c.ip, transport: c.bin ? 'ws-binary' : 'ws', conn: c.id, outcome: 'denied', need, op, count: c.denied }, `key lacks the ${need} permission`);
   }
 
   /**

@@ -24,6 +24,7 @@ import type { GatewayCounters, RequestAuth } from '../config.js';
 import type { Connections } from '../connections.js';
 import type { EventPump } from '../event-pump.js';
 import type { MarketData } from '../market-data.js';
+import type { MonitoringContext } from '../monitoring.js';
 import type { OrderEntry } from '../order-entry.js';
 import type { OrderRegistry } from '../orders.js';
 import type { RateLimit } from '../rate-limit.js';
@@ -51,6 +52,12 @@ export interface GatewayServices {
   readonly localSecret: string;
   /** HTTP token buckets: per API key (charged once the signature checks out) and per address. */
   readonly httpLimits: { key: RateLimit; address: RateLimit };
+  /** Memory metrics, alerts, the heap snapshot's settings (src/gateway/monitoring.ts). */
+  readonly monitoring: MonitoringContext;
+  /** The data folder (heap snapshots go there). */
+  readonly dataDir: string;
+  /** Test hooks are on (GatewayConfig.testHooks): the engine-delay admin route exists. */
+  readonly testHooks: boolean;
 }
 
 declare module 'fastify' {

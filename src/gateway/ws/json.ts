@@ -52,6 +52,7 @@ export class JsonSession {
       c.account = r.account;
       c.key = r.key;
       c.canTrade = r.permissions.includes('trade');
+      c.canAdmin = r.permissions.includes('admin');
       c.cancelOnDisconnect = m.cancelOnDisconnect === true;
       if (m.resumeFrom === undefined) conns.bind(c);
       else conns.unbind(c); // resume() lists it once the journal's reports are out (no duplicate)
@@ -90,16 +91,24 @@ export class JsonSession {
   private onSubscribe(c: Conn, op: 'subscribe' | 'unsubscribe', names: string[], reqId: ReqId | undefined): void {
     const { conns, bySymbol, md } = this.d;
     const channels = [...new Set(names)];
-    const unknown = channels.filter((ch) => !bySymbol.has(ch.slice(ch.indexOf('.') + 1)));
+    // `alerts` (admin keys only): alert transitions, not market data; not counted in maxChannels
+    const wantsAlerts = channels.includes('alerts');
+    if (wantsAlerts && op === 'subscribe' && !c.canAdmin) {
+      if (c.account !== null) conns.auditDenied(c, 'subscribe alerts', 'admin');
+      conns.send(c, withReq({ type: 'error', code: c.account === null ? 'not_authenticated' : 'forbidden', message: c.account === null ? 'the alerts channel needs an authenticated session with the admin permission; nothing of this message was subscribed' : 'the alerts channel needs the admin permission; nothing of this message was subscribed' }, reqId));
+      return;
+    }
+    const unknown = channels.filter((ch) => ch !== 'alerts' && !bySymbol.has(ch.slice(ch.indexOf('.') + 1)));
     if (unknown.length > 0) {
       const syms = [...new Set(unknown.map((ch) => ch.slice(ch.indexOf('.') + 1)))].join(', ');
       conns.send(c, withReq({ type: 'error', code: 'unknown_symbol', message: `no symbol ${syms}; nothing of this message was ${op}d`, channels: unknown }, reqId));
       return;
     }
+    const market = channels.filter((ch) => ch !== 'alerts');
     const setOf = (ch: string): Set<number> => (ch.startsWith('book.') ? c.books : ch.startsWith('trades.') ? c.trades : c.tickers);
     const insOf = (ch: string): Instrument => bySymbol.get(ch.slice(ch.indexOf('.') + 1))!;
     if (op === 'subscribe') {
-      const added = channels.filter((ch) => !setOf(ch).has(insOf(ch).id)).length;
+      const added = market.filter((ch) => !setOf(ch).has(insOf(ch).id)).length;
       const held = c.books.size + c.trades.size + c.tickers.size;
       const max = this.d.limits.maxChannels;
       if (held + added > max) {
@@ -108,7 +117,7 @@ export class JsonSession {
       }
       this.d.events.pump(); // pending deltas go out before the channels are added: the snapshots below are current
     }
-    for (const ch of channels) {
+    for (const ch of market) {
       const ins = insOf(ch);
       const set = setOf(ch);
       if (op === 'unsubscribe') { set.delete(ins.id); continue; }
@@ -116,7 +125,9 @@ export class JsonSession {
       if (set === c.books) conns.send(c, md.snapshot(ins));
       if (set === c.tickers) conns.send(c, md.ticker(ins));
     }
+    if (wantsAlerts) c.alerts = op === 'subscribe';
     conns.send(c, withReq({ type: 'subscribed', channels, ok: op === 'subscribe' }, reqId));
+    if (wantsAlerts && op === 'subscribe') conns.send(c, { type: 'alerts', active: this.d.alerts?.() ?? [] });
   }
 
   /** A gateway reject: names the order as the command did (`clientOrderId`, or `orderId` for a cancel/modify by orderId). */
