@@ -49,6 +49,8 @@ export interface EngineHostOptions {
    * the thread keeps normal scheduling and `threadScheduling` says why.
    */
   realtime?: number;
+  /** Stage latency (src/monitoring/latency.ts): the engine thread's LatencyChannel and PublishStamps buffers; absent = not tracked. */
+  latency?: { channel: SharedArrayBuffer; publish: SharedArrayBuffer };
 }
 
 export interface RecoveryInfo { lastSeq: number; snapshotSeq: number; replayed: number; seconds: number; cut: { file: string; offset: number; bytes: number } | null }
@@ -73,7 +75,7 @@ export class EngineHost {
     this.evtRing = SpmcRing.create(opts.eventSlots ?? 262144, RING_EVT_SIZE);
     const ctl = new SharedArrayBuffer(64);
     this.control = new Int32Array(ctl);
-    const data: EngineWorkerData = { cmdRing: this.cmdRing.sab, evtRing: this.evtRing.sab, control: ctl, engine: opts.engine, batch: opts.batch ?? 1024, riskSetup: opts.riskSetup, journal: opts.journal, realtime: opts.realtime, epochOffsetNs: epochOffsetNs().toString() };
+    const data: EngineWorkerData = { cmdRing: this.cmdRing.sab, evtRing: this.evtRing.sab, control: ctl, engine: opts.engine, batch: opts.batch ?? 1024, riskSetup: opts.riskSetup, journal: opts.journal, realtime: opts.realtime, epochOffsetNs: epochOffsetNs().toString(), latency: opts.latency };
     const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
     this.worker = spawnWorker(import.meta.url, 'worker', data);
     this.worker.on('message', (m: { type: string; message?: string; tid?: number | null; scheduling?: ThreadScheduling | null; report?: GcReport } & Partial<RecoveryInfo>) => {

@@ -28,6 +28,8 @@ import type { OrderEntry } from '../order-entry.js';
 import type { OrderRegistry } from '../orders.js';
 import type { RateLimit } from '../rate-limit.js';
 import type { StorageApi } from '../storage-api.js';
+import type { Metrics } from '../../monitoring/metrics.js';
+import type { LatencyMonitor } from '../../monitoring/latency.js';
 
 /** The storage in use, its writer and its query service. */
 export interface StorageContext { storage: Storage; writer: StorageWriter; api: StorageApi }
@@ -51,6 +53,10 @@ export interface GatewayServices {
   readonly localSecret: string;
   /** HTTP token buckets: per API key (charged once the signature checks out) and per address. */
   readonly httpLimits: { key: RateLimit; address: RateLimit };
+  /** The Prometheus registry GET /metrics answers (src/monitoring/metrics.ts). */
+  readonly metrics: Metrics;
+  /** Per-stage latency (src/monitoring/latency.ts; empty histograms when tracking is off). */
+  readonly latency: LatencyMonitor;
 }
 
 declare module 'fastify' {
