@@ -49,6 +49,8 @@ export interface EngineHostOptions {
    * the thread keeps normal scheduling and `threadScheduling` says why.
    */
   realtime?: number;
+  /** Stage latency (src/monitoring/latency.ts): the engine thread's LatencyChannel and PublishStamps buffers; absent = not tracked. */
+  latency?: { channel: SharedArrayBuffer; publish: SharedArrayBuffer };
   /**
    * Test hooks (`setTestDelay`): off by default and in `tradsys serve` unless started with
    * `--test-hooks`; without it the engine thread never reads the delay slot.
@@ -95,7 +97,7 @@ export class EngineHost {
     this.evtRing = SpmcRing.create(opts.eventSlots ?? 262144, RING_EVT_SIZE);
     const ctl = new SharedArrayBuffer(CTL_SLOTS * 4);
     this.control = new Int32Array(ctl);
-    const data: EngineWorkerData = { cmdRing: this.cmdRing.sab, evtRing: this.evtRing.sab, control: ctl, engine: opts.engine, batch: opts.batch ?? 1024, riskSetup: opts.riskSetup, journal: opts.journal, realtime: opts.realtime, epochOffsetNs: epochOffsetNs().toString(), testHooks: opts.testHooks === true };
+    const data: EngineWorkerData = { cmdRing: this.cmdRing.sab, evtRing: this.evtRing.sab, control: ctl, engine: opts.engine, batch: opts.batch ?? 1024, riskSetup: opts.riskSetup, journal: opts.journal, realtime: opts.realtime, epochOffsetNs: epochOffsetNs().toString(), latency: opts.latency, testHooks: opts.testHooks === true };
     this.testHooks = opts.testHooks === true;
     const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
     this.worker = spawnWorker(import.meta.url, 'worker', data);

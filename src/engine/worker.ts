@@ -35,6 +35,7 @@ import { JournalWriter, lockJournal, type JournalConfig } from '../journal/index
 import { recoverEngine, snapshotEngine } from './recovery.js';
 import { ownThreadId, setOwnThreadRealtime } from '../sys/thread-priority.js';
 import { nowNsInto, setEpochOffsetNs } from '../domain/clock.js';
+import { LatencyChannel, PublishStamps, S, StageRecorder, wordsDiffNs } from '../monitoring/latency.js';
 
 export interface EngineWorkerData {
   cmdRing: SharedArrayBuffer;
@@ -53,6 +54,8 @@ export interface EngineWorkerData {
   epochOffsetNs?: string;
   /** Test hooks (EngineHost.setTestDelay): when true, each batch sleeps CTL_TEST_DELAY_MS ms. Never on in production. */
   testHooks?: boolean;
+  /** Stage latency (src/monitoring/latency.ts): this thread's channel and the publish stamps; absent = tracking off. */
+  latency?: { channel: SharedArrayBuffer; publish: SharedArrayBuffer };
 }
 
 export const CTL_STOP = 0;
@@ -151,6 +154,12 @@ function run(d: EngineWorkerData): void {
   let mem32: Int32Array<ArrayBufferLike> = new Int32Array(0);
   // the batch's tsInit as (lo, hi) u32 words: in a typed array, so no BigInt and no boxed number per batch
   const ts = new Uint32Array(2);
+  // stage latency (docs/monitoring.md "Latency stages"): stamps as u32 words, recorded into this
+  // thread's HDR histograms and offered to the main thread once a second (no allocation)
+  const lat = d.latency ? { rec: new StageRecorder(), ch: new LatencyChannel(d.latency.channel), pub: new PublishStamps(d.latency.publish), t: new Uint32Array(6), next: performance.now() + 1000 } : null;
+  const offerIfDue = (): void => {
+    if (lat !== null && performance.now() >= lat.next) { lat.next = performance.now() + 1000; lat.ch.offer(lat.rec); }
+  };
   Atomics.store(ctl, CTL_SEQ_LO, seq % 4294967296);
   Atomics.store(ctl, CTL_SEQ_HI, Math.floor(seq / 4294967296));
   Atomics.store(ctl, CTL_STATE, 1);
@@ -227,6 +236,7 @@ function run(d: EngineWorkerData): void {
       // first batches after start do not pay page faults (Engine.prefault) and a busy engine is
       // not slowed by it
       if (!cmds.waitReady(prefaulted ? 20 : 1, 4000)) {
+        offerIfDue();
         if (!prefaulted) { const r = engine.prefault(prefaultAt, 64 << 10); prefaultAt = r.next; prefaulted = r.done; }
         const now = performance.now();
         if (now - reportAt >= 1000) report(now);
@@ -244,8 +254,16 @@ function run(d: EngineWorkerData): void {
         const to = (i * CMD_SIZE) >> 2;
         for (let k = 0; k < CMD_SIZE >> 2; k++) in32[to + k] = st32[from + k]!;
       }
+      if (lat !== null) {
+        // ring_to_engine: tsIn (ring enqueue) → tsInit (this dequeue), per command stamped by the gateway
+        for (let i = 0; i < n; i++) {
+          const c = (i * RING_CMD_SIZE + RING_CMD_OFF.tsIn) >> 2;
+          if (st32[c + 1] !== 0) lat.rec.record(S.ringToEngine, wordsDiffNs(ts[0]!, ts[1]!, st32[c]!, st32[c + 1]!));
+        }
+      }
       nOut = 0;
       engine.runInbox(n, sink);
+      if (lat !== null) { nowNsInto(lat.t, 0); lat.rec.recordCount(S.engineMatch, wordsDiffNs(lat.t[0]!, lat.t[1]!, ts[0]!, ts[1]!), n); }
       if (journal) {
         // one record per command with its events (they come in command order), one fdatasync
         let e = 0;
@@ -255,13 +273,21 @@ function run(d: EngineWorkerData): void {
           journal.appendWords(ts[0]!, ts[1]!, staging, i * RING_CMD_SIZE, out, e0 * RING_EVT_SIZE + RING_EVT_OFF.evtType, e - e0, RING_EVT_SIZE);
         }
         journal.commit(false); // the COMMIT mark after publishing (below): off the ack path
+        if (lat !== null) { nowNsInto(lat.t, 2); lat.rec.recordCount(S.journalDurable, wordsDiffNs(lat.t[2]!, lat.t[3]!, lat.t[0]!, lat.t[1]!), n); lat.t[0] = lat.t[2]!; lat.t[1] = lat.t[3]!; }
       }
       // sequenced (and durable) before anyone can see its events: a consumer that saw an event
       // always finds lastSeq at or past its command
       seq += n;
       Atomics.store(ctl, CTL_SEQ_LO, seq % 4294967296);
       Atomics.store(ctl, CTL_SEQ_HI, Math.floor(seq / 4294967296));
+      if (lat !== null) { nowNsInto(lat.t, 4); lat.pub.put(batchSeq0, seq, lat.t[4]!, lat.t[5]!); }
       publish(nOut);
+      if (lat !== null) {
+        nowNsInto(lat.t, 2);
+        lat.rec.recordCount(S.engineToPublish, wordsDiffNs(lat.t[2]!, lat.t[3]!, lat.t[0]!, lat.t[1]!), n);
+        lat.rec.tag(S.ringToEngine, seq); lat.rec.tag(S.engineMatch, seq); lat.rec.tag(S.journalDurable, seq); lat.rec.tag(S.engineToPublish, seq);
+        offerIfDue();
+      }
       journal?.markIfDue();
       if (journal && snapEvery > 0 && seq - lastSnap >= snapEvery) {
         lastSnap = seq; // a failed snapshot is retried at the next interval; the journal stays the truth

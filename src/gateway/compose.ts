@@ -30,11 +30,11 @@ import type { Storage } from '../storage/storage.js';
 import { KeyStore } from './auth.js';
 import { createLogger } from './audit-log.js';
 import { CatchUp } from './catch-up.js';
-import { newCounters, resolveLimits, type GatewayConfig } from './config.js';
+import { newCounters, resolveLimits, type GatewayConfig, type GatewayCounters } from './config.js';
 import { Connections } from './connections.js';
 import { EventPump } from './event-pump.js';
 import { MarketData } from './market-data.js';
-import { startMonitoring, type LatencySource } from './monitoring.js';
+import { startMonitoring } from './monitoring.js';
 import { OrderEntry } from './order-entry.js';
 import { OrderRegistry } from './orders.js';
 import { ReadModelStore } from './read-model-store.js';
@@ -44,12 +44,30 @@ import { adminPlugin } from './http/admin.js';
 import { alertsPlugin } from './http/alerts.js';
 import { authPlugin } from './http/auth.js';
 import { currentReadsPlugin, type GatewayServices } from './http/context.js';
-import { gatewayMetricsText, healthPlugin } from './http/health.js';
+import { healthPlugin } from './http/health.js';
 import { marketDataPlugin } from './http/market-data.js';
 import { ordersPlugin } from './http/orders.js';
 import { queriesPlugin } from './http/queries.js';
 import { sagasPlugin } from './http/sagas.js';
 import { WsServer } from './ws/server.js';
+import { LatencyMonitor, PublishStamps } from '../monitoring/latency.js';
+import { Metrics, type MetricSeries } from '../monitoring/metrics.js';
+import { GatewayStamps, NULL_STAMPS } from '../monitoring/stamps.js';
+
+/** The gateway's and engine's series on /metrics (names and types as before prom-client; docs/operations.md "Metrics"). */
+function gatewaySeries(host: EngineHost, conns: Connections, c: GatewayCounters): MetricSeries[] {
+  return [
+    { name: 'tradsys_engine_seq', type: 'counter', help: 'commands the engine has sequenced (its last seq)', value: () => host.lastSeq },
+    { name: 'tradsys_ws_connections', type: 'gauge', help: 'WebSocket connections open now', value: () => conns.size },
+    { name: 'tradsys_orders_in_total', type: 'counter', help: 'new orders entered by the gateway (WebSocket and HTTP)', value: () => c.ordersIn },
+    { name: 'tradsys_events_total', type: 'counter', help: 'engine events the gateway took from the event ring', value: () => c.eventsOut },
+    { name: 'tradsys_gateway_rejects_total', type: 'counter', help: 'commands the gateway refused before the engine (bad input, busy ring)', value: () => c.rejectsGateway },
+    { name: 'tradsys_ws_frames_out_total', type: 'counter', help: 'WebSocket frames sent', value: () => c.framesOut },
+    { name: 'tradsys_ws_messages_in_total', type: 'counter', help: 'WebSocket messages received', value: () => c.messagesIn },
+    { name: 'tradsys_ws_slow_consumer_closed_total', type: 'counter', help: 'connections closed as slow consumers (outbound buffer past its hard limit)', value: () => c.slowConsumerClosed },
+    { name: 'tradsys_ws_reaped_total', type: 'counter', help: 'connections closed after missing pings (dead peers)', value: () => c.reaped },
+  ];
+}
 
 /** The wired gateway: the fastify app (not listening), its services, and its lifecycle. */
 export interface ComposedGateway {
@@ -61,7 +79,7 @@ export interface ComposedGateway {
   close(): Promise<void>;
 }
 
-async function startEngine(cfg: GatewayConfig, instruments: Instrument[]): Promise<EngineHost> {
+async function startEngine(cfg: GatewayConfig, instruments: Instrument[], latency?: { channel: SharedArrayBuffer; publish: SharedArrayBuffer }): Promise<EngineHost> {
   const r = cfg.risk ?? {};
   return EngineHost.start({
     engine: {
@@ -72,6 +90,7 @@ async function startEngine(cfg: GatewayConfig, instruments: Instrument[]): Promi
     journal: { dir: join(cfg.dataDir, 'journal'), durability: cfg.journal?.durability ?? 'fsync', snapshotEvery: cfg.journal?.snapshotEvery, segmentBytes: cfg.journal?.segmentBytes, preallocate: cfg.journal?.preallocate },
     log: cfg.log,
     realtime: cfg.engineRealtime,
+    latency,
     testHooks: cfg.testHooks === true,
   });
 }
@@ -92,11 +111,14 @@ export async function composeGateway(cfg: GatewayConfig): Promise<ComposedGatewa
   useWasmJournalVerifier(); // journal catch-up and read-model replay verify with the WASM kernel
   const instruments = loadInstruments(cfg.instruments ?? DEMO_INSTRUMENTS);
   const limits = resolveLimits(cfg);
-  const host = await startEngine(cfg, instruments);
+  const tracking = cfg.latencyTracking ?? true;
+  const lat: Latency = { monitor: new LatencyMonitor(), publish: tracking ? new PublishStamps() : null };
+  const engineChannel = tracking ? lat.monitor.channel() : null;
+  const host = await startEngine(cfg, instruments, engineChannel && lat.publish ? { channel: engineChannel.sab, publish: lat.publish.sab } : undefined);
   let storage: { storage: Storage; writer: StorageWriter } | null = null;
   try {
     storage = await startStorage(cfg, host, instruments);
-    return await wire(cfg, instruments, limits, host, storage);
+    return await wire(cfg, instruments, limits, host, storage, lat);
   } catch (e) {
     if (storage) { await storage.writer.stop(); await storage.storage.close(); }
     await host.stop();
@@ -104,7 +126,10 @@ export async function composeGateway(cfg: GatewayConfig): Promise<ComposedGatewa
   }
 }
 
-async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: ReturnType<typeof resolveLimits>, host: EngineHost, storage: { storage: Storage; writer: StorageWriter } | null): Promise<ComposedGateway> {
+/** Stage latency: the monitor (always; empty when tracking is off) and the engine's publish stamps (null when off). */
+interface Latency { monitor: LatencyMonitor; publish: PublishStamps | null }
+
+async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: ReturnType<typeof resolveLimits>, host: EngineHost, storage: { storage: Storage; writer: StorageWriter } | null, lat: Latency): Promise<ComposedGateway> {
   const log = cfg.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const journalDir = join(cfg.dataDir, 'journal');
   const bySymbol = new Map(instruments.map((i) => [i.symbol, i] as const));
@@ -113,14 +138,15 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
   const counters = newCounters();
   const orders = new OrderRegistry();
   const book = new BookProjection(instruments.length);
-  const entry = new OrderEntry(host, orders, instruments, bySymbol, counters);
+  const stamps = lat.publish ? new GatewayStamps(lat.monitor.local, lat.publish) : NULL_STAMPS;
+  const entry = new OrderEntry(host, orders, instruments, bySymbol, counters, stamps);
   const conns = new Connections(limits, counters, logger as FastifyBaseLogger, keys, entry);
   const md = new MarketData(instruments, book, conns);
   const rmStore = new ReadModelStore(cfg.dataDir, log);
   // read models: their snapshot (if any and sound); the catch-up below brings them to lastSeq
   // (the registry's cid array read by slot: no OrderInfo snapshot per ring command)
   const readModels: ReadModels = rmStore.load((id) => { const s = orders.slotOf(Number(id)); return s < 0 ? undefined : orders.cid[s]; });
-  const events = new EventPump(host, readModels, orders, instruments, book, conns, md, entry, counters);
+  const events = new EventPump(host, readModels, orders, instruments, book, conns, md, entry, counters, stamps);
   const catchUp = new CatchUp(journalDir, readModels, orders, instruments, events, conns);
   keys.onChange((ch) => conns.onKeyChange(ch));
 
@@ -134,16 +160,14 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
   readModels.onBatch((b) => sagas.apply(b));
 
   const localSecret = newLocalSecret();
-  const storageCtx = storage ? { ...storage, api: createStorageApi(storage.storage, storage.writer) } : null;
+  const storageApi = storage ? createStorageApi(storage.storage, storage.writer) : null;
+  const metrics = new Metrics({ series: [...gatewaySeries(host, conns, counters), ...(storageApi ? storageApi.series() : [])], latency: lat.monitor });
   const monitoring = startMonitoring(cfg.monitoring ?? {}, {
-    host, writer: storage?.writer ?? null, conns, log: logger as FastifyBaseLogger, journalDir,
-    otherMetricsText: () => gatewayMetricsText({ host, conns, counters, storage: storageCtx }),
-    // the latency monitor (src/monitoring/latency.ts) once the services have one
-    latency: () => (services as unknown as { latency?: LatencySource }).latency ?? null,
+    host, writer: storage?.writer ?? null, conns, log: logger as FastifyBaseLogger, journalDir, metrics, latency: lat.monitor,
   });
   const services: GatewayServices = {
-    host, instruments, bySymbol, keys, orders, entry, conns, md, events, readModels, sagas, counters, localSecret,
-    storage: storageCtx, monitoring, dataDir: cfg.dataDir, testHooks: cfg.testHooks === true,
+    host, instruments, bySymbol, keys, orders, entry, conns, md, events, readModels, sagas, counters, localSecret, metrics, latency: lat.monitor,
+    storage: storage && storageApi ? { ...storage, api: storageApi } : null, monitoring, dataDir: cfg.dataDir, testHooks: cfg.testHooks === true,
     httpLimits: { key: cfg.httpRateLimit ?? { perSecond: 100, burst: 200 }, address: cfg.httpAddressRateLimit ?? { perSecond: 100, burst: 200 } },
   };
 
@@ -159,6 +183,7 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
 
   rmStore.start(readModels);
   events.start();
+  lat.monitor.start();
   const pingTimer = setInterval(() => conns.heartbeat(), limits.pingIntervalMs);
   keys.watch(cfg.keysPollMs ?? 200, (message) => app.log.error({ audit: 'keys.file_invalid', path: keys.path, outcome: 'kept_last_good', error: message }, 'the keys file cannot be used; the keys in force are unchanged'));
 
@@ -178,6 +203,7 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
       await monitoring.stop();
       removeDiscovery(keys.dataDir);
       events.stop();
+      lat.monitor.stop();
       clearInterval(pingTimer);
       ws.close();
       await app.close();

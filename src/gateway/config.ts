@@ -65,6 +65,13 @@ export interface GatewayConfig {
    * at `fileBytes` (default 10 MiB) keeping `files` older files (default 5).
    */
   logs?: Partial<LogOptions>;
+  /**
+   * Per-stage latency tracking (docs/monitoring.md "Latency stages"; `tradsys serve
+   * --latency-tracking on|off`): stamps and HDR histograms in the gateway and engine threads,
+   * `tradsys_latency_seconds` on /metrics, GET /api/v1/latency. Default on; off leaves the
+   * histograms empty and costs nothing per message.
+   */
+  latencyTracking?: boolean;
   /** How often `<dataDir>/keys.json` is checked for changes written by other processes, ms (default 200). */
   keysPollMs?: number;
   /** Memory metrics, alerts (rules, webhooks), heap snapshots (docs/operations.md "Memory", "Alerts"). */

@@ -29,6 +29,8 @@ import type { StorageContext } from './http/context.js';
 import type { AdminAction, AdminDone } from './order-entry.js';
 import type { OrderRegistry } from './orders.js';
 import type { SimOrder } from './sim-hooks.js';
+import type { Metrics } from '../monitoring/metrics.js';
+import type { LatencyMonitor } from '../monitoring/latency.js';
 
 export { WS_CLOSE_KEY_REVOKED, type GatewayConfig, type RequestAuth, type OrderFields, type OrderRef, type EntryResult } from './config.js';
 
@@ -47,6 +49,10 @@ export class Gateway {
   readonly sagas: SagaManager | null;
   /** The storage in use, its writer and query API (null when storage is off). */
   readonly storage: StorageContext | null;
+  /** The Prometheus registry (GET /metrics; src/monitoring/metrics.ts). */
+  readonly metrics: Metrics;
+  /** Per-stage latency (GET /api/v1/latency; src/monitoring/latency.ts). */
+  readonly latency: LatencyMonitor;
   /** The live sessions (size, values(): test/integration/gateway-heartbeat.test.ts peeks at them). */
   private readonly conns: Connections;
 
@@ -64,6 +70,8 @@ export class Gateway {
     this.sagas = s.sagas;
     this.storage = s.storage;
     this.conns = s.conns;
+    this.metrics = s.metrics;
+    this.latency = s.latency;
   }
 
   /** Builds the gateway and starts its engine thread (not listening yet). */

@@ -9,27 +9,23 @@
  * gateway's close, before the connections go.
  * Invariants: pending transitions go to the log only; firing and resolved ones go everywhere; a
  * failing webhook is logged once per event given up, never retried past its budget.
- * Complexity: one evaluation per second, O(rules) over one /metrics text (cached 250 ms).
- * Allocation: per evaluation the /metrics text; per transition its event and deliveries.
- * Known limitations: the latency rules read `services.latency` (src/monitoring/latency.ts) when
- * the gateway has one; until then they have no data and never fire.
+ * Complexity: one evaluation per second, O(rules) reads of the registry (Metrics.read).
+ * Allocation: per evaluation the readers' answers; per transition its event and deliveries.
+ * Known limitations: a latency rule has no data (never fires) while stage tracking is off.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { wasmInstanceMemory, type EngineThreadMemory } from '../engine/index.js';
 import type { EngineHost } from '../engine/host.js';
-import { AlertEngine, DEFAULT_ALERT_RULES, WebhookSink, type AlertEvent, type LatencyWindow } from '../monitoring/alerts.js';
-import { cachedTextReader } from '../monitoring/exposition.js';
+import { AlertEngine, DEFAULT_ALERT_RULES, WebhookSink, type AlertEvent } from '../monitoring/alerts.js';
+import type { LatencyMonitor } from '../monitoring/latency.js';
+import type { Metrics } from '../monitoring/metrics.js';
 import { registerMemoryMetrics, type MemoryMonitor, type WorkerReport } from '../monitoring/memory.js';
 import type { StorageWriter } from '../storage/writer.js';
 import type { MonitoringConfig } from './config.js';
 import type { Connections } from './connections.js';
 
-/** Reads latency percentiles, µs (src/monitoring/latency.ts LatencyMonitor). */
-export interface LatencySource { percentile(stage: string, q: number, window: LatencyWindow): number | null }
-
 export interface MonitoringContext {
-  readonly registry: Registry;
   readonly memory: MemoryMonitor;
   readonly alerts: AlertEngine;
   readonly webhooks: readonly WebhookSink[];
@@ -43,14 +39,14 @@ export interface MonitoringDeps {
   conns: Connections;
   log: FastifyBaseLogger;
   journalDir: string;
-  /** The rest of GET /metrics (the gateway's and the storage's hand-written series). */
-  otherMetricsText: () => string;
-  /** The latency monitor, once the gateway has one (read at each evaluation). */
-  latency: () => LatencySource | null;
+  /** The app's registry (GET /metrics): the memory series join it, the alert rules read it. */
+  metrics: Metrics;
+  /** Per-stage latency: the latency rules read its percentiles. */
+  latency: Pick<LatencyMonitor, 'percentile'>;
 }
 
 export function startMonitoring(cfg: MonitoringConfig, d: MonitoringDeps): MonitoringContext {
-  const registry = new Registry();
+  const registry = d.metrics.registry;
   const engineMem = (): EngineThreadMemory | null => d.host.memory();
   const workers = (): WorkerReport[] => {
     if (!d.writer) return [];
@@ -60,11 +56,10 @@ export function startMonitoring(cfg: MonitoringConfig, d: MonitoringDeps): Monit
   const memory = registerMemoryMetrics(registry, {
     wasm: wasmInstanceMemory, engine: engineMem, workers, rings: () => d.host.ringFill(), journalDir: d.journalDir, trend: cfg.heapTrend,
   });
-  const text = async (): Promise<string> => d.otherMetricsText() + (await registry.metrics());
   const alerts = new AlertEngine({
     rules: cfg.alerts?.rules ?? DEFAULT_ALERT_RULES,
-    readMetric: cachedTextReader(text),
-    readLatency: (stage, q, w) => d.latency()?.percentile(stage, q, w) ?? null,
+    readMetric: (name, labels) => d.metrics.read(name, labels),
+    readLatency: (stage, q, w) => d.latency.percentile(stage, q, w),
     historySize: cfg.alertHistory, intervalMs: cfg.alertIntervalMs,
     onError: (rule, e) => d.log.warn({ audit: 'alert.error', account: null, key: null, ip: null, outcome: 'no_data', rule, error: (e as Error).message }, `alert rule ${rule}: cannot read its value`),
   });
@@ -107,7 +102,7 @@ export function startMonitoring(cfg: MonitoringConfig, d: MonitoringDeps): Monit
   });
   alerts.start();
   return {
-    registry, memory, alerts, webhooks, heapSnapshotMinFreeBytes: cfg.heapSnapshotMinFreeBytes,
+    memory, alerts, webhooks, heapSnapshotMinFreeBytes: cfg.heapSnapshotMinFreeBytes,
     async stop(): Promise<void> {
       await alerts.stop();
       memory.stop();

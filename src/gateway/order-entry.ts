@@ -24,6 +24,7 @@ import { ADMIN_ID_BASE_NUM } from '../domain/ids.js';
 import type { Instrument } from '../domain/instruments.js';
 import type { CommandDone, EntryOutcome, GatewayCounters, OrderFields, OrderRef } from './config.js';
 import type { OrderRegistry } from './orders.js';
+import { NULL_STAMPS, type GatewayStamps } from '../monitoring/stamps.js';
 
 export type SubmitOutcome = 'ok' | 'busy' | 'unavailable';
 export type AdminAction = 'halt' | 'kill_account' | 'kill_all';
@@ -47,6 +48,8 @@ export class OrderEntry {
     private readonly instruments: Instrument[],
     private readonly bySymbol: ReadonlyMap<string, Instrument>,
     private readonly counters: GatewayCounters,
+    /** Stage stamps (src/monitoring/stamps.ts): the ws handlers stamp receive and decode, this the enqueue. */
+    readonly stamps: GatewayStamps = NULL_STAMPS,
   ) {}
 
   /**
@@ -68,7 +71,9 @@ export class OrderEntry {
     dv.setUint32(CMD_OFF.qty, qty, true);
     dv.setUint32(CMD_OFF.account, account, true);
     try {
-      return this.host.submitRawNow(this.cmdRec, 0, origin, token, clientOrderId) ? 'ok' : 'busy'; // tsIn stamped without a BigInt
+      if (!this.host.submitRawNow(this.cmdRec, 0, origin, token, clientOrderId)) return 'busy'; // tsIn stamped without a BigInt
+      this.stamps.enqueued();
+      return 'ok';
     } catch (e) {
       if (this.host.failed !== null) return 'unavailable';
       throw e;
@@ -107,6 +112,7 @@ export class OrderEntry {
     this.counters.ordersIn++;
     const sent = this.submitNew(o, type, tif, price, conn, token);
     if (sent !== 'ok') return this.refused(sent);
+    this.stamps.awaitAck(o);
     return { ok: true, slot: o };
   }
 
@@ -133,6 +139,7 @@ export class OrderEntry {
     const r = this.orders;
     const sent = this.submit(ENUMS.Op.CANCEL, r.side[o]!, 0, 0, r.symbol[o]!, r.id[o]!, 0, 0, account, origin, token);
     if (sent !== 'ok') return this.refused(sent);
+    this.stamps.awaitAck(o);
     return { ok: true, slot: o };
   }
 
@@ -165,6 +172,7 @@ export class OrderEntry {
     const r = this.orders;
     const sent = this.submit(ENUMS.Op.MODIFY, r.side[o]!, 0, 0, r.symbol[o]!, r.id[o]!, price, qty, account, origin, token);
     if (sent !== 'ok') return this.refused(sent);
+    this.stamps.awaitAck(o);
     return { ok: true, slot: o };
   }
 

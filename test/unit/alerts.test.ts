@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlertEngine, DEFAULT_ALERT_RULES, LATENCY_STAGES, loadAlertsFile, parseAlertsConfig, type AlertEvent, type AlertRule } from '../../src/monitoring/alerts.js';
-import { sampleValue } from '../../src/monitoring/exposition.js';
+import { sampleValue } from '../support/prom-text.js';
 import { TradsysError } from '../../src/domain/errors.js';
 
 function world(rules: AlertRule[], opts: { historySize?: number } = {}) {

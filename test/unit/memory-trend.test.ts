@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { HeapTrend, registerMemoryMetrics, writeHeapSnapshotChecked } from '../../src/monitoring/memory.js';
-import { sampleValue } from '../../src/monitoring/exposition.js';
+import { sampleValue } from '../support/prom-text.js';
 import { prng } from '../../src/workload/prng.js';
 import { TradsysError } from '../../src/domain/errors.js';
 

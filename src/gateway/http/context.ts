@@ -29,6 +29,8 @@ import type { OrderEntry } from '../order-entry.js';
 import type { OrderRegistry } from '../orders.js';
 import type { RateLimit } from '../rate-limit.js';
 import type { StorageApi } from '../storage-api.js';
+import type { Metrics } from '../../monitoring/metrics.js';
+import type { LatencyMonitor } from '../../monitoring/latency.js';
 
 /** The storage in use, its writer and its query service. */
 export interface StorageContext { storage: Storage; writer: StorageWriter; api: StorageApi }
@@ -58,6 +60,10 @@ export interface GatewayServices {
   readonly dataDir: string;
   /** Test hooks are on (GatewayConfig.testHooks): the engine-delay admin route exists. */
   readonly testHooks: boolean;
+  /** The Prometheus registry GET /metrics answers (src/monitoring/metrics.ts). */
+  readonly metrics: Metrics;
+  /** Per-stage latency (src/monitoring/latency.ts; empty histograms when tracking is off). */
+  readonly latency: LatencyMonitor;
 }
 
 declare module 'fastify' {

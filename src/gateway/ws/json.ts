@@ -26,6 +26,8 @@ export class JsonSession {
   onFrame(c: Conn, data: Buffer, isBinary: boolean): void {
     const { conns, counters } = this.d;
     counters.messagesIn++;
+    const stamps = this.d.entry.stamps;
+    stamps.frameIn();
     if (!conns.allow(c)) {
       c.limited++;
       if (c.limited === 1 || c.limited % 100 === 0) conns.send(c, { type: 'error', code: 'rate_limited', message: `more than ${this.d.limits.rateLimit.perSecond} messages/s; messages are being dropped` });
@@ -40,6 +42,7 @@ export class JsonSession {
       throw e;
     }
     this.onMessage(c, msg);
+    stamps.frameDone();
   }
 
   private onMessage(c: Conn, m: ClientMessage): void {
@@ -65,6 +68,7 @@ export class JsonSession {
     if (!c.canTrade) { conns.auditDenied(c, m.op); conns.send(c, withReq({ type: 'error', code: 'forbidden', message: 'this key has no trade permission' }, m.reqId)); return; }
     const account = c.account;
     if (m.op !== 'order' && m.op !== 'cancel' && m.op !== 'modify') return;
+    entry.stamps.decoded();
     const token = conns.jsonToken(c, m.reqId);
     if (m.op === 'order') {
       const r = entry.placeOrder(account, c.id, m, token);

@@ -1,7 +1,6 @@
 /**
- * Reading values back out of the Prometheus text exposition format (what GET /metrics answers):
- * the alert engine's metric reader until every series lives in one prom-client registry
- * (`Metrics.read`, src/monitoring/metrics.ts), and the tests' check of a scrape.
+ * Reading values back out of the Prometheus text exposition format (what GET /metrics answers),
+ * for the tests' checks of a scrape (the server reads its own values with Metrics.read).
  *
  * Layout: `sampleValue(text, name, labels)` sums the samples named exactly `name` whose labels
  * include `labels`; `cachedTextReader` produces the text at most once per `ttlMs`.
