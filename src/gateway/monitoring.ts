@@ -63,11 +63,16 @@ export function startMonitoring(cfg: MonitoringConfig, d: MonitoringDeps): Monit
     historySize: cfg.alertHistory, intervalMs: cfg.alertIntervalMs,
     onError: (rule, e) => d.log.warn({ audit: 'alert.error', account: null, key: null, ip: null, outcome: 'no_data', rule, error: (e as Error).message }, `alert rule ${rule}: cannot read its value`),
   });
-  const delivered = new Counter({ name: 'tradsys_alert_webhook_deliveries_total', help: 'alert webhook deliveries, by outcome (sent, failed after retries, dropped from a full queue)', labelNames: ['outcome'], registers: [registry] });
   const webhooks = (cfg.alerts?.webhooks ?? []).map((w) => new WebhookSink(w, (url, e, why) => {
-    delivered.inc({ outcome: 'failed' });
     d.log.error({ audit: 'alert.webhook_failed', account: null, key: null, ip: null, outcome: 'failed', url, rule: e.rule, state: e.state, error: why }, `alert webhook ${url} failed: ${why}`);
   }));
+  new Counter({
+    name: 'tradsys_alert_webhook_deliveries_total', help: 'alert webhook deliveries, by outcome (sent; failed after its retries; dropped from a full queue), summed over webhooks', labelNames: ['outcome'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const outcome of ['sent', 'failed', 'dropped'] as const) this.inc({ outcome }, webhooks.reduce((n, w) => n + w.counts[outcome], 0));
+    },
+  });
   new Gauge({
     name: 'tradsys_alerts_active', help: 'alerts pending or firing now, by state and severity', labelNames: ['state', 'severity'], registers: [registry],
     collect() {
@@ -76,29 +81,16 @@ export function startMonitoring(cfg: MonitoringConfig, d: MonitoringDeps): Monit
       for (const a of alerts.active()) this.inc({ state: a.state, severity: a.severity });
     },
   });
-  const sent = new Map<WebhookSink, number>(webhooks.map((w) => [w, 0]));
   new Gauge({
     name: 'tradsys_alert_webhook_queue', help: 'alert events waiting for a webhook, summed over webhooks', registers: [registry],
-    collect() {
-      this.set(webhooks.reduce((n, w) => n + w.pending, 0));
-      for (const w of webhooks) { // sent and dropped counted here, failures as they happen
-        const s = w.counts.sent - (sent.get(w) ?? 0);
-        if (s > 0) delivered.inc({ outcome: 'sent' }, s);
-        sent.set(w, w.counts.sent);
-      }
-    },
+    collect() { this.set(webhooks.reduce((n, w) => n + w.pending, 0)); },
   });
-  const dropped = new Map<WebhookSink, number>(webhooks.map((w) => [w, 0]));
   alerts.on((e: AlertEvent) => {
     const level = e.state === 'firing' ? (e.severity === 'critical' ? 'error' : 'warn') : 'info';
     d.log[level]({ audit: `alert.${e.state}`, account: null, key: null, ip: null, outcome: e.state, rule: e.rule, severity: e.severity, subject: e.subject, value: e.value, op: e.op, threshold: e.threshold, activeSince: e.activeSince, firingSince: e.firingSince }, `alert ${e.rule} ${e.state}: ${e.subject} = ${e.value ?? 'no data'} (${e.op} ${e.threshold})`);
     if (e.state === 'pending') return;
     d.conns.broadcastAlerts({ type: 'alert', alert: e });
-    for (const w of webhooks) {
-      w.deliver(e);
-      const k = w.counts.dropped - (dropped.get(w) ?? 0);
-      if (k > 0) { delivered.inc({ outcome: 'dropped' }, k); dropped.set(w, w.counts.dropped); }
-    }
+    for (const w of webhooks) w.deliver(e);
   });
   alerts.start();
   return {

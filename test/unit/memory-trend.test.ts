@@ -12,6 +12,7 @@ import { HeapTrend, registerMemoryMetrics, writeHeapSnapshotChecked } from '../.
 import { sampleValue } from '../support/prom-text.js';
 import { prng } from '../../src/workload/prng.js';
 import { TradsysError } from '../../src/domain/errors.js';
+import { instantiateStats, wasmInstanceMemory } from '../../src/engine/wasm.js';
 
 const MB = 1 << 20;
 
@@ -129,6 +130,17 @@ describe('registerMemoryMetrics', () => {
     } finally {
       m.stop();
     }
+  });
+});
+
+describe('wasmInstanceMemory', () => {
+  it('lists this thread\'s live WASM instances by role with their linear memory', () => {
+    const before = wasmInstanceMemory().find((w) => w.role === 'stats')?.instances ?? 0;
+    const a = instantiateStats();
+    const b = instantiateStats();
+    const stats = wasmInstanceMemory().find((w) => w.role === 'stats')!;
+    expect(stats.instances).toBe(before + 2);
+    expect(stats.bytes).toBeGreaterThanOrEqual(a.memory.buffer.byteLength + b.memory.buffer.byteLength);
   });
 });
 
