@@ -399,7 +399,7 @@ export class WebhookSink {
     this.queueMax = cfg.queueMax ?? 1000;
   }
 
-  /** Queues an event (drops the oldest past queueMax). */
+  /** Queues an event (drops the oldest waiting one past queueMax; the one in flight is not counted). */
   deliver(e: AlertEvent): void {
     if (this.closed) return;
     this.queue.push(e);
@@ -407,11 +407,12 @@ export class WebhookSink {
     if (!this.sending) this.sending = this.drain().finally(() => { this.sending = null; });
   }
 
+  /** Events waiting (not counting the one in flight). */
   get pending(): number { return this.queue.length; }
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0 && !this.closed) {
-      const e = this.queue[0]!;
+      const e = this.queue.shift()!; // out of the queue while in flight: queueMax bounds the waiting ones
       let ok = false;
       for (let attempt = 0; attempt <= this.retries && !this.closed; attempt++) {
         if (attempt > 0) await this.sleep(this.backoffMs * 2 ** (attempt - 1));
@@ -426,9 +427,8 @@ export class WebhookSink {
           this.lastError = (err as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (err as Error).message;
         }
       }
-      if (this.queue[0] === e) this.queue.shift();
       if (ok) this.counts.sent++;
-      else { this.counts.failed++; this.onFailure(this.url, e, this.lastError ?? 'closed'); }
+      else { this.counts.failed++; this.onFailure(this.url, e, this.closed ? 'closed before delivery' : this.lastError ?? 'failed'); }
     }
   }
 
