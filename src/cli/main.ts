@@ -66,6 +66,8 @@ usage:
                 [--alerts FILE.json (alert rules and webhooks; default: the built-in rules;
                  docs/operations.md "Alerts")] [--test-hooks (tests only: an admin route that
                  slows the engine down, for alert tests)]
+                [--latency-tracking on|off (per-stage latency histograms on /metrics and
+                 /api/v1/latency; default on; docs/monitoring.md "Latency stages")]
   tradsys keys create --account A [--permissions trade,read,admin,analyst] [--data DIR] [--json]
   tradsys keys list [--data DIR] [--json]
   tradsys keys revoke --key KEY [--data DIR]
@@ -221,7 +223,7 @@ export function recoveryText(rec: RecoveryInfo | null): string {
 }
 
 async function cmdServe(argv: string[]): Promise<number> {
-  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value', 'http-rate-limit': 'value', durability: 'value', 'snapshot-every': 'value', preallocate: 'bool', 'no-storage': 'bool', 'binary-frame-bytes': 'value', 'engine-rt': 'value', 'log-file-bytes': 'value', 'log-files': 'value', alerts: 'value', 'test-hooks': 'bool', ...SIM_MARKET_FLAGS });
+  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value', 'http-rate-limit': 'value', durability: 'value', 'snapshot-every': 'value', preallocate: 'bool', 'no-storage': 'bool', 'binary-frame-bytes': 'value', 'engine-rt': 'value', 'log-file-bytes': 'value', 'log-files': 'value', alerts: 'value', 'test-hooks': 'bool', 'latency-tracking': 'value', ...SIM_MARKET_FLAGS });
   const simMarket = simMarketFlags((n) => str(f, n));
   if (f.has('no-sim') && Object.keys(SIM_MARKET_FLAGS).some((n) => f.has(n))) throw new TradsysError('ERR_CLI_USAGE', '--sim-* options need the simulator (drop --no-sim)');
   const durability = str(f, 'durability') ?? 'fsync';
@@ -232,6 +234,8 @@ async function cmdServe(argv: string[]): Promise<number> {
   const httpRate = int(f, 'http-rate-limit', 100, 1, 10_000_000)!;
   const binaryFrameBytes = int(f, 'binary-frame-bytes', 32 * 1024, 1, 16 << 20)!;
   const engineRt = int(f, 'engine-rt', 0, 0, 99)!;
+  const latencyTracking = str(f, 'latency-tracking') ?? 'on';
+  if (latencyTracking !== 'on' && latencyTracking !== 'off') throw new TradsysError('ERR_CLI_USAGE', `--latency-tracking must be on or off, got ${latencyTracking}`);
   const logFileBytes = int(f, 'log-file-bytes', 10 << 20, 4096, 2 ** 40)!;
   const logFiles = int(f, 'log-files', 5, 0, 100)!;
   const port = int(f, 'port', 8080, 0, 65535)!;
@@ -253,12 +257,12 @@ async function cmdServe(argv: string[]): Promise<number> {
     dataDir, instruments, rateLimit: { perSecond: rate, burst: 2 * rate }, httpRateLimit: { perSecond: httpRate, burst: 2 * httpRate },
     risk: { maxOpenOrders: maxOpen }, journal: { durability, snapshotEvery, preallocate: f.has('preallocate') }, log: (l) => process.stderr.write(l + '\n'),
     storage: f.has('no-storage') ? 'off' : 'auto', binaryFrameBytes, engineRealtime: engineRt === 0 ? undefined : engineRt,
-    logs: { fileBytes: logFileBytes, files: logFiles }, monitoring: { alerts }, testHooks: f.has('test-hooks'),
+    logs: { fileBytes: logFileBytes, files: logFiles }, monitoring: { alerts }, testHooks: f.has('test-hooks'), latencyTracking: latencyTracking === 'on',
   }, { port, host });
   const demo = gw.keys.create(1, ['trade', 'read']);
   const out = (l: string): void => { process.stdout.write(l + '\n'); };
   out(`TradSys ${version()} listening on ${url}`);
-  out(`  HTTP      ${url}/api/v1/symbols · ${url}/api/v1/book/BTC-USD · ${url}/health · ${url}/metrics`);
+  out(`  HTTP      ${url}/api/v1/symbols · ${url}/api/v1/book/BTC-USD · ${url}/health · ${url}/metrics · ${url}/api/v1/latency`);
   out(`  WebSocket ${url.replace('http', 'ws')}/ws   (protocol: docs/protocol.md)`);
   const sched = gw.host.threadScheduling;
   out(`  engine    WASM (SIMD128 ${simdSupported() ? 'on' : 'off'}) on its own thread (${!sched ? 'normal scheduling' : sched.applied ? `real-time: SCHED_FIFO ${sched.rtPriority}` : `normal scheduling — SCHED_FIFO ${sched.requested} not set: ${sched.reason}`}) · ${gw.instruments.length} symbols: ${gw.instruments.map((i) => i.symbol).join(', ')}`);

@@ -35,7 +35,7 @@ import { JournalWriter, lockJournal, type JournalConfig } from '../journal/index
 import { recoverEngine, snapshotEngine } from './recovery.js';
 import { ownThreadId, setOwnThreadRealtime } from '../sys/thread-priority.js';
 import { nowNsInto, setEpochOffsetNs } from '../domain/clock.js';
-import { LatencyChannel, PublishStamps, S, StageRecorder, wordsDiffNs } from '../monitoring/latency.js';
+import { LatencyChannel, PublishStamps, S, StageRecorder } from '../monitoring/latency.js';
 
 export interface EngineWorkerData {
   cmdRing: SharedArrayBuffer;
@@ -156,9 +156,12 @@ function run(d: EngineWorkerData): void {
   const ts = new Uint32Array(2);
   // stage latency (docs/monitoring.md "Latency stages"): stamps as u32 words, recorded into this
   // thread's HDR histograms and offered to the main thread once a second (no allocation)
-  const lat = d.latency ? { rec: new StageRecorder(), ch: new LatencyChannel(d.latency.channel), pub: new PublishStamps(d.latency.publish), t: new Uint32Array(6), next: performance.now() + 1000 } : null;
+  const lat = d.latency ? { rec: new StageRecorder(), ch: new LatencyChannel(d.latency.channel), pub: new PublishStamps(d.latency.publish), t: new Uint32Array(6), due: new Float64Array(1) } : null;
+  // hands the histograms over once a second, judged by the stamp in t[2..3] (no clock read of its own)
   const offerIfDue = (): void => {
-    if (lat !== null && performance.now() >= lat.next) { lat.next = performance.now() + 1000; lat.ch.offer(lat.rec); }
+    if (lat === null) return;
+    const now = lat.t[3]! * 4294967296 + lat.t[2]!;
+    if (now >= lat.due[0]!) { lat.due[0] = now + 1e9; lat.ch.offer(lat.rec); }
   };
   Atomics.store(ctl, CTL_SEQ_LO, seq % 4294967296);
   Atomics.store(ctl, CTL_SEQ_HI, Math.floor(seq / 4294967296));
@@ -236,7 +239,7 @@ function run(d: EngineWorkerData): void {
       // first batches after start do not pay page faults (Engine.prefault) and a busy engine is
       // not slowed by it
       if (!cmds.waitReady(prefaulted ? 20 : 1, 4000)) {
-        offerIfDue();
+        if (lat !== null) { nowNsInto(lat.t, 2); offerIfDue(); }
         if (!prefaulted) { const r = engine.prefault(prefaultAt, 64 << 10); prefaultAt = r.next; prefaulted = r.done; }
         const now = performance.now();
         if (now - reportAt >= 1000) report(now);
@@ -258,12 +261,12 @@ function run(d: EngineWorkerData): void {
         // ring_to_engine: tsIn (ring enqueue) → tsInit (this dequeue), per command stamped by the gateway
         for (let i = 0; i < n; i++) {
           const c = (i * RING_CMD_SIZE + RING_CMD_OFF.tsIn) >> 2;
-          if (st32[c + 1] !== 0) lat.rec.record(S.ringToEngine, wordsDiffNs(ts[0]!, ts[1]!, st32[c]!, st32[c + 1]!));
+          if (st32[c + 1] !== 0) { lat.rec.v[0] = (ts[1]! - st32[c + 1]!) * 4294967296 + (ts[0]! - st32[c]!); lat.rec.add(S.ringToEngine, 1); }
         }
       }
       nOut = 0;
       engine.runInbox(n, sink);
-      if (lat !== null) { nowNsInto(lat.t, 0); lat.rec.recordCount(S.engineMatch, wordsDiffNs(lat.t[0]!, lat.t[1]!, ts[0]!, ts[1]!), n); }
+      if (lat !== null) { nowNsInto(lat.t, 0); lat.rec.v[0] = (lat.t[1]! - ts[1]!) * 4294967296 + (lat.t[0]! - ts[0]!); lat.rec.add(S.engineMatch, n); }
       if (journal) {
         // one record per command with its events (they come in command order), one fdatasync
         let e = 0;
@@ -273,7 +276,7 @@ function run(d: EngineWorkerData): void {
           journal.appendWords(ts[0]!, ts[1]!, staging, i * RING_CMD_SIZE, out, e0 * RING_EVT_SIZE + RING_EVT_OFF.evtType, e - e0, RING_EVT_SIZE);
         }
         journal.commit(false); // the COMMIT mark after publishing (below): off the ack path
-        if (lat !== null) { nowNsInto(lat.t, 2); lat.rec.recordCount(S.journalDurable, wordsDiffNs(lat.t[2]!, lat.t[3]!, lat.t[0]!, lat.t[1]!), n); lat.t[0] = lat.t[2]!; lat.t[1] = lat.t[3]!; }
+        if (lat !== null) { nowNsInto(lat.t, 2); lat.rec.v[0] = (lat.t[3]! - lat.t[1]!) * 4294967296 + (lat.t[2]! - lat.t[0]!); lat.rec.add(S.journalDurable, n); lat.t[0] = lat.t[2]!; lat.t[1] = lat.t[3]!; }
       }
       // sequenced (and durable) before anyone can see its events: a consumer that saw an event
       // always finds lastSeq at or past its command
@@ -284,7 +287,8 @@ function run(d: EngineWorkerData): void {
       publish(nOut);
       if (lat !== null) {
         nowNsInto(lat.t, 2);
-        lat.rec.recordCount(S.engineToPublish, wordsDiffNs(lat.t[2]!, lat.t[3]!, lat.t[0]!, lat.t[1]!), n);
+        lat.rec.v[0] = (lat.t[3]! - lat.t[1]!) * 4294967296 + (lat.t[2]! - lat.t[0]!);
+        lat.rec.add(S.engineToPublish, n);
         lat.rec.tag(S.ringToEngine, seq); lat.rec.tag(S.engineMatch, seq); lat.rec.tag(S.journalDurable, seq); lat.rec.tag(S.engineToPublish, seq);
         offerIfDue();
       }

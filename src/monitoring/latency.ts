@@ -4,9 +4,12 @@
  * there (counts added, never averaged) into a since-start histogram and a last-minute window.
  *
  * Layout:
- * - `StageRecorder` (one per thread): one hdr-histogram-js Int32Histogram per stage (1 ns – 10 s,
- *   3 significant digits; the JS build: bench/kernels/latency-record.bench.ts measured it faster
- *   to record than the WASM build, whose every call crosses into WASM).
+ * - `StageRecorder` (one per thread): per stage, counts in hdr-histogram-js's Int32Histogram layout
+ *   (1 ns – 10 s, 3 significant digits), indexed directly (`countsIndex`, the same index as hdr's):
+ *   bench/kernels/latency-record.bench.ts measured hdr's JS recordValue at ~46 ns, its WASM
+ *   build's at ~14 ns (but its counts live in WASM memory: no copy to shared memory without
+ *   encoding, i.e. allocating) and the direct index below both; the main thread's histograms are
+ *   hdr JS ones (Float64Histogram), where merging and percentiles happen.
  * - `LatencyChannel` (one per worker thread): a SharedArrayBuffer holding, per stage, a header
  *   (f64 total, min, max, last value, last seq, last stamp) and the Uint32 counts; an i32 state
  *   word: 0 = empty (the worker may fill it), 1 = full (the main thread may take it). The worker
@@ -63,49 +66,120 @@ export function newMergeHistogram(): JsHistogram { return new Float64Histogram(H
 interface Counts { _counts: Uint32Array | Float64Array }
 const countsOf = (h: JsHistogram): Uint32Array | Float64Array => (h as unknown as Counts)._counts;
 
+const probe = newRecordHistogram() as unknown as { subBucketHalfCountMagnitude: number; unitMagnitude: number; subBucketHalfCount: number; countsArrayLength: number };
+const HALF_MAG = probe.subBucketHalfCountMagnitude;
+const HALF = probe.subBucketHalfCount;
+if (probe.unitMagnitude !== 0) throw new Error('latency histograms: unit magnitude 0 expected (lowest discernible value 1)');
+/** 2^k for k < 64 (exact doubles): the bucket divisors for values past 2^32. */
+const POW2 = Float64Array.from({ length: 64 }, (_, k) => 2 ** k);
+
 /**
- * One thread's histograms, one per stage, plus the last value per stage (for `latency_samples`).
- * Record calls allocate nothing.
+ * The HDR counts index of `v` (an integer in [0, 10 s]): the same index hdr-histogram-js's
+ * `countsArrayIndex` gives (test/unit/latency-monitor.test.ts checks it over the whole range),
+ * with Math.clz32 instead of Math.log2 and Math.pow — the hot path's cost.
+ */
+export function countsIndex(v: number): number {
+  let log2: number;
+  let sub: number;
+  if (v < 4294967296) {
+    log2 = 31 - Math.clz32(v);
+    const b = log2 - HALF_MAG > 0 ? log2 - HALF_MAG : 0;
+    sub = v >>> b;
+    return ((b + 1) << HALF_MAG) + sub - HALF;
+  }
+  log2 = 63 - Math.clz32(Math.floor(v / 4294967296));
+  const b = log2 - HALF_MAG;
+  sub = Math.floor(v / POW2[b]!);
+  return ((b + 1) << HALF_MAG) + sub - HALF;
+}
+
+/**
+ * One thread's histograms, one per stage, in hdr-histogram-js's Int32Histogram counts layout
+ * (1 ns – 10 s, 3 digits), plus total, min, max and the last value and seq per stage (for
+ * `latency_samples`). Recording indexes the counts directly (countsIndex): bench/kernels/
+ * latency-record.bench.ts measured it against hdr's JS and WASM builds' recordValue. The counts
+ * reach hdr histograms in the main thread (LatencyChannel, LatencyMonitor.collect), where every
+ * percentile is computed. Record calls allocate nothing.
  */
 export class StageRecorder {
-  readonly h: JsHistogram[] = [];
-  /** Per stage: last value (ns), its seq (0 when none), its stamp (ns since the thread's origin). */
-  readonly last = new Float64Array(NSTAGES * 3);
-  constructor() { for (let i = 0; i < NSTAGES; i++) this.h.push(newRecordHistogram()); }
-
-  /** One value (ns) for stage `s` (an `S` id). */
-  record(s: number, ns: number): void {
-    const v = ns < 0 ? 0 : ns > HIST_HIGHEST_NS ? HIST_HIGHEST_NS : Math.round(ns);
-    this.h[s]!.recordValue(v);
-    this.last[s * 3] = v;
+  readonly counts: Uint32Array[] = [];
+  /** Per stage: total, min, max, last value (ns), last seq (0 when none), spare. */
+  readonly stat = new Float64Array(NSTAGES * 6);
+  constructor() {
+    for (let i = 0; i < NSTAGES; i++) { this.counts.push(new Uint32Array(countsLength)); this.stat[i * 6 + 1] = Infinity; }
   }
 
+  /**
+   * The value the next `add` records (ns): hot paths write it here and call `add(stage, count)`,
+   * so no double crosses a call (a call that is not inlined boxes a double argument: 16 bytes).
+   */
+  readonly v = new Float64Array(1);
+
+  /** One value (ns) for stage `s` (an `S` id). */
+  record(s: number, ns: number): void { this.v[0] = ns; this.add(s, 1); }
+
   /** `count` values of the same ns (one per command of a batch). */
-  recordCount(s: number, ns: number, count: number): void {
+  recordCount(s: number, ns: number, count: number): void { this.v[0] = ns; this.add(s, count); }
+
+  /** `count` values of `v[0]` ns for stage `s`. No allocation. */
+  add(s: number, count: number): void {
+    const ns = this.v[0]!;
     const v = ns < 0 ? 0 : ns > HIST_HIGHEST_NS ? HIST_HIGHEST_NS : Math.round(ns);
-    this.h[s]!.recordValueWithCount(v, count);
-    this.last[s * 3] = v;
+    const c = this.counts[s]!;
+    const k = countsIndex(v);
+    c[k] = c[k]! + count;
+    const at = s * 6;
+    const st = this.stat;
+    st[at] = st[at]! + count;
+    if (v < st[at + 1]!) st[at + 1] = v;
+    if (v > st[at + 2]!) st[at + 2] = v;
+    st[at + 3] = v;
   }
 
   /**
    * One value from an open-loop source with a known pacing `intervalNs` (coordinated omission):
-   * a value of k × interval also records the k − 1 values the stalled source could not send
-   * (value − interval, value − 2 × interval, … > interval): hdr's recordValueWithExpectedInterval.
+   * a value of k × interval also records the values the stalled source could not send
+   * (value − interval, value − 2 × interval, … ≥ interval), as hdr's recordValueWithExpectedInterval.
    */
   recordCorrected(s: number, ns: number, intervalNs: number): void {
-    const v = ns < 0 ? 0 : ns > HIST_HIGHEST_NS ? HIST_HIGHEST_NS : Math.round(ns);
-    this.h[s]!.recordValueWithExpectedInterval(v, intervalNs);
-    this.last[s * 3] = v;
+    this.record(s, ns);
+    if (!(intervalNs > 0) || ns <= intervalNs) return;
+    const v = this.stat[s * 6 + 3]!;
+    for (let m = v - intervalNs; m >= intervalNs; m -= intervalNs) this.record(s, m);
+    this.stat[s * 6 + 3] = v;
   }
 
-  /** Tags the last value of stage `s` with the seq it belongs to (for a `latency_samples` row). */
-  tag(s: number, seq: number): void { this.last[s * 3 + 1] = seq; }
+  /** Values recorded for stage `s` since the last hand-over. */
+  total(s: number): number { return this.stat[s * 6]!; }
 
-  reset(): void { for (let i = 0; i < NSTAGES; i++) this.h[i]!.reset(); }
+  /** Tags the last value of stage `s` with the seq it belongs to (for a `latency_samples` row). */
+  tag(s: number, seq: number): void { this.stat[s * 6 + 4] = seq; }
+
+  /** Forgets stage `s`'s values (after a hand-over). */
+  clear(s: number): void {
+    const at = s * 6;
+    if (this.stat[at] === 0) return;
+    this.counts[s]!.fill(0);
+    this.stat[at] = 0; this.stat[at + 1] = Infinity; this.stat[at + 2] = 0; this.stat[at + 4] = 0;
+  }
+
+  /** This stage's values as an hdr histogram: into `staging` (reset first). */
+  pour(s: number, staging: JsHistogram): void {
+    const at = s * 6;
+    pourInto(staging, this.counts[s]!, this.stat[at]!, this.stat[at + 1]!, this.stat[at + 2]!);
+  }
 }
 
+function pourInto(staging: JsHistogram, counts: Uint32Array, total: number, min: number, max: number): void {
+  staging.reset();
+  (countsOf(staging) as Uint32Array).set(counts);
+  staging.setTotalCount(total);
+  staging.recordValueWithCount(min, 0); // min and max without a count
+  staging.recordValueWithCount(max, 0);
+}
+
+const countsLength = probe.countsArrayLength;
 const HDR_F64 = 6; // total, min, max, last value, last seq, spare
-const countsLength = newRecordHistogram().countsArrayLength;
 const STAGE_BYTES = HDR_F64 * 8 + countsLength * 4;
 
 /** A worker's histograms on their way to the main thread (see the module header). */
@@ -129,17 +203,16 @@ export class LatencyChannel {
   offer(rec: StageRecorder): boolean {
     if (Atomics.load(this.state, 0) !== 0) return false;
     for (let i = 0; i < NSTAGES; i++) {
-      const h = rec.h[i]!;
       const hd = this.hdr[i]!;
-      hd[0] = h.totalCount;
-      hd[3] = rec.last[i * 3]!;
-      hd[4] = rec.last[i * 3 + 1]!;
-      if (h.totalCount === 0) continue;
-      hd[1] = h.minNonZeroValue;
-      hd[2] = h.maxValue;
-      this.counts[i]!.set(countsOf(h) as Uint32Array);
-      h.reset();
-      rec.last[i * 3 + 1] = 0;
+      const at = i * 6;
+      hd[0] = rec.stat[at]!;
+      hd[3] = rec.stat[at + 3]!;
+      hd[4] = rec.stat[at + 4]!;
+      if (hd[0] === 0) continue;
+      hd[1] = rec.stat[at + 1]!;
+      hd[2] = rec.stat[at + 2]!;
+      this.counts[i]!.set(rec.counts[i]!);
+      rec.clear(i);
     }
     Atomics.store(this.state, 0, 1);
     return true;
@@ -151,11 +224,7 @@ export class LatencyChannel {
     for (let i = 0; i < NSTAGES; i++) {
       const hd = this.hdr[i]!;
       if (hd[0] === 0) continue;
-      staging.reset();
-      (countsOf(staging) as Uint32Array).set(this.counts[i]!);
-      staging.setTotalCount(hd[0]!);
-      staging.recordValueWithCount(hd[1]!, 0); // min and max without a count
-      staging.recordValueWithCount(hd[2]!, 0);
+      pourInto(staging, this.counts[i]!, hd[0]!, hd[1]!, hd[2]!);
       sink(i, staging, hd[3]!, hd[4]!);
     }
     Atomics.store(this.state, 0, 0);
@@ -288,11 +357,10 @@ export class LatencyMonitor {
     this.rotate();
     const l = this.local;
     for (let s = 0; s < NSTAGES; s++) {
-      const h = l.h[s]!;
-      if (h.totalCount === 0) continue;
-      this.sink(s, h, l.last[s * 3]!, l.last[s * 3 + 1]!);
-      h.reset();
-      l.last[s * 3 + 1] = 0;
+      if (l.total(s) === 0) continue;
+      l.pour(s, this.staging);
+      this.sink(s, this.staging, l.stat[s * 6 + 3]!, l.stat[s * 6 + 4]!);
+      l.clear(s);
     }
     for (const c of this.channels) c.take(this.staging, this.sink);
   }

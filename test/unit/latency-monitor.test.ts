@@ -7,7 +7,7 @@
  * the Prometheus buckets of a histogram equal counts from the raw values; bad input is refused.
  */
 import { describe, expect, it } from 'vitest';
-import { LatencyChannel, LatencyMonitor, PublishStamps, S, StageRecorder, STAGES, newMergeHistogram } from '../../src/monitoring/latency.js';
+import { HIST_HIGHEST_NS, LatencyChannel, LatencyMonitor, PublishStamps, S, StageRecorder, STAGES, countsIndex, newMergeHistogram, newRecordHistogram } from '../../src/monitoring/latency.js';
 import { cumulativeBuckets, LATENCY_BUCKETS_S } from '../../src/monitoring/metrics.js';
 import { prng } from '../../src/workload/prng.js';
 
@@ -19,6 +19,17 @@ function values(seed: number, n: number): number[] {
 const refQuantile = (sorted: number[], q: number): number => sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
 
 describe('LatencyMonitor', () => {
+  it('indexes values exactly as hdr-histogram-js does, over the whole range', () => {
+    const h = newRecordHistogram();
+    const check = (v: number): void => { if (countsIndex(v) !== h.countsArrayIndex(v)) throw new Error(`index of ${v}: ${countsIndex(v)} vs hdr ${h.countsArrayIndex(v)}`); };
+    for (let v = 0; v < 10_000; v++) check(v);
+    for (let k = 1; k < 34; k++) for (const d of [-2, -1, 0, 1, 2]) { const v = 2 ** k + d; if (v >= 0 && v <= HIST_HIGHEST_NS) check(v); }
+    const r = prng(5);
+    for (let i = 0; i < 200_000; i++) check(Math.floor(Math.exp(r() * Math.log(HIST_HIGHEST_NS))));
+    check(HIST_HIGHEST_NS);
+    expect(countsIndex(HIST_HIGHEST_NS)).toBeLessThan(h.countsArrayLength);
+  });
+
   it('merges histograms from channels and the local recorder into one histogram of all values', () => {
     const m = new LatencyMonitor();
     const ch = [m.channel(), m.channel()];
