@@ -165,21 +165,30 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
   const monitoring = startMonitoring(cfg.monitoring ?? {}, {
     host, writer: storage?.writer ?? null, conns, log: logger as FastifyBaseLogger, journalDir, metrics, latency: lat.monitor,
   });
-  const services: GatewayServices = {
-    host, instruments, bySymbol, keys, orders, entry, conns, md, events, readModels, sagas, counters, localSecret, metrics, latency: lat.monitor,
-    storage: storage && storageApi ? { ...storage, api: storageApi } : null, monitoring, dataDir: cfg.dataDir, testHooks: cfg.testHooks === true,
-    httpLimits: { key: cfg.httpRateLimit ?? { perSecond: 100, burst: 200 }, address: cfg.httpAddressRateLimit ?? { perSecond: 100, burst: 200 } },
-  };
+  // from here until the app is ready, a failure stops the monitoring's timer and GC observer again
+  let app: FastifyInstance;
+  let ws: WsServer;
+  try {
+    const services: GatewayServices = {
+      host, instruments, bySymbol, keys, orders, entry, conns, md, events, readModels, sagas, counters, localSecret, metrics, latency: lat.monitor,
+      storage: storage && storageApi ? { ...storage, api: storageApi } : null, monitoring, dataDir: cfg.dataDir, testHooks: cfg.testHooks === true,
+      httpLimits: { key: cfg.httpRateLimit ?? { perSecond: 100, burst: 200 }, address: cfg.httpAddressRateLimit ?? { perSecond: 100, burst: 200 } },
+    };
 
-  // strict schemas: no type coercion, no unknown fields. Per-request lines are off: the log
-  // carries the audit events and errors (docs/security.md "Audit log").
-  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 4 * 1024, requestTimeout: 10_000, ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } });
-  app.decorate('tradsys', services);
-  void app.register(authPlugin);
-  void app.register(currentReadsPlugin);
-  for (const plugin of [healthPlugin, marketDataPlugin, ordersPlugin, queriesPlugin, sagasPlugin, adminPlugin, alertsPlugin]) void app.register(plugin);
-  const ws = new WsServer(app.server, { instruments, bySymbol, keys, conns, entry, md, events, catchUp, counters, limits, alerts: () => monitoring.alerts.active() }, { maxPayload: cfg.maxPayload, compressThreshold: cfg.compressThreshold });
-  await app.ready();
+    // strict schemas: no type coercion, no unknown fields. Per-request lines are off: the log
+    // carries the audit events and errors (docs/security.md "Audit log").
+    app = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 4 * 1024, requestTimeout: 10_000, ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } });
+    app.decorate('tradsys', services);
+    void app.register(authPlugin);
+    void app.register(currentReadsPlugin);
+    for (const plugin of [healthPlugin, marketDataPlugin, ordersPlugin, queriesPlugin, sagasPlugin, adminPlugin, alertsPlugin]) void app.register(plugin);
+    ws = new WsServer(app.server, { instruments, bySymbol, keys, conns, entry, md, events, catchUp, counters, limits, alerts: () => monitoring.alerts.active() }, { maxPayload: cfg.maxPayload, compressThreshold: cfg.compressThreshold });
+    await app.ready();
+  } catch (e) {
+    await monitoring.stop();
+    throw e;
+  }
+  const services = app.tradsys;
 
   rmStore.start(readModels);
   events.start();
