@@ -69,9 +69,11 @@ export interface TrendOptions {
   minSlopeBytesPerSecond: number;
   /** Samples kept at most (default 1,200); the oldest go first. */
   maxSamples: number;
+  /** The sampler (registerMemoryMetrics) takes no sample in the first this many ms after it starts: start-up growth (JIT, caches, catch-up) is not a leak (default 120,000). */
+  warmupMs: number;
 }
 
-export const HEAP_TREND_DEFAULTS: TrendOptions = { windowMs: 10 * 60_000, minSamples: 20, minR2: 0.8, minSlopeBytesPerSecond: 16 * 1024, maxSamples: 1200 };
+export const HEAP_TREND_DEFAULTS: TrendOptions = { windowMs: 10 * 60_000, minSamples: 20, minR2: 0.8, minSlopeBytesPerSecond: 16 * 1024, maxSamples: 1200, warmupMs: 120_000 };
 
 /** A least-squares fit of the samples in the window. */
 export interface TrendFit {
@@ -105,6 +107,7 @@ export class HeapTrend {
     }
     if (!(o.minR2 >= 0 && o.minR2 <= 1)) throw new TradsysError('ERR_GATEWAY_CONFIG', `heap trend minR2 must be within 0..1, got ${String(o.minR2)}`);
     if (!Number.isFinite(o.minSlopeBytesPerSecond)) throw new TradsysError('ERR_GATEWAY_CONFIG', `heap trend minSlopeBytesPerSecond must be a number, got ${String(o.minSlopeBytesPerSecond)}`);
+    if (!(o.warmupMs >= 0)) throw new TradsysError('ERR_GATEWAY_CONFIG', `heap trend warmupMs must be ≥ 0, got ${String(o.warmupMs)}`);
     if (o.minSamples < 3) throw new TradsysError('ERR_GATEWAY_CONFIG', `heap trend minSamples must be at least 3, got ${o.minSamples}`);
   }
 
@@ -259,13 +262,15 @@ export function registerMemoryMetrics(registry: Registry, src: MemorySources = {
   gauge('tradsys_heap_growth_r2', 'R² of that fit (0..1)', (g) => g.set(fit?.r2 ?? 0));
   gauge('tradsys_heap_growth_steady', '1 while the heap grows steadily (enough samples, R² and slope over their minimums), else 0', (g) => g.set(fit?.growing ? 1 : 0));
 
+  const started = now();
   const timer = setInterval(() => {
     lastP99 = eld.count > 0 ? eld.percentile(99) / 1e9 : 0;
     lastMax = eld.count > 0 ? eld.max / 1e9 : 0;
     eld.reset();
     if (afterGcMin !== Infinity) {
       lastAfterGc = afterGcMin;
-      trend.add(now(), afterGcMin);
+      const t = now();
+      if (t - started >= trend.opts.warmupMs) trend.add(t, afterGcMin);
       afterGcMin = Infinity;
       fit = trend.fit();
     }
