@@ -7,7 +7,7 @@
  * the memory series on /metrics carry the engine thread's report; the heap snapshot route; a
  * gateway without test hooks has no engine-delay route and refuses a snapshot on a "full" disk.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,6 +32,7 @@ const receiver: Server = createServer((req, res) => {
     res.writeHead(204).end();
   });
 });
+afterAll(() => { receiver.closeAllConnections(); receiver.close(); });
 const hookUrl = await new Promise<string>((res) => receiver.listen(0, '127.0.0.1', () => res(`http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`)));
 
 const ACK_THRESHOLD_US = 150_000;
@@ -204,7 +205,23 @@ describe('a gateway without test hooks', () => {
       expect(r.json.message).toMatch(/has [\d.]+ MiB free; a heap snapshot needs at least [\d.]+ MiB/);
     } finally {
       await g.close();
-      receiver.close();
     }
   }, 30_000);
+});
+
+describe('a gateway with storage (embedded chDB)', () => {
+  it('reports the storage writer thread\'s event-loop delay and heap, and the writer lag the default rule reads', async () => {
+    const g = await startGateway({ tmpPrefix: 'alerts-st-', capacity: 10_000, storage: 'auto', storageEnv: {}, logs: { stderr: false } });
+    try {
+      // the writer thread publishes its figures after its first full second
+      const text = await until('the storage writer thread\'s report', async () => (await fetch(`${g.base}/metrics`)).text(), (t) => (sampleValue(t, 'tradsys_thread_heap_used_bytes', { thread: 'storage_writer' }) ?? 0) > 0, 15_000);
+      expect(sampleValue(text, 'tradsys_event_loop_delay_p99_seconds', { thread: 'storage_writer' })).toBeGreaterThan(0);
+      expect(sampleValue(text, 'tradsys_event_loop_delay_p99_seconds', { thread: 'storage_writer' })).toBeLessThan(10);
+      expect(await g.gw.metrics.read('tradsys_storage_writer_lag_seconds')).toBeGreaterThanOrEqual(0);
+      const rules = g.gw.app.tradsys.monitoring.alerts.rules.map((r) => r.name);
+      expect(rules).toContain('storage_writer_lag_high'); // the defaults are in force without a file
+    } finally {
+      await g.close();
+    }
+  }, 60_000);
 });
