@@ -35,20 +35,21 @@ const receiver: Server = createServer((req, res) => {
 afterAll(() => { receiver.closeAllConnections(); receiver.close(); });
 const hookUrl = await new Promise<string>((res) => receiver.listen(0, '127.0.0.1', () => res(`http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`)));
 
-const ACK_THRESHOLD_US = 150_000;
-const DELAY_MS = 400;
+// wide margins: the test machine is shared, so a fast ack or an engine turn can take tens of ms
+const ACK_THRESHOLD_US = 500_000;
+const DELAY_MS = 1000;
 let f: GatewayFixture;
 let admin: ApiKey;
 let trader: ApiKey;
 const call = signedCaller(() => f.base);
 useGateway({
-  tmpPrefix: 'alerts-', capacity: 100_000, testHooks: true, rateLimit: { perSecond: 100_000, burst: 100_000 }, logs: { stderr: false },
+  tmpPrefix: 'alerts-', capacity: 100_000, testHooks: true, risk: { maxOpenOrders: 0 }, rateLimit: { perSecond: 100_000, burst: 100_000 }, logs: { stderr: false },
   monitoring: {
     alertIntervalMs: 250,
     alerts: {
       rules: [
         { name: 'ack_p99_high', kind: 'latency', stage: 'order_to_ack', percentile: 0.99, window: 'minute', op: '>', threshold: ACK_THRESHOLD_US, forMs: 500, severity: 'critical' },
-        { name: 'engine_loop_stall', kind: 'metric', metric: 'tradsys_event_loop_delay_max_seconds', labels: { thread: 'engine' }, op: '>', threshold: 0.1, forMs: 500, severity: 'warning' },
+        { name: 'engine_loop_stall', kind: 'metric', metric: 'tradsys_event_loop_delay_max_seconds', labels: { thread: 'engine' }, op: '>', threshold: 0.5, forMs: 500, severity: 'warning' },
       ],
       webhooks: [{ url: hookUrl, retries: 3, backoffMs: 50, timeoutMs: 2000 }],
     },
