@@ -3,7 +3,7 @@
  * for the tests' checks of a scrape (the server reads its own values with Metrics.read).
  *
  * Layout: `sampleValue(text, name, labels)` sums the samples named exactly `name` whose labels
- * include `labels`; `cachedTextReader` produces the text at most once per `ttlMs`.
+ * include `labels`.
  * Invariants: comments (# HELP, # TYPE) and other names (a histogram's _bucket/_sum/_count) are
  * skipped; label values are unescaped (\\, \", \n) before comparison.
  * Complexity: O(text). Allocation: the split lines and each matching sample's label map.
@@ -59,15 +59,4 @@ export function sampleValue(text: string, name: string, labels?: Record<string, 
     sum = (sum ?? 0) + v;
   }
   return sum;
-}
-
-/** A metric reader over `produce()` (the /metrics text), produced at most once per `ttlMs` (default 250). */
-export function cachedTextReader(produce: () => Promise<string> | string, ttlMs = 250): (name: string, labels?: Record<string, string>) => Promise<number | undefined> {
-  let at = -Infinity;
-  let text: Promise<string> | null = null;
-  return async (name, labels) => {
-    const now = Date.now();
-    if (text === null || now - at >= ttlMs) { at = now; text = Promise.resolve(produce()); }
-    return sampleValue(await text, name, labels);
-  };
 }
