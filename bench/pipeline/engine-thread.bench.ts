@@ -3,18 +3,25 @@
  * engine thread, events back through the SPMC event ring to a consumer on the main thread.
  * Reports commands/s end to end (median of runs) and the ring-to-ring latency of single commands
  * (p50/p99/p99.9, HDR; submit → its first event seen). Workload: the default generated mix.
- * Verified first: the events equal the in-process engine's. Options: --count N, --json.
+ * Verified first: the events equal the in-process engine's. Options: --count N, --json,
+ * --latency-tracking on|off (stage latency in the engine thread, src/monitoring/latency.ts: with
+ * this option both settings stamp tsIn at submit, as the gateway does, so on and off differ only
+ * in the tracking; without it, commands carry no tsIn, as before).
  */
 import * as hdr from 'hdr-histogram-js';
 import { EngineHost } from '../../src/engine/host.js';
 import { Engine } from '../../src/engine/engine.js';
 import { generate } from '../../src/workload/generator.js';
 import { CMD_SIZE, RING_EVT_SIZE, RING_EVT_OFF } from '../../src/abi/records.js';
+import { LatencyMonitor, PublishStamps } from '../../src/monitoring/latency.js';
 
 const args = process.argv.slice(2);
 const countIdx = args.indexOf('--count');
 const N = countIdx >= 0 ? Number(args[countIdx + 1]) : 1_000_000;
 const json = args.includes('--json');
+const ltIdx = args.indexOf('--latency-tracking');
+const tracking = ltIdx >= 0 ? args[ltIdx + 1] : null;
+if (tracking !== null && tracking !== 'on' && tracking !== 'off') throw new Error('--latency-tracking must be on or off');
 
 /** FNV-style hash of an EVT record's words, except `cmd` (a batch index, which differs by batching). */
 function hashEvt(v: DataView, p: number, h: number): number {
@@ -28,7 +35,11 @@ async function main(): Promise<void> {
   let refEvents = 0;
   let refHash = 0x811c9dc5;
   ref.submitRaw(recs, 0, N, (v, _b, k) => { for (let i = 0; i < k; i++) refHash = hashEvt(v, i * 64, refHash); refEvents += k; });
-  const host = await EngineHost.start({ engine: { symbols: 8, capacity: 1 << 20 }, commandSlots: 1 << 16, eventSlots: 1 << 18, batch: 4096 });
+  const mon = tracking === 'on' ? new LatencyMonitor() : null;
+  const latency = mon ? { channel: mon.channel().sab, publish: new PublishStamps().sab } : undefined;
+  const host = await EngineHost.start({ engine: { symbols: 8, capacity: 1 << 20 }, commandSlots: 1 << 16, eventSlots: 1 << 18, batch: 4096, latency });
+  const collect = mon ? setInterval(() => mon.collect(), 1000) : null;
+  const submit = tracking !== null ? (at: number): boolean => host.submitRawNow(recs, at) : (at: number): boolean => host.submitRaw(recs, at);
   const reader = host.evtRing.join();
   const buf = new Uint8Array(RING_EVT_SIZE * 4096);
   const dv = new DataView(buf.buffer);
@@ -46,7 +57,7 @@ async function main(): Promise<void> {
     target += N;
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < N; i++) {
-      while (!host.submitRaw(recs, i * CMD_SIZE)) drain();
+      while (!submit(i * CMD_SIZE)) drain();
       if ((i & 1023) === 0) drain();
     }
     // done when the engine has sequenced every command and the ring is empty
@@ -67,16 +78,18 @@ async function main(): Promise<void> {
   for (let i = 0; i < L; i++) {
     const before = host.lastSeq;
     const s = process.hrtime.bigint();
-    while (!host.submitRaw(recs, (i % N) * CMD_SIZE)) drain();
+    while (!submit((i % N) * CMD_SIZE)) drain();
     for (;;) {
       const k = host.evtRing.poll(reader, buf, 0, 4096);
       if (k > 0 && Number(dv.getBigUint64((k - 1) * RING_EVT_SIZE + RING_EVT_OFF.seq, true)) > before) break;
     }
     h.recordValue(Number(process.hrtime.bigint() - s));
   }
+  if (collect) clearInterval(collect);
   await host.stop();
+  mon?.collect();
   const out = {
-    benchmark: 'bench:pipeline', date: new Date().toISOString(), node: process.version, commands: N, events: refEvents,
+    benchmark: 'bench:pipeline', latencyTracking: tracking, engineMatchCount: mon ? mon.histogram('engine_match', 'start').totalCount : null, date: new Date().toISOString(), node: process.version, commands: N, events: refEvents,
     commandsPerSecond: N / secs, seconds: secs,
     roundTripNs: { p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), p999: h.getValueAtPercentile(99.9), max: h.maxValue },
   };

@@ -76,6 +76,11 @@ usage:
                 [--strategy-modules A.js,B.js (ES modules exporting \`strategies\`, an array of
                  StrategyDefinition: your own strategy kinds beside the built-in ones)]
                 [--no-strategies (no strategy workers; the strategy API answers 503)]
+                [--alerts FILE.json (alert rules and webhooks; default: the built-in rules;
+                 docs/operations.md "Alerts")] [--test-hooks (tests only: an admin route that
+                 slows the engine down, for alert tests)]
+                [--latency-tracking on|off (per-stage latency histograms on /metrics and
+                 /api/v1/latency; default on; docs/monitoring.md "Latency stages")]
   tradsys keys create --account A [--permissions trade,read,admin,analyst] [--data DIR] [--json]
   tradsys keys list [--data DIR] [--json]
   tradsys keys revoke --key KEY [--data DIR]
@@ -232,7 +237,7 @@ export function recoveryText(rec: RecoveryInfo | null): string {
 }
 
 async function cmdServe(argv: string[]): Promise<number> {
-  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value', 'http-rate-limit': 'value', durability: 'value', 'snapshot-every': 'value', preallocate: 'bool', 'no-storage': 'bool', 'binary-frame-bytes': 'value', 'engine-rt': 'value', 'log-file-bytes': 'value', 'log-files': 'value', strategies: 'value', 'strategy-workers': 'value', 'strategy-modules': 'value', 'no-strategies': 'bool', limiter: 'value', 'limiter-min': 'value', 'limiter-max': 'value', 'limiter-min-queue-us': 'value', 'limiter-tolerance': 'value', ...SIM_MARKET_FLAGS });
+  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value', 'http-rate-limit': 'value', durability: 'value', 'snapshot-every': 'value', preallocate: 'bool', 'no-storage': 'bool', 'binary-frame-bytes': 'value', 'engine-rt': 'value', 'log-file-bytes': 'value', 'log-files': 'value', strategies: 'value', 'strategy-workers': 'value', 'strategy-modules': 'value', 'no-strategies': 'bool', limiter: 'value', 'limiter-min': 'value', 'limiter-max': 'value', 'limiter-min-queue-us': 'value', 'limiter-tolerance': 'value', alerts: 'value', 'test-hooks': 'bool', 'latency-tracking': 'value', ...SIM_MARKET_FLAGS });
   const simMarket = simMarketFlags((n) => str(f, n));
   if (f.has('no-sim') && Object.keys(SIM_MARKET_FLAGS).some((n) => f.has(n))) throw new TradsysError('ERR_CLI_USAGE', '--sim-* options need the simulator (drop --no-sim)');
   const durability = str(f, 'durability') ?? 'fsync';
@@ -243,6 +248,8 @@ async function cmdServe(argv: string[]): Promise<number> {
   const httpRate = int(f, 'http-rate-limit', 100, 1, 10_000_000)!;
   const binaryFrameBytes = int(f, 'binary-frame-bytes', 32 * 1024, 1, 16 << 20)!;
   const engineRt = int(f, 'engine-rt', 0, 0, 99)!;
+  const latencyTracking = str(f, 'latency-tracking') ?? 'on';
+  if (latencyTracking !== 'on' && latencyTracking !== 'off') throw new TradsysError('ERR_CLI_USAGE', `--latency-tracking must be on or off, got ${latencyTracking}`);
   const logFileBytes = int(f, 'log-file-bytes', 10 << 20, 4096, 2 ** 40)!;
   const logFiles = int(f, 'log-files', 5, 0, 100)!;
   const limiterOn = str(f, 'limiter') ?? 'off';
@@ -258,6 +265,8 @@ async function cmdServe(argv: string[]): Promise<number> {
   const port = int(f, 'port', 8080, 0, 65535)!;
   const host = str(f, 'host') ?? '127.0.0.1';
   const dataDir = str(f, 'data') ?? 'data';
+  const alertsFile = str(f, 'alerts');
+  const alerts = alertsFile === undefined ? undefined : (await import('../monitoring/alerts.js')).loadAlertsFile(alertsFile);
   let instruments: InstrumentSpec[] | undefined;
   const file = str(f, 'instruments');
   if (file) {
@@ -289,13 +298,13 @@ async function cmdServe(argv: string[]): Promise<number> {
     dataDir, instruments, rateLimit: { perSecond: rate, burst: 2 * rate }, httpRateLimit: { perSecond: httpRate, burst: 2 * httpRate },
     risk: { maxOpenOrders: maxOpen }, journal: { durability, snapshotEvery, preallocate: f.has('preallocate') }, log: (l) => process.stderr.write(l + '\n'),
     storage: f.has('no-storage') ? 'off' : 'auto', binaryFrameBytes, engineRealtime: engineRt === 0 ? undefined : engineRt,
-    logs: { fileBytes: logFileBytes, files: logFiles }, limiter,
+    logs: { fileBytes: logFileBytes, files: logFiles }, limiter, monitoring: { alerts }, testHooks: f.has('test-hooks'), latencyTracking: latencyTracking === 'on',
     strategies: noStrategies ? undefined : { workers: strategyWorkers, configs: strategyConfigs, modules: strategyModules },
   }, { port, host });
   const demo = gw.keys.create(1, ['trade', 'read']);
   const out = (l: string): void => { process.stdout.write(l + '\n'); };
   out(`TradSys ${version()} listening on ${url}`);
-  out(`  HTTP      ${url}/api/v1/symbols · ${url}/api/v1/book/BTC-USD · ${url}/health · ${url}/metrics`);
+  out(`  HTTP      ${url}/api/v1/symbols · ${url}/api/v1/book/BTC-USD · ${url}/health · ${url}/metrics · ${url}/api/v1/latency`);
   out(`  WebSocket ${url.replace('http', 'ws')}/ws   (protocol: docs/protocol.md)`);
   const sched = gw.host.threadScheduling;
   out(`  engine    WASM (SIMD128 ${simdSupported() ? 'on' : 'off'}) on its own thread (${!sched ? 'normal scheduling' : sched.applied ? `real-time: SCHED_FIFO ${sched.rtPriority}` : `normal scheduling — SCHED_FIFO ${sched.requested} not set: ${sched.reason}`}) · ${gw.instruments.length} symbols: ${gw.instruments.map((i) => i.symbol).join(', ')}`);
@@ -314,6 +323,8 @@ async function cmdServe(argv: string[]): Promise<number> {
   }
   if (st) out(`  analysts  ${url}/clickhouse (ClickHouse HTTP interface: user = API key with the analyst permission, password = its secret) · \`npx tradsys sql --data ${dataDir} "SELECT …"\` goes through this server`);
   out(`  data      ${dataDir} (API keys in ${gw.keys.path}, changes applied live)`);
+  out(`  alerts    ${alerts ? `${alerts.rules.length} rules from ${alertsFile}${alerts.webhooks.length ? ` · ${alerts.webhooks.length} webhook(s)` : ''}` : 'the default rules (--alerts FILE.json for your own)'} · ${url}/api/v1/alerts (admin) · WS channel "alerts" (admin) · docs/operations.md "Alerts"`);
+  if (f.has('test-hooks')) out('  WARNING   --test-hooks: POST /api/v1/admin/test/engine-delay can slow the engine down. Tests only.');
   out(`  log       JSON lines (audit events, errors) to stderr and ${join(dataDir, 'logs', 'tradsys.log')} · rotated at ${logFileBytes} bytes, ${logFiles} older files kept (docs/security.md)`);
   out('  accelerations: native addon, NUMA, kernel bypass, GPU: not built (pure WASM/TS path)');
   const strat = gw.strategies;

@@ -33,8 +33,8 @@ export class ProtocolError extends Error {
 
 const CLIENT_ORDER_ID = /^[A-Za-z0-9_.:-]{1,36}$/;
 const DECIMAL = /^\d{1,30}(\.\d{1,30})?$/;
-/** Market data per symbol, or `strategies` (admin keys: strategy state changes and breaker trips, docs/protocol.md). */
-const CHANNEL = /^(?:(book|trades|ticker)\.[A-Za-z0-9._:/-]{1,32}|strategies)$/;
+/** Market data per symbol, or `strategies` / `alerts` (admin keys: strategy state changes and breaker trips, alert transitions; docs/protocol.md). */
+const CHANNEL = /^(?:(book|trades|ticker)\.[A-Za-z0-9._:/-]{1,32}|strategies|alerts)$/;
 const ORDER_ID = /^[1-9]\d{0,19}$/;
 
 const FIELDS: Record<string, { required: string[]; optional: string[] }> = {
@@ -84,7 +84,7 @@ export function parseClientMessage(text: string, maxBytes = 4096): ClientMessage
     case 'subscribe':
     case 'unsubscribe':
       field(Array.isArray(m.channels) && m.channels.length >= 1 && m.channels.length <= 100 && m.channels.every((c) => typeof c === 'string' && CHANNEL.test(c)),
-        'channels', '1-100 names like "book.BTC-USD", "trades.X", "ticker.X", "strategies"', reqId);
+        'channels', '1-100 names like "book.BTC-USD", "trades.X", "ticker.X", "strategies", "alerts"', reqId);
       break;
     case 'order':
       field(typeof m.clientOrderId === 'string' && CLIENT_ORDER_ID.test(m.clientOrderId), 'clientOrderId', '1-36 characters of letters, digits and _.:-', reqId);

@@ -204,6 +204,8 @@ export class Engine {
   /** Trades executed so far (the last trade id). */
   tradeSeq(): bigint { return query.tradeSeq(this.b); }
   memoryStats(): MemoryStats { return query.memoryStats(this.b); }
+  /** memoryStats as seven Int32 slots at `out[at]` (query.memoryStatsInto), without allocating. */
+  memoryStatsInto(out: Int32Array, at: number): void { query.memoryStatsInto(this.b, out, at); }
 
   // ── pre-trade controls (controls.ts; docs/risk.md) ─────────────────────────────────────
   /** Whether this engine checks pre-trade risk. */

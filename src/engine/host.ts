@@ -19,7 +19,7 @@ import { SpmcRing } from '../ring/spmc-ring.js';
 import type { Command } from '../domain/types.js';
 import { encodeCommand, type EngineOptions, type RiskSetup } from './engine.js';
 import type { JournalConfig } from '../journal/index.js';
-import { CTL_GC, CTL_SEQ_HI, CTL_SEQ_LO, CTL_STATE, CTL_STOP, type EngineWorkerData, type GcReport } from './worker.js';
+import { CTL_GC, CTL_MEM_HEAP_KIB, CTL_MEM_POOLS, CTL_MEM_REPORTS, CTL_MEM_TURN_MAX_US, CTL_SEQ_HI, CTL_SEQ_LO, CTL_SLOTS, CTL_STATE, CTL_STOP, CTL_TEST_DELAY_MS, type EngineWorkerData, type GcReport } from './worker.js';
 import { EngineError } from './errors.js';
 import { spawnWorker } from '../sys/spawn.js';
 import { epochOffsetNs, nowNs, nowNsInto } from '../domain/clock.js';
@@ -49,6 +49,27 @@ export interface EngineHostOptions {
    * the thread keeps normal scheduling and `threadScheduling` says why.
    */
   realtime?: number;
+  /** Stage latency (src/monitoring/latency.ts): the engine thread's LatencyChannel and PublishStamps buffers; absent = not tracked. */
+  latency?: { channel: SharedArrayBuffer; publish: SharedArrayBuffer };
+  /**
+   * Test hooks (`setTestDelay`): off by default and in `tradsys serve` unless started with
+   * `--test-hooks`; without it the engine thread never reads the delay slot.
+   */
+  testHooks?: boolean;
+}
+
+/** The engine thread's once-a-second memory report (the control block, worker.ts CTL_MEM_*). */
+export interface EngineThreadMemory {
+  orders: { capacity: number; inUse: number; highWater: number };
+  levels: { capacity: number; inUse: number; highWater: number };
+  /** The book instance's linear memory, bytes. */
+  wasmBytes: number;
+  /** Longest turn of the engine loop in the last report second, seconds (its event-loop delay). */
+  turnMaxSeconds: number;
+  /** The engine thread's V8 heap in use, bytes (KiB resolution). */
+  heapUsedBytes: number;
+  /** Reports so far. */
+  reports: number;
 }
 
 export interface RecoveryInfo { lastSeq: number; snapshotSeq: number; replayed: number; seconds: number; cut: { file: string; offset: number; bytes: number } | null }
@@ -67,13 +88,17 @@ export class EngineHost {
   private exited: Promise<void>;
   private gcWaiter: ((r: GcReport) => void) | null = null;
   private failure: string | null = null;
+  private readonly testHooks: boolean;
+  /** lastSeq when the engine thread was ready (before any submit): ringFill's origin. */
+  private seq0 = 0;
 
   private constructor(opts: EngineHostOptions) {
     this.cmdRing = MpscRing.create(opts.commandSlots ?? 65536, RING_CMD_SIZE);
     this.evtRing = SpmcRing.create(opts.eventSlots ?? 262144, RING_EVT_SIZE);
-    const ctl = new SharedArrayBuffer(64);
+    const ctl = new SharedArrayBuffer(CTL_SLOTS * 4);
     this.control = new Int32Array(ctl);
-    const data: EngineWorkerData = { cmdRing: this.cmdRing.sab, evtRing: this.evtRing.sab, control: ctl, engine: opts.engine, batch: opts.batch ?? 1024, riskSetup: opts.riskSetup, journal: opts.journal, realtime: opts.realtime, epochOffsetNs: epochOffsetNs().toString() };
+    const data: EngineWorkerData = { cmdRing: this.cmdRing.sab, evtRing: this.evtRing.sab, control: ctl, engine: opts.engine, batch: opts.batch ?? 1024, riskSetup: opts.riskSetup, journal: opts.journal, realtime: opts.realtime, epochOffsetNs: epochOffsetNs().toString(), latency: opts.latency, testHooks: opts.testHooks === true };
+    this.testHooks = opts.testHooks === true;
     const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
     this.worker = spawnWorker(import.meta.url, 'worker', data);
     this.worker.on('message', (m: { type: string; message?: string; tid?: number | null; scheduling?: ThreadScheduling | null; report?: GcReport } & Partial<RecoveryInfo>) => {
@@ -100,6 +125,7 @@ export class EngineHost {
       await new Promise((r) => setTimeout(r, 5));
     }
     if (Atomics.load(h.control, CTL_STATE) === 3) throw new EngineError('ERR_ENGINE_TRAP', `engine thread failed: ${h.failure ?? 'unknown'}`);
+    h.seq0 = h.lastSeq; // nothing was submitted yet: ring position 0 is this seq
     return h;
   }
 
@@ -169,6 +195,43 @@ export class EngineHost {
       this.gcWaiter = (r) => { clearTimeout(t); res(r); };
       Atomics.store(this.control, CTL_GC, 2);
     });
+  }
+
+  /**
+   * How full the rings are, 0..1: the command ring's commands claimed and not yet sequenced (the
+   * batch in progress included) over its slots; the event ring's slowest consumer's lag over its
+   * slots. Any thread; no allocation but the answer.
+   */
+  ringFill(): { command: number; event: number } {
+    const consumed = this.lastSeq - this.seq0;
+    const queued = (this.cmdRing.claimed - (consumed % 4294967296)) | 0;
+    return { command: Math.max(0, Math.min(1, queued / this.cmdRing.capacity)), event: 1 - this.evtRing.free() / this.evtRing.capacity };
+  }
+
+  /** The engine thread's last memory report (null before its first, within a second of start). Allocates the answer. */
+  memory(): EngineThreadMemory | null {
+    const c = this.control;
+    const reports = Atomics.load(c, CTL_MEM_REPORTS);
+    if (reports === 0) return null;
+    const p = CTL_MEM_POOLS;
+    return {
+      orders: { capacity: Atomics.load(c, p) >>> 0, inUse: Atomics.load(c, p + 1) >>> 0, highWater: Atomics.load(c, p + 2) >>> 0 },
+      levels: { capacity: Atomics.load(c, p + 3) >>> 0, inUse: Atomics.load(c, p + 4) >>> 0, highWater: Atomics.load(c, p + 5) >>> 0 },
+      wasmBytes: (Atomics.load(c, p + 6) >>> 0) * 65536,
+      turnMaxSeconds: Atomics.load(c, CTL_MEM_TURN_MAX_US) / 1e6,
+      heapUsedBytes: Atomics.load(c, CTL_MEM_HEAP_KIB) * 1024,
+      reports,
+    };
+  }
+
+  /**
+   * Test hook: every engine batch sleeps `ms` ms (0 lifts it) — an induced slowdown for the
+   * alert tests. Refused (ERR_ENGINE_TEST_HOOKS) unless the host was started with `testHooks`.
+   */
+  setTestDelay(ms: number): void {
+    if (!this.testHooks) throw new EngineError('ERR_ENGINE_TEST_HOOKS', 'test hooks are off (start with testHooks / tradsys serve --test-hooks)');
+    if (!Number.isInteger(ms) || ms < 0 || ms > 10_000) throw new EngineError('ERR_ENGINE_TEST_HOOKS', `the test delay must be an integer 0..10000 ms, got ${String(ms)}`);
+    Atomics.store(this.control, CTL_TEST_DELAY_MS, ms);
   }
 
   /** Stops the engine thread (after the batch in progress) and waits for it to exit. */

@@ -123,3 +123,20 @@ export function memoryStats(b: BookInstance): MemoryStats {
   });
   return { orders: pool(ENUMS.Pool.ORDERS), levels: pool(ENUMS.Pool.LEVELS), wasmBytes: b.ex.memory.buffer.byteLength, engineBytes: b.ex.engineMemEnd() >>> 0 };
 }
+
+/**
+ * The same figures as memoryStats without an object (the engine thread's once-a-second report):
+ * at `out[at..at+6]` orders capacity, in use, high water; levels capacity, in use, high water;
+ * memory pages (64 KiB).
+ */
+export function memoryStatsInto(b: BookInstance, out: Int32Array, at: number): void {
+  const o = ENUMS.Pool.ORDERS;
+  const l = ENUMS.Pool.LEVELS;
+  Atomics.store(out, at, b.ex.poolStatCapacity(o));
+  Atomics.store(out, at + 1, b.ex.poolStatInUse(o));
+  Atomics.store(out, at + 2, b.ex.poolStatHighWater(o));
+  Atomics.store(out, at + 3, b.ex.poolStatCapacity(l));
+  Atomics.store(out, at + 4, b.ex.poolStatInUse(l));
+  Atomics.store(out, at + 5, b.ex.poolStatHighWater(l));
+  Atomics.store(out, at + 6, b.ex.memory.buffer.byteLength >>> 16);
+}

@@ -155,10 +155,32 @@ function abortImport(msg: number, file: number, line: number, col: number): neve
   throw new EngineError('ERR_ENGINE_ABORT', `engine assertion failed (msg@${msg} file@${file} ${line}:${col})`);
 }
 
+/** The WASM instances of this thread, by role, held weakly (src/monitoring/memory.ts reports their memory). */
+const live: { role: string; memory: WeakRef<WebAssembly.Memory> }[] = [];
+
+/**
+ * Linear-memory size of every live WASM instance of this thread, by role (`book`, `stats`,
+ * `journal_verify`), summed per role, with the instance count. Instances the GC has collected drop
+ * out. Allocates the answer (called once per scrape).
+ */
+export function wasmInstanceMemory(): { role: string; instances: number; bytes: number }[] {
+  const by = new Map<string, { role: string; instances: number; bytes: number }>();
+  for (let i = live.length - 1; i >= 0; i--) {
+    const m = live[i]!.memory.deref();
+    if (!m) { live.splice(i, 1); continue; }
+    const e = by.get(live[i]!.role) ?? { role: live[i]!.role, instances: 0, bytes: 0 };
+    e.instances++;
+    e.bytes += m.buffer.byteLength;
+    by.set(e.role, e);
+  }
+  return [...by.values()].sort((a, b) => a.role.localeCompare(b.role));
+}
+
 /** Instantiates a fresh engine module and checks its ABI against src/abi/records.ts. */
-export function instantiate(kind: BuildKind = 'release'): EngineExports {
+export function instantiate(kind: BuildKind = 'release', role = 'book'): EngineExports {
   const inst = new WebAssembly.Instance(loadModule(kind), { env: { abort: abortImport } });
   const ex = inst.exports as unknown as EngineExports;
+  live.push({ role, memory: new WeakRef(ex.memory) });
   if (ex.abiVersion() !== ABI_VERSION || ex.abiHash() >>> 0 !== ABI_HASH) {
     throw new EngineError('ERR_ENGINE_ABI_MISMATCH',
       `engine ABI ${ex.abiVersion()}/${(ex.abiHash() >>> 0).toString(16)} differs from host ${ABI_VERSION}/${ABI_HASH.toString(16)}: rebuild with \`npm run build\``);
@@ -173,12 +195,12 @@ export function instantiateBook(kind: BuildKind = 'release'): EngineExports {
 
 /** The statistics role: a fresh release instance typed for src/stats/ (its own linear memory). */
 export function instantiateStats(): StatsExports {
-  return instantiate('release') as unknown as StatsExports;
+  return instantiate('release', 'stats') as unknown as StatsExports;
 }
 
 /** The journal-verification role: a fresh release instance typed for src/journal/verify.ts. */
 export function instantiateJournalVerify(): JournalVerifyExports {
-  return instantiate('release') as unknown as JournalVerifyExports;
+  return instantiate('release', 'journal_verify') as unknown as JournalVerifyExports;
 }
 
 /** Whether this Node.js can run WASM SIMD128 (the module requires it). */

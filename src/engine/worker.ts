@@ -6,7 +6,9 @@
  *
  * Layout: RING_CMD and RING_EVT records (src/abi/records.ts); control block: Int32Array over a
  * SharedArrayBuffer, [0] stop flag, [1] state (0 starting, 1 running, 2 stopped, 3 failed),
- * [2..3] last seq (u64 as two u32).
+ * [2..3] last seq (u64 as two u32), [4] GC watch; [16..27] the once-a-second memory report
+ * (CTL_MEM_*: pools, WASM pages, longest turn, heap; src/monitoring/memory.ts reads it) and
+ * [28] the test hook's delay per batch (CTL_TEST_DELAY_MS, read only when `testHooks` is set).
  * Invariants: seq is contiguous from 1 (one per command, rejects included); events of a command are
  * published in engine order and never reordered across commands.
  * Allocation: staging buffers once at start; none per command, and per batch only the number the
@@ -15,9 +17,15 @@
  * Per batch: sequence → risk and matching inside the engine call (docs/risk.md) → one journal
  * record per command and one fdatasync (docs/journal.md) → publish. Snapshots every
  * `snapshotEvery` commands (a failed one is logged and retried).
+ * Memory report: once a second (checked at the end of a turn: the batch's start stamp is also its
+ * tsInit, so the report costs one more performance.now() per batch, ~60 ns, and one per idle wait) the
+ * pool figures and memory size go to the control block with Atomics.store, no allocation but the
+ * heap-statistics object (not read while a GC watch runs); the longest turn of that second is the engine's "event-loop delay" (the
+ * loop never yields to Node's event loop, so perf_hooks cannot see it).
  * Known limitations: the engine waits for each batch's sync (no separate journal thread yet).
  */
-import { GCProfiler, getHeapSpaceStatistics } from 'node:v8';
+import { performance } from 'node:perf_hooks';
+import { GCProfiler, getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CMD_SIZE, EVT_SIZE, RING_CMD_SIZE, RING_EVT_SIZE, RING_CMD_OFF, RING_EVT_OFF, EVT_OFF } from '../abi/records.js';
 import { evtCmd } from '../abi/views.js';
@@ -27,7 +35,8 @@ import { Engine, type EngineOptions, type RiskSetup } from './engine.js';
 import { JournalWriter, lockJournal, type JournalConfig } from '../journal/index.js';
 import { recoverEngine, snapshotEngine } from './recovery.js';
 import { ownThreadId, setOwnThreadRealtime } from '../sys/thread-priority.js';
-import { nowNsInto, setEpochOffsetNs } from '../domain/clock.js';
+import { nowNsInto, perfNsInto, setEpochOffsetNs } from '../domain/clock.js';
+import { LatencyChannel, PublishStamps, S, StageRecorder } from '../monitoring/latency.js';
 
 export interface EngineWorkerData {
   cmdRing: SharedArrayBuffer;
@@ -44,6 +53,10 @@ export interface EngineWorkerData {
   realtime?: number;
   /** The host's epoch offset (src/domain/clock.ts, decimal ns), so tsInit and tsIn share one base. */
   epochOffsetNs?: string;
+  /** Test hooks (EngineHost.setTestDelay): when true, each batch sleeps CTL_TEST_DELAY_MS ms. Never on in production. */
+  testHooks?: boolean;
+  /** Stage latency (src/monitoring/latency.ts): this thread's channel and the publish stamps; absent = tracking off. */
+  latency?: { channel: SharedArrayBuffer; publish: SharedArrayBuffer };
 }
 
 export const CTL_STOP = 0;
@@ -52,6 +65,18 @@ export const CTL_SEQ_LO = 2;
 export const CTL_SEQ_HI = 3;
 /** GC watch (tests, benchmarks): the host stores 1 to start a v8 GCProfiler in this thread, 2 to stop it; the thread then posts a `gc` message (GcReport). */
 export const CTL_GC = 4;
+/** Memory report (once a second): orders pool capacity, in use, high water; levels the same; WASM pages (7 slots, Engine.memoryStatsInto). */
+export const CTL_MEM_POOLS = 16;
+/** Longest turn of the engine loop in the last report second, µs (its event-loop delay). */
+export const CTL_MEM_TURN_MAX_US = 23;
+/** The engine thread's V8 heap in use, KiB. */
+export const CTL_MEM_HEAP_KIB = 24;
+/** Memory reports written so far (0: none yet). */
+export const CTL_MEM_REPORTS = 25;
+/** Test hook: ms each batch sleeps (only with EngineWorkerData.testHooks). */
+export const CTL_TEST_DELAY_MS = 28;
+/** Int32 slots of the control block. */
+export const CTL_SLOTS = 32;
 
 /** What the engine thread's garbage collector did between a GC watch's start and stop. */
 export interface GcReport {
@@ -130,6 +155,15 @@ function run(d: EngineWorkerData): void {
   let mem32: Int32Array<ArrayBufferLike> = new Int32Array(0);
   // the batch's tsInit as (lo, hi) u32 words: in a typed array, so no BigInt and no boxed number per batch
   const ts = new Uint32Array(2);
+  // stage latency (docs/monitoring.md "Latency stages"): stamps as u32 words, recorded into this
+  // thread's HDR histograms and offered to the main thread once a second (no allocation)
+  const lat = d.latency ? { rec: new StageRecorder(), ch: new LatencyChannel(d.latency.channel), pub: new PublishStamps(d.latency.publish), t: new Uint32Array(6), due: new Float64Array(1) } : null;
+  // hands the histograms over once a second, judged by the stamp in t[2..3] (no clock read of its own)
+  const offerIfDue = (): void => {
+    if (lat === null) return;
+    const now = lat.t[3]! * 4294967296 + lat.t[2]!;
+    if (now >= lat.due[0]!) { lat.due[0] = now + 1e9; lat.ch.offer(lat.rec); }
+  };
   Atomics.store(ctl, CTL_SEQ_LO, seq % 4294967296);
   Atomics.store(ctl, CTL_SEQ_HI, Math.floor(seq / 4294967296));
   Atomics.store(ctl, CTL_STATE, 1);
@@ -183,6 +217,20 @@ function run(d: EngineWorkerData): void {
   };
   let prefaultAt = 0;
   let prefaulted = false;
+  const testHooks = d.testHooks === true;
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  let turnMaxMs = 0;
+  let reportAt = performance.now();
+  const report = (now: number): void => {
+    engine.memoryStatsInto(ctl, CTL_MEM_POOLS);
+    Atomics.store(ctl, CTL_MEM_TURN_MAX_US, Math.min(2 ** 31 - 1, Math.round(turnMaxMs * 1000)));
+    // the heap figure is the report's one allocation: skipped while a GC watch measures this loop's own garbage
+    if (gcProf === null) Atomics.store(ctl, CTL_MEM_HEAP_KIB, Math.round(getHeapStatistics().used_heap_size / 1024));
+    Atomics.add(ctl, CTL_MEM_REPORTS, 1);
+    turnMaxMs = 0;
+    reportAt = now;
+  };
+  report(reportAt);
   const inbox = engine.inbox;
   const in32 = new Int32Array(inbox.buffer, inbox.byteOffset, inbox.byteLength >> 2);
   try {
@@ -193,12 +241,18 @@ function run(d: EngineWorkerData): void {
       // first batches after start do not pay page faults (Engine.prefault) and a busy engine is
       // not slowed by it
       if (!cmds.waitReady(prefaulted ? 20 : 1, 4000)) {
+        if (lat !== null) { nowNsInto(lat.t, 2); offerIfDue(); }
         if (!prefaulted) { const r = engine.prefault(prefaultAt, 64 << 10); prefaultAt = r.next; prefaulted = r.done; }
+        const now = performance.now();
+        if (now - reportAt >= 1000) report(now);
         continue;
       }
       const n = cmds.poll(staging, 0, batch);
       if (n === 0) continue;
-      nowNsInto(ts, 0); // epoch ns, no BigInt
+      const turn0 = performance.now();
+      // the test hook sleeps before tsInit is stamped: every stage from the ring on sees the delay
+      if (testHooks) { const ms = Atomics.load(ctl, CTL_TEST_DELAY_MS); if (ms > 0) Atomics.wait(sleeper, 0, 0, ms); nowNsInto(ts, 0); }
+      else perfNsInto(ts, 0, turn0); // epoch ns, no BigInt; the turn's start stamp serves as tsInit
       gcBatches++;
       batchSeq0 = seq + 1;
       for (let i = 0; i < n; i++) {
@@ -206,8 +260,16 @@ function run(d: EngineWorkerData): void {
         const to = (i * CMD_SIZE) >> 2;
         for (let k = 0; k < CMD_SIZE >> 2; k++) in32[to + k] = st32[from + k]!;
       }
+      if (lat !== null) {
+        // ring_to_engine: tsIn (ring enqueue) → tsInit (this dequeue), per command stamped by the gateway
+        for (let i = 0; i < n; i++) {
+          const c = (i * RING_CMD_SIZE + RING_CMD_OFF.tsIn) >> 2;
+          if (st32[c + 1] !== 0) { lat.rec.v[0] = (ts[1]! - st32[c + 1]!) * 4294967296 + (ts[0]! - st32[c]!); lat.rec.add(S.ringToEngine, 1); }
+        }
+      }
       nOut = 0;
       engine.runInbox(n, sink);
+      if (lat !== null) { nowNsInto(lat.t, 0); lat.rec.v[0] = (lat.t[1]! - ts[1]!) * 4294967296 + (lat.t[0]! - ts[0]!); lat.rec.add(S.engineMatch, n); }
       if (journal) {
         // one record per command with its events (they come in command order), one fdatasync
         let e = 0;
@@ -217,13 +279,22 @@ function run(d: EngineWorkerData): void {
           journal.appendWords(ts[0]!, ts[1]!, staging, i * RING_CMD_SIZE, out, e0 * RING_EVT_SIZE + RING_EVT_OFF.evtType, e - e0, RING_EVT_SIZE);
         }
         journal.commit(false); // the COMMIT mark after publishing (below): off the ack path
+        if (lat !== null) { nowNsInto(lat.t, 2); lat.rec.v[0] = (lat.t[3]! - lat.t[1]!) * 4294967296 + (lat.t[2]! - lat.t[0]!); lat.rec.add(S.journalDurable, n); lat.t[0] = lat.t[2]!; lat.t[1] = lat.t[3]!; }
       }
       // sequenced (and durable) before anyone can see its events: a consumer that saw an event
       // always finds lastSeq at or past its command
       seq += n;
       Atomics.store(ctl, CTL_SEQ_LO, seq % 4294967296);
       Atomics.store(ctl, CTL_SEQ_HI, Math.floor(seq / 4294967296));
+      if (lat !== null) { nowNsInto(lat.t, 4); lat.pub.put(batchSeq0, seq, lat.t[4]!, lat.t[5]!); }
       publish(nOut);
+      if (lat !== null) {
+        nowNsInto(lat.t, 2);
+        lat.rec.v[0] = (lat.t[3]! - lat.t[1]!) * 4294967296 + (lat.t[2]! - lat.t[0]!);
+        lat.rec.add(S.engineToPublish, n);
+        lat.rec.tag(S.ringToEngine, seq); lat.rec.tag(S.engineMatch, seq); lat.rec.tag(S.journalDurable, seq); lat.rec.tag(S.engineToPublish, seq);
+        offerIfDue();
+      }
       journal?.markIfDue();
       if (journal && snapEvery > 0 && seq - lastSnap >= snapEvery) {
         lastSnap = seq; // a failed snapshot is retried at the next interval; the journal stays the truth
@@ -233,6 +304,9 @@ function run(d: EngineWorkerData): void {
           log(`journal: snapshot at seq ${seq} failed (${(e as Error).message}); recovery replays more of the journal until one succeeds`);
         }
       }
+      const turn1 = performance.now();
+      if (turn1 - turn0 > turnMaxMs) turnMaxMs = turn1 - turn0;
+      if (turn1 - reportAt >= 1000) report(turn1);
     }
   } finally {
     if (journal && !journal.failed) journal.close();

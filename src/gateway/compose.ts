@@ -11,10 +11,10 @@
  * Invariants: the read side is caught up before any client can connect (the app is not
  * listening yet); a failure after the engine thread started stops it again.
  * Start order: engine host → storage → services → journal catch-up → sagas → strategy service
- * (worker pool) → fastify → timers → boot strategies.
- * Stop order (close): keys watch, discovery file, pump timer, heartbeat, connections, HTTP,
- * strategies (their orders cancelled, workers stopped), read-model timer, last pump, read-model
- * snapshot, sagas, storage, engine host, log file.
+ * (worker pool) → metrics and monitoring → fastify → timers → boot strategies.
+ * Stop order (close): keys watch, monitoring (alert timer, GC observer, webhooks), discovery file,
+ * pump timer, heartbeat, connections, HTTP, strategies (their orders cancelled, workers stopped),
+ * read-model timer, last pump, read-model snapshot, sagas, storage, engine host, log file.
  * Complexity: start O(journal); stop O(connections). Allocation: at start only.
  * Known limitations: none.
  */
@@ -33,16 +33,18 @@ import type { Storage } from '../storage/storage.js';
 import { KeyStore } from './auth.js';
 import { createLogger } from './audit-log.js';
 import { CatchUp } from './catch-up.js';
-import { newCounters, resolveLimits, type GatewayConfig } from './config.js';
+import { newCounters, resolveLimits, type GatewayConfig, type GatewayCounters } from './config.js';
 import { Connections } from './connections.js';
 import { EventPump } from './event-pump.js';
 import { MarketData } from './market-data.js';
+import { startMonitoring } from './monitoring.js';
 import { OrderEntry } from './order-entry.js';
 import { OrderRegistry } from './orders.js';
 import { ReadModelStore } from './read-model-store.js';
 import { SimulatorHooks } from './sim-hooks.js';
 import { createStorageApi } from './storage-api.js';
 import { adminPlugin } from './http/admin.js';
+import { alertsPlugin } from './http/alerts.js';
 import { authPlugin } from './http/auth.js';
 import { currentReadsPlugin, type GatewayServices } from './http/context.js';
 import { healthPlugin } from './http/health.js';
@@ -53,6 +55,24 @@ import { sagasPlugin } from './http/sagas.js';
 import { strategiesPlugin } from './http/strategies.js';
 import { StrategyService } from '../strategies/service.js';
 import { WsServer } from './ws/server.js';
+import { LatencyMonitor, PublishStamps } from '../monitoring/latency.js';
+import { Metrics, type MetricSeries } from '../monitoring/metrics.js';
+import { GatewayStamps, NULL_STAMPS } from '../monitoring/stamps.js';
+
+/** The gateway's and engine's series on /metrics (names and types as before prom-client; docs/operations.md "Metrics"). */
+function gatewaySeries(host: EngineHost, conns: Connections, c: GatewayCounters): MetricSeries[] {
+  return [
+    { name: 'tradsys_engine_seq', type: 'counter', help: 'commands the engine has sequenced (its last seq)', value: () => host.lastSeq },
+    { name: 'tradsys_ws_connections', type: 'gauge', help: 'WebSocket connections open now', value: () => conns.size },
+    { name: 'tradsys_orders_in_total', type: 'counter', help: 'new orders entered by the gateway (WebSocket and HTTP)', value: () => c.ordersIn },
+    { name: 'tradsys_events_total', type: 'counter', help: 'engine events the gateway took from the event ring', value: () => c.eventsOut },
+    { name: 'tradsys_gateway_rejects_total', type: 'counter', help: 'commands the gateway refused before the engine (bad input, busy ring)', value: () => c.rejectsGateway },
+    { name: 'tradsys_ws_frames_out_total', type: 'counter', help: 'WebSocket frames sent', value: () => c.framesOut },
+    { name: 'tradsys_ws_messages_in_total', type: 'counter', help: 'WebSocket messages received', value: () => c.messagesIn },
+    { name: 'tradsys_ws_slow_consumer_closed_total', type: 'counter', help: 'connections closed as slow consumers (outbound buffer past its hard limit)', value: () => c.slowConsumerClosed },
+    { name: 'tradsys_ws_reaped_total', type: 'counter', help: 'connections closed after missing pings (dead peers)', value: () => c.reaped },
+  ];
+}
 
 /** The wired gateway: the fastify app (not listening), its services, and its lifecycle. */
 export interface ComposedGateway {
@@ -64,7 +84,7 @@ export interface ComposedGateway {
   close(): Promise<void>;
 }
 
-async function startEngine(cfg: GatewayConfig, instruments: Instrument[]): Promise<EngineHost> {
+async function startEngine(cfg: GatewayConfig, instruments: Instrument[], latency?: { channel: SharedArrayBuffer; publish: SharedArrayBuffer }): Promise<EngineHost> {
   const r = cfg.risk ?? {};
   return EngineHost.start({
     engine: {
@@ -75,6 +95,8 @@ async function startEngine(cfg: GatewayConfig, instruments: Instrument[]): Promi
     journal: { dir: join(cfg.dataDir, 'journal'), durability: cfg.journal?.durability ?? 'fsync', snapshotEvery: cfg.journal?.snapshotEvery, segmentBytes: cfg.journal?.segmentBytes, preallocate: cfg.journal?.preallocate },
     log: cfg.log,
     realtime: cfg.engineRealtime,
+    latency,
+    testHooks: cfg.testHooks === true,
   });
 }
 
@@ -94,11 +116,14 @@ export async function composeGateway(cfg: GatewayConfig): Promise<ComposedGatewa
   useWasmJournalVerifier(); // journal catch-up and read-model replay verify with the WASM kernel
   const instruments = loadInstruments(cfg.instruments ?? DEMO_INSTRUMENTS);
   const limits = resolveLimits(cfg);
-  const host = await startEngine(cfg, instruments);
+  const tracking = cfg.latencyTracking ?? true;
+  const lat: Latency = { monitor: new LatencyMonitor(), publish: tracking ? new PublishStamps() : null };
+  const engineChannel = tracking ? lat.monitor.channel() : null;
+  const host = await startEngine(cfg, instruments, engineChannel && lat.publish ? { channel: engineChannel.sab, publish: lat.publish.sab } : undefined);
   let storage: { storage: Storage; writer: StorageWriter } | null = null;
   try {
     storage = await startStorage(cfg, host, instruments);
-    return await wire(cfg, instruments, limits, host, storage);
+    return await wire(cfg, instruments, limits, host, storage, lat);
   } catch (e) {
     if (storage) { await storage.writer.stop(); await storage.storage.close(); }
     await host.stop();
@@ -106,7 +131,10 @@ export async function composeGateway(cfg: GatewayConfig): Promise<ComposedGatewa
   }
 }
 
-async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: ReturnType<typeof resolveLimits>, host: EngineHost, storage: { storage: Storage; writer: StorageWriter } | null): Promise<ComposedGateway> {
+/** Stage latency: the monitor (always; empty when tracking is off) and the engine's publish stamps (null when off). */
+interface Latency { monitor: LatencyMonitor; publish: PublishStamps | null }
+
+async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: ReturnType<typeof resolveLimits>, host: EngineHost, storage: { storage: Storage; writer: StorageWriter } | null, lat: Latency): Promise<ComposedGateway> {
   const log = cfg.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const journalDir = join(cfg.dataDir, 'journal');
   const bySymbol = new Map(instruments.map((i) => [i.symbol, i] as const));
@@ -115,7 +143,8 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
   const counters = newCounters();
   const orders = new OrderRegistry();
   const book = new BookProjection(instruments.length);
-  const entry = new OrderEntry(host, orders, instruments, bySymbol, counters, new GradientLimiter({ ...cfg.limiter, enabled: cfg.limiter?.enabled ?? false }));
+  const stamps = lat.publish ? new GatewayStamps(lat.monitor.local, lat.publish) : NULL_STAMPS;
+  const entry = new OrderEntry(host, orders, instruments, bySymbol, counters, new GradientLimiter({ ...cfg.limiter, enabled: cfg.limiter?.enabled ?? false }), stamps);
   const conns = new Connections(limits, counters, logger as FastifyBaseLogger, keys, entry);
   const md = new MarketData(instruments, book, conns);
   const rmStore = new ReadModelStore(cfg.dataDir, log);
@@ -124,7 +153,7 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
   // strategy orders (not in the registry) name their tag through the pool, once it runs (below)
   let strategyTags: ((id: bigint) => string | undefined) | null = null;
   const readModels: ReadModels = rmStore.load((id) => { const s = orders.slotOf(Number(id)); return s >= 0 ? orders.cid[s] : strategyTags?.(id); });
-  const events = new EventPump(host, readModels, orders, instruments, book, conns, md, entry, counters);
+  const events = new EventPump(host, readModels, orders, instruments, book, conns, md, entry, counters, stamps);
   const catchUp = new CatchUp(journalDir, readModels, orders, instruments, events, conns);
   keys.onChange((ch) => conns.onKeyChange(ch));
 
@@ -154,31 +183,40 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
   if (strategies) entry.onAdminApplied((e) => strategies.adminApplied(e));
 
   const localSecret = newLocalSecret();
-  const services: GatewayServices = {
-    host, instruments, bySymbol, keys, orders, entry, conns, md, events, readModels, sagas, counters, localSecret,
-    storage: storage ? { ...storage, api: createStorageApi(storage.storage, storage.writer) } : null,
-    strategies,
-    httpLimits: { key: cfg.httpRateLimit ?? { perSecond: 100, burst: 200 }, address: cfg.httpAddressRateLimit ?? { perSecond: 100, burst: 200 } },
-  };
-
-  // strict schemas: no type coercion, no unknown fields. Per-request lines are off: the log
-  // carries the audit events and errors (docs/security.md "Audit log").
-  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 4 * 1024, requestTimeout: 10_000, ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } });
-  app.decorate('tradsys', services);
-  void app.register(authPlugin);
-  void app.register(currentReadsPlugin);
-  for (const plugin of [healthPlugin, marketDataPlugin, ordersPlugin, queriesPlugin, sagasPlugin, adminPlugin, strategiesPlugin]) void app.register(plugin);
+  const storageApi = storage ? createStorageApi(storage.storage, storage.writer) : null;
+  const metrics = new Metrics({ series: [...gatewaySeries(host, conns, counters), ...(storageApi ? storageApi.series() : [])], latency: lat.monitor });
+  const monitoring = startMonitoring(cfg.monitoring ?? {}, {
+    host, writer: storage?.writer ?? null, conns, log: logger as FastifyBaseLogger, journalDir, metrics, latency: lat.monitor,
+  });
+  // from here until the app is ready, a failure stops the monitoring's timer and GC observer again
+  let app: FastifyInstance;
   let ws: WsServer;
   try {
-    ws = new WsServer(app.server, { instruments, bySymbol, keys, conns, entry, md, events, catchUp, counters, limits }, { maxPayload: cfg.maxPayload, compressThreshold: cfg.compressThreshold });
+    const services: GatewayServices = {
+      host, instruments, bySymbol, keys, orders, entry, conns, md, events, readModels, sagas, counters, localSecret, metrics, latency: lat.monitor,
+      storage: storage && storageApi ? { ...storage, api: storageApi } : null, strategies, monitoring, dataDir: cfg.dataDir, testHooks: cfg.testHooks === true,
+      httpLimits: { key: cfg.httpRateLimit ?? { perSecond: 100, burst: 200 }, address: cfg.httpAddressRateLimit ?? { perSecond: 100, burst: 200 } },
+    };
+
+    // strict schemas: no type coercion, no unknown fields. Per-request lines are off: the log
+    // carries the audit events and errors (docs/security.md "Audit log").
+    app = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 4 * 1024, requestTimeout: 10_000, ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } });
+    app.decorate('tradsys', services);
+    void app.register(authPlugin);
+    void app.register(currentReadsPlugin);
+    for (const plugin of [healthPlugin, marketDataPlugin, ordersPlugin, queriesPlugin, sagasPlugin, adminPlugin, alertsPlugin, strategiesPlugin]) void app.register(plugin);
+    ws = new WsServer(app.server, { instruments, bySymbol, keys, conns, entry, md, events, catchUp, counters, limits, alerts: () => monitoring.alerts.active() }, { maxPayload: cfg.maxPayload, compressThreshold: cfg.compressThreshold });
     await app.ready();
   } catch (e) {
+    await monitoring.stop();
     await strategies?.close();
     throw e;
   }
+  const services = app.tradsys;
 
   rmStore.start(readModels);
   events.start();
+  lat.monitor.start();
   const pingTimer = setInterval(() => conns.heartbeat(), limits.pingIntervalMs);
   keys.watch(cfg.keysPollMs ?? 200, (message) => app.log.error({ audit: 'keys.file_invalid', path: keys.path, outcome: 'kept_last_good', error: message }, 'the keys file cannot be used; the keys in force are unchanged'));
 
@@ -195,8 +233,10 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
     },
     async close(): Promise<void> {
       keys.unwatch();
+      await monitoring.stop();
       removeDiscovery(keys.dataDir);
       events.stop();
+      lat.monitor.stop();
       clearInterval(pingTimer);
       ws.close();
       await app.close();

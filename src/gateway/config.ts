@@ -11,6 +11,8 @@ import type { StrategyConfig } from '../strategies/api.js';
 import { TradsysError } from '../domain/errors.js';
 import type { Permission } from './auth.js';
 import type { LogOptions } from './audit-log.js';
+import type { AlertsConfig } from '../monitoring/alerts.js';
+import type { TrendOptions } from '../monitoring/memory.js';
 import type { OrderInfo } from './orders.js';
 import type { RateLimit } from './rate-limit.js';
 import type { LimiterOptions } from '../monitoring/limiter.js';
@@ -83,6 +85,34 @@ export interface GatewayConfig {
    * strategy kinds beside BUILTIN_STRATEGIES (loaded in every worker).
    */
   strategies?: { workers?: number; configs?: StrategyConfig[]; modules?: string[] };
+  /**
+   * Per-stage latency tracking (docs/monitoring.md "Latency stages"; `tradsys serve
+   * --latency-tracking on|off`): stamps and HDR histograms in the gateway and engine threads,
+   * `tradsys_latency_seconds` on /metrics, GET /api/v1/latency. Default on; off leaves the
+   * histograms empty and costs nothing per message.
+   */
+  latencyTracking?: boolean;
+  /** Memory metrics, alerts (rules, webhooks), heap snapshots (docs/operations.md "Memory", "Alerts"). */
+  monitoring?: MonitoringConfig;
+  /**
+   * Test hooks (default off; `tradsys serve --test-hooks`): POST /api/v1/admin/test/engine-delay
+   * makes every engine batch sleep N ms — the induced slowdown of the alert tests. Never in production.
+   */
+  testHooks?: boolean;
+}
+
+/** Monitoring options (GatewayConfig.monitoring). */
+export interface MonitoringConfig {
+  /** Alert rules and webhooks (default: DEFAULT_ALERT_RULES, no webhook); `tradsys serve --alerts FILE.json`. */
+  alerts?: AlertsConfig;
+  /** Evaluation period, ms (default 1,000). */
+  alertIntervalMs?: number;
+  /** Firing/resolved events kept for GET /api/v1/alerts (default 500). */
+  alertHistory?: number;
+  /** Heap trend detector (docs/operations.md "Memory"). */
+  heapTrend?: Partial<TrendOptions>;
+  /** Free space the heap snapshot route requires, bytes (default: twice the heap in use + 64 MiB). */
+  heapSnapshotMinFreeBytes?: number;
 }
 
 /** The per-connection limits the WebSocket side reads, defaults filled in. */

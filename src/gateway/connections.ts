@@ -37,7 +37,7 @@ export interface Conn {
   ws: WebSocket;
   account: number | null;
   canTrade: boolean;
-  /** The key has the admin permission (the `strategies` channel). */
+  /** The key has the admin permission (the `strategies` and `alerts` channels). */
   isAdmin: boolean;
   /** Subscribed to the `strategies` channel (JSON connections of admin keys). */
   strategies: boolean;
@@ -75,6 +75,8 @@ export interface Conn {
   key: string | null;
   /** Commands refused for lack of the trade permission (audited: the first, then every 100th). */
   denied: number;
+  /** JSON: subscribed to the `alerts` channel (admin keys only; docs/protocol.md). */
+  alerts: boolean;
 }
 
 /** In-flight reqIds a JSON connection keeps at most (the oldest is dropped past it). */
@@ -122,7 +124,7 @@ export class Connections {
       id: this.nextConn++, ws, account: null, canTrade: false, isAdmin: false, strategies: false, cancelOnDisconnect: false, books: new Set(), trades: new Set(), tickers: new Set(),
       stale: new Set(), lastSeen: now, tokens: this.limits.rateLimit.burst, tokensAt: now, limited: 0, bin: binary ? new BinaryWriter(4096) : null, raw: binary ? raw : null, dirty: false,
       mdCycle: 0, mdUpTo: 0, bound: null, reqIds: null, nextToken: 1,
-      ip, key: null, denied: 0,
+      ip, key: null, denied: 0, alerts: false,
     };
     this.conns.set(c.id, c);
     (binary ? this.binConns : this.jsonConns).add(c);
@@ -180,6 +182,18 @@ export class Connections {
   send(c: Conn, msg: Record<string, unknown>): void { this.deliver(c, JSON.stringify(msg)); }
   /** Sends a JSON text already built (shared by every connection it goes to). */
   sendText(c: Conn, text: string): void { this.deliver(c, text); }
+  /** Sends `msg` to every connection subscribed to the `alerts` channel (serialised once); returns how many. */
+  broadcastAlerts(msg: Record<string, unknown>): number {
+    let text: string | null = null;
+    let n = 0;
+    for (const c of this.jsonConns) {
+      if (!c.alerts || !this.isLive(c)) continue;
+      text ??= JSON.stringify(msg);
+      this.deliver(c, text);
+      n++;
+    }
+    return n;
+  }
 
   /** The writer of a binary connection, listed for the next flush; flushes first at the size budget. */
   out(c: Conn): BinaryWriter {
@@ -328,6 +342,7 @@ export class Connections {
       c.canTrade = false;
       c.isAdmin = false;
       c.strategies = false;
+      c.alerts = false;
     }
     return n;
   }

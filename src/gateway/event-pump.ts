@@ -44,6 +44,7 @@ import type { Connections } from './connections.js';
 import type { MarketData } from './market-data.js';
 import type { OrderEntry } from './order-entry.js';
 import { OPEN, PENDING, type OrderRegistry } from './orders.js';
+import { NULL_STAMPS, type GatewayStamps } from '../monitoring/stamps.js';
 
 /** Atomics.waitAsync (Node ≥ 16; typed from lib es2024, newer than this project's lib). */
 const AtomicsAsync = Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, timeoutMs: number): { async: false; value: string } | { async: true; value: Promise<string> } };
@@ -90,6 +91,8 @@ export class EventPump {
     private readonly md: MarketData,
     private readonly entry: OrderEntry,
     private readonly counters: GatewayCounters,
+    /** Stage stamps (publish_to_report, order_to_ack, md_publish_to_send; src/monitoring/stamps.ts). */
+    private readonly stamps: GatewayStamps = NULL_STAMPS,
   ) {
     this.reader = host.evtRing.join();
     this.touched = new TouchedSymbols(instruments.length);
@@ -126,6 +129,7 @@ export class EventPump {
     this.entry.limiterCycle();
     this.entry.drainKills();
     this.conns.flushAll();
+    this.stamps.flushed();
     return n;
   }
 
@@ -211,7 +215,7 @@ export class EventPump {
       const be = this.bookEvt; // one object reused: BookProjection.apply keeps none of it
       be.type = kind; be.symbol = symbol; be.id = id; be.maker = maker; be.price = price; be.qty = qty; be.side = side; be.last = last;
       this.book.apply(be);
-      if (kind !== 'R') touched.add(symbol);
+      if (kind !== 'R') { touched.add(symbol); if (!this.replaying) this.stamps.marketData(seq); }
     }
     const reg = this.orders;
     const o = reg.slotOf(id); // the order's registry slot (-1: not the gateway's, or forgotten)
@@ -220,6 +224,7 @@ export class EventPump {
     switch (kind) {
       case 'A':
         if (o >= 0) {
+          this.stamps.ack(o);
           reg.status[o] = OPEN;
           const account = reg.account[o]!;
           if (conns.hasAccount(account)) { this.rKind = 'ack'; this.rOrder = o; this.rSeq = seq; this.report(account, to, token); }
@@ -228,6 +233,7 @@ export class EventPump {
       case 'R':
         if (o >= 0) {
           const reason = REASON_NAMES[evtReason(dv, e)] ?? 'rejected';
+          this.stamps.ack(o);
           if (reg.status[o] === PENDING) reg.finish(o, 'rejected');
           const account = reg.account[o]!;
           if (conns.hasAccount(account)) { this.rKind = 'reject'; this.rOrder = o; this.rSeq = seq; this.rReason = reason; this.report(account, to, token); }
@@ -285,6 +291,7 @@ export class EventPump {
   private report(account: number, to: number, token: number): void {
     const cs = this.conns.ofAccount(account);
     if (cs === undefined) return;
+    this.stamps.report(this.rSeq);
     let msg: Record<string, unknown> | null = null;
     let text: string | null = null;
     for (let i = cs.length - 1; i >= 0; i--) {

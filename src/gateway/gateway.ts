@@ -31,6 +31,8 @@ import type { OrderRegistry } from './orders.js';
 import type { SimOrder } from './sim-hooks.js';
 import type { StrategyService } from '../strategies/service.js';
 import type { GradientLimiter } from '../monitoring/limiter.js';
+import type { Metrics } from '../monitoring/metrics.js';
+import type { LatencyMonitor } from '../monitoring/latency.js';
 
 export { WS_CLOSE_KEY_REVOKED, type GatewayConfig, type RequestAuth, type OrderFields, type OrderRef, type EntryResult } from './config.js';
 
@@ -53,6 +55,10 @@ export class Gateway {
   readonly strategies: StrategyService | null;
   /** Adaptive concurrency on new orders (src/monitoring/limiter.ts): `metrics()` for the metrics registry. */
   readonly limiter: GradientLimiter;
+  /** The Prometheus registry (GET /metrics; src/monitoring/metrics.ts). */
+  readonly metrics: Metrics;
+  /** Per-stage latency (GET /api/v1/latency; src/monitoring/latency.ts). */
+  readonly latency: LatencyMonitor;
   /** The live sessions (size, values(): test/integration/gateway-heartbeat.test.ts peeks at them). */
   private readonly conns: Connections;
 
@@ -72,6 +78,8 @@ export class Gateway {
     this.conns = s.conns;
     this.strategies = s.strategies;
     this.limiter = s.entry.limiter;
+    this.metrics = s.metrics;
+    this.latency = s.latency;
   }
 
   /** Builds the gateway and starts its engine thread (not listening yet). */

@@ -28,6 +28,7 @@ import type { Instrument } from '../domain/instruments.js';
 import type { CommandDone, EntryOutcome, GatewayCounters, OrderFields, OrderRef } from './config.js';
 import type { OrderRegistry } from './orders.js';
 import { GradientLimiter } from '../monitoring/limiter.js';
+import { NULL_STAMPS, type GatewayStamps } from '../monitoring/stamps.js';
 
 export type SubmitOutcome = 'ok' | 'busy' | 'unavailable';
 export type AdminAction = 'halt' | 'kill_account' | 'kill_all';
@@ -60,6 +61,8 @@ export class OrderEntry {
     private readonly counters: GatewayCounters,
     /** Adaptive concurrency on new orders (the event pump feeds it queue times and answers). */
     readonly limiter: GradientLimiter = new GradientLimiter({ enabled: false }),
+    /** Stage stamps (src/monitoring/stamps.ts): the ws handlers stamp receive and decode, this the enqueue. */
+    readonly stamps: GatewayStamps = NULL_STAMPS,
   ) {
     this.queuedPos = new Int32Array(host.cmdRing.capacity);
   }
@@ -83,7 +86,9 @@ export class OrderEntry {
     dv.setUint32(CMD_OFF.qty, qty, true);
     dv.setUint32(CMD_OFF.account, account, true);
     try {
-      return this.host.submitRawNow(this.cmdRec, 0, origin, token, clientOrderId) ? 'ok' : 'busy'; // tsIn stamped without a BigInt
+      if (!this.host.submitRawNow(this.cmdRec, 0, origin, token, clientOrderId)) return 'busy'; // tsIn stamped without a BigInt
+      this.stamps.enqueued();
+      return 'ok';
     } catch (e) {
       if (this.host.failed !== null) return 'unavailable';
       throw e;
@@ -129,6 +134,7 @@ export class OrderEntry {
     this.counters.ordersIn++;
     const sent = this.submitAdmitted(o, type, tif, price, conn, token);
     if (sent !== 'ok') return this.refused(sent);
+    this.stamps.awaitAck(o);
     return { ok: true, slot: o };
   }
 
@@ -188,6 +194,7 @@ export class OrderEntry {
     const r = this.orders;
     const sent = this.submit(ENUMS.Op.CANCEL, r.side[o]!, 0, 0, r.symbol[o]!, r.id[o]!, 0, 0, account, origin, token);
     if (sent !== 'ok') return this.refused(sent);
+    this.stamps.awaitAck(o);
     return { ok: true, slot: o };
   }
 
@@ -220,6 +227,7 @@ export class OrderEntry {
     const r = this.orders;
     const sent = this.submit(ENUMS.Op.MODIFY, r.side[o]!, 0, 0, r.symbol[o]!, r.id[o]!, price, qty, account, origin, token);
     if (sent !== 'ok') return this.refused(sent);
+    this.stamps.awaitAck(o);
     return { ok: true, slot: o };
   }
 

@@ -16,6 +16,7 @@ import { QueryCache, StorageQueries, type AnalystLimits } from '../storage/queri
 import { AnalystGate, type AnalystAdmission } from '../storage/analyst.js';
 import type { Storage } from '../storage/storage.js';
 import type { StorageWriter } from '../storage/writer.js';
+import type { MetricSeries } from '../monitoring/metrics.js';
 
 export interface StorageServiceOptions {
   cache?: QueryCache;
@@ -30,7 +31,8 @@ export interface StorageApi {
   readonly queries: StorageQueries;
   /** The door every analyst query goes through (admission, sandbox, audit). */
   readonly gate: AnalystGate;
-  metricsText(): string;
+  /** The storage's part of GET /metrics (read at scrape time; src/monitoring/metrics.ts). */
+  series(): MetricSeries[];
   health(): Record<string, unknown>;
 }
 
@@ -59,35 +61,34 @@ export function createStorageApi(storage: Storage, writer: StorageWriter | null,
         writer: w && { up: w.up, lagSeq: w.lagSeq, lagSeconds: w.lagSeconds, maxLagSeconds: maxLag, queueRows: w.queueRows, spilledBytes: w.spilledBytes, errors: w.errors },
       };
     },
-    metricsText: () => {
-      const s = storage.stats();
-      const lines: string[] = [];
-      const m = (name: string, type: 'counter' | 'gauge', v: number, help: string): void => { lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${Number.isFinite(v) ? v : 0}`); };
-      m('tradsys_storage_up', 'gauge', s.up ? 1 : 0, `ClickHouse (${s.backend}) answered the last call`);
-      m('tradsys_storage_queries_total', 'counter', s.queries, 'queries sent');
-      m('tradsys_storage_errors_total', 'counter', s.errors, 'failed calls');
-      m('tradsys_storage_reconnects_total', 'counter', s.reconnects, 'recoveries after ClickHouse was unreachable');
-      m('tradsys_storage_latency_p50_seconds', 'gauge', s.latencyP50Ms / 1000, 'call latency, last 1,024 calls');
-      m('tradsys_storage_latency_p99_seconds', 'gauge', s.latencyP99Ms / 1000, 'call latency, last 1,024 calls');
-      m('tradsys_storage_cache_hits_total', 'counter', queries.cache.hits, 'query cache hits');
-      m('tradsys_storage_cache_misses_total', 'counter', queries.cache.misses, 'query cache misses');
-      m('tradsys_analyst_queries_running', 'gauge', gate.active(), 'analyst queries running now (all keys)');
-      m('tradsys_analyst_queries_total', 'counter', gate.counts.ok, 'analyst queries answered');
-      m('tradsys_analyst_queries_refused_total', 'counter', gate.counts.refused, 'analyst queries refused by admission (429)');
-      m('tradsys_analyst_queries_failed_total', 'counter', gate.counts.failed, 'analyst queries refused by the sandbox or failed (limits, errors)');
-      const w = writer?.stats();
-      if (w) {
-        m('tradsys_storage_writer_events_total', 'counter', w.eventsIn, 'engine events taken from the ring');
-        m('tradsys_storage_writer_rows_total', 'counter', w.rowsWritten, 'rows written to ClickHouse');
-        m('tradsys_storage_writer_rows_per_second', 'gauge', w.rowsPerSecond, 'rows written per second (last second)');
-        m('tradsys_storage_writer_errors_total', 'counter', w.errors, 'failed inserts (retried)');
-        m('tradsys_storage_writer_queue_rows', 'gauge', w.queueRows, 'rows queued in memory');
-        m('tradsys_storage_writer_queue_batches', 'gauge', w.queueBatches, 'batches queued (memory and spill files)');
-        m('tradsys_storage_writer_spilled_bytes', 'gauge', w.spilledBytes, 'bytes waiting in spill files');
-        m('tradsys_storage_writer_lag_seq', 'gauge', w.lagSeq, 'engine seq taken minus seq written (order_events)');
-        m('tradsys_storage_writer_lag_seconds', 'gauge', w.lagSeconds, 'age of the oldest row not yet written');
+    series: () => {
+      const out: MetricSeries[] = [];
+      const m = (name: string, type: 'counter' | 'gauge', value: () => number, help: string): void => { out.push({ name, type, help, value }); };
+      m('tradsys_storage_up', 'gauge', () => (storage.stats().up ? 1 : 0), `ClickHouse (${storage.stats().backend}) answered the last call`);
+      m('tradsys_storage_queries_total', 'counter', () => storage.stats().queries, 'queries sent');
+      m('tradsys_storage_errors_total', 'counter', () => storage.stats().errors, 'failed calls');
+      m('tradsys_storage_reconnects_total', 'counter', () => storage.stats().reconnects, 'recoveries after ClickHouse was unreachable');
+      m('tradsys_storage_latency_p50_seconds', 'gauge', () => storage.stats().latencyP50Ms / 1000, 'call latency, last 1,024 calls');
+      m('tradsys_storage_latency_p99_seconds', 'gauge', () => storage.stats().latencyP99Ms / 1000, 'call latency, last 1,024 calls');
+      m('tradsys_storage_cache_hits_total', 'counter', () => queries.cache.hits, 'query cache hits');
+      m('tradsys_storage_cache_misses_total', 'counter', () => queries.cache.misses, 'query cache misses');
+      m('tradsys_analyst_queries_running', 'gauge', () => gate.active(), 'analyst queries running now (all keys)');
+      m('tradsys_analyst_queries_total', 'counter', () => gate.counts.ok, 'analyst queries answered');
+      m('tradsys_analyst_queries_refused_total', 'counter', () => gate.counts.refused, 'analyst queries refused by admission (429)');
+      m('tradsys_analyst_queries_failed_total', 'counter', () => gate.counts.failed, 'analyst queries refused by the sandbox or failed (limits, errors)');
+      if (writer) {
+        const w = (): ReturnType<StorageWriter['stats']> => writer.stats();
+        m('tradsys_storage_writer_events_total', 'counter', () => w().eventsIn, 'engine events taken from the ring');
+        m('tradsys_storage_writer_rows_total', 'counter', () => w().rowsWritten, 'rows written to ClickHouse');
+        m('tradsys_storage_writer_rows_per_second', 'gauge', () => w().rowsPerSecond, 'rows written per second (last second)');
+        m('tradsys_storage_writer_errors_total', 'counter', () => w().errors, 'failed inserts (retried)');
+        m('tradsys_storage_writer_queue_rows', 'gauge', () => w().queueRows, 'rows queued in memory');
+        m('tradsys_storage_writer_queue_batches', 'gauge', () => w().queueBatches, 'batches queued (memory and spill files)');
+        m('tradsys_storage_writer_spilled_bytes', 'gauge', () => w().spilledBytes, 'bytes waiting in spill files');
+        m('tradsys_storage_writer_lag_seq', 'gauge', () => w().lagSeq, 'engine seq taken minus seq written (order_events)');
+        m('tradsys_storage_writer_lag_seconds', 'gauge', () => w().lagSeconds, 'age of the oldest row not yet written');
       }
-      return lines.join('\n') + '\n';
+      return out;
     },
   };
 }

@@ -157,6 +157,8 @@ export class MpscRing {
 
   /** Any thread: whether the consumer has taken the record pushed at position `pos` (within half a lap of int32 positions). */
   taken(pos: number): boolean { return ((Atomics.load(this.h, H_HEAD) - pos) | 0) > 0; }
+  /** Positions claimed by producers so far (wrapping int32; any thread): with the consumer's count, the ring's fill. */
+  get claimed(): number { return Atomics.load(this.h, H_CLAIM); }
 
   /** Consumer: whether a record is ready. */
   ready(): boolean {

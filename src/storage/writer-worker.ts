@@ -11,6 +11,8 @@
  * Complexity: O(records). Allocation: RowBinary batch bodies (this thread only).
  * Known limitations: on `stop` whatever is not written within the deadline is spilled to files.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { RING_EVT_SIZE } from '../abi/records.js';
 import { journalEventToSlot } from '../abi/views.js';
@@ -40,6 +42,9 @@ const buf = new Uint8Array(RING_EVT_SIZE * POLL);
 let stopping = false;
 let lastRateAt = Date.now();
 let lastRows = 0;
+// this thread's event-loop delay (src/monitoring/memory.ts reads it from the stats block each second)
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 
 function publishStats(now: number): void {
   const c = core.counters;
@@ -60,7 +65,10 @@ function publishStats(now: number): void {
   stats[STAT.up] = storage.stats().up ? 1 : 0;
   stats[STAT.skippedRows] = c.skippedRows;
   stats[STAT.retries] = c.retries;
-  if (now - lastRateAt >= 1000) { stats[STAT.rowsPerSecond] = ((c.rowsWritten - lastRows) * 1000) / (now - lastRateAt); lastRows = c.rowsWritten; lastRateAt = now; }
+  if (now - lastRateAt >= 1000) { stats[STAT.rowsPerSecond] = ((c.rowsWritten - lastRows) * 1000) / (now - lastRateAt); lastRows = c.rowsWritten; lastRateAt = now;
+    stats[STAT.loopDelayP99Us] = loopDelay.count > 0 ? loopDelay.percentile(99) / 1000 : 0; loopDelay.reset();
+    stats[STAT.heapUsed] = getHeapStatistics().used_heap_size;
+  }
   Atomics.add(new Int32Array(d.stats, STAT.count * 8, 1), 0, 1);
 }
 

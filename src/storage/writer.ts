@@ -99,6 +99,11 @@ export class StorageWriter {
     };
   }
 
+  /** The writer thread's event-loop delay p99 over its last full second (µs) and its V8 heap in use (bytes); 0 until its first second. */
+  thread(): { loopDelayP99Us: number; heapUsedBytes: number } {
+    return { loopDelayP99Us: this.stats32[STAT.loopDelayP99Us]!, heapUsedBytes: this.stats32[STAT.heapUsed]! };
+  }
+
   /** Stops the thread: drains the ring once more, writes until `deadlineMs`, spills the rest. */
   async stop(deadlineMs = 5000): Promise<{ pending: number; lastError: string | null }> {
     if (!this.stopped) {

@@ -4,6 +4,7 @@ import { loadInstruments } from '../../src/domain/instruments.js';
 import { migrate } from '../../src/storage/schema.js';
 import { registerStorage, type StorageApi } from '../../src/gateway/http/queries.js';
 import { openBackend, type Backend } from '../support/storage-backends.js';
+import { Metrics } from '../../src/monitoring/metrics.js';
 
 const instruments = loadInstruments([{ symbol: 'ETH-USD', tickSize: '0.05', lotSize: '0.001' }, { symbol: 'BTC-USD', tickSize: '0.5', lotSize: '0.0001' }]);
 const T0 = 1_790_000_040_000_000_000n; // minute-aligned
@@ -92,8 +93,8 @@ describe.each(['chdb', 'server'] as const)('storage HTTP API on %s', (name) => {
     expect((await post('SELECT count() AS n FROM trades')).json().rows[0].n).toBe('4'); // nothing was dropped
   });
 
-  it('metrics and health', () => {
-    const text = api.metricsText();
+  it('metrics and health', async () => {
+    const text = await new Metrics({ series: api.series() }).text();
     expect(text).toMatch(/tradsys_storage_up 1/);
     expect(text).toMatch(/tradsys_storage_cache_hits_total [1-9]/);
     expect(api.health()).toMatchObject({ status: 'ok', storage: { backend: name, up: true } });

@@ -4,7 +4,9 @@
  * and lock as `tradsys keys`; docs/security.md "Key lifecycle").
  *
  * Layout: POST /api/v1/admin/halt, POST /api/v1/admin/kill, GET/POST /api/v1/admin/keys,
- * DELETE /api/v1/admin/keys/:key; every route checks the `admin` permission (app.authenticate).
+ * DELETE /api/v1/admin/keys/:key, POST /api/v1/admin/heap-snapshot (a .heapsnapshot into the
+ * data folder; docs/operations.md "Memory"), and only with test hooks on (GatewayConfig.testHooks)
+ * POST /api/v1/admin/test/engine-delay; every route checks the `admin` permission (app.authenticate).
  * Invariants: one audit line per admin action, with its outcome; a key change is in force at once
  * and logged once more by the key store's watcher (key.created / key.revoked, by this key); a
  * revoked key's sessions are closed. Complexity: O(1) (keys list O(keys)). Allocation: per request.
@@ -12,13 +14,14 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TradsysError } from '../../domain/errors.js';
+import { writeHeapSnapshotChecked } from '../../monitoring/memory.js';
 import type { Permission } from '../auth.js';
 import type { RequestAuth } from '../config.js';
 import type { AdminDone } from '../order-entry.js';
-import { httpReason, replyError } from './errors.js';
+import { httpReason, replyCatalogError, replyError } from './errors.js';
 
 export async function adminPlugin(app: FastifyInstance): Promise<void> {
-  const { bySymbol, entry, keys, conns } = app.tradsys;
+  const { bySymbol, entry, keys, conns, monitoring, dataDir, host, testHooks } = app.tradsys;
   const done = (reply: FastifyReply, r: AdminDone): unknown => {
     if (r === null) return replyError(reply, 504, 'timeout', 'the engine did not answer in time');
     if (!r.ok) return replyError(reply, r.reason === 'busy' ? 503 : 422, httpReason(r.reason), `the engine refused it: ${r.reason}`);
@@ -113,4 +116,33 @@ export async function adminPlugin(app: FastifyInstance): Promise<void> {
     const k = keys.get(target)!;
     return { key: k.key, account: k.account, revoked: k.revoked, closedSessions: sessions };
   });
+  // a V8 heap snapshot of the main thread into the data folder (blocks this thread while it writes)
+  app.post('/api/v1/admin/heap-snapshot', { config: { signed: true } }, async (req, reply) => {
+    const who = app.authenticate(req, reply, 'admin');
+    if (who === null) return reply;
+    const t0 = Date.now();
+    try {
+      const r = writeHeapSnapshotChecked(dataDir, { minFreeBytes: monitoring.heapSnapshotMinFreeBytes });
+      req.log.info({ audit: 'admin.heap_snapshot', account: who.account, key: who.key, ip: req.ip, outcome: 'ok', path: r.path, bytes: r.bytes, durationMs: Date.now() - t0 }, 'admin heap_snapshot: ok');
+      return { path: r.path, bytes: r.bytes, durationMs: Date.now() - t0 };
+    } catch (e) {
+      const code = e instanceof TradsysError ? e.code : 'internal';
+      req.log.warn({ audit: 'admin.heap_snapshot', account: who.account, key: who.key, ip: req.ip, outcome: code === 'ERR_MONITOR_DISK_SPACE' ? 'refused' : 'failed', error: (e as Error).message }, `admin heap_snapshot: ${code}`);
+      if (e instanceof TradsysError) return replyCatalogError(reply, e);
+      throw e;
+    }
+  });
+  // test hooks only (GatewayConfig.testHooks, `tradsys serve --test-hooks`): the route does not exist otherwise
+  if (testHooks) {
+    app.post<{ Body: { ms: number } }>('/api/v1/admin/test/engine-delay', {
+      config: { signed: true },
+      schema: { body: { type: 'object', additionalProperties: false, required: ['ms'], properties: { ms: { type: 'integer', minimum: 0, maximum: 10_000 } } } },
+    }, async (req, reply) => {
+      const who = app.authenticate(req, reply, 'admin');
+      if (who === null) return reply;
+      host.setTestDelay(req.body.ms);
+      req.log.warn({ audit: 'admin.test_engine_delay', account: who.account, key: who.key, ip: req.ip, outcome: 'ok', ms: req.body.ms }, `admin test_engine_delay: every engine batch sleeps ${req.body.ms} ms`);
+      return { ok: true, ms: req.body.ms };
+    });
+  }
 }

@@ -24,11 +24,14 @@ import type { GatewayCounters, RequestAuth } from '../config.js';
 import type { Connections } from '../connections.js';
 import type { EventPump } from '../event-pump.js';
 import type { MarketData } from '../market-data.js';
+import type { MonitoringContext } from '../monitoring.js';
 import type { OrderEntry } from '../order-entry.js';
 import type { OrderRegistry } from '../orders.js';
 import type { RateLimit } from '../rate-limit.js';
 import type { StorageApi } from '../storage-api.js';
 import type { StrategyService } from '../../strategies/service.js';
+import type { Metrics } from '../../monitoring/metrics.js';
+import type { LatencyMonitor } from '../../monitoring/latency.js';
 
 /** The storage in use, its writer and its query service. */
 export interface StorageContext { storage: Storage; writer: StorageWriter; api: StorageApi }
@@ -54,6 +57,16 @@ export interface GatewayServices {
   readonly httpLimits: { key: RateLimit; address: RateLimit };
   /** The live strategies (src/strategies/service.ts); null when the server runs without them. */
   readonly strategies: StrategyService | null;
+  /** Memory metrics, alerts, the heap snapshot's settings (src/gateway/monitoring.ts). */
+  readonly monitoring: MonitoringContext;
+  /** The data folder (heap snapshots go there). */
+  readonly dataDir: string;
+  /** Test hooks are on (GatewayConfig.testHooks): the engine-delay admin route exists. */
+  readonly testHooks: boolean;
+  /** The Prometheus registry GET /metrics answers (src/monitoring/metrics.ts). */
+  readonly metrics: Metrics;
+  /** Per-stage latency (src/monitoring/latency.ts; empty histograms when tracking is off). */
+  readonly latency: LatencyMonitor;
 }
 
 declare module 'fastify' {

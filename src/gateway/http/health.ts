@@ -1,17 +1,17 @@
 /**
  * The health context: GET /health (status ok / degraded with the storage's reason / failed when
- * the engine thread stopped; engine seq, connections, the storage's part) and GET /metrics
- * (Prometheus text: the gateway's counters, then the storage's, then the strategies'
- * `tradsys_strategy_*`, docs/strategies.md "Operations"). Public routes.
+ * the engine thread stopped; engine seq, connections, the storage's part), GET /metrics
+ * (Prometheus text from the app's prom-client registry, src/monitoring/metrics.ts) and GET
+ * /api/v1/latency (per-stage latency, src/monitoring/latency.ts; docs/monitoring.md). Public routes.
  *
- * Layout: both public (charged to the address bucket).
+ * Layout: all public (charged to the address bucket), like /metrics: figures, no account data.
  * Invariants: /health shows no analyst query text or error (src/gateway/storage-api.ts).
  * Complexity: O(1). Allocation: per request. Known limitations: none.
  */
 import type { FastifyInstance } from 'fastify';
 
 export async function healthPlugin(app: FastifyInstance): Promise<void> {
-  const { host, conns, counters: c, storage: st, strategies } = app.tradsys;
+  const { host, conns, storage: st, metrics, latency } = app.tradsys;
   app.get('/health', async () => {
     // degraded (with the reason) when the storage is: down, or its writer lagging (storage-api.ts)
     const storage = st?.api.health();
@@ -22,17 +22,9 @@ export async function healthPlugin(app: FastifyInstance): Promise<void> {
     };
   });
   app.get('/metrics', async (_req, reply) => {
-    reply.type('text/plain; version=0.0.4');
-    return [
-      '# TYPE tradsys_engine_seq counter', `tradsys_engine_seq ${host.lastSeq}`,
-      '# TYPE tradsys_ws_connections gauge', `tradsys_ws_connections ${conns.size}`,
-      '# TYPE tradsys_orders_in_total counter', `tradsys_orders_in_total ${c.ordersIn}`,
-      '# TYPE tradsys_events_total counter', `tradsys_events_total ${c.eventsOut}`,
-      '# TYPE tradsys_gateway_rejects_total counter', `tradsys_gateway_rejects_total ${c.rejectsGateway}`,
-      '# TYPE tradsys_ws_frames_out_total counter', `tradsys_ws_frames_out_total ${c.framesOut}`,
-      '# TYPE tradsys_ws_messages_in_total counter', `tradsys_ws_messages_in_total ${c.messagesIn}`,
-      '# TYPE tradsys_ws_slow_consumer_closed_total counter', `tradsys_ws_slow_consumer_closed_total ${c.slowConsumerClosed}`,
-      '# TYPE tradsys_ws_reaped_total counter', `tradsys_ws_reaped_total ${c.reaped}`, '',
-    ].join('\n') + (st ? st.api.metricsText() : '') + (strategies ? strategies.metricsText() : '');
+    reply.type(metrics.contentType);
+    return metrics.text();
   });
+  // per-stage latency (docs/monitoring.md "Latency stages"): public like /metrics, µs with 3 decimals
+  app.get('/api/v1/latency', async () => latency.snapshot());
 }

@@ -40,6 +40,8 @@ export class BinarySession {
    */
   onFrame(c: Conn, data: Buffer, isBinary: boolean): void {
     const { conns, counters } = this.d;
+    const stamps = this.d.entry.stamps;
+    stamps.frameIn();
     if (!isBinary) {
       counters.messagesIn++;
       conns.out(c).error(0, 'bad_frame', 0);
@@ -73,6 +75,7 @@ export class BinarySession {
       if (type === MsgType.NEW_ORDER || type === MsgType.CANCEL || type === MsgType.MODIFY) this.onCommand(c, dv, type, b, reqId);
       else this.onMessage(c, decodeClientMessage(dv, at));
     }
+    stamps.frameDone();
     conns.flushAll();
   }
 
@@ -83,6 +86,7 @@ export class BinarySession {
     if (!c.canTrade) { conns.auditDenied(c, type === MsgType.NEW_ORDER ? 'order' : type === MsgType.CANCEL ? 'cancel' : 'modify'); conns.out(c).error(reqId, 'forbidden', type); return; }
     const account = c.account;
     const clientOrderId = getCid(dv, b); // the registry's key (decimal text; '' when absent)
+    entry.stamps.decoded();
     if (type === MsgType.NEW_ORDER) {
       const r = entry.placeOrderTicks(account, c.id, clientOrderId, dv.getUint32(b + 8, true), dv.getUint8(b + 12), dv.getUint8(b + 13), dv.getUint8(b + 14), getI64(dv, b + 16, 'price'), dv.getUint32(b + 24, true), reqId);
       if (!r.ok) { this.d.counters.rejectsGateway++; conns.out(c).reject(reqId, clientOrderId, 0, null, r.reason); } else if (r.duplicate) conns.out(c).ack(reqId, this.d.entry.orders.cid[r.slot]!, this.d.entry.orders.id[r.slot]!, null, true);

@@ -26,4 +26,6 @@ export interface WsDeps {
   readonly catchUp: CatchUp;
   readonly counters: GatewayCounters;
   readonly limits: ConnectionLimits;
+  /** The alerts pending or firing now (AlertEngine.active), sent on an `alerts` subscribe. */
+  readonly alerts?: () => unknown[];
 }

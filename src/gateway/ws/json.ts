@@ -26,6 +26,8 @@ export class JsonSession {
   onFrame(c: Conn, data: Buffer, isBinary: boolean): void {
     const { conns, counters } = this.d;
     counters.messagesIn++;
+    const stamps = this.d.entry.stamps;
+    stamps.frameIn();
     if (!conns.allow(c)) {
       c.limited++;
       if (c.limited === 1 || c.limited % 100 === 0) conns.send(c, { type: 'error', code: 'rate_limited', message: `more than ${this.d.limits.rateLimit.perSecond} messages/s; messages are being dropped` });
@@ -40,6 +42,7 @@ export class JsonSession {
       throw e;
     }
     this.onMessage(c, msg);
+    stamps.frameDone();
   }
 
   private onMessage(c: Conn, m: ClientMessage): void {
@@ -53,7 +56,8 @@ export class JsonSession {
       c.key = r.key;
       c.canTrade = r.permissions.includes('trade');
       c.isAdmin = r.permissions.includes('admin');
-      c.strategies = false; // a new authentication starts without the admin channel
+      c.strategies = false; // a new authentication starts without the admin channels
+      c.alerts = false;
       c.cancelOnDisconnect = m.cancelOnDisconnect === true;
       if (m.resumeFrom === undefined) conns.bind(c);
       else conns.unbind(c); // resume() lists it once the journal's reports are out (no duplicate)
@@ -66,6 +70,7 @@ export class JsonSession {
     if (!c.canTrade) { conns.auditDenied(c, m.op); conns.send(c, withReq({ type: 'error', code: 'forbidden', message: 'this key has no trade permission' }, m.reqId)); return; }
     const account = c.account;
     if (m.op !== 'order' && m.op !== 'cancel' && m.op !== 'modify') return;
+    entry.stamps.decoded();
     const token = conns.jsonToken(c, m.reqId);
     if (m.op === 'order') {
       const r = entry.placeOrder(account, c.id, m, token);
@@ -92,14 +97,18 @@ export class JsonSession {
   private onSubscribe(c: Conn, op: 'subscribe' | 'unsubscribe', names: string[], reqId: ReqId | undefined): void {
     const { conns, bySymbol, md } = this.d;
     const channels = [...new Set(names)];
-    // `strategies` (admin keys): strategy state changes and breaker trips (docs/protocol.md)
+    // `strategies` and `alerts` (admin keys only): strategy state changes and breaker trips, alert
+    // transitions (docs/protocol.md); not market data. `strategies` counts in maxChannels, `alerts` not.
     const wantsStrategies = channels.includes('strategies');
-    if (wantsStrategies && op === 'subscribe' && !c.isAdmin) {
-      if (c.account !== null) conns.auditDenied(c, 'subscribe strategies', 'admin');
-      conns.send(c, withReq({ type: 'error', code: c.account === null ? 'not_authenticated' : 'forbidden', message: 'the strategies channel needs an authenticated key with the admin permission; nothing of this message was subscribed' }, reqId));
-      return;
+    const wantsAlerts = channels.includes('alerts');
+    for (const [wants, name] of [[wantsStrategies, 'strategies'], [wantsAlerts, 'alerts']] as const) {
+      if (wants && op === 'subscribe' && !c.isAdmin) {
+        if (c.account !== null) conns.auditDenied(c, `subscribe ${name}`, 'admin');
+        conns.send(c, withReq({ type: 'error', code: c.account === null ? 'not_authenticated' : 'forbidden', message: `the ${name} channel needs an authenticated key with the admin permission; nothing of this message was subscribed` }, reqId));
+        return;
+      }
     }
-    const market = channels.filter((ch) => ch !== 'strategies');
+    const market = channels.filter((ch) => ch !== 'strategies' && ch !== 'alerts');
     const unknown = market.filter((ch) => !bySymbol.has(ch.slice(ch.indexOf('.') + 1)));
     if (unknown.length > 0) {
       const syms = [...new Set(unknown.map((ch) => ch.slice(ch.indexOf('.') + 1)))].join(', ');
@@ -127,7 +136,9 @@ export class JsonSession {
       if (set === c.books) conns.send(c, md.snapshot(ins));
       if (set === c.tickers) conns.send(c, md.ticker(ins));
     }
+    if (wantsAlerts) c.alerts = op === 'subscribe';
     conns.send(c, withReq({ type: 'subscribed', channels, ok: op === 'subscribe' }, reqId));
+    if (wantsAlerts && op === 'subscribe') conns.send(c, { type: 'alerts', active: this.d.alerts?.() ?? [] });
   }
 
   /** A gateway reject: names the order as the command did (`clientOrderId`, or `orderId` for a cancel/modify by orderId). */
