@@ -74,6 +74,28 @@ function gatewaySeries(host: EngineHost, conns: Connections, c: GatewayCounters)
   ];
 }
 
+/** The adaptive limiter's figures (docs/monitoring.md "Adaptive concurrency limiter metrics"): one `metrics()` snapshot per scrape. */
+function limiterSeries(limiter: GradientLimiter): MetricSeries[] {
+  let at = -Infinity;
+  let snap = limiter.metrics();
+  const m = (): ReturnType<GradientLimiter['metrics']> => { const now = performance.now(); if (now - at > 100) { snap = limiter.metrics(); at = now; } return snap; };
+  const g = (name: string, help: string, value: () => number): MetricSeries => ({ name, type: 'gauge', help, value });
+  const n = (v: number | null): number => v ?? Number.NaN;
+  return [
+    g('tradsys_limiter_limit', 'the enforced limit: new orders in flight (admitted, not yet taken by the engine)', () => m().limit),
+    g('tradsys_limiter_inflight', 'new orders in flight now', () => m().inflight),
+    { name: 'tradsys_limiter_admitted_total', type: 'counter', help: 'new orders admitted since start', value: () => m().admitted },
+    { name: 'tradsys_limiter_shed_total', type: 'counter', help: 'new orders answered overloaded since start', value: () => m().shed },
+    { name: 'tradsys_limiter_samples_total', type: 'counter', help: 'engine queue-time samples (one per command)', value: () => m().samples },
+    g('tradsys_engine_queue_time_p50_us', 'engine queue time (tsInit - tsIn) p50 over the last 4,096 commands, µs', () => n(m().queueTimeP50Us)),
+    g('tradsys_engine_queue_time_p99_us', 'engine queue time (tsInit - tsIn) p99 over the last 4,096 commands, µs', () => n(m().queueTimeP99Us)),
+    g('tradsys_limiter_baseline_us', 'long-term baseline of the window means, µs', () => n(m().baselineUs)),
+    g('tradsys_limiter_window_us', 'the last window\'s mean queue time, µs', () => n(m().windowUs)),
+    g('tradsys_limiter_cycle_us', 'smoothed engine cycle (interval between batch starts), µs', () => n(m().cycleUs)),
+    g('tradsys_limiter_enabled', '1 when the limiter sheds (serve --limiter on)', () => (m().enabled ? 1 : 0)),
+  ];
+}
+
 /** The wired gateway: the fastify app (not listening), its services, and its lifecycle. */
 export interface ComposedGateway {
   readonly app: FastifyInstance;
@@ -184,7 +206,7 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
 
   const localSecret = newLocalSecret();
   const storageApi = storage ? createStorageApi(storage.storage, storage.writer) : null;
-  const metrics = new Metrics({ series: [...gatewaySeries(host, conns, counters), ...(storageApi ? storageApi.series() : [])], latency: lat.monitor });
+  const metrics = new Metrics({ series: [...gatewaySeries(host, conns, counters), ...limiterSeries(entry.limiter), ...(storageApi ? storageApi.series() : [])], latency: lat.monitor });
   const monitoring = startMonitoring(cfg.monitoring ?? {}, {
     host, writer: storage?.writer ?? null, conns, log: logger as FastifyBaseLogger, journalDir, metrics, latency: lat.monitor,
   });
