@@ -38,8 +38,11 @@ const DEMO_BUDGET_US = 2000;
  * here, p < 0.05 in 24 of 30 seeds; a failed round is re-tested 20 s later), z-scores over 10 s, a re-test every 20 s. y = MSFT, x = AAPL:
  * the hedge is ≈ 2.4 AAPL per MSFT in ticks (1.1 × 41,000 / 19,000), so 2 lots of MSFT are hedged
  * with 5 of AAPL (with y = AAPL and 1 lot, round(0.42) = 0 lots of MSFT: every entry was refused).
+ * The half-life band starts at 1 sample: the book's bid-ask noise on the mids shortens the AR(1)
+ * estimate of the formation spread (2.5–2.9 samples seen against the market's 8), close to the
+ * kind's lower bound of 2, where a round would fail on the band rather than on the test.
  */
-const DEMO_PAIRS = { pairs: [['MSFT', 'AAPL']], sampleMs: 250, screenWindow: 200, window: 40, retestEvery: 80, minCorrelation: 0.2, qty: 2 };
+const DEMO_PAIRS = { pairs: [['MSFT', 'AAPL']], sampleMs: 250, screenWindow: 200, window: 40, retestEvery: 80, minCorrelation: 0.2, minHalfLife: 1, qty: 2 };
 
 /**
  * The market maker, fitted to SOL-USD (tick 0.001 at 150.000: 150,000 ticks) in the simulated
