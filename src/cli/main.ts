@@ -47,8 +47,8 @@ usage:
                  walk: independent ±1-tick walks; docs/strategies.md "Simulated market")]
                 [--sim-groups "BTC-USD,ETH-USD,SOL-USD;AAPL,MSFT" (names or indices; default:
                  those two groups on the built-in instruments, else consecutive pairs)]
-                [--sim-factor-vol-bp X (per √s, default 8)] [--sim-half-life-s S (default 5)]
-                [--sim-spread-sd-bp X (default 8)] [--sim-betas ETH-USD=1.2,SOL-USD=1.5 (loadings on
+                [--sim-factor-vol-bp X (per √s, default 8)] [--sim-half-life-s S (default 2)]
+                [--sim-spread-sd-bp X (default 4)] [--sim-betas ETH-USD=1.2,SOL-USD=1.5 (loadings on
                  the group factor; default: those and MSFT=1.1 on the built-in groups, else 1)]
                 [--rate-limit MSGS_PER_SECOND_PER_CONNECTION (default 500)]
                 [--max-open-orders N_PER_ACCOUNT (default 10000; 0 = none)]

@@ -1,7 +1,13 @@
 /**
  * Built-in market simulator for `tradsys serve`: simulated participants place and cancel limit
  * orders around a random-walk fair value per symbol and now and then take liquidity, so books and
- * trades are alive without any client. Orders go through the gateway's own order path (registry +
+ * trades are alive without any client. Each time a symbol's fair value is updated, the
+ * participants pull their quotes that it has moved through (a bid at or above it, an ask at or
+ * below it) or left more than twice the quoting width behind, so the book's touch — and its mid —
+ * follows the fair value (without this the touch was the extreme of seconds-old orders: mid
+ * changes at 100 ms uncorrelated with the fair value's, AAPL's mid 12 ticks rms off it). Limit
+ * orders rest 1 … W ticks from the fair value, W = 20, or in the cointegrated market the fair
+ * value's factor standard deviation over one second when that is more (SOL-USD: ≈ 180 ticks). Orders go through the gateway's own order path (registry +
  * engine thread), from accounts 1,000,000 and up. Each symbol's fair value starts at its
  * instrument's reference price (`referencePrice`, the centre of its static collar band, so the
  * first orders are inside the band); an instrument without one starts at SIM_FALLBACK_FAIR_TICKS.
@@ -16,7 +22,9 @@
  * interval.
  *
  * Invariants: prices and quantities are exact multiples of each instrument's tick and lot;
- * the number of simulated resting orders per symbol stays bounded (oldest cancelled first).
+ * the number of simulated resting orders per symbol stays bounded (oldest cancelled first); no
+ * simulated quote stays through the fair value after its symbol's next update.
+ * Complexity: O(resting orders of the symbol) per simulated action (the pull scan, ≤ maxResting).
  * Allocation: a few objects per simulated order (not the engine's hot path).
  * Known limitations: one timer on the main thread; rates are modest by design (a demo feed). The
  * cointegrated market's clock is the tick count, so a main thread that falls behind its timer
@@ -60,16 +68,21 @@ export const DEMO_SIM_GROUPS: readonly (readonly string[])[] = [['BTC-USD', 'ETH
 export const DEMO_SIM_BETAS: Readonly<Record<string, number>> = Object.freeze({ 'BTC-USD': 1, 'ETH-USD': 1.2, 'SOL-USD': 1.5, AAPL: 1, MSFT: 1.1 });
 
 /**
- * Defaults: 8 bp/√s of factor volatility (about 5 % an hour: a lively demo), spreads of 8 bp
- * standard deviation with a 5 s half-life — so 5 minutes of quarter-second samples show a group's
+ * Defaults: 8 bp/√s of factor volatility (about 5 % an hour: a lively demo), spreads of 4 bp
+ * standard deviation with a 2 s half-life — so 5 minutes of quarter-second samples show a group's
  * pairs cointegrated (Engle–Granger p < 0.05 in every seed tried) while instruments of different
- * groups are rejected at about the nominal 5 %; with a factor much quieter than the spreads the
- * test over-rejects independent instruments (the ADF size distortion of a random walk plus
- * stationary noise; test/unit/cointegrated.test.ts). Groups and betas from DEMO_SIM_GROUPS /
- * DEMO_SIM_BETAS when every instrument they name exists, else consecutive pairs (0–1, 2–3, …)
- * with betas 1.
+ * groups are rejected at about the nominal 5 % (6.7 % of 120 tests); with spreads large or fast
+ * against the factor the test over-rejects independent instruments (the ADF size distortion of a
+ * random walk plus stationary noise; test/unit/cointegrated.test.ts): 8 bp with a 1 s half-life
+ * gave 17 %, 8 bp with 2 s 12 %. The half-life sets how soon a pair can be found at all: the
+ * Engle–Granger test's power grows with the number of half-lives in its window, not with the
+ * sampling rate; with the earlier 5 s (and 8 bp) a 50 s window of the equities' mids found them
+ * cointegrated in about a third of the seeds, with these defaults in 24 of 30 (the demo's pairs
+ * strategy screens 50 s and re-tests every 20 s: src/strategies/demo.ts).
+ * Groups and betas from DEMO_SIM_GROUPS / DEMO_SIM_BETAS when every instrument they name exists,
+ * else consecutive pairs (0–1, 2–3, …) with betas 1.
  */
-export const SIM_COINTEGRATION: Omit<SimCointegration, 'groups' | 'betas'> = Object.freeze({ factorVolBpPerSqrtSec: 8, halfLifeSec: 5, spreadSdBp: 8 });
+export const SIM_COINTEGRATION: Omit<SimCointegration, 'groups' | 'betas'> = Object.freeze({ factorVolBpPerSqrtSec: 8, halfLifeSec: 2, spreadSdBp: 4 });
 
 export interface SimOptions {
   seed?: number; intervalMs?: number; ordersPerTick?: number; maxResting?: number;
@@ -120,7 +133,10 @@ export class Simulator {
   private timer: NodeJS.Timeout | null = null;
   private readonly rnd: () => number;
   private readonly fair: number[];
-  private readonly resting: number[][];
+  /** Per symbol, the simulated orders believed to rest (oldest first): a filled one stays until it is pulled or aged out. */
+  private readonly resting: Resting[][];
+  /** Per symbol, the widest offset from the fair value of a simulated limit order, ticks. */
+  private readonly width: number[];
   private seq = 0;
   private ticks = 0;
   private readonly market: CointegratedMarket | null;
@@ -134,7 +150,11 @@ export class Simulator {
     const kind = opts.market ?? 'walk';
     if (kind !== 'walk' && kind !== 'cointegrated') throw new TradsysError('ERR_SIM_CONFIG', `market must be walk or cointegrated, got ${String(kind)}`);
     this.market = kind === 'cointegrated' ? simCointegratedMarket(gw.instruments, opts.intervalMs ?? 20, opts.cointegration, ((opts.seed ?? 7) ^ 0x9e3779b9) >>> 0) : null;
+    this.width = gw.instruments.map((_, s) => simQuoteWidth(this.market, s, opts.intervalMs ?? 20));
   }
+
+  /** Symbol `s`'s fair value in ticks as the participants last saw it (its reference price before its first update). */
+  fairValue(s: number): number { return this.fair[s]!; }
 
   /** 'walk' or 'cointegrated'. */
   get marketKind(): 'walk' | 'cointegrated' { return this.market ? 'cointegrated' : 'walk'; }
@@ -164,10 +184,12 @@ export class Simulator {
       }
       const fair = this.fair[s]!;
       const list = this.resting[s]!;
+      const width = this.width[s]!;
+      this.pull(list, fair, width);
       const account = 1_000_000 + Math.floor(this.rnd() * 20);
       if (list.length > (this.opts.maxResting ?? 200) || (list.length > 10 && this.rnd() < 0.3)) {
-        const id = list.shift()!;
-        this.gw.simCancel(id);
+        const o = list.shift()!;
+        this.gw.simCancel(o.id);
         continue;
       }
       const side = this.rnd() < 0.5 ? 0 : 1;
@@ -176,11 +198,41 @@ export class Simulator {
         this.gw.simOrder({ account, clientOrderId: `sim${++this.seq}`, symbol: s, side, market: true, price: 0n, qty: lots });
         continue;
       }
-      const off = 1 + Math.floor(this.rnd() * this.rnd() * 20);
-      const price = BigInt(side === 0 ? Math.max(1, fair - off) : fair + off);
-      const id = this.gw.simOrder({ account, clientOrderId: `sim${++this.seq}`, symbol: s, side, market: false, price, qty: lots });
-      if (id !== null) list.push(id);
+      const off = 1 + Math.floor(this.rnd() * this.rnd() * width);
+      const px = side === 0 ? Math.max(1, fair - off) : fair + off;
+      const id = this.gw.simOrder({ account, clientOrderId: `sim${++this.seq}`, symbol: s, side, market: false, price: BigInt(px), qty: lots });
+      if (id !== null) list.push({ id, side, price: px });
       this.placed++;
     }
   }
+
+  /**
+   * The participants pull the quotes the fair value has moved through (a bid at or above it, an
+   * ask at or below it) and those left more than twice the quoting width away, so the book's
+   * touch follows the fair value instead of the extremes of stale orders.
+   */
+  private pull(list: Resting[], fair: number, width: number): void {
+    let k = 0;
+    for (let i = 0; i < list.length; i++) {
+      const o = list[i]!;
+      const stale = o.side === 0 ? o.price >= fair || fair - o.price > 2 * width : o.price <= fair || o.price - fair > 2 * width;
+      if (stale) this.gw.simCancel(o.id);
+      else list[k++] = o;
+    }
+    list.length = k;
+  }
+}
+
+interface Resting { id: number; side: number; price: number }
+
+/**
+ * The widest offset (ticks) of a simulated limit order from the fair value: 20 ticks, or in the
+ * cointegrated market the fair value's standard deviation over one second when that is more (an
+ * instrument whose fair value moves hundreds of ticks a second, such as SOL-USD's 0.001 tick,
+ * gets a book that deep rather than one the fair value leaves behind every step).
+ */
+export function simQuoteWidth(market: CointegratedMarket | null, s: number, intervalMs: number): number {
+  if (market === null) return 20;
+  const perSec = market.stepSd(s) * Math.sqrt(1000 / intervalMs);
+  return Math.max(20, Math.ceil(perSec));
 }

@@ -152,6 +152,9 @@ export class CointegratedMarket {
     return Math.max(1, Math.round(this.value(i, step)));
   }
 
+  /** Standard deviation of instrument i's factor move per step, in ticks (β_i · σ_F · P_i(0) · 10⁻⁴). */
+  stepSd(i: number): number { return this.beta[i]! * this.spec.factorVolBp * this.start[i]! * 1e-4; }
+
   /** Lots of j that hedge one lot of i (cancel the common factor): β_i·P_i(0) / (β_j·P_j(0)); NaN across groups. */
   hedgeRatio(i: number, j: number): number {
     if (this.group[i] !== this.group[j]) return NaN;

@@ -1,7 +1,8 @@
 /**
  * The simulator's cointegrated market (what `tradsys serve` runs by default) against a real
  * gateway (engine thread, risk on): on the built-in instruments no simulated order is refused
- * (every one inside its collar band), the books trade, and they sit around each reference price.
+ * (every one inside its collar band), the books trade, they sit around each reference price, and
+ * each book's touch is on its side of the fair value (stale quotes are pulled).
  * Bounded in orders, no timing assertions. The market's statistics: test/unit/cointegrated.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -36,6 +37,15 @@ describe('the simulator\'s cointegrated market', () => {
     expect(st.rejected ?? 0, JSON.stringify(st)).toBe(0);
     expect(st.pending ?? 0).toBe(0);
     expect(st.filled ?? 0, JSON.stringify(st)).toBeGreaterThan(0);
+    // the participants pull what the fair value moved through: every book's touch is on its side of the fair value
+    // (the last pulls' cancels may still be on their way: bounded wait)
+    const through = (s: number): boolean => (g.book.levelCount(s, 0) > 0 && g.book.levelPrice(s, 0, 0) >= sim.fairValue(s)) || (g.book.levelCount(s, 1) > 0 && g.book.levelPrice(s, 1, 0) <= sim.fairValue(s));
+    for (let i = 0; i < 300 && g.instruments.some((_, s) => through(s)); i++) { g.pump(); await sleep(10); }
+    for (let s = 0; s < g.instruments.length; s++) {
+      const fair = sim.fairValue(s);
+      if (g.book.levelCount(s, 0) > 0) expect(g.book.levelPrice(s, 0, 0), `${g.instruments[s]!.symbol} best bid vs fair ${fair}`).toBeLessThan(fair);
+      if (g.book.levelCount(s, 1) > 0) expect(g.book.levelPrice(s, 1, 0), `${g.instruments[s]!.symbol} best ask vs fair ${fair}`).toBeGreaterThan(fair);
+    }
     const base = await g.listen(0);
     for (const [sym, ref] of [['BTC-USD', 60_000], ['ETH-USD', 3_000], ['AAPL', 190], ['EURUSD', 1.08]] as const) {
       const book = await (await fetch(`${base}/api/v1/book/${sym}?depth=1000`)).json() as { bids: string[][]; asks: string[][] };

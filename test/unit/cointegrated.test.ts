@@ -138,7 +138,7 @@ describe('the simulator\'s cointegrated market on the built-in instruments', () 
     const SEEDS = 12;
     for (let seed = 1; seed <= SEEDS; seed++) {
       const m = simCointegratedMarket(ins, 20, {}, seed); // the serve defaults: one step per 20 ms tick
-      // 5 minutes of ticks sampled every 250 ms (the half-life, 5 s, is 20 samples)
+      // 5 minutes of ticks sampled every 250 ms (the half-life, 2 s, is 8 samples)
       const p = paths(m, 1_200, 12.5);
       expect(coint(sym(p, 'ETH-USD'), sym(p, 'BTC-USD')).pvalue, `seed ${seed}`).toBeLessThan(0.05);
       expect(coint(sym(p, 'SOL-USD'), sym(p, 'ETH-USD')).pvalue, `seed ${seed}`).toBeLessThan(0.05);
