@@ -12,7 +12,8 @@
  * reqId. Every order must be answered with an ack (a reject fails the binary run).
  * Options: --protocol json|binary|both (default both) · --orders N (default 50,000) ·
  * --rates 5000,20000,50000 · --conns C (4) · --window W (256) · --durability fsync|none (the
- * server's journal, default fsync: every ack waits for its batch's fdatasync) · --json.
+ * server's journal, default fsync: every ack waits for its batch's fdatasync) · --latency-tracking
+ * on|off (the server's stage latency, default on: `serve --latency-tracking`) · --json.
  * GC: the server runs with `--trace-gc`; per phase the bench reports its scavenges (count, median and longest
  * pause) and `heapBytesPerOrder`: bytes the server allocated on its JS heaps (all isolates: main
  * thread, engine thread, …) per order, from the trace (each GC's heap before it minus the heap
@@ -39,6 +40,8 @@ const N = Number(opt('--orders', '50000'));
 const DURABILITY = opt('--durability', 'fsync');
 const RATES = opt('--rates', '5000,20000,50000').split(',').map(Number);
 const PROTOCOL = opt('--protocol', 'both');
+const TRACKING = opt('--latency-tracking', 'on');
+if (!['on', 'off'].includes(TRACKING)) throw new Error('--latency-tracking must be on or off');
 if (!['json', 'binary', 'both'].includes(PROTOCOL)) throw new Error('--protocol must be json, binary or both');
 const PER_FRAME = 80;
 /** The server's CLI; GATEWAY_CLI=path/to/main.js runs another build (before/after comparisons), GATEWAY_NODE_ARGS adds node flags (e.g. --cpu-prof). */
@@ -74,7 +77,7 @@ function gcBetween(s: Server, from: number, to: number, orders: number): { scave
 }
 
 async function startServer(): Promise<Server> {
-  const proc = spawn(process.execPath, ['--trace-gc', ...NODE_ARGS, CLI, 'serve', '--no-sim', '--no-storage', '--max-open-orders', '0', '--durability', DURABILITY, '--port', '0', '--rate-limit', '10000000', '--data', mkdtempSync(join(tmpdir(), 'bench-gw-'))]);
+  const proc = spawn(process.execPath, ['--trace-gc', ...NODE_ARGS, CLI, 'serve', '--no-sim', '--no-storage', '--max-open-orders', '0', '--durability', DURABILITY, '--port', '0', '--rate-limit', '10000000', '--latency-tracking', TRACKING, '--data', mkdtempSync(join(tmpdir(), 'bench-gw-'))]);
   let out = '';
   let partial = '';
   const gc: GcLine[] = [];

@@ -158,6 +158,8 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
 
   const localSecret = newLocalSecret();
   const storageApi = storage ? createStorageApi(storage.storage, storage.writer) : null;
+  // one latency_samples row per stage per second with values (src/monitoring/latency.ts)
+  if (storage) { const w = storage.writer; lat.monitor.onSample = (x) => { w.latencySamples([[x.component, x.tsNs.toString(), x.latencyNs]]); }; }
   const metrics = new Metrics({ series: [...gatewaySeries(host, conns, counters), ...(storageApi ? storageApi.series() : [])], latency: lat.monitor });
   const services: GatewayServices = {
     host, instruments, bySymbol, keys, orders, entry, conns, md, events, readModels, sagas, counters, localSecret, metrics, latency: lat.monitor,

@@ -311,7 +311,8 @@ export class LatencyMonitor {
   private slotStart: number;
   private cur = 0;
   private timer: NodeJS.Timeout | null = null;
-  private readonly onSample: ((s: LatencySample) => void) | undefined;
+  /** Where `latency_samples` rows go (the storage writer, set once storage is up; none by default). */
+  onSample: ((s: LatencySample) => void) | undefined;
 
   constructor(opts: LatencyMonitorOptions = {}) {
     this.clock = opts.clock ?? Date.now;
@@ -349,7 +350,7 @@ export class LatencyMonitor {
   private readonly sink = (s: number, h: JsHistogram, lastNs: number, lastSeq: number): void => {
     this.since[s]!.add(h);
     this.slots[this.cur]![s]!.add(h);
-    if (this.onSample && lastSeq > 0) this.onSample({ component: STAGES[s]!, tsNs: nowEpochNs(), seq: lastSeq, latencyNs: lastNs });
+    if (this.onSample) this.onSample({ component: STAGES[s]!, tsNs: nowEpochNs(), seq: lastSeq, latencyNs: lastNs });
   };
 
   /** Drains the main thread's recorder and every channel into the windows (allocates: main thread, off the hot path). */

@@ -83,7 +83,8 @@ function pump(): void {
   if (got > 0) setImmediate(pump); else setTimeout(pump, 1);
 }
 
-parentPort!.on('message', async (m: { op: 'stop'; deadlineMs: number }) => {
+parentPort!.on('message', async (m: { op: 'stop'; deadlineMs: number } | { op: 'latency'; rows: [string, string, number][] }) => {
+  if (m.op === 'latency') { if (!stopping) for (const [stage, ts, ns] of m.rows) core.latencyStage(stage, BigInt(ts), ns); return; }
   if (m.op !== 'stop' || stopping) return;
   stopping = true;
   drain();
