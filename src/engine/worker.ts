@@ -221,10 +221,7 @@ function run(d: EngineWorkerData): void {
       }
       if (lat !== null) {
         // ring_to_engine: tsIn (ring enqueue) → tsInit (this dequeue), per command stamped by the gateway
-        for (let i = 0; i < n; i++) {
-          const c = (i * RING_CMD_SIZE + RING_CMD_OFF.tsIn) >> 2;
-          if (st32[c + 1] !== 0) { lat.rec.v[0] = (ts[1]! - st32[c + 1]!) * 4294967296 + (ts[0]! - st32[c]!); lat.rec.add(S.ringToEngine, 1); }
-        }
+        lat.rec.addSinceWords(S.ringToEngine, st32, RING_CMD_OFF.tsIn >> 2, RING_CMD_SIZE >> 2, n, ts[0]!, ts[1]!);
       }
       nOut = 0;
       engine.runInbox(n, sink);
