@@ -5,7 +5,8 @@
  * Timed (ns per value, median of `reps` interleaved runs of N values after a warm-up run): the
  * hdr-histogram-js JS Int32Histogram's recordValue and its WASM build's (the choice in
  * src/monitoring/latency.ts), StageRecorder.record (what the threads call: clamp, round, JS
- * histogram, last value), recordCount (one call per engine batch), and a stamp (nowNsInto, the
+ * histogram, last value), recordCount (one call per engine batch), addSinceWords (the engine's
+ * ring_to_engine: one call per 4,096-command batch, cost per command), and a stamp (nowNsInto, the
  * clock every stage reads) plus a record. Values: log-uniform 50 ns – 50 ms (seed 21), precomputed.
  * Target (issue 17): a record ≤ 50 ns. Checked first: both builds give the same p50/p99/max.
  */
@@ -33,12 +34,17 @@ const js = hdr.build({ ...cfg, bitBucketSize: 32 });
 const wasm = hdr.build({ ...cfg, bitBucketSize: 32, useWebAssembly: true });
 const rec = new StageRecorder();
 const words = new Uint32Array(2);
+// the engine's per-command stage: 4,096-command batches of ring records (tsIn at word 6 of 16)
+const BATCH = 4096;
+const ringWords = new Uint32Array(BATCH * 16);
+for (let i = 0; i < BATCH; i++) { ringWords[i * 16 + 6] = 1_000_000_000 - (vals[i]! % 1_000_000_000); ringWords[i * 16 + 7] = 100; }
 
 const cases: Record<string, () => void> = {
   'hdr-js recordValue': () => { for (let i = 0; i < N; i++) js.recordValue(vals[i]!); },
   'hdr-wasm recordValue': () => { for (let i = 0; i < N; i++) wasm.recordValue(vals[i]!); },
   'StageRecorder.record': () => { for (let i = 0; i < N; i++) rec.record(S.orderToAck, vals[i]!); },
   'StageRecorder.recordCount (per batch)': () => { for (let i = 0; i < N; i++) rec.recordCount(S.engineMatch, vals[i]!, 64); },
+  'StageRecorder.addSinceWords (per command, 4096-batches)': () => { for (let i = 0; i < N; i += BATCH) rec.addSinceWords(S.ringToEngine, ringWords, 6, 16, BATCH, 1_000_000_000, 100); },
   'stamp (nowNsInto) + record': () => { for (let i = 0; i < N; i++) { nowNsInto(words, 0); rec.record(S.decodeToRing, vals[i]! + (words[0]! & 1)); } },
 };
 

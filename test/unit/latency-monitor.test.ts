@@ -181,3 +181,20 @@ describe('LatencyMonitor', () => {
     expect(m.stages()).toEqual([...STAGES]);
   });
 });
+
+describe('Metrics', () => {
+  it('reads counters and gauges, sums label sets, appends text sources', async () => {
+    const { Metrics } = await import('../../src/monitoring/metrics.js');
+    let n = 3;
+    const m = new Metrics({ series: [{ name: 'x_total', type: 'counter', help: 'x', value: () => n }, { name: 'g', type: 'gauge', help: 'g', value: () => NaN }] });
+    expect(await m.read('x_total')).toBe(3);
+    n = 7;
+    expect(await m.read('x_total')).toBe(7);
+    expect(await m.read('g')).toBe(0); // not finite: 0
+    expect(await m.read('x_total', { stage: 'a' })).toBeUndefined(); // no label set carries it
+    m.addText(() => '# TYPE y gauge\ny 1');
+    const t = await m.text();
+    expect(t).toMatch(/^# HELP x_total x\n# TYPE x_total counter\nx_total 7\n/);
+    expect(t.endsWith('# TYPE y gauge\ny 1\n')).toBe(true);
+  });
+});
