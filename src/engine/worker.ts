@@ -135,7 +135,7 @@ function run(d: EngineWorkerData): void {
   const ts = new Uint32Array(2);
   // stage latency (docs/monitoring.md "Latency stages"): stamps as u32 words, recorded into this
   // thread's HDR histograms and offered to the main thread once a second (no allocation)
-  const lat = d.latency ? { rec: new StageRecorder(), ch: new LatencyChannel(d.latency.channel), pub: new PublishStamps(d.latency.publish), t: new Uint32Array(6), due: new Float64Array(1) } : null;
+  const lat = d.latency ? { rec: new StageRecorder(), ch: new LatencyChannel(d.latency.channel), pub: new PublishStamps(d.latency.publish), t: new Uint32Array(4), due: new Float64Array(1) } : null;
   // hands the histograms over once a second, judged by the stamp in t[2..3] (no clock read of its own)
   const offerIfDue = (): void => {
     if (lat === null) return;
@@ -242,7 +242,8 @@ function run(d: EngineWorkerData): void {
       seq += n;
       Atomics.store(ctl, CTL_SEQ_LO, seq % 4294967296);
       Atomics.store(ctl, CTL_SEQ_HI, Math.floor(seq / 4294967296));
-      if (lat !== null) { nowNsInto(lat.t, 4); lat.pub.put(batchSeq0, seq, lat.t[4]!, lat.t[5]!); }
+      // the publish stamp is the durable (or match-done) stamp: only the seq store lies between them
+      if (lat !== null) lat.pub.put(batchSeq0, seq, lat.t[0]!, lat.t[1]!);
       publish(nOut);
       if (lat !== null) {
         nowNsInto(lat.t, 2);
