@@ -1,7 +1,8 @@
 /**
  * `npm run bench:pipeline`: commands from the main thread through the MPSC command ring to the
  * engine thread, events back through the SPMC event ring to a consumer on the main thread.
- * Reports commands/s end to end (median of runs) and the ring-to-ring latency of single commands
+ * Reports commands/s end to end (median of runs), the engine thread's CPU time per command over
+ * the timed passes (schedstat: what an A/B on a shared machine can compare), and the ring-to-ring latency of single commands
  * (p50/p99/p99.9, HDR; submit → its first event seen). Workload: the default generated mix.
  * Verified first: the events equal the in-process engine's. Options: --count N, --json,
  * --latency-tracking on|off (stage latency in the engine thread, src/monitoring/latency.ts: with
@@ -14,6 +15,13 @@ import { Engine } from '../../src/engine/engine.js';
 import { generate } from '../../src/workload/generator.js';
 import { CMD_SIZE, RING_EVT_SIZE, RING_EVT_OFF } from '../../src/abi/records.js';
 import { LatencyMonitor, PublishStamps } from '../../src/monitoring/latency.js';
+import { readFileSync } from 'node:fs';
+
+/** ns the thread `tid` has run on a CPU (Linux schedstat; 0 elsewhere): robust to other processes taking the CPU. */
+function cpuNs(tid: number | null): number {
+  if (tid === null) return 0;
+  try { return Number(readFileSync(`/proc/${process.pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]); } catch { return 0; }
+}
 
 const args = process.argv.slice(2);
 const countIdx = args.indexOf('--count');
@@ -70,7 +78,9 @@ async function main(): Promise<void> {
   pass();
   if (hash !== refHash || seen !== refEvents) throw new Error('engine thread events differ from the in-process engine');
   verify = false;
+  const cpu0 = cpuNs(host.threadId);
   const times = [pass(), pass(), pass()].sort((a, b) => a - b);
+  const engineCpuNsPerCommand = (cpuNs(host.threadId) - cpu0) / (3 * N);
   const secs = times[1]!;
   // latency of single commands: submit, then wait for the first event of that command
   const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 1e10, numberOfSignificantValueDigits: 3 });
@@ -90,7 +100,7 @@ async function main(): Promise<void> {
   mon?.collect();
   const out = {
     benchmark: 'bench:pipeline', latencyTracking: tracking, engineMatchCount: mon ? mon.histogram('engine_match', 'start').totalCount : null, date: new Date().toISOString(), node: process.version, commands: N, events: refEvents,
-    commandsPerSecond: N / secs, seconds: secs,
+    commandsPerSecond: N / secs, seconds: secs, engineCpuNsPerCommand,
     roundTripNs: { p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), p999: h.getValueAtPercentile(99.9), max: h.maxValue },
   };
   process.stdout.write(`engine thread via rings: ${(out.commandsPerSecond / 1e6).toFixed(2)} M commands/s (${N.toLocaleString('en-US')} commands, ${refEvents.toLocaleString('en-US')} events, verified); `

@@ -13,6 +13,7 @@
  * Options: --protocol json|binary|both (default both) · --orders N (default 50,000) ·
  * --rates 5000,20000,50000 · --conns C (4) · --window W (256) · --durability fsync|none (the
  * server's journal, default fsync: every ack waits for its batch's fdatasync) · --json ·
+ * --latency-tracking on|off (the server's stage latency, default on: `serve --latency-tracking`) ·
  * --out FILE (the JSON report to a file) · --server-limiter off|on|default (the server's adaptive
  * concurrency limiter in phases 1-2; default off, so those phases measure the pipeline as before;
  * `default` passes no flag, for GATEWAY_CLI builds that predate it).
@@ -23,6 +24,7 @@
  *      the last answer), ack latency of accepted orders (from the scheduled send, HDR p50/p99/p99.9),
  *      shed fraction (orders answered `overloaded`), other rejects. Reported side by side and as
  *      `overload` in the JSON (new field; the fields above are unchanged).
+ * Reported too: the server's CPU time per order in the closed-loop phase (all its threads, schedstat).
  * GC: the server runs with `--trace-gc`; per phase the bench reports its scavenges (count, median and longest
  * pause) and `heapBytesPerOrder`: bytes the server allocated on its JS heaps (all isolates: main
  * thread, engine thread, …) per order, from the trace (each GC's heap before it minus the heap
@@ -33,7 +35,7 @@
  * Market-data fan-out: bench/pipeline/fanout.bench.ts (npm run bench:fanout).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,11 +58,23 @@ const SERVER_LIMITER = opt('--server-limiter', 'off');
 if (!['off', 'on', 'default'].includes(SERVER_LIMITER)) throw new Error('--server-limiter must be off, on or default');
 if (!(OVERLOAD_FACTOR > 0) || !(OVERLOAD_SECONDS > 0)) throw new Error('--overload-factor and --overload-seconds must be > 0');
 const OUT = opt('--out', '');
+const TRACKING = opt('--latency-tracking', 'on');
+if (!['on', 'off'].includes(TRACKING)) throw new Error('--latency-tracking must be on or off');
 if (!['json', 'binary', 'both'].includes(PROTOCOL)) throw new Error('--protocol must be json, binary or both');
 const PER_FRAME = 80;
 /** The server's CLI; GATEWAY_CLI=path/to/main.js runs another build (before/after comparisons), GATEWAY_NODE_ARGS adds node flags (e.g. --cpu-prof). */
 const CLI = process.env.GATEWAY_CLI ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'dist', 'cli', 'main.js');
 const NODE_ARGS = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter((x) => x !== '');
+
+/** ns all threads of process `pid` have run on a CPU (Linux schedstat; 0 elsewhere): an A/B on a shared machine compares this. */
+function processCpuNs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    let t = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) t += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    return t;
+  } catch { return 0; }
+}
 
 interface Server { proc: ChildProcess; ws: string; key: string; secret: string; gc: GcLine[] }
 
@@ -92,7 +106,7 @@ function gcBetween(s: Server, from: number, to: number, orders: number): { scave
 
 async function startServer(limiter = SERVER_LIMITER): Promise<Server> {
   const limiterArgs = limiter === 'default' ? [] : ['--limiter', limiter];
-  const proc = spawn(process.execPath, ['--trace-gc', ...NODE_ARGS, CLI, 'serve', '--no-sim', '--no-storage', '--max-open-orders', '0', '--durability', DURABILITY, '--port', '0', '--rate-limit', '10000000', ...limiterArgs, '--data', mkdtempSync(join(tmpdir(), 'bench-gw-'))]);
+  const proc = spawn(process.execPath, ['--trace-gc', ...NODE_ARGS, CLI, 'serve', '--no-sim', '--no-storage', '--max-open-orders', '0', '--durability', DURABILITY, '--port', '0', '--rate-limit', '10000000', ...limiterArgs, '--latency-tracking', TRACKING, '--data', mkdtempSync(join(tmpdir(), 'bench-gw-'))]);
   let out = '';
   let partial = '';
   const gc: GcLine[] = [];
@@ -414,8 +428,10 @@ async function run(protocol: 'json' | 'binary', conns: number, window: number): 
   try {
     const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 300)); // the trace's lines of the phase arrive
     let g0 = s.gc.length;
+    const cpu0 = processCpuNs(s.proc.pid);
     const tput = protocol === 'json' ? await throughput(s, conns, window) : await throughputBinary(s, conns, window);
     await settle();
+    const serverCpuNsPerOrder = (processCpuNs(s.proc.pid) - cpu0) / N;
     const tputGc = gcBetween(s, g0, s.gc.length, N);
     const lat: Record<string, number>[] = [];
     for (const r of RATES) {
@@ -429,7 +445,7 @@ async function run(protocol: 'json' | 'binary', conns: number, window: number): 
     const gcText = (g: { scavenges: number; maxScavengeMs: number; medianScavengeMs: number; heapBytesPerOrder: number }): string => `${g.scavenges} scavenges (median ${g.medianScavengeMs.toFixed(1)}, longest ${g.maxScavengeMs.toFixed(1)} ms), heap ≥ ${g.heapBytesPerOrder} B/order`;
     process.stdout.write(`gateway (${label} over WebSocket, loopback, server in its own process, durability ${DURABILITY}): ${Math.round(tput).toLocaleString('en-US')} orders/s acked (${conns} connections × ${window} in flight, ${N.toLocaleString('en-US')} orders); ${gcText(tputGc)}\n`);
     for (const l of lat) process.stdout.write(`  open loop ${l.offeredPerSecond!.toLocaleString('en-US')}/s: ack latency p50 ${l.p50Us!.toFixed(0)} µs · p99 ${l.p99Us!.toFixed(0)} µs · p99.9 ${l.p999Us!.toFixed(0)} µs · max ${l.maxUs!.toFixed(0)} µs (${l.acked} acked); ${gcText(l as unknown as { scavenges: number; maxScavengeMs: number; medianScavengeMs: number; heapBytesPerOrder: number })}\n`);
-    return { benchmark: 'bench:gateway', date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, orders: N, protocol, durability: DURABILITY, ackedOrdersPerSecond: tput, heapBytesPerOrder: tputGc.heapBytesPerOrder, closedLoopGc: tputGc, openLoop: lat };
+    return { benchmark: 'bench:gateway', date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, orders: N, protocol, durability: DURABILITY, latencyTracking: TRACKING, ackedOrdersPerSecond: tput, serverCpuNsPerOrder, heapBytesPerOrder: tputGc.heapBytesPerOrder, closedLoopGc: tputGc, openLoop: lat };
   } finally {
     s.proc.kill('SIGTERM');
   }

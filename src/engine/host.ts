@@ -161,6 +161,12 @@ export class EngineHost {
     return this.cmdRing.tryPush(this.rec);
   }
 
+  /** The tsIn words (lo, hi) of the last record submitted, into out[at], out[at + 1] (stage latency reads the enqueue stamp without another clock read). */
+  lastTsInInto(out: Uint32Array, at: number): void {
+    out[at] = this.recU32[RING_CMD_OFF.tsIn >> 2]!;
+    out[at + 1] = this.recU32[(RING_CMD_OFF.tsIn >> 2) + 1]!;
+  }
+
   /** As submitRaw, stamped tsIn = now without a BigInt (the gateway's order entry). */
   submitRawNow(bytes: Uint8Array, offset: number, origin = 0, token = 0, clientOrderId = ''): boolean {
     return this.submitRaw(bytes, offset, origin, token, NOW, clientOrderId);

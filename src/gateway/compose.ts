@@ -206,7 +206,11 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
 
   const localSecret = newLocalSecret();
   const storageApi = storage ? createStorageApi(storage.storage, storage.writer) : null;
+  // one latency_samples row per stage per second with values (src/monitoring/latency.ts)
+  if (storage) { const w = storage.writer; lat.monitor.onSample = (x) => { w.latencySamples([[x.component, x.tsNs.toString(), x.latencyNs]]); }; }
   const metrics = new Metrics({ series: [...gatewaySeries(host, conns, counters), ...limiterSeries(entry.limiter), ...(storageApi ? storageApi.series() : [])], latency: lat.monitor });
+  // the strategy service's series (tradsys_strategy_*), still rendered as text by the service
+  if (strategies) metrics.addText(() => strategies.metricsText());
   const monitoring = startMonitoring(cfg.monitoring ?? {}, {
     host, writer: storage?.writer ?? null, conns, log: logger as FastifyBaseLogger, journalDir, metrics, latency: lat.monitor,
   });

@@ -87,6 +87,7 @@ export class OrderEntry {
     dv.setUint32(CMD_OFF.account, account, true);
     try {
       if (!this.host.submitRawNow(this.cmdRec, 0, origin, token, clientOrderId)) return 'busy'; // tsIn stamped without a BigInt
+      this.host.lastTsInInto(this.stamps.w, 0);
       this.stamps.enqueued();
       return 'ok';
     } catch (e) {

@@ -137,6 +137,38 @@ export class StageRecorder {
   }
 
   /**
+   * The engine's per-command stage in one call per batch: for each of `n` records (`stride` u32
+   * words apart from word `at` of `w`, a stamp as (lo, hi) words; hi 0 = not stamped, skipped),
+   * the value `(lo1, hi1)` − stamp. Counts are incremented in the loop; total, min, max and the
+   * last value once per batch. No allocation, no call per record.
+   */
+  addSinceWords(s: number, w: Uint32Array, at: number, stride: number, n: number, lo1: number, hi1: number): void {
+    const c = this.counts[s]!;
+    let k = 0;
+    let mn = Infinity;
+    let mx = -1;
+    let v = 0;
+    for (let i = 0, p = at; i < n; i++, p += stride) {
+      const hi = w[p + 1]!;
+      if (hi === 0) continue;
+      v = (hi1 - hi) * 4294967296 + (lo1 - w[p]!);
+      v = v < 0 ? 0 : v > HIST_HIGHEST_NS ? HIST_HIGHEST_NS : v;
+      const x = countsIndex(v);
+      c[x] = c[x]! + 1;
+      if (v < mn) mn = v;
+      if (v > mx) mx = v;
+      k++;
+    }
+    if (k === 0) return;
+    const st = this.stat;
+    const b = s * 6;
+    st[b] = st[b]! + k;
+    if (mn < st[b + 1]!) st[b + 1] = mn;
+    if (mx > st[b + 2]!) st[b + 2] = mx;
+    st[b + 3] = v;
+  }
+
+  /**
    * One value from an open-loop source with a known pacing `intervalNs` (coordinated omission):
    * a value of k × interval also records the values the stalled source could not send
    * (value − interval, value − 2 × interval, … ≥ interval), as hdr's recordValueWithExpectedInterval.
@@ -311,7 +343,8 @@ export class LatencyMonitor {
   private slotStart: number;
   private cur = 0;
   private timer: NodeJS.Timeout | null = null;
-  private readonly onSample: ((s: LatencySample) => void) | undefined;
+  /** Where `latency_samples` rows go (the storage writer, set once storage is up; none by default). */
+  onSample: ((s: LatencySample) => void) | undefined;
 
   constructor(opts: LatencyMonitorOptions = {}) {
     this.clock = opts.clock ?? Date.now;
@@ -349,7 +382,7 @@ export class LatencyMonitor {
   private readonly sink = (s: number, h: JsHistogram, lastNs: number, lastSeq: number): void => {
     this.since[s]!.add(h);
     this.slots[this.cur]![s]!.add(h);
-    if (this.onSample && lastSeq > 0) this.onSample({ component: STAGES[s]!, tsNs: nowEpochNs(), seq: lastSeq, latencyNs: lastNs });
+    if (this.onSample) this.onSample({ component: STAGES[s]!, tsNs: nowEpochNs(), seq: lastSeq, latencyNs: lastNs });
   };
 
   /** Drains the main thread's recorder and every channel into the windows (allocates: main thread, off the hot path). */

@@ -51,8 +51,23 @@ export class Metrics {
     }
   }
 
-  /** The text GET /metrics answers. */
-  text(): Promise<string> { return this.registry.metrics(); }
+  private readonly texts: (() => string)[] = [];
+
+  /**
+   * Appends Prometheus text of a source not yet moved to collectors (e.g. the strategy service's
+   * `metricsText()` where it exists) after the registry's series. Its families must not repeat
+   * the registry's names.
+   */
+  addText(source: () => string): void { this.texts.push(source); }
+
+  /** The text GET /metrics answers: the registry, then any appended text. */
+  async text(): Promise<string> {
+    const t = await this.registry.metrics();
+    if (this.texts.length === 0) return t;
+    let out = t;
+    for (const f of this.texts) { const x = f(); if (x !== '') out += (out.endsWith('\n') ? '' : '\n') + x + (x.endsWith('\n') ? '' : '\n'); }
+    return out;
+  }
   get contentType(): string { return this.registry.contentType; }
 
   /**

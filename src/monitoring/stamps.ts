@@ -22,7 +22,8 @@ import { S, wordsDiffNs, type PublishStamps, type StageRecorder } from './latenc
 const CAP = 8192;
 
 export class GatewayStamps {
-  private readonly w = new Uint32Array(2);
+  /** Scratch stamp words; the caller of `enqueued` puts the command's tsIn here first (EngineHost.lastTsInInto). */
+  readonly w = new Uint32Array(2);
   private readonly b0: number;
   private readonly b1: number;
   private rx = 0;
@@ -59,10 +60,11 @@ export class GatewayStamps {
     this.dec = this.now();
     this.rec!.record(S.wsReceiveToDecode, this.dec - this.rx);
   }
-  /** The decoded command is in the command ring. */
+  /** The decoded command is in the command ring; `w` holds its tsIn (the ring enqueue stamp: no clock read here). */
   enqueued(): void {
     if (this.dec === 0) return;
-    this.rec!.record(S.decodeToRing, this.now() - this.dec);
+    this.rec!.v[0] = (this.w[1]! - this.b1) * 4294967296 + (this.w[0]! - this.b0) - this.dec;
+    this.rec!.add(S.decodeToRing, 1);
     this.dec = 0; // one command per decode: a later submit outside a frame (sagas) is not stamped
     this.enq = this.rx;
   }

@@ -73,7 +73,7 @@ export interface WriterOptions {
 }
 
 /** A sealed batch: a RowBinary body (this version) or a JSONEachRow one (spill files of earlier versions). */
-interface Batch { table: WriterTable; format: 'RowBinary' | 'JSONEachRow'; firstSeq: bigint; lastSeq: bigint; rows: number; bytes: number; body: Uint8Array | string | null; file: string | null; createdAt: number }
+interface Batch { table: WriterTable; format: 'RowBinary' | 'JSONEachRow'; firstSeq: bigint; lastSeq: bigint; rows: number; bytes: number; body: Uint8Array | string | null; file: string | null; createdAt: number; unchecked?: boolean }
 interface Open { rb: RowBinaryBuilder; rows: number; firstSeq: bigint; lastSeq: bigint; createdAt: number }
 
 const SPILL_EXT = `.l${ROW_BINARY_LAYOUT}.rowbinary`;
@@ -270,6 +270,29 @@ export class WriterCore {
     this.sample(Date.now());
   }
 
+  /**
+   * A stage latency sample from the gateway (src/monitoring/latency.ts, ≤ 1 per stage per second):
+   * a `latency_samples` row with component = the stage name; its seq is the last engine seq this
+   * writer had taken. Stage rows go in their own batches, inserted without the seq checkpoint
+   * (`unchecked`: neither trimmed by it nor moving it), so the engine_ingress rows keep it exact.
+   * Known limitation: a spilled stage batch read back after a restart goes through the checkpoint
+   * like any other, and may be dropped (samples, not data).
+   */
+  latencyStage(component: string, tsNs: bigint, latencyNs: number): void {
+    let c = this.stageNames.get(component);
+    if (!c) { c = encodeString(component); this.stageNames.set(component, c); }
+    const seq = this.lastSeqIn;
+    let b = this.stageBatch;
+    if (!b) b = this.stageBatch = { rb: new RowBinaryBuilder(), rows: 0, firstSeq: seq, lastSeq: seq, createdAt: Date.now() };
+    b.rows++;
+    b.lastSeq = seq;
+    const l = b.rb;
+    l.bytes(c); l.i64(tsNs); l.u64(seq); l.i64(BigInt(Math.round(latencyNs)));
+  }
+  private readonly stageNames = new Map<string, Uint8Array>();
+  /** Stage samples: their own batch, written without the seq checkpoint (their seq repeats while the engine is idle). */
+  private stageBatch: Open | null = null;
+
   /** Top-of-book quotes (every quoteMs) and depth-10 snapshots (every snapshotMs) for changed symbols. */
   private sample(now: number): void {
     if (this.inCommand || this.touched.size === 0) return;
@@ -313,6 +336,14 @@ export class WriterCore {
       const body = b.rb.take();
       this.queue.push({ table, format: 'RowBinary', firstSeq: b.firstSeq, lastSeq: b.lastSeq, rows: b.rows, bytes: body.byteLength, body, file: null, createdAt: b.createdAt });
       this.queuedRows += b.rows;
+      this.queuedBytes += body.byteLength;
+    }
+    const sb = this.stageBatch;
+    if (sb && (force || sb.rows >= this.o.batchRows || now - sb.createdAt >= this.o.batchMs)) {
+      this.stageBatch = null;
+      const body = sb.rb.take();
+      this.queue.push({ table: 'latency_samples', format: 'RowBinary', firstSeq: sb.firstSeq, lastSeq: sb.lastSeq, rows: sb.rows, bytes: body.byteLength, body, file: null, createdAt: sb.createdAt, unchecked: true });
+      this.queuedRows += sb.rows;
       this.queuedBytes += body.byteLength;
     }
     // over the bound: the newest in-memory bodies go to files (order in the queue is kept)
@@ -367,8 +398,8 @@ export class WriterCore {
       if (!q) return false;
       // after a failure the server may have applied the insert anyway: re-read before retrying
       if (this.needCheckpoint) { await this.readCheckpoints(); this.needCheckpoint = false; }
-      // strategy_signals has no checkpoint (EVENT_TABLES): its batches go in as they are
-      const cp = this.checkpoint.get(q.table) ?? -1n;
+      // strategy_signals (no checkpoint, EVENT_TABLES) and latency samples (`unchecked`) go in as they are
+      const cp = q.unchecked ? -1n : this.checkpoint.get(q.table) ?? -1n;
       if (q.lastSeq <= cp) { this.drop(q, q.rows); return true; }
       let rows = q.rows;
       if (q.format === 'RowBinary') {
@@ -391,7 +422,7 @@ export class WriterCore {
         }
         await this.storage.insert(q.table, { format: 'JSONEachRow', body });
       }
-      if (this.checkpoint.has(q.table)) this.checkpoint.set(q.table, q.lastSeq);
+      if (!q.unchecked && this.checkpoint.has(q.table)) this.checkpoint.set(q.table, q.lastSeq);
       this.counters.rowsWritten += rows;
       this.counters.batchesWritten++;
       this.counters.generation++;

@@ -93,9 +93,10 @@ function pump(): void {
   if (got > 0) setImmediate(pump); else setTimeout(pump, 1);
 }
 
-type Msg = { op: 'stop'; deadlineMs: number } | { op: 'signals'; body: Uint8Array; rows: number; seq: string };
+type Msg = { op: 'stop'; deadlineMs: number } | { op: 'signals'; body: Uint8Array; rows: number; seq: string } | { op: 'latency'; rows: [string, string, number][] };
 parentPort!.on('message', async (m: Msg) => {
   if (m.op === 'signals') { if (!stopping) core.appendRows('strategy_signals', m.body, m.rows, BigInt(m.seq)); return; }
+  if (m.op === 'latency') { if (!stopping) for (const [stage, ts, ns] of m.rows) core.latencyStage(stage, BigInt(ts), ns); return; }
   if (m.op !== 'stop' || stopping) return;
   stopping = true;
   drain();

@@ -104,6 +104,14 @@ export class StorageWriter {
     return { loopDelayP99Us: this.stats32[STAT.loopDelayP99Us]!, heapUsedBytes: this.stats32[STAT.heapUsed]! };
   }
 
+  /**
+   * Stage latency samples (src/monitoring/latency.ts) for `latency_samples`: [stage, epoch ns as
+   * decimal text, latency ns] each; written with the writer's next batch of that table.
+   */
+  latencySamples(rows: [string, string, number][]): void {
+    if (!this.stopped && rows.length > 0) this.worker.postMessage({ op: 'latency', rows });
+  }
+
   /** Stops the thread: drains the ring once more, writes until `deadlineMs`, spills the rest. */
   async stop(deadlineMs = 5000): Promise<{ pending: number; lastError: string | null }> {
     if (!this.stopped) {

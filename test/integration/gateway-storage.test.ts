@@ -61,6 +61,16 @@ describe('gateway with ClickHouse storage (chDB)', () => {
     const health = (await (await fetch(`${base}/health`)).json()) as { storage: { storage: { backend: string; up: boolean } } };
     expect(health.storage.storage).toMatchObject({ backend: 'chdb', up: true });
     expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/tradsys_storage_writer_rows_total [1-9]/);
+    // stage latency samples (src/monitoring/latency.ts): one row per stage with values per second
+    const ls = { sql: "SELECT component, count() AS n, min(latency_ns) AS lo FROM latency_samples GROUP BY component ORDER BY component" };
+    let stages: Record<string, number> = {};
+    for (let i = 0; i < 100 && !('engine_to_publish' in stages && 'ring_to_engine' in stages); i++) {
+      const r = await call(analyst, 'POST', '/api/v1/sql', ls);
+      expect(r.status).toBe(200);
+      stages = Object.fromEntries((r.json as { rows: { component: string; n: string | number; lo: string | number }[] }).rows.map((x) => [x.component, Number(x.lo)]));
+      if (!('engine_to_publish' in stages && 'ring_to_engine' in stages)) await new Promise((res) => setTimeout(res, 100));
+    }
+    for (const st of ['ring_to_engine', 'engine_match', 'journal_durable', 'engine_to_publish']) expect(Object.keys(stages)).toContain(st);
   }, 60_000);
 
   it('backfills from the journal what was traded while storage was off (exactly once)', async () => {

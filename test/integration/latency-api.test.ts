@@ -69,7 +69,7 @@ describe('stage latency on a served gateway', () => {
     // the engine thread hands its histograms over once a second: wait for them (bounded)
     type Report = { unit: string; windowSeconds: { minute: number }; stages: Record<string, Record<'minute' | 'start', Record<string, number | null>>> };
     let r = await (await fetch(`${f.base}/api/v1/latency`)).json() as Report;
-    for (let i = 0; i < 40 && (r.stages.ring_to_engine!.start!.count! < 21 || r.stages.engine_to_publish!.start!.count! < 21); i++) {
+    for (let i = 0; i < 40 && (r.stages.ring_to_engine!.start!.count! < 21 || r.stages.engine_to_publish!.start!.count! < 1); i++) {
       await new Promise((res) => setTimeout(res, 100));
       r = await (await fetch(`${f.base}/api/v1/latency`)).json() as Report;
     }
@@ -87,8 +87,9 @@ describe('stage latency on a served gateway', () => {
     // every new order of the JSON client stamped from receive to ack (21 orders)
     expect(r.stages.order_to_ack!.start!.count).toBe(21);
     expect(r.stages.ring_to_engine!.start!.count).toBe(21);
-    expect(r.stages.engine_match!.start!.count).toBe(21);
-    expect(r.stages.journal_durable!.start!.count).toBe(21);
+    // batch stages: sampled batches (docs/monitoring.md), one command each here
+    expect(r.stages.engine_match!.start!.count).toBeLessThanOrEqual(21);
+    expect(r.stages.journal_durable!.start!.count).toBe(r.stages.engine_match!.start!.count);
     // no strategy workers in this deployment: empty
     expect(r.stages.strategy_event_to_decision!.start).toEqual({ count: 0, p50: null, p90: null, p99: null, p999: null, max: null });
     // the one users feel covers the stages between

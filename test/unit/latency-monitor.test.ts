@@ -146,6 +146,29 @@ describe('LatencyMonitor', () => {
     expect(reader.find(5009, out)).toBe(true); expect(out[0]).toBe(4999);
   });
 
+  it('records a batch of stamps (addSinceWords) exactly as one record per stamp', () => {
+    const a = new StageRecorder();
+    const b = new StageRecorder();
+    const stride = 16;
+    const n = 500;
+    const w = new Uint32Array(n * stride);
+    const hi1 = 412_000_000; const lo1 = 3_000_000_000;
+    const r = prng(9);
+    for (let i = 0; i < n; i++) {
+      if (i % 7 === 3) continue; // not stamped (hi 0): skipped
+      const d = i === 5 ? -1000 : Math.floor(r() * 2 ** 34); // one from the future: clamps to 0
+      let lo = lo1 - (d >= 0 ? d % 4294967296 : d);
+      let hi = hi1 - (d >= 0 ? Math.floor(d / 4294967296) : 0);
+      if (lo < 0) { lo += 4294967296; hi -= 1; }
+      w[i * stride + 3] = lo; w[i * stride + 4] = hi;
+      b.record(S.ringToEngine, d);
+    }
+    a.addSinceWords(S.ringToEngine, w, 3, stride, n, lo1, hi1);
+    expect(a.total(S.ringToEngine)).toBe(b.total(S.ringToEngine));
+    expect([...a.counts[S.ringToEngine]!]).toEqual([...b.counts[S.ringToEngine]!]);
+    expect([...a.stat.subarray(S.ringToEngine * 6, S.ringToEngine * 6 + 4)]).toEqual([...b.stat.subarray(S.ringToEngine * 6, S.ringToEngine * 6 + 4)]);
+  });
+
   it('refuses unknown stages and bad quantiles, clamps out-of-range values', () => {
     const m = new LatencyMonitor();
     expect(() => m.percentile('nope', 0.5, 'start')).toThrow(/unknown latency stage 'nope'/);
@@ -156,5 +179,22 @@ describe('LatencyMonitor', () => {
     expect(m.percentile('engine_match', 0, 'start')).toBe(0);
     expect(m.percentile('engine_match', 1, 'start')!).toBeGreaterThanOrEqual(10_000_000);
     expect(m.stages()).toEqual([...STAGES]);
+  });
+});
+
+describe('Metrics', () => {
+  it('reads counters and gauges, sums label sets, appends text sources', async () => {
+    const { Metrics } = await import('../../src/monitoring/metrics.js');
+    let n = 3;
+    const m = new Metrics({ series: [{ name: 'x_total', type: 'counter', help: 'x', value: () => n }, { name: 'g', type: 'gauge', help: 'g', value: () => NaN }] });
+    expect(await m.read('x_total')).toBe(3);
+    n = 7;
+    expect(await m.read('x_total')).toBe(7);
+    expect(await m.read('g')).toBe(0); // not finite: 0
+    expect(await m.read('x_total', { stage: 'a' })).toBeUndefined(); // no label set carries it
+    m.addText(() => '# TYPE y gauge\ny 1');
+    const t = await m.text();
+    expect(t).toMatch(/^# HELP x_total x\n# TYPE x_total counter\nx_total 7\n/);
+    expect(t.endsWith('# TYPE y gauge\ny 1\n')).toBe(true);
   });
 });
