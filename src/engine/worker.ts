@@ -36,7 +36,7 @@ import { Engine, type EngineOptions, type RiskSetup } from './engine.js';
 import { JournalWriter, lockJournal, type JournalConfig } from '../journal/index.js';
 import { recoverEngine, snapshotEngine } from './recovery.js';
 import { ownThreadId, setOwnThreadRealtime } from '../sys/thread-priority.js';
-import { nowNsInto, perfNsInto, setEpochOffsetNs } from '../domain/clock.js';
+import { nowNsInto, setEpochOffsetNs } from '../domain/clock.js';
 import { LatencyChannel, PublishStamps, S, StageRecorder } from '../monitoring/latency.js';
 
 export interface EngineWorkerData {
@@ -220,19 +220,24 @@ function run(d: EngineWorkerData): void {
   let prefaulted = false;
   const testHooks = d.testHooks === true;
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
-  let turnMaxMs = 0;
   let turnSample = 0;
-  let reportAt = performance.now();
-  const report = (now: number): void => {
+  const synced = journal !== null && journal.durability === 'fsync'; // a turn with an fdatasync: always timed
+  // clock readings stay u32 words and doubles in typed arrays: a double returned by a call, passed
+  // to one or stored in a closure's variable is a 16-byte heap number in optimised code too
+  const clk = new Uint32Array(2); // the turn's end (or an idle turn's stamp), epoch ns words
+  const t0 = new Uint32Array(2); // the turn's start, epoch ns words
+  const tm = new Float64Array(2); // [0] the longest turn of this report second, ns; [1] the last report, epoch ns
+  const report = (): void => {
     engine.memoryStatsInto(ctl, CTL_MEM_POOLS);
-    Atomics.store(ctl, CTL_MEM_TURN_MAX_US, Math.min(2 ** 31 - 1, Math.round(turnMaxMs * 1000)));
+    Atomics.store(ctl, CTL_MEM_TURN_MAX_US, Math.min(2 ** 31 - 1, Math.round(tm[0]! / 1000)));
     // the heap figure is the report's one allocation: skipped while a GC watch measures this loop's own garbage
     if (gcProf === null) Atomics.store(ctl, CTL_MEM_HEAP_KIB, Math.round(getHeapStatistics().used_heap_size / 1024));
     Atomics.add(ctl, CTL_MEM_REPORTS, 1);
-    turnMaxMs = 0;
-    reportAt = now;
+    tm[0] = 0;
+    tm[1] = clk[1]! * 4294967296 + clk[0]!;
   };
-  report(reportAt);
+  nowNsInto(clk, 0);
+  report();
   const inbox = engine.inbox;
   const in32 = new Int32Array(inbox.buffer, inbox.byteOffset, inbox.byteLength >> 2);
   try {
@@ -243,18 +248,18 @@ function run(d: EngineWorkerData): void {
       // first batches after start do not pay page faults (Engine.prefault) and a busy engine is
       // not slowed by it
       if (!cmds.waitReady(prefaulted ? 20 : 1, 4000)) {
-        if (lat !== null) { nowNsInto(lat.t, 2); offerIfDue(); }
+        nowNsInto(clk, 0);
+        if (lat !== null) { lat.t[2] = clk[0]!; lat.t[3] = clk[1]!; offerIfDue(); }
         if (!prefaulted) { const r = engine.prefault(prefaultAt, 64 << 10); prefaultAt = r.next; prefaulted = r.done; }
-        const now = performance.now();
-        if (now - reportAt >= 1000) report(now);
+        if (clk[1]! * 4294967296 + clk[0]! - tm[1]! >= 1e9) report();
         continue;
       }
       const n = cmds.poll(staging, 0, batch);
       if (n === 0) continue;
-      const turn0 = performance.now();
+      nowNsInto(t0, 0); // epoch ns, no BigInt
       // the test hook sleeps before tsInit is stamped: every stage from the ring on sees the delay
       if (testHooks) { const ms = Atomics.load(ctl, CTL_TEST_DELAY_MS); if (ms > 0) Atomics.wait(sleeper, 0, 0, ms); nowNsInto(ts, 0); }
-      else perfNsInto(ts, 0, turn0); // epoch ns, no BigInt; the turn's start stamp serves as tsInit
+      else { ts[0] = t0[0]!; ts[1] = t0[1]!; } // the turn's start stamp serves as tsInit
       gcBatches++;
       batchSeq0 = seq + 1;
       for (let i = 0; i < n; i++) {
@@ -265,7 +270,7 @@ function run(d: EngineWorkerData): void {
       let stamped = false;
       if (lat !== null) {
         // ring_to_engine: tsIn (ring enqueue) → tsInit (this dequeue), per command stamped by the gateway
-        lat.rec.addSinceWords(S.ringToEngine, st32, RING_CMD_OFF.tsIn >> 2, RING_CMD_SIZE >> 2, n, ts[0]!, ts[1]!);
+        lat.rec.addSinceWords(S.ringToEngine, st32, RING_CMD_OFF.tsIn >> 2, RING_CMD_SIZE >> 2, n, ts[0]! | 0, ts[1]!);
         // the batch stages read the clock (16 bytes of garbage per read): every batch of ≥ 16
         // commands or ≥ 1 ms after the last stamped one, and every 8th other batch
         const gap = (ts[1]! - lat.last[1]!) * 4294967296 + (ts[0]! - lat.last[0]!);
@@ -281,7 +286,7 @@ function run(d: EngineWorkerData): void {
         for (let i = 0; i < n; i++) {
           const e0 = e;
           while (e < nOut && out32[((e * RING_EVT_SIZE) + RING_EVT_OFF.evtType + EVT_OFF.cmd) >> 2] === i) e++;
-          journal.appendWords(ts[0]!, ts[1]!, staging, i * RING_CMD_SIZE, out, e0 * RING_EVT_SIZE + RING_EVT_OFF.evtType, e - e0, RING_EVT_SIZE);
+          journal.appendWords(ts[0]! | 0, ts[1]!, staging, i * RING_CMD_SIZE, out, e0 * RING_EVT_SIZE + RING_EVT_OFF.evtType, e - e0, RING_EVT_SIZE);
         }
         journal.commit(false); // the COMMIT mark after publishing (below): off the ack path
         if (lat !== null && stamped) { nowNsInto(lat.t, 2); lat.rec.v[0] = (lat.t[3]! - lat.t[1]!) * 4294967296 + (lat.t[2]! - lat.t[0]!); lat.rec.add(S.journalDurable, n); lat.t[0] = lat.t[2]!; lat.t[1] = lat.t[3]!; }
@@ -292,7 +297,7 @@ function run(d: EngineWorkerData): void {
       Atomics.store(ctl, CTL_SEQ_LO, seq % 4294967296);
       Atomics.store(ctl, CTL_SEQ_HI, Math.floor(seq / 4294967296));
       // the publish stamp is the durable (or match-done) stamp: only the seq store lies between them
-      if (lat !== null && stamped) lat.pub.put(batchSeq0, seq, lat.t[0]!, lat.t[1]!);
+      if (lat !== null && stamped) lat.pub.put(batchSeq0, seq, lat.t[0]! | 0, lat.t[1]!);
       publish(nOut);
       if (lat !== null && stamped) {
         nowNsInto(lat.t, 2);
@@ -314,10 +319,11 @@ function run(d: EngineWorkerData): void {
       // a lower JIT tier; an allocation-free loop is a contract, test/integration/gateway-gc.test.ts):
       // every batch of ≥ 16 commands, every journaled one (its fdatasync is what makes a turn long,
       // and it bounds the batch rate), every stamped one, every 8th other batch
-      if (n >= 16 || journal !== null || stamped || (++turnSample & 7) === 0) {
-        const turn1 = performance.now();
-        if (turn1 - turn0 > turnMaxMs) turnMaxMs = turn1 - turn0;
-        if (turn1 - reportAt >= 1000) report(turn1);
+      if (n >= 16 || synced || stamped || (++turnSample & 7) === 0) {
+        nowNsInto(clk, 0);
+        const took = (clk[1]! - t0[1]!) * 4294967296 + (clk[0]! - t0[0]!);
+        if (took > tm[0]!) tm[0] = took;
+        if (clk[1]! * 4294967296 + clk[0]! - tm[1]! >= 1e9) report();
       }
     }
   } finally {
