@@ -11,15 +11,20 @@
  * [28] the test hook's delay per batch (CTL_TEST_DELAY_MS, read only when `testHooks` is set).
  * Invariants: seq is contiguous from 1 (one per command, rejects included); events of a command are
  * published in engine order and never reordered across commands.
- * Allocation: staging buffers once at start; none per command, and per batch only the number the
- * clock returns and Node's fs request objects (journal commit): test/unit/engine-gc.test.ts runs
- * 100,000 commands after warm-up without a scavenge in this thread (GC watch: CTL_GC).
+ * Allocation: staging buffers once at start; none per command; per batch only what Node 20
+ * allocates for us: 16 B per clock read (performance.now() is a native binding returning a heap
+ * number: tsInit, the turn's end on sampled turns, 2 more on latency-stamped batches) and 56 B for
+ * fs.writeSync's request object (journal commit; fdatasyncSync's with fsync). Clock readings stay
+ * u32 words or typed-array doubles: no double crosses a call or lives in a closure variable, and
+ * u32 low words go to calls as int32 (a Smi). test/unit/engine-gc.test.ts runs 100,000 commands
+ * after warm-up without a scavenge in this thread and under 8 B per command (GC watch: CTL_GC);
+ * docs/performance.md "Engine thread: allocation per batch".
  * Per batch: sequence → risk and matching inside the engine call (docs/risk.md) → one journal
  * record per command and one fdatasync (docs/journal.md) → publish. Snapshots every
  * `snapshotEvery` commands (a failed one is logged and retried).
  * Memory report: once a second (checked at the end of a turn: the batch's start stamp is also its
- * tsInit, so the report costs one more performance.now() per sampled batch — every batch of ≥ 16
- * commands, every journaled or stamped one, every 8th other —, ~60 ns, and one per idle wait) the
+ * tsInit, so the report costs one more clock read per sampled batch — every batch of ≥ 16
+ * commands, every one whose journal syncs and every stamped one, every 8th other —, ~60 ns, and one per idle wait) the
  * pool figures and memory size go to the control block with Atomics.store, no allocation but the
  * heap-statistics object (not read while a GC watch runs); the longest turn of that second is the engine's "event-loop delay" (the
  * loop never yields to Node's event loop, so perf_hooks cannot see it).
