@@ -59,7 +59,14 @@ export function setEpochOffsetNs(ns: bigint): void { offset = ns; setBase(); }
 
 /** Now, in Unix-epoch nanoseconds, written as u32 words `out[at]` (low) and `out[at + 1]` (high): no BigInt. */
 export function nowNsInto(out: Uint32Array, at: number): void {
-  perfNsInto(out, at, performance.now());
+  // perfNsInto's arithmetic, repeated: the reading never crosses a call as a (boxed) double
+  const p = Math.round(performance.now() * 1e6);
+  const pHi = Math.floor(p / TWO32);
+  let lo = base[0]! + (p - pHi * TWO32);
+  let hi = base[1]! + pHi;
+  if (lo >= TWO32) { lo -= TWO32; hi += 1; }
+  out[at] = lo;
+  out[at + 1] = hi;
 }
 
 /** As nowNsInto, for a `performance.now()` reading the caller already took (one clock read serves two uses). */

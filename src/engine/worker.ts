@@ -11,15 +11,20 @@
  * [28] the test hook's delay per batch (CTL_TEST_DELAY_MS, read only when `testHooks` is set).
  * Invariants: seq is contiguous from 1 (one per command, rejects included); events of a command are
  * published in engine order and never reordered across commands.
- * Allocation: staging buffers once at start; none per command, and per batch only the number the
- * clock returns and Node's fs request objects (journal commit): test/unit/engine-gc.test.ts runs
- * 100,000 commands after warm-up without a scavenge in this thread (GC watch: CTL_GC).
+ * Allocation: staging buffers once at start; none per command; per batch only what Node 20
+ * allocates for us: 16 B per clock read (performance.now() is a native binding returning a heap
+ * number: tsInit, the turn's end on sampled turns, 2 more on latency-stamped batches) and 56 B for
+ * fs.writeSync's request object (journal commit; fdatasyncSync's with fsync). Clock readings stay
+ * u32 words or typed-array doubles: no double crosses a call or lives in a closure variable, and
+ * u32 low words go to calls as int32 (a Smi). test/unit/engine-gc.test.ts runs 100,000 commands
+ * after warm-up without a scavenge in this thread and under 8 B per command (GC watch: CTL_GC);
+ * docs/performance.md "Engine thread: allocation per batch".
  * Per batch: sequence → risk and matching inside the engine call (docs/risk.md) → one journal
  * record per command and one fdatasync (docs/journal.md) → publish. Snapshots every
  * `snapshotEvery` commands (a failed one is logged and retried).
  * Memory report: once a second (checked at the end of a turn: the batch's start stamp is also its
- * tsInit, so the report costs one more performance.now() per sampled batch — every batch of ≥ 16
- * commands, every journaled or stamped one, every 8th other —, ~60 ns, and one per idle wait) the
+ * tsInit, so the report costs one more clock read per sampled batch — every batch of ≥ 16
+ * commands, every one whose journal syncs and every stamped one, every 8th other —, ~60 ns, and one per idle wait) the
  * pool figures and memory size go to the control block with Atomics.store, no allocation but the
  * heap-statistics object (not read while a GC watch runs); the longest turn of that second is the engine's "event-loop delay" (the
  * loop never yields to Node's event loop, so perf_hooks cannot see it).
@@ -36,7 +41,7 @@ import { Engine, type EngineOptions, type RiskSetup } from './engine.js';
 import { JournalWriter, lockJournal, type JournalConfig } from '../journal/index.js';
 import { recoverEngine, snapshotEngine } from './recovery.js';
 import { ownThreadId, setOwnThreadRealtime } from '../sys/thread-priority.js';
-import { nowNsInto, perfNsInto, setEpochOffsetNs } from '../domain/clock.js';
+import { nowNsInto, setEpochOffsetNs } from '../domain/clock.js';
 import { LatencyChannel, PublishStamps, S, StageRecorder } from '../monitoring/latency.js';
 
 export interface EngineWorkerData {
@@ -220,19 +225,24 @@ function run(d: EngineWorkerData): void {
   let prefaulted = false;
   const testHooks = d.testHooks === true;
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
-  let turnMaxMs = 0;
   let turnSample = 0;
-  let reportAt = performance.now();
-  const report = (now: number): void => {
+  const synced = journal !== null && journal.durability === 'fsync'; // a turn with an fdatasync: always timed
+  // clock readings stay u32 words and doubles in typed arrays: a double returned by a call, passed
+  // to one or stored in a closure's variable is a 16-byte heap number in optimised code too
+  const clk = new Uint32Array(2); // the turn's end (or an idle turn's stamp), epoch ns words
+  const t0 = new Uint32Array(2); // the turn's start, epoch ns words
+  const tm = new Float64Array(2); // [0] the longest turn of this report second, ns; [1] the last report, epoch ns
+  const report = (): void => {
     engine.memoryStatsInto(ctl, CTL_MEM_POOLS);
-    Atomics.store(ctl, CTL_MEM_TURN_MAX_US, Math.min(2 ** 31 - 1, Math.round(turnMaxMs * 1000)));
+    Atomics.store(ctl, CTL_MEM_TURN_MAX_US, Math.min(2 ** 31 - 1, Math.round(tm[0]! / 1000)));
     // the heap figure is the report's one allocation: skipped while a GC watch measures this loop's own garbage
     if (gcProf === null) Atomics.store(ctl, CTL_MEM_HEAP_KIB, Math.round(getHeapStatistics().used_heap_size / 1024));
     Atomics.add(ctl, CTL_MEM_REPORTS, 1);
-    turnMaxMs = 0;
-    reportAt = now;
+    tm[0] = 0;
+    tm[1] = clk[1]! * 4294967296 + clk[0]!;
   };
-  report(reportAt);
+  nowNsInto(clk, 0);
+  report();
   const inbox = engine.inbox;
   const in32 = new Int32Array(inbox.buffer, inbox.byteOffset, inbox.byteLength >> 2);
   try {
@@ -243,18 +253,18 @@ function run(d: EngineWorkerData): void {
       // first batches after start do not pay page faults (Engine.prefault) and a busy engine is
       // not slowed by it
       if (!cmds.waitReady(prefaulted ? 20 : 1, 4000)) {
-        if (lat !== null) { nowNsInto(lat.t, 2); offerIfDue(); }
+        nowNsInto(clk, 0);
+        if (lat !== null) { lat.t[2] = clk[0]!; lat.t[3] = clk[1]!; offerIfDue(); }
         if (!prefaulted) { const r = engine.prefault(prefaultAt, 64 << 10); prefaultAt = r.next; prefaulted = r.done; }
-        const now = performance.now();
-        if (now - reportAt >= 1000) report(now);
+        if (clk[1]! * 4294967296 + clk[0]! - tm[1]! >= 1e9) report();
         continue;
       }
       const n = cmds.poll(staging, 0, batch);
       if (n === 0) continue;
-      const turn0 = performance.now();
+      nowNsInto(t0, 0); // epoch ns, no BigInt
       // the test hook sleeps before tsInit is stamped: every stage from the ring on sees the delay
       if (testHooks) { const ms = Atomics.load(ctl, CTL_TEST_DELAY_MS); if (ms > 0) Atomics.wait(sleeper, 0, 0, ms); nowNsInto(ts, 0); }
-      else perfNsInto(ts, 0, turn0); // epoch ns, no BigInt; the turn's start stamp serves as tsInit
+      else { ts[0] = t0[0]!; ts[1] = t0[1]!; } // the turn's start stamp serves as tsInit
       gcBatches++;
       batchSeq0 = seq + 1;
       for (let i = 0; i < n; i++) {
@@ -265,7 +275,7 @@ function run(d: EngineWorkerData): void {
       let stamped = false;
       if (lat !== null) {
         // ring_to_engine: tsIn (ring enqueue) → tsInit (this dequeue), per command stamped by the gateway
-        lat.rec.addSinceWords(S.ringToEngine, st32, RING_CMD_OFF.tsIn >> 2, RING_CMD_SIZE >> 2, n, ts[0]!, ts[1]!);
+        lat.rec.addSinceWords(S.ringToEngine, st32, RING_CMD_OFF.tsIn >> 2, RING_CMD_SIZE >> 2, n, ts[0]! | 0, ts[1]!);
         // the batch stages read the clock (16 bytes of garbage per read): every batch of ≥ 16
         // commands or ≥ 1 ms after the last stamped one, and every 8th other batch
         const gap = (ts[1]! - lat.last[1]!) * 4294967296 + (ts[0]! - lat.last[0]!);
@@ -281,7 +291,7 @@ function run(d: EngineWorkerData): void {
         for (let i = 0; i < n; i++) {
           const e0 = e;
           while (e < nOut && out32[((e * RING_EVT_SIZE) + RING_EVT_OFF.evtType + EVT_OFF.cmd) >> 2] === i) e++;
-          journal.appendWords(ts[0]!, ts[1]!, staging, i * RING_CMD_SIZE, out, e0 * RING_EVT_SIZE + RING_EVT_OFF.evtType, e - e0, RING_EVT_SIZE);
+          journal.appendWords(ts[0]! | 0, ts[1]!, staging, i * RING_CMD_SIZE, out, e0 * RING_EVT_SIZE + RING_EVT_OFF.evtType, e - e0, RING_EVT_SIZE);
         }
         journal.commit(false); // the COMMIT mark after publishing (below): off the ack path
         if (lat !== null && stamped) { nowNsInto(lat.t, 2); lat.rec.v[0] = (lat.t[3]! - lat.t[1]!) * 4294967296 + (lat.t[2]! - lat.t[0]!); lat.rec.add(S.journalDurable, n); lat.t[0] = lat.t[2]!; lat.t[1] = lat.t[3]!; }
@@ -292,7 +302,7 @@ function run(d: EngineWorkerData): void {
       Atomics.store(ctl, CTL_SEQ_LO, seq % 4294967296);
       Atomics.store(ctl, CTL_SEQ_HI, Math.floor(seq / 4294967296));
       // the publish stamp is the durable (or match-done) stamp: only the seq store lies between them
-      if (lat !== null && stamped) lat.pub.put(batchSeq0, seq, lat.t[0]!, lat.t[1]!);
+      if (lat !== null && stamped) lat.pub.put(batchSeq0, seq, lat.t[0]! | 0, lat.t[1]!);
       publish(nOut);
       if (lat !== null && stamped) {
         nowNsInto(lat.t, 2);
@@ -302,7 +312,9 @@ function run(d: EngineWorkerData): void {
         offerIfDue();
       }
       journal?.markIfDue();
+      let snapped = false;
       if (journal && snapEvery > 0 && seq - lastSnap >= snapEvery) {
+        snapped = true;
         lastSnap = seq; // a failed snapshot is retried at the next interval; the journal stays the truth
         try {
           snapshotEngine(journal.dir, BigInt(seq), engine);
@@ -310,14 +322,18 @@ function run(d: EngineWorkerData): void {
           log(`journal: snapshot at seq ${seq} failed (${(e as Error).message}); recovery replays more of the journal until one succeeds`);
         }
       }
-      // the turn's end is read on a sample of turns (each clock read leaves 16 bytes of garbage in
-      // a lower JIT tier; an allocation-free loop is a contract, test/integration/gateway-gc.test.ts):
-      // every batch of ≥ 16 commands, every journaled one (its fdatasync is what makes a turn long,
-      // and it bounds the batch rate), every stamped one, every 8th other batch
-      if (n >= 16 || journal !== null || stamped || (++turnSample & 7) === 0) {
-        const turn1 = performance.now();
-        if (turn1 - turn0 > turnMaxMs) turnMaxMs = turn1 - turn0;
-        if (turn1 - reportAt >= 1000) report(turn1);
+      // the turn's end is read on a sample of turns (each clock read is a 16-byte heap number:
+      // Node 20's performance.now() is a native binding; an allocation-free loop is a contract,
+      // test/integration/gateway-gc.test.ts): every batch of ≥ 16 commands, every one whose journal
+      // syncs (its fdatasync is what makes a turn long, and it bounds the batch rate), every
+      // stamped one, every 8th other batch. A stamped turn without a sync (COMMIT mark) or snapshot
+      // after its publish ends at its publish stamp (one clock read less)
+      if (n >= 16 || synced || stamped || (++turnSample & 7) === 0) {
+        if (lat !== null && stamped && !synced && !snapped) { clk[0] = lat.t[2]!; clk[1] = lat.t[3]!; }
+        else nowNsInto(clk, 0);
+        const took = (clk[1]! - t0[1]!) * 4294967296 + (clk[0]! - t0[0]!);
+        if (took > tm[0]!) tm[0] = took;
+        if (clk[1]! * 4294967296 + clk[0]! - tm[1]! >= 1e9) report();
       }
     }
   } finally {

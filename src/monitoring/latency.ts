@@ -143,6 +143,7 @@ export class StageRecorder {
    * last value once per batch. No allocation, no call per record.
    */
   addSinceWords(s: number, w: Uint32Array, at: number, stride: number, n: number, lo1: number, hi1: number): void {
+    lo1 = lo1 >>> 0; // callers may pass the low word as int32 (a Smi: no heap number for the argument)
     const c = this.counts[s]!;
     let k = 0;
     let mn = Infinity;

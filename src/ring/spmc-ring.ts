@@ -42,6 +42,8 @@ export class SpmcRing {
   private readonly data32: Int32Array;
   private readonly words: number;
   private readonly mask: number;
+  /** The producer's futex word for 1 ms naps while consumers lag (made once: publish allocates nothing). */
+  private readonly nap = new Int32Array(new SharedArrayBuffer(4));
   private bufA: ArrayBufferLike | null = null;
   private viewA: Int32Array = new Int32Array(0);
 
@@ -117,13 +119,17 @@ export class SpmcRing {
   publish(src: Uint8Array, offset: number, count: number, timeoutMs = 1000): number {
     let done = this.tryPublish(src, offset, count);
     if (done === count) return done;
-    const deadline = Date.now() + timeoutMs;
-    const nap = new Int32Array(new SharedArrayBuffer(4));
+    // no allocation while consumers lag (the engine thread's loop is allocation-free): the nap's
+    // futex word is the producer's own, and the clock is read only once spinning gave up — the
+    // deadline counts from there, and each later read is after a 1 ms nap
+    let deadline = -1;
     for (let spin = 0; done < count; spin++) {
       done += this.tryPublish(src, offset + done * this.slotBytes, count - done);
       if (done < count && spin > 64) {
-        if (Date.now() >= deadline) break;
-        Atomics.wait(nap, 0, 0, 1);
+        const now = Date.now();
+        if (deadline < 0) deadline = now + timeoutMs;
+        else if (now >= deadline) break;
+        Atomics.wait(this.nap, 0, 0, 1);
       }
     }
     return done;

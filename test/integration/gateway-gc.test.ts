@@ -139,6 +139,11 @@ describe('binary order path and market data: no garbage per order or event in th
     console.log(`main thread: ${(r.main.allocatedBytes / n).toFixed(0)} B/order, ${r.main.scavenges} scavenges (longest ${r.main.maxScavengeMs.toFixed(2)} ms); engine thread: ${JSON.stringify(r.engine)}`);
     expect(r.engine).not.toBeNull();
     expect(r.engine!.scavenges).toBe(0);
+    // what is left is per batch (~25 orders here, each batch latency-stamped): the clock reads
+    // (16 B each), the journal's fs.writeSync (56 B), docs/performance.md "Engine thread";
+    // measured 10–16 B per order (131–353 B per batch of 8–36 orders); an allocation per order
+    // (≥ 16 B) on top breaks 24 B per order
+    expect(r.engine!.allocatedBytes).toBeLessThan(24 * n);
     // measured 496-604 B/order here (1,451 before the binary path read orders in place, the event
     // pump dropped its per-report closures and the registry became arrays; 880-1,090 after that;
     // 995 before the read-model path's cut); what is left is the read models' and the book
