@@ -134,6 +134,8 @@ export function slotSeqBig(dv: DataView, p: number): bigint { return dv.getBigUi
 export function slotTsInit(dv: DataView, p: number): bigint { return dv.getBigInt64(p + S_TS_INIT, true); }
 /** tsInit (epoch ns) as a number (no BigInt): exact to the double's precision (~256 ns at today's epoch). */
 export function slotTsInitNum(dv: DataView, p: number): number { return i64(dv, p + S_TS_INIT); }
+/** The slot's tsInit as u32 words (lo, hi) into out[at], out[at + 1]: exact, no BigInt, no allocation. */
+export function slotTsInitInto(dv: DataView, p: number, out: Uint32Array, at: number): void { out[at] = dv.getUint32(p + S_TS_INIT, true); out[at + 1] = dv.getUint32(p + S_TS_INIT + 4, true); }
 /** tsIn (epoch ns, 0 when unknown) as a bigint. */
 export function slotTsIn(dv: DataView, p: number): bigint { return dv.getBigInt64(p + S_TS_IN, true); }
 /**

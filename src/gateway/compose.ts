@@ -199,6 +199,8 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
     killAccount: (account, on, attribution) => entry.admin('kill_account', on, { account }, attribution),
     signals: storage ? (rows) => storage.writer.signals(rows) : undefined,
     log: logger as FastifyBaseLogger, dataDir: cfg.dataDir,
+    // each strategy worker hands its stage histograms over through its own channel (tracking on)
+    latencyChannel: lat.publish ? () => lat.monitor.channel().sab : undefined,
   }) : null;
   strategies?.subscribe((m) => conns.broadcastStrategies(m));
   if (strategies) strategyTags = (id) => strategies.clientOrderIdOf(id);

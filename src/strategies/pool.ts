@@ -12,6 +12,8 @@
  * 250 ms (`list`/`get` answer from it). Signals — batched by the workers every 100 ms and handed to
  * `onSignals`. Pairs — a worker's `ctx.pairs` blocks (≤ 250 ms) until this thread has called
  * `opts.pairs` (the gateway's SagaManager) with the strategy's account and answered in the block.
+ * Stage latency — with `latencyChannel`, each worker gets its own LatencyChannel buffer at spawn
+ * and records the strategy stages into it (worker.ts; docs/monitoring.md "Latency stages").
  * Invariants: strategy ids are unique across the pool; a strategy lives on one worker; order ids
  * are unique across workers and restarts (the counter starts at `firstOrderId`, the read models'
  * highest strategy id + 1, or a clock-derived start above any earlier run's ids when it is not given).
@@ -66,6 +68,11 @@ export interface PoolOptions {
    * Without it, books start empty and fill as orders arrive.
    */
   restingOrders?(): { seq: number; orders: Iterable<{ symbol: number; id: number; side: number; price: number; leaves: number }> };
+  /**
+   * Stage latency: a new LatencyChannel's buffer for each worker (LatencyMonitor.channel().sab),
+   * called once per worker at start; absent = the workers record no stage latency.
+   */
+  latencyChannel?(): SharedArrayBuffer;
   /** Keep up to this many raw decision-to-ring samples per worker (benchmarks; `close` returns them). */
   latencySamples?: number;
   /**
@@ -149,7 +156,7 @@ export class StrategyPool {
       const data: StrategyWorkerData = {
         index: i, evtRing: opts.host.evtRing.sab, cmdRing: opts.host.cmdRing.sab, control, ids, pairs, tags, instruments,
         modules: opts.strategyModules ?? [], epochOffsetNs: epochOffsetNs().toString(), statusMs: opts.statusMs ?? 250, signalMs: 100,
-        velocity: opts.velocity, samples: opts.latencySamples,
+        velocity: opts.velocity, samples: opts.latencySamples, latency: opts.latencyChannel?.(),
       };
       const worker = spawnWorker(import.meta.url, 'worker', data);
       let onClosed: (s: Float64Array | undefined) => void = () => {};

@@ -80,7 +80,13 @@ export interface SignalRow { strategy: string; symbol: number; ts: number; signa
 
 export interface CommandSink {
   /** Queues one engine command (CMD fields; op 1 new, 2 cancel, 3 modify; ENUMS in src/abi/records.ts). false = cannot queue now (ring full). */
-  send(op: number, side: number, type: number, tif: number, symbol: number, id: number, price: number, qty: number, account: number, clientOrderId: string): boolean;
+  send(op: number, side: number, type: number, tif: number, symbol: number, id: number, price: number, qty: number, account: number, clientOrderId: string, decision?: number): boolean;
+  /**
+   * Stage latency (the strategy worker's sink, docs/monitoring.md "Latency stages"): called when a
+   * strategy's command is decided (ctx.place / ctx.modify queue it, ctx.cancel sends it); returns a
+   * handle that `send` gets back as `decision` (−1 = none). Absent: no stage latency.
+   */
+  decide?(): number;
 }
 
 export interface RunnerOptions {
@@ -220,6 +226,8 @@ class Strat {
   readonly outOrder: OwnOrder[] = [];
   readonly outPrice: number[] = [];
   readonly outQty: number[] = [];
+  /** Per out-box entry: the sink's decision handle (CommandSink.decide; −1 none). */
+  readonly outDec: number[] = [];
   readonly positions = new Map<number, Pos>();
   readonly latency: WindowedLatency;
   orders = 0; fills = 0; rejects = 0; overruns = 0; errors = 0; inRow = 0;
@@ -896,9 +904,12 @@ export class StrategyRunner {
     this.ownOrders.set(id, own);
     s.open.add(own);
     this.exposure(own, qty);
-    s.outOp.push(ENUMS.Op.NEW); s.outOrder.push(own); s.outPrice.push(price); s.outQty.push(qty);
+    s.outOp.push(ENUMS.Op.NEW); s.outOrder.push(own); s.outPrice.push(price); s.outQty.push(qty); s.outDec.push(this.decide());
     return id;
   }
+
+  /** The sink's decision handle for a command a strategy decides now (stage latency; −1 when the sink keeps none). */
+  private decide(): number { const k = this.opts.sink; return k.decide ? k.decide() : -1; }
 
   /** @internal ctx.cancel: sent at once (before this turn's new orders). */
   cancel(s: Strat, orderId: number): true | Refusal {
@@ -906,7 +917,7 @@ export class StrategyRunner {
     if (!o || o.strat !== s) return 'unknown_order';
     if (o.cancelPending) return true;
     if (!o.sent) { this.unsend(o); return true; }
-    if (!this.opts.sink.send(ENUMS.Op.CANCEL, o.side, 0, 0, o.symbol, o.id, 0, 0, s.account, '')) return 'ring_full';
+    if (!this.opts.sink.send(ENUMS.Op.CANCEL, o.side, 0, 0, o.symbol, o.id, 0, 0, s.account, '', this.decide())) return 'ring_full';
     o.cancelPending = true;
     s.breaker.onMessage();
     return true;
@@ -932,7 +943,7 @@ export class StrategyRunner {
       for (let i = 0; i < s.outOrder.length; i++) if (s.outOrder[i] === o && s.outOp[i] === ENUMS.Op.NEW) { s.outPrice[i] = price; s.outQty[i] = qty; }
       return true;
     }
-    s.outOp.push(ENUMS.Op.MODIFY); s.outOrder.push(o); s.outPrice.push(price); s.outQty.push(qty);
+    s.outOp.push(ENUMS.Op.MODIFY); s.outOrder.push(o); s.outPrice.push(price); s.outQty.push(qty); s.outDec.push(this.decide());
     return true;
   }
 
@@ -958,7 +969,7 @@ export class StrategyRunner {
   private unsend(o: OwnOrder): void {
     const s = o.strat;
     for (let i = s.outOrder.length - 1; i >= 0; i--) {
-      if (s.outOrder[i] === o) { s.outOp.splice(i, 1); s.outOrder.splice(i, 1); s.outPrice.splice(i, 1); s.outQty.splice(i, 1); }
+      if (s.outOrder[i] === o) { s.outOp.splice(i, 1); s.outOrder.splice(i, 1); s.outPrice.splice(i, 1); s.outQty.splice(i, 1); s.outDec.splice(i, 1); }
     }
     o.state = 'cancelled';
     o.newPending = false;
@@ -971,7 +982,7 @@ export class StrategyRunner {
     while (s.outOrder.length > 0) {
       const o = s.outOrder[s.outOrder.length - 1]!;
       if (!o.sent) this.unsend(o);
-      else { s.outOp.pop(); s.outOrder.pop(); s.outPrice.pop(); s.outQty.pop(); }
+      else { s.outOp.pop(); s.outOrder.pop(); s.outPrice.pop(); s.outQty.pop(); s.outDec.pop(); }
     }
   }
 
@@ -985,7 +996,7 @@ export class StrategyRunner {
       const op = s.outOp[i]!;
       if (op === ENUMS.Op.NEW) {
         if (o.state !== 'pending' || o.sent) continue;
-        if (sink.send(op, o.side, o.type, o.tif, o.symbol, o.id, s.outPrice[i]!, s.outQty[i]!, s.account, o.tag)) {
+        if (sink.send(op, o.side, o.type, o.tif, o.symbol, o.id, s.outPrice[i]!, s.outQty[i]!, s.account, o.tag, s.outDec[i]!)) {
           o.sent = true;
           s.orders++;
           s.breaker.onMessage();
@@ -996,10 +1007,10 @@ export class StrategyRunner {
           this.queueOrder(o);
         }
       } else if (this.ownOrders.get(o.id) === o && !o.cancelPending) {
-        if (sink.send(op, o.side, o.type, o.tif, o.symbol, o.id, s.outPrice[i]!, s.outQty[i]!, s.account, '')) s.breaker.onMessage();
+        if (sink.send(op, o.side, o.type, o.tif, o.symbol, o.id, s.outPrice[i]!, s.outQty[i]!, s.account, '', s.outDec[i]!)) s.breaker.onMessage();
       }
     }
-    s.outOp.length = 0; s.outOrder.length = 0; s.outPrice.length = 0; s.outQty.length = 0;
+    s.outOp.length = 0; s.outOrder.length = 0; s.outPrice.length = 0; s.outQty.length = 0; s.outDec.length = 0;
     this.checkTrip(s);
   }
 

@@ -83,6 +83,8 @@ export interface StrategyServiceOptions {
   /** strategy_signals rows (StorageWriter.signals); absent when storage is off. */
   signals?(rows: readonly SignalRowOut[]): void;
   log: ServiceLog;
+  /** Stage latency: a LatencyChannel buffer per strategy worker (StrategyPool latencyChannel); absent: tracking off. */
+  latencyChannel?(): SharedArrayBuffer;
   /** Where the kill switches set by trips are remembered across restarts (`<dataDir>/strategy-kills.json`); absent: in memory only. */
   dataDir?: string;
 }
@@ -141,6 +143,7 @@ export class StrategyService {
     const s = new StrategyService(o, null);
     s.pool = await StrategyPool.start({
       host: o.host, instruments: o.instruments, workers: o.workers ?? defaultWorkers(), strategyModules: o.modules?.map(moduleUrl), firstOrderId: o.firstOrderId, restingOrders: o.restingOrders,
+      latencyChannel: o.latencyChannel,
       pairs: (account, req) => s.pairs(account, req),
       onSignals: (rows) => { o.signals?.(rows); },
       onTrip: (id, trip) => { s.onTrip(id, trip).catch((e: unknown) => o.log.error({ audit: 'strategy.kill_failed', strategy: id, reason: (e as Error).message }, `strategy ${id}: handling its breaker trip failed`)); },

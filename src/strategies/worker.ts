@@ -15,7 +15,11 @@
  * so that control messages are handled; status every `statusMs`, signals every `signalMs`.
  * Invariants: every event published after the worker joined reaches its runner once, in order; a
  * command is in the ring (or refused locally) before the next ring poll.
- * Decision-to-ring latency: at each order push, now − tsInit of the oldest event of the poll that
+ * Stage latency (`latency`: a LatencyChannel, docs/monitoring.md "Latency stages"): RingSink
+ * records `strategy_event_to_decision` (the poll's oldest event's tsInit → ctx.place / modify /
+ * cancel) and `strategy_decision_to_ring` (→ the push) into this thread's StageRecorder, offered
+ * to the main thread once a second (and at close). No allocation.
+ * Decision-to-ring latency (status `ring`): at each order push, now − tsInit of the oldest event of the poll that
  * led to it (the engine's batch stamp; wall ns on the host's epoch base), into a LatencyHistogram
  * (reported with the status) and, for benchmarks (`samples`), a Float64Array of raw samples.
  * Complexity: O(events + hooks) per poll. Allocation: none per event (the runner's rules); one
@@ -26,11 +30,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { CMD_OFF, RING_CMD_OFF, RING_CMD_SIZE, RING_CMD_CID_MAX } from '../abi/records.js';
-import { slotEvt, slotSeq, slotTsInitNum } from '../abi/views.js';
+import { slotEvt, slotSeq, slotTsInitInto, slotTsInitNum } from '../abi/views.js';
 import { nowNsInto, setEpochOffsetNs } from '../domain/clock.js';
 import { TradsysError } from '../domain/errors.js';
 import { STRATEGY_ID_BLOCK, STRATEGY_ID_END_NUM } from '../domain/ids.js';
 import { Instrument, type InstrumentSpec } from '../domain/instruments.js';
+import { LatencyChannel, S, StageRecorder } from '../monitoring/latency.js';
 import { MpscRing } from '../ring/mpsc-ring.js';
 import { SpmcRing } from '../ring/spmc-ring.js';
 import type { PairsRequest, Refusal, StrategyConfig, StrategyDefinition } from './api.js';
@@ -57,6 +62,8 @@ export interface StrategyWorkerData {
   velocity?: VelocityLimits;
   /** Keep raw decision-to-ring samples (benchmarks), at most this many. */
   samples?: number;
+  /** Stage latency (src/monitoring/latency.ts): this worker's LatencyChannel; absent = tracking off. */
+  latency?: SharedArrayBuffer;
 }
 
 /** Control messages (main → worker). */
@@ -140,7 +147,16 @@ export class TagTable {
   }
 }
 
-/** Writes RING_CMD records into the command ring (the worker's CommandSink). */
+/** Decision stamps a RingSink keeps (a ring: a command sent more than this many decisions after its own reads a newer stamp). */
+export const DECISION_SLOTS = 1024;
+
+/**
+ * Writes RING_CMD records into the command ring (the worker's CommandSink). With a StageRecorder
+ * (`stages`), it also records the strategy stages (docs/monitoring.md "Latency stages"):
+ * `decide()` stamps the decision into a ring of DECISION_SLOTS epoch-ns word pairs and records
+ * `strategy_event_to_decision` from `trig` (the triggering event's tsInit words; hi 0 = none);
+ * `send(…, decision)` records `strategy_decision_to_ring` from that stamp to the push. No allocation.
+ */
 export class RingSink {
   private readonly rec = new Uint8Array(RING_CMD_SIZE);
   private readonly dv = new DataView(this.rec.buffer);
@@ -151,10 +167,28 @@ export class RingSink {
   private readonly stamp = new Uint32Array(2);
   samples: Float64Array | null = null;
   nSamples = 0;
+  /** tsInit of the oldest event of the poll being handled, as epoch ns words (lo, hi); hi 0 = none (timers, control). */
+  readonly trig = new Uint32Array(2);
+  /** Decision stamps (epoch ns words), slot k at [2k, 2k + 1]. */
+  private readonly dec = new Uint32Array(DECISION_SLOTS * 2);
+  private decN = 0;
 
-  constructor(private readonly ring: MpscRing, private readonly tags: TagTable | null = null) {}
+  constructor(private readonly ring: MpscRing, private readonly tags: TagTable | null = null, readonly stages: StageRecorder | null = null) {}
 
-  send(op: number, side: number, type: number, tif: number, symbol: number, id: number, price: number, qty: number, account: number, cid: string): boolean {
+  /** A strategy decided a command now: its stamp's handle for `send` (−1 without stage latency). */
+  decide(): number {
+    const r = this.stages;
+    if (r === null) return -1;
+    const k = this.decN;
+    this.decN = (k + 1) & (DECISION_SLOTS - 1);
+    const d = this.dec;
+    nowNsInto(d, k * 2);
+    const t = this.trig;
+    if (t[1] !== 0) { r.v[0] = (d[k * 2 + 1]! - t[1]!) * 4294967296 + (d[k * 2]! - t[0]!); r.add(S.strategyEventToDecision, 1); }
+    return k;
+  }
+
+  send(op: number, side: number, type: number, tif: number, symbol: number, id: number, price: number, qty: number, account: number, cid: string, decision = -1): boolean {
     const dv = this.dv;
     const rec = this.rec;
     dv.setUint8(CMD_OFF.op, op); dv.setUint8(CMD_OFF.side, side); dv.setUint8(CMD_OFF.type, type); dv.setUint8(CMD_OFF.tif, tif);
@@ -172,8 +206,15 @@ export class RingSink {
     nowNsInto(this.u32, RING_CMD_OFF.tsIn >> 2);
     if (n > 0 && op === 1 && this.tags) this.tags.set(id, cid); // before the push: the order's A comes after it
     if (!this.ring.tryPush(rec)) return false;
+    const r = this.stages;
+    const timed = r !== null && decision >= 0;
+    if (timed || this.trigger > 0) nowNsInto(this.stamp, 0); // the push stamp (tryPush returned)
+    if (timed) {
+      const d = this.dec;
+      r.v[0] = (this.stamp[1]! - d[decision * 2 + 1]!) * 4294967296 + (this.stamp[0]! - d[decision * 2]!);
+      r.add(S.strategyDecisionToRing, 1);
+    }
     if (this.trigger > 0) {
-      nowNsInto(this.stamp, 0);
       const ns = this.stamp[1]! * 4294967296 + this.stamp[0]! - this.trigger;
       this.hist.record(ns);
       const s = this.samples;
@@ -221,7 +262,10 @@ async function run(d: StrategyWorkerData): Promise<void> {
   const instruments = d.instruments.map((s, i) => new Instrument(i, s));
   const ctl = new Int32Array(d.control);
   const evts = new SpmcRing(d.evtRing);
-  const sink = new RingSink(new MpscRing(d.cmdRing), new TagTable(d.tags));
+  // stage latency (docs/monitoring.md "Latency stages"): this thread's recorder, handed to the main thread once a second
+  const stages = d.latency ? new StageRecorder() : null;
+  const channel = d.latency ? new LatencyChannel(d.latency) : null;
+  const sink = new RingSink(new MpscRing(d.cmdRing), new TagTable(d.tags), stages);
   if (d.samples) sink.samples = new Float64Array(d.samples);
   const ids = new IdBlocks(d.ids);
   const pairsI32 = new Int32Array(d.pairs, 0, 2);
@@ -270,6 +314,7 @@ async function run(d: StrategyWorkerData): Promise<void> {
   let lagging = false;
   const ringReport = (): RingLatency => ({ ...sink.latency(), backlog: evts.available(r), maxBacklog });
   let nextSignals = Date.now() + d.signalMs;
+  let nextOffer = Date.now() + 1000;
   try {
     while (Atomics.load(ctl, CTL_STOP) === 0) {
       const sliceEnd = performance.now() + 5;
@@ -280,6 +325,7 @@ async function run(d: StrategyWorkerData): Promise<void> {
           if (n > maxBacklog) maxBacklog = n;
           const m = n < 1024 ? n : 1024;
           sink.trigger = slotTsInitNum(payload, evts.at(r, 0));
+          slotTsInitInto(payload, evts.at(r, 0), sink.trig, 0);
           try {
             for (let k = 0; k < m; k++) {
               const p = evts.at(r, k);
@@ -290,12 +336,14 @@ async function run(d: StrategyWorkerData): Promise<void> {
             evts.consume(r, m);
           }
           sink.trigger = 0;
+          sink.trig[1] = 0;
         } else {
           runner.tick();
           if (!evts.waitReady(r, 1, 50)) break;
         }
       } while (performance.now() < sliceEnd);
       const now = Date.now();
+      if (channel !== null && now >= nextOffer) { channel.offer(stages!); nextOffer = now + 1000; }
       if (now >= nextSignals && signals.length > 0) { post({ type: 'signals', rows: signals }); signals = []; nextSignals = now + d.signalMs; }
       if (now >= nextStatus) {
         // a worker far behind holds the engine back (it waits for its slowest reader): say so once per episode
@@ -312,6 +360,7 @@ async function run(d: StrategyWorkerData): Promise<void> {
     evts.leave(r);
   }
   if (signals.length > 0) post({ type: 'signals', rows: signals });
+  if (channel !== null) channel.offer(stages!); // the last values, if the main thread took the previous ones
   post({ type: 'status', list: runner.status(), ring: ringReport() });
   post({ type: 'closed', samples: sink.samples ? sink.samples.slice(0, sink.nSamples) : undefined });
 }
