@@ -19,6 +19,7 @@ import type { PairsRequest, TimeInForce } from '../../src/strategies/api.js';
 import type { Trip } from '../../src/strategies/breakers.js';
 import { STRATEGY_ID_BASE_NUM } from '../../src/domain/ids.js';
 import { Instrument } from '../../src/domain/instruments.js';
+import { writeInbox } from './strategy-harness.js';
 
 /** AAA, BBB, CCC: tick 1, lot 1. */
 export const WORLD_INSTRUMENTS = ['AAA', 'BBB', 'CCC'].map((symbol, i) => new Instrument(i, { symbol, tickSize: '1', lotSize: '1' }));
@@ -80,13 +81,7 @@ export class SagaWorld {
       if (this.queue.length === 0) return;
       const batch = this.queue.splice(0);
       const inbox = this.engine.inbox;
-      const dv = new DataView(inbox.buffer, inbox.byteOffset, inbox.byteLength);
-      batch.forEach((c, i) => {
-        const p = i * CMD_SIZE;
-        dv.setUint8(p, c.op); dv.setUint8(p + 1, c.side); dv.setUint8(p + 2, c.type); dv.setUint8(p + 3, c.tif);
-        dv.setUint32(p + 4, c.symbol, true); dv.setBigUint64(p + 8, BigInt(c.id), true); dv.setBigInt64(p + 16, BigInt(c.price), true);
-        dv.setUint32(p + 24, c.qty, true); dv.setUint32(p + 28, c.account, true);
-      });
+      writeInbox(inbox, batch);
       const base = this.seq;
       const perCmd: CqrsEvent[][] = batch.map(() => []);
       const tsNs = this.clock.now() * 1e6;

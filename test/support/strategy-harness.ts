@@ -69,14 +69,8 @@ export class Harness {
       if (this.queue.length === 0) return;
       const batch = this.queue.splice(0);
       const inbox = this.engine.inbox;
-      const idv = new DataView(inbox.buffer, inbox.byteOffset, inbox.byteLength);
-      batch.forEach((c, i) => {
-        const p = i * CMD_SIZE;
-        idv.setUint8(p, c.op); idv.setUint8(p + 1, c.side); idv.setUint8(p + 2, c.type); idv.setUint8(p + 3, c.tif);
-        idv.setUint32(p + 4, c.symbol, true); idv.setBigUint64(p + 8, BigInt(c.id), true); idv.setBigInt64(p + 16, BigInt(c.price), true);
-        idv.setUint32(p + 24, c.qty, true); idv.setUint32(p + 28, c.account, true);
-        this.log.push(c);
-      });
+      writeInbox(inbox, batch);
+      for (const c of batch) this.log.push(c);
       const base = this.seq;
       this.engine.runInbox(batch.length, (dv, _b, k) => {
         for (let i = 0; i < k; i++) {
@@ -102,4 +96,15 @@ export class Harness {
   strategyCmds(account: number): SentCmd[] { return this.log.filter((c) => c.account === account); }
 
   resting(symbol: number, id: number): boolean { return this.engine.order(symbol, id) !== null; }
+}
+
+/** Writes `cmds` as CMD records at the start of the engine's inbox (tests' in-process engines). */
+export function writeInbox(inbox: Uint8Array, cmds: readonly { op: number; side: number; type: number; tif: number; symbol: number; id: number | bigint; price: number | bigint; qty: number; account: number }[]): void {
+  const dv = new DataView(inbox.buffer, inbox.byteOffset, inbox.byteLength);
+  cmds.forEach((c, i) => {
+    const p = i * CMD_SIZE;
+    dv.setUint8(p, c.op); dv.setUint8(p + 1, c.side); dv.setUint8(p + 2, c.type); dv.setUint8(p + 3, c.tif);
+    dv.setUint32(p + 4, c.symbol, true); dv.setBigUint64(p + 8, BigInt(c.id), true); dv.setBigInt64(p + 16, BigInt(c.price), true);
+    dv.setUint32(p + 24, c.qty, true); dv.setUint32(p + 28, c.account, true);
+  });
 }

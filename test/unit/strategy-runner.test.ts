@@ -12,21 +12,12 @@ import type { StrategyConfig } from '../../src/strategies/api.js';
 import { Harness } from '../support/strategy-harness.js';
 import { STRATEGY_ID_BASE_NUM } from '../../src/domain/ids.js';
 import { probeStrategy, scripted } from '../support/probe-strategies.js';
+import { prng } from '../../src/workload/prng.js';
 
 const ACC = 501;
 const cfg = (id: string, kind: string, extra: Partial<StrategyConfig> = {}): StrategyConfig => ({ id, kind, account: ACC, symbols: ['AAA'], ...extra });
 
-/** Mulberry32: a small seeded PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = prng;
 
 /** Reference: average-cost position and realised P&L from a list of fills (side, price, qty, fee). */
 function reference(fills: { side: number; price: number; qty: number; fee: number }[]): { pos: number; realised: number; avg: number } {
