@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CMD_SIZE, EVT_SIZE, ENUMS } from '../../src/abi/records.js';
+import { EVT_SIZE, ENUMS } from '../../src/abi/records.js';
 import { evtCmd } from '../../src/abi/views.js';
 import { Engine } from '../../src/engine/engine.js';
 import { ManualClock } from '../../src/cqrs/clock.js';
