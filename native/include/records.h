@@ -3,6 +3,12 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#ifdef __cplusplus
+#define TS_STATIC_ASSERT static_assert
+#else
+#define TS_STATIC_ASSERT _Static_assert
+#endif
+
 #define TS_ABI_VERSION 1
 #define TS_ABI_HASH 0xdc5a0977u
 
@@ -17,16 +23,16 @@ typedef struct ts_cmd {
   uint32_t qty;
   uint32_t account;
 } ts_cmd_t;
-_Static_assert(sizeof(ts_cmd_t) == 32, "Cmd size");
-_Static_assert(offsetof(ts_cmd_t, op) == 0, "Cmd.op");
-_Static_assert(offsetof(ts_cmd_t, side) == 1, "Cmd.side");
-_Static_assert(offsetof(ts_cmd_t, type) == 2, "Cmd.type");
-_Static_assert(offsetof(ts_cmd_t, tif) == 3, "Cmd.tif");
-_Static_assert(offsetof(ts_cmd_t, symbol) == 4, "Cmd.symbol");
-_Static_assert(offsetof(ts_cmd_t, id) == 8, "Cmd.id");
-_Static_assert(offsetof(ts_cmd_t, price) == 16, "Cmd.price");
-_Static_assert(offsetof(ts_cmd_t, qty) == 24, "Cmd.qty");
-_Static_assert(offsetof(ts_cmd_t, account) == 28, "Cmd.account");
+TS_STATIC_ASSERT(sizeof(ts_cmd_t) == 32, "Cmd size");
+TS_STATIC_ASSERT(offsetof(ts_cmd_t, op) == 0, "Cmd.op");
+TS_STATIC_ASSERT(offsetof(ts_cmd_t, side) == 1, "Cmd.side");
+TS_STATIC_ASSERT(offsetof(ts_cmd_t, type) == 2, "Cmd.type");
+TS_STATIC_ASSERT(offsetof(ts_cmd_t, tif) == 3, "Cmd.tif");
+TS_STATIC_ASSERT(offsetof(ts_cmd_t, symbol) == 4, "Cmd.symbol");
+TS_STATIC_ASSERT(offsetof(ts_cmd_t, id) == 8, "Cmd.id");
+TS_STATIC_ASSERT(offsetof(ts_cmd_t, price) == 16, "Cmd.price");
+TS_STATIC_ASSERT(offsetof(ts_cmd_t, qty) == 24, "Cmd.qty");
+TS_STATIC_ASSERT(offsetof(ts_cmd_t, account) == 28, "Cmd.account");
 
 typedef struct ts_evt {
   uint8_t type;
@@ -45,22 +51,22 @@ typedef struct ts_evt {
   uint32_t makerAccount;
   uint64_t tradeId;
 } ts_evt_t;
-_Static_assert(sizeof(ts_evt_t) == 64, "Evt size");
-_Static_assert(offsetof(ts_evt_t, type) == 0, "Evt.type");
-_Static_assert(offsetof(ts_evt_t, reason) == 1, "Evt.reason");
-_Static_assert(offsetof(ts_evt_t, flags) == 2, "Evt.flags");
-_Static_assert(offsetof(ts_evt_t, side) == 3, "Evt.side");
-_Static_assert(offsetof(ts_evt_t, symbol) == 4, "Evt.symbol");
-_Static_assert(offsetof(ts_evt_t, id) == 8, "Evt.id");
-_Static_assert(offsetof(ts_evt_t, maker) == 16, "Evt.maker");
-_Static_assert(offsetof(ts_evt_t, price) == 24, "Evt.price");
-_Static_assert(offsetof(ts_evt_t, qty) == 32, "Evt.qty");
-_Static_assert(offsetof(ts_evt_t, leaves) == 36, "Evt.leaves");
-_Static_assert(offsetof(ts_evt_t, makerLeaves) == 40, "Evt.makerLeaves");
-_Static_assert(offsetof(ts_evt_t, cmd) == 44, "Evt.cmd");
-_Static_assert(offsetof(ts_evt_t, account) == 48, "Evt.account");
-_Static_assert(offsetof(ts_evt_t, makerAccount) == 52, "Evt.makerAccount");
-_Static_assert(offsetof(ts_evt_t, tradeId) == 56, "Evt.tradeId");
+TS_STATIC_ASSERT(sizeof(ts_evt_t) == 64, "Evt size");
+TS_STATIC_ASSERT(offsetof(ts_evt_t, type) == 0, "Evt.type");
+TS_STATIC_ASSERT(offsetof(ts_evt_t, reason) == 1, "Evt.reason");
+TS_STATIC_ASSERT(offsetof(ts_evt_t, flags) == 2, "Evt.flags");
+TS_STATIC_ASSERT(offsetof(ts_evt_t, side) == 3, "Evt.side");
+TS_STATIC_ASSERT(offsetof(ts_evt_t, symbol) == 4, "Evt.symbol");
+TS_STATIC_ASSERT(offsetof(ts_evt_t, id) == 8, "Evt.id");
+TS_STATIC_ASSERT(offsetof(ts_evt_t, maker) == 16, "Evt.maker");
+TS_STATIC_ASSERT(offsetof(ts_evt_t, price) == 24, "Evt.price");
+TS_STATIC_ASSERT(offsetof(ts_evt_t, qty) == 32, "Evt.qty");
+TS_STATIC_ASSERT(offsetof(ts_evt_t, leaves) == 36, "Evt.leaves");
+TS_STATIC_ASSERT(offsetof(ts_evt_t, makerLeaves) == 40, "Evt.makerLeaves");
+TS_STATIC_ASSERT(offsetof(ts_evt_t, cmd) == 44, "Evt.cmd");
+TS_STATIC_ASSERT(offsetof(ts_evt_t, account) == 48, "Evt.account");
+TS_STATIC_ASSERT(offsetof(ts_evt_t, makerAccount) == 52, "Evt.makerAccount");
+TS_STATIC_ASSERT(offsetof(ts_evt_t, tradeId) == 56, "Evt.tradeId");
 
 typedef struct ts_level {
   int64_t price;
@@ -68,11 +74,11 @@ typedef struct ts_level {
   uint32_t count;
   uint32_t _pad0;
 } ts_level_t;
-_Static_assert(sizeof(ts_level_t) == 24, "Level size");
-_Static_assert(offsetof(ts_level_t, price) == 0, "Level.price");
-_Static_assert(offsetof(ts_level_t, qty) == 8, "Level.qty");
-_Static_assert(offsetof(ts_level_t, count) == 16, "Level.count");
-_Static_assert(offsetof(ts_level_t, _pad0) == 20, "Level._pad0");
+TS_STATIC_ASSERT(sizeof(ts_level_t) == 24, "Level size");
+TS_STATIC_ASSERT(offsetof(ts_level_t, price) == 0, "Level.price");
+TS_STATIC_ASSERT(offsetof(ts_level_t, qty) == 8, "Level.qty");
+TS_STATIC_ASSERT(offsetof(ts_level_t, count) == 16, "Level.count");
+TS_STATIC_ASSERT(offsetof(ts_level_t, _pad0) == 20, "Level._pad0");
 
 typedef struct ts_order {
   uint32_t symbol;
@@ -85,16 +91,16 @@ typedef struct ts_order {
   uint32_t account;
   uint64_t filled;
 } ts_order_t;
-_Static_assert(sizeof(ts_order_t) == 40, "Order size");
-_Static_assert(offsetof(ts_order_t, symbol) == 0, "Order.symbol");
-_Static_assert(offsetof(ts_order_t, side) == 4, "Order.side");
-_Static_assert(offsetof(ts_order_t, _pad0) == 5, "Order._pad0");
-_Static_assert(offsetof(ts_order_t, _pad1) == 6, "Order._pad1");
-_Static_assert(offsetof(ts_order_t, price) == 8, "Order.price");
-_Static_assert(offsetof(ts_order_t, id) == 16, "Order.id");
-_Static_assert(offsetof(ts_order_t, leaves) == 24, "Order.leaves");
-_Static_assert(offsetof(ts_order_t, account) == 28, "Order.account");
-_Static_assert(offsetof(ts_order_t, filled) == 32, "Order.filled");
+TS_STATIC_ASSERT(sizeof(ts_order_t) == 40, "Order size");
+TS_STATIC_ASSERT(offsetof(ts_order_t, symbol) == 0, "Order.symbol");
+TS_STATIC_ASSERT(offsetof(ts_order_t, side) == 4, "Order.side");
+TS_STATIC_ASSERT(offsetof(ts_order_t, _pad0) == 5, "Order._pad0");
+TS_STATIC_ASSERT(offsetof(ts_order_t, _pad1) == 6, "Order._pad1");
+TS_STATIC_ASSERT(offsetof(ts_order_t, price) == 8, "Order.price");
+TS_STATIC_ASSERT(offsetof(ts_order_t, id) == 16, "Order.id");
+TS_STATIC_ASSERT(offsetof(ts_order_t, leaves) == 24, "Order.leaves");
+TS_STATIC_ASSERT(offsetof(ts_order_t, account) == 28, "Order.account");
+TS_STATIC_ASSERT(offsetof(ts_order_t, filled) == 32, "Order.filled");
 
 typedef struct ts_ctrl {
   int64_t arg0;
@@ -106,15 +112,15 @@ typedef struct ts_ctrl {
   int64_t arg4;
   int64_t arg5;
 } ts_ctrl_t;
-_Static_assert(sizeof(ts_ctrl_t) == 64, "Ctrl size");
-_Static_assert(offsetof(ts_ctrl_t, arg0) == 0, "Ctrl.arg0");
-_Static_assert(offsetof(ts_ctrl_t, arg1) == 8, "Ctrl.arg1");
-_Static_assert(offsetof(ts_ctrl_t, hash) == 16, "Ctrl.hash");
-_Static_assert(offsetof(ts_ctrl_t, tradeSeq) == 24, "Ctrl.tradeSeq");
-_Static_assert(offsetof(ts_ctrl_t, arg2) == 32, "Ctrl.arg2");
-_Static_assert(offsetof(ts_ctrl_t, arg3) == 40, "Ctrl.arg3");
-_Static_assert(offsetof(ts_ctrl_t, arg4) == 48, "Ctrl.arg4");
-_Static_assert(offsetof(ts_ctrl_t, arg5) == 56, "Ctrl.arg5");
+TS_STATIC_ASSERT(sizeof(ts_ctrl_t) == 64, "Ctrl size");
+TS_STATIC_ASSERT(offsetof(ts_ctrl_t, arg0) == 0, "Ctrl.arg0");
+TS_STATIC_ASSERT(offsetof(ts_ctrl_t, arg1) == 8, "Ctrl.arg1");
+TS_STATIC_ASSERT(offsetof(ts_ctrl_t, hash) == 16, "Ctrl.hash");
+TS_STATIC_ASSERT(offsetof(ts_ctrl_t, tradeSeq) == 24, "Ctrl.tradeSeq");
+TS_STATIC_ASSERT(offsetof(ts_ctrl_t, arg2) == 32, "Ctrl.arg2");
+TS_STATIC_ASSERT(offsetof(ts_ctrl_t, arg3) == 40, "Ctrl.arg3");
+TS_STATIC_ASSERT(offsetof(ts_ctrl_t, arg4) == 48, "Ctrl.arg4");
+TS_STATIC_ASSERT(offsetof(ts_ctrl_t, arg5) == 56, "Ctrl.arg5");
 
 typedef struct ts_ringcmd {
   uint8_t op;
@@ -139,28 +145,28 @@ typedef struct ts_ringcmd {
   uint64_t cid3;
   uint64_t cid4;
 } ts_ringcmd_t;
-_Static_assert(sizeof(ts_ringcmd_t) == 96, "RingCmd size");
-_Static_assert(offsetof(ts_ringcmd_t, op) == 0, "RingCmd.op");
-_Static_assert(offsetof(ts_ringcmd_t, side) == 1, "RingCmd.side");
-_Static_assert(offsetof(ts_ringcmd_t, type) == 2, "RingCmd.type");
-_Static_assert(offsetof(ts_ringcmd_t, tif) == 3, "RingCmd.tif");
-_Static_assert(offsetof(ts_ringcmd_t, symbol) == 4, "RingCmd.symbol");
-_Static_assert(offsetof(ts_ringcmd_t, id) == 8, "RingCmd.id");
-_Static_assert(offsetof(ts_ringcmd_t, price) == 16, "RingCmd.price");
-_Static_assert(offsetof(ts_ringcmd_t, qty) == 24, "RingCmd.qty");
-_Static_assert(offsetof(ts_ringcmd_t, account) == 28, "RingCmd.account");
-_Static_assert(offsetof(ts_ringcmd_t, origin) == 32, "RingCmd.origin");
-_Static_assert(offsetof(ts_ringcmd_t, token) == 36, "RingCmd.token");
-_Static_assert(offsetof(ts_ringcmd_t, tsIn) == 40, "RingCmd.tsIn");
-_Static_assert(offsetof(ts_ringcmd_t, cidLen) == 48, "RingCmd.cidLen");
-_Static_assert(offsetof(ts_ringcmd_t, _pad0) == 49, "RingCmd._pad0");
-_Static_assert(offsetof(ts_ringcmd_t, _pad1) == 50, "RingCmd._pad1");
-_Static_assert(offsetof(ts_ringcmd_t, _pad2) == 52, "RingCmd._pad2");
-_Static_assert(offsetof(ts_ringcmd_t, cid0) == 56, "RingCmd.cid0");
-_Static_assert(offsetof(ts_ringcmd_t, cid1) == 64, "RingCmd.cid1");
-_Static_assert(offsetof(ts_ringcmd_t, cid2) == 72, "RingCmd.cid2");
-_Static_assert(offsetof(ts_ringcmd_t, cid3) == 80, "RingCmd.cid3");
-_Static_assert(offsetof(ts_ringcmd_t, cid4) == 88, "RingCmd.cid4");
+TS_STATIC_ASSERT(sizeof(ts_ringcmd_t) == 96, "RingCmd size");
+TS_STATIC_ASSERT(offsetof(ts_ringcmd_t, op) == 0, "RingCmd.op");
+TS_STATIC_ASSERT(offsetof(ts_ringcmd_t, side) == 1, "RingCmd.side");
+TS_STATIC_ASSERT(offsetof(ts_ringcmd_t, type) == 2, "RingCmd.type");
+TS_STATIC_ASSERT(offsetof(ts_ringcmd_t, tif) == 3, "RingCmd.tif");
+TS_STATIC_ASSERT(offsetof(ts_ringcmd_t, symbol) == 4, "RingCmd.symbol");
+TS_STATIC_ASSERT(offsetof(ts_ringcmd_t, id) == 8, "RingCmd.id");
+TS_STATIC_ASSERT(offsetof(ts_ringcmd_t, price) == 16, "RingCmd.price");
+TS_STATIC_ASSERT(offsetof(ts_ringcmd_t, qty) == 24, "RingCmd.qty");
+TS_STATIC_ASSERT(offsetof(ts_ringcmd_t, account) == 28, "RingCmd.account");
+TS_STATIC_ASSERT(offsetof(ts_ringcmd_t, origin) == 32, "RingCmd.origin");
+TS_STATIC_ASSERT(offsetof(ts_ringcmd_t, token) == 36, "RingCmd.token");
+TS_STATIC_ASSERT(offsetof(ts_ringcmd_t, tsIn) == 40, "RingCmd.tsIn");
+TS_STATIC_ASSERT(offsetof(ts_ringcmd_t, cidLen) == 48, "RingCmd.cidLen");
+TS_STATIC_ASSERT(offsetof(ts_ringcmd_t, _pad0) == 49, "RingCmd._pad0");
+TS_STATIC_ASSERT(offsetof(ts_ringcmd_t, _pad1) == 50, "RingCmd._pad1");
+TS_STATIC_ASSERT(offsetof(ts_ringcmd_t, _pad2) == 52, "RingCmd._pad2");
+TS_STATIC_ASSERT(offsetof(ts_ringcmd_t, cid0) == 56, "RingCmd.cid0");
+TS_STATIC_ASSERT(offsetof(ts_ringcmd_t, cid1) == 64, "RingCmd.cid1");
+TS_STATIC_ASSERT(offsetof(ts_ringcmd_t, cid2) == 72, "RingCmd.cid2");
+TS_STATIC_ASSERT(offsetof(ts_ringcmd_t, cid3) == 80, "RingCmd.cid3");
+TS_STATIC_ASSERT(offsetof(ts_ringcmd_t, cid4) == 88, "RingCmd.cid4");
 
 typedef struct ts_ringevt {
   uint64_t seq;
@@ -184,27 +190,27 @@ typedef struct ts_ringevt {
   uint32_t evtMakerAccount;
   uint64_t evtTradeId;
 } ts_ringevt_t;
-_Static_assert(sizeof(ts_ringevt_t) == 96, "RingEvt size");
-_Static_assert(offsetof(ts_ringevt_t, seq) == 0, "RingEvt.seq");
-_Static_assert(offsetof(ts_ringevt_t, tsInit) == 8, "RingEvt.tsInit");
-_Static_assert(offsetof(ts_ringevt_t, origin) == 16, "RingEvt.origin");
-_Static_assert(offsetof(ts_ringevt_t, token) == 20, "RingEvt.token");
-_Static_assert(offsetof(ts_ringevt_t, tsIn) == 24, "RingEvt.tsIn");
-_Static_assert(offsetof(ts_ringevt_t, evtType) == 32, "RingEvt.evtType");
-_Static_assert(offsetof(ts_ringevt_t, evtReason) == 33, "RingEvt.evtReason");
-_Static_assert(offsetof(ts_ringevt_t, evtFlags) == 34, "RingEvt.evtFlags");
-_Static_assert(offsetof(ts_ringevt_t, evtSide) == 35, "RingEvt.evtSide");
-_Static_assert(offsetof(ts_ringevt_t, evtSymbol) == 36, "RingEvt.evtSymbol");
-_Static_assert(offsetof(ts_ringevt_t, evtId) == 40, "RingEvt.evtId");
-_Static_assert(offsetof(ts_ringevt_t, evtMaker) == 48, "RingEvt.evtMaker");
-_Static_assert(offsetof(ts_ringevt_t, evtPrice) == 56, "RingEvt.evtPrice");
-_Static_assert(offsetof(ts_ringevt_t, evtQty) == 64, "RingEvt.evtQty");
-_Static_assert(offsetof(ts_ringevt_t, evtLeaves) == 68, "RingEvt.evtLeaves");
-_Static_assert(offsetof(ts_ringevt_t, evtMakerLeaves) == 72, "RingEvt.evtMakerLeaves");
-_Static_assert(offsetof(ts_ringevt_t, evtCmd) == 76, "RingEvt.evtCmd");
-_Static_assert(offsetof(ts_ringevt_t, evtAccount) == 80, "RingEvt.evtAccount");
-_Static_assert(offsetof(ts_ringevt_t, evtMakerAccount) == 84, "RingEvt.evtMakerAccount");
-_Static_assert(offsetof(ts_ringevt_t, evtTradeId) == 88, "RingEvt.evtTradeId");
+TS_STATIC_ASSERT(sizeof(ts_ringevt_t) == 96, "RingEvt size");
+TS_STATIC_ASSERT(offsetof(ts_ringevt_t, seq) == 0, "RingEvt.seq");
+TS_STATIC_ASSERT(offsetof(ts_ringevt_t, tsInit) == 8, "RingEvt.tsInit");
+TS_STATIC_ASSERT(offsetof(ts_ringevt_t, origin) == 16, "RingEvt.origin");
+TS_STATIC_ASSERT(offsetof(ts_ringevt_t, token) == 20, "RingEvt.token");
+TS_STATIC_ASSERT(offsetof(ts_ringevt_t, tsIn) == 24, "RingEvt.tsIn");
+TS_STATIC_ASSERT(offsetof(ts_ringevt_t, evtType) == 32, "RingEvt.evtType");
+TS_STATIC_ASSERT(offsetof(ts_ringevt_t, evtReason) == 33, "RingEvt.evtReason");
+TS_STATIC_ASSERT(offsetof(ts_ringevt_t, evtFlags) == 34, "RingEvt.evtFlags");
+TS_STATIC_ASSERT(offsetof(ts_ringevt_t, evtSide) == 35, "RingEvt.evtSide");
+TS_STATIC_ASSERT(offsetof(ts_ringevt_t, evtSymbol) == 36, "RingEvt.evtSymbol");
+TS_STATIC_ASSERT(offsetof(ts_ringevt_t, evtId) == 40, "RingEvt.evtId");
+TS_STATIC_ASSERT(offsetof(ts_ringevt_t, evtMaker) == 48, "RingEvt.evtMaker");
+TS_STATIC_ASSERT(offsetof(ts_ringevt_t, evtPrice) == 56, "RingEvt.evtPrice");
+TS_STATIC_ASSERT(offsetof(ts_ringevt_t, evtQty) == 64, "RingEvt.evtQty");
+TS_STATIC_ASSERT(offsetof(ts_ringevt_t, evtLeaves) == 68, "RingEvt.evtLeaves");
+TS_STATIC_ASSERT(offsetof(ts_ringevt_t, evtMakerLeaves) == 72, "RingEvt.evtMakerLeaves");
+TS_STATIC_ASSERT(offsetof(ts_ringevt_t, evtCmd) == 76, "RingEvt.evtCmd");
+TS_STATIC_ASSERT(offsetof(ts_ringevt_t, evtAccount) == 80, "RingEvt.evtAccount");
+TS_STATIC_ASSERT(offsetof(ts_ringevt_t, evtMakerAccount) == 84, "RingEvt.evtMakerAccount");
+TS_STATIC_ASSERT(offsetof(ts_ringevt_t, evtTradeId) == 88, "RingEvt.evtTradeId");
 
 typedef struct ts_journalrec {
   uint32_t len;
@@ -236,35 +242,35 @@ typedef struct ts_journalrec {
   uint64_t cmdCid3;
   uint64_t cmdCid4;
 } ts_journalrec_t;
-_Static_assert(sizeof(ts_journalrec_t) == 128, "JournalRec size");
-_Static_assert(offsetof(ts_journalrec_t, len) == 0, "JournalRec.len");
-_Static_assert(offsetof(ts_journalrec_t, crc) == 4, "JournalRec.crc");
-_Static_assert(offsetof(ts_journalrec_t, seq) == 8, "JournalRec.seq");
-_Static_assert(offsetof(ts_journalrec_t, version) == 16, "JournalRec.version");
-_Static_assert(offsetof(ts_journalrec_t, kind) == 18, "JournalRec.kind");
-_Static_assert(offsetof(ts_journalrec_t, nEvents) == 20, "JournalRec.nEvents");
-_Static_assert(offsetof(ts_journalrec_t, tsInit) == 24, "JournalRec.tsInit");
-_Static_assert(offsetof(ts_journalrec_t, cmdOp) == 32, "JournalRec.cmdOp");
-_Static_assert(offsetof(ts_journalrec_t, cmdSide) == 33, "JournalRec.cmdSide");
-_Static_assert(offsetof(ts_journalrec_t, cmdType) == 34, "JournalRec.cmdType");
-_Static_assert(offsetof(ts_journalrec_t, cmdTif) == 35, "JournalRec.cmdTif");
-_Static_assert(offsetof(ts_journalrec_t, cmdSymbol) == 36, "JournalRec.cmdSymbol");
-_Static_assert(offsetof(ts_journalrec_t, cmdId) == 40, "JournalRec.cmdId");
-_Static_assert(offsetof(ts_journalrec_t, cmdPrice) == 48, "JournalRec.cmdPrice");
-_Static_assert(offsetof(ts_journalrec_t, cmdQty) == 56, "JournalRec.cmdQty");
-_Static_assert(offsetof(ts_journalrec_t, cmdAccount) == 60, "JournalRec.cmdAccount");
-_Static_assert(offsetof(ts_journalrec_t, cmdOrigin) == 64, "JournalRec.cmdOrigin");
-_Static_assert(offsetof(ts_journalrec_t, cmdToken) == 68, "JournalRec.cmdToken");
-_Static_assert(offsetof(ts_journalrec_t, cmdTsIn) == 72, "JournalRec.cmdTsIn");
-_Static_assert(offsetof(ts_journalrec_t, cmdCidLen) == 80, "JournalRec.cmdCidLen");
-_Static_assert(offsetof(ts_journalrec_t, _cmdPad0) == 81, "JournalRec._cmdPad0");
-_Static_assert(offsetof(ts_journalrec_t, _cmdPad1) == 82, "JournalRec._cmdPad1");
-_Static_assert(offsetof(ts_journalrec_t, _cmdPad2) == 84, "JournalRec._cmdPad2");
-_Static_assert(offsetof(ts_journalrec_t, cmdCid0) == 88, "JournalRec.cmdCid0");
-_Static_assert(offsetof(ts_journalrec_t, cmdCid1) == 96, "JournalRec.cmdCid1");
-_Static_assert(offsetof(ts_journalrec_t, cmdCid2) == 104, "JournalRec.cmdCid2");
-_Static_assert(offsetof(ts_journalrec_t, cmdCid3) == 112, "JournalRec.cmdCid3");
-_Static_assert(offsetof(ts_journalrec_t, cmdCid4) == 120, "JournalRec.cmdCid4");
+TS_STATIC_ASSERT(sizeof(ts_journalrec_t) == 128, "JournalRec size");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, len) == 0, "JournalRec.len");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, crc) == 4, "JournalRec.crc");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, seq) == 8, "JournalRec.seq");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, version) == 16, "JournalRec.version");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, kind) == 18, "JournalRec.kind");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, nEvents) == 20, "JournalRec.nEvents");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, tsInit) == 24, "JournalRec.tsInit");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, cmdOp) == 32, "JournalRec.cmdOp");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, cmdSide) == 33, "JournalRec.cmdSide");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, cmdType) == 34, "JournalRec.cmdType");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, cmdTif) == 35, "JournalRec.cmdTif");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, cmdSymbol) == 36, "JournalRec.cmdSymbol");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, cmdId) == 40, "JournalRec.cmdId");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, cmdPrice) == 48, "JournalRec.cmdPrice");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, cmdQty) == 56, "JournalRec.cmdQty");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, cmdAccount) == 60, "JournalRec.cmdAccount");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, cmdOrigin) == 64, "JournalRec.cmdOrigin");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, cmdToken) == 68, "JournalRec.cmdToken");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, cmdTsIn) == 72, "JournalRec.cmdTsIn");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, cmdCidLen) == 80, "JournalRec.cmdCidLen");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, _cmdPad0) == 81, "JournalRec._cmdPad0");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, _cmdPad1) == 82, "JournalRec._cmdPad1");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, _cmdPad2) == 84, "JournalRec._cmdPad2");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, cmdCid0) == 88, "JournalRec.cmdCid0");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, cmdCid1) == 96, "JournalRec.cmdCid1");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, cmdCid2) == 104, "JournalRec.cmdCid2");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, cmdCid3) == 112, "JournalRec.cmdCid3");
+TS_STATIC_ASSERT(offsetof(ts_journalrec_t, cmdCid4) == 120, "JournalRec.cmdCid4");
 
 typedef struct ts_journalrecv1 {
   uint32_t len;
@@ -283,22 +289,22 @@ typedef struct ts_journalrecv1 {
   uint32_t cmdQty;
   uint32_t cmdAccount;
 } ts_journalrecv1_t;
-_Static_assert(sizeof(ts_journalrecv1_t) == 56, "JournalRecV1 size");
-_Static_assert(offsetof(ts_journalrecv1_t, len) == 0, "JournalRecV1.len");
-_Static_assert(offsetof(ts_journalrecv1_t, crc) == 4, "JournalRecV1.crc");
-_Static_assert(offsetof(ts_journalrecv1_t, seq) == 8, "JournalRecV1.seq");
-_Static_assert(offsetof(ts_journalrecv1_t, version) == 16, "JournalRecV1.version");
-_Static_assert(offsetof(ts_journalrecv1_t, kind) == 18, "JournalRecV1.kind");
-_Static_assert(offsetof(ts_journalrecv1_t, nEvents) == 20, "JournalRecV1.nEvents");
-_Static_assert(offsetof(ts_journalrecv1_t, cmdOp) == 24, "JournalRecV1.cmdOp");
-_Static_assert(offsetof(ts_journalrecv1_t, cmdSide) == 25, "JournalRecV1.cmdSide");
-_Static_assert(offsetof(ts_journalrecv1_t, cmdType) == 26, "JournalRecV1.cmdType");
-_Static_assert(offsetof(ts_journalrecv1_t, cmdTif) == 27, "JournalRecV1.cmdTif");
-_Static_assert(offsetof(ts_journalrecv1_t, cmdSymbol) == 28, "JournalRecV1.cmdSymbol");
-_Static_assert(offsetof(ts_journalrecv1_t, cmdId) == 32, "JournalRecV1.cmdId");
-_Static_assert(offsetof(ts_journalrecv1_t, cmdPrice) == 40, "JournalRecV1.cmdPrice");
-_Static_assert(offsetof(ts_journalrecv1_t, cmdQty) == 48, "JournalRecV1.cmdQty");
-_Static_assert(offsetof(ts_journalrecv1_t, cmdAccount) == 52, "JournalRecV1.cmdAccount");
+TS_STATIC_ASSERT(sizeof(ts_journalrecv1_t) == 56, "JournalRecV1 size");
+TS_STATIC_ASSERT(offsetof(ts_journalrecv1_t, len) == 0, "JournalRecV1.len");
+TS_STATIC_ASSERT(offsetof(ts_journalrecv1_t, crc) == 4, "JournalRecV1.crc");
+TS_STATIC_ASSERT(offsetof(ts_journalrecv1_t, seq) == 8, "JournalRecV1.seq");
+TS_STATIC_ASSERT(offsetof(ts_journalrecv1_t, version) == 16, "JournalRecV1.version");
+TS_STATIC_ASSERT(offsetof(ts_journalrecv1_t, kind) == 18, "JournalRecV1.kind");
+TS_STATIC_ASSERT(offsetof(ts_journalrecv1_t, nEvents) == 20, "JournalRecV1.nEvents");
+TS_STATIC_ASSERT(offsetof(ts_journalrecv1_t, cmdOp) == 24, "JournalRecV1.cmdOp");
+TS_STATIC_ASSERT(offsetof(ts_journalrecv1_t, cmdSide) == 25, "JournalRecV1.cmdSide");
+TS_STATIC_ASSERT(offsetof(ts_journalrecv1_t, cmdType) == 26, "JournalRecV1.cmdType");
+TS_STATIC_ASSERT(offsetof(ts_journalrecv1_t, cmdTif) == 27, "JournalRecV1.cmdTif");
+TS_STATIC_ASSERT(offsetof(ts_journalrecv1_t, cmdSymbol) == 28, "JournalRecV1.cmdSymbol");
+TS_STATIC_ASSERT(offsetof(ts_journalrecv1_t, cmdId) == 32, "JournalRecV1.cmdId");
+TS_STATIC_ASSERT(offsetof(ts_journalrecv1_t, cmdPrice) == 40, "JournalRecV1.cmdPrice");
+TS_STATIC_ASSERT(offsetof(ts_journalrecv1_t, cmdQty) == 48, "JournalRecV1.cmdQty");
+TS_STATIC_ASSERT(offsetof(ts_journalrecv1_t, cmdAccount) == 52, "JournalRecV1.cmdAccount");
 
 #define TS_OP_NEW 1
 #define TS_OP_CANCEL 2

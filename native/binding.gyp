@@ -1,0 +1,34 @@
+# node-gyp project for the optional native addon (build/native/tradsys_native.node).
+# Built by native/build.mjs at `npm run build` (and so at `npm ci`); a failure never fails the
+# install: build.mjs retries with optional features off, then records why in
+# build/native/status.json, and src/sys/native.ts falls back to the TypeScript/WASM paths.
+# Feature switches are gyp variables probed by probe.mjs; build.mjs may override them
+# (`--tradsys_xdp=0`) when a retry is needed.
+{
+  "variables": {
+    "tradsys_numa%": "<!(node probe.mjs numa)",
+    "tradsys_xdp%": "<!(node probe.mjs xdp)"
+  },
+  "targets": [
+    {
+      "target_name": "tradsys_native",
+      "sources": ["src/addon.cc", "src/sys.cc", "src/feed.cc", "src/gpu.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "include", "src"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GNU_SOURCE"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc": ["-std=c++17", "-O2", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "libraries": ["-ldl", "-lpthread"],
+      "conditions": [
+        ["tradsys_numa==1", {
+          "defines": ["TRADSYS_HAVE_NUMA=1"],
+          "libraries": ["-Wl,-Bstatic", "-lnuma", "-Wl,-Bdynamic"]
+        }],
+        ["tradsys_xdp==1", {
+          "defines": ["TRADSYS_HAVE_XDP=1"],
+          "libraries": ["-Wl,-Bstatic", "-lxdp", "-lbpf", "-lelf", "-lz", "-Wl,-Bdynamic"]
+        }]
+      ]
+    }
+  ]
+}
