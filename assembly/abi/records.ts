@@ -296,6 +296,97 @@
   cmdAccount: u32;
 }
 
+// FeedRingHdr: 256 bytes
+@inline export const FEED_RING_HDR_SIZE: u32 = 256;
+@inline export const FEED_RING_HDR_MAGIC: u32 = 0;
+@inline export const FEED_RING_HDR_VERSION: u32 = 4;
+@inline export const FEED_RING_HDR_CAPACITY: u32 = 8;
+@inline export const FEED_RING_HDR_RECORD_SIZE: u32 = 12;
+@inline export const FEED_RING_HDR_READER_MAX: u32 = 16;
+@inline export const FEED_RING_HDR_WRITER_PATH: u32 = 20;
+@inline export const FEED_RING_HDR_WRITE_SEQ: u32 = 64;
+@inline export const FEED_RING_HDR_OVERRUNS: u32 = 72;
+@inline export const FEED_RING_HDR_LAST_SEQ: u32 = 80;
+@inline export const FEED_RING_HDR_GAPS: u32 = 88;
+@inline export const FEED_RING_HDR_CURSOR0: u32 = 128;
+@inline export const FEED_RING_HDR_CURSOR1: u32 = 136;
+@inline export const FEED_RING_HDR_CURSOR2: u32 = 144;
+@inline export const FEED_RING_HDR_CURSOR3: u32 = 152;
+@inline export const FEED_RING_HDR_CURSOR4: u32 = 160;
+@inline export const FEED_RING_HDR_CURSOR5: u32 = 168;
+@inline export const FEED_RING_HDR_CURSOR6: u32 = 176;
+@inline export const FEED_RING_HDR_CURSOR7: u32 = 184;
+@unmanaged @final export class FeedRingHdrRec {
+  magic: u32;
+  version: u32;
+  capacity: u32;
+  recordSize: u32;
+  readerMax: u32;
+  writerPath: u32;
+  _pad0: u64;
+  _pad1: u64;
+  _pad2: u64;
+  _pad3: u64;
+  _pad4: u64;
+  writeSeq: u64;
+  overruns: u64;
+  lastSeq: u64;
+  gaps: u64;
+  _pad5: u64;
+  _pad6: u64;
+  _pad7: u64;
+  _pad8: u64;
+  cursor0: u64;
+  cursor1: u64;
+  cursor2: u64;
+  cursor3: u64;
+  cursor4: u64;
+  cursor5: u64;
+  cursor6: u64;
+  cursor7: u64;
+  _pad9: u64;
+  _pad10: u64;
+  _pad11: u64;
+  _pad12: u64;
+  _pad13: u64;
+  _pad14: u64;
+  _pad15: u64;
+  _pad16: u64;
+}
+
+// FeedMsg: 72 bytes
+@inline export const FEED_MSG_SIZE: u32 = 72;
+@inline export const FEED_MSG_TYPE: u32 = 0;
+@inline export const FEED_MSG_SIDE: u32 = 1;
+@inline export const FEED_MSG_STAMP_SOURCE: u32 = 2;
+@inline export const FEED_MSG_PATH: u32 = 3;
+@inline export const FEED_MSG_SYMBOL: u32 = 4;
+@inline export const FEED_MSG_SEQ: u32 = 8;
+@inline export const FEED_MSG_ORDER_ID: u32 = 16;
+@inline export const FEED_MSG_PRICE: u32 = 24;
+@inline export const FEED_MSG_QTY: u32 = 32;
+@inline export const FEED_MSG_FLAGS: u32 = 36;
+@inline export const FEED_MSG_MATCH_ID: u32 = 40;
+@inline export const FEED_MSG_TS_SEND: u32 = 48;
+@inline export const FEED_MSG_TS_RECV: u32 = 56;
+@inline export const FEED_MSG_TS_RING: u32 = 64;
+@unmanaged @final export class FeedMsgRec {
+  type: u8;
+  side: u8;
+  stampSource: u8;
+  path: u8;
+  symbol: u32;
+  seq: u64;
+  orderId: u64;
+  price: i64;
+  qty: u32;
+  flags: u32;
+  matchId: u64;
+  tsSend: i64;
+  tsRecv: i64;
+  tsRing: i64;
+}
+
 @inline export const OP_NEW: u32 = 1;
 @inline export const OP_CANCEL: u32 = 2;
 @inline export const OP_MODIFY: u32 = 3;
@@ -349,9 +440,30 @@
 @inline export const JOURNAL_VERSION_V1: u32 = 1;
 @inline export const JOURNAL_VERSION_V2: u32 = 2;
 @inline export const JOURNAL_KIND_COMMAND: u32 = 1;
+@inline export const FEED_MSG_TYPE_ADD: u32 = 65;
+@inline export const FEED_MSG_TYPE_CANCEL: u32 = 88;
+@inline export const FEED_MSG_TYPE_EXECUTE: u32 = 69;
+@inline export const FEED_MSG_TYPE_TRADE: u32 = 80;
+@inline export const FEED_MSG_TYPE_BOOK_DELTA: u32 = 68;
+@inline export const FEED_MSG_TYPE_SYSTEM: u32 = 83;
+@inline export const FEED_MSG_TYPE_GAP: u32 = 71;
+@inline export const STAMP_SOURCE_NONE: u32 = 0;
+@inline export const STAMP_SOURCE_SOFTWARE: u32 = 1;
+@inline export const STAMP_SOURCE_HARDWARE: u32 = 2;
+@inline export const STAMP_SOURCE_USER: u32 = 3;
+@inline export const FEED_PATH_NONE: u32 = 0;
+@inline export const FEED_PATH_XDP: u32 = 1;
+@inline export const FEED_PATH_RECVMMSG: u32 = 2;
+@inline export const FEED_PATH_DGRAM: u32 = 3;
+@inline export const FEED_FLAG_RETRANSMITTED: u32 = 1;
+@inline export const FEED_FLAG_SNAPSHOT: u32 = 2;
+@inline export const FEED_RING_MAGIC: u32 = 1178944836;
+@inline export const FEED_RING_VERSION: u32 = 1;
+@inline export const FEED_RING_HEADER: u32 = 256;
+@inline export const FEED_RING_READERS: u32 = 8;
 @inline export const JOURNAL_REC_MAX: u32 = 67108864;
 
-/** offsetof probe for test/abi: record index (RECORDS, then FILE_RECORDS) × field index → byte offset (-1: none). */
+/** offsetof probe for test/abi: record index (RECORDS, then FILE_RECORDS, then FEED_RECORDS) × field index → byte offset (-1: none). */
 export function abiOffsetOf(rec: i32, field: i32): i32 {
   if (rec == 0) {
     if (field == 0) return <i32>offsetof<CmdRec>("op");
@@ -508,6 +620,61 @@ export function abiOffsetOf(rec: i32, field: i32): i32 {
     if (field == 13) return <i32>offsetof<JournalRecV1Rec>("cmdQty");
     if (field == 14) return <i32>offsetof<JournalRecV1Rec>("cmdAccount");
     if (field == -1) return <i32>offsetof<JournalRecV1Rec>();
+  }
+  if (rec == 9) {
+    if (field == 0) return <i32>offsetof<FeedRingHdrRec>("magic");
+    if (field == 1) return <i32>offsetof<FeedRingHdrRec>("version");
+    if (field == 2) return <i32>offsetof<FeedRingHdrRec>("capacity");
+    if (field == 3) return <i32>offsetof<FeedRingHdrRec>("recordSize");
+    if (field == 4) return <i32>offsetof<FeedRingHdrRec>("readerMax");
+    if (field == 5) return <i32>offsetof<FeedRingHdrRec>("writerPath");
+    if (field == 6) return <i32>offsetof<FeedRingHdrRec>("_pad0");
+    if (field == 7) return <i32>offsetof<FeedRingHdrRec>("_pad1");
+    if (field == 8) return <i32>offsetof<FeedRingHdrRec>("_pad2");
+    if (field == 9) return <i32>offsetof<FeedRingHdrRec>("_pad3");
+    if (field == 10) return <i32>offsetof<FeedRingHdrRec>("_pad4");
+    if (field == 11) return <i32>offsetof<FeedRingHdrRec>("writeSeq");
+    if (field == 12) return <i32>offsetof<FeedRingHdrRec>("overruns");
+    if (field == 13) return <i32>offsetof<FeedRingHdrRec>("lastSeq");
+    if (field == 14) return <i32>offsetof<FeedRingHdrRec>("gaps");
+    if (field == 15) return <i32>offsetof<FeedRingHdrRec>("_pad5");
+    if (field == 16) return <i32>offsetof<FeedRingHdrRec>("_pad6");
+    if (field == 17) return <i32>offsetof<FeedRingHdrRec>("_pad7");
+    if (field == 18) return <i32>offsetof<FeedRingHdrRec>("_pad8");
+    if (field == 19) return <i32>offsetof<FeedRingHdrRec>("cursor0");
+    if (field == 20) return <i32>offsetof<FeedRingHdrRec>("cursor1");
+    if (field == 21) return <i32>offsetof<FeedRingHdrRec>("cursor2");
+    if (field == 22) return <i32>offsetof<FeedRingHdrRec>("cursor3");
+    if (field == 23) return <i32>offsetof<FeedRingHdrRec>("cursor4");
+    if (field == 24) return <i32>offsetof<FeedRingHdrRec>("cursor5");
+    if (field == 25) return <i32>offsetof<FeedRingHdrRec>("cursor6");
+    if (field == 26) return <i32>offsetof<FeedRingHdrRec>("cursor7");
+    if (field == 27) return <i32>offsetof<FeedRingHdrRec>("_pad9");
+    if (field == 28) return <i32>offsetof<FeedRingHdrRec>("_pad10");
+    if (field == 29) return <i32>offsetof<FeedRingHdrRec>("_pad11");
+    if (field == 30) return <i32>offsetof<FeedRingHdrRec>("_pad12");
+    if (field == 31) return <i32>offsetof<FeedRingHdrRec>("_pad13");
+    if (field == 32) return <i32>offsetof<FeedRingHdrRec>("_pad14");
+    if (field == 33) return <i32>offsetof<FeedRingHdrRec>("_pad15");
+    if (field == 34) return <i32>offsetof<FeedRingHdrRec>("_pad16");
+    if (field == -1) return <i32>offsetof<FeedRingHdrRec>();
+  }
+  if (rec == 10) {
+    if (field == 0) return <i32>offsetof<FeedMsgRec>("type");
+    if (field == 1) return <i32>offsetof<FeedMsgRec>("side");
+    if (field == 2) return <i32>offsetof<FeedMsgRec>("stampSource");
+    if (field == 3) return <i32>offsetof<FeedMsgRec>("path");
+    if (field == 4) return <i32>offsetof<FeedMsgRec>("symbol");
+    if (field == 5) return <i32>offsetof<FeedMsgRec>("seq");
+    if (field == 6) return <i32>offsetof<FeedMsgRec>("orderId");
+    if (field == 7) return <i32>offsetof<FeedMsgRec>("price");
+    if (field == 8) return <i32>offsetof<FeedMsgRec>("qty");
+    if (field == 9) return <i32>offsetof<FeedMsgRec>("flags");
+    if (field == 10) return <i32>offsetof<FeedMsgRec>("matchId");
+    if (field == 11) return <i32>offsetof<FeedMsgRec>("tsSend");
+    if (field == 12) return <i32>offsetof<FeedMsgRec>("tsRecv");
+    if (field == 13) return <i32>offsetof<FeedMsgRec>("tsRing");
+    if (field == -1) return <i32>offsetof<FeedMsgRec>();
   }
   return -1;
 }

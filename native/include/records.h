@@ -306,6 +306,112 @@ TS_STATIC_ASSERT(offsetof(ts_journalrecv1_t, cmdPrice) == 40, "JournalRecV1.cmdP
 TS_STATIC_ASSERT(offsetof(ts_journalrecv1_t, cmdQty) == 48, "JournalRecV1.cmdQty");
 TS_STATIC_ASSERT(offsetof(ts_journalrecv1_t, cmdAccount) == 52, "JournalRecV1.cmdAccount");
 
+typedef struct ts_feedringhdr {
+  uint32_t magic;
+  uint32_t version;
+  uint32_t capacity;
+  uint32_t recordSize;
+  uint32_t readerMax;
+  uint32_t writerPath;
+  uint64_t _pad0;
+  uint64_t _pad1;
+  uint64_t _pad2;
+  uint64_t _pad3;
+  uint64_t _pad4;
+  uint64_t writeSeq;
+  uint64_t overruns;
+  uint64_t lastSeq;
+  uint64_t gaps;
+  uint64_t _pad5;
+  uint64_t _pad6;
+  uint64_t _pad7;
+  uint64_t _pad8;
+  uint64_t cursor0;
+  uint64_t cursor1;
+  uint64_t cursor2;
+  uint64_t cursor3;
+  uint64_t cursor4;
+  uint64_t cursor5;
+  uint64_t cursor6;
+  uint64_t cursor7;
+  uint64_t _pad9;
+  uint64_t _pad10;
+  uint64_t _pad11;
+  uint64_t _pad12;
+  uint64_t _pad13;
+  uint64_t _pad14;
+  uint64_t _pad15;
+  uint64_t _pad16;
+} ts_feedringhdr_t;
+TS_STATIC_ASSERT(sizeof(ts_feedringhdr_t) == 256, "FeedRingHdr size");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, magic) == 0, "FeedRingHdr.magic");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, version) == 4, "FeedRingHdr.version");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, capacity) == 8, "FeedRingHdr.capacity");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, recordSize) == 12, "FeedRingHdr.recordSize");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, readerMax) == 16, "FeedRingHdr.readerMax");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, writerPath) == 20, "FeedRingHdr.writerPath");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, _pad0) == 24, "FeedRingHdr._pad0");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, _pad1) == 32, "FeedRingHdr._pad1");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, _pad2) == 40, "FeedRingHdr._pad2");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, _pad3) == 48, "FeedRingHdr._pad3");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, _pad4) == 56, "FeedRingHdr._pad4");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, writeSeq) == 64, "FeedRingHdr.writeSeq");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, overruns) == 72, "FeedRingHdr.overruns");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, lastSeq) == 80, "FeedRingHdr.lastSeq");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, gaps) == 88, "FeedRingHdr.gaps");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, _pad5) == 96, "FeedRingHdr._pad5");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, _pad6) == 104, "FeedRingHdr._pad6");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, _pad7) == 112, "FeedRingHdr._pad7");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, _pad8) == 120, "FeedRingHdr._pad8");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, cursor0) == 128, "FeedRingHdr.cursor0");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, cursor1) == 136, "FeedRingHdr.cursor1");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, cursor2) == 144, "FeedRingHdr.cursor2");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, cursor3) == 152, "FeedRingHdr.cursor3");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, cursor4) == 160, "FeedRingHdr.cursor4");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, cursor5) == 168, "FeedRingHdr.cursor5");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, cursor6) == 176, "FeedRingHdr.cursor6");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, cursor7) == 184, "FeedRingHdr.cursor7");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, _pad9) == 192, "FeedRingHdr._pad9");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, _pad10) == 200, "FeedRingHdr._pad10");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, _pad11) == 208, "FeedRingHdr._pad11");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, _pad12) == 216, "FeedRingHdr._pad12");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, _pad13) == 224, "FeedRingHdr._pad13");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, _pad14) == 232, "FeedRingHdr._pad14");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, _pad15) == 240, "FeedRingHdr._pad15");
+TS_STATIC_ASSERT(offsetof(ts_feedringhdr_t, _pad16) == 248, "FeedRingHdr._pad16");
+
+typedef struct ts_feedmsg {
+  uint8_t type;
+  uint8_t side;
+  uint8_t stampSource;
+  uint8_t path;
+  uint32_t symbol;
+  uint64_t seq;
+  uint64_t orderId;
+  int64_t price;
+  uint32_t qty;
+  uint32_t flags;
+  uint64_t matchId;
+  int64_t tsSend;
+  int64_t tsRecv;
+  int64_t tsRing;
+} ts_feedmsg_t;
+TS_STATIC_ASSERT(sizeof(ts_feedmsg_t) == 72, "FeedMsg size");
+TS_STATIC_ASSERT(offsetof(ts_feedmsg_t, type) == 0, "FeedMsg.type");
+TS_STATIC_ASSERT(offsetof(ts_feedmsg_t, side) == 1, "FeedMsg.side");
+TS_STATIC_ASSERT(offsetof(ts_feedmsg_t, stampSource) == 2, "FeedMsg.stampSource");
+TS_STATIC_ASSERT(offsetof(ts_feedmsg_t, path) == 3, "FeedMsg.path");
+TS_STATIC_ASSERT(offsetof(ts_feedmsg_t, symbol) == 4, "FeedMsg.symbol");
+TS_STATIC_ASSERT(offsetof(ts_feedmsg_t, seq) == 8, "FeedMsg.seq");
+TS_STATIC_ASSERT(offsetof(ts_feedmsg_t, orderId) == 16, "FeedMsg.orderId");
+TS_STATIC_ASSERT(offsetof(ts_feedmsg_t, price) == 24, "FeedMsg.price");
+TS_STATIC_ASSERT(offsetof(ts_feedmsg_t, qty) == 32, "FeedMsg.qty");
+TS_STATIC_ASSERT(offsetof(ts_feedmsg_t, flags) == 36, "FeedMsg.flags");
+TS_STATIC_ASSERT(offsetof(ts_feedmsg_t, matchId) == 40, "FeedMsg.matchId");
+TS_STATIC_ASSERT(offsetof(ts_feedmsg_t, tsSend) == 48, "FeedMsg.tsSend");
+TS_STATIC_ASSERT(offsetof(ts_feedmsg_t, tsRecv) == 56, "FeedMsg.tsRecv");
+TS_STATIC_ASSERT(offsetof(ts_feedmsg_t, tsRing) == 64, "FeedMsg.tsRing");
+
 #define TS_OP_NEW 1
 #define TS_OP_CANCEL 2
 #define TS_OP_MODIFY 3
@@ -359,4 +465,25 @@ TS_STATIC_ASSERT(offsetof(ts_journalrecv1_t, cmdAccount) == 52, "JournalRecV1.cm
 #define TS_JOURNAL_VERSION_V1 1
 #define TS_JOURNAL_VERSION_V2 2
 #define TS_JOURNAL_KIND_COMMAND 1
+#define TS_FEED_MSG_TYPE_ADD 65
+#define TS_FEED_MSG_TYPE_CANCEL 88
+#define TS_FEED_MSG_TYPE_EXECUTE 69
+#define TS_FEED_MSG_TYPE_TRADE 80
+#define TS_FEED_MSG_TYPE_BOOK_DELTA 68
+#define TS_FEED_MSG_TYPE_SYSTEM 83
+#define TS_FEED_MSG_TYPE_GAP 71
+#define TS_STAMP_SOURCE_NONE 0
+#define TS_STAMP_SOURCE_SOFTWARE 1
+#define TS_STAMP_SOURCE_HARDWARE 2
+#define TS_STAMP_SOURCE_USER 3
+#define TS_FEED_PATH_NONE 0
+#define TS_FEED_PATH_XDP 1
+#define TS_FEED_PATH_RECVMMSG 2
+#define TS_FEED_PATH_DGRAM 3
+#define TS_FEED_FLAG_RETRANSMITTED 1
+#define TS_FEED_FLAG_SNAPSHOT 2
+#define TS_FEED_RING_MAGIC 1178944836
+#define TS_FEED_RING_VERSION 1
+#define TS_FEED_RING_HEADER 256
+#define TS_FEED_RING_READERS 8
 #define TS_JOURNAL_REC_MAX 67108864u

@@ -10,12 +10,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  ABI_HASH, ABI_VERSION, ENUMS, FILE_ENUMS, FILE_RECORDS, JOURNAL_REC_MAX, RECORDS, checkLayout, type FieldType, type RecordDef,
+  ABI_HASH, ABI_VERSION, ENUMS, FEED_ENUMS, FEED_RECORDS, FILE_ENUMS, FILE_RECORDS, JOURNAL_REC_MAX, RECORDS, checkLayout, type FieldType, type RecordDef,
 } from './records.js';
 
 /** Every generated record: the ABI records first (their probe indices are RECORDS' own), then the file records. */
-const ALL_RECORDS: readonly RecordDef[] = [...RECORDS, ...FILE_RECORDS];
-const ALL_ENUMS = { ...ENUMS, ...FILE_ENUMS };
+const ALL_RECORDS: readonly RecordDef[] = [...RECORDS, ...FILE_RECORDS, ...FEED_RECORDS];
+const ALL_ENUMS = { ...ENUMS, ...FILE_ENUMS, ...FEED_ENUMS };
 
 const AS_TYPE: Record<FieldType, string> = { u8: 'u8', u16: 'u16', u32: 'u32', i32: 'i32', u64: 'u64', i64: 'i64', f64: 'f64' };
 const C_TYPE: Record<FieldType, string> = { u8: 'uint8_t', u16: 'uint16_t', u32: 'uint32_t', i32: 'int32_t', u64: 'uint64_t', i64: 'int64_t', f64: 'double' };
@@ -47,7 +47,7 @@ function asEnums(): string {
 }
 
 function asProbe(): string {
-  const lines = ['/** offsetof probe for test/abi: record index (RECORDS, then FILE_RECORDS) × field index → byte offset (-1: none). */',
+  const lines = ['/** offsetof probe for test/abi: record index (RECORDS, then FILE_RECORDS, then FEED_RECORDS) × field index → byte offset (-1: none). */',
     'export function abiOffsetOf(rec: i32, field: i32): i32 {'];
   ALL_RECORDS.forEach((r, ri) => {
     lines.push(`  if (rec == ${ri}) {`);

@@ -180,6 +180,69 @@ export const FILE_ENUMS = {
   JournalKind: { COMMAND: 1 },
 } as const;
 
+/**
+ * UDP market-data feed (docs/feed.md): the ring a receive path (native AF_XDP or recvmmsg thread, or
+ * the dgram fallback) writes and the book builder and strategies read, in a SharedArrayBuffer.
+ * Outside the ABI hash (the engine never sees them); shared with C through records.h.
+ *
+ * FeedRingHdr, 256 bytes at offset 0 of the buffer; records start at byte 256.
+ * ```
+ *  0 magic u32 (FeedRing.MAGIC)    4 version u32       8 capacity u32 (records, power of 2)
+ * 12 recordSize u32 (FeedMsg.size) 16 readerMax u32   20 writerPath u32 (FeedPath)
+ * 64 writeSeq u64  records ever published; the writer stores it with release order after the record
+ * 72 overruns u64  messages dropped because the slowest active reader was a full ring behind
+ * 80 lastSeq u64   the feed sequence number of the newest message written
+ * 88 gaps u64      feed messages lost and not recovered (GAP records written for them)
+ * 128 + 8·i cursor<i> u64 (i < 8)  reader i's next record index; ~0 (all ones) = slot unused
+ * ```
+ * Record i lives at 256 + (i & (capacity − 1)) · recordSize. The writer never overwrites a record an
+ * active reader has not passed: it drops (overruns++) and readers see the jump in `seq`.
+ */
+export const FEED_RING_HDR = rec('FeedRingHdr', 256, [
+  ['magic', 'u32', 0], ['version', 'u32', 4], ['capacity', 'u32', 8], ['recordSize', 'u32', 12],
+  ['readerMax', 'u32', 16], ['writerPath', 'u32', 20], ['_pad0', 'u64', 24], ['_pad1', 'u64', 32], ['_pad2', 'u64', 40],
+  ['_pad3', 'u64', 48], ['_pad4', 'u64', 56], ['writeSeq', 'u64', 64], ['overruns', 'u64', 72], ['lastSeq', 'u64', 80],
+  ['gaps', 'u64', 88], ['_pad5', 'u64', 96], ['_pad6', 'u64', 104], ['_pad7', 'u64', 112], ['_pad8', 'u64', 120],
+  ['cursor0', 'u64', 128], ['cursor1', 'u64', 136], ['cursor2', 'u64', 144], ['cursor3', 'u64', 152],
+  ['cursor4', 'u64', 160], ['cursor5', 'u64', 168], ['cursor6', 'u64', 176], ['cursor7', 'u64', 184],
+  ['_pad9', 'u64', 192], ['_pad10', 'u64', 200], ['_pad11', 'u64', 208], ['_pad12', 'u64', 216],
+  ['_pad13', 'u64', 224], ['_pad14', 'u64', 232], ['_pad15', 'u64', 240], ['_pad16', 'u64', 248],
+]);
+
+/**
+ * One feed message in the ring, 72 bytes, little-endian (decoded from the big-endian wire message).
+ * ```
+ *  0 type u8 (FeedMsgType)  1 side u8 (Side; 255 none)  2 stampSource u8 (StampSource)  3 path u8 (FeedPath)
+ *  4 symbol u32   8 seq u64 (feed sequence number; for GAP the first lost)   16 orderId u64
+ * 24 price i64 (ticks)   32 qty u32 (lots; for GAP the number lost)   36 flags u32 (FeedFlag bits)
+ * 40 matchId u64   48 tsSend i64 (the message's wire timestamp: publisher clock at send, ns)
+ * 56 tsRecv i64 (receive stamp: NIC or kernel via SO_TIMESTAMPING, else the receiver's clock)
+ * 64 tsRing i64 (receiver clock when the record was written; CLOCK_REALTIME ns)
+ * ```
+ */
+export const FEED_MSG = rec('FeedMsg', 72, [
+  ['type', 'u8', 0], ['side', 'u8', 1], ['stampSource', 'u8', 2], ['path', 'u8', 3], ['symbol', 'u32', 4],
+  ['seq', 'u64', 8], ['orderId', 'u64', 16], ['price', 'i64', 24], ['qty', 'u32', 32], ['flags', 'u32', 36],
+  ['matchId', 'u64', 40], ['tsSend', 'i64', 48], ['tsRecv', 'i64', 56], ['tsRing', 'i64', 64],
+]);
+
+/** Feed records (outside the ABI hash). Generated after FILE_RECORDS. */
+export const FEED_RECORDS: readonly RecordDef[] = [FEED_RING_HDR, FEED_MSG];
+
+/** Feed enums (outside the ABI hash). Values are never reused. */
+export const FEED_ENUMS = {
+  /** FeedMsg `type`: the wire message types (ASCII, ITCH-like) plus ring-only GAP. */
+  FeedMsgType: { ADD: 65 /* 'A' */, CANCEL: 88 /* 'X' */, EXECUTE: 69 /* 'E' */, TRADE: 80 /* 'P' */, BOOK_DELTA: 68 /* 'D' */, SYSTEM: 83 /* 'S' */, GAP: 71 /* 'G' */ },
+  /** FeedMsg `stampSource`. */
+  StampSource: { NONE: 0, SOFTWARE: 1, HARDWARE: 2, USER: 3 },
+  /** FeedMsg `path` and FeedRingHdr `writerPath`. */
+  FeedPath: { NONE: 0, XDP: 1, RECVMMSG: 2, DGRAM: 3 },
+  /** FeedMsg `flags` bits. */
+  FeedFlag: { RETRANSMITTED: 1, SNAPSHOT: 2 },
+  /** FeedRingHdr constants. */
+  FeedRing: { MAGIC: 0x46454544 /* 'FEED' */, VERSION: 1, HEADER: 256, READERS: 8 },
+} as const;
+
 /** Upper bound of one journal record in bytes (a command sweeping the whole book is bounded by the engine's capacity). */
 export const JOURNAL_REC_MAX = 64 << 20;
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { ABI_HASH, ABI_VERSION, FILE_RECORDS, RECORDS, RING_CMD, CMD, abiCanonical, checkLayout, fnv1a32 } from '../../src/abi/records.js';
+import { ABI_HASH, ABI_VERSION, FEED_MSG, FEED_RECORDS, FEED_RING_HDR, FILE_RECORDS, RECORDS, RING_CMD, CMD, abiCanonical, checkLayout, fnv1a32 } from '../../src/abi/records.js';
 import { generate, ROOT } from '../../src/abi/gen.js';
 import { instantiate } from '../../src/engine/wasm.js';
 
@@ -64,6 +64,21 @@ describe('ABI', () => {
     });
   }
 
+  it('the feed ring records follow the layout rules, stay out of the ABI hash, and match the WASM probe (after FILE_RECORDS)', () => {
+    for (const r of FEED_RECORDS) {
+      expect(() => checkLayout(r)).not.toThrow();
+      expect(abiCanonical()).not.toContain(`${r.name}:`);
+    }
+    expect(FEED_RING_HDR.size).toBe(256);
+    expect(FEED_MSG.size).toBe(72);
+    const ex = instantiate('release');
+    FEED_RECORDS.forEach((r, j) => {
+      const ri = RECORDS.length + FILE_RECORDS.length + j;
+      r.fields.forEach((f, fi) => expect(ex.abiOffsetOf(ri, fi), `${r.name}.${f.name}`).toBe(f.offset));
+      expect(ex.abiOffsetOf(ri, -1), `${r.name} size`).toBe(r.size);
+    });
+  });
+
   it('every WASM export is camelCase with a subsystem prefix (STYLE §2)', () => {
     for (const build of ['release', 'debug'] as const) {
       const names = Object.keys(instantiate(build) as object).filter((n) => n !== 'memory');
@@ -83,5 +98,9 @@ describe('ABI', () => {
     writeFileSync(join(dir, 'probe.c'), `#include "${join(ROOT, 'native/include/records.h')}"\nint main(void) { return TS_ABI_VERSION == ${ABI_VERSION} && TS_ABI_HASH == ${ABI_HASH}u ? 0 : 1; }\n`);
     execFileSync(cc, ['-std=c11', '-Wall', '-Werror', '-o', join(dir, 'probe'), join(dir, 'probe.c')], { cwd: dir });
     execFileSync(join(dir, 'probe'));
+    // and from C++ (the native addon includes it)
+    writeFileSync(join(dir, 'probe.cc'), `#include "${join(ROOT, 'native/include/records.h')}"\nint main() { return sizeof(ts_feedmsg_t) == ${FEED_MSG.size} ? 0 : 1; }\n`);
+    execFileSync(cc === 'clang' ? 'clang++' : 'g++', ['-std=c++17', '-Wall', '-Werror', '-o', join(dir, 'probe-cc'), join(dir, 'probe.cc')], { cwd: dir });
+    execFileSync(join(dir, 'probe-cc'));
   });
 });
