@@ -3,7 +3,9 @@
 # install: build.mjs retries with optional features off, then records why in
 # build/native/status.json, and src/sys/native.ts falls back to the TypeScript/WASM paths.
 # Feature switches are gyp variables probed by probe.mjs; build.mjs may override them
-# (`--tradsys_xdp=0`) when a retry is needed.
+# (`--tradsys_xdp=0`) when a retry is needed. libnuma is not linked: Debian's libnuma.a is not
+# position-independent (its TLS relocations cannot go into a shared object), so sys.cc uses numa.h
+# for its types and opens libnuma.so.1 at run time; the addon has no load-time dependency on it.
 {
   "variables": {
     "tradsys_numa%": "<!(node probe.mjs numa)",
@@ -21,8 +23,7 @@
       "libraries": ["-ldl", "-lpthread"],
       "conditions": [
         ["tradsys_numa==1", {
-          "defines": ["TRADSYS_HAVE_NUMA=1"],
-          "libraries": ["-Wl,-Bstatic", "-lnuma", "-Wl,-Bdynamic"]
+          "defines": ["TRADSYS_HAVE_NUMA=1"]
         }],
         ["tradsys_xdp==1", {
           "defines": ["TRADSYS_HAVE_XDP=1"],

@@ -8,7 +8,8 @@ const hasLib = (name) => LIBDIRS.some((d) => existsSync(`${d}/lib${name}.a`));
 const hasHeader = (path) => existsSync(`/usr/include/${path}`) || existsSync(`/usr/local/include/${path}`);
 
 const FEATURES = {
-  numa: () => hasHeader('numa.h') && hasLib('numa'),
+  // numa.h only: sys.cc opens libnuma.so.1 at run time (libnuma.a is not PIC, see binding.gyp)
+  numa: () => hasHeader('numa.h'),
   xdp: () => hasHeader('xdp/xsk.h') && hasHeader('bpf/libbpf.h') && hasLib('xdp') && hasLib('bpf') && hasLib('elf') && hasLib('z'),
 };
 
