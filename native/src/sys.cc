@@ -282,7 +282,8 @@ Span BufferSpan(Napi::Env env, Napi::Value v) {
   if (v.IsTypedArray()) return TypedSpan(env, v);
   // a SharedArrayBuffer: N-API (Node 20) has no accessor for it, so view it through a Uint8Array
   // (napi_get_typedarray_info reads the backing store of either kind)
-  if (v.IsObject()) {
+  Napi::Value sab = env.Global().Get("SharedArrayBuffer");
+  if (v.IsObject() && sab.IsFunction() && v.As<Napi::Object>().InstanceOf(sab.As<Napi::Function>())) {
     Napi::Function u8 = env.Global().Get("Uint8Array").As<Napi::Function>();
     return TypedSpan(env, u8.New({v}));
   }

@@ -64,6 +64,8 @@ export const ERRORS = {
   ERR_STRATEGY_INPUT: { status: 400, message: 'invalid input to a strategy model (stat-arb screening, filters, quoting)' },
   ERR_BACKTEST_CONFIG: { status: 400, message: 'invalid backtest options' },
   ERR_BACKTEST_INPUT: { status: 400, message: 'the backtest input cannot be replayed' },
+  ERR_SYS_TOPOLOGY: { status: 500, message: 'the CPU/NUMA topology cannot be read from sysfs' },
+  ERR_SYS_CPU_PLAN: { status: 400, message: 'invalid CPU placement plan (serve --cpus)' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

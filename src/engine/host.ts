@@ -24,6 +24,7 @@ import { EngineError } from './errors.js';
 import { spawnWorker } from '../sys/spawn.js';
 import { epochOffsetNs, nowNs, nowNsInto } from '../domain/clock.js';
 import { checkRtPriority, type ThreadScheduling } from '../sys/thread-priority.js';
+import type { MemoryBinding, ThreadPlacement } from '../sys/affinity.js';
 
 /** submitRaw's tsIn meaning "stamp now" (nowNsInto, no BigInt). */
 const NOW = -1n;
@@ -49,6 +50,12 @@ export interface EngineHostOptions {
    * the thread keeps normal scheduling and `threadScheduling` says why.
    */
   realtime?: number;
+  /**
+   * CPU placement (`serve --cpus`): the engine thread pins itself to `cpus` and binds the
+   * engine's WASM memory to `memory.node` (src/sys/affinity.ts); `placement` holds both as read
+   * back from the kernel. Absent: the thread keeps the process's CPU set and default memory policy.
+   */
+  placement?: { cpus: number[]; memory: { node: number; mode: 'bind' | 'preferred'; nodes: number } | null };
   /** Stage latency (src/monitoring/latency.ts): the engine thread's LatencyChannel and PublishStamps buffers; absent = not tracked. */
   latency?: { channel: SharedArrayBuffer; publish: SharedArrayBuffer };
   /**
@@ -97,12 +104,13 @@ export class EngineHost {
     this.evtRing = SpmcRing.create(opts.eventSlots ?? 262144, RING_EVT_SIZE);
     const ctl = new SharedArrayBuffer(CTL_SLOTS * 4);
     this.control = new Int32Array(ctl);
-    const data: EngineWorkerData = { cmdRing: this.cmdRing.sab, evtRing: this.evtRing.sab, control: ctl, engine: opts.engine, batch: opts.batch ?? 1024, riskSetup: opts.riskSetup, journal: opts.journal, realtime: opts.realtime, epochOffsetNs: epochOffsetNs().toString(), latency: opts.latency, testHooks: opts.testHooks === true };
+    const data: EngineWorkerData = { cmdRing: this.cmdRing.sab, evtRing: this.evtRing.sab, control: ctl, engine: opts.engine, batch: opts.batch ?? 1024, riskSetup: opts.riskSetup, journal: opts.journal, realtime: opts.realtime, placement: opts.placement, epochOffsetNs: epochOffsetNs().toString(), latency: opts.latency, testHooks: opts.testHooks === true };
     this.testHooks = opts.testHooks === true;
     const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
     this.worker = spawnWorker(import.meta.url, 'worker', data);
-    this.worker.on('message', (m: { type: string; message?: string; tid?: number | null; scheduling?: ThreadScheduling | null; report?: GcReport } & Partial<RecoveryInfo>) => {
-      if (m.type === 'thread') { this.threadId = m.tid ?? null; this.threadScheduling = m.scheduling ?? null; this.threadReported = true; }
+    this.worker.on('message', (m: { type: string; message?: string; tid?: number | null; scheduling?: ThreadScheduling | null; report?: GcReport; thread?: ThreadPlacement | null; memory?: MemoryBinding | null } & Partial<RecoveryInfo>) => {
+      if (m.type === 'placement') this.placement = { thread: m.thread ?? null, memory: m.memory ?? null };
+      else if (m.type === 'thread') { this.threadId = m.tid ?? null; this.threadScheduling = m.scheduling ?? null; this.threadReported = true; }
       else if (m.type === 'failed') this.failure = m.message ?? 'engine thread failed';
       else if (m.type === 'log') log(m.message ?? '');
       else if (m.type === 'gc') { const w = this.gcWaiter; this.gcWaiter = null; w?.(m.report as GcReport); }
@@ -118,7 +126,7 @@ export class EngineHost {
     const h = new EngineHost(opts);
     const deadline = Date.now() + (opts.journal ? 600_000 : 30_000); // recovery replays the journal
     // running, and the worker's start-up messages (thread, recovery) delivered
-    const pending = (): boolean => Atomics.load(h.control, CTL_STATE) === 1 && (!h.threadReported || (!!opts.journal && !h.recovery));
+    const pending = (): boolean => Atomics.load(h.control, CTL_STATE) === 1 && (!h.threadReported || (!!opts.journal && !h.recovery) || (!!opts.placement && !h.placement));
     while (Atomics.load(h.control, CTL_STATE) === 0 || pending()) {
       if (h.failure) throw new EngineError('ERR_ENGINE_TRAP', `engine thread failed to start: ${h.failure}`);
       if (Date.now() > deadline) throw new EngineError('ERR_ENGINE_TRAP', 'engine thread did not start within 30 s');
@@ -184,6 +192,9 @@ export class EngineHost {
 
   /** The engine thread's scheduling as set at start (null when `realtime` was not given). */
   threadScheduling: ThreadScheduling | null = null;
+
+  /** The engine thread's CPU pin and memory binding as read back at start (null without `placement`). */
+  placement: { thread: ThreadPlacement | null; memory: MemoryBinding | null } | null = null;
 
   /** The engine thread's kernel id (Linux; null elsewhere): /proc/<pid>/task/<id> has its CPU time and waits. */
   threadId: number | null = null;

@@ -41,6 +41,7 @@ import { Engine, type EngineOptions, type RiskSetup } from './engine.js';
 import { JournalWriter, lockJournal, type JournalConfig } from '../journal/index.js';
 import { recoverEngine, snapshotEngine } from './recovery.js';
 import { ownThreadId, setOwnThreadRealtime } from '../sys/thread-priority.js';
+import { bindBufferToNode, pinOwnThread, type MemoryBinding, type ThreadPlacement } from '../sys/affinity.js';
 import { nowNsInto, setEpochOffsetNs } from '../domain/clock.js';
 import { LatencyChannel, PublishStamps, S, StageRecorder } from '../monitoring/latency.js';
 
@@ -57,6 +58,12 @@ export interface EngineWorkerData {
   journal?: JournalConfig;
   /** SCHED_FIFO priority for this thread (src/sys/thread-priority.ts); undefined leaves it as it is. */
   realtime?: number;
+  /**
+   * CPU placement (`serve --cpus`, src/sys/cpu-plan.ts): this thread pins itself to `cpus` first
+   * (before recovery), then binds the engine's WASM memory to `memory.node` once the engine exists;
+   * both read back from the kernel and posted as a `placement` message.
+   */
+  placement?: { cpus: number[]; memory: { node: number; mode: 'bind' | 'preferred'; nodes: number } | null };
   /** The host's epoch offset (src/domain/clock.ts, decimal ns), so tsInit and tsIn share one base. */
   epochOffsetNs?: string;
   /** Test hooks (EngineHost.setTestDelay): when true, each batch sleeps CTL_TEST_DELAY_MS ms. Never on in production. */
@@ -133,6 +140,8 @@ function run(d: EngineWorkerData): void {
   let journal: JournalWriter | null = null;
   let seq = 0; // last assigned (fits a double exactly for 2^53 commands)
   let unlock: (() => void) | null = null;
+  // pinned first, so recovery's page faults land on the engine CPU's node (first touch)
+  const pin: ThreadPlacement | null = d.placement ? pinOwnThread('engine', d.placement.cpus) : null;
   // first, and before recovery, which replays under the same scheduling
   parentPort?.postMessage({ type: 'thread', tid: ownThreadId(), scheduling: d.realtime === undefined ? null : setOwnThreadRealtime(d.realtime) });
   if (d.journal) {
@@ -146,6 +155,12 @@ function run(d: EngineWorkerData): void {
   } else {
     engine = new Engine(opts);
     if (d.riskSetup) engine.applyRiskSetup(d.riskSetup);
+  }
+  if (d.placement) {
+    // the engine's linear memory does not grow after engineInit: its pages are bound once, those
+    // already faulted in (recovery) moved (MPOL_MF_MOVE), before the idle-time prefault touches the rest
+    const memory: MemoryBinding | null = d.placement.memory ? bindBufferToNode(engine.raw.memory.buffer, d.placement.memory.node, d.placement.memory.mode, d.placement.memory.nodes) : null;
+    parentPort?.postMessage({ type: 'placement', thread: pin, memory });
   }
   const snapEvery = d.journal?.snapshotEvery ?? 1_000_000;
   let lastSnap = seq;

@@ -58,6 +58,10 @@ import { WsServer } from './ws/server.js';
 import { LatencyMonitor, PublishStamps } from '../monitoring/latency.js';
 import { Metrics, type MetricSeries } from '../monitoring/metrics.js';
 import { GatewayStamps, NULL_STAMPS } from '../monitoring/stamps.js';
+import { SystemPlacement } from '../sys/placement.js';
+import { readTopology } from '../sys/topology.js';
+import { pinOwnThread } from '../sys/affinity.js';
+import { strategyWorkerCpus } from '../sys/cpu-plan.js';
 
 /** The gateway's and engine's series on /metrics (names and types as before prom-client; docs/operations.md "Metrics"). */
 function gatewaySeries(host: EngineHost, conns: Connections, c: GatewayCounters): MetricSeries[] {
@@ -106,8 +110,9 @@ export interface ComposedGateway {
   close(): Promise<void>;
 }
 
-async function startEngine(cfg: GatewayConfig, instruments: Instrument[], latency?: { channel: SharedArrayBuffer; publish: SharedArrayBuffer }): Promise<EngineHost> {
+async function startEngine(cfg: GatewayConfig, instruments: Instrument[], placement: SystemPlacement, latency?: { channel: SharedArrayBuffer; publish: SharedArrayBuffer }): Promise<EngineHost> {
   const r = cfg.risk ?? {};
+  const cpus = cfg.cpus?.engine;
   return EngineHost.start({
     engine: {
       symbols: instruments.length, capacity: cfg.capacity ?? 1_000_000,
@@ -117,6 +122,7 @@ async function startEngine(cfg: GatewayConfig, instruments: Instrument[], latenc
     journal: { dir: join(cfg.dataDir, 'journal'), durability: cfg.journal?.durability ?? 'fsync', snapshotEvery: cfg.journal?.snapshotEvery, segmentBytes: cfg.journal?.segmentBytes, preallocate: cfg.journal?.preallocate },
     log: cfg.log,
     realtime: cfg.engineRealtime,
+    placement: cpus ? { cpus, memory: placement.engineMemoryNode() } : undefined,
     latency,
     testHooks: cfg.testHooks === true,
   });
@@ -141,11 +147,18 @@ export async function composeGateway(cfg: GatewayConfig): Promise<ComposedGatewa
   const tracking = cfg.latencyTracking ?? true;
   const lat: Latency = { monitor: new LatencyMonitor(), publish: tracking ? new PublishStamps() : null };
   const engineChannel = tracking ? lat.monitor.channel() : null;
-  const host = await startEngine(cfg, instruments, engineChannel && lat.publish ? { channel: engineChannel.sab, publish: lat.publish.sab } : undefined);
+  const placement = new SystemPlacement(cfg.cpus ?? null, readTopology());
+  const host = await startEngine(cfg, instruments, placement, engineChannel && lat.publish ? { channel: engineChannel.sab, publish: lat.publish.sab } : undefined);
   let storage: { storage: Storage; writer: StorageWriter } | null = null;
   try {
     storage = await startStorage(cfg, host, instruments);
-    return await wire(cfg, instruments, limits, host, storage, lat);
+    const composed = await wire(cfg, instruments, limits, host, storage, lat, placement);
+    // the gateway (this, the main thread) last: threads started before keep the process's CPU set
+    placement.add(host.placement?.thread);
+    placement.engineMemory = host.placement?.memory ?? null;
+    for (const p of composed.services.strategies?.placements() ?? []) placement.add(p);
+    if (cfg.cpus?.gateway) placement.add(pinOwnThread('gateway', cfg.cpus.gateway));
+    return composed;
   } catch (e) {
     if (storage) { await storage.writer.stop(); await storage.storage.close(); }
     await host.stop();
@@ -156,7 +169,7 @@ export async function composeGateway(cfg: GatewayConfig): Promise<ComposedGatewa
 /** Stage latency: the monitor (always; empty when tracking is off) and the engine's publish stamps (null when off). */
 interface Latency { monitor: LatencyMonitor; publish: PublishStamps | null }
 
-async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: ReturnType<typeof resolveLimits>, host: EngineHost, storage: { storage: Storage; writer: StorageWriter } | null, lat: Latency): Promise<ComposedGateway> {
+async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: ReturnType<typeof resolveLimits>, host: EngineHost, storage: { storage: Storage; writer: StorageWriter } | null, lat: Latency, placement: SystemPlacement): Promise<ComposedGateway> {
   const log = cfg.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const journalDir = join(cfg.dataDir, 'journal');
   const bySymbol = new Map(instruments.map((i) => [i.symbol, i] as const));
@@ -201,6 +214,7 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
     log: logger as FastifyBaseLogger, dataDir: cfg.dataDir,
     // each strategy worker hands its stage histograms over through its own channel (tracking on)
     latencyChannel: lat.publish ? () => lat.monitor.channel().sab : undefined,
+    cpus: cfg.cpus?.strategies ? (i) => strategyWorkerCpus(cfg.cpus, i) : undefined,
   }) : null;
   strategies?.subscribe((m) => conns.broadcastStrategies(m));
   if (strategies) strategyTags = (id) => strategies.clientOrderIdOf(id);
@@ -222,7 +236,7 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
   try {
     const services: GatewayServices = {
       host, instruments, bySymbol, keys, orders, entry, conns, md, events, readModels, sagas, counters, localSecret, metrics, latency: lat.monitor,
-      storage: storage && storageApi ? { ...storage, api: storageApi } : null, strategies, monitoring, dataDir: cfg.dataDir, testHooks: cfg.testHooks === true,
+      storage: storage && storageApi ? { ...storage, api: storageApi } : null, strategies, monitoring, dataDir: cfg.dataDir, testHooks: cfg.testHooks === true, placement,
       httpLimits: { key: cfg.httpRateLimit ?? { perSecond: 100, burst: 200 }, address: cfg.httpAddressRateLimit ?? { perSecond: 100, burst: 200 } },
     };
 

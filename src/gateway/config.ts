@@ -8,6 +8,7 @@
  */
 import type { InstrumentSpec } from '../domain/instruments.js';
 import type { StrategyConfig } from '../strategies/api.js';
+import type { CpuPlan } from '../sys/cpu-plan.js';
 import { TradsysError } from '../domain/errors.js';
 import type { Permission } from './auth.js';
 import type { LogOptions } from './audit-log.js';
@@ -45,6 +46,13 @@ export interface GatewayConfig {
   journal?: { durability?: 'fsync' | 'none'; snapshotEvery?: number; segmentBytes?: number; preallocate?: boolean };
   /** SCHED_FIFO priority for the engine thread (EngineHostOptions.realtime; default: left as it is). */
   engineRealtime?: number;
+  /**
+   * CPU placement (`serve --cpus`, src/sys/cpu-plan.ts parseCpuPlan): the engine thread, the
+   * gateway (the main thread, pinned last so that threads started before keep the process's CPUs)
+   * and the strategy workers pin themselves; the engine's memory is bound to its CPU's node.
+   * Read back in GatewayServices.placement (GET /api/v1/system). Default: nothing pinned.
+   */
+  cpus?: CpuPlan;
   /** Start-up and recovery log lines (default stderr). */
   log?: (line: string) => void;
   /**

@@ -34,6 +34,7 @@ import type { Instrument, InstrumentSpec } from '../domain/instruments.js';
 import type { EngineHost } from '../engine/host.js';
 import { MAX_READERS } from '../ring/spmc-ring.js';
 import { spawnWorker } from '../sys/spawn.js';
+import type { ThreadPlacement } from '../sys/affinity.js';
 import type { PairsRequest, Refusal, StrategyConfig } from './api.js';
 import type { Trip, VelocityLimits } from './breakers.js';
 import type { SignalRow, StrategyState, StrategyStatus } from './runner.js';
@@ -73,6 +74,8 @@ export interface PoolOptions {
    * called once per worker at start; absent = the workers record no stage latency.
    */
   latencyChannel?(): SharedArrayBuffer;
+  /** CPU placement (`serve --cpus … strategies=…`): worker i pins itself to `cpus(i)` at start (null: not pinned); its read-back is in `placements()`. */
+  cpus?(index: number): number[] | null;
   /** Keep up to this many raw decision-to-ring samples per worker (benchmarks; `close` returns them). */
   latencySamples?: number;
   /**
@@ -99,6 +102,8 @@ interface WorkerSlot {
   beat: number;
   beatAt: number;
   alive: boolean;
+  /** Its CPU pin as read back by the worker at start (null: not pinned). */
+  placement: ThreadPlacement | null;
   closed: Promise<Float64Array | undefined>;
   onClosed: (s: Float64Array | undefined) => void;
 }
@@ -134,6 +139,9 @@ export class StrategyPool {
   /** Worker threads in the pool. */
   get workers(): number { return this.slots.length; }
 
+  /** Each pinned worker's CPU pin as read back at its start (`cpus` option), in worker order. */
+  placements(): ThreadPlacement[] { return this.slots.flatMap((x) => (x.placement ? [x.placement] : [])); }
+
   static async start(opts: PoolOptions): Promise<StrategyPool> {
     const n = opts.workers ?? Math.max(1, availableParallelism() - 1);
     if (!Number.isInteger(n) || n < 1 || n > MAX_READERS - 1) {
@@ -156,20 +164,20 @@ export class StrategyPool {
       const data: StrategyWorkerData = {
         index: i, evtRing: opts.host.evtRing.sab, cmdRing: opts.host.cmdRing.sab, control, ids, pairs, tags, instruments,
         modules: opts.strategyModules ?? [], epochOffsetNs: epochOffsetNs().toString(), statusMs: opts.statusMs ?? 250, signalMs: 100,
-        velocity: opts.velocity, samples: opts.latencySamples, latency: opts.latencyChannel?.(),
+        velocity: opts.velocity, samples: opts.latencySamples, latency: opts.latencyChannel?.(), cpus: opts.cpus?.(i) ?? undefined,
       };
       const worker = spawnWorker(import.meta.url, 'worker', data);
       let onClosed: (s: Float64Array | undefined) => void = () => {};
       const closed = new Promise<Float64Array | undefined>((res) => { onClosed = res; });
       const slot: WorkerSlot = {
         index: i, worker, control: new Int32Array(control), pairsI32: new Int32Array(pairs, 0, 2), pairsF64: new Float64Array(pairs, 8, 1),
-        strategies: new Set(), ring: { count: 0, p50: 0, p99: 0, p999: 0, max: 0, backlog: 0, maxBacklog: 0 }, alive: true, closed, onClosed, reader: -1, joinSeq: 0, left: false, beat: -1, beatAt: 0,
+        strategies: new Set(), ring: { count: 0, p50: 0, p99: 0, p999: 0, max: 0, backlog: 0, maxBacklog: 0 }, alive: true, closed, onClosed, reader: -1, joinSeq: 0, left: false, beat: -1, beatAt: 0, placement: null,
       };
       slots.push(slot);
       ready.push(new Promise<void>((res, rej) => {
         const t = setTimeout(() => rej(new TradsysError('ERR_STRATEGY_CONFIG', `strategy worker ${i} did not start within 60 s`)), 60_000);
         worker.on('message', (m: WorkerMsg) => {
-          if (m.type === 'ready') { slot.reader = m.reader; slot.joinSeq = m.joinSeq; clearTimeout(t); res(); } else if (m.type === 'failed') { clearTimeout(t); rej(pool.startError(i, m.message)); }
+          if (m.type === 'ready') { slot.reader = m.reader; slot.joinSeq = m.joinSeq; slot.placement = m.placement ?? null; clearTimeout(t); res(); } else if (m.type === 'failed') { clearTimeout(t); rej(pool.startError(i, m.message)); }
           pool.onMessage(slot, m);
         });
         worker.on('error', (e) => { clearTimeout(t); rej(pool.startError(i, e.message)); pool.onExit(slot, e.message); });

@@ -40,6 +40,7 @@ import { TradsysError } from '../domain/errors.js';
 import type { PairsLeg, SagaManager } from '../cqrs/index.js';
 import type { PairsRequest, Refusal, StrategyConfig, TimeInForce } from './api.js';
 import type { Trip } from './breakers.js';
+import type { ThreadPlacement } from '../sys/affinity.js';
 import { StrategyPool, type StrategyState } from './pool.js';
 import type { StrategyStatus } from './runner.js';
 
@@ -85,6 +86,8 @@ export interface StrategyServiceOptions {
   log: ServiceLog;
   /** Stage latency: a LatencyChannel buffer per strategy worker (StrategyPool latencyChannel); absent: tracking off. */
   latencyChannel?(): SharedArrayBuffer;
+  /** CPU placement (`serve --cpus … strategies=…`): the CPUs worker i pins itself to (StrategyPool cpus). */
+  cpus?(index: number): number[] | null;
   /** Where the kill switches set by trips are remembered across restarts (`<dataDir>/strategy-kills.json`); absent: in memory only. */
   dataDir?: string;
 }
@@ -143,7 +146,7 @@ export class StrategyService {
     const s = new StrategyService(o, null);
     s.pool = await StrategyPool.start({
       host: o.host, instruments: o.instruments, workers: o.workers ?? defaultWorkers(), strategyModules: o.modules?.map(moduleUrl), firstOrderId: o.firstOrderId, restingOrders: o.restingOrders,
-      latencyChannel: o.latencyChannel,
+      latencyChannel: o.latencyChannel, cpus: o.cpus,
       pairs: (account, req) => s.pairs(account, req),
       onSignals: (rows) => { o.signals?.(rows); },
       onTrip: (id, trip) => { s.onTrip(id, trip).catch((e: unknown) => o.log.error({ audit: 'strategy.kill_failed', strategy: id, reason: (e as Error).message }, `strategy ${id}: handling its breaker trip failed`)); },
@@ -154,6 +157,8 @@ export class StrategyService {
   }
 
   get workers(): number { return this.p.workers; }
+  /** Each pinned strategy worker's CPU pin as read back at its start. */
+  placements(): ThreadPlacement[] { return this.p.placements(); }
   private get p(): StrategyPool {
     if (this.pool === null || this.closed) throw new TradsysError('ERR_STRATEGY_STATE', 'the strategy service is stopped');
     return this.pool;

@@ -29,6 +29,7 @@
  * returns; the worker joins the ring at its live edge (see market-view.ts on books).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { pinOwnThread, type ThreadPlacement } from '../sys/affinity.js';
 import { CMD_OFF, RING_CMD_OFF, RING_CMD_SIZE, RING_CMD_CID_MAX } from '../abi/records.js';
 import { slotEvt, slotSeq, slotTsInitInto, slotTsInitNum } from '../abi/views.js';
 import { nowNsInto, setEpochOffsetNs } from '../domain/clock.js';
@@ -64,6 +65,8 @@ export interface StrategyWorkerData {
   samples?: number;
   /** Stage latency (src/monitoring/latency.ts): this worker's LatencyChannel; absent = tracking off. */
   latency?: SharedArrayBuffer;
+  /** CPU placement (`serve --cpus … strategies=…`): this thread pins itself to these CPUs first; absent: not pinned. */
+  cpus?: number[];
 }
 
 /** Control messages (main → worker). */
@@ -77,7 +80,7 @@ export type ControlMsg =
 
 /** Reports (worker → main). */
 export type WorkerMsg =
-  | { type: 'ready'; reader: number; joinSeq: number }
+  | { type: 'ready'; reader: number; joinSeq: number; placement: ThreadPlacement | null }
   | { type: 'failed'; message: string }
   | { type: 'reply'; req: number; ok: true; status: StrategyStatus | null }
   | { type: 'reply'; req: number; ok: false; code: string; message: string }
@@ -251,6 +254,8 @@ export class IdBlocks {
 async function run(d: StrategyWorkerData): Promise<void> {
   const port = parentPort!;
   const post = (m: WorkerMsg): void => port.postMessage(m);
+  // placed first (src/sys/affinity.ts): the books and the modules' memory are then touched from its CPU
+  const placement = d.cpus ? pinOwnThread(`strategies[${d.index}]`, d.cpus) : null;
   setEpochOffsetNs(BigInt(d.epochOffsetNs));
   const extra: StrategyDefinition[] = [];
   for (const url of d.modules) {
@@ -307,7 +312,7 @@ async function run(d: StrategyWorkerData): Promise<void> {
   // the seq of the last record published before the join (its slot cannot have been reused: the
   // producer does not lap a cursor that has not moved), 0 when none: books are seeded as of ≥ it
   const joinSeq = evts.published === 0 ? 0 : slotSeq(evts.payload, evts.at(r, -1));
-  post({ type: 'ready', reader: r, joinSeq });
+  post({ type: 'ready', reader: r, joinSeq, placement });
   const payload = evts.payload;
   let nextStatus = Date.now() + d.statusMs;
   let maxBacklog = 0;

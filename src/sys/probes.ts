@@ -12,6 +12,7 @@
  * Known limitations: Linux only; elsewhere every probe reports its fallback.
  */
 import { loadNative } from './native.js';
+import { probeAffinity, probeMemoryBinding, probeTopology } from './placement.js';
 
 /** One feature's run-time finding. */
 export interface FeatureProbe {
@@ -45,15 +46,15 @@ export function probeAddon(): FeatureProbe[] {
 /** Every registered probe, in report order. Each feature adds its probe here. */
 export const PROBES: Probe[] = [
   probeAddon,
+  probeTopology, probeAffinity, probeMemoryBinding,
 ];
 
-/** Runs every probe; a probe that throws becomes a row saying so. */
+/** Runs every probe, all at once (rows in registry order); a probe that throws becomes a row saying so. */
 export async function runProbes(probes: readonly Probe[] = PROBES): Promise<FeatureProbe[]> {
-  const rows: FeatureProbe[] = [];
-  for (const p of probes) {
-    try { rows.push(...await p()); } catch (e) {
-      rows.push({ feature: p.name.replace(/^probe/, '').toLowerCase() || 'unknown', detected: false, path: 'fallback', detail: `probe failed: ${(e as Error).message}` });
+  const one = async (p: Probe): Promise<FeatureProbe[]> => {
+    try { return await p(); } catch (e) {
+      return [{ feature: p.name.replace(/^probe/, '').toLowerCase() || 'unknown', detected: false, path: 'fallback', detail: `probe failed: ${(e as Error).message}` }];
     }
-  }
-  return rows;
+  };
+  return (await Promise.all(probes.map(one))).flat();
 }

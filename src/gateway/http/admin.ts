@@ -4,7 +4,8 @@
  * and lock as `tradsys keys`; docs/security.md "Key lifecycle").
  *
  * Layout: POST /api/v1/admin/halt, POST /api/v1/admin/kill, GET/POST /api/v1/admin/keys,
- * DELETE /api/v1/admin/keys/:key, POST /api/v1/admin/heap-snapshot (a .heapsnapshot into the
+ * DELETE /api/v1/admin/keys/:key, GET /api/v1/system (CPU/NUMA placement read back from /proc;
+ * docs/native.md), POST /api/v1/admin/heap-snapshot (a .heapsnapshot into the
  * data folder; docs/operations.md "Memory"), and only with test hooks on (GatewayConfig.testHooks)
  * POST /api/v1/admin/test/engine-delay; every route checks the `admin` permission (app.authenticate).
  * Invariants: one audit line per admin action, with its outcome; a key change is in force at once
@@ -21,7 +22,7 @@ import type { AdminDone } from '../order-entry.js';
 import { httpReason, replyCatalogError, replyError } from './errors.js';
 
 export async function adminPlugin(app: FastifyInstance): Promise<void> {
-  const { bySymbol, entry, keys, conns, monitoring, dataDir, host, testHooks } = app.tradsys;
+  const { bySymbol, entry, keys, conns, monitoring, dataDir, host, testHooks, placement } = app.tradsys;
   const done = (reply: FastifyReply, r: AdminDone): unknown => {
     if (r === null) return replyError(reply, 504, 'timeout', 'the engine did not answer in time');
     if (!r.ok) return replyError(reply, r.reason === 'busy' ? 503 : 422, httpReason(r.reason), `the engine refused it: ${r.reason}`);
@@ -69,6 +70,13 @@ export async function adminPlugin(app: FastifyInstance): Promise<void> {
     req.log.error({ audit: `admin.${action}`, account: who.account, key: who.key, ip: req.ip, outcome: 'failed', error: e.message }, `admin ${action}: failed`);
     return replyError(reply, e.code === 'ERR_CLI_USAGE' ? 400 : e.status, e.code === 'ERR_KEYS_LOCKED' ? 'keys_locked' : e.code === 'ERR_CLI_USAGE' ? 'bad_field' : 'keys_store', e.message);
   };
+  // CPU and NUMA placement (`serve --cpus`; docs/native.md): thread ids, CPU sets, memory policy,
+  // re-read from /proc on each request — internals, so admin only
+  app.get('/api/v1/system', { config: { signed: true } }, async (req, reply) => {
+    const who = app.authenticate(req, reply, 'admin');
+    if (who === null) return reply;
+    return placement.report();
+  });
   app.get('/api/v1/admin/keys', { config: { signed: true } }, async (req, reply) => {
     const who = app.authenticate(req, reply, 'admin');
     if (who === null) return reply;

@@ -32,6 +32,7 @@ import type { StorageApi } from '../storage-api.js';
 import type { StrategyService } from '../../strategies/service.js';
 import type { Metrics } from '../../monitoring/metrics.js';
 import type { LatencyMonitor } from '../../monitoring/latency.js';
+import type { SystemPlacement } from '../../sys/placement.js';
 
 /** The storage in use, its writer and its query service. */
 export interface StorageContext { storage: Storage; writer: StorageWriter; api: StorageApi }
@@ -67,6 +68,8 @@ export interface GatewayServices {
   readonly metrics: Metrics;
   /** Per-stage latency (src/monitoring/latency.ts; empty histograms when tracking is off). */
   readonly latency: LatencyMonitor;
+  /** CPU and memory placement (`serve --cpus`), re-read from /proc on each report (GET /api/v1/system). */
+  readonly placement: SystemPlacement;
 }
 
 declare module 'fastify' {
