@@ -12,15 +12,17 @@ import { Engine } from '../engine/engine.js';
 import { simdSupported, wasmPath } from '../engine/index.js';
 import { generate, type Mix } from '../workload/generator.js';
 import { statSync } from 'node:fs';
+import { probeSummary, runProbes } from '../sys/probes.js';
 
 export interface DemoOptions { symbols: number; count: number; seed: number; mix: Mix; out: (line: string) => void }
 
-export function runDemo(o: DemoOptions): void {
+export async function runDemo(o: DemoOptions): Promise<void> {
+  const probes = runProbes(); // beside the start: the WASM module loads meanwhile
   const f = (n: number): string => n.toLocaleString('en-US');
   const out = o.out;
   const wasm = wasmPath('release');
   out(`TradSys demo — WebAssembly matching engine (${wasm}, ${f(statSync(wasm).size)} bytes)`);
-  out(`accelerations: WASM SIMD128 ${simdSupported() ? 'available' : 'NOT available'}; native addon, NUMA, kernel bypass, GPU: not built yet (pure WASM/TS path)`);
+  out(`accelerations: WASM SIMD128 ${simdSupported() ? 'available' : 'NOT available'} · ${probeSummary(await probes)} (\`tradsys doctor\` for details)`);
   out(`market: ${f(o.count)} commands, ${o.symbols} symbols, mix "${o.mix}", seed ${o.seed}`);
   const t0 = Date.now();
   const recs = generate({ count: o.count, symbols: o.symbols, seed: o.seed, mix: o.mix, badRate: 0.001 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `tradsys` command line: `replay`, `gen`, `demo`, `serve`, `keys`, `sql`, `backfill`, `strategy`, `backtest`, `bench`, `help`, `version`.
+ * The `tradsys` command line: `replay`, `gen`, `demo`, `serve`, `keys`, `sql`, `backfill`, `strategy`, `backtest`, `bench`, `doctor`, `help`, `version`.
  *
  * Owns: argument parsing and exit codes (0 ok, 1 failure, 2 usage). Errors print one line
  * saying what is wrong and what to do; no stack traces for expected errors.
@@ -81,6 +81,10 @@ usage:
                  slows the engine down, for alert tests)]
                 [--latency-tracking on|off (per-stage latency histograms on /metrics and
                  /api/v1/latency; default on; docs/monitoring.md "Latency stages")]
+                [--cpus PLAN (pin threads to CPUs, e.g. engine=2,gateway=0,strategies=1,3 or
+                 strategies=1-3: the engine thread, the gateway (main thread), strategy worker i on
+                 the i-th strategies CPU; the engine's memory bound to its CPU's NUMA node; read
+                 back from /proc into the banner and GET /api/v1/system; docs/native.md)]
   tradsys keys create --account A [--permissions trade,read,admin,analyst] [--data DIR] [--json]
   tradsys keys list [--data DIR] [--json]
   tradsys keys revoke --key KEY [--data DIR]
@@ -101,6 +105,7 @@ ${BENCH_USAGE}
                    [--risk on|off] [--max-open-orders N] [--capacity ORDERS] [--stp MODE] [--sweep 'p=a,b;q=x,y'] [--folds K] [--workers N]
                    [--json] [--out DIR] [--quiet]
               (replays history through the engine and the strategy; --out DIR writes result.json and equity.svg)
+  tradsys doctor [--json]   (native features: what this machine has and which path runs; docs/native.md)
   tradsys help | version
 
 replay runs an order stream through the engine: events (A/R/T/X/M lines) to --events, the final
@@ -185,7 +190,7 @@ async function cmdDemo(argv: string[]): Promise<number> {
   const mix = (str(f, 'mix') ?? 'default') as Mix;
   if (!MIXES.includes(mix)) throw new TradsysError('ERR_CLI_USAGE', `--mix must be one of ${MIXES.join(', ')}`);
   const { runDemo } = await import('./demo.js');
-  runDemo({
+  await runDemo({
     symbols: int(f, 'symbols', 8, 1, 100_000)!, count: int(f, 'count', 2_000_000, 1, 50_000_000)!,
     seed: int(f, 'seed', 42, 0, 0xffffffff)!, mix, out: (l) => process.stdout.write(l + '\n'),
   });
@@ -237,7 +242,11 @@ export function recoveryText(rec: RecoveryInfo | null): string {
 }
 
 async function cmdServe(argv: string[]): Promise<number> {
-  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value', 'http-rate-limit': 'value', durability: 'value', 'snapshot-every': 'value', preallocate: 'bool', 'no-storage': 'bool', 'binary-frame-bytes': 'value', 'engine-rt': 'value', 'log-file-bytes': 'value', 'log-files': 'value', strategies: 'value', 'strategy-workers': 'value', 'strategy-modules': 'value', 'no-strategies': 'bool', limiter: 'value', 'limiter-min': 'value', 'limiter-max': 'value', 'limiter-min-queue-us': 'value', 'limiter-tolerance': 'value', alerts: 'value', 'test-hooks': 'bool', 'latency-tracking': 'value', ...SIM_MARKET_FLAGS });
+  const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value', 'http-rate-limit': 'value', durability: 'value', 'snapshot-every': 'value', preallocate: 'bool', 'no-storage': 'bool', 'binary-frame-bytes': 'value', 'engine-rt': 'value', 'log-file-bytes': 'value', 'log-files': 'value', strategies: 'value', 'strategy-workers': 'value', 'strategy-modules': 'value', 'no-strategies': 'bool', limiter: 'value', 'limiter-min': 'value', 'limiter-max': 'value', 'limiter-min-queue-us': 'value', 'limiter-tolerance': 'value', alerts: 'value', 'test-hooks': 'bool', 'latency-tracking': 'value', cpus: 'value', ...SIM_MARKET_FLAGS });
+  // the feature probes (doctor's) run beside the start-up; their summary goes into the banner
+  const { runProbes, probeSummary } = await import('../sys/probes.js');
+  const probes = runProbes();
+  const cpuPlan = str(f, 'cpus') === undefined ? undefined : await (await import('../sys/placement.js')).planForThisMachine(str(f, 'cpus')!);
   const simMarket = simMarketFlags((n) => str(f, n));
   if (f.has('no-sim') && Object.keys(SIM_MARKET_FLAGS).some((n) => f.has(n))) throw new TradsysError('ERR_CLI_USAGE', '--sim-* options need the simulator (drop --no-sim)');
   const durability = str(f, 'durability') ?? 'fsync';
@@ -299,7 +308,7 @@ async function cmdServe(argv: string[]): Promise<number> {
     risk: { maxOpenOrders: maxOpen }, journal: { durability, snapshotEvery, preallocate: f.has('preallocate') }, log: (l) => process.stderr.write(l + '\n'),
     storage: f.has('no-storage') ? 'off' : 'auto', binaryFrameBytes, engineRealtime: engineRt === 0 ? undefined : engineRt,
     logs: { fileBytes: logFileBytes, files: logFiles }, limiter, monitoring: { alerts }, testHooks: f.has('test-hooks'), latencyTracking: latencyTracking === 'on',
-    strategies: noStrategies ? undefined : { workers: strategyWorkers, configs: strategyConfigs, modules: strategyModules },
+    strategies: noStrategies ? undefined : { workers: strategyWorkers, configs: strategyConfigs, modules: strategyModules }, cpus: cpuPlan,
   }, { port, host });
   const demo = gw.keys.create(1, ['trade', 'read']);
   const out = (l: string): void => { process.stdout.write(l + '\n'); };
@@ -326,7 +335,9 @@ async function cmdServe(argv: string[]): Promise<number> {
   out(`  alerts    ${alerts ? `${alerts.rules.length} rules from ${alertsFile}${alerts.webhooks.length ? ` · ${alerts.webhooks.length} webhook(s)` : ''}` : 'the default rules (--alerts FILE.json for your own)'} · ${url}/api/v1/alerts (admin) · WS channel "alerts" (admin) · docs/operations.md "Alerts"`);
   if (f.has('test-hooks')) out('  WARNING   --test-hooks: POST /api/v1/admin/test/engine-delay can slow the engine down. Tests only.');
   out(`  log       JSON lines (audit events, errors) to stderr and ${join(dataDir, 'logs', 'tradsys.log')} · rotated at ${logFileBytes} bytes, ${logFiles} older files kept (docs/security.md)`);
-  out('  accelerations: native addon, NUMA, kernel bypass, GPU: not built (pure WASM/TS path)');
+  gw.placement.features = await probes;
+  out(`  accel     ${probeSummary(gw.placement.features)} (\`tradsys doctor\` for details)`);
+  for (const l of gw.placement.bannerLines()) out(`  ${l}`);
   const strat = gw.strategies;
   if (strat === null) out('  strategies off (--no-strategies)');
   else {
@@ -399,6 +410,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'bench': return cmdBench(rest);
       case 'backtest': return await (await import('./backtest.js')).cmdBacktest(rest);
       case 'strategy': return await (await import('./strategy.js')).cmdStrategy(rest);
+      case 'doctor': return await (await import('./doctor.js')).cmdDoctor(rest);
       case 'version': case '--version': process.stdout.write(`tradsys ${version()}\n`); return 0;
       case undefined: case 'help': case '--help': case '-h': process.stdout.write(USAGE + '\n'); return 0;
       default: throw new TradsysError('ERR_CLI_USAGE', `unknown command "${cmd}"`);

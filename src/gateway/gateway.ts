@@ -33,6 +33,7 @@ import type { StrategyService } from '../strategies/service.js';
 import type { GradientLimiter } from '../monitoring/limiter.js';
 import type { Metrics } from '../monitoring/metrics.js';
 import type { LatencyMonitor } from '../monitoring/latency.js';
+import type { SystemPlacement } from '../sys/placement.js';
 
 export { WS_CLOSE_KEY_REVOKED, type GatewayConfig, type RequestAuth, type OrderFields, type OrderRef, type EntryResult } from './config.js';
 
@@ -59,6 +60,8 @@ export class Gateway {
   readonly metrics: Metrics;
   /** Per-stage latency (GET /api/v1/latency; src/monitoring/latency.ts). */
   readonly latency: LatencyMonitor;
+  /** CPU and memory placement (`serve --cpus`; GET /api/v1/system), re-read from /proc on each report. */
+  readonly placement: SystemPlacement;
   /** The live sessions (size, values(): test/integration/gateway-heartbeat.test.ts peeks at them). */
   private readonly conns: Connections;
 
@@ -80,6 +83,7 @@ export class Gateway {
     this.limiter = s.entry.limiter;
     this.metrics = s.metrics;
     this.latency = s.latency;
+    this.placement = s.placement;
   }
 
   /** Builds the gateway and starts its engine thread (not listening yet). */

@@ -19,7 +19,8 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { FeatureProbe } from './probes.js';
 import { bindBufferToNode, nativePlacement, readThreadAllowed, rereadBinding, type MemoryBinding, type ThreadPlacement } from './affinity.js';
-import { formatCpuPlan, sharedWithEngine, type CpuPlan } from './cpu-plan.js';
+import { formatCpuPlan, parseCpuPlan, sharedWithEngine, type CpuPlan } from './cpu-plan.js';
+import { TradsysError } from '../domain/errors.js';
 import { formatKernelList, nodeOfCpu, parseKernelList, readTopology, type Topology } from './topology.js';
 import { spawnWorker } from './spawn.js';
 
@@ -183,3 +184,18 @@ export function suggestedPlan(t: Topology | null): string | null {
   return `engine=${e},gateway=${g}${rest.length ? `,strategies=${formatKernelList(rest)}` : `,strategies=${g}`}`;
 }
 
+
+/**
+ * Parses `serve --cpus PLAN` against this machine's online CPUs and this process's allowed ones;
+ * a bad plan is a usage error (ERR_CLI_USAGE, exit 2) whose message names the bad part.
+ */
+export function planForThisMachine(text: string): CpuPlan {
+  const t = readTopology();
+  if (!t) throw new TradsysError('ERR_CLI_USAGE', '--cpus needs Linux (the CPU topology is read from /sys)');
+  try {
+    return parseCpuPlan(text, t.online, processAllowedCpus(t.online));
+  } catch (e) {
+    if (e instanceof TradsysError && e.code === 'ERR_SYS_CPU_PLAN') throw new TradsysError('ERR_CLI_USAGE', e.message);
+    throw e;
+  }
+}

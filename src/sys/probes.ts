@@ -58,3 +58,8 @@ export async function runProbes(probes: readonly Probe[] = PROBES): Promise<Feat
   };
   return (await Promise.all(probes.map(one))).flat();
 }
+
+/** One line for the serve banner and the demo: each feature, whether its accelerated path runs, and which path. */
+export function probeSummary(rows: readonly FeatureProbe[]): string {
+  return rows.map((r) => `${r.feature} ${r.detected ? 'yes' : 'no'} (${r.path})`).join(' · ');
+}
