@@ -8,7 +8,8 @@
 // run-time probes; the compiler's output goes to build/native/build.log.
 //
 // Environment: TRADSYS_NATIVE=0 skips the build (status says so); TRADSYS_NATIVE_NO_<FEATURE>=1
-// leaves one feature out (probe.mjs). Exit code is always 0.
+// leaves one feature out (probe.mjs); TRADSYS_NATIVE_OUT=DIR writes the outcome there instead of
+// build/native (tests). Exit code is always 0.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync, appendFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
-const out = join(root, 'build', 'native');
+// TRADSYS_NATIVE_OUT: where status.json, build.log and the addon go (tests build into a temp dir)
+const out = process.env.TRADSYS_NATIVE_OUT ? resolve(process.env.TRADSYS_NATIVE_OUT) : join(root, 'build', 'native');
 const log = join(out, 'build.log');
 mkdirSync(out, { recursive: true });
 writeFileSync(log, `native build ${new Date().toISOString()}\n`);
@@ -84,7 +86,7 @@ function main() {
     if (ok) {
       copyFileSync(join(here, 'build', 'Release', 'tradsys_native.node'), join(out, 'tradsys_native.node'));
       status.built = true;
-      status.addon = 'build/native/tradsys_native.node';
+      status.addon = process.env.TRADSYS_NATIVE_OUT ? join(out, 'tradsys_native.node') : 'build/native/tradsys_native.node';
       // feature files report what they compiled; check the addon loads in this Node
       try {
         const addon = require(join(out, 'tradsys_native.node'));

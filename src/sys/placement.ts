@@ -44,7 +44,7 @@ export function probeTopology(): FeatureProbe[] {
     feature: 'numa',
     detected: t.nodes.length > 1,
     path: t.source,
-    detail: `${t.nodes.length} node${t.nodes.length === 1 ? '' : 's'} (${nodes}), ${cpus} online CPU${cpus === 1 ? '' : 's'}, SMT ${smt ? 'on' : 'off'}${t.nodes.length === 1 ? ' — one node: memory binding is applied but changes nothing' : ''}`,
+    detail: `${t.nodes.length} node${t.nodes.length === 1 ? '' : 's'} (${nodes}), ${cpus} online CPU${cpus === 1 ? '' : 's'}, SMT ${smt ? 'on' : 'off'}${t.nodes.length === 1 ? ' — one node: NUMA placement changes nothing here' : ''}`,
     facts: { nodes: t.nodes, online: t.online, siblings: t.siblings, smt, source: t.source },
   }];
 }
