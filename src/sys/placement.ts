@@ -17,7 +17,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { FeatureProbe } from './probes.js';
+import type { FeatureProbe } from './feature-probe.js';
 import { bindBufferToNode, nativePlacement, readThreadAllowed, rereadBinding, type MemoryBinding, type ThreadPlacement } from './affinity.js';
 import { formatCpuPlan, parseCpuPlan, sharedWithEngine, type CpuPlan } from './cpu-plan.js';
 import { TradsysError } from '../domain/errors.js';

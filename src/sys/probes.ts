@@ -13,22 +13,11 @@
  */
 import { loadNative } from './native.js';
 import { probeAffinity, probeMemoryBinding, probeTopology } from './placement.js';
+// the row types live in feature-probe.ts, so that a feature's probe module can use them without an
+// import cycle through this registry
+import type { FeatureProbe, Probe } from './feature-probe.js';
 
-/** One feature's run-time finding. */
-export interface FeatureProbe {
-  /** Stable name, kebab-case: 'native-addon', 'numa', 'cpu-affinity', 'kernel-bypass', 'recvmmsg', 'hw-timestamps', 'gpu', … */
-  feature: string;
-  /** Whether the accelerated path is available on this machine now. */
-  detected: boolean;
-  /** The path that runs, in words ('AF_XDP (copy mode)', 'recvmmsg', 'dgram fallback', 'CUDA sm_90', 'WASM SIMD fallback', …). */
-  path: string;
-  /** What was found, or why the accelerated path is not used (what to do about it). */
-  detail: string;
-  /** Machine-readable facts for `doctor --json` (counts, names, versions). */
-  facts?: Record<string, unknown>;
-}
-
-export type Probe = () => FeatureProbe[] | Promise<FeatureProbe[]>;
+export type { FeatureProbe, Probe } from './feature-probe.js';
 
 /** The addon itself: built, loaded, and which features it compiled in. */
 export function probeAddon(): FeatureProbe[] {
