@@ -11,7 +11,8 @@
 //   sysBindMemory(buf, node, mode, move) → mbind(2) on the buffer's whole pages:
 //                                          { address, offset, bytes } (the page-aligned range bound)
 //   sysGetMempolicy(buf, offset)       → { mode, nodes, node } for the page at buf+offset
-//                                          (MPOL_F_ADDR; node: where that page lives, -1 if none)
+//                                          (MPOL_F_ADDR; node: where that page lives by move_pages,
+//                                          -1 when it is not faulted in; nothing is touched)
 //   sysSetMempolicy(mode, node)        → set_mempolicy(2) for the calling thread ('default' resets)
 //   sysBufferAddress(buf)              → the buffer's data address (for /proc/<pid>/numa_maps)
 //   sysClockInto(BigInt64Array, i)     → [i] = CLOCK_MONOTONIC ns, [i+1] = CLOCK_REALTIME ns
@@ -341,11 +342,12 @@ Napi::Value GetMempolicy(const Napi::CallbackInfo& info) {
     if (off < 0 || off >= static_cast<double>(s.len)) throw Napi::RangeError::New(env, "sysGetMempolicy: offset outside the buffer");
     void* addr = s.data + static_cast<size_t>(off);
     if (syscall(SYS_get_mempolicy, &mode, mask, kMaxNodes, addr, kMpolFAddr) != 0) ThrowErrno(env, "get_mempolicy(MPOL_F_ADDR)", errno);
-    // the node holding the page (faults it in if it was not yet: a read, no change of contents)
+    // the node holding the page, without faulting it in: move_pages with no target nodes only
+    // reports where each page is (-ENOENT = not faulted in yet, reported as -1)
+    void* pages[1] = {reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(addr) & ~(static_cast<uintptr_t>(sysconf(_SC_PAGESIZE)) - 1))};
+    int status[1] = {-1};
     int where = -1;
-    volatile uint8_t touch = *static_cast<volatile uint8_t*>(addr);
-    (void)touch;
-    if (syscall(SYS_get_mempolicy, &where, nullptr, 0, addr, kMpolFNode | kMpolFAddr) != 0) where = -1;
+    if (syscall(SYS_move_pages, 0, 1, pages, nullptr, status, 0) == 0 && status[0] >= 0) where = status[0];
     out.Set("node", where);
   }
   std::vector<int> nodes;

@@ -57,7 +57,7 @@ export interface MemoryBinding {
   boundBytes: number;
   /** Data address of the bound range (hex), null when nothing was bound. */
   address: string | null;
-  /** get_mempolicy(MPOL_F_ADDR) on the first bound page: the policy and nodes, and the node the page is on. */
+  /** get_mempolicy(MPOL_F_ADDR) on the first bound page: the policy and nodes; `pageNode`: the node that page is on (move_pages), -1 when it is not faulted in yet. */
   policy: { mode: string; nodes: number[]; pageNode: number } | null;
   /** The policy field of the /proc/<pid>/numa_maps line of that mapping ('bind:0', 'prefer:0', 'default', …). */
   numaMaps: string | null;

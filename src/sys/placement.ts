@@ -82,13 +82,16 @@ export function probeMemoryBinding(): FeatureProbe[] {
   const t = readTopology();
   const nodeCount = t?.nodes.length ?? 1;
   const node = t?.nodes[0]?.id ?? 0;
-  const b = bindBufferToNode(new ArrayBuffer(64 << 10), node, 'bind', nodeCount);
+  // touched first, so that the binding must move its pages (MPOL_MF_MOVE) and their node can be read
+  const buf = new ArrayBuffer(64 << 10);
+  new Uint8Array(buf).fill(1);
+  const b = bindBufferToNode(buf, node, 'bind', nodeCount);
   return [{
     feature: 'numa-memory',
     detected: b.applied,
     path: b.applied ? 'mbind (addon)' : 'none (default first-touch policy)',
     detail: b.applied
-      ? `a 64 KiB buffer bound to node ${node}: get_mempolicy reads ${b.policy!.mode} ${formatKernelList(b.policy!.nodes)} (page on node ${b.policy!.pageNode}), numa_maps reads ${b.numaMaps}${nodeCount === 1 ? ' — one node: no effect on placement' : ''}`
+      ? `a 64 KiB buffer bound to node ${node}: get_mempolicy reads ${b.policy!.mode} ${formatKernelList(b.policy!.nodes)} (its first page on node ${b.policy!.pageNode}, by move_pages), numa_maps reads ${b.numaMaps}${nodeCount === 1 ? ' — one node: no effect on placement' : ''}`
       : b.reason ?? 'not applied',
     facts: { binding: b },
   }];
