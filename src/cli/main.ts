@@ -285,6 +285,7 @@ async function cmdServe(argv: string[]): Promise<number> {
   const strategiesFile = str(f, 'strategies');
   const noStrategies = f.has('no-strategies');
   if (noStrategies && (strategiesFile !== undefined || f.has('strategy-workers') || f.has('strategy-modules'))) throw new TradsysError('ERR_CLI_USAGE', '--no-strategies cannot go with --strategies, --strategy-workers or --strategy-modules');
+  if (noStrategies && cpuPlan?.strategies) throw new TradsysError('ERR_CLI_USAGE', `--cpus "${cpuPlan.text}" places strategy workers, but --no-strategies runs none`);
   const strategyModules = str(f, 'strategy-modules')?.split(',').map((m) => m.trim()).filter(Boolean);
   const strategyWorkers = int(f, 'strategy-workers', undefined, 1, 15);
   const [{ start }, { Simulator, simCointegratedMarket }, { simdSupported }, { parseStrategiesFile }, { demoStrategies }, { loadInstruments, DEMO_INSTRUMENTS }] = await Promise.all([

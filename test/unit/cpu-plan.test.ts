@@ -62,10 +62,12 @@ describe.runIf(process.platform === 'linux' && existsSync(CLI))('tradsys serve -
     ['engine=9999', /--cpus "engine=9999": CPU 9999 \(in engine\) is not online/],
     ['engin=1', /unknown role "engin"/],
     ['engine=0,engine=0', /role "engine" given twice/],
+    ['engine=0,strategies=0 --no-strategies', /places strategy workers, but --no-strategies runs none/],
   ])('%s exits 2 before starting, naming the bad part', (plan, msg) => {
     const dir = mkdtempSync(join(tmpdir(), 'cpus-'));
     try {
-      const r = spawnSync(process.execPath, [CLI, 'serve', '--port', '0', '--no-storage', '--no-sim', '--data', dir, '--cpus', plan], { encoding: 'utf8', timeout: 30_000 });
+      const [p, ...more] = plan.split(' ');
+      const r = spawnSync(process.execPath, [CLI, 'serve', '--port', '0', '--no-storage', '--no-sim', '--data', dir, '--cpus', p!, ...more], { encoding: 'utf8', timeout: 30_000 });
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(msg);
       expect(r.stdout).not.toMatch(/listening/);
