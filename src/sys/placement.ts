@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { FeatureProbe } from './feature-probe.js';
 import { bindBufferToNode, nativePlacement, readThreadAllowed, rereadBinding, type MemoryBinding, type ThreadPlacement } from './affinity.js';
-import { formatCpuPlan, parseCpuPlan, sharedWithEngine, type CpuPlan } from './cpu-plan.js';
+import { formatCpuPlan, parseCpuPlan, type CpuPlan } from './cpu-plan.js';
 import { TradsysError } from '../domain/errors.js';
 import { formatKernelList, nodeOfCpu, parseKernelList, readTopology, type Topology } from './topology.js';
 import { spawnWorker } from './spawn.js';
@@ -110,12 +110,19 @@ export interface SystemReport {
   topology: Topology | null;
   /** The plan as given to `serve --cpus`, canonical form; null when none. */
   plan: string | null;
-  /** Roles sharing a CPU with the engine (a warning when not empty). */
+  /** Pinned threads whose CPUs (read back) overlap the engine thread's (a warning when not empty). */
   sharedWithEngine: string[];
   threads: PlacedThread[];
   engineMemory: MemoryBinding | null;
   /** The start-up probes (null until they finished). */
   features: FeatureProbe[] | null;
+}
+
+/** Roles whose CPUs, as the kernel reports them, overlap the engine thread's (empty when the engine is not pinned). */
+function sharedFromKernel(threads: readonly ThreadPlacement[]): string[] {
+  const e = threads.find((t) => t.role === 'engine');
+  if (!e) return [];
+  return threads.filter((t) => t !== e && t.cpus.some((c) => e.cpus.includes(c))).map((t) => t.role);
 }
 
 /** What `serve --cpus` placed where (filled in as each thread reports), re-read on `report()`. */
@@ -152,7 +159,7 @@ export class SystemPlacement {
     });
     return {
       pid: process.pid, cpusAvailable: availableParallelism(), topology: this.topology,
-      plan: this.plan ? formatCpuPlan(this.plan) : null, sharedWithEngine: this.plan ? sharedWithEngine(this.plan) : [],
+      plan: this.plan ? formatCpuPlan(this.plan) : null, sharedWithEngine: sharedFromKernel(threads),
       threads, engineMemory: this.engineMemory ? rereadBinding(this.engineMemory) : null, features: this.features,
     };
   }
@@ -161,7 +168,7 @@ export class SystemPlacement {
   bannerLines(): string[] {
     if (!this.plan) return ['cpus      not pinned (serve --cpus engine=N,gateway=N,strategies=N,… to pin; docs/native.md)'];
     const r = this.report();
-    const lines = [`cpus      plan ${r.plan}${r.sharedWithEngine.length ? ` — WARNING: ${r.sharedWithEngine.join(', ')} share${r.sharedWithEngine.length === 1 ? 's' : ''} the engine's CPU` : ''}`];
+    const lines = [`cpus      plan ${r.plan}${r.sharedWithEngine.length ? ` — WARNING: ${r.sharedWithEngine.join(', ')} share${r.sharedWithEngine.length === 1 ? 's' : ''} a CPU with the engine thread` : ''}`];
     for (const t of r.threads) {
       lines.push(`          ${t.role} (tid ${t.tid ?? '?'}): ${t.applied ? `pinned to CPU ${formatKernelList(t.cpus)}` : `NOT pinned as asked (${formatKernelList(t.requested)}): ${t.reason}`} (read back from /proc: Cpus_allowed_list ${formatKernelList(t.cpus)}, Mems_allowed_list ${formatKernelList(t.mems)}; ${t.path})`);
     }

@@ -12,6 +12,7 @@ import { nativeAddon, nativeHas } from '../../src/sys/native.js';
 import { pinProbe, processAllowedCpus, probeMemoryBinding } from '../../src/sys/placement.js';
 import { formatKernelList, parseKernelList } from '../../src/sys/topology.js';
 import { Engine } from '../../src/engine/engine.js';
+import { clockInto } from '../../src/sys/native-clock.js';
 
 const linux = process.platform === 'linux';
 const native = nativeHas('sys');
@@ -157,4 +158,25 @@ describe.runIf(linux && !native)('memory binding without the addon', () => {
 
 it.runIf(linux)('formats what it read: allowed CPUs of this process', () => {
   expect(formatKernelList(allowed)).toMatch(/^\d+(-\d+)?(,\d+(-\d+)?)*$/);
+});
+
+describe('clock reads into a BigInt64Array (src/sys/native-clock.ts)', () => {
+  it('the addon and the fallback read the same clocks (monotonic = process.hrtime, realtime = Date.now)', () => {
+    for (const native of [true, false]) {
+      const c = clockInto({ native });
+      if (native && !nativeHas('sys')) continue;
+      expect(c.path).toBe(native ? 'clock_gettime (addon)' : 'hrtime + Date.now (fallback)');
+      const t = new BigInt64Array(4);
+      const h0 = process.hrtime.bigint();
+      c.read(t, 1);
+      const h1 = process.hrtime.bigint();
+      expect(t[1]!).toBeGreaterThanOrEqual(h0);
+      expect(t[1]!).toBeLessThanOrEqual(h1);
+      const wall = BigInt(Date.now()) * 1_000_000n;
+      expect(wall - t[2]! < 50_000_000n && t[2]! - wall < 50_000_000n).toBe(true);
+      expect(t[0]).toBe(0n);
+      expect(t[3]).toBe(0n);
+      expect(() => c.read(t, 3)).toThrow(/past the array's end/);
+    }
+  });
 });
