@@ -83,8 +83,8 @@ const Libnuma& Numa() {
 
 // <linux/mempolicy.h> values (stable kernel ABI), so no libnuma header is needed for them.
 constexpr int kMpolDefault = 0, kMpolPreferred = 1, kMpolBind = 2, kMpolInterleave = 3, kMpolLocal = 4, kMpolPreferredMany = 5, kMpolWeightedInterleave = 6;
-constexpr unsigned kMpolFNode = 1u << 0, kMpolFAddr = 1u << 1;
-constexpr unsigned kMpolMfStrict = 1u << 0, kMpolMfMove = 1u << 1;
+constexpr unsigned kMpolFAddr = 1u << 1;
+constexpr unsigned kMpolMfMove = 1u << 1;
 constexpr unsigned long kMaxNodes = 1024;
 constexpr int kMaskWords = kMaxNodes / (8 * sizeof(unsigned long));
 
@@ -322,7 +322,9 @@ Napi::Value BindMemory(const Napi::CallbackInfo& info) {
     mask[node / (8 * sizeof(unsigned long))] |= 1ul << (node % (8 * sizeof(unsigned long)));
     maxnode = kMaxNodes + 1;  // the kernel reads maxnode-1 bits
   }
-  unsigned flags = move ? (kMpolMfMove | kMpolMfStrict) : 0;
+  // MOVE without STRICT: pages that cannot move (the shared zero page of a read-only fault) do
+  // not fail the call; the read-back (get_mempolicy, numa_maps) says what the range holds
+  unsigned flags = move ? kMpolMfMove : 0;
   if (syscall(SYS_mbind, start, end - start, mode, maxnode ? mask : nullptr, maxnode, flags) != 0) ThrowErrno(env, "mbind", errno);
   out.Set("bytes", Napi::Number::New(env, static_cast<double>(end - start)));
   return out;
