@@ -70,6 +70,20 @@ describe('sysfs topology reader', () => {
     expect(t.siblings).toHaveLength(7);
   });
 
+  it('sparse node ids and a node without CPUs (memory only): distances follow the online nodes', () => {
+    const t = readSysfsTopology(sysfs({
+      'cpu/online': '0-3', 'node/online': '0,2-3', 'node/possible': '0-3',
+      'node/node0/cpulist': '0-1', 'node/node0/distance': '10 20 30',
+      'node/node2/cpulist': '2-3', 'node/node2/distance': '20 10 30',
+      'node/node3/cpulist': '', 'node/node3/distance': '30 30 10',
+    }));
+    expect(t.nodes).toEqual([
+      { id: 0, cpus: [0, 1], distances: [10, 20, 30] },
+      { id: 2, cpus: [2, 3], distances: [20, 10, 30] },
+      { id: 3, cpus: [], distances: [30, 30, 10] },
+    ]);
+  });
+
   it('a kernel without NUMA is one node 0 holding every online CPU', () => {
     const t = readSysfsTopology(sysfs({ 'cpu/online': '0-3', 'cpu/cpu0/topology/thread_siblings_list': '0-1', 'cpu/cpu1/topology/thread_siblings_list': '0-1' }));
     expect(t.nodes).toEqual([{ id: 0, cpus: [0, 1, 2, 3], distances: [10] }]);
