@@ -244,9 +244,6 @@ export function recoveryText(rec: RecoveryInfo | null): string {
 async function cmdServe(argv: string[]): Promise<number> {
   const f = parse(argv, { port: 'value', host: 'value', data: 'value', instruments: 'value', 'no-sim': 'bool', 'rate-limit': 'value', 'max-open-orders': 'value', 'http-rate-limit': 'value', durability: 'value', 'snapshot-every': 'value', preallocate: 'bool', 'no-storage': 'bool', 'binary-frame-bytes': 'value', 'engine-rt': 'value', 'log-file-bytes': 'value', 'log-files': 'value', strategies: 'value', 'strategy-workers': 'value', 'strategy-modules': 'value', 'no-strategies': 'bool', limiter: 'value', 'limiter-min': 'value', 'limiter-max': 'value', 'limiter-min-queue-us': 'value', 'limiter-tolerance': 'value', alerts: 'value', 'test-hooks': 'bool', 'latency-tracking': 'value', cpus: 'value', ...SIM_MARKET_FLAGS });
   const cpuPlan = str(f, 'cpus') === undefined ? undefined : (await import('../sys/placement.js')).planForThisMachine(str(f, 'cpus')!);
-  // the feature probes (doctor's) run beside the start-up; their summary goes into the banner
-  const { runProbes, probeSummary } = await import('../sys/probes.js');
-  const probes = runProbes();
   const simMarket = simMarketFlags((n) => str(f, n));
   if (f.has('no-sim') && Object.keys(SIM_MARKET_FLAGS).some((n) => f.has(n))) throw new TradsysError('ERR_CLI_USAGE', '--sim-* options need the simulator (drop --no-sim)');
   const durability = str(f, 'durability') ?? 'fsync';
@@ -304,6 +301,9 @@ async function cmdServe(argv: string[]): Promise<number> {
   }
   // the simulator's market is checked against the instruments before the server starts
   if (!f.has('no-sim') && simMarket.market === 'cointegrated') simCointegratedMarket(loadInstruments(instruments ?? DEMO_INSTRUMENTS), 20, simMarket.cointegration);
+  // the feature probes (doctor's) run beside the start-up; their summary goes into the banner
+  const { runProbes, probeSummary } = await import('../sys/probes.js');
+  const probes = runProbes();
   const { app: gw, url } = await start({
     dataDir, instruments, rateLimit: { perSecond: rate, burst: 2 * rate }, httpRateLimit: { perSecond: httpRate, burst: 2 * httpRate },
     risk: { maxOpenOrders: maxOpen }, journal: { durability, snapshotEvery, preallocate: f.has('preallocate') }, log: (l) => process.stderr.write(l + '\n'),
