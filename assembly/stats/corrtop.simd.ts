@@ -6,7 +6,8 @@
  *
  * Layout: the universe is k series of n f64 at `data + j·n·8`; `statsZStd` standardises them IN
  * PLACE, z = (x − m)/‖x − m‖ (m the corrected two-pass mean, computed in f64), as f64 (stride n·8)
- * or f32 (stride n·4, packed from the start of the same buffer), and writes ok[j] = 1 (u8) unless
+ * or f32 (stride n·4, packed from the start of the same buffer; re-centred by the mean of x − m,
+ * as statsCorrMatrix, so a 1e9 level loses nothing), and writes ok[j] = 1 (u8) unless
  * the series is constant (every value equal: ρ undefined, reported as NaN and never selected).
  * The heap of the selection: a f64[N] (|ρ|) · v f64[N] (ρ) · i i32[N] · j i32[N], consecutive at
  * `heap`; `statsTopPairs*` return how many entries it holds (unordered: the caller sorts them by
@@ -35,17 +36,21 @@ export function statsZStd(data: usize, n: i32, k: i32, ok: usize, f32out: i32): 
     let d: f64 = 0;
     for (let t = 0; t < n; t++) d += load<f64>(s + (<usize>t << 3)) - m0;
     const m = m0 + d / <f64>n;
+    // what the rounded centre misses (second centring): at a 1e9 level m is good to half an ulp
+    let e: f64 = 0;
+    for (let t = 0; t < n; t++) e += load<f64>(s + (<usize>t << 3)) - m;
+    e /= <f64>n;
     let ss: f64 = 0;
-    for (let t = 0; t < n; t++) { const c = load<f64>(s + (<usize>t << 3)) - m; ss += c * c; }
+    for (let t = 0; t < n; t++) { const c = (load<f64>(s + (<usize>t << 3)) - m) - e; ss += c * c; }
     const good = differ && ss > 0;
     const inv: f64 = good ? 1.0 / Math.sqrt(ss) : 0.0;
     store<u8>(ok + <usize>j, good ? 1 : 0);
     if (f32out) {
       const dst = data + <usize>j * (<usize>n << 2);
       // dst ≤ s and dst + 4t ≤ s + 8t: each write lands on values already read
-      for (let t = 0; t < n; t++) store<f32>(dst + (<usize>t << 2), <f32>(good ? (load<f64>(s + (<usize>t << 3)) - m) * inv : 0.0));
+      for (let t = 0; t < n; t++) store<f32>(dst + (<usize>t << 2), <f32>(good ? ((load<f64>(s + (<usize>t << 3)) - m) - e) * inv : 0.0));
     } else {
-      for (let t = 0; t < n; t++) store<f64>(s + (<usize>t << 3), good ? (load<f64>(s + (<usize>t << 3)) - m) * inv : 0.0);
+      for (let t = 0; t < n; t++) store<f64>(s + (<usize>t << 3), good ? ((load<f64>(s + (<usize>t << 3)) - m) - e) * inv : 0.0);
     }
   }
 }

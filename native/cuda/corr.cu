@@ -43,12 +43,16 @@ __global__ void standardize(const double* __restrict__ x, int n, int ld, T* __re
   double d = 0;
   for (int t = threadIdx.x; t < n; t += blockDim.x) d += s[t] - m0;
   const double m = m0 + tsc_block_sum(d, red) / n;
+  // second centring: what the rounded centre misses (a 1e9 level keeps its digits)
+  double e = 0;
+  for (int t = threadIdx.x; t < n; t += blockDim.x) e += s[t] - m;
+  e = tsc_block_sum(e, red) / n;
   double ss = 0;
-  for (int t = threadIdx.x; t < n; t += blockDim.x) { const double c = s[t] - m; ss += c * c; }
+  for (int t = threadIdx.x; t < n; t += blockDim.x) { const double c = (s[t] - m) - e; ss += c * c; }
   ss = tsc_block_sum(ss, red);
   const bool ok = spread > 0 && ss > 0;
   const double inv = ok ? 1.0 / sqrt(ss) : 0.0;
-  for (int t = threadIdx.x; t < ld; t += blockDim.x) out[t] = (T)(t < n && ok ? (s[t] - m) * inv : 0.0);
+  for (int t = threadIdx.x; t < ld; t += blockDim.x) out[t] = (T)(t < n && ok ? ((s[t] - m) - e) * inv : 0.0);
   if (threadIdx.x == 0) valid[j] = ok ? 1 : 0;
 }
 

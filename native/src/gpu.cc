@@ -173,7 +173,7 @@ inline bool Better(const Cand& x, const Cand& y) {
   return x.j < y.j;
 }
 
-// z = (x − m)/‖x − m‖ with m the corrected two-pass mean; false for a constant series.
+// z = (x − m)/‖x − m‖ with m the corrected two-pass mean (re-centred); false for a constant series.
 template <class T>
 bool Standardize(const double* s, int n, T* z) {
   bool differ = false;
@@ -183,11 +183,16 @@ bool Standardize(const double* s, int n, T* z) {
   double d = 0;
   for (int t = 0; t < n; t++) d += s[t] - m0;
   const double m = m0 + d / n;
+  // what the rounded centre m misses (a second centring, as statsCorrMatrix): at a 1e9 level m is
+  // good to half an ulp of 1e9 only, and that offset would inflate ‖x − m‖
+  double e = 0;
+  for (int t = 0; t < n; t++) e += s[t] - m;
+  e /= n;
   double ss = 0;
-  for (int t = 0; t < n; t++) { const double c = s[t] - m; ss += c * c; }
+  for (int t = 0; t < n; t++) { const double c = (s[t] - m) - e; ss += c * c; }
   const bool ok = differ && ss > 0;
   const double inv = ok ? 1.0 / std::sqrt(ss) : 0.0;
-  for (int t = 0; t < n; t++) z[t] = (T)(ok ? (s[t] - m) * inv : 0.0);
+  for (int t = 0; t < n; t++) z[t] = (T)(ok ? ((s[t] - m) - e) * inv : 0.0);
   return ok;
 }
 
