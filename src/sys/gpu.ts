@@ -143,3 +143,32 @@ export function nativeEgScreen(backend: 'gpu' | 'c', data: Float64Array, k: numb
 
 /** Test hook: forget the cached probe. */
 export function resetGpuForTests(): void { cached = null; }
+
+/** 'sm_75 … sm_120 (+ PTX compute_120)' from the library's architecture list. */
+export function archSummary(arch: readonly string[]): string {
+  const sass = arch.filter((a) => a.startsWith('sm_'));
+  const ptx = arch.filter((a) => a.startsWith('compute_'));
+  if (sass.length === 0) return ptx.join(', ') || 'no architectures';
+  return `${sass.length > 2 ? `${sass[0]}…${sass[sass.length - 1]} (${sass.join(', ')})` : sass.join(', ')}${ptx.length ? ` + PTX ${ptx.join(', ')}` : ''}`;
+}
+
+/** The `doctor`/banner row of the GPU statistics (see src/sys/probes.ts). */
+export function probeGpu(): { feature: string; detected: boolean; path: string; detail: string; facts: Record<string, unknown> }[] {
+  const st = gpuStatus();
+  const lib = st.library.built ? `CUDA library built for ${archSummary(st.library.arch)}` : `CUDA library ${st.library.buildReason || 'not built'}`;
+  const facts: Record<string, unknown> = {
+    available: st.available, driverFound: st.driverFound, driverVersion: st.driverVersion, devices: st.devices,
+    library: st.library, reason: st.reason,
+  };
+  if (st.available) {
+    const d = st.devices[0]!;
+    return [{
+      feature: 'gpu', detected: true, path: `CUDA sm_${d.computeCapability.replace('.', '')} (${d.name})`,
+      detail: `${d.name}, compute capability ${d.computeCapability}, ${d.multiprocessors} SMs, ${(d.memoryBytes / 2 ** 30).toFixed(1)} GiB, driver ${st.driverVersion}${st.devices.length > 1 ? ` (+${st.devices.length - 1} more; device 0 used)` : ''}; ${lib}`,
+      facts,
+    }];
+  }
+  const why = /^no libcuda\.so\.1/.test(st.reason) ? 'no NVIDIA driver (libcuda.so.1 not found)' : st.reason;
+  const dev = st.devices.length ? ` (device: ${st.devices[0]!.name}, compute capability ${st.devices[0]!.computeCapability})` : '';
+  return [{ feature: 'gpu', detected: false, path: 'WASM SIMD fallback', detail: `${why}${dev} → WASM SIMD fallback; ${lib}`, facts }];
+}

@@ -12,6 +12,7 @@
  * Known limitations: Linux only; elsewhere every probe reports its fallback.
  */
 import { loadNative } from './native.js';
+import { probeGpu } from './gpu.js';
 
 /** One feature's run-time finding. */
 export interface FeatureProbe {
@@ -45,6 +46,7 @@ export function probeAddon(): FeatureProbe[] {
 /** Every registered probe, in report order. Each feature adds its probe here. */
 export const PROBES: Probe[] = [
   probeAddon,
+  probeGpu,
 ];
 
 /** Runs every probe; a probe that throws becomes a row saying so. */
