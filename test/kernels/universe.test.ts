@@ -13,7 +13,8 @@ import { correlationTopPairs, engleGrangerScreen, type CorrelatedPair } from '..
 import { coint, ols } from '../../src/stats/index.js';
 import { gpuStatus, nativeBaselineAvailable } from '../../src/sys/gpu.js';
 import { refCorrMatrix, refTopPairs } from '../reference/universe-ref.js';
-import { cointegratedPair, normals, randomWalk } from '../support/cointegrated.js';
+import { ar1, cointegratedPair, normals, randomWalk } from '../support/cointegrated.js';
+import { ScreenRound, screenPairs } from '../../src/strategies/stat-arb/screen.js';
 import { TradsysError } from '../../src/domain/errors.js';
 
 const HAVE_C = nativeBaselineAvailable();
@@ -276,5 +277,38 @@ describe('engleGrangerScreen against coint (adf.ts)', () => {
     expect(() => engleGrangerScreen(s, [[0, 1]], { maxlag: 25 })).toThrow(/maxlag/);
     expect(() => engleGrangerScreen(s, [[0, 1]], { autolag: null })).toThrow(/needs maxlag/);
     expect(engleGrangerScreen(s, []).results).toEqual([]);
+  });
+});
+
+describe('the pairs strategy screen on the batched (GPU-code) path', () => {
+  // as test/unit/strategies-stat-arb.test.ts: A–B and A–C cointegrated, D and E independent walks
+  const n = 600;
+  const ab = cointegratedPair(31, n, { beta: 1.5, alpha: 200, phi: 0.85 });
+  const s = ar1(32, n, 0.9, 5);
+  const c = ab.x.map((v, i) => 3000 + 0.5 * v + s[i]!);
+  const universe = [ab.x, ab.y, c, randomWalk(33, n), randomWalk(34, n, 8000), new Float64Array(n).fill(5)];
+
+  it("uses WASM when no GPU is present ('auto'), as before", () => {
+    const r = new ScreenRound(universe, { maxHalfLife: 100 });
+    expect(r.backend).toBe(gpuStatus().available ? 'gpu' : 'wasm');
+  });
+
+  itC.each([['aic'], [2]] as const)("backend 'c' (the GPU kernels' decision code) gives the WASM screen's verdicts and p-values (cointLag %s)", (cointLag) => {
+    const opts = { maxHalfLife: 100, minHalfLife: 1, cointLag } as const;
+    const w = screenPairs(universe, { ...opts, backend: 'wasm' });
+    const round = new ScreenRound(universe, { ...opts, backend: 'c' });
+    expect(round.backend).toBe('c');
+    // stepping still counts one direction of one pair per test
+    let steps = 0;
+    while (!round.done) { round.step(1); steps++; }
+    expect(steps).toBeGreaterThan(1);
+    const g = round.results;
+    expect(g.map((p) => [p.y, p.x, p.verdict, p.selected, p.tested])).toEqual(w.map((p) => [p.y, p.x, p.verdict, p.selected, p.tested]));
+    g.forEach((p, q) => {
+      if (Number.isNaN(w[q]!.correlation)) expect(p.correlation).toBeNaN(); // the constant series
+      else expect(Math.abs(p.correlation - w[q]!.correlation)).toBeLessThanOrEqual(1e-12);
+      expect(Math.abs(p.pValue - w[q]!.pValue)).toBeLessThanOrEqual(1e-9 * Math.max(w[q]!.pValue, 1e-9));
+    });
+    expect(g.filter((p) => p.selected).length).toBeGreaterThan(0);
   });
 });
