@@ -8,7 +8,8 @@
 // run-time probes; the compiler's output goes to build/native/build.log.
 //
 // Environment: TRADSYS_NATIVE=0 skips the build (status says so); TRADSYS_NATIVE_NO_<FEATURE>=1
-// leaves one feature out (probe.mjs). Exit code is always 0.
+// leaves one feature out (probe.mjs); TRADSYS_CUDA=0 skips the CUDA library; NVCC / CUDA_HOME say
+// where nvcc is; TRADSYS_NATIVE_OUT builds into another folder. Exit code is always 0.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync, appendFileSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
-const out = join(root, 'build', 'native');
+// TRADSYS_NATIVE_OUT: another output folder (tests build into a temporary one)
+const out = process.env.TRADSYS_NATIVE_OUT ? resolve(process.env.TRADSYS_NATIVE_OUT) : join(root, 'build', 'native');
 const log = join(out, 'build.log');
 mkdirSync(out, { recursive: true });
 writeFileSync(log, `native build ${new Date().toISOString()}\n`);
@@ -127,7 +129,9 @@ function buildCuda() {
       rmSync(lib, { force: true });
       return;
     }
-    const nvcc = process.env.NVCC || which('nvcc') || (existsSync('/usr/local/cuda/bin/nvcc') ? '/usr/local/cuda/bin/nvcc' : null);
+    // nvcc: $NVCC, else on PATH, else $CUDA_HOME/bin (default /usr/local/cuda, where the toolkit installs)
+    const home = process.env.CUDA_HOME || process.env.CUDA_PATH || '/usr/local/cuda';
+    const nvcc = process.env.NVCC || which('nvcc') || (existsSync(join(home, 'bin', 'nvcc')) ? join(home, 'bin', 'nvcc') : null);
     if (!nvcc) { cuda.reason = 'not built: nvcc missing at build'; rmSync(lib, { force: true }); return; }
     cuda.nvcc = nvcc;
     const listed = spawnSync(nvcc, ['--list-gpu-arch'], { encoding: 'utf8' });
