@@ -197,29 +197,61 @@ bool Standardize(const double* s, int n, T* z) {
 }
 
 // Σ a[t]·b[t] with four partial sums by t mod 4, combined (s0 + s2) + (s1 + s3), then the tail —
-// the order of the WASM kernel's two f64x2 (or one f32x4) accumulators.
-template <class T>
-inline T Dot1(const T* a, const T* b, int n) {
-  T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+// the order of the WASM kernel's two f64x2 (or one f32x4) accumulators. GCC vector extensions give
+// the same 2-lane (double) / 4-lane (float) arithmetic as WASM SIMD on any target.
+typedef double v2d __attribute__((vector_size(16)));
+typedef float v4f __attribute__((vector_size(16)));
+inline v2d ld2(const double* p) { v2d v; std::memcpy(&v, p, sizeof v); return v; }
+inline v4f ld4(const float* p) { v4f v; std::memcpy(&v, p, sizeof v); return v; }
+
+inline double Dot1(const double* a, const double* b, int n) {
+  v2d u = {0, 0}, w = {0, 0};
   int t = 0;
-  for (; t + 4 <= n; t += 4) { s0 += a[t] * b[t]; s1 += a[t + 1] * b[t + 1]; s2 += a[t + 2] * b[t + 2]; s3 += a[t + 3] * b[t + 3]; }
-  T s = (s0 + s2) + (s1 + s3);
+  for (; t + 4 <= n; t += 4) { u += ld2(a + t) * ld2(b + t); w += ld2(a + t + 2) * ld2(b + t + 2); }
+  double s = (u[0] + w[0]) + (u[1] + w[1]);
+  for (; t < n; t++) s += a[t] * b[t];
+  return s;
+}
+inline float Dot1(const float* a, const float* b, int n) {
+  v4f u = {0, 0, 0, 0};
+  int t = 0;
+  for (; t + 4 <= n; t += 4) u += ld4(a + t) * ld4(b + t);
+  float s = (u[0] + u[2]) + (u[1] + u[3]);
   for (; t < n; t++) s += a[t] * b[t];
   return s;
 }
 
 // Four dot products (a0, a1) × (b0, b1) in one pass, each with Dot1's order.
-template <class T>
-inline void Dot22(const T* a0, const T* a1, const T* b0, const T* b1, int n, T out[4]) {
-  T p[4][4] = {};
+inline void Dot22(const double* a0, const double* a1, const double* b0, const double* b1, int n, double out[4]) {
+  v2d p0 = {0, 0}, p1 = p0, p2 = p0, p3 = p0, q0 = p0, q1 = p0, q2 = p0, q3 = p0;
   int t = 0;
   for (; t + 4 <= n; t += 4) {
-    for (int l = 0; l < 4; l++) {
-      const T x0 = a0[t + l], x1 = a1[t + l], y0 = b0[t + l], y1 = b1[t + l];
-      p[0][l] += x0 * y0; p[1][l] += x0 * y1; p[2][l] += x1 * y0; p[3][l] += x1 * y1;
+    {  // low halves, then high halves: 8 accumulators + 4 operands stay in 16 registers
+      const v2d x0 = ld2(a0 + t), x1 = ld2(a1 + t), y0 = ld2(b0 + t), y1 = ld2(b1 + t);
+      p0 += x0 * y0; p1 += x0 * y1; p2 += x1 * y0; p3 += x1 * y1;
+    }
+    {
+      const v2d x0 = ld2(a0 + t + 2), x1 = ld2(a1 + t + 2), y0 = ld2(b0 + t + 2), y1 = ld2(b1 + t + 2);
+      q0 += x0 * y0; q1 += x0 * y1; q2 += x1 * y0; q3 += x1 * y1;
     }
   }
-  for (int q = 0; q < 4; q++) out[q] = (p[q][0] + p[q][2]) + (p[q][1] + p[q][3]);
+  out[0] = (p0[0] + q0[0]) + (p0[1] + q0[1]);
+  out[1] = (p1[0] + q1[0]) + (p1[1] + q1[1]);
+  out[2] = (p2[0] + q2[0]) + (p2[1] + q2[1]);
+  out[3] = (p3[0] + q3[0]) + (p3[1] + q3[1]);
+  for (; t < n; t++) { out[0] += a0[t] * b0[t]; out[1] += a0[t] * b1[t]; out[2] += a1[t] * b0[t]; out[3] += a1[t] * b1[t]; }
+}
+inline void Dot22(const float* a0, const float* a1, const float* b0, const float* b1, int n, float out[4]) {
+  v4f p0 = {0, 0, 0, 0}, p1 = p0, p2 = p0, p3 = p0;
+  int t = 0;
+  for (; t + 4 <= n; t += 4) {
+    const v4f x0 = ld4(a0 + t), x1 = ld4(a1 + t), y0 = ld4(b0 + t), y1 = ld4(b1 + t);
+    p0 += x0 * y0; p1 += x0 * y1; p2 += x1 * y0; p3 += x1 * y1;
+  }
+  out[0] = (p0[0] + p0[2]) + (p0[1] + p0[3]);
+  out[1] = (p1[0] + p1[2]) + (p1[1] + p1[3]);
+  out[2] = (p2[0] + p2[2]) + (p2[1] + p2[3]);
+  out[3] = (p3[0] + p3[2]) + (p3[1] + p3[3]);
   for (; t < n; t++) { out[0] += a0[t] * b0[t]; out[1] += a0[t] * b1[t]; out[2] += a1[t] * b0[t]; out[3] += a1[t] * b1[t]; }
 }
 
