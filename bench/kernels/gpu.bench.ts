@@ -7,12 +7,14 @@
  * Before timing, each backend's top pairs are checked against the WASM SIMD result (FP64: 1e-9
  * relative); a mismatch fails the run (exit 1).
  * Figures: per backend and k, the median (p50), min and max wall time of the reps (the 10k case
- * runs once on the CPU backends unless --reps says otherwise), pairs/s and GFLOP/s (k(k−1)/2 · n
- * multiply-adds), process RSS and the WASM memory after the run; for EG the tests/s per backend
+ * runs once on the CPU backends unless --reps says otherwise) and the median CPU time (user +
+ * system of this process: on a shared machine the wall clock also counts other processes; the CPU
+ * ratios are the fair C-vs-WASM comparison), pairs/s and GFLOP/s (k(k−1)/2 · n multiply-adds), process RSS and the WASM memory after the run; for EG the tests/s per backend
  * and, for the per-pair WASM path, p50/p99/p99.9 of the per-test latency. Load average before
  * and after every row (a shared machine: compare ratios within one run, not across runs).
  * Options: --quick (k = 200, 500; n = 1,000; 3 reps; EG 40 pairs) · --k 500,2000 · --n 2500 ·
  * --reps 3 · --fp32 (FP32 rows too) · --no-scalar · --eg N (EG pairs, default 400) ·
+ * --cpu-max-k K (CPU backends skip larger k; those GPU rows go unchecked) ·
  * --out FILE (default build/bench/gpu.json) · --json (print the JSON).
  * Workload: seed 7; k series = 4 common N(0,1) factors with loadings sin(1.3j), cos(0.7j), (j mod 5)/5,
  * (7j mod 11)/11 plus N(0, 0.7²) noise, level 50; EG pairs: cointegrated (x a random walk, y = 200 +
@@ -30,7 +32,8 @@ import { prng } from '../../src/workload/prng.js';
 type Backend = 'gpu' | 'wasm' | 'wasm-scalar' | 'c';
 interface CorrRow {
   kind: 'corr'; backend: Backend; mode: CorrMode; k: number; n: number; reps: number; topN: number;
-  p50Ms: number; minMs: number; maxMs: number; pairsPerSec: number; gflops: number; ratioToWasm: number | null;
+  p50Ms: number; minMs: number; maxMs: number; cpuP50Ms: number; pairsPerSec: number; gflops: number; cpuGflops: number;
+  ratioToWasm: number | null; cpuRatioToWasm: number | null;
   maxRelDiffVsWasm: number | null; rssMiB: number; wasmMemMiB: number; loadavgBefore: number[]; loadavgAfter: number[];
 }
 interface EgRow {
@@ -49,6 +52,8 @@ const n = Number(opt('--n') ?? (quick ? 1000 : 2500));
 const repsOpt = opt('--reps');
 const egPairs = Number(opt('--eg') ?? (quick ? 40 : 400));
 const out = opt('--out') ?? join(ROOT, 'build', 'bench', 'gpu.json');
+// CPU backends skip k above this (a GPU box's quick check); those GPU rows are then unchecked
+const cpuMaxK = Number(opt('--cpu-max-k') ?? Number.POSITIVE_INFINITY);
 const TOPN = 100;
 
 function normals(seed: number): () => number {
@@ -92,8 +97,10 @@ function main(): void {
     for (const mode of modes) {
       let ref: CorrelatedPair[] | null = null;
       let wasmMs: number | null = null;
+      let wasmCpuMs: number | null = null;
       for (const b of ['wasm', ...backends.filter((x) => x !== 'wasm')] as Backend[]) {
         if (!backends.includes(b)) continue;
+        if (b !== 'gpu' && k > cpuMaxK) continue;
         const big = k * k * n > 5e10;
         if (b === 'wasm-scalar' && big) continue; // the scalar twin at 10k would take minutes: it is checked at the smaller k
         const reps = repsOpt ? Number(repsOpt) : b === 'gpu' ? 5 : big ? 1 : 3;
@@ -101,26 +108,31 @@ function main(): void {
         const backend = b === 'wasm-scalar' ? 'wasm' : b;
         if (b === 'gpu') correlationTopPairs(u.slice(0, Math.min(k, 64)), { topN: 10, backend, mode }); // context + module load
         const times: number[] = [];
+        const cpu: number[] = [];
         let pairs: CorrelatedPair[] = [];
         for (let r = 0; r < reps; r++) {
+          const c0 = process.cpuUsage();
           const t0 = performance.now();
           pairs = correlationTopPairs(u, { topN: TOPN, backend, mode, scalar: b === 'wasm-scalar' }).pairs;
           times.push(performance.now() - t0);
+          const c1 = process.cpuUsage(c0);
+          cpu.push((c1.user + c1.system) / 1000);
         }
         const p50 = median(times);
-        if (b === 'wasm') { ref = pairs; wasmMs = p50; }
-        const rel = b === 'wasm' ? 0 : maxRel(pairs, ref!);
+        const cpuP50 = median(cpu);
+        if (b === 'wasm') { ref = pairs; wasmMs = p50; wasmCpuMs = cpuP50; }
+        const rel = b === 'wasm' || ref === null ? 0 : maxRel(pairs, ref);
         const tol = mode === 'fp64' ? 1e-9 : 1e-5;
         if (!(rel <= tol)) { failed = true; log(`MISMATCH: ${b} ${mode} k=${k}: max relative |ρ| difference ${rel} > ${tol}`); }
         const npairs = (k * (k - 1)) / 2;
         const row: CorrRow = {
-          kind: 'corr', backend: b, mode, k, n, reps, topN: TOPN, p50Ms: p50, minMs: Math.min(...times), maxMs: Math.max(...times),
-          pairsPerSec: npairs / (p50 / 1000), gflops: (2 * npairs * n) / (p50 / 1000) / 1e9,
-          ratioToWasm: wasmMs ? p50 / wasmMs : null, maxRelDiffVsWasm: b === 'wasm' ? null : rel,
+          kind: 'corr', backend: b, mode, k, n, reps, topN: TOPN, p50Ms: p50, minMs: Math.min(...times), maxMs: Math.max(...times), cpuP50Ms: cpuP50,
+          pairsPerSec: npairs / (p50 / 1000), gflops: (2 * npairs * n) / (p50 / 1000) / 1e9, cpuGflops: (2 * npairs * n) / (cpuP50 / 1000) / 1e9,
+          ratioToWasm: wasmMs ? p50 / wasmMs : null, cpuRatioToWasm: wasmCpuMs && b !== 'gpu' ? cpuP50 / wasmCpuMs : null, maxRelDiffVsWasm: b === 'wasm' || ref === null ? null : rel,
           rssMiB: process.memoryUsage().rss / 2 ** 20, wasmMemMiB: stats().ex.memory.buffer.byteLength / 2 ** 20, loadavgBefore: before, loadavgAfter: la(),
         };
         rows.push(row);
-        log(`corr ${mode} k=${k} ${b.padEnd(11)} p50 ${p50.toFixed(1).padStart(10)} ms  ${row.gflops.toFixed(2).padStart(7)} GFLOP/s  ×wasm ${row.ratioToWasm?.toFixed(3) ?? '-'}  Δ ${rel.toExponential(1)}  load ${row.loadavgAfter[0]}`);
+        log(`corr ${mode} k=${k} ${b.padEnd(11)} p50 ${p50.toFixed(1).padStart(10)} ms (cpu ${cpuP50.toFixed(1).padStart(10)} ms)  ${row.cpuGflops.toFixed(2).padStart(7)} GFLOP/s-cpu  ×wasm ${row.ratioToWasm?.toFixed(3) ?? '-'} (cpu ${row.cpuRatioToWasm?.toFixed(3) ?? '-'})  Δ ${rel.toExponential(1)}  load ${row.loadavgAfter[0]}`);
       }
     }
   }
