@@ -18,7 +18,7 @@
  * --out FILE (default build/bench/gpu.json) · --json (print the JSON).
  * Workload: seed 7; k series = 4 common N(0,1) factors with loadings sin(1.3j), cos(0.7j), (j mod 5)/5,
  * (7j mod 11)/11 plus N(0, 0.7²) noise, level 50; EG pairs: cointegrated (x a random walk, y = 200 +
- * 1.5x + AR(1) spread φ 0.5…0.9) and independent walks, n = 2,500.
+ * 1.5x + AR(1) spread φ 0.5…0.86) and independent walks, n = 2,500.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -143,9 +143,10 @@ function main(): void {
   const nEg = quick ? 1000 : 2500;
   for (let q = 0; q < 10; q++) {
     const x = new Float64Array(nEg); const y = new Float64Array(nEg);
-    let xv = 1000; let s = 0;
+    let xv = 1000; let yv = 500; let s = 0;
     const phi = 0.5 + 0.04 * q;
-    for (let t = 0; t < nEg; t++) { xv += z(); s = phi * s + z(); x[t] = xv; y[t] = q % 3 === 2 ? 1000 + 30 * z() + t * 0 + xv * 0 + (series.length % 7) : 200 + 1.5 * xv + s; }
+    // two of three pairs cointegrated (y = 200 + 1.5x + AR(1)); the third an independent walk
+    for (let t = 0; t < nEg; t++) { xv += z(); yv += z(); s = phi * s + z(); x[t] = xv; y[t] = q % 3 === 2 ? yv : 200 + 1.5 * xv + s; }
     series.push(y, x);
   }
   const pairs: [number, number][] = [];
