@@ -1,6 +1,9 @@
 // common.cuh — error plumbing and reductions shared by the CUDA translation units.
 // Layout: TscError carries a message out of the extern "C" entry points (never across them);
-// DevBuf owns one cudaMalloc'd buffer (freed on every exit path). Allocation: DevBuf only.
+// DevBuf owns one cudaMalloc'd buffer (freed on every exit path).
+// Invariants: no exception crosses an extern "C" function (tsc_fail turns it into -1 + message).
+// Complexity: tsc_block_sum O(blockDim) with three barriers. Allocation: DevBuf only.
+// Known limitations: blockDim.x a multiple of 32, at most 1,024.
 #pragma once
 #include <cuda_runtime.h>
 #include <cstdio>

@@ -10,6 +10,8 @@
 // float-level ties, typically a handful) and the host orders those exactly (|ρ| desc, i, j) and
 // keeps N. Requested rows are copied out; the k×k matrix never leaves the device and is freed.
 //
+// Layout: device buffers x (k×n f64), z (k×ld T), valid (k), C (k×k T, row-major), histograms,
+// candidates; results in the caller's host arrays (tradsys_cuda.h).
 // Invariants: pairs are i < j; series with zero variance (all values equal) give NaN and are never
 // selected; ρ is clamped to [−1, 1]; the diagonal is 1 (NaN for an invalid series).
 // Complexity: O(k²·n) flops in the product, three O(k²) passes for the selection.

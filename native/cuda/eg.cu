@@ -7,7 +7,10 @@
 // Gram of the chosen lag on its own rows, Cholesky again, the t statistic of x(t−1) and the
 // MacKinnon p-value. Exactly the decision code of the CPU baseline (native/src/gpu.cc).
 //
-// Invariants: results per pair in TSC_EG_SLOTS doubles; statuses as tsc_core.h.
+// Layout: dynamic shared memory per block: r[n] (residuals) · red[32] · G[(maxlag+2)²] (Gram / its
+// Cholesky factor, row-major); results per pair in TSC_EG_SLOTS doubles; statuses as tsc_core.h.
+// Invariants: every thread of a block takes the same branch (decisions go through shared memory
+// and __syncthreads).
 // Complexity: O(n·maxlag²) per pair (Gram), O(maxlag³) for the factorisations.
 // Allocation: device copies of the series, the pairs and the results; shared memory
 // (n + (maxlag+2)² + 32) doubles per block.

@@ -13,6 +13,8 @@
 // bounded heap of the top N by |ρ|) and cpuEgScreen (the Engle–Granger decision code of
 // native/cuda/tsc_core.h, serial).
 //
+// Layout: the driver probe and library loader (GpuProbe, g_lib), argument checks, the CPU
+// correlation (Standardize, Dot1/Dot22, TopN heap), the CPU EG screen (EgPairCpu), InitGpu.
 // Invariants: pair order |ρ| desc, then i asc, then j asc, i < j; a constant series (every value
 // equal) has ρ = NaN and is never selected; ρ clamped to [−1, 1]. Inputs are validated here
 // (lengths, indices) and C++ exceptions become JS errors (NAPI_CPP_EXCEPTIONS); no JS callbacks.
