@@ -3,7 +3,8 @@
 // Steps (tsc_corr_top): upload the k×n series; `standardize` (one block per series: corrected
 // two-pass mean, z = (x − m)/‖x − m‖, FP64, stored as T = double or float, padded with zeros to
 // a multiple of KT); `syrk_tiles` (64×64 output tiles of C = ZZᵀ over the upper block triangle,
-// 16×16 threads with 4×4 register blocks, K-slices of 16 through shared memory, FMA; each tile is
+// 16×16 threads with 4×4 register blocks, K-slices of 16 through shared memory, FMA within a
+// slice and a second-level sum across slices; each tile is
 // written with its mirror so rows are contiguous); then a three-level radix select on the 31-bit
 // key of |ρ| as a float (12 + 12 + 7 bits, histograms privatised in shared memory) finds the
 // smallest key T of the top N exactly, `compact` gathers the pairs with key ≥ T (N plus the
@@ -81,6 +82,13 @@ __global__ void syrk_tiles(const T* __restrict__ Z, int k, int ld, const int* __
       Bs[c][r] = gc < k ? Z[(size_t)gc * ld + t0 + c] : (T)0;
     }
     __syncthreads();
+    // two-level sums: a K-slice's 16 products into `part`, then the slice into `acc` — the
+    // rounding error grows like √(n/16)·ε instead of √n·ε (it matters in FP32)
+    T part[4][4];
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+      for (int j = 0; j < 4; j++) part[i][j] = 0;
 #pragma unroll
     for (int c = 0; c < KT; c++) {
       T a[4], b[4];
@@ -89,8 +97,12 @@ __global__ void syrk_tiles(const T* __restrict__ Z, int k, int ld, const int* __
 #pragma unroll
       for (int i = 0; i < 4; i++)
 #pragma unroll
-        for (int j = 0; j < 4; j++) acc[i][j] = fma(a[i], b[j], acc[i][j]);
+        for (int j = 0; j < 4; j++) part[i][j] = fma(a[i], b[j], part[i][j]);
     }
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+      for (int j = 0; j < 4; j++) acc[i][j] += part[i][j];
     __syncthreads();
   }
 #pragma unroll
