@@ -331,7 +331,7 @@ void CheckTopArgs(const Napi::CallbackInfo& info, const Universe& u, int& topN, 
   Napi::Env env = info.Env();
   const double t = info.Length() > 3 ? info[3].As<Napi::Number>().DoubleValue() : 0;
   if (!(t >= 0 && t <= 1e8 && t == std::floor(t))) throw Napi::RangeError::New(env, "topN must be an integer ≥ 0");
-  topN = (int)t;
+  topN = (int)std::min<double>(t, (double)u.k * (u.k - 1) / 2);  // never more than there are pairs
   fp32 = info.Length() > 4 && info[4].ToBoolean().Value();
   rows = Int32Arg(info, 5, "rows");
   for (size_t r = 0; r < rows.ElementLength(); r++) if (rows[r] < 0 || rows[r] >= u.k) throw Napi::RangeError::New(env, "row index out of range");

@@ -171,15 +171,17 @@ export function correlationTopPairs(series: readonly Series[], opts: TopPairsOpt
   const rows = opts.rows ?? [];
   rows.forEach((r) => { if (!Number.isInteger(r) || r < 0 || r >= k) throw new RangeError(`correlationTopPairs: row ${r} is not a series index in 0..${k - 1}`); });
   const backend = pickBackend(opts.backend);
+  // never more than there are pairs (the selection's buffers are sized by it)
+  const want = Math.min(topN, (k * (k - 1)) / 2);
   const constant: number[] = [];
   series.forEach((s, j) => { let c = true; for (let t = 1; t < n && c; t++) c = s[t] === s[0]; if (c) constant.push(j); });
   const t0 = performance.now();
   let pairs: CorrelatedPair[];
   let rowsOut: Float64Array[];
   if (backend === 'wasm') {
-    ({ pairs, rows: rowsOut } = wasmTop(series, k, n, topN, mode === 'fp32', rows, !!opts.scalar));
+    ({ pairs, rows: rowsOut } = wasmTop(series, k, n, want, mode === 'fp32', rows, !!opts.scalar));
   } else {
-    const r = nativeCorrTop(backend, pack(series, k, n), k, n, topN, mode === 'fp32', Int32Array.from(rows));
+    const r = nativeCorrTop(backend, pack(series, k, n), k, n, want, mode === 'fp32', Int32Array.from(rows));
     pairs = Array.from(r.i, (i, q) => ({ i, j: r.j[q]!, rho: r.rho[q]! }));
     rowsOut = rows.map((_, q) => r.rows.slice(q * k, (q + 1) * k));
   }

@@ -121,8 +121,9 @@ function addonFor(backend: 'gpu' | 'c'): GpuAddon {
 
 function kernel<T>(backend: 'gpu' | 'c', f: () => T): T {
   try { return f(); } catch (e) {
-    if (e instanceof RangeError || e instanceof TypeError) throw e;
-    throw new TradsysError(backend === 'gpu' ? 'ERR_GPU_KERNEL' : 'ERR_GPU_UNAVAILABLE', (e as Error).message, { cause: e });
+    // argument errors stay what they are; the C++ baseline's own failures (out of memory) too
+    if (backend === 'c' || e instanceof RangeError || e instanceof TypeError) throw e;
+    throw new TradsysError('ERR_GPU_KERNEL', (e as Error).message, { cause: e });
   }
 }
 

@@ -101,6 +101,15 @@ describe('top-N selection properties', () => {
     ), { seed: 19, numRuns: 60 });
   });
 
+  it('a huge topN returns every pair without sizing buffers by it', () => {
+    const u = universe(17, 6, 40);
+    for (const backend of HAVE_C ? ['wasm', 'c'] as const : ['wasm'] as const) {
+      const r = correlationTopPairs(u, { topN: 100_000_000, backend });
+      expect(r.pairs.length).toBe(15);
+      expect(r.pairs).toEqual(correlationTopPairs(u, { topN: 15, backend }).pairs);
+    }
+  });
+
   it('exact ties: copies of a series give bit-identical ρ, ordered by (i, j)', () => {
     const base = randomWalk(5, 200);
     const other = randomWalk(6, 200);
