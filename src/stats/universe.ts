@@ -20,7 +20,7 @@
  * single-threaded (10,000 × 2,500 takes about a minute on one core); GPU EG needs maxlag ≤ 64.
  */
 import { TradsysError } from '../domain/errors.js';
-import { gpuAvailable, gpuStatus, nativeBaselineAvailable, nativeCorrTop, nativeEgScreen } from '../sys/gpu.js';
+import { gpuAvailable, gpuStatus, nativeBaselineAvailable, nativeCorrTop, nativeEgScreen, type CorrTopRaw } from '../sys/gpu.js';
 import { adfuller, mackinnonp } from './adf.js';
 import { ols } from './kernels.js';
 import { Scratch, stats } from './wasm.js';
@@ -55,6 +55,8 @@ export interface TopPairsResult {
   /** Series with every value equal (ρ undefined). */
   constant: number[];
   ms: number;
+  /** With backend 'auto': why the GPU call failed and WASM ran instead (absent otherwise). */
+  fallback?: string;
 }
 
 export type EgStatus = 'ok' | 'constant_x' | 'rank_deficient' | 'constant_residuals' | 'collinear';
@@ -82,7 +84,13 @@ export interface EgResult {
   status: EgStatus;
 }
 
-export interface EgScreenResult { results: EgResult[]; backend: 'gpu' | 'wasm' | 'c'; ms: number }
+export interface EgScreenResult {
+  results: EgResult[];
+  backend: 'gpu' | 'wasm' | 'c';
+  ms: number;
+  /** With backend 'auto': why the GPU call failed and WASM ran instead (absent otherwise). */
+  fallback?: string;
+}
 
 const EG_STATUS: EgStatus[] = ['ok', 'constant_x', 'rank_deficient', 'constant_residuals', 'collinear'];
 
@@ -170,7 +178,9 @@ export function correlationTopPairs(series: readonly Series[], opts: TopPairsOpt
   if (mode !== 'fp64' && mode !== 'fp32') throw new RangeError(`correlationTopPairs: mode must be 'fp64' or 'fp32', got ${String(mode)}`);
   const rows = opts.rows ?? [];
   rows.forEach((r) => { if (!Number.isInteger(r) || r < 0 || r >= k) throw new RangeError(`correlationTopPairs: row ${r} is not a series index in 0..${k - 1}`); });
-  const backend = pickBackend(opts.backend);
+  let backend = pickBackend(opts.backend);
+  const auto = (opts.backend ?? 'auto') === 'auto';
+  let fallback: string | undefined;
   // never more than there are pairs (the selection's buffers are sized by it)
   const want = Math.min(topN, (k * (k - 1)) / 2);
   const constant: number[] = [];
@@ -178,14 +188,24 @@ export function correlationTopPairs(series: readonly Series[], opts: TopPairsOpt
   const t0 = performance.now();
   let pairs: CorrelatedPair[];
   let rowsOut: Float64Array[];
-  if (backend === 'wasm') {
-    ({ pairs, rows: rowsOut } = wasmTop(series, k, n, want, mode === 'fp32', rows, !!opts.scalar));
-  } else {
-    const r = nativeCorrTop(backend, pack(series, k, n), k, n, want, mode === 'fp32', Int32Array.from(rows));
+  let r: CorrTopRaw | null = null;
+  if (backend !== 'wasm') {
+    try { r = nativeCorrTop(backend, pack(series, k, n), k, n, want, mode === 'fp32', Int32Array.from(rows)); } catch (e) {
+      // 'auto' does not fail where WASM can do it (e.g. a universe too big for the device's memory)
+      if (!(auto && e instanceof TradsysError && e.code === 'ERR_GPU_KERNEL')) throw e;
+      fallback = e.message;
+      backend = 'wasm';
+    }
+  }
+  if (r) {
     pairs = Array.from(r.i, (i, q) => ({ i, j: r.j[q]!, rho: r.rho[q]! }));
     rowsOut = rows.map((_, q) => r.rows.slice(q * k, (q + 1) * k));
+  } else {
+    ({ pairs, rows: rowsOut } = wasmTop(series, k, n, want, mode === 'fp32', rows, !!opts.scalar));
   }
-  return { pairs, rows: rowsOut, backend, mode, k, n, constant, ms: performance.now() - t0 };
+  const res: TopPairsResult = { pairs, rows: rowsOut, backend, mode, k, n, constant, ms: performance.now() - t0 };
+  if (fallback !== undefined) res.fallback = fallback;
+  return res;
 }
 
 function egWasm(series: readonly Series[], y: number, x: number, maxlag: number | null, autolag: 'aic' | null): EgResult {
@@ -237,16 +257,28 @@ export function engleGrangerScreen(series: readonly Series[], pairs: readonly (r
   }
   const t0 = performance.now();
   let results: EgResult[];
-  if (backend === 'wasm') {
-    results = pairs.map(([y, x]) => egWasm(series, y, x, maxlag, autolag));
-  } else {
+  let out: Float64Array | null = null;
+  let fallback: string | undefined;
+  if (backend !== 'wasm') {
     const flat = new Int32Array(pairs.length * 2);
     pairs.forEach(([y, x], q) => { flat[2 * q] = y; flat[2 * q + 1] = x; });
-    const out = nativeEgScreen(backend, pack(series, k, n), k, n, flat, maxlag ?? -1, autolag !== null);
-    results = pairs.map(([y, x], q) => {
-      const o = out.subarray(q * 6, q * 6 + 6);
-      return { y, x, alpha: o[0]!, beta: o[1]!, stat: o[2]!, pvalue: o[3]!, usedlag: o[4]!, status: EG_STATUS[o[5]!] ?? 'rank_deficient' };
-    });
+    try { out = nativeEgScreen(backend, pack(series, k, n), k, n, flat, maxlag ?? -1, autolag !== null); } catch (e) {
+      // 'auto' falls back where WASM can do it (e.g. n beyond the device's shared memory per block)
+      if (!((opts.backend ?? 'auto') === 'auto' && e instanceof TradsysError && e.code === 'ERR_GPU_KERNEL')) throw e;
+      fallback = e.message;
+      backend = 'wasm';
+    }
   }
-  return { results, backend, ms: performance.now() - t0 };
+  if (out) {
+    const o = out;
+    results = pairs.map(([y, x], q) => {
+      const s = o.subarray(q * 6, q * 6 + 6);
+      return { y, x, alpha: s[0]!, beta: s[1]!, stat: s[2]!, pvalue: s[3]!, usedlag: s[4]!, status: EG_STATUS[s[5]!] ?? 'rank_deficient' };
+    });
+  } else {
+    results = pairs.map(([y, x]) => egWasm(series, y, x, maxlag, autolag));
+  }
+  const res: EgScreenResult = { results, backend, ms: performance.now() - t0 };
+  if (fallback !== undefined) res.fallback = fallback;
+  return res;
 }
