@@ -86,7 +86,7 @@ export class ScreenRound {
   /** Batched Engle–Granger results per candidate ([y on x, x on y]) when a native backend ran them. */
   private readonly batched: (readonly [EgResult, EgResult] | undefined)[] | null = null;
   /** The backend the round used: 'wasm', or the native one that batched its tests. */
-  readonly backend: 'wasm' | 'gpu' | 'c';
+  readonly backend: 'wasm' | 'gpu' | 'c' = 'wasm';
   private next = 0;
   /** p-value of the first direction of the pair under test (NaN: not started). */
   private half = Number.NaN;
@@ -124,17 +124,19 @@ export class ScreenRound {
     }
     const want = opts.backend ?? 'auto';
     if (!['auto', 'wasm', 'gpu', 'c'].includes(want)) bad(`backend must be 'auto', 'wasm', 'gpu' or 'c', got ${String(want)}`);
-    this.backend = want === 'auto' ? (gpuAvailable() ? 'gpu' : 'wasm') : want;
+    const native = want === 'auto' ? (gpuAvailable() ? 'gpu' : 'wasm') : want;
+    // 'auto' stays 'auto' below, so a GPU call that fails (a lag or n beyond its limits) reruns on WASM
+    const ask = want === 'auto' ? 'auto' : native;
     // correlation of first differences, one matrix for the universe
     const diffs = this.series.map((s) => { const d = new Float64Array(n - 1); for (let i = 1; i < n; i++) d[i - 1] = s[i]! - s[i - 1]!; return d; });
     let corrAt: (y: number, x: number) => number;
-    if (this.backend === 'wasm') {
+    if (native === 'wasm') {
       const corr = correlationMatrix(diffs);
       corrAt = (y, x) => corr[y * k + x]!;
     } else {
       // the rows the candidates need, computed (and kept) on the device
       const need = [...new Set(cands.map(([y]) => y))];
-      const got = correlationTopPairs(diffs, { topN: 0, rows: need, backend: this.backend });
+      const got = correlationTopPairs(diffs, { topN: 0, rows: need, backend: ask });
       const rowOf = new Map(need.map((y, q) => [y, got.rows[q]!]));
       corrAt = (y, x) => rowOf.get(y)![x]!;
     }
@@ -146,13 +148,15 @@ export class ScreenRound {
         verdict: Number.isNaN(c) || Math.abs(c) < this.o.minCorrelation ? 'low_correlation' : 'pending',
       };
     });
-    if (this.backend !== 'wasm') {
+    if (native !== 'wasm') {
       // every pending pair's two directions in one batch
       const idx: number[] = [];
       const tests: [number, number][] = [];
       this.results.forEach((r, q) => { if (r.verdict === 'pending') { idx.push(q); tests.push([r.y, r.x], [r.x, r.y]); } });
       const lag = this.o.cointLag;
-      const eg = engleGrangerScreen(this.series, tests, { backend: this.backend, ...(lag === 'aic' ? { autolag: 'aic' } : { autolag: null, maxlag: lag }) }).results;
+      const run = engleGrangerScreen(this.series, tests, { backend: ask, ...(lag === 'aic' ? { autolag: 'aic' } : { autolag: null, maxlag: lag }) });
+      const eg = run.results;
+      this.backend = run.backend;
       this.batched = new Array(this.results.length);
       idx.forEach((q, t) => { this.batched![q] = [eg[2 * t]!, eg[2 * t + 1]!]; });
     }
