@@ -93,15 +93,17 @@ export function gpuStatus(refresh = false): GpuStatus {
   if (!addon) {
     s.reason = reason;
   } else {
-    const p = addon.gpuProbe(library.built && libPath ? libPath : '');
+    const disabled = process.env.TRADSYS_GPU === '0';
+    // disabled: the driver is still asked what is there, but no CUDA code is loaded
+    const p = addon.gpuProbe(!disabled && library.built && libPath ? libPath : '');
     s.driverFound = p.driver.found;
     s.driverVersion = p.driver.version === null ? null : `${Math.floor(p.driver.version / 1000)}.${Math.floor((p.driver.version % 1000) / 10)}`;
     s.devices = p.devices;
     library.loaded = p.library.loaded;
     s.reason = p.reason === 'library not built' ? `library ${library.buildReason || 'not built'}` : p.reason;
-    s.available = p.library.loaded && p.reason === '';
+    s.available = !disabled && p.library.loaded && p.reason === '';
+    if (disabled && s.devices.length > 0) s.reason = 'disabled by TRADSYS_GPU=0';
   }
-  if (process.env.TRADSYS_GPU === '0' && s.available) { s.available = false; s.reason = 'disabled by TRADSYS_GPU=0'; }
   cached = s;
   return s;
 }

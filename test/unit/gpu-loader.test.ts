@@ -93,6 +93,15 @@ describe('GPU loader: why the CUDA path does not run', () => {
     expect(out.pairs.length).toBe(2);
   });
 
+  it.skipIf(!HAVE_ADDON || !HAVE_CC)('TRADSYS_GPU=0 with a device: reported, not loaded, "disabled by TRADSYS_GPU=0"', () => {
+    const out = child({ LD_LIBRARY_PATH: fakeDriver('disabled', 0, 1), TRADSYS_GPU: '0' });
+    expect(out.status.devices.length).toBe(1);
+    expect(out.status.available).toBe(false);
+    expect(out.status.library.loaded).toBe(false);
+    expect(out.status.reason).toBe('disabled by TRADSYS_GPU=0');
+    expect(out.autoBackend).toBe('wasm');
+  });
+
   it('with the addon disabled (TRADSYS_NATIVE=0): the reason says so and WASM runs', () => {
     const out = child({ TRADSYS_NATIVE: '0' });
     expect(out.status.reason).toMatch(/^native addon not loaded \(disabled by TRADSYS_NATIVE=0\)/);
