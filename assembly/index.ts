@@ -44,6 +44,9 @@ export {
   statsCorrMatrix, statsCorrMatrixScalar, statsQr, statsQrScalar, statsTailSq, statsShiftMeanVar, statsShiftMeanVarScalar, statsAllFinite,
 } from './stats/kernels';
 export {
+  statsZStd, statsTopPairsF64, statsTopPairsF64Scalar, statsTopPairsF32, statsTopPairsF32Scalar, statsCorrRow, statsCorrRowScalar,
+} from './stats/corrtop.simd';
+export {
   statsRunInit, statsRunPush, statsRunMerge, statsRunBatchBegin, statsRunBatchAdd, statsRunBatchEnd, statsRunPushEach,
   statsRollInit, statsRollPush, statsRollPushMany, statsPairInit, statsPairPush, statsPairPushMany,
   statsEwmaInit, statsEwmaPush, statsPmInit, statsPmPush, statsPmPushMany, statsBatch,

@@ -30,6 +30,8 @@ export const ERRORS = {
   ERR_GATEWAY_CONFIG: { status: 400, message: 'invalid gateway configuration' },
   ERR_ALERTS_RULES: { status: 400, message: 'the alert rules file is invalid' },
   ERR_MONITOR_DISK_SPACE: { status: 507, message: 'too little free space in the data folder for a heap snapshot' },
+  ERR_GPU_UNAVAILABLE: { status: 503, message: 'the GPU statistics path was asked for but cannot run here' },
+  ERR_GPU_KERNEL: { status: 500, message: 'a CUDA statistics kernel failed' },
   ERR_KEYS_STORE: { status: 500, message: 'the API key store cannot be read' },
   ERR_KEYS_LOCKED: { status: 503, message: 'the API key store is being changed by another process' },
   ERR_IO: { status: 500, message: 'a file could not be read or written' },

@@ -115,6 +115,14 @@ export interface StatsExports {
   statsPmPush(p: number, x: number, y: number): void;
   statsPmPushMany(p: number, xs: number, ys: number, k: number, m: number): void;
   statsBatch(table: number, count: number, ids: number, xs: number, ys: number, n: number): number;
+  // all-pairs correlation with top-N selection (assembly/stats/corrtop.simd.ts)
+  statsZStd(data: number, n: number, k: number, ok: number, f32out: number): void;
+  statsTopPairsF64(z: number, n: number, k: number, ok: number, topN: number, heap: number): number;
+  statsTopPairsF64Scalar(z: number, n: number, k: number, ok: number, topN: number, heap: number): number;
+  statsTopPairsF32(z: number, n: number, k: number, ok: number, topN: number, heap: number): number;
+  statsTopPairsF32Scalar(z: number, n: number, k: number, ok: number, topN: number, heap: number): number;
+  statsCorrRow(z: number, n: number, k: number, ok: number, i: number, out: number, f32: number): void;
+  statsCorrRowScalar(z: number, n: number, k: number, ok: number, i: number, out: number, f32: number): void;
 }
 
 /** The exports the journal-verification role uses (an instance that never runs the engine). */

@@ -16,6 +16,7 @@ import { probeAffinity, probeMemoryBinding, probeTopology } from './placement.js
 // the row types live in feature-probe.ts, so that a feature's probe module can use them without an
 // import cycle through this registry
 import type { FeatureProbe, Probe } from './feature-probe.js';
+import { probeGpu } from './gpu.js';
 
 export type { FeatureProbe, Probe } from './feature-probe.js';
 
@@ -36,6 +37,7 @@ export function probeAddon(): FeatureProbe[] {
 export const PROBES: Probe[] = [
   probeAddon,
   probeTopology, probeAffinity, probeMemoryBinding,
+  probeGpu,
 ];
 
 /** Runs every probe, all at once (rows in registry order); a probe that throws becomes a row saying so. */

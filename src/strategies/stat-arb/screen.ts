@@ -23,6 +23,8 @@
  * Known limitations: pairs only (no baskets / Johansen); one window length for every pair.
  */
 import { coint, correlationMatrix, ols } from '../../stats/index.js';
+import { correlationTopPairs, engleGrangerScreen, type EgResult } from '../../stats/universe.js';
+import { gpuAvailable } from '../../sys/gpu.js';
 import { fitAr1, type Ar1Fit } from './ar1.js';
 import { adjustPValues, type FdrMethod } from './fdr.js';
 import { bad, finiteArray, inRange } from './input.js';
@@ -43,6 +45,13 @@ export interface ScreenOptions {
   candidates?: readonly (readonly [number, number])[];
   /** ADF lag choice on the residuals (coint): 'aic' (statsmodels' default, lags up to ⌈12·(n/100)^¼⌉) or a fixed lag count. */
   cointLag?: 'aic' | number;
+  /**
+   * Where the correlation pre-filter and the Engle–Granger tests run: 'auto' (default) the GPU
+   * when present (src/stats/universe.ts, all tests of the round in one batch at construction),
+   * else WASM (one coint per step, as always); 'gpu', 'c' (the addon's C++ baseline of the GPU
+   * code) and 'wasm' force one.
+   */
+  backend?: 'auto' | 'wasm' | 'gpu' | 'c';
 }
 
 export type ScreenVerdict = 'selected' | 'low_correlation' | 'not_cointegrated' | 'half_life' | 'ranked_out' | 'no_fit' | 'pending';
@@ -73,7 +82,11 @@ export class ScreenRound {
   readonly n: number;
   readonly results: PairScreen[];
   private readonly series: Float64Array[];
-  private readonly o: Required<Omit<ScreenOptions, 'candidates'>>;
+  private readonly o: Required<Omit<ScreenOptions, 'candidates' | 'backend'>>;
+  /** Batched Engle–Granger results per candidate ([y on x, x on y]) when a native backend ran them. */
+  private readonly batched: (readonly [EgResult, EgResult] | undefined)[] | null = null;
+  /** The backend the round used: 'wasm', or the native one that batched its tests. */
+  readonly backend: 'wasm' | 'gpu' | 'c' = 'wasm';
   private next = 0;
   /** p-value of the first direction of the pair under test (NaN: not started). */
   private half = Number.NaN;
@@ -109,17 +122,44 @@ export class ScreenRound {
     for (const [y, x] of cands) {
       if (!Number.isInteger(y) || !Number.isInteger(x) || y < 0 || x < 0 || y >= k || x >= k || y === x) bad(`candidate pair [${y}, ${x}] must name two different series of 0..${k - 1}`);
     }
+    const want = opts.backend ?? 'auto';
+    if (!['auto', 'wasm', 'gpu', 'c'].includes(want)) bad(`backend must be 'auto', 'wasm', 'gpu' or 'c', got ${String(want)}`);
+    const native = want === 'auto' ? (gpuAvailable() ? 'gpu' : 'wasm') : want;
+    // 'auto' stays 'auto' below, so a GPU call that fails (a lag or n beyond its limits) reruns on WASM
+    const ask = want === 'auto' ? 'auto' : native;
     // correlation of first differences, one matrix for the universe
     const diffs = this.series.map((s) => { const d = new Float64Array(n - 1); for (let i = 1; i < n; i++) d[i - 1] = s[i]! - s[i - 1]!; return d; });
-    const corr = correlationMatrix(diffs);
+    let corrAt: (y: number, x: number) => number;
+    if (native === 'wasm') {
+      const corr = correlationMatrix(diffs);
+      corrAt = (y, x) => corr[y * k + x]!;
+    } else {
+      // the rows the candidates need, computed (and kept) on the device
+      const need = [...new Set(cands.map(([y]) => y))];
+      const got = correlationTopPairs(diffs, { topN: 0, rows: need, backend: ask });
+      const rowOf = new Map(need.map((y, q) => [y, got.rows[q]!]));
+      corrAt = (y, x) => rowOf.get(y)![x]!;
+    }
     this.results = cands.map(([y, x]) => {
-      const c = corr[y * k + x]!;
+      const c = corrAt(y, x);
       return {
         y, x, correlation: c, tested: false, pValue: 1, qValue: Number.NaN, alpha: Number.NaN, beta: Number.NaN,
         residualVar: Number.NaN, xMean: Number.NaN, ar1: null, halfLife: null, selected: false,
         verdict: Number.isNaN(c) || Math.abs(c) < this.o.minCorrelation ? 'low_correlation' : 'pending',
       };
     });
+    if (native !== 'wasm') {
+      // every pending pair's two directions in one batch
+      const idx: number[] = [];
+      const tests: [number, number][] = [];
+      this.results.forEach((r, q) => { if (r.verdict === 'pending') { idx.push(q); tests.push([r.y, r.x], [r.x, r.y]); } });
+      const lag = this.o.cointLag;
+      const run = engleGrangerScreen(this.series, tests, { backend: ask, ...(lag === 'aic' ? { autolag: 'aic' } : { autolag: null, maxlag: lag }) });
+      const eg = run.results;
+      this.backend = run.backend;
+      this.batched = new Array(this.results.length);
+      idx.forEach((q, t) => { this.batched![q] = [eg[2 * t]!, eg[2 * t + 1]!]; });
+    }
   }
 
   get done(): boolean { return this.finished; }
@@ -152,6 +192,13 @@ export class ScreenRound {
   /** One direction's Engle–Granger p-value; NaN after marking the pair unfittable. */
   private eg(r: PairScreen, a: number, b: number): number {
     r.tested = true;
+    const pre = this.batched?.[this.next];
+    if (pre) {
+      const e = pre[a === r.y ? 0 : 1];
+      // coint refuses a constant x or a rank-deficient design with a RangeError: the same verdict
+      if (e.status === 'constant_x' || e.status === 'rank_deficient') { r.verdict = 'no_fit'; r.pValue = 1; return Number.NaN; }
+      return Number.isNaN(e.pvalue) ? 1 : e.pvalue;
+    }
     const lag = this.o.cointLag;
     try {
       const p = coint(this.series[a]!, this.series[b]!, lag === 'aic' ? { trend: 'c', autolag: 'aic' } : { trend: 'c', autolag: null, maxlag: lag }).pvalue;
