@@ -64,6 +64,7 @@ export const ERRORS = {
   ERR_STRATEGY_INPUT: { status: 400, message: 'invalid input to a strategy model (stat-arb screening, filters, quoting)' },
   ERR_BACKTEST_CONFIG: { status: 400, message: 'invalid backtest options' },
   ERR_BACKTEST_INPUT: { status: 400, message: 'the backtest input cannot be replayed' },
+  ERR_DASHBOARD_NOT_BUILT: { status: 503, message: 'the dashboard bundle is not built (run npm run build)' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;
