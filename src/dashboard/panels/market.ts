@@ -9,7 +9,7 @@
  * The ladder's element (`#ladder`) carries the displayed book's state for people and tests:
  * data-symbol, data-seq (the book sequence shown), data-synced, data-resyncs (gaps or checksum
  * failures seen, summed over reconnects), data-updates (book messages received for the symbol),
- * data-frames (ladder renders); each row data-side, data-price, data-qty (the server's exact texts)
+ * data-levels (price levels changed by those deltas), data-frames (ladder renders); each row data-side, data-price, data-qty (the server's exact texts)
  * and data-own (own resting quantity at that price).
  * Invariants: every render happens in an animation frame (ctx.frames): N updates between two
  * frames render once; the rows shown are the LocalBook's best LADDER_DEPTH levels per side at
@@ -54,7 +54,7 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
 
   // ---- ladder ----
   const ladderBody = h('tbody');
-  const ladder = h('table', { class: 'grid ladder', id: 'ladder', 'aria-label': 'Depth ladder', 'data-symbol': symbol, 'data-seq': '-1', 'data-synced': 'false', 'data-resyncs': '0', 'data-updates': '0', 'data-frames': '0' },
+  const ladder = h('table', { class: 'grid ladder', id: 'ladder', 'aria-label': 'Depth ladder', 'data-symbol': symbol, 'data-seq': '-1', 'data-synced': 'false', 'data-resyncs': '0', 'data-updates': '0', 'data-levels': '0', 'data-frames': '0' },
     h('thead', {}, h('tr', {}, h('th', { scope: 'col', title: 'your resting quantity at this price' }, 'Own'), h('th', { scope: 'col' }, 'Bid size'), h('th', { scope: 'col' }, 'Price'), h('th', { scope: 'col' }, 'Ask size'))),
     ladderBody);
   type Row = { tr: HTMLTableRowElement; own: HTMLTableCellElement; bid: HTMLTableCellElement; price: HTMLTableCellElement; ask: HTMLTableCellElement };
@@ -89,6 +89,7 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
   // ---- state ----
   let handle: BookHandle | null = null;
   let updates = 0;
+  let levelChanges = 0;
   let renders = 0;
   let resyncsBefore = 0; // resyncs of LocalBooks replaced by a reconnect
   let lastBook: LocalBook | null = null;
@@ -101,6 +102,7 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
     if (b !== lastBook) { if (lastBook) resyncsBefore += lastBook.resyncs; lastBook = b; }
     renders++;
     ladder.dataset.updates = String(updates);
+    ladder.dataset.levels = String(levelChanges);
     ladder.dataset.frames = String(renders);
     ladder.dataset.resyncs = String(resyncsBefore + (b?.resyncs ?? 0));
     if (!b) { ladder.dataset.synced = 'false'; bookState.textContent = live.state === 'open' ? 'subscribing…' : 'disconnected'; return; }
@@ -142,6 +144,7 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
   const onBook = (m: Msg): void => {
     if (m.symbol !== symbol) return;
     updates++;
+    if (m.type === 'bookDelta') levelChanges += (m.bids as unknown[]).length + (m.asks as unknown[]).length;
     frames.request(ladderKey, renderLadder);
   };
 
@@ -284,6 +287,7 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
     symbol = sym;
     select.value = sym;
     updates = 0;
+    levelChanges = 0;
     renders = 0;
     trades = [];
     own = new Map();
