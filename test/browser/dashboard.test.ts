@@ -29,6 +29,25 @@ const PANELS = ['market', 'trading', 'strategies', 'operations', 'analysts'] as 
 const SYMBOL = 'BTC-USD';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * A copy of binary frame `m` with the checksum of its first BOOK_DELTA (type 0x49) of `instrument`
+ * off by one bit (docs/protocol.md "Frames": 8-byte frame header, then per message an 8-byte header
+ * with the u16 body length at +2; the delta's body has the instrument at +0 and the checksum at +24);
+ * null when the frame holds no such delta.
+ */
+function flipDeltaChecksum(m: Buffer, instrument: number): Buffer | null {
+  const b = Buffer.from(m);
+  let off = 8;
+  for (let i = 0; i < b.readUInt16LE(4) && off + 8 <= b.length; i++) {
+    const type = b[off]!;
+    const len = b.readUInt16LE(off + 2);
+    const body = off + 8;
+    if (type === 0x49 && b.readUInt32LE(body) === instrument) { b.writeUInt32LE((b.readUInt32LE(body + 24) ^ 1) >>> 0, body + 24); return b; }
+    off = body + len;
+  }
+  return null;
+}
+
 interface Book { seq: number; bids: [string, string][]; asks: [string, string][] }
 
 describe.skipIf(!RUN_BROWSER)(`dashboard in chromium${SKIP_REASON}`, () => {
@@ -168,6 +187,35 @@ describe.skipIf(!RUN_BROWSER)(`dashboard in chromium${SKIP_REASON}`, () => {
     try {
       const book = await quiesce();
       await expectLadderEqualsRest(page, book);
+      expect(await page.locator('#ladder').getAttribute('data-resyncs')).toBe('1');
+    } finally { hx.sim!.start(); }
+    assertClean();
+  });
+
+  it('detects a delta whose checksum does not match (one bit flipped on the way) and resynchronises', async () => {
+    let armed = false;
+    let corrupted = 0;
+    const { page, assertClean } = await hx.open('/', async (p) => {
+      await p.routeWebSocket(/\/ws\?protocol=binary$/, (ws) => {
+        const server = ws.connectToServer();
+        ws.onMessage((m) => server.send(m));
+        server.onMessage((m) => {
+          if (armed && typeof m !== 'string') {
+            const bad = flipDeltaChecksum(m, btc.id);
+            if (bad) { armed = false; corrupted++; ws.send(bad); return; }
+          }
+          ws.send(m);
+        });
+      });
+    });
+    await page.locator('#ladder[data-synced="true"]').waitFor({ timeout: 20_000 });
+    armed = true;
+    for (let i = 0; i < 100 && corrupted === 0; i++) await sleep(100);
+    expect(corrupted).toBe(1);
+    await page.locator('#ladder:not([data-resyncs="0"])').waitFor({ timeout: 10_000 });
+    await page.locator('#ladder[data-synced="true"]').waitFor({ timeout: 10_000 });
+    try {
+      await expectLadderEqualsRest(page, await quiesce());
       expect(await page.locator('#ladder').getAttribute('data-resyncs')).toBe('1');
     } finally { hx.sim!.start(); }
     assertClean();
