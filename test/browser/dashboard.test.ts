@@ -221,6 +221,30 @@ describe.skipIf(!RUN_BROWSER)(`dashboard in chromium${SKIP_REASON}`, () => {
     assertClean();
   });
 
+  it('reconnects after the WebSocket drops, says so in the header, and has the right book again', async () => {
+    const routes: { page: import('playwright-core').WebSocketRoute; server: import('playwright-core').WebSocketRoute }[] = [];
+    const { page, assertClean } = await hx.open('/', async (p) => {
+      await p.routeWebSocket(/\/ws\?protocol=binary$/, (ws) => {
+        const server = ws.connectToServer();
+        routes.push({ page: ws, server });
+        ws.onMessage((m) => server.send(m));
+        server.onMessage((m) => ws.send(m));
+      });
+    });
+    await page.locator('#ladder[data-synced="true"]').waitFor({ timeout: 20_000 });
+    expect(routes).toHaveLength(1);
+    await routes[0]!.page.close({ code: 1012, reason: 'test: service restart' });
+    await routes[0]!.server.close();
+    await page.locator('#conn-state[data-state="closed"]').waitFor({ timeout: 5_000 });
+    await page.locator('#conn-state[data-state="open"]').waitFor({ timeout: 10_000 });
+    expect(routes).toHaveLength(2);
+    await page.locator('#ladder[data-synced="true"]').waitFor({ timeout: 10_000 });
+    try {
+      await expectLadderEqualsRest(page, await quiesce());
+    } finally { hx.sim!.start(); }
+    assertClean();
+  });
+
   it('trades from the page: an order from the ticket appears in open orders and on the ladder, is modified and cancelled from the page; a reject shows its reason', async () => {
     const key: ApiKey = hx.gw.key(1);
     const { page, assertClean } = await hx.open('/#trading');

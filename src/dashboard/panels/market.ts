@@ -218,6 +218,7 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
     chart.priceScale('vol').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
   };
   let barsFor = '';
+  let barsAt = -Infinity;
   /** Whether the server has storage (GET /health names it): without, the bars route does not exist. */
   let storage: Promise<boolean> | null = null;
   const loadBars = async (): Promise<void> => {
@@ -252,6 +253,7 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
     const t = (ts: string | number): UTCTimestamp => Math.floor(Number(BigInt(String(ts)) / 1_000_000_000n)) as UTCTimestamp;
     candles.setData(res.bars.map((b) => ({ time: t(b.ts), open: Number(b.open), high: Number(b.high), low: Number(b.low), close: Number(b.close) })));
     volume.setData(res.bars.map((b) => ({ time: t(b.ts), value: Number(b.volume), color: Number(b.close) >= Number(b.open) ? 'rgba(47,191,113,0.4)' : 'rgba(239,83,80,0.4)' })));
+    barsAt = performance.now();
     candleBox.dataset.bars = String(res.bars.length);
     candleBox.dataset.interval = interval;
     const key = `${sym}/${interval}`;
@@ -316,9 +318,10 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
   ];
   const stops = [
     ctx.every('market', 2000, loadOwn),
+    // candles: every 5 s for 1s and 1m bars, every 30 s for the longer ones
     ctx.every('market', 5000, async () => {
       const secs = BAR_INTERVALS.find(([n]) => n === intervalSel.value)?.[1] ?? 60;
-      if (secs <= 60 || !barsFor) await loadBars();
+      if (secs <= 60 || performance.now() - barsAt >= 30_000) await loadBars();
     }),
   ];
   const resize = new ResizeObserver(() => {
