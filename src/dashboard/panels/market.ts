@@ -31,7 +31,7 @@ import type { BookHandle, DashboardContext, Panel } from '../types.js';
 export const LADDER_DEPTH = 15;
 const DEPTH_CHART_LEVELS = 50;
 const DEPTH_CHART_MS = 250;
-const TAPE_ROWS = 40;
+const TAPE_ROWS = 28; // fits beside the ladder at 1280×800
 /** The bar intervals GET /api/v1/bars accepts (src/storage/queries.ts BAR_INTERVALS), with their length in s. */
 export const BAR_INTERVALS: readonly [string, number][] = [['1s', 1], ['1m', 60], ['5m', 300], ['1h', 3600], ['1d', 86400]];
 const BARS_SHOWN = 240;
@@ -63,9 +63,16 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
     const tr = h('tr', { 'data-side': side }, own, bid, price, ask);
     return { tr, own, bid, price, ask };
   };
+  /** An empty level keeps its height (a no-break space), so the ladder does not jump. */
+  const clearRow = (r: Row): void => {
+    delete r.tr.dataset.price; delete r.tr.dataset.qty; delete r.tr.dataset.own;
+    r.price.textContent = '\u00a0'; r.bid.textContent = r.ask.textContent = r.own.textContent = '';
+    r.tr.classList.remove('mine');
+  };
   const askRows = Array.from({ length: LADDER_DEPTH }, () => mkRow('ask'));
   const bidRows = Array.from({ length: LADDER_DEPTH }, () => mkRow('bid'));
   const spreadRow = h('tr', { class: 'spread' }, h('td', { colspan: 4, id: 'ladder-spread' }, '—'));
+  for (const r of [...askRows, ...bidRows]) clearRow(r);
   ladderBody.append(...askRows.slice().reverse().map((r) => r.tr), spreadRow, ...bidRows.map((r) => r.tr));
 
   // ---- charts ----
@@ -118,7 +125,7 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
         const r = rows[i]!;
         const lv = levels[i];
         if (!lv) {
-          if (r.tr.dataset.price !== undefined) { delete r.tr.dataset.price; delete r.tr.dataset.qty; delete r.tr.dataset.own; r.price.textContent = ''; r.bid.textContent = ''; r.ask.textContent = ''; r.own.textContent = ''; r.tr.classList.remove('mine'); }
+          if (r.tr.dataset.price !== undefined) clearRow(r);
           continue;
         }
         const [p, q] = lv;
@@ -296,7 +303,7 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
     ladder.dataset.symbol = sym;
     ladder.dataset.seq = '-1';
     ladder.dataset.synced = 'false';
-    for (const r of [...askRows, ...bidRows]) { delete r.tr.dataset.price; delete r.tr.dataset.qty; delete r.tr.dataset.own; r.price.textContent = r.bid.textContent = r.ask.textContent = r.own.textContent = ''; r.tr.classList.remove('mine'); }
+    for (const r of [...askRows, ...bidRows]) clearRow(r);
     handle = live.book(sym);
     releaseTrades = live.subscribe([`trades.${sym}`]);
     renderTape();

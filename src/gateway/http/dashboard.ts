@@ -94,7 +94,7 @@ function connectSrc(req: FastifyRequest): string {
 function securityHeaders(req: FastifyRequest, reply: FastifyReply): FastifyReply {
   return reply
     .header('content-security-policy', [
-      "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "font-src 'self'",
+      "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self'", "font-src 'self'",
       `connect-src ${connectSrc(req)}`, "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'", "object-src 'none'",
     ].join('; '))
     .header('x-content-type-options', 'nosniff')
