@@ -26,7 +26,7 @@ describe('dashboard plugin', () => {
 
   it('serves the page at /, /index.html and /dashboard with a strict CSP, and its assets immutable', async () => {
     const manifest = JSON.parse(readFileSync(join(DIR, 'manifest.json'), 'utf8')) as { entry: { js: string; css: string }; assets: string[]; version: string };
-    for (const path of ['/', '/index.html', '/dashboard']) {
+    for (const path of ['/', '/index.html', '/dashboard', '/dashboard/']) {
       const r = await fetch(base + path);
       expect(r.status, path).toBe(200);
       expect(r.headers.get('content-type')).toBe('text/html; charset=utf-8');
