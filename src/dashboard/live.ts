@@ -24,6 +24,8 @@ export class WsFeed implements LiveFeed {
   account: number | null = null;
   /** Connections opened so far (1 after the first). */
   connections = 0;
+  /** Main-thread milliseconds spent decoding and applying server frames (client/core) and in the listeners, so far. */
+  busyMs = 0;
   private ws: WebSocket | null = null;
   private session: ClientSession | null = null;
   private readonly channels = new Map<string, number>();
@@ -73,9 +75,11 @@ export class WsFeed implements LiveFeed {
     };
     ws.onmessage = (ev: MessageEvent) => {
       if (this.ws !== ws) return;
+      const t0 = performance.now();
       try {
         session.onData(new Uint8Array(ev.data as ArrayBuffer));
       } catch (e) { this.report('live', e); }
+      this.busyMs += performance.now() - t0;
     };
     ws.onclose = (ev: CloseEvent) => {
       if (this.ws !== ws) return;

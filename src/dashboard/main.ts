@@ -216,11 +216,19 @@ async function start(): Promise<void> {
   });
   header.append(keyForm);
 
-  const footer = h('footer', { class: 'bottom' },
+  const footer = h('footer', { class: 'bottom', id: 'footer' },
     h('span', {}, `${symbols.length} symbols`), ' · ',
     h('a', { href: '/health' }, 'health'), ' · ', h('a', { href: '/metrics' }, 'metrics'), ' · ',
     h('span', {}, 'book: binary WebSocket, snapshot + deltas, CRC-32 checked'));
   app.replaceChildren(header, tablist, errorList, main, footer);
+  // the page's own load figures, for people (tooltip) and the browser tests: main-thread ms spent
+  // on the feed (decode + book + listeners) and on rendering (frame callbacks), and frames rendered
+  setInterval(() => {
+    footer.dataset.feedMs = feed.busyMs.toFixed(1);
+    footer.dataset.renderMs = frames.busyMs.toFixed(1);
+    footer.dataset.frames = String(frames.frames);
+    footer.title = `main thread: feed ${feed.busyMs.toFixed(0)} ms, rendering ${frames.busyMs.toFixed(0)} ms in ${frames.frames} frames since load`;
+  }, 250);
   app.removeAttribute('aria-busy');
   feed.start();
   showState();

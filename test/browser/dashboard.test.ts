@@ -336,6 +336,11 @@ describe.skipIf(!RUN_BROWSER)(`dashboard in chromium${SKIP_REASON}`, () => {
     const book = await quiesce();
     const top = btc.toTicks(book.bids[0]![0]);
     const attr = async (n: string): Promise<number> => Number(await page.locator('#ladder').getAttribute(`data-${n}`));
+    const busy = async (): Promise<{ feed: number; render: number }> => {
+      await sleep(300); // the footer's figures are refreshed every 250 ms
+      return { feed: Number(await page.locator('#footer').getAttribute('data-feed-ms')), render: Number(await page.locator('#footer').getAttribute('data-render-ms')) };
+    };
+    const b0 = await busy();
     const u0 = await attr('updates');
     const l0 = await attr('levels');
     const f0 = await attr('frames');
@@ -368,12 +373,15 @@ describe.skipIf(!RUN_BROWSER)(`dashboard in chromium${SKIP_REASON}`, () => {
     await sleep(300);
     const updates = (await attr('updates')) - u0;
     const renders = (await attr('frames')) - f0;
+    const b1 = await busy();
     const levels = (await attr('levels')) - l0;
     const perf = {
       commandsSent: sent, seconds: DURATION_MS / 1000, bookUpdatesReceived: updates, bookUpdatesPerSecond: Math.round(updates / (DURATION_MS / 1000)),
       levelChangesReceived: levels, levelChangesPerSecond: Math.round(levels / (DURATION_MS / 1000)),
       ladderRenders: renders, animationFrames: frames.n, framesPerSecond: Math.round((frames.n * 1000) / frames.ms), worstFrameGapMs: Math.round(frames.worst),
       updatesPerRender: Number((updates / Math.max(1, renders)).toFixed(1)),
+      // main-thread time the page spent on the feed (decode, LocalBook, listeners) and on rendering, per second of load
+      feedMsPerSecond: Number(((b1.feed - b0.feed) / (DURATION_MS / 1000)).toFixed(1)), renderMsPerSecond: Number(((b1.render - b0.render) / (DURATION_MS / 1000)).toFixed(1)),
     };
     writeFileSync(join(SCREENSHOTS, 'perf.json'), JSON.stringify(perf, null, 2) + '\n');
     console.log(`dashboard under load: ${JSON.stringify(perf)}`);
