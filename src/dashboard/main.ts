@@ -219,7 +219,10 @@ async function start(): Promise<void> {
   const footer = h('footer', { class: 'bottom', id: 'footer' },
     h('span', {}, `${symbols.length} symbols`), ' · ',
     h('a', { href: '/health' }, 'health'), ' · ', h('a', { href: '/metrics' }, 'metrics'), ' · ',
-    h('span', {}, 'book: binary WebSocket, snapshot + deltas, CRC-32 checked'));
+    h('span', {}, 'book: binary WebSocket, snapshot + deltas, CRC-32 checked'), ' · ',
+    // the attribution lightweight-charts' licence asks for (its README "License and attribution")
+    h('span', { class: 'credits' }, 'charts: ', h('a', { href: 'https://www.tradingview.com/', rel: 'noopener noreferrer', target: '_blank' }, 'TradingView Lightweight Charts™'),
+      ' (Copyright © TradingView, Inc.) and uPlot'));
   app.replaceChildren(header, tablist, errorList, main, footer);
   // the page's own load figures, for people (tooltip) and the browser tests: main-thread ms spent
   // on the feed (decode + book + listeners) and on rendering (frame callbacks), and frames rendered
