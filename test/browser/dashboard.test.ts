@@ -350,7 +350,8 @@ describe.skipIf(!RUN_BROWSER)(`dashboard in chromium${SKIP_REASON}`, () => {
     const framesP = page.evaluate(`new Promise((resolve) => { let n = 0, worst = 0; const t0 = performance.now(); let last = t0;
       const f = (now) => { n++; worst = Math.max(worst, now - last); last = now; if (now - t0 < ${DURATION_MS}) requestAnimationFrame(f); else resolve({ n, worst, ms: now - t0 }); };
       requestAnimationFrame(f); })`) as Promise<{ n: number; worst: number; ms: number }>;
-    // drive the book: GTC bids 2..201 ticks under the best bid, each cancelled later (bounded: ≤ 400 resting)
+    // drive the book: GTC bids 2..1001 ticks under the best bid (distinct levels, so few changes coalesce
+    // in a pump cycle), each cancelled later (bounded: ≤ 400 resting)
     const live: number[] = [];
     let sent = 0;
     let k = 0;
@@ -361,7 +362,7 @@ describe.skipIf(!RUN_BROWSER)(`dashboard in chromium${SKIP_REASON}`, () => {
         if (live.length >= 400 || (sent % 2 === 1 && live.length > 0)) {
           hx.gw.gw.requestCancel(4, { orderId: String(live.shift()!) });
         } else {
-          const r = hx.gw.gw.placeOrder(4, 0, { clientOrderId: `perf-${k++}`, symbol: SYMBOL, side: 'buy', type: 'limit', tif: 'gtc', price: btc.toPrice(top - 2n - BigInt((k * 37) % 200)), qty: '0.0001' });
+          const r = hx.gw.gw.placeOrder(4, 0, { clientOrderId: `perf-${k++}`, symbol: SYMBOL, side: 'buy', type: 'limit', tif: 'gtc', price: btc.toPrice(top - 2n - BigInt((k * 37) % 1000)), qty: '0.0001' });
           if (r.ok) live.push(Number(r.order.orderId));
         }
         sent++;
