@@ -80,6 +80,8 @@ async function start(): Promise<void> {
   for (const s of symbols) byId[s.id] = new Instrument(s.id, { symbol: s.symbol, tickSize: s.tickSize, lotSize: s.lotSize });
   const wsUrl = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws?protocol=binary`;
   const feed = new WsFeed(wsUrl, byId, keys, reportError, clearError);
+  const jsonFeed = new WsFeed(wsUrl.replace('?protocol=binary', ''), byId, keys, reportError, clearError, 'json', true);
+  keys.onChange((k) => { if (k) jsonFeed.reauthenticate().catch((e: unknown) => reportError('key', e)); else jsonFeed.logout(); });
   const frames = new Frames(reportError);
 
   // ---- panels and tabs ------------------------------------------------------------------------
@@ -98,7 +100,7 @@ async function start(): Promise<void> {
   };
 
   const ctx: DashboardContext = {
-    version, instruments: symbols, api, live: feed, frames, fmt: new InstrumentFormatter(symbols), keys, reportError, clearError,
+    version, instruments: symbols, api, live: feed, liveJson: jsonFeed, frames, fmt: new InstrumentFormatter(symbols), keys, reportError, clearError,
     every(panel, ms, fn) {
       const p = { panel, ms, fn, timer: null, running: false, stopped: false };
       pollers.add(p);
