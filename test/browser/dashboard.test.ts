@@ -254,10 +254,19 @@ describe.skipIf(!RUN_BROWSER)(`dashboard in chromium${SKIP_REASON}`, () => {
     const key: ApiKey = hx.gw.key(1);
     const { page, assertClean } = await hx.open('/#trading');
     await expect(page.locator('#trading-no-key').isVisible()).resolves.toBe(true);
+    // a wrong secret: refused by the gateway, said in the page, no key in force
+    await page.locator('#key-id').fill(key.key);
+    await page.locator('#key-secret').fill('0'.repeat(64));
+    await page.locator('#key-use').click();
+    await page.locator('#errors li[data-source="key"]').waitFor({ timeout: 10_000 });
+    await expect(page.locator('#errors li[data-source="key"] .error-text').textContent()).resolves.toMatch(/invalid_credentials/);
+    await expect(page.locator('#key-state').getAttribute('data-account')).resolves.toBeNull();
+    await expect(page.locator('#trading-no-key').isVisible()).resolves.toBe(true);
     await page.locator('#key-id').fill(key.key);
     await page.locator('#key-secret').fill(key.secret);
     await page.locator('#key-use').click();
     await page.locator('#key-state[data-account="1"]').waitFor({ timeout: 10_000 });
+    await page.locator('#errors li[data-source="key"]').waitFor({ state: 'detached' }); // the earlier error is cleared
     // the secret is in no input, storage, cookie or markup of the page
     await expect(page.locator('#key-secret').inputValue()).resolves.toBe('');
     await expect(page.evaluate('JSON.stringify([localStorage.length, sessionStorage.length, document.cookie])')).resolves.toBe('[0,0,""]');
