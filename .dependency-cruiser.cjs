@@ -75,6 +75,29 @@ module.exports = {
       to: { dependencyTypes: ['core', 'npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'] },
     },
     {
+      name: 'dashboard-browser-only',
+      comment: 'src/dashboard/ is the browser page (STYLE §1): it imports client/core/ (browser-safe, with its closure above) and ' +
+        'its chart libraries, never a Node builtin or a node-only module of src/ (gateway, engine, storage, client/node, …). ' +
+        'Its build script (src/dashboard/build.mjs) runs in Node and is exempt.',
+      severity: 'error',
+      from: { path: '^src/dashboard/', pathNot: '^src/dashboard/build\\.mjs$' },
+      to: { path: '^src/', pathNot: '^src/(dashboard/|client/core/|codec/binary-[a-z-]+\\.ts$|domain/(instruments|errors)\\.ts$|sys/crc32\\.ts$|abi/records\\.ts$)' },
+    },
+    {
+      name: 'dashboard-no-node-builtins',
+      comment: 'src/dashboard/ runs in a browser: no Node builtin (node:fs, node:crypto, …); its npm imports are browser libraries (uPlot, lightweight-charts).',
+      severity: 'error',
+      from: { path: '^src/dashboard/', pathNot: '^src/dashboard/build\\.mjs$' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'nothing-imports-the-dashboard',
+      comment: 'The page is served as built files (src/gateway/http/dashboard.ts reads build/dashboard/); no module of src/ imports src/dashboard/.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/dashboard/' },
+      to: { path: '^src/dashboard/' },
+    },
+    {
       name: 'sys-is-a-leaf',
       comment: 'sys/ (threads, CRCs) imports nothing of src/ but domain/ (its errors), so no folder cycle can go through it.',
       severity: 'error',

@@ -68,6 +68,7 @@ export const ERRORS = {
   ERR_BACKTEST_INPUT: { status: 400, message: 'the backtest input cannot be replayed' },
   ERR_SYS_TOPOLOGY: { status: 500, message: 'the CPU/NUMA topology cannot be read from sysfs' },
   ERR_SYS_CPU_PLAN: { status: 400, message: 'invalid CPU placement plan (serve --cpus)' },
+  ERR_DASHBOARD_NOT_BUILT: { status: 503, message: 'the dashboard bundle is not built (run npm run build)' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

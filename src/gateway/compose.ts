@@ -47,6 +47,7 @@ import { adminPlugin } from './http/admin.js';
 import { alertsPlugin } from './http/alerts.js';
 import { authPlugin } from './http/auth.js';
 import { currentReadsPlugin, type GatewayServices } from './http/context.js';
+import { dashboardPlugin } from './http/dashboard.js';
 import { healthPlugin } from './http/health.js';
 import { marketDataPlugin } from './http/market-data.js';
 import { ordersPlugin } from './http/orders.js';
@@ -236,7 +237,7 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
   try {
     const services: GatewayServices = {
       host, instruments, bySymbol, keys, orders, entry, conns, md, events, readModels, sagas, counters, localSecret, metrics, latency: lat.monitor,
-      storage: storage && storageApi ? { ...storage, api: storageApi } : null, strategies, monitoring, dataDir: cfg.dataDir, testHooks: cfg.testHooks === true, placement,
+      storage: storage && storageApi ? { ...storage, api: storageApi } : null, strategies, monitoring, dataDir: cfg.dataDir, testHooks: cfg.testHooks === true, placement, dashboardDir: cfg.dashboardDir,
       httpLimits: { key: cfg.httpRateLimit ?? { perSecond: 100, burst: 200 }, address: cfg.httpAddressRateLimit ?? { perSecond: 100, burst: 200 } },
     };
 
@@ -246,7 +247,7 @@ async function wire(cfg: GatewayConfig, instruments: Instrument[], limits: Retur
     app.decorate('tradsys', services);
     void app.register(authPlugin);
     void app.register(currentReadsPlugin);
-    for (const plugin of [healthPlugin, marketDataPlugin, ordersPlugin, queriesPlugin, sagasPlugin, adminPlugin, alertsPlugin, strategiesPlugin]) void app.register(plugin);
+    for (const plugin of [healthPlugin, marketDataPlugin, ordersPlugin, queriesPlugin, sagasPlugin, adminPlugin, alertsPlugin, strategiesPlugin, dashboardPlugin]) void app.register(plugin);
     ws = new WsServer(app.server, { instruments, bySymbol, keys, conns, entry, md, events, catchUp, counters, limits, alerts: () => monitoring.alerts.active() }, { maxPayload: cfg.maxPayload, compressThreshold: cfg.compressThreshold });
     await app.ready();
   } catch (e) {

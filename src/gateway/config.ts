@@ -107,6 +107,8 @@ export interface GatewayConfig {
    * makes every engine batch sleep N ms — the induced slowdown of the alert tests. Never in production.
    */
   testHooks?: boolean;
+  /** The built dashboard served at `/` (src/gateway/http/dashboard.ts; default: build/dashboard of this package). */
+  dashboardDir?: string;
 }
 
 /** Monitoring options (GatewayConfig.monitoring). */

@@ -59,6 +59,17 @@ export interface ClickHouseHttpOptions {
   version?: string;
   /** Body limit for POSTed queries (default 128 KiB, as POST /api/v1/sql). */
   bodyLimit?: number;
+  /**
+   * Answers a `GET /` that carries neither a query string nor ClickHouse credentials (a browser
+   * opening the gateway's bare URL): the gateway's dashboard (src/gateway/http/dashboard.ts). Any
+   * other `GET /` is a ClickHouse request, as without this option.
+   */
+  page?: (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
+}
+
+/** A `GET /` with no query string and no ClickHouse credentials (the `page` option's requests). */
+export function isPlainRootGet(req: FastifyRequest): boolean {
+  return !req.url.includes('?') && req.headers.authorization === undefined && req.headers['x-clickhouse-user'] === undefined && req.headers['x-clickhouse-key'] === undefined;
 }
 
 type Cell = unknown;
@@ -281,8 +292,14 @@ export function registerClickHouseHttp(app: FastifyInstance, opts: ClickHouseHtt
     const limit = { bodyLimit: opts.bodyLimit ?? 128 * 1024, config };
     // `/` as well, where ClickHouse itself serves: clients configured with the gateway's bare URL
     // (or with `/clickhouse` as the URL path, which @clickhouse/client sends as `database`) land there
+    const page = opts.page;
     for (const path of ['/clickhouse', '/clickhouse/', '/']) {
-      ctx.get(path, { config }, handler);
+      // the page is a public route: its request is charged to the address once, as every public route's is (`refused` takes that token)
+      ctx.get(path, { config }, path === '/' && page ? (req, reply) => {
+        if (!isPlainRootGet(req)) return handler(req, reply);
+        opts.refused?.(req);
+        return page(req, reply);
+      } : handler);
       ctx.post(path, limit, handler);
     }
   });

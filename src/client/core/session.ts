@@ -107,6 +107,11 @@ export class ClientSession {
     return b;
   }
 
+  /** Stops keeping the local book of `symbol` and unsubscribes its channel (nothing when none is kept). */
+  dropBook(symbol: string): void {
+    if (this.books.delete(symbol)) this.codec.send({ op: 'unsubscribe', channels: [`book.${symbol}`] });
+  }
+
   /** Subscribes; resolves with `subscribed`, or with the `error` (`unknown_symbol`, `too_many_channels`) that refused the whole message. */
   subscribe(channels: string[]): Promise<Msg> {
     return this.request({ op: 'subscribe', channels }, (m) => m.type === 'subscribed' || (m.type === 'error' && (m.code === 'unknown_symbol' || m.code === 'too_many_channels')));

@@ -64,6 +64,8 @@ export interface GatewayServices {
   readonly dataDir: string;
   /** Test hooks are on (GatewayConfig.testHooks): the engine-delay admin route exists. */
   readonly testHooks: boolean;
+  /** Where the built dashboard is (GatewayConfig.dashboardDir, else build/dashboard of this package). */
+  readonly dashboardDir?: string;
   /** The Prometheus registry GET /metrics answers (src/monitoring/metrics.ts). */
   readonly metrics: Metrics;
   /** Per-stage latency (src/monitoring/latency.ts; empty histograms when tracking is off). */

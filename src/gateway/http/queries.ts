@@ -28,6 +28,7 @@ import { registerClickHouseHttp, type ClickHouseHttpOptions } from '../../storag
 import type { ParamValue, Storage } from '../../storage/storage.js';
 import type { StorageWriter } from '../../storage/writer.js';
 import { createStorageApi, type StorageApi, type StorageServiceOptions } from '../storage-api.js';
+import { dashboardPage } from './dashboard.js';
 import { replyCatalogError, replyError } from './errors.js';
 
 export { DEFAULT_MAX_WRITER_LAG_S, type StorageApi } from '../storage-api.js';
@@ -43,7 +44,7 @@ export interface StorageRouteOptions {
    */
   authorizeSql?: (req: FastifyRequest, reply: FastifyReply) => boolean | AnalystIdentity | Promise<boolean | AnalystIdentity>;
   /** When given, the ClickHouse-compatible endpoint (/clickhouse) is served with this authentication. */
-  clickhouse?: Pick<ClickHouseHttpOptions, 'authenticate' | 'refused' | 'version'>;
+  clickhouse?: Pick<ClickHouseHttpOptions, 'authenticate' | 'refused' | 'version' | 'page'>;
 }
 
 export type StorageApiOptions = StorageRouteOptions & StorageServiceOptions;
@@ -197,7 +198,7 @@ export async function queriesPlugin(app: FastifyInstance): Promise<void> {
       instruments,
       recentTrades: (id) => md.recentTradesJson(id),
       authorizeSql: (req, reply) => { const a = app.authenticate(req, reply, 'analyst'); return a === null ? false : { key: String(req.headers['x-ts-key']), account: a.account }; },
-      clickhouse: { authenticate: (user, password, req) => app.clickhouseAuth(user, password, req), refused: (req) => app.refuseAddress(req) },
+      clickhouse: { authenticate: (user, password, req) => app.clickhouseAuth(user, password, req), refused: (req) => app.refuseAddress(req), page: dashboardPage(app) },
     });
   }
 }

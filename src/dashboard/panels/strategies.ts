@@ -1,0 +1,12 @@
+/**
+ * The Strategies panel (placeholder): each strategy's state, P&L curve, position, breaker state, start/stop — coming (dash2 implements it on the panel contract of
+ * src/dashboard/types.ts; docs/dashboard.md "Panels").
+ *
+ * Layout / Invariants / Complexity / Allocation: see placeholder.ts. Known limitations: not built yet.
+ */
+import type { DashboardContext, Panel } from '../types.js';
+import { placeholder } from './placeholder.js';
+
+export function mount(root: HTMLElement, _ctx: DashboardContext): Panel {
+  return placeholder(root, 'Strategies', "each strategy's state, P&L curve, position, breaker state, start/stop");
+}
