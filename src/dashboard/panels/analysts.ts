@@ -104,6 +104,7 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
     running = true;
     run.disabled = true;
     status.textContent = 'running…';
+    delete status.dataset.rows;
     error.hidden = true;
     api.send<SqlAnswer>('POST', '/api/v1/sql', p ? { sql, params: p } : { sql }).then((a) => {
       answer = a;
