@@ -44,12 +44,11 @@ const ALERTS_MS = 5000;
 /** Samples kept in the rolling charts: 5 minutes at one a second. */
 export const RESOURCE_POINTS = 300;
 
-/** µs with sensible precision. */
+/** µs as people read them: three significant digits in µs, ms or s (`0.812 µs`, `622 µs`, `24.1 ms`). */
 export function fmtUs(v: number | null | undefined): string {
   if (v === null || v === undefined) return '—';
-  if (v >= 1e6) return `${(v / 1e6).toFixed(2)} s`;
-  if (v >= 1e3) return `${(v / 1e3).toFixed(2)} ms`;
-  return `${v.toFixed(v < 10 ? 3 : 1)} µs`;
+  const [x, unit] = v >= 1e6 ? [v / 1e6, 's'] : v >= 1e3 ? [v / 1e3, 'ms'] : [v, 'µs'];
+  return `${x.toFixed(x >= 100 ? 0 : x >= 10 ? 1 : x >= 1 ? 2 : 3)} ${unit}`;
 }
 const mib = (b: number): string => `${(b / 1048576).toFixed(1)} MiB`;
 const ms = (s: number): string => `${(s * 1000).toFixed(s < 0.01 ? 2 : 1)} ms`;

@@ -116,7 +116,7 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
   };
 
   const fig = (dl: HTMLElement, items: [string, string, string?][]): void => {
-    dl.replaceChildren(...items.flatMap(([k, v, cls]) => [h('dt', {}, k), h('dd', { class: `num ${cls ?? ''}` }, v)]));
+    dl.replaceChildren(...items.map(([k, v, cls]) => h('div', { class: 'fig' }, h('dt', {}, k), h('dd', { class: `num ${cls ?? ''}` }, v))));
   };
 
   const paint = (c: Card, s: StrategyStatus | undefined): void => {
