@@ -304,6 +304,7 @@ async function cmdServe(argv: string[]): Promise<number> {
   const demo = gw.keys.create(1, ['trade', 'read']);
   const out = (l: string): void => { process.stdout.write(l + '\n'); };
   out(`TradSys ${version()} listening on ${url}`);
+  out(`  dashboard: ${url.replace('://0.0.0.0:', '://127.0.0.1:').replace('://[::]:', '://[::1]:')}/   (open it in a browser: live market, trading, strategies, latency; docs/dashboard.md)`);
   out(`  HTTP      ${url}/api/v1/symbols · ${url}/api/v1/book/BTC-USD · ${url}/health · ${url}/metrics · ${url}/api/v1/latency`);
   out(`  WebSocket ${url.replace('http', 'ws')}/ws   (protocol: docs/protocol.md)`);
   const sched = gw.host.threadScheduling;

@@ -23,6 +23,23 @@ export function padDecimal(text: string, d: number, group = false): string {
   return `${neg ? '-' : ''}${int}${frac ? '.' + frac : ''}`;
 }
 
+/** The exact sum of decimal texts (as a decimal text with the most decimals of any term); null if one is not a decimal. */
+export function addDecimals(...xs: string[]): string | null {
+  let scale = 0;
+  for (const x of xs) { if (!/^-?\d+(\.\d+)?$/.test(x)) return null; scale = Math.max(scale, decimalsOf(x)); }
+  let sum = 0n;
+  for (const x of xs) {
+    const neg = x.startsWith('-');
+    const [i = '0', f = ''] = (neg ? x.slice(1) : x).split('.');
+    const v = BigInt(i + f.padEnd(scale, '0'));
+    sum += neg ? -v : v;
+  }
+  const neg = sum < 0n;
+  const digits = (neg ? -sum : sum).toString().padStart(scale + 1, '0');
+  const text = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  return neg ? `-${text}` : text;
+}
+
 export class InstrumentFormatter implements Formatter {
   private readonly by = new Map<string, { info: InstrumentInfo; pd: number; qd: number }>();
 

@@ -98,6 +98,7 @@ export class WsFeed implements LiveFeed {
     if (key === null) throw new Error('no API key entered');
     const account = await s.authenticate({ key, secret: '' }, (_secret, message) => this.keys.sign(message));
     this.account = account;
+    for (const fn of this.stateListeners) fn(this.state); // the header shows the account
     return account;
   }
 

@@ -165,6 +165,7 @@ async function start(): Promise<void> {
   const showState = (): void => {
     const s = feed.state;
     status.dataset.state = s;
+    status.dataset.connections = String(feed.connections); // connections opened so far (a reconnect makes it 2)
     status.textContent = s === 'open' ? `live${feed.account !== null ? ` · account ${feed.account}` : ''}` : s === 'connecting' ? 'connecting…' : 'disconnected — retrying';
   };
   feed.onState(showState);

@@ -42,8 +42,12 @@ export interface WatchedPage {
   page: Page;
   /** Console errors, page errors and failed requests seen so far. */
   problems: string[];
-  /** Throws (failing the test) when any console error, page error or failed request was seen. */
-  assertClean(): void;
+  /**
+   * Throws (failing the test) when any console error, page error or failed request was seen,
+   * except lines matching `expected` (an HTTP error the test provoked on purpose, and chromium's
+   * console line for it).
+   */
+  assertClean(expected?: readonly RegExp[]): void;
 }
 
 export interface DashboardHarness {
@@ -99,7 +103,10 @@ export async function startDashboard(opts: HarnessOptions = {}): Promise<Dashboa
       await page.goto(gw.base + path, { waitUntil: 'load' });
       return {
         page, problems,
-        assertClean() { if (problems.length) throw new Error(`the page reported problems:\n${problems.join('\n')}`); },
+        assertClean(expected = []) {
+          const left = problems.filter((p) => !expected.some((re) => re.test(p)));
+          if (left.length) throw new Error(`the page reported problems:\n${left.join('\n')}`);
+        },
       };
     },
     async screenshot(page, name) {

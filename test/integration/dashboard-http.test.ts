@@ -26,7 +26,7 @@ describe('dashboard plugin', () => {
 
   it('serves the page at /, /index.html and /dashboard with a strict CSP, and its assets immutable', async () => {
     const manifest = JSON.parse(readFileSync(join(DIR, 'manifest.json'), 'utf8')) as { entry: { js: string; css: string }; assets: string[]; version: string };
-    for (const path of ['/', '/index.html', '/dashboard']) {
+    for (const path of ['/', '/index.html', '/dashboard', '/dashboard/']) {
       const r = await fetch(base + path);
       expect(r.status, path).toBe(200);
       expect(r.headers.get('content-type')).toBe('text/html; charset=utf-8');
@@ -92,6 +92,50 @@ describe('dashboard plugin without a built bundle', () => {
     } finally {
       await g.close();
       rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('dashboard plugin with storage on (GET / shared with the ClickHouse endpoint)', () => {
+  it('answers a browser\'s plain GET / with the page and a ClickHouse request at / with ClickHouse', async () => {
+    const { startGateway } = await import('../support/gateway-fixture.js');
+    const g = await startGateway({ tmpPrefix: 'dash-ch-', storage: 'auto', storageEnv: {}, journal: { durability: 'none' } });
+    try {
+      const analyst = g.key(9, ['analyst']);
+      const page = await fetch(`${g.base}/`, { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(await page.text()).toContain('<div id="app"');
+      const ch = await fetch(`${g.base}/?query=${encodeURIComponent('SELECT 1 AS one FORMAT TabSeparated')}`, { headers: { 'x-clickhouse-user': analyst.key, 'x-clickhouse-key': analyst.secret } });
+      expect(ch.status).toBe(200);
+      expect((await ch.text()).trim()).toBe('1');
+      // credentials without a query string: still ClickHouse's (not the page)
+      const noQuery = await fetch(`${g.base}/`, { headers: { 'x-clickhouse-user': analyst.key, 'x-clickhouse-key': analyst.secret } });
+      expect(noQuery.headers.get('content-type') ?? '').not.toMatch(/text\/html/);
+      expect((await fetch(`${g.base}/dashboard`)).status).toBe(200);
+      expect((await fetch(`${g.base}/index.html`)).status).toBe(200);
+    } finally { await g.close(); }
+  });
+});
+
+describe('tradsys serve', () => {
+  it('prints the dashboard URL, which serves the page', async () => {
+    const { startServe } = await import('../support/serve-process.js');
+    const { mkdtempSync: mk } = await import('node:fs');
+    const dir = mk(join(tmpdir(), 'dash-serve-'));
+    const s = await startServe(dir, ['--no-sim', '--no-storage', '--durability', 'none']);
+    try {
+      const m = /^ {2}dashboard: (http:\/\/127\.0\.0\.1:\d+\/) /m.exec(s.output());
+      expect(m, s.output()).not.toBeNull();
+      expect(m![1]).toBe(`${s.url}/`);
+      const r = await fetch(m![1]!);
+      expect(r.status).toBe(200);
+      expect(await r.text()).toContain('TradSys dashboard');
+    } finally {
+      s.child.kill('SIGTERM');
+      await s.exited;
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

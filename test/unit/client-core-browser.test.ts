@@ -82,6 +82,20 @@ describe('client/core in a browser', () => {
     s.onData(w.takeBytes()!);
     expect([book.synced, book.resyncs]).toEqual([false, 2]);
     expect(delivered).toEqual(['book', 'bookDelta', 'bookDelta', 'book', 'bookDelta']);
+    delivered.length = 0;
+
+    // dropping the book unsubscribes its channel; later book messages of the symbol touch nothing
+    s.dropBook('AAPL');
+    s.dropBook('AAPL'); // a second drop sends nothing
+    await tick();
+    const last = decodeFrame(sent[sent.length - 1]!, 'client'); // after the gap's resubscribe, in the same tick
+    expect(last.at(-1)).toEqual({ kind: 'unsubscribe', reqId: 0, instrument: 3, channels: Channel.BOOK });
+    expect(last.filter((m) => m.kind === 'unsubscribe')).toHaveLength(2);
+    const frames = sent.length;
+    w.book(0, 3, 30, [[18000, 1]], []);
+    s.onData(w.takeBytes()!);
+    expect(book.seq).toBe(20);
+    expect(sent.length).toBe(frames);
 
     // an order that has no binary form is refused before anything is sent
     await expect(s.order({ clientOrderId: 'abc', symbol: 'AAPL', side: 'buy', type: 'limit', tif: 'gtc', price: '189', qty: '1' })).rejects.toThrow(/decimal integer/);

@@ -9,7 +9,7 @@
  * The ladder's element (`#ladder`) carries the displayed book's state for people and tests:
  * data-symbol, data-seq (the book sequence shown), data-synced, data-resyncs (gaps or checksum
  * failures seen, summed over reconnects), data-updates (book messages received for the symbol),
- * data-frames (ladder renders); each row data-side, data-price, data-qty (the server's exact texts)
+ * data-levels (price levels changed by those deltas), data-frames (ladder renders); each row data-side, data-price, data-qty (the server's exact texts)
  * and data-own (own resting quantity at that price).
  * Invariants: every render happens in an animation frame (ctx.frames): N updates between two
  * frames render once; the rows shown are the LocalBook's best LADDER_DEPTH levels per side at
@@ -31,7 +31,7 @@ import type { BookHandle, DashboardContext, Panel } from '../types.js';
 export const LADDER_DEPTH = 15;
 const DEPTH_CHART_LEVELS = 50;
 const DEPTH_CHART_MS = 250;
-const TAPE_ROWS = 40;
+const TAPE_ROWS = 28; // fits beside the ladder at 1280×800
 /** The bar intervals GET /api/v1/bars accepts (src/storage/queries.ts BAR_INTERVALS), with their length in s. */
 export const BAR_INTERVALS: readonly [string, number][] = [['1s', 1], ['1m', 60], ['5m', 300], ['1h', 3600], ['1d', 86400]];
 const BARS_SHOWN = 240;
@@ -54,7 +54,7 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
 
   // ---- ladder ----
   const ladderBody = h('tbody');
-  const ladder = h('table', { class: 'grid ladder', id: 'ladder', 'aria-label': 'Depth ladder', 'data-symbol': symbol, 'data-seq': '-1', 'data-synced': 'false', 'data-resyncs': '0', 'data-updates': '0', 'data-frames': '0' },
+  const ladder = h('table', { class: 'grid ladder', id: 'ladder', 'aria-label': 'Depth ladder', 'data-symbol': symbol, 'data-seq': '-1', 'data-synced': 'false', 'data-resyncs': '0', 'data-updates': '0', 'data-levels': '0', 'data-frames': '0' },
     h('thead', {}, h('tr', {}, h('th', { scope: 'col', title: 'your resting quantity at this price' }, 'Own'), h('th', { scope: 'col' }, 'Bid size'), h('th', { scope: 'col' }, 'Price'), h('th', { scope: 'col' }, 'Ask size'))),
     ladderBody);
   type Row = { tr: HTMLTableRowElement; own: HTMLTableCellElement; bid: HTMLTableCellElement; price: HTMLTableCellElement; ask: HTMLTableCellElement };
@@ -63,9 +63,16 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
     const tr = h('tr', { 'data-side': side }, own, bid, price, ask);
     return { tr, own, bid, price, ask };
   };
+  /** An empty level keeps its height (a no-break space), so the ladder does not jump. */
+  const clearRow = (r: Row): void => {
+    delete r.tr.dataset.price; delete r.tr.dataset.qty; delete r.tr.dataset.own;
+    r.price.textContent = '\u00a0'; r.bid.textContent = r.ask.textContent = r.own.textContent = '';
+    r.tr.classList.remove('mine');
+  };
   const askRows = Array.from({ length: LADDER_DEPTH }, () => mkRow('ask'));
   const bidRows = Array.from({ length: LADDER_DEPTH }, () => mkRow('bid'));
   const spreadRow = h('tr', { class: 'spread' }, h('td', { colspan: 4, id: 'ladder-spread' }, '—'));
+  for (const r of [...askRows, ...bidRows]) clearRow(r);
   ladderBody.append(...askRows.slice().reverse().map((r) => r.tr), spreadRow, ...bidRows.map((r) => r.tr));
 
   // ---- charts ----
@@ -89,6 +96,7 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
   // ---- state ----
   let handle: BookHandle | null = null;
   let updates = 0;
+  let levelChanges = 0;
   let renders = 0;
   let resyncsBefore = 0; // resyncs of LocalBooks replaced by a reconnect
   let lastBook: LocalBook | null = null;
@@ -101,6 +109,7 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
     if (b !== lastBook) { if (lastBook) resyncsBefore += lastBook.resyncs; lastBook = b; }
     renders++;
     ladder.dataset.updates = String(updates);
+    ladder.dataset.levels = String(levelChanges);
     ladder.dataset.frames = String(renders);
     ladder.dataset.resyncs = String(resyncsBefore + (b?.resyncs ?? 0));
     if (!b) { ladder.dataset.synced = 'false'; bookState.textContent = live.state === 'open' ? 'subscribing…' : 'disconnected'; return; }
@@ -116,7 +125,7 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
         const r = rows[i]!;
         const lv = levels[i];
         if (!lv) {
-          if (r.tr.dataset.price !== undefined) { delete r.tr.dataset.price; delete r.tr.dataset.qty; delete r.tr.dataset.own; r.price.textContent = ''; r.bid.textContent = ''; r.ask.textContent = ''; r.own.textContent = ''; r.tr.classList.remove('mine'); }
+          if (r.tr.dataset.price !== undefined) clearRow(r);
           continue;
         }
         const [p, q] = lv;
@@ -142,6 +151,7 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
   const onBook = (m: Msg): void => {
     if (m.symbol !== symbol) return;
     updates++;
+    if (m.type === 'bookDelta') levelChanges += (m.bids as unknown[]).length + (m.asks as unknown[]).length;
     frames.request(ladderKey, renderLadder);
   };
 
@@ -215,6 +225,7 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
     chart.priceScale('vol').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
   };
   let barsFor = '';
+  let barsAt = -Infinity;
   /** Whether the server has storage (GET /health names it): without, the bars route does not exist. */
   let storage: Promise<boolean> | null = null;
   const loadBars = async (): Promise<void> => {
@@ -249,6 +260,7 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
     const t = (ts: string | number): UTCTimestamp => Math.floor(Number(BigInt(String(ts)) / 1_000_000_000n)) as UTCTimestamp;
     candles.setData(res.bars.map((b) => ({ time: t(b.ts), open: Number(b.open), high: Number(b.high), low: Number(b.low), close: Number(b.close) })));
     volume.setData(res.bars.map((b) => ({ time: t(b.ts), value: Number(b.volume), color: Number(b.close) >= Number(b.open) ? 'rgba(47,191,113,0.4)' : 'rgba(239,83,80,0.4)' })));
+    barsAt = performance.now();
     candleBox.dataset.bars = String(res.bars.length);
     candleBox.dataset.interval = interval;
     const key = `${sym}/${interval}`;
@@ -284,13 +296,14 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
     symbol = sym;
     select.value = sym;
     updates = 0;
+    levelChanges = 0;
     renders = 0;
     trades = [];
     own = new Map();
     ladder.dataset.symbol = sym;
     ladder.dataset.seq = '-1';
     ladder.dataset.synced = 'false';
-    for (const r of [...askRows, ...bidRows]) { delete r.tr.dataset.price; delete r.tr.dataset.qty; delete r.tr.dataset.own; r.price.textContent = r.bid.textContent = r.ask.textContent = r.own.textContent = ''; r.tr.classList.remove('mine'); }
+    for (const r of [...askRows, ...bidRows]) clearRow(r);
     handle = live.book(sym);
     releaseTrades = live.subscribe([`trades.${sym}`]);
     renderTape();
@@ -312,9 +325,10 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
   ];
   const stops = [
     ctx.every('market', 2000, loadOwn),
+    // candles: every 5 s for 1s and 1m bars, every 30 s for the longer ones
     ctx.every('market', 5000, async () => {
       const secs = BAR_INTERVALS.find(([n]) => n === intervalSel.value)?.[1] ?? 60;
-      if (secs <= 60 || !barsFor) await loadBars();
+      if (secs <= 60 || performance.now() - barsAt >= 30_000) await loadBars();
     }),
   ];
   const resize = new ResizeObserver(() => {

@@ -17,6 +17,7 @@
  */
 import { ApiError, describeError } from '../api.js';
 import { fillRows, h, table } from '../dom.js';
+import { addDecimals } from '../format.js';
 import type { DashboardContext, Panel } from '../types.js';
 
 interface Order { orderId: string; clientOrderId: string; symbol: string; side: 'buy' | 'sell'; price: string | null; qty: string; leaves: string; filled: string; status: string; avgPrice?: string | null }
@@ -162,15 +163,15 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
         if (editing !== null && !os.some((o) => o.orderId === editing)) editing = null;
         fillRows(orders.body, os.flatMap(orderRow), 10, 'no open orders');
         orders.table.dataset.count = String(os.length);
-        let total = 0;
+        const totals: string[] = [];
         fillRows(positions.body, ps.positions.map((p) => {
-          const t = Number(p.realisedPnl) + Number(p.unrealisedPnl);
-          total += t;
+          const t = addDecimals(p.realisedPnl, p.unrealisedPnl) ?? '0'; // exact: money never goes through a float
+          totals.push(t);
           return h('tr', { 'data-symbol': p.symbol }, h('td', {}, p.symbol), h('td', { class: `num ${Number(p.qty) > 0 ? 'up' : Number(p.qty) < 0 ? 'down' : ''}` }, fmt.qty(p.symbol, p.qty)),
             h('td', { class: 'num' }, fmt.price(p.symbol, p.avgEntryPrice)), h('td', { class: 'num' }, fmt.price(p.symbol, p.mark)),
-            h('td', { class: 'num' }, fmt.money(p.realisedPnl)), h('td', { class: 'num' }, fmt.money(p.unrealisedPnl)), h('td', { class: `num ${t >= 0 ? 'up' : 'down'}` }, fmt.money(t.toFixed(2))));
+            h('td', { class: 'num' }, fmt.money(p.realisedPnl)), h('td', { class: 'num' }, fmt.money(p.unrealisedPnl)), h('td', { class: `num ${t.startsWith('-') ? 'down' : 'up'}` }, fmt.money(t)));
         }), 7, 'no positions');
-        pnlTotal.textContent = ps.positions.length ? `total ${fmt.money(total.toFixed(2))}` : '';
+        pnlTotal.textContent = ps.positions.length ? `total ${fmt.money(addDecimals('0', ...totals))}` : '';
         fillRows(fills.body, recent.map((f) => h('tr', { 'data-trade-id': f.tradeId },
           h('td', {}, fmt.time(f.ts)), h('td', {}, f.symbol), h('td', { class: f.side === 'buy' ? 'up' : 'down' }, f.side), h('td', { class: 'num' }, fmt.price(f.symbol, f.price)),
           h('td', { class: 'num' }, fmt.qty(f.symbol, f.qty)), h('td', { class: 'num' }, fmt.qty(f.symbol, f.leaves)), h('td', {}, f.liquidity), h('td', {}, f.orderId))), 8, 'no fills yet');

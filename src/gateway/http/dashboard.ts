@@ -1,6 +1,6 @@
 /**
  * The dashboard context: serves the browser dashboard built by `npm run build:dashboard`
- * (src/dashboard/build.mjs → build/dashboard/) at `/`, `/index.html` and `/dashboard`, and its
+ * (src/dashboard/build.mjs → build/dashboard/) at `/`, `/index.html` and `/dashboard` (and `/dashboard/`), and its
  * assets at `/dashboard/assets/<name>` (docs/dashboard.md). Public routes: the page holds no data;
  * everything it shows comes from the public API and, with a key entered in the page, signed requests.
  *
@@ -29,7 +29,7 @@ import { TradsysError } from '../../domain/errors.js';
 import { replyCatalogError } from './errors.js';
 
 /** The routes that answer the page. */
-export const DASHBOARD_PAGES = ['/', '/index.html', '/dashboard'] as const;
+export const DASHBOARD_PAGES = ['/', '/index.html', '/dashboard', '/dashboard/'] as const;
 export const DASHBOARD_ASSETS_PREFIX = '/dashboard/assets/';
 
 const TYPES: Record<string, string> = {
@@ -94,7 +94,7 @@ function connectSrc(req: FastifyRequest): string {
 function securityHeaders(req: FastifyRequest, reply: FastifyReply): FastifyReply {
   return reply
     .header('content-security-policy', [
-      "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "font-src 'self'",
+      "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self'", "font-src 'self'",
       `connect-src ${connectSrc(req)}`, "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'", "object-src 'none'",
     ].join('; '))
     .header('x-content-type-options', 'nosniff')
