@@ -70,11 +70,17 @@ describe.skipIf(!RUN_BROWSER)(`dashboard panels: strategies, operations, analyst
     const w = await hx.open('/#strategies');
     const { page } = w;
     await page.locator('#strategies-note[data-reason="no_key"]').waitFor();
-    await enterKey(page, admin);
     const listed = (await api(admin, 'GET', '/api/v1/strategies')).json as { strategies: Status[] };
     const ids = listed.strategies.map((s) => s.id).sort();
     expect(ids).toEqual(['demo-mm', 'demo-pairs']);
-    for (const id of ids) await page.locator(`.strategy[data-strategy-id="${id}"][data-state]`).waitFor({ timeout: 15_000 });
+    // without a key: the public figures of /metrics, the same strategies in the API's states
+    for (const id of ids) {
+      const c = page.locator(`.strategy[data-source="metrics"][data-strategy-id="${id}"]`);
+      await c.waitFor({ timeout: 15_000 });
+      await expect.poll(async () => (await c.getAttribute('data-state')) === (await strategy(id)).state, { timeout: 10_000 }).toBe(true);
+    }
+    await enterKey(page, admin);
+    for (const id of ids) await page.locator(`.strategy[data-source="api"][data-strategy-id="${id}"][data-state]`).waitFor({ timeout: 15_000 });
     expect((await page.locator('.strategy').evaluateAll((els) => els.map((e) => e.getAttribute('data-strategy-id')))).sort()).toEqual(ids);
     const card = page.locator('.strategy[data-strategy-id="demo-mm"]');
     await expect.poll(async () => (await strategy('demo-mm')).state, { timeout: 20_000 }).toBe('running');

@@ -5,6 +5,8 @@
  * every strategy, a `read` key the strategies of its own account: docs/strategies.md "API"),
  * POST /api/v1/strategies/:id/start|stop|reset (`admin`), and the JSON `strategies` WebSocket
  * channel (admin keys; admin-feed.ts) for state changes, trips and resets as they happen.
+ * Without a key it draws the public figures of GET /metrics (`tradsys_strategy_*`:
+ * strategy-metrics.ts; no account, symbols or `why`), so the strategies show before any key.
  *
  * Layout: note (#strategies-note: no key / scope) · live-events state (#strategies-live) · one
  * card per strategy (`.strategy[data-strategy-id]`, data-state, data-breaker) with its figures,
@@ -26,6 +28,7 @@ import type { Msg } from '../../client/core/index.js';
 import { ApiError, describeError } from '../api.js';
 import { adminFeed } from '../admin-feed.js';
 import { h } from '../dom.js';
+import { strategiesFromMetrics } from '../strategy-metrics.js';
 import type { DashboardContext, Panel } from '../types.js';
 
 /** One strategy as GET /api/v1/strategies shows it (src/strategies/runner.ts StrategyStatus). */
@@ -103,9 +106,10 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
     const position = h('span', { class: 'position' });
     const result = h('p', { class: 'strategy-result', role: 'status', 'aria-live': 'polite' });
     const chartBox = h('div', { class: 'chart pnl', role: 'img', 'aria-label': `P&L of ${s.id} over time (ticks × lots)` });
+    const who = s.account < 0 ? `${s.kind} · public figures from /metrics (a key shows the account, symbols and controls)` : `${s.kind} · account ${s.account} · ${s.symbols.join(' / ')}`;
     const card: Card = {
-      root: h('section', { class: 'card strategy', 'data-strategy-id': s.id, 'aria-label': `Strategy ${s.id}` },
-        h('div', { class: 'card-head' }, h('h2', {}, s.id), h('span', { class: 'note' }, `${s.kind} · account ${s.account} · ${s.symbols.join(' / ')}`), state, breaker),
+      root: h('section', { class: 'card strategy', 'data-strategy-id': s.id, 'data-source': s.account < 0 ? 'metrics' : 'api', 'aria-label': `Strategy ${s.id}` },
+        h('div', { class: 'card-head' }, h('h2', {}, s.id), h('span', { class: 'note' }, who), state, breaker),
         figures, h('div', { class: 'actions-row' }, start, stop, reset, result), chartBox),
       state, breaker, figures, position, result, start, stop, reset, chartBox, plot: null, t: [], pnl: [],
     };
@@ -166,7 +170,7 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
   const render = (): void => {
     const key = ctx.keys.current;
     if (!key) {
-      note.textContent = 'Strategies are the firm\'s book: enter an API key (top right) — one with the admin permission sees every strategy and may start, stop and reset them; a read key sees its own account\'s.';
+      note.textContent = `${loaded ? `${last.length} strateg${last.length === 1 ? 'y' : 'ies'} (public figures from /metrics) · ` : ''}no key: enter an API key (top right) for the full status and controls — with the admin permission every strategy and start/stop/reset, with read your own account's.`;
       note.dataset.reason = 'no_key';
     } else if (loaded) {
       note.textContent = `${last.length} strateg${last.length === 1 ? 'y' : 'ies'} on ${workers} worker thread${workers === 1 ? '' : 's'} · key ${key.key} (account ${key.account}) · P&L in ticks × lots, refreshed every second`;
@@ -176,12 +180,6 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
     liveState.dataset.state = ls.state;
     liveState.textContent = ls.state === 'live' ? 'live events: on' : ls.state === 'forbidden' ? 'live events need an admin key (polling)' : ls.state === 'off' ? '' : `live events: ${ls.state}`;
     liveState.title = ls.reason;
-    if (!key) {
-      for (const c of cards.values()) { c.plot?.destroy(); }
-      cards.clear();
-      cardsBox.replaceChildren();
-      return;
-    }
     cardsBox.querySelector('#strategies-empty')?.remove();
     const ids = new Set(last.map((s) => s.id));
     for (const [id, c] of cards) if (!ids.has(id)) { c.plot?.destroy(); c.root.remove(); cards.delete(id); }
@@ -191,17 +189,29 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
       if (c.root.parentElement !== cardsBox) cardsBox.append(c.root);
       paint(c, s);
     }
-    if (loaded && last.length === 0) cardsBox.append(h('p', { class: 'note', id: 'strategies-empty' }, 'No strategies visible to this key (a read key sees only its own account\'s; the server runs those of `serve --strategies FILE` or the demo).'));
+    if (loaded && last.length === 0) cardsBox.append(h('p', { class: 'note', id: 'strategies-empty' }, key ? 'No strategies visible to this key (a read key sees only its own account\'s; the server runs those of `serve --strategies FILE` or the demo).' : 'No strategies run on this server (`serve --strategies FILE`, or the demo with the simulator).'));
     cardsBox.dataset.count = String(last.length);
   };
   const renderKey = {};
   const requestRender = (): void => frames.request(renderKey, render);
 
+  /** Without a key: the public `tradsys_strategy_*` series of /metrics (strategy-metrics.ts). */
+  const fromMetrics = async (): Promise<StrategyStatus[]> => {
+    const text = await api.get<unknown>('/metrics');
+    if (typeof text !== 'string') return [];
+    return strategiesFromMetrics(text).map((m) => ({
+      ...m, why: '', priority: 0, worker: 0, account: -1, symbols: Object.keys(m.position),
+      breaker: { state: m.breaker.state as StrategyStatus['breaker']['state'], trip: null, trips: m.breaker.trips },
+    }));
+  };
   const refresh = async (): Promise<void> => {
-    if (!ctx.keys.current) { loaded = false; last = []; requestRender(); return; }
-    const r = await api.get<{ workers: number; strategies: StrategyStatus[] }>('/api/v1/strategies', { signed: true });
-    workers = r.workers;
-    last = r.strategies;
+    const keyed = ctx.keys.current !== null;
+    if (keyed) {
+      const r = await api.get<{ workers: number; strategies: StrategyStatus[] }>('/api/v1/strategies', { signed: true });
+      workers = r.workers;
+      last = r.strategies;
+    } else last = await fromMetrics();
+    if (keyed !== (ctx.keys.current !== null)) return; // the key changed meanwhile
     loaded = true;
     const now = Date.now() / 1000;
     for (const s of last) {
@@ -233,7 +243,13 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
   const offs = [
     feed.on('strategyState', logEvent), feed.on('strategyTrip', logEvent), feed.on('strategyReset', logEvent),
     feed.onState(() => { requestRender(); if (feed.channelState('strategies').state === 'live') refreshSoon(); }),
-    ctx.keys.onChange(() => { last = []; loaded = false; for (const c of cards.values()) { c.t = []; c.pnl = []; } refreshSoon(); }),
+    ctx.keys.onChange(() => {
+      // another view of the strategies (API or /metrics, another account): new cards, new curves
+      last = []; loaded = false;
+      for (const c of cards.values()) { c.plot?.destroy(); c.root.remove(); }
+      cards.clear();
+      refreshSoon();
+    }),
   ];
   const release = feed.hold('strategies');
   const stop = ctx.every('strategies', REFRESH_MS, refresh);
