@@ -16,9 +16,10 @@
  * answered (subscribed or error) before the next state is shown; nothing reaches the console.
  * Complexity: O(listeners) per message. Allocation: the decoded messages.
  * Known limitations: messages sent while the connection was down are lost (the panels re-read the
- * REST state after each (re)subscribe); back-off 0.5 s doubling to 8 s.
+ * REST state after each (re)subscribe); back-off 0.5 s doubling to 8 s; an auth answered `replay`
+ * (the main session signed in the same millisecond) or a timeout reconnects and signs again.
  */
-import { ClientSession, JsonCodec, type Msg } from '../client/core/index.js';
+import { AuthenticationError, ClientSession, JsonCodec, type Msg } from '../client/core/index.js';
 import type { DashboardContext, KeyHolder } from './types.js';
 
 export type ChannelState = 'off' | 'connecting' | 'live' | 'forbidden' | 'closed';
@@ -117,6 +118,10 @@ export class AdminFeed {
         try {
           await session.authenticate({ key: key.key, secret: '' }, (_secret, message) => this.keys.sign(message));
         } catch (e) {
+          // the page's main session may have signed in the same millisecond (a replay to the
+          // server): reconnect and sign again; a refused key is final until the key changes
+          const reason = (e as { reason?: unknown }).reason;
+          if (reason === 'replay' || reason === 'stale_timestamp' || !(e instanceof AuthenticationError)) { ws.close(); return; }
           for (const c of this.held.keys()) this.setState(c, 'forbidden', `authentication failed: ${(e as Error).message}`);
           return;
         }
