@@ -178,9 +178,15 @@ describe.skipIf(!RUN_BROWSER)(`dashboard panels: strategies, operations, analyst
       const r = await api(admin, 'POST', '/api/v1/sql', { sql: 'SELECT count() AS n FROM trades' });
       return Number(((r.json.rows as Json[])[0] ?? {}).n ?? 0);
     }, { timeout: 30_000 }).toBeGreaterThan(0);
-    // the market stops (this is the file's last test), so the store stops changing once the
-    // storage writer has caught up: then the page's table must equal the API's rows exactly
+    // the market and the strategies stop (this is the file's last test), so the store stops
+    // changing once the storage writer has caught up: then the page's table must equal the API's rows exactly
     hx.sim?.stop();
+    for (const id of ['demo-mm', 'demo-pairs']) expect((await api(admin, 'POST', `/api/v1/strategies/${id}/stop`)).status).toBe(200);
+    // the storage writer has written everything the engine published (GET /api/v1/resources)
+    await expect.poll(async () => {
+      const r = (await (await fetch(`${hx.gw.base}/api/v1/resources`)).json()) as { storageWriter: { lagSeq: number; queueRows: number } | null };
+      return r.storageWriter !== null && r.storageWriter.lagSeq === 0 && r.storageWriter.queueRows === 0;
+    }, { timeout: 60_000, interval: 500 }).toBe(true);
     const sql = 'SELECT symbol, count() AS trades, sum(qty) AS volume, max(ts) AS last_ts FROM trades GROUP BY symbol ORDER BY symbol';
     type Answer = { meta: { name: string }[]; rows: Json[] };
     const cells = (a: Answer): string[][] => a.rows.map((r) => a.meta.map((m) => String(r[m.name])));
