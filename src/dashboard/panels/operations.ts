@@ -50,6 +50,14 @@ export function fmtUs(v: number | null | undefined): string {
   const [x, unit] = v >= 1e6 ? [v / 1e6, 's'] : v >= 1e3 ? [v / 1e3, 'ms'] : [v, 'µs'];
   return `${x.toFixed(x >= 100 ? 0 : x >= 10 ? 1 : x >= 1 ? 2 : 3)} ${unit}`;
 }
+/** A metric value in a few characters: `0.0512`, `84.7`, `12.3 k`, `529.6 M`. */
+export function compact(v: number): string {
+  const a = Math.abs(v);
+  if (a >= 1e9) return `${(v / 1e9).toFixed(1)} G`;
+  if (a >= 1e6) return `${(v / 1e6).toFixed(1)} M`;
+  if (a >= 1e4) return `${(v / 1e3).toFixed(1)} k`;
+  return String(Math.round(v * 1e4) / 1e4);
+}
 const mib = (b: number): string => `${(b / 1048576).toFixed(1)} MiB`;
 const ms = (s: number): string => `${(s * 1000).toFixed(s < 0.01 ? 2 : 1)} ms`;
 const pct = (x: number): string => `${(x * 100).toFixed(x < 0.01 ? 2 : 1)} %`;
@@ -196,7 +204,7 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
     alertsNote.dataset.state = !ctx.keys.current ? 'no_key' : alertsReason ? 'forbidden' : ls.state;
     fillRows(alerts.body, active.map((a) => h('tr', { 'data-rule': a.rule, 'data-state': a.state, class: `alert ${a.state} ${a.severity}` },
       h('td', {}, a.state), h('td', {}, a.severity), h('td', { title: a.description }, a.rule), h('td', {}, a.subject),
-      h('td', { class: 'num' }, a.value === null ? 'no data' : String(Math.round(a.value * 1000) / 1000)), h('td', {}, `${a.op} ${a.threshold}`),
+      h('td', { class: 'num', title: a.value === null ? '' : String(a.value) }, a.value === null ? 'no data' : compact(a.value)), h('td', {}, `${a.op} ${compact(a.threshold)}`),
       h('td', {}, (a.firingSince ?? a.activeSince).slice(11, 19)))), 7, ctx.keys.current && !alertsReason ? 'no alert pending or firing' : '—');
     alerts.table.dataset.count = String(active.length);
   };
