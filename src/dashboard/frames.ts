@@ -13,6 +13,8 @@ import type { FrameScheduler } from './types.js';
 
 export class Frames implements FrameScheduler {
   frames = 0;
+  /** Main-thread milliseconds spent in the callbacks, so far. */
+  busyMs = 0;
   private readonly pending = new Map<unknown, () => void>();
   private scheduled = false;
 
@@ -30,10 +32,12 @@ export class Frames implements FrameScheduler {
     this.scheduled = false;
     if (this.pending.size === 0) return;
     this.frames++;
+    const t0 = performance.now();
     const fns = [...this.pending.values()];
     this.pending.clear();
     for (const fn of fns) {
       try { fn(); } catch (e) { this.report('render', e); }
     }
+    this.busyMs += performance.now() - t0;
   }
 }

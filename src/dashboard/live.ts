@@ -12,10 +12,12 @@
  * message is handed to the listeners of its type and of `*` in arrival order; a listener that
  * throws is reported (ctx.reportError) and does not stop the others.
  * Complexity: O(listeners) per message. Allocation: the decoded messages (client/core).
+ * The same class also makes the page's second, lazy session over the JSON protocol (`/ws`), for
+ * the channels the binary protocol does not carry (`strategies`, `alerts`: admin keys).
  * Known limitations: a lost connection loses the account's reports in between (the Trading panel
  * re-reads its tables over HTTP after each reconnect); back-off 0.5 s doubling to 8 s.
  */
-import { BinaryCodec, ClientSession, type Instrument, type LocalBook, type Msg } from '../client/core/index.js';
+import { BinaryCodec, ClientSession, JsonCodec, type Instrument, type LocalBook, type Msg } from '../client/core/index.js';
 import type { PageKeys } from './keys.js';
 import type { BookHandle, LiveFeed, LiveState } from './types.js';
 
@@ -24,6 +26,8 @@ export class WsFeed implements LiveFeed {
   account: number | null = null;
   /** Connections opened so far (1 after the first). */
   connections = 0;
+  /** Main-thread milliseconds spent decoding and applying server frames (client/core) and in the listeners, so far. */
+  busyMs = 0;
   private ws: WebSocket | null = null;
   private session: ClientSession | null = null;
   private readonly channels = new Map<string, number>();
@@ -34,10 +38,28 @@ export class WsFeed implements LiveFeed {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
 
-  constructor(private readonly url: string, private readonly instruments: Instrument[], private readonly keys: PageKeys,
-    private readonly report: (where: string, e: unknown) => void, private readonly clear: (where: string) => void) {}
+  private started = false;
 
-  start(): void { this.connect(); }
+  /**
+   * `protocol` binary (`/ws?protocol=binary`: market data, the account's reports) or json (`/ws`:
+   * also the `strategies` and `alerts` channels of admin keys, which the binary protocol lacks);
+   * `lazy`: connect on the first `subscribe`/`book` instead of at `start`.
+   */
+  constructor(private readonly url: string, private readonly instruments: Instrument[], private readonly keys: PageKeys,
+    private readonly report: (where: string, e: unknown) => void, private readonly clear: (where: string) => void,
+    private readonly protocol: 'binary' | 'json' = 'binary', private readonly lazy = false) {}
+
+  start(): void {
+    if (this.lazy || this.started) return;
+    this.started = true;
+    this.connect();
+  }
+
+  private ensureStarted(): void {
+    if (this.started) return;
+    this.started = true;
+    this.connect();
+  }
 
   stop(): void {
     this.stopped = true;
@@ -57,7 +79,8 @@ export class WsFeed implements LiveFeed {
     const ws = new WebSocket(this.url);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
-    const codec = new BinaryCodec((f) => { if (ws.readyState === WebSocket.OPEN) ws.send(f); }, this.instruments);
+    const out = (f: Uint8Array | string): void => { if (ws.readyState === WebSocket.OPEN) ws.send(f); };
+    const codec = this.protocol === 'binary' ? new BinaryCodec(out, this.instruments) : new JsonCodec(out);
     const session = new ClientSession(codec, (m) => this.dispatch(m), 5000);
     ws.onopen = () => {
       if (this.ws !== ws) return;
@@ -66,16 +89,19 @@ export class WsFeed implements LiveFeed {
       this.backoffMs = 500;
       this.clear('live');
       for (const [symbol, b] of this.books) b.book = session.book(symbol);
-      const chans = [...this.channels.keys()];
-      if (chans.length) this.sendSubscribe(chans);
       this.setState('open');
-      if (this.keys.keyId !== null) void this.authenticate().catch((e) => this.report('key', e));
+      // with a key: authenticate first (the admin channels need it), then subscribe
+      const subscribeAll = (): void => { const chans = [...this.channels.keys()]; if (chans.length) this.sendSubscribe(chans); };
+      if (this.keys.keyId !== null) this.authenticate().catch((e: unknown) => this.report('key', e)).finally(subscribeAll);
+      else subscribeAll();
     };
     ws.onmessage = (ev: MessageEvent) => {
       if (this.ws !== ws) return;
+      const t0 = performance.now();
       try {
-        session.onData(new Uint8Array(ev.data as ArrayBuffer));
+        session.onData(typeof ev.data === 'string' ? ev.data : new Uint8Array(ev.data as ArrayBuffer));
       } catch (e) { this.report('live', e); }
+      this.busyMs += performance.now() - t0;
     };
     ws.onclose = (ev: CloseEvent) => {
       if (this.ws !== ws) return;
@@ -102,6 +128,14 @@ export class WsFeed implements LiveFeed {
     return account;
   }
 
+  /** Authenticates again with the key now entered and re-subscribes what is held (a lazy JSON session, after a key change). */
+  async reauthenticate(): Promise<void> {
+    if (!this.session) return;
+    await this.authenticate();
+    const chans = [...this.channels.keys()];
+    if (chans.length) this.sendSubscribe(chans);
+  }
+
   /** Drops the session's authentication by reconnecting (the protocol has no logout). */
   logout(): void {
     this.account = null;
@@ -111,7 +145,13 @@ export class WsFeed implements LiveFeed {
   private sendSubscribe(chans: string[]): void {
     const s = this.session;
     if (!s) return;
-    s.subscribe(chans).then((m) => {
+    // answered by `subscribed`, or by one `error` that refused the whole message (docs/protocol.md)
+    const refusals = new Set(['unknown_symbol', 'too_many_channels', 'forbidden', 'not_authenticated']);
+    let sent: Promise<Msg>;
+    try {
+      sent = s.request({ op: 'subscribe', channels: chans }, (m) => m.type === 'subscribed' || (m.type === 'error' && refusals.has(String(m.code))));
+    } catch (e) { this.report('live', e); return; }
+    sent.then((m) => {
       if (m.type === 'error') this.report('live', new Error(`subscribe ${chans.join(', ')}: ${String(m.code)} ${String(m.message ?? '')}`));
     }, (e: unknown) => this.report('live', e));
   }
@@ -138,6 +178,7 @@ export class WsFeed implements LiveFeed {
   }
 
   subscribe(channels: readonly string[]): () => void {
+    this.ensureStarted();
     const fresh: string[] = [];
     for (const c of channels) {
       const n = this.channels.get(c) ?? 0;
@@ -161,6 +202,7 @@ export class WsFeed implements LiveFeed {
   }
 
   book(symbol: string): BookHandle {
+    this.ensureStarted();
     let b = this.books.get(symbol);
     if (!b) {
       b = { holders: 0, book: this.session ? this.session.book(symbol) : null };

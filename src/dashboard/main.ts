@@ -80,6 +80,8 @@ async function start(): Promise<void> {
   for (const s of symbols) byId[s.id] = new Instrument(s.id, { symbol: s.symbol, tickSize: s.tickSize, lotSize: s.lotSize });
   const wsUrl = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws?protocol=binary`;
   const feed = new WsFeed(wsUrl, byId, keys, reportError, clearError);
+  const jsonFeed = new WsFeed(wsUrl.replace('?protocol=binary', ''), byId, keys, reportError, clearError, 'json', true);
+  keys.onChange((k) => { if (k) jsonFeed.reauthenticate().catch((e: unknown) => reportError('key', e)); else jsonFeed.logout(); });
   const frames = new Frames(reportError);
 
   // ---- panels and tabs ------------------------------------------------------------------------
@@ -98,7 +100,7 @@ async function start(): Promise<void> {
   };
 
   const ctx: DashboardContext = {
-    version, instruments: symbols, api, live: feed, frames, fmt: new InstrumentFormatter(symbols), keys, reportError, clearError,
+    version, instruments: symbols, api, live: feed, liveJson: jsonFeed, frames, fmt: new InstrumentFormatter(symbols), keys, reportError, clearError,
     every(panel, ms, fn) {
       const p = { panel, ms, fn, timer: null, running: false, stopped: false };
       pollers.add(p);
@@ -216,11 +218,22 @@ async function start(): Promise<void> {
   });
   header.append(keyForm);
 
-  const footer = h('footer', { class: 'bottom' },
+  const footer = h('footer', { class: 'bottom', id: 'footer' },
     h('span', {}, `${symbols.length} symbols`), ' · ',
     h('a', { href: '/health' }, 'health'), ' · ', h('a', { href: '/metrics' }, 'metrics'), ' · ',
-    h('span', {}, 'book: binary WebSocket, snapshot + deltas, CRC-32 checked'));
+    h('span', {}, 'book: binary WebSocket, snapshot + deltas, CRC-32 checked'), ' · ',
+    // the attribution lightweight-charts' licence asks for (its README "License and attribution")
+    h('span', { class: 'credits' }, 'charts: ', h('a', { href: 'https://www.tradingview.com/', rel: 'noopener noreferrer', target: '_blank' }, 'TradingView Lightweight Charts™'),
+      ' (Copyright © TradingView, Inc.) and uPlot'));
   app.replaceChildren(header, tablist, errorList, main, footer);
+  // the page's own load figures, for people (tooltip) and the browser tests: main-thread ms spent
+  // on the feed (decode + book + listeners) and on rendering (frame callbacks), and frames rendered
+  setInterval(() => {
+    footer.dataset.feedMs = feed.busyMs.toFixed(1);
+    footer.dataset.renderMs = frames.busyMs.toFixed(1);
+    footer.dataset.frames = String(frames.frames);
+    footer.title = `main thread: feed ${feed.busyMs.toFixed(0)} ms, rendering ${frames.busyMs.toFixed(0)} ms in ${frames.frames} frames since load`;
+  }, 250);
   app.removeAttribute('aria-busy');
   feed.start();
   showState();

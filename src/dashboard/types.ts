@@ -113,6 +113,13 @@ export interface DashboardContext {
   readonly instruments: readonly InstrumentInfo[];
   readonly api: Api;
   readonly live: LiveFeed;
+  /**
+   * A second session over the JSON protocol (`/ws`), opened on its first `subscribe`, authenticated
+   * with the page's key: for the channels the binary protocol does not carry — `strategies`
+   * (strategyState / strategyTrip / strategyReset) and `alerts` (alerts / alert), admin keys only
+   * (docs/protocol.md). Its `book` works too but panels use `live` for market data.
+   */
+  readonly liveJson: LiveFeed;
   readonly frames: FrameScheduler;
   readonly fmt: Formatter;
   readonly keys: KeyHolder;

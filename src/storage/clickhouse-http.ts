@@ -294,7 +294,12 @@ export function registerClickHouseHttp(app: FastifyInstance, opts: ClickHouseHtt
     // (or with `/clickhouse` as the URL path, which @clickhouse/client sends as `database`) land there
     const page = opts.page;
     for (const path of ['/clickhouse', '/clickhouse/', '/']) {
-      ctx.get(path, { config }, path === '/' && page ? (req, reply) => (isPlainRootGet(req) ? page(req, reply) : handler(req, reply)) : handler);
+      // the page is a public route: its request is charged to the address once, as every public route's is (`refused` takes that token)
+      ctx.get(path, { config }, path === '/' && page ? (req, reply) => {
+        if (!isPlainRootGet(req)) return handler(req, reply);
+        opts.refused?.(req);
+        return page(req, reply);
+      } : handler);
       ctx.post(path, limit, handler);
     }
   });

@@ -256,10 +256,19 @@ describe.skipIf(!RUN_BROWSER)(`dashboard in chromium${SKIP_REASON}`, () => {
     const key: ApiKey = hx.gw.key(1);
     const { page, assertClean } = await hx.open('/#trading');
     await expect(page.locator('#trading-no-key').isVisible()).resolves.toBe(true);
+    // a wrong secret: refused by the gateway, said in the page, no key in force
+    await page.locator('#key-id').fill(key.key);
+    await page.locator('#key-secret').fill('0'.repeat(64));
+    await page.locator('#key-use').click();
+    await page.locator('#errors li[data-source="key"]').waitFor({ timeout: 10_000 });
+    await expect(page.locator('#errors li[data-source="key"] .error-text').textContent()).resolves.toMatch(/invalid_credentials/);
+    await expect(page.locator('#key-state').getAttribute('data-account')).resolves.toBeNull();
+    await expect(page.locator('#trading-no-key').isVisible()).resolves.toBe(true);
     await page.locator('#key-id').fill(key.key);
     await page.locator('#key-secret').fill(key.secret);
     await page.locator('#key-use').click();
     await page.locator('#key-state[data-account="1"]').waitFor({ timeout: 10_000 });
+    await page.locator('#errors li[data-source="key"]').waitFor({ state: 'detached' }); // the earlier error is cleared
     // the secret is in no input, storage, cookie or markup of the page
     await expect(page.locator('#key-secret').inputValue()).resolves.toBe('');
     await expect(page.evaluate('JSON.stringify([localStorage.length, sessionStorage.length, document.cookie])')).resolves.toBe('[0,0,""]');
@@ -338,6 +347,11 @@ describe.skipIf(!RUN_BROWSER)(`dashboard in chromium${SKIP_REASON}`, () => {
     const book = await quiesce();
     const top = btc.toTicks(book.bids[0]![0]);
     const attr = async (n: string): Promise<number> => Number(await page.locator('#ladder').getAttribute(`data-${n}`));
+    const busy = async (): Promise<{ feed: number; render: number }> => {
+      await sleep(300); // the footer's figures are refreshed every 250 ms
+      return { feed: Number(await page.locator('#footer').getAttribute('data-feed-ms')), render: Number(await page.locator('#footer').getAttribute('data-render-ms')) };
+    };
+    const b0 = await busy();
     const u0 = await attr('updates');
     const l0 = await attr('levels');
     const f0 = await attr('frames');
@@ -347,7 +361,8 @@ describe.skipIf(!RUN_BROWSER)(`dashboard in chromium${SKIP_REASON}`, () => {
     const framesP = page.evaluate(`new Promise((resolve) => { let n = 0, worst = 0; const t0 = performance.now(); let last = t0;
       const f = (now) => { n++; worst = Math.max(worst, now - last); last = now; if (now - t0 < ${DURATION_MS}) requestAnimationFrame(f); else resolve({ n, worst, ms: now - t0 }); };
       requestAnimationFrame(f); })`) as Promise<{ n: number; worst: number; ms: number }>;
-    // drive the book: GTC bids 2..201 ticks under the best bid, each cancelled later (bounded: ≤ 400 resting)
+    // drive the book: GTC bids 2..1001 ticks under the best bid (distinct levels, so few changes coalesce
+    // in a pump cycle), each cancelled later (bounded: ≤ 400 resting)
     const live: number[] = [];
     let sent = 0;
     let k = 0;
@@ -358,7 +373,7 @@ describe.skipIf(!RUN_BROWSER)(`dashboard in chromium${SKIP_REASON}`, () => {
         if (live.length >= 400 || (sent % 2 === 1 && live.length > 0)) {
           hx.gw.gw.requestCancel(4, { orderId: String(live.shift()!) });
         } else {
-          const r = hx.gw.gw.placeOrder(4, 0, { clientOrderId: `perf-${k++}`, symbol: SYMBOL, side: 'buy', type: 'limit', tif: 'gtc', price: btc.toPrice(top - 2n - BigInt((k * 37) % 200)), qty: '0.0001' });
+          const r = hx.gw.gw.placeOrder(4, 0, { clientOrderId: `perf-${k++}`, symbol: SYMBOL, side: 'buy', type: 'limit', tif: 'gtc', price: btc.toPrice(top - 2n - BigInt((k * 37) % 1000)), qty: '0.0001' });
           if (r.ok) live.push(Number(r.order.orderId));
         }
         sent++;
@@ -370,12 +385,15 @@ describe.skipIf(!RUN_BROWSER)(`dashboard in chromium${SKIP_REASON}`, () => {
     await sleep(300);
     const updates = (await attr('updates')) - u0;
     const renders = (await attr('frames')) - f0;
+    const b1 = await busy();
     const levels = (await attr('levels')) - l0;
     const perf = {
       commandsSent: sent, seconds: DURATION_MS / 1000, bookUpdatesReceived: updates, bookUpdatesPerSecond: Math.round(updates / (DURATION_MS / 1000)),
       levelChangesReceived: levels, levelChangesPerSecond: Math.round(levels / (DURATION_MS / 1000)),
       ladderRenders: renders, animationFrames: frames.n, framesPerSecond: Math.round((frames.n * 1000) / frames.ms), worstFrameGapMs: Math.round(frames.worst),
       updatesPerRender: Number((updates / Math.max(1, renders)).toFixed(1)),
+      // main-thread time the page spent on the feed (decode, LocalBook, listeners) and on rendering, per second of load
+      feedMsPerSecond: Number(((b1.feed - b0.feed) / (DURATION_MS / 1000)).toFixed(1)), renderMsPerSecond: Number(((b1.render - b0.render) / (DURATION_MS / 1000)).toFixed(1)),
     };
     writeFileSync(join(SCREENSHOTS, 'perf.json'), JSON.stringify(perf, null, 2) + '\n');
     console.log(`dashboard under load: ${JSON.stringify(perf)}`);
