@@ -66,6 +66,12 @@ describe('dashboard JSON routes', () => {
       });
     }
     expect(h.stages.order_to_ack!.start.count).toBe(10);
+    // one stage only
+    const one = await getJson<Hist>('/api/v1/latency/histogram?stage=order_to_ack');
+    expect(Object.keys(one.stages)).toEqual(['order_to_ack']);
+    expect(one.stages.order_to_ack).toEqual(h.stages.order_to_ack);
+    expect(one.boundsUs).toEqual(h.boundsUs);
+    for (const bad of ['?stage=nope', '?stage=', '?other=1']) expect((await fetch(`${f.base}/api/v1/latency/histogram${bad}`)).status, bad).toBe(400);
     expect(h.stages.strategy_event_to_decision!.start.count).toBe(0);
   }, 30_000);
 

@@ -1,7 +1,7 @@
 /**
- * The Operations panel: per-stage latency percentiles (GET /api/v1/latency, window `minute` or
- * `start`) and the selected stage's histogram (GET /api/v1/latency/histogram, counts per 1-2-5
- * bucket, uPlot bars), memory, event-loop delay, ring fill and storage writer lag (GET
+ * The Operations panel: per-stage latency percentiles (GET /api/v1/latency every second, window
+ * `minute` or `start`) and the selected stage's histogram (GET /api/v1/latency/histogram?stage=S
+ * every 2 s and on a change of stage: counts per 1-2-5 bucket, uPlot bars), memory, event-loop delay, ring fill and storage writer lag (GET
  * /api/v1/resources, with a rolling chart of memory and of event-loop delay), and the alerts
  * pending or firing (GET /api/v1/alerts with an admin key, kept live by the JSON `alerts`
  * channel through admin-feed.ts). docs/monitoring.md has what each figure measures.
@@ -41,6 +41,7 @@ interface Alert { rule: string; state: string; severity: string; value: number |
 
 const REFRESH_MS = 1000;
 const ALERTS_MS = 5000;
+const HISTOGRAM_MS = 2000;
 /** Samples kept in the rolling charts: 5 minutes at one a second. */
 export const RESOURCE_POINTS = 300;
 
@@ -216,11 +217,17 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
   // ---- loading ----
   const keyLat = {}, keyRes = {}, keyAlerts = {}, keyHist = {};
   const loadLatency = async (): Promise<void> => {
-    const [l, hg] = await Promise.all([api.get<LatencyAnswer>('/api/v1/latency'), api.get<HistogramAnswer>('/api/v1/latency/histogram')]);
-    latency = l;
-    hist = hg;
+    latency = await api.get<LatencyAnswer>('/api/v1/latency');
     ctx.clearError('latency');
     frames.request(keyLat, renderLatency);
+    if (!hist && stageSel.value === '') renderLatency(); // the stage list comes from the first answer
+    if (hist === null || hist.stages[stageSel.value] === undefined) await loadHistogram();
+  };
+  /** The selected stage's histogram only (`?stage=`: a 1/11 of the server's work). */
+  const loadHistogram = async (): Promise<void> => {
+    const st = stageSel.value;
+    if (st === '') return;
+    hist = await api.get<HistogramAnswer>(`/api/v1/latency/histogram?stage=${encodeURIComponent(st)}`);
     frames.request(keyHist, renderHistogram);
   };
   const loadResources = async (): Promise<void> => {
@@ -250,7 +257,7 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
   };
 
   windowSel.addEventListener('change', () => { frames.request(keyLat, renderLatency); frames.request(keyHist, renderHistogram); });
-  stageSel.addEventListener('change', () => frames.request(keyHist, renderHistogram));
+  stageSel.addEventListener('change', () => { loadHistogram().catch((e: unknown) => ctx.reportError('latency', e)); });
   const offs = [
     feed.on('alerts', (m: Msg) => { active = (m.active as Alert[]) ?? []; frames.request(keyAlerts, renderAlerts); }),
     feed.on('alert', (m: Msg) => { const a = m.alert as Alert; logAlert(a); loadAlerts().catch((e: unknown) => ctx.reportError('alerts', e)); }),
@@ -260,6 +267,7 @@ export function mount(root: HTMLElement, ctx: DashboardContext): Panel {
   const release = feed.hold('alerts');
   const stops = [
     ctx.every('operations', REFRESH_MS, loadLatency),
+    ctx.every('operations', HISTOGRAM_MS, loadHistogram),
     ctx.every('operations', REFRESH_MS, loadResources),
     ctx.every('operations', ALERTS_MS, loadAlerts),
   ];

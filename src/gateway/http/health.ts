@@ -11,7 +11,7 @@
  * Invariants: /health shows no analyst query text or error (src/gateway/storage-api.ts); the
  * histogram buckets are /metrics' `tradsys_latency_seconds` bounds (LATENCY_BUCKETS_S), per bucket
  * instead of cumulative, so their sum is the stage's count.
- * Complexity: O(1); the histogram O(stages × HDR counts). Allocation: per request.
+ * Complexity: O(1); the histogram O(stages × HDR counts) (one stage with `?stage=`). Allocation: per request.
  * Known limitations: none.
  */
 import type { FastifyInstance } from 'fastify';
@@ -39,8 +39,12 @@ export async function healthPlugin(app: FastifyInstance): Promise<void> {
   // per-stage latency (docs/monitoring.md "Latency stages"): public like /metrics, µs with 3 decimals
   app.get('/api/v1/latency', async () => latency.snapshot());
   // the stages' histograms: counts per bucket (le bound in µs; the last entry counts values above the last bound)
-  app.get('/api/v1/latency/histogram', async () => {
+  // `?stage=S` answers that stage only (what the dashboard asks: one stage is 1/11 of the work)
+  app.get<{ Querystring: { stage?: string } }>('/api/v1/latency/histogram', {
+    schema: { querystring: { type: 'object', additionalProperties: false, properties: { stage: { type: 'string', enum: [...STAGES] } } } },
+  }, async (req) => {
     latency.collect();
+    const only = req.query.stage;
     const stages: Record<string, Record<LatencyWindow, { count: number; counts: number[] }>> = {};
     const per = (w: LatencyWindow, st: string): { count: number; counts: number[] } => {
       const h = latency.histogram(st, w);
@@ -49,7 +53,7 @@ export async function healthPlugin(app: FastifyInstance): Promise<void> {
       counts.push(h.totalCount - (cum[cum.length - 1] ?? 0));
       return { count: h.totalCount, counts };
     };
-    for (const st of STAGES) stages[st] = { minute: per('minute', st), start: per('start', st) };
+    for (const st of STAGES) if (only === undefined || st === only) stages[st] = { minute: per('minute', st), start: per('start', st) };
     return { unit: 'us', windowSeconds: { minute: latency.windowSeconds }, boundsUs: LATENCY_BOUNDS_US, stages };
   });
   // memory, event-loop delay, ring fill, storage writer lag (docs/monitoring.md "Resources as JSON")
