@@ -186,7 +186,7 @@ describe.skipIf(!RUN_BROWSER)(`dashboard panels: strategies, operations, analyst
     await expect.poll(async () => {
       const r = (await (await fetch(`${hx.gw.base}/api/v1/resources`)).json()) as { storageWriter: { lagSeq: number; queueRows: number } | null };
       return r.storageWriter !== null && r.storageWriter.lagSeq === 0 && r.storageWriter.queueRows === 0;
-    }, { timeout: 60_000, interval: 500 }).toBe(true);
+    }, { timeout: 80_000, interval: 500 }).toBe(true);
     const sql = 'SELECT symbol, count() AS trades, sum(qty) AS volume, max(ts) AS last_ts FROM trades GROUP BY symbol ORDER BY symbol';
     type Answer = { meta: { name: string }[]; rows: Json[] };
     const cells = (a: Answer): string[][] => a.rows.map((r) => a.meta.map((m) => String(r[m.name])));
