@@ -149,7 +149,7 @@ describe.skipIf(!RUN_BROWSER)(`dashboard panels: strategies, operations, analyst
     await page.locator('#latency-histogram[data-stage="md_publish_to_send"] canvas').waitFor({ timeout: 10_000 });
     const box = page.locator('#latency-histogram');
     const [countsText, countText] = await box.evaluate((el) => [el.getAttribute('data-counts'), el.getAttribute('data-count')]); // one render's pair
-    const counts = countsText!.split(',').map(Number);
+    const counts: number[] = countsText!.split(',').map(Number);
     expect(counts.reduce((a, b) => a + b, 0)).toBe(Number(countText));
     const hist = (await (await fetch(`${hx.gw.base}/api/v1/latency/histogram`)).json()) as { boundsUs: number[] };
     expect(counts.length).toBe(hist.boundsUs.length + 1);
