@@ -8,13 +8,16 @@
  *   storage), the engine thread's report within its first seconds, figures /metrics agrees with.
  * Both are public (no key), like /metrics.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
 import { WsClient, type Msg } from '../support/gateway-client.js';
 import { useGateway, type GatewayFixture } from '../support/gateway-fixture.js';
 import { STAGES } from '../../src/monitoring/latency.js';
 import { LATENCY_BUCKETS_S } from '../../src/monitoring/metrics.js';
 
 let f: GatewayFixture;
+// registered before useGateway's: with vitest's stacked hooks it runs after the gateway closed
+afterAll(() => { if (f) rmSync(f.dataDir, { recursive: true, force: true }); });
 useGateway({ tmpPrefix: 'dash-json-', capacity: 10_000 }, (x) => { f = x; }, 60_000);
 
 type Hist = { unit: string; windowSeconds: { minute: number }; boundsUs: number[]; stages: Record<string, Record<'minute' | 'start', { count: number; counts: number[] }>> };
