@@ -64,6 +64,12 @@ export const ERRORS = {
   ERR_STRATEGY_INPUT: { status: 400, message: 'invalid input to a strategy model (stat-arb screening, filters, quoting)' },
   ERR_BACKTEST_CONFIG: { status: 400, message: 'invalid backtest options' },
   ERR_BACKTEST_INPUT: { status: 400, message: 'the backtest input cannot be replayed' },
+  ERR_FEED_CONFIG: { status: 400, message: 'invalid UDP feed options' },
+  ERR_FEED_MESSAGE: { status: 400, message: 'a feed message field does not fit its wire type' },
+  ERR_FEED_PACKET: { status: 400, message: 'a malformed UDP feed packet' },
+  ERR_FEED_RING: { status: 500, message: 'not a usable feed ring (layout, version, readers or writer)' },
+  ERR_FEED_NETWORK: { status: 503, message: 'the feed socket could not be opened or used' },
+  ERR_FEED_SOURCE: { status: 400, message: 'the feed publisher\'s source cannot be read' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;
