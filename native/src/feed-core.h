@@ -82,10 +82,26 @@ class RingWriter {
     mask_ = cap_ - 1;
     readers_ = hdr_->readerMax ? hdr_->readerMax : TS_FEED_RING_READERS;
     wseq_ = __atomic_load_n(&hdr_->writeSeq, __ATOMIC_ACQUIRE);
-    __atomic_store_n(&hdr_->writerPath, uint32_t(path), __ATOMIC_RELAXED);
     minCursor_ = MinCursor();
   }
+  ~RingWriter() { Release(); }
   uint8_t path() const { return path_; }
+  // Takes the ring's writer role (compare-exchange of writerPath 0 → path); false when another
+  // writer holds it (*holder = its FeedPath).
+  bool Claim(uint32_t* holder) {
+    uint32_t expect = 0;
+    if (!__atomic_compare_exchange_n(&hdr_->writerPath, &expect, uint32_t(path_), false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) { *holder = expect; return false; }
+    claimed_ = true;
+    wseq_ = __atomic_load_n(&hdr_->writeSeq, __ATOMIC_ACQUIRE);
+    minCursor_ = MinCursor();
+    return true;
+  }
+  void Release() {
+    if (!claimed_) return;
+    Publish();
+    __atomic_store_n(&hdr_->writerPath, uint32_t(0), __ATOMIC_RELEASE);
+    claimed_ = false;
+  }
   // Copies one record into the ring (not yet visible). False (and overruns++) when the slowest
   // active reader is a whole ring behind.
   bool Write(const ts_feedmsg_t& m) {
@@ -132,7 +148,13 @@ class RingWriter {
   uint32_t cap_, mask_, readers_;
   uint64_t wseq_, minCursor_;
   bool dirty_ = false;
+  bool claimed_ = false;
 };
+
+inline std::string ClaimError(uint32_t holder) {
+  const char* n = holder == TS_FEED_PATH_XDP ? "xdp" : holder == TS_FEED_PATH_RECVMMSG ? "recvmmsg" : holder == TS_FEED_PATH_DGRAM ? "dgram" : "unknown";
+  return std::string("the ring already has a writer (path ") + n + ")";
+}
 
 // Decodes one wire message (big-endian, docs/feed.md) into a ring record. Returns 1 for a known
 // message, 0 for an unknown type (skipped: it still takes its sequence number), -1 when a known

@@ -126,7 +126,9 @@ class XdpRx : public Receiver {
   ~XdpRx() override { Close(); }
 
   void Open() {
-    try { Setup(); } catch (...) { Teardown(); throw; }
+    uint32_t holder = 0;
+    if (!ring_.Claim(&holder)) throw std::runtime_error(ClaimError(holder));
+    try { Setup(); } catch (...) { Teardown(); ring_.Release(); throw; }
     SequencerConfig sc;
     sc.session = opt.session;
     sc.gapTimeoutNs = int64_t(opt.gapTimeoutMs) * 1000000;
@@ -141,6 +143,7 @@ class XdpRx : public Receiver {
     if (thread.joinable()) thread.join();
     running = false;
     Teardown();
+    ring_.Release();
   }
 
  private:

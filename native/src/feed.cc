@@ -141,7 +141,9 @@ class RecvmmsgRx : public Receiver {
   ~RecvmmsgRx() override { Close(); }
 
   void Open() {
-    try { OpenSocket(); } catch (...) { CloseFd(); throw; }
+    uint32_t holder = 0;
+    if (!ring_.Claim(&holder)) throw std::runtime_error(ClaimError(holder));
+    try { OpenSocket(); } catch (...) { CloseFd(); ring_.Release(); throw; }
     SequencerConfig sc;
     sc.session = opt.session;
     sc.gapTimeoutNs = int64_t(opt.gapTimeoutMs) * 1000000;
@@ -156,6 +158,7 @@ class RecvmmsgRx : public Receiver {
     if (thread.joinable()) thread.join();
     running = false;
     CloseFd();
+    ring_.Release();
   }
 
  private:
@@ -441,7 +444,9 @@ Napi::TypedArray RingView(Napi::Env env, Napi::Value v) {
     Napi::Value buf = t.Get("buffer");
     if (buf.IsObject() && buf.As<Napi::Object>().InstanceOf(sab)) return t;
   }
-  throw Napi::TypeError::New(env, "feed option ring must be a FeedRing's SharedArrayBuffer");
+  Napi::Error e = Napi::TypeError::New(env, "feed option ring must be a FeedRing's SharedArrayBuffer");
+  e.Set("feedCode", "ERR_FEED_RING");
+  throw e;
 }
 
 Napi::Object StatsObject(Napi::Env env, feed::Receiver& r) {
@@ -495,7 +500,7 @@ Napi::Value FeedOpen(const Napi::CallbackInfo& info) {
   if (napi_get_typedarray_info(env, view, &tt, &length, &data, nullptr, nullptr) != napi_ok || !data) throw Napi::TypeError::New(env, "feed option ring: cannot reach the buffer's memory");
   uint8_t* base = static_cast<uint8_t*>(data);
   std::string bad = feed::CheckRing(base, view.ByteLength());
-  if (!bad.empty()) throw Napi::TypeError::New(env, "feed option ring: " + bad);
+  if (!bad.empty()) { Napi::Error e = Napi::TypeError::New(env, "feed option ring: " + bad); e.Set("feedCode", "ERR_FEED_RING"); throw e; }
   r.bindAddress = Str(o, "bindAddress", "0.0.0.0");
   r.port = uint16_t(Num(o, "port", -1, 1, 65535));
   r.ifname = Str(o, "ifname");
@@ -537,7 +542,10 @@ Napi::Value FeedOpen(const Napi::CallbackInfo& info) {
 #endif
     }
   } catch (const std::exception& e) {
-    throw Napi::Error::New(env, std::string("feedOpen(") + r.path + "): " + e.what());
+    std::string what = e.what();
+    Napi::Error err = Napi::Error::New(env, std::string("feedOpen(") + r.path + "): " + what);
+    err.Set("feedCode", what.rfind("the ring already has a writer", 0) == 0 ? "ERR_FEED_RING" : "ERR_FEED_NETWORK");
+    throw err;
   }
   std::lock_guard<std::mutex> g(g_mu);
   if (!g_hook) { napi_add_env_cleanup_hook(env, CloseAll, nullptr); g_hook = true; }
