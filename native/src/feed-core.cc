@@ -43,6 +43,38 @@ int DecodeMessage(const uint8_t* m, uint16_t len, ts_feedmsg_t& r) {
   return 1;
 }
 
+static inline bool WireSideOk(uint8_t b) { return b == 'B' || b == 'S'; }
+
+// The whole packet's shape, as the TS codec's checkPacket: a packet with any bad block is dropped
+// whole (counted malformed), so every path accepts exactly the same packets.
+static bool CheckPacket(const uint8_t* p, size_t n) {
+  if (n < kHeader) return false;
+  uint16_t count = Be16(p + 18);
+  if (count == 0 || count == kEndOfSession) return n == kHeader;
+  if (Be32(p + 10) > 0x1fffff) return false;   // sequence numbers stay below 2^53 (JS numbers)
+  size_t off = kHeader;
+  for (uint16_t i = 0; i < count; i++) {
+    if (off + 2 > n) return false;
+    uint16_t len = Be16(p + off);
+    off += 2;
+    if (len == 0 || off + len > n) return false;
+    const uint8_t* m = p + off;
+    uint16_t need = 0;
+    switch (m[0]) {
+      case TS_FEED_MSG_TYPE_ADD: need = 34; if (len >= need && !WireSideOk(m[13 + 8])) return false; break;
+      case TS_FEED_MSG_TYPE_CANCEL: need = 25; break;
+      case TS_FEED_MSG_TYPE_EXECUTE: need = 33; break;
+      case TS_FEED_MSG_TYPE_TRADE: need = 34; if (len >= need && !WireSideOk(m[13 + 12])) return false; break;
+      case TS_FEED_MSG_TYPE_BOOK_DELTA: need = 26; if (len >= need && !WireSideOk(m[13])) return false; break;
+      case TS_FEED_MSG_TYPE_SYSTEM: need = 14; if (len >= need && m[13] != 'O' && m[13] != 'C' && m[13] != 'R') return false; break;
+      default: break;
+    }
+    if (len < need) return false;
+    off += len;
+  }
+  return off == n;
+}
+
 void Sequencer::Emit(ts_feedmsg_t& r, uint64_t seq, uint32_t flags) {
   if (r.type == 0) return;   // unknown message type: its number is used, nothing is written
   r.seq = seq;
@@ -60,8 +92,7 @@ void Sequencer::WriteGap(uint64_t from, uint64_t count) {
   g.seq = from;
   g.qty = uint32_t(std::min<uint64_t>(count, UINT32_MAX));
   g.path = ring_.path();
-  g.stampSource = lastStamp_;
-  g.tsRecv = lastRecv_;
+  g.stampSource = TS_STAMP_SOURCE_NONE;   // a GAP was never received
   if (!ring_.Write(g)) Bump(stats_.ringOverruns);
   ring_.AddGaps(count);
   Bump(stats_.unrecovered);
@@ -134,7 +165,7 @@ void Sequencer::CheckGap(int64_t now) {
 }
 
 void Sequencer::OnPacket(const uint8_t* p, size_t n, int64_t tsRecv, uint8_t stamp) {
-  if (n < kHeader) { Bump(stats_.malformed); return; }
+  if (!CheckPacket(p, n)) { Bump(stats_.malformed); return; }
   if (!haveSession_) { std::memcpy(session_, p, kSessionLen); haveSession_ = true; }
   else if (std::memcmp(session_, p, kSessionLen) != 0) { Bump(stats_.otherSession); return; }
   uint64_t seq = Be64(p + 10);

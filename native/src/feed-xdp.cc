@@ -157,6 +157,8 @@ class XdpRx : public Receiver {
     in_addr bind{};
     if (inet_pton(AF_INET, opt.bindAddress.c_str(), &bind) != 1) throw std::runtime_error("bindAddress '" + opt.bindAddress + "' is not an IPv4 address");
     if (!opt.multicastGroup.empty()) throw std::runtime_error("multicastGroup is not supported on the xdp path (use recvmmsg)");
+    if (opt.timestamping == "hardware")
+      throw std::runtime_error("hardware timestamping requested but unavailable: generic-mode AF_XDP frames carry no hardware-stamp metadata (use recvmmsg on a NIC with SO_TIMESTAMPING hardware support)");
 
     // the kernel socket: port reservation, requests, and packets the program passed on
     kfd_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -296,7 +296,7 @@ struct SendOptions {
 };
 struct SendResult { uint64_t sent = 0, errors = 0, nextSeq = 0; double seconds = 0; std::string error; };
 
-// Each packet: a 'D' book delta and an 'S' system event ('H'), 64 bytes of UDP payload:
+// Each packet: a 'D' book delta and an 'S' system event ('O'), 64 bytes of UDP payload:
 // 20 header + 2+26 + 2+14. Message timestamps are the sender's CLOCK_REALTIME just before sendmmsg.
 static constexpr size_t kBenchPayload = 64;
 static constexpr uint16_t kBenchMsgs = 2;
@@ -310,7 +310,7 @@ static void FillBenchPacket(uint8_t* p, const uint8_t* session, uint64_t seq, ui
   m[0] = 'D'; PutBe32(m + 1, symbol); PutBe64(m + 5, uint64_t(ts)); m[13] = (i & 1) ? 'S' : 'B';
   PutBe64(m + 14, 10000 + (i % 100)); PutBe32(m + 22, uint32_t(1 + i % 1000)); m += 26;
   PutBe16(m, 14); m += 2;
-  m[0] = 'S'; PutBe32(m + 1, symbol); PutBe64(m + 5, uint64_t(ts)); m[13] = 'H';
+  m[0] = 'S'; PutBe32(m + 1, symbol); PutBe64(m + 5, uint64_t(ts)); m[13] = 'O';
 }
 
 static SendResult SendBurst(const SendOptions& o) {

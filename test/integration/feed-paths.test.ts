@@ -1,0 +1,256 @@
+/**
+ * The feed's receive paths over a real veth pair in a network namespace (test/support/netns.ts):
+ * AF_XDP (generic mode), the recvmmsg thread and — when its receiver is present — Node's dgram.
+ * The publisher (test/support/feed-publisher.ts) runs inside the namespace and sends one seeded
+ * stream; each path must write exactly the expected records: gaps recovered by retransmission,
+ * GAP records when the publisher's buffer is gone, sequence strictly increasing, and the same
+ * records on every path (ignoring path, stampSource and the receive/ring stamps).
+ * Skipped with the reason when namespaces cannot be made (not root) — except under CI=true, where
+ * a failure to create one fails the test.
+ */
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MSG_GAP } from '../../src/marketdata/feed/codec.js';
+import { FeedRing, readRecord, type FeedRecord } from '../../src/marketdata/feed/ring.js';
+import { FEED_ENUMS } from '../../src/abi/records.js';
+import { TradsysError } from '../../src/domain/errors.js';
+import { nativeFeedPaths, openNativeReceiver, type FeedReceiverStats, type NativeReceiver } from '../../src/sys/feed-native.js';
+import { createVethPair, netnsSupport, skipNetns, xdpAttached, type VethPair } from '../support/netns.js';
+import type { PublisherReport, PublisherScript } from '../support/feed-publisher.js';
+
+const why = netnsSupport();
+const paths = nativeFeedPaths();
+const NATIVE = (['xdp', 'recvmmsg'] as const).filter((p) => paths[p].available);
+const unavailable = (['xdp', 'recvmmsg'] as const).filter((p) => !paths[p].available).map((p) => `${p}: ${paths[p].reason}`);
+const FEED_PORT = 31_337;
+const REQ_PORT = 31_338;
+
+interface PathRun { records: FeedRecord[]; stats: FeedReceiverStats; report: PublisherReport; xdpAfterClose?: string }
+
+function runPublisher(pair: VethPair, script: PublisherScript, timeoutMs = 40_000): Promise<PublisherReport> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', pair.ns, process.execPath, '--import', 'tsx', 'test/support/feed-publisher.ts', JSON.stringify(script)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) reject(new Error(`publisher exited ${code}: ${err}`));
+      else resolve(JSON.parse(out.trim().split('\n').pop()!) as PublisherReport);
+    });
+  });
+}
+
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) { if (cond()) return true; await new Promise((r) => setTimeout(r, 10)); }
+  return cond();
+}
+
+function drain(ring: FeedRing, reader: ReturnType<FeedRing['openReader']>): FeedRecord[] {
+  const out: FeedRecord[] = [];
+  const buf = new Uint8Array(72 * 1024);
+  const dv = new DataView(buf.buffer);
+  for (;;) {
+    const n = reader.poll(buf, 0, 1024);
+    if (n === 0) break;
+    for (let k = 0; k < n; k++) out.push(readRecord(dv, k * 72));
+  }
+  return out;
+}
+
+async function runNative(path: 'xdp' | 'recvmmsg', pair: VethPair, script: Omit<PublisherScript, 'to' | 'port' | 'requestPort'>, extra: { noRequests?: boolean } = {}): Promise<PathRun> {
+  const ring = FeedRing.create(1 << 16);
+  const reader = ring.openReader();
+  const rx = openNativeReceiver({
+    path, ring: ring.sab, bindAddress: pair.hostAddr, port: FEED_PORT, ifname: pair.host, session: script.session,
+    ...(extra.noRequests ? {} : { requestAddress: pair.peerAddr, requestPort: REQ_PORT }), gapTimeoutMs: 150,
+  })!;
+  expect(rx).not.toBeNull();
+  try {
+    const report = await runPublisher(pair, { ...script, to: pair.hostAddr, port: FEED_PORT, requestPort: REQ_PORT });
+    await until(() => { const s = rx.stats(); return s.ended && (s.held ?? 0) === 0; }, 5_000);
+    const stats = rx.close();
+    const run: PathRun = { records: drain(ring, reader), stats, report };
+    if (path === 'xdp') run.xdpAfterClose = xdpAttached(pair.host);
+    return run;
+  } finally {
+    rx.close();
+    reader.close();
+  }
+}
+
+/** The ring records without what legitimately differs between paths. */
+function comparable(r: FeedRecord[]): string[] {
+  return r.map((x) => `${x.type} seq=${x.seq} sym=${x.symbol} side=${x.side} oid=${x.orderId} px=${x.price} q=${x.qty} m=${x.matchId} f=${x.flags} ts=${x.type === 'G' ? '-' : x.tsSend}`);
+}
+
+function expectedRecords(rep: PublisherReport, lost: Array<[number, number]> = [], retransmitted = new Set<number>()): string[] {
+  const out: string[] = [];
+  const lostAt = new Map(lost);
+  const skip = new Set<number>();
+  for (const [s, n] of lost) for (let i = 0; i < n; i++) skip.add(s + i);
+  const seqs = new Set(rep.expected.map((e) => e.seq));
+  const all = [...rep.expected];
+  for (const [s, n] of lost) if (!seqs.has(s)) all.push({ seq: s, type: MSG_GAP, symbol: 0, orderId: 0, side: 255, price: 0, qty: n, matchId: 0, timestamp: '0' });
+  all.sort((a, b) => a.seq - b.seq);
+  for (const e of all) {
+    if (lostAt.has(e.seq)) { out.push(`G seq=${e.seq} sym=0 side=255 oid=0 px=0 q=${lostAt.get(e.seq)} m=0 f=0 ts=-`); continue; }
+    if (skip.has(e.seq)) continue;
+    const f = retransmitted.has(e.seq) ? FEED_ENUMS.FeedFlag.RETRANSMITTED : 0;
+    out.push(`${String.fromCharCode(e.type)} seq=${e.seq} sym=${e.symbol} side=${e.side} oid=${e.orderId} px=${e.price} q=${e.qty} m=${e.matchId} f=${f} ts=${e.timestamp}`);
+  }
+  return out;
+}
+
+function strictlyIncreasing(r: FeedRecord[]): boolean {
+  for (let i = 1; i < r.length; i++) if (!(r[i]!.seq > r[i - 1]!.seq)) return false;
+  return true;
+}
+
+describe.skipIf(skipNetns())(`feed receive paths over a veth pair${why ? ` (${why})` : ''}`, () => {
+  let pair: VethPair;
+  beforeAll(() => { pair = createVethPair('fp'); });
+  afterAll(() => { pair?.close(); });
+
+  it('this machine runs the native paths (or says why not)', () => {
+    // the addon is part of the build here; a missing path must come with its reason
+    for (const u of unavailable) expect(u).toMatch(/: .+/);
+    expect(NATIVE.length + unavailable.length).toBe(2);
+  });
+
+  const base = { session: 'TESTS1', seed: 1901, messages: 3000, paceEvery: 16, paceMs: 1, unknownEvery: 97 };
+  // packets left out of the first send: a single one, two adjacent ones, one late in the stream
+  const DROP = [5, 40, 41, 300];
+  const runs: Record<string, { clean?: PathRun; recovered?: PathRun; gone?: PathRun }> = {};
+
+  for (const path of NATIVE) {
+    describe(path, () => {
+      it('a clean stream: every message once, in order, nothing lost', async () => {
+        const r = await runNative(path, pair, { ...base, foreignFirst: true });
+        runs[path] = { ...runs[path], clean: r };
+        expect(r.stats.error).toBeUndefined();
+        expect(r.stats.path).toBe(path);
+        expect(r.stats.gaps).toBe(0);
+        expect(r.stats.otherSession).toBe(1);
+        expect(r.stats.ended).toBe(true);
+        expect(r.stats.lastSeq).toBe(base.messages);
+        expect(strictlyIncreasing(r.records)).toBe(true);
+        expect(comparable(r.records)).toEqual(expectedRecords(r.report));
+        expect(r.records.every((x) => x.path === FEED_ENUMS.FeedPath[path === 'xdp' ? 'XDP' : 'RECVMMSG'])).toBe(true);
+        // stamps: software via SO_TIMESTAMPING on recvmmsg (veth has no hardware stamps), receiver clock on XDP
+        expect(r.stats.stampSource).toBe(path === 'xdp' ? 'user' : 'software');
+        expect(r.records.every((x) => x.tsRecv > 0n && x.tsRing >= x.tsRecv)).toBe(true);
+        if (path === 'xdp') { expect(r.stats.xdpMode).toBe('generic'); expect(r.xdpAfterClose).toBe(''); }
+      }, 90_000);
+
+      it('dropped packets are re-requested and filled (RETRANSMITTED), no GAP', async () => {
+        const r = await runNative(path, pair, { ...base, drop: DROP, buffer: 'full' });
+        runs[path] = { ...runs[path], recovered: r };
+        expect(r.stats.error).toBeUndefined();
+        expect(r.report.dropped).toBe(DROP.length);
+        // one request per gap (two adjacent packets are one gap)
+        expect(r.report.requests.length).toBe(3);
+        expect(r.stats.gaps).toBe(3);
+        expect(r.stats.recovered).toBe(3);
+        expect(r.stats.unrecovered).toBe(0);
+        expect(r.records.some((x) => x.type === 'G')).toBe(false);
+        expect(strictlyIncreasing(r.records)).toBe(true);
+        const got = r.records.filter((x) => x.flags & FEED_ENUMS.FeedFlag.RETRANSMITTED).map((x) => x.seq);
+        const wanted = new Set(r.report.requests.flatMap(([s, n]) => Array.from({ length: n }, (_, i) => s + i)));
+        expect(got.length).toBeGreaterThan(0);
+        expect(got.every((s) => wanted.has(s))).toBe(true);
+        expect(comparable(r.records)).toEqual(expectedRecords(r.report, [], new Set(got)));
+      }, 90_000);
+
+      it('with the publisher\'s buffer gone: one GAP record per gap (seq = first lost, qty = count)', async () => {
+        const r = await runNative(path, pair, { ...base, drop: DROP, buffer: 'gone' });
+        runs[path] = { ...runs[path], gone: r };
+        expect(r.stats.error).toBeUndefined();
+        const gaps = r.records.filter((x) => x.type === 'G').map((x) => [x.seq, x.qty] as [number, number]);
+        expect(gaps.length).toBe(3);
+        expect(r.stats.unrecovered).toBe(3);
+        expect(r.stats.recovered).toBe(0);
+        expect(strictlyIncreasing(r.records)).toBe(true);
+        expect(comparable(r.records)).toEqual(expectedRecords(r.report, gaps));
+        // the GAP covers exactly the left-out packets' messages
+        expect(gaps.reduce((a, [, n]) => a + n, 0)).toBe(r.stats.lost);
+      }, 90_000);
+    });
+  }
+
+  it('every path writes the same records for the same stream', () => {
+    const names = Object.keys(runs);
+    expect(names.length).toBe(NATIVE.length);
+    for (const kind of ['clean', 'recovered', 'gone'] as const) {
+      const ref = runs[names[0]!]![kind];
+      if (!ref) continue;
+      const gapsOnly = (r: PathRun): string[] => comparable(r.records).map((s) => s.replace(/ f=\d+/, ''));
+      for (const n of names.slice(1)) {
+        const other = runs[n]![kind]!;
+        // RETRANSMITTED marks which copy arrived first; records are otherwise identical
+        expect(gapsOnly(other)).toEqual(gapsOnly(ref));
+      }
+    }
+  });
+
+  describe('bad options and lifecycle', () => {
+    it('an unknown interface, a port in use, a ring that is not a FeedRing, a ring with a writer: clear errors', async () => {
+      for (const path of NATIVE) {
+        const ring = FeedRing.create(1024);
+        const open = (o: Partial<Parameters<typeof openNativeReceiver>[0]>): TradsysError => {
+          try { openNativeReceiver({ path, ring: ring.sab, bindAddress: pair.hostAddr, port: FEED_PORT + 10, ifname: pair.host, ...o })?.close(); } catch (e) { return e as TradsysError; }
+          throw new Error(`${path}: opened with ${JSON.stringify(o)}`);
+        };
+        const e1 = open({ ifname: 'nosuchif0' });
+        expect(e1).toBeInstanceOf(TradsysError);
+        expect(e1.code).toBe('ERR_FEED_NETWORK');
+        expect(e1.message).toMatch(/unknown interface 'nosuchif0'/);
+        const blocker = createSocket('udp4');
+        await new Promise<void>((res) => blocker.bind(FEED_PORT + 11, pair.hostAddr, () => res()));
+        try {
+          const e2 = open({ port: FEED_PORT + 11 });
+          expect(e2.code).toBe('ERR_FEED_NETWORK');
+          expect(e2.message).toMatch(/port 31348 on .* is in use/);
+        } finally { blocker.close(); }
+        const e3 = open({ ring: new SharedArrayBuffer(4096) });
+        expect(e3.code).toBe('ERR_FEED_RING');
+        expect(e3.message).toMatch(/not a FeedRing/);
+        const e4 = open({ ring: new ArrayBuffer(4096) as unknown as SharedArrayBuffer });
+        expect(e4.code).toBe('ERR_FEED_RING');
+        const w = ring.openWriter(FEED_ENUMS.FeedPath.DGRAM);
+        const e5 = open({});
+        expect(e5.code).toBe('ERR_FEED_RING');
+        expect(e5.message).toMatch(/already has a writer \(path dgram\)/);
+        w.close();
+        const e6 = open({ port: 0 });
+        expect(e6.code).toBe('ERR_FEED_CONFIG');
+        const e7 = open({ timestamping: 'hardware' });
+        expect(e7.code).toBe('ERR_FEED_NETWORK');
+        expect(e7.message).toMatch(/hardware timestamping requested but unavailable/);
+        // after all those failures: no XDP program left behind, the ring's writer role is free
+        expect(xdpAttached(pair.host)).toBe('');
+        expect(ring.writerPath).toBe(0);
+      }
+    });
+
+    it('close is idempotent, frees the writer role, and leaves no XDP program', () => {
+      for (const path of NATIVE) {
+        const ring = FeedRing.create(1024);
+        const rx: NativeReceiver = openNativeReceiver({ path, ring: ring.sab, bindAddress: pair.hostAddr, port: FEED_PORT + 20, ifname: pair.host })!;
+        expect(ring.writerPath).toBe(path === 'xdp' ? FEED_ENUMS.FeedPath.XDP : FEED_ENUMS.FeedPath.RECVMMSG);
+        if (path === 'xdp') expect(xdpAttached(pair.host)).toMatch(/^xdpgeneric/);
+        const a = rx.close();
+        const b = rx.close();
+        expect(b).toEqual(a);
+        expect(a.running).toBe(false);
+        expect(ring.writerPath).toBe(0);
+        expect(xdpAttached(pair.host)).toBe('');
+        // and it can be opened again on the same port
+        openNativeReceiver({ path, ring: ring.sab, bindAddress: pair.hostAddr, port: FEED_PORT + 20, ifname: pair.host })!.close();
+      }
+    });
+  });
+});
