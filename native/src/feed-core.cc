@@ -80,6 +80,7 @@ void Sequencer::Emit(ts_feedmsg_t& r, uint64_t seq, uint32_t flags) {
   r.seq = seq;
   r.path = ring_.path();
   r.flags |= flags;
+  if (r.flags & TS_FEED_FLAG_RETRANSMITTED) Bump(stats_.recovered);
   if (ring_.Write(r)) Bump(stats_.messages);
   else Bump(stats_.ringOverruns);
 }
@@ -95,8 +96,7 @@ void Sequencer::WriteGap(uint64_t from, uint64_t count) {
   g.stampSource = TS_STAMP_SOURCE_NONE;   // a GAP was never received
   if (!ring_.Write(g)) Bump(stats_.ringOverruns);
   ring_.AddGaps(count);
-  Bump(stats_.unrecovered);
-  Bump(stats_.lost, count);
+  Bump(stats_.unrecovered, count);
   ring_.SetLastSeq(from + count - 1);
 }
 
@@ -121,8 +121,7 @@ void Sequencer::RecomputeMin() {
 void Sequencer::Drain() {
   while (heldCount_ && IsHeld(next_)) {
     uint64_t slot = next_ & (kWindow - 1);
-    uint32_t flags = (gapOpen_ && next_ >= gapFrom_ && next_ < gapEnd_) ? TS_FEED_FLAG_RETRANSMITTED : 0;
-    Emit(window_[slot], next_, flags);
+    Emit(window_[slot], next_, 0);
     present_[slot] = 0;
     heldCount_--;
     ring_.SetLastSeq(next_);
@@ -143,72 +142,73 @@ void Sequencer::GiveUp(uint64_t upto) {
 // Opens a gap (one retransmission request) when messages are missing before the known end, and
 // closes it when they have all come.
 void Sequencer::CheckGap(int64_t now) {
-  if (gapOpen_ && next_ >= gapEnd_) {
-    gapOpen_ = false;
-    Bump(stats_.recovered);
-  }
+  if (gapOpen_ && next_ != gapFrom_) gapOpen_ = false;   // progress: the hole (or part of it) was filled
   if (!gapOpen_ && next_ < known_) {
-    uint64_t end = std::min(known_, FirstHeld());
+    uint64_t end = std::min(std::min(known_, FirstHeld()), next_ + 0xFFFE);
     gapOpen_ = true;
     gapFrom_ = next_;
-    gapEnd_ = end;
     gapSince_ = now;
     Bump(stats_.gaps);
     if (request_) {
-      uint64_t count = std::min<uint64_t>(end - next_, 0xFFFE);
-      request_(session_, next_, uint16_t(count));
+      request_(session_, next_, uint16_t(std::max<uint64_t>(1, end - next_)));
       Bump(stats_.requests);
     }
   }
   stats_.held.store(heldCount_, std::memory_order_relaxed);
   stats_.lastSeq.store(next_ - 1, std::memory_order_relaxed);
+  CheckEnd();
 }
 
-void Sequencer::OnPacket(const uint8_t* p, size_t n, int64_t tsRecv, uint8_t stamp) {
+void Sequencer::OnPacket(const uint8_t* p, size_t n, int64_t tsRecv, uint8_t stamp, bool answer) {
+  Bump(stats_.packets);
+  Bump(stats_.bytes, n);
   if (!CheckPacket(p, n)) { Bump(stats_.malformed); return; }
   if (!haveSession_) { std::memcpy(session_, p, kSessionLen); haveSession_ = true; }
   else if (std::memcmp(session_, p, kSessionLen) != 0) { Bump(stats_.otherSession); return; }
   uint64_t seq = Be64(p + 10);
   uint16_t count = Be16(p + 18);
-  Bump(stats_.packets);
-  Bump(stats_.bytes, n);
-  lastRecv_ = tsRecv;
-  lastStamp_ = stamp;
   int64_t now = MonoNs();
-  if (count == 0 || count == kEndOfSession) {
-    // heartbeat: seq is the next sequence number the publisher will send; end of session: the
-    // same, and nothing more comes. While a gap is open, a heartbeat whose seq falls inside the
-    // requested range is the publisher's empty answer (seq = first message still buffered): the
-    // messages below it are gone.
-    if (count == kEndOfSession) stats_.ended.store(true, std::memory_order_relaxed);
-    else Bump(stats_.heartbeats);
-    if (gapOpen_ && seq > next_ && seq <= gapEnd_ && seq < known_) GiveUp(std::min(seq, FirstHeld()));
-    if (seq > 0) Known(seq);
+  if (count == 0) {
+    if (answer) {
+      // the request server's empty answer: nothing before seq can be re-sent; each hole below it
+      // becomes a GAP record now
+      if (seq > next_ && gapOpen_) {
+        while (next_ < seq) GiveUp(std::min(FirstHeld(), seq));
+      }
+    } else {
+      // heartbeat: seq is the next sequence number the publisher will send
+      Bump(stats_.heartbeats);
+      Known(seq);
+    }
     CheckGap(now);
     return;
   }
+  if (count == kEndOfSession) {
+    // end of session: seq is one past the last message; ended once everything before it is
+    // written or declared lost
+    if (!endSeq_) endSeq_ = seq;
+    Known(seq);
+    CheckGap(now);
+    return;
+  }
+  const uint32_t flags = answer ? TS_FEED_FLAG_RETRANSMITTED : 0;
   size_t off = kHeader;
   ts_feedmsg_t r;
   for (uint16_t i = 0; i < count; i++) {
-    if (off + 2 > n) { Bump(stats_.malformed); break; }
     uint16_t len = Be16(p + off);
     off += 2;
-    if (off + len > n) { Bump(stats_.malformed); break; }
     uint64_t ms = seq + i;
     const uint8_t* m = p + off;
     off += len;
     if (ms < next_ || IsHeld(ms)) { Bump(stats_.duplicates); continue; }
-    int d = DecodeMessage(m, len, r);
-    if (d < 0) { Bump(stats_.malformed); r.type = 0; }
+    DecodeMessage(m, len, r);   // CheckPacket vouched for the lengths
     r.stampSource = stamp;
     r.tsRecv = tsRecv;
-    Known(ms + 1);
-    // too far ahead to hold: the oldest gaps are lost now
+    r.flags = flags;
+    // too far ahead to hold: the oldest holes are lost now
     while (ms > next_ && ms - next_ >= kWindow) GiveUp(std::min(FirstHeld(), ms));
-    if (ms < next_) { Bump(stats_.duplicates); continue; }
     if (ms == next_) {
-      uint32_t flags = (gapOpen_ && ms >= gapFrom_ && ms < gapEnd_) ? TS_FEED_FLAG_RETRANSMITTED : 0;
-      Emit(r, ms, flags);
+      Emit(r, ms, 0);
       ring_.SetLastSeq(ms);
       next_++;
       if (heldCount_) Drain();
@@ -216,6 +216,7 @@ void Sequencer::OnPacket(const uint8_t* p, size_t n, int64_t tsRecv, uint8_t sta
       Hold(ms, r);
     }
   }
+  Known(seq + count);
   CheckGap(now);
 }
 

@@ -52,7 +52,7 @@ constexpr uint64_t kWindow = 1 << 16;   // messages held past a gap before the g
 // Counters the JS thread reads through feedStats (relaxed: one writer, snapshots need no order).
 struct Stats {
   std::atomic<uint64_t> packets{0}, messages{0}, bytes{0}, heartbeats{0}, batches{0};
-  std::atomic<uint64_t> gaps{0}, recovered{0}, unrecovered{0}, lost{0}, duplicates{0}, otherSession{0};
+  std::atomic<uint64_t> gaps{0}, recovered{0}, unrecovered{0}, duplicates{0}, otherSession{0};
   std::atomic<uint64_t> ringOverruns{0}, lastSeq{0}, malformed{0}, requests{0}, filtered{0}, held{0};
   std::atomic<bool> ended{false};
 };
@@ -176,8 +176,9 @@ class Sequencer {
       : ring_(ring), stats_(stats), cfg_(std::move(cfg)), request_(std::move(request)) {
     if (!cfg_.session.empty()) { std::memset(session_, ' ', kSessionLen); std::memcpy(session_, cfg_.session.data(), std::min(cfg_.session.size(), kSessionLen)); haveSession_ = true; }
   }
-  // One UDP payload. tsRecv: the packet's receive stamp (ns), stamp: its StampSource.
-  void OnPacket(const uint8_t* p, size_t n, int64_t tsRecv, uint8_t stamp);
+  // One UDP payload. tsRecv: the packet's receive stamp (ns), stamp: its StampSource; answer: it
+  // came from the request address and port (a retransmission, or an empty answer).
+  void OnPacket(const uint8_t* p, size_t n, int64_t tsRecv, uint8_t stamp, bool answer);
   // Called when no packet came: writes GAP records for gaps that timed out. now = MonoNs().
   void OnIdle(int64_t now);
   // Monotonic ns of the next gap deadline, or INT64_MAX.
@@ -212,10 +213,10 @@ class Sequencer {
   void Hold(uint64_t s, const ts_feedmsg_t& r);
   void RecomputeMin();
   bool gapOpen_ = false;
-  uint64_t gapFrom_ = 0, gapEnd_ = 0;   // the requested range [gapFrom_, gapEnd_)
+  uint64_t gapFrom_ = 0;      // next_ when the open gap was opened
   int64_t gapSince_ = 0;
-  int64_t lastRecv_ = 0;
-  uint8_t lastStamp_ = TS_STAMP_SOURCE_NONE;
+  uint64_t endSeq_ = 0;        // the end-of-session packet's seq (0 = not seen)
+  void CheckEnd() { if (endSeq_ && next_ >= endSeq_) stats_.ended.store(true, std::memory_order_relaxed); }
 };
 
 }  // namespace feed

@@ -258,7 +258,7 @@ class XdpRx : public Receiver {
   }
 
   // Ethernet/IPv4/UDP → the feed payload; false for anything else (counted as filtered).
-  bool Payload(const uint8_t* f, uint32_t len, const uint8_t*& p, size_t& n) {
+  bool Payload(const uint8_t* f, uint32_t len, const uint8_t*& p, size_t& n, bool& answer) {
     if (len < 42 || f[12] != 0x08 || f[13] != 0x00) return false;
     const uint8_t* ip = f + 14;
     uint32_t ihl = uint32_t(ip[0] & 0xf) * 4;
@@ -269,6 +269,11 @@ class XdpRx : public Receiver {
     if (ulen < 8 || 14 + ihl + ulen > len) return false;
     p = udp + 8;
     n = ulen - 8;
+    uint32_t src;
+    std::memcpy(&src, ip + 12, 4);
+    uint16_t sport;
+    std::memcpy(&sport, udp, 2);
+    answer = haveRequest && src == requestTo.sin_addr.s_addr && sport == requestTo.sin_port;
     return true;
   }
 
@@ -276,9 +281,12 @@ class XdpRx : public Receiver {
   void DrainKernel() {
     uint8_t buf[2048];
     for (int k = 0; k < 64; k++) {
-      ssize_t n = recv(kfd_, buf, sizeof buf, MSG_DONTWAIT);
+      sockaddr_in from{};
+      socklen_t fl = sizeof from;
+      ssize_t n = recvfrom(kfd_, buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &fl);
       if (n < 0) return;
-      seq_->OnPacket(buf, size_t(n), RealtimeNs(), TS_STAMP_SOURCE_USER);
+      bool answer = haveRequest && from.sin_port == requestTo.sin_port && from.sin_addr.s_addr == requestTo.sin_addr.s_addr;
+      seq_->OnPacket(buf, size_t(n), RealtimeNs(), TS_STAMP_SOURCE_USER, answer);
     }
   }
 
@@ -301,7 +309,8 @@ class XdpRx : public Receiver {
           const uint8_t* f = static_cast<const uint8_t*>(xsk_umem__get_data(area_, d->addr));
           const uint8_t* p;
           size_t len;
-          if (Payload(f, d->len, p, len)) seq_->OnPacket(p, len, ts, TS_STAMP_SOURCE_USER);
+          bool answer = false;
+          if (Payload(f, d->len, p, len, answer)) seq_->OnPacket(p, len, ts, TS_STAMP_SOURCE_USER, answer);
           else Bump(stats.filtered);
         }
         xsk_ring_cons__release(&rx_, n);

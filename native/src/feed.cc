@@ -222,6 +222,7 @@ class RecvmmsgRx : public Receiver {
     std::vector<uint8_t> bufs(size_t(B) * kBuf), ctls(size_t(B) * kCtl);
     std::vector<mmsghdr> msgs(B);
     std::vector<iovec> iov(B);
+    std::vector<sockaddr_in> from(B);
     for (int i = 0; i < B; i++) {
       iov[i] = {bufs.data() + size_t(i) * kBuf, kBuf};
       msgs[i].msg_hdr = {};
@@ -235,6 +236,8 @@ class RecvmmsgRx : public Receiver {
         msgs[i].msg_hdr.msg_control = ctls.data() + size_t(i) * kCtl;
         msgs[i].msg_hdr.msg_controllen = kCtl;
         msgs[i].msg_hdr.msg_flags = 0;
+        msgs[i].msg_hdr.msg_name = &from[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof from[i];
       }
       int n = recvmmsg(fd_, msgs.data(), unsigned(B), MSG_DONTWAIT, nullptr);
       if (n > 0) {
@@ -255,7 +258,9 @@ class RecvmmsgRx : public Receiver {
             }
             if (ts == 0) { ts = RealtimeNs(); src = TS_STAMP_SOURCE_USER; }
           }
-          seq_->OnPacket(iov[i].iov_base ? static_cast<const uint8_t*>(iov[i].iov_base) : nullptr, msgs[i].msg_len, ts, src);
+          // a packet from the request server is an answer (retransmission or empty answer)
+          bool answer = haveRequest && from[i].sin_port == requestTo.sin_port && from[i].sin_addr.s_addr == requestTo.sin_addr.s_addr;
+          seq_->OnPacket(static_cast<const uint8_t*>(iov[i].iov_base), msgs[i].msg_len, ts, src, answer);
         }
         lastRx = MonoNs();
         seq_->OnIdle(lastRx);   // publishes the batch; times out gaps under a steady flood too
@@ -461,7 +466,6 @@ Napi::Object StatsObject(Napi::Env env, feed::Receiver& r) {
   o.Set("gaps", n(s.gaps.load()));
   o.Set("recovered", n(s.recovered.load()));
   o.Set("unrecovered", n(s.unrecovered.load()));
-  o.Set("lost", n(s.lost.load()));
   o.Set("duplicates", n(s.duplicates.load()));
   o.Set("otherSession", n(s.otherSession.load()));
   o.Set("ringOverruns", n(s.ringOverruns.load()));

@@ -60,12 +60,10 @@ export interface FeedReceiverStats {
   packets: number; messages: number; bytes: number; heartbeats: number; batches: number;
   /** Gaps detected (each triggers one retransmission request when a request address is set). */
   gaps: number;
-  /** Gaps filled completely by retransmission. */
+  /** Messages written from retransmissions (flag RETRANSMITTED). */
   recovered: number;
-  /** GAP records written. */
+  /** Messages declared lost (covered by GAP records). */
   unrecovered: number;
-  /** Messages covered by GAP records. */
-  lost?: number;
   duplicates: number; otherSession: number; ringOverruns: number;
   /** The feed sequence number of the newest message accounted for (written or covered by a GAP). */
   lastSeq: number;

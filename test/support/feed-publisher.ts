@@ -28,7 +28,8 @@ export interface PublisherScript {
   seed: number; messages: number;
   /** Packet indexes (0-based) left out of the first send. */
   drop?: number[];
-  /** 'full': every message can be re-sent; 'gone': none (empty answers). */
+  /** 'full': every message can be re-sent; 'gone': requested messages are no longer buffered (an
+   *  empty answer whose seq is the first message after the requested range). */
   buffer?: 'full' | 'gone';
   /** Pause `paceMs` after every `paceEvery` packets (the dgram path is slower). */
   paceEvery?: number; paceMs?: number;
@@ -40,7 +41,9 @@ export interface PublisherScript {
 }
 
 export interface PublisherReport {
-  packets: number; dropped: number; requests: Array<[number, number]>; resent: number; lastSeq: number;
+  packets: number; dropped: number;
+  /** Sequence numbers of the messages in the left-out packets. */
+  droppedSeqs: number[]; requests: Array<[number, number]>; resent: number; lastSeq: number;
   expected: Array<{ seq: number; type: number; symbol: number; orderId: number; side: number; price: number; qty: number; matchId: number; timestamp: string }>;
 }
 
@@ -103,12 +106,16 @@ async function main(): Promise<void> {
   const { msgs, packets } = buildStream(o);
   const drop = new Set(o.drop ?? []);
   const session = sessionBytes(o.session);
+  // the stream goes out of one socket; requests are served (and answered) from the request port,
+  // which is how receivers tell an answer from the live stream
   const sock = createSocket('udp4');
+  const feed = createSocket('udp4');
   const report: PublisherReport = {
-    packets: 0, dropped: 0, requests: [], resent: 0, lastSeq: msgs.length,
+    packets: 0, dropped: 0, droppedSeqs: [], requests: [], resent: 0, lastSeq: msgs.length,
     expected: msgs.filter((e) => e.m).map((e) => ({ seq: e.seq, type: e.m!.type, symbol: e.m!.symbol, orderId: e.m!.orderId, side: e.m!.side, price: e.m!.price, qty: e.m!.type === MSG_SYSTEM ? e.m!.code : e.m!.qty, matchId: e.m!.matchId, timestamp: e.m!.timestamp.toString() })),
   };
-  const send = (b: Buffer, port = o.port, addr = o.to): Promise<void> => new Promise((res, rej) => sock.send(b, port, addr, (e) => (e ? rej(e) : res())));
+  const send = (b: Buffer): Promise<void> => new Promise((res, rej) => feed.send(b, o.port, o.to, (e) => (e ? rej(e) : res())));
+  const answer = (b: Buffer, port: number, addr: string): Promise<void> => new Promise((res, rej) => sock.send(b, port, addr, (e) => (e ? rej(e) : res())));
   const hb = (seq: number, count = 0): Buffer => {
     const b = Buffer.alloc(FEED_PACKET_HEADER);
     writePacketHeader(b, new DataView(b.buffer, b.byteOffset, b.byteLength), 0, session, seq, count);
@@ -122,9 +129,11 @@ async function main(): Promise<void> {
     const count = dv.getUint16(18);
     report.requests.push([seq, count]);
     lastRequest = Date.now();
-    if (o.buffer === 'gone') { void send(hb(msgs.length + 1), rinfo.port, rinfo.address); return; }
+    // 'gone': the requested messages are no longer buffered; the first one still buffered is the
+    // one after the requested range (the empty answer's seq)
+    if (o.buffer === 'gone') { void answer(hb(seq + count), rinfo.port, rinfo.address); return; }
     for (const p of packets) {
-      if (p.seq + p.count > seq && p.seq < seq + count) { report.resent++; void send(p.bytes, rinfo.port, rinfo.address); }
+      if (p.seq + p.count > seq && p.seq < seq + count) { report.resent++; void answer(p.bytes, rinfo.port, rinfo.address); }
     }
   });
   await new Promise<void>((res) => sock.bind(o.requestPort, '0.0.0.0', () => res()));
@@ -135,7 +144,11 @@ async function main(): Promise<void> {
     await send(other);
   }
   for (let i = 0; i < packets.length; i++) {
-    if (drop.has(i)) { report.dropped++; continue; }
+    if (drop.has(i)) {
+      report.dropped++;
+      for (let k = 0; k < packets[i]!.count; k++) if (msgs[packets[i]!.seq - 1 + k]!.m) report.droppedSeqs.push(packets[i]!.seq + k);
+      continue;
+    }
     await send(packets[i]!.bytes);
     report.packets++;
     if (o.paceEvery && i % o.paceEvery === o.paceEvery - 1) await new Promise((r) => setTimeout(r, o.paceMs ?? 1));
@@ -146,6 +159,7 @@ async function main(): Promise<void> {
   while (Date.now() - lastRequest < linger && Date.now() - t0 < maxMs) await new Promise((r) => setTimeout(r, 20));
   await send(hb(msgs.length + 1, 0xffff));
   sock.close();
+  feed.close();
   process.stdout.write(JSON.stringify(report) + '\n');
 }
 
