@@ -91,6 +91,8 @@ export interface FeedSource {
   close(): Promise<void> | void;
   /** Set by the publisher: a push source calls it when it queued messages. */
   wake?: () => void;
+  /** Called once at start with the queue (a push source keeps it and starts its subscriptions). */
+  attach?(q: MessageQueue): void;
 }
 
 export interface PublisherOptions {
@@ -124,6 +126,8 @@ export interface PublisherOptions {
   endRepeats?: number;
   /** A snapshot is sent at most this often in answer to unservable requests (default 1000 ms; 0 = never). */
   snapshotMinIntervalMs?: number;
+  /** Also send an in-band snapshot every this many ms (default 0 = only on unservable requests). */
+  snapshotEveryMs?: number;
 }
 
 export interface PublisherStats {
@@ -212,10 +216,11 @@ export class Publisher {
     intOpt('durationMs', opts.durationMs, 0, 0, 1e10);
     intOpt('dropEvery', opts.dropEvery, 0, 0, 1e9);
     intOpt('ttl', opts.ttl, 1, 0, 255);
+    intOpt('snapshotEveryMs', opts.snapshotEveryMs, 0, 0, 86_400_000);
     if (opts.rate !== undefined && !(Number.isFinite(opts.rate) && opts.rate >= 0)) throw new TradsysError('ERR_FEED_CONFIG', `rate must be a number ≥ 0 (messages per second), got ${opts.rate}`);
     this.o = {
       heartbeatMs: 1000, requestHost: '0.0.0.0', retransmitBuffer: this.rbN, maxPayload: this.maxPayload, ttl: 1,
-      lingerMs: 1000, endRepeats: 3, snapshotMinIntervalMs: 1000, ...opts,
+      lingerMs: 1000, endRepeats: 3, snapshotMinIntervalMs: 1000, snapshotEveryMs: 0, ...opts,
     } as Publisher['o'];
     for (let i = 0; i < POOL; i++) { const b = new Uint8Array(this.maxPayload); this.pool.push(b); this.poolDv.push(new DataView(b.buffer)); }
     this.rb = new Uint8Array(this.rbN * SLOT);
@@ -230,6 +235,13 @@ export class Publisher {
 
   /** Opens the sockets and starts publishing; resolves to the final stats when the session ended. */
   async start(): Promise<PublisherStats> {
+    await this.open();
+    return this.run();
+  }
+
+  /** Opens the feed socket and the request server (ERR_FEED_NETWORK when one cannot be bound). */
+  async open(): Promise<void> {
+    if (this.sock) return;
     const sock = createSocket({ type: 'udp4' });
     this.sock = sock;
     await new Promise<void>((res, rej) => { sock.once('error', rej); sock.bind(0, () => { sock.off('error', rej); res(); }); })
@@ -252,11 +264,18 @@ export class Publisher {
       req.on('message', (m, r) => this.onRequest(m, r));
       req.on('error', () => { /* a bad requester (ICMP unreachable) does not stop the feed */ });
     }
+  }
+
+  /** Starts publishing (after `open`); resolves to the final stats when the session ended. */
+  run(): Promise<PublisherStats> {
+    if (this.finished) return this.finished;
+    if (!this.sock) throw new TradsysError('ERR_FEED_CONFIG', 'Publisher.run before open');
     this.finished = new Promise<PublisherStats>((res, rej) => { this.resolveFinished = res; this.rejectFinished = rej; });
     this.source.wake = () => this.schedule(0);
     this.t0 = performance.now();
     this.lastSendAt = this.t0;
     this.q.system(0, SYS_START);
+    this.source.attach?.(this.q);
     if (this.o.heartbeatMs > 0) {
       this.hbTimer = setInterval(() => this.heartbeatTick(), Math.max(1, Math.min(this.o.heartbeatMs, 250)));
       this.hbTimer.unref?.();
@@ -317,11 +336,15 @@ export class Publisher {
     }
     if (this.stopping) { this.q.clear(); this.finish(); return; }
     if (this.inFlight >= POOL - 1) { this.schedule(1); return; } // backpressure: the socket is behind
-    // how many messages may go now (token bucket without burst above 10 ms worth after a stall)
+    if (o.snapshotEveryMs > 0 && now - this.lastSnapshotAt >= o.snapshotEveryMs) {
+      this.lastSnapshotAt = now;
+      if (this.source.snapshot(this.q) > 0) this.st.snapshots++;
+    }
+    // how many messages may go now (token bucket; bursts of at most 50 ms worth after a stall)
     let allowed = 1 << 14;
     const rate = o.rate ?? 0;
     if (rate > 0) {
-      allowed = Math.min(Math.floor((rate * (now - this.t0)) / 1000) - this.st.messages, Math.max(1, Math.ceil(rate / 100)));
+      allowed = Math.min(Math.floor((rate * (now - this.t0)) / 1000) - this.st.messages, Math.max(1, Math.ceil(rate / 20)));
       if (allowed <= 0) { this.schedule(1); return; }
     }
     let sent = 0;
