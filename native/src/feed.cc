@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <cerrno>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <vector>
 #include "feed-core.h"
@@ -409,16 +410,26 @@ namespace {
 struct Entry {
   std::unique_ptr<feed::Receiver> rx;
   Napi::ObjectReference ring;   // keeps the SharedArrayBuffer alive while the thread writes it
+  napi_env env = nullptr;
 };
 std::mutex g_mu;
 std::map<int, Entry> g_rx;
 int g_next = 1;
-bool g_hook = false;
+std::set<napi_env> g_hooked;
 
-void CloseAll(void*) {
+// Environment teardown (process exit, a worker's end): stops that environment's receivers.
+void CloseEnv(void* arg) {
+  napi_env env = static_cast<napi_env>(arg);
   std::lock_guard<std::mutex> g(g_mu);
-  for (auto& [h, e] : g_rx) if (e.rx) e.rx->Close();
-  g_rx.clear();
+  for (auto it = g_rx.begin(); it != g_rx.end();) {
+    if (it->second.env == env) {
+      if (it->second.rx) it->second.rx->Close();
+      it = g_rx.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  g_hooked.erase(env);
 }
 
 std::string Str(const Napi::Object& o, const char* k, const std::string& def = "") {
@@ -552,9 +563,10 @@ Napi::Value FeedOpen(const Napi::CallbackInfo& info) {
     throw err;
   }
   std::lock_guard<std::mutex> g(g_mu);
-  if (!g_hook) { napi_add_env_cleanup_hook(env, CloseAll, nullptr); g_hook = true; }
+  if (g_hooked.insert(napi_env(env)).second) napi_add_env_cleanup_hook(env, CloseEnv, napi_env(env));
   int h = g_next++;
   Entry& e = g_rx[h];
+  e.env = env;
   e.rx = std::move(rx);
   e.ring = Napi::Persistent(view.As<Napi::Object>());
   return Napi::Number::New(env, h);

@@ -22,7 +22,6 @@
  */
 import { readdirSync } from 'node:fs';
 import { TradsysError, type ErrorCode } from '../domain/errors.js';
-import type { FeatureProbe } from './probes.js';
 import { loadNative, nativeAddon, type NativeAddon } from './native.js';
 
 /** Options of a native receiver (the contract with the TS side; docs/feed.md "Receive paths"). */
@@ -193,15 +192,18 @@ export async function feedSendBurst(opts: FeedSendBurstOptions): Promise<FeedSen
   try { return await a.feedSendBurst(opts); } catch (e) { throw feedError(e, 'feedSendBurst'); }
 }
 
+/** One doctor row: the shape of probes.ts FeatureProbe (restated here: probes.ts imports this module). */
+export interface FeedProbeRow { feature: string; detected: boolean; path: string; detail: string; facts?: Record<string, unknown> }
+
 /** Network interfaces (sysfs), loopback excluded. */
 function interfaces(): string[] {
   try { return readdirSync('/sys/class/net').filter((n) => n !== 'lo').sort(); } catch { return []; }
 }
 
 /** doctor rows: AF_XDP (kernel bypass), recvmmsg, and hardware receive stamps per interface. */
-export function probeFeed(): FeatureProbe[] {
+export function probeFeed(): FeedProbeRow[] {
   const paths = nativeFeedPaths();
-  const rows: FeatureProbe[] = [];
+  const rows: FeedProbeRow[] = [];
   rows.push({
     feature: 'kernel-bypass',
     detected: paths.xdp.available,
