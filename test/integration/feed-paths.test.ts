@@ -10,6 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MSG_GAP } from '../../src/marketdata/feed/codec.js';
 import { FeedRing, readRecord, type FeedRecord } from '../../src/marketdata/feed/ring.js';
@@ -265,6 +266,36 @@ describe.skipIf(skipNetns())(`feed receive paths over a veth pair${why ? ` (${wh
         expect(xdpAttached(pair.host)).toBe('');
         expect(ring.writerPath).toBe(0);
       }
+    });
+
+    it.skipIf(!NATIVE.includes('xdp'))('the XDP program takes only the feed\'s packets: other UDP ports and TCP still reach the kernel', async () => {
+      const ring = FeedRing.create(1024);
+      const reader = ring.openReader();
+      const rx = openNativeReceiver({ path: 'xdp', ring: ring.sab, bindAddress: pair.hostAddr, port: FEED_PORT + 30, ifname: pair.host })!;
+      const other = createSocket('udp4');
+      const tcp = createServer();
+      try {
+        await new Promise<void>((res) => other.bind(FEED_PORT + 31, pair.hostAddr, () => res()));
+        await new Promise<void>((res) => tcp.listen(FEED_PORT + 32, pair.hostAddr, () => res()));
+        const got = new Promise<string>((res) => other.once('message', (m) => res(m.toString())));
+        const gotTcp = new Promise<string>((res) => tcp.once('connection', (c) => c.once('data', (d) => { res(d.toString()); c.destroy(); })));
+        const timeout = new Promise<string>((res) => setTimeout(() => res('timeout'), 8_000));
+        const child = spawn('ip', ['netns', 'exec', pair.ns, process.execPath, '-e',
+          `const s=require('dgram').createSocket('udp4');s.send('not the feed',${FEED_PORT + 31},'${pair.hostAddr}',()=>s.close());` +
+          `const c=require('net').connect(${FEED_PORT + 32},'${pair.hostAddr}',()=>c.end('tcp too'))`], { stdio: 'ignore' });
+        expect(await Promise.race([got, timeout])).toBe('not the feed');
+        expect(await Promise.race([gotTcp, timeout])).toBe('tcp too');
+        child.kill();
+        const st = rx.stats();
+        expect(st.packets).toBe(0);
+        expect(st.filtered).toBe(0);
+      } finally {
+        other.close();
+        tcp.close();
+        rx.close();
+        reader.close();
+      }
+      expect(xdpAttached(pair.host)).toBe('');
     });
 
     it('close is idempotent, frees the writer role, and leaves no XDP program', () => {
