@@ -164,7 +164,11 @@ void Sequencer::OnPacket(const uint8_t* p, size_t n, int64_t tsRecv, uint8_t sta
   Bump(stats_.bytes, n);
   if (!CheckPacket(p, n)) { Bump(stats_.malformed); return; }
   if (!haveSession_) { std::memcpy(session_, p, kSessionLen); haveSession_ = true; }
-  else if (std::memcmp(session_, p, kSessionLen) != 0) { Bump(stats_.otherSession); return; }
+  if (!stats_.sessionSet.load(std::memory_order_relaxed)) {
+    std::memcpy(stats_.session, session_, kSessionLen);
+    stats_.sessionSet.store(true, std::memory_order_release);
+  }
+  if (std::memcmp(session_, p, kSessionLen) != 0) { Bump(stats_.otherSession); return; }
   uint64_t seq = Be64(p + 10);
   uint16_t count = Be16(p + 18);
   int64_t now = MonoNs();

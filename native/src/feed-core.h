@@ -55,6 +55,8 @@ struct Stats {
   std::atomic<uint64_t> gaps{0}, recovered{0}, unrecovered{0}, duplicates{0}, otherSession{0};
   std::atomic<uint64_t> ringOverruns{0}, lastSeq{0}, malformed{0}, requests{0}, filtered{0}, held{0};
   std::atomic<bool> ended{false};
+  char session[kSessionLen + 1] = {0};   // the locked-in session, valid once sessionSet (release)
+  std::atomic<bool> sessionSet{false};
 };
 
 inline void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) {

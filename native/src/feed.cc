@@ -485,7 +485,9 @@ Napi::Object StatsObject(Napi::Env env, feed::Receiver& r) {
   o.Set("requests", n(s.requests.load()));
   o.Set("filtered", n(s.filtered.load()));
   o.Set("held", n(s.held.load()));
-  o.Set("session", Napi::String::New(env, r.opt.session));
+  std::string sess = s.sessionSet.load(std::memory_order_acquire) ? std::string(s.session, feed::kSessionLen) : r.opt.session;
+  while (!sess.empty() && (sess.back() == ' ' || sess.back() == '\0')) sess.pop_back();
+  o.Set("session", Napi::String::New(env, sess));
   o.Set("stampSource", Napi::String::New(env, r.stampSource));
   o.Set("path", Napi::String::New(env, r.opt.path));
   if (!r.xdpMode.empty()) o.Set("xdpMode", Napi::String::New(env, r.xdpMode));

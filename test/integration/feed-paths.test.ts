@@ -152,6 +152,7 @@ describe.skipIf(skipNetns())(`feed receive paths over a veth pair${why ? ` (${wh
         expect(r.stats.path).toBe(path);
         expect(r.stats.gaps).toBe(0);
         expect(r.stats.otherSession).toBe(1);
+        expect(r.stats.session).toBe('TESTS1');
         expect(r.stats.ended).toBe(true);
         expect(r.stats.lastSeq).toBe(base.messages);
         expect(strictlyIncreasing(r.records)).toBe(true);
