@@ -2,10 +2,15 @@
 // receive thread share, and the AF_XDP path's entry points (feed-xdp.cc, compiled only with
 // TRADSYS_HAVE_XDP). See feed.cc for the recvmmsg path and the N-API functions.
 //
+// Layout: RxOptions (the N-API options, checked), Receiver (stats, thread, stop flag, error,
+// stamp source, set-up detail, the request address) that RecvmmsgRx (feed.cc) and XdpRx
+// (feed-xdp.cc) extend.
 // Invariants: the receive thread is the only writer of the ring, the sequencer and `stats`; the JS
 // thread reads `stats` (relaxed atomics) and sets `stop`; `error` is written once by the thread
 // under `mu` before it exits; every resource the path opened is released by its Close, also when
 // Open failed half way.
+// Complexity: O(1) per call here; the per-packet work is in the paths and feed-core.
+// Allocation: one Receiver per open; none per packet.
 // Known limitations: one receive thread per receiver; one AF_XDP queue per receiver.
 #pragma once
 #include <atomic>
