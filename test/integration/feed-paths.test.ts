@@ -299,6 +299,29 @@ describe.skipIf(skipNetns())(`feed receive paths over a veth pair${why ? ` (${wh
       expect(xdpAttached(pair.host)).toBe('');
     });
 
+    it.skipIf(!NATIVE.includes('xdp'))('a receiver process killed with SIGKILL leaves no XDP program (bpf_link)', async () => {
+      const script = `import { FeedRing } from './src/marketdata/feed/ring.ts';
+import { openNativeReceiver } from './src/sys/feed-native.ts';
+const ring = FeedRing.create(1024);
+openNativeReceiver({ path: 'xdp', ring: ring.sab, bindAddress: '${pair.hostAddr}', port: ${FEED_PORT + 40}, ifname: '${pair.host}' });
+process.stdout.write('open\\n');
+setInterval(() => {}, 1000);`;
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+      const opened = await new Promise<boolean>((res) => {
+        const t = setTimeout(() => res(false), 20_000);
+        child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('open')) { clearTimeout(t); res(true); } });
+        child.on('exit', () => { clearTimeout(t); res(false); });
+      });
+      expect(opened, err).toBe(true);
+      expect(xdpAttached(pair.host)).toMatch(/^xdpgeneric/);
+      const exited = new Promise<void>((res) => child.on('exit', () => res()));
+      child.kill('SIGKILL');
+      await exited;
+      expect(await until(() => xdpAttached(pair.host) === '', 5_000)).toBe(true);
+    }, 30_000);
+
     it('close is idempotent, frees the writer role, and leaves no XDP program', () => {
       for (const path of NATIVE) {
         const ring = FeedRing.create(1024);
