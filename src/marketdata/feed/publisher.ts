@@ -154,6 +154,11 @@ export interface PublisherStats {
 }
 
 const POOL = 256;
+
+/** Copies `n` bytes (a message block, ≤ 36) without the view `subarray` would allocate. */
+function copyBytes(dst: Uint8Array, d: number, src: Uint8Array, s: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[d + i] = src[s + i]!;
+}
 const SLOT = FEED_BLOCK_HEADER + MSG_MAX_LENGTH;
 const MULTICAST = /^(22[4-9]|23\d)\./;
 
@@ -357,7 +362,7 @@ export class Publisher {
       }
       const bl = this.q.nextBlock();
       if (this.plen + bl > this.maxPayload || this.pcount === FEED_MAX_COUNT) this.flush();
-      this.pkt.set(this.q.buf.subarray(this.q.head, this.q.head + bl), this.plen);
+      copyBytes(this.pkt, this.plen, this.q.buf, this.q.head, bl);
       this.plen += bl;
       this.pcount++;
       this.q.take(bl);
@@ -394,7 +399,7 @@ export class Publisher {
     for (let i = 0; i < this.pcount; i++) {
       const bl = FEED_BLOCK_HEADER + this.pdv.getUint16(p);
       const slot = ((seq + i) % this.rbN) * SLOT;
-      this.rb.set(this.pkt.subarray(p, p + bl), slot);
+      copyBytes(this.rb, slot, this.pkt, p, bl);
       p += bl;
     }
     this.nextSeq += this.pcount;
@@ -526,7 +531,7 @@ export class Publisher {
         const slot = (s % this.rbN) * SLOT;
         const bl = FEED_BLOCK_HEADER + this.rbDv.getUint16(slot);
         if (len + bl > this.maxPayload) break;
-        b.set(this.rb.subarray(slot, slot + bl), len);
+        copyBytes(b, len, this.rb, slot, bl);
         len += bl; n++; s++;
       }
       writePacketHeader(b, bdv, 0, this.session, first, n);
