@@ -150,6 +150,8 @@ export interface PublisherStats {
   unservable: number;
   snapshots: number;
   elapsedMs: number;
+  /** ms from the start to the end-of-session packet (the sending time; `elapsedMs` adds the linger). */
+  sendMs: number;
   ended: boolean;
 }
 
@@ -233,7 +235,7 @@ export class Publisher {
     this.st = {
       session: opts.session, dest: `${opts.host}:${opts.port}`, requestPort: null, source: source.name, nextSeq: 1, messages: 0, packets: 0, bytes: 0,
       heartbeats: 0, droppedPackets: 0, droppedMessages: 0, requests: 0, badRequests: 0, retransmittedMessages: 0, retransmittedPackets: 0,
-      unservable: 0, snapshots: 0, elapsedMs: 0, ended: false,
+      unservable: 0, snapshots: 0, elapsedMs: 0, sendMs: 0, ended: false,
     };
     this.newPacket();
   }
@@ -456,6 +458,7 @@ export class Publisher {
       this.plen += bl; this.pcount++; this.q.take(bl);
       this.flush();
     }
+    this.st.sendMs = performance.now() - this.t0;
     let k = 0;
     const repeats = Math.max(1, this.o.endRepeats);
     const again = (): void => {
