@@ -176,8 +176,8 @@ async function cmdPublish(argv: string[]): Promise<number> {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
-  const secs = final.elapsedMs / 1000;
-  if (json) out({ type: 'final', reason: pub.why, messagesPerSec: Math.round(final.messages / (secs || 1)), ...final });
+  const secs = (final.sendMs || final.elapsedMs) / 1000;
+  if (json) out({ type: 'final', reason: pub.why, messagesPerSec: Math.round(final.messages / (secs || 1)), packetsPerSec: Math.round(final.packets / (secs || 1)), ...final });
   say(`feed publish: ${pub.why}: ${fmt(final.messages)} messages (seq 1..${final.nextSeq - 1}) in ${fmt(final.packets)} packets, ${fmt(final.bytes)} bytes, ${secs.toFixed(2)} s`
     + ` (${fmt(final.messages / (secs || 1))} msg/s); heartbeats ${final.heartbeats}; requests ${final.requests} (bad ${final.badRequests}), retransmitted ${fmt(final.retransmittedMessages)} messages,`
     + ` unservable ${final.unservable}, snapshots ${final.snapshots}${final.droppedPackets ? `; TEST ONLY dropped ${final.droppedPackets} packets (${fmt(final.droppedMessages)} messages)` : ''}`);

@@ -467,8 +467,9 @@ export function decodePacket(u8: Uint8Array): FeedPacket {
 /** Decodes one message of `len` bytes at `p` (checked) into an object (allocates). */
 export function decodeMessage(u8: Uint8Array, dv: DataView, p: number, len: number): FeedMessage {
   const type = dv.getUint8(p);
+  const full = len >= M_BODY; // an unknown type may be shorter than the common header
   const m: FeedMessage = {
-    type, symbol: dv.getUint32(p + M_SYMBOL), timestamp: dv.getBigUint64(p + M_TS),
+    type, symbol: full ? dv.getUint32(p + M_SYMBOL) : 0, timestamp: full ? dv.getBigUint64(p + M_TS) : 0n,
     orderId: 0, side: SIDE_NONE, price: 0, qty: 0, matchId: 0, code: 0,
   };
   const b = p + M_BODY;

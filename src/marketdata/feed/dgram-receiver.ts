@@ -258,7 +258,9 @@ export class DgramReceiver {
           const k = s % this.H;
           if (this.holdSeq[k] === s) this.st.duplicates++;
           else {
-            this.hold.set(this.pkt.subarray(p, p + FEED_BLOCK_HEADER + ml), k * SLOT);
+            const h = this.hold;
+            const pk = this.pkt;
+            for (let b = 0, at = k * SLOT, n = FEED_BLOCK_HEADER + Math.min(ml, MSG_MAX_LENGTH); b < n; b++) h[at + b] = pk[p + b]!;
             this.holdSeq[k] = s;
             this.holdStamp[2 * k] = this.recv[0]!;
             this.holdStamp[2 * k + 1] = this.recv[1]!;
