@@ -81,8 +81,8 @@ void Sequencer::Emit(ts_feedmsg_t& r, uint64_t seq, uint32_t flags) {
   r.path = ring_.path();
   r.flags |= flags;
   if (r.flags & TS_FEED_FLAG_RETRANSMITTED) Bump(stats_.recovered);
-  if (ring_.Write(r)) Bump(stats_.messages);
-  else Bump(stats_.ringOverruns);
+  Bump(stats_.messages);   // as the dgram path: every message in order, written or overrun
+  if (!ring_.Write(r)) Bump(stats_.ringOverruns);
 }
 
 void Sequencer::WriteGap(uint64_t from, uint64_t count) {

@@ -82,6 +82,7 @@ class RingWriter {
   RingWriter(uint8_t* base, uint8_t path) : base_(base), hdr_(reinterpret_cast<ts_feedringhdr_t*>(base)), path_(path) {
     cap_ = hdr_->capacity;
     mask_ = cap_ - 1;
+    rescanMask_ = (cap_ < 64 ? cap_ : 64) - 1;
     readers_ = hdr_->readerMax ? hdr_->readerMax : TS_FEED_RING_READERS;
     wseq_ = __atomic_load_n(&hdr_->writeSeq, __ATOMIC_ACQUIRE);
     minCursor_ = MinCursor();
@@ -113,8 +114,10 @@ class RingWriter {
         __atomic_store_n(&hdr_->overruns, hdr_->overruns + 1, __ATOMIC_RELAXED);
         return false;
       }
-    } else if (minCursor_ == UINT64_MAX && (wseq_ & 63) == 0) {
-      minCursor_ = MinCursor();   // a reader may attach at any time
+    } else if ((wseq_ & rescanMask_) == 0) {
+      // a reader may attach at any time (at the live edge): look at least once per
+      // min(64, capacity) records, so it is seen before the writer can lap it
+      minCursor_ = MinCursor();
       if (minCursor_ != UINT64_MAX && wseq_ - minCursor_ >= cap_) return Write(m);
     }
     ts_feedmsg_t* slot = reinterpret_cast<ts_feedmsg_t*>(base_ + TS_FEED_RING_HEADER + (wseq_ & mask_) * sizeof(ts_feedmsg_t));
@@ -147,7 +150,7 @@ class RingWriter {
   uint8_t* base_;
   ts_feedringhdr_t* hdr_;
   uint8_t path_;
-  uint32_t cap_, mask_, readers_;
+  uint32_t cap_, mask_, readers_, rescanMask_;
   uint64_t wseq_, minCursor_;
   bool dirty_ = false;
   bool claimed_ = false;

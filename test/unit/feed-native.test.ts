@@ -105,4 +105,33 @@ describe.skipIf(!have)(`feed-native with the addon${have ? '' : ` (${nativeFeedR
     }
     expect(ring.writerPath).toBe(0);
   });
+
+  it('a reader that does not move holds the writer back: overruns are counted, nothing it has not read is overwritten', async () => {
+    const ring = FeedRing.create(16);
+    const reader = ring.openReader();
+    const rx = openNativeReceiver({ path: 'recvmmsg', ring: ring.sab, bindAddress: '127.0.0.1', port: 40_021 })!;
+    const tx = createSocket('udp4');
+    try {
+      for (let seq = 1; seq <= 20; seq++) {
+        const b = Buffer.alloc(100);
+        const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+        const off = encodeAdd(dv, FEED_PACKET_HEADER, 1, seq, SIDE_BUY, 100, seq);
+        writePacketHeader(b, dv, 0, sessionBytes('SLOW'), seq, 1);
+        await new Promise<void>((res) => tx.send(b.subarray(0, off), 40_021, '127.0.0.1', () => res()));
+      }
+      const end = Date.now() + 5_000;
+      while (rx.stats().lastSeq < 20 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+      const st = rx.stats();
+      expect(st.lastSeq).toBe(20);
+      expect(st.messages).toBe(20);   // in order; 4 of them could not be written
+      expect(st.ringOverruns).toBe(4);
+      expect(ring.overruns).toBe(4);
+      expect(reader.available()).toBe(16);
+      expect(Array.from({ length: 16 }, (_, k) => readRecord(ring.dv, reader.at(k)).orderId)).toEqual(Array.from({ length: 16 }, (_, k) => k + 1));
+    } finally {
+      tx.close();
+      rx.close();
+      reader.close();
+    }
+  });
 });
