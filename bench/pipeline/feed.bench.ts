@@ -157,6 +157,11 @@ async function main(): Promise<void> {
       });
     }
   }
+  // the plain-TS peer (dgram) measured in the same run is the reference
+  for (const row of summary) {
+    const ref = summary.find((x) => x.path === 'dgram' && x.offeredRate === row.offeredRate);
+    (row as Record<string, unknown>).receivedVsDgram = ref && ref.receivedPps > 0 ? +(row.receivedPps / ref.receivedPps).toFixed(2) : null;
+  }
   const load1 = loadavg();
   console.table(summary.map((s) => ({ ...s, wireToRingP50Us: +s.wireToRingP50Us.toFixed(1), wireToRingP99Us: +s.wireToRingP99Us.toFixed(1), wireToRingP999Us: +s.wireToRingP999Us.toFixed(1), stampToRingP50Us: +s.stampToRingP50Us.toFixed(1), lossPct: +s.lossPct.toFixed(2) })));
   const cpu = cpus()[0];
@@ -165,6 +170,12 @@ async function main(): Promise<void> {
     machine: { cpu: cpu?.model ?? 'unknown', cores: cpus().length, memoryBytes: totalmem(), platform: `${process.platform}-${process.arch}`, loadAverageBefore: load0, loadAverageAfter: load1 },
     workload: { payloadBytes: 64, messagesPerPacket: 2, seconds: SECONDS, rates: RATES, sendBatch: SEND_BATCH, runs: RUNS, sender: 'native sendmmsg thread in the namespace (feedSendBurst)', link: 'veth pair, receiver on the host end' },
     targets: { xdp: { pps: 700_000, loss: 0, p50Us: 4 }, recvmmsg: { pps: 350_000, loss: 0, p50Us: 15 } },
+    memory: {
+      rssBytes: process.memoryUsage().rss,
+      ringBytes: 256 + RING_CAP * 72,
+      xdpUmemBytes: 32768 * 2048,
+      note: 'per receiver: the ring (shared), the AF_XDP umem (32,768 frames of 2 KiB), the native sequencer\'s hold window (65,536 × 72 B)',
+    },
     summary, results,
   };
   mkdirSync(dirname(OUT), { recursive: true });

@@ -42,9 +42,9 @@
 namespace feed {
 namespace {
 
-constexpr uint32_t kFrames = 16384;
+constexpr uint32_t kFrames = 32768;
 constexpr uint32_t kFrameSize = 2048;
-constexpr uint32_t kRing = 8192;
+constexpr uint32_t kRing = 16384;
 constexpr uint32_t kRxBatch = 64;
 
 std::string Errno(const std::string& what, int err) { return what + ": " + std::strerror(err < 0 ? -err : err); }
