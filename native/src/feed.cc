@@ -179,7 +179,10 @@ class RecvmmsgRx : public Receiver {
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_port = htons(opt.port);
-    sa.sin_addr = opt.multicastGroup.empty() ? bind : ParseIpv4(opt.multicastGroup, "multicastGroup");
+    // multicast: bound to any address, so the group's packets and the unicast answers to our
+    // retransmission requests (sent from this socket) both arrive here
+    if (!opt.multicastGroup.empty()) ParseIpv4(opt.multicastGroup, "multicastGroup");
+    sa.sin_addr = opt.multicastGroup.empty() ? bind : in_addr{htonl(INADDR_ANY)};
     if (::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
       int e = errno;
       if (e == EADDRINUSE) throw std::runtime_error("port " + std::to_string(opt.port) + " on " + opt.bindAddress + " is in use");

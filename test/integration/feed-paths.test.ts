@@ -229,6 +229,30 @@ describe.skipIf(skipNetns())(`feed receive paths over a veth pair${why ? ` (${wh
     }
   });
 
+  it.skipIf(!NATIVE.includes('recvmmsg'))('recvmmsg joins a multicast group; retransmissions come back by unicast to the same socket', async () => {
+    const group = '239.77.1.9';
+    const ring = FeedRing.create(1 << 16);
+    const reader = ring.openReader();
+    const rx = openNativeReceiver({
+      path: 'recvmmsg', ring: ring.sab, bindAddress: pair.hostAddr, port: FEED_PORT + 50, ifname: pair.host, multicastGroup: group,
+      session: 'MCAST', requestAddress: pair.peerAddr, requestPort: REQ_PORT, gapTimeoutMs: 150,
+    })!;
+    try {
+      const report = await runPublisher(pair, { ...base, session: 'MCAST', drop: [9], buffer: 'full', to: group, port: FEED_PORT + 50, requestPort: REQ_PORT, multicastInterface: pair.peerAddr });
+      await until(() => rx.stats().ended, 5_000);
+      const st = rx.close();
+      const recs = drain(ring, reader);
+      expect(st.error).toBeUndefined();
+      expect(st.gaps).toBe(1);
+      expect(st.recovered).toBe(report.droppedSeqs.length);
+      expect(recs.filter((x) => x.flags & FEED_ENUMS.FeedFlag.RETRANSMITTED).map((x) => x.seq)).toEqual(report.droppedSeqs);
+      expect(comparable(recs)).toEqual(expectedRecords(report, [], new Set(report.droppedSeqs)));
+    } finally {
+      rx.close();
+      reader.close();
+    }
+  }, 90_000);
+
   describe('bad options and lifecycle', () => {
     it('an unknown interface, a port in use, a ring that is not a FeedRing, a ring with a writer: clear errors', async () => {
       for (const path of NATIVE) {

@@ -38,6 +38,8 @@ export interface PublisherScript {
   lingerMs?: number; maxMs?: number;
   /** A packet from another session, sent first (receivers must count and ignore it). */
   foreignFirst?: boolean;
+  /** When `to` is a multicast group: the local address to send it from. */
+  multicastInterface?: string;
 }
 
 export interface PublisherReport {
@@ -137,6 +139,10 @@ async function main(): Promise<void> {
     }
   });
   await new Promise<void>((res) => sock.bind(o.requestPort, '0.0.0.0', () => res()));
+  if (o.multicastInterface) {
+    await new Promise<void>((res) => feed.bind(0, o.multicastInterface, () => res()));
+    feed.setMulticastInterface(o.multicastInterface);
+  }
   const t0 = Date.now();
   if (o.foreignFirst) {
     const other = Buffer.from(packets[0]!.bytes);
