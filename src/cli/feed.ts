@@ -136,7 +136,8 @@ async function cmdPublish(argv: string[]): Promise<number> {
   };
   let source: FeedSource;
   if (file !== undefined) {
-    source = new EngineFeedSource({ file, symbols: int(f, 'symbols', 8, 1, 1 << 20)! });
+    const { Engine } = await import('../engine/engine.js');
+    source = new EngineFeedSource({ file, symbols: int(f, 'symbols', 8, 1, 1 << 20)!, newEngine: (o) => new Engine(o) });
   } else {
     const key = str(f, 'key') ?? process.env.TRADSYS_KEY;
     const secret = str(f, 'secret') ?? process.env.TRADSYS_SECRET;
