@@ -11,6 +11,7 @@
  * Allocation: free; probes run at start-up and on `doctor`, never on a hot path.
  * Known limitations: Linux only; elsewhere every probe reports its fallback.
  */
+import { probeFeed } from './feed-native.js';
 import { loadNative } from './native.js';
 
 /** One feature's run-time finding. */
@@ -45,6 +46,7 @@ export function probeAddon(): FeatureProbe[] {
 /** Every registered probe, in report order. Each feature adds its probe here. */
 export const PROBES: Probe[] = [
   probeAddon,
+  probeFeed,
 ];
 
 /** Runs every probe; a probe that throws becomes a row saying so. */
