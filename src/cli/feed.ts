@@ -136,7 +136,8 @@ async function cmdPublish(argv: string[]): Promise<number> {
   };
   let source: FeedSource;
   if (file !== undefined) {
-    source = new EngineFeedSource({ file, symbols: int(f, 'symbols', 8, 1, 1 << 20)! });
+    const { Engine } = await import('../engine/engine.js');
+    source = new EngineFeedSource({ file, symbols: int(f, 'symbols', 8, 1, 1 << 20)!, newEngine: (o) => new Engine(o) });
   } else {
     const key = str(f, 'key') ?? process.env.TRADSYS_KEY;
     const secret = str(f, 'secret') ?? process.env.TRADSYS_SECRET;
@@ -191,7 +192,18 @@ interface Receiver { stats(): FeedReceiverStats; close(): Promise<FeedReceiverSt
 
 interface NativeModule {
   nativeFeedPaths(): { xdp: { available: boolean; reason: string }; recvmmsg: { available: boolean; reason: string } };
-  openNativeReceiver(opts: Record<string, unknown>): { stats(): FeedReceiverStats; close(): FeedReceiverStats } | null;
+  openNativeReceiver(opts: Record<string, unknown>, onUnavailable?: (reason: string) => void): { stats(): FeedReceiverStats; close(): FeedReceiverStats } | null;
+}
+
+/** A UDP port free on `host` a moment ago (for --port 0 on a native path, which binds a fixed port). */
+async function freeUdpPort(host: string): Promise<number> {
+  const { createSocket } = await import('node:dgram');
+  const t = createSocket('udp4');
+  await new Promise<void>((res, rej) => { t.once('error', rej); t.bind(0, host, () => res()); })
+    .catch((e: Error) => { throw new TradsysError('ERR_FEED_NETWORK', `cannot bind ${host}: ${e.message}`); });
+  const p = t.address().port;
+  await new Promise<void>((res) => t.close(() => res()));
+  return p;
 }
 
 /** The native wrapper (src/sys/feed-native), or the reason it cannot be loaded. */
@@ -240,6 +252,7 @@ async function cmdListen(argv: string[]): Promise<number> {
   const why: string[] = [];
   let rx: Receiver | null = null;
   let chosen: 'xdp' | 'recvmmsg' | 'dgram' = 'dgram';
+  let nativePort = 0;
   if (path !== 'dgram') {
     const nat = await loadNative();
     const tries: ('xdp' | 'recvmmsg')[] = path === 'auto' ? (ifname !== undefined ? ['xdp', 'recvmmsg'] : ['recvmmsg']) : [path as 'xdp' | 'recvmmsg'];
@@ -249,12 +262,16 @@ async function cmdListen(argv: string[]): Promise<number> {
       const avail = nat.nativeFeedPaths()[p];
       if (!avail.available) { why.push(`${p}: ${avail.reason}`); continue; }
       try {
+        // the native receivers take a fixed port: resolve --port 0 to a free one first
+        if (port === 0 && nativePort === 0) nativePort = await freeUdpPort(group ? '0.0.0.0' : bind);
+        let unavailable = 'the native receiver could not be opened';
         const r = nat.openNativeReceiver({
-          path: p, ring: ring.sab, bindAddress: group ? '0.0.0.0' : bind, port, ifname, multicastGroup: group, session: sess,
+          path: p, ring: ring.sab, bindAddress: group ? '0.0.0.0' : bind, port: port || nativePort, ifname, multicastGroup: group, session: sess,
           requestAddress: request?.host, requestPort: request?.port, gapTimeoutMs, cpu,
-        });
-        if (!r) { why.push(`${p}: the native receiver could not be opened`); continue; }
+        }, (reason) => { unavailable = reason; });
+        if (!r) { why.push(`${p}: ${unavailable}`); continue; }
         rx = { stats: () => r.stats(), close: () => r.close(), ended: () => r.stats().ended };
+        (rx as Receiver & { port?: number }).port = port || nativePort;
         chosen = p;
         why.push(`${p}: running`);
         break;

@@ -64,7 +64,7 @@ async function until(cond: () => boolean, ms: number): Promise<void> {
 describe('tradsys feed publish → listen (loopback, dgram, --json)', () => {
   it('delivers the whole session, recovers test-only loss, and builds the engine\'s books', async () => {
     const rp = await freePort();
-    const l = run(['feed', 'listen', '--bind', '127.0.0.1', '--port', '0', '--json', '--request', `127.0.0.1:${rp}`, '--symbols', String(SYMBOLS), '--gap-timeout-ms', '3000']);
+    const l = run(['feed', 'listen', '--bind', '127.0.0.1', '--port', '0', '--json', '--request', `127.0.0.1:${rp}`, '--symbols', String(SYMBOLS), '--gap-timeout-ms', '5000']);
     await until(() => l.lines.length > 0, 30_000);
     const start = l.lines[0]!;
     expect(start).toMatchObject({ type: 'start', path: 'dgram', bind: '127.0.0.1' });
@@ -72,12 +72,14 @@ describe('tradsys feed publish → listen (loopback, dgram, --json)', () => {
     const port = start.port as number;
     expect(port).toBeGreaterThan(0);
     const p = run(['feed', 'publish', '--dest', `127.0.0.1:${port}`, '--from-file', stream, '--symbols', String(SYMBOLS), '--session', 'CLI1',
-      '--rate', '40000', '--request-port', String(rp), '--request-host', '127.0.0.1', '--drop-every', '7', '--linger-ms', '3000', '--json']);
+      '--rate', '40000', '--request-port', String(rp), '--request-host', '127.0.0.1', '--drop-every', '7', '--linger-ms', '60000', '--json']);
+    expect(await l.exit).toBe(0); // at the end of session, every message recovered
+    p.proc.kill('SIGINT'); // ends the publisher's linger (it keeps answering requests until then)
     expect(await p.exit).toBe(0);
-    expect(await l.exit).toBe(0);
     const pf = p.lines.find((x) => x.type === 'final')!;
     const lf = l.lines.find((x) => x.type === 'final')!;
     expect(pf).toMatchObject({ ended: true, reason: 'source ended', session: 'CLI1' });
+    expect(pf.messagesPerSec as number).toBeGreaterThan(0);
     expect(pf.droppedPackets as number).toBeGreaterThan(0);
     const last = (pf.nextSeq as number) - 1;
     expect(lf).toMatchObject({ type: 'final', path: 'dgram', ended: true, session: 'CLI1', lastSeq: last, unrecovered: 0, ringOverruns: 0, stampSource: 'user' });

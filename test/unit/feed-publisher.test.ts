@@ -19,6 +19,9 @@ import { EngineFeedSource } from '../../src/marketdata/feed/engine-source.js';
 import { DgramReceiver } from '../../src/marketdata/feed/dgram-receiver.js';
 import { FeedRing } from '../../src/marketdata/feed/ring.js';
 import { FeedBookBuilder } from '../../src/marketdata/feed/book-builder.js';
+import { Engine } from '../../src/engine/engine.js';
+
+const newEngine = (o: { symbols: number; capacity: number; inboxCapacity: number }): Engine => new Engine(o);
 
 const SYMBOLS = 4;
 let dir = '';
@@ -73,7 +76,7 @@ class Idle implements FeedSource {
 describe('publisher', () => {
   it('packetizes within the payload limit; sequences contiguous from 1; S O first, S C last; end of session 3 times', async () => {
     const s = await sink();
-    const src = new EngineFeedSource({ file: stream, symbols: SYMBOLS });
+    const src = new EngineFeedSource({ file: stream, symbols: SYMBOLS, newEngine });
     const pub = new Publisher(src, { session: 'PK', host: '127.0.0.1', port: s.sock.address().port, maxPayload: 200, rate: 0, lingerMs: 0 });
     const st = await pub.start();
     await until(() => s.packets.filter((p) => p.buf.readUInt16BE(18) === FEED_COUNT_END).length === 3);
@@ -116,7 +119,7 @@ describe('publisher', () => {
 
   it('answers retransmission requests from its request port with the original bytes; empty answer + snapshot when gone', async () => {
     const s = await sink();
-    const src = new EngineFeedSource({ file: stream, symbols: SYMBOLS });
+    const src = new EngineFeedSource({ file: stream, symbols: SYMBOLS, newEngine });
     const pub = new Publisher(src, { session: 'RT', host: '127.0.0.1', port: s.sock.address().port, requestPort: 0, requestHost: '127.0.0.1', retransmitBuffer: 500, rate: 0, lingerMs: 2000, snapshotMinIntervalMs: 1 });
     const done = pub.start();
     await until(() => s.packets.some((p) => p.buf.readUInt16BE(18) === FEED_COUNT_END));
@@ -155,7 +158,7 @@ describe('publisher', () => {
 
   it('a request for lost messages while live triggers an in-band snapshot (S R per symbol, then the book)', async () => {
     const s = await sink();
-    const src = new EngineFeedSource({ file: stream, symbols: SYMBOLS });
+    const src = new EngineFeedSource({ file: stream, symbols: SYMBOLS, newEngine });
     const pub = new Publisher(src, { session: 'SN', host: '127.0.0.1', port: s.sock.address().port, requestPort: 0, requestHost: '127.0.0.1', retransmitBuffer: 16, rate: 20_000, lingerMs: 0, snapshotMinIntervalMs: 1 });
     const done = pub.start();
     await until(() => pub.stats().nextSeq > 200);
@@ -172,7 +175,7 @@ describe('publisher', () => {
 
   it('--count stops after exactly N source messages; bad options are refused', async () => {
     const s = await sink();
-    const pub = new Publisher(new EngineFeedSource({ file: stream, symbols: SYMBOLS }), { session: 'CT', host: '127.0.0.1', port: s.sock.address().port, count: 777, rate: 0, lingerMs: 0 });
+    const pub = new Publisher(new EngineFeedSource({ file: stream, symbols: SYMBOLS, newEngine }), { session: 'CT', host: '127.0.0.1', port: s.sock.address().port, count: 777, rate: 0, lingerMs: 0 });
     const st = await pub.start();
     expect(st.messages).toBe(777 + 2); // plus S O and S C
     expect(pub.why).toBe('count reached');
@@ -180,7 +183,7 @@ describe('publisher', () => {
     for (const bad of [{ host: 'x' }, { port: 0 }, { session: '' }, { maxPayload: 10 }, { rate: -1 }, { retransmitBuffer: 0 }, { requestPort: 70000 }]) {
       expect(() => new Publisher(src, { session: 'OK', host: '127.0.0.1', port: 9, ...bad })).toThrow(expect.objectContaining({ code: 'ERR_FEED_CONFIG' }));
     }
-    expect(() => new EngineFeedSource({ file: join(dir, 'missing.tso'), symbols: 2 })).toThrow(expect.objectContaining({ code: 'ERR_FEED_SOURCE' }));
+    expect(() => new EngineFeedSource({ file: join(dir, 'missing.tso'), symbols: 2, newEngine })).toThrow(expect.objectContaining({ code: 'ERR_FEED_SOURCE' }));
   });
 });
 
@@ -192,15 +195,17 @@ describe('publisher → dgram receiver → ring → book builder equals the engi
     const requestPort = await freePort();
     const rx2 = await DgramReceiver.open({ ring, bindAddress: '127.0.0.1', port: 0, requestAddress: '127.0.0.1', requestPort, gapTimeoutMs: 5000 });
     cleanup.push(async () => { await rx2.close(); });
-    const src = new EngineFeedSource({ file: stream, symbols: SYMBOLS });
-    const pub = new Publisher(src, { session: 'EQ', host: '127.0.0.1', port: rx2.port, requestPort, requestHost: '127.0.0.1', rate: dropEvery ? 0 : 200_000, lingerMs: 500, dropEvery });
+    const src = new EngineFeedSource({ file: stream, symbols: SYMBOLS, newEngine });
+    const pub = new Publisher(src, { session: 'EQ', host: '127.0.0.1', port: rx2.port, requestPort, requestHost: '127.0.0.1', rate: 50_000, lingerMs: 60_000, dropEvery });
     const iv = setInterval(() => books.poll(), 1);
     cleanup.push(() => clearInterval(iv));
     let otherSeen = 0;
     const iv2 = setInterval(() => { const n = other.available(); otherSeen += n; other.consume(n); }, 3);
     cleanup.push(() => clearInterval(iv2));
-    const st = await pub.start();
-    await Promise.race([rx2.endedPromise, new Promise((r) => setTimeout(r, 20_000))]);
+    const done = pub.start();
+    await Promise.race([rx2.endedPromise, new Promise((r) => setTimeout(r, 60_000))]);
+    pub.stop('test'); // ends the linger
+    const st = await done;
     books.poll();
     const rs = rx2.stats();
     expect(rs.ended).toBe(true);

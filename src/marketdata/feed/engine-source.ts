@@ -25,7 +25,6 @@
 import { CMD_SIZE, EVT_SIZE } from '../../abi/records.js';
 import { evtId, evtLast, evtMaker, evtPrice, evtQty, evtSide, evtSymbol, evtTradeId, evtType } from '../../abi/views.js';
 import { TradsysError } from '../../domain/errors.js';
-import { Engine } from '../../engine/engine.js';
 import { openOrderFile, type RecordSource } from '../../codec/tso.js';
 import { SYS_RESET } from './codec.js';
 import type { FeedSource, MessageQueue } from './publisher.js';
@@ -129,6 +128,17 @@ export class EventsToFeed {
   get restingCount(): number { return this.orders.size; }
 }
 
+/**
+ * What the source needs of the matching engine (src/engine/engine.ts `Engine` has it; marketdata/ does
+ * not import engine/, so the caller creates the engine: `newEngine: (o) => new Engine(o)`).
+ */
+export interface FeedEngine {
+  readonly symbols: number;
+  submitRaw(bytes: Uint8Array, offset: number, count: number, sink: (view: DataView, bytes: Uint8Array, count: number) => void): number;
+  orders(): Iterable<{ symbol: number; side: number; price: bigint; id: bigint; leaves: number }>;
+  depth(symbol: number, side: number, n?: number): { price: bigint; qty: bigint; count: number }[];
+}
+
 export interface EngineSourceOptions {
   /** Order stream file (.tso or .csv). */
   file: string;
@@ -136,6 +146,8 @@ export interface EngineSourceOptions {
   symbols: number;
   /** Engine capacity (resting orders); default: enough for the whole file. */
   capacity?: number;
+  /** Creates the engine (e.g. `(o) => new Engine({ ...o, inboxCapacity: 256 })`). */
+  newEngine: (o: { symbols: number; capacity: number; inboxCapacity: number }) => FeedEngine;
 }
 
 const CHUNK = 256;
@@ -143,7 +155,7 @@ const CHUNK = 256;
 /** An order stream run through the engine (see the module header). */
 export class EngineFeedSource implements FeedSource {
   readonly name: string;
-  readonly engine: Engine;
+  readonly engine: FeedEngine;
   private readonly reader: RecordSource;
   private readonly conv: EventsToFeed;
   private readonly buf = new Uint8Array(CHUNK * CMD_SIZE);
@@ -160,7 +172,7 @@ export class EngineFeedSource implements FeedSource {
       throw e instanceof TradsysError ? new TradsysError('ERR_FEED_SOURCE', `${o.file}: ${e.message}`, { cause: e }) : new TradsysError('ERR_FEED_SOURCE', `cannot read ${o.file}: ${(e as Error).message}`);
     }
     const capacity = o.capacity ?? Math.max(1024, Math.min(this.reader.total ?? Math.ceil(this.reader.bytesTotal / 16), 1 << 24));
-    this.engine = new Engine({ symbols: o.symbols, capacity, inboxCapacity: CHUNK });
+    this.engine = o.newEngine({ symbols: o.symbols, capacity, inboxCapacity: CHUNK });
     this.conv = new EventsToFeed(o.symbols);
     this.name = `${o.file} through the engine (${o.symbols} symbols)`;
   }

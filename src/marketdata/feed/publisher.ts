@@ -294,8 +294,9 @@ export class Publisher {
   /** The port the request server listens on (after start), or null. */
   get requestPort(): number | null { return this.st.requestPort; }
 
-  /** Asks the publisher to end the session now (flush, end-of-session, linger). */
+  /** Asks the publisher to end the session now (end of session, then linger); during the linger: close now. */
   stop(reason = 'stopped'): void {
+    if (this.endLinger) { this.endLinger(); return; } // stopping while answering late requests: end now
     if (this.stopping) return;
     this.stopReason = reason;
     this.stopping = true;
@@ -468,18 +469,23 @@ export class Publisher {
       this.pumpTimer = null;
       this.clearTimers();
       const done = (): void => {
+        if (this.st.ended) return;
+        if (this.lingerTimer) { clearTimeout(this.lingerTimer); this.lingerTimer = null; }
+        this.endLinger = null;
         this.st.ended = true;
         this.st.nextSeq = this.nextSeq;
         this.st.elapsedMs = performance.now() - this.t0;
         this.closeSockets();
         void Promise.resolve(this.source.close()).catch(() => undefined).then(() => this.resolveFinished?.(this.stats()));
       };
-      if (this.req && this.o.lingerMs > 0) setTimeout(done, this.o.lingerMs);
-      else setTimeout(done, 5); // let the last sends complete
+      this.endLinger = done;
+      this.lingerTimer = setTimeout(done, this.req && this.o.lingerMs > 0 ? this.o.lingerMs : 5); // 5: let the last sends complete
     };
     again();
   }
   private endQueued = false;
+  private lingerTimer: NodeJS.Timeout | null = null;
+  private endLinger: (() => void) | null = null;
   private finishing = false;
 
   private clearTimers(): void {
