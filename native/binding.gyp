@@ -14,7 +14,7 @@
   "targets": [
     {
       "target_name": "tradsys_native",
-      "sources": ["src/addon.cc", "src/sys.cc", "src/feed.cc", "src/gpu.cc"],
+      "sources": ["src/addon.cc", "src/sys.cc", "src/feed.cc", "src/feed-core.cc", "src/gpu.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "include", "src"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags!": ["-fno-exceptions"],
@@ -27,6 +27,7 @@
         }],
         ["tradsys_xdp==1", {
           "defines": ["TRADSYS_HAVE_XDP=1"],
+          "sources": ["src/feed-xdp.cc"],
           "libraries": ["-Wl,-Bstatic", "-lxdp", "-lbpf", "-lelf", "-lz", "-Wl,-Bdynamic"]
         }]
       ]

@@ -17,6 +17,7 @@ import { formatSummary, replay } from './replay.js';
 import { BENCH_USAGE, cmdBench } from './bench.js';
 import { GEN_MARKET_FLAGS, SIM_MARKET_FLAGS, genMarketFlags, simMarketFlags } from './market-flags.js';
 import { STRATEGY_USAGE, pnl } from './strategy.js';
+import { FEED_USAGE } from './feed.js';
 import type { StpMode } from '../engine/engine.js';
 import type { Permission } from '../gateway/auth.js';
 import type { RecoveryInfo } from '../engine/host.js';
@@ -96,6 +97,7 @@ usage:
                or the ClickHouse server at CLICKHOUSE_URL)
 ${STRATEGY_USAGE}
 ${BENCH_USAGE}
+${FEED_USAGE}
   tradsys backtest --strategy KIND [--params JSON] [--module FILE.js] [--id ID] [--account A (default 900000)]
                    [--trade SYM,SYM (the strategy's symbols; default all)] [--limits JSON (breakers)]
                    (--in FILE.tso|FILE.csv [--symbols N (default 8)] [--rate COMMANDS_PER_S (default 100000)] [--start T]
@@ -413,6 +415,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'backtest': return await (await import('./backtest.js')).cmdBacktest(rest);
       case 'strategy': return await (await import('./strategy.js')).cmdStrategy(rest);
       case 'doctor': return await (await import('./doctor.js')).cmdDoctor(rest);
+      case 'feed': return await (await import('./feed.js')).cmdFeed(rest);
       case 'version': case '--version': process.stdout.write(`tradsys ${version()}\n`); return 0;
       case undefined: case 'help': case '--help': case '-h': process.stdout.write(USAGE + '\n'); return 0;
       default: throw new TradsysError('ERR_CLI_USAGE', `unknown command "${cmd}"`);

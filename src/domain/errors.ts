@@ -69,6 +69,12 @@ export const ERRORS = {
   ERR_SYS_TOPOLOGY: { status: 500, message: 'the CPU/NUMA topology cannot be read from sysfs' },
   ERR_SYS_CPU_PLAN: { status: 400, message: 'invalid CPU placement plan (serve --cpus)' },
   ERR_DASHBOARD_NOT_BUILT: { status: 503, message: 'the dashboard bundle is not built (run npm run build)' },
+  ERR_FEED_CONFIG: { status: 400, message: 'invalid UDP feed options' },
+  ERR_FEED_MESSAGE: { status: 400, message: 'a feed message field does not fit its wire type' },
+  ERR_FEED_PACKET: { status: 400, message: 'a malformed UDP feed packet' },
+  ERR_FEED_RING: { status: 500, message: 'not a usable feed ring (layout, version, readers or writer)' },
+  ERR_FEED_NETWORK: { status: 503, message: 'the feed socket could not be opened or used' },
+  ERR_FEED_SOURCE: { status: 400, message: 'the feed publisher\'s source cannot be read' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

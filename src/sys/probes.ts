@@ -11,6 +11,7 @@
  * Allocation: free; probes run at start-up and on `doctor`, never on a hot path.
  * Known limitations: Linux only; elsewhere every probe reports its fallback.
  */
+import { probeFeed } from './feed-native.js';
 import { loadNative } from './native.js';
 import { probeAffinity, probeMemoryBinding, probeTopology } from './placement.js';
 // the row types live in feature-probe.ts, so that a feature's probe module can use them without an
@@ -38,6 +39,7 @@ export const PROBES: Probe[] = [
   probeAddon,
   probeTopology, probeAffinity, probeMemoryBinding,
   probeGpu,
+  probeFeed,
 ];
 
 /** Runs every probe, all at once (rows in registry order); a probe that throws becomes a row saying so. */
