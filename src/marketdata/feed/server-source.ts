@@ -43,7 +43,9 @@ export class ServerFeedSource implements FeedSource {
   /** Current levels per symbol (for snapshots on demand): side → price ticks → qty lots. */
   private readonly books = new Map<number, [Map<number, number>, Map<number, number>]>();
   messages = 0;
+  /** The last problem with a server message (converting it, subscribing), and how many there were. */
   error: string | null = null;
+  errors = 0;
 
   private constructor(private readonly client: TradsysClient, instruments: Instrument[], private readonly channels: string[], url: string) {
     for (const i of instruments) if (i) this.bySymbol.set(i.symbol, i);
@@ -81,9 +83,12 @@ export class ServerFeedSource implements FeedSource {
   attach(q: MessageQueue): void {
     this.q = q;
     const c = this.client;
-    c.on('book', (m: Msg) => this.onBook(m));
-    c.on('bookDelta', (m: Msg) => this.onDelta(m));
-    c.on('trade', (m: Msg) => this.onTrade(m));
+    const guard = (f: (m: Msg) => void) => (m: Msg): void => {
+      try { f(m); } catch (e) { this.error = `${String(m.type)} ${String(m.symbol)}: ${(e as Error).message}`; this.errors++; }
+    };
+    c.on('book', guard((m) => this.onBook(m)));
+    c.on('bookDelta', guard((m) => this.onDelta(m)));
+    c.on('trade', guard((m) => this.onTrade(m)));
     c.on('close', () => { this.ended = true; this.wake?.(); });
     c.on('error', (m: Msg) => { this.error = String(m.message ?? m.code ?? 'error'); });
     c.subscribe(this.channels).then((m) => {
@@ -103,7 +108,7 @@ export class ServerFeedSource implements FeedSource {
 
   private level(i: Instrument, side: number, px: string, qty: string): void {
     const p = Number(i.toTicks(px));
-    const l = i.toLots(qty);
+    const l = /^0*(\.0*)?$/.test(qty) ? 0 : i.toLots(qty); // a removed level is qty "0" (toLots refuses 0)
     const m = this.book(i.id)[side]!;
     if (l === 0) m.delete(p); else m.set(p, l);
     this.q!.bookDelta(i.id, side, p, l);
