@@ -5,6 +5,8 @@
  *
  * Owns: its reader cursor, per symbol the resting orders (id → side, price, leaves) and the level
  * totals both ways, the staleness of each symbol after lost messages, and its counters.
+ * Layout: per symbol a SymbolBook: orders (Map id → {side, price, leaves}), L3 levels per side (Map price →
+ * {qty, count}), L2 totals per side (Map price → qty), `stale` and `orderLevel` flags.
  * Rules: A adds a resting order; X reduces it by the cancelled quantity (removed at 0); E reduces it by
  * the executed quantity (removed at 0); D sets the level total (0 removes it) and is compared with
  * the L3 sum of that level once the symbol has order-level messages (a difference counts in

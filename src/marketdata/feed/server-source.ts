@@ -4,6 +4,8 @@
  *
  * Owns: the client connection, the symbol name ↔ id map (GET /api/v1/symbols) and the decimal →
  * ticks/lots conversion, and its subscriptions.
+ * Layout: per symbol the last delta seq (Map name → seq) and the current levels (Map id → [bids, asks],
+ * each a Map price ticks → qty lots) for snapshots on demand.
  * Rules: a `book` snapshot of a symbol publishes `S R` (reset) for it, then one `D` per level (bids,
  * then asks); a `bookDelta` publishes one `D` per changed level (qty 0 removes it); a `trade`
  * publishes `P` (price, qty, taker side, matchId = the server's tradeId). A delta that does not follow
