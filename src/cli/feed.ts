@@ -178,7 +178,9 @@ async function cmdPublish(argv: string[]): Promise<number> {
     process.off('SIGTERM', stop);
   }
   const secs = (final.sendMs || final.elapsedMs) / 1000;
-  if (json) out({ type: 'final', reason: pub.why, messagesPerSec: Math.round(final.messages / (secs || 1)), packetsPerSec: Math.round(final.packets / (secs || 1)), ...final });
+  const srcErr = (source as { error?: string | null }).error ?? null;
+  if (srcErr) say(`feed publish: source problem: ${srcErr}`);
+  if (json) out({ type: 'final', reason: pub.why, sourceError: srcErr, messagesPerSec: Math.round(final.messages / (secs || 1)), packetsPerSec: Math.round(final.packets / (secs || 1)), ...final });
   say(`feed publish: ${pub.why}: ${fmt(final.messages)} messages (seq 1..${final.nextSeq - 1}) in ${fmt(final.packets)} packets, ${fmt(final.bytes)} bytes, ${secs.toFixed(2)} s`
     + ` (${fmt(final.messages / (secs || 1))} msg/s); heartbeats ${final.heartbeats}; requests ${final.requests} (bad ${final.badRequests}), retransmitted ${fmt(final.retransmittedMessages)} messages,`
     + ` unservable ${final.unservable}, snapshots ${final.snapshots}${final.droppedPackets ? `; TEST ONLY dropped ${final.droppedPackets} packets (${fmt(final.droppedMessages)} messages)` : ''}`);
@@ -365,7 +367,8 @@ async function cmdListen(argv: string[]): Promise<number> {
   };
   const lat = { samples: nSamples, wireNs: pct(wire, nSamples), recvToRingNs: pct(toRing, nSamples) };
   const levels: Record<string, [number, number]> = {};
-  for (let s = 0; s < symbols; s++) { const bd = books.depth(s, 0, 1 << 20).length; const ad = books.depth(s, 1, 1 << 20).length; if (bd + ad > 0) levels[s] = [bd, ad]; }
+  // level counts from the D totals (present in L3 and L2-only feeds alike)
+  for (let s = 0; s < symbols; s++) { const bd = books.deltaDepth(s, 0, 1 << 20).length; const ad = books.deltaDepth(s, 1, 1 << 20).length; if (bd + ad > 0) levels[s] = [bd, ad]; }
   const secs = (performance.now() - t0) / 1000;
   if (json) out({ type: 'final', pathReason, seconds: +secs.toFixed(3), ...final, path: chosen, books: { ...b, levels }, latency: lat });
   else {

@@ -61,14 +61,20 @@ async function until(cond: () => boolean, ms: number): Promise<void> {
   }
 }
 
-describe('tradsys feed publish → listen (loopback, dgram, --json)', () => {
-  it('delivers the whole session, recovers test-only loss, and builds the engine\'s books', async () => {
+describe('tradsys feed publish → listen (loopback, --json)', () => {
+  async function e2e(path: 'dgram' | 'auto'): Promise<void> {
     const rp = await freePort();
-    const l = run(['feed', 'listen', '--bind', '127.0.0.1', '--port', '0', '--json', '--request', `127.0.0.1:${rp}`, '--symbols', String(SYMBOLS), '--gap-timeout-ms', '5000']);
+    const l = run(['feed', 'listen', '--bind', '127.0.0.1', '--port', '0', '--json', '--request', `127.0.0.1:${rp}`, '--symbols', String(SYMBOLS), '--gap-timeout-ms', '5000', '--path', path]);
     await until(() => l.lines.length > 0, 30_000);
     const start = l.lines[0]!;
-    expect(start).toMatchObject({ type: 'start', path: 'dgram', bind: '127.0.0.1' });
-    expect(String(start.pathReason)).toMatch(/dgram/);
+    expect(start).toMatchObject({ type: 'start', bind: '127.0.0.1' });
+    if (path === 'dgram') expect(start).toMatchObject({ path: 'dgram', pathReason: 'dgram: chosen by --path' });
+    else {
+      // auto: recvmmsg where the native addon runs it, else dgram; either way it says why
+      expect(['recvmmsg', 'dgram']).toContain(start.path);
+      expect(String(start.pathReason)).toMatch(start.path === 'recvmmsg' ? /xdp: not tried \(no --ifname\); recvmmsg: running/ : /recvmmsg: .*; dgram: the fallback/);
+    }
+    const chosen = start.path as string;
     const port = start.port as number;
     expect(port).toBeGreaterThan(0);
     const p = run(['feed', 'publish', '--dest', `127.0.0.1:${port}`, '--from-file', stream, '--symbols', String(SYMBOLS), '--session', 'CLI1',
@@ -82,7 +88,7 @@ describe('tradsys feed publish → listen (loopback, dgram, --json)', () => {
     expect(pf.messagesPerSec as number).toBeGreaterThan(0);
     expect(pf.droppedPackets as number).toBeGreaterThan(0);
     const last = (pf.nextSeq as number) - 1;
-    expect(lf).toMatchObject({ type: 'final', path: 'dgram', ended: true, session: 'CLI1', lastSeq: last, unrecovered: 0, ringOverruns: 0, stampSource: 'user' });
+    expect(lf).toMatchObject({ type: 'final', path: chosen, ended: true, session: 'CLI1', lastSeq: last, unrecovered: 0, ringOverruns: 0, stampSource: chosen === 'dgram' ? 'user' : 'software' });
     expect(lf.recovered as number).toBeGreaterThanOrEqual(pf.droppedMessages as number);
     expect((lf as { books: { staleSymbols: number; inconsistent: number; levels: Record<string, [number, number]> } }).books).toMatchObject({ staleSymbols: 0, inconsistent: 0 });
     // the engine's level counts for the same stream
@@ -94,9 +100,11 @@ describe('tradsys feed publish → listen (loopback, dgram, --json)', () => {
     expect(Object.keys(want).length).toBe(SYMBOLS);
     // rate lines name the path and the stamp source
     const rate = l.lines.find((x) => x.type === 'rate');
-    if (rate) expect(rate).toMatchObject({ path: 'dgram', stampSource: 'user' });
+    if (rate) expect(rate).toMatchObject({ path: chosen, stampSource: lf.stampSource });
     expect(lf.latency).toMatchObject({ samples: expect.any(Number) });
-  });
+  }
+  it('--path dgram: delivers the whole session, recovers test-only loss, and builds the engine\'s books', () => e2e('dgram'));
+  it('--path auto: the same on the path it picks (recvmmsg with the native addon), saying why', () => e2e('auto'));
 
   it('refuses bad flags with a clear message (exit 2) and a source that cannot be read (exit 1)', () => {
     const cases: [string[], RegExp, number][] = [

@@ -5,9 +5,12 @@
  *
  * Owns: its reader cursor, per symbol the resting orders (id → side, price, leaves) and the level
  * totals both ways, the staleness of each symbol after lost messages, and its counters.
+ * Layout: per symbol a SymbolBook: orders (Map id → {side, price, leaves}), L3 levels per side (Map price →
+ * {qty, count}), L2 totals per side (Map price → qty), `stale` and `orderLevel` flags.
  * Rules: A adds a resting order; X reduces it by the cancelled quantity (removed at 0); E reduces it by
  * the executed quantity (removed at 0); D sets the level total (0 removes it) and is compared with
- * the L3 sum of that level (a difference counts in `inconsistent`); P (trades) and unknown types
+ * the L3 sum of that level once the symbol has order-level messages (a difference counts in
+ * `inconsistent`; an L2-only feed is not checked); P (trades) and unknown types
  * change no book. A GAP record, or a jump in `seq` while the ring's overrun count grew, marks every symbol
  * stale: its book is not trusted (and not updated) until an `S R` (reset) for that symbol, after which
  * the snapshot's A and D messages rebuild it. A builder that joins after the first message of a
@@ -30,8 +33,11 @@ class SymbolBook {
   readonly l3: [Map<number, L3Level>, Map<number, L3Level>] = [new Map(), new Map()];
   readonly l2: [Map<number, number>, Map<number, number>] = [new Map(), new Map()];
   stale = false;
+  /** Order-level messages seen since the last reset (an L2-only feed, e.g. from a server's market data, has none). */
+  orderLevel = false;
 
   clear(): void {
+    this.orderLevel = false;
     this.orders.clear();
     this.l3[0].clear(); this.l3[1].clear(); this.l2[0].clear(); this.l2[1].clear();
   }
@@ -125,6 +131,7 @@ export class FeedBookBuilder {
         const side = recSide(dv, o);
         const price = recPrice(dv, o);
         const qty = recQty(dv, o);
+        b.orderLevel = true;
         const old = b.orders.get(id);
         if (old) { st.inconsistent++; b.l3add(old.side, old.price, -old.leaves, -1); }
         b.orders.set(id, { side, price, leaves: qty });
@@ -147,7 +154,7 @@ export class FeedBookBuilder {
         const price = recPrice(dv, o);
         const qty = recQty(dv, o);
         if (qty === 0) b.l2[side]!.delete(price); else b.l2[side]!.set(price, qty);
-        if ((b.l3[side]!.get(price)?.qty ?? 0) !== qty) st.inconsistent++;
+        if (b.orderLevel && (b.l3[side]!.get(price)?.qty ?? 0) !== qty) st.inconsistent++;
         break;
       }
       default: break; // P trades, unknown

@@ -8,6 +8,8 @@
  *
  * Owns: the event → message rules and a shadow of the resting orders and level totals (to publish
  * `E`/`X` against resting orders and `D` level totals without asking the engine).
+ * Layout: the shadow is a Map id → {symbol, side, price, leaves} and per symbol and side a Map price →
+ * total qty; the command's pending order is fields of the converter, not an object.
  * Rules (DESIGN event order): an accepted order (A event) is pending until its command's last event;
  * each trade T publishes `E` (the resting maker, qty, matchId = tradeId) and `P` (price, qty,
  * aggressor side = the taker's, matchId) and a `D` for the maker's level; a cancel X of a resting order

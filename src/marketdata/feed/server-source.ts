@@ -4,6 +4,8 @@
  *
  * Owns: the client connection, the symbol name ↔ id map (GET /api/v1/symbols) and the decimal →
  * ticks/lots conversion, and its subscriptions.
+ * Layout: per symbol the last delta seq (Map name → seq) and the current levels (Map id → [bids, asks],
+ * each a Map price ticks → qty lots) for snapshots on demand.
  * Rules: a `book` snapshot of a symbol publishes `S R` (reset) for it, then one `D` per level (bids,
  * then asks); a `bookDelta` publishes one `D` per changed level (qty 0 removes it); a `trade`
  * publishes `P` (price, qty, taker side, matchId = the server's tradeId). A delta that does not follow
@@ -43,7 +45,9 @@ export class ServerFeedSource implements FeedSource {
   /** Current levels per symbol (for snapshots on demand): side → price ticks → qty lots. */
   private readonly books = new Map<number, [Map<number, number>, Map<number, number>]>();
   messages = 0;
+  /** The last problem with a server message (converting it, subscribing), and how many there were. */
   error: string | null = null;
+  errors = 0;
 
   private constructor(private readonly client: TradsysClient, instruments: Instrument[], private readonly channels: string[], url: string) {
     for (const i of instruments) if (i) this.bySymbol.set(i.symbol, i);
@@ -81,9 +85,12 @@ export class ServerFeedSource implements FeedSource {
   attach(q: MessageQueue): void {
     this.q = q;
     const c = this.client;
-    c.on('book', (m: Msg) => this.onBook(m));
-    c.on('bookDelta', (m: Msg) => this.onDelta(m));
-    c.on('trade', (m: Msg) => this.onTrade(m));
+    const guard = (f: (m: Msg) => void) => (m: Msg): void => {
+      try { f(m); } catch (e) { this.error = `${String(m.type)} ${String(m.symbol)}: ${(e as Error).message}`; this.errors++; }
+    };
+    c.on('book', guard((m) => this.onBook(m)));
+    c.on('bookDelta', guard((m) => this.onDelta(m)));
+    c.on('trade', guard((m) => this.onTrade(m)));
     c.on('close', () => { this.ended = true; this.wake?.(); });
     c.on('error', (m: Msg) => { this.error = String(m.message ?? m.code ?? 'error'); });
     c.subscribe(this.channels).then((m) => {
@@ -103,7 +110,7 @@ export class ServerFeedSource implements FeedSource {
 
   private level(i: Instrument, side: number, px: string, qty: string): void {
     const p = Number(i.toTicks(px));
-    const l = i.toLots(qty);
+    const l = /^0*(\.0*)?$/.test(qty) ? 0 : i.toLots(qty); // a removed level is qty "0" (toLots refuses 0)
     const m = this.book(i.id)[side]!;
     if (l === 0) m.delete(p); else m.set(p, l);
     this.q!.bookDelta(i.id, side, p, l);
