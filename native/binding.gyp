@@ -6,6 +6,10 @@
 # (`--tradsys_xdp=0`) when a retry is needed. libnuma is not linked: Debian's libnuma.a is not
 # position-independent (its TLS relocations cannot go into a shared object), so sys.cc uses numa.h
 # for its types and opens libnuma.so.1 at run time; the addon has no load-time dependency on it.
+# libxdp/libbpf are linked dynamically for the same reason: Debian's libxdp.a, libbpf.a and libelf.a
+# are not position-independent either, so they cannot go into a shared object. The addon then needs
+# libxdp.so.1 and libbpf.so.1 (from the same Debian packages that the build needed) at run time;
+# build.mjs loads the freshly built addon and, if it does not load, rebuilds it without AF_XDP.
 {
   "variables": {
     "tradsys_numa%": "<!(node probe.mjs numa)",
@@ -28,7 +32,7 @@
         ["tradsys_xdp==1", {
           "defines": ["TRADSYS_HAVE_XDP=1"],
           "sources": ["src/feed-xdp.cc"],
-          "libraries": ["-Wl,-Bstatic", "-lxdp", "-lbpf", "-lelf", "-lz", "-Wl,-Bdynamic"]
+          "libraries": ["-lxdp", "-lbpf", "-lelf", "-lz"]
         }]
       ]
     }

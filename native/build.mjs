@@ -72,7 +72,7 @@ function main() {
   // optional libraries: on when probed; switched off one at a time when a build fails
   const optional = { numa: probe('numa'), xdp: probe('xdp') };
   for (const [k, v] of Object.entries(optional)) {
-    status.features[k] = { compiled: v, reason: v ? '' : `headers or static library missing at build (${k === 'numa' ? 'libnuma-dev' : 'libxdp-dev, libbpf-dev, libelf-dev, zlib1g-dev'})` };
+    status.features[k] = { compiled: v, reason: v ? '' : `headers or libraries missing at build (${k === 'numa' ? 'libnuma-dev' : 'libxdp-dev, libbpf-dev, libelf-dev, zlib1g-dev'})` };
   }
   const order = ['xdp', 'numa'];
   for (let attempt = 0; attempt <= order.length; attempt++) {
@@ -95,6 +95,14 @@ function main() {
       } catch (e) {
         status.built = false; status.reason = `built but does not load: ${e.message}`;
         rmSync(join(out, 'tradsys_native.node'), { force: true });
+        // AF_XDP links libxdp.so.1/libbpf.so.1 dynamically (Debian's static archives are not PIC):
+        // when they do not load, build again without it so the other features stay
+        if (optional.xdp) {
+          optional.xdp = false;
+          status.features.xdp = { compiled: false, reason: `the addon built with AF_XDP does not load (${e.message}); built without it` };
+          say('the addon with AF_XDP does not load; rebuilding without it');
+          continue;
+        }
       }
       return finish();
     }

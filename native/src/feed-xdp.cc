@@ -1,5 +1,5 @@
 // The AF_XDP receive path of the feed (compiled only with TRADSYS_HAVE_XDP: libxdp/libbpf linked
-// statically). A minimal XDP program of our own redirects the feed's UDP packets (IPv4, no IP
+// dynamically, Debian's archives are not PIC). A minimal XDP program of our own redirects the feed's UDP packets (IPv4, no IP
 // options, not fragmented, destination port = the feed's, destination address = bindAddress
 // unless 0.0.0.0) to an AF_XDP socket on the chosen queue and passes everything else to the
 // kernel; a std::thread busy-polls the socket's rx ring, parses Ethernet/IPv4/UDP and hands the

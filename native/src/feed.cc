@@ -710,7 +710,7 @@ void InitFeed(Napi::Env env, Napi::Object exports, Napi::Object features) {
   f.Set("detail", Napi::String::New(env, "recvmmsg + SO_TIMESTAMPING, AF_XDP (libxdp/libbpf static)"));
   Napi::Object x = Napi::Object::New(env);
   x.Set("compiled", Napi::Boolean::New(env, true));
-  x.Set("detail", Napi::String::New(env, "AF_XDP receive path (libxdp/libbpf linked statically)"));
+  x.Set("detail", Napi::String::New(env, "AF_XDP receive path (libxdp.so.1/libbpf.so.1)"));
   features.Set("xdp", x);
 #else
   f.Set("detail", Napi::String::New(env, "recvmmsg + SO_TIMESTAMPING; AF_XDP not compiled (libxdp/libbpf missing at build)"));
