@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <netinet/in.h>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include "feed-core.h"
@@ -58,6 +59,43 @@ struct Receiver {
   // Stops the thread (idempotent) and frees every resource.
   virtual void Close() = 0;
   void SetError(const std::string& e) { std::lock_guard<std::mutex> g(mu); if (error.empty()) error = e; }
+};
+
+// What both paths share beyond the N-API state: the ring writer, the sequencer, and Open/Close
+// around the path's own Setup (socket, program) and Teardown, so both claim, release and start the
+// same way. Derived destructors call Close (Teardown is still theirs then).
+class SequencedReceiver : public Receiver {
+ public:
+  SequencedReceiver(const RxOptions& o, uint8_t* ring, uint8_t path) : ring_(ring, path), path_(path) { opt = o; }
+  // Claims the ring's writer role, sets the path up, starts the thread; on failure frees it all.
+  void Open() {
+    uint32_t holder = 0;
+    if (!ring_.Claim(&holder)) throw std::runtime_error(ClaimError(holder));
+    try { Setup(); } catch (...) { Teardown(); ring_.Release(); throw; }
+    SequencerConfig sc;
+    sc.session = opt.session;
+    sc.gapTimeoutNs = int64_t(opt.gapTimeoutMs) * 1000000;
+    sc.path = path_;
+    seq_ = std::make_unique<Sequencer>(ring_, stats, sc, haveRequest ? Sequencer::RequestFn([this](const uint8_t s[10], uint64_t from, uint16_t n) { Request(s, from, n); }) : Sequencer::RequestFn());
+    running = true;
+    thread = std::thread([this] { Run(); });
+  }
+  void Close() override {
+    stop.store(true, std::memory_order_relaxed);
+    if (thread.joinable()) thread.join();
+    running = false;
+    Teardown();
+    ring_.Release();
+  }
+
+ protected:
+  virtual void Setup() = 0;      // opens the path's resources; throws std::runtime_error with the reason
+  virtual void Teardown() = 0;   // idempotent
+  virtual void Run() = 0;        // the receive thread
+  virtual void Request(const uint8_t s[10], uint64_t from, uint16_t n) = 0;   // a retransmission request
+  RingWriter ring_;
+  std::unique_ptr<Sequencer> seq_;
+  uint8_t path_;
 };
 
 // Pins the calling thread to `cpu` (>= 0); "" or the reason it failed.

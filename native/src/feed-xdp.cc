@@ -120,34 +120,13 @@ int LoadProgram(const std::vector<bpf_insn>& prog, std::string& err) {
   return -1;
 }
 
-class XdpRx : public Receiver {
+class XdpRx : public SequencedReceiver {
  public:
-  XdpRx(const RxOptions& o, uint8_t* ring) : ring_(ring, TS_FEED_PATH_XDP) { opt = o; }
+  XdpRx(const RxOptions& o, uint8_t* ring) : SequencedReceiver(o, ring, TS_FEED_PATH_XDP) {}
   ~XdpRx() override { Close(); }
 
-  void Open() {
-    uint32_t holder = 0;
-    if (!ring_.Claim(&holder)) throw std::runtime_error(ClaimError(holder));
-    try { Setup(); } catch (...) { Teardown(); ring_.Release(); throw; }
-    SequencerConfig sc;
-    sc.session = opt.session;
-    sc.gapTimeoutNs = int64_t(opt.gapTimeoutMs) * 1000000;
-    sc.path = TS_FEED_PATH_XDP;
-    seq_ = std::make_unique<Sequencer>(ring_, stats, sc, haveRequest ? Sequencer::RequestFn([this](const uint8_t s[10], uint64_t from, uint16_t n) { Request(s, from, n); }) : Sequencer::RequestFn());
-    running = true;
-    thread = std::thread([this] { Run(); });
-  }
-
-  void Close() override {
-    stop.store(true, std::memory_order_relaxed);
-    if (thread.joinable()) thread.join();
-    running = false;
-    Teardown();
-    ring_.Release();
-  }
-
  private:
-  void Setup() {
+  void Setup() override {
     // libxdp's dispatcher (several programs per interface) is refused in some sandboxes; we
     // attach our own single program and never ask libxdp to load one
     setenv("LIBXDP_SKIP_DISPATCHER", "1", 1);
@@ -233,7 +212,7 @@ class XdpRx : public Receiver {
              "; receive stamps: receiver clock at read (no XDP hardware-stamp metadata in generic mode)";
   }
 
-  void Teardown() {
+  void Teardown() override {
     if (xsk_) { xsk_socket__delete(xsk_); xsk_ = nullptr; }
     if (umem_) { xsk_umem__delete(umem_); umem_ = nullptr; }
     if (area_) { munmap(area_, areaSize_); area_ = nullptr; }
@@ -248,7 +227,7 @@ class XdpRx : public Receiver {
     if (kfd_ >= 0) { close(kfd_); kfd_ = -1; }
   }
 
-  void Request(const uint8_t s[10], uint64_t from, uint16_t n) {
+  void Request(const uint8_t s[10], uint64_t from, uint16_t n) override {
     uint8_t b[20];
     std::memcpy(b, s, 10);
     PutBe64(b + 10, from);
@@ -290,7 +269,7 @@ class XdpRx : public Receiver {
     }
   }
 
-  void Run() {
+  void Run() override {
     std::string pin = PinThread(opt.cpu);
     if (!pin.empty()) SetError(pin);
     const int64_t spinNs = int64_t(opt.busyPollUs) * 1000;
@@ -341,8 +320,6 @@ class XdpRx : public Receiver {
     running = false;
   }
 
-  RingWriter ring_;
-  std::unique_ptr<Sequencer> seq_;
   int ifindex_ = 0, kfd_ = -1, mapFd_ = -1, progFd_ = -1, linkFd_ = -1;
   bool legacyAttached_ = false;
   void* area_ = nullptr;

@@ -136,33 +136,14 @@ static const char* StampName(uint8_t s) {
 
 // ---------------------------------------------------------------- recvmmsg path
 
-class RecvmmsgRx : public Receiver {
+class RecvmmsgRx : public SequencedReceiver {
  public:
-  RecvmmsgRx(const RxOptions& o, uint8_t* ring) : ring_(ring, TS_FEED_PATH_RECVMMSG) { opt = o; }
+  RecvmmsgRx(const RxOptions& o, uint8_t* ring) : SequencedReceiver(o, ring, TS_FEED_PATH_RECVMMSG) {}
   ~RecvmmsgRx() override { Close(); }
 
-  void Open() {
-    uint32_t holder = 0;
-    if (!ring_.Claim(&holder)) throw std::runtime_error(ClaimError(holder));
-    try { OpenSocket(); } catch (...) { CloseFd(); ring_.Release(); throw; }
-    SequencerConfig sc;
-    sc.session = opt.session;
-    sc.gapTimeoutNs = int64_t(opt.gapTimeoutMs) * 1000000;
-    sc.path = TS_FEED_PATH_RECVMMSG;
-    seq_ = std::make_unique<Sequencer>(ring_, stats, sc, haveRequest ? Sequencer::RequestFn([this](const uint8_t s[10], uint64_t from, uint16_t n) { Request(s, from, n); }) : Sequencer::RequestFn());
-    running = true;
-    thread = std::thread([this] { Run(); });
-  }
-
-  void Close() override {
-    stop.store(true, std::memory_order_relaxed);
-    if (thread.joinable()) thread.join();
-    running = false;
-    CloseFd();
-    ring_.Release();
-  }
-
  private:
+  void Setup() override { OpenSocket(); }
+  void Teardown() override { CloseFd(); }
   void CloseFd() { if (fd_ >= 0) { close(fd_); fd_ = -1; } }
 
   void OpenSocket() {
@@ -208,7 +189,7 @@ class RecvmmsgRx : public Receiver {
     detail = "recvmmsg batch " + std::to_string(opt.batch) + "; " + ts + busy;
   }
 
-  void Request(const uint8_t s[10], uint64_t from, uint16_t n) {
+  void Request(const uint8_t s[10], uint64_t from, uint16_t n) override {
     uint8_t b[20];
     std::memcpy(b, s, 10);
     PutBe64(b + 10, from);
@@ -218,7 +199,7 @@ class RecvmmsgRx : public Receiver {
     sendto(fd_, b, sizeof b, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&requestTo), sizeof requestTo);
   }
 
-  void Run() {
+  void Run() override {
     std::string pin = PinThread(opt.cpu);
     if (!pin.empty()) SetError(pin);
     const int B = opt.batch;
@@ -286,8 +267,6 @@ class RecvmmsgRx : public Receiver {
     running = false;
   }
 
-  RingWriter ring_;
-  std::unique_ptr<Sequencer> seq_;
   int fd_ = -1;
   uint8_t stamp_ = TS_STAMP_SOURCE_NONE;
 };

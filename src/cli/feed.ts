@@ -23,6 +23,7 @@ import { EngineFeedSource } from '../marketdata/feed/engine-source.js';
 import { Publisher, type FeedSource, type PublisherStats } from '../marketdata/feed/publisher.js';
 import { FeedRing, recRingNs, recWireNs } from '../marketdata/feed/ring.js';
 import { FEED_MAX_PAYLOAD, FEED_MIN_PAYLOAD, sessionBytes } from '../marketdata/feed/codec.js';
+import { parseFlags as parse, type Flags } from './io.js';
 
 export const FEED_USAGE = `  tradsys feed publish --dest HOST:PORT (unicast or multicast) [--session NAME (default TRADSYS)]
                  (--from-file FILE.tso|FILE.csv [--symbols N (default 8)] | --from-server ws://HOST:PORT/ws
@@ -40,24 +41,6 @@ export const FEED_USAGE = `  tradsys feed publish --dest HOST:PORT (unicast or m
                  [--gap-timeout-ms N (default 100)] [--ring RECORDS (default 65536)] [--symbols N (default 8)]
                  [--multicast-if ADDR] [--cpu N] [--keep-going]`;
 
-type Flags = Map<string, string | true>;
-
-function parse(argv: string[], allowed: Record<string, 'value' | 'bool'>): Flags {
-  const flags: Flags = new Map();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) throw new TradsysError('ERR_CLI_USAGE', `unexpected argument "${a}"`);
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    const kind = allowed[name];
-    if (!kind) throw new TradsysError('ERR_CLI_USAGE', `unknown option --${name}`);
-    if (kind === 'bool') { flags.set(name, true); continue; }
-    const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
-    if (v === undefined || (eq < 0 && v.startsWith('--'))) throw new TradsysError('ERR_CLI_USAGE', `--${name} needs a value`);
-    flags.set(name, v);
-  }
-  return flags;
-}
 function str(f: Flags, n: string): string | undefined { const v = f.get(n); return typeof v === 'string' ? v : undefined; }
 function int(f: Flags, n: string, dflt: number | undefined, lo: number, hi: number): number | undefined {
   const v = str(f, n);

@@ -19,3 +19,24 @@ export function writeAll(fd: number, data: string | Uint8Array): void {
     }
   }
 }
+
+/** Parsed `--name value` / `--name=value` / `--flag` options. */
+export type Flags = Map<string, string | true>;
+
+/** Parses long options against `allowed` (value-taking or boolean); throws ERR_CLI_USAGE on anything else. */
+export function parseFlags(argv: string[], allowed: Record<string, 'value' | 'bool'>): Flags {
+  const flags: Flags = new Map();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) throw new TradsysError('ERR_CLI_USAGE', `unexpected argument "${a}"`);
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+    const kind = allowed[name];
+    if (!kind) throw new TradsysError('ERR_CLI_USAGE', `unknown option --${name}`);
+    if (kind === 'bool') { flags.set(name, true); continue; }
+    const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
+    if (v === undefined || (eq < 0 && v.startsWith('--'))) throw new TradsysError('ERR_CLI_USAGE', `--${name} needs a value`);
+    flags.set(name, v);
+  }
+  return flags;
+}

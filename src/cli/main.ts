@@ -18,6 +18,7 @@ import { BENCH_USAGE, cmdBench } from './bench.js';
 import { GEN_MARKET_FLAGS, SIM_MARKET_FLAGS, genMarketFlags, simMarketFlags } from './market-flags.js';
 import { STRATEGY_USAGE, pnl } from './strategy.js';
 import { FEED_USAGE } from './feed.js';
+import { parseFlags as parse, type Flags } from './io.js';
 import type { StpMode } from '../engine/engine.js';
 import type { Permission } from '../gateway/auth.js';
 import type { RecoveryInfo } from '../engine/host.js';
@@ -113,24 +114,6 @@ ${FEED_USAGE}
 replay runs an order stream through the engine: events (A/R/T/X/M lines) to --events, the final
 book to --book, and a summary (commands, events by type, wall time, commands/s) on stderr.`;
 
-type Flags = Map<string, string | true>;
-
-function parse(argv: string[], allowed: Record<string, 'value' | 'bool'>): Flags {
-  const flags: Flags = new Map();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) throw new TradsysError('ERR_CLI_USAGE', `unexpected argument "${a}"`);
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    const kind = allowed[name];
-    if (!kind) throw new TradsysError('ERR_CLI_USAGE', `unknown option --${name}`);
-    if (kind === 'bool') { flags.set(name, true); continue; }
-    const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
-    if (v === undefined || (eq < 0 && v.startsWith('--'))) throw new TradsysError('ERR_CLI_USAGE', `--${name} needs a value`);
-    flags.set(name, v);
-  }
-  return flags;
-}
 
 function str(f: Flags, name: string): string | undefined {
   const v = f.get(name);
